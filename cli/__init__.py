@@ -1,0 +1,3 @@
+"""The `tradeoff-infra` command line."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,68 @@
+"""Finding stack files: a STACK argument is a stack name in `stacks/` or a path to a file."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from dataclasses import dataclass
+
+from infra.spec import StackSpec, load_stack_file, stack_name_from_path
+
+
+class UsageError(Exception):
+    """The command line names something that does not exist; exit code 2."""
+
+
+@dataclass(frozen=True)
+class StackRef:
+    name: str
+    path: pathlib.Path
+
+    def load(self) -> StackSpec:
+        return load_stack_file(self.path)
+
+
+def project_root(start: pathlib.Path | None = None) -> pathlib.Path:
+    """The folder holding Pulumi.yaml: $TRADEOFF_INFRA_ROOT, else upward from cwd, else the checkout."""
+    if env := os.environ.get("TRADEOFF_INFRA_ROOT"):
+        return pathlib.Path(env)
+    here = (start or pathlib.Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file() and (folder / "stacks").is_dir():
+            return folder
+    return pathlib.Path(__file__).resolve().parents[1]
+
+
+def stacks_dir() -> pathlib.Path:
+    return project_root() / "stacks"
+
+
+def all_stacks() -> list[StackRef]:
+    paths = sorted(stacks_dir().glob("Pulumi.*.yaml"))
+    return [StackRef(stack_name_from_path(p), p) for p in paths]
+
+
+def resolve(arg: str) -> StackRef:
+    candidate = pathlib.Path(arg)
+    if candidate.suffix in (".yaml", ".yml") or os.sep in arg:
+        if not candidate.is_file():
+            raise UsageError(f"STACK {arg!r}: no such file")
+        return StackRef(stack_name_from_path(candidate), candidate)
+    path = stacks_dir() / f"Pulumi.{arg}.yaml"
+    if not path.is_file():
+        known = ", ".join(ref.name for ref in all_stacks()) or "none"
+        raise UsageError(f"STACK {arg!r}: no stack file {path} (known stacks: {known})")
+    return StackRef(arg, path)
+
+
+def select(stacks: list[str] | None, all_: bool) -> list[StackRef]:
+    if all_ and stacks:
+        raise UsageError("give STACK arguments or --all, not both")
+    if all_:
+        refs = all_stacks()
+        if not refs:
+            raise UsageError(f"--all: no Pulumi.<stack>.yaml files in {stacks_dir()}")
+        return refs
+    if not stacks:
+        raise UsageError("name at least one STACK (a name in stacks/ or a path), or pass --all")
+    return [resolve(s) for s in stacks]

@@ -1,0 +1,81 @@
+"""`tradeoff-infra validate`: check stack files and show what each would deploy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.stacks import StackRef, UsageError, select
+from infra import hardware
+from infra.spec import SpecError, StackSpec, warnings
+
+app = typer.Typer()
+
+
+def summary_table(ref: StackRef, spec: StackSpec) -> Table:
+    table = Table(title=f"stack {ref.name} ({ref.path})", title_justify="left", show_lines=False)
+    for column in ("region", "pool", "instance", "capacity", "nodes min/desired/max", "GPUs min/max", "replicas min/max", "model pin"):
+        table.add_column(column)
+    for region in spec.regions:
+        low, high = spec.replicas_for(region)
+        source, revision, image = spec.model_for(region)
+        digest = image.rsplit("@sha256:", 1)[1][:12]
+        for pool in region.gpu_pools:
+            it = hardware.instance_type(pool.instance_type)
+            table.add_row(
+                region.region,
+                pool.name,
+                f"{pool.instance_type} ({it.gpus}x {it.gpu_model.name})",
+                pool.capacity_type,
+                f"{pool.min_nodes}/{pool.initial_nodes}/{pool.max_nodes}",
+                f"{pool.min_nodes * it.gpus}/{pool.max_nodes * it.gpus}",
+                f"{low}/{high}",
+                f"{source}@{revision[:12]} image sha256:{digest}",
+            )
+    return table
+
+
+def endpoint_line(spec: StackSpec) -> str:
+    scheme = "https" if spec.endpoint.hostname else "http"
+    where = spec.endpoint.hostname or "load balancer DNS name"
+    if spec.endpoint.mode == "global-accelerator":
+        dials = ", ".join(f"{r.region} {r.traffic_dial}%" for r in spec.regions)
+        return f"endpoint: {scheme}://{where} via Global Accelerator (traffic dials: {dials})"
+    return f"endpoint: {scheme}://{where} (regional load balancer in {spec.regions[0].region})"
+
+
+@app.command()
+def validate(
+    stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Validate every stack in stacks/.")] = False,
+) -> None:
+    """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        refs = select(stacks, all_)
+    except UsageError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(2)
+    failed = False
+    for ref in refs:
+        try:
+            spec = ref.load()
+        except SpecError as e:
+            failed = True
+            err.print(f"[red]✗ {ref.name}[/red] ({ref.path}) is invalid:", highlight=False)
+            for problem in e.problems:
+                err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
+            continue
+        console.print(summary_table(ref, spec))
+        console.print(f"model: {spec.model.name} = {spec.model.source} tensorParallel {spec.model.tensor_parallel}, "
+                      f"maxModelLen {spec.model.max_model_len}, {spec.model.dtype}", highlight=False)
+        console.print(endpoint_line(spec), highlight=False)
+        for warning in warnings(spec):
+            console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"[green]✓ {ref.name} is valid[/green]\n")
+    if failed:
+        raise typer.Exit(2)

@@ -1,0 +1,1 @@
+"""The tradeoff-infra Pulumi program: stack spec, hardware facts and components."""

@@ -1,0 +1,1 @@
+"""One ComponentResource per file; `region.RegionalDeployment` composes them per AWS region."""

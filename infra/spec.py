@@ -1,0 +1,647 @@
+"""The typed stack spec: every key under `tradeoff-infra:` in `stacks/Pulumi.<stack>.yaml`.
+
+Parsing is pydantic; cross-field checks (model fits the GPU, replicas fit the pools, regions are
+real) run after parsing and report every problem with its key path, e.g.
+`regions[1].gpuPools[0].instanceType`. This module never imports Pulumi: the CLI, the program
+and the tests all call `parse_stack_config` / `load_stack_file`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import pathlib
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from infra import hardware
+from infra.model_facts import Architecture, known_architecture
+
+PROJECT = "tradeoff-infra"
+NAMESPACE = f"{PROJECT}:"
+# Config keys that hold secrets and are read by the program, not by the spec.
+SECRET_KEYS = {"vllmApiKey"}
+
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+IMAGE_RE = re.compile(
+    r"^(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?@(?P<digest>sha256:[0-9a-f]{64})$"
+)
+HF_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+
+# Bytes per weight for the dtype / quantization vLLM loads.
+DTYPE_BYTES = {"bfloat16": 2.0, "float16": 2.0, "float32": 4.0}
+QUANTIZATION_BYTES = {"fp8": 1.0, "awq": 0.5, "gptq": 0.5}
+# vLLM's default --gpu-memory-utilization; the rest is CUDA context and fragmentation.
+GPU_MEMORY_UTILIZATION = 0.90
+# Activations, CUDA graphs and sampler buffers per GPU beyond weights and KV cache
+# (vLLM profiles ~1-2 GiB for 7-70B models; 1.5 GiB is the planning reserve we use).
+ACTIVATION_RESERVE_BYTES = 1.5 * hardware.GIB
+
+
+class SpecModel(BaseModel):
+    """Base: camelCase keys in the file, snake_case in Python, unknown keys refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- model pin
+
+
+class Architecture_(SpecModel):
+    layers: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+
+
+class PinRecord(SpecModel):
+    """An earlier pin, kept in `model.history` (newest last) by `tradeoff-infra model`."""
+
+    revision: str
+    image: str
+    source: str | None = None
+    pinned_at: str | None = None
+    replaced_at: str | None = None
+    note: str | None = None
+
+
+def _check_revision(value: str) -> str:
+    if not COMMIT_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a full 40-hex commit SHA; branch names, tags and short SHAs float "
+            "and are refused (copy the full commit from the model repository's history)"
+        )
+    return value
+
+
+def _check_image(value: str) -> str:
+    if not IMAGE_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not pinned by digest; use REPOSITORY[:TAG]@sha256:<64 hex> "
+            "(a tag alone can be moved to other bytes)"
+        )
+    return value
+
+
+def _check_source(value: str) -> str:
+    if not HF_REPO_RE.match(value):
+        raise ValueError(f"{value!r} is not a Hugging Face repository id of the form owner/name")
+    return value
+
+
+class ModelOverride(SpecModel):
+    """A region's own pin (a canary): replaces revision/image (and optionally source) there."""
+
+    revision: str
+    image: str
+    source: str | None = None
+    history: list[PinRecord] = []
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str | None) -> str | None:
+        return None if v is None else _check_source(v)
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, v: str) -> str:
+        return _check_revision(v)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        return _check_image(v)
+
+
+class ModelSpec(SpecModel):
+    name: str = Field(min_length=1, max_length=128)
+    """Served model name (what clients put in `model`)."""
+    source: str
+    """Hugging Face repository id of the weights."""
+    revision: str
+    """Full 40-hex commit of the weights."""
+    image: str
+    """vLLM image pinned by `@sha256:` digest."""
+    tensor_parallel: int = Field(default=1, ge=1)
+    max_model_len: int = Field(default=8192, ge=256)
+    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    quantization: Literal["fp8", "awq", "gptq"] | None = None
+    parameters_billion: float | None = Field(default=None, gt=0)
+    architecture: Architecture_ | None = None
+    history: list[PinRecord] = []
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        return _check_source(v)
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, v: str) -> str:
+        return _check_revision(v)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        return _check_image(v)
+
+    @property
+    def weight_bytes_per_parameter(self) -> float:
+        if self.quantization:
+            return QUANTIZATION_BYTES[self.quantization]
+        return DTYPE_BYTES[self.dtype]
+
+    @property
+    def kv_dtype_bytes(self) -> float:
+        return DTYPE_BYTES[self.dtype] if self.dtype != "float32" else 4.0
+
+    def resolved_architecture(self) -> Architecture | None:
+        known = known_architecture(self.source)
+        params = self.parameters_billion or (known.parameters_billion if known else None)
+        if self.architecture and params:
+            a = self.architecture
+            return Architecture(params, a.layers, a.kv_heads, a.head_dim)
+        if known:
+            return Architecture(params, known.layers, known.kv_heads, known.head_dim)
+        return None
+
+    @property
+    def image_tag(self) -> str | None:
+        match = IMAGE_RE.match(self.image)
+        return match.group("tag") if match else None
+
+
+# ---------------------------------------------------------------- regions
+
+
+class GpuPool(SpecModel):
+    name: str
+    instance_type: str
+    min_nodes: int = Field(ge=0)
+    max_nodes: int = Field(ge=0)
+    desired_nodes: int | None = Field(default=None, ge=0)
+    capacity_type: Literal["on-demand", "spot"] = "on-demand"
+    disk_gib: int | None = Field(default=None, ge=50, le=16384, alias="diskGiB")
+    """Root volume per node; default sized from the model weights (see `disk_size_gib`)."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME_RE.match(v):
+            raise ValueError(f"{v!r} must be lower-case letters, digits and '-', at most 32 characters")
+        return v
+
+    @property
+    def initial_nodes(self) -> int:
+        return self.desired_nodes if self.desired_nodes is not None else self.min_nodes
+
+
+class RegionScaling(SpecModel):
+    min_replicas: int | None = Field(default=None, ge=0)
+    max_replicas: int | None = Field(default=None, ge=1)
+
+
+class RegionSpec(SpecModel):
+    region: str
+    gpu_pools: list[GpuPool] = Field(min_length=1)
+    vpc_cidr: str = "10.0.0.0/16"
+    traffic_dial: int = Field(default=100, ge=0, le=100)
+    """Share of this region's traffic the global endpoint sends (0 drains the region)."""
+    autoscaling: RegionScaling | None = None
+    model: ModelOverride | None = None
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        net = ipaddress.ip_network(v, strict=True)
+        if net.version != 4 or net.prefixlen > 20 or not net.is_private:
+            raise ValueError(f"{v!r} must be a private IPv4 range of /20 or larger")
+        return v
+
+
+# ---------------------------------------------------------------- platform
+
+
+class NetworkSpec(SpecModel):
+    availability_zones: int = Field(default=2, ge=2, le=3)
+    nat_gateways: Literal["single", "per-az"] = "single"
+
+
+class SystemNodes(SpecModel):
+    instance_type: str = "m6i.large"
+    nodes: int = Field(default=2, ge=1, le=10)
+
+
+class ClusterSpec(SpecModel):
+    kubernetes_version: str = "1.31"
+    public_access_cidrs: list[str] = []
+    """CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
+    log_retention_days: int = 30
+    system_nodes: SystemNodes = SystemNodes()
+    imds_hop_limit: int = Field(default=1, ge=1, le=2)
+    """Relaxation key: 2 only for an add-on that needs IMDS from a pod; `validate` reports it."""
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if not re.match(r"^1\.(3[1-9]|[4-9][0-9])$", v):
+            raise ValueError(f"{v!r} must be a supported EKS version, 1.31 or newer")
+        return v
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for cidr in v:
+            ipaddress.ip_network(cidr, strict=True)
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        allowed = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653}
+        if v not in allowed:
+            raise ValueError(f"{v} is not a CloudWatch Logs retention; pick one of {sorted(allowed)}")
+        return v
+
+
+KvCacheMetric = Literal["auto", "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"]
+
+
+class AutoscalingSpec(SpecModel):
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=2, ge=1)
+    target_queue_length: float = Field(default=4, gt=0)
+    """`vllm:num_requests_waiting` per replica that KEDA aims for."""
+    target_kv_cache_usage: float = Field(default=0.8, gt=0, le=1)
+    """KV-cache use (0-1) per replica that KEDA aims for."""
+    kv_cache_metric: KvCacheMetric = "auto"
+    scale_to_zero: bool = False
+    activation_requests_per_second: float = Field(default=0.1, gt=0)
+    """With scale-to-zero: request rate at the load balancer that wakes the fleet."""
+    scale_down_stabilization_seconds: int = Field(default=900, ge=0, le=7200)
+    fallback_replicas: int = Field(default=1, ge=1)
+    node_scale_down_unneeded_minutes: int = Field(default=15, ge=1, le=240)
+
+
+class EndpointSpec(SpecModel):
+    mode: Literal["global-accelerator", "regional"] = "global-accelerator"
+    hostname: str | None = None
+    hosted_zone_id: str | None = None
+    allowed_cidrs: list[str] = ["0.0.0.0/0"]
+    """Who may reach the load balancer's listener ports."""
+    idle_timeout_seconds: int = Field(default=300, ge=60, le=4000)
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, v: str | None) -> str | None:
+        if v is not None and not DNS_NAME_RE.match(v):
+            raise ValueError(f"{v!r} is not a lower-case DNS name")
+        return v
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one CIDR is needed, or nobody can reach the endpoint")
+        for cidr in v:
+            ipaddress.ip_network(cidr, strict=True)
+        return v
+
+
+class AlertThresholds(SpecModel):
+    queue_waiting_per_replica: float = Field(default=10, gt=0)
+    kv_cache_usage: float = Field(default=0.95, gt=0, le=1)
+    gpu_idle_hours: float = Field(default=2, gt=0)
+    gpu_idle_utilization_percent: float = Field(default=5, ge=0, le=100)
+
+
+class MonitoringSpec(SpecModel):
+    enabled: bool = True
+    retention_days: int = Field(default=15, ge=1, le=365)
+    storage_gib: int = Field(default=50, ge=10, le=16384, alias="storageGiB")
+    grafana: bool = True
+    alerts: AlertThresholds = AlertThresholds()
+    alarm_email: str | None = None
+    """Optional address subscribed to the regional CloudWatch alarms' SNS topic."""
+
+
+class TrafficSpec(SpecModel):
+    requests_per_month: int = Field(ge=0)
+    input_tokens_per_request: int = Field(ge=0)
+    output_tokens_per_request: int = Field(ge=1)
+    peak_to_average: float = Field(default=3.0, ge=1)
+    ttft_target_ms: int = Field(default=2000, gt=0)
+    """p95 time-to-first-token the service must meet; the TTFT alert fires above it."""
+    tpot_target_ms: int = Field(default=50, gt=0)
+    """Mean time per output token the service must meet; sets the usable batch size."""
+
+
+class CustomApiOffer(SpecModel):
+    name: str
+    input_per_m_tok_usd: float = Field(ge=0)
+    output_per_m_tok_usd: float = Field(ge=0)
+
+
+ApiOffer = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./:-]+$")] | CustomApiOffer
+
+
+class OperationsSpec(SpecModel):
+    engineer_fte: float = Field(default=0.5, ge=0)
+    loaded_monthly_cost_usd: float = Field(default=15000, ge=0)
+    setup_months: float = Field(default=2, ge=0)
+    amortisation_months: int = Field(default=24, ge=1)
+    include: bool = True
+
+
+class BudgetSpec(SpecModel):
+    monthly_usd: float = Field(gt=0)
+
+
+class ConstraintsSpec(SpecModel):
+    data_may_leave_network: bool = True
+    ml_engineers_available: bool = True
+    frontier_quality_needed: bool = False
+    weeks_to_ship: int = Field(default=8, ge=0)
+
+
+class StackSpec(SpecModel):
+    model: ModelSpec
+    regions: list[RegionSpec] = Field(min_length=1)
+    network: NetworkSpec = NetworkSpec()
+    cluster: ClusterSpec = ClusterSpec()
+    autoscaling: AutoscalingSpec = AutoscalingSpec()
+    endpoint: EndpointSpec = EndpointSpec()
+    monitoring: MonitoringSpec = MonitoringSpec()
+    traffic: TrafficSpec
+    api_comparison: list[ApiOffer] = []
+    operations: OperationsSpec = OperationsSpec()
+    budget: BudgetSpec | None = None
+    constraints: ConstraintsSpec = ConstraintsSpec()
+
+    # -- derived views the program and the estimate share
+
+    def model_for(self, region: RegionSpec) -> tuple[str, str, str]:
+        """(source, revision, image) in force in a region: its override, else the stack pin."""
+        if region.model:
+            return (region.model.source or self.model.source, region.model.revision, region.model.image)
+        return (self.model.source, self.model.revision, self.model.image)
+
+    def replicas_for(self, region: RegionSpec) -> tuple[int, int]:
+        over = region.autoscaling or RegionScaling()
+        low = over.min_replicas if over.min_replicas is not None else self.autoscaling.min_replicas
+        high = over.max_replicas if over.max_replicas is not None else self.autoscaling.max_replicas
+        if self.autoscaling.scale_to_zero:
+            low = 0
+        return low, high
+
+    def replicas_per_node(self, pool: GpuPool) -> int:
+        return hardware.instance_type(pool.instance_type).gpus // self.model.tensor_parallel
+
+    def pool_replica_capacity(self, region: RegionSpec) -> int:
+        return sum(pool.max_nodes * self.replicas_per_node(pool) for pool in region.gpu_pools)
+
+    def weight_bytes(self) -> float | None:
+        arch = self.model.resolved_architecture()
+        if not arch:
+            return None
+        return arch.parameters_billion * 1e9 * self.model.weight_bytes_per_parameter
+
+    def disk_size_gib(self, pool: GpuPool) -> int:
+        """Node root volume: OS + images (~60 GiB) + model weights twice (cache and download)."""
+        if pool.disk_gib:
+            return pool.disk_gib
+        weights = self.weight_bytes() or 0
+        return int(max(100, 60 + 2 * weights / hardware.GIB + 0.999) // 10 * 10 + 10)
+
+    @property
+    def multi_region(self) -> bool:
+        return len(self.regions) > 1
+
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SpecError(Exception):
+    """The stack file is wrong; `problems` names each offending key."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("str", "CustomApiOffer") or str(part).startswith(("constrained-str", "function-")):
+            continue  # union branch names pydantic adds to the location
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _pydantic_problems(err: ValidationError) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        msg = e["msg"]
+        msg = msg.removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling against docs/stack-file.md)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        problems.append(Problem(_path(tuple(e["loc"])), msg))
+    # One problem per key is enough: union branches repeat each other.
+    seen, unique = set(), []
+    for p in problems:
+        if p.path not in seen:
+            seen.add(p.path)
+            unique.append(p)
+    return unique
+
+
+# ---------------------------------------------------------------- cross-field checks
+
+
+def fit_report(spec: StackSpec, instance_type_name: str) -> tuple[float, float, float] | None:
+    """(needed bytes per GPU, usable bytes per GPU, KV bytes for one full sequence) or None."""
+    arch = spec.model.resolved_architecture()
+    weights = spec.weight_bytes()
+    if arch is None or weights is None:
+        return None
+    it = hardware.instance_type(instance_type_name)
+    tp = spec.model.tensor_parallel
+    kv_one_sequence = arch.kv_bytes_per_token(spec.model.kv_dtype_bytes) * spec.model.max_model_len / tp
+    needed = weights / tp + kv_one_sequence + ACTIVATION_RESERVE_BYTES
+    usable = it.gpu_memory_bytes * GPU_MEMORY_UTILIZATION
+    return needed, usable, kv_one_sequence
+
+
+def check(spec: StackSpec) -> list[Problem]:
+    """Checks that need more than one key. Returns every problem found."""
+    problems: list[Problem] = []
+    regions = set(hardware.aws_regions())
+    gpu_types = hardware.gpu_instance_types()
+    tp = spec.model.tensor_parallel
+
+    if spec.model.resolved_architecture() is None:
+        problems.append(Problem(
+            "model.source",
+            f"{spec.model.source!r} is not in the known-model table; give model.parametersBillion and "
+            "model.architecture {layers, kvHeads, headDim} from its config.json",
+        ))
+    seen_regions: set[str] = set()
+    for r_i, region in enumerate(spec.regions):
+        rp = f"regions[{r_i}]"
+        if region.region not in regions:
+            problems.append(Problem(f"{rp}.region", f"{region.region!r} is not an AWS region code (e.g. us-east-1)"))
+            continue
+        if region.region in seen_regions:
+            problems.append(Problem(f"{rp}.region", f"{region.region!r} appears twice"))
+        seen_regions.add(region.region)
+        pool_names: set[str] = set()
+        for p_i, pool in enumerate(region.gpu_pools):
+            pp = f"{rp}.gpuPools[{p_i}]"
+            if pool.name in pool_names:
+                problems.append(Problem(f"{pp}.name", f"pool name {pool.name!r} appears twice in {region.region}"))
+            pool_names.add(pool.name)
+            if pool.instance_type not in gpu_types:
+                problems.append(Problem(
+                    f"{pp}.instanceType",
+                    f"{pool.instance_type!r} is not a GPU instance type tradeoff-infra knows; "
+                    f"known: {', '.join(sorted(gpu_types))}",
+                ))
+                continue
+            if not hardware.offered_in(region.region, pool.instance_type):
+                problems.append(Problem(f"{pp}.instanceType", f"{pool.instance_type} is not offered in {region.region}"))
+            if pool.min_nodes > pool.max_nodes:
+                problems.append(Problem(f"{pp}.minNodes", f"minNodes {pool.min_nodes} exceeds maxNodes {pool.max_nodes}"))
+            if pool.desired_nodes is not None and not pool.min_nodes <= pool.desired_nodes <= pool.max_nodes:
+                problems.append(Problem(
+                    f"{pp}.desiredNodes",
+                    f"desiredNodes {pool.desired_nodes} must lie between minNodes {pool.min_nodes} and maxNodes {pool.max_nodes}",
+                ))
+            it = gpu_types[pool.instance_type]
+            if it.gpus % tp:
+                problems.append(Problem(
+                    "model.tensorParallel",
+                    f"tensorParallel {tp} does not divide the {it.gpus} GPU(s) of {pool.instance_type} ({pp})",
+                ))
+                continue
+            fit = fit_report(spec, pool.instance_type)
+            if fit:
+                needed, usable, kv = fit
+                if needed > usable:
+                    problems.append(Problem(
+                        f"{pp}.instanceType",
+                        f"{spec.model.source} does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU "
+                        f"(weights {spec.weight_bytes() / tp / hardware.GIB:.1f} GiB at tensorParallel {tp}, KV cache for one "
+                        f"{spec.model.max_model_len}-token sequence {kv / hardware.GIB:.1f} GiB, runtime reserve 1.5 GiB) "
+                        f"but one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB at {GPU_MEMORY_UTILIZATION:.0%} "
+                        "utilisation; pick a larger GPU, raise tensorParallel, quantize, or lower maxModelLen",
+                    ))
+        low, high = spec.replicas_for(region)
+        key = f"{rp}.autoscaling" if region.autoscaling else "autoscaling"
+        if low > high:
+            problems.append(Problem(f"{key}.minReplicas", f"minReplicas {low} exceeds maxReplicas {high}"))
+        capacity = spec.pool_replica_capacity(region) if all(p.instance_type in gpu_types and gpu_types[p.instance_type].gpus % tp == 0 for p in region.gpu_pools) else None
+        if capacity is not None and high > capacity:
+            problems.append(Problem(
+                f"{key}.maxReplicas",
+                f"maxReplicas {high} exceeds what the GPU pools of {region.region} can hold: {capacity} "
+                f"(sum of maxNodes x GPUs per node / tensorParallel {tp}); raise maxNodes or lower maxReplicas",
+            ))
+    if spec.autoscaling.fallback_replicas > spec.autoscaling.max_replicas:
+        problems.append(Problem("autoscaling.fallbackReplicas", "must not exceed autoscaling.maxReplicas"))
+    if spec.endpoint.mode == "regional" and spec.multi_region:
+        problems.append(Problem("endpoint.mode", "'regional' serves one region; a multi-region stack needs 'global-accelerator'"))
+    if spec.endpoint.hostname and not spec.endpoint.hosted_zone_id:
+        problems.append(Problem("endpoint.hostedZoneId", "a hostname needs the Route 53 hosted zone that validates its TLS certificate"))
+    if spec.multi_region and all(r.traffic_dial == 0 for r in spec.regions):
+        problems.append(Problem("regions", "every region has trafficDial 0: the global endpoint would serve nothing"))
+    for i, offer in enumerate(spec.api_comparison):
+        if isinstance(offer, str) and ":" not in offer:
+            problems.append(Problem(f"apiComparison[{i}]", "use provider:model"))
+    return problems
+
+
+def warnings(spec: StackSpec) -> list[str]:
+    """Things that are allowed but that a reviewer should see, including security relaxations."""
+    out = []
+    if any(ipaddress.ip_network(c).prefixlen == 0 for c in spec.cluster.public_access_cidrs):
+        out.append("cluster.publicAccessCidrs includes 0.0.0.0/0: the Kubernetes API is reachable from the internet (authenticated, but exposed)")
+    if spec.cluster.imds_hop_limit != 1:
+        out.append(f"cluster.imdsHopLimit is {spec.cluster.imds_hop_limit}: relaxes the IMDSv2 hop-limit-1 baseline so pods can reach instance metadata")
+    if not spec.endpoint.hostname:
+        out.append("endpoint.hostname is not set: the load balancer listens on plain HTTP (port 80); set a hostname for TLS")
+    for r_i, region in enumerate(spec.regions):
+        for p_i, pool in enumerate(region.gpu_pools):
+            if pool.capacity_type == "spot":
+                out.append(f"regions[{r_i}].gpuPools[{p_i}] uses spot capacity: nodes can be reclaimed with 2 minutes' notice")
+        if spec.multi_region and region.traffic_dial == 0:
+            out.append(f"regions[{r_i}] ({region.region}) is drained: trafficDial 0")
+        if region.model:
+            out.append(f"regions[{r_i}] ({region.region}) runs its own model pin {region.model.revision[:12]} (canary)")
+    if spec.autoscaling.scale_to_zero:
+        out.append("autoscaling.scaleToZero is on: the first request after idle waits for a GPU node and a model load (minutes)")
+    return out
+
+
+# ---------------------------------------------------------------- loading
+
+
+def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSpec:
+    """Parse the `tradeoff-infra:` keys (namespace already stripped) and run every check."""
+    data = {k: v for k, v in config.items() if k not in SECRET_KEYS}
+    try:
+        spec = StackSpec.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(source, _pydantic_problems(err)) from None
+    problems = check(spec)
+    if problems:
+        raise SpecError(source, problems)
+    return spec
+
+
+def project_config(document: dict[str, Any] | None) -> dict[str, Any]:
+    """The `tradeoff-infra:` keys of a Pulumi stack file's `config:` block, namespace stripped."""
+    config = (document or {}).get("config") or {}
+    if not isinstance(config, dict):
+        raise SpecError("config", [Problem("config", "must be a mapping of keys")])
+    return {k[len(NAMESPACE):]: v for k, v in config.items() if isinstance(k, str) and k.startswith(NAMESPACE)}
+
+
+def stack_name_from_path(path: pathlib.Path) -> str:
+    name = path.name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name[len("Pulumi."):].rsplit(".", 1)[0]
+    return path.stem
+
+
+def load_stack_file(path: str | pathlib.Path) -> StackSpec:
+    path = pathlib.Path(path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise SpecError(str(path), [Problem("(file)", f"cannot read: {err.strerror}")]) from None
+    except yaml.YAMLError as err:
+        raise SpecError(str(path), [Problem("(file)", f"not valid YAML: {err}")]) from None
+    if not isinstance(document, dict):
+        raise SpecError(str(path), [Problem("(file)", "a stack file is a YAML mapping with a `config:` block")])
+    return parse_stack_config(project_config(document), str(path))
