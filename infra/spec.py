@@ -24,7 +24,7 @@ from infra.model_facts import Architecture, known_architecture
 PROJECT = "tradeoff-infra"
 NAMESPACE = f"{PROJECT}:"
 # Config keys that hold secrets and are read by the program, not by the spec.
-SECRET_KEYS = {"vllmApiKey"}
+SECRET_KEYS = {"vllmApiKey", "huggingfaceToken"}
 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 IMAGE_RE = re.compile(
