@@ -17,12 +17,10 @@ app = typer.Typer()
 
 def summary_table(ref: StackRef, spec: StackSpec) -> Table:
     table = Table(title=f"stack {ref.name} ({ref.path})", title_justify="left", show_lines=False)
-    for column in ("region", "pool", "instance", "capacity", "nodes min/desired/max", "GPUs min/max", "replicas min/max", "model pin"):
+    for column in ("region", "pool", "instance", "capacity", "nodes min/desired/max", "GPUs min/max", "replicas min/max"):
         table.add_column(column)
     for region in spec.regions:
         low, high = spec.replicas_for(region)
-        source, revision, image = spec.model_for(region)
-        digest = image.rsplit("@sha256:", 1)[1][:12]
         for pool in region.gpu_pools:
             it = hardware.instance_type(pool.instance_type)
             table.add_row(
@@ -33,9 +31,17 @@ def summary_table(ref: StackRef, spec: StackSpec) -> Table:
                 f"{pool.min_nodes}/{pool.initial_nodes}/{pool.max_nodes}",
                 f"{pool.min_nodes * it.gpus}/{pool.max_nodes * it.gpus}",
                 f"{low}/{high}",
-                f"{source}@{revision[:12]} image sha256:{digest}",
             )
     return table
+
+
+def pin_lines(spec: StackSpec) -> list[str]:
+    lines = []
+    for region in spec.regions:
+        source, revision, image = spec.model_for(region)
+        canary = " (region override)" if region.model else ""
+        lines.append(f"pin {region.region}: {source}@{revision} image {image}{canary}")
+    return lines
 
 
 def endpoint_line(spec: StackSpec) -> str:
@@ -73,6 +79,8 @@ def validate(
         console.print(summary_table(ref, spec))
         console.print(f"model: {spec.model.name} = {spec.model.source} tensorParallel {spec.model.tensor_parallel}, "
                       f"maxModelLen {spec.model.max_model_len}, {spec.model.dtype}", highlight=False)
+        for line in pin_lines(spec):
+            console.print(line, highlight=False, soft_wrap=True)
         console.print(endpoint_line(spec), highlight=False)
         for warning in warnings(spec):
             console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
