@@ -1,0 +1,264 @@
+"""Values for the local `charts/vllm` chart, computed from the stack spec (pure: no Pulumi).
+
+`vllm_values` is the one place that turns a `StackSpec` + `RegionSpec` into the chart's values
+(documented key by key in `charts/vllm/values.yaml`); `VllmService` passes its result to
+`k8s.helm.v3.Chart`, and the chart tests render the chart with it for every shipped stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from infra import hardware
+from infra.spec import IMAGE_RE, RegionSpec, StackSpec
+
+# NodePort the ALB target group sends traffic to on every GPU node (in the default 30000-32767 range).
+VLLM_NODE_PORT = 30080
+# Port vLLM's OpenAI server listens on inside the pod (its default).
+VLLM_CONTAINER_PORT = 8000
+
+# Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
+API_KEY_SECRET_NAME = "vllm-api-key"
+API_KEY_SECRET_KEY = "api-key"
+# Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
+HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
+
+# Node labels / taint the GPU node groups carry (interfaces.md "Node labels / taints").
+WORKLOAD_LABEL = "tradeoff-infra.io/workload"
+WORKLOAD_VALUE = "llm-inference"
+GPU_POOL_LABEL = "tradeoff-infra.io/gpu-pool"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+# Node capacity left for the kubelet's reservation and the daemonsets on every GPU node
+# (aws-node, kube-proxy, EBS CSI node, NVIDIA device plugin, dcgm-exporter, node-exporter).
+# EKS AMIs reserve ~0.1 vCPU and 255 MiB + 11 MiB per pod (+100 MiB eviction) — see the EKS AMI
+# bootstrap's kube-reserved formula, read 2026-11-24; the daemonsets request ~0.6 vCPU and ~1.2 GiB.
+NODE_RESERVED_CPU = 1.0
+NODE_RESERVED_MEMORY_GIB = 2.5
+NODE_RESERVED_MEMORY_FRACTION = 0.05
+
+# Startup-probe budget. Assumptions (not measured here; no GPU or network): the Hugging Face Hub
+# delivers ~200 MB/s to an EC2 node in-region of AWS, loading safetensors from the local disk
+# into GPU memory runs at ~250 MB/s on a gp3 root volume with raised throughput, and engine start
+# (torch.compile + CUDA graph capture in vLLM V1) takes up to ~5 minutes. A 1.5x margin on top.
+ASSUMED_DOWNLOAD_BYTES_PER_SECOND = 200e6
+ASSUMED_LOAD_BYTES_PER_SECOND = 250e6
+ENGINE_START_SECONDS = 300
+STARTUP_MARGIN = 1.5
+STARTUP_PROBE_PERIOD_SECONDS = 10
+MIN_STARTUP_SECONDS = 600
+
+# Drain: seconds the pod keeps serving after it is marked for deletion so the ALB stops
+# sending to the node (health check 2 x 15 s) before vLLM gets SIGTERM.
+PRE_STOP_SLEEP_SECONDS = 30
+# A long request is assumed to produce up to 4x the stack's average output tokens.
+LONG_REQUEST_OUTPUT_FACTOR = 4
+
+# vLLM renamed the KV-cache gauge: `vllm:kv_cache_usage_perc` exists from v0.9.2 on (v0.9.1 has only
+# `vllm:gpu_cache_usage_perc`); from v0.11 the old name is hidden unless --show-hidden-metrics-for-version
+# is given, and v0.12 removes it. Source: vllm-project/vllm `vllm/v1/metrics/loggers.py` at v0.11.0
+# ("Deprecated in 0.9.2 - Renamed as vllm:kv_cache_usage_perc ... TODO: remove in 0.12.0"), read 2026-11-24.
+KV_CACHE_METRIC_NEW = "vllm:kv_cache_usage_perc"
+KV_CACHE_METRIC_OLD = "vllm:gpu_cache_usage_perc"
+KV_CACHE_METRIC_RENAMED_IN = (0, 9, 2)
+
+# KEDA polls Prometheus every 15 s; a CloudWatch ALB metric has a 60 s period.
+KEDA_POLLING_SECONDS = 15
+CLOUDWATCH_PERIOD_SECONDS = 60
+
+
+def kv_cache_metric(setting: str, image: str) -> str:
+    """The KV-cache metric name: explicit setting, or resolved from the vLLM image tag for "auto"."""
+    if setting != "auto":
+        return setting
+    match = IMAGE_RE.match(image)
+    tag = match.group("tag") if match else None
+    version = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", tag or "")
+    if not version:
+        # No readable version (digest-only image or a custom tag): assume a current vLLM.
+        return KV_CACHE_METRIC_NEW
+    parts = (int(version[1]), int(version[2]), int(version[3] or 0))
+    return KV_CACHE_METRIC_NEW if parts >= KV_CACHE_METRIC_RENAMED_IN else KV_CACHE_METRIC_OLD
+
+
+def split_image(image: str) -> dict:
+    """`repo[:tag]@sha256:...` -> {repository, tag, digest} (tag "" when absent)."""
+    match = IMAGE_RE.match(image)
+    if not match:
+        raise ValueError(f"model.image {image!r} is not REPOSITORY[:TAG]@sha256:<64 hex>")
+    return {"repository": match.group("repository"), "tag": match.group("tag") or "", "digest": match.group("digest")}
+
+
+def startup_probe_seconds(weight_bytes: float) -> int:
+    """Seconds a replica may take from container start to a healthy /health (see assumptions above)."""
+    seconds = (
+        weight_bytes / ASSUMED_DOWNLOAD_BYTES_PER_SECOND
+        + weight_bytes / ASSUMED_LOAD_BYTES_PER_SECOND
+        + ENGINE_START_SECONDS
+    ) * STARTUP_MARGIN
+    seconds = max(seconds, MIN_STARTUP_SECONDS)
+    return int(math.ceil(seconds / STARTUP_PROBE_PERIOD_SECONDS) * STARTUP_PROBE_PERIOD_SECONDS)
+
+
+def replica_resources(spec: StackSpec, region: RegionSpec) -> dict:
+    """CPU/memory requests per replica: the smallest pool's node share after the node reserve."""
+    cpus, memories = [], []
+    for pool in region.gpu_pools:
+        it = hardware.instance_type(pool.instance_type)
+        per_node = max(1, it.gpus // spec.model.tensor_parallel)
+        memory_gib = it.memory_mib / 1024 * (1 - NODE_RESERVED_MEMORY_FRACTION) - NODE_RESERVED_MEMORY_GIB
+        cpus.append((it.vcpus - NODE_RESERVED_CPU) / per_node)
+        memories.append(memory_gib / per_node)
+    cpu = max(1, math.floor(min(cpus)))
+    memory_gib = max(4, math.floor(min(memories)))
+    return {"cpu": str(cpu), "memory": f"{memory_gib}Gi"}
+
+
+def cache_size_gib(weight_bytes: float) -> int:
+    """Model cache volume: the weights plus 15% and 2 GiB for tokenizer, configs and compile caches."""
+    return int(math.ceil(weight_bytes / hardware.GIB * 1.15 + 2))
+
+
+def shm_size_gib(tensor_parallel: int) -> int:
+    """/dev/shm: vLLM's engine message queue needs ~1 GiB; NCCL between GPUs of a replica more."""
+    return 1 if tensor_parallel == 1 else 4 * tensor_parallel
+
+
+def termination_grace_seconds(spec: StackSpec) -> int:
+    """Pre-stop sleep plus the time a long request needs to finish (ttft + long output x tpot)."""
+    long_request = (
+        spec.traffic.ttft_target_ms / 1000
+        + LONG_REQUEST_OUTPUT_FACTOR * spec.traffic.output_tokens_per_request * spec.traffic.tpot_target_ms / 1000
+    )
+    return PRE_STOP_SLEEP_SECONDS + int(min(max(60, math.ceil(long_request)), 900))
+
+
+def vllm_values(
+    spec: StackSpec,
+    region: RegionSpec,
+    *,
+    prometheus_url: str,
+    gpu_hourly_price_usd: float | None,
+    load_balancer_arn_suffix: str | None = None,
+    target_group_arn_suffix: str | None = None,
+    huggingface_token_secret: str | None = None,
+) -> dict:
+    """The chart's values for one region of a stack (plain JSON data).
+
+    `gpu_hourly_price_usd` is the hourly price of one GPU node of the region (the dashboard's
+    cost per 1M tokens uses it); None leaves the dashboard's price empty rather than $0.
+    `load_balancer_arn_suffix` / `target_group_arn_suffix` (`app/...`, `targetgroup/...`) feed the
+    scale-from-zero CloudWatch trigger; they are required when `autoscaling.scaleToZero` is on.
+    """
+    model = spec.model
+    source, revision, image = spec.model_for(region)
+    weight_bytes = spec.weight_bytes() or 0.0
+    low, high = spec.replicas_for(region)
+    scaling = spec.autoscaling
+    scale_to_zero = scaling.scale_to_zero and low == 0
+    if scale_to_zero and not (load_balancer_arn_suffix and target_group_arn_suffix):
+        raise ValueError(
+            "autoscaling.scaleToZero needs load_balancer_arn_suffix and target_group_arn_suffix "
+            "for the CloudWatch activation trigger"
+        )
+    startup_seconds = startup_probe_seconds(weight_bytes)
+    alerts = spec.monitoring.alerts
+    requests = replica_resources(spec, region)
+
+    return {
+        "model": {
+            "name": model.name,
+            "source": source,
+            "revision": revision,
+            "tensorParallel": model.tensor_parallel,
+            "maxModelLen": model.max_model_len,
+            "dtype": model.dtype,
+            "quantization": model.quantization or "",
+            "gpuMemoryUtilization": 0.90,
+        },
+        "image": {**split_image(image), "pullPolicy": "IfNotPresent"},
+        "apiKey": {"secretName": API_KEY_SECRET_NAME, "secretKey": API_KEY_SECRET_KEY},
+        "huggingfaceToken": {
+            "secretName": huggingface_token_secret or "",
+            "secretKey": HUGGINGFACE_TOKEN_SECRET_KEY,
+        },
+        "replicaCount": max(1, low),
+        "scheduling": {
+            "nodeSelector": {WORKLOAD_LABEL: WORKLOAD_VALUE},
+            "gpuPools": [pool.name for pool in region.gpu_pools],
+            "gpuPoolLabel": GPU_POOL_LABEL,
+            "tolerations": [
+                {"key": GPU_TAINT_KEY, "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+            ],
+            "topologySpread": {
+                "enabled": True,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "maxSkew": 1,
+                "whenUnsatisfiable": "ScheduleAnyway",
+            },
+        },
+        "resources": {"requests": requests, "limits": {"memory": requests["memory"]}},
+        "cache": {"sizeLimit": f"{cache_size_gib(weight_bytes)}Gi", "mountPath": "/models"},
+        "shm": {"sizeLimit": f"{shm_size_gib(model.tensor_parallel)}Gi"},
+        "probes": {
+            "startup": {
+                "periodSeconds": STARTUP_PROBE_PERIOD_SECONDS,
+                "failureThreshold": startup_seconds // STARTUP_PROBE_PERIOD_SECONDS,
+                "timeoutSeconds": 5,
+            },
+            "readiness": {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5},
+            "liveness": {"periodSeconds": 15, "failureThreshold": 6, "timeoutSeconds": 10},
+        },
+        "lifecycle": {"preStopSleepSeconds": PRE_STOP_SLEEP_SECONDS},
+        "terminationGracePeriodSeconds": termination_grace_seconds(spec),
+        "service": {
+            "type": "NodePort",
+            "port": VLLM_CONTAINER_PORT,
+            "nodePort": VLLM_NODE_PORT,
+            "externalTrafficPolicy": "Local",
+        },
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "autoscaling": {
+            "enabled": True,
+            "minReplicas": low,
+            "maxReplicas": high,
+            "pollingIntervalSeconds": KEDA_POLLING_SECONDS,
+            "prometheusServerAddress": prometheus_url,
+            "targetQueueLength": scaling.target_queue_length,
+            "targetKvCacheUsage": scaling.target_kv_cache_usage,
+            "kvCacheMetric": kv_cache_metric(scaling.kv_cache_metric, image),
+            "fallback": {"failureThreshold": 3, "replicas": max(1, min(scaling.fallback_replicas, high))},
+            "scaleDown": {
+                "stabilizationWindowSeconds": scaling.scale_down_stabilization_seconds,
+                "podsPerPeriod": 1,
+                "periodSeconds": 300,
+            },
+            "scaleUp": {"stabilizationWindowSeconds": 0, "podsPerPeriod": 2, "periodSeconds": 60},
+            "scaleToZero": {
+                "enabled": scale_to_zero,
+                "awsRegion": region.region,
+                "loadBalancerArnSuffix": load_balancer_arn_suffix or "",
+                "targetGroupArnSuffix": target_group_arn_suffix or "",
+                "activationRequestsPerMinute": scaling.activation_requests_per_second * CLOUDWATCH_PERIOD_SECONDS,
+                "cooldownSeconds": max(300, scaling.scale_down_stabilization_seconds),
+            },
+        },
+        "monitoring": {
+            "serviceMonitor": {"enabled": spec.monitoring.enabled, "interval": "15s"},
+            "prometheusRule": {
+                "enabled": spec.monitoring.enabled,
+                "region": region.region,
+                "queueWaitingPerReplica": alerts.queue_waiting_per_replica,
+                "ttftTargetSeconds": spec.traffic.ttft_target_ms / 1000,
+                "kvCacheUsage": alerts.kv_cache_usage,
+                "kvCacheMetric": kv_cache_metric(scaling.kv_cache_metric, image),
+                "gpuIdleHours": alerts.gpu_idle_hours,
+                "gpuIdleUtilizationPercent": alerts.gpu_idle_utilization_percent,
+            },
+            "dashboard": {
+                "enabled": spec.monitoring.enabled and spec.monitoring.grafana,
+                "gpuHourlyPriceUsd": gpu_hourly_price_usd,
+            },
+        },
+    }
