@@ -39,7 +39,7 @@ def pin_lines(spec: StackSpec) -> list[str]:
     lines = []
     for region in spec.regions:
         source, revision, image = spec.model_for(region)
-        canary = " (region override)" if region.model else ""
+        canary = " (region override)" if region.has_own_pin else ""
         lines.append(f"pin {region.region}: {source}@{revision} image {image}{canary}")
     return lines
 

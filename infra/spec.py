@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from infra import hardware
@@ -67,8 +67,11 @@ class PinRecord(SpecModel):
     image: str
     source: str | None = None
     pinned_at: str | None = None
+    """ISO-8601 UTC time the pin was made."""
     replaced_at: str | None = None
+    """ISO-8601 UTC time another pin replaced it."""
     note: str | None = None
+    """Why the pin was made (its `pinNote` while it was in force)."""
 
 
 def _check_revision(value: str) -> str:
@@ -96,12 +99,26 @@ def _check_source(value: str) -> str:
 
 
 class ModelOverride(SpecModel):
-    """A region's own pin (a canary): replaces revision/image (and optionally source) there."""
+    """A region's own pin (a canary): replaces revision/image (and optionally source) there.
 
-    revision: str
-    image: str
+    With `history` alone the region follows the stack-wide pin and keeps the record of its canaries.
+    """
+
+    revision: str | None = None
+    image: str | None = None
     source: str | None = None
+    pinned_at: str | None = None
+    pin_note: str | None = None
     history: list[PinRecord] = []
+
+    @model_validator(mode="after")
+    def _whole_pin(self) -> ModelOverride:
+        if (self.revision is None) != (self.image is None):
+            missing = "image" if self.image is None else "revision"
+            raise ValueError(f"{missing} is missing: a region's own pin needs both revision and image")
+        if self.source is not None and self.revision is None:
+            raise ValueError("source without revision and image: a region's own pin needs all of them")
+        return self
 
     @field_validator("source")
     @classmethod
@@ -110,13 +127,13 @@ class ModelOverride(SpecModel):
 
     @field_validator("revision")
     @classmethod
-    def _revision(cls, v: str) -> str:
-        return _check_revision(v)
+    def _revision(cls, v: str | None) -> str | None:
+        return None if v is None else _check_revision(v)
 
     @field_validator("image")
     @classmethod
-    def _image(cls, v: str) -> str:
-        return _check_image(v)
+    def _image(cls, v: str | None) -> str | None:
+        return None if v is None else _check_image(v)
 
 
 class ModelSpec(SpecModel):
@@ -134,6 +151,10 @@ class ModelSpec(SpecModel):
     quantization: Literal["fp8", "awq", "gptq"] | None = None
     parameters_billion: float | None = Field(default=None, gt=0)
     architecture: Architecture_ | None = None
+    pinned_at: str | None = None
+    """ISO-8601 UTC time the current pin was made (written by `tradeoff-infra model`)."""
+    pin_note: str | None = None
+    """Why the current pin was made."""
     history: list[PinRecord] = []
 
     @field_validator("source")
@@ -215,6 +236,11 @@ class RegionSpec(SpecModel):
     """Share of this region's traffic the global endpoint sends (0 drains the region)."""
     autoscaling: RegionScaling | None = None
     model: ModelOverride | None = None
+
+    @property
+    def has_own_pin(self) -> bool:
+        """True when the region runs its own pin (a canary) instead of the stack-wide one."""
+        return self.model is not None and self.model.revision is not None
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -388,7 +414,7 @@ class StackSpec(SpecModel):
 
     def model_for(self, region: RegionSpec) -> tuple[str, str, str]:
         """(source, revision, image) in force in a region: its override, else the stack pin."""
-        if region.model:
+        if region.has_own_pin:
             return (region.model.source or self.model.source, region.model.revision, region.model.image)
         return (self.model.source, self.model.revision, self.model.image)
 
@@ -596,7 +622,7 @@ def warnings(spec: StackSpec) -> list[str]:
                 out.append(f"regions[{r_i}].gpuPools[{p_i}] uses spot capacity: nodes can be reclaimed with 2 minutes' notice")
         if spec.multi_region and region.traffic_dial == 0:
             out.append(f"regions[{r_i}] ({region.region}) is drained: trafficDial 0")
-        if region.model:
+        if region.has_own_pin:
             out.append(f"regions[{r_i}] ({region.region}) runs its own model pin {region.model.revision[:12]} (canary)")
     if spec.autoscaling.scale_to_zero:
         out.append("autoscaling.scaleToZero is on: the first request after idle waits for a GPU node and a model load (minutes)")
