@@ -1,0 +1,377 @@
+"""Run the Pulumi program in-process under recording mocks: the list of resources it would create.
+
+No Pulumi CLI, engine or cloud: `pulumi.runtime.set_mocks` swaps the engine for an in-process
+monitor. Ours records every registration (type, name, wire inputs, parent, provider), answers the
+invokes the program makes (availability zones, instance-type offerings, `helm template`) and
+returns plausible outputs (ARNs, endpoints, ASG names) so dependent resources register too.
+Each call runs in its own copy of the Pulumi context, so it can run again in the same process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.spec import NAMESPACE, PROJECT, StackSpec, parse_stack_config
+
+HelmTemplate = Callable[[dict], list[dict]]
+
+# Account id the mocks put in ARNs (the documentation account id AWS uses in examples).
+MOCK_ACCOUNT = "123456789012"
+MOCK_API_KEY = "mock-vllm-api-key"
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+AWS_PROVIDER_TYPES = {"pulumi:providers:aws", "aws:index/provider:Provider"}
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource the program registers, as the engine would receive it."""
+
+    urn: str
+    type: str
+    """Type token, e.g. `aws:eks/cluster:Cluster` (providers: `pulumi:providers:aws`)."""
+    name: str
+    inputs: dict[str, Any]
+    """Wire inputs: camelCase keys, numbers as floats, secrets unwrapped, unknowns dropped."""
+    custom: bool
+    region: str | None
+    """AWS region of the resource's provider, or of its parent chain's; None for global/unplaced."""
+    parent: str | None
+    provider: str | None = None
+    """URN of the explicit provider the resource was registered with, if any."""
+
+
+@dataclass
+class Inventory:
+    stack: str
+    spec: StackSpec
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    """Stack exports; secret values read "[secret]"."""
+    invokes: list[tuple[str, dict]] = field(default_factory=list)
+    """(token, args) of every invoke the program made, in order."""
+
+    def of_type(self, type_: str, region: str | None = None) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_ and (region is None or r.region == region)]
+
+    def by_urn(self, urn: str) -> PlannedResource:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+    def named(self, name: str) -> PlannedResource:
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+    def children(self, urn: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def descendants(self, urn: str) -> Iterator[PlannedResource]:
+        for child in self.children(urn):
+            yield child
+            yield from self.descendants(child.urn)
+
+    def custom(self) -> list[PlannedResource]:
+        return [r for r in self.resources if r.custom]
+
+
+# ---------------------------------------------------------------- fake outputs
+
+
+def _short_hash(*parts: str, n: int = 8) -> str:
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _fake_outputs(type_: str, name: str, inputs: dict, region: str | None) -> dict:
+    """Outputs a real create would return that the program reads; inputs echo back as outputs."""
+    where = region or "us-east-1"
+    h = _short_hash(type_, name)
+    service = type_.split(":")[1].split("/")[0] if type_.count(":") >= 2 else "x"
+    state: dict[str, Any] = dict(inputs)
+    state.setdefault("arn", f"arn:aws:{service}:{where}:{MOCK_ACCOUNT}:{name}-{h}")
+    if "name" not in state and not type_.startswith("kubernetes:"):
+        state["name"] = f"{name}-{h[:7]}"
+    if type_ == "aws:eks/cluster:Cluster":
+        issuer = f"https://oidc.eks.{where}.amazonaws.com/id/{_short_hash(name, n=32).upper()}"
+        state.update(
+            endpoint=f"https://{_short_hash(name, n=32).upper()}.gr7.{where}.eks.amazonaws.com",
+            certificateAuthority={"data": "bW9jay1jYQ=="},
+            identities=[{"oidcs": [{"issuer": issuer}]}],
+            vpcConfig={**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{h}c", "vpcId": f"vpc-{h}"},
+            version=inputs.get("version", "1.31"),
+            status="ACTIVE",
+        )
+    elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        url = inputs.get("url", "").removeprefix("https://")
+        state["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:oidc-provider/{url}"
+    elif type_ == "aws:iam/role:Role":
+        state["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:role/{state['name']}"
+    elif type_ == "aws:eks/nodeGroup:NodeGroup":
+        node_group = inputs.get("nodeGroupName", name)
+        state.update(
+            nodeGroupName=node_group,
+            resources=[{"autoscalingGroups": [{"name": f"eks-{node_group}-{h}"}], "remoteAccessSecurityGroupId": ""}],
+            status="ACTIVE",
+        )
+    elif type_ == "aws:lb/loadBalancer:LoadBalancer":
+        lb = state["name"]
+        state.update(
+            dnsName=f"{lb}-{h}.{where}.elb.amazonaws.com",
+            arnSuffix=f"app/{lb}/{h}{h}",
+            zoneId="Z35SXDOTRQ7X7K",
+        )
+        state["arn"] = f"arn:aws:elasticloadbalancing:{where}:{MOCK_ACCOUNT}:loadbalancer/app/{lb}/{h}{h}"
+    elif type_ == "aws:lb/targetGroup:TargetGroup":
+        state["arnSuffix"] = f"targetgroup/{state['name']}/{h}{h}"
+    elif type_ == "aws:globalaccelerator/accelerator:Accelerator":
+        state.update(dnsName=f"a{h}.awsglobalaccelerator.com", hostedZoneId="Z2BJ6XQ5FK7U4H",
+                     ipSets=[{"ipAddresses": ["198.51.100.10", "198.51.100.11"], "ipFamily": "IPv4"}])
+    elif type_ == "aws:acm/certificate:Certificate":
+        domain = inputs.get("domainName", "example.com")
+        state["domainValidationOptions"] = [{
+            "domainName": domain,
+            "resourceRecordName": f"_{h}.{domain}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{h}.acm-validations.aws.",
+        }]
+    elif type_ == "aws:kms/key:Key":
+        state["keyId"] = f"{h}-0000-4000-8000-{h}{h[:4]}"
+    elif type_ == "aws:sns/topic:Topic":
+        state["arn"] = f"arn:aws:sns:{where}:{MOCK_ACCOUNT}:{state['name']}"
+    elif type_ == "aws:ec2/securityGroup:SecurityGroup":
+        state.setdefault("ownerId", MOCK_ACCOUNT)
+    elif type_ == "kubernetes:helm.sh/v3:Release":
+        state["status"] = {"name": inputs.get("name", name), "namespace": inputs.get("namespace", "default"),
+                           "status": "deployed", "version": inputs.get("version", "")}
+    return state
+
+
+def _fake_id(type_: str, name: str) -> str:
+    h = _short_hash(type_, name, n=17)
+    prefixes = {
+        "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/securityGroup:SecurityGroup": "sg-",
+        "aws:ec2/internetGateway:InternetGateway": "igw-", "aws:ec2/natGateway:NatGateway": "nat-",
+        "aws:ec2/eip:Eip": "eipalloc-", "aws:ec2/routeTable:RouteTable": "rtb-",
+        "aws:ec2/launchTemplate:LaunchTemplate": "lt-", "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    }
+    for token, prefix in prefixes.items():
+        if type_ == token:
+            return prefix + h
+    return f"{name}-{h[:8]}"
+
+
+def _plain(value: Any) -> Any:
+    """Wire value -> plain JSON data (secrets unwrapped, resource references as URN strings)."""
+    if rpc.is_rpc_secret(value):
+        return _plain(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, pulumi.Resource):
+        return "[resource]"
+    return str(value)
+
+
+# ---------------------------------------------------------------- the recording engine
+
+
+@dataclass
+class _Registration:
+    urn: str
+    type: str
+    name: str
+    inputs: dict
+    custom: bool
+    parent: str | None
+    provider: str | None
+
+
+class _RecordingMocks(pulumi_mocks.Mocks):
+    def __init__(self, helm_template: HelmTemplate | None):
+        self.helm_template = helm_template
+        self.provider_regions: dict[str, str] = {}
+        self.invokes: list[tuple[str, dict]] = []
+
+    def region_of_provider(self, provider_ref: str | None) -> str | None:
+        if not provider_ref:
+            return None
+        return self.provider_regions.get(provider_ref.rsplit("::", 1)[0])
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        inputs = _plain(args.inputs)
+        region = inputs.get("region") if args.typ in AWS_PROVIDER_TYPES else self.region_of_provider(args.provider)
+        return _fake_id(args.typ, args.name), _fake_outputs(args.typ, args.name, inputs, region)
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        call_args = _plain(args.args)
+        self.invokes.append((args.token, call_args))
+        region = self.region_of_provider(args.provider) or "us-east-1"
+        azs = [f"{region}{letter}" for letter in "abc"]
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"id": region, "names": azs, "zoneIds": [f"{region[:3]}{region[-1]}-az{i + 1}" for i in range(3)],
+                    "groupNames": [region], "state": call_args.get("state")}
+        if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            wanted = next((f["values"] for f in call_args.get("filters", []) if f.get("name") == "instance-type"), [])
+            pairs = [(az, it) for it in wanted for az in azs]
+            return {"id": region, "locations": [p[0] for p in pairs], "instanceTypes": [p[1] for p in pairs],
+                    "locationTypes": ["availability-zone"] * len(pairs)}
+        if args.token in ("aws:index/getCallerIdentity:getCallerIdentity",):
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock", "userId": "MOCK", "id": MOCK_ACCOUNT}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+        if args.token == "kubernetes:helm:template":
+            opts = call_args.get("jsonOpts")
+            opts = json.loads(opts) if isinstance(opts, str) else (opts or {})
+            return {"result": self.helm_template(opts) if self.helm_template else []}
+        raise NotImplementedError(f"the recording mocks do not answer invoke {args.token}; add it to cli/inventory.py")
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of parent and provider per registration."""
+
+    def __init__(self, mocks: _RecordingMocks):
+        super().__init__(mocks)
+        self.recorded: list[_Registration] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = _plain(rpc.deserialize_properties(request.object))
+        registration = _Registration(
+            urn=response.urn, type=request.type, name=request.name, inputs=inputs,
+            custom=bool(request.custom), parent=request.parent or None,
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+        )
+        with self._lock:
+            if any(r.urn == response.urn for r in self.recorded):
+                raise ValueError(f"duplicate resource URN {response.urn}: the engine would refuse this program")
+            self.recorded.append(registration)
+            if request.type in AWS_PROVIDER_TYPES and inputs.get("region"):
+                self.mocks.provider_regions[response.urn] = inputs["region"]
+        return response
+
+
+def _regions(recorded: list[_Registration], provider_regions: dict[str, str]) -> dict[str, str | None]:
+    """Region per URN: the explicit AWS provider's; else a non-AWS provider's (e.g. a region's
+    Kubernetes provider); else, for a component, the one region all its AWS descendants share;
+    else the parent chain's."""
+    by_urn = {r.urn: r for r in recorded}
+    children: dict[str, list[str]] = {}
+    for r in recorded:
+        if r.parent:
+            children.setdefault(r.parent, []).append(r.urn)
+    direct = {r.urn: provider_regions.get(r.urn) or provider_regions.get(r.provider or "") for r in recorded}
+
+    below: dict[str, set[str]] = {}
+
+    def descendant_regions(urn: str) -> set[str]:
+        if urn not in below:
+            found = {direct[urn]} if direct.get(urn) else set()
+            for child in children.get(urn, []):
+                found |= descendant_regions(child)
+            below[urn] = found
+        return below[urn]
+
+    memo: dict[str, str | None] = {}
+
+    def region(urn: str | None) -> str | None:
+        if urn is None or urn not in by_urn:
+            return None
+        if urn not in memo:
+            memo[urn] = None  # guards against cycles
+            r = by_urn[urn]
+            if direct[urn]:
+                memo[urn] = direct[urn]
+            elif r.provider and r.provider in by_urn:
+                memo[urn] = region(r.provider)
+            elif not r.custom and len(descendant_regions(urn)) == 1:
+                memo[urn] = next(iter(descendant_regions(urn)))
+            else:
+                memo[urn] = region(r.parent)
+        return memo[urn]
+
+    return {r.urn: region(r.urn) for r in recorded}
+
+
+async def _resolve_exports(outputs: dict[str, Any]) -> dict[str, Any]:
+    resolved = {}
+    for key, value in outputs.items():
+        out = pulumi.Output.from_input(value)
+        if await out.is_secret():
+            resolved[key] = SECRET
+            continue
+        known = await out.is_known()
+        resolved[key] = _plain(await out.future()) if known else UNKNOWN
+    return resolved
+
+
+def _program_build() -> Callable[..., None]:
+    """`infra.program.build`, imported on first use so this module loads even while the program cannot."""
+    from infra import program
+
+    return program.build
+
+
+def _config_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None) -> Inventory:
+    spec = parse_stack_config(config, f"stack {stack}")
+    set_root_resource(None)  # a fresh root Stack for this run, in this copied context
+    pulumi.runtime.set_all_config(
+        {f"{NAMESPACE}{k}": _config_value(v) for k, v in config.items() if v is not None},
+        [f"{NAMESPACE}{k}" for k in ("vllmApiKey", "huggingfaceToken")],
+    )
+    mocks = _RecordingMocks(helm_template)
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    api_key = config.get("vllmApiKey")
+    hf_token = config.get("huggingfaceToken")
+    api_key = pulumi.Output.secret(api_key if isinstance(api_key, str) else MOCK_API_KEY)
+    hf_token = pulumi.Output.secret(hf_token) if isinstance(hf_token, str) else None
+
+    build = _program_build()
+    _sync_await(run_pulumi_func(lambda: build(spec, api_key=api_key, huggingface_token=hf_token)))
+    root = pulumi.runtime.get_root_resource()
+    outputs = _sync_await(_resolve_exports(dict(getattr(root, "outputs", {}) or {})))
+
+    regions = _regions(monitor.recorded, mocks.provider_regions)
+    resources = [
+        PlannedResource(urn=r.urn, type=r.type, name=r.name, inputs=r.inputs, custom=r.custom,
+                        region=regions[r.urn], parent=r.parent, provider=r.provider)
+        for r in sorted(monitor.recorded, key=lambda r: r.urn)  # registration order varies between runs
+    ]
+    return Inventory(stack=stack, spec=spec, resources=resources, outputs=outputs, invokes=list(mocks.invokes))
+
+
+def run_program(config: dict[str, Any], stack: str = "test", *, helm_template: HelmTemplate | None = None) -> Inventory:
+    """Run `infra.program.build` for one stack's config under recording mocks and return what it creates.
+
+    `config` holds the stack's `tradeoff-infra:` keys without the namespace. Raises `SpecError`
+    (naming the key) when the config is not a valid stack.
+    """
+    return contextvars.copy_context().run(_run, config, stack, helm_template)
