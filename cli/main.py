@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import __version__, validate
+from cli import __version__, models, validate
 
 app = typer.Typer(
     name="tradeoff-infra",
@@ -16,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.registered_commands += validate.app.registered_commands
+app.add_typer(models.app, name="model")
 
 
 def _version(value: bool) -> None:

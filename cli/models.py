@@ -1,0 +1,611 @@
+"""`tradeoff-infra model`: show, pin and roll back the model version (weights commit + image digest).
+
+Semantics (docs/model-rollouts.md tells the story; this is the contract):
+- A pin is (source, revision, image). The stack-wide pin is `model.{source,revision,image}` with
+  `pinnedAt` / `pinNote`; a region's own pin (a canary) is `regions[i].model.{revision,image,source?}`.
+- History is append-only, oldest first in the file, numbered newest first by `model show`
+  (entry 1 = the pin in force just before the current one). Every pin or rollback appends the pin
+  it replaces, with its `pinnedAt`, `note` (its `pinNote`) and `replacedAt` = now.
+- `rollback` (= `--steps 1`) restores entry 1; `--steps N` restores entry N; `--to ENTRY` takes an
+  entry number or a revision prefix (7+ hex characters) naming one distinct pin. The restored
+  entry stays in history, and the pin rolled back from becomes the new entry 1, so rolling
+  forward again is `rollback` once more.
+- `--region R` acts on that region alone: its first own pin records the stack-wide pin it replaced
+  in the region's history; a region pinned or rolled back to exactly the stack-wide pin follows the
+  stack again (its revision/image are removed; its history stays). A stack-wide pin that equals a
+  region's own pin makes that region follow the stack (the canary is promoted).
+- A pin equal to the one in force changes nothing (exit 0). Bad input exits 2 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pathlib
+import re
+import shutil
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+import yaml
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from cli import stackfile
+from cli.stacks import StackRef, UsageError, project_root, resolve
+from infra.spec import (
+    COMMIT_RE,
+    HF_REPO_RE,
+    IMAGE_RE,
+    NAMESPACE,
+    PinRecord,
+    RegionSpec,
+    SpecError,
+    StackSpec,
+    parse_stack_config,
+    project_config,
+)
+
+MODEL_KEY = f"{NAMESPACE}model"
+REGIONS_KEY = f"{NAMESPACE}regions"
+NOW_ENV = "TRADEOFF_INFRA_NOW"
+# A revision prefix shorter than this matches too much to name one pin safely.
+MIN_PREFIX = 7
+
+app = typer.Typer(
+    help="Pin the model version (weights commit + image digest), show its history, roll back.",
+    no_args_is_help=True,
+)
+
+
+class InputError(Exception):
+    """The command line asks for something wrong; exit 2 and nothing written."""
+
+
+# ------------------------------------------------------------------ pins
+
+
+@dataclass(frozen=True)
+class Pin:
+    source: str
+    revision: str
+    image: str
+
+    @property
+    def short(self) -> str:
+        return f"{self.revision[:12]} ({short_image(self.image)})"
+
+
+def short_image(image: str) -> str:
+    """`vllm-openai:v0.11.0@sha256:014a95f21c9e`: the last path part, tag and a 12-hex digest."""
+    match = IMAGE_RE.match(image)
+    if not match:
+        return image
+    name = match.group("repository").rsplit("/", 1)[-1]
+    tag = f":{match.group('tag')}" if match.group("tag") else ""
+    return f"{name}{tag}@{match.group('digest')[:19]}"
+
+
+def now() -> str:
+    """ISO-8601 UTC to the second; $TRADEOFF_INFRA_NOW overrides it (tests, reproducible docs)."""
+    if fixed := os.environ.get(NOW_ENV):
+        return fixed
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_revision(value: str, option: str = "--revision") -> str:
+    value = value.strip()
+    if COMMIT_RE.match(value.lower()):
+        return value.lower()
+    if re.fullmatch(r"[0-9a-fA-F]{4,39}", value):
+        raise InputError(
+            f"{option} {value!r} is a short SHA ({len(value)} characters): it can grow ambiguous; "
+            "give the full 40-hex commit of the weights"
+        )
+    raise InputError(
+        f"{option} {value!r} is a branch or tag name, not a commit: it floats (the repository owner can "
+        "move it); give the full 40-hex commit of the weights (Hugging Face: Files and versions -> History)"
+    )
+
+
+def check_image(value: str, option: str = "--image") -> str:
+    value = value.strip()
+    if IMAGE_RE.match(value):
+        return value
+    if "@" not in value:
+        raise InputError(
+            f"{option} {value!r} has no digest: a tag can be moved to other bytes; give "
+            "REPOSITORY[:TAG]@sha256:<64 hex> (`docker buildx imagetools inspect IMAGE` prints the digest)"
+        )
+    raise InputError(f"{option} {value!r} is not an image reference of the form REPOSITORY[:TAG]@sha256:<64 hex>")
+
+
+def check_source(value: str, option: str = "--source") -> str:
+    value = value.strip()
+    if not HF_REPO_RE.match(value):
+        raise InputError(f"{option} {value!r} is not a Hugging Face repository id of the form owner/name")
+    return value
+
+
+# ------------------------------------------------------------------ reading a stack
+
+
+def spec_of_text(text: str, source: str) -> StackSpec:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InputError(f"{source}: not valid YAML: {err}") from None
+    return parse_stack_config(project_config(document), source)
+
+
+def region_index(spec: StackSpec, region: str) -> int:
+    for i, r in enumerate(spec.regions):
+        if r.region == region:
+            return i
+    known = ", ".join(r.region for r in spec.regions)
+    raise InputError(f"--region {region!r} is not a region of this stack (its regions: {known})")
+
+
+def stack_pin(spec: StackSpec) -> Pin:
+    return Pin(spec.model.source, spec.model.revision, spec.model.image)
+
+
+def region_pin(spec: StackSpec, region: RegionSpec) -> Pin:
+    return Pin(*spec.model_for(region))
+
+
+def record_pin(record: PinRecord, fallback_source: str) -> Pin:
+    return Pin(record.source or fallback_source, record.revision, record.image)
+
+
+@dataclass
+class Scope:
+    """Where a pin lives: the stack-wide model, or one region's override."""
+
+    spec: StackSpec
+    index: int | None = None
+
+    @property
+    def region(self) -> RegionSpec | None:
+        return None if self.index is None else self.spec.regions[self.index]
+
+    @property
+    def key(self) -> str:
+        return "model" if self.index is None else f"regions[{self.index}].model"
+
+    @property
+    def label(self) -> str:
+        return "stack-wide" if self.region is None else f"region {self.region.region}"
+
+    @property
+    def current(self) -> Pin:
+        return stack_pin(self.spec) if self.region is None else region_pin(self.spec, self.region)
+
+    @property
+    def history(self) -> list[PinRecord]:
+        if self.region is None:
+            return list(self.spec.model.history)
+        return list(self.region.model.history) if self.region.model else []
+
+    def current_record(self, replaced_at: str) -> CommentedMap:
+        """The history entry for the pin in force here, replaced at `replaced_at`."""
+        pin = self.current
+        if self.region is None:
+            pinned_at, note = self.spec.model.pinned_at, self.spec.model.pin_note
+        elif self.region.has_own_pin:
+            pinned_at, note = self.region.model.pinned_at, self.region.model.pin_note
+        else:
+            pinned_at = self.spec.model.pinned_at
+            note = "stack-wide pin" + (f": {self.spec.model.pin_note}" if self.spec.model.pin_note else "")
+        return history_entry(pin, pinned_at, replaced_at, note)
+
+
+def history_entry(pin: Pin, pinned_at: str | None, replaced_at: str, note: str | None) -> CommentedMap:
+    entry = CommentedMap()
+    entry["revision"] = pin.revision
+    entry["image"] = pin.image
+    entry["source"] = pin.source
+    if pinned_at:
+        entry["pinnedAt"] = DoubleQuotedScalarString(pinned_at)
+    entry["replacedAt"] = DoubleQuotedScalarString(replaced_at)
+    if note:
+        entry["note"] = note
+    return entry
+
+
+# ------------------------------------------------------------------ editing the document
+
+
+@dataclass
+class Outcome:
+    """What a pin or rollback did, for the message and the tests."""
+
+    scope: str
+    region: str | None
+    before: Pin
+    after: Pin
+    changed: bool = True
+    lines: list[str] = field(default_factory=list)
+
+
+def _config(document: Any) -> CommentedMap:
+    return document["config"]
+
+
+def _append_history(mapping: CommentedMap, entry: CommentedMap) -> None:
+    history = mapping.get("history")
+    if isinstance(history, CommentedSeq):
+        stackfile.append_item(history, entry)
+    else:
+        stackfile.set_key(mapping, "history", CommentedSeq([entry]))
+
+
+def _write_pin_fields(mapping: CommentedMap, pin: Pin, at: str, note: str | None, source: str | None) -> None:
+    """revision, image, (source), pinnedAt, pinNote in that order, before `history`."""
+    stackfile.set_key(mapping, "revision", pin.revision, before="history")
+    stackfile.set_key(mapping, "image", pin.image, before="history")
+    if source is not None:
+        stackfile.set_key(mapping, "source", source, before="pinnedAt" if "pinnedAt" in mapping else "history")
+    else:
+        stackfile.delete_key(mapping, "source")
+    stackfile.set_key(mapping, "pinnedAt", DoubleQuotedScalarString(at), before="history")
+    if note:
+        stackfile.set_key(mapping, "pinNote", note, before="history")
+    else:
+        stackfile.delete_key(mapping, "pinNote")
+
+
+def _clear_region_pin(region: CommentedMap) -> None:
+    """The region follows the stack-wide pin again; its history (if any) stays."""
+    override = region.get("model")
+    if override is None:
+        return
+    for key in ("revision", "image", "source", "pinnedAt", "pinNote"):
+        stackfile.delete_key(override, key)
+    if not override.get("history"):
+        stackfile.delete_key(region, "model")
+
+
+def set_pin(document: Any, scope: Scope, new: Pin, note: str | None, at: str) -> Outcome:
+    """Make `new` the pin of `scope`, appending the replaced pin to that scope's history."""
+    spec, old = scope.spec, scope.current
+    outcome = Outcome(scope.label, scope.region.region if scope.region else None, old, new)
+    if new == old:
+        outcome.changed = False
+        outcome.lines.append(f"{scope.label} pin is already {new.short}; nothing changed")
+        return outcome
+    config = _config(document)
+    if scope.region is None:
+        model = config[MODEL_KEY]
+        _append_history(model, scope.current_record(at))
+        _write_pin_fields(model, new, at, note, source=new.source)
+        followers, keepers = [], []
+        for i, region in enumerate(spec.regions):
+            if not region.has_own_pin:
+                followers.append(region.region)
+            elif region_pin(spec, region) == new:
+                _clear_region_pin(config[REGIONS_KEY][i])
+                followers.append(region.region)
+                outcome.lines.append(f"{region.region} ran this pin as its own (canary): it follows the stack-wide pin again")
+            else:
+                keepers.append(f"{region.region} ({region_pin(spec, region).short})")
+        outcome.lines.append(f"regions serving the new pin: {', '.join(followers) or 'none'}")
+        if keepers:
+            outcome.lines.append(f"regions keeping their own pin: {', '.join(keepers)} (see `model show`)")
+        return outcome
+    region_map = config[REGIONS_KEY][scope.index]
+    if "model" not in region_map:
+        stackfile.set_key(region_map, "model", CommentedMap())
+    override = region_map["model"]
+    _append_history(override, scope.current_record(at))
+    if new == stack_pin(spec):
+        _clear_region_pin(region_map)
+        outcome.lines.append(f"{scope.region.region} follows the stack-wide pin again")
+    else:
+        own_source = new.source if new.source != spec.model.source else None
+        _write_pin_fields(override, new, at, note, source=own_source)
+        outcome.lines.append(f"{scope.region.region} runs its own pin (canary); other regions are unchanged")
+    return outcome
+
+
+def choose_entry(scope: Scope, steps: int | None, to: str | None) -> tuple[int, PinRecord]:
+    """(entry number as `model show` prints it, the record) for a rollback."""
+    history = scope.history
+    if not history:
+        where = f"{scope.key}.history"
+        hint = "" if scope.region is None else "; to roll back every region omit --region"
+        raise InputError(f"{where} is empty: there is no earlier pin to roll back to{hint}")
+    if steps is not None and to is not None:
+        raise InputError("give --steps or --to, not both")
+    if to is None:
+        steps = 1 if steps is None else steps
+        if not 1 <= steps <= len(history):
+            raise InputError(f"--steps {steps}: {scope.key}.history has entries 1..{len(history)} (see `model show`)")
+        return steps, history[-steps]
+    to = to.strip()
+    if to.isdigit() and len(to) < MIN_PREFIX:
+        number = int(to)
+        if not 1 <= number <= len(history):
+            raise InputError(f"--to {to}: {scope.key}.history has entries 1..{len(history)} (see `model show`)")
+        return number, history[-number]
+    if not re.fullmatch(r"[0-9a-fA-F]+", to) or len(to) < MIN_PREFIX:
+        raise InputError(f"--to {to!r}: give an entry number from `model show` or at least {MIN_PREFIX} hex characters of a revision")
+    matches = [(n, rec) for n, rec in enumerate(reversed(history), start=1) if rec.revision.startswith(to.lower())]
+    if not matches:
+        raise InputError(f"--to {to!r}: no entry of {scope.key}.history has a revision starting with it")
+    distinct = {record_pin(rec, scope.current.source) for _, rec in matches}
+    if len(distinct) > 1:
+        numbers = ", ".join(str(n) for n, _ in matches)
+        raise InputError(f"--to {to!r} matches different pins (entries {numbers}); give the entry number")
+    return matches[0]
+
+
+def rollback(document: Any, scope: Scope, steps: int | None, to: str | None, note: str | None, at: str) -> Outcome:
+    number, record = choose_entry(scope, steps, to)
+    position = len(scope.history) - number
+    check_revision(record.revision, f"{scope.key}.history[{position}].revision")
+    check_image(record.image, f"{scope.key}.history[{position}].image")
+    target = record_pin(record, scope.current.source)
+    from_pin = scope.current
+    text = f"rolled back from {from_pin.revision[:12]} to entry {number}" + (f": {note}" if note else "")
+    return set_pin(document, scope, target, text, at)
+
+
+# ------------------------------------------------------------------ running an edit
+
+
+def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
+    """Validate, edit under the lock and write atomically; the result is validated before writing."""
+
+    def change(document: Any) -> Outcome:
+        spec = spec_of_text(stackfile.dump(document), str(ref.path))
+        return operation(document, spec)
+
+    def check(text: str) -> None:
+        try:
+            spec_of_text(text, str(ref.path))
+        except SpecError as err:
+            problems = "; ".join(str(p) for p in err.problems)
+            raise InputError(f"the stack would be invalid after this change, nothing was written: {problems}") from None
+
+    result = stackfile.edit(ref.path, change, check)
+    return result.value, result.changed
+
+
+# ------------------------------------------------------------------ pulumi up
+
+
+@dataclass(frozen=True)
+class ApplyTarget:
+    stack: str
+    work_dir: pathlib.Path
+
+
+def apply_target(ref: StackRef) -> ApplyTarget:
+    """Check before any edit that `--apply` can run, so a refusal changes nothing."""
+    if shutil.which("pulumi") is None:
+        raise ApplyError(
+            "--apply needs the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/) and it is not on PATH; "
+            "nothing was changed. Run without --apply to edit the stack file only, then `pulumi up --stack "
+            f"{ref.name}` where the CLI is installed"
+        )
+    root = project_root()
+    expected = (root / "stacks" / f"Pulumi.{ref.name}.yaml").resolve()
+    if ref.path.resolve() != expected:
+        raise InputError(f"--apply: {ref.path} is not the stack file {expected} that `pulumi up` in {root} would read")
+    return ApplyTarget(ref.name, root)
+
+
+class ApplyError(Exception):
+    """`pulumi up` could not run or failed; exit 1."""
+
+
+def pulumi_up(target: ApplyTarget, message: str) -> None:
+    from pulumi import automation
+
+    typer.echo(f"pulumi up --stack {target.stack} (work dir {target.work_dir}) ...")
+    try:
+        stack = automation.select_stack(stack_name=target.stack, work_dir=str(target.work_dir))
+        result = stack.up(on_output=typer.echo, message=message)
+    except Exception as err:  # CommandError, StackNotFoundError, a missing backend login ...
+        raise ApplyError(f"pulumi up for stack {target.stack} failed: {err}") from None
+    typer.echo(f"pulumi up: {result.summary.result}")
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _fail(err: Exception) -> None:
+    code = 1 if isinstance(err, ApplyError) else 2
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code)
+
+
+def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
+    if not changed:
+        for line in outcome.lines:
+            typer.echo(line)
+        return
+    typer.echo(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
+    typer.echo(f"  image {outcome.after.image}")
+    typer.echo(f"  replaced {outcome.before.short}, now history entry 1")
+    for line in outcome.lines:
+        typer.echo(f"  {line}")
+    region = f" --region {outcome.region}" if outcome.region else ""
+    typer.echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
+
+
+def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
+    try:
+        ref = resolve(stack)
+        target = apply_target(ref) if apply else None
+
+        def scoped(document: Any, spec: StackSpec) -> Outcome:
+            scope = Scope(spec, region_index(spec, region) if region is not None else None)
+            return operation(document, scope)
+
+        outcome, changed = edit_stack(ref, scoped)
+    except (UsageError, InputError, ApplyError) as err:
+        _fail(err)
+    except SpecError as err:
+        problems = "\n".join(f"  - {p}" for p in err.problems)
+        typer.echo(f"error: {err.source} is invalid; fix it first, nothing was changed:\n{problems}", err=True)
+        raise typer.Exit(2)
+    _report(ref, outcome, changed, verb)
+    if target is None:
+        if changed:
+            typer.echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
+        return
+    try:
+        pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
+    except ApplyError as err:
+        _fail(err)
+
+
+StackArg = Annotated[str, typer.Argument(help="Stack name in stacks/ or path to a stack file.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
+ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
+
+
+@app.command()
+def pin(
+    stack: StackArg,
+    revision: Annotated[str | None, typer.Option("--revision", help="Full 40-hex commit of the weights.")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="vLLM image as REPOSITORY[:TAG]@sha256:DIGEST.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Hugging Face repo id, when the weights move to another repo.")] = None,
+    note: NoteOpt = None,
+    region: RegionOpt = None,
+    apply: ApplyOpt = False,
+) -> None:
+    """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
+    try:
+        if revision is None and image is None and source is None:
+            raise InputError("give --revision (and/or --image, --source): nothing to pin")
+        revision = None if revision is None else check_revision(revision)
+        image = None if image is None else check_image(image)
+        source = None if source is None else check_source(source)
+        if source is not None and revision is None:
+            raise InputError(f"--source {source}: other weights need their own --revision")
+    except InputError as err:
+        _fail(err)
+    at = now()
+
+    def operation(document: Any, scope: Scope) -> Outcome:
+        old = scope.current
+        new = Pin(source or old.source, revision or old.revision, image or old.image)
+        return set_pin(document, scope, new, note or None, at)
+
+    _run(stack, region, apply, "pinned", operation)
+
+
+@app.command("rollback")
+def rollback_command(
+    stack: StackArg,
+    steps: Annotated[int | None, typer.Option("--steps", help="Restore history entry N (1 = the pin before the current one).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Restore this entry: its number in `model show` or a unique revision prefix.")] = None,
+    note: NoteOpt = None,
+    region: RegionOpt = None,
+    apply: ApplyOpt = False,
+) -> None:
+    """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
+    at = now()
+    _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
+
+
+def _pin_row(pin: Pin, pinned_at: str | None, note: str | None) -> dict[str, Any]:
+    return {"source": pin.source, "revision": pin.revision, "image": pin.image, "pinnedAt": pinned_at, "note": note}
+
+
+def show_data(ref: StackRef, spec: StackSpec) -> dict[str, Any]:
+    """Everything `model show` prints, newest history entry first."""
+
+    def history(records: list[PinRecord]) -> list[dict[str, Any]]:
+        rows = []
+        for number, rec in enumerate(reversed(records), start=1):
+            row = _pin_row(record_pin(rec, spec.model.source), rec.pinned_at, rec.note)
+            rows.append({"entry": number, **row, "replacedAt": rec.replaced_at})
+        return rows
+
+    regions = []
+    for region in spec.regions:
+        own = region.has_own_pin
+        pinned_at = region.model.pinned_at if own else spec.model.pinned_at
+        note = region.model.pin_note if own else spec.model.pin_note
+        regions.append({
+            "region": region.region,
+            "follows": "own pin" if own else "stack-wide pin",
+            **_pin_row(region_pin(spec, region), pinned_at, note),
+            "history": history(region.model.history if region.model else []),
+        })
+    return {
+        "stack": ref.name,
+        "path": str(ref.path),
+        "pin": _pin_row(stack_pin(spec), spec.model.pinned_at, spec.model.pin_note),
+        "history": history(spec.model.history),
+        "regions": regions,
+    }
+
+
+def _history_lines(rows: list[dict[str, Any]], current_source: str) -> list[str]:
+    header = f"  {'#':>3}  {'revision':<12}  {'image':<44}  {'pinned':<20}  {'replaced':<20}  note"
+    lines = [header]
+    for row in rows:
+        revision = row["revision"][:12]
+        if row["source"] != current_source:
+            revision = f"{row['source']}@{revision}"
+        lines.append(
+            f"  {row['entry']:>3}  {revision:<12}  {short_image(row['image']):<44}  {row['pinnedAt'] or '-':<20}  "
+            f"{row['replacedAt'] or '-':<20}  {row['note'] or ''}".rstrip()
+        )
+    return lines
+
+
+def show_text(data: dict[str, Any]) -> str:
+    pin = data["pin"]
+    lines = [
+        f"stack {data['stack']} ({data['path']})",
+        "",
+        "stack-wide pin",
+        f"  source    {pin['source']}",
+        f"  revision  {pin['revision']}",
+        f"  image     {pin['image']}",
+        f"  pinned    {pin['pinnedAt'] or '-'}" + (f"  note: {pin['note']}" if pin["note"] else ""),
+        "",
+        "in force per region",
+    ]
+    for region in data["regions"]:
+        mark = "" if region["follows"] == "stack-wide pin" else f"  pinned {region['pinnedAt'] or '-'}" + (
+            f"  note: {region['note']}" if region["note"] else "")
+        source = "" if region["source"] == pin["source"] else f"{region['source']}@"
+        lines.append(f"  {region['region']:<15} {region['follows']:<15} {source}{region['revision'][:12]}  "
+                     f"{short_image(region['image'])}{mark}")
+    lines += ["", f"history, newest first (restore with `tradeoff-infra model rollback {data['stack']} --to N`)"]
+    lines += _history_lines(data["history"], pin["source"]) if data["history"] else ["  (none yet)"]
+    for region in data["regions"]:
+        if region["history"]:
+            lines += ["", f"history of {region['region']}, newest first "
+                          f"(`tradeoff-infra model rollback {data['stack']} --region {region['region']} --to N`)"]
+            lines += _history_lines(region["history"], pin["source"])
+    return "\n".join(lines)
+
+
+@app.command()
+def show(
+    stack: StackArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with full revisions and image references.")] = False,
+) -> None:
+    """Show the pin in force per region and the history, newest first."""
+    try:
+        ref = resolve(stack)
+        spec = ref.load()
+    except UsageError as err:
+        _fail(err)
+    except SpecError as err:
+        problems = "\n".join(f"  - {p}" for p in err.problems)
+        typer.echo(f"error: {err.source} is invalid:\n{problems}", err=True)
+        raise typer.Exit(2)
+    data = show_data(ref, spec)
+    typer.echo(json.dumps(data, indent=2) if as_json else show_text(data))
