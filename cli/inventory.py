@@ -152,6 +152,8 @@ def _fake_outputs(type_: str, name: str, inputs: dict, region: str | None) -> di
         }]
     elif type_ == "aws:kms/key:Key":
         state["keyId"] = f"{h}-0000-4000-8000-{h}{h[:4]}"
+    elif type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+        state.update(latestVersion=1, defaultVersion=1)
     elif type_ == "aws:sns/topic:Topic":
         state["arn"] = f"arn:aws:sns:{where}:{MOCK_ACCOUNT}:{state['name']}"
     elif type_ == "aws:ec2/securityGroup:SecurityGroup":

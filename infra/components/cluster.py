@@ -1,0 +1,168 @@
+"""Cluster: one region's EKS control plane and everything the nodes need before they can join.
+
+Secrets are envelope-encrypted with a customer KMS key (rotation on), the API endpoint is private
+plus an optional CIDR-limited public one, control-plane logs go to a log group whose retention we
+own, access is managed through EKS access entries, and an IAM OIDC provider enables IRSA.
+Add-ons that run without nodes (VPC CNI, kube-proxy, pod identity agent) are installed here;
+those that need nodes (CoreDNS, EBS CSI) come with `ClusterAddons` after the system nodes exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.iam import assume_role_policy, managed_policy_arn
+from infra.spec import ClusterSpec
+
+# Control-plane log types: every one EKS offers (the baseline needs api, audit, authenticator).
+CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+# Add-ons that work before any node exists; EKS picks each one's default version for the cluster's
+# Kubernetes version (addon_version unset), so a Kubernetes upgrade brings matching add-ons.
+PRE_NODE_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]
+# KMS waits this long before deleting the key: the maximum, since losing it loses every secret.
+KMS_DELETION_WINDOW_DAYS = 30
+
+
+@dataclass
+class ClusterArgs:
+    cluster_name: str
+    """Physical EKS cluster name (subnet tags and the log group name need it before the cluster exists)."""
+    cluster: ClusterSpec
+    """Version, public endpoint CIDRs, log retention (spec `cluster`)."""
+    region: str
+    """AWS region code, for the kubeconfig's `aws eks get-token`."""
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets the control plane's network interfaces go in."""
+    tags: dict[str, str]
+    """Tags for every resource of the cluster."""
+
+
+def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` (short-lived tokens, no stored secret)."""
+    user = f"{cluster_name}-aws"
+    return json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": certificate_authority}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}],
+        "current-context": cluster_name,
+        "users": [{"name": user, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            "interactiveMode": "Never",
+        }}}],
+    })
+
+
+class Cluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    """The EKS-created cluster security group; managed node groups attach it to every node."""
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_provider_url: pulumi.Output[str]
+    """Issuer without `https://`, as IAM conditions use it."""
+    kubeconfig: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    addons: list[aws.eks.Addon]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:cluster:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        spec = args.cluster
+
+        key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/{args.cluster_name}-secrets", target_key_id=key.key_id, opts=child)
+
+        role = aws.iam.Role(
+            f"{name}-control-plane",
+            assume_role_policy=json.dumps(assume_role_policy("eks.amazonaws.com")),
+            description=f"EKS control plane of {args.cluster_name}",
+            tags=args.tags,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicyAttachment(
+            f"{name}-control-plane",
+            role=role.name,
+            policy_arn=managed_policy_arn("AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+        # Created before the cluster so EKS writes into a group whose retention we set (else: never expires).
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=spec.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+
+        eks = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=spec.kubernetes_version,
+            role_arn=role.arn,
+            vpc_config={
+                "subnet_ids": args.subnet_ids,
+                "endpoint_private_access": True,
+                "endpoint_public_access": bool(spec.public_access_cidrs),
+                # Without CIDRs the public endpoint is off; EKS would otherwise default to 0.0.0.0/0.
+                "public_access_cidrs": spec.public_access_cidrs or None,
+            },
+            encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=CONTROL_PLANE_LOGS,
+            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, logs]),
+        )
+
+        issuer = eks.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        # No thumbprint: IAM then fetches and trusts the issuer's CA itself (pulumi-aws 7 docs of thumbprint_lists).
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=args.tags,
+            opts=child,
+        )
+
+        self.addons = [
+            aws.eks.Addon(
+                f"{name}-{addon}",
+                cluster_name=eks.name,
+                addon_name=addon,
+                resolve_conflicts_on_create="OVERWRITE",  # adopt the self-managed copy EKS bootstraps
+                resolve_conflicts_on_update="PRESERVE",
+                tags=args.tags,
+                opts=child,
+            )
+            for addon in PRE_NODE_ADDONS
+        ]
+
+        self.cluster_name = eks.name
+        self.endpoint = eks.endpoint
+        self.security_group_id = eks.vpc_config.apply(lambda c: c.cluster_security_group_id)
+        self.oidc_provider_arn = oidc.arn
+        self.oidc_provider_url = issuer.apply(lambda url: url.removeprefix("https://"))
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
+            lambda a: kubeconfig(a[0], a[1], a[2], args.region)
+        ))
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        self.register_outputs({
+            "cluster_name": self.cluster_name,
+            "endpoint": self.endpoint,
+            "oidc_provider_arn": self.oidc_provider_arn,
+            "kubeconfig": self.kubeconfig,
+        })

@@ -1,0 +1,158 @@
+"""RegionalDeployment: everything one region runs, composed in dependency order.
+
+provider -> Network -> Cluster -> SystemNodeGroup -> GpuPools -> ClusterAddons, then the
+RegionContext the edge components build on: Monitoring, Autoscaling, LoadBalancer, VllmService.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.chart_values import VLLM_NODE_PORT
+from infra.components.addons import ClusterAddons, ClusterAddonsArgs
+from infra.components.autoscaling import Autoscaling, AutoscalingArgs
+from infra.components.cluster import Cluster, ClusterArgs
+from infra.components.context import RegionContext
+from infra.components.gpu_pool import GpuPool, GpuPoolArgs
+from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs
+from infra.components.monitoring import Monitoring, MonitoringArgs
+from infra.components.network import Network, NetworkArgs
+from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
+from infra.components.vllm import VllmService, VllmServiceArgs
+from infra.spec import PROJECT, RegionSpec, StackSpec
+
+
+def cluster_name(stack: str, prefix: str) -> str:
+    """Physical EKS cluster name: unique per stack and region, within EKS's 100-character pattern."""
+    safe_stack = re.sub(r"[^A-Za-z0-9-]", "-", stack)
+    return f"{PROJECT}-{safe_stack}-{prefix}"[:100]
+
+
+def base_tags(stack: str, region: str) -> dict[str, str]:
+    """Tags on every AWS resource of a region (the provider's default tags; launch templates repeat them)."""
+    return {"tradeoff-infra/stack": stack, "tradeoff-infra/region": region, "managed-by": "pulumi"}
+
+
+@dataclass
+class RegionalDeploymentArgs:
+    spec: StackSpec
+    """The whole stack spec."""
+    region: RegionSpec
+    """The region to deploy."""
+    prefix: str
+    """Short resource-name prefix for the region, e.g. `use1`."""
+    stack: str
+    """Pulumi stack name (cluster name and tags)."""
+    api_key: pulumi.Input[str]
+    """vLLM API key (secret)."""
+    huggingface_token: pulumi.Input[str] | None = None
+    """Hugging Face token for gated repositories (secret), if any."""
+
+
+class RegionalDeployment(pulumi.ComponentResource):
+    ctx: RegionContext
+    cluster: Cluster
+    load_balancer: LoadBalancer
+    vllm: VllmService
+
+    def __init__(self, name: str, args: RegionalDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:region:RegionalDeployment", name, None, opts)
+        spec, region, prefix = args.spec, args.region, args.prefix
+        tags = base_tags(args.stack, region.region)
+        eks_name = cluster_name(args.stack, prefix)
+
+        provider = aws.Provider(
+            f"{prefix}-aws",
+            region=region.region,
+            default_tags={"tags": tags},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        on_aws = pulumi.ResourceOptions(parent=self, providers=[provider])
+
+        network = Network(f"{prefix}-net", NetworkArgs(
+            vpc_cidr=region.vpc_cidr,
+            network=spec.network,
+            cluster_name=eks_name,
+            region=region.region,
+            instance_types=sorted({p.instance_type for p in region.gpu_pools} | {spec.cluster.system_nodes.instance_type}),
+            tags=tags,
+        ), opts=on_aws)
+
+        self.cluster = Cluster(f"{prefix}-cluster", ClusterArgs(
+            cluster_name=eks_name,
+            cluster=spec.cluster,
+            region=region.region,
+            subnet_ids=network.private_subnet_ids,
+            tags=tags,
+        ), opts=on_aws)
+        cluster = self.cluster
+
+        system = SystemNodeGroup(f"{prefix}-system", SystemNodeGroupArgs(
+            cluster_name=cluster.cluster_name,
+            cluster=spec.cluster,
+            subnet_ids=network.private_subnet_ids,
+            tags=tags,
+        ), opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=cluster.addons))
+
+        pools = [
+            GpuPool(f"{prefix}-gpu-{pool.name}", GpuPoolArgs(
+                spec=spec,
+                pool=pool,
+                cluster_name=cluster.cluster_name,
+                physical_cluster_name=eks_name,
+                node_role_arn=system.node_role_arn,
+                subnet_ids=network.private_subnet_ids,
+                tags=tags,
+            ), opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=cluster.addons))
+            for pool in region.gpu_pools
+        ]
+
+        addons = ClusterAddons(f"{prefix}-addons", ClusterAddonsArgs(
+            cluster_name=cluster.cluster_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            k8s_provider=cluster.k8s_provider,
+            tags=tags,
+        ), opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=[system]))
+
+        self.ctx = ctx = RegionContext(
+            spec=spec,
+            region=region,
+            prefix=prefix,
+            aws_provider=provider,
+            k8s_provider=cluster.k8s_provider,
+            cluster_name=cluster.cluster_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            private_subnet_ids=network.private_subnet_ids,
+            node_security_group_id=cluster.security_group_id,
+            gpu_pools=[p.outputs for p in pools],
+            system_ready=[system, addons],
+        )
+
+        monitoring = Monitoring(f"{prefix}-monitoring", MonitoringArgs(ctx=ctx),
+                                opts=pulumi.ResourceOptions(parent=self, depends_on=ctx.system_ready))
+        autoscaling = Autoscaling(f"{prefix}-autoscaling", AutoscalingArgs(ctx=ctx),
+                                  opts=pulumi.ResourceOptions(parent=self, depends_on=ctx.system_ready))
+        self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
+            ctx=ctx, node_port=VLLM_NODE_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
+        ), opts=pulumi.ResourceOptions(parent=self))
+        self.vllm = VllmService(f"{prefix}-vllm", VllmServiceArgs(
+            ctx=ctx,
+            api_key=args.api_key,
+            huggingface_token=args.huggingface_token,
+            prometheus_url=monitoring.prometheus_url,
+            load_balancer_arn_suffix=self.load_balancer.arn_suffix,
+            target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
+        ), opts=pulumi.ResourceOptions(parent=self, depends_on=[*ctx.system_ready, monitoring, autoscaling]))
+
+        self.register_outputs({
+            "cluster_name": cluster.cluster_name,
+            "load_balancer_dns_name": self.load_balancer.dns_name,
+        })

@@ -1,0 +1,103 @@
+"""SystemNodeGroup: the small on-demand node group for cluster services, and the node IAM role.
+
+CoreDNS, the EBS CSI controller, KEDA, cluster-autoscaler and Prometheus run here, never on GPU
+nodes (those carry a taint). The node role is shared with the GPU pools: one EKS access entry per
+role, and the same three AWS managed policies every EKS node needs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.iam import assume_role_policy, managed_policy_arn
+from infra.spec import ClusterSpec
+
+# AWS managed policies an EKS worker node needs (EKS user guide, "Amazon EKS node IAM role").
+NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
+SYSTEM_LABELS = {"tradeoff-infra.io/workload": "system"}
+SYSTEM_ROOT_VOLUME_GIB = 50
+# Root device name of the EKS-optimized Amazon Linux 2023 AMIs.
+ROOT_DEVICE = "/dev/xvda"
+
+
+@dataclass
+class SystemNodeGroupArgs:
+    cluster_name: pulumi.Input[str]
+    """EKS cluster the node group joins."""
+    cluster: ClusterSpec
+    """Instance type and count (`cluster.systemNodes`), IMDS hop limit."""
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets only: nodes never get public addresses."""
+    tags: dict[str, str]
+    """Tags for the node group, launch template and the instances/volumes it launches."""
+
+
+def node_launch_template_args(name: str, volume_gib: int, hop_limit: int, tags: dict[str, str]) -> dict:
+    """Launch template settings every node group shares: IMDSv2 only, encrypted gp3 root volume."""
+    return {
+        "description": f"Nodes of {name}: IMDSv2 required, encrypted gp3 root volume",
+        "metadata_options": {
+            "http_endpoint": "enabled",
+            "http_tokens": "required",  # IMDSv2 only: no unauthenticated metadata (SSRF credential theft)
+            "http_put_response_hop_limit": hop_limit,
+        },
+        "block_device_mappings": [{
+            "device_name": ROOT_DEVICE,
+            "ebs": {"volume_size": volume_gib, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"},
+        }],
+        "tag_specifications": [
+            {"resource_type": "instance", "tags": {**tags, "Name": name}},
+            {"resource_type": "volume", "tags": {**tags, "Name": name}},
+        ],
+        "update_default_version": True,
+        "tags": tags,
+    }
+
+
+class SystemNodeGroup(pulumi.ComponentResource):
+    node_role_arn: pulumi.Output[str]
+    node_group: aws.eks.NodeGroup
+
+    def __init__(self, name: str, args: SystemNodeGroupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:cluster:SystemNodeGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        nodes = args.cluster.system_nodes
+
+        role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=json.dumps(assume_role_policy("ec2.amazonaws.com")),
+            description="EKS worker nodes (system and GPU node groups)",
+            tags=args.tags,
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(f"{name}-{policy}", role=role.name, policy_arn=managed_policy_arn(policy), opts=child)
+            for policy in NODE_POLICIES
+        ]
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            **node_launch_template_args(name, SYSTEM_ROOT_VOLUME_GIB, args.cluster.imds_hop_limit, args.tags),
+            opts=child,
+        )
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-ng",
+            cluster_name=args.cluster_name,
+            node_role_arn=role.arn,
+            subnet_ids=args.subnet_ids,
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type="ON_DEMAND",
+            instance_types=[nodes.instance_type],
+            # Fixed size: system services are sized for the whole cluster, not for load.
+            scaling_config={"min_size": nodes.nodes, "max_size": nodes.nodes, "desired_size": nodes.nodes},
+            update_config={"max_unavailable": 1},
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            labels=SYSTEM_LABELS,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+        self.node_role_arn = role.arn
+        self.register_outputs({"node_role_arn": self.node_role_arn, "node_group_name": self.node_group.node_group_name})
