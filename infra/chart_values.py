@@ -63,6 +63,8 @@ KV_CACHE_METRIC_NEW = "vllm:kv_cache_usage_perc"
 KV_CACHE_METRIC_OLD = "vllm:gpu_cache_usage_perc"
 KV_CACHE_METRIC_RENAMED_IN = (0, 9, 2)
 
+HOURS_PER_MONTH = 730
+
 # KEDA polls Prometheus every 15 s; a CloudWatch ALB metric has a 60 s period.
 KEDA_POLLING_SECONDS = 15
 CLOUDWATCH_PERIOD_SECONDS = 60
@@ -134,6 +136,13 @@ def termination_grace_seconds(spec: StackSpec) -> int:
     return PRE_STOP_SLEEP_SECONDS + int(min(max(60, math.ceil(long_request)), 900))
 
 
+def peak_requests_per_minute_per_replica(spec: StackSpec, max_replicas: int) -> float:
+    """Peak requests per minute one replica takes when maxReplicas serve the stack's peak traffic."""
+    average_per_minute = spec.traffic.requests_per_month / (HOURS_PER_MONTH * 60)
+    per_replica = average_per_minute * spec.traffic.peak_to_average / max(1, max_replicas)
+    return round(max(per_replica, 1.0), 2)
+
+
 def vllm_values(
     spec: StackSpec,
     region: RegionSpec,
@@ -143,6 +152,7 @@ def vllm_values(
     load_balancer_arn_suffix: str | None = None,
     target_group_arn_suffix: str | None = None,
     huggingface_token_secret: str | None = None,
+    monitoring_selector_labels: dict[str, str] | None = None,
 ) -> dict:
     """The chart's values for one region of a stack (plain JSON data).
 
@@ -150,6 +160,8 @@ def vllm_values(
     cost per 1M tokens uses it); None leaves the dashboard's price empty rather than $0.
     `load_balancer_arn_suffix` / `target_group_arn_suffix` (`app/...`, `targetgroup/...`) feed the
     scale-from-zero CloudWatch trigger; they are required when `autoscaling.scaleToZero` is on.
+    `monitoring_selector_labels` go on the ServiceMonitor and PrometheusRule (e.g. `{"release": <kube-prometheus-stack
+    release>}` when its Prometheus selects by release label).
     """
     model = spec.model
     source, revision, image = spec.model_for(region)
@@ -241,10 +253,12 @@ def vllm_values(
                 "loadBalancerArnSuffix": load_balancer_arn_suffix or "",
                 "targetGroupArnSuffix": target_group_arn_suffix or "",
                 "activationRequestsPerMinute": scaling.activation_requests_per_second * CLOUDWATCH_PERIOD_SECONDS,
+                "requestsPerMinutePerReplica": peak_requests_per_minute_per_replica(spec, high),
                 "cooldownSeconds": max(300, scaling.scale_down_stabilization_seconds),
             },
         },
         "monitoring": {
+            "selectorLabels": dict(monitoring_selector_labels or {}),
             "serviceMonitor": {"enabled": spec.monitoring.enabled, "interval": "15s"},
             "prometheusRule": {
                 "enabled": spec.monitoring.enabled,

@@ -1,0 +1,95 @@
+{{/*
+Chart name, cut at 63 characters (the DNS label limit).
+Usage: {{ include "vllm.name" . }}
+*/}}
+{{- define "vllm.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full resource name: release name, plus the chart name unless the release already contains it; cut at 63.
+Usage: {{ include "vllm.fullname" . }}
+*/}}
+{{- define "vllm.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version for the helm.sh/chart label.
+Usage: {{ include "vllm.chart" . }}
+*/}}
+{{- define "vllm.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels for every object's metadata (selector labels plus descriptive ones that may change).
+Usage: labels: {{- include "vllm.labels" . | nindent 4 }}
+*/}}
+{{- define "vllm.labels" -}}
+helm.sh/chart: {{ include "vllm.chart" . }}
+{{ include "vllm.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tradeoff-infra
+{{- end }}
+
+{{/*
+Labels that select the vLLM pods; fixed for the release's life (Deployment selectors are immutable).
+Usage: matchLabels: {{- include "vllm.selectorLabels" . | nindent 6 }}
+*/}}
+{{- define "vllm.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vllm.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Image reference pinned by digest: repository[:tag]@sha256:...; fails without a digest.
+Usage: image: {{ include "vllm.image" . }}
+*/}}
+{{- define "vllm.image" -}}
+{{- $digest := required "image.digest is required: the image is pinned by digest, never by tag alone" .Values.image.digest }}
+{{- if .Values.image.tag }}
+{{- printf "%s:%s@%s" .Values.image.repository .Values.image.tag $digest }}
+{{- else }}
+{{- printf "%s@%s" .Values.image.repository $digest }}
+{{- end }}
+{{- end }}
+
+{{/*
+PromQL label matcher for this release's vLLM series (namespace + served model name).
+Usage: vllm:num_requests_waiting{ {{- include "vllm.promSelector" . -}} }
+*/}}
+{{- define "vllm.promSelector" -}}
+namespace="{{ .Release.Namespace }}",model_name="{{ .Values.model.name }}"
+{{- end }}
+
+{{/*
+Seconds the startup probe allows a replica to load (period x failure threshold).
+Usage: {{ include "vllm.startupSeconds" . }}
+*/}}
+{{- define "vllm.startupSeconds" -}}
+{{- mul (int .Values.probes.startup.periodSeconds) (int .Values.probes.startup.failureThreshold) }}
+{{- end }}
+
+{{/*
+Container security context shared by the server and the helm test pod.
+Usage: securityContext: {{- include "vllm.containerSecurityContext" . | nindent 12 }}
+*/}}
+{{- define "vllm.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
