@@ -1,0 +1,324 @@
+"""The regional entry point: an internet-facing ALB in the public subnets in front of vLLM's NodePort.
+
+Traffic: client -> ALB listener (443 with an ACM certificate when `endpoint.hostname` is set,
+else 80) -> target group of GPU-pool instances on the NodePort -> the vLLM pod on that node
+(`externalTrafficPolicy: Local`, so a node without a vLLM pod fails the /health check and gets
+no traffic). The CloudWatch alarms on this ALB live here, notifying the region's alarm topic.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.chart_values import termination_grace_seconds
+from infra.components.context import RegionContext
+from infra.spec import StackSpec
+
+HTTP_PORT = 80
+HTTPS_PORT = 443
+# AWS's recommended ALB policy (TLS 1.3 + 1.2 only): ELB user guide "Security policies for your ALB", read 2026-11-24.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+HEALTH_CHECK_PATH = "/health"
+# vLLM answers /health 200 once the engine is up; 2 x 15 s moves a target in or out within 30 s.
+HEALTH_CHECK = {"interval": 15, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2, "matcher": "200"}
+# Alarm thresholds: no healthy target for 3 minutes; more than 5% of requests failing in 3 of 5 minutes.
+NO_HEALTHY_HOST_MINUTES = 3
+ERROR_RATE_PERCENT = 5
+ERROR_RATE_WINDOW_MINUTES = 5
+ERROR_RATE_BREACHING_MINUTES = 3
+
+
+def listener_ports(spec: StackSpec) -> list[int]:
+    """Ports the ALB listens on: 80 only without a hostname; 80 (redirect) and 443 with one."""
+    return [HTTP_PORT, HTTPS_PORT] if spec.endpoint.hostname else [HTTP_PORT]
+
+
+def ingress_rules(spec: StackSpec) -> list[dict[str, Any]]:
+    """ALB security-group ingress: each listener port from each allowed CIDR, nothing else."""
+    rules = []
+    for port in listener_ports(spec):
+        for cidr in spec.endpoint.allowed_cidrs:
+            family = "cidr_ipv6" if ipaddress.ip_network(cidr).version == 6 else "cidr_ipv4"
+            rules.append({"port": port, family: cidr})
+    return rules
+
+
+def deletion_protected(stack: str) -> bool:
+    """Deletion protection everywhere except stacks named dev*, which are torn down routinely."""
+    return not stack.startswith("dev")
+
+
+def error_rate_queries(load_balancer_arn_suffix: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """Metric math for the share of requests answered 5xx (by the ALB itself or by vLLM), in percent."""
+
+    def metric(query_id: str, metric_name: str) -> dict[str, Any]:
+        return {
+            "id": query_id,
+            "return_data": False,
+            "metric": {
+                "namespace": "AWS/ApplicationELB",
+                "metric_name": metric_name,
+                "dimensions": {"LoadBalancer": load_balancer_arn_suffix},
+                "period": 60,
+                "stat": "Sum",
+            },
+        }
+
+    return [
+        metric("requests", "RequestCount"),
+        metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
+        metric("target5xx", "HTTPCode_Target_5XX_Count"),
+        {
+            "id": "errorRate",
+            "label": "5xx responses (% of requests)",
+            "expression": "IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)",
+            "return_data": True,
+        },
+    ]
+
+
+def _metric_query_args(query: dict[str, Any]) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    if "metric" not in query:
+        return aws.cloudwatch.MetricAlarmMetricQueryArgs(**query)
+    metric = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(**query["metric"])
+    return aws.cloudwatch.MetricAlarmMetricQueryArgs(**{**query, "metric": metric})
+
+
+@dataclass
+class LoadBalancerArgs:
+    ctx: RegionContext
+    """The region's spec, providers and cluster outputs."""
+    node_port: int
+    """NodePort of the vLLM Service on every GPU node (`infra.chart_values.VLLM_NODE_PORT`)."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic the ALB alarms notify (`Monitoring.alarm_topic_arn`); None creates the alarms without actions."""
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """ALB + security groups + target group on the vLLM NodePort + TLS + the ALB's CloudWatch alarms."""
+
+    dns_name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:edge:LoadBalancer", name, None, opts)
+        ctx = args.ctx
+        spec = ctx.spec
+        endpoint = spec.endpoint
+        child = ctx.opts(self)
+
+        alb_sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=ctx.vpc_id,
+            description=f"{name}: vLLM load balancer listeners",
+            tags={"Name": f"{name}-alb"},
+            opts=child,
+        )
+        for rule in ingress_rules(spec):
+            port = rule.pop("port")
+            cidr = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-sg-in-{port}-{cidr.replace('/', '-').replace(':', '-')}",
+                security_group_id=alb_sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=f"listener {port} from an allowed CIDR (endpoint.allowedCidrs)",
+                **rule,
+                opts=child,
+            )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-sg-out-nodes",
+            security_group_id=alb_sg.id,
+            referenced_security_group_id=ctx.node_security_group_id,
+            ip_protocol="tcp",
+            from_port=args.node_port,
+            to_port=args.node_port,
+            description="to the vLLM NodePort on the cluster nodes",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nodes-in-alb",
+            security_group_id=ctx.node_security_group_id,
+            referenced_security_group_id=alb_sg.id,
+            ip_protocol="tcp",
+            from_port=args.node_port,
+            to_port=args.node_port,
+            description="vLLM NodePort from the load balancer only",
+            opts=child,
+        )
+
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            subnets=ctx.public_subnet_ids,
+            security_groups=[alb_sg.id],
+            idle_timeout=endpoint.idle_timeout_seconds,
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=deletion_protected(pulumi.get_stack()),
+            tags={"Name": f"{name}-alb"},
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            port=args.node_port,
+            protocol="HTTP",
+            target_type="instance",
+            vpc_id=ctx.vpc_id,
+            # In-flight generations may run as long as the pod's termination grace period.
+            deregistration_delay=termination_grace_seconds(spec),
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True, path=HEALTH_CHECK_PATH, port="traffic-port", protocol="HTTP", **HEALTH_CHECK
+            ),
+            opts=child,
+        )
+        for pool in ctx.gpu_pools:
+            aws.autoscaling.Attachment(
+                f"{name}-{pool.pool_name}-attachment",
+                # An EKS managed node group owns exactly one ASG.
+                autoscaling_group_name=pool.autoscaling_group_names.apply(lambda names: names[0]),
+                lb_target_group_arn=target_group.arn,
+                opts=child,
+            )
+
+        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        if endpoint.hostname:
+            certificate = self._certificate(name, ctx)
+            aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=alb.arn,
+                port=HTTPS_PORT,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=certificate,
+                default_actions=forward,
+                opts=child,
+            )
+            http_action = [
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        port=str(HTTPS_PORT), protocol="HTTPS", status_code="HTTP_301"
+                    ),
+                )
+            ]
+        else:
+            http_action = forward
+        aws.lb.Listener(
+            f"{name}-http", load_balancer_arn=alb.arn, port=HTTP_PORT, protocol="HTTP",
+            default_actions=http_action, opts=child,
+        )
+
+        if endpoint.hostname and endpoint.mode == "regional":
+            # With one region the ALB is the endpoint; a global stack points the name at the accelerator.
+            aws.route53.Record(
+                f"{name}-dns",
+                zone_id=endpoint.hosted_zone_id,
+                name=endpoint.hostname,
+                type="A",
+                aliases=[aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)],
+                opts=child,
+            )
+
+        self._alarms(name, ctx, alb, target_group, args.alarm_topic_arn)
+
+        self.dns_name = alb.dns_name
+        self.arn = alb.arn
+        self.arn_suffix = alb.arn_suffix
+        self.zone_id = alb.zone_id
+        self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.register_outputs({
+            "dns_name": self.dns_name,
+            "arn": self.arn,
+            "arn_suffix": self.arn_suffix,
+            "zone_id": self.zone_id,
+            "target_group_arn": self.target_group_arn,
+            "target_group_arn_suffix": self.target_group_arn_suffix,
+        })
+
+    def _certificate(self, name: str, ctx: RegionContext) -> pulumi.Output[str]:
+        """ACM certificate for endpoint.hostname, DNS-validated in endpoint.hostedZoneId; returns the validated ARN.
+
+        ACM asks for the same validation CNAME for one name in every region, so the first region of
+        the stack owns that record; the other regions' validations wait for it.
+        """
+        endpoint = ctx.spec.endpoint
+        child = ctx.opts(self)
+        certificate = aws.acm.Certificate(
+            f"{name}-cert", domain_name=endpoint.hostname, validation_method="DNS", opts=child
+        )
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        fqdn = option.apply(lambda o: o.resource_record_name)
+        if ctx.region.region == ctx.spec.regions[0].region:
+            aws.route53.Record(
+                f"{name}-cert-validation",
+                zone_id=endpoint.hosted_zone_id,
+                name=fqdn,
+                type=option.apply(lambda o: o.resource_record_type),
+                records=[option.apply(lambda o: o.resource_record_value)],
+                ttl=300,
+                allow_overwrite=True,
+                opts=child,
+            )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-cert-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[fqdn],
+            opts=child,
+        )
+        return validation.certificate_arn
+
+    def _alarms(self, name, ctx, alb, target_group, topic_arn) -> None:
+        child = ctx.opts(self)
+        actions = [topic_arn] if topic_arn is not None else []
+        low, _ = ctx.spec.replicas_for(ctx.region)
+        if low > 0:
+            # With scale-to-zero an empty target group is the normal idle state, not an outage.
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-no-healthy-targets",
+                alarm_description=(
+                    f"{ctx.region.region}: no healthy vLLM target behind the load balancer for "
+                    f"{NO_HEALTHY_HOST_MINUTES} minutes (see docs/operations.md)"
+                ),
+                namespace="AWS/ApplicationELB",
+                metric_name="HealthyHostCount",
+                dimensions={"LoadBalancer": alb.arn_suffix, "TargetGroup": target_group.arn_suffix},
+                statistic="Minimum",
+                period=60,
+                evaluation_periods=NO_HEALTHY_HOST_MINUTES,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                # No datapoints means the metric stopped: treat it as no healthy host.
+                treat_missing_data="breaching",
+                alarm_actions=actions,
+                ok_actions=actions,
+                opts=child,
+            )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-error-rate",
+            alarm_description=(
+                f"{ctx.region.region}: more than {ERROR_RATE_PERCENT}% of requests answered 5xx in "
+                f"{ERROR_RATE_BREACHING_MINUTES} of {ERROR_RATE_WINDOW_MINUTES} minutes (see docs/operations.md)"
+            ),
+            metric_queries=[_metric_query_args(q) for q in error_rate_queries(alb.arn_suffix)],
+            evaluation_periods=ERROR_RATE_WINDOW_MINUTES,
+            datapoints_to_alarm=ERROR_RATE_BREACHING_MINUTES,
+            threshold=ERROR_RATE_PERCENT,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            opts=child,
+        )

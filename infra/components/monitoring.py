@@ -1,0 +1,178 @@
+"""Monitoring in one region: Prometheus (+ Grafana, Alertmanager) via kube-prometheus-stack, GPU metrics
+via NVIDIA dcgm-exporter, and the SNS topic the regional CloudWatch alarms notify.
+
+Prometheus picks up every ServiceMonitor / PrometheusRule in the cluster (the vLLM chart ships
+its own), and Grafana loads every ConfigMap labelled `grafana_dashboard: "1"` in any namespace.
+KEDA reads vLLM's metrics from this Prometheus, so it is installed even when
+`monitoring.enabled` is false; that switch only drops Grafana and the GPU exporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.components.addons import DEFAULT_STORAGE_CLASS, GPU_NODE_SELECTOR
+from infra.components.context import RegionContext
+from infra.components.gpu_pool import GPU_TAINT
+from infra.components.pinned_chart import PinnedChart
+from infra.components.system_nodes import SYSTEM_LABELS
+from infra.spec import MonitoringSpec
+
+NAMESPACE = "monitoring"
+# Charts pinned to the newest release in each chart repository's git history (read 2026-11-24).
+KUBE_PROMETHEUS_STACK_CHART = PinnedChart(
+    "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts",
+    source="prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml (app v0.93.1), "
+    "commit ea930bae (2026-08-21)",
+)
+DCGM_EXPORTER_CHART = PinnedChart(
+    "dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts",
+    source="NVIDIA/dcgm-exporter deployment/Chart.yaml (image 4.5.3-4.8.2), commit 691c9276 (2026-05-06)",
+)
+RELEASE_NAME = "kube-prometheus-stack"
+# The chart names the Prometheus Service `<fullname>-prometheus` on port 9090 (templates/prometheus/service.yaml).
+FULLNAME = "kube-prometheus-stack"
+PROMETHEUS_PORT = 9090
+# Keep 15% of the volume free: Prometheus deletes the oldest blocks once the TSDB reaches this size.
+RETENTION_SIZE_FRACTION = 0.85
+
+
+
+def prometheus_url(namespace: str = NAMESPACE) -> str:
+    """In-cluster URL of the stack's Prometheus (what KEDA's prometheus trigger queries)."""
+    return f"http://{FULLNAME}-prometheus.{namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
+
+
+def kube_prometheus_stack_values(monitoring: MonitoringSpec) -> dict[str, Any]:
+    """Values for kube-prometheus-stack (keys from its values.yaml at the pinned version)."""
+    on_system = {"nodeSelector": SYSTEM_LABELS}
+    retention_gib = int(monitoring.storage_gib * RETENTION_SIZE_FRACTION)
+    return {
+        "fullnameOverride": FULLNAME,
+        # EKS runs the control plane: its scheduler, controller-manager and etcd cannot be scraped,
+        # and kube-proxy binds metrics to localhost; their targets would only raise TargetDown alerts.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "prometheusOperator": {
+            **on_system,
+            "admissionWebhooks": {"patch": on_system},
+        },
+        "prometheus": {
+            "prometheusSpec": {
+                **on_system,
+                "retention": f"{monitoring.retention_days}d",
+                "retentionSize": f"{retention_gib}GiB",
+                # Select ServiceMonitors/PodMonitors/rules of every release, not only this chart's.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": DEFAULT_STORAGE_CLASS,  # encrypted gp3 (ClusterAddons)
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{monitoring.storage_gib}Gi"}},
+                        }
+                    }
+                },
+            }
+        },
+        "alertmanager": {"alertmanagerSpec": on_system},
+        "kube-state-metrics": on_system,
+        "grafana": {
+            "enabled": monitoring.enabled and monitoring.grafana,
+            **on_system,
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": "grafana_dashboard",
+                    "labelValue": "1",
+                    "searchNamespace": "ALL",
+                }
+            },
+        },
+    }
+
+
+def dcgm_exporter_values() -> dict[str, Any]:
+    """Values for NVIDIA dcgm-exporter: one pod per GPU node, scraped through its ServiceMonitor."""
+    key, _, effect = GPU_TAINT
+    return {
+        "nodeSelector": GPU_NODE_SELECTOR,
+        "tolerations": [{"key": key, "operator": "Exists", "effect": effect}],
+        "serviceMonitor": {"enabled": True, "interval": "15s"},
+    }
+
+
+@dataclass
+class MonitoringArgs:
+    ctx: RegionContext
+    """The region's spec, providers and cluster outputs."""
+
+
+class Monitoring(pulumi.ComponentResource):
+    """kube-prometheus-stack + dcgm-exporter in namespace `monitoring`, and the region's alarm topic."""
+
+    namespace: pulumi.Output[str]
+    prometheus_url: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:monitoring:Monitoring", name, None, opts)
+        ctx = args.ctx
+        monitoring = ctx.spec.monitoring
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": NAMESPACE}, opts=ctx.opts(self, k8s_resource=True)
+        )
+        stack = KUBE_PROMETHEUS_STACK_CHART.release(
+            f"{name}-kube-prometheus-stack",
+            release_name=RELEASE_NAME,
+            namespace=NAMESPACE,
+            values=kube_prometheus_stack_values(monitoring),
+            # CRDs, operator, Prometheus with a fresh EBS volume: more than Helm's default 5 minutes.
+            timeout=900,
+            opts=ctx.opts(self, k8s_resource=True, depends_on=[namespace]),
+        )
+        if monitoring.enabled:
+            DCGM_EXPORTER_CHART.release(
+                f"{name}-dcgm-exporter",
+                release_name="dcgm-exporter",
+                namespace=NAMESPACE,
+                values=dcgm_exporter_values(),
+                # Its pods wait for a GPU node; with a pool at zero there is none to wait for.
+                skip_await=True,
+                # Its ServiceMonitor needs the CRD the stack installs.
+                opts=ctx.opts(self, k8s_resource=True, depends_on=[stack]),
+            )
+
+        # Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key,
+        # and alarm notifications carry no payload data.
+        topic = aws.sns.Topic(f"{name}-alarms", opts=ctx.opts(self))
+        if monitoring.alarm_email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-email",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=monitoring.alarm_email,
+                opts=ctx.opts(self),
+            )
+
+        self.namespace = pulumi.Output.from_input(NAMESPACE)
+        self.prometheus_url = pulumi.Output.from_input(prometheus_url())
+        self.release_name = stack.name
+        self.alarm_topic_arn = topic.arn
+        self.register_outputs({
+            "namespace": self.namespace,
+            "prometheus_url": self.prometheus_url,
+            "release_name": self.release_name,
+            "alarm_topic_arn": self.alarm_topic_arn,
+        })

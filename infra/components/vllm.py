@@ -1,0 +1,128 @@
+"""The vLLM service in one region: namespace, secrets, and the local `charts/vllm` chart.
+
+Values come from `infra.chart_values.vllm_values` (the chart's contract); this component only
+supplies what needs Pulumi outputs (Prometheus URL, ALB and target-group ARN suffixes) and the
+secrets. The chart is rendered by `helm template` (a `kubernetes:helm:template` invoke), so its
+objects become ordinary Pulumi resources.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra import chart_values
+from infra.components.context import RegionContext
+from infra.price_catalog import MissingPrice, hourly_usd
+from infra.spec import RegionSpec
+
+NAMESPACE = "vllm"
+CHART_NAME = "vllm"
+CHART_PATH = pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm"
+HUGGINGFACE_TOKEN_SECRET_NAME = "huggingface-token"
+# CRD-backed kinds the chart renders (ScaledObject, ServiceMonitor, PrometheusRule): installed by KEDA
+# and kube-prometheus-stack before this chart, so `helm template` may assume them.
+API_VERSIONS = ["keda.sh/v1alpha1", "monitoring.coreos.com/v1"]
+
+
+def chart_fullname(release_name: str) -> str:
+    """Name the chart gives its objects (charts/vllm/templates/_helpers.tpl `vllm.fullname`)."""
+    name = release_name if CHART_NAME in release_name else f"{release_name}-{CHART_NAME}"
+    return name[:63].rstrip("-")
+
+
+def gpu_node_hourly_usd(region: RegionSpec) -> float | None:
+    """$/h of one node of the region's first GPU pool, for the dashboard's cost per token.
+
+    None (the dashboard shows no price) when the catalog lacks it: the estimate reports missing
+    prices as errors; a dashboard must not fail a deployment over one.
+    """
+    pool = region.gpu_pools[0]
+    try:
+        return float(hourly_usd(region.region, pool.instance_type, pool.capacity_type))
+    except MissingPrice:
+        return None
+
+
+@dataclass
+class VllmServiceArgs:
+    ctx: RegionContext
+    """The region's spec, providers and cluster outputs."""
+    api_key: pulumi.Input[str]
+    """The key clients must send (`tradeoff-infra:vllmApiKey`, a secret)."""
+    prometheus_url: pulumi.Input[str]
+    """In-cluster Prometheus URL KEDA's prometheus triggers query (`Monitoring.prometheus_url`)."""
+    huggingface_token: pulumi.Input[str] | None = None
+    """Token for gated Hugging Face repositories (`tradeoff-infra:huggingfaceToken`), if any."""
+    load_balancer_arn_suffix: pulumi.Input[str] | None = None
+    """`app/...` of the region's ALB: the scale-from-zero CloudWatch trigger's dimension."""
+    target_group_arn_suffix: pulumi.Input[str] | None = None
+    """`targetgroup/...` of the vLLM target group: the same trigger's other dimension."""
+
+
+class VllmService(pulumi.ComponentResource):
+    """Namespace `vllm`, the API-key (and Hugging Face token) secrets, and the vLLM chart."""
+
+    namespace: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:vllm:VllmService", name, None, opts)
+        ctx = args.ctx
+        spec, region = ctx.spec, ctx.region
+        on_cluster = ctx.opts(self, k8s_resource=True)
+
+        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": NAMESPACE}, opts=on_cluster)
+        in_namespace = ctx.opts(self, k8s_resource=True, depends_on=[namespace])
+        secrets = [
+            k8s.core.v1.Secret(
+                f"{name}-api-key",
+                metadata={"name": chart_values.API_KEY_SECRET_NAME, "namespace": NAMESPACE},
+                type="Opaque",
+                string_data={chart_values.API_KEY_SECRET_KEY: pulumi.Output.secret(args.api_key)},
+                opts=in_namespace,
+            )
+        ]
+        token_secret = None
+        if args.huggingface_token is not None:
+            token_secret = HUGGINGFACE_TOKEN_SECRET_NAME
+            secrets.append(k8s.core.v1.Secret(
+                f"{name}-huggingface-token",
+                metadata={"name": HUGGINGFACE_TOKEN_SECRET_NAME, "namespace": NAMESPACE},
+                type="Opaque",
+                string_data={chart_values.HUGGINGFACE_TOKEN_SECRET_KEY: pulumi.Output.secret(args.huggingface_token)},
+                opts=in_namespace,
+            ))
+
+        price = gpu_node_hourly_usd(region)
+        values = pulumi.Output.all(
+            args.prometheus_url, args.load_balancer_arn_suffix, args.target_group_arn_suffix
+        ).apply(lambda a: chart_values.vllm_values(
+            spec,
+            region,
+            prometheus_url=a[0],
+            gpu_hourly_price_usd=price,
+            load_balancer_arn_suffix=a[1],
+            target_group_arn_suffix=a[2],
+            huggingface_token_secret=token_secret,
+        ))
+        # depends_on given to this component (monitoring, autoscaling: the CRDs) must hold for the chart's objects too.
+        inherited = opts.depends_on if opts and opts.depends_on else []
+        inherited = list(inherited) if isinstance(inherited, (list, tuple)) else [inherited]
+        k8s.helm.v3.Chart(
+            name,
+            k8s.helm.v3.LocalChartOpts(
+                path=str(CHART_PATH),
+                namespace=NAMESPACE,
+                values=values,
+                api_versions=API_VERSIONS,
+            ),
+            opts=ctx.opts(self, k8s_resource=True, depends_on=[*inherited, namespace, *secrets]),
+        )
+
+        self.namespace = pulumi.Output.from_input(NAMESPACE)
+        self.service_name = pulumi.Output.from_input(chart_fullname(name))
+        self.register_outputs({"namespace": self.namespace, "service_name": self.service_name})
