@@ -230,7 +230,7 @@ class Autoscaling(pulumi.ComponentResource):
         region = ctx.region.region
 
         keda_role = irsa_role(
-            f"{name}-keda-operator",
+            f"{name}-keda-operator-role",
             ctx,
             namespace=KEDA_NAMESPACE,
             service_account=KEDA_OPERATOR_SERVICE_ACCOUNT,
@@ -255,7 +255,7 @@ class Autoscaling(pulumi.ComponentResource):
             lambda a: json.dumps(cluster_autoscaler_policy(a[0], region, a[1]))
         )
         ca_role = irsa_role(
-            f"{name}-cluster-autoscaler",
+            f"{name}-cluster-autoscaler-role",
             ctx,
             namespace=CLUSTER_AUTOSCALER_NAMESPACE,
             service_account=CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,

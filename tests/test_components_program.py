@@ -1,0 +1,253 @@
+"""The edge components inside the real program, per shipped stack and region, under recording mocks.
+
+The vLLM chart is rendered by the real `helm template` (answering the program's
+`kubernetes:helm:template` invoke), so the chart objects the program would create are checked too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import tempfile
+
+import pytest
+import yaml
+
+from cli.inventory import Inventory, run_program
+from infra.components import autoscaling, monitoring
+from infra.program import region_prefix
+from tests.conftest import STACK_NAMES
+from tests.tools import helm_path
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def helm_template(opts: dict) -> list[dict]:
+    """Answer `kubernetes:helm:template` the way the Kubernetes provider does: run helm on the chart."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as values:
+        json.dump(opts.get("values") or {}, values)
+        values.flush()
+        command = [helm_path(), "template", opts["release_name"], opts["path"], "--namespace", opts["namespace"],
+                   "--values", values.name]
+        for api in opts.get("api_versions") or []:
+            command += ["--api-versions", api]
+        rendered = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert rendered.returncode == 0, f"helm template {opts['path']} failed: {rendered.stderr}"
+    return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def inventories(stack_configs) -> dict[str, Inventory]:
+    return {name: run_program(stack_configs[name], name, helm_template=helm_template) for name in STACK_NAMES}
+
+
+def _one(inv: Inventory, name: str, type_: str | None = None):
+    found = [r for r in inv.resources if r.name == name and (type_ is None or r.type == type_)]
+    assert len(found) == 1, f"{len(found)} resources named {name!r} ({type_ or 'any type'})"
+    return found[0]
+
+
+def _regions(inv: Inventory):
+    return [(region, region_prefix(region.region)) for region in inv.spec.regions]
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_releases_per_region(inventories, stack):
+    inv = inventories[stack]
+    spec = inv.spec
+    for region, prefix in _regions(inv):
+        kps = _one(inv, f"{prefix}-monitoring-kube-prometheus-stack", RELEASE)
+        assert kps.region == region.region, kps.urn
+        assert (kps.inputs["chart"], kps.inputs["version"]) == ("kube-prometheus-stack", monitoring.KUBE_PROMETHEUS_STACK_CHART.version)
+        prometheus = kps.inputs["values"]["prometheus"]["prometheusSpec"]
+        assert prometheus["retention"] == f"{spec.monitoring.retention_days}d", kps.urn
+        claim = prometheus["storageSpec"]["volumeClaimTemplate"]["spec"]
+        assert claim["resources"]["requests"]["storage"] == f"{spec.monitoring.storage_gib}Gi", kps.urn
+        assert claim["storageClassName"] == "gp3-encrypted", kps.urn
+        assert kps.inputs["values"]["grafana"]["enabled"] is spec.monitoring.grafana, kps.urn
+
+        dcgm = _one(inv, f"{prefix}-monitoring-dcgm-exporter")
+        assert dcgm.inputs["values"]["serviceMonitor"]["enabled"] is True, dcgm.urn
+        assert dcgm.inputs["values"]["tolerations"][0]["key"] == "nvidia.com/gpu", dcgm.urn
+
+        keda = _one(inv, f"{prefix}-autoscaling-keda")
+        assert keda.inputs["values"]["podIdentity"]["aws"]["irsa"]["roleArn"].startswith("arn:aws:iam::"), keda.urn
+        assert keda.inputs["values"]["podIdentity"]["aws"]["irsa"]["enabled"] is True, keda.urn
+
+        ca = _one(inv, f"{prefix}-autoscaling-cluster-autoscaler", RELEASE)
+        cluster_name = inv.outputs["clusterNames"][region.region]
+        assert ca.inputs["values"]["autoDiscovery"]["clusterName"] == cluster_name, ca.urn
+        assert ca.inputs["values"]["awsRegion"] == region.region, ca.urn
+        assert ca.inputs["values"]["extraArgs"]["scale-down-unneeded-time"] == f"{spec.autoscaling.node_scale_down_unneeded_minutes}m"
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_irsa_roles_trust_one_service_account_and_grant_no_wildcard(inventories, stack):
+    inv = inventories[stack]
+    for region, prefix in _regions(inv):
+        for role_name, subject in ((f"{prefix}-autoscaling-keda-operator-role", "system:serviceaccount:keda:keda-operator"),
+                                   (f"{prefix}-autoscaling-cluster-autoscaler-role",
+                                    "system:serviceaccount:kube-system:cluster-autoscaler")):
+            role = _one(inv, role_name)
+            trust = json.loads(role.inputs["assumeRolePolicy"])
+            conditions = [s["Condition"]["StringEquals"] for s in trust["Statement"]]
+            subjects = [v for c in conditions for k, v in c.items() if k.endswith(":sub")]
+            assert subjects == [subject], f"{role.urn}: trusted by {subjects}"
+            policy = json.loads(_one(inv, f"{role_name}-policy").inputs["policy"])
+            for statement in policy["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any("*" in a for a in actions), f"{role.urn}: {statement}"
+        ca_policy = json.loads(_one(inv, f"{prefix}-autoscaling-cluster-autoscaler-role-policy").inputs["policy"])
+        cluster_name = inv.outputs["clusterNames"][region.region]
+        scoped = [s for s in ca_policy["Statement"] if "Condition" in s]
+        assert scoped and all(f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}" in s["Condition"]["StringEquals"]
+                              for s in scoped), ca_policy
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_every_gpu_pool_asg_gets_scale_from_zero_tags(inventories, stack):
+    inv = inventories[stack]
+    tags = inv.of_type("aws:autoscaling/tag:Tag")
+    for region, prefix in _regions(inv):
+        for pool in region.gpu_pools:
+            mine = [t for t in tags if t.name.startswith(f"{prefix}-autoscaling-{pool.name}-")]
+            expected = autoscaling.scale_from_zero_tags(pool)
+            assert {t.inputs["tag"]["key"]: t.inputs["tag"]["value"] for t in mine} == expected, f"{prefix} {pool.name}"
+            assert all(t.inputs["tag"]["propagateAtLaunch"] is False for t in mine)
+            asgs = {t.inputs["autoscalingGroupName"] for t in mine}
+            assert len(asgs) == 1 and pool.name in next(iter(asgs)), asgs
+            attachment = _one(inv, f"{prefix}-lb-{pool.name}-attachment")
+            assert attachment.inputs["autoscalingGroupName"] in asgs, attachment.urn
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_load_balancer_per_region(inventories, stack):
+    inv = inventories[stack]
+    spec = inv.spec
+    for region, prefix in _regions(inv):
+        alb = _one(inv, f"{prefix}-lb-alb")
+        assert alb.region == region.region, alb.urn
+        assert alb.inputs["internal"] is False and alb.inputs["dropInvalidHeaderFields"] is True, alb.urn
+        assert alb.inputs["idleTimeout"] == spec.endpoint.idle_timeout_seconds, alb.urn
+        assert alb.inputs["enableDeletionProtection"] is (not stack.startswith("dev")), alb.urn
+        tg = _one(inv, f"{prefix}-lb-tg")
+        assert tg.inputs["port"] == 30080 and tg.inputs["targetType"] == "instance", tg.urn
+        assert tg.inputs["healthCheck"]["path"] == "/health", tg.urn
+
+        listeners = {r.inputs["port"]: r for r in inv.of_type("aws:lb/listener:Listener", region.region)}
+        if spec.endpoint.hostname:
+            assert set(listeners) == {80, 443}, listeners
+            assert listeners[443].inputs["protocol"] == "HTTPS" and listeners[443].inputs["certificateArn"], listeners[443].urn
+            assert listeners[80].inputs["defaultActions"][0]["type"] == "redirect", listeners[80].urn
+            cert = _one(inv, f"{prefix}-lb-cert")
+            assert cert.inputs["domainName"] == spec.endpoint.hostname, cert.urn
+            validation = _one(inv, f"{prefix}-lb-cert-validation", "aws:acm/certificateValidation:CertificateValidation")
+            assert validation.inputs["validationRecordFqdns"], validation.urn
+        else:
+            assert set(listeners) == {80}, listeners
+            assert listeners[80].inputs["defaultActions"][0]["type"] == "forward", listeners[80].urn
+            assert not inv.of_type("aws:acm/certificate:Certificate", region.region)
+
+        sg = _one(inv, f"{prefix}-lb-sg")
+        public_ports = set(listeners)
+        for rule in inv.of_type(INGRESS, region.region):
+            if rule.inputs.get("cidrIpv4") and ipaddress.ip_network(rule.inputs["cidrIpv4"]).prefixlen == 0:
+                assert rule.inputs["fromPort"] == rule.inputs["toPort"] and rule.inputs["fromPort"] in public_ports, rule.urn
+        alb_rules = [r for r in inv.of_type(INGRESS, region.region) if r.name.startswith(f"{prefix}-lb-sg-in-")]
+        assert {(r.inputs["fromPort"], r.inputs["cidrIpv4"]) for r in alb_rules} == {
+            (p, c) for p in public_ports for c in spec.endpoint.allowed_cidrs
+        }, sg.urn
+        node_rule = _one(inv, f"{prefix}-lb-nodes-in-alb")
+        assert node_rule.inputs["fromPort"] == 30080 and "cidrIpv4" not in node_rule.inputs, node_rule.urn
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_alarms_notify_the_regions_topic(inventories, stack):
+    inv = inventories[stack]
+    for region, prefix in _regions(inv):
+        topic = _one(inv, f"{prefix}-monitoring-alarms")
+        alarms = {a.name: a for a in inv.of_type(ALARM, region.region)}
+        low, _ = inv.spec.replicas_for(region)
+        expected = {f"{prefix}-lb-error-rate"} | ({f"{prefix}-lb-no-healthy-targets"} if low > 0 else set())
+        assert expected <= set(alarms), sorted(alarms)
+        for name in expected:
+            actions = alarms[name].inputs["alarmActions"]
+            assert len(actions) == 1 and actions[0].startswith(f"arn:aws:sns:{region.region}:"), alarms[name].urn
+        if low > 0:
+            healthy = alarms[f"{prefix}-lb-no-healthy-targets"].inputs
+            assert (healthy["metricName"], healthy["threshold"], healthy["evaluationPeriods"]) == ("HealthyHostCount", 1, 3)
+            assert healthy["comparisonOperator"] == "LessThanThreshold"
+        email = [s for s in inv.of_type("aws:sns/topicSubscription:TopicSubscription", region.region)]
+        assert len(email) == (1 if inv.spec.monitoring.alarm_email else 0), topic.urn
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_global_endpoint(inventories, stack):
+    inv = inventories[stack]
+    spec = inv.spec
+    groups = inv.of_type("aws:globalaccelerator/endpointGroup:EndpointGroup")
+    if spec.endpoint.mode != "global-accelerator":
+        assert not groups and not inv.of_type("aws:globalaccelerator/accelerator:Accelerator")
+        if spec.endpoint.hostname:
+            assert inv.of_type("aws:route53/record:Record")
+        return
+    assert len(inv.of_type("aws:globalaccelerator/accelerator:Accelerator", "us-west-2")) == 1
+    by_region = {g.inputs["endpointGroupRegion"]: g for g in groups}
+    assert sorted(by_region) == sorted(r.region for r in spec.regions)
+    for region, prefix in _regions(inv):
+        group = by_region[region.region]
+        assert group.region == "us-west-2", f"{group.urn}: the accelerator API lives in us-west-2"
+        assert group.inputs["trafficDialPercentage"] == region.traffic_dial, group.urn
+        assert group.inputs["healthCheckPath"] == "/health", group.urn
+        endpoint = group.inputs["endpointConfigurations"][0]
+        assert endpoint["clientIpPreservationEnabled"] is True, group.urn
+        assert endpoint["endpointId"].startswith(f"arn:aws:elasticloadbalancing:{region.region}:"), group.urn
+    listener = inv.of_type("aws:globalaccelerator/listener:Listener")[0]
+    ports = sorted(p["fromPort"] for p in listener.inputs["portRanges"])
+    assert ports == ([80, 443] if spec.endpoint.hostname else [80]), listener.urn
+    if spec.endpoint.hostname:
+        alias = _one(inv, "global-dns")
+        assert alias.inputs["name"] == spec.endpoint.hostname and alias.inputs["type"] == "A", alias.urn
+        assert alias.inputs["aliases"][0]["name"].endswith(".awsglobalaccelerator.com"), alias.urn
+        assert alias.inputs["zoneId"] == spec.endpoint.hosted_zone_id, alias.urn
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_vllm_chart_objects_per_region(inventories, stack):
+    inv = inventories[stack]
+    for region, prefix in _regions(inv):
+        secret = _one(inv, f"{prefix}-vllm-api-key")
+        assert secret.inputs["metadata"] == {"name": "vllm-api-key", "namespace": "vllm"}, secret.urn
+        objects = [r for r in inv.resources if r.region == region.region and r.type.startswith("kubernetes:")
+                   and r.inputs.get("metadata", {}).get("namespace") == "vllm"]
+        kinds = {r.type.split(":")[-1] for r in objects}
+        assert {"Deployment", "Service", "ScaledObject"} <= kinds, f"{prefix}: {sorted(kinds)}"
+        service = next(r for r in objects if r.type == "kubernetes:core/v1:Service")
+        assert service.inputs["metadata"]["name"] == f"{prefix}-vllm", service.urn
+        assert service.inputs["spec"]["ports"][0]["nodePort"] == 30080, service.urn
+        scaled = next(r for r in objects if r.type.endswith("ScaledObject"))
+        text = json.dumps(scaled.inputs)
+        assert monitoring.prometheus_url() in text, f"{scaled.urn}: KEDA must query the stack's Prometheus"
+
+
+def test_scale_to_zero_regional_stack_with_hostname(stack_configs):
+    """dev variant: scale to zero (no HealthyHostCount alarm; KEDA wakes on the ALB metric), TLS, DNS to the ALB."""
+    config = {
+        **stack_configs["dev"],
+        "autoscaling": {**stack_configs["dev"]["autoscaling"], "scaleToZero": True},
+        "endpoint": {"mode": "regional", "hostname": "llm.dev.example.com", "hostedZoneId": "Z0DEV"},
+    }
+    inv = run_program(config, "dev", helm_template=helm_template)
+    names = {a.name for a in inv.of_type(ALARM)}
+    assert names == {"use1-lb-error-rate"}, names
+    record = _one(inv, "use1-lb-dns")
+    assert record.inputs["aliases"][0]["name"].endswith(".elb.amazonaws.com"), record.urn
+    assert record.inputs["name"] == "llm.dev.example.com" and record.inputs["zoneId"] == "Z0DEV", record.urn
+    assert _one(inv, "use1-lb-cert-validation", "aws:route53/record:Record").inputs["zoneId"] == "Z0DEV"
+    scaled = next(r for r in inv.resources if r.type.endswith("ScaledObject"))
+    alb = _one(inv, "use1-lb-alb")
+    assert scaled.inputs["spec"]["minReplicaCount"] == 0, scaled.urn
+    assert "app/use1-lb-alb" in json.dumps(scaled.inputs), f"{scaled.urn}: CloudWatch trigger must name {alb.urn}"
