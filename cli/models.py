@@ -51,6 +51,8 @@ from infra.spec import (
 MODEL_KEY = f"{NAMESPACE}model"
 REGIONS_KEY = f"{NAMESPACE}regions"
 NOW_ENV = "TRADEOFF_INFRA_NOW"
+# The keys of a region override that make it a pin; without them the region follows the stack.
+PIN_FIELDS = ("revision", "image", "source", "pinnedAt", "pinNote")
 # A revision prefix shorter than this matches too much to name one pin safely.
 MIN_PREFIX = 7
 
@@ -262,7 +264,7 @@ def _clear_region_pin(region: CommentedMap) -> None:
     override = region.get("model")
     if override is None:
         return
-    for key in ("revision", "image", "source", "pinnedAt", "pinNote"):
+    for key in PIN_FIELDS:
         stackfile.delete_key(override, key)
     if not override.get("history"):
         stackfile.delete_key(region, "model")
@@ -296,17 +298,21 @@ def set_pin(document: Any, scope: Scope, new: Pin, note: str | None, at: str) ->
             outcome.lines.append(f"regions keeping their own pin: {', '.join(keepers)} (see `model show`)")
         return outcome
     region_map = config[REGIONS_KEY][scope.index]
-    if "model" not in region_map:
-        stackfile.set_key(region_map, "model", CommentedMap())
-    override = region_map["model"]
+    override = region_map.get("model")
+    fresh = override is None
+    if fresh:  # filled before it joins the document, so the region's trailing comments stay below it
+        override = CommentedMap()
     _append_history(override, scope.current_record(at))
     if new == stack_pin(spec):
-        _clear_region_pin(region_map)
+        for key in PIN_FIELDS:
+            stackfile.delete_key(override, key)
         outcome.lines.append(f"{scope.region.region} follows the stack-wide pin again")
     else:
         own_source = new.source if new.source != spec.model.source else None
         _write_pin_fields(override, new, at, note, source=own_source)
         outcome.lines.append(f"{scope.region.region} runs its own pin (canary); other regions are unchanged")
+    if fresh:
+        stackfile.set_key(region_map, "model", override)
     return outcome
 
 

@@ -163,10 +163,11 @@ def _is_block(node: Any) -> bool:
     return isinstance(node, (CommentedMap, CommentedSeq)) and len(node) > 0 and not node.fa.flow_style()
 
 
-def _last_slot(node: Any) -> tuple[Any, Any, int] | None:
-    """(container, key, index in its ca.items entry) holding the comment after the last line."""
+def _last_slot(node: Any) -> tuple[list[Any], Any, int] | None:
+    """(block collections down to the last line, key of the last item, index in its ca.items entry)."""
     if not _is_block(node):
         return None
+    chain = [node]
     while True:
         if isinstance(node, CommentedMap):
             key, slot = next(reversed(node)), 2
@@ -175,27 +176,37 @@ def _last_slot(node: Any) -> tuple[Any, Any, int] | None:
         child = node[key]
         if _is_block(child):
             node = child
+            chain.append(node)
             continue
-        return node, key, slot
+        return chain, key, slot
 
 
 def _detach_tail(node: Any) -> str:
-    """Remove and return the lines after the block's last line (keeping its end-of-line comment)."""
+    """Remove and return the lines after the block's last line (keeping its end-of-line comment).
+
+    They sit on the last item's comment token and in the `end` comments of the collections
+    that close there (innermost first, the order the emitter writes them).
+    """
     found = _last_slot(node)
     if not found:
         return ""
-    container, key, slot = found
+    chain, key, slot = found
+    container = chain[-1]
+    tail = ""
     entry = container.ca.items.get(key)
-    if not entry or len(entry) <= slot or entry[slot] is None:
-        return ""
-    token = entry[slot]
-    value = token.value
-    cut = value.find("\n") + 1 if "\n" in value else len(value)
-    head, tail = value[:cut], value[cut:]
-    if head.strip():
-        token.value = head
-    else:
-        entry[slot] = None
+    if entry and len(entry) > slot and entry[slot] is not None:
+        value = entry[slot].value
+        cut = value.find("\n") + 1 if "\n" in value else len(value)
+        head, tail = value[:cut], value[cut:]
+        if head.strip():
+            entry[slot].value = head
+        else:
+            entry[slot] = None
+    for collection in reversed(chain):
+        for token in collection.ca.end or []:
+            indent = "" if token.value.startswith("\n") else " " * token.start_mark.column
+            tail += indent + token.value
+        collection.ca.end = []
     return tail
 
 
@@ -205,8 +216,8 @@ def _attach_tail(node: Any, tail: str) -> None:
     found = _last_slot(node)
     if not found:
         return
-    container, key, slot = found
-    entry = container.ca.items.setdefault(key, [None, None, None, None])
+    chain, key, slot = found
+    entry = chain[-1].ca.items.setdefault(key, [None, None, None, None])
     if entry[slot] is not None:
         entry[slot].value += tail
     else:
