@@ -93,3 +93,14 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
+
+{{/*
+Full name plus a component suffix, the full name shortened so the result stays within 63 characters.
+Usage: name: {{ include "vllm.componentName" (list . "dashboard") }}
+*/}}
+{{- define "vllm.componentName" -}}
+{{- $ctx := index . 0 }}
+{{- $suffix := index . 1 }}
+{{- $room := int (sub 62 (len $suffix)) }}
+{{- printf "%s-%s" (include "vllm.fullname" $ctx | trunc $room | trimSuffix "-") $suffix }}
+{{- end }}

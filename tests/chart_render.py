@@ -1,0 +1,107 @@
+"""Render `charts/vllm` with the real `helm template` for the chart tests (test_chart*, alert rules, dashboard).
+
+Every shipped stack and region gets its values from `infra.chart_values.vllm_values`, as the
+program passes them, plus one scale-to-zero variant (the shipped stacks keep a warm floor) so the
+CloudWatch activation triggers and their TriggerAuthentication are rendered and checked too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+import subprocess
+import tempfile
+
+import yaml
+
+from infra.chart_values import vllm_values
+from infra.spec import RegionSpec, StackSpec, load_stack_file
+from tests.tools import helm_path
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHART = ROOT / "charts" / "vllm"
+STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+KUBE_VERSION = "1.31"
+RELEASE = "vllm"
+NAMESPACE = "vllm"
+PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+# Illustrative ARN suffixes of an ALB and its target group (the shapes CloudWatch dimensions take).
+LB_ARN_SUFFIX = "app/use1-lb/50dc6c495c0c9188"
+TG_ARN_SUFFIX = "targetgroup/use1-vllm/73e2d6bc24d8a067"
+GPU_NODE_PRICE_USD = 1.861
+
+
+def stack_name(path: pathlib.Path) -> str:
+    return path.name[len("Pulumi."):-len(".yaml")]
+
+
+@functools.cache
+def stack(name: str) -> StackSpec:
+    return load_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml")
+
+
+def scale_to_zero_stack() -> StackSpec:
+    """The dev stack with scale-to-zero on (and a Hugging Face token): the variant no shipped stack has."""
+    dev = stack("dev")
+    return dev.model_copy(update={"autoscaling": dev.autoscaling.model_copy(update={"scale_to_zero": True})})
+
+
+def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
+    """(case id, spec, region, values) for every shipped stack and region, plus the scale-to-zero variant."""
+    out = []
+    for path in STACK_FILES:
+        spec = stack(stack_name(path))
+        for region in spec.regions:
+            values = vllm_values(spec, region, prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=GPU_NODE_PRICE_USD)
+            out.append((f"{stack_name(path)}-{region.region}", spec, region, values))
+    spec = scale_to_zero_stack()
+    values = vllm_values(
+        spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
+        load_balancer_arn_suffix=LB_ARN_SUFFIX, target_group_arn_suffix=TG_ARN_SUFFIX,
+        huggingface_token_secret="huggingface-token",
+    )
+    out.append(("dev-scale-to-zero", spec, spec.regions[0], values))
+    return out
+
+
+def helm(*args: str, values: dict | None = None) -> subprocess.CompletedProcess:
+    """Run helm with `values` written to a temporary file; returns the completed process (never raises)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = []
+        if values is not None:
+            path = pathlib.Path(tmp) / "values.json"
+            path.write_text(json.dumps(values))
+            extra = ["-f", str(path)]
+        return subprocess.run([helm_path(), *args, *extra], capture_output=True, text=True, timeout=60)
+
+
+@functools.cache
+def _render_cached(values_json: str) -> tuple[dict, ...]:
+    result = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION,
+                  values=json.loads(values_json))
+    if result.returncode != 0:
+        raise AssertionError(f"helm template failed: {result.stderr.strip()}")
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def render(values: dict) -> list[dict]:
+    """The chart's objects for `values` (cached: rendering the same values twice runs helm once)."""
+    return [json.loads(json.dumps(o)) for o in _render_cached(json.dumps(values, sort_keys=True))]
+
+
+def render_error(values: dict) -> str:
+    """helm template's error output for values the chart must refuse ("" if it rendered)."""
+    result = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION,
+                  values=values)
+    return "" if result.returncode == 0 else result.stderr
+
+
+def by_kind(objects: list[dict], kind: str) -> list[dict]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects: list[dict], kind: str) -> dict:
+    found = by_kind(objects, kind)
+    assert len(found) == 1, f"expected one {kind}, got {[o['metadata']['name'] for o in found]}"
+    return found[0]

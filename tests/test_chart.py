@@ -1,0 +1,410 @@
+"""The vLLM chart as helm renders it: lint, Kubernetes 1.31 schemas, CRD schemas, refused values, security.
+
+Values come from `infra.chart_values.vllm_values` for every shipped stack and region (see
+tests/chart_render.py). Core objects are checked with kubernetes-validate (strict: unknown fields
+fail); its "no schema" outcome, which its CLI only prints as a WARN, is a failure here, and any
+Python warning raised while validating fails too. KEDA and Prometheus Operator objects go to
+tools/validate_crds.mjs in one node call.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import subprocess
+import warnings
+
+import kubernetes_validate
+import yaml
+import pytest
+from kubernetes_validate.utils import all_versions
+
+from infra import chart_values, hardware
+from tests import chart_render as cr
+from tests.tools import node_modules_dir, node_path
+
+CASES = cr.cases()
+CASE_IDS = [c[0] for c in CASES]
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PodMonitor", "PrometheusRule"}
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict]]:
+    return {case_id: cr.render(values) for case_id, _, _, values in CASES}
+
+
+def _case(case_id: str):
+    return next(c for c in CASES if c[0] == case_id)
+
+
+# ---------------------------------------------------------------- lint and schemas
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_helm_lint_strict(case_id):
+    _, _, _, values = _case(case_id)
+    result = cr.helm("lint", "--strict", str(cr.CHART), "--namespace", cr.NAMESPACE, values=values)
+    assert result.returncode == 0, f"{case_id}: helm lint --strict failed:\n{result.stdout}{result.stderr}"
+    assert "[WARNING]" not in result.stdout and "[ERROR]" not in result.stdout, f"{case_id}: {result.stdout}"
+
+
+def test_every_case_renders_the_expected_kinds(rendered):
+    for case_id, objects in rendered.items():
+        kinds = sorted(o["kind"] for o in objects)
+        expected = ["ConfigMap", "Deployment", "Pod", "PodDisruptionBudget", "PrometheusRule", "ScaledObject",
+                    "Service", "ServiceMonitor"]
+        if case_id.endswith("scale-to-zero"):
+            expected = sorted([*expected, "TriggerAuthentication"])
+        assert kinds == expected, f"{case_id}: rendered kinds {kinds}"
+
+
+def test_core_objects_validate_against_kubernetes_1_31_strict(rendered, caplog):
+    assert any(v.startswith(cr.KUBE_VERSION + ".") for v in all_versions()), "kubernetes-validate has no 1.31 schemas"
+    problems = []
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        for case_id, objects in rendered.items():
+            for obj in objects:
+                if obj["kind"] in CRD_KINDS:
+                    continue
+                where = f"{case_id}: {obj['kind']}/{obj['metadata']['name']}"
+                try:
+                    kubernetes_validate.validate(obj, cr.KUBE_VERSION, strict=True)
+                except kubernetes_validate.ValidationError as err:
+                    problems.append(f"{where}: {'.'.join(map(str, err.path))}: {err.message}")
+                except kubernetes_validate.SchemaNotFoundError as err:
+                    problems.append(f"{where}: no schema (kubernetes-validate would only warn): {err.message}")
+    problems += [f"Python warning while validating: {w.message}" for w in caught]
+    problems += [f"log warning while validating: {r.getMessage()}" for r in caplog.records]
+    assert not problems, "\n".join(problems)
+
+
+def test_crd_objects_validate_with_kubernetes_models(rendered):
+    batch = []
+    for case_id, objects in rendered.items():
+        for obj in objects:
+            if obj["kind"] in CRD_KINDS:
+                labelled = copy.deepcopy(obj)
+                labelled["metadata"]["name"] = f"{case_id}.{obj['metadata']['name']}"
+                batch.append(labelled)
+    assert {o["kind"] for o in batch} == {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule"}
+    result = subprocess.run(
+        [node_path(), str(cr.ROOT / "tools" / "validate_crds.mjs"), str(node_modules_dir())],
+        input="\n".join(json.dumps(o) for o in batch), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, f"CRD validation failed:\n{result.stdout}{result.stderr}"
+    assert f"{len(batch)} valid, 0 invalid" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutation", "bad"),
+    [
+        ("wrong_scaled_object_field", {"spec": {"fallbak": {"replicas": 1}}}),
+        ("wrong_type", {"spec": {"minReplicaCount": "1"}}),
+        ("wrong_nested_field", {"spec": {"advanced": {"horizontalPodAutoscalerConfig": {"behaviour": {}}}}}),
+    ],
+)
+def test_crd_validator_catches_bad_objects(rendered, mutation, bad):
+    scaled = copy.deepcopy(cr.one(rendered[CASE_IDS[0]], "ScaledObject"))
+
+    def merge(into, patch):
+        for key, value in patch.items():
+            if isinstance(value, dict) and value and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+
+    merge(scaled, bad)
+    result = subprocess.run(
+        [node_path(), str(cr.ROOT / "tools" / "validate_crds.mjs"), str(node_modules_dir())],
+        input=json.dumps([scaled]), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1, f"{mutation}: validator accepted a bad ScaledObject: {result.stdout}"
+    assert "ScaledObject/vllm" in result.stdout
+
+
+# ---------------------------------------------------------------- values the schema refuses
+
+
+def _mutated(path: str, value) -> dict:
+    values = copy.deepcopy(CASES[0][3])
+    node = values
+    *parents, leaf = path.split(".")
+    for key in parents:
+        node = node[key]
+    if value is _DELETE:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return values
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "mentions"),
+    [
+        ("model.revision", "0e9e39f", "revision"),
+        ("model.revision", "main", "revision"),
+        ("image.digest", "", "digest"),
+        ("image.digest", _DELETE, "digest"),
+        ("image.tag", "latest", "tag"),
+        ("image.pullPolicy", "Always", "pullPolicy"),
+        ("model.name", _DELETE, "name"),
+        ("model.source", "not a repo", "source"),
+        ("model.dtype", "int8", "dtype"),
+        ("model.quantization", "int4", "quantization"),
+        ("model.tensorParallel", 3, "tensorParallel"),
+        ("service.nodePort", 80, "nodePort"),
+        ("service.port", 70000, "port"),
+        ("service.externalTrafficPolicy", "Everywhere", "externalTrafficPolicy"),
+        ("autoscaling.maxReplicas", 0, "maxReplicas"),
+        ("autoscaling.targetKvCacheUsage", 1.5, "targetKvCacheUsage"),
+        ("autoscaling.kvCacheMetric", "vllm:cache", "kvCacheMetric"),
+        ("autoscaling.minReplicas", 0, "enabled"),
+        ("monitoring.dashboard.gpuHourlyPriceUsd", 0, "gpuHourlyPriceUsd"),
+        ("probes.startup.failureThreshold", 0, "failureThreshold"),
+        ("resources.requests.memory", "lots", "memory"),
+        ("modle", {}, "modle"),
+    ],
+)
+def test_schema_refuses_bad_values(path, value, mentions):
+    values = _mutated(path, value) if "." in path else {**CASES[0][3], path: value}
+    error = cr.render_error(values)
+    assert error, f"helm template accepted {path}={value!r}"
+    assert mentions in error, f"{path}={value!r}: error does not name the key:\n{error}"
+
+
+def test_scale_to_zero_without_load_balancer_dimensions_is_refused():
+    values = copy.deepcopy(CASES[-1][3])
+    values["autoscaling"]["scaleToZero"]["targetGroupArnSuffix"] = ""
+    error = cr.render_error(values)
+    assert "targetGroupArnSuffix" in error, error
+
+
+def test_chart_values_refuses_scale_to_zero_without_arn_suffixes():
+    spec = cr.scale_to_zero_stack()
+    with pytest.raises(ValueError, match="load_balancer_arn_suffix"):
+        chart_values.vllm_values(spec, spec.regions[0], prometheus_url=cr.PROMETHEUS_URL, gpu_hourly_price_usd=1.0)
+
+
+# ---------------------------------------------------------------- what the objects say
+
+
+def _containers(objects):
+    for obj in objects:
+        pod = obj["spec"]["template"]["spec"] if obj["kind"] == "Deployment" else obj["spec"] if obj["kind"] == "Pod" else None
+        if pod is not None:
+            for container in pod.get("initContainers", []) + pod["containers"]:
+                yield obj, pod, container
+
+
+def test_security_context_of_every_container(rendered):
+    for case_id, objects in rendered.items():
+        seen = 0
+        for obj, pod, container in _containers(objects):
+            where = f"{case_id}: {obj['kind']}/{obj['metadata']['name']} container {container['name']}"
+            sc = container["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, where
+            assert sc["privileged"] is False, where
+            assert sc["capabilities"]["drop"] == ["ALL"], where
+            assert "add" not in sc["capabilities"], where
+            assert sc["seccompProfile"]["type"] == "RuntimeDefault", where
+            assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
+            assert pod["automountServiceAccountToken"] is False, where
+            assert not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC"), where
+            assert "@sha256:" in container["image"] and not container["image"].split("@")[0].endswith(":latest"), where
+            assert container["imagePullPolicy"] == "IfNotPresent", where
+            seen += 1
+        assert seen == 2, f"{case_id}: expected the server and the test pod, saw {seen} containers"
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_deployment_runs_the_pinned_model_on_the_gpu_pools(rendered, case_id):
+    _, spec, region, values = _case(case_id)
+    source, revision, image = spec.model_for(region)
+    deployment = cr.one(rendered[case_id], "Deployment")
+    where = f"{case_id}: Deployment/{deployment['metadata']['name']}"
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == image, where
+    args = container["args"]
+    tp = spec.model.tensor_parallel
+    for expected in (f"--model={source}", f"--revision={revision}", f"--served-model-name={spec.model.name}",
+                     f"--tensor-parallel-size={tp}", f"--max-model-len={spec.model.max_model_len}",
+                     f"--dtype={spec.model.dtype}", "--port=8000"):
+        assert expected in args, f"{where}: {expected} missing from {args}"
+    assert any(a.startswith("--gpu-memory-utilization=") for a in args), where
+    assert not any(a.startswith("--quantization") for a in args), where
+    env = {e["name"]: e for e in container["env"]}
+    assert env["VLLM_API_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": chart_values.API_KEY_SECRET_NAME, "key": chart_values.API_KEY_SECRET_KEY}, where
+    assert env["HF_HOME"]["value"].startswith(values["cache"]["mountPath"]), where
+    assert ("HF_TOKEN" in env) == case_id.endswith("scale-to-zero"), where
+    resources = container["resources"]
+    assert resources["limits"]["nvidia.com/gpu"] == tp and resources["requests"]["nvidia.com/gpu"] == tp, where
+    assert pod["nodeSelector"] == {"tradeoff-infra.io/workload": "llm-inference"}, where
+    assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in pod["tolerations"], where
+    term = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+    assert term["matchExpressions"] == [{"key": "tradeoff-infra.io/gpu-pool", "operator": "In",
+                                         "values": [p.name for p in region.gpu_pools]}], where
+    spread = pod["topologySpreadConstraints"][0]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone" and spread["whenUnsatisfiable"] == "ScheduleAnyway", where
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/health", f"{where}: {probe}"
+    assert "replicas" not in deployment["spec"], f"{where}: KEDA owns the replica count"
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}, where
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["dshm"]["emptyDir"]["medium"] == "Memory", where
+    assert volumes["model-cache"]["emptyDir"]["sizeLimit"] == values["cache"]["sizeLimit"], where
+    assert pod["terminationGracePeriodSeconds"] > container["lifecycle"]["preStop"]["sleep"]["seconds"], where
+
+
+def test_replicas_are_set_when_autoscaling_is_off():
+    values = copy.deepcopy(CASES[0][3])
+    values["autoscaling"]["enabled"] = False
+    values["replicaCount"] = 2
+    objects = cr.render(values)
+    assert cr.one(objects, "Deployment")["spec"]["replicas"] == 2
+    assert not cr.by_kind(objects, "ScaledObject")
+
+
+def test_quantization_flag_only_when_set():
+    values = copy.deepcopy(CASES[0][3])
+    values["model"]["quantization"] = "awq"
+    args = cr.one(cr.render(values), "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--quantization=awq" in args
+
+
+def test_startup_budget_grows_with_model_size(rendered):
+    budgets = {}
+    for case_id, spec, _, _ in CASES:
+        probe = cr.one(rendered[case_id], "Deployment")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+        budgets[case_id] = (spec.weight_bytes(), probe["periodSeconds"] * probe["failureThreshold"])
+    for case_id, (_, seconds) in budgets.items():
+        assert seconds >= 600, f"{case_id}: startup budget {seconds}s is under 10 minutes"
+    small = max(s for w, s in budgets.values() if w < 20e9)
+    large = min(s for w, s in budgets.values() if w > 100e9)
+    assert large > 2 * small, f"a 70B model gets {large}s, an 8B {small}s"
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_requests_fit_the_smallest_gpu_node(case_id):
+    _, spec, region, values = _case(case_id)
+    cpu = int(values["resources"]["requests"]["cpu"])
+    memory_gib = int(values["resources"]["requests"]["memory"].removesuffix("Gi"))
+    shm_gib = int(values["shm"]["sizeLimit"].removesuffix("Gi"))
+    for pool in region.gpu_pools:
+        it = hardware.instance_type(pool.instance_type)
+        per_node = it.gpus // spec.model.tensor_parallel
+        assert cpu * per_node <= it.vcpus - 1, f"{case_id}/{pool.name}: {cpu} CPU x {per_node} replicas on {it.name}"
+        assert (memory_gib + 0) * per_node <= it.memory_mib / 1024 - 2.5, f"{case_id}/{pool.name}: memory"
+        assert shm_gib < memory_gib, f"{case_id}/{pool.name}: /dev/shm counts against the memory limit"
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_service_pdb_and_monitor(rendered, case_id):
+    objects = rendered[case_id]
+    service = cr.one(objects, "Service")
+    where = f"{case_id}: Service/{service['metadata']['name']}"
+    assert service["spec"]["type"] == "NodePort", where
+    assert service["spec"]["externalTrafficPolicy"] == "Local", where
+    assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP",
+                                         "nodePort": chart_values.VLLM_NODE_PORT}], where
+    deployment = cr.one(objects, "Deployment")
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"], where
+    pdb = cr.one(objects, "PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1 and pdb["spec"]["selector"] == deployment["spec"]["selector"], where
+    monitor = cr.one(objects, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics" and monitor["spec"]["endpoints"][0]["port"] == "http"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items(), where
+    test_pod = cr.one(objects, "Pod")
+    assert test_pod["metadata"]["annotations"]["helm.sh/hook"] == "test", where
+    assert "/v1/models" in test_pod["spec"]["containers"][0]["args"][0], where
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_scaled_object_scales_on_vllm_metrics(rendered, case_id):
+    _, spec, region, values = _case(case_id)
+    scaled = cr.one(rendered[case_id], "ScaledObject")
+    where = f"{case_id}: ScaledObject/{scaled['metadata']['name']}"
+    low, high = spec.replicas_for(region)
+    s = scaled["spec"]
+    assert s["scaleTargetRef"]["name"] == cr.one(rendered[case_id], "Deployment")["metadata"]["name"], where
+    assert (s["minReplicaCount"], s["maxReplicaCount"]) == (low, high), where
+    assert s["fallback"]["failureThreshold"] >= 1 and 1 <= s["fallback"]["replicas"] <= high, where
+    behavior = s["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == spec.autoscaling.scale_down_stabilization_seconds, where
+    assert behavior["scaleDown"]["policies"][0]["value"] == 1, f"{where}: scale down one replica at a time"
+    assert behavior["scaleUp"]["stabilizationWindowSeconds"] == 0, where
+    triggers = {t["name"]: t for t in s["triggers"]}
+    selector = f'namespace="{cr.NAMESPACE}",model_name="{spec.model.name}"'
+    assert triggers["queue-waiting"]["metadata"]["query"] == f"sum(vllm:num_requests_waiting{{{selector}}})", where
+    assert float(triggers["queue-waiting"]["metadata"]["threshold"]) == spec.autoscaling.target_queue_length, where
+    kv = triggers["kv-cache-usage"]["metadata"]
+    assert kv["query"] == f"sum(vllm:kv_cache_usage_perc{{{selector}}})", f"{where}: v0.11 exports kv_cache_usage_perc"
+    assert float(kv["threshold"]) == spec.autoscaling.target_kv_cache_usage, where
+    assert all(t["metricType"] == "AverageValue" for t in s["triggers"]), f"{where}: fallback needs AverageValue"
+    for t in s["triggers"]:
+        if t["type"] == "prometheus":
+            assert t["metadata"]["serverAddress"] == cr.PROMETHEUS_URL, where
+    if case_id.endswith("scale-to-zero"):
+        assert s["minReplicaCount"] == 0 and s["cooldownPeriod"] >= 300, where
+        requests = triggers["alb-target-group-requests"]
+        assert requests["type"] == "aws-cloudwatch", where
+        assert requests["metadata"]["dimensionValue"] == f"{cr.LB_ARN_SUFFIX};{cr.TG_ARN_SUFFIX}", where
+        assert requests["metadata"]["metricName"] == "RequestCount", where
+        assert requests["metadata"]["awsRegion"] == region.region, where
+        assert float(requests["metadata"]["activationTargetMetricValue"]) == 60 * spec.autoscaling.activation_requests_per_second
+        assert triggers["alb-no-target-503s"]["metadata"]["dimensionValue"] == cr.LB_ARN_SUFFIX, where
+        auth = cr.one(rendered[case_id], "TriggerAuthentication")
+        assert requests["authenticationRef"]["name"] == auth["metadata"]["name"], where
+        assert auth["spec"]["podIdentity"] == {"provider": "aws", "identityOwner": "keda"}, where
+    else:
+        assert set(triggers) == {"queue-waiting", "kv-cache-usage"}, where
+        assert not cr.by_kind(rendered[case_id], "TriggerAuthentication"), where
+
+
+def test_names_are_cut_at_63_characters():
+    values = {**copy.deepcopy(CASES[-1][3]), "nameOverride": "n" * 63}  # the variant with every kind
+    result = cr.helm("template", "r" * 53, str(cr.CHART), "--namespace", cr.NAMESPACE, values=values)
+    assert result.returncode == 0, result.stderr
+    for obj in (o for o in yaml.safe_load_all(result.stdout) if o):
+        name = obj["metadata"]["name"]
+        assert len(name) <= 63, f"{obj['kind']}/{name} is {len(name)} characters"
+
+
+# ---------------------------------------------------------------- chart_values on its own
+
+
+@pytest.mark.parametrize(
+    ("setting", "tag", "expected"),
+    [
+        ("auto", "v0.9.1", "vllm:gpu_cache_usage_perc"),
+        ("auto", "v0.8.5", "vllm:gpu_cache_usage_perc"),
+        ("auto", "v0.9.2", "vllm:kv_cache_usage_perc"),
+        ("auto", "v0.11.0", "vllm:kv_cache_usage_perc"),
+        ("auto", "v1.0.0", "vllm:kv_cache_usage_perc"),
+        ("auto", None, "vllm:kv_cache_usage_perc"),
+        ("vllm:gpu_cache_usage_perc", "v0.11.0", "vllm:gpu_cache_usage_perc"),
+    ],
+)
+def test_kv_cache_metric_follows_the_image_version(setting, tag, expected):
+    image = "vllm/vllm-openai" + (f":{tag}" if tag else "") + "@sha256:" + "a" * 64
+    assert chart_values.kv_cache_metric(setting, image) == expected
+
+
+def test_startup_probe_seconds_is_sized_from_the_weights():
+    assert chart_values.startup_probe_seconds(1e9) == chart_values.MIN_STARTUP_SECONDS
+    eight_b, seventy_b = chart_values.startup_probe_seconds(16.06e9), chart_values.startup_probe_seconds(141.2e9)
+    assert 600 <= eight_b <= 900 and 1800 <= seventy_b <= 3600, (eight_b, seventy_b)
+    assert eight_b % chart_values.STARTUP_PROBE_PERIOD_SECONDS == 0
+
+
+def test_split_image_refuses_a_tag_alone():
+    with pytest.raises(ValueError, match="model.image"):
+        chart_values.split_image("vllm/vllm-openai:v0.11.0")
+    assert chart_values.split_image("vllm/vllm-openai@sha256:" + "b" * 64)["tag"] == ""
