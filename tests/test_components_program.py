@@ -68,6 +68,10 @@ def test_releases_per_region(inventories, stack):
         assert claim["resources"]["requests"]["storage"] == f"{spec.monitoring.storage_gib}Gi", kps.urn
         assert claim["storageClassName"] == "gp3-encrypted", kps.urn
         assert kps.inputs["values"]["grafana"]["enabled"] is spec.monitoring.grafana, kps.urn
+        topic = _one(inv, f"{prefix}-monitoring-alarms")
+        sns = kps.inputs["values"]["alertmanager"]["config"]["receivers"][1]["sns_configs"][0]
+        assert sns["topic_arn"].startswith(f"arn:aws:sns:{region.region}:") and topic.name in sns["topic_arn"], kps.urn
+        assert sns["sigv4"]["region"] == region.region, kps.urn
 
         dcgm = _one(inv, f"{prefix}-monitoring-dcgm-exporter")
         assert dcgm.inputs["values"]["serviceMonitor"]["enabled"] is True, dcgm.urn
@@ -89,6 +93,7 @@ def test_irsa_roles_trust_one_service_account_and_grant_no_wildcard(inventories,
     inv = inventories[stack]
     for region, prefix in _regions(inv):
         for role_name, subject in ((f"{prefix}-autoscaling-keda-operator-role", "system:serviceaccount:keda:keda-operator"),
+                                   (f"{prefix}-monitoring-alertmanager-role", "system:serviceaccount:monitoring:alertmanager"),
                                    (f"{prefix}-autoscaling-cluster-autoscaler-role",
                                     "system:serviceaccount:kube-system:cluster-autoscaler")):
             role = _one(inv, role_name)

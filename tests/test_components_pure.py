@@ -10,6 +10,7 @@ from infra.components import autoscaling, global_endpoint, load_balancer, monito
 from infra.spec import GpuPool, MonitoringSpec, StackSpec
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+TOPIC_ARN = "arn:aws:sns:eu-central-1:123456789012:alarms"
 
 
 def _spec(stack_configs, name: str) -> StackSpec:
@@ -125,9 +126,15 @@ def test_charts_are_pinned_with_a_source(chart):
 # ---------------------------------------------------------------- monitoring
 
 
+def _kps_values(spec: MonitoringSpec) -> dict:
+    return monitoring.kube_prometheus_stack_values(
+        spec, region="eu-central-1", alarm_topic_arn=TOPIC_ARN, alertmanager_role_arn="arn:aws:iam::1:role/am"
+    )
+
+
 def test_kube_prometheus_stack_values_follow_the_spec():
     spec = MonitoringSpec(retention_days=30, storage_gib=200, grafana=True)
-    values = monitoring.kube_prometheus_stack_values(spec)
+    values = _kps_values(spec)
     prometheus = values["prometheus"]["prometheusSpec"]
     assert prometheus["retention"] == "30d"
     assert prometheus["retentionSize"] == "170GiB", "TSDB capped below the volume size"
@@ -149,8 +156,26 @@ def test_kube_prometheus_stack_values_follow_the_spec():
 
 
 def test_grafana_follows_its_switch():
-    assert monitoring.kube_prometheus_stack_values(MonitoringSpec(grafana=False))["grafana"]["enabled"] is False
-    assert monitoring.kube_prometheus_stack_values(MonitoringSpec(enabled=False))["grafana"]["enabled"] is False
+    assert _kps_values(MonitoringSpec(grafana=False))["grafana"]["enabled"] is False
+    assert _kps_values(MonitoringSpec(enabled=False))["grafana"]["enabled"] is False
+
+
+def test_alertmanager_sends_warning_and_critical_to_the_alarm_topic():
+    alertmanager = _kps_values(MonitoringSpec())["alertmanager"]
+    assert alertmanager["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/am"}
+    config = alertmanager["config"]
+    receivers = {r["name"]: r for r in config["receivers"]}
+    assert receivers["sns"]["sns_configs"] == [{"topic_arn": TOPIC_ARN, "sigv4": {"region": "eu-central-1"}, "send_resolved": True}]
+    assert config["route"]["receiver"] == "null", "unmatched alerts (info) stay silent"
+    routes = config["route"]["routes"]
+    assert routes[0] == {"receiver": "null", "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']}
+    assert routes[1]["receiver"] == "sns" and 'severity =~ "warning|critical"' in routes[1]["matchers"]
+    assert all(r["receiver"] in receivers for r in routes)
+
+
+def test_alertmanager_may_publish_to_its_topic_only():
+    policy = monitoring.alertmanager_publish_policy(TOPIC_ARN)
+    assert policy["Statement"] == [{"Sid": "PublishAlerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC_ARN}]
 
 
 def test_prometheus_url_is_the_charts_service():

@@ -20,8 +20,9 @@ from infra import hardware
 from infra.components.context import RegionContext
 from infra.components.gpu_pool import GPU_TAINT, gpu_node_labels
 from infra.components.pinned_chart import PinnedChart
+from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
-from infra.iam import POLICY_VERSION, irsa_trust_policy
+from infra.iam import POLICY_VERSION
 from infra.spec import GpuPool, StackSpec
 
 # Charts pinned to the newest release in each chart repository's git history (read 2026-11-24).
@@ -191,25 +192,6 @@ def cluster_autoscaler_values(spec: StackSpec, region: str, cluster_name: str, r
             "scale-down-delay-after-add": SCALE_DOWN_DELAY_AFTER_ADD,
         },
     }
-
-
-def irsa_role(
-    name: str,
-    ctx: RegionContext,
-    *,
-    namespace: str,
-    service_account: str,
-    policy: pulumi.Input[str],
-    description: str,
-    parent: pulumi.Resource,
-) -> aws.iam.Role:
-    """An IAM role that exactly one Kubernetes service account may assume, with one inline policy."""
-    trust = pulumi.Output.all(ctx.oidc_provider_arn, ctx.oidc_provider_url).apply(
-        lambda a: json.dumps(irsa_trust_policy(a[0], a[1], namespace, service_account))
-    )
-    role = aws.iam.Role(name, assume_role_policy=trust, description=description, opts=ctx.opts(parent))
-    aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=ctx.opts(parent))
-    return role
 
 
 @dataclass

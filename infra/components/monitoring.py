@@ -1,5 +1,6 @@
 """Monitoring in one region: Prometheus (+ Grafana, Alertmanager) via kube-prometheus-stack, GPU metrics
-via NVIDIA dcgm-exporter, and the SNS topic the regional CloudWatch alarms notify.
+via NVIDIA dcgm-exporter, and the region's alarm topic (SNS) that both the CloudWatch alarms and
+Alertmanager (for the Prometheus alerts) notify, so on-call has one inbox per region.
 
 Prometheus picks up every ServiceMonitor / PrometheusRule in the cluster (the vLLM chart ships
 its own), and Grafana loads every ConfigMap labelled `grafana_dashboard: "1"` in any namespace.
@@ -9,6 +10,7 @@ KEDA reads vLLM's metrics from this Prometheus, so it is installed even when
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,9 @@ from infra.components.addons import DEFAULT_STORAGE_CLASS, GPU_NODE_SELECTOR
 from infra.components.context import RegionContext
 from infra.components.gpu_pool import GPU_TAINT
 from infra.components.pinned_chart import PinnedChart
+from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
+from infra.iam import POLICY_VERSION
 from infra.spec import MonitoringSpec
 
 NAMESPACE = "monitoring"
@@ -38,6 +42,7 @@ RELEASE_NAME = "kube-prometheus-stack"
 # The chart names the Prometheus Service `<fullname>-prometheus` on port 9090 (templates/prometheus/service.yaml).
 FULLNAME = "kube-prometheus-stack"
 PROMETHEUS_PORT = 9090
+ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 # Keep 15% of the volume free: Prometheus deletes the oldest blocks once the TSDB reaches this size.
 RETENTION_SIZE_FRACTION = 0.85
 
@@ -48,7 +53,43 @@ def prometheus_url(namespace: str = NAMESPACE) -> str:
     return f"http://{FULLNAME}-prometheus.{namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
 
 
-def kube_prometheus_stack_values(monitoring: MonitoringSpec) -> dict[str, Any]:
+def alertmanager_publish_policy(topic_arn: str) -> dict[str, Any]:
+    """Alertmanager may publish to the region's alarm topic and nothing else."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [{"Sid": "PublishAlerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn}],
+    }
+
+
+def alertmanager_config(topic_arn: str, region: str) -> dict[str, Any]:
+    """Route warning and critical alerts to the alarm topic (the same inbox as the CloudWatch alarms).
+
+    `sns_configs` with `sigv4` signs with the pod's IRSA credentials (Alertmanager configuration
+    docs, "<sns_config>"). Watchdog (always firing by design) and InfoInhibitor stay silent; the
+    chart's default inhibit rules are kept (Helm merges this map into them).
+    """
+    return {
+        "route": {
+            "receiver": "null",
+            "group_by": ["alertname", "region", "namespace"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": [
+                {"receiver": "null", "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']},
+                {"receiver": "sns", "matchers": ['severity =~ "warning|critical"']},
+            ],
+        },
+        "receivers": [
+            {"name": "null"},
+            {"name": "sns", "sns_configs": [{"topic_arn": topic_arn, "sigv4": {"region": region}, "send_resolved": True}]},
+        ],
+    }
+
+
+def kube_prometheus_stack_values(
+    monitoring: MonitoringSpec, *, region: str, alarm_topic_arn: str, alertmanager_role_arn: str
+) -> dict[str, Any]:
     """Values for kube-prometheus-stack (keys from its values.yaml at the pinned version)."""
     on_system = {"nodeSelector": SYSTEM_LABELS}
     retention_gib = int(monitoring.storage_gib * RETENTION_SIZE_FRACTION)
@@ -84,7 +125,15 @@ def kube_prometheus_stack_values(monitoring: MonitoringSpec) -> dict[str, Any]:
                 },
             }
         },
-        "alertmanager": {"alertmanagerSpec": on_system},
+        "alertmanager": {
+            "alertmanagerSpec": on_system,
+            "serviceAccount": {
+                "create": True,
+                "name": ALERTMANAGER_SERVICE_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": alertmanager_role_arn},
+            },
+            "config": alertmanager_config(alarm_topic_arn, region),
+        },
         "kube-state-metrics": on_system,
         "grafana": {
             "enabled": monitoring.enabled and monitoring.grafana,
@@ -130,6 +179,27 @@ class Monitoring(pulumi.ComponentResource):
         ctx = args.ctx
         monitoring = ctx.spec.monitoring
 
+        # Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key,
+        # and alarm notifications carry no payload data.
+        topic = aws.sns.Topic(f"{name}-alarms", opts=ctx.opts(self))
+        if monitoring.alarm_email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-email",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=monitoring.alarm_email,
+                opts=ctx.opts(self),
+            )
+
+        alertmanager_role = irsa_role(
+            f"{name}-alertmanager-role",
+            ctx,
+            namespace=NAMESPACE,
+            service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+            policy=topic.arn.apply(lambda arn: json.dumps(alertmanager_publish_policy(arn))),
+            description="Alertmanager: publish Prometheus alerts to the region's alarm topic",
+            parent=self,
+        )
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": NAMESPACE}, opts=ctx.opts(self, k8s_resource=True)
         )
@@ -137,7 +207,11 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-kube-prometheus-stack",
             release_name=RELEASE_NAME,
             namespace=NAMESPACE,
-            values=kube_prometheus_stack_values(monitoring),
+            values=pulumi.Output.all(topic.arn, alertmanager_role.arn).apply(
+                lambda a: kube_prometheus_stack_values(
+                    monitoring, region=ctx.region.region, alarm_topic_arn=a[0], alertmanager_role_arn=a[1]
+                )
+            ),
             # CRDs, operator, Prometheus with a fresh EBS volume: more than Helm's default 5 minutes.
             timeout=900,
             opts=ctx.opts(self, k8s_resource=True, depends_on=[namespace]),
@@ -152,18 +226,6 @@ class Monitoring(pulumi.ComponentResource):
                 skip_await=True,
                 # Its ServiceMonitor needs the CRD the stack installs.
                 opts=ctx.opts(self, k8s_resource=True, depends_on=[stack]),
-            )
-
-        # Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key,
-        # and alarm notifications carry no payload data.
-        topic = aws.sns.Topic(f"{name}-alarms", opts=ctx.opts(self))
-        if monitoring.alarm_email:
-            aws.sns.TopicSubscription(
-                f"{name}-alarms-email",
-                topic=topic.arn,
-                protocol="email",
-                endpoint=monitoring.alarm_email,
-                opts=ctx.opts(self),
             )
 
         self.namespace = pulumi.Output.from_input(NAMESPACE)
