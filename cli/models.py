@@ -12,8 +12,9 @@ Semantics (docs/model-rollouts.md tells the story; this is the contract):
   forward again is `rollback` once more.
 - `--region R` acts on that region alone: its first own pin records the stack-wide pin it replaced
   in the region's history; a region pinned or rolled back to exactly the stack-wide pin follows the
-  stack again (its revision/image are removed; its history stays). A stack-wide pin that equals a
-  region's own pin makes that region follow the stack (the canary is promoted).
+  stack again: its revision/image are removed, its history stays, and its pinnedAt/pinNote say when
+  and why it went back. A stack-wide pin that equals a region's own pin makes that region follow
+  the stack (the canary is promoted).
 - A pin equal to the one in force changes nothing (exit 0). Bad input exits 2 and writes nothing.
 """
 
@@ -191,17 +192,32 @@ class Scope:
             return list(self.spec.model.history)
         return list(self.region.model.history) if self.region.model else []
 
+    @property
+    def since(self) -> tuple[str | None, str | None]:
+        """(pinnedAt, note) of the pin in force here: since when and why it runs."""
+        return pin_since(self.spec, self.region)
+
     def current_record(self, replaced_at: str) -> CommentedMap:
         """The history entry for the pin in force here, replaced at `replaced_at`."""
-        pin = self.current
-        if self.region is None:
-            pinned_at, note = self.spec.model.pinned_at, self.spec.model.pin_note
-        elif self.region.has_own_pin:
-            pinned_at, note = self.region.model.pinned_at, self.region.model.pin_note
-        else:
-            pinned_at = self.spec.model.pinned_at
-            note = "stack-wide pin" + (f": {self.spec.model.pin_note}" if self.spec.model.pin_note else "")
-        return history_entry(pin, pinned_at, replaced_at, note)
+        pinned_at, note = self.since
+        if self.region is not None and not self.region.has_own_pin:
+            note = "stack-wide pin" + (f": {note}" if note else "")
+        return history_entry(self.current, pinned_at, replaced_at, note)
+
+
+def pin_since(spec: StackSpec, region: RegionSpec | None) -> tuple[str | None, str | None]:
+    """(pinnedAt, note) of the pin in force in `region` (None: stack-wide).
+
+    A region that follows the stack-wide pin may carry its own pinnedAt/pinNote: when and why it
+    went back to the stack pin (a rollback); the later of that and the stack pin's own time counts.
+    """
+    stack = (spec.model.pinned_at, spec.model.pin_note)
+    if region is None or region.model is None:
+        return stack
+    own = (region.model.pinned_at, region.model.pin_note)
+    if region.has_own_pin or (own[0] or "") > (stack[0] or ""):
+        return own
+    return stack
 
 
 def history_entry(pin: Pin, pinned_at: str | None, replaced_at: str, note: str | None) -> CommentedMap:
@@ -252,6 +268,10 @@ def _write_pin_fields(mapping: CommentedMap, pin: Pin, at: str, note: str | None
         stackfile.set_key(mapping, "source", source, before="pinnedAt" if "pinnedAt" in mapping else "history")
     else:
         stackfile.delete_key(mapping, "source")
+    _write_since(mapping, at, note)
+
+
+def _write_since(mapping: CommentedMap, at: str, note: str | None) -> None:
     stackfile.set_key(mapping, "pinnedAt", DoubleQuotedScalarString(at), before="history")
     if note:
         stackfile.set_key(mapping, "pinNote", note, before="history")
@@ -304,8 +324,9 @@ def set_pin(document: Any, scope: Scope, new: Pin, note: str | None, at: str) ->
         override = CommentedMap()
     _append_history(override, scope.current_record(at))
     if new == stack_pin(spec):
-        for key in PIN_FIELDS:
+        for key in ("revision", "image", "source"):
             stackfile.delete_key(override, key)
+        _write_since(override, at, note)  # when and why the region went back to the stack pin
         outcome.lines.append(f"{scope.region.region} follows the stack-wide pin again")
     else:
         own_source = new.source if new.source != spec.model.source else None
@@ -538,8 +559,7 @@ def show_data(ref: StackRef, spec: StackSpec) -> dict[str, Any]:
     regions = []
     for region in spec.regions:
         own = region.has_own_pin
-        pinned_at = region.model.pinned_at if own else spec.model.pinned_at
-        note = region.model.pin_note if own else spec.model.pin_note
+        pinned_at, note = pin_since(spec, region)
         regions.append({
             "region": region.region,
             "follows": "own pin" if own else "stack-wide pin",
@@ -583,8 +603,7 @@ def show_text(data: dict[str, Any]) -> str:
         "in force per region",
     ]
     for region in data["regions"]:
-        mark = "" if region["follows"] == "stack-wide pin" else f"  pinned {region['pinnedAt'] or '-'}" + (
-            f"  note: {region['note']}" if region["note"] else "")
+        mark = f"  since {region['pinnedAt'] or '-'}" + (f"  note: {region['note']}" if region["note"] else "")
         source = "" if region["source"] == pin["source"] else f"{region['source']}@"
         lines.append(f"  {region['region']:<15} {region['follows']:<15} {source}{region['revision'][:12]}  "
                      f"{short_image(region['image'])}{mark}")

@@ -147,6 +147,8 @@ def test_region_canary_pin_rollback_and_roll_forward(project, monkeypatch):
     spec = load_stack_file(path)
     west = spec.regions[1]
     assert not west.has_own_pin, "rolling a region back to the stack-wide pin removes its override"
+    assert (west.model.pinned_at, west.model.pin_note) == ("2026-11-24T03:05:00Z", f"rolled back from {REV_B[:12]} to entry 1"), \
+        "when and why the region went back to the stack pin must be recorded"
     assert [h.revision for h in west.model.history] == [REV_SHIPPED, REV_B], "the canary stays in the region's history"
     assert pins(project) == {"us-east-1": REV_SHIPPED, "us-west-2": REV_SHIPPED}
 
