@@ -89,6 +89,20 @@ SOURCES = {
         "date": "2026-11-24",
         "confidence": "C",
     },
+    "eks-calendar": {
+        "title": "Amazon EKS Kubernetes release calendar (standard support 14 months, then 12 months of extended "
+                 "support at $0.60/cluster-hour), as tabulated by endoflife.date/amazon-eks",
+        "url": "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html",
+        "date": "2026-11-24",
+        "confidence": "B",
+    },
+    "assumption-vpc-endpoint": {
+        "title": "ASSUMPTION (not vetted here): AWS PrivateLink interface endpoint $0.01 per endpoint per AZ-hour "
+                 "in us-east-1 (gateway endpoints for S3/DynamoDB are free)",
+        "url": "https://aws.amazon.com/privatelink/pricing/",
+        "date": "2026-11-24",
+        "confidence": "C",
+    },
     "assumption-cloudwatch-metric": {
         "title": "third-party snippet of CloudWatch pricing: $0.30 per custom metric-month (first 10,000 metrics); not verified",
         "url": "https://aws.amazon.com/cloudwatch/pricing/",
@@ -321,6 +335,13 @@ def platform() -> dict:
             "cloudwatchAlarmMonth": _item("0.10", "standard alarm-metric-month", "infracost", proxy),
             "cloudwatchHighResAlarmMonth": _item("0.30", "high-resolution alarm-metric-month", "infracost", proxy),
             "cloudwatchCustomMetricMonth": _item("0.30", "metric-month", "assumption-cloudwatch-metric", proxy),
+            "eksStandardSupportEnds": {
+                "versions": {"1.31": "2025-11-26", "1.32": "2026-03-23", "1.33": "2026-07-29", "1.34": "2026-12-02",
+                             "1.35": "2027-03-27"},
+                "unit": "date standard support ends (extended support lasts 12 months more)", "source": "eks-calendar",
+                "date": SOURCES["eks-calendar"]["date"], "confidence": "B", "regional": "uniform",
+            },
+            "vpcInterfaceEndpointAzHour": _item("0.01", "endpoint-AZ-hour", "assumption-vpc-endpoint", "us-east-1 proxy"),
             "kmsKeyMonth": _item("1.00", "key-month", "aws-kms", "uniform"),
             "globalAcceleratorHour": _item("0.025", "accelerator-hour", "aws-global-accelerator", "uniform"),
             "globalAcceleratorDtPremiumPerGb": _item("0.015", "GB (dominant direction)", "assumption-ga-dt-premium", "uniform"),

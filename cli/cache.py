@@ -1,0 +1,122 @@
+"""Content-addressed cache of inventories (and resolved API prices) under `.cache/tradeoff-infra/`.
+
+An inventory depends on the stack file, the program (`infra/`, including the price catalog), the
+chart (`charts/`), the recording mocks (`cli/inventory.py`) and the pinned SDK versions; the key is
+a SHA-256 over all of them, so any edit is a miss. A warm hit never imports Pulumi.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any
+
+CACHE_VERSION = "1"
+SDK_PACKAGES = ("pulumi", "pulumi-aws", "pulumi-kubernetes")
+
+
+@dataclass(frozen=True)
+class CachedResource:
+    """A planned resource as stored in the cache (the fields of cli.inventory.PlannedResource)."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    custom: bool
+    region: str | None
+    parent: str | None
+    provider: str | None = None
+
+
+@dataclass
+class CachedInventory:
+    stack: str
+    resources: list[CachedResource]
+    outputs: dict[str, Any]
+
+
+def cache_dir(root: pathlib.Path) -> pathlib.Path:
+    return root / ".cache" / "tradeoff-infra"
+
+
+def _files(folder: pathlib.Path) -> list[pathlib.Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
+def inventory_key(root: pathlib.Path, stack_file: pathlib.Path, stack: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"v{CACHE_VERSION}\0{stack}\0".encode())
+    for package in SDK_PACKAGES:
+        try:
+            digest.update(f"{package}={metadata.version(package)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=none\0".encode())
+    inputs = [stack_file, root / "cli" / "inventory.py", *_files(root / "infra"), *_files(root / "charts")]
+    for path in inputs:
+        rel = path.relative_to(root) if path.is_relative_to(root) else path
+        digest.update(str(rel).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _atomic_write(path: pathlib.Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_inventory(root: pathlib.Path, key: str) -> CachedInventory | None:
+    path = cache_dir(root) / f"inventory-{key}.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return CachedInventory(data["stack"], [CachedResource(**r) for r in data["resources"]], data["outputs"])
+
+
+def store_inventory(root: pathlib.Path, key: str, stack: str, resources: list, outputs: dict) -> CachedInventory:
+    cached = CachedInventory(stack, [to_cached(r) for r in resources], outputs)
+    data = {"stack": stack, "resources": [asdict(r) for r in cached.resources], "outputs": outputs}
+    try:
+        _atomic_write(cache_dir(root) / f"inventory-{key}.json", json.dumps(data))
+    except OSError:
+        pass  # a read-only checkout still estimates, only slower next time
+    return cached
+
+
+def to_cached(r: Any) -> CachedResource:
+    return CachedResource(urn=r.urn, type=r.type, name=r.name, inputs=r.inputs, custom=r.custom, region=r.region,
+                          parent=r.parent, provider=getattr(r, "provider", None))
+
+
+def load_json(root: pathlib.Path, kind: str, key: str) -> Any | None:
+    try:
+        return json.loads((cache_dir(root) / f"{kind}-{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def store_json(root: pathlib.Path, kind: str, key: str, data: Any) -> None:
+    try:
+        _atomic_write(cache_dir(root) / f"{kind}-{key}.json", json.dumps(data))
+    except OSError:
+        pass
+
+
+def text_key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -1,0 +1,568 @@
+"""Layer 2 of the estimate: priced records + capacity plan + usage -> line items -> totals,
+API comparison, break-even, verdict, budget. Pure: takes the spec, the planned resources and the
+catalogs; the command (`cli/estimate_cmd.py`) finds, caches and renders.
+
+Money is Decimal, 730 hours a month. A record the catalog cannot price raises `MissingPrice`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from cli import capacity
+from cli.pricing import mapping
+from cli.pricing.api import ApiOffer
+from infra import hardware
+from infra.price_catalog import HOURS_PER_MONTH, PriceCatalog
+from infra.spec import StackSpec
+
+CATEGORIES = ["gpu-compute", "system-compute", "control-plane", "load-balancer", "nat", "storage",
+              "data-transfer", "monitoring", "dns", "operations"]
+HOURS = Decimal(HOURS_PER_MONTH)
+GB = Decimal(10**9)
+STALE_AFTER_DAYS = 90
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class UsageAssumptions:
+    """What the program cannot know, with defaults a reviewer can challenge (docs/estimate.md)."""
+
+    bytes_per_output_token: int = 200
+    """Streamed responses: one OpenAI-style `chat.completion.chunk` SSE event (~200 bytes) per token."""
+    bytes_per_input_token: int = 4
+    """~4 characters of English per token (OpenAI tokenizer guide)."""
+    image_gb_per_node_start: float = 10.0
+    """vLLM OpenAI image pulled through NAT by every new GPU node (assumption, ~10 GB)."""
+    control_plane_log_gb_per_day: float = 1.0
+    """EKS api/audit/authenticator logs per cluster and day (assumption; audit dominates)."""
+    log_archive_compression: float = 0.15
+    """CloudWatch bills archived logs compressed (gzip); JSON logs shrink to ~15 % (assumption)."""
+
+
+@dataclass
+class LineItem:
+    region: str
+    resource: str
+    category: str
+    description: str
+    unit: str
+    quantity: Decimal
+    """Expected quantity per month."""
+    unit_price: Decimal
+    monthly: Decimal
+    monthly_min: Decimal
+    monthly_max: Decimal
+    price_source: str
+    usage_based: bool = False
+
+
+@dataclass
+class BreakEven:
+    offer: str
+    requests_per_month: float | None
+    within_max_nodes: bool
+    note: str
+
+
+@dataclass
+class Verdict:
+    choice: str
+    """`self-host`, `api` or `hybrid`."""
+    reasons: list[str]
+
+
+@dataclass
+class StackEstimate:
+    stack: str
+    stack_file: str
+    as_of: date
+    catalog: PriceCatalog
+    spec: StackSpec
+    line_items: list[LineItem]
+    capacity: list[capacity.RegionCapacity]
+    offers: list[ApiOffer]
+    break_even: list[BreakEven]
+    verdict: Verdict
+    max_servable_requests: float
+    no_cost: dict[str, tuple[int, str]]
+    unpriced: list[tuple[str, str, str | None]]
+    warnings: list[str]
+    api_source: str
+    total_at: Callable[[float, bool], Decimal] | None = None
+    """Self-hosted monthly total at another traffic volume (fleet grown with it; True lifts maxNodes)."""
+
+    def total(self, which: str = "monthly", include_operations: bool | None = None) -> Decimal:
+        include = self.spec.operations.include if include_operations is None else include_operations
+        return sum((getattr(li, which) for li in self.line_items if include or li.category != "operations"), Decimal(0))
+
+    @property
+    def catalog_age_days(self) -> int:
+        return (self.as_of - date.fromisoformat(self.catalog.retrieved_on)).days
+
+    @property
+    def tokens_per_month(self) -> int:
+        t = self.spec.traffic
+        return t.requests_per_month * (t.input_tokens_per_request + t.output_tokens_per_request)
+
+
+class EstimateError(ValueError):
+    """The stack cannot be estimated as written; the message names the key or resource."""
+
+
+def q(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _price_note(entry: dict) -> str:
+    return f"{entry['source']} {entry['date']} (confidence {entry['confidence']})"
+
+
+# ---------------------------------------------------------------- costing one scenario
+
+
+class Costing:
+    """Turns the mapped records into line items for one traffic volume."""
+
+    def __init__(self, spec: StackSpec, mapped: list[mapping.Mapped], catalog: PriceCatalog, as_of: date,
+                 usage: UsageAssumptions):
+        self.spec, self.mapped, self.catalog, self.as_of, self.usage = spec, mapped, catalog, as_of, usage
+        self.warnings: list[str] = []
+
+    def platform(self, region: str, key: str) -> tuple[Decimal, str]:
+        entry, regional = self.catalog.platform_item(region, key)
+        note = _price_note(entry)
+        if not regional:
+            note += f"; us-east-1 price used for {region} (no regional source)"
+            self._proxy_regions.add(region)
+        return Decimal(entry["usd"]), note
+
+    def tiers(self, region: str) -> tuple[list[tuple[Decimal | None, Decimal]], str]:
+        entry, regional = self.catalog.platform_item(region, "internetEgressTiers")
+        tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
+        note = _price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
+        if not regional:
+            self._proxy_regions.add(region)
+        return tiers, note
+
+    def prepare(self) -> None:
+        """Price what does not depend on traffic once; remember what usage lines need."""
+        self._proxy_regions: set[str] = set()
+        self._lbs: dict[str, list[mapping.LoadBalancer]] = {}
+        self._accelerators: list[mapping.GlobalAccelerator] = []
+        self._log_groups: list[mapping.LogGroup] = []
+        self._gpu_groups: list[mapping.NodeGroup] = []
+        self._nat_by_region: dict[str, list[str]] = {}
+        self._throughput: dict = {}
+        self._gpu_prices: dict = {}
+        self.fixed_items: list[LineItem] = []
+        for m in self.mapped:
+            for record in m.records:
+                if isinstance(record, mapping.NodeGroup) and record.gpu_pool is not None:
+                    self._gpu_groups.append(record)
+                    self._check_pool(record)
+                    continue
+                if isinstance(record, mapping.NatGateway):
+                    self._nat_by_region.setdefault(record.region, []).append(record.name)
+                self.fixed_items.extend(self.cost_record(record))
+        self.fixed_items.extend(self.operations_items())
+        floor = capacity.plan(self.spec, 0, throughput_cache=self._throughput)
+        self._floors = {p.region: p for p in floor}
+        self._gpu_prices = {(ng.region, ng.name): self.catalog.instance(ng.region, ng.instance_type, ng.capacity_type)
+                            for ng in self._gpu_groups}
+
+    def run(self, requests_per_month: float, *, unbounded: bool = False) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
+        plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=self._throughput)
+        by_region = {p.region: p for p in plans}
+        items = list(self.fixed_items)
+        for ng in self._gpu_groups:
+            items.extend(self.cost_node_group(ng, by_region, self._floors))
+        items.extend(self.usage_items(requests_per_month, plans))
+        return items, plans
+
+    def proxy_warning(self) -> list[str]:
+        if not self._proxy_regions:
+            return []
+        return ["platform items (NAT, load balancer, EBS, CloudWatch, egress where no regional tier is known) in "
+                f"{', '.join(sorted(self._proxy_regions))} are priced at us-east-1 rates: the catalog has no regional "
+                "source for them (usually within 10-25 %; `tradeoff-infra prices refresh` fetches the real ones)"]
+
+    def _check_pool(self, ng: mapping.NodeGroup) -> None:
+        region = next((r for r in self.spec.regions if r.region == ng.region), None)
+        if region is None or all(p.name != ng.gpu_pool for p in region.gpu_pools):
+            raise EstimateError(f"node group {ng.name} in {ng.region} is labelled gpu-pool {ng.gpu_pool!r} but the "
+                                "stack has no such pool there")
+
+    # -- records
+
+    def cost_record(self, record) -> list[LineItem]:
+        fixed = self._fixed
+        if isinstance(record, mapping.ControlPlane):
+            ends = self.catalog.data["platform"]["default"]["eksStandardSupportEnds"]
+            end = ends["versions"].get(record.kubernetes_version)
+            key = "eksClusterHour"
+            desc = f"EKS control plane {record.kubernetes_version}, standard support"
+            if end and date.fromisoformat(end) <= self.as_of:
+                key = "eksClusterExtendedSupportHour"
+                desc = f"EKS control plane {record.kubernetes_version}, EXTENDED support (standard support ended {end})"
+                self.warnings.append(
+                    f"{record.region}: Kubernetes {record.kubernetes_version} left EKS standard support on {end}: the "
+                    f"control plane bills extended support ($0.60/h instead of $0.10/h); set cluster.kubernetesVersion "
+                    "to a version in standard support")
+            elif end is None:
+                self.warnings.append(f"{record.region}: EKS version {record.kubernetes_version} is not in the catalog's "
+                                     "support calendar; priced at standard support")
+            price, note = self.platform(record.region, key)
+            return [fixed(record.region, record.name, "control-plane", desc, "cluster-hours", HOURS, price, note)]
+        if isinstance(record, mapping.NodeGroup):
+            return self.cost_node_group(record, {}, {})
+        if isinstance(record, mapping.NatGateway):
+            price, note = self.platform(record.region, "natGatewayHour")
+            return [fixed(record.region, record.name, "nat", "NAT gateway hours", "hours", HOURS, price, note)]
+        if isinstance(record, mapping.PublicIpv4):
+            price, note = self.platform(record.region, "publicIpv4Hour")
+            return [fixed(record.region, record.name, "nat", "public IPv4 address (Elastic IP of a NAT gateway)",
+                          "address-hours", HOURS * record.addresses, price, note)]
+        if isinstance(record, mapping.LoadBalancer):
+            key = "albHour" if record.kind == "application" else "nlbHour"
+            price, note = self.platform(record.region, key)
+            out = [fixed(record.region, record.name, "load-balancer", f"{record.kind} load balancer hours", "hours",
+                         HOURS, price, note)]
+            if record.internet_facing:
+                ip_price, ip_note = self.platform(record.region, "publicIpv4Hour")
+                out.append(fixed(record.region, record.name, "load-balancer",
+                                 f"public IPv4 of the load balancer's {record.subnets} subnet nodes", "address-hours",
+                                 HOURS * record.subnets, ip_price, ip_note))
+            self._lbs.setdefault(record.region, []).append(record)
+            return out
+        if isinstance(record, mapping.GlobalAccelerator):
+            price, note = self.platform(record.region, "globalAcceleratorHour")
+            self._accelerators.append(record)
+            return [fixed(record.region, record.name, "load-balancer", "Global Accelerator fixed fee", "hours", HOURS,
+                          price, note)]
+        if isinstance(record, mapping.KmsKey):
+            price, note = self.platform(record.region, "kmsKeyMonth")
+            return [fixed(record.region, record.name, "control-plane", "KMS customer managed key (EKS secrets)",
+                          "key-months", Decimal(1), price, note)]
+        if isinstance(record, mapping.MetricAlarm):
+            key = "cloudwatchHighResAlarmMonth" if record.high_resolution else "cloudwatchAlarmMonth"
+            price, note = self.platform(record.region, key)
+            return [fixed(record.region, record.name, "monitoring", "CloudWatch alarm", "alarm-metric-months",
+                          Decimal(record.metrics), price, note)]
+        if isinstance(record, mapping.LogGroup):
+            self._log_groups.append(record)
+            return []
+        if isinstance(record, mapping.InterfaceEndpoint):
+            price, note = self.platform(record.region, "vpcInterfaceEndpointAzHour")
+            return [fixed(record.region, record.name, "nat", f"interface VPC endpoint {record.service}",
+                          "endpoint-AZ-hours", HOURS * record.zones, price, note)]
+        if isinstance(record, mapping.BlockStorage):
+            price, note = self.platform(record.region, "ebsGp3GbMonth" if record.volume_type == "gp3" else "ebsGp2GbMonth")
+            category = "monitoring" if any(w in record.what for w in ("Prometheus", "Grafana", "Alertmanager")) else "storage"
+            return [fixed(record.region, record.name, category, f"{record.what} (EBS {record.volume_type})", "GB-months",
+                          Decimal(str(round(record.gib, 3))), price, note)]
+        raise TypeError(f"no costing for {type(record).__name__}")
+
+    def _fixed(self, region, resource, category, description, unit, quantity, price, note, usage_based=False) -> LineItem:
+        monthly = quantity * price
+        return LineItem(region, resource, category, description, unit, quantity, price, monthly, monthly, monthly, note,
+                        usage_based)
+
+    def cost_node_group(self, ng: mapping.NodeGroup, plans, floors) -> list[LineItem]:
+        price = self._gpu_prices.get((ng.region, ng.name)) or self.catalog.instance(ng.region, ng.instance_type,
+                                                                                     ng.capacity_type)
+        note = f"{price.source} {price.date} (confidence {price.confidence}, {price.basis})"
+        if price.derivation:
+            note += f": {price.derivation}"
+        if price.capacity_type == "spot":
+            note += (f"; spot = on-demand {price.on_demand_usd_per_hour} less {price.spot_savings_percent}% "
+                     f"({price.spot_savings_basis})")
+            self.warnings.append(  # noqa: the same text each run; de-duplicated at the end
+                f"{ng.region}: {ng.name} is spot: priced at the expected Spot Advisor discount "
+                f"({price.spot_savings_percent}%), not a guarantee; spot prices move and nodes can be reclaimed")
+        if ng.gpu_pool is None:
+            nodes_min = nodes_exp = nodes_max = Decimal(ng.desired_nodes)
+            category, what = "system-compute", f"system nodes {ng.desired_nodes} x {ng.instance_type}"
+        else:
+            pool_plan = next(p for p in plans[ng.region].pools if p.pool.name == ng.gpu_pool)
+            floor_plan = next(p for p in floors[ng.region].pools if p.pool.name == ng.gpu_pool)
+            nodes_exp = Decimal(str(round(pool_plan.expected_nodes, 4)))
+            nodes_min = Decimal(str(round(floor_plan.expected_nodes, 4)))
+            nodes_max = Decimal(max(ng.max_nodes, max(pool_plan.nodes_per_slot)))
+            category = "gpu-compute"
+            gpu = hardware.instance_type(ng.instance_type)
+            what = (f"GPU pool {ng.gpu_pool}: {ng.instance_type} ({gpu.gpus}x {gpu.gpu_model.name}) {ng.capacity_type}, "
+                    f"{nodes_exp} nodes expected (min {nodes_min}, max {nodes_max})")
+        unit_price = price.usd_per_hour
+        items = [LineItem(ng.region, ng.name, category, what, "node-hours", nodes_exp * HOURS, unit_price,
+                          nodes_exp * HOURS * unit_price, nodes_min * HOURS * unit_price, nodes_max * HOURS * unit_price,
+                          note, usage_based=ng.gpu_pool is not None)]
+        disk_price, disk_note = self.platform(ng.region, "ebsGp3GbMonth" if ng.disk_type == "gp3" else "ebsGp2GbMonth")
+        gb = Decimal(str(ng.disk_gib))
+        items.append(LineItem(ng.region, ng.name, "storage", f"root volumes {ng.disk_gib:g} GiB {ng.disk_type} per node "
+                              f"({ng.disk_source})", "GB-months", gb * nodes_exp, disk_price, gb * nodes_exp * disk_price,
+                              gb * nodes_min * disk_price, gb * nodes_max * disk_price, disk_note,
+                              usage_based=ng.gpu_pool is not None))
+        return items
+
+    # -- usage the program cannot know
+
+    def usage_items(self, requests: float, plans: list[capacity.RegionCapacity]) -> list[LineItem]:
+        spec, u = self.spec, self.usage
+        t = spec.traffic
+        items: list[LineItem] = []
+        out_gb_per_request = Decimal(t.output_tokens_per_request * u.bytes_per_output_token + 1000) / GB
+        in_gb_per_request = Decimal(t.input_tokens_per_request * u.bytes_per_input_token + 1000) / GB
+        weights_gb = Decimal(str((spec.weight_bytes() or 0) / 1e9))
+        for plan in plans:
+            region = plan.region
+            reqs = Decimal(str(requests * plan.traffic_share))
+            # internet egress of responses
+            egress_gb = reqs * out_gb_per_request
+            tiers, tier_note = self.tiers(region)
+            egress_usd = _tiered(egress_gb, tiers)
+            unit = (egress_usd / egress_gb) if egress_gb else tiers[0][1]
+            items.append(self._usage(region, f"{region} responses", "data-transfer",
+                                     f"internet egress of responses: {t.output_tokens_per_request} tokens x "
+                                     f"{u.bytes_per_output_token} B streamed, tiered", "GB", egress_gb, unit, tier_note,
+                                     egress_usd))
+            # NAT processing: every new GPU node pulls the image and the weights through NAT
+            nat_names = self._nat_by_region.get(region, [])
+            if nat_names:
+                starts = Decimal(sum(p.node_starts_per_day for p in plan.pools)) * Decimal(HOURS_PER_MONTH) / 24
+                gb = starts * (weights_gb + Decimal(str(u.image_gb_per_node_start)))
+                price, note = self.platform(region, "natGatewayPerGb")
+                items.append(self._usage(region, nat_names[0], "nat",
+                                         f"NAT processing: {starts:.0f} GPU node starts/month x ({weights_gb:.1f} GB weights "
+                                         f"+ {u.image_gb_per_node_start:g} GB image)", "GB", gb, price, note))
+            # load balancer capacity units
+            for lb in self._lbs.get(region, []):
+                lcu = _alb_lcu_hours(reqs, in_gb_per_request + out_gb_per_request, spec)
+                price, note = self.platform(region, "albLcuHour" if lb.kind == "application" else "nlbLcuHour")
+                items.append(self._usage(region, lb.name, "load-balancer",
+                                         "load balancer capacity units (new connections / processed bytes)", "LCU-hours",
+                                         lcu, price, note))
+            # control-plane logs
+            for lg in (g for g in self._log_groups if g.region == region):
+                per_day = Decimal(str(u.control_plane_log_gb_per_day)) if lg.kind == "eks-control-plane" else Decimal("0.1")
+                ingest = per_day * Decimal(HOURS_PER_MONTH) / 24
+                price, note = self.platform(region, "cloudwatchLogsIngestedPerGb")
+                items.append(self._usage(region, lg.name, "monitoring", f"CloudWatch Logs ingestion {lg.log_group_name} "
+                                         f"({per_day} GB/day assumed)", "GB", ingest, price, note))
+                stored_days = Decimal(lg.retention_days or 3653)
+                stored = per_day * stored_days * Decimal(str(u.log_archive_compression))
+                price, note = self.platform(region, "cloudwatchLogsArchivedGbMonth")
+                items.append(self._usage(region, lg.name, "monitoring", f"CloudWatch Logs storage at steady state "
+                                         f"({lg.retention_days or 'never-expire'} days retention, compressed)", "GB-months",
+                                         stored, price, note))
+        for ga in self._accelerators:
+            gb = Decimal(str(requests)) * max(out_gb_per_request, in_gb_per_request)
+            price, note = self.platform(ga.region, "globalAcceleratorDtPremiumPerGb")
+            items.append(self._usage("global", ga.name, "data-transfer",
+                                     "Global Accelerator data transfer-premium (dominant direction)", "GB", gb, price, note))
+        return items
+
+    def _usage(self, region, resource, category, description, unit, quantity, price, note, monthly=None) -> LineItem:
+        monthly = quantity * price if monthly is None else monthly
+        return LineItem(region, resource, category, description, unit, quantity, price, monthly, monthly, monthly, note,
+                        usage_based=True)
+
+    def operations_items(self) -> list[LineItem]:
+        ops = self.spec.operations
+        loaded = Decimal(str(ops.loaded_monthly_cost_usd))
+        fte = Decimal(str(ops.engineer_fte))
+        items = [LineItem("global", "operations", "operations",
+                          f"running it: {ops.engineer_fte:g} engineer FTE x ${ops.loaded_monthly_cost_usd:,.0f} loaded/month",
+                          "FTE-months", fte, loaded, fte * loaded, fte * loaded, fte * loaded,
+                          "stack file operations.engineerFte / loadedMonthlyCostUsd")]
+        if ops.setup_months:
+            setup_fte = max(fte, Decimal(1))
+            months = Decimal(str(ops.setup_months)) * setup_fte / ops.amortisation_months
+            items.append(LineItem("global", "operations", "operations",
+                                  f"setup: {ops.setup_months:g} months x {setup_fte:g} engineer(s), amortised over "
+                                  f"{ops.amortisation_months} months", "engineer-months", months, loaded, months * loaded,
+                                  months * loaded, months * loaded, "stack file operations.setupMonths / amortisationMonths"))
+        return items
+
+
+def _tiered(gb: Decimal, tiers: list[tuple[Decimal | None, Decimal]]) -> Decimal:
+    total, lower = Decimal(0), Decimal(0)
+    for upper, price in tiers:
+        top = gb if upper is None else min(gb, upper)
+        if top > lower:
+            total += (top - lower) * price
+        if upper is None or gb <= upper:
+            break
+        lower = upper
+    return total
+
+
+def _alb_lcu_hours(requests: Decimal, gb_per_request: Decimal, spec: StackSpec) -> Decimal:
+    """ALB LCU-hours: per hour the largest of new connections/25 per s, processed GB/1 per h, active
+    connections/3000 per min (AWS ELB pricing dimensions), hour by hour over the day profile."""
+    profile = capacity.day_profile(spec.traffic.peak_to_average, 24)
+    per_hour = requests / Decimal(HOURS_PER_MONTH)
+    seconds_per_request = (spec.traffic.ttft_target_ms + spec.traffic.output_tokens_per_request * spec.traffic.tpot_target_ms) / 1000
+    total = Decimal(0)
+    for f in profile:
+        hour_requests = per_hour * Decimal(str(f))
+        new_conn = hour_requests / 3600 / 25
+        processed = hour_requests * gb_per_request
+        active = hour_requests / 60 * Decimal(str(seconds_per_request)) / 60 / 3000
+        total += max(new_conn, processed, active)
+    return total / 24 * Decimal(HOURS_PER_MONTH)
+
+
+# ---------------------------------------------------------------- the whole estimate
+
+
+def max_servable_requests(spec: StackSpec) -> float:
+    """Requests a month the fleet serves at peak without queueing (binding region)."""
+    shares = capacity.traffic_shares(spec)
+    out = spec.traffic.output_tokens_per_request
+    peak = max(capacity.day_profile(spec.traffic.peak_to_average))
+    limits = []
+    for region in spec.regions:
+        share = shares[region.region]
+        if share <= 0:
+            continue
+        first = capacity.replica_throughput(spec, region.gpu_pools[0].instance_type).planning_tokens_per_second
+        low, high = spec.replicas_for(region)
+        cap = min(high, spec.pool_replica_capacity(region))
+        limits.append(cap * first * capacity.SECONDS_PER_MONTH / (out * peak * share))
+    return min(limits) if limits else 0.0
+
+
+def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float) -> BreakEven:
+    """Smallest requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer."""
+    def cheaper(r: float, unbounded: bool) -> bool:
+        return total_at(r, unbounded) <= offer.monthly_usd(r)
+
+    grid = [10 ** (e / 4) for e in range(4 * 3, 4 * 11 + 1)]  # 1e3 .. 1e11 requests a month
+    if offer.request_usd <= 0:
+        return BreakEven(offer.name, None, False, "the offer is free: self-hosting never breaks even")
+    for unbounded in (False, True):
+        prev = 0.0
+        for r in grid:
+            if not unbounded and r > max_servable:
+                r = max_servable
+            if cheaper(r, unbounded):
+                lo, hi = prev, r
+                while hi - lo > max(1.0, hi * 1e-3):  # 0.1 % is finer than any input's precision
+                    mid = (lo + hi) / 2
+                    lo, hi = (lo, mid) if cheaper(mid, unbounded) else (mid, hi)
+                be = math.ceil(hi)
+                if unbounded:
+                    return BreakEven(offer.name, be, False,
+                                     f"beyond what maxNodes can serve ({max_servable:,.0f} requests/month): only with the "
+                                     "GPU pools' maxNodes/maxReplicas raised")
+                return BreakEven(offer.name, be, True, "within what maxNodes can serve")
+            if not unbounded and r >= max_servable:
+                break
+            prev = r
+    return BreakEven(offer.name, None, False, "self-hosting stays more expensive up to 1e11 requests/month")
+
+
+def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], breaks: list[BreakEven]) -> Verdict:
+    c = spec.constraints
+    reasons: list[str] = []
+    cheapest = min(offers, key=lambda o: o.monthly_usd(spec.traffic.requests_per_month)) if offers else None
+    api_cost = cheapest.monthly_usd(spec.traffic.requests_per_month) if cheapest else None
+    setup_weeks = spec.operations.setup_months * 4.35
+    if cheapest:
+        cmp = "cheaper" if self_expected < api_cost else "dearer"
+        reasons.append(f"cost: self-hosted ${q(self_expected):,} a month vs ${q(api_cost):,} for the cheapest offer "
+                       f"({cheapest.name}): self-hosting is {cmp}")
+        be = next(b for b in breaks if b.offer == cheapest.name)
+        if be.requests_per_month:
+            reasons.append(f"break-even against {cheapest.name} at {be.requests_per_month:,} requests/month ({be.note})")
+    if not c.data_may_leave_network:
+        reasons.insert(0, "constraints.dataMayLeaveNetwork is false: prompts may not go to a third-party API")
+        if not c.ml_engineers_available:
+            reasons.append("constraints.mlEngineersAvailable is false: staff or contract the platform work before launch")
+        if c.frontier_quality_needed:
+            reasons.append("constraints.frontierQualityNeeded: open models lag frontier ones; check quality on your own evals")
+        return Verdict("self-host", reasons)
+    if not c.ml_engineers_available:
+        reasons.insert(0, "constraints.mlEngineersAvailable is false: nobody to run GPUs, vLLM and model updates")
+        return Verdict("api", reasons)
+    if c.frontier_quality_needed:
+        reasons.insert(0, "constraints.frontierQualityNeeded: frontier models are API-only (open models lag 6-12 months)")
+        if api_cost is not None and self_expected < api_cost:
+            reasons.append("hybrid: frontier tasks on the API, routine traffic on the cheaper self-hosted model")
+            return Verdict("hybrid", reasons)
+        return Verdict("api", reasons)
+    if c.weeks_to_ship < setup_weeks:
+        reasons.insert(0, f"constraints.weeksToShip {c.weeks_to_ship} is shorter than the setup "
+                          f"({spec.operations.setup_months:g} months ~ {setup_weeks:.0f} weeks): ship on the API first")
+        if api_cost is not None and self_expected < api_cost:
+            reasons.append("hybrid: launch on the API, move traffic to the self-hosted fleet once it is ready")
+            return Verdict("hybrid", reasons)
+        return Verdict("api", reasons)
+    if api_cost is None:
+        return Verdict("self-host", reasons + ["no API offer to compare against"])
+    if abs(self_expected - api_cost) <= Decimal("0.15") * api_cost:
+        reasons.append("within 15 % on cost: run both (self-hosted primary, API as overflow and fallback)")
+        return Verdict("hybrid", reasons)
+    return Verdict("self-host" if self_expected < api_cost else "api", reasons)
+
+
+def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[mapping.Resource], catalog: PriceCatalog,
+             offers: list[ApiOffer], *, as_of: date, api_source: str,
+             usage: UsageAssumptions = UsageAssumptions()) -> StackEstimate:
+    mapped = mapping.classify(resources)
+    costing = Costing(spec, mapped, catalog, as_of, usage)
+    costing.prepare()
+    include_ops = spec.operations.include
+    totals: dict[tuple[float, bool], Decimal] = {}
+
+    def total_at(requests: float, unbounded: bool) -> Decimal:
+        key = (requests, unbounded)
+        if key not in totals:
+            lines, _ = costing.run(requests, unbounded=unbounded)
+            totals[key] = sum((li.monthly for li in lines if include_ops or li.category != "operations"), Decimal(0))
+        return totals[key]
+
+    servable = max_servable_requests(spec)
+    breaks = [break_even(total_at, o, servable) for o in offers]
+    items, plans = costing.run(spec.traffic.requests_per_month)
+    warnings = list(costing.warnings) + costing.proxy_warning()
+    for plan in plans:
+        warnings.extend(plan.warnings)
+
+    no_cost: dict[str, tuple[int, str]] = {}
+    unpriced = []
+    for m in mapped:
+        if m.unknown:
+            unpriced.append((m.resource.type, m.resource.name, m.resource.region))
+        elif m.no_cost and not m.records:
+            count, why = no_cost.get(m.resource.type, (0, m.no_cost))
+            no_cost[m.resource.type] = (count + 1, why)
+    if unpriced:
+        warnings.append(f"{len(unpriced)} resource(s) of types the estimate does not know are NOT priced: "
+                        + ", ".join(sorted({t for t, _, _ in unpriced})))
+    age = (as_of - date.fromisoformat(catalog.retrieved_on)).days
+    if age > STALE_AFTER_DAYS:
+        warnings.append(f"the price catalog is {age} days old (prices as of {catalog.retrieved_on}, older than "
+                        f"{STALE_AFTER_DAYS} days): run `tradeoff-infra prices refresh` with AWS credentials")
+    self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
+    result = StackEstimate(total_at=total_at, 
+        stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
+        capacity=plans, offers=offers, break_even=breaks, verdict=verdict(spec, self_expected, offers, breaks),
+        max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),
+        api_source=api_source,
+    )
+    return result
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen, out = set(), []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out

@@ -1,0 +1,81 @@
+"""API offers: `provider:model` resolved through genai-prices' bundled data snapshot, or custom prices.
+
+genai-prices can auto-update from the network (`UpdatePrices`); we never start it, so a lookup reads
+only the data shipped in the installed package, and we say which package version that was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib import metadata
+
+from infra.spec import CustomApiOffer
+
+MILLION = Decimal(1_000_000)
+
+
+class UnknownApiOffer(LookupError):
+    """`apiComparison[i]` names a provider or model genai-prices does not know."""
+
+
+@dataclass(frozen=True)
+class ApiOffer:
+    name: str
+    """As the stack names it: `provider:model` or the custom offer's name."""
+    provider: str | None
+    model: str | None
+    input_per_mtok_usd: Decimal
+    """Base price per 1M input tokens (tiers noted in `tiers`)."""
+    output_per_mtok_usd: Decimal
+    source: str
+    request_usd: Decimal
+    """Price of one request of the stack's token counts (tiers applied)."""
+    tiers: str | None = None
+
+    def monthly_usd(self, requests_per_month: float | Decimal) -> Decimal:
+        return self.request_usd * Decimal(str(requests_per_month))
+
+
+def genai_prices_source() -> str:
+    return f"genai-prices {metadata.version('genai-prices')} bundled data snapshot (offline, no auto-update)"
+
+
+def custom_offer(offer: CustomApiOffer, input_tokens: int, output_tokens: int) -> ApiOffer:
+    inp = Decimal(str(offer.input_per_m_tok_usd))
+    out = Decimal(str(offer.output_per_m_tok_usd))
+    return ApiOffer(
+        name=offer.name, provider=None, model=None, input_per_mtok_usd=inp, output_per_mtok_usd=out,
+        source="stack file apiComparison (custom prices)",
+        request_usd=(inp * input_tokens + out * output_tokens) / MILLION,
+    )
+
+
+def resolve(ref: str, input_tokens: int, output_tokens: int, when: datetime | None = None) -> ApiOffer:
+    """Price one request of the stack's size with genai-prices' `provider:model`."""
+    from genai_prices import Usage  # imported here: 0.3 s, skipped on a warm run
+    from genai_prices.data_snapshot import get_snapshot
+
+    provider_id, model_ref = ref.split(":", 1)
+    when = when or datetime.now(tz=UTC)
+    try:
+        provider, model = get_snapshot().find_provider_model(model_ref, None, provider_id, None)
+    except LookupError as err:
+        raise UnknownApiOffer(f"{ref!r}: genai-prices does not know it ({err}); use provider:model from "
+                              "genai-prices or a custom {name, inputPerMTokUsd, outputPerMTokUsd}") from None
+    prices = model.get_prices(when)
+    calc = model.calc_price(Usage(input_tokens=input_tokens, output_tokens=output_tokens), provider,
+                            genai_request_timestamp=when)
+
+    def base(price) -> Decimal:
+        return Decimal(str(getattr(price, "base", price) or 0))
+
+    tiers = None
+    if hasattr(prices.input_mtok, "tiers") or hasattr(prices.output_mtok, "tiers"):
+        tiers = "tiered on prompt length; priced at the stack's tokens per request"
+    return ApiOffer(
+        name=ref, provider=provider.id, model=model.id, input_per_mtok_usd=base(prices.input_mtok),
+        output_per_mtok_usd=base(prices.output_mtok), source=f"{genai_prices_source()}: {provider.id}/{model.id}",
+        request_usd=Decimal(str(calc.total_price)), tiers=tiers,
+    )

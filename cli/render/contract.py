@@ -1,0 +1,153 @@
+"""The estimate contract (DESIGN.md "The estimate contract"): one plain dict per stack that every
+output format renders. Money is rounded to cents here and nowhere else."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, StackEstimate, q
+
+
+def usd(value: Decimal) -> float:
+    return float(q(value))
+
+
+def _num(value: Decimal | float, places: int = 6) -> float:
+    return round(float(value), places)
+
+
+def chart_points(est: StackEstimate, total_at) -> dict:
+    """Monthly cost vs requests/month for the break-even chart: self-hosted (fleet grown with traffic,
+    capped at maxNodes) and each API offer, on a log grid around the stack's traffic and break-evens."""
+    current = max(est.spec.traffic.requests_per_month, 1000)
+    marks = [current] + [b.requests_per_month for b in est.break_even if b.requests_per_month]
+    lo = 10 ** math.floor(math.log10(max(1000, min(marks) / 10)))
+    hi = 10 ** math.ceil(math.log10(max(marks) * 3))
+    steps = int(round(math.log10(hi / lo) * 6))
+    grid = [lo * (hi / lo) ** (i / steps) for i in range(steps + 1)]
+    servable = est.max_servable_requests
+    self_hosted = [usd(total_at(r, False)) if r <= servable else None for r in grid]
+    return {
+        "requestsPerMonth": [round(r) for r in grid],
+        "selfHostedUsd": self_hosted,
+        "maxServableRequestsPerMonth": round(servable),
+        "apiUsd": {o.name: [usd(o.monthly_usd(r)) for r in grid] for o in est.offers},
+    }
+
+
+def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
+    spec = est.spec
+    t = spec.traffic
+    include_ops = spec.operations.include
+    tokens = Decimal(est.tokens_per_month)
+    per_m = (lambda usd_: _num(usd_ * 1_000_000 / tokens, 4)) if tokens else (lambda usd_: None)
+
+    categories = {}
+    for cat in CATEGORIES:
+        items = [li for li in est.line_items if li.category == cat]
+        if items:
+            categories[cat] = {k: usd(sum((getattr(li, a) for li in items), Decimal(0)))
+                               for k, a in (("min", "monthly_min"), ("expected", "monthly"), ("max", "monthly_max"))}
+    ops = sum((li.monthly for li in est.line_items if li.category == "operations"), Decimal(0))
+    expected = est.total("monthly")
+    capacity = []
+    for plan in est.capacity:
+        for pool_plan in plan.pools:
+            th = plan.throughput[pool_plan.pool.name]
+            capacity.append({
+                "region": plan.region,
+                "pool": pool_plan.pool.name,
+                "instanceType": pool_plan.pool.instance_type,
+                "gpu": th.gpu,
+                "tensorParallel": th.tensor_parallel,
+                "trafficShare": round(plan.traffic_share, 4),
+                "averageOutputTokensPerSecond": round(plan.average_output_tokens_per_second, 1),
+                "outputTokensPerSecondPerReplica": round(th.planning_tokens_per_second, 1),
+                "saturatedOutputTokensPerSecond": round(th.saturated_tokens_per_second, 1),
+                "rooflineOutputTokensPerSecond": round(th.roofline_tokens_per_second, 1),
+                "latencyBoundOutputTokensPerSecond": None if th.latency_bound_tokens_per_second is None
+                else round(th.latency_bound_tokens_per_second, 1),
+                "replicasAtAverage": plan.replicas_at_average,
+                "replicasAtPeak": plan.replicas_at_peak,
+                "minReplicas": plan.min_replicas,
+                "maxReplicas": plan.max_replicas,
+                "expectedNodes": round(pool_plan.expected_nodes, 2),
+                "minNodes": pool_plan.pool.min_nodes,
+                "maxNodes": pool_plan.pool.max_nodes,
+                "queuedShare": round(plan.queued_share, 4),
+                "source": th.source,
+            })
+    budget = None
+    if spec.budget:
+        limit = Decimal(str(spec.budget.monthly_usd))
+        budget = {"monthlyUsd": usd(limit), "expectedUsd": usd(expected), "overBudget": expected > limit,
+                  "headroomUsd": usd(limit - expected)}
+    out = {
+        "stack": est.stack,
+        "stackFile": est.stack_file,
+        "asOf": est.as_of.isoformat(),
+        "priceCatalog": {
+            "source": est.catalog.source,
+            "retrievedOn": est.catalog.retrieved_on,
+            "refreshedBy": est.catalog.data.get("refreshedBy", "seed"),
+            "ageDays": est.catalog_age_days,
+            "stale": est.catalog_age_days > STALE_AFTER_DAYS,
+        },
+        "apiPrices": {"source": est.api_source},
+        "traffic": {
+            "requestsPerMonth": t.requests_per_month,
+            "inputTokensPerRequest": t.input_tokens_per_request,
+            "outputTokensPerRequest": t.output_tokens_per_request,
+            "tokensPerMonth": est.tokens_per_month,
+            "peakToAverage": t.peak_to_average,
+            "tpotTargetMs": t.tpot_target_ms,
+        },
+        "lineItems": [{
+            "region": li.region,
+            "resource": li.resource,
+            "category": li.category,
+            "description": li.description,
+            "unit": li.unit,
+            "quantity": _num(li.quantity, 4),
+            "unitPriceUsd": _num(li.unit_price, 6),
+            "monthlyUsd": usd(li.monthly),
+            "monthlyUsdMin": usd(li.monthly_min),
+            "monthlyUsdMax": usd(li.monthly_max),
+            "usageBased": li.usage_based,
+            "priceSource": li.price_source,
+        } for li in est.line_items],
+        "categories": categories,
+        "selfHosted": {
+            "monthlyUsd": {"min": usd(est.total("monthly_min")), "expected": usd(expected), "max": usd(est.total("monthly_max"))},
+            "operationsIncluded": include_ops,
+            "operationsMonthlyUsd": usd(ops),
+            "infrastructureMonthlyUsd": {"min": usd(est.total("monthly_min", False)), "expected": usd(est.total("monthly", False)),
+                                         "max": usd(est.total("monthly_max", False))},
+            "perMillionTokensUsd": per_m(expected),
+        },
+        "api": [{
+            "offer": o.name,
+            "provider": o.provider,
+            "model": o.model,
+            "inputPerMTokUsd": _num(o.input_per_mtok_usd),
+            "outputPerMTokUsd": _num(o.output_per_mtok_usd),
+            "requestUsd": _num(o.request_usd, 8),
+            "monthlyUsd": usd(o.monthly_usd(t.requests_per_month)),
+            "perMillionTokensUsd": per_m(o.monthly_usd(t.requests_per_month)),
+            "source": o.source,
+            "note": o.tiers,
+        } for o in est.offers],
+        "capacity": capacity,
+        "maxServableRequestsPerMonth": round(est.max_servable_requests),
+        "breakEvenRequestsPerMonth": {b.offer: {"requestsPerMonth": b.requests_per_month, "withinMaxNodes": b.within_max_nodes,
+                                                "note": b.note} for b in est.break_even},
+        "verdict": {"choice": est.verdict.choice, "reasons": est.verdict.reasons},
+        "budget": budget,
+        "noCostResources": [{"type": k, "count": n, "reason": why} for k, (n, why) in sorted(est.no_cost.items())],
+        "unpricedResources": [{"type": t_, "name": n, "region": r} for t_, n, r in est.unpriced],
+        "warnings": est.warnings,
+    }
+    if chart is not None:
+        out["chart"] = chart
+    return out
