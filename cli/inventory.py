@@ -9,6 +9,7 @@ Each call runs in its own copy of the Pulumi context, so it can run again in the
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import json
@@ -20,7 +21,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -52,6 +53,12 @@ class PlannedResource:
     parent: str | None
     provider: str | None = None
     """URN of the explicit provider the resource was registered with, if any."""
+    id: str | None = None
+    """The physical id the mocks gave it (references between resources carry it)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What the mocks returned as its state: the inputs plus fake ARNs, endpoints, names."""
+    dependencies: list[str] = field(default_factory=list)
+    """URNs it depends on (explicit `depends_on` plus inputs from other resources)."""
 
 
 @dataclass
@@ -66,6 +73,12 @@ class Inventory:
 
     def of_type(self, type_: str, region: str | None = None) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_ and (region is None or r.region == region)]
+
+    def by_id(self, id_: str) -> PlannedResource:
+        for r in self.resources:
+            if r.id == id_:
+                return r
+        raise KeyError(id_)
 
     def by_urn(self, urn: str) -> PlannedResource:
         for r in self.resources:
@@ -164,8 +177,8 @@ def _fake_outputs(type_: str, name: str, inputs: dict, region: str | None) -> di
     return state
 
 
-def _fake_id(type_: str, name: str) -> str:
-    h = _short_hash(type_, name, n=17)
+def _fake_id(type_: str, name: str, provider: str) -> str:
+    h = _short_hash(type_, name, provider, n=17)  # the provider tells same-named resources of two regions apart
     prefixes = {
         "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/securityGroup:SecurityGroup": "sg-",
         "aws:ec2/internetGateway:InternetGateway": "igw-", "aws:ec2/natGateway:NatGateway": "nat-",
@@ -205,6 +218,9 @@ class _Registration:
     custom: bool
     parent: str | None
     provider: str | None
+    id: str | None
+    outputs: dict
+    dependencies: list[str]
 
 
 class _RecordingMocks(pulumi_mocks.Mocks):
@@ -221,7 +237,7 @@ class _RecordingMocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         inputs = _plain(args.inputs)
         region = inputs.get("region") if args.typ in AWS_PROVIDER_TYPES else self.region_of_provider(args.provider)
-        return _fake_id(args.typ, args.name), _fake_outputs(args.typ, args.name, inputs, region)
+        return _fake_id(args.typ, args.name, args.provider or ""), _fake_outputs(args.typ, args.name, inputs, region)
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         call_args = _plain(args.args)
@@ -266,6 +282,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             urn=response.urn, type=request.type, name=request.name, inputs=inputs,
             custom=bool(request.custom), parent=request.parent or None,
             provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+            id=response.id or None, outputs=_plain(self.resources[response.urn].state),
+            dependencies=sorted(set(request.dependencies)),
         )
         with self._lock:
             if any(r.urn == response.urn for r in self.recorded):
@@ -330,6 +348,15 @@ async def _resolve_exports(outputs: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def _cancel_leftover_tasks() -> None:
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 def _program_build() -> Callable[..., None]:
     """`infra.program.build`, imported on first use so this module loads even while the program cannot."""
     from infra import program
@@ -344,6 +371,7 @@ def _config_value(value: Any) -> str:
 def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None) -> Inventory:
     spec = parse_stack_config(config, f"stack {stack}")
     set_root_resource(None)  # a fresh root Stack for this run, in this copied context
+    SETTINGS.outputs = set()  # the mock settings leave this shared with earlier runs otherwise
     pulumi.runtime.set_all_config(
         {f"{NAMESPACE}{k}": _config_value(v) for k, v in config.items() if v is not None},
         [f"{NAMESPACE}{k}" for k in ("vllmApiKey", "huggingfaceToken")],
@@ -357,14 +385,19 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
     hf_token = pulumi.Output.secret(hf_token) if isinstance(hf_token, str) else None
 
     build = _program_build()
-    _sync_await(run_pulumi_func(lambda: build(spec, api_key=api_key, huggingface_token=hf_token)))
+    try:
+        _sync_await(run_pulumi_func(lambda: build(spec, api_key=api_key, huggingface_token=hf_token)))
+    except BaseException:
+        _cancel_leftover_tasks()  # or they would run (and fail) inside the next run's event loop
+        raise
     root = pulumi.runtime.get_root_resource()
     outputs = _sync_await(_resolve_exports(dict(getattr(root, "outputs", {}) or {})))
 
     regions = _regions(monitor.recorded, mocks.provider_regions)
     resources = [
         PlannedResource(urn=r.urn, type=r.type, name=r.name, inputs=r.inputs, custom=r.custom,
-                        region=regions[r.urn], parent=r.parent, provider=r.provider)
+                        region=regions[r.urn], parent=r.parent, provider=r.provider, id=r.id,
+                        outputs=r.outputs, dependencies=r.dependencies)
         for r in sorted(monitor.recorded, key=lambda r: r.urn)  # registration order varies between runs
     ]
     return Inventory(stack=stack, spec=spec, resources=resources, outputs=outputs, invokes=list(mocks.invokes))

@@ -90,3 +90,7 @@ def test_duplicate_urns_are_refused_like_the_engine_does(monkeypatch, stack_conf
     monkeypatch.setattr(inventory, "_program_build", lambda: program)
     with pytest.raises(Exception, match="duplicate resource URN"):
         inventory.run_program(stack_configs["dev"], "dev")
+
+    # A failed run leaves nothing behind that breaks the next one.
+    monkeypatch.setattr(inventory, "_program_build", lambda: _toy_program)
+    assert inventory.run_program(stack_configs["dev"], "dev").of_type("aws:ec2/vpc:Vpc")

@@ -37,6 +37,21 @@ def base_tags(stack: str, region: str) -> dict[str, str]:
     return {"tradeoff-infra/stack": stack, "tradeoff-infra/region": region, "managed-by": "pulumi"}
 
 
+def wait_for(resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+    """Options that make a component *and every resource inside it* wait for `resources`.
+
+    A component's own `depends_on` does not reach its children's registrations; a transformation
+    (inherited by all descendants, Helm chart objects included) does.
+    """
+
+    def add_dependencies(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=resources))
+        )
+
+    return pulumi.ResourceOptions(depends_on=resources, transformations=[add_dependencies])
+
+
 @dataclass
 class RegionalDeploymentArgs:
     spec: StackSpec
@@ -96,7 +111,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             cluster=spec.cluster,
             subnet_ids=network.private_subnet_ids,
             tags=tags,
-        ), opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=cluster.addons))
+        ), opts=pulumi.ResourceOptions.merge(on_aws, wait_for(cluster.addons)))
 
         pools = [
             GpuPool(f"{prefix}-gpu-{pool.name}", GpuPoolArgs(
@@ -107,7 +122,7 @@ class RegionalDeployment(pulumi.ComponentResource):
                 node_role_arn=system.node_role_arn,
                 subnet_ids=network.private_subnet_ids,
                 tags=tags,
-            ), opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=cluster.addons))
+            ), opts=pulumi.ResourceOptions.merge(on_aws, wait_for(cluster.addons)))
             for pool in region.gpu_pools
         ]
 
@@ -117,7 +132,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             oidc_provider_url=cluster.oidc_provider_url,
             k8s_provider=cluster.k8s_provider,
             tags=tags,
-        ), opts=pulumi.ResourceOptions(parent=self, providers=[provider], depends_on=[system]))
+        ), opts=pulumi.ResourceOptions.merge(on_aws, wait_for([system])))
 
         self.ctx = ctx = RegionContext(
             spec=spec,
@@ -136,10 +151,9 @@ class RegionalDeployment(pulumi.ComponentResource):
             system_ready=[system, addons],
         )
 
-        monitoring = Monitoring(f"{prefix}-monitoring", MonitoringArgs(ctx=ctx),
-                                opts=pulumi.ResourceOptions(parent=self, depends_on=ctx.system_ready))
-        autoscaling = Autoscaling(f"{prefix}-autoscaling", AutoscalingArgs(ctx=ctx),
-                                  opts=pulumi.ResourceOptions(parent=self, depends_on=ctx.system_ready))
+        in_cluster = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), wait_for(ctx.system_ready))
+        monitoring = Monitoring(f"{prefix}-monitoring", MonitoringArgs(ctx=ctx), opts=in_cluster)
+        autoscaling = Autoscaling(f"{prefix}-autoscaling", AutoscalingArgs(ctx=ctx), opts=in_cluster)
         self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
             ctx=ctx, node_port=VLLM_NODE_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -150,7 +164,8 @@ class RegionalDeployment(pulumi.ComponentResource):
             prometheus_url=monitoring.prometheus_url,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
-        ), opts=pulumi.ResourceOptions(parent=self, depends_on=[*ctx.system_ready, monitoring, autoscaling]))
+        # The chart's ServiceMonitor, PrometheusRule and ScaledObject need the CRDs those releases install.
+        ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), wait_for([*ctx.system_ready, monitoring, autoscaling])))
 
         self.register_outputs({
             "cluster_name": cluster.cluster_name,
