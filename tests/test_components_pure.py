@@ -241,3 +241,12 @@ def test_chart_fullname_matches_the_chart_helper():
     assert vllm.chart_fullname("use1-vllm") == "use1-vllm"
     assert vllm.chart_fullname("use1") == "use1-vllm"
     assert len(vllm.chart_fullname("x" * 80)) <= 63
+
+
+def test_chart_objects_inherit_the_services_prerequisites():
+    import pulumi
+
+    crds, namespace = object(), object()
+    opts = pulumi.ResourceOptions(depends_on=[namespace])
+    vllm._depend_on([crds])({"kind": "ScaledObject"}, opts)
+    assert opts.depends_on == [namespace, crds]

@@ -47,6 +47,17 @@ def gpu_node_hourly_usd(region: RegionSpec) -> float | None:
         return None
 
 
+def _depend_on(resources: list[pulumi.Resource]):
+    """Chart transformation: every rendered object waits for `resources`."""
+
+    def transform(_obj: dict, opts: pulumi.ResourceOptions) -> None:
+        current = opts.depends_on or []
+        current = list(current) if isinstance(current, (list, tuple)) else [current]
+        opts.depends_on = [*current, *resources]
+
+    return transform
+
+
 @dataclass
 class VllmServiceArgs:
     ctx: RegionContext
@@ -109,9 +120,11 @@ class VllmService(pulumi.ComponentResource):
             target_group_arn_suffix=a[2],
             huggingface_token_secret=token_secret,
         ))
-        # depends_on given to this component (monitoring, autoscaling: the CRDs) must hold for the chart's objects too.
+        # The chart's objects are children of the Chart and do not inherit its depends_on; they need the
+        # CRDs (KEDA, Prometheus Operator) this component was told to wait for, and the namespace/secrets.
         inherited = opts.depends_on if opts and opts.depends_on else []
         inherited = list(inherited) if isinstance(inherited, (list, tuple)) else [inherited]
+        prerequisites = [*inherited, namespace, *secrets]
         k8s.helm.v3.Chart(
             name,
             k8s.helm.v3.LocalChartOpts(
@@ -119,8 +132,9 @@ class VllmService(pulumi.ComponentResource):
                 namespace=NAMESPACE,
                 values=values,
                 api_versions=API_VERSIONS,
+                transformations=[_depend_on(prerequisites)],
             ),
-            opts=ctx.opts(self, k8s_resource=True, depends_on=[*inherited, namespace, *secrets]),
+            opts=ctx.opts(self, k8s_resource=True, depends_on=prerequisites),
         )
 
         self.namespace = pulumi.Output.from_input(NAMESPACE)
