@@ -246,7 +246,12 @@ def test_chart_fullname_matches_the_chart_helper():
 def test_chart_objects_inherit_the_services_prerequisites():
     import pulumi
 
-    crds, namespace = object(), object()
-    opts = pulumi.ResourceOptions(depends_on=[namespace])
+    class Earlier(pulumi.Resource):
+        def __init__(self):  # a stand-in; never registered
+            pass
+
+    crds, namespace = Earlier(), Earlier()
+    opts = pulumi.ResourceOptions()
+    opts.depends_on = [namespace]
     vllm._depend_on([crds])({"kind": "ScaledObject"}, opts)
     assert opts.depends_on == [namespace, crds]
