@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import shutil
 import subprocess
 import warnings
 
@@ -401,3 +402,21 @@ def test_split_image_refuses_a_tag_alone():
     with pytest.raises(ValueError, match="model.image"):
         chart_values.split_image("vllm/vllm-openai:v0.11.0")
     assert chart_values.split_image("vllm/vllm-openai@sha256:" + "b" * 64)["tag"] == ""
+
+
+def test_notes_tell_how_to_reach_the_service(tmp_path):
+    """helm renders NOTES.txt only on install (needs a cluster); a copy of the chart renders it through `tpl`."""
+    chart = tmp_path / "vllm"
+    shutil.copytree(cr.CHART, chart)
+    shutil.copy(chart / "templates" / "NOTES.txt", chart / "notes-source.txt")
+    (chart / "templates" / "notes-as-rendered.yaml").write_text(
+        'notes: {{ tpl (.Files.Get "notes-source.txt") . | toJson }}\n')
+    _, spec, _, values = CASES[0]
+    result = cr.helm("template", cr.RELEASE, str(chart), "--namespace", cr.NAMESPACE,
+                     "--show-only", "templates/notes-as-rendered.yaml", values=values)
+    assert result.returncode == 0, result.stderr
+    notes = yaml.safe_load(result.stdout)["notes"]
+    assert f"port-forward svc/vllm 8000:8000" in notes, notes
+    assert 'Authorization: Bearer $VLLM_API_KEY' in notes and "/v1/chat/completions" in notes, notes
+    assert f'"model": "{spec.model.name}"' in notes and str(chart_values.VLLM_NODE_PORT) in notes, notes
+    assert f"get secret {chart_values.API_KEY_SECRET_NAME} -o jsonpath='{{.data.{chart_values.API_KEY_SECRET_KEY}}}'" in notes
