@@ -450,6 +450,12 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(code)
 
 
+def _fail_invalid(err: SpecError, consequence: str = "") -> None:
+    problems = "\n".join(f"  - {p}" for p in err.problems)
+    typer.echo(f"error: {err.source} is invalid{consequence}:\n{problems}", err=True)
+    raise typer.Exit(2)
+
+
 def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     if not changed:
         for line in outcome.lines:
@@ -477,9 +483,7 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
     except (UsageError, InputError, ApplyError) as err:
         _fail(err)
     except SpecError as err:
-        problems = "\n".join(f"  - {p}" for p in err.problems)
-        typer.echo(f"error: {err.source} is invalid; fix it first, nothing was changed:\n{problems}", err=True)
-        raise typer.Exit(2)
+        _fail_invalid(err, "; fix it first, nothing was changed")
     _report(ref, outcome, changed, verb)
     if target is None:
         if changed:
@@ -629,8 +633,6 @@ def show(
     except UsageError as err:
         _fail(err)
     except SpecError as err:
-        problems = "\n".join(f"  - {p}" for p in err.problems)
-        typer.echo(f"error: {err.source} is invalid:\n{problems}", err=True)
-        raise typer.Exit(2)
+        _fail_invalid(err)
     data = show_data(ref, spec)
     typer.echo(json.dumps(data, indent=2) if as_json else show_text(data))

@@ -334,3 +334,18 @@ def test_apply_refuses_a_stack_file_outside_the_project(project, tmp_path, monke
     result = run("pin", str(copy), "--revision", REV_B, "--apply", expect=2)
     assert "--apply" in result.output
     assert load_stack_file(copy).model.revision == REV_SHIPPED
+
+
+def test_secrets_and_encryption_salt_survive_a_pin_untouched(project):
+    path = stack_path(project)
+    secret_lines = (
+        "  tradeoff-infra:vllmApiKey:\n"
+        "    secure: v1:Zm9vYmFyYmF6cXV4:c2VjcmV0LWNpcGhlcnRleHQtaGVyZQ==\n"
+    )
+    text = "encryptionsalt: v1:c2FsdHNhbHQ=:v1:aXZpdml2:ZGF0YQ==\n" + path.read_text() + secret_lines
+    path.write_text(text)
+    run("pin", "prod-us", "--revision", REV_B)
+    after = path.read_text()
+    assert after.startswith("encryptionsalt: v1:c2FsdHNhbHQ=:v1:aXZpdml2:ZGF0YQ==\n")
+    assert after.endswith(secret_lines), "the secret config key must stay byte-identical"
+    assert load_stack_file(path).model.revision == REV_B
