@@ -273,6 +273,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[_Registration] = []
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: the whole parent type chain, not only the parent's own type.
+        if parent:
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":

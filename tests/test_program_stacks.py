@@ -246,3 +246,25 @@ def test_stack_outputs(inventory_of, stack):
         assert inv.outputs["globalEndpoint"].endswith(".awsglobalaccelerator.com")
     accelerators = inv.of_type("aws:globalaccelerator/accelerator:Accelerator")
     assert len(accelerators) == (1 if spec.endpoint.mode == "global-accelerator" else 0)
+
+
+def test_vllm_pods_schedule_only_on_the_gpu_pools(inventory_of, stack):
+    """The chart (rendered by real helm) asks for exactly what the GPU node groups offer."""
+    inv = inventory_of(stack)
+    for region in inv.spec.regions:
+        deployments = [d for d in _in_region(inv, region, "kubernetes:apps/v1:Deployment")
+                       if d.inputs["metadata"].get("namespace") == "vllm"]
+        assert len(deployments) == 1, f"{region.region}: {[d.urn for d in deployments]}"
+        pod = deployments[0].inputs["spec"]["template"]["spec"]
+        gpu_groups = [ng for ng in _in_region(inv, region, NODE_GROUP) if ng.inputs["amiType"] == GPU_AMI_TYPE]
+        for ng in gpu_groups:
+            assert pod["nodeSelector"].items() <= ng.inputs["labels"].items(), ng.urn
+            for taint in ng.inputs["taints"]:
+                assert any(t["key"] == taint["key"] and t.get("value", taint["value"]) == taint["value"]
+                           and t["effect"] == "NoSchedule" for t in pod["tolerations"]), ng.urn
+        pools = {ng.inputs["labels"]["tradeoff-infra.io/gpu-pool"] for ng in gpu_groups}
+        terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        wanted = {v for term in terms for e in term["matchExpressions"] if e["key"] == "tradeoff-infra.io/gpu-pool" for v in e["values"]}
+        assert wanted == pools, f"{region.region}: chart wants pools {wanted}, node groups are {pools}"
+        system_ng = next(ng for ng in _in_region(inv, region, NODE_GROUP) if ng.inputs["amiType"] != GPU_AMI_TYPE)
+        assert not pod["nodeSelector"].items() <= system_ng.inputs["labels"].items(), "vLLM must not fit system nodes"

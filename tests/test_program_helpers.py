@@ -1,0 +1,79 @@
+"""Pure helpers of the program: names, subnet layout, zone choice, kubeconfig."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+
+from infra.components.cluster import kubeconfig
+from infra.components.network import pick_zones, subnet_cidrs
+from infra.components.region import cluster_name
+from infra.program import CONFIG_KEYS, region_prefix
+from infra.spec import StackSpec
+
+
+@pytest.mark.parametrize("region,prefix", [
+    ("us-east-1", "use1"), ("us-west-2", "usw2"), ("eu-central-1", "euc1"),
+    ("ap-northeast-1", "apne1"), ("ap-southeast-2", "apse2"), ("us-gov-west-1", "usgovw1"),
+])
+def test_region_prefix(region, prefix):
+    assert region_prefix(region) == prefix
+
+
+def test_region_prefixes_are_unique_over_all_known_regions():
+    from infra import hardware
+
+    regions = hardware.aws_regions()
+    assert len({region_prefix(r) for r in regions}) == len(regions)
+
+
+@pytest.mark.parametrize("bad", ["useast1", "us-east", "us-east-x"])
+def test_region_prefix_refuses_non_region(bad):
+    with pytest.raises(ValueError, match="region code"):
+        region_prefix(bad)
+
+
+def test_config_keys_are_the_spec_top_level_aliases():
+    assert set(CONFIG_KEYS) == {f.alias or n for n, f in StackSpec.model_fields.items()}
+    assert "apiComparison" in CONFIG_KEYS and "api_comparison" not in CONFIG_KEYS
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/16", "10.20.0.0/20", "172.16.0.0/12"])
+@pytest.mark.parametrize("zones", [2, 3])
+def test_subnet_layout_fits_the_vpc_without_overlap(cidr, zones):
+    private, public = subnet_cidrs(cidr, zones)
+    assert len(private) == len(public) == zones
+    nets = [ipaddress.ip_network(c) for c in private + public]
+    vpc = ipaddress.ip_network(cidr)
+    assert all(n.subnet_of(vpc) for n in nets)
+    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+    # Pods take VPC addresses: private subnets get the bulk of the range.
+    assert all(ipaddress.ip_network(p).num_addresses == vpc.num_addresses // 4 for p in private)
+
+
+def test_pick_zones_skips_zones_without_the_instance_types():
+    available = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+    locations = ["us-east-1a", "us-east-1c", "us-east-1d", "us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+    offered = ["g6e.xlarge", "g6e.xlarge", "g6e.xlarge", "m6i.large", "m6i.large", "m6i.large", "m6i.large"]
+    assert pick_zones(available, locations, ["g6e.xlarge", "m6i.large"], offered, 2) == ["us-east-1a", "us-east-1c"]
+    with pytest.raises(ValueError, match="only 3 availability zone"):
+        pick_zones(available, locations, ["g6e.xlarge", "m6i.large"], offered, 4)
+
+
+def test_cluster_name_is_a_valid_eks_name():
+    assert cluster_name("prod-us", "use1") == "tradeoff-infra-prod-us-use1"
+    assert cluster_name("org/team.stack", "euc1") == "tradeoff-infra-org-team-stack-euc1"
+    assert len(cluster_name("x" * 200, "use1")) == 100
+
+
+def test_kubeconfig_uses_short_lived_aws_tokens():
+    config = json.loads(kubeconfig("c1", "https://example.eks", "Q0E=", "eu-central-1"))
+    assert config["clusters"][0]["cluster"] == {"server": "https://example.eks", "certificate-authority-data": "Q0E="}
+    user = config["users"][0]["user"]
+    assert set(user) == {"exec"}, "no static token or certificate in the kubeconfig"
+    assert user["exec"]["command"] == "aws"
+    assert user["exec"]["args"][:2] == ["eks", "get-token"]
+    assert user["exec"]["args"][user["exec"]["args"].index("--cluster-name") + 1] == "c1"
+    assert user["exec"]["args"][user["exec"]["args"].index("--region") + 1] == "eu-central-1"
