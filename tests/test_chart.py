@@ -12,10 +12,12 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import shutil
 import subprocess
 import warnings
 
+import jsonschema
 import kubernetes_validate
 import yaml
 import pytest
@@ -420,3 +422,56 @@ def test_notes_tell_how_to_reach_the_service(tmp_path):
     assert 'Authorization: Bearer $VLLM_API_KEY' in notes and "/v1/chat/completions" in notes, notes
     assert f'"model": "{spec.model.name}"' in notes and str(chart_values.VLLM_NODE_PORT) in notes, notes
     assert f"get secret {chart_values.API_KEY_SECRET_NAME} -o jsonpath='{{.data.{chart_values.API_KEY_SECRET_KEY}}}'" in notes
+
+
+def test_values_yaml_documents_every_key():
+    """Every key of values.yaml (outside free-form maps and lists) has a `# --` comment right above it."""
+    undocumented = []
+    lines = (cr.CHART / "values.yaml").read_text().splitlines()
+    list_indent = None
+    for number, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if list_indent is not None and indent > list_indent:
+            continue
+        list_indent = None
+        if stripped.startswith("- "):
+            list_indent = indent
+            continue
+        key = re.match(r"^([A-Za-z][A-Za-z0-9]*):", stripped)
+        if not key:
+            continue
+        block = []
+        for previous in reversed(lines[:number]):
+            if not previous.strip().startswith("#"):
+                break
+            block.insert(0, previous.strip())
+        if not block or not block[0].startswith("# --"):
+            undocumented.append(f"line {number + 1}: {key[1]}")
+    assert not undocumented, f"values.yaml keys without a `# --` comment: {undocumented}"
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def test_values_schema_knows_every_default_and_requires_the_model_pin():
+    schema = json.loads((cr.CHART / "values.schema.json").read_text())
+    defaults = yaml.safe_load((cr.CHART / "values.yaml").read_text())
+    for _, _, _, values in CASES:
+        jsonschema.validate(_merge(defaults, values), schema)
+    missing = sorted({
+        ".".join(map(str, e.absolute_path)) or e.message
+        for e in jsonschema.Draft7Validator(schema).iter_errors(defaults)
+    })
+    assert missing == ["image.digest", "model.name", "model.revision", "model.source"], missing
+
+
+def test_app_version_is_the_vllm_release_the_stacks_pin():
+    chart = yaml.safe_load((cr.CHART / "Chart.yaml").read_text())
+    assert chart["apiVersion"] == "v2" and chart["version"] == "0.1.0"
+    tags = {spec.model_for(region)[2].split("@")[0].rsplit(":", 1)[-1] for _, spec, region, _ in CASES}
+    assert tags == {chart["appVersion"]}, f"stacks pin {tags}, Chart.yaml says {chart['appVersion']}"
