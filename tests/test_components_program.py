@@ -239,9 +239,11 @@ def test_vllm_chart_objects_per_region(inventories, stack):
 
 
 def test_scale_to_zero_regional_stack_with_hostname(stack_configs):
-    """dev variant: scale to zero (no HealthyHostCount alarm; KEDA wakes on the ALB metric), TLS, DNS to the ALB."""
+    """dev variant: scale to zero (no HealthyHostCount alarm; KEDA wakes on the ALB metric), TLS, DNS to the ALB,
+    monitoring switched off (Prometheus stays for KEDA; no GPU exporter, no Grafana)."""
     config = {
         **stack_configs["dev"],
+        "monitoring": {**stack_configs["dev"]["monitoring"], "enabled": False},
         "autoscaling": {**stack_configs["dev"]["autoscaling"], "scaleToZero": True},
         "endpoint": {"mode": "regional", "hostname": "llm.dev.example.com", "hostedZoneId": "Z0DEV"},
     }
@@ -256,3 +258,6 @@ def test_scale_to_zero_regional_stack_with_hostname(stack_configs):
     alb = _one(inv, "use1-lb-alb")
     assert scaled.inputs["spec"]["minReplicaCount"] == 0, scaled.urn
     assert "app/use1-lb-alb" in json.dumps(scaled.inputs), f"{scaled.urn}: CloudWatch trigger must name {alb.urn}"
+    releases = {r.name: r for r in inv.of_type(RELEASE)}
+    assert "use1-monitoring-dcgm-exporter" not in releases, sorted(releases)
+    assert releases["use1-monitoring-kube-prometheus-stack"].inputs["values"]["grafana"]["enabled"] is False
