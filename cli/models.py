@@ -313,6 +313,10 @@ def set_pin(document: Any, scope: Scope, new: Pin, note: str | None, at: str) ->
                 outcome.lines.append(f"{region.region} ran this pin as its own (canary): it follows the stack-wide pin again")
             else:
                 keepers.append(f"{region.region} ({region_pin(spec, region).short})")
+                if new.source != old.source and region.model.source is None:
+                    # Its revision belongs to the old repository: name it, or the pin would change meaning.
+                    override = config[REGIONS_KEY][i]["model"]
+                    stackfile.set_key(override, "source", old.source, before="pinnedAt" if "pinnedAt" in override else "history")
         outcome.lines.append(f"regions serving the new pin: {', '.join(followers) or 'none'}")
         if keepers:
             outcome.lines.append(f"regions keeping their own pin: {', '.join(keepers)} (see `model show`)")

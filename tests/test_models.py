@@ -349,3 +349,12 @@ def test_secrets_and_encryption_salt_survive_a_pin_untouched(project):
     assert after.startswith("encryptionsalt: v1:c2FsdHNhbHQ=:v1:aXZpdml2:ZGF0YQ==\n")
     assert after.endswith(secret_lines), "the secret config key must stay byte-identical"
     assert load_stack_file(path).model.revision == REV_B
+
+
+def test_stack_wide_move_to_other_weights_keeps_a_canary_on_its_own_repository(project):
+    run("pin", "prod-us", "--region", "us-west-2", "--revision", REV_C)
+    run("pin", "prod-us", "--source", "meta-llama/Meta-Llama-3-8B-Instruct", "--revision", REV_B)
+    spec = load_stack_file(stack_path(project))
+    assert spec.model_for(spec.regions[0])[:2] == ("meta-llama/Meta-Llama-3-8B-Instruct", REV_B)
+    assert spec.model_for(spec.regions[1])[:2] == ("meta-llama/Llama-3.1-8B-Instruct", REV_C), \
+        "the canary's revision must stay paired with the repository it was pinned from"
