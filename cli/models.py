@@ -31,6 +31,8 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from filelock import Timeout
+from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -401,7 +403,18 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
             problems = "; ".join(str(p) for p in err.problems)
             raise InputError(f"the stack would be invalid after this change, nothing was written: {problems}") from None
 
-    result = stackfile.edit(ref.path, change, check)
+    try:
+        result = stackfile.edit(ref.path, change, check)
+    except Timeout:
+        raise OperationFailed(
+            f"another `tradeoff-infra model` command has held {stackfile.lock_path(ref.path)} for "
+            f"{stackfile.LOCK_TIMEOUT_SECONDS} s; nothing was changed. Wait for it (or find it: "
+            f"`fuser {stackfile.lock_path(ref.path)}`) and run this again"
+        ) from None
+    except RuamelYAMLError as err:
+        raise InputError(f"{ref.path}: not valid YAML: {err}") from None
+    except OSError as err:
+        raise OperationFailed(f"cannot update {ref.path}: {err.strerror or err}; the file is unchanged") from None
     return result.value, result.changed
 
 
@@ -417,7 +430,7 @@ class ApplyTarget:
 def apply_target(ref: StackRef) -> ApplyTarget:
     """Check before any edit that `--apply` can run, so a refusal changes nothing."""
     if shutil.which("pulumi") is None:
-        raise ApplyError(
+        raise OperationFailed(
             "--apply needs the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/) and it is not on PATH; "
             "nothing was changed. Run without --apply to edit the stack file only, then `pulumi up --stack "
             f"{ref.name}` where the CLI is installed"
@@ -429,8 +442,8 @@ def apply_target(ref: StackRef) -> ApplyTarget:
     return ApplyTarget(ref.name, root)
 
 
-class ApplyError(Exception):
-    """`pulumi up` could not run or failed; exit 1."""
+class OperationFailed(Exception):
+    """The edit or `pulumi up` could not run or failed (lock busy, disk error, update failed); exit 1."""
 
 
 def pulumi_up(target: ApplyTarget, message: str) -> None:
@@ -441,7 +454,7 @@ def pulumi_up(target: ApplyTarget, message: str) -> None:
         stack = automation.select_stack(stack_name=target.stack, work_dir=str(target.work_dir))
         result = stack.up(on_output=typer.echo, message=message)
     except Exception as err:  # CommandError, StackNotFoundError, a missing backend login ...
-        raise ApplyError(f"pulumi up for stack {target.stack} failed: {err}") from None
+        raise OperationFailed(f"pulumi up for stack {target.stack} failed: {err}") from None
     typer.echo(f"pulumi up: {result.summary.result}")
 
 
@@ -449,7 +462,7 @@ def pulumi_up(target: ApplyTarget, message: str) -> None:
 
 
 def _fail(err: Exception) -> None:
-    code = 1 if isinstance(err, ApplyError) else 2
+    code = 1 if isinstance(err, OperationFailed) else 2
     typer.echo(f"error: {err}", err=True)
     raise typer.Exit(code)
 
@@ -484,7 +497,7 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
             return operation(document, scope)
 
         outcome, changed = edit_stack(ref, scoped)
-    except (UsageError, InputError, ApplyError) as err:
+    except (UsageError, InputError, OperationFailed) as err:
         _fail(err)
     except SpecError as err:
         _fail_invalid(err, "; fix it first, nothing was changed")
@@ -495,7 +508,7 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
         return
     try:
         pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
-    except ApplyError as err:
+    except OperationFailed as err:
         _fail(err)
 
 

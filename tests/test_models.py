@@ -358,3 +358,24 @@ def test_stack_wide_move_to_other_weights_keeps_a_canary_on_its_own_repository(p
     assert spec.model_for(spec.regions[0])[:2] == ("meta-llama/Meta-Llama-3-8B-Instruct", REV_B)
     assert spec.model_for(spec.regions[1])[:2] == ("meta-llama/Llama-3.1-8B-Instruct", REV_C), \
         "the canary's revision must stay paired with the repository it was pinned from"
+
+
+def test_a_held_lock_makes_the_pin_fail_cleanly(project, monkeypatch):
+    from filelock import FileLock
+
+    from cli import stackfile
+
+    monkeypatch.setattr(stackfile, "LOCK_TIMEOUT_SECONDS", 0.2)
+    path = stack_path(project)
+    before = path.read_bytes()
+    with FileLock(stackfile.lock_path(path)):
+        result = run("pin", "prod-us", "--revision", REV_B, expect=1)
+    assert "has held" in result.output and "nothing was changed" in result.output
+    assert path.read_bytes() == before
+
+
+def test_broken_yaml_exits_2(project):
+    path = stack_path(project)
+    path.write_text(path.read_text() + "  bad: [unclosed\n")
+    result = run("pin", "prod-us", "--revision", REV_B, expect=2)
+    assert "not valid YAML" in result.output
