@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from infra.components.cluster import managed_addon
 from infra.components.gpu_pool import GPU_TAINT
 from infra.iam import irsa_trust_policy, managed_policy_arn
 
@@ -76,18 +77,7 @@ class ClusterAddons(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         on_k8s = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
 
-        addons = [
-            aws.eks.Addon(
-                f"{name}-{addon}",
-                cluster_name=args.cluster_name,
-                addon_name=addon,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="PRESERVE",
-                tags=args.tags,
-                opts=child,
-            )
-            for addon in POST_NODE_ADDONS
-        ]
+        addons = [managed_addon(f"{name}-{addon}", args.cluster_name, addon, args.tags, child) for addon in POST_NODE_ADDONS]
 
         ebs_role = aws.iam.Role(
             f"{name}-ebs-csi",
@@ -101,15 +91,9 @@ class ClusterAddons(pulumi.ComponentResource):
         ebs_policy = aws.iam.RolePolicyAttachment(
             f"{name}-ebs-csi", role=ebs_role.name, policy_arn=managed_policy_arn(EBS_CSI_POLICY), opts=child
         )
-        addons.append(aws.eks.Addon(
-            f"{name}-{EBS_CSI_ADDON}",
-            cluster_name=args.cluster_name,
-            addon_name=EBS_CSI_ADDON,
-            service_account_role_arn=ebs_role.arn,
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="PRESERVE",
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ebs_policy]),
+        addons.append(managed_addon(
+            f"{name}-{EBS_CSI_ADDON}", args.cluster_name, EBS_CSI_ADDON, args.tags,
+            pulumi.ResourceOptions(parent=self, depends_on=[ebs_policy]), service_account_role_arn=ebs_role.arn,
         ))
 
         storage_class = k8s.storage.v1.StorageClass(

@@ -60,6 +60,27 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
     })
 
 
+def managed_addon(
+    name: str,
+    cluster_name: pulumi.Input[str],
+    addon: str,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    service_account_role_arn: pulumi.Input[str] | None = None,
+) -> aws.eks.Addon:
+    """An EKS managed add-on that takes over the self-managed copy EKS bootstraps, and keeps later edits."""
+    return aws.eks.Addon(
+        name,
+        cluster_name=cluster_name,
+        addon_name=addon,
+        service_account_role_arn=service_account_role_arn,
+        resolve_conflicts_on_create="OVERWRITE",
+        resolve_conflicts_on_update="PRESERVE",
+        tags=tags,
+        opts=opts,
+    )
+
+
 class Cluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
@@ -138,18 +159,7 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.addons = [
-            aws.eks.Addon(
-                f"{name}-{addon}",
-                cluster_name=eks.name,
-                addon_name=addon,
-                resolve_conflicts_on_create="OVERWRITE",  # adopt the self-managed copy EKS bootstraps
-                resolve_conflicts_on_update="PRESERVE",
-                tags=args.tags,
-                opts=child,
-            )
-            for addon in PRE_NODE_ADDONS
-        ]
+        self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child) for addon in PRE_NODE_ADDONS]
 
         self.cluster_name = eks.name
         self.endpoint = eks.endpoint
