@@ -35,6 +35,8 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 # EKS AMIs reserve ~0.1 vCPU and 255 MiB + 11 MiB per pod (+100 MiB eviction) — see the EKS AMI
 # bootstrap's kube-reserved formula, read 2026-11-24; the daemonsets request ~0.6 vCPU and ~1.2 GiB.
 NODE_RESERVED_CPU = 1.0
+# ... plus 2% of every vCPU beyond the fourth: big nodes run more pods and a larger kube-reserved share.
+NODE_RESERVED_CPU_FRACTION_ABOVE_4 = 0.02
 NODE_RESERVED_MEMORY_GIB = 2.5
 NODE_RESERVED_MEMORY_FRACTION = 0.05
 
@@ -110,7 +112,8 @@ def replica_resources(spec: StackSpec, region: RegionSpec) -> dict:
         it = hardware.instance_type(pool.instance_type)
         per_node = max(1, it.gpus // spec.model.tensor_parallel)
         memory_gib = it.memory_mib / 1024 * (1 - NODE_RESERVED_MEMORY_FRACTION) - NODE_RESERVED_MEMORY_GIB
-        cpus.append((it.vcpus - NODE_RESERVED_CPU) / per_node)
+        reserved_cpu = NODE_RESERVED_CPU + NODE_RESERVED_CPU_FRACTION_ABOVE_4 * max(0, it.vcpus - 4)
+        cpus.append((it.vcpus - reserved_cpu) / per_node)
         memories.append(memory_gib / per_node)
     cpu = max(1, math.floor(min(cpus)))
     memory_gib = max(4, math.floor(min(memories)))
