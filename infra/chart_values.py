@@ -32,8 +32,11 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 
 # Node capacity left for the kubelet's reservation and the daemonsets on every GPU node
 # (aws-node, kube-proxy, EBS CSI node, NVIDIA device plugin, dcgm-exporter, node-exporter).
-# EKS AMIs reserve ~0.1 vCPU and 255 MiB + 11 MiB per pod (+100 MiB eviction) — see the EKS AMI
-# bootstrap's kube-reserved formula, read 2026-11-24; the daemonsets request ~0.6 vCPU and ~1.2 GiB.
+# kube-reserved on EKS AMIs: CPU 6% of the first core, 1% of the second, 0.5% of the next two,
+# 0.25% above four; memory 11 MiB x max pods + 255 MiB, plus a 100 MiB eviction threshold
+# (awslabs/amazon-eks-ami files/bootstrap.sh, get_cpu_millicores_to_reserve and
+# get_memory_mebibytes_to_reserve, read 2026-11-24). The daemonsets' share (~0.6 vCPU, ~1.2 GiB)
+# is our estimate from their charts' default requests.
 NODE_RESERVED_CPU = 1.0
 # ... plus 2% of every vCPU beyond the fourth: big nodes run more pods and a larger kube-reserved share.
 NODE_RESERVED_CPU_FRACTION_ABOVE_4 = 0.02

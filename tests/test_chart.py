@@ -402,6 +402,14 @@ def test_startup_probe_seconds_is_sized_from_the_weights():
     assert eight_b % chart_values.STARTUP_PROBE_PERIOD_SECONDS == 0
 
 
+def test_cloudwatch_target_is_the_peak_request_rate_per_replica():
+    spec = cr.stack("prod-us")
+    per_replica = chart_values.peak_requests_per_minute_per_replica(spec, 6)
+    expected = 20_000_000 / (730 * 60) * 3 / 6  # requestsPerMonth, peakToAverage, maxReplicas of prod-us
+    assert per_replica == pytest.approx(expected, abs=0.01)
+    assert chart_values.peak_requests_per_minute_per_replica(cr.stack("dev"), 2) >= 1.0
+
+
 def test_split_image_refuses_a_tag_alone():
     with pytest.raises(ValueError, match="model.image"):
         chart_values.split_image("vllm/vllm-openai:v0.11.0")
