@@ -95,9 +95,9 @@ def keda_operator_policy() -> dict[str, Any]:
 def cluster_autoscaler_policy(cluster_name: str, region: str, oidc_provider_arn: str) -> dict[str, Any]:
     """Least privilege for cluster-autoscaler on EKS managed node groups (one cluster only).
 
-    After cluster-autoscaler/cloudprovider/aws/README.md "IAM Policy" (full + minimal variants):
-    describes on `*` (no resource scoping exists for them), writes only on ASGs that EKS tagged
-    `k8s.io/cluster-autoscaler/<cluster>=owned`, DescribeNodegroup (labels/taints for scale from
+    After cluster-autoscaler/cloudprovider/aws/README.md "IAM Policy" (tag cluster-autoscaler-1.31.5):
+    its describe calls on `*` (they allow no resource scoping); writes only on ASGs that EKS tagged
+    `k8s.io/cluster-autoscaler/<cluster>=owned`; DescribeNodegroup (labels/taints for scale from
     zero) only on this cluster's node groups. Account and partition come from the OIDC provider ARN.
     """
     partition, account = _arn_partition_account(oidc_provider_arn)
@@ -112,7 +112,6 @@ def cluster_autoscaler_policy(cluster_name: str, region: str, oidc_provider_arn:
                     "autoscaling:DescribeAutoScalingInstances",
                     "autoscaling:DescribeLaunchConfigurations",
                     "autoscaling:DescribeScalingActivities",
-                    "autoscaling:DescribeTags",
                     "ec2:DescribeImages",
                     "ec2:DescribeInstanceTypes",
                     "ec2:DescribeLaunchTemplateVersions",
