@@ -13,6 +13,7 @@ import os
 import pathlib
 import tempfile
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
@@ -41,7 +42,18 @@ class CachedInventory:
     outputs: dict[str, Any]
 
 
+@lru_cache(maxsize=None)
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
 def cache_dir(root: pathlib.Path) -> pathlib.Path:
+    """`$TRADEOFF_INFRA_CACHE_DIR` (tests, CI), else `<project root>/.cache/tradeoff-infra` (gitignored)."""
+    if env := os.environ.get("TRADEOFF_INFRA_CACHE_DIR"):
+        return pathlib.Path(env)
     return root / ".cache" / "tradeoff-infra"
 
 
@@ -55,10 +67,7 @@ def inventory_key(root: pathlib.Path, stack_file: pathlib.Path, stack: str) -> s
     digest = hashlib.sha256()
     digest.update(f"v{CACHE_VERSION}\0{stack}\0".encode())
     for package in SDK_PACKAGES:
-        try:
-            digest.update(f"{package}={metadata.version(package)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{package}=none\0".encode())
+        digest.update(f"{package}={package_version(package)}\0".encode())
     inputs = [stack_file, root / "cli" / "inventory.py", *_files(root / "infra"), *_files(root / "charts")]
     for path in inputs:
         rel = path.relative_to(root) if path.is_relative_to(root) else path
@@ -74,6 +83,7 @@ def _atomic_write(path: pathlib.Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
@@ -120,3 +130,18 @@ def store_json(root: pathlib.Path, kind: str, key: str, data: Any) -> None:
 
 def text_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def inventory_for(root: pathlib.Path, stack: str, stack_file: pathlib.Path, config: dict, *,
+                  no_cache: bool = False) -> tuple[CachedInventory, bool]:
+    """The stack's planned resources: from the cache when every input is unchanged, else by running
+    the program under recording mocks (the only path that imports Pulumi). Returns (inventory, hit)."""
+    key = inventory_key(root, stack_file, stack)
+    if not no_cache:
+        cached = load_inventory(root, key)
+        if cached is not None:
+            return cached, True
+    from cli.inventory import run_program  # imports pulumi + pulumi-aws: ~1 s, only on a miss
+
+    inventory = run_program(config, stack)
+    return store_inventory(root, key, stack, inventory.resources, inventory.outputs), False

@@ -404,17 +404,13 @@ def _tiered(gb: Decimal, tiers: list[tuple[Decimal | None, Decimal]]) -> Decimal
 def _alb_lcu_hours(requests: Decimal, gb_per_request: Decimal, spec: StackSpec) -> Decimal:
     """ALB LCU-hours: per hour the largest of new connections/25 per s, processed GB/1 per h, active
     connections/3000 per min (AWS ELB pricing dimensions), hour by hour over the day profile."""
-    profile = capacity.day_profile(spec.traffic.peak_to_average, 24)
-    per_hour = requests / Decimal(HOURS_PER_MONTH)
+    per_hour = float(requests) / HOURS_PER_MONTH
     seconds_per_request = (spec.traffic.ttft_target_ms + spec.traffic.output_tokens_per_request * spec.traffic.tpot_target_ms) / 1000
-    total = Decimal(0)
-    for f in profile:
-        hour_requests = per_hour * Decimal(str(f))
-        new_conn = hour_requests / 3600 / 25
-        processed = hour_requests * gb_per_request
-        active = hour_requests / 60 * Decimal(str(seconds_per_request)) / 60 / 3000
-        total += max(new_conn, processed, active)
-    return total / 24 * Decimal(HOURS_PER_MONTH)
+    per_request_lcu = max(1 / 3600 / 25, float(gb_per_request), seconds_per_request / 60 / 60 / 3000)
+    # every dimension is linear in the hour's requests, so the max is per request too
+    profile = capacity.day_profile(spec.traffic.peak_to_average, 24)
+    lcu = sum(per_hour * f * per_request_lcu for f in profile) / 24 * HOURS_PER_MONTH
+    return Decimal(str(round(lcu, 4)))
 
 
 # ---------------------------------------------------------------- the whole estimate
@@ -438,32 +434,32 @@ def max_servable_requests(spec: StackSpec) -> float:
 
 
 def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float) -> BreakEven:
-    """Smallest requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer."""
+    """Requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer.
+
+    Bisection on a log scale between 1,000 requests/month and the upper end (what maxNodes serves;
+    then, failing that, 1e11 with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
+    step function, so on a knife edge this is *a* crossing, not necessarily the first."""
+    if offer.request_usd <= 0:
+        return BreakEven(offer.name, None, False, "the offer is free: self-hosting never breaks even")
+
     def cheaper(r: float, unbounded: bool) -> bool:
         return total_at(r, unbounded) <= offer.monthly_usd(r)
 
-    grid = [10 ** (e / 4) for e in range(4 * 3, 4 * 11 + 1)]  # 1e3 .. 1e11 requests a month
-    if offer.request_usd <= 0:
-        return BreakEven(offer.name, None, False, "the offer is free: self-hosting never breaks even")
-    for unbounded in (False, True):
-        prev = 0.0
-        for r in grid:
-            if not unbounded and r > max_servable:
-                r = max_servable
-            if cheaper(r, unbounded):
-                lo, hi = prev, r
-                while hi - lo > max(1.0, hi * 1e-3):  # 0.1 % is finer than any input's precision
-                    mid = (lo + hi) / 2
-                    lo, hi = (lo, mid) if cheaper(mid, unbounded) else (mid, hi)
-                be = math.ceil(hi)
-                if unbounded:
-                    return BreakEven(offer.name, be, False,
-                                     f"beyond what maxNodes can serve ({max_servable:,.0f} requests/month): only with the "
-                                     "GPU pools' maxNodes/maxReplicas raised")
-                return BreakEven(offer.name, be, True, "within what maxNodes can serve")
-            if not unbounded and r >= max_servable:
-                break
-            prev = r
+    def bisect(hi: float, unbounded: bool) -> int:
+        lo = 1000.0
+        if cheaper(lo, unbounded):
+            return int(lo)
+        while hi / lo > 1.001:  # 0.1 % is finer than any input's precision
+            mid = math.sqrt(lo * hi)
+            lo, hi = (lo, mid) if cheaper(mid, unbounded) else (mid, hi)
+        return math.ceil(hi)
+
+    if max_servable >= 1000 and cheaper(max_servable, False):
+        return BreakEven(offer.name, bisect(max_servable, False), True, "within what maxNodes can serve")
+    if cheaper(1e11, True):
+        return BreakEven(offer.name, bisect(1e11, True), False,
+                         f"beyond what maxNodes can serve ({max_servable:,.0f} requests/month): only with the GPU "
+                         "pools' maxNodes/maxReplicas raised")
     return BreakEven(offer.name, None, False, "self-hosting stays more expensive up to 1e11 requests/month")
 
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cli import __version__, models, validate
+from cli import __version__, estimate_cmd, inventory_cmd, models, validate
+from cli.pricing import cmd as prices_cmd
 
 app = typer.Typer(
     name="tradeoff-infra",
@@ -17,6 +18,8 @@ app = typer.Typer(
 )
 app.registered_commands += validate.app.registered_commands
 app.add_typer(models.app, name="model")
+app.registered_commands += estimate_cmd.app.registered_commands + inventory_cmd.app.registered_commands
+app.add_typer(prices_cmd.app, name="prices")
 
 
 def _version(value: bool) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from importlib import metadata
 
 from infra.spec import CustomApiOffer
 
@@ -39,7 +38,9 @@ class ApiOffer:
 
 
 def genai_prices_source() -> str:
-    return f"genai-prices {metadata.version('genai-prices')} bundled data snapshot (offline, no auto-update)"
+    from cli.cache import package_version
+
+    return f"genai-prices {package_version('genai-prices')} bundled data snapshot (offline, no auto-update)"
 
 
 def custom_offer(offer: CustomApiOffer, input_tokens: int, output_tokens: int) -> ApiOffer:

@@ -1,0 +1,220 @@
+"""`tradeoff-infra estimate`: price the resources the program would create, add usage and people
+costs, compare with API offers, decide. Exit 0 ok, 1 over budget (with --fail-over-budget), 2 bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+
+from cli import cache
+from cli.capacity import CapacityError
+from cli.estimate import EstimateError, estimate
+from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
+from cli.render import contract
+from cli.stacks import StackRef, UsageError, project_root, select
+from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
+from infra.spec import CustomApiOffer, SpecError, StackSpec, parse_stack_config, project_config
+
+app = typer.Typer()
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+class BadInput(Exception):
+    """Exit code 2 with this message."""
+
+
+def load_stack(ref: StackRef) -> tuple[StackSpec, dict]:
+    try:
+        document = yaml.load(ref.path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError) as err:
+        raise BadInput(f"{ref.path}: cannot read the stack file: {err}") from None
+    config = project_config(document if isinstance(document, dict) else None)
+    return parse_stack_config(config, str(ref.path)), config
+
+
+def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool) -> tuple[list[ApiOffer], str]:
+    """Offers priced for the stack's request size; genai-prices lookups cached by package version."""
+    t = spec.traffic
+    offers = []
+    version = cache.package_version("genai-prices")
+    for i, offer in enumerate(spec.api_comparison):
+        if isinstance(offer, CustomApiOffer):
+            offers.append(custom_offer(offer, t.input_tokens_per_request, t.output_tokens_per_request))
+            continue
+        key = cache.text_key("api", version, offer, str(t.input_tokens_per_request), str(t.output_tokens_per_request),
+                             as_of.isoformat())
+        hit = None if no_cache else cache.load_json(root, "api", key)
+        if hit is None:
+            from cli.pricing.api import resolve
+
+            try:
+                resolved = resolve(offer, t.input_tokens_per_request, t.output_tokens_per_request,
+                                   datetime(as_of.year, as_of.month, as_of.day, 12, tzinfo=UTC))
+            except UnknownApiOffer as err:
+                raise BadInput(f"apiComparison[{i}]: {err}") from None
+            hit = {k: str(v) if v is not None else None for k, v in resolved.__dict__.items()}
+            cache.store_json(root, "api", key, hit)
+        offers.append(ApiOffer(
+            name=hit["name"], provider=hit["provider"], model=hit["model"],
+            input_per_mtok_usd=Decimal(hit["input_per_mtok_usd"]), output_per_mtok_usd=Decimal(hit["output_per_mtok_usd"]),
+            source=hit["source"], request_usd=Decimal(hit["request_usd"]), tiers=hit["tiers"]))
+    return offers, genai_prices_source()
+
+
+def _missing_price_key(spec: StackSpec, err: MissingPrice) -> str:
+    for r_i, region in enumerate(spec.regions):
+        for p_i, pool in enumerate(region.gpu_pools):
+            if region.region == err.region and pool.instance_type in err.item:
+                return f"regions[{r_i}].gpuPools[{p_i}].instanceType: "
+        if region.region == err.region and spec.cluster.system_nodes.instance_type in err.item:
+            return f"regions[{r_i}] / cluster.systemNodes.instanceType: "
+    return ""
+
+
+def estimate_stack(ref: StackRef, root: pathlib.Path, catalog: PriceCatalog, as_of: date, *, no_cache: bool,
+                   with_chart: bool, include_operations: bool | None) -> dict:
+    spec, config = load_stack(ref)
+    if include_operations is False:
+        spec = spec.model_copy(update={"operations": spec.operations.model_copy(update={"include": False})})
+    offers, api_source = api_offers(root, spec, as_of, no_cache)
+    inventory, _ = cache.inventory_for(root, ref.name, ref.path, config, no_cache=no_cache)
+    try:
+        path = ref.path.resolve()
+        shown = str(path.relative_to(root.resolve())) if path.is_relative_to(root.resolve()) else str(ref.path)
+        est = estimate(ref.name, shown, spec, inventory.resources, catalog, offers, as_of=as_of, api_source=api_source)
+    except MissingPrice as err:
+        raise BadInput(f"{ref.name}: {_missing_price_key(spec, err)}{err}") from None
+    except (CapacityError, EstimateError) as err:
+        raise BadInput(f"{ref.name}: {err}") from None
+    chart = contract.chart_points(est, est.total_at) if with_chart else None
+    return contract.stack_contract(est, chart)
+
+
+def _parse_date(value: str | None) -> date:
+    if value is None:
+        return datetime.now(tz=UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"--as-of {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _load_old(path: pathlib.Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+        return {s["stack"]: s for s in data["stacks"]}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise BadInput(f"--compare-to {path}: not a saved `estimate --format json` document ({err})") from None
+
+
+def render(docs: list[dict], fmt: Format) -> str:
+    if fmt is Format.json:
+        from cli.render.documents import json_document
+
+        return json_document(docs)
+    if fmt is Format.markdown:
+        from cli.render.documents import markdown
+
+        return markdown(docs)
+    if fmt is Format.html:
+        from cli.render.documents import html
+
+        return html(docs)
+    from cli.render.table import stack_tables
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, force_terminal=False, color_system=None)
+    for doc in docs:
+        console.print(stack_tables(doc))
+        console.print()
+    return buffer.getvalue()
+
+
+def write_out(path: pathlib.Path, text: str) -> None:
+    try:
+        cache._atomic_write(path, text)
+    except OSError as err:
+        raise BadInput(f"--out {path}: cannot write: {err.strerror}") from None
+
+
+@app.command("estimate")
+def estimate_command(
+    stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Estimate every stack in stacks/.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table (default), json (the contract), markdown (PR comment), "
+                                                        "html (one file with a break-even chart).")] = Format.table,
+    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program again even if nothing changed.")] = False,
+    fail_over_budget: Annotated[bool, typer.Option("--fail-over-budget",
+                                                   help="Exit 1 when a stack's expected total exceeds budget.monthlyUsd.")] = False,
+    compare_to: Annotated[pathlib.Path | None, typer.Option("--compare-to", help="A saved --format json estimate: show "
+                                                                                 "the change per line item.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Price as of this date, YYYY-MM-DD (default: today): "
+                                                             "catalog age, EKS support, API price dates.")] = None,
+    exclude_operations: Annotated[bool, typer.Option("--exclude-operations",
+                                                     help="Leave people costs out of the totals (still listed).")] = False,
+    price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
+                                                               help="Another AWS price catalog file (default: the checked-in one).")] = None,
+) -> None:
+    """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
+    err = Console(stderr=True)
+    try:
+        when = _parse_date(as_of)
+        refs = select(stacks, all_)
+        old = _load_old(compare_to) if compare_to else None
+        try:
+            catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
+        except (OSError, ValueError) as e:
+            raise BadInput(f"--price-catalog {price_catalog}: cannot read: {e}") from None
+        root = project_root()
+        docs = []
+        for ref in refs:
+            doc = estimate_stack(ref, root, catalog, when, no_cache=no_cache, with_chart=fmt is Format.html,
+                                 include_operations=False if exclude_operations else None)
+            if old is not None:
+                if ref.name in old:
+                    doc["comparison"] = contract.compare(doc, old[ref.name], str(compare_to))
+                else:
+                    doc["warnings"].append(f"--compare-to {compare_to} has no stack {ref.name!r}: nothing to compare")
+            docs.append(doc)
+        over = [d["stack"] for d in docs if d["budget"] and d["budget"]["overBudget"]]
+        if fail_over_budget:
+            missing = [d["stack"] for d in docs if d["budget"] is None]
+            if missing:
+                raise BadInput(f"--fail-over-budget: stack(s) {', '.join(missing)} have no budget.monthlyUsd")
+        text = render(docs, fmt)
+    except (UsageError, BadInput) as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    except SpecError as e:
+        err.print(f"[red]error:[/red] {e.source} is invalid:", highlight=False)
+        for problem in e.problems:
+            err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if out:
+        try:
+            write_out(out, text)
+        except BadInput as e:
+            err.print(f"[red]error:[/red] {e}", highlight=False)
+            raise typer.Exit(2)
+        err.print(f"wrote {out}", highlight=False)
+    else:
+        typer.echo(text, nl=False)
+    if fail_over_budget and over:
+        err.print(f"[red]over budget:[/red] {', '.join(over)} (expected total above budget.monthlyUsd)", highlight=False)
+        raise typer.Exit(1)

@@ -1,0 +1,86 @@
+"""`tradeoff-infra inventory STACK`: what the program would create, like a preview, from a run
+under recording mocks (cached by content hash). Exit 0 ok, 2 bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+from collections import Counter
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli import cache
+from cli.estimate_cmd import BadInput, load_stack
+from cli.pricing import mapping
+from cli.stacks import UsageError, project_root, resolve
+from infra.spec import SpecError
+
+app = typer.Typer()
+
+
+class InventoryFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _cost_kind(m: mapping.Mapped) -> str:
+    if m.unknown:
+        return "UNKNOWN (not priced)"
+    if m.records:
+        return "priced"
+    return "no cost"
+
+
+@app.command("inventory")
+def inventory_command(
+    stack: Annotated[str, typer.Argument(help="A stack name in stacks/ or a path to a stack file.")],
+    fmt: Annotated[InventoryFormat, typer.Option("--format", help="table (default) or json.")] = InventoryFormat.table,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program again even if nothing changed.")] = False,
+    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """List every resource the stack's program would create, with its region and inputs (no cloud calls)."""
+    err = Console(stderr=True)
+    try:
+        ref = resolve(stack)
+        _, config = load_stack(ref)
+        inventory, hit = cache.inventory_for(project_root(), ref.name, ref.path, config, no_cache=no_cache)
+    except (UsageError, BadInput) as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    except SpecError as e:
+        err.print(f"[red]error:[/red] {e.source} is invalid:", highlight=False)
+        for problem in e.problems:
+            err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    mapped = {m.resource.urn: m for m in mapping.classify(inventory.resources)}
+    if fmt is InventoryFormat.json:
+        text = json.dumps({
+            "stack": ref.name,
+            "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "region": r.region, "custom": r.custom,
+                           "parent": r.parent, "cost": _cost_kind(mapped[r.urn]), "inputs": r.inputs}
+                          for r in inventory.resources],
+            "outputs": inventory.outputs,
+        }, indent=2) + "\n"
+    else:
+        table = Table(title=f"stack {ref.name}: {len(inventory.resources)} resources planned "
+                            f"({'from cache' if hit else 'program run under mocks'})", title_justify="left")
+        for col in ("", "region", "type", "name", "cost"):
+            table.add_column(col)
+        for r in inventory.resources:
+            table.add_row("+", r.region or "-", r.type, r.name, _cost_kind(mapped[r.urn]))
+        counts = Counter(_cost_kind(m) for m in mapped.values())
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=200, color_system=None)
+        console.print(table)
+        console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), highlight=False)
+        text = buffer.getvalue()
+    if out:
+        cache._atomic_write(out, text)
+        err.print(f"wrote {out}", highlight=False)
+    else:
+        typer.echo(text, nl=False)

@@ -1,0 +1,89 @@
+"""`tradeoff-infra prices`: show the checked-in AWS price catalog, or refresh it from the AWS Price List API."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.cache import _atomic_write
+from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog
+
+app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
+    instance_type: Annotated[str | None, typer.Option("--instance-type", help="Only this instance type.")] = None,
+    capacity_type: Annotated[str, typer.Option("--capacity-type", help="on-demand or spot.")] = "on-demand",
+    catalog_path: Annotated[pathlib.Path, typer.Option("--catalog", help="Catalog file.")] = CATALOG_PATH,
+) -> None:
+    """Print instance prices with their source, date, confidence and how each was derived."""
+    err = Console(stderr=True)
+    if capacity_type not in ("on-demand", "spot"):
+        err.print("[red]error:[/red] --capacity-type must be on-demand or spot", highlight=False)
+        raise typer.Exit(2)
+    catalog = PriceCatalog.load(catalog_path)
+    table = Table(title=f"AWS prices as of {catalog.retrieved_on} ({catalog.data.get('refreshedBy', 'seed')})",
+                  title_justify="left")
+    for col in ("region", "instance type", "$/h", "basis", "source", "date", "conf.", "derivation / spot"):
+        table.add_column(col, overflow="fold")
+    rows = 0
+    for reg, entries in sorted(catalog.data["instances"].items()):
+        if region and reg != region:
+            continue
+        for name in sorted(entries):
+            if instance_type and name != instance_type:
+                continue
+            try:
+                p = catalog.instance(reg, name, capacity_type)
+            except MissingPrice as e:
+                err.print(f"[red]error:[/red] {e}", highlight=False)
+                raise typer.Exit(2)
+            extra = p.derivation or ""
+            if p.spot_savings_percent is not None:
+                extra = f"spot -{p.spot_savings_percent}% ({p.spot_savings_basis}) {extra}"
+            table.add_row(reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.date, p.confidence, extra)
+            rows += 1
+    if rows == 0:
+        what = " ".join(x for x in (instance_type, region and f"in {region}") if x)
+        err.print(f"[red]error:[/red] no price for {what or 'anything'} in the catalog", highlight=False)
+        raise typer.Exit(2)
+    Console(width=200).print(table)
+
+
+@app.command("refresh")
+def refresh_command(
+    out: Annotated[pathlib.Path, typer.Option("--out", help="Where to write the catalog.")] = CATALOG_PATH,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile with pricing:GetProducts.")] = None,
+) -> None:
+    """Rebuild the catalog from the AWS Price List API (needs AWS credentials and boto3)."""
+    err = Console(stderr=True)
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    except ImportError:
+        err.print("[red]error:[/red] boto3 is not installed: pip install 'tradeoff-infra[aws]'", highlight=False)
+        raise typer.Exit(2)
+    from cli.pricing.refresh import refresh
+
+    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    client = session.client("pricing", region_name="us-east-1")  # the Price List API is served from us-east-1
+    current = json.loads(CATALOG_PATH.read_text())
+    try:
+        catalog, notes = refresh(current, client, progress=lambda m: err.print(m, highlight=False))
+    except NoCredentialsError:
+        err.print("[red]error:[/red] no AWS credentials: set AWS_PROFILE or pass --profile", highlight=False)
+        raise typer.Exit(2)
+    except (BotoCoreError, ClientError) as e:
+        err.print(f"[red]error:[/red] AWS Price List API: {e}", highlight=False)
+        raise typer.Exit(1)
+    _atomic_write(out, json.dumps(catalog, indent=1) + "\n")
+    for note in notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    err.print(f"wrote {out} (prices as of {catalog['retrievedOn']})", highlight=False)

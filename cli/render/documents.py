@@ -1,0 +1,86 @@
+"""Markdown (pull-request comment) and HTML (one self-contained file with a break-even chart),
+rendered with jinja2 from the same contract dicts as the JSON output."""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def _env(autoescape: bool) -> Environment:
+    env = Environment(loader=PackageLoader("cli.render", "templates"), autoescape=autoescape,
+                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
+    env.globals["money"] = money
+    return env
+
+
+def markdown(docs: list[dict]) -> str:
+    return _env(False).get_template("estimate.md.j2").render(stacks=docs)
+
+
+def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
+    """Log-log chart: monthly cost vs requests/month, self-hosted (step line up to what maxNodes
+    serves) and a straight line per API offer. Pure SVG, no scripts."""
+    xs = chart["requestsPerMonth"]
+    series = {"self-hosted": chart["selfHostedUsd"], **chart["apiUsd"]}
+    values = [v for vs in series.values() for v in vs if v]
+    if not xs or not values:
+        return "<p>no chart data</p>"
+    left, right, top, bottom = 80, 190, 20, 50
+    x0, x1 = math.log10(xs[0]), math.log10(xs[-1])
+    y0, y1 = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    y1 = max(y1, y0 + 1)
+
+    def px(x: float) -> float:
+        return left + (math.log10(x) - x0) / (x1 - x0) * (width - left - right)
+
+    def py(y: float) -> float:
+        return top + (1 - (math.log10(y) - y0) / (y1 - y0)) * (height - top - bottom)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             'aria-label="monthly cost versus requests per month">',
+             f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" fill="none" stroke="#999"/>']
+    for e in range(math.ceil(x0), math.floor(x1) + 1):
+        x = px(10**e)
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="#eee"/>'
+                     f'<text x="{x:.1f}" y="{height - bottom + 15}" text-anchor="middle">1e{e}</text>')
+    for e in range(y0, y1 + 1):
+        y = py(10**e)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eee"/>'
+                     f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">${10**e:,.0f}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">requests per month</text>'
+                 f'<text x="15" y="{(top + height - bottom) / 2}" transform="rotate(-90 15 {(top + height - bottom) / 2})" '
+                 'text-anchor="middle">USD per month</text>')
+    for i, (name, vs) in enumerate(series.items()):
+        color = PALETTE[i % len(PALETTE)]
+        points = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(xs, vs) if v)
+        dash = "" if name == "self-hosted" else ' stroke-dasharray="6 3"'
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{points}"/>')
+        ly = top + 15 + 18 * i
+        parts.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" stroke="{color}" '
+                     f'stroke-width="2"{dash}/><text x="{width - right + 35}" y="{ly + 4}">{escape(name)}</text>')
+    servable = chart.get("maxServableRequestsPerMonth")
+    if servable and xs[0] <= servable <= xs[-1]:
+        x = px(servable)
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="#555" stroke-dasharray="2 2"/>'
+                     f'<text x="{x + 3:.1f}" y="{top + 12}">maxNodes limit</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html(docs: list[dict]) -> str:
+    charts = {d["stack"]: svg_chart(d["chart"]) if d.get("chart") else "" for d in docs}
+    return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts)
+
+
+def json_document(docs: list[dict]) -> str:
+    return json.dumps({"stacks": docs}, indent=2) + "\n"
