@@ -120,6 +120,16 @@ def test_crd_validator_catches_bad_objects(rendered):
     assert "horizontalPodAutoscalerConfig.behaviour is not a field" in result.stdout
 
 
+def test_crd_validator_refuses_unusable_input():
+    for stdin, message in (("not json", "not JSON"), ('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}',
+                                                     "no schema for v1/Pod")):
+        result = subprocess.run(
+            [node_path(), str(cr.ROOT / "tools" / "validate_crds.mjs"), str(node_modules_dir())],
+            input=stdin, capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 2 and message in result.stderr, (stdin, result.stderr)
+
+
 # ---------------------------------------------------------------- values the schema refuses
 
 

@@ -3,8 +3,8 @@
 //
 // Usage: node tools/validate_crds.mjs [NODE_MODULES_DIR] < objects
 //   objects: JSON objects on stdin, one per line, or one JSON array of them.
-//   NODE_MODULES_DIR: where @kubernetes-models/{keda,prometheus-operator} are installed
-//   (default: .tools/node_modules next to this repository's tools/ folder).
+//   NODE_MODULES_DIR: where @kubernetes-models/{keda,prometheus-operator} are installed; else the
+//   first entry of $NODE_PATH; else .tools/node_modules of this repository.
 // Prints one line per invalid object ("<kind>/<name>: <error>") and exits 1 if any is invalid,
 // 2 on unusable input (bad JSON, an unsupported kind, packages missing).
 //
@@ -20,7 +20,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const nodeModules = resolve(process.argv[2] ?? join(here, "..", ".tools", "node_modules"));
+const nodeModules = resolve(
+  process.argv[2] ?? (process.env.NODE_PATH || "").split(":").find(Boolean) ?? join(here, "..", ".tools", "node_modules"),
+);
 
 // apiVersion/kind -> module path of its model class inside node_modules.
 const MODELS = {
