@@ -94,3 +94,18 @@ def test_duplicate_urns_are_refused_like_the_engine_does(monkeypatch, stack_conf
     # A failed run leaves nothing behind that breaks the next one.
     monkeypatch.setattr(inventory, "_program_build", lambda: _toy_program)
     assert inventory.run_program(stack_configs["dev"], "dev").of_type("aws:ec2/vpc:Vpc")
+
+
+def test_secret_config_keys_reach_the_program_as_secrets(monkeypatch, stack_configs):
+    seen = {}
+
+    def program(spec, api_key, huggingface_token=None):
+        seen["api_key"], seen["hf"] = api_key, huggingface_token
+        pulumi.export("key", api_key)
+
+    monkeypatch.setattr(inventory, "_program_build", lambda: program)
+    inv = inventory.run_program(dict(stack_configs["dev"], vllmApiKey="k-123", huggingfaceToken="hf_abc"), "dev")
+    assert inv.outputs == {"key": "[secret]"}
+    assert isinstance(seen["hf"], pulumi.Output) and isinstance(seen["api_key"], pulumi.Output)
+    inventory.run_program(stack_configs["dev"], "dev")
+    assert seen["hf"] is None, "no token in the config: the program gets None"

@@ -268,3 +268,13 @@ def test_vllm_pods_schedule_only_on_the_gpu_pools(inventory_of, stack):
         assert wanted == pools, f"{region.region}: chart wants pools {wanted}, node groups are {pools}"
         system_ng = next(ng for ng in _in_region(inv, region, NODE_GROUP) if ng.inputs["amiType"] != GPU_AMI_TYPE)
         assert not pod["nodeSelector"].items() <= system_ng.inputs["labels"].items(), "vLLM must not fit system nodes"
+
+
+def test_zones_are_chosen_among_those_offering_every_node_instance_type(inventory_of, stack):
+    inv = inventory_of(stack)
+    lookups = [args for token, args in inv.invokes if token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings"]
+    assert len(lookups) == len(inv.spec.regions)
+    asked = [set(next(f["values"] for f in args["filters"] if f["name"] == "instance-type")) for args in lookups]
+    for region in inv.spec.regions:
+        needed = {p.instance_type for p in region.gpu_pools} | {inv.spec.cluster.system_nodes.instance_type}
+        assert needed in asked, f"{region.region}: zones not checked for {needed}"
