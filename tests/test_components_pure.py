@@ -94,6 +94,7 @@ def test_cluster_autoscaler_values(stack_configs):
     assert values["rbac"]["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/ca"}
     args = values["extraArgs"]
     assert args["balance-similar-node-groups"] is True
+    assert args["balancing-ignore-label_1"] == "tradeoff-infra.io/gpu-pool"
     assert args["skip-nodes-with-system-pods"] is False
     assert args["skip-nodes-with-local-storage"] is False
     assert args["expander"] in ("least-waste", "priority")

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra import hardware
+from infra.chart_values import GPU_POOL_LABEL
 from infra.components.context import RegionContext
 from infra.components.gpu_pool import GPU_TAINT, gpu_node_labels
 from infra.components.pinned_chart import PinnedChart
@@ -180,8 +181,10 @@ def cluster_autoscaler_values(spec: StackSpec, region: str, cluster_name: str, r
         },
         "nodeSelector": SYSTEM_LABELS,
         "extraArgs": {
-            # Pools of one instance type spread over AZs scale as one.
+            # Pools of one instance and capacity type grow in step; their pool-name label alone
+            # would make them "different" (the chart drops the "_1" suffix from the flag).
             "balance-similar-node-groups": True,
+            "balancing-ignore-label_1": GPU_POOL_LABEL,
             # Pick the pool that leaves the least idle CPU/memory (and GPU) after the pending pods fit.
             "expander": "least-waste",
             # vLLM keeps its weight cache in an emptyDir; with the default (true) GPU nodes would never scale down.
