@@ -101,11 +101,13 @@ def test_secret_config_keys_reach_the_program_as_secrets(monkeypatch, stack_conf
 
     def program(spec, api_key, huggingface_token=None):
         seen["api_key"], seen["hf"] = api_key, huggingface_token
+        seen["model"] = pulumi.Config("tradeoff-infra").require_object("model")["name"]
         pulumi.export("key", api_key)
 
     monkeypatch.setattr(inventory, "_program_build", lambda: program)
     inv = inventory.run_program(dict(stack_configs["dev"], vllmApiKey="k-123", huggingfaceToken="hf_abc"), "dev")
     assert inv.outputs == {"key": "[secret]"}
     assert isinstance(seen["hf"], pulumi.Output) and isinstance(seen["api_key"], pulumi.Output)
+    assert seen["model"] == "llama-3.1-8b-instruct", "pulumi.Config sees the stack's config too"
     inventory.run_program(stack_configs["dev"], "dev")
     assert seen["hf"] is None, "no token in the config: the program gets None"
