@@ -432,8 +432,14 @@ class StackSpec(SpecModel):
     def pool_replica_capacity(self, region: RegionSpec) -> int:
         return sum(pool.max_nodes * self.replicas_per_node(pool) for pool in region.gpu_pools)
 
-    def weight_bytes(self) -> float | None:
-        arch = self.model.resolved_architecture()
+    def architecture_for(self, source: str | None = None) -> Architecture | None:
+        """Architecture of the stack's weights, or of a canary region's other `source`."""
+        if source is None or source == self.model.source:
+            return self.model.resolved_architecture()
+        return known_architecture(source)
+
+    def weight_bytes(self, source: str | None = None) -> float | None:
+        arch = self.architecture_for(source)
         if not arch:
             return None
         return arch.parameters_billion * 1e9 * self.model.weight_bytes_per_parameter
@@ -505,10 +511,10 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
 # ---------------------------------------------------------------- cross-field checks
 
 
-def fit_report(spec: StackSpec, instance_type_name: str) -> tuple[float, float, float] | None:
+def fit_report(spec: StackSpec, instance_type_name: str, source: str | None = None) -> tuple[float, float, float] | None:
     """(needed bytes per GPU, usable bytes per GPU, KV bytes for one full sequence) or None."""
-    arch = spec.model.resolved_architecture()
-    weights = spec.weight_bytes()
+    arch = spec.architecture_for(source)
+    weights = spec.weight_bytes(source)
     if arch is None or weights is None:
         return None
     it = hardware.instance_type(instance_type_name)
@@ -570,18 +576,26 @@ def check(spec: StackSpec) -> list[Problem]:
                     f"tensorParallel {tp} does not divide the {it.gpus} GPU(s) of {pool.instance_type} ({pp})",
                 ))
                 continue
-            fit = fit_report(spec, pool.instance_type)
+            region_source = spec.model_for(region)[0]
+            fit = fit_report(spec, pool.instance_type, region_source)
             if fit:
                 needed, usable, kv = fit
                 if needed > usable:
                     problems.append(Problem(
                         f"{pp}.instanceType",
-                        f"{spec.model.source} does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU "
-                        f"(weights {spec.weight_bytes() / tp / hardware.GIB:.1f} GiB at tensorParallel {tp}, KV cache for one "
+                        f"{region_source} does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU "
+                        f"(weights {spec.weight_bytes(region_source) / tp / hardware.GIB:.1f} GiB at tensorParallel {tp}, KV cache for one "
                         f"{spec.model.max_model_len}-token sequence {kv / hardware.GIB:.1f} GiB, runtime reserve 1.5 GiB) "
                         f"but one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB at {GPU_MEMORY_UTILIZATION:.0%} "
                         "utilisation; pick a larger GPU, raise tensorParallel, quantize, or lower maxModelLen",
                     ))
+        canary_source = spec.model_for(region)[0]
+        if canary_source != spec.model.source and spec.architecture_for(canary_source) is None:
+            problems.append(Problem(
+                f"{rp}.model.source",
+                f"{canary_source!r} is not in the known-model table, so its fit on {region.region}'s GPUs cannot be "
+                "checked; canary other weights only with a known model, or pin them stack-wide with model.architecture",
+            ))
         low, high = spec.replicas_for(region)
         key = f"{rp}.autoscaling" if region.autoscaling else "autoscaling"
         if low > high:

@@ -176,3 +176,16 @@ def test_relaxations_and_risks_are_reported_as_warnings():
     config["cluster"]["imdsHopLimit"] = 2
     text = " ".join(warnings(parse_stack_config(config)))
     assert "0.0.0.0/0" in text and "imdsHopLimit" in text and "spot" in text
+
+
+def test_a_canary_region_with_bigger_weights_is_sized_against_its_own_gpus():
+    config = project_config(yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-us.yaml").read_text()))
+    config["regions"][1]["model"] = {
+        "source": "meta-llama/Llama-3.3-70B-Instruct",
+        "revision": "6f6073b423013f6a7d4d9f39144961bfbfbc386b",
+        "image": config["model"]["image"],
+    }
+    problems = problems_of(config)
+    assert "Llama-3.3-70B-Instruct does not fit" in problems["regions[1].gpuPools[0].instanceType"]
+    config["regions"][1]["model"]["source"] = "acme/unknown-7b"
+    assert "known-model table" in problems_of(config)["regions[1].model.source"]
