@@ -157,6 +157,8 @@ class RegionalDeployment(pulumi.ComponentResource):
         self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
             ctx=ctx, node_port=VLLM_NODE_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
         ), opts=pulumi.ResourceOptions(parent=self))
+        # The chart's ServiceMonitor, PrometheusRule and ScaledObject need the CRDs those releases install.
+        after_crds = wait_for([*ctx.system_ready, monitoring, autoscaling])
         self.vllm = VllmService(f"{prefix}-vllm", VllmServiceArgs(
             ctx=ctx,
             api_key=args.api_key,
@@ -164,8 +166,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             prometheus_url=monitoring.prometheus_url,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
-        # The chart's ServiceMonitor, PrometheusRule and ScaledObject need the CRDs those releases install.
-        ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), wait_for([*ctx.system_ready, monitoring, autoscaling])))
+        ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds))
 
         self.register_outputs({
             "cluster_name": cluster.cluster_name,
