@@ -278,3 +278,16 @@ def test_zones_are_chosen_among_those_offering_every_node_instance_type(inventor
     for region in inv.spec.regions:
         needed = {p.instance_type for p in region.gpu_pools} | {inv.spec.cluster.system_nodes.instance_type}
         assert needed in asked, f"{region.region}: zones not checked for {needed}"
+
+
+def test_chart_custom_resources_wait_for_the_releases_that_install_their_crds(inventory_of, stack):
+    inv = inventory_of(stack)
+    crd_owner = {"monitoring.coreos.com": "kube-prometheus-stack", "keda.sh": "keda"}
+    for region in inv.spec.regions:
+        releases = {r.inputs["chart"]: r.urn for r in _in_region(inv, region, RELEASE)}
+        custom = [r for r in inv.resources if r.region == region.region and r.type.startswith("kubernetes:")
+                  and r.type.split(":")[1].split("/")[0] in crd_owner]
+        assert custom, f"{region.region}: the chart rendered no ServiceMonitor/PrometheusRule/ScaledObject"
+        for r in custom:
+            owner = releases[crd_owner[r.type.split(":")[1].split("/")[0]]]
+            assert owner in r.dependencies, f"{r.urn} may be created before its CRD ({owner})"
