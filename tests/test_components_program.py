@@ -261,3 +261,17 @@ def test_scale_to_zero_regional_stack_with_hostname(stack_configs):
     releases = {r.name: r for r in inv.of_type(RELEASE)}
     assert "use1-monitoring-dcgm-exporter" not in releases, sorted(releases)
     assert releases["use1-monitoring-kube-prometheus-stack"].inputs["values"]["grafana"]["enabled"] is False
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_accelerator_provider_is_tagged(inventories, stack):
+    inv = inventories[stack]
+    providers = [r for r in inv.resources if r.type == "pulumi:providers:aws" and r.name == "global-us-west-2"]
+    if inv.spec.endpoint.mode != "global-accelerator":
+        assert not providers, f"{stack}: a regional stack needs no accelerator provider"
+        return
+    (provider,) = providers
+    assert provider.inputs["region"] == "us-west-2", provider.urn
+    default_tags = provider.inputs["defaultTags"]
+    tags = (json.loads(default_tags) if isinstance(default_tags, str) else default_tags)["tags"]
+    assert tags["tradeoff-infra/stack"] == stack and tags["managed-by"] == "pulumi", provider.urn

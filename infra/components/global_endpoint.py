@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.load_balancer import HEALTH_CHECK_PATH, HTTP_PORT, HTTPS_PORT, LoadBalancer, listener_ports
+from infra.components.region import base_tags
 from infra.spec import RegionSpec, StackSpec
 
 # Global Accelerator's control-plane API is only served from us-west-2 (AWS Global Accelerator
@@ -59,7 +60,12 @@ class GlobalEndpoint(pulumi.ComponentResource):
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:edge:GlobalEndpoint", name, None, opts)
         spec = args.spec
-        provider = aws.Provider(f"{name}-{API_REGION}", region=API_REGION, opts=pulumi.ResourceOptions(parent=self))
+        provider = aws.Provider(
+            f"{name}-{API_REGION}",
+            region=API_REGION,
+            default_tags={"tags": base_tags(pulumi.get_stack(), "global")},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         accelerator = aws.globalaccelerator.Accelerator(
