@@ -44,6 +44,8 @@ def test_one_aws_provider_per_region_and_nothing_on_the_default_provider(invento
     for p in regional:
         tags = json.loads(p.inputs["defaultTags"])["tags"]
         assert tags == {"tradeoff-infra/stack": stack, "tradeoff-infra/region": p.inputs["region"], "managed-by": "pulumi"}
+    for p in providers:
+        assert json.loads(p.inputs["defaultTags"])["tags"]["tradeoff-infra/stack"] == stack, f"{p.urn}: untagged spend"
     for r in inv.custom():
         if r.type.startswith(("aws:", "kubernetes:")):
             assert r.provider, f"{r.urn} uses the default provider (its region/cluster would come from ambient config)"
