@@ -190,7 +190,7 @@ def day_profile(peak_to_average: float, slots: int = SLOTS_PER_DAY) -> tuple[flo
     if p <= 2:
         return tuple(1 + (p - 1) * math.sin(t) for t in thetas)
     # offset m with m + A = p and mean(max(0, m + A sin)) = 1: bisect on m in (-A, 1)
-    lo, hi = -p, 1.0
+    lo, hi = -100.0 * p, 1.0  # m -> -inf narrows the peak; mean -> 0
     for _ in range(60):
         m = (lo + hi) / 2
         mean = sum(max(0.0, m + (p - m) * math.sin(t)) for t in thetas) / slots

@@ -145,6 +145,17 @@ def render(docs: list[dict], fmt: Format) -> str:
     return buffer.getvalue()
 
 
+def bad_input(err: Console, e: Exception) -> typer.Exit:
+    """Print a bad-input error (naming the key or argument) and return the exit-2 to raise."""
+    if isinstance(e, SpecError):
+        err.print(f"[red]error:[/red] {e.source} is invalid:", highlight=False)
+        for problem in e.problems:
+            err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
+    else:
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
 def write_out(path: pathlib.Path, text: str) -> None:
     try:
         cache._atomic_write(path, text)
@@ -198,14 +209,8 @@ def estimate_command(
             if missing:
                 raise BadInput(f"--fail-over-budget: stack(s) {', '.join(missing)} have no budget.monthlyUsd")
         text = render(docs, fmt)
-    except (UsageError, BadInput) as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
-    except SpecError as e:
-        err.print(f"[red]error:[/red] {e.source} is invalid:", highlight=False)
-        for problem in e.problems:
-            err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+    except (UsageError, BadInput, SpecError) as e:
+        raise bad_input(err, e) from None
     if out:
         try:
             write_out(out, text)

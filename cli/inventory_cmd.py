@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import cache
-from cli.estimate_cmd import BadInput, load_stack
+from cli.estimate_cmd import BadInput, bad_input, load_stack
 from cli.pricing import mapping
 from cli.stacks import UsageError, project_root, resolve
 from infra.spec import SpecError
@@ -49,14 +49,8 @@ def inventory_command(
         ref = resolve(stack)
         _, config = load_stack(ref)
         inventory, hit = cache.inventory_for(project_root(), ref.name, ref.path, config, no_cache=no_cache)
-    except (UsageError, BadInput) as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
-    except SpecError as e:
-        err.print(f"[red]error:[/red] {e.source} is invalid:", highlight=False)
-        for problem in e.problems:
-            err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+    except (UsageError, BadInput, SpecError) as e:
+        raise bad_input(err, e) from None
     mapped = {m.resource.urn: m for m in mapping.classify(inventory.resources)}
     if fmt is InventoryFormat.json:
         text = json.dumps({
@@ -71,7 +65,7 @@ def inventory_command(
                             f"({'from cache' if hit else 'program run under mocks'})", title_justify="left")
         for col in ("", "region", "type", "name", "cost"):
             table.add_column(col)
-        for r in inventory.resources:
+        for r in sorted(inventory.resources, key=lambda r: (r.region or "", r.type, r.name)):
             table.add_row("+", r.region or "-", r.type, r.name, _cost_kind(mapped[r.urn]))
         counts = Counter(_cost_kind(m) for m in mapped.values())
         buffer = io.StringIO()

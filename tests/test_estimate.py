@@ -1,0 +1,193 @@
+"""Costing layer: line items from records, usage, operations, break-even arithmetic, verdict rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from cli import estimate as est
+from cli.pricing.api import ApiOffer, custom_offer
+from infra.price_catalog import MissingPrice, default_catalog
+from infra.spec import CustomApiOffer, parse_stack_config
+from tests.test_capacity import IMAGE, REVISION
+from tests.test_pricing_mapping import Res
+
+AS_OF = date(2026, 11, 24)
+
+
+def spec_of(**over):
+    config = {
+        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE},
+        "regions": [{"region": over.pop("region", "us-east-1"), "gpuPools": [
+            {"name": "l40s", "instanceType": over.pop("instance", "g6e.xlarge"), "minNodes": 1, "maxNodes": 4,
+             "capacityType": over.pop("capacity", "on-demand")}]}],
+        "endpoint": {"mode": "regional"},
+        "autoscaling": {"minReplicas": 1, "maxReplicas": 4},
+        "traffic": {"requestsPerMonth": over.pop("requests", 5_000_000), "inputTokensPerRequest": 600,
+                    "outputTokensPerRequest": 250, "peakToAverage": 2},
+        "operations": over.pop("operations", {"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "setupMonths": 2,
+                                              "amortisationMonths": 24}),
+        "constraints": over.pop("constraints", {}),
+        "budget": {"monthlyUsd": 10000},
+    }
+    assert not over, over
+    return parse_stack_config(config)
+
+
+def resources(region="us-east-1", instance="g6e.xlarge", capacity="ON_DEMAND", version="1.34"):
+    return [
+        Res("aws:eks/cluster:Cluster", "eks", {"version": version}, region=region),
+        Res("aws:eks/nodeGroup:NodeGroup", "gpu-ng", {
+            "instanceTypes": [instance], "capacityType": capacity, "diskSize": 100.0,
+            "scalingConfig": {"minSize": 1.0, "desiredSize": 1.0, "maxSize": 4.0},
+            "labels": {"tradeoff-infra.io/workload": "llm-inference", "tradeoff-infra.io/gpu-pool": "l40s"}}, region=region),
+        Res("aws:eks/nodeGroup:NodeGroup", "sys-ng", {
+            "instanceTypes": ["m6i.large"], "diskSize": 50.0,
+            "scalingConfig": {"minSize": 2.0, "desiredSize": 2.0, "maxSize": 2.0},
+            "labels": {"tradeoff-infra.io/workload": "system"}}, region=region),
+        Res("aws:ec2/natGateway:NatGateway", "nat", {}, region=region),
+        Res("aws:ec2/eip:Eip", "nat-eip", {}, region=region),
+        Res("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "subnets": ["a", "b"]},
+            region=region),
+        Res("aws:iam/role:Role", "role", {}, region=region),
+    ]
+
+
+def run(spec, res=None, offers=None, **kw):
+    return est.estimate("t", "t.yaml", spec, res if res is not None else resources(), default_catalog(),
+                        offers or [], as_of=kw.pop("as_of", AS_OF), api_source="test", **kw)
+
+
+def item(result, resource, unit):
+    (li,) = [li for li in result.line_items if li.resource == resource and li.unit == unit]
+    return li
+
+
+def test_fixed_items_are_quantity_times_catalog_price():
+    r = run(spec_of())
+    assert item(r, "eks", "cluster-hours").monthly == Decimal(730) * Decimal("0.10")
+    assert item(r, "nat", "hours").monthly == Decimal(730) * Decimal("0.045")
+    assert item(r, "nat-eip", "address-hours").monthly == Decimal(730) * Decimal("0.005")
+    alb_ips = item(r, "alb", "address-hours")
+    assert alb_ips.quantity == 2 * 730 and alb_ips.category == "load-balancer"
+    sys_nodes = item(r, "sys-ng", "node-hours")
+    assert sys_nodes.monthly == 2 * 730 * Decimal("0.096") and sys_nodes.category == "system-compute"
+
+
+def test_gpu_node_hours_come_from_the_capacity_plan():
+    r = run(spec_of())
+    gpu = item(r, "gpu-ng", "node-hours")
+    plan = r.capacity[0].pools[0]
+    assert gpu.quantity == Decimal(str(round(plan.expected_nodes, 4))) * 730
+    assert gpu.monthly_min == 1 * 730 * Decimal("1.861")  # floor: minNodes 1 all month
+    assert gpu.monthly_max == 4 * 730 * Decimal("1.861")  # maxNodes 4 all month
+    assert gpu.monthly_min <= gpu.monthly <= gpu.monthly_max
+
+
+def test_spot_is_priced_at_the_documented_discount_with_a_warning():
+    r = run(spec_of(capacity="spot"), resources(capacity="SPOT"))
+    gpu = item(r, "gpu-ng", "node-hours")
+    assert gpu.unit_price == Decimal("1.861") * Decimal("0.42")  # Spot Advisor g6e.xlarge us-east-1: 58 % savings
+    assert any("spot" in w and "58%" in w for w in r.warnings)
+
+
+def test_extended_support_is_priced_after_standard_support_ends():
+    r = run(spec_of(), resources(version="1.31"))
+    assert item(r, "eks", "cluster-hours").unit_price == Decimal("0.60")
+    assert any("1.31" in w and "extended support" in w for w in r.warnings)
+    before = run(spec_of(), resources(version="1.31"), as_of=date(2025, 11, 1))
+    assert item(before, "eks", "cluster-hours").unit_price == Decimal("0.10")
+
+
+def test_missing_price_names_region_and_instance_type():
+    # g5 is offered in ca-central-1, but the catalog has only p5 rows there: no multiplier, no price
+    with pytest.raises(MissingPrice, match=r"g5\.xlarge.*ca-central-1"):
+        run(spec_of(region="ca-central-1", instance="g5.xlarge"), resources(region="ca-central-1", instance="g5.xlarge"))
+
+
+def test_operations_are_their_own_category_and_can_be_excluded():
+    r = run(spec_of())
+    ops = [li for li in r.line_items if li.category == "operations"]
+    assert sum(li.monthly for li in ops) == Decimal("0.5") * 16000 + Decimal(2) * 16000 / 24
+    assert est.q(r.total("monthly") - r.total("monthly", include_operations=False)) == est.q(sum(li.monthly for li in ops))
+    off = run(spec_of(operations={"include": False}))
+    assert off.total("monthly") == off.total("monthly", include_operations=False)
+
+
+def test_usage_lines_scale_with_traffic():
+    small, big = run(spec_of(requests=1_000_000)), run(spec_of(requests=4_000_000))
+    egress = lambda r: item(r, "us-east-1 responses", "GB")  # noqa: E731
+    assert egress(big).quantity == 4 * egress(small).quantity
+    assert egress(small).quantity == Decimal(1_000_000) * (250 * 200 + 1000) / Decimal(10**9)
+
+
+def test_tiered_egress():
+    tiers = [(Decimal(10240), Decimal("0.09")), (Decimal(51200), Decimal("0.085")), (None, Decimal("0.05"))]
+    assert est._tiered(Decimal(100), tiers) == Decimal(9)
+    assert est._tiered(Decimal(20240), tiers) == Decimal(10240) * Decimal("0.09") + Decimal(10000) * Decimal("0.085")
+
+
+def test_unknown_resources_are_reported():
+    r = run(spec_of(), resources() + [Res("aws:rds/instance:Instance", "db")])
+    assert r.unpriced == [("aws:rds/instance:Instance", "db", "us-east-1")]
+    assert any("NOT priced" in w for w in r.warnings)
+    assert r.no_cost["aws:iam/role:Role"][0] == 1
+
+
+def offer(per_request: str, name="api") -> ApiOffer:
+    return ApiOffer(name, None, None, Decimal(0), Decimal(0), "test", Decimal(per_request))
+
+
+def test_break_even_of_a_linear_cost_is_fixed_over_margin():
+    # self-hosted: $10,000 fixed + $0.001 per request; API: $0.003 per request -> 5,000,000 requests
+    total = lambda r, unbounded: Decimal(10000) + Decimal("0.001") * Decimal(str(r))  # noqa: E731
+    be = est.break_even(total, offer("0.003"), max_servable=1e8)
+    assert be.within_max_nodes and be.requests_per_month == pytest.approx(5_000_000, rel=0.002)
+
+
+def test_break_even_beyond_max_nodes_says_so():
+    total = lambda r, unbounded: Decimal(10000) + Decimal("0.001") * Decimal(str(r))  # noqa: E731
+    be = est.break_even(total, offer("0.003"), max_servable=1_000_000)
+    assert not be.within_max_nodes and "beyond what maxNodes can serve" in be.note
+    assert be.requests_per_month == pytest.approx(5_000_000, rel=0.002)
+
+
+def test_break_even_never_when_the_api_is_cheaper_per_request():
+    total = lambda r, unbounded: Decimal(10000) + Decimal("0.004") * Decimal(str(r))  # noqa: E731
+    assert est.break_even(total, offer("0.003"), max_servable=1e8).requests_per_month is None
+
+
+def test_break_even_on_a_real_stack_is_where_the_costs_cross():
+    spec = spec_of()
+    api = custom_offer(CustomApiOffer(name="pricey", inputPerMTokUsd=5, outputPerMTokUsd=15), 600, 250)
+    r = run(spec, offers=[api])
+    (be,) = r.break_even
+    n = be.requests_per_month
+    assert r.total_at(n, not be.within_max_nodes) <= api.monthly_usd(n)
+    assert r.total_at(n * 0.99, not be.within_max_nodes) > api.monthly_usd(n * 0.99)
+
+
+@pytest.mark.parametrize("constraints,cheap_api,choice,phrase", [
+    ({"dataMayLeaveNetwork": False}, True, "self-host", "dataMayLeaveNetwork"),
+    ({"mlEngineersAvailable": False}, False, "api", "mlEngineersAvailable"),
+    ({"frontierQualityNeeded": True}, False, "hybrid", "frontierQualityNeeded"),
+    ({"frontierQualityNeeded": True}, True, "api", "frontierQualityNeeded"),
+    ({"weeksToShip": 2}, False, "hybrid", "weeksToShip"),
+    ({"weeksToShip": 20}, True, "api", "cost"),
+    ({"weeksToShip": 20}, False, "self-host", "cost"),
+])
+def test_verdict_follows_the_decision_framework(constraints, cheap_api, choice, phrase):
+    spec = spec_of(constraints=constraints)
+    per_request = "0.000001" if cheap_api else "1"
+    r = run(spec, offers=[offer(per_request)])
+    assert r.verdict.choice == choice
+    assert any(phrase in reason for reason in r.verdict.reasons), r.verdict.reasons
+
+
+def test_stale_catalog_warns_with_its_date():
+    r = run(spec_of(), as_of=date(2026, 11, 24))
+    assert any("days old" in w and default_catalog().retrieved_on in w for w in r.warnings)
+    fresh = run(spec_of(), as_of=date.fromisoformat(default_catalog().retrieved_on))
+    assert not any("days old" in w for w in fresh.warnings)

@@ -1,0 +1,245 @@
+"""`estimate`, `inventory`, `prices` in-process: every format and exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+AS_OF = ["--as-of", "2026-11-24"]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """One inventory cache for the module: each stack's program runs once."""
+    path = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("TRADEOFF_INFRA_CACHE_DIR")
+    os.environ["TRADEOFF_INFRA_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["TRADEOFF_INFRA_CACHE_DIR"]
+    else:
+        os.environ["TRADEOFF_INFRA_CACHE_DIR"] = old
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def stack_copy(tmp_path, name="dev", **edits) -> pathlib.Path:
+    """A copy of a shipped stack with `tradeoff-infra:<key>` values replaced."""
+    doc = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())
+    for key, value in edits.items():
+        doc["config"][f"tradeoff-infra:{key}"] = value
+    path = tmp_path / f"Pulumi.{name}-copy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_all_stacks_table():
+    result = invoke("estimate", "--all", *AS_OF)
+    assert result.exit_code == 0, result.output
+    for stack in ("dev", "prod-us", "prod-global"):
+        assert f"stack {stack}" in result.output
+    assert result.output.count("verdict:") == 3
+    assert "AWS prices as of" in result.output
+
+
+def test_json_is_the_contract():
+    result = invoke("estimate", "dev", "prod-us", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [s["stack"] for s in doc["stacks"]] == ["dev", "prod-us"]
+    s = doc["stacks"][0]
+    for key in ("stack", "priceCatalog", "lineItems", "selfHosted", "api", "capacity", "breakEvenRequestsPerMonth",
+                "verdict", "budget"):
+        assert key in s, key
+    assert set(s["priceCatalog"]) >= {"source", "retrievedOn"}
+    for li in s["lineItems"]:
+        assert set(li) >= {"region", "resource", "category", "unit", "quantity", "unitPriceUsd", "monthlyUsd"}, li
+        assert li["category"] in ("gpu-compute", "system-compute", "control-plane", "load-balancer", "nat", "storage",
+                                  "data-transfer", "monitoring", "dns", "operations"), li
+    assert set(s["selfHosted"]["monthlyUsd"]) == {"min", "expected", "max"}
+    cap = s["capacity"][0]
+    assert set(cap) >= {"region", "pool", "outputTokensPerSecondPerReplica", "replicasAtAverage", "replicasAtPeak",
+                        "maxReplicas", "source"}
+    assert s["verdict"]["choice"] in ("self-host", "api", "hybrid") and s["verdict"]["reasons"]
+    total = sum(li["monthlyUsd"] for li in s["lineItems"])
+    assert s["selfHosted"]["monthlyUsd"]["expected"] == pytest.approx(total, abs=0.01 * len(s["lineItems"]))
+
+
+def test_article_example_offer_in_the_dev_stack():
+    doc = json.loads(invoke("estimate", "dev", "--format", "json", *AS_OF).output)["stacks"][0]
+    (article,) = [o for o in doc["api"] if o["offer"] == "article-example"]
+    # 100,000 requests x 600 tokens x $30 per 1M tokens
+    assert article["monthlyUsd"] == 1800.0
+
+
+def test_markdown_for_a_pull_request():
+    result = invoke("estimate", "prod-us", "--format", "markdown", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("## tradeoff-infra estimate")
+    assert "| offer | monthly |" in result.output and "verdict" in result.output
+
+
+def test_html_is_one_self_contained_file_with_a_chart(tmp_path):
+    out = tmp_path / "estimate.html"
+    result = invoke("estimate", "prod-us", "--format", "html", "--out", str(out), *AS_OF)
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.count("<svg") == 1 and "requests per month" in text and "self-hosted" in text
+    assert "<script" not in text and "<link" not in text and "src=" not in text
+
+
+def test_out_writes_the_file_and_nothing_on_stdout(tmp_path):
+    out = tmp_path / "e.json"
+    result = invoke("estimate", "dev", "--format", "json", "--out", str(out), *AS_OF)
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["stacks"][0]["stack"] == "dev"
+
+
+def test_a_path_to_a_stack_file_works(tmp_path):
+    path = stack_copy(tmp_path)
+    result = invoke("estimate", str(path), "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stacks"][0]["stack"] == "dev-copy"
+
+
+def test_fail_over_budget_exits_1_and_still_prints(tmp_path):
+    path = stack_copy(tmp_path, budget={"monthlyUsd": 100})
+    result = invoke("estimate", str(path), "--fail-over-budget", "--format", "json", *AS_OF)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["stacks"][0]["budget"]["overBudget"] is True
+    assert invoke("estimate", "dev", "--fail-over-budget", *AS_OF).exit_code == 0  # $3.1k < $3.5k
+
+
+def test_fail_over_budget_without_a_budget_is_bad_input(tmp_path):
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    del doc["config"]["tradeoff-infra:budget"]
+    path = tmp_path / "Pulumi.nobudget.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = invoke("estimate", str(path), "--fail-over-budget", *AS_OF)
+    assert result.exit_code == 2 and "budget.monthlyUsd" in result.output
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["estimate", "no-such-stack"], "no-such-stack"),
+    (["estimate"], "--all"),
+    (["estimate", "dev", "--all"], "not both"),
+    (["estimate", "dev", "--as-of", "yesterday"], "--as-of"),
+    (["estimate", "dev", "--compare-to", "/nonexistent.json"], "--compare-to"),
+    (["estimate", "dev", "--price-catalog", "/nonexistent.json"], "--price-catalog"),
+])
+def test_bad_arguments_exit_2_naming_them(args, needle):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_invalid_stack_file_exits_2_naming_the_key(tmp_path):
+    path = stack_copy(tmp_path, traffic={"requestsPerMonth": -5, "inputTokensPerRequest": 1, "outputTokensPerRequest": 1})
+    result = invoke("estimate", str(path), *AS_OF)
+    assert result.exit_code == 2 and "traffic.requestsPerMonth" in result.output
+
+
+def test_unknown_api_offer_exits_2_naming_the_entry(tmp_path):
+    path = stack_copy(tmp_path, apiComparison=["openai:gpt-4o-mini", "openai:no-such-model"])
+    result = invoke("estimate", str(path), *AS_OF)
+    assert result.exit_code == 2 and "apiComparison[1]" in result.output and "no-such-model" in result.output
+
+
+def test_missing_price_exits_2_naming_region_instance_type_and_key(tmp_path):
+    regions = [{"region": "ca-central-1", "gpuPools": [{"name": "a10g", "instanceType": "g5.xlarge", "minNodes": 1,
+                                                         "maxNodes": 2}]}]
+    path = stack_copy(tmp_path, regions=regions)
+    out = tmp_path / "never.json"
+    result = invoke("estimate", str(path), "--format", "json", "--out", str(out), *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "g5.xlarge" in result.output and "ca-central-1" in result.output
+    assert "regions[0].gpuPools[0].instanceType" in result.output
+    assert not out.exists()  # no half-written file
+
+
+def test_compare_to_shows_the_change_per_line_item(tmp_path):
+    saved = tmp_path / "old.json"
+    assert invoke("estimate", "dev", "--format", "json", "--out", str(saved), *AS_OF).exit_code == 0
+    same = json.loads(invoke("estimate", "dev", "--format", "json", "--compare-to", str(saved), *AS_OF).output)
+    assert same["stacks"][0]["comparison"]["total"]["changeUsd"] == 0
+    old = json.loads(saved.read_text())
+    gpu = next(li for li in old["stacks"][0]["lineItems"] if li["category"] == "gpu-compute")
+    gpu["monthlyUsd"] -= 100
+    old["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] -= 100
+    saved.write_text(json.dumps(old))
+    result = invoke("estimate", "dev", "--compare-to", str(saved), *AS_OF)
+    assert result.exit_code == 0 and "+100.00" in result.output
+    doc = json.loads(invoke("estimate", "dev", "--format", "json", "--compare-to", str(saved), *AS_OF).output)
+    changed = [r for r in doc["stacks"][0]["comparison"]["lineItems"] if r["changeUsd"]]
+    assert [(r["resource"], r["changeUsd"]) for r in changed] == [(gpu["resource"], 100.0)]
+
+
+def test_exclude_operations_flag():
+    doc = json.loads(invoke("estimate", "dev", "--format", "json", "--exclude-operations", *AS_OF).output)["stacks"][0]
+    sh = doc["selfHosted"]
+    assert not sh["operationsIncluded"]
+    assert sh["monthlyUsd"]["expected"] == sh["infrastructureMonthlyUsd"]["expected"]
+    assert sh["operationsMonthlyUsd"] > 0  # still listed
+
+
+def test_inventory_table_and_json():
+    table = invoke("inventory", "dev")
+    assert table.exit_code == 0, table.output
+    assert "aws:eks/cluster:Cluster" in table.output and "priced" in table.output
+    doc = json.loads(invoke("inventory", "dev", "--format", "json").output)
+    types = {r["type"] for r in doc["resources"]}
+    assert {"aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/natGateway:NatGateway"} <= types
+    assert all(r["region"] for r in doc["resources"] if r["type"].startswith("aws:"))
+    assert invoke("inventory", "nope").exit_code == 2
+
+
+def test_prices_show():
+    result = invoke("prices", "show", "--region", "us-east-1", "--instance-type", "g6e.xlarge")
+    assert result.exit_code == 0 and "1.861" in result.output and "karpenter" in result.output
+    spot = invoke("prices", "show", "--region", "us-east-1", "--instance-type", "g6e.xlarge", "--capacity-type", "spot")
+    assert spot.exit_code == 0 and "-58%" in spot.output
+    assert invoke("prices", "show", "--region", "af-south-1", "--instance-type", "g6e.xlarge").exit_code == 2
+
+
+def test_help_on_every_command():
+    for args in (["estimate", "--help"], ["inventory", "--help"], ["prices", "--help"], ["prices", "refresh", "--help"]):
+        assert invoke(*args).exit_code == 0, args
+
+
+def test_warm_run_imports_no_pulumi(cache_dir):
+    assert invoke("estimate", "--all", "--format", "json", *AS_OF).exit_code == 0  # warms the cache
+    code = ("import sys; from cli.main import app\n"
+            "try:\n app(['estimate', '--all', '--format', 'json', '--as-of', '2026-11-24'])\n"
+            "except SystemExit as e:\n assert e.code in (0, None), e.code\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'genai_prices'))\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_no_cache_runs_the_program_again(tmp_path):
+    from cli import cache
+    from cli.estimate_cmd import load_stack
+    from cli.stacks import resolve
+
+    ref = resolve("dev")
+    _, config = load_stack(ref)
+    _, hit = cache.inventory_for(ROOT, ref.name, ref.path, config)
+    assert hit  # warmed above
+    inventory, hit = cache.inventory_for(ROOT, ref.name, ref.path, config, no_cache=True)
+    assert not hit and inventory.resources
