@@ -13,6 +13,8 @@ import asyncio
 import contextvars
 import hashlib
 import json
+import pathlib
+import runpy
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.spec import NAMESPACE, PROJECT, StackSpec, parse_stack_config
+from infra.spec import NAMESPACE, PROJECT, SECRET_KEYS, StackSpec, parse_stack_config
 
 HelmTemplate = Callable[[dict], list[dict]]
 
@@ -33,6 +35,7 @@ HelmTemplate = Callable[[dict], list[dict]]
 MOCK_ACCOUNT = "123456789012"
 MOCK_API_KEY = "mock-vllm-api-key"
 SECRET = "[secret]"
+ENTRY_POINT = pathlib.Path(__file__).resolve().parents[1] / "infra" / "__main__.py"
 UNKNOWN = "[unknown]"
 AWS_PROVIDER_TYPES = {"pulumi:providers:aws", "aws:index/provider:Provider"}
 
@@ -363,13 +366,6 @@ def _cancel_leftover_tasks() -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
-def _program_build() -> Callable[..., None]:
-    """`infra.program.build`, imported on first use so this module loads even while the program cannot."""
-    from infra import program
-
-    return program.build
-
-
 def _config_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -378,21 +374,18 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
     spec = parse_stack_config(config, f"stack {stack}")
     set_root_resource(None)  # a fresh root Stack for this run, in this copied context
     SETTINGS.outputs = set()  # the mock settings leave this shared with earlier runs otherwise
+    secrets = {"vllmApiKey": MOCK_API_KEY, **{k: v for k, v in config.items() if k in SECRET_KEYS and isinstance(v, str)}}
     pulumi.runtime.set_all_config(
-        {f"{NAMESPACE}{k}": _config_value(v) for k, v in config.items() if v is not None},
-        [f"{NAMESPACE}{k}" for k in ("vllmApiKey", "huggingfaceToken")],
+        {f"{NAMESPACE}{k}": _config_value(v) for k, v in {**config, **secrets}.items() if v is not None},
+        [f"{NAMESPACE}{k}" for k in SECRET_KEYS],
     )
     mocks = _RecordingMocks(helm_template)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
-    api_key = config.get("vllmApiKey")
-    hf_token = config.get("huggingfaceToken")
-    api_key = pulumi.Output.secret(api_key if isinstance(api_key, str) else MOCK_API_KEY)
-    hf_token = pulumi.Output.secret(hf_token) if isinstance(hf_token, str) else None
 
-    build = _program_build()
     try:
-        _sync_await(run_pulumi_func(lambda: build(spec, api_key=api_key, huggingface_token=hf_token)))
+        # The real entry point, as `pulumi up` runs it: config -> spec -> program.build.
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ENTRY_POINT), run_name="__main__")))
     except BaseException:
         _cancel_leftover_tasks()  # or they would run (and fail) inside the next run's event loop
         raise

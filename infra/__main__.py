@@ -11,4 +11,8 @@ try:
     spec = parse_stack_config({k: v for k, v in raw.items() if v is not None}, f"stack {pulumi.get_stack()}")
 except SpecError as err:
     raise pulumi.RunError(str(err)) from None
-program.build(spec, api_key=config.require_secret("vllmApiKey"))
+program.build(
+    spec,
+    api_key=config.require_secret("vllmApiKey"),
+    huggingface_token=config.get_secret("huggingfaceToken"),  # gated repos (meta-llama/*) need it
+)

@@ -27,9 +27,12 @@ _LLAMA3_8B = Architecture(8.03, 32, 8, 128)
 _LLAMA3_70B = Architecture(70.6, 80, 8, 128)
 
 KNOWN_MODELS: dict[str, Architecture] = {
+    "meta-llama/Meta-Llama-3-8B": _LLAMA3_8B,
     "meta-llama/Meta-Llama-3-8B-Instruct": _LLAMA3_8B,
+    "meta-llama/Llama-3.1-8B": _LLAMA3_8B,
     "meta-llama/Llama-3.1-8B-Instruct": _LLAMA3_8B,
     "meta-llama/Meta-Llama-3-70B-Instruct": _LLAMA3_70B,
+    "meta-llama/Llama-3.1-70B": _LLAMA3_70B,
     "meta-llama/Llama-3.1-70B-Instruct": _LLAMA3_70B,
     "meta-llama/Llama-3.3-70B-Instruct": _LLAMA3_70B,
     "mistralai/Mistral-7B-Instruct-v0.3": Architecture(7.25, 32, 8, 128),

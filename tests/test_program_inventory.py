@@ -6,6 +6,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from cli import inventory
+from infra import program as program_module
 from infra.spec import SpecError
 
 
@@ -31,7 +32,7 @@ def _toy_program(spec, api_key, huggingface_token=None):
 
 @pytest.fixture
 def toy(monkeypatch):
-    monkeypatch.setattr(inventory, "_program_build", lambda: _toy_program)
+    monkeypatch.setattr(program_module, "build", _toy_program)
 
 
 def _template(opts):
@@ -75,7 +76,7 @@ def test_unanswered_invoke_fails_loudly(monkeypatch, stack_configs):
         provider = aws.Provider("p", region="us-east-1")
         aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOptions(provider=provider))
 
-    monkeypatch.setattr(inventory, "_program_build", lambda: program)
+    monkeypatch.setattr(program_module, "build", program)
     with pytest.raises(Exception, match="getVpc"):
         inventory.run_program(stack_configs["dev"], "dev")
 
@@ -87,12 +88,12 @@ def test_duplicate_urns_are_refused_like_the_engine_does(monkeypatch, stack_conf
             # Same child name under two same-typed parents: the URNs collide (parent names are not in a URN).
             aws.Provider("aws", region=region, opts=pulumi.ResourceOptions(parent=component))
 
-    monkeypatch.setattr(inventory, "_program_build", lambda: program)
+    monkeypatch.setattr(program_module, "build", program)
     with pytest.raises(Exception, match="duplicate resource URN"):
         inventory.run_program(stack_configs["dev"], "dev")
 
     # A failed run leaves nothing behind that breaks the next one.
-    monkeypatch.setattr(inventory, "_program_build", lambda: _toy_program)
+    monkeypatch.setattr(program_module, "build", _toy_program)
     assert inventory.run_program(stack_configs["dev"], "dev").of_type("aws:ec2/vpc:Vpc")
 
 
@@ -104,7 +105,7 @@ def test_secret_config_keys_reach_the_program_as_secrets(monkeypatch, stack_conf
         seen["model"] = pulumi.Config("tradeoff-infra").require_object("model")["name"]
         pulumi.export("key", api_key)
 
-    monkeypatch.setattr(inventory, "_program_build", lambda: program)
+    monkeypatch.setattr(program_module, "build", program)
     inv = inventory.run_program(dict(stack_configs["dev"], vllmApiKey="k-123", huggingfaceToken="hf_abc"), "dev")
     assert inv.outputs == {"key": "[secret]"}
     assert isinstance(seen["hf"], pulumi.Output) and isinstance(seen["api_key"], pulumi.Output)
