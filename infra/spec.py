@@ -34,6 +34,10 @@ IMAGE_RE = re.compile(
 HF_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+# EKS versions the program is tested against (chart schemas, cluster-autoscaler image per minor).
+# Standard support of 1.31-1.34 ends 2025-11-26 .. 2026-12-02 (EKS release calendar, read
+# 2026-11-24); older ones still run, in extended support, and the estimate prices that.
+KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
 
 # Bytes per weight for the dtype / quantization vLLM loads.
 DTYPE_BYTES = {"bfloat16": 2.0, "float16": 2.0, "float32": 4.0}
@@ -265,7 +269,7 @@ class SystemNodes(SpecModel):
 
 
 class ClusterSpec(SpecModel):
-    kubernetes_version: str = "1.31"
+    kubernetes_version: str = "1.35"
     public_access_cidrs: list[str] = []
     """CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
     log_retention_days: int = 30
@@ -276,8 +280,10 @@ class ClusterSpec(SpecModel):
     @field_validator("kubernetes_version")
     @classmethod
     def _version(cls, v: str) -> str:
-        if not re.match(r"^1\.(3[1-9]|[4-9][0-9])$", v):
-            raise ValueError(f"{v!r} must be a supported EKS version, 1.31 or newer")
+        if v not in KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"{v!r} is not a Kubernetes version this project supports on EKS; pick one of {', '.join(KUBERNETES_VERSIONS)}"
+            )
         return v
 
     @field_validator("public_access_cidrs")

@@ -1,4 +1,4 @@
-"""The vLLM chart as helm renders it: lint, Kubernetes 1.31 schemas, CRD schemas, refused values, security.
+"""The vLLM chart as helm renders it: lint, Kubernetes 1.31-1.35 schemas, CRD schemas, refused values, security.
 
 Values come from `infra.chart_values.vllm_values` for every shipped stack and region (see
 tests/chart_render.py). Core objects are checked with kubernetes-validate (strict: unknown fields
@@ -24,6 +24,7 @@ import pytest
 from kubernetes_validate.utils import all_versions
 
 from infra import chart_values, hardware
+from infra.spec import KUBERNETES_VERSIONS
 from tests import chart_render as cr
 from tests.tools import node_modules_dir, node_path
 
@@ -62,8 +63,9 @@ def test_every_case_renders_the_expected_kinds(rendered):
         assert kinds == expected, f"{case_id}: rendered kinds {kinds}"
 
 
-def test_core_objects_validate_against_kubernetes_1_31_strict(rendered, caplog):
-    assert any(v.startswith(cr.KUBE_VERSION + ".") for v in all_versions()), "kubernetes-validate has no 1.31 schemas"
+@pytest.mark.parametrize("kube_version", KUBERNETES_VERSIONS)
+def test_core_objects_validate_strict_on_every_supported_kubernetes(rendered, caplog, kube_version):
+    assert any(v.startswith(kube_version + ".") for v in all_versions()), f"kubernetes-validate has no {kube_version} schemas"
     problems = []
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
@@ -73,7 +75,7 @@ def test_core_objects_validate_against_kubernetes_1_31_strict(rendered, caplog):
                     continue
                 where = f"{case_id}: {obj['kind']}/{obj['metadata']['name']}"
                 try:
-                    kubernetes_validate.validate(obj, cr.KUBE_VERSION, strict=True)
+                    kubernetes_validate.validate(obj, kube_version, strict=True)
                 except kubernetes_validate.ValidationError as err:
                     problems.append(f"{where}: {'.'.join(map(str, err.path))}: {err.message}")
                 except kubernetes_validate.SchemaNotFoundError as err:

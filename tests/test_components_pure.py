@@ -89,7 +89,7 @@ def test_cluster_autoscaler_values(stack_configs):
     values = autoscaling.cluster_autoscaler_values(spec, "eu-central-1", "prod-euc1", "arn:aws:iam::1:role/ca")
     assert values["autoDiscovery"] == {"clusterName": "prod-euc1"}
     assert values["awsRegion"] == "eu-central-1"
-    assert values["image"]["tag"] == "v1.32.7", "image minor must match cluster.kubernetesVersion 1.32"
+    assert values["image"]["tag"] == "v1.35.2", "image minor must match cluster.kubernetesVersion 1.35"
     assert values["rbac"]["serviceAccount"]["name"] == autoscaling.CLUSTER_AUTOSCALER_SERVICE_ACCOUNT
     assert values["rbac"]["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/ca"}
     args = values["extraArgs"]
@@ -256,3 +256,11 @@ def test_chart_objects_inherit_the_services_prerequisites():
     opts.depends_on = [namespace]
     vllm._depend_on([crds])({"kind": "ScaledObject"}, opts)
     assert opts.depends_on == [namespace, crds]
+
+
+def test_cluster_autoscaler_has_an_image_for_every_supported_kubernetes_version():
+    from infra.components.autoscaling import CLUSTER_AUTOSCALER_IMAGE_TAGS
+    from infra.spec import KUBERNETES_VERSIONS
+
+    for version in KUBERNETES_VERSIONS:
+        assert CLUSTER_AUTOSCALER_IMAGE_TAGS[version].startswith(f"v{version}."), version
