@@ -265,7 +265,9 @@ def vllm_values(
         },
         "monitoring": {
             "selectorLabels": dict(monitoring_selector_labels or {}),
-            "serviceMonitor": {"enabled": spec.monitoring.enabled, "interval": "15s"},
+            # Always on: KEDA's triggers read vLLM's queue and KV-cache metrics from this Prometheus
+            # (installed even with monitoring.enabled false, which drops only Grafana and DCGM).
+            "serviceMonitor": {"enabled": True, "interval": "15s"},
             "prometheusRule": {
                 "enabled": spec.monitoring.enabled,
                 "region": region.region,

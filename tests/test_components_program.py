@@ -261,6 +261,8 @@ def test_scale_to_zero_regional_stack_with_hostname(stack_configs):
     releases = {r.name: r for r in inv.of_type(RELEASE)}
     assert "use1-monitoring-dcgm-exporter" not in releases, sorted(releases)
     assert releases["use1-monitoring-kube-prometheus-stack"].inputs["values"]["grafana"]["enabled"] is False
+    kinds = {r.type.rsplit(":", 1)[-1] for r in inv.resources if r.type.startswith("kubernetes:")}
+    assert "ServiceMonitor" in kinds, "KEDA's triggers need vLLM's metrics scraped even with monitoring off"
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
