@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import pathlib
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -145,3 +147,64 @@ def inventory_for(root: pathlib.Path, stack: str, stack_file: pathlib.Path, conf
 
     inventory = run_program(config, stack)
     return store_inventory(root, key, stack, inventory.resources, inventory.outputs), False
+
+
+def _run_in_child(job: tuple[str, dict]) -> tuple[str, list[dict], dict]:
+    """Pool worker: one stack's program under mocks, returned as plain data."""
+    from cli.inventory import run_program
+
+    stack, config = job
+    inventory = run_program(config, stack)
+    return stack, [asdict(to_cached(r)) for r in inventory.resources], inventory.outputs
+
+
+def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict]], *,
+                    no_cache: bool = False) -> dict[str, tuple[CachedInventory, bool]]:
+    """`inventory_for` for several stacks; misses run in parallel processes (forked after one import
+    of Pulumi) when there are two or more and the machine has two or more CPUs."""
+    out: dict[str, tuple[CachedInventory, bool]] = {}
+    misses = []
+    for stack, path, config in jobs:
+        key = inventory_key(root, path, stack)
+        cached = None if no_cache else load_inventory(root, key)
+        if cached is not None:
+            out[stack] = (cached, True)
+        else:
+            misses.append((stack, key, config))
+    workers = min(len(misses), os.cpu_count() or 1)
+    # fork only from a single-threaded process (a process that already ran Pulumi has executor threads)
+    if workers >= 2 and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        _preload_sdk_modules(root)  # once here, shared by the forked workers (no threads started yet)
+        misses.sort(key=lambda m: -len(m[2].get("regions") or []))  # biggest first: workers finish together
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_run_in_child, [(stack, config) for stack, _, config in misses], chunksize=1)
+        keys = {stack: key for stack, key, _ in misses}
+        for stack, resources, outputs in results:
+            records = [CachedResource(**r) for r in resources]
+            out[stack] = (store_inventory(root, keys[stack], stack, records, outputs), False)
+    else:
+        for stack, key, config in misses:
+            from cli.inventory import run_program
+
+            inventory = run_program(config, stack)
+            out[stack] = (store_inventory(root, key, stack, inventory.resources, inventory.outputs), False)
+    return out
+
+
+def _preload_sdk_modules(root: pathlib.Path) -> None:
+    """Import the pulumi-aws / pulumi-kubernetes service modules the program mentions: the SDKs load
+    them lazily on first use, ~1 s that every forked worker would otherwise pay again. Only imports
+    (never runs the program) before forking: a process that ran Pulumi has threads and must not fork."""
+    import importlib
+    import re
+
+    import cli.inventory  # noqa: F401
+
+    text = "\n".join(p.read_text() for p in _files(root / "infra") if p.suffix == ".py")
+    modules = {f"pulumi_aws.{m}" for m in re.findall(r"\baws\.([a-z0-9_]+)\.", text)}
+    modules |= {f"pulumi_kubernetes.{a}.{b}" for a, b in re.findall(r"\bk8s\.([a-z0-9_]+)\.([a-z0-9_]+)\.", text)}
+    for name in sorted(modules):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # a heuristic match that is not a module: nothing to warm

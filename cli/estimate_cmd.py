@@ -87,12 +87,9 @@ def _missing_price_key(spec: StackSpec, err: MissingPrice) -> str:
 
 
 def estimate_stack(ref: StackRef, root: pathlib.Path, catalog: PriceCatalog, as_of: date, *, no_cache: bool,
-                   with_chart: bool, include_operations: bool | None) -> dict:
-    spec, config = load_stack(ref)
-    if include_operations is False:
-        spec = spec.model_copy(update={"operations": spec.operations.model_copy(update={"include": False})})
-    offers, api_source = api_offers(root, spec, as_of, no_cache)
-    inventory, _ = cache.inventory_for(root, ref.name, ref.path, config, no_cache=no_cache)
+                   with_chart: bool, include_operations: bool | None, prepared: tuple | None = None) -> dict:
+    spec, config, offers, api_source, inventory = prepared or prepare_stack(ref, root, as_of, no_cache=no_cache,
+                                                                            include_operations=include_operations)
     try:
         path = ref.path.resolve()
         shown = str(path.relative_to(root.resolve())) if path.is_relative_to(root.resolve()) else str(ref.path)
@@ -103,6 +100,18 @@ def estimate_stack(ref: StackRef, root: pathlib.Path, catalog: PriceCatalog, as_
         raise BadInput(f"{ref.name}: {err}") from None
     chart = contract.chart_points(est, est.total_at) if with_chart else None
     return contract.stack_contract(est, chart)
+
+
+def prepare_stack(ref: StackRef, root: pathlib.Path, as_of: date, *, no_cache: bool, include_operations: bool | None,
+                  inventory=None) -> tuple:
+    """Parse the stack and price its API offers (bad input fails here, before any program run)."""
+    spec, config = load_stack(ref)
+    if include_operations is False:
+        spec = spec.model_copy(update={"operations": spec.operations.model_copy(update={"include": False})})
+    offers, api_source = api_offers(root, spec, as_of, no_cache)
+    if inventory is None:
+        inventory, _ = cache.inventory_for(root, ref.name, ref.path, config, no_cache=no_cache)
+    return spec, config, offers, api_source, inventory
 
 
 def _parse_date(value: str | None) -> date:
@@ -193,10 +202,16 @@ def estimate_command(
         except (OSError, ValueError) as e:
             raise BadInput(f"--price-catalog {price_catalog}: cannot read: {e}") from None
         root = project_root()
+        include_ops = False if exclude_operations else None
+        loaded = {ref.name: load_stack(ref) for ref in refs}  # every stack file checked before any program runs
+        inventories = cache.inventories_for(root, [(ref.name, ref.path, loaded[ref.name][1]) for ref in refs],
+                                            no_cache=no_cache)
         docs = []
         for ref in refs:
+            prepared = prepare_stack(ref, root, when, no_cache=no_cache, include_operations=include_ops,
+                                     inventory=inventories[ref.name][0])
             doc = estimate_stack(ref, root, catalog, when, no_cache=no_cache, with_chart=fmt is Format.html,
-                                 include_operations=False if exclude_operations else None)
+                                 include_operations=include_ops, prepared=prepared)
             if old is not None:
                 if ref.name in old:
                     doc["comparison"] = contract.compare(doc, old[ref.name], str(compare_to))
