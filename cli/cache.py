@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import pathlib
 import tempfile
@@ -171,6 +170,8 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
             out[stack] = (cached, True)
         else:
             misses.append((stack, key, config))
+    import multiprocessing  # only on a miss; the warm path never needs it
+
     workers = min(len(misses), os.cpu_count() or 1)
     # fork only from a single-threaded process (a process that already ran Pulumi has executor threads)
     if workers >= 2 and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
