@@ -278,10 +278,14 @@ class Costing:
         note = f"{price.source} {price.date} (confidence {price.confidence}, {price.basis})"
         if price.derivation:
             note += f": {price.derivation}"
+        if price.basis != "source":
+            self.warnings.append(
+                f"{ng.region}: {ng.instance_type} has no published price in the catalog; it is derived "
+                f"({price.basis}, confidence {price.confidence}): {price.derivation}")
         if price.capacity_type == "spot":
             note += (f"; spot = on-demand {price.on_demand_usd_per_hour} less {price.spot_savings_percent}% "
                      f"({price.spot_savings_basis})")
-            self.warnings.append(  # noqa: the same text each run; de-duplicated at the end
+            self.warnings.append(  # the same text on every run; de-duplicated at the end
                 f"{ng.region}: {ng.name} is spot: priced at the expected Spot Advisor discount "
                 f"({price.spot_savings_percent}%), not a guarantee; spot prices move and nodes can be reclaimed")
         if ng.gpu_pool is None:

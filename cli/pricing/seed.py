@@ -188,14 +188,14 @@ def _base_us_east_1() -> dict[str, dict]:
     # 2 x (g5.2xlarge - g5.xlarge) = 1.624 and g6e.4xlarge = 3.00424, both equal to SkyPilot's rows).
     g6_4 = Decimal(US_EAST_1["g6.2xlarge"]) + 2 * (Decimal(US_EAST_1["g6.2xlarge"]) - Decimal(US_EAST_1["g6.xlarge"]))
     out["g6.4xlarge"] = {
-        "usdPerHour": _round(g6_4), "basis": "size-interpolation", "source": "karpenter",
+        "usdPerHour": _round(g6_4), "basis": "size-interpolation", "source": "karpenter", "confidence": "B",
         "derivation": "g6.2xlarge + 2 x (g6.2xlarge - g6.xlarge); the same rule reproduces g5.4xlarge and "
                       "g6e.4xlarge exactly",
     }
     for family in ("m6i", "m7i"):
         xl = Decimal(US_EAST_1[f"{family}.xlarge"])
         out[f"{family}.large"] = {
-            "usdPerHour": _round(xl / 2), "basis": "size-ratio", "source": "karpenter",
+            "usdPerHour": _round(xl / 2), "basis": "size-ratio", "source": "karpenter", "confidence": "B",
             "derivation": f"{family}.xlarge / 2 (general-purpose prices scale linearly with size)",
         }
     return out
@@ -241,7 +241,8 @@ def instance_prices() -> dict[str, dict[str, dict]]:
                 entries[t] = {
                     "usdPerHour": base[t]["usdPerHour"], "basis": "multiplier", "multiplier": "1.00",
                     "source": base[t]["source"], "confidence": "B",
-                    "derivation": f"us-east-1 price x 1.00: {region} rows in the SkyPilot catalog equal us-east-1's",
+                    "derivation": "us-east-1 price x 1.00: the reference (A2) documents us-east-2 and us-west-2 at "
+                                  "1.00; every us-west-2 row in the SkyPilot catalog equals us-east-1's",
                 }
                 continue
             if family in region_ratios:
