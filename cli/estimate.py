@@ -44,6 +44,25 @@ class UsageAssumptions:
     """CloudWatch bills archived logs compressed (gzip); JSON logs shrink to ~15 % (assumption)."""
 
 
+USAGE_KEYS = {"bytesPerOutputToken": "bytes_per_output_token", "bytesPerInputToken": "bytes_per_input_token",
+              "imageGbPerNodeStart": "image_gb_per_node_start", "controlPlaneLogGbPerDay": "control_plane_log_gb_per_day",
+              "logArchiveCompression": "log_archive_compression"}
+
+
+def usage_from(data: dict) -> UsageAssumptions:
+    """A usage file's camelCase keys over the defaults; raises ValueError naming a bad key."""
+    if not isinstance(data, dict):
+        raise ValueError("a usage file is a YAML mapping of the keys " + ", ".join(USAGE_KEYS))
+    values = {}
+    for key, value in data.items():
+        if key not in USAGE_KEYS:
+            raise ValueError(f"{key}: unknown usage key (known: {', '.join(USAGE_KEYS)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"{key}: must be a number >= 0, got {value!r}")
+        values[USAGE_KEYS[key]] = value
+    return UsageAssumptions(**values)
+
+
 @dataclass
 class LineItem:
     region: str
@@ -93,6 +112,7 @@ class StackEstimate:
     unpriced: list[tuple[str, str, str | None]]
     warnings: list[str]
     api_source: str
+    usage: UsageAssumptions = field(default_factory=lambda: UsageAssumptions())
     total_at: Callable[[float, bool], Decimal] | None = None
     """Self-hosted monthly total at another traffic volume (fleet grown with it; True lifts maxNodes)."""
 
@@ -550,7 +570,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         warnings.append(f"the price catalog is {age} days old (prices as of {catalog.retrieved_on}, older than "
                         f"{STALE_AFTER_DAYS} days): run `tradeoff-infra prices refresh` with AWS credentials")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
-    result = StackEstimate(total_at=total_at, 
+    result = StackEstimate(total_at=total_at, usage=usage, 
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=verdict(spec, self_expected, offers, breaks),
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),

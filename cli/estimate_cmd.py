@@ -17,7 +17,7 @@ from rich.console import Console
 
 from cli import cache
 from cli.capacity import CapacityError
-from cli.estimate import EstimateError, estimate
+from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.render import contract
 from cli.stacks import StackRef, UsageError, project_root, select
@@ -87,13 +87,15 @@ def _missing_price_key(spec: StackSpec, err: MissingPrice) -> str:
 
 
 def estimate_stack(ref: StackRef, root: pathlib.Path, catalog: PriceCatalog, as_of: date, *, no_cache: bool,
-                   with_chart: bool, include_operations: bool | None, prepared: tuple | None = None) -> dict:
+                   with_chart: bool, include_operations: bool | None, prepared: tuple | None = None,
+                   usage: UsageAssumptions | None = None) -> dict:
     spec, config, offers, api_source, inventory = prepared or prepare_stack(ref, root, as_of, no_cache=no_cache,
                                                                             include_operations=include_operations)
     try:
         path = ref.path.resolve()
         shown = str(path.relative_to(root.resolve())) if path.is_relative_to(root.resolve()) else str(ref.path)
-        est = estimate(ref.name, shown, spec, inventory.resources, catalog, offers, as_of=as_of, api_source=api_source)
+        est = estimate(ref.name, shown, spec, inventory.resources, catalog, offers, as_of=as_of, api_source=api_source,
+                       usage=usage or UsageAssumptions())
     except MissingPrice as err:
         raise BadInput(f"{ref.name}: {_missing_price_key(spec, err)}{err}") from None
     except (CapacityError, EstimateError) as err:
@@ -121,6 +123,13 @@ def _parse_date(value: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise BadInput(f"--as-of {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _load_usage(path: pathlib.Path) -> UsageAssumptions:
+    try:
+        return usage_from(yaml.safe_load(path.read_text()) or {})
+    except (OSError, yaml.YAMLError, ValueError) as err:
+        raise BadInput(f"--usage {path}: {err}") from None
 
 
 def _load_old(path: pathlib.Path) -> dict:
@@ -190,6 +199,8 @@ def estimate_command(
                                                      help="Leave people costs out of the totals (still listed).")] = False,
     price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
+    usage_file: Annotated[pathlib.Path | None, typer.Option("--usage", help="YAML with usage assumptions the program "
+                                                                            "cannot know (see docs/estimate.md).")] = None,
 ) -> None:
     """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
     err = Console(stderr=True)
@@ -201,6 +212,7 @@ def estimate_command(
             catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
         except (OSError, ValueError) as e:
             raise BadInput(f"--price-catalog {price_catalog}: cannot read: {e}") from None
+        usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
         root = project_root()
         include_ops = False if exclude_operations else None
         loaded = {ref.name: load_stack(ref) for ref in refs}  # every stack file checked before any program runs
@@ -211,7 +223,7 @@ def estimate_command(
             prepared = prepare_stack(ref, root, when, no_cache=no_cache, include_operations=include_ops,
                                      inventory=inventories[ref.name][0])
             doc = estimate_stack(ref, root, catalog, when, no_cache=no_cache, with_chart=fmt is Format.html,
-                                 include_operations=include_ops, prepared=prepared)
+                                 include_operations=include_ops, prepared=prepared, usage=usage)
             if old is not None:
                 if ref.name in old:
                     doc["comparison"] = contract.compare(doc, old[ref.name], str(compare_to))

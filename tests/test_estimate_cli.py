@@ -255,3 +255,16 @@ def test_prices_refresh_without_credentials_is_bad_input(tmp_path, monkeypatch):
     result = invoke("prices", "refresh", "--out", str(out))
     assert result.exit_code == 2 and "credentials" in result.output
     assert not out.exists()
+
+
+def test_usage_file_overrides_assumptions_and_is_reported(tmp_path):
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("bytesPerOutputToken: 4\ncontrolPlaneLogGbPerDay: 5\n")
+    default = json.loads(invoke("estimate", "dev", "--format", "json", *AS_OF).output)["stacks"][0]
+    custom = json.loads(invoke("estimate", "dev", "--format", "json", "--usage", str(usage), *AS_OF).output)["stacks"][0]
+    assert custom["usageAssumptions"]["controlPlaneLogGbPerDay"] == 5
+    logs = lambda d: next(li for li in d["lineItems"] if li["unit"] == "GB" and "Logs ingestion" in li["description"])  # noqa: E731
+    assert logs(custom)["quantity"] == pytest.approx(5 * logs(default)["quantity"], rel=1e-6)
+    usage.write_text("bytesPerOutputTokn: 4\n")
+    bad = invoke("estimate", "dev", "--usage", str(usage), *AS_OF)
+    assert bad.exit_code == 2 and "bytesPerOutputTokn" in bad.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, StackEstimate, q
+from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, USAGE_KEYS, StackEstimate, q
 
 
 def usd(value: Decimal) -> float:
@@ -28,9 +28,11 @@ def chart_points(est: StackEstimate, total_at) -> dict:
     grid = [lo * (hi / lo) ** (i / steps) for i in range(steps + 1)]
     servable = est.max_servable_requests
     self_hosted = [usd(total_at(r, False)) if r <= servable else None for r in grid]
+    lifted = [usd(total_at(r, True)) if r >= servable else None for r in grid]
     return {
         "requestsPerMonth": [round(r) for r in grid],
         "selfHostedUsd": self_hosted,
+        "selfHostedMaxNodesLiftedUsd": lifted,
         "maxServableRequestsPerMonth": round(servable),
         "apiUsd": {o.name: [usd(o.monthly_usd(r)) for r in grid] for o in est.offers},
     }
@@ -95,6 +97,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
             "stale": est.catalog_age_days > STALE_AFTER_DAYS,
         },
         "apiPrices": {"source": est.api_source},
+        "usageAssumptions": {key: getattr(est.usage, attr) for key, attr in USAGE_KEYS.items()},
         "traffic": {
             "requestsPerMonth": t.requests_per_month,
             "inputTokensPerRequest": t.input_tokens_per_request,

@@ -31,7 +31,8 @@ def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
     """Log-log chart: monthly cost vs requests/month, self-hosted (step line up to what maxNodes
     serves) and a straight line per API offer. Pure SVG, no scripts."""
     xs = chart["requestsPerMonth"]
-    series = {"self-hosted": chart["selfHostedUsd"], **chart["apiUsd"]}
+    series = {"self-hosted": chart["selfHostedUsd"],
+              "self-hosted, maxNodes lifted": chart.get("selfHostedMaxNodesLiftedUsd") or [], **chart["apiUsd"]}
     values = [v for vs in series.values() for v in vs if v]
     if not xs or not values:
         return "<p>no chart data</p>"
@@ -61,9 +62,10 @@ def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
                  f'<text x="15" y="{(top + height - bottom) / 2}" transform="rotate(-90 15 {(top + height - bottom) / 2})" '
                  'text-anchor="middle">USD per month</text>')
     for i, (name, vs) in enumerate(series.items()):
-        color = PALETTE[i % len(PALETTE)]
+        color = PALETTE[0] if name.startswith("self-hosted") else PALETTE[i % len(PALETTE)]
         points = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(xs, vs) if v)
-        dash = "" if name == "self-hosted" else ' stroke-dasharray="6 3"'
+        dash = {"self-hosted": "", "self-hosted, maxNodes lifted": ' stroke-dasharray="2 3"'}.get(
+            name, ' stroke-dasharray="6 3"')
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{points}"/>')
         ly = top + 15 + 18 * i
         parts.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" stroke="{color}" '
