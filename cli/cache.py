@@ -64,14 +64,18 @@ def _files(folder: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
 
 
-def inventory_key(root: pathlib.Path, stack_file: pathlib.Path, stack: str) -> str:
+def inventory_key(stack_file: pathlib.Path, stack: str) -> str:
     digest = hashlib.sha256()
     digest.update(f"v{CACHE_VERSION}\0{stack}\0".encode())
     for package in SDK_PACKAGES:
         digest.update(f"{package}={package_version(package)}\0".encode())
-    inputs = [stack_file, root / "cli" / "inventory.py", *_files(root / "infra"), *_files(root / "charts")]
+    # the code that actually runs: the imported `infra` package, its charts folder (infra/components/vllm.py
+    # reads charts/ next to it), and the recording mocks
+    infra_dir = pathlib.Path(__file__).resolve().parents[1] / "infra"
+    inputs = [stack_file, pathlib.Path(__file__).with_name("inventory.py"), *_files(infra_dir),
+              *_files(infra_dir.parent / "charts")]
     for path in inputs:
-        rel = path.relative_to(root) if path.is_relative_to(root) else path
+        rel = path.relative_to(infra_dir.parent) if path.is_relative_to(infra_dir.parent) else path.name
         digest.update(str(rel).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
         digest.update(b"\0")
@@ -137,7 +141,7 @@ def inventory_for(root: pathlib.Path, stack: str, stack_file: pathlib.Path, conf
                   no_cache: bool = False) -> tuple[CachedInventory, bool]:
     """The stack's planned resources: from the cache when every input is unchanged, else by running
     the program under recording mocks (the only path that imports Pulumi). Returns (inventory, hit)."""
-    key = inventory_key(root, stack_file, stack)
+    key = inventory_key(stack_file, stack)
     if not no_cache:
         cached = load_inventory(root, key)
         if cached is not None:
@@ -164,7 +168,7 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
     out: dict[str, tuple[CachedInventory, bool]] = {}
     misses = []
     for stack, path, config in jobs:
-        key = inventory_key(root, path, stack)
+        key = inventory_key(path, stack)
         cached = None if no_cache else load_inventory(root, key)
         if cached is not None:
             out[stack] = (cached, True)

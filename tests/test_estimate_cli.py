@@ -268,3 +268,19 @@ def test_usage_file_overrides_assumptions_and_is_reported(tmp_path):
     usage.write_text("bytesPerOutputTokn: 4\n")
     bad = invoke("estimate", "dev", "--usage", str(usage), *AS_OF)
     assert bad.exit_code == 2 and "bytesPerOutputTokn" in bad.output
+
+
+def test_cache_key_changes_with_the_stack_file_and_the_program(tmp_path, monkeypatch):
+    from cli import cache
+
+    path = stack_copy(tmp_path)
+    before = cache.inventory_key(path, "dev-copy")
+    assert cache.inventory_key(path, "dev-copy") == before
+    path.write_text(path.read_text().replace("requestsPerMonth: 100000", "requestsPerMonth: 100001"))
+    edited_stack = cache.inventory_key(path, "dev-copy")
+    assert edited_stack != before
+    real_files = cache._files
+    extra = tmp_path / "program_change.py"
+    extra.write_text("x = 1\n")
+    monkeypatch.setattr(cache, "_files", lambda folder: real_files(folder) + ([extra] if folder.name == "infra" else []))
+    assert cache.inventory_key(path, "dev-copy") != edited_stack  # any file of the program counts
