@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import pathlib
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -140,7 +141,7 @@ def _load_old(path: pathlib.Path) -> dict:
         raise BadInput(f"--compare-to {path}: not a saved `estimate --format json` document ({err})") from None
 
 
-def render(docs: list[dict], fmt: Format) -> str:
+def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
     if fmt is Format.json:
         from cli.render.documents import json_document
 
@@ -156,7 +157,9 @@ def render(docs: list[dict], fmt: Format) -> str:
     from cli.render.table import stack_tables
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=200, force_terminal=False, color_system=None)
+    # on a terminal keep its width and colours; in a file or a pipe, wide plain text
+    console = (Console(file=buffer, force_terminal=True) if terminal
+               else Console(file=buffer, width=200, force_terminal=False, color_system=None))
     for doc in docs:
         console.print(stack_tables(doc))
         console.print()
@@ -235,7 +238,7 @@ def estimate_command(
             missing = [d["stack"] for d in docs if d["budget"] is None]
             if missing:
                 raise BadInput(f"--fail-over-budget: stack(s) {', '.join(missing)} have no budget.monthlyUsd")
-        text = render(docs, fmt)
+        text = render(docs, fmt, terminal=out is None and sys.stdout.isatty())
     except (UsageError, BadInput, SpecError) as e:
         raise bad_input(err, e) from None
     if out:
