@@ -1,4 +1,4 @@
-"""`prices refresh` parsing on recorded Price List API responses, and a refresh through a stubbed client."""
+"""`prices refresh` parsing on Price List API responses in the documented format (tests/data/pricing/README.md), and a refresh through a stubbed client."""
 
 from __future__ import annotations
 

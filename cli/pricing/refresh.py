@@ -4,7 +4,7 @@ Needs AWS credentials (any identity allowed `pricing:GetProducts`); the API live
 Instance prices are fetched for every (region, instance type) the project supports and EC2
 offers there; platform items for every region that has instance prices. Entries the API does not
 return keep their previous value, marked as carried over. Parsing is pure (`parse_*`) and tested
-on recorded responses.
+on responses in the API's documented format (tests/data/pricing).
 """
 
 from __future__ import annotations
