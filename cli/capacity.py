@@ -310,7 +310,8 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
     if floor_replicas and floor_util < 0.3 and avg_tps > 0:
         warnings.append(
             f"{region.region}: the floor fleet ({floor_replicas} replica(s) from minNodes/minReplicas) runs at "
-            f"{floor_util:.0%} of its planned throughput on average traffic: mostly idle; consider lower minNodes")
+            f"{floor_util:.0%} of its planned throughput on average traffic: mostly idle; consider lower "
+                "minNodes/minReplicas, or autoscaling.scaleToZero")
     return RegionCapacity(
         region=region.region, traffic_share=share, average_output_tokens_per_second=avg_tps, throughput=throughput,
         replicas_at_average=at_avg, replicas_at_peak=at_peak, min_replicas=low, max_replicas=max_replicas,
