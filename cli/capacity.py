@@ -237,12 +237,22 @@ class RegionCapacity:
 
 
 def traffic_shares(spec: StackSpec) -> dict[str, float]:
-    """Traffic split across regions by trafficDial weight (GA routes by proximity; the stack does not say
-    where users are, so equal dials mean equal shares)."""
+    """Each region's share of the requests it serves.
+
+    Users reach the region nearest them (`trafficShare`, equal when not given); Global Accelerator
+    serves `trafficDial`% of that there and sends the rest to the other regions, in proportion to
+    what they serve themselves.
+    """
     if spec.endpoint.mode != "global-accelerator" or len(spec.regions) == 1:
         return {r.region: (1.0 if i == 0 else 0.0) for i, r in enumerate(spec.regions)}
-    total = sum(r.traffic_dial for r in spec.regions)
-    return {r.region: r.traffic_dial / total for r in spec.regions}
+    equal = 1 / len(spec.regions)
+    base = {r.region: r.traffic_share if r.traffic_share is not None else equal for r in spec.regions}
+    served = {r.region: base[r.region] * r.traffic_dial / 100 for r in spec.regions}
+    spill = sum(base.values()) - sum(served.values())
+    total_served = sum(served.values())
+    if total_served == 0:
+        return {r: 0.0 for r in served}
+    return {r: v + spill * v / total_served for r, v in served.items()}
 
 
 def _replicas_for_load(load_tps: float, per_replica: float) -> int:

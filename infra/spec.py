@@ -238,6 +238,9 @@ class RegionSpec(SpecModel):
     vpc_cidr: str = "10.0.0.0/16"
     traffic_dial: int = Field(default=100, ge=0, le=100)
     """Share of this region's traffic the global endpoint sends (0 drains the region)."""
+    traffic_share: float | None = Field(default=None, ge=0, le=1)
+    """Share of all requests that come from users nearest this region (Global Accelerator routes
+    by proximity); give it on every region or none (none: equal shares)."""
     autoscaling: RegionScaling | None = None
     model: ModelOverride | None = None
 
@@ -619,6 +622,12 @@ def check(spec: StackSpec) -> list[Problem]:
         problems.append(Problem("endpoint.mode", "'regional' serves one region; a multi-region stack needs 'global-accelerator'"))
     if spec.endpoint.hostname and not spec.endpoint.hosted_zone_id:
         problems.append(Problem("endpoint.hostedZoneId", "a hostname needs the Route 53 hosted zone that validates its TLS certificate"))
+    given = [r.traffic_share for r in spec.regions if r.traffic_share is not None]
+    if given and len(given) != len(spec.regions):
+        missing = next(i for i, r in enumerate(spec.regions) if r.traffic_share is None)
+        problems.append(Problem(f"regions[{missing}].trafficShare", "give trafficShare on every region or on none"))
+    elif given and abs(sum(given) - 1) > 0.001:
+        problems.append(Problem("regions", f"trafficShare values add up to {sum(given):.3f}, not 1"))
     if spec.multi_region and all(r.traffic_dial == 0 for r in spec.regions):
         problems.append(Problem("regions", "every region has trafficDial 0: the global endpoint would serve nothing"))
     for i, offer in enumerate(spec.api_comparison):

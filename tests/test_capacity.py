@@ -161,6 +161,17 @@ def test_traffic_splits_by_traffic_dial():
     assert shares == {"us-east-1": pytest.approx(2 / 3), "us-west-2": pytest.approx(1 / 3)}
 
 
+def test_users_near_a_region_and_its_dial_set_its_share():
+    pool = [{"name": "pool", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 4}]
+    regions = [{"region": "us-east-1", "trafficShare": 0.6, "gpuPools": pool},
+               {"region": "eu-central-1", "trafficShare": 0.3, "gpuPools": pool},
+               {"region": "ap-northeast-1", "trafficShare": 0.1, "trafficDial": 0, "gpuPools": pool}]
+    shares = capacity.traffic_shares(make_spec(regions=regions))
+    # Tokyo is drained: its 10% spill to the others in proportion to what they serve (2:1).
+    assert shares == {"us-east-1": pytest.approx(0.6 + 0.1 * 2 / 3), "eu-central-1": pytest.approx(0.3 + 0.1 / 3),
+                      "ap-northeast-1": 0.0}
+
+
 def test_fp8_weights_double_the_decode_side():
     bf16 = capacity.replica_throughput(make_spec(instance="p5.4xlarge", inp=1, out=512, tpot=1000), "p5.4xlarge")
     fp8 = capacity.replica_throughput(make_spec(instance="p5.4xlarge", inp=1, out=512, tpot=1000, quantization="fp8"),

@@ -128,10 +128,10 @@ def test_instance_type_not_offered_in_region_is_refused():
 
 def test_region_replica_override_is_checked_against_that_regions_pools():
     config = project_config(yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-global.yaml").read_text()))
-    config["regions"][2]["autoscaling"]["maxReplicas"] = 5
+    config["regions"][2]["autoscaling"]["maxReplicas"] = 7
     problems = problems_of(config)
     assert "regions[2].autoscaling.maxReplicas" in problems
-    assert "can hold: 4" in problems["regions[2].autoscaling.maxReplicas"]
+    assert "can hold: 6" in problems["regions[2].autoscaling.maxReplicas"]
 
 
 def test_unknown_model_needs_its_architecture():
@@ -189,3 +189,15 @@ def test_a_canary_region_with_bigger_weights_is_sized_against_its_own_gpus():
     assert "Llama-3.3-70B-Instruct does not fit" in problems["regions[1].gpuPools[0].instanceType"]
     config["regions"][1]["model"]["source"] = "acme/unknown-7b"
     assert "known-model table" in problems_of(config)["regions[1].model.source"]
+
+
+def test_traffic_shares_are_all_or_none_and_add_up_to_one():
+    config = project_config(yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-us.yaml").read_text()))
+    for region in config["regions"]:
+        region.pop("trafficShare", None)
+    config["regions"][0]["trafficShare"] = 0.7
+    assert "every region or on none" in problems_of(config)["regions[1].trafficShare"]
+    config["regions"][1]["trafficShare"] = 0.2
+    assert "add up to 0.900" in problems_of(config)["regions"]
+    config["regions"][1]["trafficShare"] = 0.3
+    assert parse_stack_config(config).regions[1].traffic_share == 0.3
