@@ -22,7 +22,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource_runtime
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -30,6 +32,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.spec import NAMESPACE, PROJECT, SECRET_KEYS, StackSpec, parse_stack_config
 
 HelmTemplate = Callable[[dict], list[dict]]
+_EMPTY_STACK_TRACE = source_pb2.StackTrace()
 
 # Account id the mocks put in ARNs (the documentation account id AWS uses in examples).
 MOCK_ACCOUNT = "123456789012"
@@ -370,7 +373,15 @@ def _config_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _no_stack_trace():
+    """Stand-in for the SDK's per-resource `traceback.extract_stack()`: the engine shows it as the
+    resource's source position; nothing reads it under mocks, and it is ~10 % of a run."""
+    return _EMPTY_STACK_TRACE
+
+
 def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None) -> Inventory:
+    if hasattr(pulumi_resource_runtime, "_get_stack_trace"):
+        pulumi_resource_runtime._get_stack_trace = _no_stack_trace
     spec = parse_stack_config(config, f"stack {stack}")
     set_root_resource(None)  # a fresh root Stack for this run, in this copied context
     SETTINGS.outputs = set()  # the mock settings leave this shared with earlier runs otherwise
