@@ -96,7 +96,11 @@ def short_image(image: str) -> str:
 def now() -> str:
     """ISO-8601 UTC to the second; $TRADEOFF_INFRA_NOW overrides it (tests, reproducible docs)."""
     if fixed := os.environ.get(NOW_ENV):
-        return fixed
+        try:
+            stamp = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"${NOW_ENV} {fixed!r} is not an ISO-8601 time (e.g. 2026-11-24T14:00:00Z)") from None
+        return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.tzinfo else fixed
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -537,9 +541,9 @@ def pin(
         source = None if source is None else check_source(source)
         if source is not None and revision is None:
             raise InputError(f"--source {source}: other weights need their own --revision")
+        at = now()
     except InputError as err:
         _fail(err)
-    at = now()
 
     def operation(document: Any, scope: Scope) -> Outcome:
         old = scope.current
@@ -559,7 +563,10 @@ def rollback_command(
     apply: ApplyOpt = False,
 ) -> None:
     """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
-    at = now()
+    try:
+        at = now()
+    except InputError as err:
+        _fail(err)
     _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
 
 

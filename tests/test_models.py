@@ -379,3 +379,13 @@ def test_broken_yaml_exits_2(project):
     path.write_text(path.read_text() + "  bad: [unclosed\n")
     result = run("pin", "prod-us", "--revision", REV_B, expect=2)
     assert "not valid YAML" in result.output
+
+
+@pytest.mark.parametrize("command", [["pin", "prod-us", "--revision", REV_B], ["rollback", "prod-us"]])
+def test_a_garbage_fixed_clock_is_refused_not_written(project, monkeypatch, command):
+    monkeypatch.setenv(models.NOW_ENV, "garbage")
+    path = stack_path(project)
+    before = path.read_bytes()
+    result = run(*command, expect=2)
+    assert "TRADEOFF_INFRA_NOW" in result.output and "ISO-8601" in result.output, result.output
+    assert path.read_bytes() == before
