@@ -162,18 +162,22 @@ def _run_in_child(job: tuple[str, dict]) -> tuple[str, list[dict], dict]:
 
 
 def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict]], *,
-                    no_cache: bool = False) -> dict[str, tuple[CachedInventory, bool]]:
-    """`inventory_for` for several stacks; misses run in parallel processes (forked after one import
-    of Pulumi) when there are two or more and the machine has two or more CPUs."""
-    out: dict[str, tuple[CachedInventory, bool]] = {}
+                    no_cache: bool = False) -> dict[pathlib.Path, tuple[CachedInventory, bool]]:
+    """`inventory_for` for several stacks, keyed by the stack file's resolved path (two files may
+    share a stack name); misses run in parallel processes (forked after one import of Pulumi) when
+    there are two or more and the machine has two or more CPUs."""
+    out: dict[pathlib.Path, tuple[CachedInventory, bool]] = {}
     misses = []
     for stack, path, config in jobs:
+        where = path.resolve()
+        if where in out or any(m[3] == where for m in misses):
+            continue
         key = inventory_key(path, stack)
         cached = None if no_cache else load_inventory(root, key)
         if cached is not None:
-            out[stack] = (cached, True)
+            out[where] = (cached, True)
         else:
-            misses.append((stack, key, config))
+            misses.append((stack, key, config, where))
     import multiprocessing  # only on a miss; the warm path never needs it
 
     workers = min(len(misses), os.cpu_count() or 1)
@@ -182,17 +186,16 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
         _preload_sdk_modules(root)  # once here, shared by the forked workers (no threads started yet)
         misses.sort(key=lambda m: -len(m[2].get("regions") or []))  # biggest first: workers finish together
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_run_in_child, [(stack, config) for stack, _, config in misses], chunksize=1)
-        keys = {stack: key for stack, key, _ in misses}
-        for stack, resources, outputs in results:
+            results = pool.map(_run_in_child, [(stack, config) for stack, _, config, _ in misses], chunksize=1)
+        for (stack, key, _, where), (_, resources, outputs) in zip(misses, results):  # map keeps the order
             records = [CachedResource(**r) for r in resources]
-            out[stack] = (store_inventory(root, keys[stack], stack, records, outputs), False)
+            out[where] = (store_inventory(root, key, stack, records, outputs), False)
     else:
-        for stack, key, config in misses:
+        for stack, key, config, where in misses:
             from cli.inventory import run_program
 
             inventory = run_program(config, stack)
-            out[stack] = (store_inventory(root, key, stack, inventory.resources, inventory.outputs), False)
+            out[where] = (store_inventory(root, key, stack, inventory.resources, inventory.outputs), False)
     return out
 
 

@@ -218,13 +218,14 @@ def estimate_command(
         usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
         root = project_root()
         include_ops = False if exclude_operations else None
-        loaded = {ref.name: load_stack(ref) for ref in refs}  # every stack file checked before any program runs
-        inventories = cache.inventories_for(root, [(ref.name, ref.path, loaded[ref.name][1]) for ref in refs],
+        # keyed by file, not by stack name: `estimate dev /tmp/alt/Pulumi.dev.yaml` names two stacks "dev"
+        loaded = {ref.path.resolve(): load_stack(ref) for ref in refs}  # every file checked before any program runs
+        inventories = cache.inventories_for(root, [(ref.name, ref.path, loaded[ref.path.resolve()][1]) for ref in refs],
                                             no_cache=no_cache)
         docs = []
         for ref in refs:
             prepared = prepare_stack(ref, root, when, no_cache=no_cache, include_operations=include_ops,
-                                     inventory=inventories[ref.name][0])
+                                     inventory=inventories[ref.path.resolve()][0])
             doc = estimate_stack(ref, root, catalog, when, no_cache=no_cache, with_chart=fmt is Format.html,
                                  include_operations=include_ops, prepared=prepared, usage=usage)
             if old is not None:

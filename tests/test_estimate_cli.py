@@ -284,3 +284,20 @@ def test_cache_key_changes_with_the_stack_file_and_the_program(tmp_path, monkeyp
     extra.write_text("x = 1\n")
     monkeypatch.setattr(cache, "_files", lambda folder: real_files(folder) + ([extra] if folder.name == "infra" else []))
     assert cache.inventory_key(path, "dev-copy") != edited_stack  # any file of the program counts
+
+
+def test_two_stack_files_with_the_same_name_are_each_priced_with_their_own_resources(tmp_path):
+    alt = tmp_path / "alt"
+    alt.mkdir()
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    doc["config"]["tradeoff-infra:cluster"]["systemNodes"] = {"instanceType": "m6i.large", "nodes": 3}
+    path = alt / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = invoke("estimate", "dev", str(path), "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    shipped, other = json.loads(result.output)["stacks"]
+    assert shipped["stack"] == other["stack"] == "dev"
+    system = lambda d: next(li for li in d["lineItems"] if li["category"] == "system-compute"  # noqa: E731
+                            and li["unit"] == "node-hours")
+    assert system(shipped)["quantity"] == 2 * 730, shipped["stackFile"]
+    assert system(other)["quantity"] == 3 * 730, other["stackFile"]
