@@ -153,8 +153,8 @@ def test_load_balancer_per_region(inventories, stack):
             assert validation.inputs["validationRecordFqdns"], validation.urn
         else:
             assert set(listeners) == {80}, listeners
-            assert listeners[80].inputs["defaultActions"][0]["type"] == "forward", listeners[80].urn
             assert not inv.of_type("aws:acm/certificate:Certificate", region.region)
+        _assert_only_v1_is_forwarded(inv, region, prefix, listeners, spec.endpoint.hostname)
 
         sg = _one(inv, f"{prefix}-lb-sg")
         public_ports = set(listeners)
@@ -167,6 +167,22 @@ def test_load_balancer_per_region(inventories, stack):
         }, sg.urn
         node_rule = _one(inv, f"{prefix}-lb-nodes-in-alb")
         assert node_rule.inputs["fromPort"] == 30080 and "cidrIpv4" not in node_rule.inputs, node_rule.urn
+
+
+def _assert_only_v1_is_forwarded(inv, region, prefix, listeners, hostname):
+    """vLLM's API key guards only /v1: the serving listener answers 404 by default and forwards /v1/* alone."""
+    serving = listeners[443 if hostname else 80]
+    (default,) = serving.inputs["defaultActions"]
+    assert default["type"] == "fixed-response" and default["fixedResponse"]["statusCode"] == "404", serving.urn
+    for listener in listeners.values():
+        assert all(a["type"] != "forward" for a in listener.inputs["defaultActions"]), listener.urn
+    (rule,) = inv.of_type("aws:lb/listenerRule:ListenerRule", region.region)
+    assert rule.name == f"{prefix}-lb-forward-v1", rule.urn
+    assert [a["type"] for a in rule.inputs["actions"]] == ["forward"], rule.urn
+    assert rule.inputs["actions"][0]["targetGroupArn"], rule.urn
+    conditions = {key: value["values"] for c in rule.inputs["conditions"] for key, value in c.items()}
+    expected = {"pathPattern": ["/v1/*"], **({"hostHeader": [hostname]} if hostname else {})}
+    assert conditions == expected, rule.urn
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
@@ -254,6 +270,8 @@ def test_scale_to_zero_regional_stack_with_hostname(stack_configs):
     assert record.inputs["aliases"][0]["name"].endswith(".elb.amazonaws.com"), record.urn
     assert record.inputs["name"] == "llm.dev.example.com" and record.inputs["zoneId"] == "Z0DEV", record.urn
     assert _one(inv, "use1-lb-cert-validation", "aws:route53/record:Record").inputs["zoneId"] == "Z0DEV"
+    (rule,) = inv.of_type("aws:lb/listenerRule:ListenerRule")
+    assert {"hostHeader": {"values": ["llm.dev.example.com"]}} in rule.inputs["conditions"], rule.urn
     scaled = next(r for r in inv.resources if r.type.endswith("ScaledObject"))
     alb = _one(inv, "use1-lb-alb")
     assert scaled.inputs["spec"]["minReplicaCount"] == 0, scaled.urn

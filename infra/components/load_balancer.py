@@ -4,6 +4,11 @@ Traffic: client -> ALB listener (443 with an ACM certificate when `endpoint.host
 else 80) -> target group of GPU-pool instances on the NodePort -> the vLLM pod on that node
 (`externalTrafficPolicy: Local`, so a node without a vLLM pod fails the /health check and gets
 no traffic). The CloudWatch alarms on this ALB live here, notifying the region's alarm topic.
+
+Only `/v1/*` reaches vLLM (and, with a hostname, only for that Host header): vLLM's API key guards
+the /v1 routes alone, while /invocations, /pooling, /score, /tokenize, /metrics ... answer without
+it (docs.vllm.ai "Security", read 2026-11-24). Everything else gets a fixed 404 from the ALB. The
+target group's /health check goes from the ALB to the node directly and is not a listener route.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ HTTPS_PORT = 443
 # AWS's recommended ALB policy (TLS 1.3 + 1.2 only): ELB user guide "Security policies for your ALB", read 2026-11-24.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_CHECK_PATH = "/health"
+# The only request paths forwarded to vLLM: its OpenAI API, the routes its API key protects.
+PUBLIC_PATH_PATTERNS = ["/v1/*"]
+FORWARD_RULE_PRIORITY = 100
 # vLLM answers /health 200 once the engine is up; 2 x 15 s moves a target in or out within 30 s.
 HEALTH_CHECK = {"interval": 15, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2, "matcher": "200"}
 # Alarm thresholds: no healthy target for 3 minutes; more than 5% of requests failing in 3 of 5 minutes.
@@ -47,6 +55,14 @@ def ingress_rules(spec: StackSpec) -> list[dict[str, Any]]:
             family = "cidr_ipv6" if ipaddress.ip_network(cidr).version == 6 else "cidr_ipv4"
             rules.append({"port": port, family: cidr})
     return rules
+
+
+def forward_conditions(spec: StackSpec) -> list[dict[str, Any]]:
+    """Listener-rule conditions (all must match) under which a request is forwarded to vLLM."""
+    conditions: list[dict[str, Any]] = [{"path_pattern": {"values": list(PUBLIC_PATH_PATTERNS)}}]
+    if spec.endpoint.hostname:
+        conditions.append({"host_header": {"values": [spec.endpoint.hostname]}})
+    return conditions
 
 
 def deletion_protected(stack: str) -> bool:
@@ -88,6 +104,14 @@ def _metric_query_args(query: dict[str, Any]) -> aws.cloudwatch.MetricAlarmMetri
         return aws.cloudwatch.MetricAlarmMetricQueryArgs(**query)
     metric = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(**query["metric"])
     return aws.cloudwatch.MetricAlarmMetricQueryArgs(**{**query, "metric": metric})
+
+
+def _condition_args(condition: dict[str, Any]) -> aws.lb.ListenerRuleConditionArgs:
+    if "host_header" in condition:
+        return aws.lb.ListenerRuleConditionArgs(
+            host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(**condition["host_header"]))
+    return aws.lb.ListenerRuleConditionArgs(
+        path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(**condition["path_pattern"]))
 
 
 @dataclass
@@ -192,17 +216,23 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
 
-        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        # Anything but the forward rule below is answered by the ALB itself: vLLM's other routes stay unreachable.
+        not_found = [aws.lb.ListenerDefaultActionArgs(
+            type="fixed-response",
+            fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                content_type="text/plain", message_body="Not Found", status_code="404"
+            ),
+        )]
         if endpoint.hostname:
             certificate = self._certificate(name, ctx)
-            aws.lb.Listener(
+            serving = aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=alb.arn,
                 port=HTTPS_PORT,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
                 certificate_arn=certificate,
-                default_actions=forward,
+                default_actions=not_found,
                 opts=child,
             )
             http_action = [
@@ -214,10 +244,20 @@ class LoadBalancer(pulumi.ComponentResource):
                 )
             ]
         else:
-            http_action = forward
-        aws.lb.Listener(
+            http_action = not_found
+        http = aws.lb.Listener(
             f"{name}-http", load_balancer_arn=alb.arn, port=HTTP_PORT, protocol="HTTP",
             default_actions=http_action, opts=child,
+        )
+        if not endpoint.hostname:
+            serving = http
+        aws.lb.ListenerRule(
+            f"{name}-forward-v1",
+            listener_arn=serving.arn,
+            priority=FORWARD_RULE_PRIORITY,
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
+            conditions=[_condition_args(c) for c in forward_conditions(spec)],
+            opts=child,
         )
 
         if endpoint.hostname and endpoint.mode == "regional":
