@@ -115,6 +115,8 @@ class StackEstimate:
     usage: UsageAssumptions = field(default_factory=lambda: UsageAssumptions())
     total_at: Callable[[float, bool], Decimal] | None = None
     """Self-hosted monthly total at another traffic volume (fleet grown with it; True lifts maxNodes)."""
+    grown_expected: Decimal | None = None
+    """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
 
     def total(self, which: str = "monthly", include_operations: bool | None = None) -> Decimal:
         include = self.spec.operations.include if include_operations is None else include_operations
@@ -487,12 +489,31 @@ def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_
     return BreakEven(offer.name, None, False, "self-hosting stays more expensive up to 1e11 requests/month")
 
 
-def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], breaks: list[BreakEven]) -> Verdict:
+ARTICLE_VOLUME_RULE = 20_000_000
+"""Seed article, "Decision Framework": above 20M requests/month self-hosting is usually cheaper."""
+HYBRID_BAND = Decimal("0.15")
+
+
+def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], breaks: list[BreakEven], *,
+            queued: dict[str, float] | None = None, capped_expected: Decimal | None = None,
+            operations_excluded_usd: Decimal | None = None) -> Verdict:
+    """The seed article's decision framework, in its order, with real costs for its volume step:
+    data may not leave -> self-host; self-hosting clearly cheaper (beyond the 15 % band) -> self-host
+    (hybrid when frontier quality is needed or the ship date is before the setup is done); then
+    no ML engineers -> api; frontier quality -> api; ship date before setup -> api; within 15 % ->
+    hybrid; else api. `self_expected` is the fleet grown for the traffic when `queued` names
+    regions whose maxNodes/maxReplicas cannot carry it (`capped_expected`: the fleet as configured)."""
     c = spec.constraints
+    requests = spec.traffic.requests_per_month
     reasons: list[str] = []
-    cheapest = min(offers, key=lambda o: o.monthly_usd(spec.traffic.requests_per_month)) if offers else None
-    api_cost = cheapest.monthly_usd(spec.traffic.requests_per_month) if cheapest else None
+    cheapest = min(offers, key=lambda o: o.monthly_usd(requests)) if offers else None
+    api_cost = cheapest.monthly_usd(requests) if cheapest else None
     setup_weeks = spec.operations.setup_months * 4.35
+    if queued:
+        where = ", ".join(f"{region} {share:.1%}" for region, share in queued.items())
+        reasons.append(f"the fleet capped at maxNodes cannot carry the traffic ({where} of the month's tokens would queue): "
+                       f"compared on the fleet grown for it (${q(self_expected):,} a month, not the capped "
+                       f"${q(capped_expected or self_expected):,}); raise maxNodes/maxReplicas to serve it")
     if cheapest:
         cmp = "cheaper" if self_expected < api_cost else "dearer"
         reasons.append(f"cost: self-hosted ${q(self_expected):,} a month vs ${q(api_cost):,} for the cheapest offer "
@@ -500,35 +521,49 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
         be = next(b for b in breaks if b.offer == cheapest.name)
         if be.requests_per_month:
             reasons.append(f"break-even against {cheapest.name} at {be.requests_per_month:,} requests/month ({be.note})")
+    side = "above" if requests > ARTICLE_VOLUME_RULE else "not above"
+    reasons.append(f"rule of thumb (seed article): above {ARTICLE_VOLUME_RULE // 1_000_000}M requests/month self-hosting "
+                   f"is usually cheaper; this stack's {requests:,} is {side} it (the costs above decide)")
+    if operations_excluded_usd is not None:
+        reasons.append(f"people costs excluded (operations.include false or --exclude-operations): "
+                       f"${q(operations_excluded_usd):,} a month of operations is not in the self-hosted side of the "
+                       "verdict or the break-even")
+
+    def done(choice: str, first: str | None = None, last: str | None = None) -> Verdict:
+        return Verdict(choice, ([first] if first else []) + reasons + ([last] if last else []))
+
+    no_ml = ("constraints.mlEngineersAvailable is false: self-hosting needs ML engineering capacity (GPUs, vLLM, model "
+             "updates); the operations line assumes it is hired or contracted")
+    frontier = "constraints.frontierQualityNeeded: frontier models are API-only (open models lag 6-12 months)"
+    ship = (f"constraints.weeksToShip {c.weeks_to_ship} is shorter than the setup "
+            f"({spec.operations.setup_months:g} months ~ {setup_weeks:.0f} weeks): ship on the API first")
     if not c.data_may_leave_network:
-        reasons.insert(0, "constraints.dataMayLeaveNetwork is false: prompts may not go to a third-party API")
         if not c.ml_engineers_available:
-            reasons.append("constraints.mlEngineersAvailable is false: staff or contract the platform work before launch")
+            reasons.append(no_ml)
         if c.frontier_quality_needed:
             reasons.append("constraints.frontierQualityNeeded: open models lag frontier ones; check quality on your own evals")
-        return Verdict("self-host", reasons)
+        return done("self-host", "constraints.dataMayLeaveNetwork is false: prompts may not go to a third-party API")
+    clearly_cheaper = api_cost is not None and self_expected < (1 - HYBRID_BAND) * api_cost
+    if clearly_cheaper:
+        if not c.ml_engineers_available:
+            reasons.append(no_ml)
+        if c.frontier_quality_needed:
+            return done("hybrid", frontier,
+                        "hybrid: frontier tasks on the API, routine traffic on the cheaper self-hosted model")
+        if c.weeks_to_ship < setup_weeks:
+            return done("hybrid", ship, "hybrid: launch on the API, move traffic to the self-hosted fleet once it is ready")
+        return done("self-host", None, "self-hosting is cheaper by more than 15 %")
     if not c.ml_engineers_available:
-        reasons.insert(0, "constraints.mlEngineersAvailable is false: nobody to run GPUs, vLLM and model updates")
-        return Verdict("api", reasons)
+        return done("api", "constraints.mlEngineersAvailable is false: nobody to run GPUs, vLLM and model updates")
     if c.frontier_quality_needed:
-        reasons.insert(0, "constraints.frontierQualityNeeded: frontier models are API-only (open models lag 6-12 months)")
-        if api_cost is not None and self_expected < api_cost:
-            reasons.append("hybrid: frontier tasks on the API, routine traffic on the cheaper self-hosted model")
-            return Verdict("hybrid", reasons)
-        return Verdict("api", reasons)
+        return done("api", frontier)
     if c.weeks_to_ship < setup_weeks:
-        reasons.insert(0, f"constraints.weeksToShip {c.weeks_to_ship} is shorter than the setup "
-                          f"({spec.operations.setup_months:g} months ~ {setup_weeks:.0f} weeks): ship on the API first")
-        if api_cost is not None and self_expected < api_cost:
-            reasons.append("hybrid: launch on the API, move traffic to the self-hosted fleet once it is ready")
-            return Verdict("hybrid", reasons)
-        return Verdict("api", reasons)
+        return done("api", ship)
     if api_cost is None:
-        return Verdict("self-host", reasons + ["no API offer to compare against"])
-    if abs(self_expected - api_cost) <= Decimal("0.15") * api_cost:
-        reasons.append("within 15 % on cost: run both (self-hosted primary, API as overflow and fallback)")
-        return Verdict("hybrid", reasons)
-    return Verdict("self-host" if self_expected < api_cost else "api", reasons)
+        return done("self-host", None, "no API offer to compare against")
+    if abs(self_expected - api_cost) <= HYBRID_BAND * api_cost:
+        return done("hybrid", None, "within 15 % on cost: run both (self-hosted primary, API as overflow and fallback)")
+    return done("api")
 
 
 def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[mapping.Resource], catalog: PriceCatalog,
@@ -570,9 +605,16 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         warnings.append(f"the price catalog is {age} days old (prices as of {catalog.retrieved_on}, older than "
                         f"{STALE_AFTER_DAYS} days): run `tradeoff-infra prices refresh` with AWS credentials")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
-    result = StackEstimate(total_at=total_at, usage=usage, 
+    queued = {p.region: p.queued_share for p in plans if p.queued_share > 0}
+    # a fleet that cannot carry the traffic is not a price for it: compare the fleet grown for it
+    grown = total_at(spec.traffic.requests_per_month, True) if queued else None
+    ops_excluded = None if include_ops else sum((li.monthly for li in items if li.category == "operations"), Decimal(0))
+    decision = verdict(spec, grown if grown is not None else self_expected, offers, breaks, queued=queued,
+                       capped_expected=self_expected, operations_excluded_usd=ops_excluded)
+    result = StackEstimate(
+        total_at=total_at, usage=usage, grown_expected=grown,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
-        capacity=plans, offers=offers, break_even=breaks, verdict=verdict(spec, self_expected, offers, breaks),
+        capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),
         api_source=api_source,
     )

@@ -169,14 +169,20 @@ def test_break_even_on_a_real_stack_is_where_the_costs_cross():
     assert r.total_at(n * 0.99, not be.within_max_nodes) > api.monthly_usd(n * 0.99)
 
 
+# cheap_api True: the API costs far less than self-hosting; False: self-hosting is far cheaper (beyond 15 %)
 @pytest.mark.parametrize("constraints,cheap_api,choice,phrase", [
     ({"dataMayLeaveNetwork": False}, True, "self-host", "dataMayLeaveNetwork"),
-    ({"mlEngineersAvailable": False}, False, "api", "mlEngineersAvailable"),
+    ({"dataMayLeaveNetwork": False, "mlEngineersAvailable": False}, True, "self-host", "mlEngineersAvailable"),
+    # the article's step 2 (volume, here: real costs) comes before ML engineering capacity
+    ({"mlEngineersAvailable": False, "weeksToShip": 20}, False, "self-host", "needs ML engineering capacity"),
+    ({"mlEngineersAvailable": False}, True, "api", "mlEngineersAvailable"),
     ({"frontierQualityNeeded": True}, False, "hybrid", "frontierQualityNeeded"),
     ({"frontierQualityNeeded": True}, True, "api", "frontierQualityNeeded"),
     ({"weeksToShip": 2}, False, "hybrid", "weeksToShip"),
+    ({"weeksToShip": 2}, True, "api", "weeksToShip"),
     ({"weeksToShip": 20}, True, "api", "cost"),
     ({"weeksToShip": 20}, False, "self-host", "cost"),
+    ({"weeksToShip": 20}, False, "self-host", "20M requests/month"),
 ])
 def test_verdict_follows_the_decision_framework(constraints, cheap_api, choice, phrase):
     spec = spec_of(constraints=constraints)
@@ -191,3 +197,37 @@ def test_stale_catalog_warns_with_its_date():
     assert any("days old" in w and default_catalog().retrieved_on in w for w in r.warnings)
     fresh = run(spec_of(), as_of=date.fromisoformat(default_catalog().retrieved_on))
     assert not any("days old" in w for w in fresh.warnings)
+
+
+def test_within_15_percent_is_hybrid_even_without_ml_engineers_it_is_api():
+    spec = spec_of(constraints={"weeksToShip": 20})
+    self_cost = run(spec).total()
+    near = offer(str(self_cost * Decimal("1.1") / spec.traffic.requests_per_month))
+    assert run(spec, offers=[near]).verdict.choice == "hybrid"
+    no_ml = spec_of(constraints={"mlEngineersAvailable": False, "weeksToShip": 20})
+    assert run(no_ml, offers=[near]).verdict.choice == "api"
+
+
+def test_verdict_and_budget_use_the_grown_fleet_when_max_nodes_cannot_carry_the_traffic():
+    from cli.render import contract
+
+    spec = spec_of(requests=300_000_000, constraints={"weeksToShip": 20})  # 4 x L40S cannot serve this: most of it would queue
+    base = run(spec)
+    assert base.capacity[0].queued_share > 0
+    capped, grown = base.total(), base.total_at(spec.traffic.requests_per_month, True)
+    api = offer(str(capped / Decimal("0.8") / spec.traffic.requests_per_month))  # capped fleet looks 20 % cheaper
+    assert grown > api.monthly_usd(spec.traffic.requests_per_month) * Decimal("1.15")
+    r = run(spec, offers=[api])
+    assert r.verdict.choice == "api", r.verdict.reasons
+    queue_reason = next(x for x in r.verdict.reasons if "queue" in x)
+    assert "maxNodes" in queue_reason and f"{base.capacity[0].queued_share:.1%}" in queue_reason
+    budget = contract.stack_contract(r)["budget"]
+    assert budget["expectedUsd"] == float(est.q(grown)) and "grown" in budget["basis"]
+    assert budget["overBudget"] is (grown > 10000)
+
+
+def test_excluded_people_costs_are_named_in_the_verdict():
+    api = [offer("0.001")]
+    assert not any("people costs excluded" in x for x in run(spec_of(), offers=api).verdict.reasons)
+    off = run(spec_of(operations={"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "include": False}), offers=api)
+    assert any("people costs excluded" in x and "$9,333.33" in x for x in off.verdict.reasons), off.verdict.reasons

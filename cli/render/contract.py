@@ -13,6 +13,10 @@ def usd(value: Decimal) -> float:
     return float(q(value))
 
 
+def money_text(value: Decimal) -> str:
+    return f"${q(value):,}"
+
+
 def _num(value: Decimal | float, places: int = 6) -> float:
     return round(float(value), places)
 
@@ -83,8 +87,12 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
     budget = None
     if spec.budget:
         limit = Decimal(str(spec.budget.monthly_usd))
-        budget = {"monthlyUsd": usd(limit), "expectedUsd": usd(expected), "overBudget": expected > limit,
-                  "headroomUsd": usd(limit - expected)}
+        # judged on what carrying the traffic costs: the grown fleet when maxNodes cannot carry it
+        judged = est.grown_expected if est.grown_expected is not None else expected
+        basis = ("fleet grown for the traffic (maxNodes/maxReplicas cannot carry it; the configured fleet's total "
+                 f"is {money_text(expected)})" if est.grown_expected is not None else "self-hosted expected total")
+        budget = {"monthlyUsd": usd(limit), "expectedUsd": usd(judged), "overBudget": judged > limit,
+                  "headroomUsd": usd(limit - judged), "basis": basis}
     out = {
         "stack": est.stack,
         "stackFile": est.stack_file,
