@@ -54,6 +54,18 @@ STARTUP_MARGIN = 1.5
 STARTUP_PROBE_PERIOD_SECONDS = 10
 MIN_STARTUP_SECONDS = 600
 
+# Pulumi's await on the chart's Deployment (pulumi-kubernetes' default: 10 minutes; override with the
+# `pulumi.com/timeoutSeconds` annotation, pulumi/pulumi-kubernetes#457, read 2026-11-24). A new replica
+# first needs a GPU node: cluster-autoscaler notices the pending pod, the ASG launches the instance, it
+# boots, joins and the NVIDIA device plugin advertises its GPUs (assumed <= 8 minutes, not measured
+# here), then the ~10 GB vLLM image is pulled from Docker Hub (assumed >= 50 MB/s: <= 5 minutes), then
+# the startup-probe budget above.
+NODE_BOOT_SECONDS = 480
+IMAGE_PULL_SECONDS = 300
+PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
+# A Service with scale-to-zero has no endpoints to await (pulumi/pulumi-kubernetes#417).
+PULUMI_SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+
 # Drain: seconds the pod keeps serving after it is marked for deletion so the ALB stops
 # sending to the node (health check 2 x 15 s) before vLLM gets SIGTERM.
 PRE_STOP_SLEEP_SECONDS = 30
@@ -106,6 +118,13 @@ def startup_probe_seconds(weight_bytes: float) -> int:
     ) * STARTUP_MARGIN
     seconds = max(seconds, MIN_STARTUP_SECONDS)
     return int(math.ceil(seconds / STARTUP_PROBE_PERIOD_SECONDS) * STARTUP_PROBE_PERIOD_SECONDS)
+
+
+def rollout_timeout_seconds(weight_bytes: float, replicas: int) -> int:
+    """Seconds Pulumi may wait for the Deployment: node boot + image pull + startup for the first replica,
+    then pull + startup for each further one (a rolling update replaces them one at a time)."""
+    per_replica = IMAGE_PULL_SECONDS + startup_probe_seconds(weight_bytes)
+    return NODE_BOOT_SECONDS + per_replica * max(1, replicas)
 
 
 def replica_resources(spec: StackSpec, region: RegionSpec) -> dict:
@@ -229,6 +248,10 @@ def vllm_values(
             "liveness": {"periodSeconds": 15, "failureThreshold": 6, "timeoutSeconds": 10},
         },
         "lifecycle": {"preStopSleepSeconds": PRE_STOP_SLEEP_SECONDS},
+        "pulumi": {
+            "deploymentTimeoutSeconds": rollout_timeout_seconds(weight_bytes, low),
+            "skipServiceAwait": True,
+        },
         "terminationGracePeriodSeconds": termination_grace_seconds(spec),
         "service": {
             "type": "NodePort",

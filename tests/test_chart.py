@@ -513,3 +513,27 @@ def test_values_with_integers_as_floats_render_the_same():
 
     for case_id, _, _, values in CASES:
         assert cr.render(floats(values)) == cr.render(values), f"{case_id}: float values render differently"
+
+
+def test_pulumi_awaits_the_deployment_for_a_full_cold_start(rendered):
+    """pulumi-kubernetes waits 10 minutes by default; a new replica needs a node, the image and the weights."""
+    for case_id, spec, region, _ in CASES:
+        objects = rendered[case_id]
+        deployment = cr.one(objects, "Deployment")
+        probe = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+        startup = probe["periodSeconds"] * probe["failureThreshold"]
+        timeout = int(deployment["metadata"]["annotations"]["pulumi.com/timeoutSeconds"])
+        floor = chart_values.NODE_BOOT_SECONDS + chart_values.IMAGE_PULL_SECONDS + startup
+        assert timeout >= floor > 600, f"{case_id}: Deployment await {timeout}s < node + pull + startup {floor}s"
+        low, _ = spec.replicas_for(region)
+        assert timeout == chart_values.rollout_timeout_seconds(spec.weight_bytes(), low), case_id
+        service = cr.one(objects, "Service")
+        assert service["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true", f"{case_id}: Service"
+
+
+def test_rollout_timeout_counts_every_replica_replaced_in_turn():
+    one = chart_values.rollout_timeout_seconds(16.06e9, 1)
+    three = chart_values.rollout_timeout_seconds(16.06e9, 3)
+    per_replica = chart_values.IMAGE_PULL_SECONDS + chart_values.startup_probe_seconds(16.06e9)
+    assert three - one == 2 * per_replica
+    assert chart_values.rollout_timeout_seconds(16.06e9, 0) == one
