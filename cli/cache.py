@@ -1,8 +1,9 @@
 """Content-addressed cache of inventories (and resolved API prices) under `.cache/tradeoff-infra/`.
 
 An inventory depends on the stack file, the program (`infra/`, including the price catalog), the
-chart (`charts/`), the recording mocks (`cli/inventory.py`) and the pinned SDK versions; the key is
-a SHA-256 over all of them, so any edit is a miss. A warm hit never imports Pulumi.
+chart (`charts/`), the recording mocks (`cli/inventory.py`), the stored format (this file and
+`cli/planned.py`) and the pinned SDK versions; the key is a SHA-256 over all of them, so any edit
+is a miss. A file that does not parse as the stored format is a miss too. A warm hit never imports Pulumi.
 """
 
 from __future__ import annotations
@@ -13,33 +14,21 @@ import os
 import pathlib
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
+
+from cli.planned import PlannedResource
 
 CACHE_VERSION = "1"
 SDK_PACKAGES = ("pulumi", "pulumi-aws", "pulumi-kubernetes")
 
 
-@dataclass(frozen=True)
-class CachedResource:
-    """A planned resource as stored in the cache (the fields of cli.inventory.PlannedResource)."""
-
-    urn: str
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    custom: bool
-    region: str | None
-    parent: str | None
-    provider: str | None = None
-
-
 @dataclass
 class CachedInventory:
     stack: str
-    resources: list[CachedResource]
+    resources: list[PlannedResource]
     outputs: dict[str, Any]
 
 
@@ -64,16 +53,22 @@ def _files(folder: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
 
 
+def key_files() -> list[pathlib.Path]:
+    """The code an inventory depends on: the imported `infra` package, its charts folder
+    (infra/components/vllm.py reads charts/ next to it), the recording mocks and the stored format."""
+    here = pathlib.Path(__file__).resolve()
+    infra_dir = here.parents[1] / "infra"
+    return [here.with_name("inventory.py"), here, here.with_name("planned.py"), *_files(infra_dir),
+            *_files(infra_dir.parent / "charts")]
+
+
 def inventory_key(stack_file: pathlib.Path, stack: str) -> str:
     digest = hashlib.sha256()
     digest.update(f"v{CACHE_VERSION}\0{stack}\0".encode())
     for package in SDK_PACKAGES:
         digest.update(f"{package}={package_version(package)}\0".encode())
-    # the code that actually runs: the imported `infra` package, its charts folder (infra/components/vllm.py
-    # reads charts/ next to it), and the recording mocks
+    inputs = [stack_file, *key_files()]
     infra_dir = pathlib.Path(__file__).resolve().parents[1] / "infra"
-    inputs = [stack_file, pathlib.Path(__file__).with_name("inventory.py"), *_files(infra_dir),
-              *_files(infra_dir.parent / "charts")]
     for path in inputs:
         rel = path.relative_to(infra_dir.parent) if path.is_relative_to(infra_dir.parent) else path.name
         digest.update(str(rel).encode() + b"\0")
@@ -99,9 +94,9 @@ def load_inventory(root: pathlib.Path, key: str) -> CachedInventory | None:
     path = cache_dir(root) / f"inventory-{key}.json"
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return CachedInventory(data["stack"], [CachedResource(**r) for r in data["resources"]], data["outputs"])
+        return CachedInventory(data["stack"], [PlannedResource(**r) for r in data["resources"]], data["outputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or not the stored format (hand-edited, truncated, older layout): a miss
 
 
 def store_inventory(root: pathlib.Path, key: str, stack: str, resources: list, outputs: dict) -> CachedInventory:
@@ -114,9 +109,10 @@ def store_inventory(root: pathlib.Path, key: str, stack: str, resources: list, o
     return cached
 
 
-def to_cached(r: Any) -> CachedResource:
-    return CachedResource(urn=r.urn, type=r.type, name=r.name, inputs=r.inputs, custom=r.custom, region=r.region,
-                          parent=r.parent, provider=getattr(r, "provider", None))
+def to_cached(r: Any) -> PlannedResource:
+    if isinstance(r, PlannedResource):
+        return r
+    return PlannedResource(**{f.name: getattr(r, f.name) for f in fields(PlannedResource) if hasattr(r, f.name)})
 
 
 def load_json(root: pathlib.Path, kind: str, key: str) -> Any | None:
@@ -188,7 +184,7 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(_run_in_child, [(stack, config) for stack, _, config, _ in misses], chunksize=1)
         for (stack, key, _, where), (_, resources, outputs) in zip(misses, results):  # map keeps the order
-            records = [CachedResource(**r) for r in resources]
+            records = [PlannedResource(**r) for r in resources]
             out[where] = (store_inventory(root, key, stack, records, outputs), False)
     else:
         for stack, key, config, where in misses:

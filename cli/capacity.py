@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from infra import hardware
+from infra.price_catalog import HOURS_PER_MONTH  # the one constant; the catalog file is checked against it
 from infra.spec import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION, GpuPool, RegionSpec, StackSpec
 
-HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 C1_SOURCE = ("vLLM blog 'vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction' (2024-09-05), "
              "figures perf-v060 read by eye (+-5%), via prices-and-throughput.md §C1")

@@ -213,8 +213,10 @@ def estimate_command(
         old = _load_old(compare_to) if compare_to else None
         try:
             catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
-        except (OSError, ValueError) as e:
-            raise BadInput(f"--price-catalog {price_catalog}: cannot read: {e}") from None
+        except OSError as e:
+            raise BadInput(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
+        except ValueError as e:  # CatalogError names the file and the key
+            raise BadInput(f"--price-catalog: {e}") from None
         usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
         root = project_root()
         include_ops = False if exclude_operations else None

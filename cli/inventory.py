@@ -29,6 +29,7 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from cli.planned import PlannedResource  # noqa: F401  (re-exported: `from cli.inventory import PlannedResource`)
 from infra.spec import NAMESPACE, PROJECT, SECRET_KEYS, StackSpec, parse_stack_config
 
 HelmTemplate = Callable[[dict], list[dict]]
@@ -41,30 +42,6 @@ SECRET = "[secret]"
 ENTRY_POINT = pathlib.Path(__file__).resolve().parents[1] / "infra" / "__main__.py"
 UNKNOWN = "[unknown]"
 AWS_PROVIDER_TYPES = {"pulumi:providers:aws", "aws:index/provider:Provider"}
-
-
-@dataclass(frozen=True)
-class PlannedResource:
-    """One resource the program registers, as the engine would receive it."""
-
-    urn: str
-    type: str
-    """Type token, e.g. `aws:eks/cluster:Cluster` (providers: `pulumi:providers:aws`)."""
-    name: str
-    inputs: dict[str, Any]
-    """Wire inputs: camelCase keys, numbers as floats, secrets unwrapped, unknowns dropped."""
-    custom: bool
-    region: str | None
-    """AWS region of the resource's provider, or of its parent chain's; None for global/unplaced."""
-    parent: str | None
-    provider: str | None = None
-    """URN of the explicit provider the resource was registered with, if any."""
-    id: str | None = None
-    """The physical id the mocks gave it (references between resources carry it)."""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """What the mocks returned as its state: the inputs plus fake ARNs, endpoints, names."""
-    dependencies: list[str] = field(default_factory=list)
-    """URNs it depends on (explicit `depends_on` plus inputs from other resources)."""
 
 
 @dataclass

@@ -11,11 +11,94 @@ from __future__ import annotations
 import json
 import pathlib
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import cache
 
 HOURS_PER_MONTH = 730
 CATALOG_PATH = pathlib.Path(__file__).resolve().parent / "data" / "aws_prices.json"
+
+
+class CatalogError(ValueError):
+    """A catalog file is not a valid price catalog; the message names the file and the key."""
+
+
+def _check_date(value, where: str, entry: dict | None = None) -> None:
+    if value is None and entry is not None and entry.get("after") is not None:
+        _check_date(entry["after"], where.rsplit(".", 1)[0] + ".after")  # undated snapshot, known to postdate `after`
+        return
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise CatalogError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _check_price(value, where: str) -> None:
+    try:
+        ok = Decimal(str(value)).is_finite() and Decimal(str(value)) >= 0 and not isinstance(value, bool)
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        raise CatalogError(f"{where}: {value!r} is not a price (a decimal number >= 0)")
+
+
+def _need(data: dict, key: str, where: str, kind: type = dict):
+    if not isinstance(data, dict) or key not in data:
+        raise CatalogError(f"{where}{key}: missing")
+    if not isinstance(data[key], kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise CatalogError(f"{where}{key}: must be a {names}, got {type(data[key]).__name__}")
+    return data[key]
+
+
+def validate(data) -> None:
+    """Raise CatalogError naming the first key that is missing or malformed."""
+    if not isinstance(data, dict):
+        raise CatalogError("the catalog must be a JSON object")
+    _check_date(_need(data, "retrievedOn", "", str), "retrievedOn")
+    _need(data, "source", "", str)
+    hours = _need(data, "hoursPerMonth", "", int)
+    if hours != HOURS_PER_MONTH:
+        raise CatalogError(f"hoursPerMonth: {hours}, but every cost here uses {HOURS_PER_MONTH} hours a month")
+    for region, entries in _need(data, "instances", "").items():
+        if not isinstance(entries, dict):
+            raise CatalogError(f"instances.{region}: must be an object of instance types")
+        for instance_type, entry in entries.items():
+            where = f"instances.{region}.{instance_type}."
+            _check_price(_need(entry, "usdPerHour", where, (str, int, float)), where + "usdPerHour")
+            for key in ("basis", "source", "confidence"):
+                _need(entry, key, where, str)
+            _check_date(entry.get("date", "missing"), where + "date", entry)
+    spot = _need(data, "spot", "")
+    for instance_type, by_region in _need(spot, "savingsPercent", "spot.").items():
+        for region, pct in (by_region.items() if isinstance(by_region, dict) else [("", by_region)]):
+            if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 <= pct < 100:
+                raise CatalogError(f"spot.savingsPercent.{instance_type}.{region}: {pct!r} is not a percentage 0-99")
+    platform = _need(data, "platform", "")
+    sections = [("default", _need(platform, "default", "platform."))]
+    sections += [(f"regions.{r}", items) for r, items in _need(platform, "regions", "platform.").items()]
+    for section, items in sections:
+        if not isinstance(items, dict):
+            raise CatalogError(f"platform.{section}: must be an object")
+        for key, entry in items.items():
+            where = f"platform.{section}.{key}."
+            if not isinstance(entry, dict):
+                raise CatalogError(f"platform.{section}.{key}: must be an object")
+            _check_date(entry.get("date", "missing"), where + "date", entry)
+            if "tiers" in entry:
+                for i, tier in enumerate(entry["tiers"] if isinstance(entry["tiers"], list) else [None]):
+                    if not isinstance(tier, list) or len(tier) != 2:
+                        raise CatalogError(f"{where}tiers[{i}]: must be [upper bound GB or null, $/GB]")
+                    if tier[0] is not None:
+                        _check_price(tier[0], f"{where}tiers[{i}][0]")
+                    _check_price(tier[1], f"{where}tiers[{i}][1]")
+            elif "versions" in entry:
+                for version, end in _need(entry, "versions", where).items():
+                    _check_date(end, f"{where}versions.{version}")
+            else:
+                _check_price(_need(entry, "usd", where, (str, int, float)), where + "usd")
+            if section == "default":
+                _need(entry, "regional", where, str)
 
 
 class MissingPrice(LookupError):
@@ -54,7 +137,17 @@ class PriceCatalog:
 
     @classmethod
     def load(cls, path: str | pathlib.Path | None = None) -> PriceCatalog:
-        return cls(json.loads(pathlib.Path(path or CATALOG_PATH).read_text()))
+        """Read and validate a catalog file; CatalogError (a ValueError) names the file and the key."""
+        where = pathlib.Path(path or CATALOG_PATH)
+        try:
+            data = json.loads(where.read_text())
+        except ValueError as err:
+            raise CatalogError(f"{where}: not JSON ({err})") from None
+        try:
+            validate(data)
+        except CatalogError as err:
+            raise CatalogError(f"{where}: {err}") from None
+        return cls(data)
 
     @property
     def retrieved_on(self) -> str:

@@ -213,6 +213,8 @@ def test_prices_show():
     spot = invoke("prices", "show", "--region", "us-east-1", "--instance-type", "g6e.xlarge", "--capacity-type", "spot")
     assert spot.exit_code == 0 and "-58%" in spot.output
     assert invoke("prices", "show", "--region", "af-south-1", "--instance-type", "g6e.xlarge").exit_code == 2
+    mars = invoke("prices", "show", "--region", "mars-1")
+    assert mars.exit_code == 2 and "--region mars-1: unknown region" in mars.output, mars.output
 
 
 def test_help_on_every_command():
@@ -301,3 +303,44 @@ def test_two_stack_files_with_the_same_name_are_each_priced_with_their_own_resou
                             and li["unit"] == "node-hours")
     assert system(shipped)["quantity"] == 2 * 730, shipped["stackFile"]
     assert system(other)["quantity"] == 3 * 730, other["stackFile"]
+
+
+def test_cache_key_covers_the_stored_format():
+    from cli import cache
+
+    files = {p.name for p in cache.key_files()}
+    assert {"cache.py", "planned.py", "inventory.py"} <= files, files
+
+
+@pytest.mark.parametrize("stored", ['{"stack": "dev"}', '{"stack": "dev", "resources": [{"urn": "u"}], "outputs": {}}',
+                                    '{"stack": "dev", "resources": 5, "outputs": {}}', '[]'])
+def test_a_malformed_cache_file_is_a_miss(tmp_path, monkeypatch, stored):
+    from cli import cache
+
+    monkeypatch.setenv("TRADEOFF_INFRA_CACHE_DIR", str(tmp_path))
+    (tmp_path / "inventory-k.json").write_text(stored)
+    assert cache.load_inventory(tmp_path, "k") is None
+
+
+def test_one_planned_resource_definition_shared_by_the_cache(tmp_path, monkeypatch):
+    from cli import cache, planned
+    from cli.inventory import PlannedResource
+
+    assert PlannedResource is planned.PlannedResource
+    monkeypatch.setenv("TRADEOFF_INFRA_CACHE_DIR", str(tmp_path))
+    r = PlannedResource(urn="u", type="t", name="n", inputs={"a": 1.0}, custom=True, region="us-east-1", parent=None,
+                        id="i-1", outputs={"arn": "x"}, dependencies=["d"])
+    stored = cache.store_inventory(tmp_path, "roundtrip", "s", [r], {})
+    assert stored.resources == [r]
+    assert cache.load_inventory(tmp_path, "roundtrip").resources == [r]
+
+
+@pytest.mark.parametrize("content,needle", [("{}", "retrievedOn"), ("not json", "not JSON"),
+                                            ('{"retrievedOn": "2026-02-30"}', "retrievedOn")])
+def test_a_bad_price_catalog_file_exits_2_naming_file_and_key(tmp_path, content, needle):
+    path = tmp_path / "prices.json"
+    path.write_text(content)
+    for args in (["estimate", "dev", "--price-catalog", str(path), *AS_OF], ["prices", "show", "--catalog", str(path)]):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert str(path) in result.output and needle in result.output and "Traceback" not in result.output, result.output

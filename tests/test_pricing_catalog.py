@@ -74,3 +74,46 @@ def test_catalog_can_be_loaded_from_another_file(tmp_path):
     import json
     path.write_text(json.dumps(data))
     assert PriceCatalog.load(path).instance("us-east-1", "g6.xlarge").usd_per_hour == Decimal("1")
+
+
+def _broken(tmp_path, edit):
+    import copy
+    import json
+
+    data = copy.deepcopy(default_catalog().data)
+    edit(data)
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("edit,key", [
+    (lambda d: d.clear(), "retrievedOn"),
+    (lambda d: d.update(retrievedOn="last July"), "retrievedOn"),
+    (lambda d: d.update(hoursPerMonth=720), "hoursPerMonth"),
+    (lambda d: d.pop("instances"), "instances"),
+    (lambda d: d["instances"]["us-east-1"]["g6e.xlarge"].update(usdPerHour="1,86"), "instances.us-east-1.g6e.xlarge.usdPerHour"),
+    (lambda d: d["instances"]["us-east-1"]["g6e.xlarge"].update(date="2026-13-01"), "instances.us-east-1.g6e.xlarge.date"),
+    (lambda d: d["instances"]["us-east-1"]["g6e.xlarge"].pop("source"), "instances.us-east-1.g6e.xlarge.source"),
+    (lambda d: d["platform"]["default"]["natGatewayHour"].update(usd="cheap"), "platform.default.natGatewayHour.usd"),
+    (lambda d: d["platform"]["default"]["eksStandardSupportEnds"]["versions"].update({"1.36": "soon"}),
+     "platform.default.eksStandardSupportEnds.versions.1.36"),
+    (lambda d: d["spot"]["savingsPercent"]["g5.xlarge"].update({"us-east-1": "a lot"}), "spot.savingsPercent.g5.xlarge"),
+])
+def test_a_bad_catalog_file_is_an_error_naming_file_and_key(tmp_path, edit, key):
+    from infra.price_catalog import CatalogError
+
+    path = _broken(tmp_path, edit)
+    with pytest.raises(CatalogError) as err:
+        PriceCatalog.load(path)
+    assert str(path) in str(err.value) and key in str(err.value), str(err.value)
+
+
+def test_the_catalog_uses_the_one_hours_per_month():
+    from cli import capacity, estimate
+    from infra import chart_values, price_catalog
+
+    assert default_catalog().data["hoursPerMonth"] == price_catalog.HOURS_PER_MONTH
+    assert capacity.HOURS_PER_MONTH is price_catalog.HOURS_PER_MONTH
+    assert estimate.HOURS == price_catalog.HOURS_PER_MONTH
+    assert chart_values.HOURS_PER_MONTH == price_catalog.HOURS_PER_MONTH

@@ -28,7 +28,19 @@ def show(
     if capacity_type not in ("on-demand", "spot"):
         err.print("[red]error:[/red] --capacity-type must be on-demand or spot", highlight=False)
         raise typer.Exit(2)
-    catalog = PriceCatalog.load(catalog_path)
+    try:
+        catalog = PriceCatalog.load(catalog_path)
+    except OSError as e:
+        err.print(f"[red]error:[/red] --catalog {catalog_path}: cannot read: {e.strerror}", highlight=False)
+        raise typer.Exit(2)
+    except ValueError as e:  # CatalogError names the file and the key
+        err.print(f"[red]error:[/red] --catalog: {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if region and region not in catalog.data["instances"]:
+        known = ", ".join(sorted(catalog.data["instances"]))
+        err.print(f"[red]error:[/red] --region {region}: unknown region: the catalog prices no instance there "
+                  f"(regions: {known})", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     table = Table(title=f"AWS prices as of {catalog.retrieved_on} ({catalog.data.get('refreshedBy', 'seed')})",
                   title_justify="left")
     for col in ("region", "instance type", "$/h", "basis", "source", "date", "conf.", "derivation / spot"):
