@@ -106,12 +106,12 @@ def estimate_stack(ref: StackRef, root: pathlib.Path, catalog: PriceCatalog, as_
 
 
 def prepare_stack(ref: StackRef, root: pathlib.Path, as_of: date, *, no_cache: bool, include_operations: bool | None,
-                  inventory=None) -> tuple:
+                  inventory=None, loaded: tuple | None = None, priced_offers: tuple | None = None) -> tuple:
     """Parse the stack and price its API offers (bad input fails here, before any program run)."""
-    spec, config = load_stack(ref)
+    spec, config = loaded or load_stack(ref)
     if include_operations is False:
         spec = spec.model_copy(update={"operations": spec.operations.model_copy(update={"include": False})})
-    offers, api_source = api_offers(root, spec, as_of, no_cache)
+    offers, api_source = priced_offers or api_offers(root, spec, as_of, no_cache)
     if inventory is None:
         inventory, _ = cache.inventory_for(root, ref.name, ref.path, config, no_cache=no_cache)
     return spec, config, offers, api_source, inventory
@@ -133,12 +133,40 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise BadInput(f"--usage {path}: {err}") from None
 
 
+LINE_ITEM_KEYS = {"region": str, "resource": str, "category": str, "unit": str, "monthlyUsd": (int, float)}
+
+
 def _load_old(path: pathlib.Path) -> dict:
+    """A saved `estimate --format json` document, checked for what `contract.compare` reads."""
+    def bad(what: str) -> BadInput:
+        return BadInput(f"--compare-to {path}: {what} (expected a saved `estimate --format json` document)")
+
     try:
         data = json.loads(path.read_text())
-        return {s["stack"]: s for s in data["stacks"]}
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise BadInput(f"--compare-to {path}: not a saved `estimate --format json` document ({err})") from None
+    except OSError as err:
+        raise BadInput(f"--compare-to {path}: cannot read: {err.strerror}") from None
+    except ValueError as err:
+        raise bad(f"not JSON ({err})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("stacks"), list):
+        raise bad("no `stacks` list")
+    for i, stack in enumerate(data["stacks"]):
+        if not isinstance(stack, dict) or not isinstance(stack.get("stack"), str):
+            raise bad(f"stacks[{i}].stack: missing")
+        items = stack.get("lineItems", [])
+        if not isinstance(items, list):
+            raise bad(f"stacks[{i}].lineItems: not a list")
+        for j, item in enumerate(items):
+            for key, kind in LINE_ITEM_KEYS.items():
+                if not isinstance(item, dict) or key not in item:
+                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: missing")
+                if not isinstance(item[key], kind) or isinstance(item[key], bool):
+                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: {item[key]!r} has the wrong type")
+        total = stack.get("selfHosted", {})
+        expected = total.get("monthlyUsd", {}).get("expected", 0) if isinstance(total, dict) and isinstance(
+            total.get("monthlyUsd", {}), dict) else None
+        if not isinstance(expected, (int, float)) or isinstance(expected, bool):
+            raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: not a number")
+    return {s["stack"]: s for s in data["stacks"]}
 
 
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
@@ -222,12 +250,15 @@ def estimate_command(
         include_ops = False if exclude_operations else None
         # keyed by file, not by stack name: `estimate dev /tmp/alt/Pulumi.dev.yaml` names two stacks "dev"
         loaded = {ref.path.resolve(): load_stack(ref) for ref in refs}  # every file checked before any program runs
+        # and every apiComparison entry resolved: a bad one is exit 2 before minutes of program runs
+        priced = {where: api_offers(root, spec, when, no_cache) for where, (spec, _) in loaded.items()}
         inventories = cache.inventories_for(root, [(ref.name, ref.path, loaded[ref.path.resolve()][1]) for ref in refs],
                                             no_cache=no_cache)
         docs = []
         for ref in refs:
             prepared = prepare_stack(ref, root, when, no_cache=no_cache, include_operations=include_ops,
-                                     inventory=inventories[ref.path.resolve()][0])
+                                     inventory=inventories[ref.path.resolve()][0], loaded=loaded[ref.path.resolve()],
+                                     priced_offers=priced[ref.path.resolve()])
             doc = estimate_stack(ref, root, catalog, when, no_cache=no_cache, with_chart=fmt is Format.html,
                                  include_operations=include_ops, prepared=prepared, usage=usage)
             if old is not None:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import cache
-from cli.estimate_cmd import BadInput, bad_input, load_stack
+from cli.estimate_cmd import BadInput, bad_input, load_stack, write_out
 from cli.pricing import mapping
 from cli.stacks import UsageError, project_root, resolve
 from infra.spec import SpecError
@@ -74,7 +74,10 @@ def inventory_command(
         console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), highlight=False)
         text = buffer.getvalue()
     if out:
-        cache._atomic_write(out, text)
+        try:
+            write_out(out, text)
+        except BadInput as e:
+            raise bad_input(err, e) from None
         err.print(f"wrote {out}", highlight=False)
     else:
         typer.echo(text, nl=False)

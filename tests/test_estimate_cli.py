@@ -344,3 +344,36 @@ def test_a_bad_price_catalog_file_exits_2_naming_file_and_key(tmp_path, content,
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
         assert str(path) in result.output and needle in result.output and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("drop,needle", [("unit", "lineItems[0].unit: missing"), ("monthlyUsd", "lineItems[0].monthlyUsd"),
+                                         ("region", "lineItems[0].region: missing")])
+def test_compare_to_with_incomplete_line_items_exits_2_naming_the_key(tmp_path, drop, needle):
+    saved = tmp_path / "old.json"
+    saved.write_text(json.dumps({"stacks": [{"stack": "dev", "selfHosted": {"monthlyUsd": {"expected": 1.0}},
+                                             "lineItems": [{k: v for k, v in {"region": "us-east-1", "resource": "r",
+                                                                               "category": "nat", "unit": "hours",
+                                                                               "monthlyUsd": 1.0}.items() if k != drop}]}]}))
+    result = invoke("estimate", "dev", "--compare-to", str(saved), *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "--compare-to" in result.output and needle in result.output and "Traceback" not in result.output
+
+
+def test_inventory_out_to_an_unwritable_place_exits_2_naming_out():
+    result = invoke("inventory", "dev", "--format", "json", "--out", "/proc/nope.json")
+    assert result.exit_code == 2, result.output
+    assert "--out /proc/nope.json" in result.output and "Traceback" not in result.output
+
+
+def test_a_bad_api_offer_exits_2_before_any_program_run(tmp_path, monkeypatch):
+    from cli import cache
+
+    def never(*args, **kwargs):
+        raise AssertionError("the program ran before apiComparison was checked")
+
+    monkeypatch.setattr(cache, "inventories_for", never)
+    good = stack_copy(tmp_path, "prod-us")
+    path = stack_copy(tmp_path, apiComparison=["openai:no-such-model"])
+    result = invoke("estimate", str(good), str(path), *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "apiComparison[0]" in result.output and "no-such-model" in result.output
