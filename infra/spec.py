@@ -275,6 +275,9 @@ class ClusterSpec(SpecModel):
     kubernetes_version: str = "1.35"
     public_access_cidrs: list[str] = []
     """CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
+    private_access_cidrs: list[str] = []
+    """CIDRs inside the network (VPN, peered VPCs) allowed to reach the private API endpoint on 443:
+    without a public endpoint, `pulumi up` and kubectl must run from one of them."""
     log_retention_days: int = 30
     system_nodes: SystemNodes = SystemNodes()
     imds_hop_limit: int = Field(default=1, ge=1, le=2)
@@ -289,7 +292,7 @@ class ClusterSpec(SpecModel):
             )
         return v
 
-    @field_validator("public_access_cidrs")
+    @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
         for cidr in v:
@@ -616,6 +619,12 @@ def check(spec: StackSpec) -> list[Problem]:
                 f"maxReplicas {high} exceeds what the GPU pools of {region.region} can hold: {capacity} "
                 f"(sum of maxNodes x GPUs per node / tensorParallel {tp}); raise maxNodes or lower maxReplicas",
             ))
+    if not spec.cluster.public_access_cidrs and not spec.cluster.private_access_cidrs:
+        problems.append(Problem(
+            "cluster.privateAccessCidrs",
+            "cluster.publicAccessCidrs is empty (private API endpoint only), so list the CIDRs inside the network "
+            "that `pulumi up` and kubectl run from (e.g. the VPN range); nothing else can reach the Kubernetes API",
+        ))
     if spec.autoscaling.fallback_replicas > spec.autoscaling.max_replicas:
         problems.append(Problem("autoscaling.fallbackReplicas", "must not exceed autoscaling.maxReplicas"))
     if spec.endpoint.mode == "regional" and spec.multi_region:

@@ -77,3 +77,19 @@ def test_kubeconfig_uses_short_lived_aws_tokens():
     assert user["exec"]["args"][:2] == ["eks", "get-token"]
     assert user["exec"]["args"][user["exec"]["args"].index("--cluster-name") + 1] == "c1"
     assert user["exec"]["args"][user["exec"]["args"].index("--region") + 1] == "eu-central-1"
+
+
+def test_private_only_api_endpoint_needs_private_access_cidrs(stack_configs):
+    """publicAccessCidrs: [] with nothing that can reach the private endpoint is refused, naming the key."""
+    from infra.spec import SpecError, parse_stack_config
+
+    config = json.loads(json.dumps(stack_configs["prod-global"]))
+    config["cluster"].pop("privateAccessCidrs")
+    with pytest.raises(SpecError) as err:
+        parse_stack_config(config)
+    assert "cluster.privateAccessCidrs" in str(err.value)
+    config["cluster"]["privateAccessCidrs"] = ["10.8.0.0/16"]
+    assert parse_stack_config(config).cluster.private_access_cidrs == ["10.8.0.0/16"]
+    config["cluster"]["privateAccessCidrs"] = ["10.8.0.1/16"]
+    with pytest.raises(SpecError):
+        parse_stack_config(config)

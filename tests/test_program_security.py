@@ -110,6 +110,22 @@ def test_api_endpoint_private_and_public_only_for_configured_cidrs(inventory_of,
         assert relaxed or "0.0.0.0/0" not in vpc.get("publicAccessCidrs", []), cluster.urn
 
 
+def test_private_api_endpoint_reachable_from_private_access_cidrs(inventory_of, stack):
+    """A stack without a public endpoint must let `pulumi up` reach the private one (443 on the cluster SG)."""
+    inv = inventory_of(stack)
+    cidrs = inv.spec.cluster.private_access_cidrs
+    assert cidrs or inv.spec.cluster.public_access_cidrs, f"{stack}: nothing can reach the Kubernetes API"
+    for cluster in inv.of_type("aws:eks/cluster:Cluster"):
+        region = cluster.region
+        rules = [r for r in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", region)
+                 if "-api-from-" in r.name]
+        assert sorted(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6") for r in rules) == sorted(cidrs), cluster.urn
+        for rule in rules:
+            assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (443, 443, "tcp"), rule.urn
+            assert rule.inputs["securityGroupId"], f"{rule.urn}: must target the EKS cluster security group"
+            assert ipaddress.ip_network(rule.inputs.get("cidrIpv4") or rule.inputs["cidrIpv6"]).prefixlen > 0, rule.urn
+
+
 def test_control_plane_logs(inventory_of, stack):
     inv = inventory_of(stack)
     for cluster in inv.of_type("aws:eks/cluster:Cluster"):

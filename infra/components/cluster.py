@@ -9,6 +9,7 @@ those that need nodes (CoreDNS, EBS CSI) come with `ClusterAddons` after the sys
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 
@@ -159,11 +160,26 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
+        # With the public endpoint off, only these in-network CIDRs (VPN, peered VPCs) reach the API server.
+        cluster_sg = eks.vpc_config.apply(lambda c: c.cluster_security_group_id)
+        for cidr in spec.private_access_cidrs:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('/', '-').replace(':', '-')}",
+                security_group_id=cluster_sg,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr if ipaddress.ip_network(cidr).version == 4 else None,
+                cidr_ipv6=cidr if ipaddress.ip_network(cidr).version == 6 else None,
+                description="Kubernetes API (private endpoint) from cluster.privateAccessCidrs",
+                opts=child,
+            )
+
         self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child) for addon in PRE_NODE_ADDONS]
 
         self.cluster_name = eks.name
         self.endpoint = eks.endpoint
-        self.security_group_id = eks.vpc_config.apply(lambda c: c.cluster_security_group_id)
+        self.security_group_id = cluster_sg
         self.oidc_provider_arn = oidc.arn
         self.oidc_provider_url = issuer.apply(lambda url: url.removeprefix("https://"))
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
