@@ -2,7 +2,9 @@
 API comparison, break-even, verdict, budget. Pure: takes the spec, the planned resources and the
 catalogs; the command (`cli/estimate_cmd.py`) finds, caches and renders.
 
-Money is Decimal, 730 hours a month. A record the catalog cannot price raises `MissingPrice`.
+Money is Decimal, 730 hours a month; each line item's monthly amounts are rounded to cents once (in
+`LineItem`), and every category and total is a sum of those. A record the catalog cannot price raises
+`MissingPrice`.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class LineItem:
     monthly_max: Decimal
     price_source: str
     usage_based: bool = False
+
+    def __post_init__(self) -> None:
+        # Rounded to cents once, here: categories and totals are sums of these, so they add up exactly.
+        self.monthly, self.monthly_min, self.monthly_max = q(self.monthly), q(self.monthly_min), q(self.monthly_max)
 
 
 @dataclass

@@ -377,3 +377,18 @@ def test_a_bad_api_offer_exits_2_before_any_program_run(tmp_path, monkeypatch):
     result = invoke("estimate", str(good), str(path), *AS_OF)
     assert result.exit_code == 2, result.output
     assert "apiComparison[0]" in result.output and "no-such-model" in result.output
+
+
+def test_line_items_categories_and_totals_add_up_to_the_cent():
+    from decimal import Decimal
+
+    doc = json.loads(invoke("estimate", "--all", "--format", "json", *AS_OF).output)
+    for s in doc["stacks"]:
+        ops = s["selfHosted"]["operationsIncluded"]
+        for which, key in (("expected", "monthlyUsd"), ("min", "monthlyUsdMin"), ("max", "monthlyUsdMax")):
+            items = sum((Decimal(str(li[key])) for li in s["lineItems"] if ops or li["category"] != "operations"),
+                        Decimal(0))
+            cats = sum((Decimal(str(v[which])) for c, v in s["categories"].items() if ops or c != "operations"),
+                       Decimal(0))
+            total = Decimal(str(s["selfHosted"]["monthlyUsd"][which]))
+            assert items == cats == total, (s["stack"], which, items, cats, total)

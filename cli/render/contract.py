@@ -1,5 +1,6 @@
 """The estimate contract (DESIGN.md "The estimate contract"): one plain dict per stack that every
-output format renders. Money is rounded to cents here and nowhere else."""
+output format renders. Line items arrive rounded to cents (cli/estimate.py); categories and totals
+are their sums, so they add up exactly."""
 
 from __future__ import annotations
 
