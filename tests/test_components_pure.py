@@ -161,6 +161,14 @@ def test_grafana_follows_its_switch():
     assert _kps_values(MonitoringSpec(enabled=False))["grafana"]["enabled"] is False
 
 
+def test_grafana_admin_password_is_generated_not_a_chart_default():
+    """kube-prometheus-stack < 79 shipped admin password "prom-operator"; from 79 Grafana generates one."""
+    major = int(monitoring.KUBE_PROMETHEUS_STACK_CHART.version.split(".")[0])
+    assert major >= monitoring.GRAFANA_RANDOM_PASSWORD_SINCE_MAJOR, monitoring.KUBE_PROMETHEUS_STACK_CHART.version
+    grafana = _kps_values(MonitoringSpec(grafana=True))["grafana"]
+    assert "adminPassword" not in grafana and "existingSecret" not in grafana.get("admin", {}), grafana
+
+
 def test_alertmanager_sends_warning_and_critical_to_the_alarm_topic():
     alertmanager = _kps_values(MonitoringSpec())["alertmanager"]
     assert alertmanager["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/am"}
@@ -190,6 +198,21 @@ def test_dcgm_exporter_runs_on_gpu_nodes_only():
     assert values["nodeSelector"] == {"tradeoff-infra.io/workload": "llm-inference"}
     assert values["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert values["serviceMonitor"]["enabled"] is True
+    security = values["securityContext"]
+    assert security["runAsNonRoot"] is True and security["runAsUser"] != 0, security
+    assert "add" not in security["capabilities"] and security["capabilities"]["drop"] == ["ALL"], security
+    assert security["allowPrivilegeEscalation"] is False
+
+
+def test_dcgm_exporter_needs_no_profiling_metrics():
+    """Non-root without SYS_ADMIN drops only DCGM_FI_PROF_*: nothing the dashboard or alerts may use is one."""
+    import json
+    import pathlib
+
+    data = json.loads((pathlib.Path(__file__).parent / "data" / "exported_metrics.json").read_text())
+    dcgm = data["exporters"]["dcgm-exporter"]
+    names = [n for kind in ("gauges", "counters", "histograms") for n in dcgm.get(kind, [])]
+    assert names and not [n for n in names if n.startswith("DCGM_FI_PROF_")]
 
 
 # ---------------------------------------------------------------- load balancer

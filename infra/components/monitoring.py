@@ -48,6 +48,14 @@ RETENTION_SIZE_FRACTION = 0.85
 
 
 
+# UID the dcgm-exporter chart's values.yaml suggests for running without profiling metrics.
+DCGM_EXPORTER_UID = 1000
+# kube-prometheus-stack dropped its fixed Grafana admin password ("prom-operator") in 79.0.0
+# (prometheus-community/helm-charts#5679, UPGRADE.md "From 78.x to 79.x"): the Grafana chart then
+# generates a random one into its admin Secret. Our values must never set grafana.adminPassword.
+GRAFANA_RANDOM_PASSWORD_SINCE_MAJOR = 79
+
+
 def prometheus_url(namespace: str = NAMESPACE) -> str:
     """In-cluster URL of the stack's Prometheus (what KEDA's prometheus trigger queries)."""
     return f"http://{FULLNAME}-prometheus.{namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
@@ -157,6 +165,15 @@ def dcgm_exporter_values() -> dict[str, Any]:
         "nodeSelector": GPU_NODE_SELECTOR,
         "tolerations": [{"key": key, "operator": "Exists", "effect": effect}],
         "serviceMonitor": {"enabled": True, "interval": "15s"},
+        # The chart's default runs as root with SYS_ADMIN, needed only for the profiling metrics
+        # (DCGM_FI_PROF_*), which the default counters, the dashboard and the alerts do not use; its
+        # values.yaml names this non-root setting for that case (deployment/values.yaml at 691c9276).
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": DCGM_EXPORTER_UID,
+            "capabilities": {"drop": ["ALL"]},
+            "allowPrivilegeEscalation": False,
+        },
     }
 
 
