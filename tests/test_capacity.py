@@ -90,13 +90,41 @@ def test_roofline_grid_is_not_empty():
 def test_never_above_the_memory_bandwidth_roofline(instance, tp, source):
     spec = make_spec(source=source, tp=tp, instance=instance, max_model_len=4096)
     th = capacity.replica_throughput(spec, instance)
-    it = hardware.instance_type(instance)
-    weights = spec.weight_bytes()
-    # the absolute ceiling: every byte of bandwidth spent on weights at the largest batch the scheduler allows
-    absolute = capacity.MAX_NUM_SEQS * tp * it.gpu_model.memory_bandwidth_gbps * 1e9 / weights
     assert th.saturated_tokens_per_second <= th.roofline_tokens_per_second + 1e-9, (instance, source)
     assert th.planning_tokens_per_second <= th.saturated_tokens_per_second, (instance, source)
-    assert th.roofline_tokens_per_second <= absolute, (instance, source)
+
+
+# The roofline by hand (C5: t_step = (W + B x L_avg x kv) / (TP x BW), tok/s = B / t_step, at 100 % bandwidth),
+# with every input stated; B = the largest batch the KV cache holds: (TP x (mem x 0.90 - 1.5 GiB) - W) / (kv x
+# (in + out)), at most vLLM's 256. Inputs: Llama-3-8B BF16 W = 8.03e9 x 2 = 16.06 GB, kv = 128 KiB/token;
+# Llama-3-70B BF16 W = 70.6e9 x 2 = 141.2 GB, kv = 320 KiB/token (C5); 600 in / 250 out, L_avg = 600 + 250/2.
+# - 8B on L40S (864 GB/s, 47,999,614,976 B, the figure infra/hardware.py carries): room 0.9 x 47,999,614,976
+#   - 1,610,612,736 - 16.06e9 = 25,529,040,742 B; per sequence 131,072 x 850 = 111,411,200 B -> B = 229;
+#   step = 16.06e9 + 229 x 725 x 131,072 = 37,821,228,800 B; 229 x 864e9 / 37,821,228,800 = 5,231.3 tok/s
+# - 70B TP4 on H100 (3,350 GB/s, 85,899,345,920 B): room 4 x (77,309,411,328 - 1,610,612,736) - 141.2e9
+#   = 161,595,194,368 B; per sequence 327,680 x 850 = 278,528,000 B -> 580, capped at 256;
+#   step = 141.2e9 + 256 x 725 x 327,680 = 202,017,408,000 B; 256 x 4 x 3,350e9 / that = 16,980.7 tok/s
+@pytest.mark.parametrize("source,instance,tp,batch,tokens_per_second", [
+    ("meta-llama/Llama-3.1-8B-Instruct", "g6e.xlarge", 1, 229, 5231.3),
+    ("meta-llama/Llama-3.3-70B-Instruct", "p5.48xlarge", 4, 256, 16980.7),
+])
+def test_roofline_matches_the_c5_formula_computed_by_hand(source, instance, tp, batch, tokens_per_second):
+    spec = make_spec(source=source, tp=tp, instance=instance, inp=600, out=250, max_model_len=4096)
+    th = capacity.replica_throughput(spec, instance)
+    assert th.max_batch_by_memory == batch, instance
+    assert th.roofline_tokens_per_second == pytest.approx(tokens_per_second, rel=1e-4), instance
+    assert th.saturated_tokens_per_second <= th.roofline_tokens_per_second, instance
+
+
+# C5 batch-1 ceilings for Llama-3-8B BF16 (tok/s = BW / 16.06 GB): L4 19, A10G 37, L40S 54, H100 209. The code's
+# single-stream TPOT is that step at the measured 77 % bandwidth efficiency, so 1 / (TPOT x 0.77) is the ceiling.
+@pytest.mark.parametrize("instance,ceiling", [("g6.xlarge", 19), ("g5.xlarge", 37), ("g6e.xlarge", 54),
+                                              ("p5.4xlarge", 209)])
+def test_batch_one_ceiling_matches_the_c5_table(instance, ceiling):
+    spec = make_spec(instance=instance, inp=1, out=1, tpot=1000)
+    th = capacity.replica_throughput(spec, instance)
+    at_full_bandwidth = 1000 / (th.single_stream_tpot_ms * capacity.DECODE_BANDWIDTH_EFFICIENCY)
+    assert at_full_bandwidth == pytest.approx(ceiling, rel=0.03), instance  # the table is rounded to whole tok/s
 
 
 def test_batch_one_roofline_matches_the_c5_table():
