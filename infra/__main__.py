@@ -11,8 +11,17 @@ try:
     spec = parse_stack_config({k: v for k, v in raw.items() if v is not None}, f"stack {pulumi.get_stack()}")
 except SpecError as err:
     raise pulumi.RunError(str(err)) from None
-program.build(
-    spec,
-    api_key=config.require_secret("vllmApiKey"),
-    huggingface_token=config.get_secret("huggingfaceToken"),  # gated repos (meta-llama/*) need it
-)
+huggingface_token = config.get_secret("huggingfaceToken")
+if huggingface_token is None and spec.gated_sources():
+    message = (
+        f"model.source {', '.join(spec.gated_sources())} is gated on Hugging Face and the secret "
+        "tradeoff-infra:huggingfaceToken is not set: vLLM pods would crash-loop on 401. Run "
+        "`pulumi config set --secret huggingfaceToken <token>` with a token of an account that accepted the licence."
+    )
+    # A preview (and the estimate, which runs the program as a preview without secrets) only warns;
+    # `pulumi up` stops here, before creating anything.
+    if pulumi.runtime.is_dry_run():
+        pulumi.log.warn(message)
+    else:
+        raise pulumi.RunError(message)
+program.build(spec, api_key=config.require_secret("vllmApiKey"), huggingface_token=huggingface_token)

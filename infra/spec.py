@@ -25,6 +25,10 @@ PROJECT = "tradeoff-infra"
 NAMESPACE = f"{PROJECT}:"
 # Config keys that hold secrets and are read by the program, not by the spec.
 SECRET_KEYS = {"vllmApiKey", "huggingfaceToken"}
+# Hugging Face repos that answer 401 without an accepted licence + token: every meta-llama repo (Llama
+# licence click-through) and Mistral's 7B repos ("share your contact information",
+# openvinotoolkit/openvino.genai#371, 2024-04-22). A prefix list, not exhaustive; read 2026-11-24.
+GATED_SOURCE_PREFIXES = ("meta-llama/", "mistralai/Mistral-7B-")
 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 IMAGE_RE = re.compile(
@@ -430,6 +434,11 @@ class StackSpec(SpecModel):
             return (region.model.source or self.model.source, region.model.revision, region.model.image)
         return (self.model.source, self.model.revision, self.model.image)
 
+    def gated_sources(self) -> list[str]:
+        """Weights repos of this stack (stack pin and regional pins) known to need `huggingfaceToken`."""
+        sources = dict.fromkeys(self.model_for(r)[0] for r in self.regions) or {self.model.source: None}
+        return [s for s in sources if s.startswith(GATED_SOURCE_PREFIXES)]
+
     def replicas_for(self, region: RegionSpec) -> tuple[int, int]:
         over = region.autoscaling or RegionScaling()
         low = over.min_replicas if over.min_replicas is not None else self.autoscaling.min_replicas
@@ -662,6 +671,12 @@ def warnings(spec: StackSpec) -> list[str]:
             out.append(f"regions[{r_i}] ({region.region}) is drained: trafficDial 0")
         if region.has_own_pin:
             out.append(f"regions[{r_i}] ({region.region}) runs its own model pin {region.model.revision[:12]} (canary)")
+    for source in spec.gated_sources():
+        out.append(
+            f"model.source {source} is gated on Hugging Face: set the secret tradeoff-infra:huggingfaceToken "
+            "(pulumi config set --secret huggingfaceToken ...) from an account that accepted its licence, or pods "
+            "crash-loop on 401 (validate reads only the stack file and cannot see encrypted secrets)"
+        )
     if spec.autoscaling.scale_to_zero:
         out.append("autoscaling.scaleToZero is on: the first request after idle waits for a GPU node and a model load (minutes)")
     return out

@@ -93,3 +93,54 @@ def test_private_only_api_endpoint_needs_private_access_cidrs(stack_configs):
     config["cluster"]["privateAccessCidrs"] = ["10.8.0.1/16"]
     with pytest.raises(SpecError):
         parse_stack_config(config)
+
+
+class _NoResources:
+    """Mocks for a run that must stop before registering anything."""
+
+    def new_resource(self, args):
+        raise AssertionError(f"{args.name}: the program must stop before creating resources")
+
+    def call(self, args):
+        return {}
+
+
+def _run_entry_point(config: dict, *, preview: bool):
+    import contextvars
+    import runpy
+
+    import pulumi
+
+    from cli.inventory import ENTRY_POINT
+    from infra.spec import NAMESPACE, SECRET_KEYS
+
+    def run():
+        pulumi.runtime.set_all_config(
+            {f"{NAMESPACE}{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+            [f"{NAMESPACE}{k}" for k in SECRET_KEYS],
+        )
+        pulumi.runtime.set_mocks(_NoResources(), project="tradeoff-infra", stack="prod-us", preview=preview)
+        runpy.run_path(str(ENTRY_POINT), run_name="__main__")
+
+    return contextvars.copy_context().run(run)
+
+
+def test_gated_weights_without_token_stop_pulumi_up(stack_configs):
+    import pulumi
+
+    from infra.spec import parse_stack_config, warnings
+
+    config = {**stack_configs["prod-us"], "vllmApiKey": "test-key"}
+    assert config["model"]["source"].startswith("meta-llama/")
+    assert any("tradeoff-infra:huggingfaceToken" in w for w in warnings(parse_stack_config(stack_configs["prod-us"])))
+    with pytest.raises(pulumi.RunError, match="huggingfaceToken"):
+        _run_entry_point(config, preview=False)
+
+
+def test_ungated_weights_need_no_token(stack_configs):
+    from infra.spec import parse_stack_config, warnings
+
+    spec = parse_stack_config(stack_configs["prod-us"])
+    ungated = spec.model_copy(update={"model": spec.model.model_copy(update={"source": "Qwen/Qwen2.5-7B-Instruct"})})
+    assert spec.gated_sources() == ["meta-llama/Llama-3.1-8B-Instruct"]
+    assert ungated.gated_sources() == [] and not any("huggingfaceToken" in w for w in warnings(ungated))
