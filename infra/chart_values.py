@@ -127,6 +127,15 @@ def rollout_timeout_seconds(weight_bytes: float, replicas: int) -> int:
     return NODE_BOOT_SECONDS + per_replica * max(1, replicas)
 
 
+def rolling_update(spec: StackSpec, region: RegionSpec) -> dict:
+    """Surge a new replica first, unless the pools may be full at maxReplicas: then a surge pod would wait
+    for a node cluster-autoscaler cannot add (maxNodes) and the rollout would stall, so replace in place."""
+    _, high = spec.replicas_for(region)
+    if high >= spec.pool_replica_capacity(region):
+        return {"maxSurge": 0, "maxUnavailable": 1}
+    return {"maxSurge": 1, "maxUnavailable": 0}
+
+
 def replica_resources(spec: StackSpec, region: RegionSpec) -> dict:
     """CPU/memory requests per replica: the smallest pool's node share after the node reserve."""
     cpus, memories = [], []
@@ -221,6 +230,7 @@ def vllm_values(
             "secretKey": HUGGINGFACE_TOKEN_SECRET_KEY,
         },
         "replicaCount": max(1, low),
+        "rollingUpdate": rolling_update(spec, region),
         "scheduling": {
             "nodeSelector": {WORKLOAD_LABEL: WORKLOAD_VALUE},
             "gpuPools": [pool.name for pool in region.gpu_pools],

@@ -264,7 +264,7 @@ def test_deployment_runs_the_pinned_model_on_the_gpu_pools(rendered, case_id):
         assert container[probe]["httpGet"]["path"] == "/health", f"{where}: {probe}"
     assert "replicas" not in deployment["spec"], f"{where}: KEDA owns the replica count"
     assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
-                                              "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}, where
+                                              "rollingUpdate": chart_values.rolling_update(spec, region)}, where
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["dshm"]["emptyDir"]["medium"] == "Memory", where
     assert volumes["model-cache"]["emptyDir"]["sizeLimit"] == values["cache"]["sizeLimit"], where
@@ -537,3 +537,22 @@ def test_rollout_timeout_counts_every_replica_replaced_in_turn():
     per_replica = chart_values.IMAGE_PULL_SECONDS + chart_values.startup_probe_seconds(16.06e9)
     assert three - one == 2 * per_replica
     assert chart_values.rollout_timeout_seconds(16.06e9, 0) == one
+
+
+def test_rollout_cannot_stall_on_full_gpu_pools(rendered):
+    """A surge pod needs a free GPU; when maxReplicas can fill the pools, replace in place instead."""
+    for case_id, spec, region, _ in CASES:
+        strategy = cr.one(rendered[case_id], "Deployment")["spec"]["strategy"]["rollingUpdate"]
+        _, high = spec.replicas_for(region)
+        full = high >= spec.pool_replica_capacity(region)
+        expected = {"maxSurge": 0, "maxUnavailable": 1} if full else {"maxSurge": 1, "maxUnavailable": 0}
+        assert strategy == expected, f"{case_id}: maxReplicas {high}, pool capacity {spec.pool_replica_capacity(region)}"
+
+
+def test_rollout_surges_while_the_pools_have_room():
+    spec = cr.stack("prod-us")
+    region = spec.regions[0]
+    roomy = region.model_copy(update={"gpu_pools": [p.model_copy(update={"max_nodes": p.max_nodes * 2})
+                                                    for p in region.gpu_pools]})
+    assert chart_values.rolling_update(spec, roomy) == {"maxSurge": 1, "maxUnavailable": 0}
+    assert chart_values.rolling_update(spec, region) == {"maxSurge": 0, "maxUnavailable": 1}

