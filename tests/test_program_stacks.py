@@ -192,6 +192,9 @@ def test_gpu_node_groups(inventory_of, stack):
             template = inv.by_id(ng.inputs["launchTemplate"]["id"])
             (root,) = template.inputs["blockDeviceMappings"]
             assert root["ebs"]["volumeSize"] == inv.spec.disk_size_gib(pool), template.urn
+            # The startup budget assumes ~250 MB/s from disk: gp3's 125 MiB/s baseline is raised, within gp3's ratio.
+            assert (root["ebs"]["throughput"], root["ebs"]["iops"]) == (500, 6000), template.urn
+            assert root["ebs"]["throughput"] <= 0.25 * root["ebs"]["iops"], template.urn
             assert {t["resourceType"] for t in template.inputs["tagSpecifications"]} == {"instance", "volume"}
 
 
