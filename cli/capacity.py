@@ -32,9 +32,9 @@ SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 C1_SOURCE = ("vLLM blog 'vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction' (2024-09-05), "
              "figures perf-v060 read by eye (+-5%), via prices-and-throughput.md §C1")
 
-# Share of saturated throughput a replica is planned at. C1: TTFT < 100 ms and TPOT ~14 ms up to 32 of
-# ~37 saturating QPS (86 %), queueing beyond; 0.7 keeps headroom for bursts inside the autoscaler's
-# reaction time (assumption).
+# Share of saturated throughput a replica is planned at. C1 (8B, H100, ShareGPT): TTFT < 100 ms and TPOT
+# 8-14 ms up to 32 QPS (of ~37 at saturation); at QPS = inf TTFT ~2.6 s, TPOT 55-60 ms. 0.7 keeps headroom
+# for bursts inside the autoscaler's reaction time (assumption).
 TARGET_UTILISATION = 0.7
 # Bandwidth efficiency of a decode step: the one measured point in C5 (A100-40GB, 8B batch 1).
 DECODE_BANDWIDTH_EFFICIENCY = 0.77

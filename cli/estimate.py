@@ -27,6 +27,7 @@ CATEGORIES = ["gpu-compute", "system-compute", "control-plane", "load-balancer",
 HOURS = Decimal(HOURS_PER_MONTH)
 GB = Decimal(10**9)
 STALE_AFTER_DAYS = 90
+NEVER_EXPIRE_DAYS_PRICED = 365
 CENT = Decimal("0.01")
 
 
@@ -44,11 +45,14 @@ class UsageAssumptions:
     """EKS api/audit/authenticator logs per cluster and day (assumption; audit dominates)."""
     log_archive_compression: float = 0.15
     """CloudWatch bills archived logs compressed (gzip); JSON logs shrink to ~15 % (assumption)."""
+    other_log_gb_per_day: float = 0.1
+    """Log groups other than the EKS control plane's (e.g. VPC flow logs of a quiet VPC), per group and day
+    (assumption)."""
 
 
 USAGE_KEYS = {"bytesPerOutputToken": "bytes_per_output_token", "bytesPerInputToken": "bytes_per_input_token",
               "imageGbPerNodeStart": "image_gb_per_node_start", "controlPlaneLogGbPerDay": "control_plane_log_gb_per_day",
-              "logArchiveCompression": "log_archive_compression"}
+              "logArchiveCompression": "log_archive_compression", "otherLogGbPerDay": "other_log_gb_per_day"}
 
 
 def usage_from(data: dict) -> UsageAssumptions:
@@ -380,17 +384,20 @@ class Costing:
                                          lcu, price, note))
             # control-plane logs
             for lg in (g for g in self._log_groups if g.region == region):
-                per_day = Decimal(str(u.control_plane_log_gb_per_day)) if lg.kind == "eks-control-plane" else Decimal("0.1")
+                per_day = Decimal(str(u.control_plane_log_gb_per_day if lg.kind == "eks-control-plane"
+                                      else u.other_log_gb_per_day))
                 ingest = per_day * Decimal(HOURS_PER_MONTH) / 24
                 price, note = self.platform(region, "cloudwatchLogsIngestedPerGb")
                 items.append(self._usage(region, lg.name, "monitoring", f"CloudWatch Logs ingestion {lg.log_group_name} "
                                          f"({per_day} GB/day assumed)", "GB", ingest, price, note))
-                stored_days = Decimal(lg.retention_days or 3653)
+                # never-expiring logs never reach a steady state: price the first year's accumulation, and say so
+                stored_days = Decimal(lg.retention_days or NEVER_EXPIRE_DAYS_PRICED)
                 stored = per_day * stored_days * Decimal(str(u.log_archive_compression))
                 price, note = self.platform(region, "cloudwatchLogsArchivedGbMonth")
-                items.append(self._usage(region, lg.name, "monitoring", f"CloudWatch Logs storage at steady state "
-                                         f"({lg.retention_days or 'never-expire'} days retention, compressed)", "GB-months",
-                                         stored, price, note))
+                held = (f"{lg.retention_days} days retention, at steady state" if lg.retention_days
+                        else f"never expires: the first year's accumulation ({NEVER_EXPIRE_DAYS_PRICED} days); it keeps growing")
+                items.append(self._usage(region, lg.name, "monitoring", f"CloudWatch Logs storage ({held}, compressed)",
+                                         "GB-months", stored, price, note))
         for ga in self._accelerators:
             gb = Decimal(str(requests)) * max(out_gb_per_request, in_gb_per_request)
             price, note = self.platform(ga.region, "globalAcceleratorDtPremiumPerGb")
@@ -607,6 +614,9 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         warnings.append(f"{len(unpriced)} resource(s) of types the estimate does not know are NOT priced: "
                         + ", ".join(sorted({t for t, _, _ in unpriced})))
     age = (as_of - date.fromisoformat(catalog.retrieved_on)).days
+    if age < 0:
+        warnings.append(f"--as-of {as_of} is before the price catalog's date ({catalog.retrieved_on}): these prices "
+                        "were not known then; an estimate as of that date needs a catalog from then")
     if age > STALE_AFTER_DAYS:
         warnings.append(f"the price catalog is {age} days old (prices as of {catalog.retrieved_on}, older than "
                         f"{STALE_AFTER_DAYS} days): run `tradeoff-infra prices refresh` with AWS credentials")

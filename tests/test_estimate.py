@@ -232,3 +232,24 @@ def test_excluded_people_costs_are_named_in_the_verdict():
     assert not any("people costs excluded" in x for x in run(spec_of(), offers=api).verdict.reasons)
     off = run(spec_of(operations={"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "include": False}), offers=api)
     assert any("people costs excluded" in x and "$9,333.33" in x for x in off.verdict.reasons), off.verdict.reasons
+
+
+def test_as_of_before_the_catalog_date_warns():
+    before = date.fromordinal(date.fromisoformat(default_catalog().retrieved_on).toordinal() - 1)
+    r = run(spec_of(), as_of=before)
+    assert any("before the price catalog's date" in w for w in r.warnings), r.warnings
+
+
+def _logs(retention, usage=est.UsageAssumptions()):
+    res = resources() + [Res("aws:cloudwatch/logGroup:LogGroup", "flow", {"name": "/vpc/flow",
+                                                                          **({"retentionInDays": retention} if retention else {})})]
+    r = run(spec_of(), res, usage=usage)
+    return [li for li in r.line_items if li.resource == "flow"]
+
+
+def test_other_log_groups_use_a_documented_usage_key_and_never_expire_is_one_year():
+    ingest, stored = _logs(None)
+    assert ingest.quantity == Decimal("0.1") * 730 / 24
+    assert stored.quantity == Decimal("0.1") * 365 * Decimal("0.15") and "first year" in stored.description
+    ingest, stored = _logs(30, est.usage_from({"otherLogGbPerDay": 2}))
+    assert ingest.quantity == Decimal(2) * 730 / 24 and stored.quantity == Decimal(2) * 30 * Decimal("0.15")

@@ -90,6 +90,8 @@ def test_markdown_for_a_pull_request():
     assert result.exit_code == 0, result.output
     assert result.output.startswith("## tradeoff-infra estimate")
     assert "| offer | monthly |" in result.output and "verdict" in result.output
+    assert "| $0.10 |" in result.output  # unit prices: at least cents, no float repr (was "$0.1")
+    assert "e-0" not in result.output
 
 
 def test_html_is_one_self_contained_file_with_a_chart(tmp_path):

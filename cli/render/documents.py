@@ -14,6 +14,15 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+def unit_price(value: float | None) -> str:
+    """A unit price with the digits it has: at least cents, at most 6 decimals ($0.10, $1.861, $0.000015)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.6f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    return f"${whole}.{frac.ljust(2, '0')}"
+
+
 def _env(autoescape: bool):
     # jinja2 costs ~30 ms to import: only markdown and html need it, not the JSON a CI gate reads.
     from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -21,6 +30,7 @@ def _env(autoescape: bool):
     env = Environment(loader=PackageLoader("cli.render", "templates"), autoescape=autoescape,
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
     env.globals["money"] = money
+    env.globals["unit_price"] = unit_price
     return env
 
 

@@ -6,6 +6,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from cli.render.documents import unit_price
+
 
 def money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
@@ -32,7 +34,7 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
             continue
         span = "" if li["monthlyUsdMin"] == li["monthlyUsdMax"] else f"{money(li['monthlyUsdMin'])}..{money(li['monthlyUsdMax'])}"
         items.add_row(li["region"], li["resource"], li["category"], li["description"],
-                      f"{li['quantity']:,.2f} {li['unit']}", f"${li['unitPriceUsd']:,.6g}", money(li["monthlyUsd"]), span)
+                      f"{li['quantity']:,.2f} {li['unit']}", unit_price(li["unitPriceUsd"]), money(li["monthlyUsd"]), span)
     parts.append(items)
 
     totals = Table(title="monthly totals", title_justify="left")
