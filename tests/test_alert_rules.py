@@ -11,6 +11,7 @@ suite cannot pass by testing nothing.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 import subprocess
@@ -158,18 +159,20 @@ def _test_cases(rules: dict[str, dict]) -> tuple[list[dict], set[str], set[str]]
         (f"kube_deployment_status_replicas_available{{{dep}}}", f"2+0x{wait + 20}"),
     ], [("VllmPodsNotReady", wait + 10, [])])
 
-    # VllmRegionEndpointDown: replicas wanted but no ready address behind the Service.
+    # VllmRegionEndpointDown: replicas wanted but none ready (kube-state-metrics' Deployment status, not the
+    # deprecated Endpoints API behind kube_endpoint_address).
     e = rules["VllmRegionEndpointDown"]
     down = _minutes(e["for"]) + 5
-    endpoint = f'namespace="{NS}",endpoint="{FULLNAME}"'
-    add("no ready endpoint fires", [
+    add("no ready replica fires", [
         (f"kube_deployment_spec_replicas{{{dep}}}", f"1+0x{down + 5}"),
-        (f'kube_endpoint_address{{{endpoint},ip="10.0.1.5",ready="false"}}', f"1+0x{down + 5}"),
+        (f"kube_deployment_status_replicas_ready{{{dep}}}", f"0+0x{down + 5}"),
     ], [("VllmRegionEndpointDown", down, [_fires(e, {})])])
-    add("a ready endpoint stays quiet", [
+    add("no replica status at all fires", [
+        (f"kube_deployment_spec_replicas{{{dep}}}", f"1+0x{down + 5}"),
+    ], [("VllmRegionEndpointDown", down, [_fires(e, {})])])
+    add("a ready replica stays quiet", [
         (f"kube_deployment_spec_replicas{{{dep}}}", f"2+0x{down + 5}"),
-        (f'kube_endpoint_address{{{endpoint},ip="10.0.1.5",ready="false"}}', f"1+0x{down + 5}"),
-        (f'kube_endpoint_address{{{endpoint},ip="10.0.2.7",ready="true"}}', f"1+0x{down + 5}"),
+        (f"kube_deployment_status_replicas_ready{{{dep}}}", f"1+0x{down + 5}"),
     ], [("VllmRegionEndpointDown", down, [])])
     add("a fleet scaled to zero on purpose stays quiet", [
         (f"kube_deployment_spec_replicas{{{dep}}}", f"0+0x{down + 5}"),
@@ -247,3 +250,9 @@ def test_firing_cases_fail_when_alerts_never_fire(rule_spec, tmp_path):
     assert result.returncode != 0, "promtool accepted rules that never fire"
     for alert in _rules(rule_spec):
         assert f"alertname: {alert}" in result.stdout + result.stderr, f"{alert}: no firing case failed"
+
+
+def test_rules_do_not_use_the_deprecated_endpoints_api(rule_spec):
+    """Endpoints (v1) is deprecated from Kubernetes 1.33 in favour of EndpointSlices: alert on the Deployment."""
+    text = json.dumps(rule_spec)
+    assert "kube_endpoint_" not in text
