@@ -101,6 +101,16 @@ def validate(data) -> None:
                 _need(entry, "regional", where, str)
 
 
+def entry_date(entry: dict) -> str:
+    """The date an entry's price is known to hold: its `date`, or for an undated snapshot the date it is
+    known to postdate (`after`) — the older, so the less flattering, bound."""
+    return entry.get("date") or entry["after"]
+
+
+def oldest_instance_date(data: dict) -> str:
+    return min(entry_date(e) for entries in data["instances"].values() for e in entries.values())
+
+
 class MissingPrice(LookupError):
     """The catalog has no price for what a stack asks for; the message names every part of the key."""
 

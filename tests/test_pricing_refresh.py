@@ -55,5 +55,9 @@ def test_refresh_through_a_stubbed_client(monkeypatch):
     assert new["instances"]["us-east-1"]["g6.xlarge"]["carriedOver"] is True
     assert any("g6.xlarge" in n for n in notes)
     assert catalog.platform_item("us-east-1", "natGatewayHour")[0]["source"] == "aws-price-list-api"
-    assert new["retrievedOn"] == "2026-11-24"
+    # carried-over entries keep their dates: the catalog is as old as its oldest instance price, not "today"
+    oldest = min(e.get("date") or e["after"] for entries in new["instances"].values() for e in entries.values())
+    assert new["instances"]["us-east-1"]["g6.xlarge"]["date"] == "2026-07-20"
+    assert new["retrievedOn"] == oldest and oldest <= "2026-07-20" and new["refreshedOn"] == "2026-11-24"
+    assert any(f"retrievedOn stays {oldest}" in n for n in notes), notes
     assert default_catalog().data["instances"]["us-east-1"]["g6e.xlarge"]["source"] == "karpenter"  # input untouched
