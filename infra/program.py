@@ -29,7 +29,6 @@ def region_prefix(region: str) -> str:
 
 def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi.Input[str] | None = None) -> None:
     stack = pulumi.get_stack()
-    scheme = "https" if spec.endpoint.hostname else "http"
     deployments = []
     for region in spec.regions:
         prefix = region_prefix(region.region)
@@ -38,7 +37,11 @@ def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi
             api_key=api_key, huggingface_token=huggingface_token,
         ))))
 
-    endpoints = {r.region: d.load_balancer.dns_name.apply(lambda dns: f"{scheme}://{dns}") for r, d in deployments}
+    # With a hostname the ALB's certificate names the hostname, not the ALB's DNS name: export that URL.
+    if spec.endpoint.hostname:
+        endpoints = {r.region: pulumi.Output.from_input(f"https://{spec.endpoint.hostname}") for r, d in deployments}
+    else:
+        endpoints = {r.region: d.load_balancer.dns_name.apply(lambda dns: f"http://{dns}") for r, d in deployments}
     if spec.endpoint.mode == "global-accelerator":
         edge = GlobalEndpoint("global", GlobalEndpointArgs(spec=spec, regions=[(r, d.load_balancer) for r, d in deployments]))
         global_url = (pulumi.Output.from_input(f"https://{spec.endpoint.hostname}") if spec.endpoint.hostname

@@ -4,6 +4,11 @@ Two static anycast IPs; each client enters AWS at the nearest edge and reaches t
 healthy region. Per region, `trafficDial` (0-100) sets the share of that region's traffic the
 accelerator sends there: 0 drains a region, a small value canaries it. Why an accelerator and
 not Route 53 latency records: docs/operations.md "Regions".
+
+Region health: the endpoint group's health-check options apply only to EC2 instance and Elastic IP
+endpoints; for an ALB endpoint Global Accelerator uses the ALB's own target health (the target
+group's GET /health checks) (AWS Global Accelerator developer guide, "Changing health check
+options", read 2026-11-24). So the endpoint groups set no health_check_* values.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.load_balancer import HEALTH_CHECK_PATH, HTTP_PORT, HTTPS_PORT, LoadBalancer, listener_ports
+from infra.components.load_balancer import LoadBalancer, listener_ports
 from infra.components.region import base_tags
 from infra.spec import RegionSpec, StackSpec
 
@@ -23,23 +28,13 @@ from infra.spec import RegionSpec, StackSpec
 API_REGION = "us-west-2"
 # Weight of the single ALB in each endpoint group (128 is the API's default).
 ENDPOINT_WEIGHT = 128
-# 3 failed checks, 10 s apart, mark a region unhealthy within ~30 s.
-HEALTH_CHECK_INTERVAL_SECONDS = 10
-HEALTH_CHECK_THRESHOLD = 3
 
 
 def endpoint_group_settings(spec: StackSpec, region: RegionSpec) -> dict[str, Any]:
     """Endpoint-group inputs that come from the spec alone (the ALB ARN is added by the component)."""
-    tls = bool(spec.endpoint.hostname)
     return {
         "endpoint_group_region": region.region,
         "traffic_dial_percentage": region.traffic_dial,
-        # For ALB endpoints the accelerator also honours the ALB's own target health.
-        "health_check_protocol": "HTTPS" if tls else "HTTP",
-        "health_check_port": HTTPS_PORT if tls else HTTP_PORT,
-        "health_check_path": HEALTH_CHECK_PATH,
-        "health_check_interval_seconds": HEALTH_CHECK_INTERVAL_SECONDS,
-        "threshold_count": HEALTH_CHECK_THRESHOLD,
     }
 
 
