@@ -19,7 +19,7 @@ from cli import capacity
 from cli.pricing import mapping
 from cli.pricing.api import ApiOffer
 from infra import hardware
-from infra.price_catalog import HOURS_PER_MONTH, PriceCatalog
+from infra.price_catalog import HOURS_PER_MONTH, InstancePrice, PriceCatalog
 from infra.spec import StackSpec
 
 CATEGORIES = ["gpu-compute", "system-compute", "control-plane", "load-balancer", "nat", "storage",
@@ -125,6 +125,8 @@ class StackEstimate:
     usage: UsageAssumptions = field(default_factory=lambda: UsageAssumptions())
     total_at: Callable[[float, bool], Decimal] | None = None
     """Self-hosted monthly total at another traffic volume (fleet grown with it; True lifts maxNodes)."""
+    prices_date: str | None = None
+    """Date of the oldest price the estimate uses (an undated snapshot counts from what it postdates)."""
     grown_expected: Decimal | None = None
     """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
 
@@ -134,7 +136,8 @@ class StackEstimate:
 
     @property
     def catalog_age_days(self) -> int:
-        return (self.as_of - date.fromisoformat(self.catalog.retrieved_on)).days
+        """Age of the oldest price used (never younger than the catalog's retrievedOn)."""
+        return (self.as_of - date.fromisoformat(self.prices_date or self.catalog.retrieved_on)).days
 
     @property
     def tokens_per_month(self) -> int:
@@ -164,6 +167,8 @@ class Costing:
                  usage: UsageAssumptions):
         self.spec, self.mapped, self.catalog, self.as_of, self.usage = spec, mapped, catalog, as_of, usage
         self.warnings: list[str] = []
+        self.instance_dates: dict[str, InstancePrice] = {}
+        """Every instance price used, by "type region": the estimate's age is its oldest."""
 
     def platform(self, region: str, key: str) -> tuple[Decimal, str]:
         entry, regional = self.catalog.platform_item(region, key)
@@ -307,7 +312,8 @@ class Costing:
     def cost_node_group(self, ng: mapping.NodeGroup, plans, floors) -> list[LineItem]:
         price = self._gpu_prices.get((ng.region, ng.name)) or self.catalog.instance(ng.region, ng.instance_type,
                                                                                      ng.capacity_type)
-        note = f"{price.source} {price.date} (confidence {price.confidence}, {price.basis})"
+        note = f"{price.source} {price.dated} (confidence {price.confidence}, {price.basis})"
+        self.instance_dates[f"{ng.instance_type} {ng.region}"] = price
         if price.derivation:
             note += f": {price.derivation}"
         if price.basis != "source":
@@ -617,9 +623,19 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     if age < 0:
         warnings.append(f"--as-of {as_of} is before the price catalog's date ({catalog.retrieved_on}): these prices "
                         "were not known then; an estimate as of that date needs a catalog from then")
-    if age > STALE_AFTER_DAYS:
-        warnings.append(f"the price catalog is {age} days old (prices as of {catalog.retrieved_on}, older than "
-                        f"{STALE_AFTER_DAYS} days): run `tradeoff-infra prices refresh` with AWS credentials")
+    prices_date = min([catalog.retrieved_on] + [p.age_date for p in costing.instance_dates.values()])
+    older = sorted(k for k, p in costing.instance_dates.items() if p.age_date < catalog.retrieved_on)
+    if older:
+        undated = sorted({f"{p.source} (undated snapshot, after {p.after})" for p in costing.instance_dates.values()
+                          if p.date is None})
+        warnings.append(f"instance prices for {', '.join(older)} are older than the catalog's {catalog.retrieved_on}"
+                        f"{': ' + ', '.join(undated) if undated else ''}; this estimate's price age counts from "
+                        f"{prices_date}")
+    used_age = (as_of - date.fromisoformat(prices_date)).days
+    if used_age > STALE_AFTER_DAYS:
+        warnings.append(f"the price catalog is {used_age} days old for this stack (oldest price used: {prices_date}; "
+                        f"catalog retrievedOn {catalog.retrieved_on}; older than {STALE_AFTER_DAYS} days): run "
+                        "`tradeoff-infra prices refresh` with AWS credentials")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
     queued = {p.region: p.queued_share for p in plans if p.queued_share > 0}
     # a fleet that cannot carry the traffic is not a price for it: compare the fleet grown for it
@@ -628,7 +644,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     decision = verdict(spec, grown if grown is not None else self_expected, offers, breaks, queued=queued,
                        capped_expected=self_expected, operations_excluded_usd=ops_excluded)
     result = StackEstimate(
-        total_at=total_at, usage=usage, grown_expected=grown,
+        total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),

@@ -132,9 +132,21 @@ class InstancePrice:
     basis: str
     """`source` (a published row), or how it was derived (`multiplier`, `size-interpolation`, `size-ratio`)."""
     source: str
-    date: str
+    date: str | None
+    """None for an undated snapshot (then `after` is the date it is known to postdate)."""
     confidence: str
     derivation: str | None = None
+    after: str | None = None
+
+    @property
+    def dated(self) -> str:
+        """The date for a reader: the entry's date, or that it is undated and what it postdates."""
+        return self.date or f"undated snapshot, after {self.after}"
+
+    @property
+    def age_date(self) -> str:
+        """The date its age is counted from (the older bound for an undated snapshot)."""
+        return self.date or self.after
     spot_savings_percent: int | None = None
     spot_savings_basis: str | None = None
 
@@ -196,8 +208,9 @@ class PriceCatalog:
         return InstancePrice(
             region=region, instance_type=instance_type, capacity_type=capacity_type,
             usd_per_hour=price, on_demand_usd_per_hour=on_demand, basis=entry["basis"],
-            source=entry["source"], date=entry["date"], confidence=entry["confidence"],
+            source=entry["source"], date=entry.get("date"), confidence=entry["confidence"],
             derivation=entry.get("derivation"), spot_savings_percent=savings, spot_savings_basis=savings_basis,
+            after=entry.get("after"),
         )
 
     def platform_item(self, region: str, key: str) -> tuple[dict, bool]:

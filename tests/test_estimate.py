@@ -253,3 +253,11 @@ def test_other_log_groups_use_a_documented_usage_key_and_never_expire_is_one_yea
     assert stored.quantity == Decimal("0.1") * 365 * Decimal("0.15") and "first year" in stored.description
     ingest, stored = _logs(30, est.usage_from({"otherLogGbPerDay": 2}))
     assert ingest.quantity == Decimal(2) * 730 / 24 and stored.quantity == Decimal(2) * 30 * Decimal("0.15")
+
+
+def test_an_undated_regional_price_ages_the_estimate_from_what_it_postdates():
+    r = run(spec_of(region="eu-central-1"), resources(region="eu-central-1"))
+    assert r.prices_date == "2025-06-01"
+    assert r.catalog_age_days == (AS_OF - date(2025, 6, 1)).days
+    assert any("undated snapshot, after 2025-06-01" in w for w in r.warnings), r.warnings
+    assert any("days old for this stack" in w and "2025-06-01" in w for w in r.warnings), r.warnings

@@ -60,7 +60,7 @@ def show(
             extra = p.derivation or ""
             if p.spot_savings_percent is not None:
                 extra = f"spot -{p.spot_savings_percent}% ({p.spot_savings_basis}) {extra}"
-            table.add_row(reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.date, p.confidence, extra)
+            table.add_row(reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.dated, p.confidence, extra)
             rows += 1
     if rows == 0:
         what = " ".join(x for x in (instance_type, region and f"in {region}") if x)

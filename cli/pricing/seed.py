@@ -33,7 +33,10 @@ SOURCES = {
         "title": "skypilot-org/skypilot-catalog catalogs/v8/aws/vms.csv @ 00148f2af367 (snapshot date not "
                  "recorded; its us-east-1 rows equal Karpenter's post-June-2025 prices)",
         "url": "https://github.com/skypilot-org/skypilot-catalog/blob/00148f2af3672e2229b4f7bf8157d5a3f36e3c35/catalogs/v8/aws/vms.csv",
-        "date": "2025-06-23",
+        "date": None,
+        "after": "2025-06-01",
+        "dateNote": "snapshot date not recorded (reference A2): known only to postdate the June 2025 price cut; "
+                    "ages are counted from 2025-06-01, the least flattering bound",
         "confidence": "A",
     },
     "spot-advisor": {
@@ -74,12 +77,16 @@ SOURCES = {
         "url": "https://aws.amazon.com/kms/pricing/",
         "date": "2026-11-24",
         "confidence": "B",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not in "
+                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
     },
     "aws-global-accelerator": {
         "title": "AWS Global Accelerator pricing page: fixed fee $0.025 per accelerator-hour",
         "url": "https://aws.amazon.com/global-accelerator/pricing/",
         "date": "2026-11-24",
         "confidence": "B",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not in "
+                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
     },
     "assumption-ga-dt-premium": {
         "title": "ASSUMPTION (not vetted): Global Accelerator Data Transfer-Premium per GB in the dominant direction; "
@@ -88,6 +95,8 @@ SOURCES = {
         "url": "https://aws.amazon.com/global-accelerator/pricing/",
         "date": "2026-11-24",
         "confidence": "C",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not in "
+                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
     },
     "eks-calendar": {
         "title": "Amazon EKS Kubernetes release calendar (standard support 14 months, then 12 months of extended "
@@ -95,6 +104,8 @@ SOURCES = {
         "url": "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html",
         "date": "2026-11-24",
         "confidence": "B",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not in "
+                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
     },
     "assumption-vpc-endpoint": {
         "title": "ASSUMPTION (not vetted here): AWS PrivateLink interface endpoint $0.01 per endpoint per AZ-hour "
@@ -102,6 +113,8 @@ SOURCES = {
         "url": "https://aws.amazon.com/privatelink/pricing/",
         "date": "2026-11-24",
         "confidence": "C",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not in "
+                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
     },
     "assumption-cloudwatch-metric": {
         "title": "third-party snippet of CloudWatch pricing: $0.30 per custom metric-month (first 10,000 metrics); not verified",
@@ -275,6 +288,8 @@ def instance_prices() -> dict[str, dict[str, dict]]:
             src = SOURCES[entry["source"]]
             entry.setdefault("confidence", src["confidence"])
             entry["date"] = src["date"]
+            if src["date"] is None:  # an undated snapshot: say what it is known to postdate
+                entry["after"] = src["after"]
     return regions
 
 
