@@ -82,7 +82,7 @@ Usage: {{ include "vllm.startupSeconds" . }}
 {{- end }}
 
 {{/*
-Container security context shared by the server and the helm test pod.
+Container security context of the vLLM server container.
 Usage: securityContext: {{- include "vllm.containerSecurityContext" . | nindent 12 }}
 */}}
 {{- define "vllm.containerSecurityContext" -}}
