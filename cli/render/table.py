@@ -79,7 +79,7 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
         b = doc["budget"]
         state = "[red]OVER budget[/red]" if b["overBudget"] else "[green]within budget[/green]"
         lines.append(f"budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}: {state} "
-                     f"(headroom {money(b['headroomUsd'])})")
+                     f"(headroom {money(b['headroomUsd'])}; judged on the {b['basis']})")
     if doc["unpricedResources"]:
         lines.append("[red]not priced (unknown types):[/red] " + ", ".join(
             f"{u['type']} {u['name']}" for u in doc["unpricedResources"]))
