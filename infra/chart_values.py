@@ -1,4 +1,4 @@
-"""Values for the local `charts/vllm` chart, computed from the stack spec (pure: no Pulumi).
+"""Values for the local `charts/vllm` chart, computed from the stack spec (pure functions: they create no resources).
 
 `vllm_values` is the one place that turns a `StackSpec` + `RegionSpec` into the chart's values
 (documented key by key in `charts/vllm/values.yaml`); `VllmService` passes its result to
@@ -11,6 +11,7 @@ import math
 import re
 
 from infra import hardware
+from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
 # NodePort the ALB target group sends traffic to on every GPU node (in the default 30000-32767 range).
@@ -24,11 +25,8 @@ API_KEY_SECRET_KEY = "api-key"
 # Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
 HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
 
-# Node labels / taint the GPU node groups carry (interfaces.md "Node labels / taints").
-WORKLOAD_LABEL = "tradeoff-infra.io/workload"
-WORKLOAD_VALUE = "llm-inference"
-GPU_POOL_LABEL = "tradeoff-infra.io/gpu-pool"
-GPU_TAINT_KEY = "nvidia.com/gpu"
+# Node labels / taint the GPU node groups carry: defined once, in infra/components/gpu_pool.py.
+GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT = GPU_TAINT
 
 # Node capacity left for the kubelet's reservation and the daemonsets on every GPU node
 # (aws-node, kube-proxy, EBS CSI node, NVIDIA device plugin, dcgm-exporter, node-exporter).
@@ -232,11 +230,11 @@ def vllm_values(
         "replicaCount": max(1, low),
         "rollingUpdate": rolling_update(spec, region),
         "scheduling": {
-            "nodeSelector": {WORKLOAD_LABEL: WORKLOAD_VALUE},
+            "nodeSelector": dict(GPU_NODE_SELECTOR),
             "gpuPools": [pool.name for pool in region.gpu_pools],
             "gpuPoolLabel": GPU_POOL_LABEL,
             "tolerations": [
-                {"key": GPU_TAINT_KEY, "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+                {"key": GPU_TAINT_KEY, "operator": "Equal", "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}
             ],
             "topologySpread": {
                 "enabled": True,

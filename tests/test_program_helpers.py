@@ -144,3 +144,14 @@ def test_ungated_weights_need_no_token(stack_configs):
     ungated = spec.model_copy(update={"model": spec.model.model_copy(update={"source": "Qwen/Qwen2.5-7B-Instruct"})})
     assert spec.gated_sources() == ["meta-llama/Llama-3.1-8B-Instruct"]
     assert ungated.gated_sources() == [] and not any("huggingfaceToken" in w for w in warnings(ungated))
+
+
+def test_gpu_node_labels_and_taint_have_one_source():
+    """The node groups, the vLLM chart values and the add-ons' selectors read the same constants."""
+    from infra import chart_values
+    from infra.components import addons, gpu_pool, monitoring
+
+    assert chart_values.GPU_POOL_LABEL is gpu_pool.GPU_POOL_LABEL
+    assert (chart_values.GPU_TAINT_KEY, chart_values.GPU_TAINT_VALUE, chart_values.GPU_TAINT_EFFECT) == gpu_pool.GPU_TAINT
+    assert addons.GPU_NODE_SELECTOR is gpu_pool.GPU_NODE_SELECTOR is monitoring.GPU_NODE_SELECTOR
+    assert monitoring.GPU_TAINT is addons.GPU_TAINT is gpu_pool.GPU_TAINT

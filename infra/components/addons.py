@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.components.cluster import managed_addon
-from infra.components.gpu_pool import GPU_TAINT
+from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_TAINT
 from infra.iam import irsa_trust_policy, managed_policy_arn
 
 # Add-ons whose pods need a node to run on (an add-on without ready pods never becomes ACTIVE).
@@ -31,7 +31,6 @@ DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 # deployments/helm/nvidia-device-plugin/Chart.yaml version "0.20.0", read 2026-11-24.
 DEVICE_PLUGIN_CHART = {"chart": "nvidia-device-plugin", "version": "0.20.0", "repo": "https://nvidia.github.io/k8s-device-plugin"}
 DEVICE_PLUGIN_NAMESPACE = "kube-system"
-GPU_NODE_SELECTOR = {"tradeoff-infra.io/workload": "llm-inference"}
 
 
 def device_plugin_values() -> dict[str, Any]:

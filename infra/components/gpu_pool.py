@@ -19,6 +19,14 @@ from infra.spec import GpuPool as GpuPoolSpec
 from infra.spec import StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
+# The one source of the GPU nodes' labels and taint (interfaces.md "Node labels / taints"): the node
+# groups set them, the vLLM chart values (infra/chart_values.py), the add-ons' and dcgm-exporter's
+# selectors and the cluster-autoscaler ASG tags read them from here.
+WORKLOAD_LABEL = "tradeoff-infra.io/workload"
+LLM_WORKLOAD = "llm-inference"
+GPU_POOL_LABEL = "tradeoff-infra.io/gpu-pool"
+GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
+GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 # Root volume of GPU nodes: the startup budget (infra/chart_values.py) assumes the weights load from disk
@@ -51,9 +59,9 @@ def gpu_node_labels(pool: GpuPoolSpec) -> dict[str, str]:
     """Labels every node of the pool carries (interfaces.md "Node labels / taints")."""
     gpu = hardware.instance_type(pool.instance_type).gpu_model
     return {
-        "tradeoff-infra.io/workload": "llm-inference",
-        "tradeoff-infra.io/gpu-pool": pool.name,
-        "tradeoff-infra.io/gpu": gpu.name if gpu else "unknown",
+        **GPU_NODE_SELECTOR,
+        GPU_POOL_LABEL: pool.name,
+        GPU_MODEL_LABEL: gpu.name if gpu else "unknown",
         "nvidia.com/gpu.present": "true",  # the NVIDIA device plugin chart's node affinity accepts this label
     }
 

@@ -18,9 +18,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.components.addons import DEFAULT_STORAGE_CLASS, GPU_NODE_SELECTOR
+from infra.components.addons import DEFAULT_STORAGE_CLASS
 from infra.components.context import RegionContext
-from infra.components.gpu_pool import GPU_TAINT
+from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_TAINT
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
