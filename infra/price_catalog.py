@@ -23,6 +23,12 @@ class CatalogError(ValueError):
     """A catalog file is not a valid price catalog; the message names the file and the key."""
 
 
+def _check_entry_date(entry: dict, where: str) -> None:
+    if "date" not in entry:
+        raise CatalogError(f"{where}date: missing")
+    _check_date(entry["date"], where + "date", entry)
+
+
 def _check_date(value, where: str, entry: dict | None = None) -> None:
     if value is None and entry is not None and entry.get("after") is not None:
         _check_date(entry["after"], where.rsplit(".", 1)[0] + ".after")  # undated snapshot, known to postdate `after`
@@ -68,14 +74,17 @@ def validate(data) -> None:
             _check_price(_need(entry, "usdPerHour", where, (str, int, float)), where + "usdPerHour")
             for key in ("basis", "source", "confidence"):
                 _need(entry, key, where, str)
-            _check_date(entry.get("date", "missing"), where + "date", entry)
+            _check_entry_date(entry, where)
     spot = _need(data, "spot", "")
     for instance_type, by_region in _need(spot, "savingsPercent", "spot.").items():
         for region, pct in (by_region.items() if isinstance(by_region, dict) else [("", by_region)]):
             if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 <= pct < 100:
                 raise CatalogError(f"spot.savingsPercent.{instance_type}.{region}: {pct!r} is not a percentage 0-99")
     platform = _need(data, "platform", "")
-    sections = [("default", _need(platform, "default", "platform."))]
+    default = _need(platform, "default", "platform.")
+    _need(_need(default, "eksStandardSupportEnds", "platform.default."), "versions", "platform.default.eksStandardSupportEnds.")
+    _need(_need(default, "internetEgressTiers", "platform.default."), "tiers", "platform.default.internetEgressTiers.", list)
+    sections = [("default", default)]
     sections += [(f"regions.{r}", items) for r, items in _need(platform, "regions", "platform.").items()]
     for section, items in sections:
         if not isinstance(items, dict):
@@ -84,7 +93,7 @@ def validate(data) -> None:
             where = f"platform.{section}.{key}."
             if not isinstance(entry, dict):
                 raise CatalogError(f"platform.{section}.{key}: must be an object")
-            _check_date(entry.get("date", "missing"), where + "date", entry)
+            _check_entry_date(entry, where)
             if "tiers" in entry:
                 for i, tier in enumerate(entry["tiers"] if isinstance(entry["tiers"], list) else [None]):
                     if not isinstance(tier, list) or len(tier) != 2:

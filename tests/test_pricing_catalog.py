@@ -99,6 +99,8 @@ def _broken(tmp_path, edit):
     (lambda d: d["platform"]["default"]["eksStandardSupportEnds"]["versions"].update({"1.36": "soon"}),
      "platform.default.eksStandardSupportEnds.versions.1.36"),
     (lambda d: d["spot"]["savingsPercent"]["g5.xlarge"].update({"us-east-1": "a lot"}), "spot.savingsPercent.g5.xlarge"),
+    (lambda d: d["platform"]["default"].pop("eksStandardSupportEnds"), "platform.default.eksStandardSupportEnds"),
+    (lambda d: d["platform"]["default"]["albHour"].pop("date"), "platform.default.albHour.date: missing"),
 ])
 def test_a_bad_catalog_file_is_an_error_naming_file_and_key(tmp_path, edit, key):
     from infra.price_catalog import CatalogError
