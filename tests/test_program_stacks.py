@@ -299,3 +299,18 @@ def test_chart_custom_resources_wait_for_the_releases_that_install_their_crds(in
         for r in custom:
             owner = releases[crd_owner[r.type.split(":")[1].split("/")[0]]]
             assert owner in r.dependencies, f"{r.urn} may be created before its CRD ({owner})"
+
+
+def test_chart_objects_wait_for_the_namespace_and_secrets(inventory_of, stack):
+    """Chart objects do not inherit the Chart's depends_on: vllm.py adds the namespace and the API-key secret."""
+    inv = inventory_of(stack)
+    for region in inv.spec.regions:
+        vllm = [r for r in inv.resources if r.region == region.region and r.type.startswith("kubernetes:")
+                and (r.inputs.get("metadata") or {}).get("namespace") == "vllm"]
+        namespace = next(r.urn for r in inv.resources if r.region == region.region
+                         and r.type == "kubernetes:core/v1:Namespace" and r.name.endswith("-vllm-namespace"))
+        secret = next(r.urn for r in vllm if r.name.endswith("-vllm-api-key"))
+        chart_objects = [r for r in vllm if r.type.split(":")[-1] in {"Deployment", "Service", "ScaledObject"}]
+        assert chart_objects, region.region
+        for r in chart_objects:
+            assert namespace in r.dependencies and secret in r.dependencies, f"{r.urn}: {r.dependencies}"

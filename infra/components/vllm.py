@@ -120,11 +120,10 @@ class VllmService(pulumi.ComponentResource):
             target_group_arn_suffix=a[2],
             huggingface_token_secret=token_secret,
         ))
-        # The chart's objects are children of the Chart and do not inherit its depends_on; they need the
-        # CRDs (KEDA, Prometheus Operator) this component was told to wait for, and the namespace/secrets.
-        inherited = opts.depends_on if opts and opts.depends_on else []
-        inherited = list(inherited) if isinstance(inherited, (list, tuple)) else [inherited]
-        prerequisites = [*inherited, namespace, *secrets]
+        # The chart's objects are children of the Chart and do not inherit its depends_on: they need the
+        # namespace and the secrets from here. The CRDs (KEDA, Prometheus Operator) come from the caller's
+        # `region.wait_for` transformation, which every descendant inherits.
+        prerequisites = [namespace, *secrets]
         k8s.helm.v3.Chart(
             name,
             k8s.helm.v3.LocalChartOpts(
