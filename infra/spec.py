@@ -663,6 +663,9 @@ def warnings(spec: StackSpec) -> list[str]:
         out.append(f"cluster.imdsHopLimit is {spec.cluster.imds_hop_limit}: relaxes the IMDSv2 hop-limit-1 baseline so pods can reach instance metadata")
     if not spec.endpoint.hostname:
         out.append("endpoint.hostname is not set: the load balancer listens on plain HTTP (port 80); set a hostname for TLS")
+        if spec.endpoint.mode == "global-accelerator":
+            out.append("endpoint.hostname is not set on a global stack: the load balancers cannot pin the Host header, which "
+                       "the pinned vLLM image's Starlette needs against CVE-2026-48710 (API-key bypass); set a hostname")
     for r_i, region in enumerate(spec.regions):
         for p_i, pool in enumerate(region.gpu_pools):
             if pool.capacity_type == "spot":

@@ -181,7 +181,12 @@ def _assert_only_v1_is_forwarded(inv, region, prefix, listeners, hostname):
     assert [a["type"] for a in rule.inputs["actions"]] == ["forward"], rule.urn
     assert rule.inputs["actions"][0]["targetGroupArn"], rule.urn
     conditions = {key: value["values"] for c in rule.inputs["conditions"] for key, value in c.items()}
-    expected = {"pathPattern": ["/v1/*"], **({"hostHeader": [hostname]} if hostname else {})}
+    expected = {"pathPattern": ["/v1/*"]}
+    if hostname:
+        expected["hostHeader"] = [hostname]
+    elif inv.spec.endpoint.mode == "regional":
+        # no hostname: only the ALB's own name, so a crafted Host (CVE-2026-48710) never reaches vLLM
+        expected["hostHeader"] = [_one(inv, f"{prefix}-lb-alb").outputs["dnsName"]]
     assert conditions == expected, rule.urn
 
 

@@ -57,11 +57,19 @@ def ingress_rules(spec: StackSpec) -> list[dict[str, Any]]:
     return rules
 
 
-def forward_conditions(spec: StackSpec) -> list[dict[str, Any]]:
-    """Listener-rule conditions (all must match) under which a request is forwarded to vLLM."""
+def forward_conditions(spec: StackSpec, alb_dns_name: pulumi.Input[str] | None = None) -> list[dict[str, Any]]:
+    """Listener-rule conditions (all must match) under which a request is forwarded to vLLM.
+
+    The Host header must be the stack's hostname, or in a regional stack without one the ALB's own
+    DNS name: a crafted Host makes Starlette < 1.0.1 (CVE-2026-48710, in the vLLM images we pin)
+    see another path than the router, skipping vLLM's API-key check. A global stack without a
+    hostname cannot name its accelerator here (it is created after the ALBs); `validate` warns.
+    """
     conditions: list[dict[str, Any]] = [{"path_pattern": {"values": list(PUBLIC_PATH_PATTERNS)}}]
     if spec.endpoint.hostname:
         conditions.append({"host_header": {"values": [spec.endpoint.hostname]}})
+    elif spec.endpoint.mode == "regional" and alb_dns_name is not None:
+        conditions.append({"host_header": {"values": [alb_dns_name]}})
     return conditions
 
 
@@ -256,7 +264,7 @@ class LoadBalancer(pulumi.ComponentResource):
             listener_arn=serving.arn,
             priority=FORWARD_RULE_PRIORITY,
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
-            conditions=[_condition_args(c) for c in forward_conditions(spec)],
+            conditions=[_condition_args(c) for c in forward_conditions(spec, alb.dns_name)],
             opts=child,
         )
 
