@@ -670,6 +670,10 @@ def warnings(spec: StackSpec) -> list[str]:
         for p_i, pool in enumerate(region.gpu_pools):
             if pool.capacity_type == "spot":
                 out.append(f"regions[{r_i}].gpuPools[{p_i}] uses spot capacity: nodes can be reclaimed with 2 minutes' notice")
+        capacity_known = all(p.instance_type in hardware.gpu_instance_types() for p in region.gpu_pools)
+        if capacity_known and spec.replicas_for(region)[1] >= spec.pool_replica_capacity(region):
+            out.append(f"regions[{r_i}] ({region.region}): maxReplicas fills the GPU pools, so a model rollout replaces "
+                       "replicas in place (one down at a time) instead of surging; give maxNodes one node of headroom")
         if spec.multi_region and region.traffic_dial == 0:
             out.append(f"regions[{r_i}] ({region.region}) is drained: trafficDial 0")
         if region.has_own_pin:

@@ -553,7 +553,13 @@ def test_rollout_cannot_stall_on_full_gpu_pools(rendered):
 def test_rollout_surges_while_the_pools_have_room():
     spec = cr.stack("prod-us")
     region = spec.regions[0]
-    roomy = region.model_copy(update={"gpu_pools": [p.model_copy(update={"max_nodes": p.max_nodes * 2})
-                                                    for p in region.gpu_pools]})
-    assert chart_values.rolling_update(spec, roomy) == {"maxSurge": 1, "maxUnavailable": 0}
-    assert chart_values.rolling_update(spec, region) == {"maxSurge": 0, "maxUnavailable": 1}
+    full = region.model_copy(update={"gpu_pools": [p.model_copy(update={"max_nodes": spec.autoscaling.max_replicas})
+                                                   for p in region.gpu_pools]})
+    assert chart_values.rolling_update(spec, region) == {"maxSurge": 1, "maxUnavailable": 0}
+    assert chart_values.rolling_update(spec, full) == {"maxSurge": 0, "maxUnavailable": 1}
+
+
+def test_shipped_stacks_roll_out_with_no_replica_down():
+    # Issue 5: `pulumi up` after a pin or rollback must not take a serving replica away.
+    for case_id, spec, region, values in cr.cases():
+        assert values["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}, case_id

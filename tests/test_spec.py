@@ -100,7 +100,7 @@ def test_image_with_registry_port_and_digest_is_accepted():
         (lambda c: c["regions"][0]["gpuPools"][0].update(minNodes=-1), "regions[0].gpuPools[0].minNodes", "greater than or equal to 0"),
         (lambda c: c.update(regions=[]), "regions", "at least 1"),
         (lambda c: c["model"].update(tensorParallel=2), "model.tensorParallel", "does not divide"),
-        (lambda c: c["autoscaling"].update(maxReplicas=3), "autoscaling.maxReplicas", "can hold: 2"),
+        (lambda c: c["autoscaling"].update(maxReplicas=4), "autoscaling.maxReplicas", "can hold: 3"),
         (lambda c: c["autoscaling"].update(minReplicas=3, maxReplicas=2), "autoscaling.minReplicas", "exceeds"),
         (lambda c: c["model"].update(contextLength=4096), "model.contextLength", "unknown key"),
         (lambda c: c.pop("traffic"), "traffic", "required"),
@@ -128,10 +128,10 @@ def test_instance_type_not_offered_in_region_is_refused():
 
 def test_region_replica_override_is_checked_against_that_regions_pools():
     config = project_config(yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-global.yaml").read_text()))
-    config["regions"][2]["autoscaling"]["maxReplicas"] = 7
+    config["regions"][2]["autoscaling"]["maxReplicas"] = 8
     problems = problems_of(config)
     assert "regions[2].autoscaling.maxReplicas" in problems
-    assert "can hold: 6" in problems["regions[2].autoscaling.maxReplicas"]
+    assert "can hold: 7" in problems["regions[2].autoscaling.maxReplicas"]
 
 
 def test_unknown_model_needs_its_architecture():
