@@ -349,6 +349,20 @@ class Costing:
                               f"({ng.disk_source})", "GB-months", gb * nodes_exp, disk_price, gb * nodes_exp * disk_price,
                               gb * nodes_min * disk_price, gb * nodes_max * disk_price, disk_note,
                               usage_based=ng.gpu_pool is not None))
+        if ng.disk_type == "gp3":
+            # gp3 includes 3000 IOPS and 125 MiB/s; what a launch template provisions above that bills per month
+            for key, extra, unit, label in (
+                ("ebsGp3IopsMonth", ng.disk_iops - 3000, "IOPS-months", "provisioned IOPS above 3000"),
+                ("ebsGp3ThroughputMonth", ng.disk_throughput_mibps - 125, "MiBps-months", "provisioned throughput above 125 MiB/s"),
+            ):
+                if extra <= 0:
+                    continue
+                price, note = self.platform(ng.region, key)
+                per_node = Decimal(str(extra))
+                items.append(LineItem(ng.region, ng.name, "storage", f"root volumes: {label} ({extra:g} per node)",
+                                      unit, per_node * nodes_exp, price, per_node * nodes_exp * price,
+                                      per_node * nodes_min * price, per_node * nodes_max * price, note,
+                                      usage_based=ng.gpu_pool is not None))
         return items
 
     # -- usage the program cannot know

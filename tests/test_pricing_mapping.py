@@ -47,6 +47,17 @@ def test_gpu_node_group_reads_scaling_capacity_pool_and_launch_template_disk():
     assert records_of(lt)["use1-gpu-l4-lt"].no_cost  # its volume is priced with the node group
 
 
+def test_provisioned_gp3_iops_and_throughput_are_read_from_the_launch_template():
+    lt = Res("aws:ec2/launchTemplate:LaunchTemplate", "use1-gpu-l4-lt",
+             {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {
+                 "volumeSize": 110.0, "volumeType": "gp3", "iops": 6000.0, "throughput": 500.0}}]}, parent="urn:pool")
+    ng = Res("aws:eks/nodeGroup:NodeGroup", "use1-gpu-l4-ng", {
+        "instanceTypes": ["g6.xlarge"], "scalingConfig": {"minSize": 1.0, "desiredSize": 1.0, "maxSize": 2.0},
+        "labels": {"tradeoff-infra.io/workload": "llm-inference", "tradeoff-infra.io/gpu-pool": "l4"}}, parent="urn:pool")
+    (record,) = records_of(lt, ng)["use1-gpu-l4-ng"].records
+    assert (record.disk_iops, record.disk_throughput_mibps) == (6000.0, 500.0)
+
+
 def test_system_node_group_has_no_pool_and_falls_back_to_disk_size():
     ng = Res("aws:eks/nodeGroup:NodeGroup", "use1-system-ng", {
         "instanceTypes": ["m6i.large"], "scalingConfig": {"minSize": 2.0, "desiredSize": 2.0, "maxSize": 2.0},

@@ -49,6 +49,10 @@ class NodeGroup:
     gpu_pool: str | None
     """The spec's pool name (label `tradeoff-infra.io/gpu-pool`); None for the system node group."""
     disk_source: str
+    disk_iops: float = 3000
+    """gp3 IOPS per volume (3000 are included in the GB price)."""
+    disk_throughput_mibps: float = 125
+    """gp3 throughput per volume in MiB/s (125 are included in the GB price)."""
 
 
 @dataclass(frozen=True)
@@ -155,12 +159,16 @@ def _dig(data: Any, *path: str) -> Any:
     return data
 
 
-def launch_template_disk(lt: Resource) -> tuple[float, str] | None:
-    """Root volume (GiB, type) of a launch template's first EBS block device mapping."""
+def launch_template_disk(lt: Resource) -> tuple[float, str, float, float] | None:
+    """Root volume (GiB, type, IOPS, throughput MiB/s) of a launch template's first EBS block device
+    mapping; IOPS and throughput default to gp3's included baseline (3000, 125)."""
     for mapping in lt.inputs.get("blockDeviceMappings") or []:
         ebs = mapping.get("ebs") or {}
         if isinstance(ebs.get("volumeSize"), (int, float)):
-            return float(ebs["volumeSize"]), str(ebs.get("volumeType") or "gp3")
+            # pulumi-aws takes these as strings on launch templates; numbers under mocks
+            iops = float(ebs.get("iops") or 3000)
+            throughput = float(ebs.get("throughput") or 125)
+            return float(ebs["volumeSize"]), str(ebs.get("volumeType") or "gp3"), iops, throughput
     return None
 
 
@@ -193,8 +201,10 @@ def map_node_group(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
     if not instance_types:
         raise MappingError(r, "instanceTypes (nor a launch template instanceType) is set")
     disk = launch_template_disk(lt) if lt else None
+    iops, throughput = 3000.0, 125.0
     if disk:
-        disk_gib, disk_type, disk_source = disk[0], disk[1], f"launch template {lt.name}"
+        disk_gib, disk_type, iops, throughput = disk
+        disk_source = f"launch template {lt.name}"
     elif isinstance(r.inputs.get("diskSize"), (int, float)):
         disk_gib, disk_type, disk_source = float(r.inputs["diskSize"]), "gp3", "node group diskSize"
     else:
@@ -205,7 +215,7 @@ def map_node_group(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
         name=r.name, region=_region(r), instance_type=str(instance_types[0]), capacity_type=capacity,
         min_nodes=_int(scaling.get("minSize")), desired_nodes=_int(scaling.get("desiredSize"), _int(scaling.get("minSize"))),
         max_nodes=_int(scaling.get("maxSize")), disk_gib=disk_gib, disk_type=disk_type, gpu_pool=pool,
-        disk_source=disk_source,
+        disk_source=disk_source, disk_iops=iops, disk_throughput_mibps=throughput,
     )]
 
 
