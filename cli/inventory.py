@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import hashlib
 import json
+import logging
 import pathlib
 import runpy
 import threading
@@ -53,6 +54,9 @@ class Inventory:
     """Stack exports; secret values read "[secret]"."""
     invokes: list[tuple[str, dict]] = field(default_factory=list)
     """(token, args) of every invoke the program made, in order."""
+    messages: list[str] = field(default_factory=list)
+    """What the program logged (pulumi.log), "<severity>: <text>". Kept here instead of printed: the
+    estimate's output stays clean, and today's messages repeat warnings `validate` shows."""
 
     def of_type(self, type_: str, region: str | None = None) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_ and (region is None or r.region == region)]
@@ -350,6 +354,19 @@ def _config_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+class _CollectingLog(logging.Handler):
+    """A logger for the mock engine that keeps what the program logs instead of printing it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+        self.logger = logging.Logger("tradeoff-infra.program", logging.DEBUG)  # not in the global tree
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
 def _no_stack_trace():
     """Stand-in for the SDK's per-resource `traceback.extract_stack()`: the engine shows it as the
     resource's source position; nothing reads it under mocks, and it is ~10 % of a run."""
@@ -369,7 +386,9 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
     )
     mocks = _RecordingMocks(helm_template)
     monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    program_log = _CollectingLog()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor,
+                             logger=program_log.logger)
 
     try:
         # The real entry point, as `pulumi up` runs it: config -> spec -> program.build.
@@ -387,7 +406,8 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
                         outputs=r.outputs, dependencies=r.dependencies)
         for r in sorted(monitor.recorded, key=lambda r: r.urn)  # registration order varies between runs
     ]
-    return Inventory(stack=stack, spec=spec, resources=resources, outputs=outputs, invokes=list(mocks.invokes))
+    return Inventory(stack=stack, spec=spec, resources=resources, outputs=outputs, invokes=list(mocks.invokes),
+                     messages=program_log.messages)
 
 
 def run_program(config: dict[str, Any], stack: str = "test", *, helm_template: HelmTemplate | None = None) -> Inventory:
