@@ -23,7 +23,8 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
     stale = " [yellow](stale: older than 90 days)[/yellow]" if catalog["stale"] else ""
     parts.append(Text.from_markup(
         f"[bold]stack {doc['stack']}[/bold] ({doc['stackFile']}) — priced {doc['asOf']} with AWS prices as of "
-        f"{catalog['retrievedOn']} ({catalog['ageDays']} days){stale}; API prices: {doc['apiPrices']['source']}"))
+        f"{catalog['oldestPriceUsed']} ({catalog['ageDays']} days, oldest price this stack uses){stale}; "
+        f"API prices: {doc['apiPrices']['source']}"))
 
     items = Table(title="line items (monthly, expected; min..max where autoscaling makes a range)", title_justify="left")
     for col, just in (("region", "left"), ("resource", "left"), ("category", "left"), ("what", "left"),
