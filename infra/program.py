@@ -52,6 +52,9 @@ def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi
                       else endpoints[spec.regions[0].region])
 
     pulumi.export("endpoints", endpoints)
+    # Each region's own ALB, to test or debug one region past the global endpoint (send the stack's
+    # hostname as Host: the ALB forwards only that, and /v1/* only).
+    pulumi.export("loadBalancers", {r.region: d.load_balancer.dns_name for r, d in deployments})
     pulumi.export("globalEndpoint", global_url)
     pulumi.export("clusterNames", {r.region: d.cluster.cluster_name for r, d in deployments})
     pulumi.export("kubeconfigs", pulumi.Output.secret({r.region: d.cluster.kubeconfig for r, d in deployments}))

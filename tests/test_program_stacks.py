@@ -245,6 +245,8 @@ def test_stack_outputs(inventory_of, stack):
         else:
             assert url.startswith("http://") and region in url, url
     assert inv.outputs["clusterNames"] == {r: inv.of_type(CLUSTER, region=r)[0].inputs["name"] for r in regions}
+    albs = {r: inv.of_type("aws:lb/loadBalancer:LoadBalancer", region=r)[0].outputs["dnsName"] for r in regions}
+    assert inv.outputs["loadBalancers"] == albs, "every region's own ALB is reachable past the global endpoint"
     assert inv.outputs["kubeconfigs"] == "[secret]"
     if spec.endpoint.hostname:
         assert inv.outputs["globalEndpoint"] == f"https://{spec.endpoint.hostname}"
