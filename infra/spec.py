@@ -56,7 +56,7 @@ ACTIVATION_RESERVE_BYTES = 1.5 * hardware.GIB
 class SpecModel(BaseModel):
     """Base: camelCase keys in the file, snake_case in Python, unknown keys refused."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True)
 
 
 # ---------------------------------------------------------------- model pin
