@@ -12,6 +12,7 @@ import re
 
 from infra import hardware
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
 # NodePort the ALB target group sends traffic to on every GPU node (in the default 30000-32767 range).
@@ -77,8 +78,6 @@ LONG_REQUEST_OUTPUT_FACTOR = 4
 KV_CACHE_METRIC_NEW = "vllm:kv_cache_usage_perc"
 KV_CACHE_METRIC_OLD = "vllm:gpu_cache_usage_perc"
 KV_CACHE_METRIC_RENAMED_IN = (0, 9, 2)
-
-HOURS_PER_MONTH = 730
 
 # KEDA polls Prometheus every 15 s; a CloudWatch ALB metric has a 60 s period.
 KEDA_POLLING_SECONDS = 15
@@ -197,6 +196,7 @@ def vllm_values(
     """
     model = spec.model
     source, revision, image = spec.model_for(region)
+    kv_metric = kv_cache_metric(spec.autoscaling.kv_cache_metric, image)  # KEDA and the alerts read the same gauge
     weight_bytes = spec.weight_bytes() or 0.0
     low, high = spec.replicas_for(region)
     scaling = spec.autoscaling
@@ -276,7 +276,7 @@ def vllm_values(
             "prometheusServerAddress": prometheus_url,
             "targetQueueLength": scaling.target_queue_length,
             "targetKvCacheUsage": scaling.target_kv_cache_usage,
-            "kvCacheMetric": kv_cache_metric(scaling.kv_cache_metric, image),
+            "kvCacheMetric": kv_metric,
             "fallback": {"failureThreshold": 3, "replicas": max(1, min(scaling.fallback_replicas, high))},
             "scaleDown": {
                 "stabilizationWindowSeconds": scaling.scale_down_stabilization_seconds,
@@ -305,7 +305,7 @@ def vllm_values(
                 "queueWaitingPerReplica": alerts.queue_waiting_per_replica,
                 "ttftTargetSeconds": spec.traffic.ttft_target_ms / 1000,
                 "kvCacheUsage": alerts.kv_cache_usage,
-                "kvCacheMetric": kv_cache_metric(scaling.kv_cache_metric, image),
+                "kvCacheMetric": kv_metric,
                 "gpuIdleHours": alerts.gpu_idle_hours,
                 "gpuIdleUtilizationPercent": alerts.gpu_idle_utilization_percent,
             },

@@ -260,8 +260,7 @@ class Autoscaling(pulumi.ComponentResource):
 
         pools = {pool.name: pool for pool in ctx.region.gpu_pools}
         for outputs in ctx.gpu_pools:
-            # An EKS managed node group owns exactly one ASG (spanning its subnets).
-            asg_name = outputs.autoscaling_group_names.apply(lambda names: names[0])
+            asg_name = outputs.autoscaling_group_name
             for key, value in scale_from_zero_tags(pools[outputs.pool_name]).items():
                 aws.autoscaling.Tag(
                     f"{name}-{outputs.pool_name}-{tag_resource_suffix(key)}",

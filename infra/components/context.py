@@ -23,6 +23,11 @@ class GpuPoolOutputs:
     autoscaling_group_names: pulumi.Output[list[str]]
     """Names of the ASGs EKS created for the managed node group (for tags and LB attachment)."""
 
+    @property
+    def autoscaling_group_name(self) -> pulumi.Output[str]:
+        """The node group's ASG: an EKS managed node group owns exactly one (spanning its subnets)."""
+        return self.autoscaling_group_names.apply(lambda names: names[0])
+
 
 @dataclass
 class RegionContext:

@@ -218,8 +218,7 @@ class LoadBalancer(pulumi.ComponentResource):
         for pool in ctx.gpu_pools:
             aws.autoscaling.Attachment(
                 f"{name}-{pool.pool_name}-attachment",
-                # An EKS managed node group owns exactly one ASG.
-                autoscaling_group_name=pool.autoscaling_group_names.apply(lambda names: names[0]),
+                autoscaling_group_name=pool.autoscaling_group_name,
                 lb_target_group_arn=target_group.arn,
                 opts=child,
             )
