@@ -10,6 +10,7 @@ Each call runs in its own copy of the Pulumi context, so it can run again in the
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import hashlib
 import json
@@ -25,11 +26,13 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource_runtime
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import source_pb2
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from cli.collector import fewer_collections
 from cli.planned import PlannedResource  # noqa: F401  (re-exported: `from cli.inventory import PlannedResource`)
 from infra.spec import NAMESPACE, PROJECT, SECRET_KEYS, StackSpec, parse_stack_config
 
@@ -222,9 +225,13 @@ class _RecordingMocks(pulumi_mocks.Mocks):
         return self.provider_regions.get(provider_ref.rsplit("::", 1)[0])
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-        inputs = _plain(args.inputs)
-        region = inputs.get("region") if args.typ in AWS_PROVIDER_TYPES else self.region_of_provider(args.provider)
-        return _fake_id(args.typ, args.name, args.provider or ""), _fake_outputs(args.typ, args.name, inputs, region)
+        id_, state, _ = self.planned(args.typ, args.name, args.provider, _plain(args.inputs))
+        return id_, state
+
+    def planned(self, type_: str, name: str, provider: str | None, inputs: dict) -> tuple[str, dict, str | None]:
+        """(id, outputs, region) of a resource with these plain inputs."""
+        region = inputs.get("region") if type_ in AWS_PROVIDER_TYPES else self.region_of_provider(provider)
+        return _fake_id(type_, name, provider or ""), _fake_outputs(type_, name, inputs, region), region
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         call_args = _plain(args.args)
@@ -253,11 +260,17 @@ class _RecordingMocks(pulumi_mocks.Mocks):
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The SDK's mock monitor, plus a record of parent and provider per registration."""
+    """The SDK's mock monitor with a leaner `RegisterResource` that also records parent and provider.
+
+    The SDK's own version deserialises the request, asks the mocks, then serialises the outputs
+    back through the SDK's async serialiser on an event loop of the executor thread. Our outputs
+    are plain JSON data (`_fake_outputs`), so they go into the response's Struct directly, and the
+    request is deserialised once for both the mocks and the record."""
 
     def __init__(self, mocks: _RecordingMocks):
         super().__init__(mocks)
         self.recorded: list[_Registration] = []
+        self._urns: set[str] = set()
         self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -266,25 +279,42 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             type_ = parent.split("::")[2] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def Invoke(self, request):
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        args = pulumi_mocks.MockCallArgs(token=request.tok, args=rpc.deserialize_properties(request.args),
+                                         provider=request.provider)
+        return resource_pb2.ResourceInvokeResponse(**{"return": _struct(self.mocks.call(args))})
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
+        urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
-            return response
+            return resource_pb2.RegisterResourceResponse(urn=urn)
         inputs = _plain(rpc.deserialize_properties(request.object))
+        id_, state, region = self.mocks.planned(request.type, request.name, request.provider, inputs)
         registration = _Registration(
-            urn=response.urn, type=request.type, name=request.name, inputs=inputs,
+            urn=urn, type=request.type, name=request.name, inputs=inputs,
             custom=bool(request.custom), parent=request.parent or None,
             provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
-            id=response.id or None, outputs=_plain(self.resources[response.urn].state),
-            dependencies=sorted(set(request.dependencies)),
+            id=id_ or None, outputs=state, dependencies=sorted(set(request.dependencies)),
         )
         with self._lock:
-            if any(r.urn == response.urn for r in self.recorded):
-                raise ValueError(f"duplicate resource URN {response.urn}: the engine would refuse this program")
+            if urn in self._urns:
+                raise ValueError(f"duplicate resource URN {urn}: the engine would refuse this program")
+            self._urns.add(urn)
             self.recorded.append(registration)
-            if request.type in AWS_PROVIDER_TYPES and inputs.get("region"):
-                self.mocks.provider_regions[response.urn] = inputs["region"]
-        return response
+            self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+            if request.type in AWS_PROVIDER_TYPES and region:
+                self.mocks.provider_regions[urn] = region
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_struct(state))
+
+
+def _struct(values: dict) -> struct_pb2.Struct:
+    """Plain JSON data -> the wire Struct, as `rpc.serialize_properties` writes it: a top-level key
+    whose value is None is left out (a missing output reads as unknown during a preview)."""
+    struct = struct_pb2.Struct()
+    struct.update({k: v for k, v in values.items() if v is not None})
+    return struct
 
 
 def _regions(recorded: list[_Registration], provider_regions: dict[str, str]) -> dict[str, str | None]:
@@ -358,13 +388,43 @@ class _CollectingLog(logging.Handler):
     """A logger for the mock engine that keeps what the program logs instead of printing it."""
 
     def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
+        super().__init__(logging.INFO)
         self.messages: list[str] = []
-        self.logger = logging.Logger("tradeoff-infra.program", logging.DEBUG)  # not in the global tree
+        self.logger = logging.Logger("tradeoff-infra.program", logging.INFO)  # not in the global tree
         self.logger.addHandler(self)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor during a run: the SDK hands every monitor call to a worker
+    thread (for a real engine they are blocking gRPC calls); our monitor answers in microseconds, and
+    the hand-off between threads and event loops cost more than the answers."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # noqa: BLE001  (handed to the awaiting SDK code, as a thread would)
+            err._from_mock_monitor = True  # type: ignore[attr-defined]
+            future.set_exception(err)
+        return future
+
+
+def _quiet_about_monitor_errors(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """The loop's exception handler during runs. A monitor error fails the run and reaches the
+    caller; answered at once, it also sits in futures whose awaiting tasks the failed run cancels,
+    and asyncio would print each again as "exception was never retrieved". Those copies are dropped."""
+    if getattr(context.get("exception"), "_from_mock_monitor", False) and "never retrieved" in context.get("message", ""):
+        return
+    loop.default_exception_handler(context)
+
+
+def _no_debug_log(*_args, **_kwargs) -> None:
+    """Stand-in for `pulumi.log.debug` during a run: the engine shows the SDK's debug channel only
+    with `-v`, the inventory keeps info and above, and each debug line about a resource costs the
+    SDK a task to resolve its URN first (~5 % of a run)."""
 
 
 def _no_stack_trace():
@@ -376,6 +436,7 @@ def _no_stack_trace():
 def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None) -> Inventory:
     if hasattr(pulumi_resource_runtime, "_get_stack_trace"):
         pulumi_resource_runtime._get_stack_trace = _no_stack_trace
+    pulumi.log.debug = _no_debug_log
     spec = parse_stack_config(config, f"stack {stack}")
     set_root_resource(None)  # a fresh root Stack for this run, in this copied context
     SETTINGS.outputs = set()  # the mock settings leave this shared with earlier runs otherwise
@@ -389,6 +450,10 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
     program_log = _CollectingLog()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor,
                              logger=program_log.logger)
+    loop = asyncio.get_event_loop()
+    if not isinstance(getattr(loop, "_default_executor", None), _InlineExecutor):
+        loop.set_default_executor(_InlineExecutor())
+        loop.set_exception_handler(_quiet_about_monitor_errors)
 
     try:
         # The real entry point, as `pulumi up` runs it: config -> spec -> program.build.
@@ -416,4 +481,5 @@ def run_program(config: dict[str, Any], stack: str = "test", *, helm_template: H
     `config` holds the stack's `tradeoff-infra:` keys without the namespace. Raises `SpecError`
     (naming the key) when the config is not a valid stack.
     """
-    return contextvars.copy_context().run(_run, config, stack, helm_template)
+    with fewer_collections():
+        return contextvars.copy_context().run(_run, config, stack, helm_template)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import __version__, estimate_cmd, inventory_cmd, models, validate
+from cli import __version__, collector, estimate_cmd, inventory_cmd, models, validate
 from cli.pricing import cmd as prices_cmd
 
 app = typer.Typer(
@@ -35,5 +35,11 @@ def root(
     """Self-host an open LLM on EKS + vLLM or pay an API: validate, price and pin your stacks."""
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `tradeoff-infra` console script (and `python -m cli.main`)."""
+    collector.for_the_command_line()
     app()
+
+
+if __name__ == "__main__":
+    main()
