@@ -206,19 +206,22 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
 
 
 def _preload_sdk_modules(root: pathlib.Path) -> None:
-    """Import the pulumi-aws / pulumi-kubernetes service modules the program mentions: the SDKs load
-    them lazily on first use, ~1 s that every forked worker would otherwise pay again. Only imports
-    (never runs the program) before forking: a process that ran Pulumi has threads and must not fork."""
+    """Load the pulumi-aws / pulumi-kubernetes service modules the program mentions, once, before
+    forking: the SDKs load them lazily on first use (~1 s) and every forked worker would otherwise
+    pay that again. `import_module` alone is not enough: pulumi-aws registers each service module
+    as a lazy stub that loads on its first attribute access, so the attribute is read too. Only
+    imports and reads classes; the program never runs before the fork."""
     import importlib
     import re
 
     import cli.inventory  # noqa: F401
 
     text = "\n".join(p.read_text() for p in _files(root / "infra") if p.suffix == ".py")
-    modules = {f"pulumi_aws.{m}" for m in re.findall(r"\baws\.([a-z0-9_]+)\.", text)}
-    modules |= {f"pulumi_kubernetes.{a}.{b}" for a, b in re.findall(r"\bk8s\.([a-z0-9_]+)\.([a-z0-9_]+)\.", text)}
-    for name in sorted(modules):
+    names = {(f"pulumi_aws.{m}", attr) for m, attr in re.findall(r"\baws\.([a-z0-9_]+)\.([A-Za-z_]\w*)", text)}
+    names |= {(f"pulumi_kubernetes.{a}.{b}", attr)
+              for a, b, attr in re.findall(r"\bk8s\.([a-z0-9_]+)\.([a-z0-9_]+)\.([A-Za-z_]\w*)", text)}
+    for module, attr in sorted(names):
         try:
-            importlib.import_module(name)
+            getattr(importlib.import_module(module), attr, None)
         except ImportError:
-            pass  # a heuristic match that is not a module: nothing to warm
+            pass  # a heuristic match that is not a module (e.g. "aws.amazon.com" in a string)
