@@ -136,7 +136,7 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
 LINE_ITEM_KEYS = {"region": str, "resource": str, "category": str, "unit": str, "monthlyUsd": (int, float)}
 
 
-def _load_old(path: pathlib.Path) -> dict:
+def _load_old(path: pathlib.Path) -> list[dict]:
     """A saved `estimate --format json` document, checked for what `contract.compare` reads."""
     def bad(what: str) -> BadInput:
         return BadInput(f"--compare-to {path}: {what} (expected a saved `estimate --format json` document)")
@@ -166,7 +166,23 @@ def _load_old(path: pathlib.Path) -> dict:
             total.get("monthlyUsd", {}), dict) else None
         if not isinstance(expected, (int, float)) or isinstance(expected, bool):
             raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: not a number")
-    return {s["stack"]: s for s in data["stacks"]}
+    return data["stacks"]
+
+
+def _old_entry(old: list[dict], doc: dict) -> tuple[dict | None, str | None]:
+    """The saved estimate of this stack: the entry from the same stack file, else the one entry with
+    the same stack name; (None, why) when there is none or several from other files."""
+    same_name = [s for s in old if s["stack"] == doc["stack"]]
+    same_file = [s for s in same_name if s.get("stackFile") == doc["stackFile"]]
+    if same_file:
+        return same_file[0], None
+    if len(same_name) == 1:
+        return same_name[0], None
+    if not same_name:
+        return None, f"has no stack {doc['stack']!r}: nothing to compare"
+    files = ", ".join(sorted(str(s.get("stackFile")) for s in same_name))
+    return None, (f"has {len(same_name)} stacks named {doc['stack']!r}, none from {doc['stackFile']} "
+                  f"(from {files}): nothing to compare")
 
 
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
@@ -262,10 +278,11 @@ def estimate_command(
             doc = estimate_stack(ref, root, catalog, when, no_cache=no_cache, with_chart=fmt is Format.html,
                                  include_operations=include_ops, prepared=prepared, usage=usage)
             if old is not None:
-                if ref.name in old:
-                    doc["comparison"] = contract.compare(doc, old[ref.name], str(compare_to))
+                entry, why = _old_entry(old, doc)
+                if entry is not None:
+                    doc["comparison"] = contract.compare(doc, entry, str(compare_to))
                 else:
-                    doc["warnings"].append(f"--compare-to {compare_to} has no stack {ref.name!r}: nothing to compare")
+                    doc["warnings"].append(f"--compare-to {compare_to} {why}")
             docs.append(doc)
         over = [d["stack"] for d in docs if d["budget"] and d["budget"]["overBudget"]]
         if fail_over_budget:

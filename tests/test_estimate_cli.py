@@ -190,6 +190,27 @@ def test_compare_to_shows_the_change_per_line_item(tmp_path):
     assert [(r["resource"], r["changeUsd"]) for r in changed] == [(gpu["resource"], 100.0)]
 
 
+def test_compare_to_matches_by_stack_file_before_stack_name(tmp_path):
+    """Two files both named `dev` (a copy with a bigger pool) saved together: each compares with its own entry."""
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    doc["config"]["tradeoff-infra:regions"][0]["gpuPools"][0]["maxNodes"] = 4
+    alt = tmp_path / "alt" / "Pulumi.dev.yaml"
+    alt.parent.mkdir()
+    alt.write_text(yaml.safe_dump(doc))
+    saved = tmp_path / "old.json"
+    assert invoke("estimate", "dev", str(alt), "--format", "json", "--out", str(saved), *AS_OF).exit_code == 0
+    both = json.loads(invoke("estimate", "dev", str(alt), "--format", "json", "--compare-to", str(saved), *AS_OF).output)
+    assert [s["comparison"]["total"]["changeUsd"] for s in both["stacks"]] == [0, 0]
+
+    old = json.loads(saved.read_text())
+    old["stacks"][1]["stackFile"] = "elsewhere/Pulumi.dev.yaml"  # the copy's entry now comes from a third file
+    saved.write_text(json.dumps(old))
+    again = json.loads(invoke("estimate", str(alt), "--format", "json", "--compare-to", str(saved), *AS_OF).output)
+    [stack] = again["stacks"]
+    assert "comparison" not in stack
+    assert any("2 stacks named 'dev'" in w and "nothing to compare" in w for w in stack["warnings"]), stack["warnings"]
+
+
 def test_exclude_operations_flag():
     doc = json.loads(invoke("estimate", "dev", "--format", "json", "--exclude-operations", *AS_OF).output)["stacks"][0]
     sh = doc["selfHosted"]
