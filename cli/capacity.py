@@ -259,6 +259,46 @@ def _replicas_for_load(load_tps: float, per_replica: float) -> int:
     return math.ceil(load_tps / per_replica - 1e-9) if load_tps > 0 else 0
 
 
+Tiers = list[tuple[float, float]]
+"""Per GPU pool, in the order the stack lists them: (replicas it can hold, output tok/s per replica)."""
+
+
+def replicas_for_load(load_tps: float, tiers: Tiers) -> int:
+    """Replicas that carry `load_tps` when the pools fill in order, each replica at its own pool's
+    throughput (a region may mix GPU types). Load beyond every pool is counted in replicas of the
+    last pool: the demand keeps growing; `maxReplicas` and `maxNodes` cap it afterwards."""
+    replicas, remaining = 0, load_tps
+    for i, (room, per_replica) in enumerate(tiers):
+        if remaining <= 1e-9:
+            break
+        n = _replicas_for_load(remaining, per_replica)
+        if i < len(tiers) - 1:
+            n = min(n, int(room))
+        replicas += n
+        remaining -= n * per_replica
+    return replicas
+
+
+def served_tokens_per_second(replicas: float, tiers: Tiers) -> float:
+    """Output tok/s that `replicas` serve when they fill the pools in order."""
+    served, left = 0.0, replicas
+    for i, (room, per_replica) in enumerate(tiers):
+        n = left if i == len(tiers) - 1 else min(left, room)
+        served += n * per_replica
+        left -= n
+    return served
+
+
+def region_tiers(spec: StackSpec, region: RegionSpec, throughput_cache: dict | None = None) -> Tiers:
+    cache = {} if throughput_cache is None else throughput_cache
+    tiers = []
+    for pool in region.gpu_pools:
+        if pool.instance_type not in cache:
+            cache[pool.instance_type] = replica_throughput(spec, pool.instance_type)
+        tiers.append((pool.max_nodes * spec.replicas_per_node(pool), cache[pool.instance_type].planning_tokens_per_second))
+    return tiers
+
+
 def scale_down_delay_slots(spec: StackSpec) -> int:
     """Slots a node lingers after load drops: KEDA stabilisation + cluster-autoscaler unneeded time."""
     seconds = spec.autoscaling.scale_down_stabilization_seconds + spec.autoscaling.node_scale_down_unneeded_minutes * 60
@@ -272,9 +312,7 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
     out_tokens = spec.traffic.output_tokens_per_request
     avg_tps = requests_per_month * share * out_tokens / SECONDS_PER_MONTH
     cache = {} if throughput_cache is None else throughput_cache
-    for pool in region.gpu_pools:
-        if pool.instance_type not in cache:
-            cache[pool.instance_type] = replica_throughput(spec, pool.instance_type)
+    tiers = region_tiers(spec, region, cache)
     throughput = {pool.name: cache[pool.instance_type] for pool in region.gpu_pools}
     low, high = spec.replicas_for(region)
     per_node = {pool.name: spec.replicas_per_node(pool) for pool in region.gpu_pools}
@@ -282,10 +320,9 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
     max_replicas = min(high, capacity)
     if unbounded:
         max_replicas = 10**9
-    # Pools fill in the order the stack lists them; the first pool's throughput sizes the replicas.
-    first = throughput[region.gpu_pools[0].name].planning_tokens_per_second
+    # Pools fill in the order the stack lists them; each replica serves at its own pool's throughput.
     profile = day_profile(spec.traffic.peak_to_average)
-    needed = [_replicas_for_load(avg_tps * f, first) for f in profile]
+    needed = [replicas_for_load(avg_tps * f, tiers) for f in profile]
     hold = scale_down_delay_slots(spec)
     wrapped = needed[len(needed) - hold:] + needed if hold else needed  # the day repeats: slot 0 follows the last
     held = [max(wrapped[i:i + hold + 1]) for i in range(len(needed))]
@@ -301,15 +338,16 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
             remaining = max(0, remaining - nodes * per_node[pool.name])
     pools = [PoolPlan(pool, plans_nodes[pool.name]) for pool in region.gpu_pools]
 
-    served_cap = max_replicas * first
+    served_cap = served_tokens_per_second(max_replicas, tiers)
     total_load = sum(avg_tps * f for f in profile)
     over = sum(max(0.0, avg_tps * f - served_cap) for f in profile)
     queued = over / total_load if total_load else 0.0
     floor_nodes = {p.name: max(p.min_nodes, 0) for p in region.gpu_pools}
     floor_replicas = max(low, sum(floor_nodes[n] * per_node[n] for n in floor_nodes))
-    floor_util = avg_tps / (floor_replicas * first) if floor_replicas else 0.0
-    at_avg = _replicas_for_load(avg_tps, first)
-    at_peak = _replicas_for_load(avg_tps * max(profile), first)
+    floor_capacity = served_tokens_per_second(floor_replicas, tiers)
+    floor_util = avg_tps / floor_capacity if floor_capacity else 0.0
+    at_avg = replicas_for_load(avg_tps, tiers)
+    at_peak = replicas_for_load(avg_tps * max(profile), tiers)
 
     warnings = [f"{region.region}: {w}" for t in throughput.values() for w in t.warnings]
     if queued > 0:

@@ -485,10 +485,10 @@ def max_servable_requests(spec: StackSpec) -> float:
         share = shares[region.region]
         if share <= 0:
             continue
-        first = capacity.replica_throughput(spec, region.gpu_pools[0].instance_type).planning_tokens_per_second
         low, high = spec.replicas_for(region)
         cap = min(high, spec.pool_replica_capacity(region))
-        limits.append(cap * first * capacity.SECONDS_PER_MONTH / (out * peak * share))
+        served = capacity.served_tokens_per_second(cap, capacity.region_tiers(spec, region))
+        limits.append(served * capacity.SECONDS_PER_MONTH / (out * peak * share))
     return min(limits) if limits else 0.0
 
 

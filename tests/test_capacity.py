@@ -163,6 +163,40 @@ def test_replicas_at_average_and_peak():
     assert min(pool.nodes_per_slot) >= 1 and max(pool.nodes_per_slot) <= 10
 
 
+def test_pools_fill_in_order_each_replica_at_its_own_throughput():
+    tiers = [(2, 100.0), (10, 40.0)]  # two fast replicas fit in the first pool, then slow ones
+    assert capacity.replicas_for_load(0, tiers) == 0
+    assert capacity.replicas_for_load(150, tiers) == 2
+    assert capacity.replicas_for_load(200, tiers) == 2
+    assert capacity.replicas_for_load(201, tiers) == 3  # 200 on the fast pool, 1 tok/s on a slow replica
+    assert capacity.replicas_for_load(400, tiers) == 7  # 200 + 5 x 40
+    assert capacity.replicas_for_load(1000, tiers) == 22, "demand beyond every pool keeps counting in the last pool"
+    assert capacity.served_tokens_per_second(2, tiers) == 200
+    assert capacity.served_tokens_per_second(5, tiers) == 320
+    assert capacity.served_tokens_per_second(1, tiers) == 100
+
+
+def test_a_region_mixing_gpu_types_is_sized_with_each_pools_throughput():
+    """L40S first (room for 2 replicas), L4 after: the peak beyond the L40S pool needs more of the slower replicas
+    than the L40S throughput alone would say, and the served ceiling is what both pools really serve."""
+    regions = [{"region": "us-east-1", "gpuPools": [
+        {"name": "l40s", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 2},
+        {"name": "l4", "instanceType": "g6.xlarge", "minNodes": 0, "maxNodes": 20}]}]
+    spec = make_spec(regions=regions, requests=15_000_000, max_replicas=22)
+    plan = capacity.plan(spec)[0]
+    fast = plan.throughput["l40s"].planning_tokens_per_second
+    slow = plan.throughput["l4"].planning_tokens_per_second
+    assert slow < fast
+    peak_load = plan.average_output_tokens_per_second * max(capacity.day_profile(3.0))
+    assert peak_load > 2 * fast, "the test needs a peak beyond the first pool"
+    expected_peak = 2 + -(-(peak_load - 2 * fast) // slow)
+    assert plan.replicas_at_peak == expected_peak
+    assert plan.replicas_at_peak > -(-peak_load // fast), "sizing by the first pool alone would be too few"
+    l40s, l4 = plan.pools
+    assert max(l40s.nodes_per_slot) == 2 and max(l4.nodes_per_slot) == expected_peak - 2
+    assert plan.queued_share == 0
+
+
 def test_expected_nodes_are_clamped_between_min_and_max():
     idle = capacity.plan(make_spec(requests=1000, min_nodes=2, max_nodes=4))[0]
     assert idle.pools[0].expected_nodes == 2
