@@ -117,16 +117,18 @@ class ReplicaThroughput:
         return f"{self.anchor}; {C1_SOURCE}; scaled by bandwidth/TFLOPS (C4), capped by the C5 roofline"
 
 
-def replica_throughput(spec: StackSpec, instance_type: str) -> ReplicaThroughput:
+def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None) -> ReplicaThroughput:
+    """One replica's output tokens/s on `instance_type`, for the stack's weights or a canary region's
+    other `source` (`StackSpec.model_for`)."""
     it = hardware.instance_type(instance_type)
     gpu = it.gpu_model
     if gpu is None:
         raise CapacityError(f"{instance_type} has no GPU")
-    arch = spec.model.resolved_architecture()
-    weights = spec.weight_bytes()
+    arch = spec.architecture_for(source)
+    weights = spec.weight_bytes(source)
     if arch is None or weights is None:
-        raise CapacityError(f"model.source: {spec.model.source} has no known architecture; give model.parametersBillion "
-                            "and model.architecture")
+        raise CapacityError(f"model.source: {source or spec.model.source} has no known architecture; give "
+                            "model.parametersBillion and model.architecture")
     tp = spec.model.tensor_parallel
     traffic = spec.traffic
     inp, out = traffic.input_tokens_per_request, traffic.output_tokens_per_request
@@ -289,14 +291,24 @@ def served_tokens_per_second(replicas: float, tiers: Tiers) -> float:
     return served
 
 
-def region_tiers(spec: StackSpec, region: RegionSpec, throughput_cache: dict | None = None) -> Tiers:
+def pool_throughput(spec: StackSpec, region: RegionSpec, throughput_cache: dict | None = None) -> dict[str, ReplicaThroughput]:
+    """Per GPU pool name: a replica's throughput there, for the weights in force in the region (a
+    canary region may serve other weights). `throughput_cache` is keyed by (instance type, source)."""
     cache = {} if throughput_cache is None else throughput_cache
-    tiers = []
+    source = spec.model_for(region)[0]
+    out = {}
     for pool in region.gpu_pools:
-        if pool.instance_type not in cache:
-            cache[pool.instance_type] = replica_throughput(spec, pool.instance_type)
-        tiers.append((pool.max_nodes * spec.replicas_per_node(pool), cache[pool.instance_type].planning_tokens_per_second))
-    return tiers
+        key = (pool.instance_type, source)
+        if key not in cache:
+            cache[key] = replica_throughput(spec, pool.instance_type, source)
+        out[pool.name] = cache[key]
+    return out
+
+
+def region_tiers(spec: StackSpec, region: RegionSpec, throughput_cache: dict | None = None) -> Tiers:
+    throughput = pool_throughput(spec, region, throughput_cache)
+    return [(pool.max_nodes * spec.replicas_per_node(pool), throughput[pool.name].planning_tokens_per_second)
+            for pool in region.gpu_pools]
 
 
 def scale_down_delay_slots(spec: StackSpec) -> int:
@@ -313,7 +325,7 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
     avg_tps = requests_per_month * share * out_tokens / SECONDS_PER_MONTH
     cache = {} if throughput_cache is None else throughput_cache
     tiers = region_tiers(spec, region, cache)
-    throughput = {pool.name: cache[pool.instance_type] for pool in region.gpu_pools}
+    throughput = pool_throughput(spec, region, cache)
     low, high = spec.replicas_for(region)
     per_node = {pool.name: spec.replicas_per_node(pool) for pool in region.gpu_pools}
     capacity = sum(p.max_nodes * per_node[p.name] for p in region.gpu_pools)

@@ -465,11 +465,12 @@ class StackSpec(SpecModel):
             return None
         return arch.parameters_billion * 1e9 * self.model.weight_bytes_per_parameter
 
-    def disk_size_gib(self, pool: GpuPool) -> int:
-        """Node root volume: OS + images (~60 GiB) + model weights twice (cache and download)."""
+    def disk_size_gib(self, pool: GpuPool, source: str | None = None) -> int:
+        """Node root volume: OS + images (~60 GiB) + model weights twice (cache and download); the
+        weights are the stack's, or `source`'s (a canary region's own, see `model_for`)."""
         if pool.disk_gib:
             return pool.disk_gib
-        weights = self.weight_bytes() or 0
+        weights = self.weight_bytes(source) or 0
         return int(max(100, 60 + 2 * weights / hardware.GIB + 0.999) // 10 * 10 + 10)
 
     @property

@@ -240,3 +240,24 @@ def test_fp8_weights_double_the_decode_side():
     fp8 = capacity.replica_throughput(make_spec(instance="p5.4xlarge", inp=1, out=512, tpot=1000, quantization="fp8"),
                                       "p5.4xlarge")
     assert fp8.time_model_tokens_per_second > 1.8 * bf16.time_model_tokens_per_second
+
+
+def test_a_canary_region_serving_other_weights_is_sized_with_them():
+    """ap-northeast-1 canaries Qwen2.5-72B while the stack serves Llama 3.3 70B: its replicas run at the 72B's
+    speed and its nodes get the 72B's root volume; the other region is untouched."""
+    canary = {"revision": "1" * 40, "image": IMAGE, "source": "Qwen/Qwen2.5-72B-Instruct"}
+    regions = [
+        {"region": "us-east-1", "gpuPools": [{"name": "x4", "instanceType": "g6e.12xlarge", "minNodes": 1, "maxNodes": 4}]},
+        {"region": "ap-northeast-1", "model": canary,
+         "gpuPools": [{"name": "x4", "instanceType": "g6e.12xlarge", "minNodes": 1, "maxNodes": 4}]},
+    ]
+    spec = make_spec(source="meta-llama/Llama-3.3-70B-Instruct", tp=4, instance="g6e.12xlarge", regions=regions,
+                     max_replicas=4)
+    home, away = capacity.plan(spec)
+    stack_speed = capacity.replica_throughput(spec, "g6e.12xlarge").planning_tokens_per_second
+    canary_speed = capacity.replica_throughput(spec, "g6e.12xlarge", "Qwen/Qwen2.5-72B-Instruct").planning_tokens_per_second
+    assert home.throughput["x4"].planning_tokens_per_second == stack_speed
+    assert away.throughput["x4"].planning_tokens_per_second == canary_speed
+    assert canary_speed < stack_speed, "more weights read per token: slower"
+    pool = spec.regions[1].gpu_pools[0]
+    assert spec.disk_size_gib(pool, spec.model_for(spec.regions[1])[0]) > spec.disk_size_gib(pool)

@@ -6,6 +6,7 @@ The vLLM chart is rendered by the real `helm template` (answering the program's
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import subprocess
@@ -300,3 +301,20 @@ def test_accelerator_provider_is_tagged(inventories, stack):
     default_tags = provider.inputs["defaultTags"]
     tags = (json.loads(default_tags) if isinstance(default_tags, str) else default_tags)["tags"]
     assert tags["tradeoff-infra/stack"] == stack and tags["managed-by"] == "pulumi", provider.urn
+
+
+def test_a_canary_region_with_other_weights_gets_their_root_volume(stack_configs):
+    from cli.inventory import run_program
+
+    config = copy.deepcopy(stack_configs["prod-global"])
+    config["regions"][2]["model"] = {"revision": "1" * 40, "image": config["model"]["image"],
+                                     "source": "Qwen/Qwen2.5-72B-Instruct"}
+    inv = run_program(config, "prod-global")
+    sizes = {}
+    for template in inv.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        if "gpu" in template.name:
+            (root,) = template.inputs["blockDeviceMappings"]
+            sizes[template.region] = root["ebs"]["volumeSize"]
+    pool = inv.spec.regions[2].gpu_pools[0]
+    assert sizes["ap-northeast-1"] == inv.spec.disk_size_gib(pool, "Qwen/Qwen2.5-72B-Instruct") > sizes["us-east-1"], sizes
+    assert sizes["us-east-1"] == sizes["eu-central-1"] == inv.spec.disk_size_gib(pool)

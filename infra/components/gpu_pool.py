@@ -53,6 +53,9 @@ class GpuPoolArgs:
     """Private subnets only."""
     tags: dict[str, str]
     """Tags for the node group, launch template and instances/volumes."""
+    weights_source: str | None = None
+    """The weights served in this region when they are not the stack's (a canary's `source`): they
+    size the root volume."""
 
 
 def gpu_node_labels(pool: GpuPoolSpec) -> dict[str, str]:
@@ -82,7 +85,7 @@ class GpuPool(pulumi.ComponentResource):
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             **node_launch_template_args(
-                name, args.spec.disk_size_gib(pool), args.spec.cluster.imds_hop_limit, tags,
+                name, args.spec.disk_size_gib(pool, args.weights_source), args.spec.cluster.imds_hop_limit, tags,
                 throughput_mibps=GPU_ROOT_VOLUME_THROUGHPUT_MIBPS, iops=GPU_ROOT_VOLUME_IOPS,
             ),
             opts=pulumi.ResourceOptions(parent=self),

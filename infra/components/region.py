@@ -122,6 +122,7 @@ class RegionalDeployment(pulumi.ComponentResource):
                 node_role_arn=system.node_role_arn,
                 subnet_ids=network.private_subnet_ids,
                 tags=tags,
+                weights_source=spec.model_for(region)[0],
             ), opts=pulumi.ResourceOptions.merge(on_aws, wait_for(cluster.addons)))
             for pool in region.gpu_pools
         ]
