@@ -441,8 +441,8 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
     set_root_resource(None)  # a fresh root Stack for this run, in this copied context
     SETTINGS.outputs = set()  # the mock settings leave this shared with earlier runs otherwise
     secrets = {"vllmApiKey": MOCK_API_KEY, **{k: v for k, v in config.items() if k in SECRET_KEYS and isinstance(v, str)}}
-    pulumi.runtime.set_all_config(
-        {f"{NAMESPACE}{k}": _config_value(v) for k, v in {**config, **secrets}.items() if v is not None},
+    pulumi.runtime.set_all_config(  # our keys in the project's namespace; `aws:profile` as it is
+        {(k if ":" in k else f"{NAMESPACE}{k}"): _config_value(v) for k, v in {**config, **secrets}.items() if v is not None},
         [f"{NAMESPACE}{k}" for k in SECRET_KEYS],
     )
     mocks = _RecordingMocks(helm_template)

@@ -3,7 +3,7 @@
 import pulumi
 
 from infra import program
-from infra.spec import SpecError, parse_stack_config
+from infra.spec import AWS_ROLE_KEYS, AWS_ROLE_MESSAGE, SpecError, parse_stack_config
 
 config = pulumi.Config("tradeoff-infra")
 raw = {key: config.get_object(key) for key in program.CONFIG_KEYS}
@@ -24,4 +24,9 @@ if huggingface_token is None and spec.gated_sources():
         pulumi.log.warn(message)
     else:
         raise pulumi.RunError(message)
-program.build(spec, api_key=config.require_secret("vllmApiKey"), huggingface_token=huggingface_token)
+aws_config = pulumi.Config("aws")
+for key in AWS_ROLE_KEYS:
+    if aws_config.get(key.split(":", 1)[1]) is not None:
+        raise pulumi.RunError(f"{key} {AWS_ROLE_MESSAGE}")
+program.build(spec, api_key=config.require_secret("vllmApiKey"), huggingface_token=huggingface_token,
+              aws_profile=aws_config.get("profile"))

@@ -27,14 +27,17 @@ def region_prefix(region: str) -> str:
     return parts[0] + "".join(_DIRECTIONS.get(p, p) for p in parts[1:-1]) + parts[-1]
 
 
-def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi.Input[str] | None = None) -> None:
+def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi.Input[str] | None = None,
+          aws_profile: str | None = None) -> None:
+    """`aws_profile`: the stack's `aws:profile`, passed to every explicit AWS provider (they do not
+    inherit the default provider's config) and to the kubeconfigs' `aws eks get-token`."""
     stack = pulumi.get_stack()
     deployments = []
     for region in spec.regions:
         prefix = region_prefix(region.region)
         deployments.append((region, RegionalDeployment(prefix, RegionalDeploymentArgs(
             spec=spec, region=region, prefix=prefix, stack=stack,
-            api_key=api_key, huggingface_token=huggingface_token,
+            api_key=api_key, huggingface_token=huggingface_token, aws_profile=aws_profile,
         ))))
 
     # With a hostname the ALB's certificate names the hostname, not the ALB's DNS name: export that URL.
@@ -43,7 +46,8 @@ def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi
     else:
         endpoints = {r.region: d.load_balancer.dns_name.apply(lambda dns: f"http://{dns}") for r, d in deployments}
     if spec.endpoint.mode == "global-accelerator":
-        edge = GlobalEndpoint("global", GlobalEndpointArgs(spec=spec, regions=[(r, d.load_balancer) for r, d in deployments]))
+        edge = GlobalEndpoint("global", GlobalEndpointArgs(spec=spec, regions=[(r, d.load_balancer) for r, d in deployments],
+                                                        aws_profile=aws_profile))
         global_url = (pulumi.Output.from_input(f"https://{spec.endpoint.hostname}") if spec.endpoint.hostname
                       else edge.dns_name.apply(lambda dns: f"http://{dns}"))
         pulumi.export("globalAcceleratorIps", edge.ip_addresses)

@@ -25,6 +25,14 @@ PROJECT = "tradeoff-infra"
 NAMESPACE = f"{PROJECT}:"
 # Config keys that hold secrets and are read by the program, not by the spec.
 SECRET_KEYS = {"vllmApiKey", "huggingfaceToken"}
+AWS_PROFILE_KEY = "aws:profile"
+"""The one `aws:` key the program reads: the explicit per-region providers do not inherit the default
+provider's config, so the program passes the profile to each of them and to the kubeconfigs."""
+AWS_ROLE_KEYS = ("aws:assumeRoles", "aws:assumeRole", "aws:assumeRoleWithWebIdentity")
+AWS_ROLE_MESSAGE = (
+    "is not applied by this program: its per-region providers and the kubeconfigs' `aws eks get-token` "
+    "take credentials from an AWS profile; put the role in a profile (role_arn and source_profile in "
+    "~/.aws/config) and set aws:profile to it")
 # Hugging Face repos that answer 401 without an accepted licence + token: every meta-llama repo (Llama
 # licence click-through) and Mistral's 7B repos ("share your contact information",
 # openvinotoolkit/openvino.genai#371, 2024-04-22). A prefix list, not exhaustive; read 2026-11-24.
@@ -694,8 +702,9 @@ def warnings(spec: StackSpec) -> list[str]:
 
 
 def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSpec:
-    """Parse the `tradeoff-infra:` keys (namespace already stripped) and run every check."""
-    data = {k: v for k, v in config.items() if k not in SECRET_KEYS}
+    """Parse the `tradeoff-infra:` keys (namespace already stripped) and run every check. Keys of
+    other namespaces (`aws:profile`, kept by `project_config`) are the program's, not the spec's."""
+    data = {k: v for k, v in config.items() if k not in SECRET_KEYS and ":" not in k}
     try:
         spec = StackSpec.model_validate(data)
     except ValidationError as err:
@@ -707,11 +716,19 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSp
 
 
 def project_config(document: dict[str, Any] | None) -> dict[str, Any]:
-    """The `tradeoff-infra:` keys of a Pulumi stack file's `config:` block, namespace stripped."""
+    """The `tradeoff-infra:` keys of a Pulumi stack file's `config:` block, namespace stripped, plus
+    `aws:profile` (under that name) when set. An `aws:` role key the program would not apply is refused."""
     config = (document or {}).get("config") or {}
     if not isinstance(config, dict):
         raise SpecError("config", [Problem("config", "must be a mapping of keys")])
-    return {k[len(NAMESPACE):]: v for k, v in config.items() if isinstance(k, str) and k.startswith(NAMESPACE)}
+    problems = [Problem(key, AWS_ROLE_MESSAGE) for key in AWS_ROLE_KEYS if key in config]
+    profile = config.get(AWS_PROFILE_KEY)
+    if profile is not None and not (isinstance(profile, str) and profile.strip()):
+        problems.append(Problem(AWS_PROFILE_KEY, f"{profile!r} is not a profile name"))
+    if problems:
+        raise SpecError("config", problems)
+    ours = {k[len(NAMESPACE):]: v for k, v in config.items() if isinstance(k, str) and k.startswith(NAMESPACE)}
+    return {**ours, AWS_PROFILE_KEY: profile} if profile else ours
 
 
 def stack_name_from_path(path: pathlib.Path) -> str:

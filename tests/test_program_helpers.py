@@ -77,6 +77,27 @@ def test_kubeconfig_uses_short_lived_aws_tokens():
     assert user["exec"]["args"][:2] == ["eks", "get-token"]
     assert user["exec"]["args"][user["exec"]["args"].index("--cluster-name") + 1] == "c1"
     assert user["exec"]["args"][user["exec"]["args"].index("--region") + 1] == "eu-central-1"
+    assert "env" not in user["exec"], "no profile: the default credentials, as the providers"
+
+
+def test_kubeconfig_takes_the_stacks_aws_profile():
+    user = json.loads(kubeconfig("c1", "https://example.eks", "Q0E=", "eu-central-1", "prod-admin"))["users"][0]["user"]
+    assert user["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "prod-admin"}]
+
+
+def test_aws_profile_reaches_every_aws_provider_and_kubeconfig(stack_configs):
+    from cli.inventory import run_program
+
+    inv = run_program({**stack_configs["prod-global"], "aws:profile": "prod-admin"}, "prod-global")
+    providers = inv.of_type("pulumi:providers:aws")
+    assert len(providers) == 4, "three regions and the accelerator's"
+    assert {p.inputs.get("profile") for p in providers} == {"prod-admin"}
+    for k8s_provider in inv.of_type("pulumi:providers:kubernetes"):
+        user = json.loads(k8s_provider.inputs["kubeconfig"])["users"][0]["user"]
+        assert user["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "prod-admin"}], k8s_provider.urn
+
+    plain = run_program(stack_configs["prod-global"], "prod-global")
+    assert all("profile" not in p.inputs for p in plain.of_type("pulumi:providers:aws"))
 
 
 def test_private_only_api_endpoint_needs_private_access_cidrs(stack_configs):
@@ -155,3 +176,10 @@ def test_gpu_node_labels_and_taint_have_one_source():
     assert (chart_values.GPU_TAINT_KEY, chart_values.GPU_TAINT_VALUE, chart_values.GPU_TAINT_EFFECT) == gpu_pool.GPU_TAINT
     assert addons.GPU_NODE_SELECTOR is gpu_pool.GPU_NODE_SELECTOR is monitoring.GPU_NODE_SELECTOR
     assert monitoring.GPU_TAINT is addons.GPU_TAINT is gpu_pool.GPU_TAINT
+
+
+def test_an_aws_role_key_stops_the_program_naming_it(stack_configs):
+    from cli.inventory import run_program
+
+    with pytest.raises(Exception, match="aws:assumeRoles is not applied by this program"):
+        run_program({**stack_configs["dev"], "aws:assumeRoles": [{"roleArn": "arn:aws:iam::123456789012:role/x"}]}, "dev")

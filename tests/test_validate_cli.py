@@ -40,6 +40,9 @@ BAD_EDITS = {
     "bad-region": ("- region: us-east-1", "- region: mars-north-1", "regions[0].region"),
     "max-replicas-over-pool": ("maxReplicas: 2 ", "maxReplicas: 9 ", "autoscaling.maxReplicas"),
     "not-yaml": ("config:", "config: [", "(file)"),
+    "assume-role": ("  aws:region: us-east-1", "  aws:region: us-east-1\n  aws:assumeRoles: [{roleArn: arn:aws:iam::1:role/x}]",
+                    "aws:assumeRoles"),
+    "profile-not-a-name": ("  aws:region: us-east-1", "  aws:region: us-east-1\n  aws:profile: [a, b]", "aws:profile"),
 }
 
 

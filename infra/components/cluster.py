@@ -41,11 +41,16 @@ class ClusterArgs:
     """Private subnets the control plane's network interfaces go in."""
     tags: dict[str, str]
     """Tags for every resource of the cluster."""
+    aws_profile: str | None = None
+    """The stack's `aws:profile`: `aws eks get-token` runs with it (else the default credentials)."""
 
 
-def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
-    """A kubeconfig that authenticates with `aws eks get-token` (short-lived tokens, no stored secret)."""
+def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str,
+               aws_profile: str | None = None) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` (short-lived tokens, no stored secret),
+    as the identity of `aws_profile` when given, the same one the stack's AWS providers use."""
     user = f"{cluster_name}-aws"
+    env = [{"name": "AWS_PROFILE", "value": aws_profile}] if aws_profile else None
     return json.dumps({
         "apiVersion": "v1",
         "kind": "Config",
@@ -56,6 +61,7 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "aws",
             "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            **({"env": env} if env else {}),
             "interactiveMode": "Never",
         }}}],
     })
@@ -183,7 +189,7 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
         self.oidc_provider_url = issuer.apply(lambda url: url.removeprefix("https://"))
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
-            lambda a: kubeconfig(a[0], a[1], a[2], args.region)
+            lambda a: kubeconfig(a[0], a[1], a[2], args.region, args.aws_profile)
         ))
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
         self.register_outputs({

@@ -44,6 +44,8 @@ class GlobalEndpointArgs:
     """The stack spec (endpoint settings, hostname)."""
     regions: list[tuple[RegionSpec, LoadBalancer]]
     """Each region with the load balancer built for it."""
+    aws_profile: str | None = None
+    """The stack's `aws:profile`, for the accelerator's provider."""
 
 
 class GlobalEndpoint(pulumi.ComponentResource):
@@ -58,6 +60,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
         provider = aws.Provider(
             f"{name}-{API_REGION}",
             region=API_REGION,
+            profile=args.aws_profile,
             default_tags={"tags": base_tags(pulumi.get_stack(), "global")},
             opts=pulumi.ResourceOptions(parent=self),
         )

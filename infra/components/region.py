@@ -66,6 +66,8 @@ class RegionalDeploymentArgs:
     """vLLM API key (secret)."""
     huggingface_token: pulumi.Input[str] | None = None
     """Hugging Face token for gated repositories (secret), if any."""
+    aws_profile: str | None = None
+    """The stack's `aws:profile`, for the region's provider and its kubeconfig."""
 
 
 class RegionalDeployment(pulumi.ComponentResource):
@@ -83,6 +85,7 @@ class RegionalDeployment(pulumi.ComponentResource):
         provider = aws.Provider(
             f"{prefix}-aws",
             region=region.region,
+            profile=args.aws_profile,
             default_tags={"tags": tags},
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -103,6 +106,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             region=region.region,
             subnet_ids=network.private_subnet_ids,
             tags=tags,
+            aws_profile=args.aws_profile,
         ), opts=on_aws)
         cluster = self.cluster
 
