@@ -20,7 +20,7 @@ from cli import collector, inventory
 from infra import program as program_module
 
 
-def _program(spec, api_key, huggingface_token=None):
+def _program(spec, api_key, huggingface_token=None, aws_profile=None):
     """Resources whose fake outputs have every special case: ids, ARNs, nested lists, an input
     echoed back, an output the inputs never set (unknown in a preview), a provider's region."""
     provider = aws.Provider("p", region="eu-central-1")

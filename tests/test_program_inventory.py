@@ -10,7 +10,7 @@ from infra import program as program_module
 from infra.spec import SpecError
 
 
-def _toy_program(spec, api_key, huggingface_token=None):
+def _toy_program(spec, api_key, huggingface_token=None, aws_profile=None):
     for region in spec.regions:
         name = region.region
         component = pulumi.ComponentResource("tradeoff-infra:test:Region", name, None)
@@ -72,7 +72,7 @@ def test_invalid_config_raises_spec_error_naming_the_key(toy, stack_configs):
 
 
 def test_unanswered_invoke_fails_loudly(monkeypatch, stack_configs):
-    def program(spec, api_key, huggingface_token=None):
+    def program(spec, api_key, huggingface_token=None, aws_profile=None):
         provider = aws.Provider("p", region="us-east-1")
         aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOptions(provider=provider))
 
@@ -82,7 +82,7 @@ def test_unanswered_invoke_fails_loudly(monkeypatch, stack_configs):
 
 
 def test_duplicate_urns_are_refused_like_the_engine_does(monkeypatch, stack_configs):
-    def program(spec, api_key, huggingface_token=None):
+    def program(spec, api_key, huggingface_token=None, aws_profile=None):
         for region in ("us-east-1", "us-west-2"):
             component = pulumi.ComponentResource("tradeoff-infra:test:Region", region, None)
             # Same child name under two same-typed parents: the URNs collide (parent names are not in a URN).
@@ -100,7 +100,7 @@ def test_duplicate_urns_are_refused_like_the_engine_does(monkeypatch, stack_conf
 def test_secret_config_keys_reach_the_program_as_secrets(monkeypatch, stack_configs):
     seen = {}
 
-    def program(spec, api_key, huggingface_token=None):
+    def program(spec, api_key, huggingface_token=None, aws_profile=None):
         seen["api_key"], seen["hf"] = api_key, huggingface_token
         seen["model"] = pulumi.Config("tradeoff-infra").require_object("model")["name"]
         pulumi.export("key", api_key)
