@@ -3,7 +3,6 @@ costs, compare with API offers, decide. Exit 0 ok, 1 over budget (with --fail-ov
 
 from __future__ import annotations
 
-import io
 import json
 import pathlib
 import sys
@@ -25,7 +24,7 @@ from cli.stacks import StackRef, UsageError, project_root, select
 from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
 from infra.spec import CustomApiOffer, SpecError, StackSpec, parse_stack_config, project_config
 
-app = typer.Typer()
+app = typer.Typer(add_completion=False)
 
 
 class Format(str, Enum):
@@ -198,16 +197,9 @@ def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
         from cli.render.documents import html
 
         return html(docs)
-    from cli.render.table import stack_tables
+    from cli.render.table import render_tables
 
-    buffer = io.StringIO()
-    # on a terminal keep its width and colours; in a file or a pipe, wide plain text
-    console = (Console(file=buffer, force_terminal=True) if terminal
-               else Console(file=buffer, width=200, force_terminal=False, color_system=None))
-    for doc in docs:
-        console.print(stack_tables(doc))
-        console.print()
-    return buffer.getvalue()
+    return render_tables(docs, terminal=terminal)
 
 
 def bad_input(err: Console, e: Exception) -> typer.Exit:

@@ -20,7 +20,7 @@ from cli.pricing import mapping
 from cli.stacks import UsageError, project_root, resolve
 from infra.spec import SpecError
 
-app = typer.Typer()
+app = typer.Typer(add_completion=False)
 
 
 class InventoryFormat(str, Enum):

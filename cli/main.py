@@ -1,25 +1,68 @@
-"""The root `tradeoff-infra` command: one sub-app per command group."""
+"""The root `tradeoff-infra` command: one sub-app per command group, each imported when it runs.
+
+A command's module is imported only when that command (or the root `--help`) needs it: `estimate`
+does not load the stack-file editor behind `model` (ruamel.yaml, filelock), `model` does not load the
+estimate. That is ~40 ms of the 0.5 s a warm `estimate --all` may take (benchmarks/RESULTS.md).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from cli import __version__, collector, estimate_cmd, inventory_cmd, models, validate
-from cli.pricing import cmd as prices_cmd
+from cli import __version__, collector
+
+COMMANDS: dict[str, str] = {
+    "validate": "cli.validate",
+    "estimate": "cli.estimate_cmd",
+    "inventory": "cli.inventory_cmd",
+    "model": "cli.models",
+    "prices": "cli.pricing.cmd",
+}
+"""Command name -> the module whose Typer `app` implements it, in the order `--help` lists them."""
+
+
+class _Names(dict):
+    """The root group's loaded commands, listing every command's name (click suggests from the keys)."""
+
+    def keys(self):  # type: ignore[override]
+        return list(dict.fromkeys([*COMMANDS, *super().keys()]))
+
+
+class LazyCommands(TyperGroup):
+    """The root group: knows every command's name; builds a command from its module on first use."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Names(self.commands)
+        self._loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if cmd_name not in self._loaded:
+            module = importlib.import_module(COMMANDS[cmd_name])
+            command = typer.main.get_command(module.app)
+            command.name = cmd_name
+            self._loaded[cmd_name] = command
+            self.commands[cmd_name] = command  # for click's own lookups (suggestions for a misspelt command)
+        return self._loaded[cmd_name]
+
 
 app = typer.Typer(
     name="tradeoff-infra",
+    cls=LazyCommands,
     help="Self-host an open LLM on EKS + vLLM or pay an API: validate, price and pin your stacks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.registered_commands += validate.app.registered_commands
-app.add_typer(models.app, name="model")
-app.registered_commands += estimate_cmd.app.registered_commands + inventory_cmd.app.registered_commands
-app.add_typer(prices_cmd.app, name="prices")
 
 
 def _version(value: bool) -> None:

@@ -62,6 +62,7 @@ MIN_PREFIX = 7
 app = typer.Typer(
     help="Pin the model version (weights commit + image digest), show its history, roll back.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 

@@ -12,7 +12,7 @@ from cli.stacks import StackRef, UsageError, select
 from infra import hardware
 from infra.spec import SpecError, StackSpec, warnings
 
-app = typer.Typer()
+app = typer.Typer(add_completion=False)
 
 
 def summary_table(ref: StackRef, spec: StackSpec) -> Table:

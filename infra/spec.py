@@ -291,7 +291,7 @@ class ClusterSpec(SpecModel):
     """CIDRs inside the network (VPN, peered VPCs) allowed to reach the private API endpoint on 443:
     without a public endpoint, `pulumi up` and kubectl must run from one of them."""
     log_retention_days: int = 30
-    system_nodes: SystemNodes = SystemNodes()
+    system_nodes: SystemNodes = Field(default_factory=SystemNodes)
     imds_hop_limit: int = Field(default=1, ge=1, le=2)
     """Relaxation key: 2 only for an add-on that needs IMDS from a pod; `validate` reports it."""
 
@@ -376,7 +376,7 @@ class MonitoringSpec(SpecModel):
     retention_days: int = Field(default=15, ge=1, le=365)
     storage_gib: int = Field(default=50, ge=10, le=16384, alias="storageGiB")
     grafana: bool = True
-    alerts: AlertThresholds = AlertThresholds()
+    alerts: AlertThresholds = Field(default_factory=AlertThresholds)
     alarm_email: str | None = None
     """Optional address subscribed to the regional CloudWatch alarms' SNS topic."""
 
@@ -423,16 +423,16 @@ class ConstraintsSpec(SpecModel):
 class StackSpec(SpecModel):
     model: ModelSpec
     regions: list[RegionSpec] = Field(min_length=1)
-    network: NetworkSpec = NetworkSpec()
-    cluster: ClusterSpec = ClusterSpec()
-    autoscaling: AutoscalingSpec = AutoscalingSpec()
-    endpoint: EndpointSpec = EndpointSpec()
-    monitoring: MonitoringSpec = MonitoringSpec()
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    cluster: ClusterSpec = Field(default_factory=ClusterSpec)
+    autoscaling: AutoscalingSpec = Field(default_factory=AutoscalingSpec)
+    endpoint: EndpointSpec = Field(default_factory=EndpointSpec)
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     traffic: TrafficSpec
     api_comparison: list[ApiOffer] = []
-    operations: OperationsSpec = OperationsSpec()
+    operations: OperationsSpec = Field(default_factory=OperationsSpec)
     budget: BudgetSpec | None = None
-    constraints: ConstraintsSpec = ConstraintsSpec()
+    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
 
     # -- derived views the program and the estimate share
 

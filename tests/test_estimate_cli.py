@@ -55,6 +55,25 @@ def test_all_stacks_table():
     assert "AWS prices as of" in result.output
 
 
+def test_tables_laid_out_in_workers_are_the_same_text(tmp_path):
+    """`render_tables` lays stacks out in forked workers (a fresh process: pytest's own threads rule the
+    fork out here) and must print exactly what laying them out one by one prints."""
+    docs = tmp_path / "docs.json"
+    docs.write_text(invoke("estimate", "--all", "--format", "json", *AS_OF).output)
+    code = ("import json, sys, threading\n"
+            "from cli.render import table\n"
+            "docs = json.load(open(sys.argv[1]))['stacks']\n"
+            "assert threading.active_count() == 1\n"
+            "parallel = table.render_tables(docs)\n"
+            "serial = ''.join(table.stack_text((d, table.console_settings(False))) for d in docs)\n"
+            "assert parallel == serial, 'differs'\n"
+            "assert [parallel.index(f'stack {d[\"stack\"]} ') for d in docs] == sorted(parallel.index(f'stack {d[\"stack\"]} ') for d in docs)\n"
+            "print(len(parallel.splitlines()))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(docs)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 300
+
+
 def test_json_is_the_contract():
     result = invoke("estimate", "dev", "prod-us", "--format", "json", *AS_OF)
     assert result.exit_code == 0, result.output
@@ -251,7 +270,9 @@ def test_warm_run_imports_no_pulumi(cache_dir):
             "try:\n app(['estimate', '--all', '--format', 'json', '--as-of', '2026-11-24'])\n"
             "except SystemExit as e:\n assert e.code in (0, None), e.code\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'genai_prices'))\n"
-            "assert not bad, bad\n")
+            "assert not bad, bad\n"
+            "other_commands = sorted(m for m in sys.modules if m in ('cli.models', 'cli.stackfile', 'cli.pricing.cmd', 'ruamel.yaml'))\n"
+            "assert not other_commands, other_commands\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})
     assert done.returncode == 0, done.stderr[-2000:]

@@ -13,7 +13,8 @@ from rich.table import Table
 from cli.cache import _atomic_write
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog
 
-app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True)
+app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True,
+                  add_completion=False)
 
 
 @app.command("show")

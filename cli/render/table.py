@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
+import threading
+
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -109,7 +114,36 @@ def comparison_table(cmp: dict) -> Table:
     return table
 
 
-def render(docs: list[dict], console: Console) -> None:
-    for doc in docs:
-        console.print(stack_tables(doc))
-        console.print()
+def console_settings(terminal: bool) -> dict:
+    """On a terminal keep its width and colours; in a file or a pipe, wide plain text. No automatic
+    highlighting or emoji codes: the tables' own markup is all the colour they need (~10 % faster)."""
+    common = {"highlight": False, "emoji": False}
+    if terminal:
+        return {**common, "force_terminal": True, "width": Console(file=io.StringIO(), force_terminal=True).width}
+    return {**common, "force_terminal": False, "width": 200, "color_system": None}
+
+
+def stack_text(job: tuple[dict, dict]) -> str:
+    """One stack's tables as text, then a blank line."""
+    doc, settings = job
+    buffer = io.StringIO()
+    console = Console(file=buffer, **settings)
+    console.print(stack_tables(doc))
+    console.print()
+    return buffer.getvalue()
+
+
+def render_tables(docs: list[dict], *, terminal: bool = False) -> str:
+    """Every stack's tables, in order. Laying out a big rich table is slow (~1 ms a row: prod-global's
+    ~150 rows take ~0.1 s), so with two or more stacks and CPUs the stacks are laid out in forked
+    workers, biggest first; the text is the same either way."""
+    settings = console_settings(terminal)
+    jobs = [(doc, settings) for doc in docs]
+    workers = min(len(jobs), os.cpu_count() or 1, 2)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() != 1:
+        return "".join(stack_text(job) for job in jobs)
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0].get("lineItems", [])))
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        texts = pool.map(stack_text, [jobs[i] for i in order], chunksize=1)
+    by_index = dict(zip(order, texts))
+    return "".join(by_index[i] for i in range(len(jobs)))
