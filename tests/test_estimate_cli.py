@@ -55,9 +55,10 @@ def test_all_stacks_table():
     assert "AWS prices as of" in result.output
 
 
-def test_tables_laid_out_in_workers_are_the_same_text(tmp_path):
-    """`render_tables` lays stacks out in forked workers (a fresh process: pytest's own threads rule the
-    fork out here) and must print exactly what laying them out one by one prints."""
+def test_tables_laid_out_in_a_forked_child_are_the_same_text(tmp_path):
+    """`render_tables` lays the biggest stack out in a forked child (checked in a fresh process: pytest's
+    own threads rule the fork out here) and must print exactly what laying them out one by one prints;
+    a child that fails hands its stack back."""
     docs = tmp_path / "docs.json"
     docs.write_text(invoke("estimate", "--all", "--format", "json", *AS_OF).output)
     code = ("import json, sys, threading\n"
@@ -68,6 +69,8 @@ def test_tables_laid_out_in_workers_are_the_same_text(tmp_path):
             "serial = ''.join(table.stack_text((d, table.console_settings(False))) for d in docs)\n"
             "assert parallel == serial, 'differs'\n"
             "assert [parallel.index(f'stack {d[\"stack\"]} ') for d in docs] == sorted(parallel.index(f'stack {d[\"stack\"]} ') for d in docs)\n"
+            "ran = []\n"
+            "assert table._in_child({}, table.console_settings(False), lambda: ran.append(1)) is None and ran\n"
             "print(len(parallel.splitlines()))\n")
     done = subprocess.run([sys.executable, "-c", code, str(docs)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

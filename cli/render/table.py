@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import threading
 
@@ -135,15 +134,36 @@ def stack_text(job: tuple[dict, dict]) -> str:
 
 def render_tables(docs: list[dict], *, terminal: bool = False) -> str:
     """Every stack's tables, in order. Laying out a big rich table is slow (~1 ms a row: prod-global's
-    ~150 rows take ~0.1 s), so with two or more stacks and CPUs the stacks are laid out in forked
-    workers, biggest first; the text is the same either way."""
+    ~150 rows take ~0.1 s), so with two or more stacks and CPUs the biggest stack is laid out in a
+    forked child while this process lays out the others; the text is the same either way (if the
+    child fails, its stack is laid out here)."""
     settings = console_settings(terminal)
-    jobs = [(doc, settings) for doc in docs]
-    workers = min(len(jobs), os.cpu_count() or 1, 2)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() != 1:
-        return "".join(stack_text(job) for job in jobs)
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0].get("lineItems", [])))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        texts = pool.map(stack_text, [jobs[i] for i in order], chunksize=1)
-    by_index = dict(zip(order, texts))
-    return "".join(by_index[i] for i in range(len(jobs)))
+    texts: list[str | None] = [None] * len(docs)
+    if len(docs) >= 2 and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and threading.active_count() == 1:
+        big = max(range(len(docs)), key=lambda i: len(docs[i].get("lineItems", [])))
+        texts[big] = _in_child(docs[big], settings, lambda: [
+            texts.__setitem__(i, stack_text((doc, settings))) for i, doc in enumerate(docs) if i != big])
+    return "".join(text if text is not None else stack_text((doc, settings)) for text, doc in zip(texts, docs))
+
+
+def _in_child(doc: dict, settings: dict, meanwhile) -> str | None:
+    """`stack_text(doc)` computed in a forked child while `meanwhile()` runs here; None if the child failed."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: lay out, write, leave without running the parent's exit handlers
+        code = 1
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(stack_text((doc, settings)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    try:
+        meanwhile()
+    finally:
+        with os.fdopen(read_fd, "rb") as inp:
+            data = inp.read()
+        _, status = os.waitpid(pid, 0)
+    return data.decode() if status == 0 else None
