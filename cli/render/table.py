@@ -141,8 +141,13 @@ def render_tables(docs: list[dict], *, terminal: bool = False) -> str:
     texts: list[str | None] = [None] * len(docs)
     if len(docs) >= 2 and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and threading.active_count() == 1:
         big = max(range(len(docs)), key=lambda i: len(docs[i].get("lineItems", [])))
-        texts[big] = _in_child(docs[big], settings, lambda: [
-            texts.__setitem__(i, stack_text((doc, settings))) for i, doc in enumerate(docs) if i != big])
+
+        def the_others() -> None:
+            for i, doc in enumerate(docs):
+                if i != big:
+                    texts[i] = stack_text((doc, settings))
+
+        texts[big] = _in_child(docs[big], settings, the_others)
     return "".join(text if text is not None else stack_text((doc, settings)) for text, doc in zip(texts, docs))
 
 
