@@ -414,10 +414,13 @@ class BudgetSpec(SpecModel):
 
 
 class ConstraintsSpec(SpecModel):
-    data_may_leave_network: bool = True
-    ml_engineers_available: bool = True
-    frontier_quality_needed: bool = False
-    weeks_to_ship: int = Field(default=8, ge=0)
+    """The user's own constraints. A key left out is unknown, not a default: only a set key votes in
+    the verdict (`cli/estimate.py` verdict())."""
+
+    data_may_leave_network: bool | None = None
+    ml_engineers_available: bool | None = None
+    frontier_quality_needed: bool | None = None
+    weeks_to_ship: int | None = Field(default=None, ge=0)
 
 
 class StackSpec(SpecModel):
