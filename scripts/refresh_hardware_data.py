@@ -34,8 +34,8 @@ SUPPORTED = [
 # GPU-to-GPU path of the multi-GPU sizes, per family (informational; the capacity model reads it later).
 # P: NVSwitch/NVLink per GPU as AWS lists it on its accelerated-computing instance pages, compiled in
 # tsaol/aws-gpu data/<family>_instances.js `gpuInterconnect` @ 77fcd9fe1d06 (2026-01-21, from
-# instances.vantage.sh); p6-b300: NVLink 5, 2 x 900 GB/s per GPU (glennklockwood.com/garden/processors/B300,
-# read 2026-11-30). G: no NVLink on any G size; multi-GPU sizes talk over PCIe.
+# instances.vantage.sh); p6-b300: fifth-generation NVLink, 1.8 TB/s per Blackwell GPU
+# (verda.com/blog/gb300-nvl72-architecture, read 2026-11-30). G: no NVLink; multi-GPU sizes talk over PCIe.
 INTERCONNECT = {
     "p4d": "NVSwitch 600 GB/s", "p4de": "NVSwitch 600 GB/s", "p5": "NVSwitch 900 GB/s", "p5e": "NVSwitch 900 GB/s",
     "p5en": "NVSwitch 900 GB/s", "p6-b200": "NVLink 5 1800 GB/s", "p6-b300": "NVLink 5 1800 GB/s",
