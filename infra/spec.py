@@ -600,6 +600,12 @@ def price_warnings(spec: StackSpec) -> list[str]:
             if pool.instance_type not in priced:
                 out.append(f"{key}: the price catalog has no price for {pool.instance_type} in {name}, so `estimate` "
                            "cannot price this stack; pick a type it prices there or run `tradeoff-infra prices refresh`")
+            elif pool.capacity_type == "spot":
+                try:
+                    catalog.spot_savings(name, pool.instance_type)
+                except LookupError as err:
+                    out.append(f"regions[{r_i}].gpuPools[{p_i}].capacityType: spot is not priced ({err}), so `estimate` "
+                               "cannot price this stack; use on-demand or run `tradeoff-infra prices refresh`")
             if it.gpu_model is None:
                 out.append(f"{key}: {pool.instance_type}'s {it.gpu_name} GPU has no sourced datasheet figures (memory "
                            "bandwidth, dense BF16 TFLOPS), so `estimate` cannot size its throughput")

@@ -108,3 +108,14 @@ def test_a_gpu_without_sourced_figures_is_named_by_validate_and_refused_by_estim
     assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO Server 6000" in w for w in price_warnings(spec))
     with pytest.raises(capacity.CapacityError, match="no sourced datasheet figures"):
         capacity.replica_throughput(spec, "g7e.2xlarge")
+
+
+def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
+    cfg = config()
+    cfg["regions"][0]["gpuPools"][0]["capacityType"] = "spot"
+    said = price_warnings(parse_stack_config(cfg))
+    assert any(w.startswith("regions[0].gpuPools[0].capacityType: spot is not priced") for w in said), said
+    with pytest.raises(MissingPrice):
+        default_catalog().instance("us-east-1", "p6-b200.48xlarge", "spot")
+    cfg["regions"][0]["gpuPools"][0]["instanceType"] = "g6e.xlarge"  # the Spot Advisor lists g6e
+    assert not price_warnings(parse_stack_config(cfg))
