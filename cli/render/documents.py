@@ -29,7 +29,8 @@ def defaults_line(doc: dict) -> str:
     if not used:
         return ""
     return ("defaults used (not set in the stack or usage file): "
-            + ", ".join(f"{d['key']}={d['value']}" for d in used))
+            + ", ".join(f"{d['key']}={json.dumps(d['value']) if isinstance(d['value'], bool) else d['value']}"
+                        for d in used))
 
 
 def _env(autoescape: bool):
