@@ -123,6 +123,10 @@ def replica_throughput(spec: StackSpec, instance_type: str, source: str | None =
     it = hardware.instance_type(instance_type)
     gpu = it.gpu_model
     if gpu is None:
+        if it.gpu_name:
+            raise CapacityError(
+                f"{instance_type}: no sourced datasheet figures (memory bandwidth, dense BF16 TFLOPS) for its "
+                f"{it.gpu_name} GPU, so its throughput cannot be predicted; pick another instance type")
         raise CapacityError(f"{instance_type} has no GPU")
     arch = spec.architecture_for(source)
     weights = spec.weight_bytes(source)

@@ -69,6 +69,53 @@ def usage_from(data: dict) -> UsageAssumptions:
     return UsageAssumptions(**values)
 
 
+# Stack keys whose defaults feed a number of the estimate (cost, capacity or verdict); `[]` walks a list.
+PRICED_DEFAULTS = (
+    "model.tensorParallel", "model.maxModelLen", "model.dtype",
+    "regions[].gpuPools[].capacityType",
+    "network.availabilityZones", "network.natGateways",
+    "cluster.kubernetesVersion", "cluster.logRetentionDays", "cluster.systemNodes.instanceType", "cluster.systemNodes.nodes",
+    "autoscaling.minReplicas", "autoscaling.maxReplicas", "autoscaling.scaleDownStabilizationSeconds",
+    "autoscaling.nodeScaleDownUnneededMinutes",
+    "endpoint.mode", "monitoring.enabled", "monitoring.storageGiB",
+    "traffic.peakToAverage", "traffic.ttftTargetMs", "traffic.tpotTargetMs",
+    "operations.engineerFte", "operations.loadedMonthlyCostUsd", "operations.setupMonths", "operations.amortisationMonths",
+)
+
+
+def _unset_keys(model, parts: list[str], prefix: str) -> list[tuple[str, object]]:
+    name, rest = parts[0], parts[1:]
+    many = name.endswith("[]")
+    name = name.removesuffix("[]")
+    attr = next(f for f, info in type(model).model_fields.items() if (info.alias or f) == name)
+    value = getattr(model, attr)
+    if many:
+        return [hit for i, item in enumerate(value) for hit in _unset_keys(item, rest, f"{prefix}{name}[{i}].")]
+    if rest:
+        return [] if value is None else _unset_keys(value, rest, f"{prefix}{name}.")
+    return [] if attr in model.model_fields_set else [(prefix + name, value)]
+
+
+def defaults_used(spec: StackSpec, usage: UsageAssumptions) -> list[tuple[str, object]]:
+    """Every default (a key the stack file or the usage file leaves out) that feeds a number, with its value.
+    People-cost keys count only while operations are in the total and the key can move it."""
+    ops = spec.operations
+    out = [hit for path in PRICED_DEFAULTS for hit in _unset_keys(spec, path.split("."), "")]
+    moot = set()
+    if not ops.include:
+        moot |= {"operations.engineerFte", "operations.loadedMonthlyCostUsd", "operations.setupMonths",
+                 "operations.amortisationMonths"}
+    if not ops.setup_months:
+        moot.add("operations.amortisationMonths")
+    if not ops.setup_months and not ops.engineer_fte:
+        moot.add("operations.loadedMonthlyCostUsd")
+    out = [(k, v) for k, v in out if k not in moot]
+    base = UsageAssumptions()
+    out += [(f"usage.{key}", getattr(usage, attr)) for key, attr in USAGE_KEYS.items()
+            if getattr(usage, attr) == getattr(base, attr)]
+    return out
+
+
 @dataclass
 class LineItem:
     region: str
@@ -129,6 +176,14 @@ class StackEstimate:
     """Date of the oldest price the estimate uses (an undated snapshot counts from what it postdates)."""
     grown_expected: Decimal | None = None
     """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
+    defaults_used: list[tuple[str, object]] = field(default_factory=list)
+    """Keys the stack (or usage) file leaves out whose defaults feed a number, with the value used."""
+
+    @property
+    def compared_expected(self) -> Decimal:
+        """The one self-hosted monthly cost the verdict, the headline and the budget use: the fleet grown
+        for the traffic when maxNodes/maxReplicas cannot carry it, else the configured fleet's total."""
+        return self.grown_expected if self.grown_expected is not None else self.total()
 
     def total(self, which: str = "monthly", include_operations: bool | None = None) -> Decimal:
         include = self.spec.operations.include if include_operations is None else include_operations
@@ -527,6 +582,10 @@ ARTICLE_VOLUME_RULE = 20_000_000
 HYBRID_BAND = Decimal("0.15")
 
 
+NO_OFFER = "undecided"
+"""The verdict's choice when the stack compares no API offer and no set constraint decides."""
+
+
 def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], breaks: list[BreakEven], *,
             queued: dict[str, float] | None = None, capped_expected: Decimal | None = None,
             operations_excluded_usd: Decimal | None = None) -> Verdict:
@@ -534,7 +593,9 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
     data may not leave -> self-host; self-hosting clearly cheaper (beyond the 15 % band) -> self-host
     (hybrid when frontier quality is needed or the ship date is before the setup is done); then
     no ML engineers -> api; frontier quality -> api; ship date before setup -> api; within 15 % ->
-    hybrid; else api. `self_expected` is the fleet grown for the traffic when `queued` names
+    hybrid; else api. Only the constraints the stack sets vote (an unset one is unknown, not a
+    default). With no API offer cost cannot decide: the verdict says so and is `undecided` unless a
+    set constraint decides. `self_expected` is the fleet grown for the traffic when `queued` names
     regions whose maxNodes/maxReplicas cannot carry it (`capped_expected`: the fleet as configured)."""
     c = spec.constraints
     requests = spec.traffic.requests_per_month
@@ -542,6 +603,13 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
     cheapest = min(offers, key=lambda o: o.monthly_usd(requests)) if offers else None
     api_cost = cheapest.monthly_usd(requests) if cheapest else None
     setup_weeks = spec.operations.setup_months * 4.35
+    data_stays = c.data_may_leave_network is False
+    no_engineers = c.ml_engineers_available is False
+    needs_frontier = c.frontier_quality_needed is True
+    ships_early = c.weeks_to_ship is not None and c.weeks_to_ship < setup_weeks
+    if cheapest is None:
+        reasons.append("no API offer to compare against (apiComparison is empty): cost cannot decide this verdict; "
+                       "list offers under apiComparison to compare")
     if queued:
         where = ", ".join(f"{region} {share:.1%}" for region, share in queued.items())
         reasons.append(f"the fleet capped at maxNodes cannot carry the traffic ({where} of the month's tokens would queue): "
@@ -570,30 +638,30 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
     frontier = "constraints.frontierQualityNeeded: frontier models are API-only (open models lag 6-12 months)"
     ship = (f"constraints.weeksToShip {c.weeks_to_ship} is shorter than the setup "
             f"({spec.operations.setup_months:g} months ~ {setup_weeks:.0f} weeks): ship on the API first")
-    if not c.data_may_leave_network:
-        if not c.ml_engineers_available:
+    if data_stays:
+        if no_engineers:
             reasons.append(no_ml)
-        if c.frontier_quality_needed:
+        if needs_frontier:
             reasons.append("constraints.frontierQualityNeeded: open models lag frontier ones; check quality on your own evals")
         return done("self-host", "constraints.dataMayLeaveNetwork is false: prompts may not go to a third-party API")
     clearly_cheaper = api_cost is not None and self_expected < (1 - HYBRID_BAND) * api_cost
     if clearly_cheaper:
-        if not c.ml_engineers_available:
+        if no_engineers:
             reasons.append(no_ml)
-        if c.frontier_quality_needed:
+        if needs_frontier:
             return done("hybrid", frontier,
                         "hybrid: frontier tasks on the API, routine traffic on the cheaper self-hosted model")
-        if c.weeks_to_ship < setup_weeks:
+        if ships_early:
             return done("hybrid", ship, "hybrid: launch on the API, move traffic to the self-hosted fleet once it is ready")
         return done("self-host", None, "self-hosting is cheaper by more than 15 %")
-    if not c.ml_engineers_available:
+    if no_engineers:
         return done("api", "constraints.mlEngineersAvailable is false: nobody to run GPUs, vLLM and model updates")
-    if c.frontier_quality_needed:
+    if needs_frontier:
         return done("api", frontier)
-    if c.weeks_to_ship < setup_weeks:
+    if ships_early:
         return done("api", ship)
     if api_cost is None:
-        return done("self-host", None, "no API offer to compare against")
+        return done(NO_OFFER)
     if abs(self_expected - api_cost) <= HYBRID_BAND * api_cost:
         return done("hybrid", None, "within 15 % on cost: run both (self-hosted primary, API as overflow and fallback)")
     return done("api")
@@ -662,7 +730,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),
-        api_source=api_source,
+        api_source=api_source, defaults_used=defaults_used(spec, usage),
     )
     return result
 

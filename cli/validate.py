@@ -26,7 +26,7 @@ def summary_table(ref: StackRef, spec: StackSpec) -> Table:
             table.add_row(
                 region.region,
                 pool.name,
-                f"{pool.instance_type} ({it.gpus}x {it.gpu_model.name})",
+                f"{pool.instance_type} ({it.gpus}x {it.gpu_model.name if it.gpu_model else it.gpu_name})",
                 pool.capacity_type,
                 f"{pool.min_nodes}/{pool.initial_nodes}/{pool.max_nodes}",
                 f"{pool.min_nodes * it.gpus}/{pool.max_nodes * it.gpus}",

@@ -38,7 +38,23 @@ GPU_MODELS: dict[str, GpuModel] = {
     "A100-80GB": GpuModel("A100-80GB", 2039, 312, _DATASHEETS),
     "H100": GpuModel("H100", 3350, 989, _DATASHEETS),
     "H200": GpuModel("H200", 4800, 989, _DATASHEETS),
+    # HGX (8-GPU baseboard) variants as AWS's P6 instances carry them: bandwidth and dense BF16 matrix TFLOPS
+    # from NVIDIA's HGX figures as tabulated on glennklockwood.com/garden/processors/B200 and .../B300
+    # (read 2026-11-30, confidence C: a compiled page, not NVIDIA's own datasheet).
+    "B200": GpuModel("B200", 8000, 2250, "NVIDIA HGX B200 figures via glennklockwood.com/garden/processors/B200 (2026-11-30)"),
+    "B300": GpuModel("B300", 8000, 2250, "NVIDIA HGX B300 figures via glennklockwood.com/garden/processors/B300 (2026-11-30)"),
 }
+"""GPU models with sourced datasheet figures. EC2 also reports "RTX PRO 4500" (g7) and "RTX PRO Server 6000"
+(g7e): no sourced dense BF16 figure was found for them, so they are left out and an instance type with them
+has `gpu_model` None (validate warns; the estimate refuses to size it instead of guessing)."""
+
+
+def _fraction(model: GpuModel, partition: float) -> GpuModel:
+    """A fractional GPU (g6f/gr6f) as a share of the card: bandwidth and compute in proportion (derived)."""
+    return GpuModel(f"{model.name}-{partition:g}", model.memory_bandwidth_gbps * partition,
+                    model.bf16_dense_tflops * partition,
+                    f"{model.source}; x {partition:g}: the instance's GPU share (EC2 GpuPartitionSize), assumed to "
+                    "get the same share of bandwidth and compute")
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,12 @@ class InstanceType:
     gpu_model: GpuModel | None
     gpu_memory_mib: int
     """Memory of one GPU, MiB."""
+    gpu_name: str | None = None
+    """The GPU as EC2 names it (set even when `gpu_model` has no sourced figures)."""
+    gpu_partition: float = 1.0
+    """Share of one physical GPU (g6f/gr6f: 1/8 to 1/2); 1 for whole GPUs."""
+    interconnect: str | None = None
+    """GPU-to-GPU path of a multi-GPU size (NVSwitch/NVLink bandwidth or PCIe)."""
 
     @property
     def is_gpu(self) -> bool:
@@ -87,13 +109,20 @@ def instance_types() -> dict[str, InstanceType]:
     result = {}
     for name, raw in _facts()["instanceTypes"].items():
         model = _gpu_model_name(raw["gpuModel"], raw["gpuMemoryMiB"])
+        partition = raw.get("gpuPartition", 1.0)
+        gpu = GPU_MODELS.get(model) if model else None
+        if gpu is not None and partition < 1:
+            gpu = _fraction(gpu, partition)
         result[name] = InstanceType(
             name=name,
             vcpus=raw["vcpus"],
             memory_mib=raw["memoryMiB"],
             gpus=raw["gpus"],
-            gpu_model=GPU_MODELS[model] if model else None,
+            gpu_model=gpu,
             gpu_memory_mib=raw["gpuMemoryMiB"],
+            gpu_name=model,
+            gpu_partition=partition,
+            interconnect=raw.get("interconnect"),
         )
     return result
 
@@ -107,8 +136,25 @@ def instance_type(name: str) -> InstanceType:
 
 
 def aws_regions() -> list[str]:
-    """Commercial AWS regions known to the offline offerings snapshot."""
-    return sorted(_facts()["offeringsByRegion"])
+    """Commercial AWS regions: botocore's region table plus those of the offerings snapshot."""
+    data = _facts()
+    return sorted(set(data["offeringsByRegion"]) | set(data.get("regions", {}).get("codes", [])))
+
+
+def offerings_known(region: str) -> bool:
+    """True when the offerings snapshot lists the region (False: a region it predates)."""
+    return region in _facts()["offeringsByRegion"]
+
+
+def offerings_snapshot() -> str:
+    """The offerings snapshot, named and dated for messages."""
+    data = _facts()
+    return f"offerings snapshot of {data['retrievedOn']} ({data['source'].split(' ec2/')[0]})"
+
+
+def regions_source() -> str:
+    regions = _facts().get("regions")
+    return f"{regions['source']}, read {regions['retrievedOn']}" if regions else facts_source()
 
 
 def offered_in(region: str, instance_type_name: str) -> bool:

@@ -414,10 +414,13 @@ class BudgetSpec(SpecModel):
 
 
 class ConstraintsSpec(SpecModel):
-    data_may_leave_network: bool = True
-    ml_engineers_available: bool = True
-    frontier_quality_needed: bool = False
-    weeks_to_ship: int = Field(default=8, ge=0)
+    """The user's own constraints. A key left out is unknown, not a default: only a set key votes in
+    the verdict (`cli/estimate.py` verdict())."""
+
+    data_may_leave_network: bool | None = None
+    ml_engineers_available: bool | None = None
+    frontier_quality_needed: bool | None = None
+    weeks_to_ship: int | None = Field(default=None, ge=0)
 
 
 class StackSpec(SpecModel):
@@ -555,6 +558,60 @@ def fit_report(spec: StackSpec, instance_type_name: str, source: str | None = No
     return needed, usable, kv_one_sequence
 
 
+def unknown_region_message(region: str) -> str:
+    """A region code neither region table knows: said as what the snapshot lacks, with the nearest known code."""
+    import difflib
+
+    near = difflib.get_close_matches(region, hardware.aws_regions(), n=1)
+    hint = f"; did you mean {near[0]}?" if near else " (e.g. us-east-1)"
+    return (f"{region!r} is not in the {hardware.offerings_snapshot()} nor in its commercial region table "
+            f"({hardware.regions_source()}){hint}")
+
+
+def price_warnings(spec: StackSpec) -> list[str]:
+    """What `estimate` could not price or size, named by the key to set: a region or instance type the price
+    catalog has no price for, a GPU without sourced datasheet figures. `validate` reports these so that it and
+    `estimate` agree on what a stack may use."""
+    from infra.price_catalog import default_catalog
+
+    catalog = default_catalog()
+    out = []
+    system = spec.cluster.system_nodes.instance_type
+    for r_i, region in enumerate(spec.regions):
+        name = region.region
+        if name not in hardware.aws_regions():
+            continue
+        priced = catalog.data["instances"].get(name, {})
+        if not hardware.offerings_known(name):
+            out.append(f"regions[{r_i}] ({name}) is not in the {hardware.offerings_snapshot()}: whether its GPU pools' "
+                       f"instance types are offered there is not checked (aws ec2 describe-instance-type-offerings "
+                       f"--region {name})")
+        if system not in priced:
+            cpu = sorted(t for t in priced if not hardware.instance_types().get(t, None) or not hardware.instance_type(t).is_gpu)
+            choice = (f"set cluster.systemNodes.instanceType to one it prices there ({', '.join(cpu)})" if cpu else
+                      "it prices no system node type there: run `tradeoff-infra prices refresh` or give `--price-catalog`")
+            out.append(f"cluster.systemNodes.instanceType: the price catalog has no price for {system} in {name}, so "
+                       f"`estimate` cannot price this stack; {choice}")
+        for p_i, pool in enumerate(region.gpu_pools):
+            it = hardware.instance_types().get(pool.instance_type)
+            if it is None or not it.is_gpu:
+                continue
+            key = f"regions[{r_i}].gpuPools[{p_i}].instanceType"
+            if pool.instance_type not in priced:
+                out.append(f"{key}: the price catalog has no price for {pool.instance_type} in {name}, so `estimate` "
+                           "cannot price this stack; pick a type it prices there or run `tradeoff-infra prices refresh`")
+            elif pool.capacity_type == "spot":
+                try:
+                    catalog.spot_savings(name, pool.instance_type)
+                except LookupError as err:
+                    out.append(f"regions[{r_i}].gpuPools[{p_i}].capacityType: spot is not priced ({err}), so `estimate` "
+                               "cannot price this stack; use on-demand or run `tradeoff-infra prices refresh`")
+            if it.gpu_model is None:
+                out.append(f"{key}: {pool.instance_type}'s {it.gpu_name} GPU has no sourced datasheet figures (memory "
+                           "bandwidth, dense BF16 TFLOPS), so `estimate` cannot size its throughput")
+    return out
+
+
 def check(spec: StackSpec) -> list[Problem]:
     """Checks that need more than one key. Returns every problem found."""
     problems: list[Problem] = []
@@ -572,7 +629,7 @@ def check(spec: StackSpec) -> list[Problem]:
     for r_i, region in enumerate(spec.regions):
         rp = f"regions[{r_i}]"
         if region.region not in regions:
-            problems.append(Problem(f"{rp}.region", f"{region.region!r} is not an AWS region code (e.g. us-east-1)"))
+            problems.append(Problem(f"{rp}.region", unknown_region_message(region.region)))
             continue
         if region.region in seen_regions:
             problems.append(Problem(f"{rp}.region", f"{region.region!r} appears twice"))
@@ -590,8 +647,9 @@ def check(spec: StackSpec) -> list[Problem]:
                     f"known: {', '.join(sorted(gpu_types))}",
                 ))
                 continue
-            if not hardware.offered_in(region.region, pool.instance_type):
-                problems.append(Problem(f"{pp}.instanceType", f"{pool.instance_type} is not offered in {region.region}"))
+            if hardware.offerings_known(region.region) and not hardware.offered_in(region.region, pool.instance_type):
+                problems.append(Problem(f"{pp}.instanceType", f"{pool.instance_type} is not offered in {region.region} "
+                                                              f"(per the {hardware.offerings_snapshot()})"))
             if pool.min_nodes > pool.max_nodes:
                 problems.append(Problem(f"{pp}.minNodes", f"minNodes {pool.min_nodes} exceeds maxNodes {pool.max_nodes}"))
             if pool.desired_nodes is not None and not pool.min_nodes <= pool.desired_nodes <= pool.max_nodes:
@@ -616,7 +674,7 @@ def check(spec: StackSpec) -> list[Problem]:
                         f"{region_source} does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU "
                         f"(weights {spec.weight_bytes(region_source) / tp / hardware.GIB:.1f} GiB at tensorParallel {tp}, KV cache for one "
                         f"{spec.model.max_model_len}-token sequence {kv / hardware.GIB:.1f} GiB, runtime reserve 1.5 GiB) "
-                        f"but one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB at {GPU_MEMORY_UTILIZATION:.0%} "
+                        f"but one {it.gpu_name} offers {usable / hardware.GIB:.1f} GiB at {GPU_MEMORY_UTILIZATION:.0%} "
                         "utilisation; pick a larger GPU, raise tensorParallel, quantize, or lower maxModelLen",
                     ))
         canary_source = spec.model_for(region)[0]
@@ -695,7 +753,7 @@ def warnings(spec: StackSpec) -> list[str]:
         )
     if spec.autoscaling.scale_to_zero:
         out.append("autoscaling.scaleToZero is on: the first request after idle waits for a GPU node and a model load (minutes)")
-    return out
+    return out + price_warnings(spec)
 
 
 # ---------------------------------------------------------------- loading

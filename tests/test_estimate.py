@@ -261,3 +261,76 @@ def test_an_undated_regional_price_ages_the_estimate_from_what_it_postdates():
     assert r.catalog_age_days == (AS_OF - date(2025, 6, 1)).days
     assert any("undated snapshot, after 2025-06-01" in w for w in r.warnings), r.warnings
     assert any("days old for this stack" in w and "2025-06-01" in w for w in r.warnings), r.warnings
+
+
+# ---------------------------------------------------------------- verdicts that follow from what the user wrote
+
+
+def test_a_stack_without_constraints_whose_self_hosting_is_cheapest_reads_self_host():
+    # before: weeksToShip defaulted to 8 against a ~9-week setup, so this read HYBRID
+    r = run(spec_of(), offers=[offer("1")])
+    assert r.spec.constraints.weeks_to_ship is None
+    assert r.verdict.choice == "self-host", r.verdict.reasons
+    assert not any("weeksToShip" in x for x in r.verdict.reasons)
+
+
+def test_an_unset_constraint_does_not_vote_but_a_set_one_does():
+    cheap_api = [offer("0.000001")]
+    assert run(spec_of(), offers=cheap_api).verdict.choice == "api"
+    assert not any("constraints." in x for x in run(spec_of(), offers=cheap_api).verdict.reasons)
+    set_one = run(spec_of(constraints={"weeksToShip": 2}), offers=[offer("1")])
+    assert set_one.verdict.choice == "hybrid" and any("weeksToShip 2" in x for x in set_one.verdict.reasons)
+
+
+def test_a_verdict_without_an_api_offer_says_so():
+    r = run(spec_of(), offers=[])
+    assert r.verdict.choice == est.NO_OFFER, r.verdict.reasons
+    assert "no API offer" in r.verdict.reasons[0] and "apiComparison" in r.verdict.reasons[0]
+    # a set constraint still decides, and the missing offer is still said
+    data = run(spec_of(constraints={"dataMayLeaveNetwork": False}), offers=[])
+    assert data.verdict.choice == "self-host" and any("no API offer" in x for x in data.verdict.reasons)
+    no_ml = run(spec_of(constraints={"mlEngineersAvailable": False}), offers=[])
+    assert no_ml.verdict.choice == "api" and any("no API offer" in x for x in no_ml.verdict.reasons)
+
+
+def test_the_headline_shows_the_cost_the_verdict_compares():
+    from cli.render import contract, documents
+
+    spec = spec_of(requests=300_000_000, constraints={"weeksToShip": 20})  # the capped fleet queues most of it
+    base = run(spec)
+    grown = base.total_at(spec.traffic.requests_per_month, True)
+    api = offer(str(base.total() / Decimal("0.8") / spec.traffic.requests_per_month))
+    r = run(spec, offers=[api])
+    doc = contract.stack_contract(r)
+    compared = f"${est.q(grown):,}"
+    assert doc["selfHosted"]["comparedMonthlyUsd"] == float(est.q(grown)) != doc["selfHosted"]["monthlyUsd"]["expected"]
+    assert any(compared in x for x in r.verdict.reasons if x.startswith("cost:"))
+    md = documents.markdown([doc])
+    headline = next(line for line in md.splitlines() if line.startswith("Self-hosted:"))
+    assert f"**{compared}/month**" in headline, headline
+    html = documents.html([doc])
+    assert f"Self-hosted {compared}/month" in html
+    assert doc["budget"]["expectedUsd"] == doc["selfHosted"]["comparedMonthlyUsd"]
+
+
+def test_defaults_used_lists_every_default_that_moved_a_number_with_its_value():
+    from cli.render import contract, documents, table
+
+    bare = spec_of(operations={}, constraints={})
+    doc = contract.stack_contract(run(bare, offers=[offer("0.01")]))
+    used = {d["key"]: d["value"] for d in doc["defaultsUsed"]}
+    assert used["operations.engineerFte"] == 0.5 and used["operations.loadedMonthlyCostUsd"] == 15000
+    assert used["operations.setupMonths"] == 2 and used["traffic.tpotTargetMs"] == 50
+    assert used["usage.bytesPerOutputToken"] == 200 and used["cluster.systemNodes.instanceType"] == "m6i.large"
+    assert "traffic.peakToAverage" not in used and "autoscaling.maxReplicas" not in used  # the stack sets them
+    # written keys are not defaults; people costs left out of the total do not count
+    written = contract.stack_contract(run(spec_of(), usage=est.usage_from({"bytesPerOutputToken": 100})))
+    keys = {d["key"] for d in written["defaultsUsed"]}
+    assert "operations.engineerFte" not in keys and "usage.bytesPerOutputToken" not in keys
+    off = contract.stack_contract(run(spec_of(operations={"include": False})))
+    assert not any(d["key"].startswith("operations.") for d in off["defaultsUsed"])
+    # a short line in every format
+    line = documents.defaults_line(doc)
+    assert "operations.engineerFte=0.5" in line and "operations.loadedMonthlyCostUsd=15000" in line
+    assert line in documents.markdown([doc]) and line in documents.html([doc])
+    assert "operations.engineerFte=0.5" in table.stack_text((doc, table.console_settings(False))).replace("\n", " ")

@@ -93,7 +93,7 @@ def test_image_with_registry_port_and_digest_is_accepted():
 @pytest.mark.parametrize(
     ("mutate", "path", "fragment"),
     [
-        (lambda c: c["regions"][0].update(region="us-east-9"), "regions[0].region", "not an AWS region"),
+        (lambda c: c["regions"][0].update(region="us-east-9"), "regions[0].region", "not in the offerings snapshot of"),
         (lambda c: c["regions"][0]["gpuPools"][0].update(instanceType="m5.large"), "regions[0].gpuPools[0].instanceType", "not a GPU instance"),
         (lambda c: c["regions"][0]["gpuPools"][0].update(minNodes=3, maxNodes=2, desiredNodes=None), "regions[0].gpuPools[0].minNodes", "exceeds"),
         (lambda c: c["regions"][0]["gpuPools"][0].update(desiredNodes=5), "regions[0].gpuPools[0].desiredNodes", "between"),
@@ -164,7 +164,10 @@ def test_hardware_table_agrees_with_moto():
     raw = json.load(gzip.open(pathlib.Path(moto.__file__).parent / "ec2/resources/instance_types.json.gz"))
     for name, it in hardware.instance_types().items():
         gpus = (raw[name].get("GpuInfo") or {}).get("Gpus") or [{}]
-        assert it.gpus == gpus[0].get("Count", 0), name
+        # a fractional GPU (g6f) reports Count 0 and one logical GPU of GpuPartitionSize of the card
+        whole = gpus[0].get("GpuPartitionSize", 1.0) >= 1
+        assert it.gpus == (gpus[0].get("Count", 0) if whole else gpus[0]["LogicalGpuCount"]), name
+        assert it.gpu_partition == gpus[0].get("GpuPartitionSize", 1.0), name
         assert it.vcpus == raw[name]["VCpuInfo"]["DefaultVCpus"], name
         if it.is_gpu:
             assert it.gpu_memory_mib == gpus[0]["MemoryInfo"]["SizeInMiB"], name

@@ -131,6 +131,13 @@ US_EAST_1 = {
     "g6e.xlarge": "1.861", "g6e.2xlarge": "2.24208", "g6e.12xlarge": "10.49264", "g6e.48xlarge": "30.13118",
     "p4d.24xlarge": "21.957642", "p4de.24xlarge": "27.44705", "p5.4xlarge": "6.88", "p5.48xlarge": "55.04",
     "p5en.48xlarge": "63.296", "m6i.xlarge": "0.192", "m7i.xlarge": "0.2016",
+    # same file and commit, families added 2026-11-30 (p5e.48xlarge has no us-east-1 on-demand row there: unpriced)
+    "p6-b200.48xlarge": "113.9328", "p6-b300.48xlarge": "142.416",
+    "g6f.large": "0.202", "g6f.xlarge": "0.2375", "g6f.2xlarge": "0.475", "g6f.4xlarge": "0.95", "gr6f.4xlarge": "1.066",
+    "g7.2xlarge": "2.52", "g7.4xlarge": "3.04208", "g7.8xlarge": "4.08624", "g7.12xlarge": "7.12832",
+    "g7.24xlarge": "14.25664", "g7.48xlarge": "28.51328",
+    "g7e.2xlarge": "3.36312", "g7e.4xlarge": "3.99816", "g7e.8xlarge": "5.26824", "g7e.12xlarge": "8.28608",
+    "g7e.24xlarge": "16.57216", "g7e.48xlarge": "33.14432",
 }
 # A2: SkyPilot catalog rows, $/h, per (instance type, region).
 SKYPILOT = {
@@ -160,7 +167,8 @@ SKYPILOT = {
 SAME_AS_US_EAST_1 = {"us-east-2", "us-west-2"}
 # Families whose regional premium is assumed common: AWS prices a region's GPU generations alike
 # (measured: g5 and g6e both 1.4503 in ap-northeast-1; g5 and g6 both 1.2694 in eu-west-2).
-FAMILY_GROUP = {"g5": "g", "g6": "g", "g6e": "g", "p4d": "p4", "p4de": "p4", "p5": "p5", "p5en": "p5", "m6i": "cpu", "m7i": "cpu"}
+FAMILY_GROUP = {"g5": "g", "g6": "g", "g6e": "g", "g6f": "g", "gr6f": "g", "g7": "g", "g7e": "g", "p4d": "p4", "p4de": "p4",
+                "p5": "p5", "p5e": "p5", "p5en": "p5", "p6-b200": "p6", "p6-b300": "p6", "m6i": "cpu", "m7i": "cpu"}
 
 # A3(b): Spot Advisor savings (%) vs on-demand, per (instance type, region).
 SPOT_SAVINGS = {

@@ -85,15 +85,15 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
                 "queuedShare": round(plan.queued_share, 4),
                 "source": th.source,
             })
+    compared_basis = ("fleet grown for the traffic (maxNodes/maxReplicas cannot carry it; the configured fleet's total "
+                      f"is {money_text(expected)})" if est.grown_expected is not None else "self-hosted expected total")
     budget = None
     if spec.budget:
         limit = Decimal(str(spec.budget.monthly_usd))
         # judged on what carrying the traffic costs: the grown fleet when maxNodes cannot carry it
-        judged = est.grown_expected if est.grown_expected is not None else expected
-        basis = ("fleet grown for the traffic (maxNodes/maxReplicas cannot carry it; the configured fleet's total "
-                 f"is {money_text(expected)})" if est.grown_expected is not None else "self-hosted expected total")
+        judged = est.compared_expected
         budget = {"monthlyUsd": usd(limit), "expectedUsd": usd(judged), "overBudget": judged > limit,
-                  "headroomUsd": usd(limit - judged), "basis": basis}
+                  "headroomUsd": usd(limit - judged), "basis": compared_basis}
     out = {
         "stack": est.stack,
         "stackFile": est.stack_file,
@@ -138,6 +138,10 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
             "infrastructureMonthlyUsd": {"min": usd(est.total("monthly_min", False)), "expected": usd(est.total("monthly", False)),
                                          "max": usd(est.total("monthly_max", False))},
             "perMillionTokensUsd": per_m(expected),
+            # the one cost shown in every headline and compared by the verdict and the budget
+            "comparedMonthlyUsd": usd(est.compared_expected),
+            "comparedPerMillionTokensUsd": per_m(est.compared_expected),
+            "comparedBasis": compared_basis,
         },
         "api": [{
             "offer": o.name,
@@ -156,6 +160,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
         "breakEvenRequestsPerMonth": {b.offer: {"requestsPerMonth": b.requests_per_month, "withinMaxNodes": b.within_max_nodes,
                                                 "note": b.note} for b in est.break_even},
         "verdict": {"choice": est.verdict.choice, "reasons": est.verdict.reasons},
+        "defaultsUsed": [{"key": k, "value": v} for k, v in est.defaults_used],
         "budget": budget,
         "noCostResources": [{"type": k, "count": n, "reason": why} for k, (n, why) in sorted(est.no_cost.items())],
         "unpricedResources": [{"type": t_, "name": n, "region": r} for t_, n, r in est.unpriced],

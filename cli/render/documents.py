@@ -23,6 +23,16 @@ def unit_price(value: float | None) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
+def defaults_line(doc: dict) -> str:
+    """The short line every format prints: each default that fed a number, with its value."""
+    used = doc.get("defaultsUsed") or []
+    if not used:
+        return ""
+    return ("defaults used (not set in the stack or usage file): "
+            + ", ".join(f"{d['key']}={json.dumps(d['value']) if isinstance(d['value'], bool) else d['value']}"
+                        for d in used))
+
+
 def _env(autoescape: bool):
     # jinja2 costs ~30 ms to import: only markdown and html need it, not the JSON a CI gate reads.
     from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -31,6 +41,7 @@ def _env(autoescape: bool):
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
     env.globals["money"] = money
     env.globals["unit_price"] = unit_price
+    env.globals["defaults_line"] = defaults_line
     return env
 
 

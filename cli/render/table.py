@@ -8,9 +8,10 @@ import threading
 
 from rich.console import Console, Group
 from rich.table import Table
+from rich.markup import escape
 from rich.text import Text
 
-from cli.render.documents import unit_price
+from cli.render.documents import defaults_line, unit_price
 
 
 def money(value: float | None) -> str:
@@ -69,8 +70,8 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
                       f"({doc['traffic']['tokensPerMonth']:,} tokens)", title_justify="left")
     for col in ("offer", "$/1M in", "$/1M out", "monthly", "$/1M tokens", "break-even requests/month", "note"):
         api.add_column(col, justify="left" if col in ("offer", "note") else "right", overflow="fold")
-    api.add_row("[bold]self-hosted (expected)[/bold]", "", "", money(sh["monthlyUsd"]["expected"]),
-                money(sh["perMillionTokensUsd"]), "", "")
+    api.add_row("[bold]self-hosted (compared)[/bold]", "", "", money(sh["comparedMonthlyUsd"]),
+                money(sh["comparedPerMillionTokensUsd"]), "", sh["comparedBasis"])
     for offer in doc["api"]:
         be = doc["breakEvenRequestsPerMonth"][offer["offer"]]
         api.add_row(offer["offer"], f"{offer['inputPerMTokUsd']:g}", f"{offer['outputPerMTokUsd']:g}",
@@ -79,7 +80,10 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
     parts.append(api)
 
     verdict = doc["verdict"]
-    lines = [f"[bold]verdict: {verdict['choice'].upper()}[/bold]"] + [f"  - {r}" for r in verdict["reasons"]]
+    lines = [f"[bold]verdict: {verdict['choice'].upper()}[/bold] (self-hosted {money(sh['comparedMonthlyUsd'])} a month, "
+             f"{sh['comparedBasis']})"] + [f"  - {r}" for r in verdict["reasons"]]
+    if defaults_line(doc):
+        lines.append(escape(defaults_line(doc)))
     if doc["budget"]:
         b = doc["budget"]
         state = "[red]OVER budget[/red]" if b["overBudget"] else "[green]within budget[/green]"
