@@ -343,10 +343,11 @@ class SystemNodes(SpecModel):
 class ClusterSpec(SpecModel):
     kubernetes_version: str = "1.35"
     public_access_cidrs: list[str] = []
-    """CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
+    """Public CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
     private_access_cidrs: list[str] = []
-    """CIDRs inside the network (VPN, peered VPCs) allowed to reach the private API endpoint on 443:
-    without a public endpoint, `pulumi up` and kubectl must run from one of them."""
+    """CIDRs inside the network (VPN, on-premises) allowed to reach the private API endpoint on 443 and
+    routed through `regions[].transitGatewayId`: without a public endpoint, `pulumi up` and kubectl
+    must run from one of them, over those gateways (`check` refuses a stack nobody can reach)."""
     log_retention_days: int = 30
     system_nodes: SystemNodes = Field(default_factory=SystemNodes)
     imds_hop_limit: int = Field(default=1, ge=1, le=2)
@@ -636,7 +637,12 @@ def _vpc_overlaps(spec: StackSpec) -> list[Problem]:
     """Every region's VPC needs its own range: one network (Transit Gateway, VPN) must route to all."""
     problems = []
     for j, later in enumerate(spec.regions):
+        if later.vpc_cidr is None:
+            problems.append(Problem(f"regions[{j}].vpcCidr", "no default range past the 256th region; give one"))
+            continue
         for i, earlier in enumerate(spec.regions[:j]):
+            if earlier.vpc_cidr is None:
+                continue
             if ipaddress.ip_network(later.vpc_cidr).overlaps(ipaddress.ip_network(earlier.vpc_cidr)):
                 problems.append(Problem(
                     f"regions[{j}].vpcCidr",
@@ -671,6 +677,8 @@ def _api_reachability(spec: StackSpec) -> list[Problem]:
         )]
     problems = []
     for i, region in enumerate(spec.regions):
+        if region.vpc_cidr is None:
+            continue  # reported by _vpc_overlaps
         if region.transit_gateway_id is None:
             problems.append(Problem(
                 f"regions[{i}].transitGatewayId",
@@ -806,6 +814,8 @@ def _network_warnings(spec: StackSpec) -> list[str]:
     out = []
     endpoint = spec.endpoint
     for i, region in enumerate(spec.regions):
+        if region.vpc_cidr is None:
+            continue
         vpc = ipaddress.ip_network(region.vpc_cidr)
         for cidr in spec.cluster.private_access_cidrs:
             if ipaddress.ip_network(cidr).overlaps(vpc):
