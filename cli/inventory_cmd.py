@@ -17,6 +17,7 @@ from rich.table import Table
 from cli import cache
 from cli.estimate_cmd import BadInput, bad_input, load_stack, write_out
 from cli.pricing import mapping
+from cli.reachability import reachability_lines
 from cli.stacks import UsageError, project_root, resolve
 from infra.spec import SpecError
 
@@ -72,6 +73,8 @@ def inventory_command(
         console = Console(file=buffer, width=200, color_system=None)
         console.print(table)
         console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), highlight=False)
+        for line in reachability_lines(inventory.resources):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
         text = buffer.getvalue()
     if out:
         try:

@@ -46,6 +46,15 @@ IMAGE_RE = re.compile(
 HF_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+TRANSIT_GATEWAY_RE = re.compile(r"^tgw-[0-9a-f]{8,17}$")
+# Address ranges no internet client's packet can come from: RFC 1918, RFC 6598 shared (carrier-grade
+# NAT) space, loopback, link-local, IPv6 unique-local and link-local. Deliberately not Python's
+# `is_private`, which also counts the RFC 5737 documentation ranges the shipped stacks use as
+# stand-ins for real public egress ranges.
+NON_INTERNET_RANGES = tuple(ipaddress.ip_network(c) for c in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "fc00::/7", "fe80::/10", "::1/128",
+))
 # EKS versions the program is tested against (chart schemas, cluster-autoscaler image per minor).
 # Standard support of 1.31-1.34 ends 2025-11-26 .. 2026-12-02 (EKS release calendar, read
 # 2026-11-24); older ones still run, in extended support, and the estimate prices that.
@@ -244,10 +253,49 @@ class RegionScaling(SpecModel):
     max_replicas: int | None = Field(default=None, ge=1)
 
 
+def default_vpc_cidr(index: int) -> str:
+    """The VPC range of the stack's `index`-th region when `vpcCidr` is not given: 10.<index>.0.0/16.
+
+    Distinct for every region of a stack (so one network can route to all of them), the same as
+    before for the first region (single-region stacks keep 10.0.0.0/16), and unchanged for existing
+    regions when one is appended. Removing or reordering regions renumbers those after it, which
+    would replace their VPCs: give `vpcCidr` explicitly before doing that (docs/stack-file.md)."""
+    if not 0 <= index <= 255:
+        raise ValueError(f"no default VPC range for region index {index}")
+    return f"10.{index}.0.0/16"
+
+
+def reaches_internet_clients(cidrs: list[str]) -> bool:
+    """True when some CIDR covers addresses an internet client can have (see NON_INTERNET_RANGES)."""
+    for cidr in cidrs:
+        net = ipaddress.ip_network(cidr)
+        if not any(net.version == r.version and net.subnet_of(r) for r in NON_INTERNET_RANGES):
+            return True
+    return False
+
+
+def transit_routes(vpc_cidr: str, private_access_cidrs: list[str]) -> list[str]:
+    """`cluster.privateAccessCidrs` a region's private route tables send to its Transit Gateway.
+
+    IPv4 only (the VPC has no IPv6 range), and none that lies inside the VPC itself: that traffic
+    stays on the VPC's local route (and AWS refuses a route more specific than it)."""
+    vpc = ipaddress.ip_network(vpc_cidr)
+    out = []
+    for cidr in private_access_cidrs:
+        net = ipaddress.ip_network(cidr)
+        if net.version == 4 and not net.subnet_of(vpc):
+            out.append(cidr)
+    return out
+
+
 class RegionSpec(SpecModel):
     region: str
     gpu_pools: list[GpuPool] = Field(min_length=1)
-    vpc_cidr: str = "10.0.0.0/16"
+    vpc_cidr: str | None = None
+    """The region's VPC range; `StackSpec` fills it with `default_vpc_cidr(index)` when not given."""
+    transit_gateway_id: str | None = None
+    """An existing Transit Gateway in this region: the program attaches the VPC to it and routes
+    `cluster.privateAccessCidrs` through it, so the private API endpoint is reachable on the first run."""
     traffic_dial: int = Field(default=100, ge=0, le=100)
     """Share of this region's traffic the global endpoint sends (0 drains the region)."""
     traffic_share: float | None = Field(default=None, ge=0, le=1)
@@ -261,9 +309,18 @@ class RegionSpec(SpecModel):
         """True when the region runs its own pin (a canary) instead of the stack-wide one."""
         return self.model is not None and self.model.revision is not None
 
+    @field_validator("transit_gateway_id")
+    @classmethod
+    def _tgw(cls, v: str | None) -> str | None:
+        if v is not None and not TRANSIT_GATEWAY_RE.match(v):
+            raise ValueError(f"{v!r} is not a Transit Gateway id (tgw- and 8 or 17 hex digits)")
+        return v
+
     @field_validator("vpc_cidr")
     @classmethod
-    def _cidr(cls, v: str) -> str:
+    def _cidr(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         net = ipaddress.ip_network(v, strict=True)
         if net.version != 4 or net.prefixlen > 20 or not net.is_private:
             raise ValueError(f"{v!r} must be a private IPv4 range of /20 or larger")
@@ -286,10 +343,11 @@ class SystemNodes(SpecModel):
 class ClusterSpec(SpecModel):
     kubernetes_version: str = "1.35"
     public_access_cidrs: list[str] = []
-    """CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
+    """Public CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
     private_access_cidrs: list[str] = []
-    """CIDRs inside the network (VPN, peered VPCs) allowed to reach the private API endpoint on 443:
-    without a public endpoint, `pulumi up` and kubectl must run from one of them."""
+    """CIDRs inside the network (VPN, on-premises) allowed to reach the private API endpoint on 443 and
+    routed through `regions[].transitGatewayId`: without a public endpoint, `pulumi up` and kubectl
+    must run from one of them, over those gateways (`check` refuses a stack nobody can reach)."""
     log_retention_days: int = 30
     system_nodes: SystemNodes = Field(default_factory=SystemNodes)
     imds_hop_limit: int = Field(default=1, ge=1, le=2)
@@ -344,7 +402,14 @@ class EndpointSpec(SpecModel):
     hostname: str | None = None
     hosted_zone_id: str | None = None
     allowed_cidrs: list[str] = ["0.0.0.0/0"]
-    """Who may reach the load balancer's listener ports."""
+    """Who may reach the load balancer's listener ports: the addresses the ALB sees, which behind
+    Global Accelerator (client IP preservation) are the clients' own public egress addresses."""
+    load_balancer_scheme: Literal["internet-facing", "internal"] = "internet-facing"
+    """`internal` puts each region's ALB in the private subnets: reachable only through Global
+    Accelerator (which supports internal ALB endpoints) or from networks connected to the VPC."""
+    accept_plain_http_without_host_pin: bool = False
+    """Opt-out key: a global-accelerator stack without `hostname` serves the API over plain HTTP
+    (the API key in clear) with no Host pinning (CVE-2026-48710 key bypass); refused unless true."""
     idle_timeout_seconds: int = Field(default=300, ge=60, le=4000)
 
     @field_validator("hostname")
@@ -436,6 +501,19 @@ class StackSpec(SpecModel):
     operations: OperationsSpec = Field(default_factory=OperationsSpec)
     budget: BudgetSpec | None = None
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_vpc_cidrs(cls, data: Any) -> Any:
+        """Give each region without `vpcCidr` its own range, `default_vpc_cidr(its index)`."""
+        if not isinstance(data, dict) or not isinstance(data.get("regions"), list):
+            return data
+        regions = []
+        for index, region in enumerate(data["regions"]):
+            if isinstance(region, dict) and region.get("vpcCidr", region.get("vpc_cidr")) is None and index <= 255:
+                region = {**{k: v for k, v in region.items() if k != "vpc_cidr"}, "vpcCidr": default_vpc_cidr(index)}
+            regions.append(region)
+        return {**data, "regions": regions}
 
     # -- derived views the program and the estimate share
 
@@ -611,6 +689,70 @@ def price_warnings(spec: StackSpec) -> list[str]:
                            "bandwidth, dense BF16 TFLOPS), so `estimate` cannot size its throughput")
     return out
 
+def _vpc_overlaps(spec: StackSpec) -> list[Problem]:
+    """Every region's VPC needs its own range: one network (Transit Gateway, VPN) must route to all."""
+    problems = []
+    for j, later in enumerate(spec.regions):
+        if later.vpc_cidr is None:
+            problems.append(Problem(f"regions[{j}].vpcCidr", "no default range past the 256th region; give one"))
+            continue
+        for i, earlier in enumerate(spec.regions[:j]):
+            if earlier.vpc_cidr is None:
+                continue
+            if ipaddress.ip_network(later.vpc_cidr).overlaps(ipaddress.ip_network(earlier.vpc_cidr)):
+                problems.append(Problem(
+                    f"regions[{j}].vpcCidr",
+                    f"{later.vpc_cidr} ({later.region}) overlaps regions[{i}].vpcCidr {earlier.vpc_cidr} ({earlier.region}): "
+                    "every region needs its own range so one network can route to all of them; leave vpcCidr "
+                    "out for the default 10.<region index>.0.0/16 or pick a range no other region uses",
+                ))
+                break
+    return problems
+
+
+def _api_reachability(spec: StackSpec) -> list[Problem]:
+    """The Kubernetes API must be reachable on the first `pulumi up` (the Helm releases need it):
+    through a public endpoint open to some internet address, or through each region's Transit
+    Gateway to `cluster.privateAccessCidrs`. Nothing else connects to the VPCs the program creates."""
+    cluster = spec.cluster
+    if reaches_internet_clients(cluster.public_access_cidrs):
+        return []
+    if cluster.public_access_cidrs:
+        return [Problem(
+            "cluster.publicAccessCidrs",
+            f"{', '.join(cluster.public_access_cidrs)} are private ranges, but the public endpoint sees public source "
+            "addresses: nobody could reach it; list the public egress ranges `pulumi up` and kubectl run from, "
+            "or leave it empty and reach the private endpoint through regions[].transitGatewayId",
+        )]
+    if not cluster.private_access_cidrs:
+        return [Problem(
+            "cluster.privateAccessCidrs",
+            "cluster.publicAccessCidrs is empty (private API endpoint only), so list the CIDRs inside the network "
+            "that `pulumi up` and kubectl run from (e.g. the VPN range) and connect them with "
+            "regions[].transitGatewayId; nothing else can reach the Kubernetes API",
+        )]
+    problems = []
+    for i, region in enumerate(spec.regions):
+        if region.vpc_cidr is None:
+            continue  # reported by _vpc_overlaps
+        if region.transit_gateway_id is None:
+            problems.append(Problem(
+                f"regions[{i}].transitGatewayId",
+                f"cluster.publicAccessCidrs is empty (private API endpoint only) and nothing connects the new VPC in "
+                f"{region.region} to cluster.privateAccessCidrs, so nobody can reach its Kubernetes API and `pulumi up` "
+                "times out at the first Helm release: name the region's Transit Gateway here (the program attaches the "
+                "VPC and routes privateAccessCidrs through it), or list your public egress ranges in "
+                "cluster.publicAccessCidrs until connectivity exists",
+            ))
+        elif not transit_routes(region.vpc_cidr, cluster.private_access_cidrs):
+            problems.append(Problem(
+                "cluster.privateAccessCidrs",
+                f"no IPv4 range outside {region.region}'s own VPC ({region.vpc_cidr}): nothing to route through "
+                f"regions[{i}].transitGatewayId, so nobody outside the VPC can reach the Kubernetes API",
+            ))
+            break
+    return problems
+
 
 def check(spec: StackSpec) -> list[Problem]:
     """Checks that need more than one key. Returns every problem found."""
@@ -695,16 +837,20 @@ def check(spec: StackSpec) -> list[Problem]:
                 f"maxReplicas {high} exceeds what the GPU pools of {region.region} can hold: {capacity} "
                 f"(sum of maxNodes x GPUs per node / tensorParallel {tp}); raise maxNodes or lower maxReplicas",
             ))
-    if not spec.cluster.public_access_cidrs and not spec.cluster.private_access_cidrs:
-        problems.append(Problem(
-            "cluster.privateAccessCidrs",
-            "cluster.publicAccessCidrs is empty (private API endpoint only), so list the CIDRs inside the network "
-            "that `pulumi up` and kubectl run from (e.g. the VPN range); nothing else can reach the Kubernetes API",
-        ))
+    problems += _vpc_overlaps(spec) + _api_reachability(spec)
     if spec.autoscaling.fallback_replicas > spec.autoscaling.max_replicas:
         problems.append(Problem("autoscaling.fallbackReplicas", "must not exceed autoscaling.maxReplicas"))
     if spec.endpoint.mode == "regional" and spec.multi_region:
         problems.append(Problem("endpoint.mode", "'regional' serves one region; a multi-region stack needs 'global-accelerator'"))
+    if spec.endpoint.mode == "global-accelerator" and not spec.endpoint.hostname and not spec.endpoint.accept_plain_http_without_host_pin:
+        problems.append(Problem(
+            "endpoint.hostname",
+            "a global-accelerator stack without a hostname serves the API over plain HTTP on port 80 (the API key "
+            "travels in clear) and its load balancers cannot pin the Host header, which the pinned vLLM image's "
+            "Starlette needs against CVE-2026-48710 (API-key bypass); set endpoint.hostname and "
+            "endpoint.hostedZoneId for TLS, or accept both risks explicitly with "
+            "endpoint.acceptPlainHttpWithoutHostPin: true",
+        ))
     if spec.endpoint.hostname and not spec.endpoint.hosted_zone_id:
         problems.append(Problem("endpoint.hostedZoneId", "a hostname needs the Route 53 hosted zone that validates its TLS certificate"))
     given = [r.traffic_share for r in spec.regions if r.traffic_share is not None]
@@ -721,6 +867,33 @@ def check(spec: StackSpec) -> list[Problem]:
     return problems
 
 
+def _network_warnings(spec: StackSpec) -> list[str]:
+    out = []
+    endpoint = spec.endpoint
+    for i, region in enumerate(spec.regions):
+        if region.vpc_cidr is None:
+            continue
+        vpc = ipaddress.ip_network(region.vpc_cidr)
+        for cidr in spec.cluster.private_access_cidrs:
+            if ipaddress.ip_network(cidr).overlaps(vpc):
+                out.append(f"regions[{i}].vpcCidr {region.vpc_cidr} ({region.region}) overlaps cluster.privateAccessCidrs "
+                           f"{cidr}: inside the VPC its own route wins, so the addresses both name cannot be reached "
+                           "through the VPN or Transit Gateway; give the VPC a range outside your network's")
+    if not reaches_internet_clients(endpoint.allowed_cidrs):
+        if endpoint.mode == "global-accelerator":
+            out.append("endpoint.allowedCidrs lists only private ranges, but Global Accelerator preserves client IP "
+                       "addresses: the load balancers see each client's public egress address, so every user is locked "
+                       "out; list the public egress ranges (NAT, proxy) your users come from")
+        elif endpoint.load_balancer_scheme == "internet-facing":
+            out.append("endpoint.allowedCidrs lists only private ranges on an internet-facing load balancer: clients "
+                       "reach it with public addresses and are refused; list their public egress ranges, or set "
+                       "endpoint.loadBalancerScheme: internal to serve a connected private network")
+    if endpoint.load_balancer_scheme == "internal" and endpoint.mode == "regional" and not spec.regions[0].transit_gateway_id:
+        out.append("endpoint.loadBalancerScheme is internal and regions[0].transitGatewayId is not set: the endpoint "
+                   "answers only inside the VPC")
+    return out
+
+
 def warnings(spec: StackSpec) -> list[str]:
     """Things that are allowed but that a reviewer should see, including security relaxations."""
     out = []
@@ -731,8 +904,12 @@ def warnings(spec: StackSpec) -> list[str]:
     if not spec.endpoint.hostname:
         out.append("endpoint.hostname is not set: the load balancer listens on plain HTTP (port 80); set a hostname for TLS")
         if spec.endpoint.mode == "global-accelerator":
-            out.append("endpoint.hostname is not set on a global stack: the load balancers cannot pin the Host header, which "
-                       "the pinned vLLM image's Starlette needs against CVE-2026-48710 (API-key bypass); set a hostname")
+            out.append("endpoint.acceptPlainHttpWithoutHostPin is on: the API key travels in clear and the load balancers "
+                       "cannot pin the Host header, which the pinned vLLM image's Starlette needs against CVE-2026-48710 "
+                       "(API-key bypass); set a hostname")
+    elif spec.endpoint.accept_plain_http_without_host_pin:
+        out.append("endpoint.acceptPlainHttpWithoutHostPin has no effect: endpoint.hostname is set (TLS, Host pinned); remove it")
+    out += _network_warnings(spec)
     for r_i, region in enumerate(spec.regions):
         for p_i, pool in enumerate(region.gpu_pools):
             if pool.capacity_type == "spot":

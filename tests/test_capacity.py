@@ -32,8 +32,8 @@ def make_spec(*, source="meta-llama/Llama-3.1-8B-Instruct", tp=1, instance="g6e.
                     "peakToAverage": peak, "tpotTargetMs": tpot},
         "cluster": {"publicAccessCidrs": ["203.0.113.0/24"]},  # someone must reach the Kubernetes API
     }
-    if regions:
-        config["endpoint"] = {"mode": "global-accelerator"}
+    # A global-accelerator stack needs a hostname (TLS, Host pinned); capacity does not depend on it.
+    config["endpoint"] = {"mode": "global-accelerator", "hostname": "llm.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
     return parse_stack_config(config)
 
 

@@ -101,17 +101,21 @@ def test_aws_profile_reaches_every_aws_provider_and_kubeconfig(stack_configs):
 
 
 def test_private_only_api_endpoint_needs_private_access_cidrs(stack_configs):
-    """publicAccessCidrs: [] with nothing that can reach the private endpoint is refused, naming the key."""
+    """publicAccessCidrs: [] with nothing that can reach the private endpoint is refused, naming the key;
+    with the CIDRs listed it also needs the Transit Gateway that connects them (tests/test_network_reachability.py)."""
     from infra.spec import SpecError, parse_stack_config
 
     config = json.loads(json.dumps(stack_configs["prod-global"]))
+    config["cluster"]["publicAccessCidrs"] = []
+    for i, region in enumerate(config["regions"]):
+        region["transitGatewayId"] = f"tgw-0123456789abcdef{i}"
     config["cluster"].pop("privateAccessCidrs")
     with pytest.raises(SpecError) as err:
         parse_stack_config(config)
     assert "cluster.privateAccessCidrs" in str(err.value)
-    config["cluster"]["privateAccessCidrs"] = ["10.8.0.0/16"]
-    assert parse_stack_config(config).cluster.private_access_cidrs == ["10.8.0.0/16"]
-    config["cluster"]["privateAccessCidrs"] = ["10.8.0.1/16"]
+    config["cluster"]["privateAccessCidrs"] = ["172.20.0.0/16"]
+    assert parse_stack_config(config).cluster.private_access_cidrs == ["172.20.0.0/16"]
+    config["cluster"]["privateAccessCidrs"] = ["172.20.0.1/16"]
     with pytest.raises(SpecError):
         parse_stack_config(config)
 

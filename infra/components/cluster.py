@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -43,6 +43,9 @@ class ClusterArgs:
     """Tags for every resource of the cluster."""
     aws_profile: str | None = None
     """The stack's `aws:profile`: `aws eks get-token` runs with it (else the default credentials)."""
+    api_reachable_after: list[pulumi.Resource] = field(default_factory=list)
+    """Resources that connect `cluster.privateAccessCidrs` to the VPC (`Network.connectivity`): the
+    Kubernetes provider, and so every Kubernetes object and Helm release, waits for them."""
 
 
 def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str,
@@ -191,7 +194,8 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
             lambda a: kubeconfig(a[0], a[1], a[2], args.region, args.aws_profile)
         ))
-        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(
+            parent=self, depends_on=list(args.api_reachable_after)))
         self.register_outputs({
             "cluster_name": self.cluster_name,
             "endpoint": self.endpoint,

@@ -1,4 +1,5 @@
-"""The regional entry point: an internet-facing ALB in the public subnets in front of vLLM's NodePort.
+"""The regional entry point: an ALB (internet-facing in the public subnets, or `endpoint.loadBalancerScheme:
+internal` in the private ones, behind Global Accelerator) in front of vLLM's NodePort.
 
 Traffic: client -> ALB listener (443 with an ACM certificate when `endpoint.hostname` is set,
 else 80) -> target group of GPU-pool instances on the NodePort -> the vLLM pod on that node
@@ -190,11 +191,13 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
 
+        internal = endpoint.load_balancer_scheme == "internal"
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
-            internal=False,
-            subnets=ctx.public_subnet_ids,
+            # internal: private subnets, reached through Global Accelerator or the connected network only.
+            internal=internal,
+            subnets=ctx.private_subnet_ids if internal else ctx.public_subnet_ids,
             security_groups=[alb_sg.id],
             idle_timeout=endpoint.idle_timeout_seconds,
             drop_invalid_header_fields=True,

@@ -3,12 +3,15 @@
 Public subnets hold only the load balancer and the NAT gateways; nodes live in private subnets
 and reach the internet (image registries, Hugging Face) through NAT. An S3 gateway endpoint on the
 private route tables keeps S3 traffic (ECR image layers, weight mirrors) off the NAT's per-GB charge.
+With `regions[].transitGatewayId` the VPC is attached to that existing Transit Gateway (one
+attachment ENI per private subnet) and the private route tables send `cluster.privateAccessCidrs`
+through it: the path by which a private-only Kubernetes API is reached from the corporate network.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -30,6 +33,10 @@ class NetworkArgs:
     """Instance types the node groups use: only AZs offering all of them are picked."""
     tags: dict[str, str]
     """Tags for every network resource (besides the provider's default tags)."""
+    transit_gateway_id: str | None = None
+    """Existing Transit Gateway to attach the VPC to (spec `regions[].transitGatewayId`)."""
+    transit_cidrs: list[str] = field(default_factory=list)
+    """Ranges the private route tables send to the Transit Gateway (`spec.transit_routes`)."""
 
 
 def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -65,6 +72,9 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     availability_zones: pulumi.Output[list[str]]
+    connectivity: list[pulumi.Resource]
+    """Resources the Kubernetes API's reachability from outside the VPC waits for (the Transit
+    Gateway attachment and the routes through it); empty without a Transit Gateway."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:network:Network", name, None, opts)
@@ -142,15 +152,32 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
             ))
 
+        # The attachment's default route-table association and propagation (the Transit Gateway's own
+        # settings) advertise this VPC's range to the networks on the gateway.
+        attachment = None
+        if args.transit_gateway_id:
+            attachment = aws.ec2transitgateway.VpcAttachment(
+                f"{name}-tgw",
+                transit_gateway_id=args.transit_gateway_id,
+                vpc_id=vpc.id,
+                subnet_ids=[s.id for s in private_subnets],
+                dns_support="enable",
+                tags={**args.tags, "Name": f"{name}-tgw"},
+                opts=child,
+            )
+        # Routes stay inline: pulumi-aws refuses inline routes mixed with separate aws.ec2.Route resources.
+        transit = [{"cidr_block": cidr, "transit_gateway_id": args.transit_gateway_id}
+                   for cidr in (args.transit_cidrs if attachment else [])]
         private_route_tables = []
         for i, subnet in enumerate(private_subnets):
             nat = nats[i] if nat_count > 1 else nats[0]
             table = aws.ec2.RouteTable(
                 f"{name}-private-rt-{i}",
                 vpc_id=vpc.id,
-                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}],
+                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}, *transit],
                 tags={**args.tags, "Name": f"{name}-private-{i}"},
-                opts=child,
+                # A route to a Transit Gateway is refused until the VPC is attached to it.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment] if attachment else []),
             )
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=table.id, opts=child)
             private_route_tables.append(table)
@@ -169,6 +196,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.private_subnet_ids = [s.id for s in private_subnets]
+        self.connectivity = [attachment, *private_route_tables] if attachment else []
         self.register_outputs({
             "vpc_id": self.vpc_id,
             "public_subnet_ids": self.public_subnet_ids,

@@ -23,7 +23,7 @@ from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.components.vllm import VllmService, VllmServiceArgs
-from infra.spec import PROJECT, RegionSpec, StackSpec
+from infra.spec import PROJECT, RegionSpec, StackSpec, transit_routes
 
 
 def cluster_name(stack: str, prefix: str) -> str:
@@ -98,6 +98,8 @@ class RegionalDeployment(pulumi.ComponentResource):
             region=region.region,
             instance_types=sorted({p.instance_type for p in region.gpu_pools} | {spec.cluster.system_nodes.instance_type}),
             tags=tags,
+            transit_gateway_id=region.transit_gateway_id,
+            transit_cidrs=transit_routes(region.vpc_cidr, spec.cluster.private_access_cidrs),
         ), opts=on_aws)
 
         self.cluster = Cluster(f"{prefix}-cluster", ClusterArgs(
@@ -107,6 +109,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             subnet_ids=network.private_subnet_ids,
             tags=tags,
             aws_profile=args.aws_profile,
+            api_reachable_after=network.connectivity,
         ), opts=on_aws)
         cluster = self.cluster
 
