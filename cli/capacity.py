@@ -1,7 +1,7 @@
 """Capacity model: output tokens/s one vLLM replica sustains, and how many replicas and nodes a
 region needs for its share of the traffic, hour by hour over a day.
 
-Every constant is sourced (prices-and-throughput.md §C, read 2026-11-24) or a named assumption.
+Every constant is sourced (docs/sources.md "C1", "C4", "C5", read 2026-11-24) or a named assumption.
 
 1. **Anchors** (C1, vLLM v0.6.0 blog, 2024-09-05): saturated request rates of Llama-3-8B on 1 x H100
    and Llama-3-70B on 4 x H100 for a decode-heavy (462 in / 256 out) and a prefill-heavy (462 / 16)
@@ -30,7 +30,7 @@ from infra.spec import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION, GpuPool
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 C1_SOURCE = ("vLLM blog 'vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction' (2024-09-05), "
-             "figures perf-v060 read by eye (+-5%), via prices-and-throughput.md §C1")
+             "figures perf-v060 read by eye (+-5%); docs/sources.md \"C1\"")
 
 # Share of saturated throughput a replica is planned at. C1 (8B, H100, ShareGPT): TTFT < 100 ms and TPOT
 # 8-14 ms up to 32 QPS (of ~37 at saturation); at QPS = inf TTFT ~2.6 s, TPOT 55-60 ms. 0.7 keeps headroom
