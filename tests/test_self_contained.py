@@ -70,7 +70,7 @@ def _entries() -> set[str]:
 
 
 def test_citations_of_docs_sources_name_an_entry():
-    """Every `docs/sources.md "<entry>"` citation in a tracked file names an entry that exists."""
+    """Every citation of a docs/sources.md entry (the file name, a space, the quoted name) names one that exists."""
     entries = _entries()
     cite = re.compile(r'docs/sources\.md \\?"([^"\\]+)\\?"')
     missing = []
