@@ -52,7 +52,7 @@ def test_rendered_exporter_adds_no_capability():
 def test_leaving_add_out_keeps_the_chart_default():
     """Why `add: []` is set: values that only `drop` (the program's values before this fix) keep SYS_ADMIN."""
     values = copy.deepcopy(monitoring.dcgm_exporter_values())
-    values["securityContext"]["capabilities"].pop("add")
+    values["securityContext"]["capabilities"].pop("add", None)
     assert values["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     context = _exporter_security_context(values)
     assert "SYS_ADMIN" in context["capabilities"]["add"], context
