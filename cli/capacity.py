@@ -1,7 +1,7 @@
 """Capacity model: output tokens/s one vLLM replica sustains, and how many replicas and nodes a
 region needs for its share of the traffic, hour by hour over a day.
 
-Every constant is sourced (prices-and-throughput.md §C, read 2026-11-24) or a named assumption.
+Every constant is sourced (docs/sources.md "C1", "C4", "C5", read 2026-11-24) or a named assumption.
 
 1. **Anchors** (C1, vLLM v0.6.0 blog, 2024-09-05): saturated request rates of Llama-3-8B on 1 x H100
    and Llama-3-70B on 4 x H100 for a decode-heavy (462 in / 256 out) and a prefill-heavy (462 / 16)
@@ -30,7 +30,7 @@ from infra.spec import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION, GpuPool
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 C1_SOURCE = ("vLLM blog 'vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction' (2024-09-05), "
-             "figures perf-v060 read by eye (+-5%), via prices-and-throughput.md §C1")
+             "figures perf-v060 read by eye (+-5%); docs/sources.md \"C1\"")
 
 # Share of saturated throughput a replica is planned at. C1 (8B, H100, ShareGPT): TTFT < 100 ms and TPOT
 # 8-14 ms up to 32 QPS (of ~37 at saturation); at QPS = inf TTFT ~2.6 s, TPOT 55-60 ms. 0.7 keeps headroom
@@ -38,8 +38,12 @@ C1_SOURCE = ("vLLM blog 'vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency
 TARGET_UTILISATION = 0.7
 # Bandwidth efficiency of a decode step: the one measured point in C5 (A100-40GB, 8B batch 1).
 DECODE_BANDWIDTH_EFFICIENCY = 0.77
-# vLLM's default --max-num-seqs (engine argument, v0.6-v0.11): the scheduler never batches more.
+# vLLM's default --max-num-seqs for the OpenAI server: the scheduler never batches more. v0.6-v0.11: 256
+# on every GPU. The pinned v0.31.0 (`EngineArgs.get_batch_defaults` in vllm/engine/arg_utils.py, docs/sources.md
+# "vLLM v0.31.0 image"): 1024 on a GPU with >= 160 GiB, or >= 70 GiB that is not an A100; else 256.
 MAX_NUM_SEQS = 256
+MAX_NUM_SEQS_LARGE_GPU = 1024
+LARGE_GPU_GIB, ANY_LARGE_GPU_GIB = 70, 160
 # Day profile resolution: 96 slots of 15 minutes (KEDA/cluster-autoscaler act within minutes).
 SLOTS_PER_DAY = 96
 
@@ -117,6 +121,13 @@ class ReplicaThroughput:
         return f"{self.anchor}; {C1_SOURCE}; scaled by bandwidth/TFLOPS (C4), capped by the C5 roofline"
 
 
+def max_num_seqs(it: hardware.InstanceType) -> int:
+    """vLLM v0.31.0's default batch cap on this instance's GPUs (see MAX_NUM_SEQS)."""
+    gib = it.gpu_memory_mib / 1024
+    large = gib >= ANY_LARGE_GPU_GIB or (gib >= LARGE_GPU_GIB and not it.gpu_model.name.upper().startswith("A100"))
+    return MAX_NUM_SEQS_LARGE_GPU if large else MAX_NUM_SEQS
+
+
 def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None) -> ReplicaThroughput:
     """One replica's output tokens/s on `instance_type`, for the stack's weights or a canary region's
     other `source` (`StackSpec.model_for`)."""
@@ -147,7 +158,8 @@ def replica_throughput(spec: StackSpec, instance_type: str, source: str | None =
 
     kv_per_token = arch.kv_bytes_per_token(spec.model.kv_dtype_bytes)
     kv_room = tp * (it.gpu_memory_bytes * GPU_MEMORY_UTILIZATION - ACTIVATION_RESERVE_BYTES) - weights
-    batch_memory = min(MAX_NUM_SEQS, max(0, int(kv_room // (kv_per_token * (inp + out)))))
+    seqs = max_num_seqs(it)
+    batch_memory = min(seqs, max(0, int(kv_room // (kv_per_token * (inp + out)))))
     context = inp + out / 2  # average tokens in a sequence's KV cache while it decodes
     step_bytes = lambda batch: weights + batch * context * kv_per_token  # noqa: E731
     roofline = batch_memory * tp * bw / step_bytes(batch_memory) if batch_memory else 0.0
@@ -157,7 +169,7 @@ def replica_throughput(spec: StackSpec, instance_type: str, source: str | None =
     tpot = traffic.tpot_target_ms / 1000
     single_tpot = step_bytes(1) / (DECODE_BANDWIDTH_EFFICIENCY * tp * bw)
     batch_tpot = int((tpot * DECODE_BANDWIDTH_EFFICIENCY * tp * bw - weights) // (context * kv_per_token))
-    batch_tpot = max(0, min(batch_tpot, MAX_NUM_SEQS))
+    batch_tpot = max(0, min(batch_tpot, seqs))
     if batch_memory == 0:
         raise CapacityError(
             f"model.maxModelLen/traffic: one {inp + out}-token request does not fit the KV cache left on "

@@ -74,7 +74,8 @@ LONG_REQUEST_OUTPUT_FACTOR = 4
 # vLLM renamed the KV-cache gauge: `vllm:kv_cache_usage_perc` exists from v0.9.2 on (v0.9.1 has only
 # `vllm:gpu_cache_usage_perc`); from v0.11 the old name is hidden unless --show-hidden-metrics-for-version
 # is given, and v0.12 removes it. Source: vllm-project/vllm `vllm/v1/metrics/loggers.py` at v0.11.0
-# ("Deprecated in 0.9.2 - Renamed as vllm:kv_cache_usage_perc ... TODO: remove in 0.12.0"), read 2026-11-24.
+# ("Deprecated in 0.9.2 - Renamed as vllm:kv_cache_usage_perc ... TODO: remove in 0.12.0"), read 2026-11-24;
+# at the pinned v0.31.0 only the new name exists (docs/sources.md "vLLM v0.31.0 image").
 KV_CACHE_METRIC_NEW = "vllm:kv_cache_usage_perc"
 KV_CACHE_METRIC_OLD = "vllm:gpu_cache_usage_perc"
 KV_CACHE_METRIC_RENAMED_IN = (0, 9, 2)

@@ -27,9 +27,9 @@ class GpuModel:
     source: str
 
 
-# Source: NVIDIA datasheets as compiled in shared/reference/prices-and-throughput.md §C4
+# Source: NVIDIA datasheets as compiled by third parties, docs/sources.md "C4"
 # (confidence C, read 2026-11-24). A10G bandwidth assumed equal to the A10 datasheet.
-_DATASHEETS = "NVIDIA datasheets via prices-and-throughput.md §C4 (2026-11-24)"
+_DATASHEETS = "NVIDIA datasheets, third-party compilations (docs/sources.md \"C4\", 2026-11-24)"
 GPU_MODELS: dict[str, GpuModel] = {
     "A10G": GpuModel("A10G", 600, 125, _DATASHEETS),
     "L4": GpuModel("L4", 300, 121, _DATASHEETS),

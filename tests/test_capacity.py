@@ -96,17 +96,18 @@ def test_never_above_the_memory_bandwidth_roofline(instance, tp, source):
 
 # The roofline by hand (C5: t_step = (W + B x L_avg x kv) / (TP x BW), tok/s = B / t_step, at 100 % bandwidth),
 # with every input stated; B = the largest batch the KV cache holds: (TP x (mem x 0.90 - 1.5 GiB) - W) / (kv x
-# (in + out)), at most vLLM's 256. Inputs: Llama-3-8B BF16 W = 8.03e9 x 2 = 16.06 GB, kv = 128 KiB/token;
+# (in + out)), at most vLLM's default --max-num-seqs (v0.31.0: 256 on the L40S, 1024 on the 80 GiB H100). Inputs: Llama-3-8B BF16 W = 8.03e9 x 2 = 16.06 GB, kv = 128 KiB/token;
 # Llama-3-70B BF16 W = 70.6e9 x 2 = 141.2 GB, kv = 320 KiB/token (C5); 600 in / 250 out, L_avg = 600 + 250/2.
 # - 8B on L40S (864 GB/s, 47,999,614,976 B, the figure infra/hardware.py carries): room 0.9 x 47,999,614,976
 #   - 1,610,612,736 - 16.06e9 = 25,529,040,742 B; per sequence 131,072 x 850 = 111,411,200 B -> B = 229;
 #   step = 16.06e9 + 229 x 725 x 131,072 = 37,821,228,800 B; 229 x 864e9 / 37,821,228,800 = 5,231.3 tok/s
 # - 70B TP4 on H100 (3,350 GB/s, 85,899,345,920 B): room 4 x (77,309,411,328 - 1,610,612,736) - 141.2e9
-#   = 161,595,194,368 B; per sequence 327,680 x 850 = 278,528,000 B -> 580, capped at 256;
-#   step = 141.2e9 + 256 x 725 x 327,680 = 202,017,408,000 B; 256 x 4 x 3,350e9 / that = 16,980.7 tok/s
+#   = 161,595,194,368 B; per sequence 327,680 x 850 = 278,528,000 B -> 580 (under the H100's cap of 1024;
+#   vLLM up to v0.11 capped it at 256); step = 141.2e9 + 580 x 725 x 327,680 = 278,989,440,000 B;
+#   580 x 4 x 3,350e9 / that = 27,857.7 tok/s
 @pytest.mark.parametrize("source,instance,tp,batch,tokens_per_second", [
     ("meta-llama/Llama-3.1-8B-Instruct", "g6e.xlarge", 1, 229, 5231.3),
-    ("meta-llama/Llama-3.3-70B-Instruct", "p5.48xlarge", 4, 256, 16980.7),
+    ("meta-llama/Llama-3.3-70B-Instruct", "p5.48xlarge", 4, 580, 27857.7),
 ])
 def test_roofline_matches_the_c5_formula_computed_by_hand(source, instance, tp, batch, tokens_per_second):
     spec = make_spec(source=source, tp=tp, instance=instance, inp=600, out=250, max_model_len=4096)

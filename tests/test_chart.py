@@ -356,7 +356,7 @@ def test_scaled_object_scales_on_vllm_metrics(rendered, case_id):
     assert triggers["queue-waiting"]["metadata"]["query"] == f"sum(vllm:num_requests_waiting{{{selector}}})", where
     assert float(triggers["queue-waiting"]["metadata"]["threshold"]) == spec.autoscaling.target_queue_length, where
     kv = triggers["kv-cache-usage"]["metadata"]
-    assert kv["query"] == f"sum(vllm:kv_cache_usage_perc{{{selector}}})", f"{where}: v0.11 exports kv_cache_usage_perc"
+    assert kv["query"] == f"sum(vllm:kv_cache_usage_perc{{{selector}}})", f"{where}: the pinned vLLM exports kv_cache_usage_perc"
     assert float(kv["threshold"]) == spec.autoscaling.target_kv_cache_usage, where
     assert all(t["metricType"] == "AverageValue" for t in s["triggers"]), f"{where}: fallback needs AverageValue"
     for t in s["triggers"]:

@@ -200,7 +200,8 @@ def test_dcgm_exporter_runs_on_gpu_nodes_only():
     assert values["serviceMonitor"]["enabled"] is True
     security = values["securityContext"]
     assert security["runAsNonRoot"] is True and security["runAsUser"] != 0, security
-    assert "add" not in security["capabilities"] and security["capabilities"]["drop"] == ["ALL"], security
+    # `add: []`, not absent: Helm would merge the chart default's SYS_ADMIN back in (test_dcgm_exporter_render.py).
+    assert security["capabilities"] == {"add": [], "drop": ["ALL"]}, security
     assert security["allowPrivilegeEscalation"] is False
 
 

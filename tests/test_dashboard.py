@@ -1,6 +1,6 @@
 """The Grafana dashboard: valid JSON, the panels operators need, and only metrics the exporters really export.
 
-`tests/data/exported_metrics.json` lists, with source and date, the series vLLM v0.11, the DCGM
+`tests/data/exported_metrics.json` lists, with source and date, the series the pinned vLLM, the DCGM
 exporter's default counters and kube-state-metrics expose. Every metric the dashboard, the alert
 rules and the KEDA triggers query must be in it: a renamed metric (vLLM renamed the KV-cache gauge
 in 0.9.2) shows up here instead of as an empty panel or a silent autoscaler.
@@ -99,7 +99,7 @@ def test_rendered_dashboard_queries_only_exported_metrics(case_id):
             for name in metric_names(trigger["metadata"]["query"]):
                 queried[name] = f"KEDA trigger {trigger['name']}"
     unknown = {name: where for name, where in queried.items() if name not in known}
-    assert not unknown, f"{case_id}: metrics not exported by vLLM 0.11 / DCGM / kube-state-metrics: {unknown}"
+    assert not unknown, f"{case_id}: metrics not exported by the pinned vLLM / DCGM / kube-state-metrics: {unknown}"
     assert "vllm:kv_cache_usage_perc" in queried and "DCGM_FI_DEV_GPU_UTIL" in queried
 
 

@@ -14,7 +14,8 @@ from cli.main import app
 from infra.spec import load_stack_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-IMAGE_V0110 = "vllm/vllm-openai:v0.11.0@sha256:014a95f21c9edf6abe0aea6b07353f96baa4ec291c427bb1176dc7c93a85845c"
+# The image the shipped stacks pin (one home: the stack file).
+IMAGE_SHIPPED = load_stack_file(ROOT / "stacks" / "Pulumi.prod-us.yaml").model.image
 IMAGE_V0111 = "vllm/vllm-openai:v0.11.1@sha256:" + "a" * 64
 REV_SHIPPED = "0e9e39f249a16976918f6564b8830bc894c89659"
 REV_B = "b" * 40
@@ -61,7 +62,7 @@ def test_show_prints_the_pin_per_region_and_empty_history(project):
     assert "us-east-1" in out and "us-west-2" in out
     assert "(none yet)" in out
     data = json.loads(run("show", "prod-us", "--json").output)
-    assert data["pin"]["revision"] == REV_SHIPPED and data["pin"]["image"] == IMAGE_V0110
+    assert data["pin"]["revision"] == REV_SHIPPED and data["pin"]["image"] == IMAGE_SHIPPED
     assert [r["follows"] for r in data["regions"]] == ["stack-wide pin", "stack-wide pin"]
     assert data["history"] == []
 
@@ -74,14 +75,14 @@ def test_pin_rollback_roll_forward_sequence(project, monkeypatch):
     assert spec.model.image == IMAGE_V0111 and spec.model.pin_note == "vLLM 0.11.1"
     assert spec.model.pinned_at == "2026-11-24T03:00:00Z"
     assert [(h.revision, h.image, h.replaced_at) for h in spec.model.history] == [
-        (REV_SHIPPED, IMAGE_V0110, "2026-11-24T03:00:00Z")
+        (REV_SHIPPED, IMAGE_SHIPPED, "2026-11-24T03:00:00Z")
     ]
 
     monkeypatch.setenv(models.NOW_ENV, "2026-11-24T03:10:00Z")
     out = run("rollback", "prod-us", "--note", "TTFT alert").output
     assert "undo: tradeoff-infra model rollback prod-us" in out
     spec = load_stack_file(path)
-    assert (spec.model.revision, spec.model.image) == (REV_SHIPPED, IMAGE_V0110)
+    assert (spec.model.revision, spec.model.image) == (REV_SHIPPED, IMAGE_SHIPPED)
     assert spec.model.pin_note == f"rolled back from {REV_B[:12]} to entry 1: TTFT alert"
     # The pin rolled back from stays in history as entry 1 (newest last in the file).
     assert [h.revision for h in spec.model.history] == [REV_SHIPPED, REV_B]
@@ -125,7 +126,7 @@ def test_rollback_to_an_entry_equal_to_the_pin_in_force_changes_nothing(project)
 def test_pin_identical_to_current_is_a_no_op(project):
     path = stack_path(project)
     before = path.read_bytes()
-    out = run("pin", "prod-us", "--revision", REV_SHIPPED, "--image", IMAGE_V0110).output
+    out = run("pin", "prod-us", "--revision", REV_SHIPPED, "--image", IMAGE_SHIPPED).output
     assert "nothing changed" in out
     assert path.read_bytes() == before
 

@@ -44,13 +44,14 @@ def values_by_region(path: pathlib.Path) -> dict[str, dict]:
 def test_chart_values_follow_the_pin_per_region_and_rollback_restores_them(tmp_path):
     path = copy_of(tmp_path, "prod-global")
     original = values_by_region(path)
-    shipped_digest = IMAGE_RE.match(load_stack_file(path).model.image).group("digest")
+    shipped = IMAGE_RE.match(load_stack_file(path).model.image)
+    shipped_digest, shipped_tag = shipped.group("digest"), shipped.group("tag")
 
     model("pin", str(path), "--region", "eu-central-1", "--revision", CANARY_REVISION, "--image", CANARY_IMAGE)
     canary = values_by_region(path)
     for region, values in canary.items():
         expected = (CANARY_REVISION, CANARY_DIGEST, "v0.11.1") if region == "eu-central-1" else (
-            original[region]["model"]["revision"], shipped_digest, "v0.11.0")
+            original[region]["model"]["revision"], shipped_digest, shipped_tag)
         got = (values["model"]["revision"], values["image"]["digest"], values["image"]["tag"])
         assert got == expected, f"{region}: chart values {got} do not follow the pin {expected}"
     assert canary["us-east-1"] == original["us-east-1"], "a canary in one region must not touch the others"

@@ -125,9 +125,9 @@ def test_the_catalog_uses_the_one_hours_per_month():
 
 def test_source_dates_say_what_they_are():
     sources = default_catalog().data["sources"]
-    # reference A2: the SkyPilot snapshot date is not recorded; it only postdates the June 2025 price cut
+    # docs/sources.md "A2": the SkyPilot snapshot date is not recorded; it only postdates the June 2025 price cut
     assert sources["skypilot"]["date"] is None and sources["skypilot"]["after"] == "2025-06-01"
     for key in ("aws-kms", "aws-global-accelerator", "assumption-ga-dt-premium", "eks-calendar", "assumption-vpc-endpoint"):
-        assert "not vetted by the reference" in sources[key]["vetted"] and sources[key]["date"] in sources[key]["vetted"], key
+        assert "not vetted (docs/sources.md \"A5\")" in sources[key]["vetted"] and sources[key]["date"] in sources[key]["vetted"], key
     price = default_catalog().instance("eu-central-1", "g6e.4xlarge")
     assert price.date is None and price.age_date == "2025-06-01" and "undated" in price.dated

@@ -1,4 +1,4 @@
-"""The security baseline of DESIGN.md, asserted on every shipped stack's recorded resources.
+"""The security baseline (docs/architecture.md "Security baseline"), asserted on every shipped stack's recorded resources.
 
 Each test names the rule it enforces; a relaxation must come from an explicit spec key.
 """

@@ -1,6 +1,6 @@
 """Every shipped stack's program, run under recording mocks: what each region gets, and the outputs.
 
-The security baseline (DESIGN.md) has its own file, test_program_security.py.
+The security baseline (docs/architecture.md "Security baseline") has its own file, test_program_security.py.
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def test_unknown_model_needs_its_architecture():
 
 
 def test_fit_arithmetic_matches_the_reference_weight_sizes():
-    # prices-and-throughput.md §C5: Llama 8B BF16 ~ 16.06 GB of weights; KV 128 KiB per token.
+    # docs/sources.md "C5": Llama 8B BF16 ~ 16.06 GB of weights; KV 128 KiB per token.
     spec = load_stack_file(ROOT / "stacks/Pulumi.dev.yaml")
     assert spec.weight_bytes() == pytest.approx(16.06e9, rel=0.001)
     needed, usable, kv = fit_report(spec, "g6.xlarge")

@@ -8,9 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from infra.spec import load_stack_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 runner = CliRunner()
+# "@sha256:<digest>" of the image the shipped dev stack pins (one home: the stack file).
+SHIPPED_DIGEST_SUFFIX = "@" + load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").model.image.split("@", 1)[1]
 
 
 def invoke(*args: str):
@@ -36,7 +39,7 @@ def test_validate_by_path(tmp_path):
 BAD_EDITS = {
     "revision-main": ("revision: 0e9e39f249a16976918f6564b8830bc894c89659", "revision: main", "model.revision"),
     "seventy-b-on-l4": ("source: meta-llama/Llama-3.1-8B-Instruct", "source: meta-llama/Llama-3.3-70B-Instruct", "regions[0].gpuPools[0].instanceType"),
-    "image-tag-only": ("@sha256:014a95f21c9edf6abe0aea6b07353f96baa4ec291c427bb1176dc7c93a85845c", "", "model.image"),
+    "image-tag-only": (SHIPPED_DIGEST_SUFFIX, "", "model.image"),
     "bad-region": ("- region: us-east-1", "- region: mars-north-1", "regions[0].region"),
     "max-replicas-over-pool": ("maxReplicas: 2 ", "maxReplicas: 9 ", "autoscaling.maxReplicas"),
     "not-yaml": ("config:", "config: [", "(file)"),

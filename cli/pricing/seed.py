@@ -1,7 +1,7 @@
 """How the checked-in price catalog `infra/data/aws_prices.json` was seeded, kept as code.
 
-Every figure here was typed from `shared/reference/prices-and-throughput.md` (read 2026-11-24),
-which names the public file each one comes from. A price we do not have for a region is *derived*
+Every figure here was typed from the public files docs/sources.md lists under "AWS prices"
+(entries A1-A5, compiled 2026-11-24); each `SOURCES` key below is named in its entry. A price we do not have for a region is *derived*
 from a regional multiplier measured on other rows of the same region, and marked
 `"basis": "multiplier"` with its derivation; a (region, type) we cannot derive stays absent, so
 the estimate fails on it instead of pricing it at $0. `tradeoff-infra prices refresh` replaces the
@@ -35,7 +35,7 @@ SOURCES = {
         "url": "https://github.com/skypilot-org/skypilot-catalog/blob/00148f2af3672e2229b4f7bf8157d5a3f36e3c35/catalogs/v8/aws/vms.csv",
         "date": None,
         "after": "2025-06-01",
-        "dateNote": "snapshot date not recorded (reference A2): known only to postdate the June 2025 price cut; "
+        "dateNote": "snapshot date not recorded (docs/sources.md \"A2\"): known only to postdate the June 2025 price cut; "
                     "ages are counted from 2025-06-01, the least flattering bound",
         "confidence": "A",
     },
@@ -77,16 +77,16 @@ SOURCES = {
         "url": "https://aws.amazon.com/kms/pricing/",
         "date": "2026-11-24",
         "confidence": "B",
-        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not in "
-                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not cross-checked "
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
     },
     "aws-global-accelerator": {
         "title": "AWS Global Accelerator pricing page: fixed fee $0.025 per accelerator-hour",
         "url": "https://aws.amazon.com/global-accelerator/pricing/",
         "date": "2026-11-24",
         "confidence": "B",
-        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not in "
-                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not cross-checked "
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
     },
     "assumption-ga-dt-premium": {
         "title": "ASSUMPTION (not vetted): Global Accelerator Data Transfer-Premium per GB in the dominant direction; "
@@ -95,8 +95,8 @@ SOURCES = {
         "url": "https://aws.amazon.com/global-accelerator/pricing/",
         "date": "2026-11-24",
         "confidence": "C",
-        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not in "
-                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not cross-checked "
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
     },
     "eks-calendar": {
         "title": "Amazon EKS Kubernetes release calendar (standard support 14 months, then 12 months of extended "
@@ -104,8 +104,8 @@ SOURCES = {
         "url": "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html",
         "date": "2026-11-24",
         "confidence": "B",
-        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not in "
-                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not cross-checked "
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
     },
     "assumption-vpc-endpoint": {
         "title": "ASSUMPTION (not vetted here): AWS PrivateLink interface endpoint $0.01 per endpoint per AZ-hour "
@@ -113,8 +113,8 @@ SOURCES = {
         "url": "https://aws.amazon.com/privatelink/pricing/",
         "date": "2026-11-24",
         "confidence": "C",
-        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not in "
-                  "shared/reference/prices-and-throughput.md, so not vetted by the reference file",
+        "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not cross-checked "
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
     },
     "assumption-cloudwatch-metric": {
         "title": "third-party snippet of CloudWatch pricing: $0.30 per custom metric-month (first 10,000 metrics); not verified",

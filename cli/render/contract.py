@@ -1,4 +1,4 @@
-"""The estimate contract (DESIGN.md "The estimate contract"): one plain dict per stack that every
+"""The estimate contract (docs/estimate.md): one plain dict per stack that every
 output format renders. Line items arrive rounded to cents (cli/estimate.py); categories and totals
 are their sums, so they add up exactly."""
 

@@ -19,7 +19,7 @@ from infra.spec import GpuPool as GpuPoolSpec
 from infra.spec import StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
-# The one source of the GPU nodes' labels and taint (interfaces.md "Node labels / taints"): the node
+# The one source of the GPU nodes' labels and taint (docs/architecture.md): the node
 # groups set them, the vLLM chart values (infra/chart_values.py), the add-ons' and dcgm-exporter's
 # selectors and the cluster-autoscaler ASG tags read them from here.
 WORKLOAD_LABEL = "tradeoff-infra.io/workload"
@@ -59,7 +59,7 @@ class GpuPoolArgs:
 
 
 def gpu_node_labels(pool: GpuPoolSpec) -> dict[str, str]:
-    """Labels every node of the pool carries (interfaces.md "Node labels / taints")."""
+    """Labels every node of the pool carries."""
     gpu = hardware.instance_type(pool.instance_type).gpu_model
     return {
         **GPU_NODE_SELECTOR,

@@ -167,11 +167,14 @@ def dcgm_exporter_values() -> dict[str, Any]:
         "serviceMonitor": {"enabled": True, "interval": "15s"},
         # The chart's default runs as root with SYS_ADMIN, needed only for the profiling metrics
         # (DCGM_FI_PROF_*), which the default counters, the dashboard and the alerts do not use; its
-        # values.yaml names this non-root setting for that case (deployment/values.yaml at 691c9276).
+        # values.yaml names this non-root setting for that case
+        # (docs/sources.md "dcgm-exporter chart defaults"). Helm merges maps into the chart's defaults,
+        # so `add` must be an empty list: leaving it out keeps the default's SYS_ADMIN
+        # (tests/test_dcgm_exporter_render.py).
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": DCGM_EXPORTER_UID,
-            "capabilities": {"drop": ["ALL"]},
+            "capabilities": {"add": [], "drop": ["ALL"]},
             "allowPrivilegeEscalation": False,
         },
     }
