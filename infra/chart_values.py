@@ -12,12 +12,11 @@ import re
 
 from infra import hardware
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
-# NodePort the ALB target group sends traffic to on every GPU node (in the default 30000-32767 range).
-VLLM_NODE_PORT = 30080
-# Port vLLM's OpenAI server listens on inside the pod (its default).
+# Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
 VLLM_CONTAINER_PORT = 8000
 
 # Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
@@ -65,8 +64,9 @@ PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # A Service with scale-to-zero has no endpoints to await (pulumi/pulumi-kubernetes#417).
 PULUMI_SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 
-# Drain: seconds the pod keeps serving after it is marked for deletion so the ALB stops
-# sending to the node (health check 2 x 15 s) before vLLM gets SIGTERM.
+# Drain: seconds the pod keeps serving after it is marked for deletion, so the load balancer
+# controller has deregistered its IP target (the ALB then sends it no new request) before vLLM gets
+# SIGTERM; requests already running go on through the target group's deregistration delay.
 PRE_STOP_SLEEP_SECONDS = 30
 # A long request is assumed to produce up to 4x the stack's average output tokens.
 LONG_REQUEST_OUTPUT_FACTOR = 4
@@ -184,6 +184,8 @@ def vllm_values(
     target_group_arn_suffix: str | None = None,
     huggingface_token_secret: str | None = None,
     monitoring_selector_labels: dict[str, str] | None = None,
+    target_group_arn: str | None = None,
+    vpc_id: str | None = None,
 ) -> dict:
     """The chart's values for one region of a stack (plain JSON data).
 
@@ -193,6 +195,9 @@ def vllm_values(
     scale-from-zero CloudWatch trigger; they are required when `autoscaling.scaleToZero` is on.
     `monitoring_selector_labels` go on the ServiceMonitor and PrometheusRule (e.g. `{"release": <kube-prometheus-stack
     release>}` when its Prometheus selects by release label).
+    `target_group_arn` / `vpc_id` (the region's ALB target group and its VPC) turn on the TargetGroupBinding
+    that puts the pods' IPs into that target group, with a readiness gate on every pod; without them the
+    chart renders no binding (a chart test or a cluster without the ALB).
     """
     model = spec.model
     source, revision, image = spec.model_for(region)
@@ -261,11 +266,13 @@ def vllm_values(
             "skipServiceAwait": True,
         },
         "terminationGracePeriodSeconds": termination_grace_seconds(spec),
-        "service": {
-            "type": "NodePort",
-            "port": VLLM_CONTAINER_PORT,
-            "nodePort": VLLM_NODE_PORT,
-            "externalTrafficPolicy": "Local",
+        "service": {"port": VLLM_CONTAINER_PORT},
+        "targetGroupBinding": {
+            "enabled": bool(target_group_arn),
+            "targetGroupArn": target_group_arn or "",
+            "vpcId": vpc_id or "",
+            "targetType": TARGET_TYPE,
+            "targetGroupProtocol": TARGET_GROUP_PROTOCOL,
         },
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "autoscaling": {
