@@ -13,11 +13,22 @@ import re
 from infra import hardware
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
 from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
+from infra.components.monitoring import NAMESPACE as MONITORING_NAMESPACE
+from infra.components.network import subnet_cidrs
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
 # Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
 VLLM_CONTAINER_PORT = 8000
+
+# Who may open a connection to the vLLM pods (the chart's NetworkPolicy; the VPC CNI enforces it and
+# always lets the node itself in, so kubelet probes pass): the ALB, whose nodes take their addresses
+# from the public subnets (IP targets see those addresses, not the clients'); Prometheus, from the
+# monitoring namespace (MONITORING_NAMESPACE, kube-prometheus-stack); and, later, an API gateway: pods
+# labelled GATEWAY_POD_LABELS in a namespace an admin labelled GATEWAY_NAMESPACE_LABELS (both are
+# needed, so a pod cannot let itself in by its own labels alone).
+GATEWAY_NAMESPACE_LABELS = {"tradeoff-infra.io/vllm-clients": "allowed"}
+GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
 
 # Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
 API_KEY_SECRET_NAME = "vllm-api-key"
@@ -174,6 +185,21 @@ def peak_requests_per_minute_per_replica(spec: StackSpec, max_replicas: int) -> 
     return round(max(per_replica, 1.0), 2)
 
 
+def load_balancer_source_cidrs(spec: StackSpec, region: RegionSpec) -> list[str]:
+    """Addresses the ALB connects to its IP targets from: the region's public subnets, where its nodes live."""
+    return subnet_cidrs(region.vpc_cidr, spec.network.availability_zones)[1]
+
+
+def network_policy_values(spec: StackSpec, region: RegionSpec) -> dict:
+    """The chart's `networkPolicy` values: who may reach the vLLM pods' port (see the constants above)."""
+    return {
+        "enabled": True,
+        "loadBalancerCidrs": load_balancer_source_cidrs(spec, region),
+        "monitoringNamespace": MONITORING_NAMESPACE,
+        "gateway": {"namespaceLabels": dict(GATEWAY_NAMESPACE_LABELS), "podLabels": dict(GATEWAY_POD_LABELS)},
+    }
+
+
 def vllm_values(
     spec: StackSpec,
     region: RegionSpec,
@@ -274,6 +300,7 @@ def vllm_values(
             "targetType": TARGET_TYPE,
             "targetGroupProtocol": TARGET_GROUP_PROTOCOL,
         },
+        "networkPolicy": network_policy_values(spec, region),
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "autoscaling": {
             "enabled": True,

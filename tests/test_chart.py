@@ -59,7 +59,7 @@ def test_helm_lint_strict(case_id):
 def test_every_case_renders_the_expected_kinds(rendered):
     for case_id, objects in rendered.items():
         kinds = sorted(o["kind"] for o in objects)
-        expected = ["ConfigMap", "Deployment", "PodDisruptionBudget", "PrometheusRule",
+        expected = ["ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule",
                     "ScaledObject", "Service", "ServiceMonitor", "TargetGroupBinding"]
         if case_id.endswith("scale-to-zero"):
             expected = sorted([*expected, "TriggerAuthentication"])
@@ -173,6 +173,8 @@ _DELETE = object()
         ("targetGroupBinding.targetType", "instance", "targetType"),
         ("targetGroupBinding.targetGroupArn", "arn:aws:lb:us-east-1:123456789012:use1-lb-tg", "targetGroupArn"),
         ("targetGroupBinding.vpcId", "default", "vpcId"),
+        ("networkPolicy.loadBalancerCidrs", ["10.0.0.0/33x"], "loadBalancerCidrs"),
+        ("networkPolicy.gateway.podLabels", {"tradeoff-infra.io/vllm-client": 1}, "podLabels"),
         ("autoscaling.maxReplicas", 0, "maxReplicas"),
         ("autoscaling.targetKvCacheUsage", 1.5, "targetKvCacheUsage"),
         ("autoscaling.kvCacheMetric", "vllm:cache", "kvCacheMetric"),
@@ -448,6 +450,7 @@ def test_notes_tell_how_to_reach_the_service(tmp_path):
     assert f"port-forward svc/vllm 8000:8000" in notes, notes
     assert 'Authorization: Bearer $VLLM_API_KEY' in notes and "/v1/chat/completions" in notes, notes
     assert f'"model": "{spec.model.name}"' in notes and "(TargetGroupBinding vllm)" in notes, notes
+    assert "NetworkPolicy vllm lets in only" in notes, notes
     assert f"get secret {chart_values.API_KEY_SECRET_NAME} -o jsonpath='{{.data.{chart_values.API_KEY_SECRET_KEY}}}'" in notes
 
 

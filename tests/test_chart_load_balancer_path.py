@@ -1,4 +1,5 @@
-"""The vLLM chart's load-balancer path as helm renders it: TargetGroupBinding to IP targets, readiness gates.
+"""The vLLM chart's load-balancer path as helm renders it: TargetGroupBinding to IP targets, readiness
+gates, and the NetworkPolicy that admits only the load balancer, Prometheus and the gateway.
 
 The TargetGroupBinding has no @kubernetes-models package (npm has none for the AWS Load Balancer
 Controller), so it is checked against the CRD's own OpenAPI schema from the pinned controller chart,
@@ -9,6 +10,7 @@ would prune it silently).
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import pathlib
 
@@ -17,6 +19,7 @@ import pytest
 
 from infra import chart_values
 from infra.components import load_balancer_controller as lbc
+from infra.components.network import subnet_cidrs
 from tests import chart_render as cr
 
 CASES = cr.cases()
@@ -119,3 +122,44 @@ def test_binding_without_an_arn_is_refused():
     values = copy.deepcopy(CASES[0][3])
     values["targetGroupBinding"]["targetGroupArn"] = ""
     assert "targetGroupArn" in cr.render_error(values)
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_network_policy_admits_only_the_load_balancer_prometheus_and_the_gateway(rendered, case_id):
+    _, spec, region, _ = _case(case_id)
+    objects = rendered[case_id]
+    policy = cr.one(objects, "NetworkPolicy")
+    deployment = cr.one(objects, "Deployment")
+    where = f"{case_id}: NetworkPolicy/{policy['metadata']['name']}"
+    body = policy["spec"]
+    assert body["podSelector"] == {"matchLabels": deployment["spec"]["selector"]["matchLabels"]}, where
+    assert body["policyTypes"] == ["Ingress"], f"{where}: egress (weights, DNS) stays open"
+    port = [{"protocol": "TCP", "port": chart_values.VLLM_CONTAINER_PORT}]
+    assert all(rule["ports"] == port for rule in body["ingress"]), where
+    peers = [peer for rule in body["ingress"] for peer in rule["from"]]
+    # The ALB's nodes: exactly the region's public subnets, none of the private ones where the pods live.
+    cidrs = [peer["ipBlock"]["cidr"] for peer in peers if "ipBlock" in peer]
+    private, public = subnet_cidrs(region.vpc_cidr, spec.network.availability_zones)
+    assert cidrs == public, where
+    for cidr in cidrs:
+        network = ipaddress.ip_network(cidr)
+        assert network.subnet_of(ipaddress.ip_network(region.vpc_cidr)), where
+        assert not any(network.overlaps(ipaddress.ip_network(p)) for p in private), where
+    assert all("except" not in peer.get("ipBlock", {}) for peer in peers), where
+    selectors = [peer for peer in peers if "ipBlock" not in peer]
+    assert selectors == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+        {"namespaceSelector": {"matchLabels": chart_values.GATEWAY_NAMESPACE_LABELS},
+         "podSelector": {"matchLabels": chart_values.GATEWAY_POD_LABELS}},
+    ], f"{where}: {selectors}"
+    # No peer admits everything (an empty selector or 0.0.0.0/0 would reopen vLLM's keyless routes).
+    for peer in peers:
+        assert all(sel.get("matchLabels") for key, sel in peer.items() if key.endswith("Selector")), where
+        assert ipaddress.ip_network(peer.get("ipBlock", {}).get("cidr", "10.0.0.0/8")).prefixlen >= 8, where
+
+
+def test_monitoring_namespace_is_where_prometheus_runs():
+    from infra.components import monitoring
+
+    assert chart_values.MONITORING_NAMESPACE == monitoring.NAMESPACE
+    assert cr.PROMETHEUS_URL.split(".")[1] == chart_values.MONITORING_NAMESPACE

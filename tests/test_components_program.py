@@ -269,6 +269,7 @@ def test_vllm_chart_objects_per_region(inventories, stack):
         pod = next(r for r in objects if r.type == "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
         gate = f"target-health.elbv2.k8s.aws/{binding.inputs['metadata']['name']}"
         assert pod["readinessGates"] == [{"conditionType": gate}], pod.get("readinessGates")
+        assert any(r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy" for r in objects), f"{prefix}: no NetworkPolicy"
         scaled = next(r for r in objects if r.type.endswith("ScaledObject"))
         text = json.dumps(scaled.inputs)
         assert monitoring.prometheus_url() in text, f"{scaled.urn}: KEDA must query the stack's Prometheus"

@@ -1,8 +1,8 @@
-"""The AWS Load Balancer Controller in the real program, under recording mocks.
+"""The AWS Load Balancer Controller and VPC CNI network policy in the real program, under recording mocks.
 
 Requests must not fail on scale-in, rollouts and drains: the controller registers the vLLM pods' IPs
 in the Pulumi-owned target group (TargetGroupBinding) and deregisters a pod when it starts
-terminating. Pure parts (IAM policy, values) are
+terminating. The VPC CNI must enforce the chart's NetworkPolicy. Pure parts (IAM policy, values) are
 tested without Pulumi.
 """
 
@@ -115,16 +115,28 @@ def test_controller_per_region_with_its_irsa_role(inventory_of, stack):
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
+def test_vpc_cni_enforces_network_policy(inventory_of, stack):
+    inv = inventory_of(stack)
+    addons = [a for a in inv.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
+    assert len(addons) == len(inv.spec.regions)
+    for addon in addons:
+        assert json.loads(addon.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}, addon.urn
+    others = [a for a in inv.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] != "vpc-cni"]
+    assert others and all("configurationValues" not in a.inputs for a in others)
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_estimate_knows_every_new_resource(inventory_of, stack):
     """The controller adds an IAM role, its inline policy and a Helm release whose pods run on the (priced)
-    system nodes; the binding is a Kubernetes object: no cost of their own, none unknown."""
+    system nodes; the binding and the policy are Kubernetes objects: no cost of their own, none unknown."""
     inv = inventory_of(stack)
     mapped = {m.resource.urn: m for m in classify(inv.resources)}
     assert not [u for u, m in mapped.items() if m.unknown]
     new = [r for r in inv.resources if "-lbc" in r.name
-           or r.type.endswith(":TargetGroupBinding")]
+           or r.type.endswith((":TargetGroupBinding", ":NetworkPolicy"))]
     assert {r.type for r in new} >= {RELEASE, "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-                                     "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"}
+                                     "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding",
+                                     "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
     for resource in new:
         m = mapped[resource.urn]
         assert m.no_cost and not m.records, f"{resource.urn}: {m}"
