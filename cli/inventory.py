@@ -142,6 +142,7 @@ def _fake_outputs(type_: str, name: str, inputs: dict, region: str | None) -> di
         state["arn"] = f"arn:aws:elasticloadbalancing:{where}:{MOCK_ACCOUNT}:loadbalancer/app/{lb}/{h}{h}"
     elif type_ == "aws:lb/targetGroup:TargetGroup":
         state["arnSuffix"] = f"targetgroup/{state['name']}/{h}{h}"
+        state["arn"] = f"arn:aws:elasticloadbalancing:{where}:{MOCK_ACCOUNT}:{state['arnSuffix']}"
     elif type_ == "aws:globalaccelerator/accelerator:Accelerator":
         state.update(dnsName=f"a{h}.awsglobalaccelerator.com", hostedZoneId="Z2BJ6XQ5FK7U4H",
                      ipSets=[{"ipAddresses": ["198.51.100.10", "198.51.100.11"], "ipFamily": "IPv4"}])

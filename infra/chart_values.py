@@ -12,13 +12,23 @@ import re
 
 from infra import hardware
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
+from infra.components.monitoring import NAMESPACE as MONITORING_NAMESPACE
+from infra.components.network import subnet_cidrs
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
-# NodePort the ALB target group sends traffic to on every GPU node (in the default 30000-32767 range).
-VLLM_NODE_PORT = 30080
-# Port vLLM's OpenAI server listens on inside the pod (its default).
+# Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
 VLLM_CONTAINER_PORT = 8000
+
+# Who may open a connection to the vLLM pods (the chart's NetworkPolicy; the VPC CNI enforces it and
+# always lets the node itself in, so kubelet probes pass): the ALB, whose nodes take their addresses
+# from the public subnets (IP targets see those addresses, not the clients'); Prometheus, from the
+# monitoring namespace (MONITORING_NAMESPACE, kube-prometheus-stack); and, later, an API gateway: pods
+# labelled GATEWAY_POD_LABELS in a namespace an admin labelled GATEWAY_NAMESPACE_LABELS (both are
+# needed, so a pod cannot let itself in by its own labels alone).
+GATEWAY_NAMESPACE_LABELS = {"tradeoff-infra.io/vllm-clients": "allowed"}
+GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
 
 # Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
 API_KEY_SECRET_NAME = "vllm-api-key"
@@ -65,8 +75,9 @@ PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # A Service with scale-to-zero has no endpoints to await (pulumi/pulumi-kubernetes#417).
 PULUMI_SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 
-# Drain: seconds the pod keeps serving after it is marked for deletion so the ALB stops
-# sending to the node (health check 2 x 15 s) before vLLM gets SIGTERM.
+# Drain: seconds the pod keeps serving after it is marked for deletion, so the load balancer
+# controller has deregistered its IP target (the ALB then sends it no new request) before vLLM gets
+# SIGTERM; requests already running go on through the target group's deregistration delay.
 PRE_STOP_SLEEP_SECONDS = 30
 # A long request is assumed to produce up to 4x the stack's average output tokens.
 LONG_REQUEST_OUTPUT_FACTOR = 4
@@ -175,6 +186,21 @@ def peak_requests_per_minute_per_replica(spec: StackSpec, max_replicas: int) -> 
     return round(max(per_replica, 1.0), 2)
 
 
+def load_balancer_source_cidrs(spec: StackSpec, region: RegionSpec) -> list[str]:
+    """Addresses the ALB connects to its IP targets from: the region's public subnets, where its nodes live."""
+    return subnet_cidrs(region.vpc_cidr, spec.network.availability_zones)[1]
+
+
+def network_policy_values(spec: StackSpec, region: RegionSpec) -> dict:
+    """The chart's `networkPolicy` values: who may reach the vLLM pods' port (see the constants above)."""
+    return {
+        "enabled": True,
+        "loadBalancerCidrs": load_balancer_source_cidrs(spec, region),
+        "monitoringNamespace": MONITORING_NAMESPACE,
+        "gateway": {"namespaceLabels": dict(GATEWAY_NAMESPACE_LABELS), "podLabels": dict(GATEWAY_POD_LABELS)},
+    }
+
+
 def vllm_values(
     spec: StackSpec,
     region: RegionSpec,
@@ -185,6 +211,8 @@ def vllm_values(
     target_group_arn_suffix: str | None = None,
     huggingface_token_secret: str | None = None,
     monitoring_selector_labels: dict[str, str] | None = None,
+    target_group_arn: str | None = None,
+    vpc_id: str | None = None,
 ) -> dict:
     """The chart's values for one region of a stack (plain JSON data).
 
@@ -194,6 +222,9 @@ def vllm_values(
     scale-from-zero CloudWatch trigger; they are required when `autoscaling.scaleToZero` is on.
     `monitoring_selector_labels` go on the ServiceMonitor and PrometheusRule (e.g. `{"release": <kube-prometheus-stack
     release>}` when its Prometheus selects by release label).
+    `target_group_arn` / `vpc_id` (the region's ALB target group and its VPC) turn on the TargetGroupBinding
+    that puts the pods' IPs into that target group, with a readiness gate on every pod; without them the
+    chart renders no binding (a chart test or a cluster without the ALB).
     """
     model = spec.model
     source, revision, image = spec.model_for(region)
@@ -262,12 +293,15 @@ def vllm_values(
             "skipServiceAwait": True,
         },
         "terminationGracePeriodSeconds": termination_grace_seconds(spec),
-        "service": {
-            "type": "NodePort",
-            "port": VLLM_CONTAINER_PORT,
-            "nodePort": VLLM_NODE_PORT,
-            "externalTrafficPolicy": "Local",
+        "service": {"port": VLLM_CONTAINER_PORT},
+        "targetGroupBinding": {
+            "enabled": bool(target_group_arn),
+            "targetGroupArn": target_group_arn or "",
+            "vpcId": vpc_id or "",
+            "targetType": TARGET_TYPE,
+            "targetGroupProtocol": TARGET_GROUP_PROTOCOL,
         },
+        "networkPolicy": network_policy_values(spec, region),
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "autoscaling": {
             "enabled": True,

@@ -29,6 +29,9 @@ PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
 # Illustrative ARN suffixes of an ALB and its target group (the shapes CloudWatch dimensions take).
 LB_ARN_SUFFIX = "app/use1-lb/50dc6c495c0c9188"
 TG_ARN_SUFFIX = "targetgroup/use1-vllm/73e2d6bc24d8a067"
+# ... and the full ARN of that target group and its VPC, for the TargetGroupBinding the program renders.
+TG_ARN = f"arn:aws:elasticloadbalancing:us-east-1:123456789012:{TG_ARN_SUFFIX}"
+VPC_ID = "vpc-0a1b2c3d4e5f67890"
 GPU_NODE_PRICE_USD = 1.861
 
 
@@ -53,13 +56,14 @@ def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
     for path in STACK_FILES:
         spec = stack(stack_name(path))
         for region in spec.regions:
-            values = vllm_values(spec, region, prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=GPU_NODE_PRICE_USD)
+            values = vllm_values(spec, region, prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=GPU_NODE_PRICE_USD,
+                                 target_group_arn=TG_ARN, vpc_id=VPC_ID)
             out.append((f"{stack_name(path)}-{region.region}", spec, region, values))
     spec = scale_to_zero_stack()
     values = vllm_values(
         spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
         load_balancer_arn_suffix=LB_ARN_SUFFIX, target_group_arn_suffix=TG_ARN_SUFFIX,
-        huggingface_token_secret="huggingface-token",
+        huggingface_token_secret="huggingface-token", target_group_arn=TG_ARN, vpc_id=VPC_ID,
     )
     out.append(("dev-scale-to-zero", spec, spec.regions[0], values))
     return out

@@ -30,7 +30,10 @@ from tests.tools import node_modules_dir, node_path
 
 CASES = cr.cases()
 CASE_IDS = [c[0] for c in CASES]
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PodMonitor", "PrometheusRule"}
+# CRD kinds @kubernetes-models packages describe (tools/validate_crds.mjs) ...
+MODEL_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PodMonitor", "PrometheusRule"}
+# ... and the one no npm package describes: checked against its CRD's schema from the pinned controller chart.
+CRD_KINDS = MODEL_KINDS | {"TargetGroupBinding"}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +59,8 @@ def test_helm_lint_strict(case_id):
 def test_every_case_renders_the_expected_kinds(rendered):
     for case_id, objects in rendered.items():
         kinds = sorted(o["kind"] for o in objects)
-        expected = ["ConfigMap", "Deployment", "PodDisruptionBudget", "PrometheusRule", "ScaledObject",
-                    "Service", "ServiceMonitor"]
+        expected = ["ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule",
+                    "ScaledObject", "Service", "ServiceMonitor", "TargetGroupBinding"]
         if case_id.endswith("scale-to-zero"):
             expected = sorted([*expected, "TriggerAuthentication"])
         assert kinds == expected, f"{case_id}: rendered kinds {kinds}"
@@ -89,7 +92,7 @@ def test_crd_objects_validate_with_kubernetes_models(rendered):
     batch = []
     for case_id, objects in rendered.items():
         for obj in objects:
-            if obj["kind"] in CRD_KINDS:
+            if obj["kind"] in MODEL_KINDS:
                 labelled = copy.deepcopy(obj)
                 labelled["metadata"]["name"] = f"{case_id}.{obj['metadata']['name']}"
                 batch.append(labelled)
@@ -165,9 +168,13 @@ _DELETE = object()
         ("model.dtype", "int8", "dtype"),
         ("model.quantization", "int4", "quantization"),
         ("model.tensorParallel", 3, "tensorParallel"),
-        ("service.nodePort", 80, "nodePort"),
         ("service.port", 70000, "port"),
-        ("service.externalTrafficPolicy", "Everywhere", "externalTrafficPolicy"),
+        ("service.nodePort", 30080, "nodePort"),
+        ("targetGroupBinding.targetType", "instance", "targetType"),
+        ("targetGroupBinding.targetGroupArn", "arn:aws:lb:us-east-1:123456789012:use1-lb-tg", "targetGroupArn"),
+        ("targetGroupBinding.vpcId", "default", "vpcId"),
+        ("networkPolicy.loadBalancerCidrs", ["10.0.0.0/33x"], "loadBalancerCidrs"),
+        ("networkPolicy.gateway.podLabels", {"tradeoff-infra.io/vllm-client": 1}, "podLabels"),
         ("autoscaling.maxReplicas", 0, "maxReplicas"),
         ("autoscaling.targetKvCacheUsage", 1.5, "targetKvCacheUsage"),
         ("autoscaling.kvCacheMetric", "vllm:cache", "kvCacheMetric"),
@@ -320,10 +327,9 @@ def test_service_pdb_and_monitor(rendered, case_id):
     objects = rendered[case_id]
     service = cr.one(objects, "Service")
     where = f"{case_id}: Service/{service['metadata']['name']}"
-    assert service["spec"]["type"] == "NodePort", where
-    assert service["spec"]["externalTrafficPolicy"] == "Local", where
-    assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP",
-                                         "nodePort": chart_values.VLLM_NODE_PORT}], where
+    # The ALB reaches the pods by IP (TargetGroupBinding): no node port, no kube-proxy hop to a terminating pod.
+    assert service["spec"]["type"] == "ClusterIP" and "externalTrafficPolicy" not in service["spec"], where
+    assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}], where
     deployment = cr.one(objects, "Deployment")
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"], where
     pdb = cr.one(objects, "PodDisruptionBudget")
@@ -443,7 +449,8 @@ def test_notes_tell_how_to_reach_the_service(tmp_path):
     notes = yaml.safe_load(result.stdout)["notes"]
     assert f"port-forward svc/vllm 8000:8000" in notes, notes
     assert 'Authorization: Bearer $VLLM_API_KEY' in notes and "/v1/chat/completions" in notes, notes
-    assert f'"model": "{spec.model.name}"' in notes and str(chart_values.VLLM_NODE_PORT) in notes, notes
+    assert f'"model": "{spec.model.name}"' in notes and "(TargetGroupBinding vllm)" in notes, notes
+    assert "NetworkPolicy vllm lets in only" in notes, notes
     assert f"get secret {chart_values.API_KEY_SECRET_NAME} -o jsonpath='{{.data.{chart_values.API_KEY_SECRET_KEY}}}'" in notes
 
 

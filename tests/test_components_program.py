@@ -125,8 +125,8 @@ def test_every_gpu_pool_asg_gets_scale_from_zero_tags(inventories, stack):
             assert all(t.inputs["tag"]["propagateAtLaunch"] is False for t in mine)
             asgs = {t.inputs["autoscalingGroupName"] for t in mine}
             assert len(asgs) == 1 and pool.name in next(iter(asgs)), asgs
-            attachment = _one(inv, f"{prefix}-lb-{pool.name}-attachment")
-            assert attachment.inputs["autoscalingGroupName"] in asgs, attachment.urn
+    # The target group holds pod IPs (TargetGroupBinding), not the pools' instances.
+    assert not inv.of_type("aws:autoscaling/attachment:Attachment"), "GPU ASGs must not be attached to the target group"
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
@@ -145,7 +145,7 @@ def test_load_balancer_per_region(inventories, stack):
         assert alb.inputs["idleTimeout"] == spec.endpoint.idle_timeout_seconds, alb.urn
         assert alb.inputs["enableDeletionProtection"] is (not stack.startswith("dev")), alb.urn
         tg = _one(inv, f"{prefix}-lb-tg")
-        assert tg.inputs["port"] == 30080 and tg.inputs["targetType"] == "instance", tg.urn
+        assert tg.inputs["port"] == 8000 and tg.inputs["targetType"] == "ip", tg.urn
         assert tg.inputs["healthCheck"]["path"] == "/health", tg.urn
 
         listeners = {r.inputs["port"]: r for r in inv.of_type("aws:lb/listener:Listener", region.region)}
@@ -171,8 +171,12 @@ def test_load_balancer_per_region(inventories, stack):
         assert {(r.inputs["fromPort"], r.inputs["cidrIpv4"]) for r in alb_rules} == {
             (p, c) for p in public_ports for c in spec.endpoint.allowed_cidrs
         }, sg.urn
-        node_rule = _one(inv, f"{prefix}-lb-nodes-in-alb")
-        assert node_rule.inputs["fromPort"] == 30080 and "cidrIpv4" not in node_rule.inputs, node_rule.urn
+        pod_rule = _one(inv, f"{prefix}-lb-pods-in-alb")
+        assert (pod_rule.inputs["fromPort"], pod_rule.inputs["toPort"]) == (8000, 8000), pod_rule.urn
+        assert "cidrIpv4" not in pod_rule.inputs and pod_rule.inputs["referencedSecurityGroupId"] == sg.id, pod_rule.urn
+        egress = _one(inv, f"{prefix}-lb-sg-out-pods")
+        assert (egress.inputs["fromPort"], egress.inputs["securityGroupId"]) == (8000, sg.id), egress.urn
+        assert egress.inputs["referencedSecurityGroupId"] == pod_rule.inputs["securityGroupId"], egress.urn
 
 
 def _assert_only_v1_is_forwarded(inv, region, prefix, listeners, hostname):
@@ -259,7 +263,18 @@ def test_vllm_chart_objects_per_region(inventories, stack):
         assert {"Deployment", "Service", "ScaledObject"} <= kinds, f"{prefix}: {sorted(kinds)}"
         service = next(r for r in objects if r.type == "kubernetes:core/v1:Service")
         assert service.inputs["metadata"]["name"] == f"{prefix}-vllm", service.urn
-        assert service.inputs["spec"]["ports"][0]["nodePort"] == 30080, service.urn
+        assert service.inputs["spec"]["type"] == "ClusterIP" and "nodePort" not in service.inputs["spec"]["ports"][0]
+        namespace = _one(inv, f"{prefix}-vllm-namespace")
+        assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+        binding = next(r for r in objects if r.type == "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+        tg = _one(inv, f"{prefix}-lb-tg")
+        assert binding.inputs["spec"]["targetGroupARN"] == tg.outputs["arn"], binding.urn
+        assert binding.inputs["spec"]["vpcID"] == tg.inputs["vpcId"], binding.urn
+        assert binding.inputs["spec"]["serviceRef"]["name"] == service.inputs["metadata"]["name"], binding.urn
+        pod = next(r for r in objects if r.type == "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+        gate = f"target-health.elbv2.k8s.aws/{binding.inputs['metadata']['name']}"
+        assert pod["readinessGates"] == [{"conditionType": gate}], pod.get("readinessGates")
+        assert any(r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy" for r in objects), f"{prefix}: no NetworkPolicy"
         scaled = next(r for r in objects if r.type.endswith("ScaledObject"))
         text = json.dumps(scaled.inputs)
         assert monitoring.prometheus_url() in text, f"{scaled.urn}: KEDA must query the stack's Prometheus"

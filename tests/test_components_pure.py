@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from infra.components import autoscaling, global_endpoint, load_balancer, monitoring, vllm
+from infra.components import autoscaling, global_endpoint, load_balancer, load_balancer_controller, monitoring, vllm
 from infra.spec import GpuPool, MonitoringSpec, StackSpec
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
@@ -117,7 +117,8 @@ def test_keda_values_use_irsa_on_system_nodes():
 
 
 @pytest.mark.parametrize("chart", [autoscaling.KEDA_CHART, autoscaling.CLUSTER_AUTOSCALER_CHART,
-                                   monitoring.KUBE_PROMETHEUS_STACK_CHART, monitoring.DCGM_EXPORTER_CHART])
+                                   monitoring.KUBE_PROMETHEUS_STACK_CHART, monitoring.DCGM_EXPORTER_CHART,
+                                   load_balancer_controller.LOAD_BALANCER_CONTROLLER_CHART])
 def test_charts_are_pinned_with_a_source(chart):
     assert chart.version[0].isdigit() and chart.version.count(".") == 2, chart
     assert chart.repo.startswith("https://"), chart

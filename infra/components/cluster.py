@@ -25,6 +25,11 @@ CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "sch
 # Add-ons that work before any node exists; EKS picks each one's default version for the cluster's
 # Kubernetes version (addon_version unset), so a Kubernetes upgrade brings matching add-ons.
 PRE_NODE_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]
+# Add-on configuration values (JSON, validated by EKS against `aws eks describe-addon-configuration`).
+# VPC CNI: enforce Kubernetes NetworkPolicy (the vLLM chart's policy) with its eBPF node agent; the key and
+# its string value are those of the EKS user guide "Restrict Pod network traffic with Kubernetes network
+# policies" (cni-network-policy-configure, read 2026-11-30), VPC CNI v1.14+.
+ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 # KMS waits this long before deleting the key: the maximum, since losing it loses every secret.
 KMS_DELETION_WINDOW_DAYS = 30
 
@@ -77,6 +82,7 @@ def managed_addon(
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
     service_account_role_arn: pulumi.Input[str] | None = None,
+    configuration_values: dict | None = None,
 ) -> aws.eks.Addon:
     """An EKS managed add-on that takes over the self-managed copy EKS bootstraps, and keeps later edits."""
     return aws.eks.Addon(
@@ -84,6 +90,7 @@ def managed_addon(
         cluster_name=cluster_name,
         addon_name=addon,
         service_account_role_arn=service_account_role_arn,
+        configuration_values=json.dumps(configuration_values) if configuration_values else None,
         resolve_conflicts_on_create="OVERWRITE",
         resolve_conflicts_on_update="PRESERVE",
         tags=tags,
@@ -184,7 +191,8 @@ class Cluster(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child) for addon in PRE_NODE_ADDONS]
+        self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child,
+                                     configuration_values=ADDON_CONFIGURATION.get(addon)) for addon in PRE_NODE_ADDONS]
 
         self.cluster_name = eks.name
         self.endpoint = eks.endpoint

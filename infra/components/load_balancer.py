@@ -1,15 +1,23 @@
 """The regional entry point: an ALB (internet-facing in the public subnets, or `endpoint.loadBalancerScheme:
-internal` in the private ones, behind Global Accelerator) in front of vLLM's NodePort.
+internal` in the private ones, behind Global Accelerator) in front of the vLLM pods.
 
 Traffic: client -> ALB listener (443 with an ACM certificate when `endpoint.hostname` is set,
-else 80) -> target group of GPU-pool instances on the NodePort -> the vLLM pod on that node
-(`externalTrafficPolicy: Local`, so a node without a vLLM pod fails the /health check and gets
-no traffic). The CloudWatch alarms on this ALB live here, notifying the region's alarm topic.
+else 80) -> target group of *IP targets*: the vLLM pods' own addresses on the container port. The
+AWS Load Balancer Controller (`load_balancer_controller.py`) keeps the group's members equal to
+the vLLM Service's endpoints through the chart's TargetGroupBinding, so a terminating pod is
+deregistered when it starts its pre-stop sleep, before vLLM stops listening, and a new pod is ready
+only once its target is healthy (readiness gate). The ALB, listeners and target group stay
+Pulumi's. The CloudWatch alarms on this ALB live here, notifying the region's alarm topic.
 
 Only `/v1/*` reaches vLLM (and, with a hostname, only for that Host header): vLLM's API key guards
 the /v1 routes alone, while /invocations, /pooling, /score, /tokenize, /metrics ... answer without
 it (docs.vllm.ai "Security", read 2026-11-24). Everything else gets a fixed 404 from the ALB. The
-target group's /health check goes from the ALB to the node directly and is not a listener route.
+target group's /health check goes from the ALB to the pod directly and is not a listener route.
+
+Security groups: the pods' addresses sit on the nodes' network interfaces, which carry the EKS
+cluster security group; Pulumi (not the controller's TargetGroupBinding `networking` block) opens
+that group to the ALB's group on the container port only, so the rule is planned, priced and tested
+with the rest and does not depend on the controller running.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import pulumi_aws as aws
 
 from infra.chart_values import termination_grace_seconds
 from infra.components.context import RegionContext
+from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
 from infra.spec import StackSpec
 
 HTTP_PORT = 80
@@ -127,14 +136,14 @@ def _condition_args(condition: dict[str, Any]) -> aws.lb.ListenerRuleConditionAr
 class LoadBalancerArgs:
     ctx: RegionContext
     """The region's spec, providers and cluster outputs."""
-    node_port: int
-    """NodePort of the vLLM Service on every GPU node (`infra.chart_values.VLLM_NODE_PORT`)."""
+    target_port: int
+    """Port vLLM listens on in its pod (`infra.chart_values.VLLM_CONTAINER_PORT`): the IP targets' port."""
     alarm_topic_arn: pulumi.Input[str] | None = None
     """SNS topic the ALB alarms notify (`Monitoring.alarm_topic_arn`); None creates the alarms without actions."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """ALB + security groups + target group on the vLLM NodePort + TLS + the ALB's CloudWatch alarms."""
+    """ALB + security groups + IP target group for the vLLM pods + TLS + the ALB's CloudWatch alarms."""
 
     dns_name: pulumi.Output[str]
     arn: pulumi.Output[str]
@@ -170,24 +179,25 @@ class LoadBalancer(pulumi.ComponentResource):
                 **rule,
                 opts=child,
             )
+        # Pod IPs live on the nodes' interfaces (VPC CNI), which carry the cluster security group.
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-sg-out-nodes",
+            f"{name}-sg-out-pods",
             security_group_id=alb_sg.id,
             referenced_security_group_id=ctx.node_security_group_id,
             ip_protocol="tcp",
-            from_port=args.node_port,
-            to_port=args.node_port,
-            description="to the vLLM NodePort on the cluster nodes",
+            from_port=args.target_port,
+            to_port=args.target_port,
+            description="to the vLLM pods' container port (IP targets)",
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nodes-in-alb",
+            f"{name}-pods-in-alb",
             security_group_id=ctx.node_security_group_id,
             referenced_security_group_id=alb_sg.id,
             ip_protocol="tcp",
-            from_port=args.node_port,
-            to_port=args.node_port,
-            description="vLLM NodePort from the load balancer only",
+            from_port=args.target_port,
+            to_port=args.target_port,
+            description="vLLM container port from the load balancer only",
             opts=child,
         )
 
@@ -205,11 +215,13 @@ class LoadBalancer(pulumi.ComponentResource):
             tags={"Name": f"{name}-alb"},
             opts=child,
         )
+        # IP targets, registered and deregistered by the AWS Load Balancer Controller (TargetGroupBinding).
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
-            port=args.node_port,
-            protocol="HTTP",
-            target_type="instance",
+            port=args.target_port,
+            protocol=TARGET_GROUP_PROTOCOL,
+            target_type=TARGET_TYPE,
+            ip_address_type="ipv4",
             vpc_id=ctx.vpc_id,
             # In-flight generations may run as long as the pod's termination grace period.
             deregistration_delay=termination_grace_seconds(spec),
@@ -218,13 +230,6 @@ class LoadBalancer(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for pool in ctx.gpu_pools:
-            aws.autoscaling.Attachment(
-                f"{name}-{pool.pool_name}-attachment",
-                autoscaling_group_name=pool.autoscaling_group_name,
-                lb_target_group_arn=target_group.arn,
-                opts=child,
-            )
 
         # Anything but the forward rule below is answered by the ALB itself: vLLM's other routes stay unreachable.
         not_found = [aws.lb.ListenerDefaultActionArgs(

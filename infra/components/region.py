@@ -1,7 +1,8 @@
 """RegionalDeployment: everything one region runs, composed in dependency order.
 
 provider -> Network -> Cluster -> SystemNodeGroup -> GpuPools -> ClusterAddons, then the
-RegionContext the edge components build on: Monitoring, Autoscaling, LoadBalancer, VllmService.
+RegionContext the edge components build on: Monitoring, Autoscaling, LoadBalancerController,
+LoadBalancer, VllmService.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.chart_values import VLLM_NODE_PORT
+from infra.chart_values import VLLM_CONTAINER_PORT
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
 from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.context import RegionContext
 from infra.components.gpu_pool import GpuPool, GpuPoolArgs
 from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs
+from infra.components.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
@@ -162,11 +164,14 @@ class RegionalDeployment(pulumi.ComponentResource):
         in_cluster = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), wait_for(ctx.system_ready))
         monitoring = Monitoring(f"{prefix}-monitoring", MonitoringArgs(ctx=ctx), opts=in_cluster)
         autoscaling = Autoscaling(f"{prefix}-autoscaling", AutoscalingArgs(ctx=ctx), opts=in_cluster)
+        lb_controller = LoadBalancerController(f"{prefix}-lbc", LoadBalancerControllerArgs(ctx=ctx), opts=in_cluster)
         self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
-            ctx=ctx, node_port=VLLM_NODE_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
+            ctx=ctx, target_port=VLLM_CONTAINER_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
         ), opts=pulumi.ResourceOptions(parent=self))
-        # The chart's ServiceMonitor, PrometheusRule and ScaledObject need the CRDs those releases install.
-        after_crds = wait_for([*ctx.system_ready, monitoring, autoscaling])
+        # The chart's ServiceMonitor, PrometheusRule, ScaledObject and TargetGroupBinding need the CRDs (and the
+        # binding the controller's webhooks) those releases install; on destroy the controller outlives the
+        # binding, so it can deregister the targets and drop the binding's finalizer.
+        after_crds = wait_for([*ctx.system_ready, monitoring, autoscaling, lb_controller])
         self.vllm = VllmService(f"{prefix}-vllm", VllmServiceArgs(
             ctx=ctx,
             api_key=args.api_key,
@@ -174,6 +179,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             prometheus_url=monitoring.prometheus_url,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
+            target_group_arn=self.load_balancer.target_group_arn,
         ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds))
 
         self.register_outputs({

@@ -1,8 +1,9 @@
 """The vLLM service in one region: namespace, secrets, and the local `charts/vllm` chart.
 
 Values come from `infra.chart_values.vllm_values` (the chart's contract); this component only
-supplies what needs Pulumi outputs (Prometheus URL, ALB and target-group ARN suffixes) and the
-secrets. The chart is rendered by `helm template` (a `kubernetes:helm:template` invoke), so its
+supplies what needs Pulumi outputs (Prometheus URL, ALB and target-group ARNs, the VPC id) and the
+secrets. The namespace carries the AWS Load Balancer Controller's readiness-gate label, and the
+chart's TargetGroupBinding binds the region's ALB target group to the vLLM pods' IPs. The chart is rendered by `helm template` (a `kubernetes:helm:template` invoke), so its
 objects become ordinary Pulumi resources.
 """
 
@@ -16,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from infra import chart_values
 from infra.components.context import RegionContext
+from infra.components.load_balancer_controller import READINESS_GATE_INJECT_LABEL, TARGET_GROUP_BINDING_API_VERSION
 from infra.price_catalog import MissingPrice, hourly_usd
 from infra.spec import RegionSpec
 
@@ -23,9 +25,10 @@ NAMESPACE = "vllm"
 CHART_NAME = "vllm"
 CHART_PATH = pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm"
 HUGGINGFACE_TOKEN_SECRET_NAME = "huggingface-token"
-# CRD-backed kinds the chart renders (ScaledObject, ServiceMonitor, PrometheusRule): installed by KEDA
-# and kube-prometheus-stack before this chart, so `helm template` may assume them.
-API_VERSIONS = ["keda.sh/v1alpha1", "monitoring.coreos.com/v1"]
+# CRD-backed kinds the chart renders (ScaledObject, ServiceMonitor, PrometheusRule, TargetGroupBinding):
+# installed by KEDA, kube-prometheus-stack and the AWS Load Balancer Controller before this chart, so
+# `helm template` may assume them.
+API_VERSIONS = ["keda.sh/v1alpha1", "monitoring.coreos.com/v1", TARGET_GROUP_BINDING_API_VERSION]
 
 
 def chart_fullname(release_name: str) -> str:
@@ -45,6 +48,14 @@ def gpu_node_hourly_usd(region: RegionSpec) -> float | None:
         return float(hourly_usd(region.region, pool.instance_type, pool.capacity_type))
     except MissingPrice:
         return None
+
+
+def _replace_binding_on_new_target_group(obj: dict, opts: pulumi.ResourceOptions) -> None:
+    """Chart transformation: a TargetGroupBinding's targetGroupARN is immutable (the controller's webhook
+    refuses the change), so a replaced target group replaces the binding (deleted first: same name)."""
+    if obj.get("kind") == "TargetGroupBinding":
+        opts.replace_on_changes = [*(opts.replace_on_changes or []), "spec.targetGroupARN"]
+        opts.delete_before_replace = True
 
 
 def _depend_on(resources: list[pulumi.Resource]):
@@ -72,6 +83,8 @@ class VllmServiceArgs:
     """`app/...` of the region's ALB: the scale-from-zero CloudWatch trigger's dimension."""
     target_group_arn_suffix: pulumi.Input[str] | None = None
     """`targetgroup/...` of the vLLM target group: the same trigger's other dimension."""
+    target_group_arn: pulumi.Input[str] | None = None
+    """The ALB target group (IP targets) the chart's TargetGroupBinding fills with the pods' IPs."""
 
 
 class VllmService(pulumi.ComponentResource):
@@ -86,7 +99,13 @@ class VllmService(pulumi.ComponentResource):
         spec, region = ctx.spec, ctx.region
         on_cluster = ctx.opts(self, k8s_resource=True)
 
-        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": NAMESPACE}, opts=on_cluster)
+        # The label makes the load balancer controller's webhook add the target-health readiness gate to new pods
+        # (the chart also declares it, so a pod created while the webhook is away still waits for its target).
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": NAMESPACE, "labels": {READINESS_GATE_INJECT_LABEL: "enabled"}},
+            opts=on_cluster,
+        )
         in_namespace = ctx.opts(self, k8s_resource=True, depends_on=[namespace])
         secrets = [
             k8s.core.v1.Secret(
@@ -110,7 +129,8 @@ class VllmService(pulumi.ComponentResource):
 
         price = gpu_node_hourly_usd(region)
         values = pulumi.Output.all(
-            args.prometheus_url, args.load_balancer_arn_suffix, args.target_group_arn_suffix
+            args.prometheus_url, args.load_balancer_arn_suffix, args.target_group_arn_suffix, args.target_group_arn,
+            ctx.vpc_id,
         ).apply(lambda a: chart_values.vllm_values(
             spec,
             region,
@@ -119,6 +139,8 @@ class VllmService(pulumi.ComponentResource):
             load_balancer_arn_suffix=a[1],
             target_group_arn_suffix=a[2],
             huggingface_token_secret=token_secret,
+            target_group_arn=a[3],
+            vpc_id=a[4],
         ))
         # The chart's objects are children of the Chart and do not inherit its depends_on: they need the
         # namespace and the secrets from here. The CRDs (KEDA, Prometheus Operator) come from the caller's
@@ -131,7 +153,7 @@ class VllmService(pulumi.ComponentResource):
                 namespace=NAMESPACE,
                 values=values,
                 api_versions=API_VERSIONS,
-                transformations=[_depend_on(prerequisites)],
+                transformations=[_depend_on(prerequisites), _replace_binding_on_new_target_group],
             ),
             opts=ctx.opts(self, k8s_resource=True, depends_on=prerequisites),
         )

@@ -104,3 +104,12 @@ Usage: name: {{ include "vllm.componentName" (list . "dashboard") }}
 {{- $room := int (sub 62 (len $suffix)) }}
 {{- printf "%s-%s" (include "vllm.fullname" $ctx | trunc $room | trimSuffix "-") $suffix }}
 {{- end }}
+
+{{/*
+Pod condition the AWS Load Balancer Controller sets once the pod's target in the TargetGroupBinding's target
+group is healthy: target-health.elbv2.k8s.aws/<binding name> (controller pkg/targetgroupbinding/utils.go, v3.5.0).
+Usage: conditionType: {{ include "vllm.targetHealthCondition" . }}
+*/}}
+{{- define "vllm.targetHealthCondition" -}}
+{{- printf "target-health.elbv2.k8s.aws/%s" (include "vllm.fullname" .) }}
+{{- end }}
