@@ -16,28 +16,22 @@ import pulumi_aws as aws
 from infra import hardware
 from infra.components.context import GpuPoolOutputs
 from infra.components.system_nodes import node_launch_template_args
+# The GPU nodes' labels and taint, defined once in infra/node_labels.py (re-exported: components import them from here).
+from infra.node_labels import (  # noqa: F401
+    GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, LLM_WORKLOAD, WORKLOAD_LABEL,
+)
 from infra.spec import GpuPool as GpuPoolSpec
 from infra.spec import StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
-# The one source of the GPU nodes' labels and taint (interfaces.md "Node labels / taints"): the node
-# groups set them, the vLLM chart values (infra/chart_values.py), the add-ons' and dcgm-exporter's
-# selectors and the cluster-autoscaler ASG tags read them from here.
-WORKLOAD_LABEL = "tradeoff-infra.io/workload"
-LLM_WORKLOAD = "llm-inference"
-GPU_POOL_LABEL = "tradeoff-infra.io/gpu-pool"
-GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 # cluster-autoscaler's GPU label on AWS (cluster-autoscaler/cloudprovider/aws/README.md "Special note on
 # GPU instances", CA >= 1.15; `GPULabel` in aws_cloud_provider.go): a node that carries it but does not
 # advertise `nvidia.com/gpu` yet counts as "GPU not ready" instead of as a node without GPUs, so the
 # autoscaler does not scale out again while the device plugin starts. Value: the GPU type.
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 # GPU type names cluster-autoscaler's AWS provider lists (`availableGPUTypes`, aws_cloud_provider.go); other
-# GPUs get "nvidia-<model>" in the same style (the autoscaler only checks that the label is present).
+# GPUs get "nvidia-<model>" in the same style (its scale-up logic only checks that the label is present).
 ACCELERATOR_NAMES = {"A10G": "nvidia-a10g", "A100-40GB": "nvidia-tesla-a100", "A100-80GB": "nvidia-tesla-a100"}
-GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
-# Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
-GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 # Root volume of GPU nodes: the startup budget (infra/chart_values.py) assumes the weights load from disk
 # at ~250 MB/s, double gp3's 125 MiB/s baseline. gp3 allows up to 1000 MiB/s and 16000 IOPS, with at
 # most 0.25 MiB/s per provisioned IOPS (EBS user guide "General Purpose SSD volumes", read 2026-11-24).
