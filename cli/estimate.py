@@ -266,6 +266,14 @@ class Costing:
         self._floors = {p.region: p for p in floor}
         self._gpu_prices = {(ng.region, ng.name): self.catalog.instance(ng.region, ng.instance_type, ng.capacity_type)
                             for ng in self._gpu_groups}
+        # GPU time from node launch to its first ready replica, per region (its weights); the program's own
+        # boot / pull / load figures (infra/chart_values.py, pure), imported here, off the CLI's start-up path.
+        from infra.chart_values import launch_to_ready_seconds
+
+        self._startup = {}
+        for region in self.spec.regions:
+            weights = self.spec.weight_bytes(self.spec.model_for(region)[0]) or 0.0
+            self._startup[region.region] = (launch_to_ready_seconds(weights), weights)
 
     def run(self, requests_per_month: float, *, unbounded: bool = False) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
         plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=self._throughput)
@@ -398,6 +406,8 @@ class Costing:
         items = [LineItem(ng.region, ng.name, category, what, "node-hours", nodes_exp * HOURS, unit_price,
                           nodes_exp * HOURS * unit_price, nodes_min * HOURS * unit_price, nodes_max * HOURS * unit_price,
                           note, usage_based=ng.gpu_pool is not None)]
+        if ng.gpu_pool is not None:
+            items.extend(self.startup_items(ng, pool_plan, floor_plan, unit_price, note))
         disk_price, disk_note = self.platform(ng.region, "ebsGp3GbMonth" if ng.disk_type == "gp3" else "ebsGp2GbMonth")
         gb = Decimal(str(ng.disk_gib))
         items.append(LineItem(ng.region, ng.name, "storage", f"root volumes {ng.disk_gib:g} GiB {ng.disk_type} per node "
@@ -419,6 +429,26 @@ class Costing:
                                       per_node * nodes_min * price, per_node * nodes_max * price, note,
                                       usage_based=ng.gpu_pool is not None))
         return items
+
+    def startup_items(self, ng: mapping.NodeGroup, pool_plan: capacity.PoolPlan, floor_plan: capacity.PoolPlan,
+                      unit_price: Decimal, note: str) -> list[LineItem]:
+        """GPU time AWS bills from a node's launch until its replica serves (boot, image pull, weights,
+        engine start): the capacity plan counts a node only while it serves, so every node start adds
+        this much (starts from the day profile, `PoolPlan.node_starts_per_day`)."""
+        seconds, weights = self._startup.get(ng.region, (0.0, 0.0))
+        hours = Decimal(str(round(seconds / 3600, 4)))
+        per_month = HOURS / 24
+        starts_exp = Decimal(pool_plan.node_starts_per_day) * per_month
+        starts_min = Decimal(floor_plan.node_starts_per_day) * per_month
+        if not hours or not (starts_exp or starts_min):
+            return []
+        per_start = hours * unit_price
+        what = (f"GPU pool {ng.gpu_pool}: node start-up billed before serving, {hours:.2f} h ({seconds / 60:.0f} min) "
+                f"launch-to-ready per start: boot, image pull, {weights / 1e9:.0f} GB weights download and load, "
+                "engine start (docs/estimate.md)")
+        return [LineItem(ng.region, ng.name, "gpu-compute", what, "node-starts", starts_exp, per_start,
+                         starts_exp * per_start, starts_min * per_start, max(starts_exp, starts_min) * per_start,
+                         f"{hours} h x {unit_price}/h; {note}", usage_based=True)]
 
     # -- usage the program cannot know
 

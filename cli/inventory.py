@@ -253,6 +253,19 @@ class _RecordingMocks(pulumi_mocks.Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+        if args.token == "aws:autoscaling/getAmiIds:getAmiIds":  # DescribeAutoScalingGroups by tag filters
+            # No Auto Scaling group exists yet: what a first `pulumi up` sees (a GPU pool starts at initialNodes).
+            return {"id": region, "names": [], "arns": [], "filters": call_args.get("filters")}
+        if args.token == "aws:autoscaling/getGroup:getGroup":
+            name = call_args.get("name", "")
+            return {"id": name, "name": name, "arn": f"arn:aws:autoscaling:{region}:{MOCK_ACCOUNT}:autoScalingGroup:{name}",
+                    "desiredCapacity": 0, "minSize": 0, "maxSize": 0, "tags": []}
+        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+            # A made-up version that names the Kubernetes version, so a version bump shows in the inventory.
+            kubernetes = call_args.get("kubernetesVersion", "")
+            return {"id": call_args.get("addonName", ""), "addonName": call_args.get("addonName"),
+                    "kubernetesVersion": kubernetes, "mostRecent": call_args.get("mostRecent"),
+                    "version": f"v0.0.0-mock-k8s{kubernetes}"}
         if args.token == "kubernetes:helm:template":
             opts = call_args.get("jsonOpts")
             opts = json.loads(opts) if isinstance(opts, str) else (opts or {})

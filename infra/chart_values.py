@@ -11,10 +11,9 @@ import math
 import re
 
 from infra import hardware
-from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
-from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
-from infra.components.monitoring import NAMESPACE as MONITORING_NAMESPACE
-from infra.components.network import subnet_cidrs
+from infra.conventions import (
+    GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, MONITORING_NAMESPACE, TARGET_GROUP_PROTOCOL, TARGET_TYPE, subnet_cidrs,
+)
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
@@ -36,7 +35,7 @@ API_KEY_SECRET_KEY = "api-key"
 # Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
 HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
 
-# Node labels / taint the GPU node groups carry: defined once, in infra/components/gpu_pool.py.
+# Node labels / taint the GPU node groups carry: defined once, in infra/conventions.py.
 GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT = GPU_TAINT
 
 # Node capacity left for the kubelet's reservation and the daemonsets on every GPU node
@@ -134,6 +133,14 @@ def rollout_timeout_seconds(weight_bytes: float, replicas: int) -> int:
     then pull + startup for each further one (a rolling update replaces them one at a time)."""
     per_replica = IMAGE_PULL_SECONDS + startup_probe_seconds(weight_bytes)
     return NODE_BOOT_SECONDS + per_replica * max(1, replicas)
+
+
+def launch_to_ready_seconds(weight_bytes: float) -> float:
+    """Seconds a new GPU node runs (and bills) before its first replica serves: the boot and image-pull
+    budgets above (upper bounds) plus the weights' download and load and the engine start, without the
+    startup probe's margin. The estimate prices this per node start (docs/estimate.md)."""
+    return (NODE_BOOT_SECONDS + IMAGE_PULL_SECONDS + weight_bytes / ASSUMED_DOWNLOAD_BYTES_PER_SECOND
+            + weight_bytes / ASSUMED_LOAD_BYTES_PER_SECOND + ENGINE_START_SECONDS)
 
 
 def rolling_update(spec: StackSpec, region: RegionSpec) -> dict:

@@ -70,6 +70,22 @@ def assume_role_policy(service: str) -> dict[str, Any]:
     }
 
 
-def managed_policy_arn(name: str, partition: str = "aws") -> str:
-    """ARN of an AWS managed policy, e.g. `AmazonEKSClusterPolicy`."""
+def arn_partition(arn: str) -> str:
+    """The partition of an ARN: `aws`, `aws-cn`, `aws-us-gov`, ... (`arn:<partition>:<service>:...`)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1]:
+        raise ValueError(f"{arn!r} is not an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)")
+    return parts[1]
+
+
+def managed_policy_arn(name: str, partition: str) -> str:
+    """ARN of an AWS managed policy, e.g. `AmazonEKSClusterPolicy`, in `partition` (take it from an ARN
+    of the same account, `arn_partition(role_arn)`: a GovCloud or China account has no `arn:aws:` policies)."""
+    if not partition:
+        raise ValueError(f"{name}: the partition is empty; take it from an ARN of the account (arn_partition)")
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def managed_policy_arn_for(name: str, role_arn: str) -> str:
+    """ARN of the AWS managed policy `name` in the partition of `role_arn`, the role it is attached to."""
+    return managed_policy_arn(name, arn_partition(role_arn))

@@ -75,6 +75,7 @@ def test_scale_from_zero_tags_describe_a_gpu_node():
         f"{prefix}/label/tradeoff-infra.io/workload": "llm-inference",
         f"{prefix}/label/tradeoff-infra.io/gpu-pool": "l40s-x4",
         f"{prefix}/label/tradeoff-infra.io/gpu": "L40S",
+        f"{prefix}/label/k8s.amazonaws.com/accelerator": "nvidia-l40s",  # cluster-autoscaler's GPU label
         f"{prefix}/label/nvidia.com/gpu.present": "true",
         f"{prefix}/taint/nvidia.com/gpu": "true:NoSchedule",
         f"{prefix}/resources/nvidia.com/gpu": "4",

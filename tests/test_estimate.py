@@ -334,3 +334,31 @@ def test_defaults_used_lists_every_default_that_moved_a_number_with_its_value():
     assert "operations.engineerFte=0.5" in line and "operations.loadedMonthlyCostUsd=15000" in line
     assert line in documents.markdown([doc]) and line in documents.html([doc])
     assert "operations.engineerFte=0.5" in table.stack_text((doc, table.console_settings(False))).replace("\n", " ")
+
+
+def test_gpu_node_starts_bill_their_launch_to_ready_time():
+    """The capacity plan counts a node only while it serves; AWS bills it from launch (boot, image pull,
+    weights download and load, engine start): every node start of the day profile adds that time."""
+    from infra.chart_values import launch_to_ready_seconds
+
+    spec = spec_of()
+    r = run(spec)
+    plan = r.capacity[0].pools[0]
+    assert plan.node_starts_per_day > 0, "the day profile must start nodes for this test"
+    starts = Decimal(plan.node_starts_per_day) * Decimal(730) / 24
+    hours = Decimal(str(round(launch_to_ready_seconds(spec.weight_bytes()) / 3600, 4)))
+    assert Decimal("0.25") < hours < Decimal(1)  # 16 GB of weights: boot 8 + pull 5 + load/engine ~7 minutes
+    start_up = item(r, "gpu-ng", "node-starts")
+    assert start_up.category == "gpu-compute" and start_up.usage_based
+    assert start_up.quantity == starts
+    assert start_up.monthly == est.q(starts * hours * Decimal("1.861"))
+    assert "launch-to-ready" in start_up.description and "docs/estimate.md" in start_up.description
+    assert start_up.monthly in {li.monthly for li in r.line_items if li.category == "gpu-compute"}
+    # bigger weights take longer to load: a start costs more
+    assert launch_to_ready_seconds(140e9) > launch_to_ready_seconds(16e9)
+
+
+def test_a_pool_that_never_starts_a_node_has_no_start_up_line():
+    r = run(spec_of(requests=1000))  # one node (minNodes) carries it all day
+    assert all(p.node_starts_per_day == 0 for p in r.capacity[0].pools)
+    assert not [li for li in r.line_items if li.unit == "node-starts"]

@@ -38,4 +38,4 @@ def test_assume_role_policy_names_the_service():
 
 
 def test_managed_policy_arn():
-    assert managed_policy_arn("AmazonEKSClusterPolicy") == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+    assert managed_policy_arn("AmazonEKSClusterPolicy", "aws") == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"

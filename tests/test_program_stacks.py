@@ -148,7 +148,7 @@ def test_core_addons(inventory_of, stack):
         assert "system:serviceaccount:kube-system:ebs-csi-controller-sa" in condition.values(), ebs_role.urn
         attached = [a.inputs["policyArn"] for a in _in_region(inv, region, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                     if a.inputs["role"] == ebs_role.outputs["name"]]
-        assert attached == [managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy")], ebs_role.urn
+        assert attached == [managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy", "aws")], ebs_role.urn
         (storage_class,) = _in_region(inv, region, "kubernetes:storage.k8s.io/v1:StorageClass")
         assert storage_class.inputs["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
         assert storage_class.inputs["parameters"]["type"] == "gp3", storage_class.urn
@@ -168,7 +168,7 @@ def test_system_node_group(inventory_of, stack):
         role_name = next(r for r in _in_region(inv, region, "aws:iam/role:Role") if r.outputs["arn"] == ng.inputs["nodeRoleArn"]).outputs["name"]
         attached = {a.inputs["policyArn"] for a in _in_region(inv, region, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                     if a.inputs["role"] == role_name}
-        assert attached == {managed_policy_arn(p) for p in NODE_POLICIES}, ng.urn
+        assert attached == {managed_policy_arn(p, "aws") for p in NODE_POLICIES}, ng.urn
 
 
 def test_gpu_node_groups(inventory_of, stack):

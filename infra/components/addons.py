@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from infra.components.cluster import managed_addon
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_TAINT
-from infra.iam import irsa_trust_policy, managed_policy_arn
+from infra.iam import irsa_trust_policy, managed_policy_arn_for
 
 # Add-ons whose pods need a node to run on (an add-on without ready pods never becomes ACTIVE).
 POST_NODE_ADDONS = ["coredns"]
@@ -65,6 +65,8 @@ class ClusterAddonsArgs:
     """The region's Kubernetes provider."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
+    kubernetes_version: str
+    """The cluster's Kubernetes version (`cluster.kubernetesVersion`): the managed add-ons' versions follow it."""
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -76,7 +78,8 @@ class ClusterAddons(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         on_k8s = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
 
-        addons = [managed_addon(f"{name}-{addon}", args.cluster_name, addon, args.tags, child) for addon in POST_NODE_ADDONS]
+        addons = [managed_addon(f"{name}-{addon}", args.cluster_name, addon, args.tags, child, args.kubernetes_version)
+                  for addon in POST_NODE_ADDONS]
 
         ebs_role = aws.iam.Role(
             f"{name}-ebs-csi",
@@ -88,11 +91,13 @@ class ClusterAddons(pulumi.ComponentResource):
             opts=child,
         )
         ebs_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi", role=ebs_role.name, policy_arn=managed_policy_arn(EBS_CSI_POLICY), opts=child
+            f"{name}-ebs-csi", role=ebs_role.name,
+            policy_arn=ebs_role.arn.apply(lambda arn: managed_policy_arn_for(EBS_CSI_POLICY, arn)), opts=child,
         )
         addons.append(managed_addon(
             f"{name}-{EBS_CSI_ADDON}", args.cluster_name, EBS_CSI_ADDON, args.tags,
-            pulumi.ResourceOptions(parent=self, depends_on=[ebs_policy]), service_account_role_arn=ebs_role.arn,
+            pulumi.ResourceOptions(parent=self, depends_on=[ebs_policy]), args.kubernetes_version,
+            service_account_role_arn=ebs_role.arn,
         ))
 
         storage_class = k8s.storage.v1.StorageClass(

@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from infra import hardware
 from infra.chart_values import GPU_POOL_LABEL
 from infra.components.context import RegionContext
-from infra.components.gpu_pool import GPU_TAINT, gpu_node_labels
+from infra.components.gpu_pool import GPU_TAINT, NODE_TEMPLATE, gpu_node_labels, node_template_label_tag
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
@@ -51,8 +51,6 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS = {
 # A GPU node needs minutes to boot and load a model; give it time to take load before judging it idle.
 SCALE_DOWN_DELAY_AFTER_ADD = "10m"
 
-NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
-
 
 def scale_from_zero_tags(pool: GpuPool) -> dict[str, str]:
     """ASG tags that tell cluster-autoscaler what a node of this pool would offer while the pool is at zero.
@@ -62,7 +60,7 @@ def scale_from_zero_tags(pool: GpuPool) -> dict[str, str]:
     `node-template/resources/<resource>`).
     """
     key, value, effect = GPU_TAINT
-    tags = {f"{NODE_TEMPLATE}/label/{k}": v for k, v in gpu_node_labels(pool).items()}
+    tags = {node_template_label_tag(k): v for k, v in gpu_node_labels(pool).items()}
     tags[f"{NODE_TEMPLATE}/taint/{key}"] = f"{value}:{effect}"
     tags[f"{NODE_TEMPLATE}/resources/nvidia.com/gpu"] = str(hardware.instance_type(pool.instance_type).gpus)
     return tags

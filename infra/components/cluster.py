@@ -17,13 +17,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.iam import assume_role_policy, managed_policy_arn
+from infra.iam import assume_role_policy, managed_policy_arn_for
 from infra.spec import ClusterSpec
 
 # Control-plane log types: every one EKS offers (the baseline needs api, audit, authenticator).
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-# Add-ons that work before any node exists; EKS picks each one's default version for the cluster's
-# Kubernetes version (addon_version unset), so a Kubernetes upgrade brings matching add-ons.
+# Add-ons that work before any node exists. Every managed add-on gets the newest version EKS lists as
+# compatible with the cluster's Kubernetes version (`addon_version`, see `managed_addon`): with it unset,
+# EKS keeps the version an add-on was created with and a Kubernetes upgrade leaves the add-ons behind.
 PRE_NODE_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]
 # Add-on configuration values (JSON, validated by EKS against `aws eks describe-addon-configuration`).
 # VPC CNI: enforce Kubernetes NetworkPolicy (the vLLM chart's policy) with its eBPF node agent; the key and
@@ -75,20 +76,32 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
     })
 
 
+def addon_version(addon: str, kubernetes_version: str, opts: pulumi.InvokeOptions) -> pulumi.Output[str]:
+    """The newest version of `addon` that EKS lists as compatible with `kubernetes_version`
+    (DescribeAddonVersions through `aws.eks.get_addon_version(most_recent=True)`): resolved on every
+    `up`, so a `cluster.kubernetesVersion` bump moves every add-on with the control plane."""
+    return aws.eks.get_addon_version_output(
+        addon_name=addon, kubernetes_version=kubernetes_version, most_recent=True, opts=opts,
+    ).version
+
+
 def managed_addon(
     name: str,
     cluster_name: pulumi.Input[str],
     addon: str,
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
+    kubernetes_version: str,
     service_account_role_arn: pulumi.Input[str] | None = None,
     configuration_values: dict | None = None,
 ) -> aws.eks.Addon:
-    """An EKS managed add-on that takes over the self-managed copy EKS bootstraps, and keeps later edits."""
+    """An EKS managed add-on at the newest version for `kubernetes_version`, that takes over the
+    self-managed copy EKS bootstraps and keeps later edits."""
     return aws.eks.Addon(
         name,
         cluster_name=cluster_name,
         addon_name=addon,
+        addon_version=addon_version(addon, kubernetes_version, pulumi.InvokeOptions(parent=opts.parent)),
         service_account_role_arn=service_account_role_arn,
         configuration_values=json.dumps(configuration_values) if configuration_values else None,
         resolve_conflicts_on_create="OVERWRITE",
@@ -135,7 +148,7 @@ class Cluster(pulumi.ComponentResource):
         policy = aws.iam.RolePolicyAttachment(
             f"{name}-control-plane",
             role=role.name,
-            policy_arn=managed_policy_arn("AmazonEKSClusterPolicy"),
+            policy_arn=role.arn.apply(lambda arn: managed_policy_arn_for("AmazonEKSClusterPolicy", arn)),
             opts=child,
         )
         # Created before the cluster so EKS writes into a group whose retention we set (else: never expires).
@@ -191,7 +204,7 @@ class Cluster(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child,
+        self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child, spec.kubernetes_version,
                                      configuration_values=ADDON_CONFIGURATION.get(addon)) for addon in PRE_NODE_ADDONS]
 
         self.cluster_name = eks.name

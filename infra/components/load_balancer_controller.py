@@ -29,6 +29,7 @@ from infra.components.context import RegionContext
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
+from infra.conventions import TARGET_GROUP_PROTOCOL, TARGET_TYPE  # noqa: F401
 
 # Newest chart in aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml (read 2026-11-30).
 LOAD_BALANCER_CONTROLLER_CHART = PinnedChart(
@@ -48,8 +49,6 @@ PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 # The ALB target group holds the vLLM pods' IPs over HTTP; `load_balancer.py` creates it so and the
 # chart's TargetGroupBinding states both (else the controller's webhook would fill them in on create and a
 # later apply that omits them would be refused as a change of immutable fields).
-TARGET_TYPE = "ip"
-TARGET_GROUP_PROTOCOL = "HTTP"
 
 
 @cache

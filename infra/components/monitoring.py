@@ -22,12 +22,13 @@ from infra.components.addons import DEFAULT_STORAGE_CLASS
 from infra.components.context import RegionContext
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_TAINT
 from infra.components.pinned_chart import PinnedChart
+from infra.conventions import MONITORING_NAMESPACE
 from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
 from infra.iam import POLICY_VERSION
 from infra.spec import MonitoringSpec
 
-NAMESPACE = "monitoring"
+NAMESPACE = MONITORING_NAMESPACE
 # Charts pinned to the newest release in each chart repository's git history (read 2026-11-24).
 KUBE_PROMETHEUS_STACK_CHART = PinnedChart(
     "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts",

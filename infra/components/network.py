@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.conventions import subnet_cidrs  # noqa: F401  (re-exported: the layout's home is conventions)
 from infra.spec import NetworkSpec
 
 
@@ -37,20 +38,6 @@ class NetworkArgs:
     """Existing Transit Gateway to attach the VPC to (spec `regions[].transitGatewayId`)."""
     transit_cidrs: list[str] = field(default_factory=list)
     """Ranges the private route tables send to the Transit Gateway (`spec.transit_routes`)."""
-
-
-def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
-    """(private, public) CIDRs, one of each per AZ.
-
-    Private subnets get a quarter of the VPC each (the VPC CNI gives every pod a VPC address);
-    public ones share the last quarter in sixteenths (they hold only the ALB and NAT gateways).
-    """
-    vpc = ipaddress.ip_network(vpc_cidr)
-    quarters = list(vpc.subnets(prefixlen_diff=2))
-    if zones > 3:
-        raise ValueError(f"{zones} availability zones: at most 3 fit this layout")
-    public = list(quarters[3].subnets(prefixlen_diff=2))
-    return [str(q) for q in quarters[:zones]], [str(p) for p in public[:zones]]
 
 
 def pick_zones(available: list[str], locations: list[str], instance_types: list[str], offered_types: list[str], count: int) -> list[str]:

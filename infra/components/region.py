@@ -129,6 +129,7 @@ class RegionalDeployment(pulumi.ComponentResource):
                 cluster_name=cluster.cluster_name,
                 physical_cluster_name=eks_name,
                 node_role_arn=system.node_role_arn,
+                node_role_policies=system.node_role_policies,
                 subnet_ids=network.private_subnet_ids,
                 tags=tags,
                 weights_source=spec.model_for(region)[0],
@@ -142,6 +143,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             oidc_provider_url=cluster.oidc_provider_url,
             k8s_provider=cluster.k8s_provider,
             tags=tags,
+            kubernetes_version=spec.cluster.kubernetes_version,
         ), opts=pulumi.ResourceOptions.merge(on_aws, wait_for([system])))
 
         self.ctx = ctx = RegionContext(

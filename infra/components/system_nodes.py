@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.iam import assume_role_policy, managed_policy_arn
+from infra.iam import assume_role_policy, managed_policy_arn_for
 from infra.spec import ClusterSpec
 
 # AWS managed policies an EKS worker node needs (EKS user guide, "Amazon EKS node IAM role").
@@ -29,7 +29,7 @@ class SystemNodeGroupArgs:
     cluster_name: pulumi.Input[str]
     """EKS cluster the node group joins."""
     cluster: ClusterSpec
-    """Instance type and count (`cluster.systemNodes`), IMDS hop limit."""
+    """Instance type and count (`cluster.systemNodes`), IMDS hop limit, Kubernetes version."""
     subnet_ids: list[pulumi.Input[str]]
     """Private subnets only: nodes never get public addresses."""
     tags: dict[str, str]
@@ -69,6 +69,8 @@ def node_launch_template_args(
 
 class SystemNodeGroup(pulumi.ComponentResource):
     node_role_arn: pulumi.Output[str]
+    node_role_policies: list[aws.iam.RolePolicyAttachment]
+    """The node role's policy attachments: every node group using the role depends on them."""
     node_group: aws.eks.NodeGroup
 
     def __init__(self, name: str, args: SystemNodeGroupArgs, opts: pulumi.ResourceOptions | None = None):
@@ -84,7 +86,10 @@ class SystemNodeGroup(pulumi.ComponentResource):
             opts=child,
         )
         attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-{policy}", role=role.name, policy_arn=managed_policy_arn(policy), opts=child)
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy}", role=role.name,
+                policy_arn=role.arn.apply(lambda arn, policy=policy: managed_policy_arn_for(policy, arn)), opts=child,
+            )
             for policy in NODE_POLICIES
         ]
         template = aws.ec2.LaunchTemplate(
@@ -100,6 +105,8 @@ class SystemNodeGroup(pulumi.ComponentResource):
             ami_type="AL2023_x86_64_STANDARD",
             capacity_type="ON_DEMAND",
             instance_types=[nodes.instance_type],
+            # Nodes follow the control plane's Kubernetes version (EKS picks the newest AMI release of it).
+            version=args.cluster.kubernetes_version,
             # Fixed size: system services are sized for the whole cluster, not for load.
             scaling_config={"min_size": nodes.nodes, "max_size": nodes.nodes, "desired_size": nodes.nodes},
             update_config={"max_unavailable": 1},
@@ -109,4 +116,5 @@ class SystemNodeGroup(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
         self.node_role_arn = role.arn
+        self.node_role_policies = attachments
         self.register_outputs({"node_role_arn": self.node_role_arn, "node_group_name": self.node_group.node_group_name})

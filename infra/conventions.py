@@ -1,0 +1,41 @@
+"""Facts the program, the chart values and the CLI share, as plain data (no Pulumi: the CLI may import it).
+
+The GPU nodes' labels and taint: the node groups set them (`infra/components/gpu_pool.py`), the vLLM
+chart values (`infra/chart_values.py`), the add-ons' and dcgm-exporter's selectors and the
+cluster-autoscaler ASG tags read them from here. Also the namespaces, target-group settings and the
+subnet layout that both a component and the chart values need.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+WORKLOAD_LABEL = "tradeoff-infra.io/workload"
+LLM_WORKLOAD = "llm-inference"
+GPU_POOL_LABEL = "tradeoff-infra.io/gpu-pool"
+GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
+GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
+# Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
+GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
+
+# Namespace kube-prometheus-stack and dcgm-exporter run in (`infra/components/monitoring.py`); the vLLM
+# NetworkPolicy admits Prometheus from it.
+MONITORING_NAMESPACE = "monitoring"
+# The vLLM target group: IP targets (the pods' own addresses) over HTTP, filled by the AWS Load
+# Balancer Controller's TargetGroupBinding (`infra/components/load_balancer_controller.py`).
+TARGET_TYPE = "ip"
+TARGET_GROUP_PROTOCOL = "HTTP"
+
+
+def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
+    """(private, public) CIDRs, one of each per AZ.
+
+    Private subnets get a quarter of the VPC each (the VPC CNI gives every pod a VPC address);
+    public ones share the last quarter in sixteenths (they hold only the ALB and NAT gateways).
+    """
+    vpc = ipaddress.ip_network(vpc_cidr)
+    quarters = list(vpc.subnets(prefixlen_diff=2))
+    if zones > 3:
+        raise ValueError(f"{zones} availability zones: at most 3 fit this layout")
+    public = list(quarters[3].subnets(prefixlen_diff=2))
+    return [str(q) for q in quarters[:zones]], [str(p) for p in public[:zones]]
