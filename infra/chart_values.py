@@ -11,7 +11,9 @@ import math
 import re
 
 from infra import hardware
+from infra import weights_mirror_plan as mirror_plan
 from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.components.system_nodes import SYSTEM_LABELS
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
 
@@ -25,6 +27,15 @@ API_KEY_SECRET_NAME = "vllm-api-key"
 API_KEY_SECRET_KEY = "api-key"
 # Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
 HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
+
+# Service accounts of the weights mirror's IRSA roles (infra/components/weights_mirror.py trusts exactly these).
+WEIGHTS_READER_SERVICE_ACCOUNT = "vllm-weights-reader"
+WEIGHTS_WRITER_SERVICE_ACCOUNT = "vllm-weights-fill"
+# Seconds between the init container's looks for the fill marker, and retries of a failed fill pod.
+WEIGHTS_WAIT_POLL_SECONDS = 15
+WEIGHTS_FILL_BACKOFF_LIMIT = 3
+# A fill pod waits for a system node and pulls the vLLM image before it copies anything.
+WEIGHTS_FILL_SCHEDULING_SECONDS = 300
 
 # Node labels / taint the GPU node groups carry: defined once, in infra/components/gpu_pool.py.
 GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT = GPU_TAINT
@@ -124,6 +135,42 @@ def rollout_timeout_seconds(weight_bytes: float, replicas: int) -> int:
     return NODE_BOOT_SECONDS + per_replica * max(1, replicas)
 
 
+def weights_mirror_values(spec: StackSpec, region: RegionSpec, mirror: dict | None) -> dict:
+    """The chart's `weightsMirror` block. `mirror` ({bucket, reader_role_arn, writer_role_arn}, from
+    `WeightsMirror`) is required when the region mirrors its weights (`StackSpec.weights_mirror_for`)."""
+    source, revision, _ = spec.model_for(region)
+    enabled = spec.weights_mirror_for(region)
+    if enabled and not (mirror and mirror.get("bucket") and mirror.get("reader_role_arn") and mirror.get("writer_role_arn")):
+        raise ValueError(
+            f"model.weightsMirror is on in {region.region}: the chart needs the mirror's bucket, reader_role_arn "
+            "and writer_role_arn")
+    mirror = mirror if enabled else {}
+    bucket = mirror.get("bucket", "")
+    fill_seconds = mirror_plan.fill_seconds(spec.weight_bytes(source) or 0.0)
+    return {
+        "enabled": enabled,
+        "bucket": bucket,
+        "region": region.region if enabled else "",
+        "objectPrefix": mirror_plan.object_prefix(source, revision) if enabled else "",
+        "modelUri": mirror_plan.model_uri(bucket, source, revision) if enabled else "",
+        "markerKey": mirror_plan.marker_key(source, revision) if enabled else "",
+        "waitPollSeconds": WEIGHTS_WAIT_POLL_SECONDS,
+        "reader": {"serviceAccountName": WEIGHTS_READER_SERVICE_ACCOUNT, "roleArn": mirror.get("reader_role_arn", "")},
+        "fill": {
+            "serviceAccountName": WEIGHTS_WRITER_SERVICE_ACCOUNT,
+            "roleArn": mirror.get("writer_role_arn", ""),
+            "activeDeadlineSeconds": fill_seconds,
+            "pulumiTimeoutSeconds": fill_seconds + WEIGHTS_FILL_SCHEDULING_SECONDS,
+            "backoffLimit": WEIGHTS_FILL_BACKOFF_LIMIT,
+            "scratchSizeLimit": f"{mirror_plan.FILL_SCRATCH_GIB}Gi",
+            "multipartChunkBytes": mirror_plan.MULTIPART_CHUNK_BYTES,
+            "skipPatterns": list(mirror_plan.SKIPPED_PATTERNS),
+            "nodeSelector": dict(SYSTEM_LABELS),
+            "resources": {"cpu": "1", "memory": "2Gi"},
+        },
+    }
+
+
 def rolling_update(spec: StackSpec, region: RegionSpec) -> dict:
     """Surge a new replica first, unless the pools may be full at maxReplicas: then a surge pod would wait
     for a node cluster-autoscaler cannot add (maxNodes) and the rollout would stall, so replace in place."""
@@ -184,6 +231,7 @@ def vllm_values(
     target_group_arn_suffix: str | None = None,
     huggingface_token_secret: str | None = None,
     monitoring_selector_labels: dict[str, str] | None = None,
+    weights_mirror: dict | None = None,
 ) -> dict:
     """The chart's values for one region of a stack (plain JSON data).
 
@@ -193,6 +241,8 @@ def vllm_values(
     scale-from-zero CloudWatch trigger; they are required when `autoscaling.scaleToZero` is on.
     `monitoring_selector_labels` go on the ServiceMonitor and PrometheusRule (e.g. `{"release": <kube-prometheus-stack
     release>}` when its Prometheus selects by release label).
+    `weights_mirror` ({bucket, reader_role_arn, writer_role_arn}) is the region's `WeightsMirror`; required
+    when `model.weightsMirror` puts the region's weights in a mirror (see `weights_mirror_values`).
     """
     model = spec.model
     source, revision, image = spec.model_for(region)
@@ -207,6 +257,10 @@ def vllm_values(
             "for the CloudWatch activation trigger"
         )
     startup_seconds = startup_probe_seconds(weight_bytes)
+    mirror = weights_mirror_values(spec, region, weights_mirror)
+    # With the mirror, the first rollout also waits for the fill Job (the pods' init container does).
+    rollout_seconds = rollout_timeout_seconds(weight_bytes, low) + (
+        mirror["fill"]["pulumiTimeoutSeconds"] if mirror["enabled"] else 0)
     alerts = spec.monitoring.alerts
     requests = replica_resources(spec, region)
 
@@ -227,6 +281,7 @@ def vllm_values(
             "secretName": huggingface_token_secret or "",
             "secretKey": HUGGINGFACE_TOKEN_SECRET_KEY,
         },
+        "weightsMirror": mirror,
         "replicaCount": max(1, low),
         "rollingUpdate": rolling_update(spec, region),
         "scheduling": {
@@ -257,7 +312,7 @@ def vllm_values(
         },
         "lifecycle": {"preStopSleepSeconds": PRE_STOP_SLEEP_SECONDS},
         "pulumi": {
-            "deploymentTimeoutSeconds": rollout_timeout_seconds(weight_bytes, low),
+            "deploymentTimeoutSeconds": rollout_seconds,
             "skipServiceAwait": True,
         },
         "terminationGracePeriodSeconds": termination_grace_seconds(spec),

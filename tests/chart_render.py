@@ -30,6 +30,17 @@ PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
 LB_ARN_SUFFIX = "app/use1-lb/50dc6c495c0c9188"
 TG_ARN_SUFFIX = "targetgroup/use1-vllm/73e2d6bc24d8a067"
 GPU_NODE_PRICE_USD = 1.861
+# Illustrative outputs of a region's WeightsMirror (bucket_prefix + S3's 26-character unique suffix, role ARNs).
+MIRROR_ACCOUNT = "123456789012"
+
+
+def mirror_outputs(region: RegionSpec) -> dict:
+    short = region.region.replace("-", "")
+    return {
+        "bucket": f"stack-{short}-weights-20261130120000000000000001",
+        "reader_role_arn": f"arn:aws:iam::{MIRROR_ACCOUNT}:role/{short}-weights-reader",
+        "writer_role_arn": f"arn:aws:iam::{MIRROR_ACCOUNT}:role/{short}-weights-writer",
+    }
 
 
 def stack_name(path: pathlib.Path) -> str:
@@ -47,19 +58,30 @@ def scale_to_zero_stack() -> StackSpec:
     return dev.model_copy(update={"autoscaling": dev.autoscaling.model_copy(update={"scale_to_zero": True})})
 
 
+def weights_mirror_stack() -> StackSpec:
+    """The dev stack (8B, under the auto line) with `model.weightsMirror: true`: the mirror with a Hugging Face token."""
+    dev = stack("dev")
+    return dev.model_copy(update={"model": dev.model.model_copy(update={"weights_mirror": True})})
+
+
 def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
     """(case id, spec, region, values) for every shipped stack and region, plus the scale-to-zero variant."""
     out = []
     for path in STACK_FILES:
         spec = stack(stack_name(path))
         for region in spec.regions:
-            values = vllm_values(spec, region, prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=GPU_NODE_PRICE_USD)
+            values = vllm_values(spec, region, prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=GPU_NODE_PRICE_USD,
+                                 weights_mirror=mirror_outputs(region))
             out.append((f"{stack_name(path)}-{region.region}", spec, region, values))
+    spec = weights_mirror_stack()
+    values = vllm_values(spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
+                         huggingface_token_secret="huggingface-token", weights_mirror=mirror_outputs(spec.regions[0]))
+    out.append(("dev-weights-mirror", spec, spec.regions[0], values))
     spec = scale_to_zero_stack()
     values = vllm_values(
         spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
         load_balancer_arn_suffix=LB_ARN_SUFFIX, target_group_arn_suffix=TG_ARN_SUFFIX,
-        huggingface_token_secret="huggingface-token",
+        huggingface_token_secret="huggingface-token", weights_mirror=mirror_outputs(spec.regions[0]),
     )
     out.append(("dev-scale-to-zero", spec, spec.regions[0], values))
     return out

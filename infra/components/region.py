@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.chart_values import VLLM_NODE_PORT
+from infra.chart_values import VLLM_NODE_PORT, WEIGHTS_READER_SERVICE_ACCOUNT, WEIGHTS_WRITER_SERVICE_ACCOUNT
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
 from infra.components.cluster import Cluster, ClusterArgs
@@ -22,7 +22,9 @@ from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
+from infra.components.vllm import NAMESPACE as VLLM_NAMESPACE
 from infra.components.vllm import VllmService, VllmServiceArgs
+from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
 from infra.spec import PROJECT, RegionSpec, StackSpec
 
 
@@ -75,6 +77,7 @@ class RegionalDeployment(pulumi.ComponentResource):
     cluster: Cluster
     load_balancer: LoadBalancer
     vllm: VllmService
+    weights_mirror: WeightsMirror | None
 
     def __init__(self, name: str, args: RegionalDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:region:RegionalDeployment", name, None, opts)
@@ -162,6 +165,11 @@ class RegionalDeployment(pulumi.ComponentResource):
         self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
             ctx=ctx, node_port=VLLM_NODE_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
         ), opts=pulumi.ResourceOptions(parent=self))
+        # Large weights come from an in-region S3 mirror instead of Hugging Face through NAT (model.weightsMirror).
+        self.weights_mirror = WeightsMirror(f"{prefix}-weights", WeightsMirrorArgs(
+            ctx=ctx, stack=args.stack, namespace=VLLM_NAMESPACE, reader_service_account=WEIGHTS_READER_SERVICE_ACCOUNT,
+            writer_service_account=WEIGHTS_WRITER_SERVICE_ACCOUNT, tags=tags,
+        ), opts=pulumi.ResourceOptions(parent=self)) if spec.weights_mirror_for(region) else None
         # The chart's ServiceMonitor, PrometheusRule and ScaledObject need the CRDs those releases install.
         after_crds = wait_for([*ctx.system_ready, monitoring, autoscaling])
         self.vllm = VllmService(f"{prefix}-vllm", VllmServiceArgs(
@@ -171,6 +179,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             prometheus_url=monitoring.prometheus_url,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
+            weights_mirror=self.weights_mirror.chart_inputs if self.weights_mirror else None,
         ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds))
 
         self.register_outputs({

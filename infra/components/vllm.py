@@ -72,6 +72,8 @@ class VllmServiceArgs:
     """`app/...` of the region's ALB: the scale-from-zero CloudWatch trigger's dimension."""
     target_group_arn_suffix: pulumi.Input[str] | None = None
     """`targetgroup/...` of the vLLM target group: the same trigger's other dimension."""
+    weights_mirror: pulumi.Input[dict] | None = None
+    """The region's `WeightsMirror.chart_inputs` when its weights come from the in-region mirror."""
 
 
 class VllmService(pulumi.ComponentResource):
@@ -79,6 +81,7 @@ class VllmService(pulumi.ComponentResource):
 
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
+    model_path: pulumi.Output[str]
 
     def __init__(self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:vllm:VllmService", name, None, opts)
@@ -110,7 +113,7 @@ class VllmService(pulumi.ComponentResource):
 
         price = gpu_node_hourly_usd(region)
         values = pulumi.Output.all(
-            args.prometheus_url, args.load_balancer_arn_suffix, args.target_group_arn_suffix
+            args.prometheus_url, args.load_balancer_arn_suffix, args.target_group_arn_suffix, args.weights_mirror
         ).apply(lambda a: chart_values.vllm_values(
             spec,
             region,
@@ -119,6 +122,7 @@ class VllmService(pulumi.ComponentResource):
             load_balancer_arn_suffix=a[1],
             target_group_arn_suffix=a[2],
             huggingface_token_secret=token_secret,
+            weights_mirror=a[3],
         ))
         # The chart's objects are children of the Chart and do not inherit its depends_on: they need the
         # namespace and the secrets from here. The CRDs (KEDA, Prometheus Operator) come from the caller's
@@ -136,6 +140,10 @@ class VllmService(pulumi.ComponentResource):
             opts=ctx.opts(self, k8s_resource=True, depends_on=prerequisites),
         )
 
+        # What `--model` loads: the mirror's s3:// path of the pinned revision, or source@revision on Hugging Face.
+        self.model_path = values.apply(lambda v: v["weightsMirror"]["modelUri"]
+                                       or f"{v['model']['source']}@{v['model']['revision']}")
         self.namespace = pulumi.Output.from_input(NAMESPACE)
         self.service_name = pulumi.Output.from_input(chart_fullname(name))
-        self.register_outputs({"namespace": self.namespace, "service_name": self.service_name})
+        self.register_outputs({"namespace": self.namespace, "service_name": self.service_name,
+                               "model_path": self.model_path})
