@@ -28,9 +28,17 @@ API_KEY_SECRET_KEY = "api-key"
 # Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
 HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
 
-# Service accounts of the weights mirror's IRSA roles (infra/components/weights_mirror.py trusts exactly these).
-WEIGHTS_READER_SERVICE_ACCOUNT = "vllm-weights-reader"
-WEIGHTS_WRITER_SERVICE_ACCOUNT = "vllm-weights-fill"
+# Service accounts of the weights mirror's IRSA roles (infra/components/weights_mirror.py trusts exactly these):
+# the chart's full name plus a suffix, so the regions of one stack never name two objects alike.
+WEIGHTS_READER_SUFFIX = "weights-reader"
+WEIGHTS_WRITER_SUFFIX = "weights-fill"
+
+
+def weights_service_accounts(chart_fullname: str) -> tuple[str, str]:
+    """(reader, writer) service account names of the release whose objects are named `chart_fullname`."""
+    return tuple(f"{chart_fullname[:62 - len(s)].rstrip('-')}-{s}" for s in (WEIGHTS_READER_SUFFIX, WEIGHTS_WRITER_SUFFIX))
+
+
 # Seconds between the init container's looks for the fill marker, and retries of a failed fill pod.
 WEIGHTS_WAIT_POLL_SECONDS = 15
 WEIGHTS_FILL_BACKOFF_LIMIT = 3
@@ -136,8 +144,9 @@ def rollout_timeout_seconds(weight_bytes: float, replicas: int) -> int:
 
 
 def weights_mirror_values(spec: StackSpec, region: RegionSpec, mirror: dict | None) -> dict:
-    """The chart's `weightsMirror` block. `mirror` ({bucket, reader_role_arn, writer_role_arn}, from
-    `WeightsMirror`) is required when the region mirrors its weights (`StackSpec.weights_mirror_for`)."""
+    """The chart's `weightsMirror` block. `mirror` ({bucket, reader_role_arn, writer_role_arn, and the
+    reader_service_account / writer_service_account the roles trust}, `WeightsMirror.chart_inputs`) is required
+    when the region mirrors its weights (`StackSpec.weights_mirror_for`)."""
     source, revision, _ = spec.model_for(region)
     enabled = spec.weights_mirror_for(region)
     if enabled and not (mirror and mirror.get("bucket") and mirror.get("reader_role_arn") and mirror.get("writer_role_arn")):
@@ -146,6 +155,7 @@ def weights_mirror_values(spec: StackSpec, region: RegionSpec, mirror: dict | No
             "and writer_role_arn")
     mirror = mirror if enabled else {}
     bucket = mirror.get("bucket", "")
+    reader_account, writer_account = weights_service_accounts("vllm")  # the chart's defaults (release "vllm")
     fill_seconds = mirror_plan.fill_seconds(spec.weight_bytes(source) or 0.0)
     return {
         "enabled": enabled,
@@ -155,9 +165,10 @@ def weights_mirror_values(spec: StackSpec, region: RegionSpec, mirror: dict | No
         "modelUri": mirror_plan.model_uri(bucket, source, revision) if enabled else "",
         "markerKey": mirror_plan.marker_key(source, revision) if enabled else "",
         "waitPollSeconds": WEIGHTS_WAIT_POLL_SECONDS,
-        "reader": {"serviceAccountName": WEIGHTS_READER_SERVICE_ACCOUNT, "roleArn": mirror.get("reader_role_arn", "")},
+        "reader": {"serviceAccountName": mirror.get("reader_service_account", reader_account),
+                   "roleArn": mirror.get("reader_role_arn", "")},
         "fill": {
-            "serviceAccountName": WEIGHTS_WRITER_SERVICE_ACCOUNT,
+            "serviceAccountName": mirror.get("writer_service_account", writer_account),
             "roleArn": mirror.get("writer_role_arn", ""),
             "activeDeadlineSeconds": fill_seconds,
             "pulumiTimeoutSeconds": fill_seconds + WEIGHTS_FILL_SCHEDULING_SECONDS,

@@ -168,7 +168,7 @@ class ModelSpec(SpecModel):
     quantization: Literal["fp8", "awq", "gptq"] | None = None
     parameters_billion: float | None = Field(default=None, gt=0)
     architecture: Architecture_ | None = None
-    weights_mirror: Literal["auto"] | bool = "auto"
+    weights_mirror: Literal["auto", True, False] = "auto"
     """In-region S3 mirror of the weights (`infra/weights_mirror_plan.py`): true, false, or "auto" (on for
     weights of 20 GB or more)."""
     pinned_at: str | None = None

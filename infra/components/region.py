@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.chart_values import VLLM_NODE_PORT, WEIGHTS_READER_SERVICE_ACCOUNT, WEIGHTS_WRITER_SERVICE_ACCOUNT
+from infra.chart_values import VLLM_NODE_PORT, weights_service_accounts
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
 from infra.components.cluster import Cluster, ClusterArgs
@@ -23,7 +23,7 @@ from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.components.vllm import NAMESPACE as VLLM_NAMESPACE
-from infra.components.vllm import VllmService, VllmServiceArgs
+from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
 from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
 from infra.spec import PROJECT, RegionSpec, StackSpec
 
@@ -166,13 +166,15 @@ class RegionalDeployment(pulumi.ComponentResource):
             ctx=ctx, node_port=VLLM_NODE_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
         ), opts=pulumi.ResourceOptions(parent=self))
         # Large weights come from an in-region S3 mirror instead of Hugging Face through NAT (model.weightsMirror).
+        vllm_name = f"{prefix}-vllm"
+        reader_account, writer_account = weights_service_accounts(chart_fullname(vllm_name))
         self.weights_mirror = WeightsMirror(f"{prefix}-weights", WeightsMirrorArgs(
-            ctx=ctx, stack=args.stack, namespace=VLLM_NAMESPACE, reader_service_account=WEIGHTS_READER_SERVICE_ACCOUNT,
-            writer_service_account=WEIGHTS_WRITER_SERVICE_ACCOUNT, tags=tags,
+            ctx=ctx, stack=args.stack, namespace=VLLM_NAMESPACE, reader_service_account=reader_account,
+            writer_service_account=writer_account, tags=tags,
         ), opts=pulumi.ResourceOptions(parent=self)) if spec.weights_mirror_for(region) else None
         # The chart's ServiceMonitor, PrometheusRule and ScaledObject need the CRDs those releases install.
         after_crds = wait_for([*ctx.system_ready, monitoring, autoscaling])
-        self.vllm = VllmService(f"{prefix}-vllm", VllmServiceArgs(
+        self.vllm = VllmService(vllm_name, VllmServiceArgs(
             ctx=ctx,
             api_key=args.api_key,
             huggingface_token=args.huggingface_token,

@@ -149,7 +149,9 @@ class WeightsMirror(pulumi.ComponentResource):
         )
 
         self.chart_inputs = pulumi.Output.all(bucket.bucket, reader.arn, writer.arn).apply(
-            lambda a: {"bucket": a[0], "reader_role_arn": a[1], "writer_role_arn": a[2]})
+            lambda a: {"bucket": a[0], "reader_role_arn": a[1], "writer_role_arn": a[2],
+                       "reader_service_account": args.reader_service_account,
+                       "writer_service_account": args.writer_service_account})
         """What `chart_values.vllm_values(weights_mirror=...)` takes."""
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
