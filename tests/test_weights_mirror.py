@@ -328,3 +328,76 @@ def test_fill_refuses_a_repository_without_safetensors(tmp_path):
     script = _script()
     with pytest.raises(script.MirrorError, match="safetensors"):
         script.fill(_env(tmp_path), FakeS3(), FakeHub({"config.json": b"{}", "pytorch_model.bin": b"b"}), log=lambda _: None)
+
+
+# ---------------------------------------------------------------- the estimate
+
+
+def _priced(with_mirror: bool, usage=None):
+    from decimal import Decimal  # noqa: F401  (Decimal arithmetic below)
+
+    from cli import estimate as est
+    from infra.price_catalog import default_catalog
+    from tests.test_estimate import AS_OF, resources, spec_of
+    from tests.test_pricing_mapping import Res
+
+    spec = spec_of()  # an 8B model (16 GB): the weights size comes from the spec
+    res = resources()
+    if with_mirror:
+        tags = {plan.PURPOSE_TAG_KEY: plan.PURPOSE_TAG_VALUE}
+        res += [Res("aws:s3/bucket:Bucket", "mirror", {"bucketPrefix": "t-use1-weights-", "tags": tags}),
+                Res("aws:kms/key:Key", "mirror-key", {"tags": tags}),
+                Res("aws:s3/bucketPolicy:BucketPolicy", "mirror-policy", {})]
+    return spec, est.estimate("t", "t.yaml", spec, res, default_catalog(), [], as_of=AS_OF, api_source="test",
+                              **({"usage": usage} if usage else {}))
+
+
+def test_a_mirror_takes_the_weights_out_of_every_node_starts_nat_traffic():
+    from decimal import Decimal
+
+    spec, without = _priced(False)
+    _, with_ = _priced(True)
+    weights_gb = Decimal(str(spec.weight_bytes() / 1e9))
+    nat = lambda r, what: [li for li in r.line_items if li.resource == "nat" and li.unit == "GB" and what in li.description]  # noqa: E731
+    (old,) = nat(without, "node starts")
+    (new,) = nat(with_, "node starts")
+    starts = old.quantity / (weights_gb + Decimal(10))
+    assert new.quantity == starts * 10 and "weights from the in-region mirror" in new.description
+    (fill,) = nat(with_, "fills")
+    assert fill.quantity == weights_gb + 10 and fill.unit_price == Decimal("0.045")  # once per revision, 1 a month
+
+
+def test_the_mirror_prices_its_storage_fills_reads_and_key_from_the_catalog():
+    from decimal import Decimal
+
+    from infra.price_catalog import default_catalog
+
+    spec, r = _priced(True)
+    weights = spec.weight_bytes()
+    gb = Decimal(str(weights / 1e9))
+    platform = default_catalog().data["platform"]["default"]
+    lines = {(li.unit, li.description.split(":")[0]): li for li in r.line_items if li.resource in ("mirror", "mirror-key")}
+    storage = lines[("GB-months", "weights mirror")]
+    assert storage.quantity == 2 * gb and storage.unit_price == Decimal(platform["s3StandardGbMonth"]["usd"])
+    puts = lines[("1k requests", "weights mirror fills")]
+    assert puts.quantity == Decimal(plan.fill_put_requests(weights)) / 1000
+    assert puts.unit_price == Decimal(platform["s3PutPer1000"]["usd"])
+    gets = lines[("1k requests", "weights mirror reads")]
+    assert gets.unit_price == Decimal(platform["s3GetPer1000"]["usd"]) and gets.quantity > 0
+    key = lines[("key-months", "KMS customer managed key (weights mirror)")]
+    assert key.monthly == Decimal("1.00") and key.category == "storage"
+    assert not r.unpriced
+
+
+def test_revisions_kept_and_pins_per_month_are_usage_keys():
+    from decimal import Decimal
+
+    from cli import estimate as est
+
+    spec, r = _priced(True, est.usage_from({"weightsRevisionsKept": 3, "weightsPinsPerMonth": 0.5}))
+    gb = Decimal(str(spec.weight_bytes() / 1e9))
+    storage = next(li for li in r.line_items if li.unit == "GB-months" and li.resource == "mirror")
+    fill = next(li for li in r.line_items if "fills" in li.description and li.unit == "GB")
+    assert storage.quantity == 3 * gb and fill.quantity == Decimal("0.5") * (gb + 10)
+    with pytest.raises(ValueError, match="weightsPinsPerMonth"):
+        est.usage_from({"weightsPinsPerMonth": -1})
