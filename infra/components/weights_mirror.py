@@ -129,24 +129,24 @@ class WeightsMirror(pulumi.ComponentResource):
         )
 
         arns = pulumi.Output.all(bucket.arn, key.arn)
-        reader = irsa_role(
-            f"{name}-reader",
-            ctx,
-            namespace=args.namespace,
-            service_account=args.reader_service_account,
-            policy=arns.apply(lambda a: json.dumps(plan.reader_policy(a[0], a[1]))),
-            description="vLLM pods: read the model weights mirror",
-            parent=self,
-        )
-        writer = irsa_role(
-            f"{name}-writer",
-            ctx,
-            namespace=args.namespace,
-            service_account=args.writer_service_account,
-            policy=arns.apply(lambda a: json.dumps(plan.writer_policy(a[0], a[1]))),
-            description="weights fill Job: copy pinned revisions from Hugging Face into the mirror",
-            parent=self,
-        )
+        roles = {
+            role: irsa_role(
+                f"{name}-{role}",
+                ctx,
+                namespace=args.namespace,
+                service_account=account,
+                policy=arns.apply(lambda a, document=document: json.dumps(document(a[0], a[1]))),
+                description=description,
+                parent=self,
+            )
+            for role, account, document, description in (
+                ("reader", args.reader_service_account, plan.reader_policy,
+                 "vLLM pods: read the model weights mirror"),
+                ("writer", args.writer_service_account, plan.writer_policy,
+                 "weights fill Job: copy pinned revisions from Hugging Face into the mirror"),
+            )
+        }
+        reader, writer = roles["reader"], roles["writer"]
 
         self.chart_inputs = pulumi.Output.all(bucket.bucket, reader.arn, writer.arn).apply(
             lambda a: {"bucket": a[0], "reader_role_arn": a[1], "writer_role_arn": a[2],
