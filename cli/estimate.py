@@ -19,6 +19,7 @@ from cli import capacity
 from cli.pricing import mapping
 from cli.pricing.api import ApiOffer
 from infra import hardware
+from infra import weights_mirror_plan as mirror_plan
 from infra.price_catalog import HOURS_PER_MONTH, InstancePrice, PriceCatalog
 from infra.spec import StackSpec
 
@@ -48,11 +49,17 @@ class UsageAssumptions:
     other_log_gb_per_day: float = 0.1
     """Log groups other than the EKS control plane's (e.g. VPC flow logs of a quiet VPC), per group and day
     (assumption)."""
+    weights_pins_per_month: float = 1.0
+    """New weight revisions filled into a weights mirror per month (each is one fill through NAT; assumption)."""
+    weights_revisions_kept: float = 2.0
+    """Revisions a weights mirror holds: the pin in force and the one a rollback returns to (older prefixes are
+    pruned by hand, docs/operations.md; assumption)."""
 
 
 USAGE_KEYS = {"bytesPerOutputToken": "bytes_per_output_token", "bytesPerInputToken": "bytes_per_input_token",
               "imageGbPerNodeStart": "image_gb_per_node_start", "controlPlaneLogGbPerDay": "control_plane_log_gb_per_day",
-              "logArchiveCompression": "log_archive_compression", "otherLogGbPerDay": "other_log_gb_per_day"}
+              "logArchiveCompression": "log_archive_compression", "otherLogGbPerDay": "other_log_gb_per_day",
+              "weightsPinsPerMonth": "weights_pins_per_month", "weightsRevisionsKept": "weights_revisions_kept"}
 
 
 def usage_from(data: dict) -> UsageAssumptions:
@@ -249,6 +256,7 @@ class Costing:
         self._log_groups: list[mapping.LogGroup] = []
         self._gpu_groups: list[mapping.NodeGroup] = []
         self._nat_by_region: dict[str, list[str]] = {}
+        self._mirrors: dict[str, mapping.WeightsMirrorBucket] = {}
         self._throughput: dict = {}
         self._gpu_prices: dict = {}
         self.fixed_items: list[LineItem] = []
@@ -260,7 +268,12 @@ class Costing:
                     continue
                 if isinstance(record, mapping.NatGateway):
                     self._nat_by_region.setdefault(record.region, []).append(record.name)
+                if isinstance(record, mapping.WeightsMirrorBucket):
+                    self._mirrors[record.region] = record
+                    continue  # priced below, once the NAT gateways of its region are known
                 self.fixed_items.extend(self.cost_record(record))
+        for mirror in self._mirrors.values():
+            self.fixed_items.extend(self.cost_weights_mirror(mirror))
         self.fixed_items.extend(self.operations_items())
         floor = capacity.plan(self.spec, 0, throughput_cache=self._throughput)
         self._floors = {p.region: p for p in floor}
@@ -346,7 +359,8 @@ class Costing:
                           price, note)]
         if isinstance(record, mapping.KmsKey):
             price, note = self.platform(record.region, "kmsKeyMonth")
-            return [fixed(record.region, record.name, "control-plane", "KMS customer managed key (EKS secrets)",
+            category = "storage" if record.purpose == "weights mirror" else "control-plane"
+            return [fixed(record.region, record.name, category, f"KMS customer managed key ({record.purpose})",
                           "key-months", Decimal(1), price, note)]
         if isinstance(record, mapping.MetricAlarm):
             key = "cloudwatchHighResAlarmMonth" if record.high_resolution else "cloudwatchAlarmMonth"
@@ -366,6 +380,37 @@ class Costing:
             return [fixed(record.region, record.name, category, f"{record.what} (EBS {record.volume_type})", "GB-months",
                           Decimal(str(round(record.gib, 3))), price, note)]
         raise TypeError(f"no costing for {type(record).__name__}")
+
+    def weights_bytes(self, region: str) -> float:
+        """Weight bytes a region serves (its own pin's source for a canary)."""
+        spec_region = next((r for r in self.spec.regions if r.region == region), None)
+        source = self.spec.model_for(spec_region)[0] if spec_region else None
+        return self.spec.weight_bytes(source) or 0.0
+
+    def cost_weights_mirror(self, mirror: mapping.WeightsMirrorBucket) -> list[LineItem]:
+        """The mirror's storage (revisions kept), and each month's fills: NAT GB once per revision, PUT requests."""
+        u, region = self.usage, mirror.region
+        weight_bytes = self.weights_bytes(region)
+        weights_gb = Decimal(str(weight_bytes / 1e9))
+        kept, pins = Decimal(str(u.weights_revisions_kept)), Decimal(str(u.weights_pins_per_month))
+        price, note = self.platform(region, "s3StandardGbMonth")
+        items = [self._fixed(region, mirror.name, "storage",
+                             f"weights mirror: {u.weights_revisions_kept:g} revisions x {weights_gb:.1f} GB in S3 Standard",
+                             "GB-months", weights_gb * kept, price, note, usage_based=True)]
+        nats = self._nat_by_region.get(region, [])
+        if nats:
+            gb = pins * (weights_gb + Decimal(str(u.image_gb_per_node_start)))
+            price, note = self.platform(region, "natGatewayPerGb")
+            items.append(self._fixed(region, nats[0], "nat",
+                                     f"NAT processing of weights mirror fills: {u.weights_pins_per_month:g} revision(s)/month "
+                                     f"x ({weights_gb:.1f} GB weights + {u.image_gb_per_node_start:g} GB image), once each",
+                                     "GB", gb, price, note, usage_based=True))
+        puts = Decimal(mirror_plan.fill_put_requests(weight_bytes)) * pins / 1000
+        price, note = self.platform(region, "s3PutPer1000")
+        items.append(self._fixed(region, mirror.name, "storage",
+                                 f"weights mirror fills: PUT requests ({mirror_plan.MULTIPART_CHUNK_BYTES // 2**20} MiB parts)",
+                                 "1k requests", puts, price, note, usage_based=True))
+        return items
 
     def _fixed(self, region, resource, category, description, unit, quantity, price, note, usage_based=False) -> LineItem:
         monthly = quantity * price
@@ -471,15 +516,30 @@ class Costing:
                                      f"internet egress of responses: {t.output_tokens_per_request} tokens x "
                                      f"{u.bytes_per_output_token} B streamed, tiered", "GB", egress_gb, unit, tier_note,
                                      egress_usd))
-            # NAT processing: every new GPU node pulls the image and the weights through NAT
+            # NAT processing: every new GPU node pulls the image, and the weights unless a mirror serves them
             nat_names = self._nat_by_region.get(region, [])
-            if nat_names:
-                starts = Decimal(sum(p.node_starts_per_day for p in plan.pools)) * Decimal(HOURS_PER_MONTH) / 24
+            starts = Decimal(sum(p.node_starts_per_day for p in plan.pools)) * Decimal(HOURS_PER_MONTH) / 24
+            mirror = self._mirrors.get(region)
+            if nat_names and mirror:
+                gb = starts * Decimal(str(u.image_gb_per_node_start))
+                price, note = self.platform(region, "natGatewayPerGb")
+                items.append(self._usage(region, nat_names[0], "nat",
+                                         f"NAT processing: {starts:.0f} GPU node starts/month x {u.image_gb_per_node_start:g} GB "
+                                         "image (weights from the in-region mirror over the S3 gateway endpoint)", "GB", gb,
+                                         price, note))
+            elif nat_names:
                 gb = starts * (weights_gb + Decimal(str(u.image_gb_per_node_start)))
                 price, note = self.platform(region, "natGatewayPerGb")
                 items.append(self._usage(region, nat_names[0], "nat",
                                          f"NAT processing: {starts:.0f} GPU node starts/month x ({weights_gb:.1f} GB weights "
                                          f"+ {u.image_gb_per_node_start:g} GB image)", "GB", gb, price, note))
+            if mirror:
+                gets = starts * Decimal(mirror_plan.load_get_requests(self.weights_bytes(region))) / 1000
+                price, note = self.platform(region, "s3GetPer1000")
+                items.append(self._usage(region, mirror.name, "storage",
+                                         f"weights mirror reads: {starts:.0f} GPU node starts/month x ranged GETs of "
+                                         f"{mirror_plan.STREAMER_CHUNK_BYTES // 2**20} MiB (S3 to EC2 in-region: no transfer "
+                                         "charge)", "1k requests", gets, price, note))
             # load balancer capacity units
             for lb in self._lbs.get(region, []):
                 lcu = _alb_lcu_hours(reqs, in_gb_per_request + out_gb_per_request, spec)

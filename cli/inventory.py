@@ -154,6 +154,9 @@ def _fake_outputs(type_: str, name: str, inputs: dict, region: str | None) -> di
             "resourceRecordType": "CNAME",
             "resourceRecordValue": f"_{h}.acm-validations.aws.",
         }]
+    elif type_ == "aws:s3/bucket:Bucket":
+        bucket = inputs.get("bucket") or (inputs.get("bucketPrefix", f"{name}-") + (h * 4)[:26])[:63]
+        state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
     elif type_ == "aws:kms/key:Key":
         state["keyId"] = f"{h}-0000-4000-8000-{h}{h[:4]}"
     elif type_ == "aws:ec2/launchTemplate:LaunchTemplate":

@@ -11,8 +11,10 @@ import math
 import re
 
 from infra import hardware
+from infra import weights_mirror_plan as mirror_plan
 from infra.conventions import (
-    GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, MONITORING_NAMESPACE, TARGET_GROUP_PROTOCOL, TARGET_TYPE, subnet_cidrs,
+    GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, MONITORING_NAMESPACE, SYSTEM_LABELS, TARGET_GROUP_PROTOCOL, TARGET_TYPE,
+    subnet_cidrs,
 )
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import IMAGE_RE, RegionSpec, StackSpec
@@ -34,6 +36,23 @@ API_KEY_SECRET_NAME = "vllm-api-key"
 API_KEY_SECRET_KEY = "api-key"
 # Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
 HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
+
+# Service accounts of the weights mirror's IRSA roles (infra/components/weights_mirror.py trusts exactly these):
+# the chart's full name plus a suffix, so the regions of one stack never name two objects alike.
+WEIGHTS_READER_SUFFIX = "weights-reader"
+WEIGHTS_WRITER_SUFFIX = "weights-fill"
+
+
+def weights_service_accounts(chart_fullname: str) -> tuple[str, str]:
+    """(reader, writer) service account names of the release whose objects are named `chart_fullname`."""
+    return tuple(f"{chart_fullname[:62 - len(s)].rstrip('-')}-{s}" for s in (WEIGHTS_READER_SUFFIX, WEIGHTS_WRITER_SUFFIX))
+
+
+# Seconds between the init container's looks for the fill marker, and retries of a failed fill pod.
+WEIGHTS_WAIT_POLL_SECONDS = 15
+WEIGHTS_FILL_BACKOFF_LIMIT = 3
+# A fill pod waits for a system node and pulls the vLLM image before it copies anything.
+WEIGHTS_FILL_SCHEDULING_SECONDS = 300
 
 # Node labels / taint the GPU node groups carry: defined once, in infra/conventions.py.
 GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT = GPU_TAINT
@@ -143,6 +162,45 @@ def launch_to_ready_seconds(weight_bytes: float) -> float:
             + weight_bytes / ASSUMED_LOAD_BYTES_PER_SECOND + ENGINE_START_SECONDS)
 
 
+def weights_mirror_values(spec: StackSpec, region: RegionSpec, mirror: dict | None) -> dict:
+    """The chart's `weightsMirror` block. `mirror` ({bucket, reader_role_arn, writer_role_arn, and the
+    reader_service_account / writer_service_account the roles trust}, `WeightsMirror.chart_inputs`) is required
+    when the region mirrors its weights (`StackSpec.weights_mirror_for`)."""
+    source, revision, _ = spec.model_for(region)
+    enabled = spec.weights_mirror_for(region)
+    if enabled and not (mirror and mirror.get("bucket") and mirror.get("reader_role_arn") and mirror.get("writer_role_arn")):
+        raise ValueError(
+            f"model.weightsMirror is on in {region.region}: the chart needs the mirror's bucket, reader_role_arn "
+            "and writer_role_arn")
+    mirror = mirror if enabled else {}
+    bucket = mirror.get("bucket", "")
+    reader_account, writer_account = weights_service_accounts("vllm")  # the chart's defaults (release "vllm")
+    fill_seconds = mirror_plan.fill_seconds(spec.weight_bytes(source) or 0.0)
+    return {
+        "enabled": enabled,
+        "bucket": bucket,
+        "region": region.region if enabled else "",
+        "objectPrefix": mirror_plan.object_prefix(source, revision) if enabled else "",
+        "modelUri": mirror_plan.model_uri(bucket, source, revision) if enabled else "",
+        "markerKey": mirror_plan.marker_key(source, revision) if enabled else "",
+        "waitPollSeconds": WEIGHTS_WAIT_POLL_SECONDS,
+        "reader": {"serviceAccountName": mirror.get("reader_service_account", reader_account),
+                   "roleArn": mirror.get("reader_role_arn", "")},
+        "fill": {
+            "serviceAccountName": mirror.get("writer_service_account", writer_account),
+            "roleArn": mirror.get("writer_role_arn", ""),
+            "activeDeadlineSeconds": fill_seconds,
+            "pulumiTimeoutSeconds": fill_seconds + WEIGHTS_FILL_SCHEDULING_SECONDS,
+            "backoffLimit": WEIGHTS_FILL_BACKOFF_LIMIT,
+            "scratchSizeLimit": f"{mirror_plan.FILL_SCRATCH_GIB}Gi",
+            "multipartChunkBytes": mirror_plan.MULTIPART_CHUNK_BYTES,
+            "skipPatterns": list(mirror_plan.SKIPPED_PATTERNS),
+            "nodeSelector": dict(SYSTEM_LABELS),
+            "resources": {"cpu": "1", "memory": "2Gi"},
+        },
+    }
+
+
 def rolling_update(spec: StackSpec, region: RegionSpec) -> dict:
     """Surge a new replica first, unless the pools may be full at maxReplicas: then a surge pod would wait
     for a node cluster-autoscaler cannot add (maxNodes) and the rollout would stall, so replace in place."""
@@ -220,6 +278,7 @@ def vllm_values(
     monitoring_selector_labels: dict[str, str] | None = None,
     target_group_arn: str | None = None,
     vpc_id: str | None = None,
+    weights_mirror: dict | None = None,
 ) -> dict:
     """The chart's values for one region of a stack (plain JSON data).
 
@@ -232,6 +291,8 @@ def vllm_values(
     `target_group_arn` / `vpc_id` (the region's ALB target group and its VPC) turn on the TargetGroupBinding
     that puts the pods' IPs into that target group, with a readiness gate on every pod; without them the
     chart renders no binding (a chart test or a cluster without the ALB).
+    `weights_mirror` ({bucket, reader_role_arn, writer_role_arn}) is the region's `WeightsMirror`; required
+    when `model.weightsMirror` puts the region's weights in a mirror (see `weights_mirror_values`).
     """
     model = spec.model
     source, revision, image = spec.model_for(region)
@@ -246,6 +307,10 @@ def vllm_values(
             "for the CloudWatch activation trigger"
         )
     startup_seconds = startup_probe_seconds(weight_bytes)
+    mirror = weights_mirror_values(spec, region, weights_mirror)
+    # With the mirror, the first rollout also waits for the fill Job (the pods' init container does).
+    rollout_seconds = rollout_timeout_seconds(weight_bytes, low) + (
+        mirror["fill"]["pulumiTimeoutSeconds"] if mirror["enabled"] else 0)
     alerts = spec.monitoring.alerts
     requests = replica_resources(spec, region)
 
@@ -266,6 +331,7 @@ def vllm_values(
             "secretName": huggingface_token_secret or "",
             "secretKey": HUGGINGFACE_TOKEN_SECRET_KEY,
         },
+        "weightsMirror": mirror,
         "replicaCount": max(1, low),
         "rollingUpdate": rolling_update(spec, region),
         "scheduling": {
@@ -296,7 +362,7 @@ def vllm_values(
         },
         "lifecycle": {"preStopSleepSeconds": PRE_STOP_SLEEP_SECONDS},
         "pulumi": {
-            "deploymentTimeoutSeconds": rollout_timeout_seconds(weight_bytes, low),
+            "deploymentTimeoutSeconds": rollout_seconds,
             "skipServiceAwait": True,
         },
         "terminationGracePeriodSeconds": termination_grace_seconds(spec),

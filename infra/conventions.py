@@ -15,6 +15,8 @@ LLM_WORKLOAD = "llm-inference"
 GPU_POOL_LABEL = "tradeoff-infra.io/gpu-pool"
 GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
+# The system node group's label: cluster services (and the weights fill Job) schedule there.
+SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 

@@ -60,5 +60,7 @@ def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi
     # hostname as Host: the ALB forwards only that, and /v1/* only).
     pulumi.export("loadBalancers", {r.region: d.load_balancer.dns_name for r, d in deployments})
     pulumi.export("globalEndpoint", global_url)
+    # What each region's vLLM loads: the in-region mirror's s3:// path, or source@revision on Hugging Face.
+    pulumi.export("modelPaths", {r.region: d.vllm.model_path for r, d in deployments})
     pulumi.export("clusterNames", {r.region: d.cluster.cluster_name for r, d in deployments})
     pulumi.export("kubeconfigs", pulumi.Output.secret({r.region: d.cluster.kubeconfig for r, d in deployments}))

@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from infra import hardware
 from infra.model_facts import Architecture, known_architecture
+from infra.weights_mirror_plan import mirror_enabled
 
 PROJECT = "tradeoff-infra"
 NAMESPACE = f"{PROJECT}:"
@@ -176,6 +177,9 @@ class ModelSpec(SpecModel):
     quantization: Literal["fp8", "awq", "gptq"] | None = None
     parameters_billion: float | None = Field(default=None, gt=0)
     architecture: Architecture_ | None = None
+    weights_mirror: Literal["auto", True, False] = "auto"
+    """In-region S3 mirror of the weights (`infra/weights_mirror_plan.py`): true, false, or "auto" (on for
+    weights of 20 GB or more)."""
     pinned_at: str | None = None
     """ISO-8601 UTC time the current pin was made (written by `tradeoff-infra model`)."""
     pin_note: str | None = None
@@ -527,6 +531,10 @@ class StackSpec(SpecModel):
         """Weights repos of this stack (stack pin and regional pins) known to need `huggingfaceToken`."""
         sources = dict.fromkeys(self.model_for(r)[0] for r in self.regions) or {self.model.source: None}
         return [s for s in sources if s.startswith(GATED_SOURCE_PREFIXES)]
+
+    def weights_mirror_for(self, region: RegionSpec) -> bool:
+        """Whether the region serves its weights from an in-region S3 mirror (`model.weightsMirror`)."""
+        return mirror_enabled(self.model.weights_mirror, self.weight_bytes(self.model_for(region)[0]))
 
     def replicas_for(self, region: RegionSpec) -> tuple[int, int]:
         over = region.autoscaling or RegionScaling()

@@ -33,6 +33,17 @@ TG_ARN_SUFFIX = "targetgroup/use1-vllm/73e2d6bc24d8a067"
 TG_ARN = f"arn:aws:elasticloadbalancing:us-east-1:123456789012:{TG_ARN_SUFFIX}"
 VPC_ID = "vpc-0a1b2c3d4e5f67890"
 GPU_NODE_PRICE_USD = 1.861
+# Illustrative outputs of a region's WeightsMirror (bucket_prefix + S3's 26-character unique suffix, role ARNs).
+MIRROR_ACCOUNT = "123456789012"
+
+
+def mirror_outputs(region: RegionSpec) -> dict:
+    short = region.region.replace("-", "")
+    return {
+        "bucket": f"stack-{short}-weights-20261130120000000000000001",
+        "reader_role_arn": f"arn:aws:iam::{MIRROR_ACCOUNT}:role/{short}-weights-reader",
+        "writer_role_arn": f"arn:aws:iam::{MIRROR_ACCOUNT}:role/{short}-weights-writer",
+    }
 
 
 def stack_name(path: pathlib.Path) -> str:
@@ -50,6 +61,12 @@ def scale_to_zero_stack() -> StackSpec:
     return dev.model_copy(update={"autoscaling": dev.autoscaling.model_copy(update={"scale_to_zero": True})})
 
 
+def weights_mirror_stack() -> StackSpec:
+    """The dev stack (8B, under the auto line) with `model.weightsMirror: true`: the mirror with a Hugging Face token."""
+    dev = stack("dev")
+    return dev.model_copy(update={"model": dev.model.model_copy(update={"weights_mirror": True})})
+
+
 def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
     """(case id, spec, region, values) for every shipped stack and region, plus the scale-to-zero variant."""
     out = []
@@ -57,13 +74,19 @@ def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
         spec = stack(stack_name(path))
         for region in spec.regions:
             values = vllm_values(spec, region, prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=GPU_NODE_PRICE_USD,
-                                 target_group_arn=TG_ARN, vpc_id=VPC_ID)
+                                 target_group_arn=TG_ARN, vpc_id=VPC_ID,
+                                 weights_mirror=mirror_outputs(region))
             out.append((f"{stack_name(path)}-{region.region}", spec, region, values))
+    spec = weights_mirror_stack()
+    values = vllm_values(spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
+                         huggingface_token_secret="huggingface-token", weights_mirror=mirror_outputs(spec.regions[0]))
+    out.append(("dev-weights-mirror", spec, spec.regions[0], values))
     spec = scale_to_zero_stack()
     values = vllm_values(
         spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
         load_balancer_arn_suffix=LB_ARN_SUFFIX, target_group_arn_suffix=TG_ARN_SUFFIX,
         huggingface_token_secret="huggingface-token", target_group_arn=TG_ARN, vpc_id=VPC_ID,
+        weights_mirror=mirror_outputs(spec.regions[0]),
     )
     out.append(("dev-scale-to-zero", spec, spec.regions[0], values))
     return out

@@ -63,6 +63,8 @@ def test_every_case_renders_the_expected_kinds(rendered):
                     "ScaledObject", "Service", "ServiceMonitor", "TargetGroupBinding"]
         if case_id.endswith("scale-to-zero"):
             expected = sorted([*expected, "TriggerAuthentication"])
+        if _case(case_id)[3]["weightsMirror"]["enabled"]:
+            expected = sorted([*expected, "ConfigMap", "Job", "ServiceAccount", "ServiceAccount"])
         assert kinds == expected, f"{case_id}: rendered kinds {kinds}"
 
 
@@ -210,7 +212,7 @@ def test_chart_values_refuses_scale_to_zero_without_arn_suffixes():
 
 def _containers(objects):
     for obj in objects:
-        pod = obj["spec"]["template"]["spec"] if obj["kind"] == "Deployment" else obj["spec"] if obj["kind"] == "Pod" else None
+        pod = obj["spec"]["template"]["spec"] if obj["kind"] in ("Deployment", "Job") else obj["spec"] if obj["kind"] == "Pod" else None
         if pod is not None:
             for container in pod.get("initContainers", []) + pod["containers"]:
                 yield obj, pod, container
@@ -233,7 +235,9 @@ def test_security_context_of_every_container(rendered):
             assert "@sha256:" in container["image"] and not container["image"].split("@")[0].endswith(":latest"), where
             assert container["imagePullPolicy"] == "IfNotPresent", where
             seen += 1
-        assert seen == 1, f"{case_id}: expected the server container only, saw {seen} containers"
+        # the server; with the weights mirror also its init container (wait) and the fill Job's container
+        expected = 3 if _case(case_id)[3]["weightsMirror"]["enabled"] else 1
+        assert seen == expected, f"{case_id}: expected {expected} containers, saw {seen}"
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)
@@ -247,7 +251,10 @@ def test_deployment_runs_the_pinned_model_on_the_gpu_pools(rendered, case_id):
     assert container["image"] == image, where
     args = container["args"]
     tp = spec.model.tensor_parallel
-    for expected in (f"--model={source}", f"--revision={revision}", f"--served-model-name={spec.model.name}",
+    mirror = values["weightsMirror"]
+    loads = ((f"--model=s3://{mirror['bucket']}/{source}/{revision}", "--load-format=runai_streamer") if mirror["enabled"]
+             else (f"--model={source}", f"--revision={revision}"))
+    for expected in (*loads, f"--served-model-name={spec.model.name}",
                      f"--tensor-parallel-size={tp}", f"--max-model-len={spec.model.max_model_len}",
                      f"--dtype={spec.model.dtype}", "--port=8000"):
         assert expected in args, f"{where}: {expected} missing from {args}"
@@ -525,7 +532,7 @@ def test_values_with_integers_as_floats_render_the_same():
 
 def test_pulumi_awaits_the_deployment_for_a_full_cold_start(rendered):
     """pulumi-kubernetes waits 10 minutes by default; a new replica needs a node, the image and the weights."""
-    for case_id, spec, region, _ in CASES:
+    for case_id, spec, region, values in CASES:
         objects = rendered[case_id]
         deployment = cr.one(objects, "Deployment")
         probe = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
@@ -534,7 +541,8 @@ def test_pulumi_awaits_the_deployment_for_a_full_cold_start(rendered):
         floor = chart_values.NODE_BOOT_SECONDS + chart_values.IMAGE_PULL_SECONDS + startup
         assert timeout >= floor > 600, f"{case_id}: Deployment await {timeout}s < node + pull + startup {floor}s"
         low, _ = spec.replicas_for(region)
-        assert timeout == chart_values.rollout_timeout_seconds(spec.weight_bytes(), low), case_id
+        fill = values["weightsMirror"]["fill"]["pulumiTimeoutSeconds"] if values["weightsMirror"]["enabled"] else 0
+        assert timeout == chart_values.rollout_timeout_seconds(spec.weight_bytes(), low) + fill, case_id
         service = cr.one(objects, "Service")
         assert service["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true", f"{case_id}: Service"
 

@@ -52,7 +52,8 @@ def metric_names(expr: str) -> set[str]:
 
 
 def dashboard_of(objects: list[dict]) -> dict:
-    config_map = cr.one(objects, "ConfigMap")
+    # the dashboard's ConfigMap (with the weights mirror the chart also renders the mirror script's)
+    config_map = cr.one([o for o in objects if "weights-mirror" not in o["metadata"]["name"]], "ConfigMap")
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     (text,) = config_map["data"].values()
     return json.loads(text)

@@ -36,7 +36,8 @@ def values_by_region(path: pathlib.Path) -> dict[str, dict]:
     spec = load_stack_file(path)
     return {
         r.region: vllm_values(spec, r, prometheus_url=chart_render.PROMETHEUS_URL,
-                              gpu_hourly_price_usd=chart_render.GPU_NODE_PRICE_USD)
+                              gpu_hourly_price_usd=chart_render.GPU_NODE_PRICE_USD,
+                              weights_mirror=chart_render.mirror_outputs(r))
         for r in spec.regions
     }
 

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from infra.weights_mirror_plan import PURPOSE_TAG_KEY, PURPOSE_TAG_VALUE
+
 WORKLOAD_LABEL = "tradeoff-infra.io/workload"
 POOL_LABEL = "tradeoff-infra.io/gpu-pool"
 EKS_DEFAULT_DISK_GIB = 20  # EKS managed node group default diskSize without a launch template
@@ -88,6 +90,15 @@ class GlobalAccelerator:
 class KmsKey:
     name: str
     region: str
+    purpose: str = "EKS secrets"
+
+
+@dataclass(frozen=True)
+class WeightsMirrorBucket:
+    """The in-region S3 mirror of the model weights (its storage, fill and reads are priced from the spec)."""
+
+    name: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ class BlockStorage:
 
 
 PricedRecord = (ControlPlane | NodeGroup | NatGateway | PublicIpv4 | LoadBalancer | GlobalAccelerator | KmsKey
-                | MetricAlarm | LogGroup | InterfaceEndpoint | BlockStorage)
+                | MetricAlarm | LogGroup | InterfaceEndpoint | BlockStorage | WeightsMirrorBucket)
 
 
 @dataclass
@@ -238,8 +249,16 @@ def map_accelerator(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
     return [GlobalAccelerator(r.name, _region(r))]
 
 
+def _weights_mirror(r: Resource) -> bool:
+    return (r.inputs.get("tags") or {}).get(PURPOSE_TAG_KEY) == PURPOSE_TAG_VALUE
+
+
 def map_kms_key(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
-    return [KmsKey(r.name, _region(r))]
+    return [KmsKey(r.name, _region(r), "weights mirror" if _weights_mirror(r) else "EKS secrets")]
+
+
+def map_s3_bucket(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
+    return [WeightsMirrorBucket(r.name, _region(r))] if _weights_mirror(r) else []
 
 
 def map_metric_alarm(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
@@ -323,6 +342,7 @@ PRICED: dict[str, Mapper] = {
     "aws:alb/loadBalancer:LoadBalancer": map_load_balancer,
     "aws:globalaccelerator/accelerator:Accelerator": map_accelerator,
     "aws:kms/key:Key": map_kms_key,
+    "aws:s3/bucket:Bucket": map_s3_bucket,
     "aws:cloudwatch/metricAlarm:MetricAlarm": map_metric_alarm,
     "aws:cloudwatch/logGroup:LogGroup": map_log_group,
     "aws:ec2/vpcEndpoint:VpcEndpoint": map_vpc_endpoint,
@@ -357,6 +377,12 @@ NO_COST: dict[str, str] = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "IAM is free",
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": "IAM is free",
     "aws:kms/alias:Alias": "aliases are free (the key is priced)",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "bucket settings are free (the bucket is priced)",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "bucket settings are free (the bucket is priced)",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        "bucket settings are free (the bucket and its KMS key are priced; S3 Bucket Keys keep KMS requests negligible)",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "bucket settings are free (the bucket is priced)",
+    "aws:s3/bucketPolicy:BucketPolicy": "bucket policies are free",
     "aws:lb/targetGroup:TargetGroup": "free (the load balancer is priced)",
     "aws:lb/listener:Listener": "free (the load balancer is priced)",
     "aws:lb/listenerRule:ListenerRule": "free (rule evaluations are part of LCUs)",
@@ -406,6 +432,8 @@ def classify(resources: Iterable[Resource]) -> list[Mapped]:
 def _free_variant(r: Resource) -> str:
     if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint":
         return "gateway VPC endpoints (S3, DynamoDB) are free"
+    if r.type == "aws:s3/bucket:Bucket":
+        return "an S3 bucket other than the weights mirror: its storage and requests are not known, so not priced"
     if r.type == "kubernetes:helm.sh/v3:Release":
         return "a Helm release's pods run on nodes that are priced; it asks for no persistent volume"
     return "free in this configuration"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.chart_values import VLLM_CONTAINER_PORT
+from infra.chart_values import VLLM_CONTAINER_PORT, weights_service_accounts
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
 from infra.components.cluster import Cluster, ClusterArgs
@@ -24,7 +24,9 @@ from infra.components.load_balancer_controller import LoadBalancerController, Lo
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
-from infra.components.vllm import VllmService, VllmServiceArgs
+from infra.components.vllm import NAMESPACE as VLLM_NAMESPACE
+from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
+from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
 from infra.spec import PROJECT, RegionSpec, StackSpec, transit_routes
 
 
@@ -77,6 +79,7 @@ class RegionalDeployment(pulumi.ComponentResource):
     cluster: Cluster
     load_balancer: LoadBalancer
     vllm: VllmService
+    weights_mirror: WeightsMirror | None
 
     def __init__(self, name: str, args: RegionalDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:region:RegionalDeployment", name, None, opts)
@@ -170,11 +173,18 @@ class RegionalDeployment(pulumi.ComponentResource):
         self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
             ctx=ctx, target_port=VLLM_CONTAINER_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
         ), opts=pulumi.ResourceOptions(parent=self))
+        # Large weights come from an in-region S3 mirror instead of Hugging Face through NAT (model.weightsMirror).
+        vllm_name = f"{prefix}-vllm"
+        reader_account, writer_account = weights_service_accounts(chart_fullname(vllm_name))
+        self.weights_mirror = WeightsMirror(f"{prefix}-weights", WeightsMirrorArgs(
+            ctx=ctx, stack=args.stack, namespace=VLLM_NAMESPACE, reader_service_account=reader_account,
+            writer_service_account=writer_account, tags=tags,
+        ), opts=pulumi.ResourceOptions(parent=self)) if spec.weights_mirror_for(region) else None
         # The chart's ServiceMonitor, PrometheusRule, ScaledObject and TargetGroupBinding need the CRDs (and the
         # binding the controller's webhooks) those releases install; on destroy the controller outlives the
         # binding, so it can deregister the targets and drop the binding's finalizer.
         after_crds = wait_for([*ctx.system_ready, monitoring, autoscaling, lb_controller])
-        self.vllm = VllmService(f"{prefix}-vllm", VllmServiceArgs(
+        self.vllm = VllmService(vllm_name, VllmServiceArgs(
             ctx=ctx,
             api_key=args.api_key,
             huggingface_token=args.huggingface_token,
@@ -182,6 +192,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
             target_group_arn=self.load_balancer.target_group_arn,
+            weights_mirror=self.weights_mirror.chart_inputs if self.weights_mirror else None,
         ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds))
 
         self.register_outputs({

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.conventions import SYSTEM_LABELS  # noqa: F401  (re-exported for the components)
 from infra.iam import assume_role_policy, managed_policy_arn_for
 from infra.spec import ClusterSpec
 
 # AWS managed policies an EKS worker node needs (EKS user guide, "Amazon EKS node IAM role").
 NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
-SYSTEM_LABELS = {"tradeoff-infra.io/workload": "system"}
 SYSTEM_ROOT_VOLUME_GIB = 50
 # Root device name of the EKS-optimized Amazon Linux 2023 AMIs.
 ROOT_DEVICE = "/dev/xvda"

@@ -85,6 +85,8 @@ class VllmServiceArgs:
     """`targetgroup/...` of the vLLM target group: the same trigger's other dimension."""
     target_group_arn: pulumi.Input[str] | None = None
     """The ALB target group (IP targets) the chart's TargetGroupBinding fills with the pods' IPs."""
+    weights_mirror: pulumi.Input[dict] | None = None
+    """The region's `WeightsMirror.chart_inputs` when its weights come from the in-region mirror."""
 
 
 class VllmService(pulumi.ComponentResource):
@@ -92,6 +94,7 @@ class VllmService(pulumi.ComponentResource):
 
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
+    model_path: pulumi.Output[str]
 
     def __init__(self, name: str, args: VllmServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:vllm:VllmService", name, None, opts)
@@ -130,7 +133,7 @@ class VllmService(pulumi.ComponentResource):
         price = gpu_node_hourly_usd(region)
         values = pulumi.Output.all(
             args.prometheus_url, args.load_balancer_arn_suffix, args.target_group_arn_suffix, args.target_group_arn,
-            ctx.vpc_id,
+            ctx.vpc_id, args.weights_mirror,
         ).apply(lambda a: chart_values.vllm_values(
             spec,
             region,
@@ -141,6 +144,7 @@ class VllmService(pulumi.ComponentResource):
             huggingface_token_secret=token_secret,
             target_group_arn=a[3],
             vpc_id=a[4],
+            weights_mirror=a[5],
         ))
         # The chart's objects are children of the Chart and do not inherit its depends_on: they need the
         # namespace and the secrets from here. The CRDs (KEDA, Prometheus Operator) come from the caller's
@@ -158,6 +162,10 @@ class VllmService(pulumi.ComponentResource):
             opts=ctx.opts(self, k8s_resource=True, depends_on=prerequisites),
         )
 
+        # What `--model` loads: the mirror's s3:// path of the pinned revision, or source@revision on Hugging Face.
+        self.model_path = values.apply(lambda v: v["weightsMirror"]["modelUri"]
+                                       or f"{v['model']['source']}@{v['model']['revision']}")
         self.namespace = pulumi.Output.from_input(NAMESPACE)
         self.service_name = pulumi.Output.from_input(chart_fullname(name))
-        self.register_outputs({"namespace": self.namespace, "service_name": self.service_name})
+        self.register_outputs({"namespace": self.namespace, "service_name": self.service_name,
+                               "model_path": self.model_path})

@@ -113,3 +113,25 @@ Usage: conditionType: {{ include "vllm.targetHealthCondition" . }}
 {{- define "vllm.targetHealthCondition" -}}
 {{- printf "target-health.elbv2.k8s.aws/%s" (include "vllm.fullname" .) }}
 {{- end }}
+
+{{/*
+Environment both weights-mirror commands read (charts/vllm/files/weights_mirror.py): which revision,
+where it lives, which region's S3 endpoint (reached through the VPC's S3 gateway endpoint).
+Usage: env: {{- include "vllm.weightsMirrorEnv" . | nindent 12 }}
+*/}}
+{{- define "vllm.weightsMirrorEnv" -}}
+- name: SOURCE
+  value: {{ required "model.source is required" .Values.model.source | quote }}
+- name: REVISION
+  value: {{ required "model.revision is required" .Values.model.revision | quote }}
+- name: BUCKET
+  value: {{ required "weightsMirror.bucket is required" .Values.weightsMirror.bucket | quote }}
+- name: PREFIX
+  value: {{ required "weightsMirror.objectPrefix is required" .Values.weightsMirror.objectPrefix | quote }}
+- name: MARKER_KEY
+  value: {{ required "weightsMirror.markerKey is required" .Values.weightsMirror.markerKey | quote }}
+- name: AWS_REGION
+  value: {{ required "weightsMirror.region is required" .Values.weightsMirror.region | quote }}
+- name: AWS_DEFAULT_REGION
+  value: {{ .Values.weightsMirror.region | quote }}
+{{- end }}
