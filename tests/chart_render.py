@@ -79,7 +79,8 @@ def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
             out.append((f"{stack_name(path)}-{region.region}", spec, region, values))
     spec = weights_mirror_stack()
     values = vllm_values(spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
-                         huggingface_token_secret="huggingface-token", weights_mirror=mirror_outputs(spec.regions[0]))
+                         huggingface_token_secret="huggingface-token", weights_mirror=mirror_outputs(spec.regions[0]),
+                         target_group_arn=TG_ARN, vpc_id=VPC_ID)
     out.append(("dev-weights-mirror", spec, spec.regions[0], values))
     spec = scale_to_zero_stack()
     values = vllm_values(

@@ -74,8 +74,9 @@ def test_no_tracked_file_shows_another_real_looking_pin():
 
 def test_chart_passes_only_flags_checked_at_the_release():
     template = (ROOT / "charts" / "vllm" / "templates" / "deployment.yaml").read_text()
-    command = re.search(r"command:\s*\[(.*?)\]", template).group(1)
-    assert RELEASE["checkedAtCommit"]["entrypoint"] in command, command
+    # The vLLM container's command (an init container, e.g. the weights mirror's wait, may come first).
+    commands = re.findall(r"command:\s*\[(.*?)\]", template)
+    assert any(RELEASE["checkedAtCommit"]["entrypoint"] in command for command in commands), commands
     flags = set(re.findall(r"^\s*- (--[a-z0-9-]+)=", template, re.MULTILINE))
     assert flags >= {"--model", "--revision", "--served-model-name"}, flags
     unchecked = flags - set(RELEASE["checkedAtCommit"]["flags"])
