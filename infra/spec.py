@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from infra import hardware
@@ -440,7 +440,13 @@ class CustomApiOffer(SpecModel):
     output_per_m_tok_usd: float = Field(ge=0, le=10_000)
 
 
-ApiOffer = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./:-]+$")] | CustomApiOffer
+# A mapping is a custom offer, anything else a `provider:model` string: only that branch's errors are
+# reported (not "should be a valid string" next to a custom offer's real problem).
+ApiOffer = Annotated[
+    Annotated[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./:-]+$")], Tag("str")]
+    | Annotated[CustomApiOffer, Tag("CustomApiOffer")],
+    Discriminator(lambda v: "CustomApiOffer" if isinstance(v, (dict, CustomApiOffer)) else "str"),
+]
 
 
 class OperationsSpec(SpecModel):
