@@ -20,6 +20,7 @@ from cli.capacity import CapacityError
 from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.render import contract
+from cli.render.safe import say
 from cli.stacks import StackRef, UsageError, project_root, select
 from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
 from infra.spec import CustomApiOffer, SpecError, StackSpec, parse_stack_config, project_config
@@ -205,11 +206,11 @@ def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
 def bad_input(err: Console, e: Exception) -> typer.Exit:
     """Print a bad-input error (naming the key or argument) and return the exit-2 to raise."""
     if isinstance(e, SpecError):
-        err.print(f"[red]error:[/red] {e.source} is invalid:", highlight=False)
+        say(err, "[red]error:[/red] {} is invalid:", e.source)
         for problem in e.problems:
-            err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
+            say(err, "  - {}: {}", problem.path, problem.message, soft_wrap=True)
     else:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        say(err, "[red]error:[/red] {}", e, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -288,11 +289,11 @@ def estimate_command(
         try:
             write_out(out, text)
         except BadInput as e:
-            err.print(f"[red]error:[/red] {e}", highlight=False)
+            say(err, "[red]error:[/red] {}", e)
             raise typer.Exit(2)
-        err.print(f"wrote {out}", highlight=False)
+        say(err, "wrote {}", out)
     else:
         typer.echo(text, nl=False)
     if fail_over_budget and over:
-        err.print(f"[red]over budget:[/red] {', '.join(over)} (expected total above budget.monthlyUsd)", highlight=False)
+        say(err, "[red]over budget:[/red] {} (expected total above budget.monthlyUsd)", ", ".join(over))
         raise typer.Exit(1)

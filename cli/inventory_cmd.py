@@ -18,6 +18,7 @@ from cli import cache
 from cli.estimate_cmd import BadInput, bad_input, load_stack, write_out
 from cli.pricing import mapping
 from cli.reachability import reachability_lines
+from cli.render.safe import markup, say
 from cli.stacks import UsageError, project_root, resolve
 from infra.spec import SpecError
 
@@ -62,12 +63,12 @@ def inventory_command(
             "outputs": inventory.outputs,
         }, indent=2) + "\n"
     else:
-        table = Table(title=f"stack {ref.name}: {len(inventory.resources)} resources planned "
+        table = Table(title=f"stack {markup(ref.name)}: {len(inventory.resources)} resources planned "
                             f"({'from cache' if hit else 'program run under mocks'})", title_justify="left")
         for col in ("", "region", "type", "name", "cost"):
             table.add_column(col)
         for r in sorted(inventory.resources, key=lambda r: (r.region or "", r.type, r.name)):
-            table.add_row("+", r.region or "-", r.type, r.name, _cost_kind(mapped[r.urn]))
+            table.add_row(*map(markup, ("+", r.region or "-", r.type, r.name, _cost_kind(mapped[r.urn]))))
         counts = Counter(_cost_kind(m) for m in mapped.values())
         buffer = io.StringIO()
         console = Console(file=buffer, width=200, color_system=None)
@@ -81,6 +82,6 @@ def inventory_command(
             write_out(out, text)
         except BadInput as e:
             raise bad_input(err, e) from None
-        err.print(f"wrote {out}", highlight=False)
+        say(err, "wrote {}", out)
     else:
         typer.echo(text, nl=False)

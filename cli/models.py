@@ -37,6 +37,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from cli import stackfile
+from cli.render.safe import clean_text
 from cli.stacks import StackRef, UsageError, project_root, resolve
 from infra.spec import (
     COMMIT_RE,
@@ -447,6 +448,12 @@ def apply_target(ref: StackRef) -> ApplyTarget:
     return ApplyTarget(ref.name, root)
 
 
+def echo(message: Any = "", err: bool = False) -> None:
+    """typer.echo with the control characters of stack names, paths and pin notes shown as escapes,
+    never sent to the terminal raw."""
+    typer.echo(clean_text(message), err=err)
+
+
 class OperationFailed(Exception):
     """The edit or `pulumi up` could not run or failed (lock busy, disk error, update failed); exit 1."""
 
@@ -454,13 +461,13 @@ class OperationFailed(Exception):
 def pulumi_up(target: ApplyTarget, message: str) -> None:
     from pulumi import automation
 
-    typer.echo(f"pulumi up --stack {target.stack} (work dir {target.work_dir}) ...")
+    echo(f"pulumi up --stack {target.stack} (work dir {target.work_dir}) ...")
     try:
         stack = automation.select_stack(stack_name=target.stack, work_dir=str(target.work_dir))
         result = stack.up(on_output=typer.echo, message=message)
     except Exception as err:  # CommandError, StackNotFoundError, a missing backend login ...
         raise OperationFailed(f"pulumi up for stack {target.stack} failed: {err}") from None
-    typer.echo(f"pulumi up: {result.summary.result}")
+    echo(f"pulumi up: {result.summary.result}")
 
 
 # ------------------------------------------------------------------ commands
@@ -468,28 +475,28 @@ def pulumi_up(target: ApplyTarget, message: str) -> None:
 
 def _fail(err: Exception) -> None:
     code = 1 if isinstance(err, OperationFailed) else 2
-    typer.echo(f"error: {err}", err=True)
+    echo(f"error: {err}", err=True)
     raise typer.Exit(code)
 
 
 def _fail_invalid(err: SpecError, consequence: str = "") -> None:
     problems = "\n".join(f"  - {p}" for p in err.problems)
-    typer.echo(f"error: {err.source} is invalid{consequence}:\n{problems}", err=True)
+    echo(f"error: {err.source} is invalid{consequence}:\n{problems}", err=True)
     raise typer.Exit(2)
 
 
 def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     if not changed:
         for line in outcome.lines:
-            typer.echo(line)
+            echo(line)
         return
-    typer.echo(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
-    typer.echo(f"  image {outcome.after.image}")
-    typer.echo(f"  replaced {outcome.before.short}, now history entry 1")
+    echo(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
+    echo(f"  image {outcome.after.image}")
+    echo(f"  replaced {outcome.before.short}, now history entry 1")
     for line in outcome.lines:
-        typer.echo(f"  {line}")
+        echo(f"  {line}")
     region = f" --region {outcome.region}" if outcome.region else ""
-    typer.echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
+    echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
 
 
 def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
@@ -509,7 +516,7 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
     _report(ref, outcome, changed, verb)
     if target is None:
         if changed:
-            typer.echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
+            echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
         return
     try:
         pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
@@ -660,4 +667,4 @@ def show(
     except SpecError as err:
         _fail_invalid(err)
     data = show_data(ref, spec)
-    typer.echo(json.dumps(data, indent=2) if as_json else show_text(data))
+    echo(json.dumps(data, indent=2) if as_json else show_text(data))

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.render.safe import markup, say
 from cli.stacks import StackRef, UsageError, select
 from infra import hardware
 from infra.spec import SpecError, StackSpec, warnings
@@ -16,14 +17,14 @@ app = typer.Typer(add_completion=False)
 
 
 def summary_table(ref: StackRef, spec: StackSpec) -> Table:
-    table = Table(title=f"stack {ref.name} ({ref.path})", title_justify="left", show_lines=False)
+    table = Table(title=f"stack {markup(ref.name)} ({markup(ref.path)})", title_justify="left", show_lines=False)
     for column in ("region", "pool", "instance", "capacity", "nodes min/desired/max", "GPUs min/max", "replicas min/max"):
         table.add_column(column)
     for region in spec.regions:
         low, high = spec.replicas_for(region)
         for pool in region.gpu_pools:
             it = hardware.instance_type(pool.instance_type)
-            table.add_row(
+            table.add_row(*map(markup, (
                 region.region,
                 pool.name,
                 f"{pool.instance_type} ({it.gpus}x {it.gpu_model.name if it.gpu_model else it.gpu_name})",
@@ -31,7 +32,7 @@ def summary_table(ref: StackRef, spec: StackSpec) -> Table:
                 f"{pool.min_nodes}/{pool.initial_nodes}/{pool.max_nodes}",
                 f"{pool.min_nodes * it.gpus}/{pool.max_nodes * it.gpus}",
                 f"{low}/{high}",
-            )
+            )))
     return table
 
 
@@ -64,7 +65,7 @@ def validate(
     try:
         refs = select(stacks, all_)
     except UsageError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        say(err, "[red]error:[/red] {}", e)
         raise typer.Exit(2)
     failed = False
     for ref in refs:
@@ -72,18 +73,18 @@ def validate(
             spec = ref.load()
         except SpecError as e:
             failed = True
-            err.print(f"[red]✗ {ref.name}[/red] ({ref.path}) is invalid:", highlight=False)
+            say(err, "[red]✗ {}[/red] ({}) is invalid:", ref.name, ref.path)
             for problem in e.problems:
-                err.print(f"  - {problem.path}: {problem.message}", highlight=False, soft_wrap=True)
+                say(err, "  - {}: {}", problem.path, problem.message, soft_wrap=True)
             continue
         console.print(summary_table(ref, spec))
-        console.print(f"model: {spec.model.name} = {spec.model.source} tensorParallel {spec.model.tensor_parallel}, "
-                      f"maxModelLen {spec.model.max_model_len}, {spec.model.dtype}", highlight=False)
+        say(console, "model: {} = {} tensorParallel {}, maxModelLen {}, {}", spec.model.name, spec.model.source,
+            spec.model.tensor_parallel, spec.model.max_model_len, spec.model.dtype)
         for line in pin_lines(spec):
-            console.print(line, highlight=False, soft_wrap=True)
-        console.print(endpoint_line(spec), highlight=False)
+            say(console, "{}", line, soft_wrap=True)
+        say(console, "{}", endpoint_line(spec))
         for warning in warnings(spec):
-            console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
-        console.print(f"[green]✓ {ref.name} is valid[/green]\n")
+            say(console, "[yellow]warning:[/yellow] {}", warning, soft_wrap=True)
+        say(console, "[green]✓ {} is valid[/green]\n", ref.name)
     if failed:
         raise typer.Exit(2)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from infra import hardware
@@ -56,6 +56,20 @@ NON_INTERNET_RANGES = tuple(ipaddress.ip_network(c) for c in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
     "fc00::/7", "fe80::/10", "::1/128",
 ))
+# A "valid e-mail address" as the WHATWG HTML standard defines it (input type=email), with at least one
+# dot in the domain: SNS sends the subscription confirmation there.
+EMAIL_RE = re.compile(
+    r"^(?=.{3,254}$)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+# An IAM role or user ARN: what an EKS access entry names (not an STS assumed-role session).
+IAM_PRINCIPAL_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$")
+# The EKS access policy that grants cluster-admin through an access entry (EKS user guide, "Review
+# access policy permissions"); the ARN's partition is the cluster's.
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# validate warns when cluster.publicAccessCidrs together reach more public IPv4 addresses than this, a
+# /12's worth (about 0.03 % of the public space): office and VPN ranges are /32 to /16; 0.0.0.0/0, or
+# the same split as "0.0.0.0/1" + "128.0.0.0/1", or a handful of /8s is "the internet".
+PUBLIC_ADDRESSES_WARNING = 2**20
 # EKS versions the program is tested against (chart schemas, cluster-autoscaler image per minor).
 # Standard support of 1.31-1.34 ends 2025-11-26 .. 2026-12-02 (EKS release calendar, read
 # 2026-11-24); older ones still run, in extended support, and the estimate prices that.
@@ -74,16 +88,20 @@ ACTIVATION_RESERVE_BYTES = 1.5 * hardware.GIB
 class SpecModel(BaseModel):
     """Base: camelCase keys in the file, snake_case in Python, unknown keys refused."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True,
+                              strict=True, allow_inf_nan=False)
+    """strict: `maxNodes: true` or `requestsPerMonth: 1.0e+29` is refused, not coerced to 1 or to an int;
+    allow_inf_nan: `.inf` / `.nan` are refused for every number. Every number also has a finite range
+    (`le=`), so nothing the estimate multiplies can overflow (docs/stack-file.md, "Ranges")."""
 
 
 # ---------------------------------------------------------------- model pin
 
 
 class Architecture_(SpecModel):
-    layers: int = Field(gt=0)
-    kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
+    layers: int = Field(gt=0, le=1000)
+    kv_heads: int = Field(gt=0, le=1024)
+    head_dim: int = Field(gt=0, le=4096)
 
 
 class PinRecord(SpecModel):
@@ -171,11 +189,11 @@ class ModelSpec(SpecModel):
     """Full 40-hex commit of the weights."""
     image: str
     """vLLM image pinned by `@sha256:` digest."""
-    tensor_parallel: int = Field(default=1, ge=1)
-    max_model_len: int = Field(default=8192, ge=256)
+    tensor_parallel: int = Field(default=1, ge=1, le=64)
+    max_model_len: int = Field(default=8192, ge=256, le=10_485_760)
     dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
     quantization: Literal["fp8", "awq", "gptq"] | None = None
-    parameters_billion: float | None = Field(default=None, gt=0)
+    parameters_billion: float | None = Field(default=None, gt=0, le=10_000)
     architecture: Architecture_ | None = None
     weights_mirror: Literal["auto", True, False] = "auto"
     """In-region S3 mirror of the weights (`infra/weights_mirror_plan.py`): true, false, or "auto" (on for
@@ -233,9 +251,9 @@ class ModelSpec(SpecModel):
 class GpuPool(SpecModel):
     name: str
     instance_type: str
-    min_nodes: int = Field(ge=0)
-    max_nodes: int = Field(ge=0)
-    desired_nodes: int | None = Field(default=None, ge=0)
+    min_nodes: int = Field(ge=0, le=1000)
+    max_nodes: int = Field(ge=0, le=1000)
+    desired_nodes: int | None = Field(default=None, ge=0, le=1000)
     capacity_type: Literal["on-demand", "spot"] = "on-demand"
     disk_gib: int | None = Field(default=None, ge=50, le=16384, alias="diskGiB")
     """Root volume per node; default sized from the model weights (see `disk_size_gib`)."""
@@ -253,8 +271,8 @@ class GpuPool(SpecModel):
 
 
 class RegionScaling(SpecModel):
-    min_replicas: int | None = Field(default=None, ge=0)
-    max_replicas: int | None = Field(default=None, ge=1)
+    min_replicas: int | None = Field(default=None, ge=0, le=10_000)
+    max_replicas: int | None = Field(default=None, ge=1, le=10_000)
 
 
 def default_vpc_cidr(index: int) -> str:
@@ -356,6 +374,23 @@ class ClusterSpec(SpecModel):
     system_nodes: SystemNodes = Field(default_factory=SystemNodes)
     imds_hop_limit: int = Field(default=1, ge=1, le=2)
     """Relaxation key: 2 only for an add-on that needs IMDS from a pod; `validate` reports it."""
+    admin_principal_arns: list[str] = Field(default=[], max_length=20)
+    """IAM role/user ARNs given cluster-admin through an EKS access entry (AmazonEKSClusterAdminPolicy);
+    the identity `pulumi up` runs as must be one of them (docs/operations.md, "Cluster access")."""
+    bootstrap_cluster_creator_admin_permissions: bool = False
+    """Relaxation key: true keeps EKS's hidden, permanent admin entry for whoever created the cluster."""
+
+    @field_validator("admin_principal_arns")
+    @classmethod
+    def _admins(cls, v: list[str]) -> list[str]:
+        for arn in v:
+            if not IAM_PRINCIPAL_RE.match(arn):
+                hint = (" (an STS session; give the role's arn:aws:iam::<account>:role/<name>)"
+                        if ":assumed-role/" in arn else "")
+                raise ValueError(f"{arn!r} is not an IAM role or user ARN{hint}")
+        if len(set(v)) != len(v):
+            raise ValueError("an ARN appears twice")
+        return v
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -386,18 +421,18 @@ KvCacheMetric = Literal["auto", "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usag
 
 
 class AutoscalingSpec(SpecModel):
-    min_replicas: int = Field(default=1, ge=0)
-    max_replicas: int = Field(default=2, ge=1)
-    target_queue_length: float = Field(default=4, gt=0)
+    min_replicas: int = Field(default=1, ge=0, le=10_000)
+    max_replicas: int = Field(default=2, ge=1, le=10_000)
+    target_queue_length: float = Field(default=4, gt=0, le=10_000)
     """`vllm:num_requests_waiting` per replica that KEDA aims for."""
     target_kv_cache_usage: float = Field(default=0.8, gt=0, le=1)
     """KV-cache use (0-1) per replica that KEDA aims for."""
     kv_cache_metric: KvCacheMetric = "auto"
     scale_to_zero: bool = False
-    activation_requests_per_second: float = Field(default=0.1, gt=0)
+    activation_requests_per_second: float = Field(default=0.1, gt=0, le=100_000)
     """With scale-to-zero: request rate at the load balancer that wakes the fleet."""
     scale_down_stabilization_seconds: int = Field(default=900, ge=0, le=7200)
-    fallback_replicas: int = Field(default=1, ge=1)
+    fallback_replicas: int = Field(default=1, ge=1, le=10_000)
     node_scale_down_unneeded_minutes: int = Field(default=15, ge=1, le=240)
 
 
@@ -434,9 +469,9 @@ class EndpointSpec(SpecModel):
 
 
 class AlertThresholds(SpecModel):
-    queue_waiting_per_replica: float = Field(default=10, gt=0)
+    queue_waiting_per_replica: float = Field(default=10, gt=0, le=100_000)
     kv_cache_usage: float = Field(default=0.95, gt=0, le=1)
-    gpu_idle_hours: float = Field(default=2, gt=0)
+    gpu_idle_hours: float = Field(default=2, gt=0, le=720)
     gpu_idle_utilization_percent: float = Field(default=5, ge=0, le=100)
 
 
@@ -449,37 +484,50 @@ class MonitoringSpec(SpecModel):
     alarm_email: str | None = None
     """Optional address subscribed to the regional CloudWatch alarms' SNS topic."""
 
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not EMAIL_RE.match(v):
+            raise ValueError(f"{v!r} is not an e-mail address (name@example.com)")
+        return v
+
 
 class TrafficSpec(SpecModel):
-    requests_per_month: int = Field(ge=0)
-    input_tokens_per_request: int = Field(ge=0)
-    output_tokens_per_request: int = Field(ge=1)
-    peak_to_average: float = Field(default=3.0, ge=1)
-    ttft_target_ms: int = Field(default=2000, gt=0)
+    requests_per_month: int = Field(ge=0, le=100_000_000_000)
+    input_tokens_per_request: int = Field(ge=0, le=10_485_760)
+    output_tokens_per_request: int = Field(ge=1, le=10_485_760)
+    peak_to_average: float = Field(default=3.0, ge=1, le=100)
+    ttft_target_ms: int = Field(default=2000, gt=0, le=600_000)
     """p95 time-to-first-token the service must meet; the TTFT alert fires above it."""
-    tpot_target_ms: int = Field(default=50, gt=0)
+    tpot_target_ms: int = Field(default=50, gt=0, le=10_000)
     """Mean time per output token the service must meet; sets the usable batch size."""
 
 
 class CustomApiOffer(SpecModel):
-    name: str
-    input_per_m_tok_usd: float = Field(ge=0)
-    output_per_m_tok_usd: float = Field(ge=0)
+    name: str = Field(min_length=1, max_length=64)
+    input_per_m_tok_usd: float = Field(ge=0, le=10_000)
+    output_per_m_tok_usd: float = Field(ge=0, le=10_000)
 
 
-ApiOffer = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./:-]+$")] | CustomApiOffer
+# A mapping is a custom offer, anything else a `provider:model` string: only that branch's errors are
+# reported (not "should be a valid string" next to a custom offer's real problem).
+ApiOffer = Annotated[
+    Annotated[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./:-]+$")], Tag("str")]
+    | Annotated[CustomApiOffer, Tag("CustomApiOffer")],
+    Discriminator(lambda v: "CustomApiOffer" if isinstance(v, (dict, CustomApiOffer)) else "str"),
+]
 
 
 class OperationsSpec(SpecModel):
-    engineer_fte: float = Field(default=0.5, ge=0)
-    loaded_monthly_cost_usd: float = Field(default=15000, ge=0)
-    setup_months: float = Field(default=2, ge=0)
-    amortisation_months: int = Field(default=24, ge=1)
+    engineer_fte: float = Field(default=0.5, ge=0, le=1000)
+    loaded_monthly_cost_usd: float = Field(default=15000, ge=0, le=1_000_000)
+    setup_months: float = Field(default=2, ge=0, le=120)
+    amortisation_months: int = Field(default=24, ge=1, le=240)
     include: bool = True
 
 
 class BudgetSpec(SpecModel):
-    monthly_usd: float = Field(gt=0)
+    monthly_usd: float = Field(gt=0, le=1_000_000_000)
 
 
 class ConstraintsSpec(SpecModel):
@@ -489,7 +537,7 @@ class ConstraintsSpec(SpecModel):
     data_may_leave_network: bool | None = None
     ml_engineers_available: bool | None = None
     frontier_quality_needed: bool | None = None
-    weeks_to_ship: int | None = Field(default=None, ge=0)
+    weeks_to_ship: int | None = Field(default=None, ge=0, le=520)
 
 
 class StackSpec(SpecModel):
@@ -846,6 +894,13 @@ def check(spec: StackSpec) -> list[Problem]:
                 f"(sum of maxNodes x GPUs per node / tensorParallel {tp}); raise maxNodes or lower maxReplicas",
             ))
     problems += _vpc_overlaps(spec) + _api_reachability(spec)
+    if not spec.cluster.bootstrap_cluster_creator_admin_permissions and not spec.cluster.admin_principal_arns:
+        problems.append(Problem(
+            "cluster.adminPrincipalArns",
+            "nobody could administer the cluster, and `pulumi up` itself could not reach its Kubernetes API: list the "
+            "IAM role ARN(s) of the operators, including the one `pulumi up` runs as (see docs/operations.md, "
+            "\"Cluster access\"), or set cluster.bootstrapClusterCreatorAdminPermissions: true",
+        ))
     if spec.autoscaling.fallback_replicas > spec.autoscaling.max_replicas:
         problems.append(Problem("autoscaling.fallbackReplicas", "must not exceed autoscaling.maxReplicas"))
     if spec.endpoint.mode == "regional" and spec.multi_region:
@@ -902,11 +957,35 @@ def _network_warnings(spec: StackSpec) -> list[str]:
     return out
 
 
+def public_ipv4_addresses(cidrs: list[str]) -> int:
+    """How many public IPv4 addresses (not private, reserved, loopback, multicast ...) the CIDRs reach
+    together, overlaps counted once."""
+    nets = ipaddress.collapse_addresses(n for n in map(ipaddress.ip_network, cidrs) if n.version == 4)
+    covered = 0
+    for net in nets:
+        covered += net.num_addresses - sum(
+            (net if net.subnet_of(b) else b).num_addresses for b in _NON_PUBLIC_IPV4 if net.overlaps(b))
+    return covered
+
+
+# IANA special-purpose IPv4 blocks that are not reachable from the internet (RFC 6890 and its updates).
+_NON_PUBLIC_IPV4 = list(ipaddress.collapse_addresses(ipaddress.ip_network(c) for c in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+    "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3")))
+PUBLIC_IPV4_ADDRESSES = 2**32 - sum(n.num_addresses for n in _NON_PUBLIC_IPV4)
+
+
 def warnings(spec: StackSpec) -> list[str]:
     """Things that are allowed but that a reviewer should see, including security relaxations."""
     out = []
-    if any(ipaddress.ip_network(c).prefixlen == 0 for c in spec.cluster.public_access_cidrs):
-        out.append("cluster.publicAccessCidrs includes 0.0.0.0/0: the Kubernetes API is reachable from the internet (authenticated, but exposed)")
+    reach = public_ipv4_addresses(spec.cluster.public_access_cidrs)
+    if reach > PUBLIC_ADDRESSES_WARNING:
+        out.append(f"cluster.publicAccessCidrs {', '.join(spec.cluster.public_access_cidrs)} reach {reach:,} public IPv4 addresses ({reach / PUBLIC_IPV4_ADDRESSES:.1%} of "
+                   "the internet; more than a /12): the Kubernetes API is exposed to the internet (authenticated, but "
+                   "reachable); list your office/VPN ranges")
+    if spec.cluster.bootstrap_cluster_creator_admin_permissions:
+        out.append("cluster.bootstrapClusterCreatorAdminPermissions is true: whoever creates the cluster keeps a permanent "
+                   "admin access entry that the stack does not show or manage")
     if spec.cluster.imds_hop_limit != 1:
         out.append(f"cluster.imdsHopLimit is {spec.cluster.imds_hop_limit}: relaxes the IMDSv2 hop-limit-1 baseline so pods can reach instance metadata")
     if not spec.endpoint.hostname:

@@ -30,7 +30,8 @@ def make_spec(*, source="meta-llama/Llama-3.1-8B-Instruct", tp=1, instance="g6e.
                         "maxReplicas": max_replicas or max_nodes * gpus},
         "traffic": {"requestsPerMonth": requests, "inputTokensPerRequest": inp, "outputTokensPerRequest": out,
                     "peakToAverage": peak, "tpotTargetMs": tpot},
-        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"]},  # someone must reach the Kubernetes API
+        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"],  # someone must reach the Kubernetes API
+                    "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"]},  # and administer it
     }
     # A global-accelerator stack needs a hostname (TLS, Host pinned); capacity does not depend on it.
     config["endpoint"] = {"mode": "global-accelerator", "hostname": "llm.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}

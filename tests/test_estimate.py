@@ -31,7 +31,8 @@ def spec_of(**over):
                                               "amortisationMonths": 24}),
         "constraints": over.pop("constraints", {}),
         "budget": {"monthlyUsd": 10000},
-        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"]},  # someone must reach the Kubernetes API
+        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"],  # someone must reach the Kubernetes API
+                    "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"]},  # and administer it
     }
     assert not over, over
     return parse_stack_config(config)

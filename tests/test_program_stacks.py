@@ -122,7 +122,7 @@ def test_cluster_control_plane(inventory_of, stack):
         vpc_config = cluster.inputs["vpcConfig"]
         private_ids = {s.id for s in _in_region(inv, region, SUBNET) if not _public(s)}
         assert set(vpc_config["subnetIds"]) == private_ids, cluster.urn
-        assert cluster.inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
+        assert cluster.inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
         (log_group,) = _in_region(inv, region, "aws:cloudwatch/logGroup:LogGroup")
         assert log_group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster", log_group.urn
         assert log_group.inputs["retentionInDays"] == spec.log_retention_days, log_group.urn

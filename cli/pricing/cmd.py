@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.cache import _atomic_write
+from cli.render.safe import markup, say
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog
 
 app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True,
@@ -32,17 +33,17 @@ def show(
     try:
         catalog = PriceCatalog.load(catalog_path)
     except OSError as e:
-        err.print(f"[red]error:[/red] --catalog {catalog_path}: cannot read: {e.strerror}", highlight=False)
+        say(err, "[red]error:[/red] --catalog {}: cannot read: {}", catalog_path, e.strerror)
         raise typer.Exit(2)
     except ValueError as e:  # CatalogError names the file and the key
-        err.print(f"[red]error:[/red] --catalog: {e}", highlight=False, soft_wrap=True)
+        say(err, "[red]error:[/red] --catalog: {}", e, soft_wrap=True)
         raise typer.Exit(2)
     if region and region not in catalog.data["instances"]:
         known = ", ".join(sorted(catalog.data["instances"]))
-        err.print(f"[red]error:[/red] --region {region}: unknown region: the catalog prices no instance there "
-                  f"(regions: {known})", highlight=False, soft_wrap=True)
+        say(err, "[red]error:[/red] --region {}: unknown region: the catalog prices no instance there (regions: {})",
+            region, known, soft_wrap=True)
         raise typer.Exit(2)
-    table = Table(title=f"AWS prices as of {catalog.retrieved_on} ({catalog.data.get('refreshedBy', 'seed')})",
+    table = Table(title=f"AWS prices as of {markup(catalog.retrieved_on)} ({markup(catalog.data.get('refreshedBy', 'seed'))})",
                   title_justify="left")
     for col in ("region", "instance type", "$/h", "basis", "source", "date", "conf.", "derivation / spot"):
         table.add_column(col, overflow="fold")
@@ -56,16 +57,17 @@ def show(
             try:
                 p = catalog.instance(reg, name, capacity_type)
             except MissingPrice as e:
-                err.print(f"[red]error:[/red] {e}", highlight=False)
+                say(err, "[red]error:[/red] {}", e)
                 raise typer.Exit(2)
             extra = p.derivation or ""
             if p.spot_savings_percent is not None:
                 extra = f"spot -{p.spot_savings_percent}% ({p.spot_savings_basis}) {extra}"
-            table.add_row(reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.dated, p.confidence, extra)
+            table.add_row(*map(markup, (reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.dated, p.confidence,
+                                        extra)))
             rows += 1
     if rows == 0:
         what = " ".join(x for x in (instance_type, region and f"in {region}") if x)
-        err.print(f"[red]error:[/red] no price for {what or 'anything'} in the catalog", highlight=False)
+        say(err, "[red]error:[/red] no price for {} in the catalog", what or "anything")
         raise typer.Exit(2)
     Console(width=200).print(table)
 
@@ -89,14 +91,14 @@ def refresh_command(
     client = session.client("pricing", region_name="us-east-1")  # the Price List API is served from us-east-1
     current = json.loads(CATALOG_PATH.read_text())
     try:
-        catalog, notes = refresh(current, client, progress=lambda m: err.print(m, highlight=False))
+        catalog, notes = refresh(current, client, progress=lambda m: say(err, "{}", m))
     except NoCredentialsError:
         err.print("[red]error:[/red] no AWS credentials: set AWS_PROFILE or pass --profile", highlight=False)
         raise typer.Exit(2)
     except (BotoCoreError, ClientError) as e:
-        err.print(f"[red]error:[/red] AWS Price List API: {e}", highlight=False)
+        say(err, "[red]error:[/red] AWS Price List API: {}", e)
         raise typer.Exit(1)
     _atomic_write(out, json.dumps(catalog, indent=1) + "\n")
     for note in notes:
-        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-    err.print(f"wrote {out} (prices as of {catalog['retrievedOn']})", highlight=False)
+        say(err, "[yellow]note:[/yellow] {}", note)
+    say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])

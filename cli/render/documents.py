@@ -7,6 +7,8 @@ import json
 import math
 from html import escape
 
+from cli.render import safe
+
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
 
 
@@ -34,10 +36,19 @@ def defaults_line(doc: dict) -> str:
 
 
 def _env(autoescape: bool):
+    """Markdown (autoescape off) or HTML (on). Every `{{ value }}` passes `finalize` first: for markdown a
+    string is escaped there (safe.markdown: no heading, image, link or HTML tag can come from a stack
+    name, a file name or an offer); for HTML its control characters are shown (autoescape does the rest)."""
     # jinja2 costs ~30 ms to import: only markdown and html need it, not the JSON a CI gate reads.
     from jinja2 import Environment, PackageLoader, StrictUndefined
+    from markupsafe import Markup
 
-    env = Environment(loader=PackageLoader("cli.render", "templates"), autoescape=autoescape,
+    def finalize(value):
+        if not isinstance(value, str) or isinstance(value, Markup):
+            return value
+        return safe.clean(value) if autoescape else safe.markdown(value)
+
+    env = Environment(loader=PackageLoader("cli.render", "templates"), autoescape=autoescape, finalize=finalize,
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
     env.globals["money"] = money
     env.globals["unit_price"] = unit_price
@@ -91,7 +102,7 @@ def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{points}"/>')
         ly = top + 15 + 18 * i
         parts.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" stroke="{color}" '
-                     f'stroke-width="2"{dash}/><text x="{width - right + 35}" y="{ly + 4}">{escape(name)}</text>')
+                     f'stroke-width="2"{dash}/><text x="{width - right + 35}" y="{ly + 4}">{escape(safe.clean(name))}</text>')
     servable = chart.get("maxServableRequestsPerMonth")
     if servable and xs[0] <= servable <= xs[-1]:
         x = px(servable)
@@ -102,7 +113,8 @@ def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
 
 
 def html(docs: list[dict]) -> str:
-    charts = {d["stack"]: svg_chart(d["chart"]) if d.get("chart") else "" for d in docs}
+    # one chart per stack document, in order: two stack files may share a stack name
+    charts = [svg_chart(d["chart"]) if d.get("chart") else "" for d in docs]
     return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts)
 
 

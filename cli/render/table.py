@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from cli.render.documents import defaults_line, unit_price
+from cli.render.safe import markup as m
 
 
 def money(value: float | None) -> str:
@@ -27,9 +28,9 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
     catalog = doc["priceCatalog"]
     stale = " [yellow](stale: older than 90 days)[/yellow]" if catalog["stale"] else ""
     parts.append(Text.from_markup(
-        f"[bold]stack {doc['stack']}[/bold] ({doc['stackFile']}) — priced {doc['asOf']} with AWS prices as of "
-        f"{catalog['oldestPriceUsed']} ({catalog['ageDays']} days, oldest price this stack uses){stale}; "
-        f"API prices: {doc['apiPrices']['source']}"))
+        f"[bold]stack {m(doc['stack'])}[/bold] ({m(doc['stackFile'])}) — priced {m(doc['asOf'])} with AWS prices as of "
+        f"{m(catalog['oldestPriceUsed'])} ({m(catalog['ageDays'])} days, oldest price this stack uses){stale}; "
+        f"API prices: {m(doc['apiPrices']['source'])}"))
 
     items = Table(title="line items (monthly, expected; min..max where autoscaling makes a range)", title_justify="left")
     for col, just in (("region", "left"), ("resource", "left"), ("category", "left"), ("what", "left"),
@@ -39,15 +40,16 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
         if li["monthlyUsd"] < 0.005 and not verbose:
             continue
         span = "" if li["monthlyUsdMin"] == li["monthlyUsdMax"] else f"{money(li['monthlyUsdMin'])}..{money(li['monthlyUsdMax'])}"
-        items.add_row(li["region"], li["resource"], li["category"], li["description"],
-                      f"{li['quantity']:,.2f} {li['unit']}", unit_price(li["unitPriceUsd"]), money(li["monthlyUsd"]), span)
+        items.add_row(*map(m, (li["region"], li["resource"], li["category"], li["description"],
+                               f"{li['quantity']:,.2f} {li['unit']}", unit_price(li["unitPriceUsd"]), money(li["monthlyUsd"]),
+                               span)))
     parts.append(items)
 
     totals = Table(title="monthly totals", title_justify="left")
     for col in ("category", "min", "expected", "max"):
         totals.add_column(col, justify="left" if col == "category" else "right")
     for cat, v in doc["categories"].items():
-        totals.add_row(cat, money(v["min"]), money(v["expected"]), money(v["max"]))
+        totals.add_row(m(cat), money(v["min"]), money(v["expected"]), money(v["max"]))
     sh = doc["selfHosted"]
     ops = "" if sh["operationsIncluded"] else " (operations excluded)"
     totals.add_row(f"[bold]self-hosted total{ops}[/bold]", money(sh["monthlyUsd"]["min"]),
@@ -59,11 +61,11 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
                 "nodes min/expected/max", "queued"):
         cap.add_column(col, justify="left" if col in ("region", "pool", "GPU") else "right")
     for c in doc["capacity"]:
-        cap.add_row(c["region"], c["pool"], f"{c['instanceType']} ({c['gpu']}, TP{c['tensorParallel']})",
-                    f"{c['trafficShare']:.0%}", f"{c['averageOutputTokensPerSecond']:,.0f}",
-                    f"{c['outputTokensPerSecondPerReplica']:,.0f}",
-                    f"{c['replicasAtAverage']}/{c['replicasAtPeak']}/{c['maxReplicas']}",
-                    f"{c['minNodes']}/{c['expectedNodes']:g}/{c['maxNodes']}", f"{c['queuedShare']:.1%}")
+        cap.add_row(*map(m, (c["region"], c["pool"], f"{c['instanceType']} ({c['gpu']}, TP{c['tensorParallel']})",
+                             f"{c['trafficShare']:.0%}", f"{c['averageOutputTokensPerSecond']:,.0f}",
+                             f"{c['outputTokensPerSecondPerReplica']:,.0f}",
+                             f"{c['replicasAtAverage']}/{c['replicasAtPeak']}/{c['maxReplicas']}",
+                             f"{c['minNodes']}/{c['expectedNodes']:g}/{c['maxNodes']}", f"{c['queuedShare']:.1%}")))
     parts.append(cap)
 
     api = Table(title=f"API comparison at {doc['traffic']['requestsPerMonth']:,} requests/month "
@@ -74,29 +76,29 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
                 money(sh["comparedPerMillionTokensUsd"]), "", sh["comparedBasis"])
     for offer in doc["api"]:
         be = doc["breakEvenRequestsPerMonth"][offer["offer"]]
-        api.add_row(offer["offer"], f"{offer['inputPerMTokUsd']:g}", f"{offer['outputPerMTokUsd']:g}",
-                    money(offer["monthlyUsd"]), money(offer["perMillionTokensUsd"]), requests(be["requestsPerMonth"]),
-                    be["note"])
+        api.add_row(*map(m, (offer["offer"], f"{offer['inputPerMTokUsd']:g}", f"{offer['outputPerMTokUsd']:g}",
+                             money(offer["monthlyUsd"]), money(offer["perMillionTokensUsd"]),
+                             requests(be["requestsPerMonth"]), be["note"])))
     parts.append(api)
 
     verdict = doc["verdict"]
-    lines = [f"[bold]verdict: {verdict['choice'].upper()}[/bold] (self-hosted {money(sh['comparedMonthlyUsd'])} a month, "
-             f"{sh['comparedBasis']})"] + [f"  - {r}" for r in verdict["reasons"]]
+    lines = [f"[bold]verdict: {m(verdict['choice'].upper())}[/bold] (self-hosted {money(sh['comparedMonthlyUsd'])} a month, "
+             f"{m(sh['comparedBasis'])})"] + [f"  - {m(r)}" for r in verdict["reasons"]]
     if defaults_line(doc):
-        lines.append(escape(defaults_line(doc)))
+        lines.append(m(defaults_line(doc)))
     if doc["budget"]:
         b = doc["budget"]
         state = "[red]OVER budget[/red]" if b["overBudget"] else "[green]within budget[/green]"
         lines.append(f"budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}: {state} "
-                     f"(headroom {money(b['headroomUsd'])}; judged on the {b['basis']})")
+                     f"(headroom {money(b['headroomUsd'])}; judged on the {m(b['basis'])})")
     if doc["unpricedResources"]:
         lines.append("[red]not priced (unknown types):[/red] " + ", ".join(
-            f"{u['type']} {u['name']}" for u in doc["unpricedResources"]))
+            f"{m(u['type'])} {m(u['name'])}" for u in doc["unpricedResources"]))
     free = sum(n["count"] for n in doc["noCostResources"])
     lines.append(f"{free} resources of {len(doc['noCostResources'])} types cost nothing by themselves "
                  "(listed with reasons in --format json)")
     for w in doc["warnings"]:
-        lines.append(f"[yellow]warning:[/yellow] {w}")
+        lines.append(f"[yellow]warning:[/yellow] {m(w)}")
     parts.append(Text.from_markup("\n".join(lines)))
     if "comparison" in doc:
         parts.append(comparison_table(doc["comparison"]))
@@ -104,14 +106,14 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
 
 
 def comparison_table(cmp: dict) -> Table:
-    table = Table(title=f"change against {cmp['against']}", title_justify="left")
+    table = Table(title=f"change against {m(cmp['against'])}", title_justify="left")
     for col in ("region", "resource", "category", "unit", "before", "after", "change"):
         table.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
     for row in cmp["lineItems"]:
         if row["changeUsd"] == 0:
             continue
-        table.add_row(row["region"], row["resource"], row["category"], row["unit"], money(row["beforeUsd"]),
-                      money(row["afterUsd"]), f"{row['changeUsd']:+,.2f}")
+        table.add_row(*map(m, (row["region"], row["resource"], row["category"], row["unit"], money(row["beforeUsd"]),
+                               money(row["afterUsd"]), f"{row['changeUsd']:+,.2f}")))
     t = cmp["total"]
     table.add_row("[bold]total[/bold]", "", "", "", money(t["beforeUsd"]), money(t["afterUsd"]), f"{t['changeUsd']:+,.2f}")
     return table

@@ -9,6 +9,7 @@ those that need nodes (CoreDNS, EBS CSI) come with `ClusterAddons` after the sys
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.iam import assume_role_policy, managed_policy_arn_for
-from infra.spec import ClusterSpec
+from infra.spec import CLUSTER_ADMIN_POLICY, ClusterSpec
 
 # Control-plane log types: every one EKS offers (the baseline needs api, audit, authenticator).
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -83,6 +84,18 @@ def addon_version(addon: str, kubernetes_version: str, opts: pulumi.InvokeOption
     return aws.eks.get_addon_version_output(
         addon_name=addon, kubernetes_version=kubernetes_version, most_recent=True, opts=opts,
     ).version
+
+
+def admin_access(cluster: ClusterSpec) -> list[tuple[str, str, str]]:
+    """(resource-name suffix, principal ARN, access policy ARN) of each `cluster.adminPrincipalArns` entry:
+    an EKS access entry with AmazonEKSClusterAdminPolicy over the whole cluster. The suffix is a digest of
+    the ARN, so reordering the list replaces nothing; the policy ARN takes the principal's partition."""
+    out = []
+    for arn in cluster.admin_principal_arns:
+        partition = arn.split(":")[1]
+        digest = hashlib.sha256(arn.encode()).hexdigest()[:8]
+        out.append((f"admin-{digest}", arn, f"arn:{partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"))
+    return out
 
 
 def managed_addon(
@@ -174,7 +187,11 @@ class Cluster(pulumi.ComponentResource):
             },
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
-            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            # No hidden permanent admin for the creator unless the stack asks for it: who administers the
+            # cluster is the access entries below (docs/operations.md, "Cluster access"). EKS sets this
+            # only at creation: changing it replaces the cluster.
+            access_config={"authentication_mode": "API",
+                           "bootstrap_cluster_creator_admin_permissions": spec.bootstrap_cluster_creator_admin_permissions},
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, logs]),
         )
@@ -204,6 +221,26 @@ class Cluster(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # cluster.adminPrincipalArns: cluster-admin through access entries, which the stack shows and manages.
+        admins = []
+        for suffix, principal, policy_arn in admin_access(spec):
+            entry = aws.eks.AccessEntry(
+                f"{name}-{suffix}",
+                cluster_name=eks.name,
+                principal_arn=principal,
+                type="STANDARD",
+                tags=args.tags,
+                opts=child,
+            )
+            admins.append(aws.eks.AccessPolicyAssociation(
+                f"{name}-{suffix}",
+                cluster_name=eks.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=policy_arn,
+                access_scope={"type": "cluster"},
+                opts=child,
+            ))
+
         self.addons = [managed_addon(f"{name}-{addon}", eks.name, addon, args.tags, child, spec.kubernetes_version,
                                      configuration_values=ADDON_CONFIGURATION.get(addon)) for addon in PRE_NODE_ADDONS]
 
@@ -215,8 +252,11 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
             lambda a: kubeconfig(a[0], a[1], a[2], args.region, args.aws_profile)
         ))
+        # `pulumi up` reaches the Kubernetes API as one of the admin principals, over a path that exists
+        # (api_reachable_after: the Transit Gateway routes): every Kubernetes resource waits for both, and on
+        # destroy the access goes last.
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(
-            parent=self, depends_on=list(args.api_reachable_after)))
+            parent=self, depends_on=[*args.api_reachable_after, *admins]))
         self.register_outputs({
             "cluster_name": self.cluster_name,
             "endpoint": self.endpoint,
