@@ -23,7 +23,8 @@ def config(region="us-east-1", instance="p6-b200.48xlarge", **over):
         "regions": [{"region": region, "gpuPools": [{"name": "l40s", "instanceType": instance, "minNodes": 1, "maxNodes": 2}]}],
         "endpoint": {"mode": "regional"},
         "traffic": {"requestsPerMonth": 1_000_000, "inputTokensPerRequest": 500, "outputTokensPerRequest": 200},
-        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"], **over.pop("cluster", {})},
+        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"], "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"],
+                    **over.pop("cluster", {})},
         **over,
     }
 
