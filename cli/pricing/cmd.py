@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.cache import _atomic_write
+from cli.output import write_text
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog
 
 app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True,
@@ -96,7 +96,11 @@ def refresh_command(
     except (BotoCoreError, ClientError) as e:
         err.print(f"[red]error:[/red] AWS Price List API: {e}", highlight=False)
         raise typer.Exit(1)
-    _atomic_write(out, json.dumps(catalog, indent=1) + "\n")
+    try:
+        write_text(out, json.dumps(catalog, indent=1) + "\n")
+    except OSError as e:
+        err.print(f"[red]error:[/red] --out {out}: cannot write: {e.strerror or e}; nothing was written", highlight=False)
+        raise typer.Exit(2)
     for note in notes:
         err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     err.print(f"wrote {out} (prices as of {catalog['retrievedOn']})", highlight=False)
