@@ -182,9 +182,10 @@ def _fake_id(type_: str, name: str, provider: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """Wire value -> plain JSON data (secrets unwrapped, resource references as URN strings)."""
+    """Wire value -> plain JSON data (secret values as "[secret]", resource references as URN strings).
+    The inventory is printed, cached and compared; a secret's value must reach none of them."""
     if rpc.is_rpc_secret(value):
-        return _plain(rpc.unwrap_rpc_secret(value))
+        return SECRET
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
