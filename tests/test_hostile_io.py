@@ -1,8 +1,9 @@
 """Hostile files and faults (issue 10: 1, 3, 4 file/IO, 5, 7, 8 in part): every case exits 2 with a
 clear message (or gives the correct result), prints no traceback, changes no file and ends in
-bounded time. Device-like cases use FIFOs and symlinks made in tmp_path; the real /dev is only
-read (`/dev/null`, `/dev/zero`, `/dev/full` and `/dev/stdout` through the CLI, and checked to stay
-what they are)."""
+bounded time. Device-like cases use FIFOs and symlinks made in tmp_path: `--out` is only ever
+given a path in tmp_path (a link to /dev/null, /dev/full or /proc/self/fd/1), so even the old
+writer, which renamed a file over the path it was given, could not replace anything in /dev. The
+real /dev is only read (/dev/zero) or written as a redirected stdout (/dev/full)."""
 
 from __future__ import annotations
 
@@ -91,14 +92,17 @@ def expected_total(cache_dir) -> float:
 # ------------------------------------------------------------------ 1. --out
 
 
-def test_out_dev_stdout_prints_the_report_and_stays_a_link(cache_dir):
-    was_link = os.path.islink("/dev/stdout")
-    done = cli("estimate", "dev", "--format", "json", "--out", "/dev/stdout", *AS_OF,
+def test_out_stdout_prints_the_report_and_stays_a_link(cache_dir, tmp_path):
+    """`--out /dev/stdout`, replayed with a link of our own to the same place (/proc/self/fd/1), so the
+    old writer, which renamed a file over its target, could only ever replace this link."""
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    done = cli("estimate", "dev", "--format", "json", "--out", str(stdout), *AS_OF,
                env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["stacks"][0]["stack"] == "dev"
-    assert os.path.islink("/dev/stdout") == was_link
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stdout.is_symlink() and os.readlink(stdout) == "/proc/self/fd/1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stdout"]
 
 
 def test_out_symlink_to_a_character_device_is_written_through(cache_dir, tmp_path):
@@ -169,13 +173,19 @@ def test_out_read_only_file_or_directory_is_refused(cache_dir, tmp_path, kind):
     assert snapshot(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_out_dev_full_and_stdout_dev_full_exit_2_with_a_message(cache_dir):
+def test_out_dev_full_and_stdout_dev_full_exit_2_with_a_message(cache_dir, tmp_path):
     env = {**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)}
-    done = cli("estimate", "dev", "--out", "/dev/full", *AS_OF, env=env)
+    full = tmp_path / "full"
+    full.symlink_to("/dev/full")  # our own link: the old writer would have replaced it, never /dev/full
+    done = cli("estimate", "dev", "--out", str(full), *AS_OF, env=env)
     assert done.returncode == 2 and "No space left on device" in done.stderr
-    with open("/dev/full", "w") as full:
-        done = subprocess.run([sys.executable, "-m", "cli.main", "estimate", "dev", *AS_OF], stdout=full,
+    assert full.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["full"]
+    full_fd = os.open("/dev/full", os.O_WRONLY)  # no O_CREAT: never makes a file in /dev
+    try:
+        done = subprocess.run([sys.executable, "-m", "cli.main", "estimate", "dev", *AS_OF], stdout=full_fd,
                               stderr=subprocess.PIPE, text=True, timeout=60, cwd=ROOT, env=env)
+    finally:
+        os.close(full_fd)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "cannot write the output: No space left on device" in done.stderr
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
