@@ -811,8 +811,10 @@ def read_stack_text(path: str | pathlib.Path) -> str:
 
 def read_stack_config(path: str | pathlib.Path) -> dict[str, Any]:
     """The one reader of stack files for the CLI: `project_config` of the file's document."""
-    config = project_config(parse_stack_text(read_stack_text(path), str(path)))
-    return config
+    try:
+        return project_config(parse_stack_text(read_stack_text(path), str(path)))
+    except SpecError as err:
+        raise SpecError(str(path), err.problems) from None  # name the file, not "config"
 
 
 def load_stack_file(path: str | pathlib.Path) -> StackSpec:

@@ -11,7 +11,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from cli import models
 from cli.main import app
+from tests.test_models import project  # noqa: F401  (fixture: the stacks copied to a temporary root)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AS_OF = ["--as-of", "2026-11-24"]
@@ -45,16 +44,6 @@ def cache_dir(tmp_path_factory) -> pathlib.Path:
         del os.environ["TRADEOFF_INFRA_CACHE_DIR"]
     else:
         os.environ["TRADEOFF_INFRA_CACHE_DIR"] = old
-
-
-@pytest.fixture()
-def project(tmp_path, monkeypatch) -> pathlib.Path:
-    """A copy of the project's stacks in a temporary root, with a fixed clock."""
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
-    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(tmp_path))
-    monkeypatch.setenv(models.NOW_ENV, "2026-11-24T03:00:00Z")
-    return tmp_path
 
 
 def dev_text() -> str:
