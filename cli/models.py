@@ -49,7 +49,6 @@ from infra.spec import (
     parse_stack_config,
     parse_stack_text,
     project_config,
-    read_stack_text,
 )
 
 MODEL_KEY = f"{NAMESPACE}model"
@@ -411,7 +410,7 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
 
     lock = stackfile.lock_path(stackfile.real_path(ref.path))
     try:
-        result = stackfile.edit(ref.path, change, check, read=lambda: read_stack_text(ref.path), precheck=precheck)
+        result = stackfile.edit(ref.path, change, check, precheck=precheck)
     except Timeout:
         raise OperationFailed(
             f"another `tradeoff-infra model` command has held {lock} for "

@@ -31,6 +31,7 @@ from ruamel.yaml.scalarstring import PlainScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from cli import output
+from infra.spec import read_stack_text
 
 FAULT_ENV = output.FAULT_ENV
 # A stale lock holder (a hung process) should not block a 3 a.m. rollback forever.
@@ -102,20 +103,20 @@ def edit(
     change: Callable[[Any], T],
     check: Callable[[str], None] | None = None,
     *,
-    read: Callable[[], str] | None = None,
     precheck: Callable[[str], None] | None = None,
 ) -> EditResult[T]:
     """Read `path`, let `change` mutate the round-trip document, `check` the new text, write it.
 
-    A symlink is followed: its target is edited (the link stays) and locked. `read` returns the text
-    (default: the file as UTF-8); `precheck` sees the text before the round-trip parser does. `change`,
-    `check` and `precheck` raise to abort; the file is then unchanged. Nothing is written when the
-    text did not change.
+    The text is read by the CLI's one stack-file reader (`infra.spec.read_stack_text`: a regular
+    UTF-8 file of bounded size; SpecError otherwise). A symlink is followed: its target is edited
+    (the link stays) and locked. `precheck` sees the text before the round-trip parser does.
+    `change`, `check` and `precheck` raise to abort; the file is then unchanged. Nothing is written
+    when the text did not change.
     """
     real = real_path(path)
     with FileLock(lock_path(real), timeout=LOCK_TIMEOUT_SECONDS):
         _remove_stale_temps(real)
-        before = read() if read is not None else real.read_text()
+        before = read_stack_text(path)
         _pause_after_read()
         if precheck is not None:
             precheck(before)
