@@ -3,7 +3,11 @@
 An inventory depends on the stack file, the program (`infra/`, including the price catalog), the
 chart (`charts/`), the recording mocks (`cli/inventory.py`), the stored format (this file and
 `cli/planned.py`) and the pinned SDK versions; the key is a SHA-256 over all of them, so any edit
-is a miss. A file that does not parse as the stored format is a miss too. A warm hit never imports Pulumi.
+is a miss. Each entry stores its key and a SHA-256 of its content; a file that does not match them
+or does not parse as the stored format is a miss, with a warning (a poisoned CI cache cannot change
+an estimate). Entries are read only from regular files, bounded in size, and written with the
+umask. Secret values never reach it: the recording mocks store them as "[secret]". A warm hit never
+imports Pulumi.
 """
 
 from __future__ import annotations
@@ -12,17 +16,21 @@ import hashlib
 import json
 import os
 import pathlib
-import tempfile
 import threading
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
+from cli import output
 from cli.collector import fewer_collections
 from cli.planned import PlannedResource
+from infra import files
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
+ENTRY_HEADER = f"tradeoff-infra-cache v{CACHE_VERSION}"
+# A 16-region inventory is ~3 MB; anything far larger is not ours.
+MAX_ENTRY_BYTES = 256 * files.MIB
 _FIELD_NAMES = tuple(f.name for f in fields(PlannedResource))
 SDK_PACKAGES = ("pulumi", "pulumi-aws", "pulumi-kubernetes")
 
@@ -79,33 +87,67 @@ def inventory_key(stack_file: pathlib.Path, stack: str) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: pathlib.Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+warnings: list[str] = []
+"""Cache entries ignored because they failed their check, for the command to print (stderr)."""
+
+
+def warn(message: str) -> None:
+    warnings.append(message)
+
+
+def _entry_digest(key: str, body: bytes) -> str:
+    return hashlib.sha256(key.encode() + b"\0" + body).hexdigest()
+
+
+def _write_entry(path: pathlib.Path, key: str, data: Any) -> None:
+    """`HEADER key sha256(key, body)` on the first line, then the JSON body, through the CLI's one writer
+    (a new file honours the umask)."""
+    body = json.dumps(data)
+    output.write_text(path, f"{ENTRY_HEADER} {key} {_entry_digest(key, body.encode())}\n{body}")
+
+
+def _read_entry(path: pathlib.Path, key: str) -> Any | None:
+    """The JSON body of a cache file whose header names `key` and whose body matches its digest. A missing
+    file is a silent miss; any other failure (not a regular file, too large, another format, a body
+    changed after it was written) is a miss with a warning: a poisoned cache must not change a result."""
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+        raw = files.read_bytes(path, MAX_ENTRY_BYTES)
+    except files.UnreadableFile as err:
+        if path.exists() or path.is_symlink():
+            warn(f"cache file {path.name}: {err.reason}; ignored")
+        return None
+    header, _, body = raw.partition(b"\n")
+    fields_ = header.decode("ascii", "replace").split(" ")
+    if len(fields_) != 4 or " ".join(fields_[:2]) != ENTRY_HEADER or fields_[2] != key:
+        warn(f"cache file {path.name} is not a cache entry of this version; ignored, computed again")
+        return None
+    if fields_[3] != _entry_digest(key, body):
+        warn(f"cache file {path.name} does not match its digest (changed after it was written); ignored, computed again")
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        warn(f"cache file {path.name} is not JSON; ignored, computed again")
+        return None
 
 
 def load_inventory(root: pathlib.Path, key: str) -> CachedInventory | None:
     path = cache_dir(root) / f"inventory-{key}.json"
+    data = _read_entry(path, key)
+    if data is None:
+        return None
     try:
-        data = json.loads(path.read_text())
         return CachedInventory(data["stack"], [PlannedResource(**r) for r in data["resources"]], data["outputs"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable or not the stored format (hand-edited, truncated, older layout): a miss
+    except (ValueError, KeyError, TypeError):
+        warn(f"cache file {path.name} is not a stored inventory; ignored, computed again")
+        return None
 
 
 def store_inventory(root: pathlib.Path, key: str, stack: str, resources: list, outputs: dict) -> CachedInventory:
     cached = CachedInventory(stack, [to_cached(r) for r in resources], outputs)
     data = {"stack": stack, "resources": [as_record(r) for r in cached.resources], "outputs": outputs}
     try:
-        _atomic_write(cache_dir(root) / f"inventory-{key}.json", json.dumps(data))
+        _write_entry(cache_dir(root) / f"inventory-{key}.json", key, data)
     except OSError:
         pass  # a read-only checkout still estimates, only slower next time
     return cached
@@ -124,15 +166,12 @@ def to_cached(r: Any) -> PlannedResource:
 
 
 def load_json(root: pathlib.Path, kind: str, key: str) -> Any | None:
-    try:
-        return json.loads((cache_dir(root) / f"{kind}-{key}.json").read_text())
-    except (OSError, ValueError):
-        return None
+    return _read_entry(cache_dir(root) / f"{kind}-{key}.json", key)
 
 
 def store_json(root: pathlib.Path, kind: str, key: str, data: Any) -> None:
     try:
-        _atomic_write(cache_dir(root) / f"{kind}-{key}.json", json.dumps(data))
+        _write_entry(cache_dir(root) / f"{kind}-{key}.json", key, data)
     except OSError:
         pass
 

@@ -70,8 +70,8 @@ def usage_from(data: dict) -> UsageAssumptions:
     for key, value in data.items():
         if key not in USAGE_KEYS:
             raise ValueError(f"{key}: unknown usage key (known: {', '.join(USAGE_KEYS)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{key}: must be a number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{key}: must be a finite number >= 0, got {value!r}")
         values[USAGE_KEYS[key]] = value
     return UsageAssumptions(**values)
 

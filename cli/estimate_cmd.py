@@ -14,16 +14,18 @@ from typing import Annotated
 import typer
 import yaml
 from rich.console import Console
+from rich.text import Text
 
-from cli import cache
+from cli import cache, output
 from cli.capacity import CapacityError
 from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.render import contract
 from cli.render.safe import say
 from cli.stacks import StackRef, UsageError, project_root, select
+from infra import files
 from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
-from infra.spec import CustomApiOffer, SpecError, StackSpec, parse_stack_config, project_config
+from infra.spec import CustomApiOffer, SpecError, StackSpec
 
 app = typer.Typer(add_completion=False)
 
@@ -40,12 +42,26 @@ class BadInput(Exception):
 
 
 def load_stack(ref: StackRef) -> tuple[StackSpec, dict]:
+    """(spec, config) by the CLI's one stack-file reader; SpecError names the file or key."""
+    return ref.load_with_config()
+
+
+# Inputs other than stack files: a usage file is a few lines, a saved estimate or a price catalog a few MB.
+MAX_USAGE_BYTES = files.MIB
+MAX_JSON_INPUT_BYTES = 64 * files.MIB
+
+
+def api_cache_entry(hit: object) -> bool:
+    """A cached API offer has every field the estimate reads, prices as finite non-negative decimals."""
+    if not isinstance(hit, dict) or not all(isinstance(hit.get(k), str) for k in ("name", "provider", "model", "source")):
+        return False
+    if not isinstance(hit.get("tiers"), (str, list, dict, type(None))):
+        return False
     try:
-        document = yaml.load(ref.path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError) as err:
-        raise BadInput(f"{ref.path}: cannot read the stack file: {err}") from None
-    config = project_config(document if isinstance(document, dict) else None)
-    return parse_stack_config(config, str(ref.path)), config
+        prices = [Decimal(hit[k]) for k in ("input_per_mtok_usd", "output_per_mtok_usd", "request_usd")]
+    except (KeyError, TypeError, ArithmeticError):
+        return False
+    return all(p.is_finite() and p >= 0 for p in prices)
 
 
 def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool) -> tuple[list[ApiOffer], str]:
@@ -60,6 +76,9 @@ def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool)
         key = cache.text_key("api", version, offer, str(t.input_tokens_per_request), str(t.output_tokens_per_request),
                              as_of.isoformat())
         hit = None if no_cache else cache.load_json(root, "api", key)
+        if hit is not None and not api_cache_entry(hit):
+            cache.warn(f"cache entry api-{key[:12]} is not a priced API offer; ignored, priced again")
+            hit = None
         if hit is None:
             from cli.pricing.api import resolve
 
@@ -128,8 +147,18 @@ def _parse_date(value: str | None) -> date:
 
 def _load_usage(path: pathlib.Path) -> UsageAssumptions:
     try:
-        return usage_from(yaml.safe_load(path.read_text()) or {})
-    except (OSError, yaml.YAMLError, ValueError) as err:
+        text = files.read_text(path, MAX_USAGE_BYTES)
+    except files.UnreadableFile as err:
+        raise BadInput(f"--usage {err}") from None
+    try:
+        return usage_from(yaml.safe_load(text) or {})
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise BadInput(f"--usage {path}: not valid YAML: {getattr(err, 'problem', None) or 'parse error'}{where}") from None
+    except RecursionError:
+        raise BadInput(f"--usage {path}: nested too deeply") from None
+    except ValueError as err:
         raise BadInput(f"--usage {path}: {err}") from None
 
 
@@ -142,9 +171,9 @@ def _load_old(path: pathlib.Path) -> list[dict]:
         return BadInput(f"--compare-to {path}: {what} (expected a saved `estimate --format json` document)")
 
     try:
-        data = json.loads(path.read_text())
-    except OSError as err:
-        raise BadInput(f"--compare-to {path}: cannot read: {err.strerror}") from None
+        data = files.finite_json(files.read_text(path, MAX_JSON_INPUT_BYTES))
+    except files.UnreadableFile as err:
+        raise BadInput(f"--compare-to {err}") from None
     except ValueError as err:
         raise bad(f"not JSON ({err})") from None
     if not isinstance(data, dict) or not isinstance(data.get("stacks"), list):
@@ -214,11 +243,18 @@ def bad_input(err: Console, e: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+def print_cache_warnings(err: Console) -> None:
+    for message in dict.fromkeys(cache.warnings):
+        err.print(Text.assemble(("warning:", "yellow"), f" {message}"), highlight=False, soft_wrap=True)
+    cache.warnings.clear()
+
+
 def write_out(path: pathlib.Path, text: str) -> None:
+    """`--out`: through the CLI's one writer (a device or FIFO is written through, never replaced)."""
     try:
-        cache._atomic_write(path, text)
+        output.write_text(path, text)
     except OSError as err:
-        raise BadInput(f"--out {path}: cannot write: {err.strerror}") from None
+        raise BadInput(f"--out {path}: cannot write: {err.strerror or err}; nothing was written") from None
 
 
 @app.command("estimate")
@@ -285,6 +321,8 @@ def estimate_command(
         text = render(docs, fmt, terminal=out is None and sys.stdout.isatty())
     except (UsageError, BadInput, SpecError) as e:
         raise bad_input(err, e) from None
+    finally:
+        print_cache_warnings(err)
     if out:
         try:
             write_out(out, text)

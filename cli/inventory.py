@@ -57,6 +57,9 @@ class Inventory:
     """Stack exports; secret values read "[secret]"."""
     invokes: list[tuple[str, dict]] = field(default_factory=list)
     """(token, args) of every invoke the program made, in order."""
+    secret_inputs: dict[str, dict] = field(default_factory=dict)
+    """URN -> inputs with their secret values, for the resources that have any (in `resources` they
+    read "[secret]"). In memory only, for tests: never printed, never cached."""
     messages: list[str] = field(default_factory=list)
     """What the program logged (pulumi.log), "<severity>: <text>". Kept here instead of printed: the
     estimate's output stays clean, and today's messages repeat warnings `validate` shows."""
@@ -185,14 +188,20 @@ def _fake_id(type_: str, name: str, provider: str) -> str:
     return f"{name}-{h[:8]}"
 
 
-def _plain(value: Any) -> Any:
-    """Wire value -> plain JSON data (secrets unwrapped, resource references as URN strings)."""
+def _plain(value: Any, reveal: bool = False, found: list | None = None) -> Any:
+    """Wire value -> plain JSON data (resource references as URN strings). A secret value reads
+    "[secret]" (and is noted in `found`): the inventory is printed, cached and compared, and a
+    secret must reach none of them; `reveal=True` unwraps it, for the in-memory `secret_inputs`."""
     if rpc.is_rpc_secret(value):
-        return _plain(rpc.unwrap_rpc_secret(value))
+        if not reveal:
+            if found is not None:
+                found.append(True)
+            return SECRET
+        return _plain(rpc.unwrap_rpc_secret(value), reveal)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, reveal, found) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, reveal, found) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, pulumi.Resource):
@@ -238,7 +247,7 @@ class _RecordingMocks(pulumi_mocks.Mocks):
         return _fake_id(type_, name, provider or ""), _fake_outputs(type_, name, inputs, region), region
 
     def call(self, args: pulumi_mocks.MockCallArgs):
-        call_args = _plain(args.args)
+        call_args = _plain(args.args, reveal=True)  # answers the program (helm template), never stored
         self.invokes.append((args.token, call_args))
         region = self.region_of_provider(args.provider) or "us-east-1"
         azs = [f"{region}{letter}" for letter in "abc"]
@@ -287,6 +296,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: _RecordingMocks):
         super().__init__(mocks)
         self.recorded: list[_Registration] = []
+        self.secret_inputs: dict[str, dict] = {}
         self._urns: set[str] = set()
         self._lock = threading.Lock()
 
@@ -307,7 +317,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        inputs = _plain(rpc.deserialize_properties(request.object))
+        wire = rpc.deserialize_properties(request.object)
+        secrets: list = []
+        inputs = _plain(wire, found=secrets)
+        if secrets:
+            self.secret_inputs[urn] = _plain(wire, reveal=True)
         id_, state, region = self.mocks.planned(request.type, request.name, request.provider, inputs)
         registration = _Registration(
             urn=urn, type=request.type, name=request.name, inputs=inputs,
@@ -489,7 +503,7 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
         for r in sorted(monitor.recorded, key=lambda r: r.urn)  # registration order varies between runs
     ]
     return Inventory(stack=stack, spec=spec, resources=resources, outputs=outputs, invokes=list(mocks.invokes),
-                     messages=program_log.messages)
+                     secret_inputs=dict(monitor.secret_inputs), messages=program_log.messages)
 
 
 def run_program(config: dict[str, Any], stack: str = "test", *, helm_template: HelmTemplate | None = None) -> Inventory:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import cache
-from cli.estimate_cmd import BadInput, bad_input, load_stack, write_out
+from cli.estimate_cmd import BadInput, bad_input, load_stack, print_cache_warnings, write_out
 from cli.pricing import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import markup, say
@@ -53,6 +53,8 @@ def inventory_command(
         inventory, hit = cache.inventory_for(project_root(), ref.name, ref.path, config, no_cache=no_cache)
     except (UsageError, BadInput, SpecError) as e:
         raise bad_input(err, e) from None
+    finally:
+        print_cache_warnings(err)
     mapped = {m.resource.urn: m for m in mapping.classify(inventory.resources)}
     if fmt is InventoryFormat.json:
         text = json.dumps({

@@ -7,7 +7,10 @@ estimate. That is ~40 ms of the 0.5 s a warm `estimate --all` may take (benchmar
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -79,9 +82,40 @@ def root(
 
 
 def main() -> None:
-    """The `tradeoff-infra` console script (and `python -m cli.main`)."""
+    """The `tradeoff-infra` console script (and `python -m cli.main`).
+
+    Standard output that cannot be written (`> /dev/full`, a closed pipe) ends the command with a
+    one-line error and exit 2 (exit 1 for a closed pipe, as click does), not a traceback."""
     collector.for_the_command_line()
-    app()
+    try:
+        app(standalone_mode=True)
+        sys.stdout.flush()
+    except SystemExit as done:
+        try:
+            sys.stdout.flush()
+        except OSError as err:
+            _stdout_failed(err)
+        raise done
+    except OSError as err:
+        # a failed write names no file; a failed open or read of an input does (and is not ours to explain)
+        if err.filename is None and err.errno in _OUTPUT_ERRORS:
+            _stdout_failed(err)
+        raise
+
+
+_OUTPUT_ERRORS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _stdout_failed(err: OSError) -> None:
+    try:  # nothing more may reach the broken stream, not even at interpreter exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    if err.errno == errno.EPIPE:
+        sys.exit(1)
+    sys.stderr.write(f"error: cannot write the output: {err.strerror or err}\n")
+    sys.exit(2)
 
 
 if __name__ == "__main__":

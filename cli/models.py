@@ -30,13 +30,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
-import yaml
 from filelock import Timeout
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from cli import stackfile
+from cli import output, stackfile
 from cli.render.safe import clean_text
 from cli.stacks import StackRef, UsageError, project_root, resolve
 from infra.spec import (
@@ -49,6 +48,7 @@ from infra.spec import (
     SpecError,
     StackSpec,
     parse_stack_config,
+    parse_stack_text,
     project_config,
 )
 
@@ -144,11 +144,8 @@ def check_source(value: str, option: str = "--source") -> str:
 
 
 def spec_of_text(text: str, source: str) -> StackSpec:
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(f"{source}: not valid YAML: {err}") from None
-    return parse_stack_config(project_config(document), source)
+    """The spec of a stack file's text, read as every command reads it (duplicate keys refused)."""
+    return parse_stack_config(project_config(parse_stack_text(text, source)), source)
 
 
 def region_index(spec: StackSpec, region: str) -> int:
@@ -409,16 +406,24 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
             problems = "; ".join(str(p) for p in err.problems)
             raise InputError(f"the stack would be invalid after this change, nothing was written: {problems}") from None
 
+    def precheck(text: str) -> None:  # before the round-trip parser: it has no depth bound, nor names both lines
+        spec_of_text(text, str(ref.path))
+
+    lock = stackfile.lock_path(stackfile.real_path(ref.path))
     try:
-        result = stackfile.edit(ref.path, change, check)
+        result = stackfile.edit(ref.path, change, check, precheck=precheck)
     except Timeout:
         raise OperationFailed(
-            f"another `tradeoff-infra model` command has held {stackfile.lock_path(ref.path)} for "
+            f"another `tradeoff-infra model` command has held {lock} for "
             f"{stackfile.LOCK_TIMEOUT_SECONDS} s; nothing was changed. Wait for it (or find it: "
-            f"`fuser {stackfile.lock_path(ref.path)}`) and run this again"
+            f"`fuser {lock}`) and run this again"
         ) from None
+    except output.ReadOnlyTarget as err:
+        raise InputError(f"{ref.path}: {err.strerror}; nothing was changed") from None
     except RuamelYAMLError as err:
-        raise InputError(f"{ref.path}: not valid YAML: {err}") from None
+        raise InputError(f"{ref.path}: not valid YAML: {getattr(err, 'problem', None) or type(err).__name__}") from None
+    except RecursionError:
+        raise InputError(f"{ref.path}: nested too deeply to be a stack file; nothing was changed") from None
     except OSError as err:
         raise OperationFailed(f"cannot update {ref.path}: {err.strerror or err}; the file is unchanged") from None
     return result.value, result.changed

@@ -2,14 +2,15 @@
 
 `edit(path, change)` holds the lock file `.<name>.lock` (next to the stack file) across
 read -> change -> write, so two concurrent edits serialise instead of one losing the other's.
-The new text goes to a temporary file in the same folder, is flushed and fsynced, then renamed
-over the original (atomic on POSIX) and the folder is fsynced so the rename survives a crash.
+The new text goes through the CLI's one writer (`cli/output.py`): a temporary file in the same
+folder, flushed and fsynced, renamed over the original (atomic on POSIX), the folder fsynced so the
+rename survives a crash; the file keeps its mode, a read-only one is refused. A symlinked stack file
+is edited at its target, and locked there.
 Until the rename the original is untouched; after it, the new file is complete. Any exception
 (or a kill) before the rename leaves the file byte-for-byte as it was.
 
-Fault injection for tests, through the environment variable TRADEOFF_INFRA_FAULT:
-  mid-temp-write       SIGKILL this process when half the new text is in the temporary file
-  after-temp-write     SIGKILL this process when the temporary file is complete, before the rename
+Fault injection for tests, through the environment variable TRADEOFF_INFRA_FAULT (the writer's
+own points, mid-temp-write and after-temp-write, are in `cli/output.py`):
   pause-after-read=S   sleep S seconds holding the lock after reading (makes races observable)
 """
 
@@ -18,8 +19,6 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
@@ -31,7 +30,10 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import PlainScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
-FAULT_ENV = "TRADEOFF_INFRA_FAULT"
+from cli import output
+from infra.spec import read_stack_text
+
+FAULT_ENV = output.FAULT_ENV
 # A stale lock holder (a hung process) should not block a 3 a.m. rollback forever.
 LOCK_TIMEOUT_SECONDS = 60
 
@@ -61,8 +63,7 @@ def lock_path(path: pathlib.Path) -> pathlib.Path:
     return path.with_name(f".{path.name}.lock")
 
 
-def _temp_prefix(path: pathlib.Path) -> str:
-    return f".{path.name}."
+_temp_prefix = output.temp_prefix
 
 
 @dataclass(frozen=True)
@@ -75,22 +76,10 @@ class EditResult(Generic[T]):
     after: str
 
 
-def _fault(point: str) -> bool:
-    return os.environ.get(FAULT_ENV, "") == point
-
-
 def _pause_after_read() -> None:
     spec = os.environ.get(FAULT_ENV, "")
     if spec.startswith("pause-after-read="):
         time.sleep(float(spec.split("=", 1)[1]))
-
-
-def _fsync_dir(folder: pathlib.Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _remove_stale_temps(path: pathlib.Path) -> None:
@@ -100,46 +89,37 @@ def _remove_stale_temps(path: pathlib.Path) -> None:
 
 
 def write_atomic(path: pathlib.Path, text: str) -> None:
-    """Replace `path` with `text`: temp file in the same folder, fsync, rename, fsync the folder."""
-    data = text.encode()
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
-    temp = pathlib.Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if _fault("mid-temp-write"):
-                handle.write(data[: len(data) // 2])
-                handle.flush()
-                os.fsync(handle.fileno())
-                os.kill(os.getpid(), signal.SIGKILL)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        if _fault("after-temp-write"):
-            os.kill(os.getpid(), signal.SIGKILL)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Replace `path` with `text` through the CLI's one writer: temp file, fsync, rename, fsync the folder."""
+    output.write_text(path, text, durable=True)
+
+
+def real_path(path: str | os.PathLike) -> pathlib.Path:
+    """The file an edit changes and locks: a symlink's target (two paths to one file share one lock)."""
+    return pathlib.Path(path).resolve()
 
 
 def edit(
     path: str | os.PathLike,
     change: Callable[[Any], T],
     check: Callable[[str], None] | None = None,
+    *,
+    precheck: Callable[[str], None] | None = None,
 ) -> EditResult[T]:
     """Read `path`, let `change` mutate the round-trip document, `check` the new text, write it.
 
-    `change` and `check` raise to abort; the file is then unchanged. Nothing is written when the
-    text did not change.
+    The text is read by the CLI's one stack-file reader (`infra.spec.read_stack_text`: a regular
+    UTF-8 file of bounded size; SpecError otherwise). A symlink is followed: its target is edited
+    (the link stays) and locked. `precheck` sees the text before the round-trip parser does.
+    `change`, `check` and `precheck` raise to abort; the file is then unchanged. Nothing is written
+    when the text did not change.
     """
-    path = pathlib.Path(path)
-    with FileLock(lock_path(path), timeout=LOCK_TIMEOUT_SECONDS):
-        _remove_stale_temps(path)
-        before = path.read_text()
+    real = real_path(path)
+    with FileLock(lock_path(real), timeout=LOCK_TIMEOUT_SECONDS):
+        _remove_stale_temps(real)
+        before = read_stack_text(path)
         _pause_after_read()
+        if precheck is not None:
+            precheck(before)
         document = load(before)
         value = change(document)
         after = dump(document)
@@ -147,7 +127,7 @@ def edit(
             return EditResult(value, False, before, after)
         if check is not None:
             check(after)
-        write_atomic(path, after)
+        write_atomic(real, after)
         return EditResult(value, True, before, after)
 
 

@@ -6,7 +6,7 @@ import os
 import pathlib
 from dataclasses import dataclass
 
-from infra.spec import StackSpec, load_stack_file, stack_name_from_path
+from infra.spec import StackSpec, load_stack_file, parse_stack_config, read_stack_config, stack_name_from_path
 
 
 class UsageError(Exception):
@@ -19,7 +19,12 @@ class StackRef:
     path: pathlib.Path
 
     def load(self) -> StackSpec:
+        """The spec, read by the CLI's one stack-file reader (`infra.spec.read_stack_config`)."""
         return load_stack_file(self.path)
+
+    def load_with_config(self) -> tuple[StackSpec, dict]:
+        config = read_stack_config(self.path)
+        return parse_stack_config(config, str(self.path)), config
 
 
 def project_root(start: pathlib.Path | None = None) -> pathlib.Path:
@@ -42,14 +47,28 @@ def all_stacks() -> list[StackRef]:
     return [StackRef(stack_name_from_path(p), p) for p in paths]
 
 
+def _present(path: pathlib.Path, arg: str) -> bool:
+    """Whether a stack file is there to read; a FIFO, a device or a symlink counts (the reader then says
+    why it refuses it), a directory does not."""
+    try:
+        os.lstat(path)
+        return not path.is_dir()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as err:  # a name longer than the file system allows, a loop of symlinks ...
+        raise UsageError(f"STACK {arg[:80]!r}{'...' if len(arg) > 80 else ''}: {err.strerror or err}") from None
+    except ValueError:  # an embedded NUL byte
+        raise UsageError(f"STACK {arg[:80]!r}: not a file name") from None
+
+
 def resolve(arg: str) -> StackRef:
     candidate = pathlib.Path(arg)
     if candidate.suffix in (".yaml", ".yml") or os.sep in arg:
-        if not candidate.is_file():
+        if not _present(candidate, arg):
             raise UsageError(f"STACK {arg!r}: no such file")
         return StackRef(stack_name_from_path(candidate), candidate)
     path = stacks_dir() / f"Pulumi.{arg}.yaml"
-    if not path.is_file():
+    if not _present(path, arg):
         known = ", ".join(ref.name for ref in all_stacks()) or "none"
         raise UsageError(f"STACK {arg!r}: no stack file {path} (known stacks: {known})")
     return StackRef(arg, path)

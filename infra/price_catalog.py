@@ -15,8 +15,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+from infra import files
+
 HOURS_PER_MONTH = 730
 CATALOG_PATH = pathlib.Path(__file__).resolve().parent / "data" / "aws_prices.json"
+# The shipped catalog is ~100 KB; a catalog of every region and GPU type stays far below this.
+MAX_CATALOG_BYTES = 64 * files.MIB
 
 
 class CatalogError(ValueError):
@@ -171,7 +175,9 @@ class PriceCatalog:
         """Read and validate a catalog file; CatalogError (a ValueError) names the file and the key."""
         where = pathlib.Path(path or CATALOG_PATH)
         try:
-            data = json.loads(where.read_text())
+            data = files.finite_json(files.read_text(where, MAX_CATALOG_BYTES))
+        except files.UnreadableFile as err:
+            raise CatalogError(str(err)) from None
         except ValueError as err:
             raise CatalogError(f"{where}: not JSON ({err})") from None
         try:

@@ -93,7 +93,8 @@ def test_aws_profile_reaches_every_aws_provider_and_kubeconfig(stack_configs):
     assert len(providers) == 4, "three regions and the accelerator's"
     assert {p.inputs.get("profile") for p in providers} == {"prod-admin"}
     for k8s_provider in inv.of_type("pulumi:providers:kubernetes"):
-        user = json.loads(k8s_provider.inputs["kubeconfig"])["users"][0]["user"]
+        assert k8s_provider.inputs["kubeconfig"] == "[secret]"  # the program marks it secret
+        user = json.loads(inv.secret_inputs[k8s_provider.urn]["kubeconfig"])["users"][0]["user"]
         assert user["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "prod-admin"}], k8s_provider.urn
 
     plain = run_program(stack_configs["prod-global"], "prod-global")

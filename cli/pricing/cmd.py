@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.cache import _atomic_write
+from cli.output import write_text
 from cli.render.safe import markup, say
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog
 
@@ -98,7 +98,11 @@ def refresh_command(
     except (BotoCoreError, ClientError) as e:
         say(err, "[red]error:[/red] AWS Price List API: {}", e)
         raise typer.Exit(1)
-    _atomic_write(out, json.dumps(catalog, indent=1) + "\n")
+    try:
+        write_text(out, json.dumps(catalog, indent=1) + "\n")
+    except OSError as e:
+        err.print(f"[red]error:[/red] --out {out}: cannot write: {e.strerror or e}; nothing was written", highlight=False)
+        raise typer.Exit(2)
     for note in notes:
         say(err, "[yellow]note:[/yellow] {}", note)
     say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
