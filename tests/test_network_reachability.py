@@ -227,12 +227,24 @@ def test_shipped_prod_global_lets_its_users_in():
     assert not any("allowedCidrs" in w for w in warnings(spec))
 
 
-def test_internal_scheme_puts_the_alb_in_private_subnets(inventory_of):
+def test_internal_scheme_alb_sits_where_the_network_policy_admits_it(inventory_of):
+    """An internal ALB has no public address, and sits in the edge (public) subnets, which hold no pods: the vLLM
+    NetworkPolicy admits the ALB by those subnets' ranges, so in the private subnets (the pods' ranges) it
+    would either be refused or force the policy to admit every pod."""
+    from infra.chart_values import load_balancer_source_cidrs
+
     inv = inventory_of("prod-global")
-    assert inv.spec.endpoint.load_balancer_scheme == "internal"
-    private = {s.id for s in inv.of_type("aws:ec2/subnet:Subnet") if "kubernetes.io/role/internal-elb" in s.inputs["tags"]}
-    for alb in inv.of_type("aws:lb/loadBalancer:LoadBalancer"):
-        assert alb.inputs["internal"] is True and set(alb.inputs["subnets"]) <= private, alb.urn
+    spec = inv.spec
+    assert spec.endpoint.load_balancer_scheme == "internal"
+    subnets = {s.id: s for s in inv.of_type("aws:ec2/subnet:Subnet")}
+    albs = inv.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert len(albs) == 3
+    for alb in albs:
+        assert alb.inputs["internal"] is True, alb.urn
+        sits_in = {subnets[i].inputs["cidrBlock"] for i in alb.inputs["subnets"]}
+        region = next(r for r in spec.regions if r.region == alb.region)
+        assert sits_in == set(load_balancer_source_cidrs(spec, region)), alb.urn
+        assert all("kubernetes.io/role/internal-elb" not in subnets[i].inputs["tags"] for i in alb.inputs["subnets"]), alb.urn
     groups = inv.of_type("aws:globalaccelerator/endpointGroup:EndpointGroup")
     assert len(groups) == 3 and all(g.inputs["endpointConfigurations"][0]["clientIpPreservationEnabled"] for g in groups)
 

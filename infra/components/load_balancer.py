@@ -205,9 +205,12 @@ class LoadBalancer(pulumi.ComponentResource):
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
-            # internal: private subnets, reached through Global Accelerator or the connected network only.
+            # internal: no public addresses, reached through Global Accelerator or the connected network only.
+            # Either scheme sits in the public (edge) subnets, which hold no pods: the vLLM NetworkPolicy admits
+            # the ALB by those subnets' ranges (chart_values.load_balancer_source_cidrs); in the private subnets
+            # its addresses would share the pods' ranges and the policy could not tell them apart.
             internal=internal,
-            subnets=ctx.private_subnet_ids if internal else ctx.public_subnet_ids,
+            subnets=ctx.public_subnet_ids,
             security_groups=[alb_sg.id],
             idle_timeout=endpoint.idle_timeout_seconds,
             drop_invalid_header_fields=True,
