@@ -1083,6 +1083,19 @@ class _DuplicateKey(yaml.YAMLError):
 class _StackLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The safe loader (libyaml when present: it also bounds the nesting depth), refusing duplicate keys."""
 
+    def construct_object(self, node, deep=False):  # noqa: ANN001
+        """A scalar the YAML resolver types but Python cannot build (`2026-02-30` as a date, `!!int abc`,
+        an integer of more digits than `int()` converts) is a YAML error at the value's line, not a
+        ValueError escaping as a traceback."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as err:
+            if isinstance(err, yaml.YAMLError):
+                raise
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this {node.tag.rsplit(':', 1)[-1]} value cannot be read ({str(err).split(';')[0]})",
+                node.start_mark) from None
+
     def construct_mapping(self, node, deep=False):  # noqa: ANN001
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}

@@ -472,3 +472,22 @@ def test_model_pin_keeps_a_stack_file_mode(project):
     path.chmod(0o640)
     invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("value,what", [("2026-02-30", "timestamp value cannot be read (day is out of range"),
+                                        ("!!int abc", "int value cannot be read"),
+                                        ("!!float abc", "float value cannot be read"),
+                                        ("1" + "0" * 5000, "int value cannot be read (Exceeds the limit")])
+@pytest.mark.parametrize("command", FIVE_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_a_scalar_yaml_types_but_python_cannot_build_exits_2_naming_its_line(tmp_path, value, what, command):
+    """The resolver types `2026-02-30` as a date and `!!int abc` as an int; building them raised a
+    ValueError that escaped every command as a traceback."""
+    lines = dev_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("dtype:")) + 1
+    lines.insert(at, f"    pinnedAt: {value}\n")
+    path = tmp_path / "Pulumi.scalar.yaml"
+    path.write_text("".join(lines))
+    before = path.read_bytes()
+    result = invoke(*command, str(path), expect=2)
+    assert what in result.output and f"line {at + 1}, column 15" in result.output, result.output
+    assert path.read_bytes() == before
