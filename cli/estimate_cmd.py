@@ -4,6 +4,7 @@ costs, compare with API offers, decide. Exit 0 ok, 1 over budget (with --fail-ov
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import sys
 from datetime import UTC, date, datetime
@@ -24,7 +25,7 @@ from cli.render import contract
 from cli.render.safe import say
 from cli.stacks import StackRef, UsageError, project_root, select
 from infra import files
-from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
+from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog, default_catalog
 from infra.spec import CustomApiOffer, SpecError, StackSpec
 
 app = typer.Typer(add_completion=False)
@@ -249,6 +250,22 @@ def print_cache_warnings(err: Console) -> None:
     cache.warnings.clear()
 
 
+def refuse_input_as_out(out: pathlib.Path | None, inputs: list[tuple[str, pathlib.Path | None]]) -> None:
+    """`--out` naming a file the command reads (a stack file, `--usage`, the price catalog) would replace that
+    input with the report: BadInput before anything runs. (`--compare-to` may be the same file: it is read
+    first, and refreshing a saved estimate in place is what CI does.)"""
+    if out is None:
+        return
+    for what, path in inputs:
+        try:
+            same = path is not None and os.path.samefile(out, path)
+        except (OSError, ValueError):
+            same = False
+        if same:
+            raise BadInput(f"--out {out}: is the {what} {path} this command reads; writing the report there would "
+                           "replace it. Nothing was written; give another file")
+
+
 def write_out(path: pathlib.Path, text: str) -> None:
     """`--out`: through the CLI's one writer (a device or FIFO is written through, never replaced)."""
     try:
@@ -283,6 +300,8 @@ def estimate_command(
     try:
         when = _parse_date(as_of)
         refs = select(stacks, all_)
+        refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
+                                  ("price catalog", price_catalog or CATALOG_PATH)])
         old = _load_old(compare_to) if compare_to else None
         try:
             catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import cache
-from cli.estimate_cmd import BadInput, bad_input, load_stack, print_cache_warnings, write_out
+from cli.estimate_cmd import BadInput, bad_input, load_stack, print_cache_warnings, refuse_input_as_out, write_out
 from cli.pricing import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import markup, say
@@ -49,6 +49,7 @@ def inventory_command(
     err = Console(stderr=True)
     try:
         ref = resolve(stack)
+        refuse_input_as_out(out, [("stack file", ref.path)])
         _, config = load_stack(ref)
         inventory, hit = cache.inventory_for(project_root(), ref.name, ref.path, config, no_cache=no_cache)
     except (UsageError, BadInput, SpecError) as e:

@@ -529,3 +529,32 @@ def test_model_pin_keeps_a_scalar_alias_meaning(project):
     invoke("model", "pin", "prod-global", "--region", "us-east-1", "--revision", REV_B, expect=0)
     shown = json.loads(invoke("model", "show", "prod-global", "--json", expect=0).stdout)
     assert [r["revision"] for r in shown["regions"][:2]] == [REV_B, "a" * 40]
+
+
+@pytest.mark.parametrize("command", [["estimate", *AS_OF], ["inventory"]], ids=["estimate", "inventory"])
+@pytest.mark.parametrize("through", ["path", "symlink"])
+def test_out_naming_the_stack_file_is_refused(cache_dir, tmp_path, command, through):
+    """`estimate STACK --out STACK` replaced the stack file with the report (exit 0, 'wrote ...')."""
+    path = tmp_path / "Pulumi.same.yaml"
+    path.write_text(dev_text())
+    out = path
+    if through == "symlink":
+        out = tmp_path / "report.txt"
+        out.symlink_to(path.name)
+    before = snapshot(tmp_path)
+    result = invoke(command[0], str(path), *command[1:], "--out", str(out), expect=2)
+    assert f"--out {out}: is the stack file {path}" in result.output and "Nothing was written" in result.output
+    assert snapshot(tmp_path) == before
+
+
+def test_out_naming_the_usage_file_or_price_catalog_is_refused(cache_dir, tmp_path):
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("otherLogGbPerDay: 2.5\n")
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text((ROOT / "infra" / "data" / "aws_prices.json").read_text())
+    before = snapshot(tmp_path)
+    result = invoke("estimate", "dev", "--usage", str(usage), "--out", str(usage), *AS_OF, expect=2)
+    assert f"--out {usage}: is the --usage file" in result.output
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), "--out", str(catalog), *AS_OF, expect=2)
+    assert f"--out {catalog}: is the price catalog" in result.output
+    assert snapshot(tmp_path) == before
