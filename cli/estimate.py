@@ -62,6 +62,13 @@ USAGE_KEYS = {"bytesPerOutputToken": "bytes_per_output_token", "bytesPerInputTok
               "weightsPinsPerMonth": "weights_pins_per_month", "weightsRevisionsKept": "weights_revisions_kept"}
 
 
+# Every usage number has a finite range, so that no product the estimate forms with the stack's own largest
+# values (1e11 requests a month) leaves the range of a Decimal rounded to cents.
+USAGE_LIMIT = 1_000_000
+USAGE_LIMITS = {"logArchiveCompression": 1}
+"""A fraction of the raw size."""
+
+
 def usage_from(data: dict) -> UsageAssumptions:
     """A usage file's camelCase keys over the defaults; raises ValueError naming a bad key."""
     if not isinstance(data, dict):
@@ -70,8 +77,11 @@ def usage_from(data: dict) -> UsageAssumptions:
     for key, value in data.items():
         if key not in USAGE_KEYS:
             raise ValueError(f"{key}: unknown usage key (known: {', '.join(USAGE_KEYS)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{key}: must be a finite number >= 0, got {value!r}")
+        limit = USAGE_LIMITS.get(key, USAGE_LIMIT)
+        # compared, never converted: an integer of 400 digits is refused, not an OverflowError
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise ValueError(f"{key}: must be a number from 0 to {limit:,}, got {shown}")
         values[USAGE_KEYS[key]] = value
     return UsageAssumptions(**values)
 

@@ -286,3 +286,23 @@ def test_admins_get_access_entries_the_kubernetes_provider_waits_for():
     assert all(a.inputs["accessScope"] == {"type": "cluster"} for a in associations)
     (provider,) = inv.of_type("pulumi:providers:kubernetes")
     assert {a.urn for a in associations} <= set(provider.dependencies), "Kubernetes calls must wait for the access"
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "1.0e+300", "1000001"])
+def test_a_usage_number_beyond_its_range_is_bad_input(tmp_path, value):
+    """A 400-digit integer raised OverflowError in the finiteness check, and 1e300 bytes per token
+    decimal.InvalidOperation when the egress line was rounded to cents: both tracebacks."""
+    usage = tmp_path / "usage.yaml"
+    usage.write_text(f"bytesPerOutputToken: {value}\n")
+    out = sane(invoke("estimate", "dev", "--usage", str(usage), *AS_OF), 2)
+    assert "--usage" in out and "bytesPerOutputToken: must be a number from 0 to 1,000,000" in out
+
+
+def test_usage_numbers_at_their_limits_give_a_finite_estimate(tmp_path):
+    from cli.estimate import USAGE_KEYS, USAGE_LIMIT, USAGE_LIMITS
+
+    path = stack_file(tmp_path, **{"traffic/requestsPerMonth": 100_000_000_000, "regions/0/gpuPools/0/maxNodes": 1000})
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("".join(f"{key}: {USAGE_LIMITS.get(key, USAGE_LIMIT)}\n" for key in USAGE_KEYS))
+    doc = json.loads(sane(invoke("estimate", str(path), "--usage", str(usage), "--format", "json", *AS_OF), 0))["stacks"][0]
+    assert 0 < doc["selfHosted"]["monthlyUsd"]["max"] < 1e20
