@@ -558,3 +558,28 @@ def test_out_naming_the_usage_file_or_price_catalog_is_refused(cache_dir, tmp_pa
     result = invoke("estimate", "dev", "--price-catalog", str(catalog), "--out", str(catalog), *AS_OF, expect=2)
     assert f"--out {catalog}: is the price catalog" in result.output
     assert snapshot(tmp_path) == before
+
+
+def _catalog_with(tmp_path, change) -> pathlib.Path:
+    data = json.loads((ROOT / "infra" / "data" / "aws_prices.json").read_text())
+    change(data)
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("value", ["1e999999", 1e300, 1e20])
+def test_price_catalog_with_a_price_beyond_any_real_one_exits_2(cache_dir, tmp_path, value):
+    """Finite but huge prices passed the catalog check and ended the estimate in decimal.Overflow or
+    decimal.InvalidOperation (rounding to cents) tracebacks."""
+    catalog = _catalog_with(tmp_path, lambda c: c["instances"]["us-east-1"]["g6.xlarge"].update(usdPerHour=value))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "--price-catalog" in result.output and "instances.us-east-1.g6.xlarge.usdPerHour" in result.output
+    assert "from 0 to 1,000,000" in result.output
+
+
+def test_price_catalog_tier_price_beyond_any_real_one_exits_2(cache_dir, tmp_path):
+    catalog = _catalog_with(tmp_path, lambda c: c["platform"]["default"]["internetEgressTiers"].update(
+        tiers=[[None, "1e999999"]]))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "platform.default.internetEgressTiers.tiers[0][1]" in result.output
