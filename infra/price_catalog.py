@@ -89,7 +89,9 @@ def validate(data) -> None:
             _check_entry_date(entry, where)
     spot = _need(data, "spot", "")
     for instance_type, by_region in _need(spot, "savingsPercent", "spot.").items():
-        for region, pct in (by_region.items() if isinstance(by_region, dict) else [("", by_region)]):
+        if not isinstance(by_region, dict):  # spot_savings() looks regions up in it
+            raise CatalogError(f"spot.savingsPercent.{instance_type}: must be an object of region: percentage")
+        for region, pct in by_region.items():
             if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 <= pct < 100:
                 raise CatalogError(f"spot.savingsPercent.{instance_type}.{region}: {pct!r} is not a percentage 0-99")
     platform = _need(data, "platform", "")

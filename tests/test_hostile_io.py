@@ -583,3 +583,11 @@ def test_price_catalog_tier_price_beyond_any_real_one_exits_2(cache_dir, tmp_pat
         tiers=[[None, "1e999999"]]))
     result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
     assert "platform.default.internetEgressTiers.tiers[0][1]" in result.output
+
+
+def test_price_catalog_spot_savings_not_per_region_exits_2(cache_dir, tmp_path):
+    """`spot.savingsPercent.g6.xlarge: 60` (one number, no regions) passed the check, then spot_savings()
+    raised TypeError: argument of type 'int' is not iterable."""
+    catalog = _catalog_with(tmp_path, lambda c: c["spot"]["savingsPercent"].update({"g6.xlarge": 60}))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "spot.savingsPercent.g6.xlarge: must be an object of region: percentage" in result.output
