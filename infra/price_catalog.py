@@ -115,6 +115,8 @@ def validate(data) -> None:
                     if tier[0] is not None:
                         _check_price(tier[0], f"{where}tiers[{i}][0]", MAX_TIER_GB, "an upper bound in GB")
                     _check_price(tier[1], f"{where}tiers[{i}][1]")
+                if not entry["tiers"] or entry["tiers"][-1][0] is not None:  # else traffic above the last bound is $0
+                    raise CatalogError(f"{where}tiers: the last tier must have the upper bound null (it prices the rest)")
             elif "versions" in entry:
                 for version, end in _need(entry, "versions", where).items():
                     _check_date(end, f"{where}versions.{version}")

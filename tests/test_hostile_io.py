@@ -591,3 +591,11 @@ def test_price_catalog_spot_savings_not_per_region_exits_2(cache_dir, tmp_path):
     catalog = _catalog_with(tmp_path, lambda c: c["spot"]["savingsPercent"].update({"g6.xlarge": 60}))
     result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
     assert "spot.savingsPercent.g6.xlarge: must be an object of region: percentage" in result.output
+
+
+@pytest.mark.parametrize("tiers", [[], [["10240", "0.09"]]], ids=["empty", "no-open-tier"])
+def test_price_catalog_egress_tiers_must_price_every_gb(cache_dir, tmp_path, tiers):
+    """Empty tiers, or tiers whose last upper bound is not null, priced the egress above them at $0."""
+    catalog = _catalog_with(tmp_path, lambda c: c["platform"]["default"]["internetEgressTiers"].update(tiers=tiers))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "internetEgressTiers.tiers: the last tier must have the upper bound null" in result.output
