@@ -164,6 +164,13 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
 
 
 LINE_ITEM_KEYS = {"region": str, "resource": str, "category": str, "unit": str, "monthlyUsd": (int, float)}
+# No estimate comes near $1e15 a month (docs/stack-file.md ranges); two saved line items of 1e308 summed to
+# inf, and the comparison was written as `Infinity`, which is not JSON.
+MAX_SAVED_USD = 1e15
+
+
+def _short(value: object) -> str:
+    return repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
 
 
 def _load_old(path: pathlib.Path) -> list[dict]:
@@ -191,11 +198,15 @@ def _load_old(path: pathlib.Path) -> list[dict]:
                     raise bad(f"stacks[{i}].lineItems[{j}].{key}: missing")
                 if not isinstance(item[key], kind) or isinstance(item[key], bool):
                     raise bad(f"stacks[{i}].lineItems[{j}].{key}: {item[key]!r} has the wrong type")
+                if kind is not str and not abs(item[key]) <= MAX_SAVED_USD:
+                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: {_short(item[key])} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
         total = stack.get("selfHosted", {})
         expected = total.get("monthlyUsd", {}).get("expected", 0) if isinstance(total, dict) and isinstance(
             total.get("monthlyUsd", {}), dict) else None
         if not isinstance(expected, (int, float)) or isinstance(expected, bool):
             raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: not a number")
+        if not abs(expected) <= MAX_SAVED_USD:
+            raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: {_short(expected)} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
     return data["stacks"]
 
 

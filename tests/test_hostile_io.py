@@ -599,3 +599,16 @@ def test_price_catalog_egress_tiers_must_price_every_gb(cache_dir, tmp_path, tie
     catalog = _catalog_with(tmp_path, lambda c: c["platform"]["default"]["internetEgressTiers"].update(tiers=tiers))
     result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
     assert "internetEgressTiers.tiers: the last tier must have the upper bound null" in result.output
+
+
+@pytest.mark.parametrize("amount", ["1e308", "1" + "0" * 400])
+def test_compare_to_amounts_beyond_any_estimate_exit_2(cache_dir, tmp_path, amount):
+    """Two saved line items of 1e308 summed to inf and the comparison came out as `Infinity` (not JSON),
+    exit 0; a 400-digit integer amount did the same through float arithmetic."""
+    item = '{"region": "us-east-1", "resource": "x", "category": "nat", "unit": "h", "monthlyUsd": %s}' % amount
+    old = tmp_path / "old.json"
+    old.write_text('{"stacks": [{"stack": "dev", "lineItems": [%s, %s]}]}' % (item, item))
+    out = tmp_path / "new.json"
+    result = invoke("estimate", "dev", "--format", "json", "--compare-to", str(old), "--out", str(out), *AS_OF, expect=2)
+    assert "--compare-to" in result.output and "stacks[0].lineItems[0].monthlyUsd" in result.output
+    assert not out.exists()
