@@ -612,3 +612,22 @@ def test_compare_to_amounts_beyond_any_estimate_exit_2(cache_dir, tmp_path, amou
     result = invoke("estimate", "dev", "--format", "json", "--compare-to", str(old), "--out", str(out), *AS_OF, expect=2)
     assert "--compare-to" in result.output and "stacks[0].lineItems[0].monthlyUsd" in result.output
     assert not out.exists()
+
+
+def test_a_symlink_planted_in_the_cache_is_replaced_and_its_target_never_written(cache_dir, tmp_path):
+    """A restored CI cache holding `inventory-<key>.json -> ~/.bashrc` made the next estimate overwrite the
+    link's target with the cache entry (the writer follows links, as `--out` should, a cache should not)."""
+    total = expected_total(cache_dir)
+    entries = sorted(cache_dir.glob("inventory-*.json")) + sorted(cache_dir.glob("api-*.json"))
+    assert entries
+    victims = []
+    for i, entry in enumerate(entries):
+        victim = tmp_path / f"victim-{i}"
+        victim.write_text("precious\n")
+        entry.unlink()
+        entry.symlink_to(victim)
+        victims.append(victim)
+    result = invoke("estimate", "dev", "--format", "json", *AS_OF, expect=0)
+    assert json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] == total
+    assert all(v.read_text() == "precious\n" for v in victims)
+    assert all(not e.is_symlink() and e.read_text().startswith("tradeoff-infra-cache") for e in entries)
