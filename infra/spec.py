@@ -554,6 +554,17 @@ class StackSpec(SpecModel):
     budget: BudgetSpec | None = None
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
 
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _region_count(cls, v: Any) -> Any:
+        """Each region may appear once, so a list longer than the region table is wrong before any entry is read;
+        refused here, because the cross-region checks (VPC overlaps) grow with its square: 4,000 regions with
+        their own vpcCidr kept `validate` busy for minutes."""
+        known = len(hardware.aws_regions())
+        if isinstance(v, list) and len(v) > known:
+            raise ValueError(f"{len(v)} regions, but each region appears once and there are {known} (the region table)")
+        return v
+
     @model_validator(mode="before")
     @classmethod
     def _default_vpc_cidrs(cls, data: Any) -> Any:

@@ -306,3 +306,19 @@ def test_usage_numbers_at_their_limits_give_a_finite_estimate(tmp_path):
     usage.write_text("".join(f"{key}: {USAGE_LIMITS.get(key, USAGE_LIMIT)}\n" for key in USAGE_KEYS))
     doc = json.loads(sane(invoke("estimate", str(path), "--usage", str(usage), "--format", "json", *AS_OF), 0))["stacks"][0]
     assert 0 < doc["selfHosted"]["monthlyUsd"]["max"] < 1e20
+
+
+def test_more_regions_than_exist_is_refused_at_once(tmp_path):
+    """Every region appears once, yet the list was unbounded: 4,000 regions with their own vpcCidr in a 0.5 MB
+    stack file kept `validate` in the quadratic VPC-overlap check for minutes (1,500 here: ~15 s before)."""
+    import ipaddress
+    import time
+
+    nets = list(ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=20))
+    pool = {"name": "a", "instanceType": "g6.xlarge", "minNodes": 0, "maxNodes": 1}
+    path = stack_file(tmp_path, **{"regions": [{"region": "us-east-1", "vpcCidr": str(nets[i]), "gpuPools": [pool]}
+                                               for i in range(1500)]})
+    started = time.monotonic()
+    out = sane(invoke("validate", str(path)), 2)
+    assert time.monotonic() - started < 5
+    assert "regions: 1500 regions, but each region appears once" in out
