@@ -1062,6 +1062,10 @@ def project_config(document: Any) -> dict[str, Any]:
         value = config.get(f"{NAMESPACE}{key}")
         if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
             problems.append(Problem(f"{NAMESPACE}{key}", SECRET_IN_CLEAR_MESSAGE.format(key=key)))
+        elif value is not None and not (isinstance(value["secure"], str) and value["secure"].strip()):
+            # `secure: null`, `secure: 123` or `secure: [..]` is no ciphertext: `pulumi up` fails to decrypt it
+            problems.append(Problem(f"{NAMESPACE}{key}.secure", "is not the ciphertext `pulumi config set --secret` "
+                                    f"writes; delete the key and run `pulumi config set --secret {key} <value>`"))
     profile = config.get(AWS_PROFILE_KEY)
     if profile is not None and not (isinstance(profile, str) and profile.strip()):
         problems.append(Problem(AWS_PROFILE_KEY, f"{profile!r} is not a profile name"))

@@ -631,3 +631,12 @@ def test_a_symlink_planted_in_the_cache_is_replaced_and_its_target_never_written
     assert json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] == total
     assert all(v.read_text() == "precious\n" for v in victims)
     assert all(not e.is_symlink() and e.read_text().startswith("tradeoff-infra-cache") for e in entries)
+
+
+@pytest.mark.parametrize("secure", ["null", "123", "[v1:AAAA]", "''", "{a: b}"])
+def test_a_secure_value_that_is_no_ciphertext_is_refused(tmp_path, secure):
+    """`vllmApiKey: {secure: 123}` passed validate; `pulumi up` then fails to decrypt it."""
+    path = tmp_path / "Pulumi.enc.yaml"
+    path.write_text(dev_text().replace("config:\n", f"config:\n  tradeoff-infra:vllmApiKey:\n    secure: {secure}\n", 1))
+    result = invoke("validate", str(path), expect=2)
+    assert "tradeoff-infra:vllmApiKey.secure: is not the ciphertext" in result.output
