@@ -640,3 +640,16 @@ def test_a_secure_value_that_is_no_ciphertext_is_refused(tmp_path, secure):
     path.write_text(dev_text().replace("config:\n", f"config:\n  tradeoff-infra:vllmApiKey:\n    secure: {secure}\n", 1))
     result = invoke("validate", str(path), expect=2)
     assert "tradeoff-infra:vllmApiKey.secure: is not the ciphertext" in result.output
+
+
+def test_model_pin_keeps_crlf_line_endings(project):
+    """A CRLF stack file came back from `model pin` with mixed line endings (CR kept on comment lines only)."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    lf = path.read_text()
+    path.write_bytes(lf.replace("\n", "\r\n").encode())
+    invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
+    crlf_after = path.read_bytes().decode()
+    path.write_text(lf)
+    invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
+    assert crlf_after == path.read_text().replace("\n", "\r\n")
+    assert crlf_after.count("\n") == crlf_after.count("\r\n")
