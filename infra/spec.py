@@ -1115,7 +1115,7 @@ class _StackLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: igno
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                if not isinstance(key_node, yaml.ScalarNode):  # a merge key `<<` twice is a duplicate too
                     continue
                 key = key_node.value
                 line = key_node.start_mark.line + 1

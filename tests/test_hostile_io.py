@@ -653,3 +653,16 @@ def test_model_pin_keeps_crlf_line_endings(project):
     invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
     assert crlf_after == path.read_text().replace("\n", "\r\n")
     assert crlf_after.count("\n") == crlf_after.count("\r\n")
+
+
+def test_a_merge_key_given_twice_is_a_duplicate_key(tmp_path):
+    """`<<: *a` then `<<: *b` in one mapping was kept-last (float32 from *b) by every reader here."""
+    text = dev_text().replace("  tradeoff-infra:model:\n", "  x-a: &a {dtype: float16}\n  x-b: &b {dtype: float16}\n"
+                              "  tradeoff-infra:model:\n    <<: *a\n    <<: *b\n", 1)
+    path = tmp_path / "Pulumi.merge.yaml"
+    path.write_text(text)
+    line = text.splitlines().index("    <<: *a") + 1
+    for command in (["validate"], ["model", "pin", "--revision", REV_B]):
+        result = invoke(*command[:1 if command[0] == "validate" else 2], str(path), *command[2:], expect=2)
+        assert f"key '<<' appears twice, on line {line} and line {line + 1}" in result.output
+    assert path.read_text() == text
