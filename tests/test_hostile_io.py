@@ -666,3 +666,16 @@ def test_a_merge_key_given_twice_is_a_duplicate_key(tmp_path):
         result = invoke(*command[:1 if command[0] == "validate" else 2], str(path), *command[2:], expect=2)
         assert f"key '<<' appears twice, on line {line} and line {line + 1}" in result.output
     assert path.read_text() == text
+
+
+@pytest.mark.parametrize("command", [["estimate", *AS_OF], ["inventory"], ["validate"]])
+def test_a_stack_file_name_that_is_not_utf8_exits_2(tmp_path, command):
+    """`Pulumi.\\xff.yaml`: its name (the stack name) could not be encoded for the cache key or the program
+    under mocks; estimate and inventory ended in UnicodeEncodeError tracebacks."""
+    folder = os.fsencode(tmp_path)
+    raw = os.path.join(folder, b"Pulumi.\xff\xfe.yaml")
+    with open(raw, "wb") as f:
+        f.write(dev_text().encode())
+    done = cli(command[0], os.fsdecode(raw), *command[1:], timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "the file name is not UTF-8 text; rename the file" in done.stderr
