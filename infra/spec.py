@@ -9,6 +9,7 @@ and the tests all call `parse_stack_config` / `load_stack_file`.
 from __future__ import annotations
 
 import ipaddress
+import json
 import pathlib
 import re
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ AWS_ROLE_MESSAGE = (
 GATED_SOURCE_PREFIXES = ("meta-llama/", "mistralai/Mistral-7B-")
 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+# The served model name is an argument of vLLM's command line in the chart, whose values schema is its home:
+# a name `validate` accepted but the schema refuses (`llama #1`, `team: llama`, a newline) failed `pulumi up`.
+MODEL_NAME_RE = re.compile(json.loads((pathlib.Path(__file__).resolve().parents[1] / "charts" / "vllm" / "values.schema.json")
+                                      .read_text())["properties"]["model"]["properties"]["name"]["pattern"])
 IMAGE_RE = re.compile(
     r"^(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?@(?P<digest>sha256:[0-9a-f]{64})$"
@@ -182,7 +187,7 @@ class ModelOverride(SpecModel):
 
 class ModelSpec(SpecModel):
     name: str = Field(min_length=1, max_length=128)
-    """Served model name (what clients put in `model`)."""
+    """Served model name (what clients put in `model`): letters, digits and `._/:@+-`, as the chart's schema allows."""
     source: str
     """Hugging Face repository id of the weights."""
     revision: str
@@ -203,6 +208,14 @@ class ModelSpec(SpecModel):
     pin_note: str | None = None
     """Why the current pin was made."""
     history: list[PinRecord] = []
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not MODEL_NAME_RE.fullmatch(v):  # fullmatch: `$` alone would let a trailing newline through
+            raise ValueError(f"{v!r} is not a served model name the chart accepts: letters, digits and ._/:@+- "
+                             "(no spaces), starting with a letter or digit")
+        return v
 
     @field_validator("source")
     @classmethod

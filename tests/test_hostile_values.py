@@ -56,10 +56,27 @@ def sane(result, code: int) -> str:
 # ---------------------------------------------------------------- terminal: markup and control characters
 
 
-def test_markup_in_the_model_name_is_printed_as_written(tmp_path):
+def test_markup_in_the_model_name_is_bad_input_printed_as_written(tmp_path):
+    """The chart's values schema refuses such a served model name (`pulumi up` failed on a stack `validate` passed);
+    the value is echoed as written, never read as markup."""
     path = stack_file(tmp_path, **{"model/name": "llama[/bold]"})
+    before = path.read_bytes()
+    for command in (["validate"], ["estimate", *AS_OF], ["model", "show"]):
+        out = sane(invoke(*command[:1 if command[0] != "model" else 2], str(path), *command[1 if command[0] != "model" else 2:]), 2)
+        assert "model.name: 'llama[/bold]' is not a served model name the chart accepts" in out
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["llama #1", "team: llama", "llama\n", "llama\n  - --trust-remote-code", " llama"])
+def test_a_model_name_the_chart_refuses_is_refused_by_validate(tmp_path, name):
+    path = stack_file(tmp_path, **{"model/name": name})
+    assert "model.name:" in sane(invoke("validate", str(path)), 2)
+
+
+def test_markup_in_a_stack_file_name_is_printed_as_written(tmp_path):
+    path = stack_file(tmp_path, name="[red]llama[bold]")
     out = sane(invoke("validate", str(path)), 0)
-    assert "model: llama[/bold] =" in out
+    assert "✓ [red]llama[bold] is valid" in out
 
 
 def test_markup_in_a_pool_name_is_bad_input_naming_the_key(tmp_path):
@@ -74,8 +91,8 @@ def test_markup_in_a_pool_name_is_bad_input_naming_the_key(tmp_path):
 
 def test_link_markup_does_not_hide_text(tmp_path):
     path = stack_file(tmp_path, **{"model/name": "[link=https://evil.example]shown[/link]"})
-    out = sane(invoke("validate", str(path)), 0)
-    assert "model: [link=https://evil.example]shown[/link] =" in out
+    out = sane(invoke("validate", str(path)), 2)
+    assert "model.name: '[link=https://evil.example]shown[/link]'" in out
 
 
 def test_markup_in_a_stack_argument_is_printed_as_written():
@@ -90,7 +107,7 @@ def hostile_stack(tmp_path_factory) -> pathlib.Path:
     folder = tmp_path_factory.mktemp("hostile")
     return stack_file(
         folder, name=f"# <details>[x](y) {OSC_TITLE}",
-        **{"model/name": "llama[/bold]", "model/pinNote": f"why {CLEAR_SCREEN}",
+        **{"model/pinNote": f"why {CLEAR_SCREEN}",
            "apiComparison/2/name": f"[/]oops # <img src=x> ![i](u.png) | <details>{CLEAR_SCREEN}"})
 
 
