@@ -42,6 +42,7 @@ from infra.spec import (
     COMMIT_RE,
     HF_REPO_RE,
     IMAGE_RE,
+    MAX_STACK_FILE_BYTES,
     NAMESPACE,
     PinRecord,
     RegionSpec,
@@ -447,6 +448,10 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
         return operation(document, spec)
 
     def check(text: str) -> None:
+        size = len(text.encode())
+        if size > MAX_STACK_FILE_BYTES:  # every command, `rollback` too, would refuse to read the file
+            raise InputError(f"{ref.path} would be {size:,} bytes after this change, over the {MAX_STACK_FILE_BYTES:,} every "
+                             "command reads; shorten --note or move old model.history entries out, nothing was written")
         try:
             spec_of_text(text, str(ref.path))
         except SpecError as err:

@@ -679,3 +679,24 @@ def test_a_stack_file_name_that_is_not_utf8_exits_2(tmp_path, command):
     done = cli(command[0], os.fsdecode(raw), *command[1:], timeout=60)
     assert done.returncode == 2, done.stderr
     assert "the file name is not UTF-8 text; rename the file" in done.stderr
+
+
+def test_model_pin_never_writes_a_stack_file_too_large_to_read_back(project):
+    """Nine pins with 120 KB notes grew the file past the 1 MiB every command reads: from then on validate,
+    estimate and even `model rollback` refused the stack ('is 1.0 MiB, larger than the 1.0 MiB')."""
+    from infra.spec import MAX_STACK_FILE_BYTES
+
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    note = "x" * 120_000
+    codes = []
+    for i in range(1, 11):
+        before = path.read_bytes()
+        result = runner.invoke(app, ["model", "pin", "prod-us", "--revision", f"{i:040x}", "--note", note])
+        codes.append(result.exit_code)
+        assert "Traceback" not in result.output
+        if result.exit_code:
+            assert f"over the {MAX_STACK_FILE_BYTES:,} every command reads" in result.output
+            assert path.read_bytes() == before
+        assert path.stat().st_size <= MAX_STACK_FILE_BYTES
+    assert codes[:8] == [0] * 8 and 2 in codes
+    invoke("model", "rollback", "prod-us", expect=0)
