@@ -365,6 +365,19 @@ class RegionSpec(SpecModel):
 # ---------------------------------------------------------------- platform
 
 
+def _distinct_cidrs(cidrs: list[str]) -> list[str]:
+    """Valid CIDRs, none twice (also not spelt two ways, `::1/128` and `0::1/128`): the program makes one
+    security-group rule per CIDR, and a second rule for one range is a duplicate resource (`estimate` and
+    `inventory` ended in a duplicate-URN traceback) and a duplicate rule AWS refuses."""
+    seen: dict[Any, str] = {}
+    for cidr in cidrs:
+        net = ipaddress.ip_network(cidr, strict=True)
+        if net in seen:
+            raise ValueError(f"{cidr!r} appears twice" + (f" (as {seen[net]!r})" if seen[net] != cidr else ""))
+        seen[net] = cidr
+    return cidrs
+
+
 class NetworkSpec(SpecModel):
     availability_zones: int = Field(default=2, ge=2, le=3)
     nat_gateways: Literal["single", "per-az"] = "single"
@@ -417,9 +430,7 @@ class ClusterSpec(SpecModel):
     @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            ipaddress.ip_network(cidr, strict=True)
-        return v
+        return _distinct_cidrs(v)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -476,9 +487,7 @@ class EndpointSpec(SpecModel):
     def _cidrs(cls, v: list[str]) -> list[str]:
         if not v:
             raise ValueError("at least one CIDR is needed, or nobody can reach the endpoint")
-        for cidr in v:
-            ipaddress.ip_network(cidr, strict=True)
-        return v
+        return _distinct_cidrs(v)
 
 
 class AlertThresholds(SpecModel):

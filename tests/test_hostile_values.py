@@ -339,3 +339,17 @@ def test_more_regions_than_exist_is_refused_at_once(tmp_path):
     out = sane(invoke("validate", str(path)), 2)
     assert time.monotonic() - started < 5
     assert "regions: 1500 regions, but each region appears once" in out
+
+
+@pytest.mark.parametrize("key, cidrs, shown", [
+    ("cluster/privateAccessCidrs", ["172.16.0.0/12", "172.16.0.0/12"], "cluster.privateAccessCidrs: '172.16.0.0/12' appears twice"),
+    ("endpoint/allowedCidrs", ["203.0.113.0/24", "203.0.113.0/24"], "endpoint.allowedCidrs: '203.0.113.0/24' appears twice"),
+    ("endpoint/allowedCidrs", ["2001:db8::/32", "2001:0db8::/32"], "endpoint.allowedCidrs: '2001:0db8::/32' appears twice (as '2001:db8::/32')"),
+    ("cluster/publicAccessCidrs", ["203.0.113.0/24", "203.0.113.0/24"], "cluster.publicAccessCidrs: '203.0.113.0/24' appears twice"),
+])
+def test_a_cidr_listed_twice_is_bad_input(tmp_path, key, cidrs, shown):
+    """validate passed it; estimate and inventory then ended in `ValueError: duplicate resource URN` (one
+    security-group rule per CIDR), and AWS refuses the duplicate rule."""
+    path = stack_file(tmp_path, **{key: cidrs})
+    for command in (["validate"], ["estimate", *AS_OF], ["inventory"]):
+        assert shown in sane(invoke(command[0], str(path), *command[1:]), 2)
