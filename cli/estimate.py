@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from cli import capacity
 from cli.pricing import mapping
 from cli.pricing.api import ApiOffer
-from infra import hardware
+from infra import files, hardware
 from infra import weights_mirror_plan as mirror_plan
 from infra.price_catalog import HOURS_PER_MONTH, InstancePrice, PriceCatalog
 from infra.spec import StackSpec
@@ -80,8 +80,7 @@ def usage_from(data: dict) -> UsageAssumptions:
         limit = USAGE_LIMITS.get(key, USAGE_LIMIT)
         # compared, never converted: an integer of 400 digits is refused, not an OverflowError
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
-            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-            raise ValueError(f"{key}: must be a number from 0 to {limit:,}, got {shown}")
+            raise ValueError(f"{key}: must be a number from 0 to {limit:,}, got {files.short_repr(value)}")
         values[USAGE_KEYS[key]] = value
     return UsageAssumptions(**values)
 

@@ -169,10 +169,6 @@ LINE_ITEM_KEYS = {"region": str, "resource": str, "category": str, "unit": str, 
 MAX_SAVED_USD = 1e15
 
 
-def _short(value: object) -> str:
-    return repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-
-
 def _load_old(path: pathlib.Path) -> list[dict]:
     """A saved `estimate --format json` document, checked for what `contract.compare` reads."""
     def bad(what: str) -> BadInput:
@@ -199,14 +195,14 @@ def _load_old(path: pathlib.Path) -> list[dict]:
                 if not isinstance(item[key], kind) or isinstance(item[key], bool):
                     raise bad(f"stacks[{i}].lineItems[{j}].{key}: {item[key]!r} has the wrong type")
                 if kind is not str and not abs(item[key]) <= MAX_SAVED_USD:
-                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: {_short(item[key])} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
+                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: {files.short_repr(item[key])} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
         total = stack.get("selfHosted", {})
         expected = total.get("monthlyUsd", {}).get("expected", 0) if isinstance(total, dict) and isinstance(
             total.get("monthlyUsd", {}), dict) else None
         if not isinstance(expected, (int, float)) or isinstance(expected, bool):
             raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: not a number")
         if not abs(expected) <= MAX_SAVED_USD:
-            raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: {_short(expected)} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
+            raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: {files.short_repr(expected)} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
     return data["stacks"]
 
 

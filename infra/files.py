@@ -105,6 +105,13 @@ def resolve_within_folder(path: str | os.PathLike) -> pathlib.Path:
     return path
 
 
+def short_repr(value: object, limit: int = 40) -> str:
+    """`repr(value)` cut to `limit` characters for an error message: a 400-digit number or a megabyte string a
+    hostile input holds is named, not printed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 

@@ -56,8 +56,7 @@ def _check_price(value, where: str, limit: int = MAX_PRICE_USD, what: str = "a p
     except InvalidOperation:
         ok = False
     if not ok:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise CatalogError(f"{where}: {shown} is not {what} (a decimal number from 0 to {limit:,})")
+        raise CatalogError(f"{where}: {files.short_repr(value)} is not {what} (a decimal number from 0 to {limit:,})")
 
 
 def _need(data: dict, key: str, where: str, kind: type = dict):
