@@ -92,6 +92,10 @@ IMAGE_PULL_SECONDS = 300
 PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # A Service with scale-to-zero has no endpoints to await (pulumi/pulumi-kubernetes#417).
 PULUMI_SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+# On the weights-mirror fill Job: a Job that did not complete (failed, or past its deadline) is replaced on the
+# next `pulumi up` instead of being awaited again unchanged (pulumi-kubernetes `provider.go` Diff,
+# `metadata.ReplaceUnready`, Jobs only; read 2026-11-30).
+PULUMI_REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready"
 
 # Drain: seconds the pod keeps serving after it is marked for deletion, so the load balancer
 # controller has deregistered its IP target (the ALB then sends it no new request) before vLLM gets
