@@ -286,7 +286,8 @@ class Costing:
         self._startup = {}
         for region in self.spec.regions:
             weights = self.spec.weight_bytes(self.spec.model_for(region)[0]) or 0.0
-            self._startup[region.region] = (launch_to_ready_seconds(weights), weights)
+            mirrored = self.spec.weights_mirror_for(region)
+            self._startup[region.region] = (launch_to_ready_seconds(weights, mirrored), weights, mirrored)
 
     def run(self, requests_per_month: float, *, unbounded: bool = False) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
         plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=self._throughput)
@@ -480,7 +481,7 @@ class Costing:
         """GPU time AWS bills from a node's launch until its replica serves (boot, image pull, weights,
         engine start): the capacity plan counts a node only while it serves, so every node start adds
         this much (starts from the day profile, `PoolPlan.node_starts_per_day`)."""
-        seconds, weights = self._startup.get(ng.region, (0.0, 0.0))
+        seconds, weights, mirrored = self._startup.get(ng.region, (0.0, 0.0, False))
         hours = Decimal(str(round(seconds / 3600, 4)))
         per_month = HOURS / 24
         starts_exp = Decimal(pool_plan.node_starts_per_day) * per_month
@@ -489,7 +490,8 @@ class Costing:
             return []
         per_start = hours * unit_price
         what = (f"GPU pool {ng.gpu_pool}: node start-up billed before serving, {hours:.2f} h ({seconds / 60:.0f} min) "
-                f"launch-to-ready per start: boot, image pull, {weights / 1e9:.0f} GB weights download and load, "
+                f"launch-to-ready per start: boot, image pull, {weights / 1e9:.0f} GB weights "
+                f"{'streamed from the S3 mirror' if mirrored else 'download and load'}, "
                 "engine start (docs/estimate.md)")
         return [LineItem(ng.region, ng.name, "gpu-compute", what, "node-starts", starts_exp, per_start,
                          starts_exp * per_start, starts_min * per_start, max(starts_exp, starts_min) * per_start,

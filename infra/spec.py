@@ -1012,8 +1012,9 @@ def warnings(spec: StackSpec) -> list[str]:
     for source in spec.gated_sources():
         out.append(
             f"model.source {source} is gated on Hugging Face: set the secret tradeoff-infra:huggingfaceToken "
-            "(pulumi config set --secret huggingfaceToken ...) from an account that accepted its licence, or pods "
-            "crash-loop on 401 (validate reads only the stack file and cannot see encrypted secrets)"
+            "(pulumi config set --secret huggingfaceToken ...) from an account that accepted its licence, or the "
+            "download answers 401: pods crash-loop, or, where the weights mirror is on, its fill Job fails and the pods "
+            "wait for the weights (validate reads only the stack file and cannot see encrypted secrets)"
         )
     if spec.autoscaling.scale_to_zero:
         out.append("autoscaling.scaleToZero is on: the first request after idle waits for a GPU node and a model load (minutes)")

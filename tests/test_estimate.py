@@ -19,7 +19,8 @@ AS_OF = date(2026, 11, 24)
 
 def spec_of(**over):
     config = {
-        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE},
+        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE,
+                  **({"weightsMirror": over.pop("weights_mirror")} if "weights_mirror" in over else {})},
         "regions": [{"region": over.pop("region", "us-east-1"), "gpuPools": [
             {"name": "l40s", "instanceType": over.pop("instance", "g6e.xlarge"), "minNodes": 1, "maxNodes": 4,
              "capacityType": over.pop("capacity", "on-demand")}]}],
@@ -363,3 +364,17 @@ def test_a_pool_that_never_starts_a_node_has_no_start_up_line():
     r = run(spec_of(requests=1000))  # one node (minNodes) carries it all day
     assert all(p.node_starts_per_day == 0 for p in r.capacity[0].pools)
     assert not [li for li in r.line_items if li.unit == "node-starts"]
+
+
+def test_a_mirrored_region_bills_no_hugging_face_download_on_node_start():
+    """With the weights mirror on, a node start streams the weights from S3 instead of downloading them from
+    Hugging Face first: the launch-to-ready time drops the download, never the load (rev9 finding)."""
+    from infra.chart_values import ASSUMED_DOWNLOAD_BYTES_PER_SECOND, launch_to_ready_seconds
+
+    weights = 141e9
+    assert launch_to_ready_seconds(weights) - launch_to_ready_seconds(weights, mirrored=True) == \
+        pytest.approx(weights / ASSUMED_DOWNLOAD_BYTES_PER_SECOND)
+    spec = spec_of(weights_mirror=True)
+    r = run(spec)
+    start_up = item(r, "gpu-ng", "node-starts")
+    assert "streamed from the S3 mirror" in start_up.description, start_up.description
