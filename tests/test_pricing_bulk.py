@@ -116,6 +116,19 @@ def test_the_shipped_catalog_names_each_proxied_item_by_region():
                      default_catalog(), [], as_of=date(2026, 11, 30), api_source="test")
     (warning,) = [w for w in r.warnings if "priced at us-east-1 rates" in w]
     assert "eu-central-1: " in warning and "natGatewayHour" in warning and "albHour" in warning
+    # egress is sourced per region (infracost's data transfer golden): no longer a proxy
+    assert "internetEgressTiers" not in warning
+
+
+@pytest.mark.parametrize(("region", "first_tier", "other_regions"), [
+    ("eu-central-1", "0.09", "0.02"), ("sa-east-1", "0.15", "0.138"), ("ap-south-1", "0.1093", "0.086"),
+    ("me-south-1", "0.117", "0.1105"),
+])
+def test_the_shipped_catalog_has_sourced_egress_for_every_region_of_the_golden(region, first_tier, other_regions):
+    entry, regional = default_catalog().platform_item(region, "internetEgressTiers")
+    assert regional and entry["tiers"][0] == ["10240", first_tier] and entry["source"] == "infracost-data-transfer"
+    inter, regional = default_catalog().platform_item(region, "interRegionPerGb")
+    assert regional and inter["usd"] == other_regions
 
 
 @pytest.mark.parametrize(("args", "named"), [

