@@ -847,7 +847,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     if used_age > STALE_AFTER_DAYS:
         warnings.append(f"the price catalog is {used_age} days old for this stack (oldest price used: {prices_date}; "
                         f"catalog retrievedOn {catalog.retrieved_on}; older than {STALE_AFTER_DAYS} days): run "
-                        "`tradeoff-infra prices refresh` with AWS credentials")
+                        "`tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no credentials needed)")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
     queued = {p.region: p.queued_share for p in plans if p.queued_share > 0}
     # a fleet that cannot carry the traffic is not a price for it: compare the fleet grown for it
