@@ -56,3 +56,16 @@ def test_a_reserved_pool_launches_on_demand_capacity():
 
 def _config_of(spec) -> dict:
     return spec.model_dump(by_alias=True, exclude_unset=True, exclude_none=True, mode="json")
+
+
+def test_prices_show_lists_reserved_rates_and_names_a_missing_one():
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["prices", "show", "--region", "eu-central-1", "--capacity-type", "reserved-1y"])
+    assert shown.exit_code == 0 and "8.26562" in shown.output and "vantage-reserved" in shown.output, shown.output
+    missing = runner.invoke(app, ["prices", "show", "--region", "us-east-1", "--instance-type", "g7.2xlarge",
+                                  "--capacity-type", "reserved-1y"])
+    assert missing.exit_code == 2 and "g7.2xlarge" in missing.output and "reserved" in missing.output, missing.output
