@@ -237,7 +237,7 @@ class Costing:
         note = _price_note(entry)
         if not regional:
             note += f"; us-east-1 price used for {region} (no regional source)"
-            self._proxy_regions.add(region)
+            self._proxy_regions.setdefault(region, set()).add(key)
         return Decimal(entry["usd"]), note
 
     def tiers(self, region: str) -> tuple[list[tuple[Decimal | None, Decimal]], str]:
@@ -245,12 +245,13 @@ class Costing:
         tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
         note = _price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
         if not regional:
-            self._proxy_regions.add(region)
+            self._proxy_regions.setdefault(region, set()).add("internetEgressTiers")
         return tiers, note
 
     def prepare(self) -> None:
         """Price what does not depend on traffic once; remember what usage lines need."""
-        self._proxy_regions: set[str] = set()
+        self._proxy_regions: dict[str, set[str]] = {}
+        """Region -> catalog keys priced at the us-east-1 (default) rate there for want of a regional source."""
         self._lbs: dict[str, list[mapping.LoadBalancer]] = {}
         self._accelerators: list[mapping.GlobalAccelerator] = []
         self._log_groups: list[mapping.LogGroup] = []
@@ -279,6 +280,8 @@ class Costing:
         self._floors = {p.region: p for p in floor}
         self._gpu_prices = {(ng.region, ng.name): self.catalog.instance(ng.region, ng.instance_type, ng.capacity_type)
                             for ng in self._gpu_groups}
+        self._reserved = {(ng.region, ng.name): self.catalog.instance(ng.region, ng.instance_type, "reserved-1y")
+                          for ng in self._gpu_groups if self._pool_capacity(ng) == "reserved-1y"}
         # GPU time from node launch to its first ready replica, per region (its weights); the program's own
         # boot / pull / load figures (infra/chart_values.py, pure), imported here, off the CLI's start-up path.
         from infra.chart_values import launch_to_ready_seconds
@@ -301,9 +304,16 @@ class Costing:
     def proxy_warning(self) -> list[str]:
         if not self._proxy_regions:
             return []
-        return ["platform items (NAT, load balancer, EBS, CloudWatch, egress where no regional tier is known) in "
-                f"{', '.join(sorted(self._proxy_regions))} are priced at us-east-1 rates: the catalog has no regional "
-                "source for them (usually within 10-25 %; `tradeoff-infra prices refresh` fetches the real ones)"]
+        where = "; ".join(f"{region}: {', '.join(sorted(keys))}" for region, keys in sorted(self._proxy_regions.items()))
+        return [f"platform items priced at us-east-1 rates for want of a regional source in the catalog ({where}); "
+                "usually within 10-25 %: `tradeoff-infra prices refresh` reads the real ones from the public AWS bulk "
+                "offer files"]
+
+    def _pool_capacity(self, ng: mapping.NodeGroup) -> str:
+        """The spec's capacityType of a GPU node group's pool: a reservation launches as ON_DEMAND, so the node group
+        alone cannot tell reserved-1y from on-demand."""
+        region = next(r for r in self.spec.regions if r.region == ng.region)
+        return next(p for p in region.gpu_pools if p.name == ng.gpu_pool).capacity_type
 
     def _check_pool(self, ng: mapping.NodeGroup) -> None:
         region = next((r for r in self.spec.regions if r.region == ng.region), None)
@@ -449,9 +459,13 @@ class Costing:
             what = (f"GPU pool {ng.gpu_pool}: {ng.instance_type} ({gpu.gpus}x {gpu.gpu_model.name}) {ng.capacity_type}, "
                     f"{nodes_exp} nodes expected (min {nodes_min}, max {nodes_max})")
         unit_price = price.usd_per_hour
-        items = [LineItem(ng.region, ng.name, category, what, "node-hours", nodes_exp * HOURS, unit_price,
-                          nodes_exp * HOURS * unit_price, nodes_min * HOURS * unit_price, nodes_max * HOURS * unit_price,
-                          note, usage_based=ng.gpu_pool is not None)]
+        reserved = self._reserved.get((ng.region, ng.name)) if ng.gpu_pool is not None else None
+        if reserved is None:
+            items = [LineItem(ng.region, ng.name, category, what, "node-hours", nodes_exp * HOURS, unit_price,
+                              nodes_exp * HOURS * unit_price, nodes_min * HOURS * unit_price, nodes_max * HOURS * unit_price,
+                              note, usage_based=ng.gpu_pool is not None)]
+        else:
+            items = self.reserved_items(ng, reserved, price, note, nodes_min, nodes_exp, nodes_max)
         if ng.gpu_pool is not None:
             items.extend(self.startup_items(ng, pool_plan, floor_plan, unit_price, note))
         disk_price, disk_note = self.platform(ng.region, "ebsGp3GbMonth" if ng.disk_type == "gp3" else "ebsGp2GbMonth")
@@ -474,6 +488,32 @@ class Costing:
                                       unit, per_node * nodes_exp, price, per_node * nodes_exp * price,
                                       per_node * nodes_min * price, per_node * nodes_max * price, note,
                                       usage_based=ng.gpu_pool is not None))
+        return items
+
+    def reserved_items(self, ng: mapping.NodeGroup, reserved: InstancePrice, on_demand: InstancePrice, note: str,
+                       nodes_min: Decimal, nodes_exp: Decimal, nodes_max: Decimal) -> list[LineItem]:
+        """capacityType reserved-1y: minNodes are reserved for a year and bill the reserved rate every hour, used or
+        not; nodes the autoscaler adds above them bill on demand."""
+        held = Decimal(ng.min_nodes)
+        rate = reserved.usd_per_hour
+        res_note = (f"{reserved.source} {reserved.dated} (confidence {reserved.confidence}): 1-year reserved, no upfront, "
+                    f"effective ${rate}/h vs on-demand ${on_demand.usd_per_hour}/h")
+        self.warnings.append(
+            f"{ng.region}: {ng.name} is reserved-1y: {ng.min_nodes} x {ng.instance_type} (minNodes) are committed for a "
+            "year and bill every hour whether used or not; the reservation (Reserved Instance or EC2 Instance Savings "
+            "Plan) is bought separately, not by this program")
+        items = [LineItem(ng.region, ng.name, "gpu-compute",
+                          f"GPU pool {ng.gpu_pool}: {ng.min_nodes} x {ng.instance_type} reserved for 1 year (minNodes), "
+                          "billed every hour", "node-hours", held * HOURS, rate, held * HOURS * rate,
+                          held * HOURS * rate, held * HOURS * rate, res_note)]
+        above = [max(n - held, Decimal(0)) for n in (nodes_min, nodes_exp, nodes_max)]
+        if any(above):
+            od = on_demand.usd_per_hour
+            items.append(LineItem(ng.region, ng.name, "gpu-compute",
+                                  f"GPU pool {ng.gpu_pool}: nodes above the reservation, on demand: {above[1]} expected "
+                                  f"(min {above[0]}, max {above[2]})", "node-hours", above[1] * HOURS, od,
+                                  above[1] * HOURS * od, above[0] * HOURS * od, above[2] * HOURS * od, note,
+                                  usage_based=True))
         return items
 
     def startup_items(self, ng: mapping.NodeGroup, pool_plan: capacity.PoolPlan, floor_plan: capacity.PoolPlan,
@@ -809,7 +849,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     if used_age > STALE_AFTER_DAYS:
         warnings.append(f"the price catalog is {used_age} days old for this stack (oldest price used: {prices_date}; "
                         f"catalog retrievedOn {catalog.retrieved_on}; older than {STALE_AFTER_DAYS} days): run "
-                        "`tradeoff-infra prices refresh` with AWS credentials")
+                        "`tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no credentials needed)")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
     queued = {p.region: p.queued_share for p in plans if p.queued_share > 0}
     # a fleet that cannot carry the traffic is not a price for it: compare the fleet grown for it

@@ -294,14 +294,14 @@ def test_no_cache_runs_the_program_again(tmp_path):
     assert not hit and inventory.resources
 
 
-def test_prices_refresh_without_credentials_is_bad_input(tmp_path, monkeypatch):
+def test_prices_refresh_from_the_api_without_credentials_is_bad_input(tmp_path, monkeypatch):
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup: no network
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     out = tmp_path / "prices.json"
-    result = invoke("prices", "refresh", "--out", str(out))
+    result = invoke("prices", "refresh", "--source", "api", "--out", str(out))
     assert result.exit_code == 2 and "credentials" in result.output
     assert not out.exists()
 

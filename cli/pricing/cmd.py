@@ -1,4 +1,5 @@
-"""`tradeoff-infra prices`: show the checked-in AWS price catalog, or refresh it from the AWS Price List API."""
+"""`tradeoff-infra prices`: show the checked-in AWS price catalog, or refresh it from the public AWS Price List bulk
+offer files (no credentials) or the Price List API."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from rich.table import Table
 
 from cli.output import write_text
 from cli.render.safe import markup, say
-from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog
+from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
+from infra.price_catalog import validate as validate_catalog
 
 app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True,
                   add_completion=False)
@@ -22,13 +24,13 @@ app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_pr
 def show(
     region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
     instance_type: Annotated[str | None, typer.Option("--instance-type", help="Only this instance type.")] = None,
-    capacity_type: Annotated[str, typer.Option("--capacity-type", help="on-demand or spot.")] = "on-demand",
+    capacity_type: Annotated[str, typer.Option("--capacity-type", help="on-demand, spot or reserved-1y.")] = "on-demand",
     catalog_path: Annotated[pathlib.Path, typer.Option("--catalog", help="Catalog file.")] = CATALOG_PATH,
 ) -> None:
     """Print instance prices with their source, date, confidence and how each was derived."""
     err = Console(stderr=True)
-    if capacity_type not in ("on-demand", "spot"):
-        err.print("[red]error:[/red] --capacity-type must be on-demand or spot", highlight=False)
+    if capacity_type not in CAPACITY_TYPES:
+        err.print(f"[red]error:[/red] --capacity-type must be one of {', '.join(CAPACITY_TYPES)}", highlight=False)
         raise typer.Exit(2)
     try:
         catalog = PriceCatalog.load(catalog_path)
@@ -57,6 +59,8 @@ def show(
             try:
                 p = catalog.instance(reg, name, capacity_type)
             except MissingPrice as e:
+                if capacity_type == "reserved-1y" and not instance_type:
+                    continue  # listing: a type without a sourced reserved price is left out, not an error
                 say(err, "[red]error:[/red] {}", e)
                 raise typer.Exit(2)
             extra = p.derivation or ""
@@ -75,34 +79,101 @@ def show(
 @app.command("refresh")
 def refresh_command(
     out: Annotated[pathlib.Path, typer.Option("--out", help="Where to write the catalog.")] = CATALOG_PATH,
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile with pricing:GetProducts.")] = None,
+    source: Annotated[str, typer.Option("--source", help="bulk: the public AWS Price List bulk offer files (no "
+                                        "credentials); api: the Price List Query API (AWS credentials, boto3).")] = "bulk",
+    offers_dir: Annotated[pathlib.Path | None, typer.Option(
+        "--offers-dir", help="--source bulk: read offer files from DIR/<service>/<region>/index.json instead of "
+        "https://pricing.us-east-1.amazonaws.com.")] = None,
+    regions: Annotated[list[str] | None, typer.Option("--region", help="--source bulk: only this region (repeat for "
+                                                      "more); default every region the catalog knows.")] = None,
+    catalog_path: Annotated[pathlib.Path, typer.Option("--catalog", help="The catalog to start from.")] = CATALOG_PATH,
+    profile: Annotated[str | None, typer.Option("--profile", help="--source api: AWS profile with "
+                                                "pricing:GetProducts.")] = None,
 ) -> None:
-    """Rebuild the catalog from the AWS Price List API (needs AWS credentials and boto3)."""
+    """Rebuild the catalog from AWS's public bulk offer files (default, no credentials) or the Price List API."""
     err = Console(stderr=True)
+    if source not in ("bulk", "api"):
+        say(err, "[red]error:[/red] --source {}: must be bulk or api", source)
+        raise typer.Exit(2)
+    if source == "api" and (offers_dir or regions):
+        say(err, "[red]error:[/red] --offers-dir and --region go with --source bulk")
+        raise typer.Exit(2)
+    if source == "bulk" and profile:
+        say(err, "[red]error:[/red] --profile goes with --source api (the bulk files need no credentials)")
+        raise typer.Exit(2)
+    if offers_dir is not None and not offers_dir.is_dir():
+        say(err, "[red]error:[/red] --offers-dir {}: not a directory", offers_dir)
+        raise typer.Exit(2)
+    try:
+        current = PriceCatalog.load(catalog_path).data
+    except OSError as e:
+        say(err, "[red]error:[/red] --catalog {}: cannot read: {}", catalog_path, e.strerror)
+        raise typer.Exit(2)
+    except ValueError as e:
+        say(err, "[red]error:[/red] --catalog: {}", e, soft_wrap=True)
+        raise typer.Exit(2)
+    progress = lambda m: say(err, "{}", m)  # noqa: E731
+    if source == "bulk":
+        catalog, notes = _refresh_bulk(err, current, offers_dir, regions, progress)
+    else:
+        catalog, notes = _refresh_api(err, current, profile, progress)
+    try:
+        validate_catalog(catalog)  # never write a catalog the estimate would refuse
+        write_text(out, json.dumps(catalog, indent=1) + "\n")
+    except ValueError as e:
+        say(err, "[red]error:[/red] the refreshed catalog is not valid ({}); nothing was written", e)
+        raise typer.Exit(1)
+    except OSError as e:
+        err.print(f"[red]error:[/red] --out {out}: cannot write: {e.strerror or e}; nothing was written", highlight=False)
+        raise typer.Exit(2)
+    for note in notes:
+        say(err, "[yellow]note:[/yellow] {}", note, soft_wrap=True)
+    say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
+
+
+def _refresh_bulk(err: Console, current: dict, offers_dir: pathlib.Path | None, regions: list[str] | None, progress):
+    from cli.pricing import bulk
+    from infra import hardware
+
+    known = set(hardware.aws_regions())
+    for region in regions or []:
+        if region not in known:
+            say(err, "[red]error:[/red] --region {}: not a region this program knows", region)
+            raise typer.Exit(2)
+    wanted = regions or sorted(set(current["instances"]) | set(current["platform"]["regions"]))
+    if offers_dir is not None:
+        load, title = bulk.offers_dir_loader(offers_dir), f"AWS Price List bulk offer files read from {offers_dir}"
+        url = bulk.OFFER_URL
+    else:
+        load, title, url = bulk.url_loader(), "AWS Price List bulk offer files (public, no credentials)", bulk.OFFER_URL
+    try:
+        return bulk.apply(current, load, wanted, source_title=title, source_url=url, progress=progress)
+    except bulk.OfferError as e:
+        say(err, "[red]error:[/red] {}; nothing was written", e, soft_wrap=True)
+        raise typer.Exit(1)
+    except OSError as e:  # network: unreachable, timeout, HTTP 5xx
+        say(err, "[red]error:[/red] AWS Price List bulk offer files: {}; nothing was written", e)
+        raise typer.Exit(1)
+
+
+def _refresh_api(err: Console, current: dict, profile: str | None, progress):
     try:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
     except ImportError:
-        err.print("[red]error:[/red] boto3 is not installed: pip install 'tradeoff-infra[aws]'", highlight=False)
+        err.print("[red]error:[/red] --source api needs boto3: pip install 'tradeoff-infra[aws]' (or use --source bulk, "
+                  "which needs no credentials)", highlight=False)
         raise typer.Exit(2)
     from cli.pricing.refresh import refresh
 
     session = boto3.Session(profile_name=profile) if profile else boto3.Session()
     client = session.client("pricing", region_name="us-east-1")  # the Price List API is served from us-east-1
-    current = json.loads(CATALOG_PATH.read_text())
     try:
-        catalog, notes = refresh(current, client, progress=lambda m: say(err, "{}", m))
+        return refresh(current, client, progress=progress)
     except NoCredentialsError:
-        err.print("[red]error:[/red] no AWS credentials: set AWS_PROFILE or pass --profile", highlight=False)
+        err.print("[red]error:[/red] no AWS credentials: set AWS_PROFILE or pass --profile (or use --source bulk, which "
+                  "needs none)", highlight=False)
         raise typer.Exit(2)
     except (BotoCoreError, ClientError) as e:
         say(err, "[red]error:[/red] AWS Price List API: {}", e)
         raise typer.Exit(1)
-    try:
-        write_text(out, json.dumps(catalog, indent=1) + "\n")
-    except OSError as e:
-        err.print(f"[red]error:[/red] --out {out}: cannot write: {e.strerror or e}; nothing was written", highlight=False)
-        raise typer.Exit(2)
-    for note in notes:
-        say(err, "[yellow]note:[/yellow] {}", note)
-    say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
