@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from infra import hardware
-from infra.model_facts import Architecture
+from infra.model_facts import Architecture, known_architecture
 from infra.price_catalog import HOURS_PER_MONTH  # the one constant; the catalog file is checked against it
 from infra.spec import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION, GpuPool, RegionSpec, StackSpec
 
@@ -153,8 +153,6 @@ class Engine:
 def published_point_prediction(point: dict) -> tuple[float, int]:
     """(saturated output tok/s, batch) the step model predicts for one published measurement of
     tests/data/capacity_points.json: its model, instance, TP, precision, KV bytes, lengths and batch limits."""
-    from infra.model_facts import known_architecture
-
     it = hardware.instance_type(point["instanceType"])
     arch = known_architecture(point["model"])
     fp8 = point["precision"] == "fp8"
