@@ -183,6 +183,8 @@ class StackEstimate:
     """Date of the oldest price the estimate uses (an undated snapshot counts from what it postdates)."""
     grown_expected: Decimal | None = None
     """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
+    throughput_band: dict[str, Decimal] | None = None
+    """The compared total with every replica at the low / high end of its throughput band (docs/capacity.md)."""
     defaults_used: list[tuple[str, object]] = field(default_factory=list)
     """Keys the stack (or usage) file leaves out whose defaults feed a number, with the value used."""
 
@@ -292,8 +294,12 @@ class Costing:
             mirrored = self.spec.weights_mirror_for(region)
             self._startup[region.region] = (launch_to_ready_seconds(weights, mirrored), weights, mirrored)
 
-    def run(self, requests_per_month: float, *, unbounded: bool = False) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
-        plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=self._throughput)
+    def run(self, requests_per_month: float, *, unbounded: bool = False,
+            throughput_cache: dict | None = None) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
+        """Line items and plans at `requests_per_month`; `throughput_cache` replaces the replicas' predicted
+        throughput (the band's ends, `throughput_band`)."""
+        cache = self._throughput if throughput_cache is None else throughput_cache
+        plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=cache)
         by_region = {p.region: p for p in plans}
         items = list(self.fixed_items)
         for ng in self._gpu_groups:
@@ -855,16 +861,28 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     # a fleet that cannot carry the traffic is not a price for it: compare the fleet grown for it
     grown = total_at(spec.traffic.requests_per_month, True) if queued else None
     ops_excluded = None if include_ops else sum((li.monthly for li in items if li.category == "operations"), Decimal(0))
+    band = throughput_band(costing, spec.traffic.requests_per_month, unbounded=bool(queued), include_ops=include_ops)
     decision = verdict(spec, grown if grown is not None else self_expected, offers, breaks, queued=queued,
                        capped_expected=self_expected, operations_excluded_usd=ops_excluded)
     result = StackEstimate(
-        total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date,
+        total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date, throughput_band=band,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),
         api_source=api_source, defaults_used=defaults_used(spec, usage),
     )
     return result
+
+
+def throughput_band(costing: Costing, requests: float, *, unbounded: bool, include_ops: bool) -> dict[str, Decimal]:
+    """The compared self-hosted total with every replica at the low and at the high end of its throughput
+    band (capacity.ReplicaThroughput.at_band): low throughput needs more nodes, so it is the dearer end."""
+    out = {}
+    for end in ("low", "high"):
+        cache = {key: th.at_band(end) for key, th in costing._throughput.items()}
+        lines, _ = costing.run(requests, unbounded=unbounded, throughput_cache=cache)
+        out[end] = sum((li.monthly for li in lines if include_ops or li.category != "operations"), Decimal(0))
+    return out
 
 
 def _unique(items: list[str]) -> list[str]:

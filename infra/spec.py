@@ -259,6 +259,11 @@ class GpuPool(SpecModel):
     Savings Plan bought separately covers minNodes; nodes above it bill on demand)."""
     disk_gib: int | None = Field(default=None, ge=50, le=16384, alias="diskGiB")
     """Root volume per node; default sized from the model weights (see `disk_size_gib`)."""
+    measured_output_tokens_per_second: float | None = Field(default=None, gt=0, le=10_000_000)
+    """The stack's own load test: saturated output tok/s of one replica on this pool, for the stack's
+    input/output lengths; replaces the capacity model's prediction (`cli/capacity.py`)."""
+    measured_source: str | None = Field(default=None, min_length=1, max_length=500)
+    """Where `measuredOutputTokensPerSecond` comes from (tool, date, vLLM version, settings): required with it."""
 
     @field_validator("name")
     @classmethod
@@ -266,6 +271,15 @@ class GpuPool(SpecModel):
         if not NAME_RE.match(v):
             raise ValueError(f"{v!r} must be lower-case letters, digits and '-', at most 32 characters")
         return v
+
+    @model_validator(mode="after")
+    def _measured(self) -> GpuPool:
+        if (self.measured_output_tokens_per_second is None) != (self.measured_source is None):
+            given, missing = (("measuredOutputTokensPerSecond", "measuredSource")
+                              if self.measured_source is None else ("measuredSource", "measuredOutputTokensPerSecond"))
+            raise ValueError(f"{given} needs {missing}: a load-test result is used only with where it comes from "
+                             "(tool, date, vLLM version, settings)")
+        return self
 
     @property
     def initial_nodes(self) -> int:
