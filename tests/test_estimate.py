@@ -374,7 +374,7 @@ def test_a_mirrored_region_bills_no_hugging_face_download_on_node_start():
     weights = 141e9
     assert launch_to_ready_seconds(weights) - launch_to_ready_seconds(weights, mirrored=True) == \
         pytest.approx(weights / ASSUMED_DOWNLOAD_BYTES_PER_SECOND)
-    spec = spec_of(weights_mirror=True)
+    spec = spec_of(requests=15_000_000, weights_mirror=True)  # enough traffic that the pool starts nodes
     r = run(spec)
     start_up = item(r, "gpu-ng", "node-starts")
     assert "streamed from the S3 mirror" in start_up.description, start_up.description
