@@ -30,7 +30,7 @@ RECORD = "aws:route53/record:Record"
 REGION_TYPE = "tradeoff-infra:region:RegionalDeployment"
 LOAD_BALANCER_TYPE = "tradeoff-infra:edge:LoadBalancer"
 CERTIFICATE_TYPE = "tradeoff-infra:edge:Certificate"
-ALARMS_TYPE = "tradeoff-infra:monitoring:LoadBalancerAlarms"
+ALARMS_TYPE = "tradeoff-infra:edge:Alarms"
 NODE_ROLE_TYPE = "tradeoff-infra:cluster:NodeRole"
 SYSTEM_NODES_TYPE = "tradeoff-infra:cluster:SystemNodeGroup"
 # What pulumi-awsx's ApplicationLoadBalancer holds: its security group (and rules), the ALB, target group,

@@ -1,4 +1,4 @@
-"""LoadBalancerAlarms: the CloudWatch alarms on a region's ALB, notifying the region's alarm topic.
+"""Alarms: the CloudWatch alarms on a region's ALB, notifying the region's alarm topic.
 
 Fed by the load balancer's and target group's ARN suffixes (`LoadBalancer.arn_suffix`,
 `.target_group_arn_suffix`, the metrics' dimensions) and the topic `Monitoring` owns
@@ -59,7 +59,7 @@ def _metric_query_args(query: dict[str, Any]) -> aws.cloudwatch.MetricAlarmMetri
 
 
 @dataclass
-class LoadBalancerAlarmsArgs:
+class AlarmsArgs:
     load_balancer_name: str
     """The LoadBalancer component's name: the alarms are named `<it>-no-healthy-targets`, `<it>-error-rate`."""
     region: str
@@ -78,11 +78,11 @@ class LoadBalancerAlarmsArgs:
     alias to it, so `pulumi up` on an existing stack moves them here instead of replacing them."""
 
 
-class LoadBalancerAlarms(pulumi.ComponentResource):
+class Alarms(pulumi.ComponentResource):
     """No healthy vLLM target (unless scale-to-zero) and 5xx error rate, on one ALB."""
 
-    def __init__(self, name: str, args: LoadBalancerAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("tradeoff-infra:monitoring:LoadBalancerAlarms", name, None, opts)
+    def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tradeoff-infra:edge:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, aliases=moved_from(args.former_parent))
         actions = [args.topic_arn] if args.topic_arn is not None else []
         prefix = args.load_balancer_name

@@ -3,7 +3,7 @@
 provider -> Network -> Cluster -> NodeRole -> SystemNodeGroup -> GpuPools -> ClusterAddons, then the
 RegionContext the edge components build on: Monitoring, Autoscaling, LoadBalancerController,
 Certificate (with a hostname), LoadBalancer (+ the regional stack's Route 53 alias to it),
-LoadBalancerAlarms, VllmService.
+Alarms, VllmService.
 
 Resources that moved out of a component into their own (the node role out of SystemNodeGroup; the
 certificate, the alarms and the alias record out of LoadBalancer) keep their names and carry an alias
@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from infra.chart_values import VLLM_CONTAINER_PORT, weights_service_accounts
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
-from infra.components.alarms import LoadBalancerAlarms, LoadBalancerAlarmsArgs
+from infra.components.alarms import Alarms, AlarmsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
 from infra.components.certificate import Certificate, CertificateArgs
 from infra.components.cluster import Cluster, ClusterArgs
@@ -192,7 +192,7 @@ class RegionalDeployment(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(aliases=moved_from(self.load_balancer))),
             )
         low_replicas, _ = spec.replicas_for(region)
-        LoadBalancerAlarms(f"{lb_name}-alarms", LoadBalancerAlarmsArgs(
+        Alarms(f"{lb_name}-alarms", AlarmsArgs(
             load_balancer_name=lb_name,
             region=region.region,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
