@@ -1,43 +1,75 @@
 """Capacity model: output tokens/s one vLLM replica sustains, and how many replicas and nodes a
 region needs for its share of the traffic, hour by hour over a day.
 
-Every constant is sourced (docs/sources.md "C1", "C4", "C5", read 2026-11-24) or a named assumption.
+Every constant is sourced (docs/sources.md "C4", "C6", "C7", read 2026-11-30) or a named assumption; the
+model's error against public measurements is in docs/capacity.md (the points: tests/data/capacity_points.json).
 
-1. **Anchors** (C1, vLLM v0.6.0 blog, 2024-09-05): saturated request rates of Llama-3-8B on 1 x H100
-   and Llama-3-70B on 4 x H100 for a decode-heavy (462 in / 256 out) and a prefill-heavy (462 / 16)
-   workload. Two workloads give a linear time model per request at saturation:
-   `t_request = out x a + in x c` (a: seconds of replica time per output token, c: per input token).
-2. **Variable lengths**: the same model predicts the anchors' ShareGPT rate ~1.5x too high (real
-   traffic has long tails); we multiply by the lowest measured/predicted ratio (`realism`).
-3. **Scaling** to another model and GPU: decode is memory-bandwidth-bound, so `a` scales with weight
-   bytes / (tensorParallel x bandwidth); prefill is compute-bound, so `c` scales with parameters /
-   (tensorParallel x dense BF16 TFLOPS) (C4 datasheet figures in `infra.hardware`).
-4. **Roofline cap** (C5): never above `B x TP x BW / (W + B x L x kv)`, the decode rate at the largest
-   batch B the KV cache can hold, at 100 % bandwidth efficiency.
-5. **Latency**: the TPOT target bounds the batch (`t_step(B) <= TPOT` at the measured bandwidth
-   efficiency 0.77), and replicas run at `TARGET_UTILISATION` of saturation at most.
+**Step model** (continuous batching at saturation, a roofline with three fitted efficiencies). A replica
+holds B sequences; every engine step emits one token for each and, amortised, prefills B x in/out prompt
+tokens (chunked prefill mixes them into the same steps). One step costs
+
+    t_step(B) = t_memory + t_compute + t_allreduce + STEP_OVERHEAD_S
+    t_memory  = (W + B x (in + out/2) x kv) / (TP x MEMORY_EFFICIENCY x bandwidth)
+    t_compute = (2 x N x B x (1 + in/out) + attention FLOPs) / (TP x COMPUTE_EFFICIENCY x TFLOPS)
+    t_allreduce (TP > 1) = 2 x layers x (ALLREDUCE_LATENCY_S + 2 (TP-1)/TP x tokens x hidden x 2 B / link)
+
+with W the weight bytes (FP8: 1 byte a weight), kv the KV-cache bytes per token, N the parameters, TFLOPS
+the GPU's dense FP8 rate for FP8 weights where it has FP8 tensor cores (L4, L40S, H100, H200, B200, B300)
+and its BF16 rate otherwise, and `link` NVLink/NVSwitch or PCIe (g5/g6/g6e multi-GPU sizes have no NVLink:
+their all-reduce crosses PCIe, `infra.hardware.InstanceType.interconnect_gbps`). Saturated output tok/s =
+B / t_step(B) at the largest batch vLLM runs: min(--max-num-seqs, what the KV cache holds).
+
+The efficiencies were fitted (grid search, docs/capacity.md) to 15 published saturated measurements from
+4 sources (vLLM blog, Red Hat MLPerf v5.1, NVIDIA NIM, TensorRT-LLM); fitting without one source at a time
+and predicting it gives the uncertainty band (`BAND_MEASURED_GPU`), widened where no GPU of the class was
+measured (`BAND_ROOFLINE_ONLY`: L4, A10G, B200, B300, fractional GPUs, and tensor parallelism over PCIe).
+
+**Latency**: the TPOT target bounds the batch to the largest B with t_step(B) <= TPOT; that batch serves
+B / t_step(B) tok/s. Replicas run at `TARGET_UTILISATION` of saturation at most.
+
+A stack may replace the prediction for a pool with its own load test
+(`regions[].gpuPools[].measuredOutputTokensPerSecond` + `measuredSource`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from infra import hardware
+from infra.model_facts import Architecture, known_architecture
 from infra.price_catalog import HOURS_PER_MONTH  # the one constant; the catalog file is checked against it
 from infra.spec import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION, GpuPool, RegionSpec, StackSpec
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
-C1_SOURCE = ("vLLM blog 'vLLM v0.6.0: 2.7x Throughput Improvement and 5x Latency Reduction' (2024-09-05), "
-             "figures perf-v060 read by eye (+-5%); docs/sources.md \"C1\"")
+
+# Fitted to the 15 published points of docs/capacity.md (`FIT_GRID`, least median + worst/2 error): the share
+# of peak bandwidth a decode step reaches (aiconfigurator-core's systems/*.yaml use the same 0.8,
+# `mem_bw_empirical_scaling_factor`), the share of dense peak TFLOPS the GEMMs reach, and a fixed cost per
+# step (scheduler, sampler, launch gaps): the fit finds none at these large batches.
+MEMORY_EFFICIENCY = 0.8
+COMPUTE_EFFICIENCY = 0.65
+STEP_OVERHEAD_S = 0.0
+FIT_GRID = ((0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9), (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8),
+            (0.0, 0.001, 0.002, 0.003, 0.005))
+# Latency of one all-reduce between GPUs (aiconfigurator-core systems/*.yaml `p2p_latency`, docs/sources.md "C6").
+ALLREDUCE_LATENCY_S = 10e-6
+# Bytes of one activation element the all-reduce moves (BF16).
+ACTIVATION_BYTES = 2
+# Uncertainty band of a prediction, as factors on it: published / predicted over the error table when each
+# source is left out of the fit (docs/capacity.md "Band"), rounded outward; where no GPU of the class was
+# measured, the +-40 % the table is held to.
+BAND_MEASURED_GPU = (0.80, 1.25)
+BAND_ROOFLINE_ONLY = (0.60, 1.40)
+MEASURED_GPU_CLASSES = frozenset({"H100", "H200", "A100-40GB", "A100-80GB", "L40S"})
+METHOD = ("roofline step model fitted to published vLLM/NIM/TensorRT-LLM measurements (docs/capacity.md); "
+          "GPU figures docs/sources.md \"C4\", \"C6\"")
 
 # Share of saturated throughput a replica is planned at. C1 (8B, H100, ShareGPT): TTFT < 100 ms and TPOT
 # 8-14 ms up to 32 QPS (of ~37 at saturation); at QPS = inf TTFT ~2.6 s, TPOT 55-60 ms. 0.7 keeps headroom
 # for bursts inside the autoscaler's reaction time (assumption).
 TARGET_UTILISATION = 0.7
-# Bandwidth efficiency of a decode step: the one measured point in C5 (A100-40GB, 8B batch 1).
-DECODE_BANDWIDTH_EFFICIENCY = 0.77
 # vLLM's default --max-num-seqs for the OpenAI server: the scheduler never batches more. v0.6-v0.11: 256
 # on every GPU. The pinned v0.31.0 (`EngineArgs.get_batch_defaults` in vllm/engine/arg_utils.py, docs/sources.md
 # "vLLM v0.31.0 image"): 1024 on a GPU with >= 160 GiB, or >= 70 GiB that is not an A100; else 256.
@@ -48,50 +80,95 @@ LARGE_GPU_GIB, ANY_LARGE_GPU_GIB = 70, 160
 SLOTS_PER_DAY = 96
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """One (model, GPU, TP) measured at saturation in C1: request rates per workload."""
-
-    name: str
-    parameters_billion: float
-    weight_bytes: float
-    gpu: str
-    tensor_parallel: int
-    decode_heavy_rps: float
-    """462 input / 256 output tokens."""
-    prefill_heavy_rps: float
-    """462 input / 16 output tokens."""
-    sharegpt_rps: float
-    """202 input / 179 output tokens on average, variable lengths."""
-
-    @property
-    def seconds_per_output_token(self) -> float:
-        return (1 / self.decode_heavy_rps - 1 / self.prefill_heavy_rps) / (256 - 16)
-
-    @property
-    def seconds_per_input_token(self) -> float:
-        return (1 / self.prefill_heavy_rps - 16 * self.seconds_per_output_token) / 462
-
-    def predicted_rps(self, input_tokens: float, output_tokens: float) -> float:
-        return 1 / (output_tokens * self.seconds_per_output_token + input_tokens * self.seconds_per_input_token)
-
-    @property
-    def realism(self) -> float:
-        """Measured / predicted ShareGPT rate: what variable lengths cost against fixed ones."""
-        return self.sharegpt_rps / self.predicted_rps(202, 179)
-
-
-# C1 anchors on H100 (the A100 in the blog is not sized; its rows serve as a check in the tests).
-ANCHORS = [
-    Anchor("Llama-3-8B BF16, 1x H100 (vLLM v0.6.0)", 8.03, 8.03e9 * 2, "H100", 1, 31.0, 59.0, 37.0),
-    Anchor("Llama-3-70B BF16, 4x H100 TP4 (vLLM v0.6.0)", 70.6, 70.6e9 * 2, "H100", 4, 15.4, 25.3, 17.3),
-]
-# Lowest measured/predicted ShareGPT ratio over the anchors (least optimistic).
-REALISM = min(a.realism for a in ANCHORS)
-
-
 class CapacityError(ValueError):
     """The model cannot be sized (unknown architecture, does not fit); names the stack key."""
+
+
+def hidden_size(arch: Architecture) -> float:
+    """Model width, derived: a dense decoder has ~12 x layers x hidden^2 parameters (Llama-3-8B: 4,573 for the
+    real 4,096; 70B: 8,576 for 8,192). Only attention FLOPs and all-reduce bytes use it."""
+    return math.sqrt(arch.parameters_billion * 1e9 / (12 * arch.layers))
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What one replica runs: the model on `tp` GPUs of `instance`, and the workload's lengths."""
+
+    instance: hardware.InstanceType
+    arch: Architecture
+    weight_bytes: float
+    fp8_compute: bool
+    """FP8 weights and activations (vLLM's fp8 quantization): GEMMs at the GPU's FP8 rate where it has one."""
+    kv_bytes_per_token: float
+    tp: int
+    input_tokens: float
+    output_tokens: float
+
+    @property
+    def gpu(self) -> hardware.GpuModel:
+        return self.instance.gpu_model
+
+    @property
+    def tflops(self) -> float:
+        fp8 = self.gpu.fp8_dense_tflops
+        return fp8 if self.fp8_compute and fp8 else self.gpu.bf16_dense_tflops
+
+    def batch_by_memory(self) -> int:
+        """Sequences of in + out tokens the KV cache left after weights holds."""
+        room = self.tp * (self.instance.gpu_memory_bytes * GPU_MEMORY_UTILIZATION - ACTIVATION_RESERVE_BYTES) - self.weight_bytes
+        return max(0, int(room // (self.kv_bytes_per_token * (self.input_tokens + self.output_tokens))))
+
+    def step_bytes(self, batch: float) -> float:
+        return self.weight_bytes + batch * (self.input_tokens + self.output_tokens / 2) * self.kv_bytes_per_token
+
+    def step_seconds(self, batch: float) -> float:
+        """One engine step at `batch` sequences: decode one token each plus their amortised prefill."""
+        inp, out, tp, arch = self.input_tokens, self.output_tokens, self.tp, self.arch
+        hidden = hidden_size(arch)
+        memory = self.step_bytes(batch) / (tp * MEMORY_EFFICIENCY * self.gpu.memory_bandwidth_gbps * 1e9)
+        tokens = batch * (1 + inp / out)
+        context = inp + out / 2
+        # causal prefill attention ~2 x layers x in^2 x hidden per request (amortised over its out steps),
+        # decode attention 4 x layers x context x hidden per token
+        attention = batch / out * 2 * arch.layers * inp * inp * hidden + batch * 4 * arch.layers * context * hidden
+        compute = (2 * arch.parameters_billion * 1e9 * tokens + attention) / (tp * COMPUTE_EFFICIENCY * self.tflops * 1e12)
+        allreduce = 0.0
+        if tp > 1:
+            link = (self.instance.interconnect_gbps or hardware.PCIE_GBPS) * 1e9
+            allreduce = 2 * arch.layers * (ALLREDUCE_LATENCY_S + 2 * (tp - 1) / tp * tokens * hidden * ACTIVATION_BYTES / link)
+        return memory + compute + allreduce + STEP_OVERHEAD_S
+
+    def tokens_per_second(self, batch: int) -> float:
+        return batch / self.step_seconds(batch) if batch else 0.0
+
+    def batch_within(self, seconds: float, ceiling: int) -> int:
+        """Largest batch <= `ceiling` whose step fits in `seconds` (0 when even one sequence does not)."""
+        lo, hi = 0, ceiling
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if self.step_seconds(mid) <= seconds else (lo, mid - 1)
+        return lo
+
+
+def published_point_prediction(point: dict) -> tuple[float, int]:
+    """(saturated output tok/s, batch) the step model predicts for one published measurement of
+    tests/data/capacity_points.json: its model, instance, TP, precision, KV bytes, lengths and batch limits."""
+    it = hardware.instance_type(point["instanceType"])
+    arch = known_architecture(point["model"])
+    fp8 = point["precision"] == "fp8"
+    engine = Engine(it, arch, arch.parameters_billion * 1e9 * (1 if fp8 else 2), fp8,
+                    arch.kv_bytes_per_token(point["kvCacheBytes"]), point["tensorParallel"], point["inputTokens"],
+                    point["outputTokens"])
+    batch = min(point["maxNumSeqs"], point["concurrency"] or point["maxNumSeqs"], engine.batch_by_memory())
+    return engine.tokens_per_second(batch), batch
+
+
+def band(it: hardware.InstanceType, tp: int) -> tuple[float, float]:
+    """(low, high) factors on a prediction on this instance at this tensorParallel (docs/capacity.md "Band"):
+    the error table's band for a GPU class it measured, the wider one for the others and for tensor
+    parallelism over PCIe (no published point measures it)."""
+    over_pcie = tp > 1 and it.interconnect_gbps == hardware.PCIE_GBPS
+    return BAND_MEASURED_GPU if it.gpu_model.name in MEASURED_GPU_CLASSES and not over_pcie else BAND_ROOFLINE_ONLY
 
 
 @dataclass(frozen=True)
@@ -100,13 +177,15 @@ class ReplicaThroughput:
 
     gpu: str
     tensor_parallel: int
-    anchor: str
-    time_model_tokens_per_second: float
-    """Output tok/s from the scaled anchor time model, with the variable-length realism factor."""
+    predicted_tokens_per_second: float
+    """The step model's saturated output tok/s (kept when a measurement replaces it)."""
     roofline_tokens_per_second: float
-    """Decode ceiling at the largest KV-cache batch and 100 % bandwidth."""
+    """Decode ceiling at the largest KV-cache batch and 100 % bandwidth, no compute."""
     saturated_tokens_per_second: float
-    """min(time model, roofline)."""
+    """What the fleet is sized from: the measurement where the stack gives one, else the prediction."""
+    saturated_low_tokens_per_second: float
+    saturated_high_tokens_per_second: float
+    """The band the error table supports (equal to the measurement where one is given)."""
     latency_bound_tokens_per_second: float | None
     """Output tok/s with every sequence at the TPOT target; None when even batch 1 misses it."""
     planning_tokens_per_second: float
@@ -114,11 +193,33 @@ class ReplicaThroughput:
     max_batch_by_memory: int
     max_batch_by_tpot: int
     single_stream_tpot_ms: float
+    measured_source: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def measured(self) -> bool:
+        return self.measured_source is not None
+
+    @property
     def source(self) -> str:
-        return f"{self.anchor}; {C1_SOURCE}; scaled by bandwidth/TFLOPS (C4), capped by the C5 roofline"
+        if self.measured:
+            return (f"measured by the stack: {self.measured_source} (the model predicted "
+                    f"{self.predicted_tokens_per_second:,.0f} tok/s)")
+        return METHOD
+
+    def scaled(self, factor: float) -> ReplicaThroughput:
+        """The same replica at `factor` x its throughput (the band's ends); a measurement does not move."""
+        if self.measured or factor == 1:
+            return self
+        lb = self.latency_bound_tokens_per_second
+        return replace(self, saturated_tokens_per_second=self.saturated_tokens_per_second * factor,
+                       planning_tokens_per_second=self.planning_tokens_per_second * factor,
+                       latency_bound_tokens_per_second=None if lb is None else lb * factor)
+
+    def at_band(self, end: str) -> ReplicaThroughput:
+        """`low` or `high` end of the band as a replica throughput."""
+        target = self.saturated_low_tokens_per_second if end == "low" else self.saturated_high_tokens_per_second
+        return self.scaled(target / self.saturated_tokens_per_second if self.saturated_tokens_per_second else 1)
 
 
 def max_num_seqs(it: hardware.InstanceType) -> int:
@@ -128,9 +229,11 @@ def max_num_seqs(it: hardware.InstanceType) -> int:
     return MAX_NUM_SEQS_LARGE_GPU if large else MAX_NUM_SEQS
 
 
-def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None) -> ReplicaThroughput:
+def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None,
+                       pool: GpuPool | None = None) -> ReplicaThroughput:
     """One replica's output tokens/s on `instance_type`, for the stack's weights or a canary region's
-    other `source` (`StackSpec.model_for`)."""
+    other `source` (`StackSpec.model_for`); `pool`'s own load test, when it states one, replaces the
+    prediction."""
     it = hardware.instance_type(instance_type)
     gpu = it.gpu_model
     if gpu is None:
@@ -147,50 +250,46 @@ def replica_throughput(spec: StackSpec, instance_type: str, source: str | None =
     tp = spec.model.tensor_parallel
     traffic = spec.traffic
     inp, out = traffic.input_tokens_per_request, traffic.output_tokens_per_request
-    anchor = min(ANCHORS, key=lambda a: abs(math.log(arch.parameters_billion / a.parameters_billion)))
-    anchor_gpu = hardware.GPU_MODELS[anchor.gpu]
-    bw = gpu.memory_bandwidth_gbps * 1e9
-    a = anchor.seconds_per_output_token * (weights / anchor.weight_bytes) * (
-        anchor.tensor_parallel * anchor_gpu.memory_bandwidth_gbps) / (tp * gpu.memory_bandwidth_gbps)
-    c = anchor.seconds_per_input_token * (arch.parameters_billion / anchor.parameters_billion) * (
-        anchor.tensor_parallel * anchor_gpu.bf16_dense_tflops) / (tp * gpu.bf16_dense_tflops)
-    time_model = out / (out * a + inp * c) * REALISM
-
-    kv_per_token = arch.kv_bytes_per_token(spec.model.kv_dtype_bytes)
-    kv_room = tp * (it.gpu_memory_bytes * GPU_MEMORY_UTILIZATION - ACTIVATION_RESERVE_BYTES) - weights
+    engine = Engine(it, arch, weights, spec.model.quantization == "fp8", arch.kv_bytes_per_token(spec.model.kv_dtype_bytes),
+                    tp, inp, out)
     seqs = max_num_seqs(it)
-    batch_memory = min(seqs, max(0, int(kv_room // (kv_per_token * (inp + out)))))
-    context = inp + out / 2  # average tokens in a sequence's KV cache while it decodes
-    step_bytes = lambda batch: weights + batch * context * kv_per_token  # noqa: E731
-    roofline = batch_memory * tp * bw / step_bytes(batch_memory) if batch_memory else 0.0
-    saturated = min(time_model, roofline)
-
-    warnings: list[str] = []
-    tpot = traffic.tpot_target_ms / 1000
-    single_tpot = step_bytes(1) / (DECODE_BANDWIDTH_EFFICIENCY * tp * bw)
-    batch_tpot = int((tpot * DECODE_BANDWIDTH_EFFICIENCY * tp * bw - weights) // (context * kv_per_token))
-    batch_tpot = max(0, min(batch_tpot, seqs))
+    batch_memory = min(seqs, engine.batch_by_memory())
     if batch_memory == 0:
         raise CapacityError(
             f"model.maxModelLen/traffic: one {inp + out}-token request does not fit the KV cache left on "
             f"{instance_type} at tensorParallel {tp}")
+    bw = gpu.memory_bandwidth_gbps * 1e9
+    roofline = batch_memory * tp * bw / engine.step_bytes(batch_memory)
+    predicted = engine.tokens_per_second(batch_memory)
+    low, high = band(it, tp)
+    saturated, sat_low, sat_high = predicted, predicted * low, predicted * high
+    measured = pool.measured_output_tokens_per_second if pool is not None else None
+    if measured is not None:
+        saturated = sat_low = sat_high = float(measured)
+    scale = saturated / predicted  # a measurement moves the latency-bound rate in proportion
+
+    warnings: list[str] = []
+    tpot = traffic.tpot_target_ms / 1000
+    single_tpot = engine.step_seconds(1)
+    batch_tpot = engine.batch_within(tpot, batch_memory)
     if batch_tpot == 0:
         latency_bound = None
         planning = saturated * TARGET_UTILISATION
         warnings.append(
             f"traffic.tpotTargetMs {traffic.tpot_target_ms} ms is out of reach on {instance_type}: one stream alone needs "
             f"~{single_tpot * 1000:.0f} ms per token (weights {weights / 1e9:.1f} GB read per step at "
-            f"{DECODE_BANDWIDTH_EFFICIENCY:.0%} of {gpu.memory_bandwidth_gbps:.0f} GB/s x {tp}); sized at "
+            f"{MEMORY_EFFICIENCY:.0%} of {gpu.memory_bandwidth_gbps:.0f} GB/s x {tp}); sized at "
             f"{TARGET_UTILISATION:.0%} of saturation instead")
     else:
-        latency_bound = min(batch_tpot, batch_memory) / tpot
+        latency_bound = engine.tokens_per_second(batch_tpot) * scale
         planning = min(saturated * TARGET_UTILISATION, latency_bound)
     return ReplicaThroughput(
-        gpu=gpu.name, tensor_parallel=tp, anchor=anchor.name,
-        time_model_tokens_per_second=time_model, roofline_tokens_per_second=roofline,
-        saturated_tokens_per_second=saturated, latency_bound_tokens_per_second=latency_bound,
+        gpu=gpu.name, tensor_parallel=tp, predicted_tokens_per_second=predicted, roofline_tokens_per_second=roofline,
+        saturated_tokens_per_second=saturated, saturated_low_tokens_per_second=sat_low,
+        saturated_high_tokens_per_second=sat_high, latency_bound_tokens_per_second=latency_bound,
         planning_tokens_per_second=planning, max_batch_by_memory=batch_memory, max_batch_by_tpot=batch_tpot,
-        single_stream_tpot_ms=single_tpot * 1000, warnings=warnings,
+        single_stream_tpot_ms=single_tpot * 1000,
+        measured_source=(pool.measured_source if measured is not None else None), warnings=warnings,
     )
 
 
@@ -309,14 +408,15 @@ def served_tokens_per_second(replicas: float, tiers: Tiers) -> float:
 
 def pool_throughput(spec: StackSpec, region: RegionSpec, throughput_cache: dict | None = None) -> dict[str, ReplicaThroughput]:
     """Per GPU pool name: a replica's throughput there, for the weights in force in the region (a
-    canary region may serve other weights). `throughput_cache` is keyed by (instance type, source)."""
+    canary region may serve other weights). `throughput_cache` is keyed by (instance type, source, the pool's
+    measurement and its source)."""
     cache = {} if throughput_cache is None else throughput_cache
     source = spec.model_for(region)[0]
     out = {}
     for pool in region.gpu_pools:
-        key = (pool.instance_type, source)
+        key = (pool.instance_type, source, pool.measured_output_tokens_per_second, pool.measured_source)
         if key not in cache:
-            cache[key] = replica_throughput(spec, pool.instance_type, source)
+            cache[key] = replica_throughput(spec, pool.instance_type, source, pool)
         out[pool.name] = cache[key]
     return out
 

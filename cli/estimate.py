@@ -192,6 +192,8 @@ class StackEstimate:
     """Date of the oldest price the estimate uses (an undated snapshot counts from what it postdates)."""
     grown_expected: Decimal | None = None
     """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
+    throughput_band: dict[str, Decimal] | None = None
+    """The compared total with every replica at the low / high end of its throughput band (docs/capacity.md)."""
     defaults_used: list[tuple[str, object]] = field(default_factory=list)
     """Keys the stack (or usage) file leaves out whose defaults feed a number, with the value used."""
 
@@ -246,7 +248,7 @@ class Costing:
         note = _price_note(entry)
         if not regional:
             note += f"; us-east-1 price used for {region} (no regional source)"
-            self._proxy_regions.add(region)
+            self._proxy_regions.setdefault(region, set()).add(key)
         return Decimal(entry["usd"]), note
 
     def tiers(self, region: str) -> tuple[list[tuple[Decimal | None, Decimal]], str]:
@@ -254,12 +256,13 @@ class Costing:
         tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
         note = _price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
         if not regional:
-            self._proxy_regions.add(region)
+            self._proxy_regions.setdefault(region, set()).add("internetEgressTiers")
         return tiers, note
 
     def prepare(self) -> None:
         """Price what does not depend on traffic once; remember what usage lines need."""
-        self._proxy_regions: set[str] = set()
+        self._proxy_regions: dict[str, set[str]] = {}
+        """Region -> catalog keys priced at the us-east-1 (default) rate there for want of a regional source."""
         self._lbs: dict[str, list[mapping.LoadBalancer]] = {}
         self._accelerators: list[mapping.GlobalAccelerator] = []
         self._log_groups: list[mapping.LogGroup] = []
@@ -288,6 +291,8 @@ class Costing:
         self._floors = {p.region: p for p in floor}
         self._gpu_prices = {(ng.region, ng.name): self.catalog.instance(ng.region, ng.instance_type, ng.capacity_type)
                             for ng in self._gpu_groups}
+        self._reserved = {(ng.region, ng.name): self.catalog.instance(ng.region, ng.instance_type, "reserved-1y")
+                          for ng in self._gpu_groups if self._pool_capacity(ng) == "reserved-1y"}
         # GPU time from node launch to its first ready replica, per region (its weights); the program's own
         # boot / pull / load figures (infra/chart_values.py, pure), imported here, off the CLI's start-up path.
         from infra.chart_values import launch_to_ready_seconds
@@ -295,10 +300,15 @@ class Costing:
         self._startup = {}
         for region in self.spec.regions:
             weights = self.spec.weight_bytes(self.spec.model_for(region)[0]) or 0.0
-            self._startup[region.region] = (launch_to_ready_seconds(weights), weights)
+            mirrored = self.spec.weights_mirror_for(region)
+            self._startup[region.region] = (launch_to_ready_seconds(weights, mirrored), weights, mirrored)
 
-    def run(self, requests_per_month: float, *, unbounded: bool = False) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
-        plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=self._throughput)
+    def run(self, requests_per_month: float, *, unbounded: bool = False,
+            throughput_cache: dict | None = None) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
+        """Line items and plans at `requests_per_month`; `throughput_cache` replaces the replicas' predicted
+        throughput (the band's ends, `throughput_band`)."""
+        cache = self._throughput if throughput_cache is None else throughput_cache
+        plans = capacity.plan(self.spec, requests_per_month, unbounded=unbounded, throughput_cache=cache)
         by_region = {p.region: p for p in plans}
         items = list(self.fixed_items)
         for ng in self._gpu_groups:
@@ -309,9 +319,16 @@ class Costing:
     def proxy_warning(self) -> list[str]:
         if not self._proxy_regions:
             return []
-        return ["platform items (NAT, load balancer, EBS, CloudWatch, egress where no regional tier is known) in "
-                f"{', '.join(sorted(self._proxy_regions))} are priced at us-east-1 rates: the catalog has no regional "
-                "source for them (usually within 10-25 %; `tradeoff-infra prices refresh` fetches the real ones)"]
+        where = "; ".join(f"{region}: {', '.join(sorted(keys))}" for region, keys in sorted(self._proxy_regions.items()))
+        return [f"platform items priced at us-east-1 rates for want of a regional source in the catalog ({where}); "
+                "usually within 10-25 %: `tradeoff-infra prices refresh` reads the real ones from the public AWS bulk "
+                "offer files"]
+
+    def _pool_capacity(self, ng: mapping.NodeGroup) -> str:
+        """The spec's capacityType of a GPU node group's pool: a reservation launches as ON_DEMAND, so the node group
+        alone cannot tell reserved-1y from on-demand."""
+        region = next(r for r in self.spec.regions if r.region == ng.region)
+        return next(p for p in region.gpu_pools if p.name == ng.gpu_pool).capacity_type
 
     def _check_pool(self, ng: mapping.NodeGroup) -> None:
         region = next((r for r in self.spec.regions if r.region == ng.region), None)
@@ -457,9 +474,13 @@ class Costing:
             what = (f"GPU pool {ng.gpu_pool}: {ng.instance_type} ({gpu.gpus}x {gpu.gpu_model.name}) {ng.capacity_type}, "
                     f"{nodes_exp} nodes expected (min {nodes_min}, max {nodes_max})")
         unit_price = price.usd_per_hour
-        items = [LineItem(ng.region, ng.name, category, what, "node-hours", nodes_exp * HOURS, unit_price,
-                          nodes_exp * HOURS * unit_price, nodes_min * HOURS * unit_price, nodes_max * HOURS * unit_price,
-                          note, usage_based=ng.gpu_pool is not None)]
+        reserved = self._reserved.get((ng.region, ng.name)) if ng.gpu_pool is not None else None
+        if reserved is None:
+            items = [LineItem(ng.region, ng.name, category, what, "node-hours", nodes_exp * HOURS, unit_price,
+                              nodes_exp * HOURS * unit_price, nodes_min * HOURS * unit_price, nodes_max * HOURS * unit_price,
+                              note, usage_based=ng.gpu_pool is not None)]
+        else:
+            items = self.reserved_items(ng, reserved, price, note, nodes_min, nodes_exp, nodes_max)
         if ng.gpu_pool is not None:
             items.extend(self.startup_items(ng, pool_plan, floor_plan, unit_price, note))
         disk_price, disk_note = self.platform(ng.region, "ebsGp3GbMonth" if ng.disk_type == "gp3" else "ebsGp2GbMonth")
@@ -484,12 +505,38 @@ class Costing:
                                       usage_based=ng.gpu_pool is not None))
         return items
 
+    def reserved_items(self, ng: mapping.NodeGroup, reserved: InstancePrice, on_demand: InstancePrice, note: str,
+                       nodes_min: Decimal, nodes_exp: Decimal, nodes_max: Decimal) -> list[LineItem]:
+        """capacityType reserved-1y: minNodes are reserved for a year and bill the reserved rate every hour, used or
+        not; nodes the autoscaler adds above them bill on demand."""
+        held = Decimal(ng.min_nodes)
+        rate = reserved.usd_per_hour
+        res_note = (f"{reserved.source} {reserved.dated} (confidence {reserved.confidence}): 1-year reserved, no upfront, "
+                    f"effective ${rate}/h vs on-demand ${on_demand.usd_per_hour}/h")
+        self.warnings.append(
+            f"{ng.region}: {ng.name} is reserved-1y: {ng.min_nodes} x {ng.instance_type} (minNodes) are committed for a "
+            "year and bill every hour whether used or not; the reservation (Reserved Instance or EC2 Instance Savings "
+            "Plan) is bought separately, not by this program")
+        items = [LineItem(ng.region, ng.name, "gpu-compute",
+                          f"GPU pool {ng.gpu_pool}: {ng.min_nodes} x {ng.instance_type} reserved for 1 year (minNodes), "
+                          "billed every hour", "node-hours", held * HOURS, rate, held * HOURS * rate,
+                          held * HOURS * rate, held * HOURS * rate, res_note)]
+        above = [max(n - held, Decimal(0)) for n in (nodes_min, nodes_exp, nodes_max)]
+        if any(above):
+            od = on_demand.usd_per_hour
+            items.append(LineItem(ng.region, ng.name, "gpu-compute",
+                                  f"GPU pool {ng.gpu_pool}: nodes above the reservation, on demand: {above[1]} expected "
+                                  f"(min {above[0]}, max {above[2]})", "node-hours", above[1] * HOURS, od,
+                                  above[1] * HOURS * od, above[0] * HOURS * od, above[2] * HOURS * od, note,
+                                  usage_based=True))
+        return items
+
     def startup_items(self, ng: mapping.NodeGroup, pool_plan: capacity.PoolPlan, floor_plan: capacity.PoolPlan,
                       unit_price: Decimal, note: str) -> list[LineItem]:
         """GPU time AWS bills from a node's launch until its replica serves (boot, image pull, weights,
         engine start): the capacity plan counts a node only while it serves, so every node start adds
         this much (starts from the day profile, `PoolPlan.node_starts_per_day`)."""
-        seconds, weights = self._startup.get(ng.region, (0.0, 0.0))
+        seconds, weights, mirrored = self._startup.get(ng.region, (0.0, 0.0, False))
         hours = Decimal(str(round(seconds / 3600, 4)))
         per_month = HOURS / 24
         starts_exp = Decimal(pool_plan.node_starts_per_day) * per_month
@@ -498,7 +545,8 @@ class Costing:
             return []
         per_start = hours * unit_price
         what = (f"GPU pool {ng.gpu_pool}: node start-up billed before serving, {hours:.2f} h ({seconds / 60:.0f} min) "
-                f"launch-to-ready per start: boot, image pull, {weights / 1e9:.0f} GB weights download and load, "
+                f"launch-to-ready per start: boot, image pull, {weights / 1e9:.0f} GB weights "
+                f"{'streamed from the S3 mirror' if mirrored else 'download and load'}, "
                 "engine start (docs/estimate.md)")
         return [LineItem(ng.region, ng.name, "gpu-compute", what, "node-starts", starts_exp, per_start,
                          starts_exp * per_start, starts_min * per_start, max(starts_exp, starts_min) * per_start,
@@ -816,22 +864,34 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     if used_age > STALE_AFTER_DAYS:
         warnings.append(f"the price catalog is {used_age} days old for this stack (oldest price used: {prices_date}; "
                         f"catalog retrievedOn {catalog.retrieved_on}; older than {STALE_AFTER_DAYS} days): run "
-                        "`tradeoff-infra prices refresh` with AWS credentials")
+                        "`tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no credentials needed)")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
     queued = {p.region: p.queued_share for p in plans if p.queued_share > 0}
     # a fleet that cannot carry the traffic is not a price for it: compare the fleet grown for it
     grown = total_at(spec.traffic.requests_per_month, True) if queued else None
     ops_excluded = None if include_ops else sum((li.monthly for li in items if li.category == "operations"), Decimal(0))
+    band = throughput_band(costing, spec.traffic.requests_per_month, unbounded=bool(queued), include_ops=include_ops)
     decision = verdict(spec, grown if grown is not None else self_expected, offers, breaks, queued=queued,
                        capped_expected=self_expected, operations_excluded_usd=ops_excluded)
     result = StackEstimate(
-        total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date,
+        total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date, throughput_band=band,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),
         api_source=api_source, defaults_used=defaults_used(spec, usage),
     )
     return result
+
+
+def throughput_band(costing: Costing, requests: float, *, unbounded: bool, include_ops: bool) -> dict[str, Decimal]:
+    """The compared self-hosted total with every replica at the low and at the high end of its throughput
+    band (capacity.ReplicaThroughput.at_band): low throughput needs more nodes, so it is the dearer end."""
+    out = {}
+    for end in ("low", "high"):
+        cache = {key: th.at_band(end) for key, th in costing._throughput.items()}
+        lines, _ = costing.run(requests, unbounded=unbounded, throughput_cache=cache)
+        out[end] = sum((li.monthly for li in lines if include_ops or li.category != "operations"), Decimal(0))
+    return out
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -31,6 +31,8 @@ import signal
 import stat
 import sys
 
+from cli.errors import CliError
+
 FAULT_ENV = "TRADEOFF_INFRA_FAULT"
 
 
@@ -146,3 +148,28 @@ def _rename_into_place(target: pathlib.Path, data: bytes, st: os.stat_result | N
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def refuse_input_as_out(out: pathlib.Path | None, inputs: list[tuple[str, pathlib.Path | None]]) -> None:
+    """`--out` naming a file the command reads (a stack file, `--usage`, the price catalog) would replace that
+    input with the report: bad input before anything runs. (`--compare-to` may be the same file: it is read
+    first, and refreshing a saved estimate in place is what CI does.)"""
+    if out is None:
+        return
+    for what, path in inputs:
+        try:
+            same = path is not None and os.path.samefile(out, path)
+        except (OSError, ValueError):
+            same = False
+        if same:
+            raise CliError(f"--out {out}: is the {what} {path} this command reads; writing the report there would "
+                           "replace it. Nothing was written; give another file")
+
+
+def write_out(path: pathlib.Path, text: str) -> None:
+    """A command's `--out`: through `write_text` (a device or FIFO is written through, never replaced);
+    a failure is bad input naming the option, and nothing is written."""
+    try:
+        write_text(path, text)
+    except OSError as err:
+        raise CliError(f"--out {path}: cannot write: {err.strerror or err}; nothing was written") from None

@@ -92,6 +92,10 @@ IMAGE_PULL_SECONDS = 300
 PULUMI_TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # A Service with scale-to-zero has no endpoints to await (pulumi/pulumi-kubernetes#417).
 PULUMI_SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+# On the weights-mirror fill Job: a Job that did not complete (failed, or past its deadline) is replaced on the
+# next `pulumi up` instead of being awaited again unchanged (pulumi-kubernetes `provider.go` Diff,
+# `metadata.ReplaceUnready`, Jobs only; read 2026-11-30).
+PULUMI_REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready"
 
 # Drain: seconds the pod keeps serving after it is marked for deletion, so the load balancer
 # controller has deregistered its IP target (the ALB then sends it no new request) before vLLM gets
@@ -154,11 +158,16 @@ def rollout_timeout_seconds(weight_bytes: float, replicas: int) -> int:
     return NODE_BOOT_SECONDS + per_replica * max(1, replicas)
 
 
-def launch_to_ready_seconds(weight_bytes: float) -> float:
+def launch_to_ready_seconds(weight_bytes: float, mirrored: bool = False) -> float:
     """Seconds a new GPU node runs (and bills) before its first replica serves: the boot and image-pull
     budgets above (upper bounds) plus the weights' download and load and the engine start, without the
-    startup probe's margin. The estimate prices this per node start (docs/estimate.md)."""
-    return (NODE_BOOT_SECONDS + IMAGE_PULL_SECONDS + weight_bytes / ASSUMED_DOWNLOAD_BYTES_PER_SECOND
+    startup probe's margin. The estimate prices this per node start (docs/estimate.md).
+
+    `mirrored`: the weights stream from the region's S3 mirror into GPU memory (runai_streamer) instead of
+    being downloaded from Hugging Face first; no streaming rate is measured here, so the stream is assumed
+    no faster than the local-disk load rate, and only the Hugging Face download drops out."""
+    download = 0.0 if mirrored else weight_bytes / ASSUMED_DOWNLOAD_BYTES_PER_SECOND
+    return (NODE_BOOT_SECONDS + IMAGE_PULL_SECONDS + download
             + weight_bytes / ASSUMED_LOAD_BYTES_PER_SECOND + ENGINE_START_SECONDS)
 
 

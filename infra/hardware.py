@@ -8,12 +8,16 @@ offline snapshot of EC2 DescribeInstanceTypes. GPU memory is per GPU, in MiB, as
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 GIB = 1024**3
 MIB = 1024**2
+# PCIe Gen4 x16 one way, GB/s: what tensor-parallel GPUs without NVLink (g5, g6, g6e) share; aiconfigurator-core
+# 0.12.0 systems/l4.yaml and l40s.yaml `intra_node_bw` (docs/sources.md "C6").
+PCIE_GBPS = 32.0
 
 
 @dataclass(frozen=True)
@@ -25,24 +29,32 @@ class GpuModel:
     """HBM/GDDR bandwidth in GB/s (10^9 bytes): decode is bound by it."""
     bf16_dense_tflops: float
     source: str
+    fp8_dense_tflops: float | None = None
+    """Dense FP8 tensor TFLOPS; None where the GPU has no FP8 tensor cores (A10G, A100: vLLM runs FP8
+    weights there as weight-only, computing at the BF16 rate)."""
 
 
 # Source: NVIDIA datasheets as compiled by third parties, docs/sources.md "C4"
 # (confidence C, read 2026-11-24). A10G bandwidth assumed equal to the A10 datasheet.
+# Dense FP8: the same compilations (C4) and NVIDIA's aiconfigurator-core 0.12.0 `systems/<gpu>.yaml`
+# `fp8_tc_flops` (docs/sources.md "C6", read 2026-11-30).
 _DATASHEETS = "NVIDIA datasheets, third-party compilations (docs/sources.md \"C4\", 2026-11-24)"
 GPU_MODELS: dict[str, GpuModel] = {
     "A10G": GpuModel("A10G", 600, 125, _DATASHEETS),
-    "L4": GpuModel("L4", 300, 121, _DATASHEETS),
-    "L40S": GpuModel("L40S", 864, 362, _DATASHEETS),
+    "L4": GpuModel("L4", 300, 121, _DATASHEETS, fp8_dense_tflops=242),
+    "L40S": GpuModel("L40S", 864, 362, _DATASHEETS, fp8_dense_tflops=733),
     "A100-40GB": GpuModel("A100-40GB", 1555, 312, _DATASHEETS),
     "A100-80GB": GpuModel("A100-80GB", 2039, 312, _DATASHEETS),
-    "H100": GpuModel("H100", 3350, 989, _DATASHEETS),
-    "H200": GpuModel("H200", 4800, 989, _DATASHEETS),
+    "H100": GpuModel("H100", 3350, 989, _DATASHEETS, fp8_dense_tflops=1979),
+    "H200": GpuModel("H200", 4800, 989, _DATASHEETS, fp8_dense_tflops=1979),
     # HGX (8-GPU baseboard) variants as AWS's P6 instances carry them: bandwidth and dense BF16 matrix TFLOPS
     # from NVIDIA's HGX figures as tabulated on glennklockwood.com/garden/processors/B200 and .../B300
-    # (read 2026-11-30, confidence C: a compiled page, not NVIDIA's own datasheet).
-    "B200": GpuModel("B200", 8000, 2250, "NVIDIA HGX B200 figures via glennklockwood.com/garden/processors/B200 (2026-11-30)"),
-    "B300": GpuModel("B300", 8000, 2250, "NVIDIA HGX B300 figures via glennklockwood.com/garden/processors/B300 (2026-11-30)"),
+    # (read 2026-11-30, confidence C: a compiled page, not NVIDIA's own datasheet); dense FP8 4,500 TFLOPS
+    # from aiconfigurator-core 0.12.0 systems/b200_sxm.yaml and b300_sxm.yaml (docs/sources.md "C6").
+    "B200": GpuModel("B200", 8000, 2250, "NVIDIA HGX B200 figures via glennklockwood.com/garden/processors/B200 (2026-11-30)",
+                     fp8_dense_tflops=4500),
+    "B300": GpuModel("B300", 8000, 2250, "NVIDIA HGX B300 figures via glennklockwood.com/garden/processors/B300 (2026-11-30)",
+                     fp8_dense_tflops=4500),
 }
 """GPU models with sourced datasheet figures. EC2 also reports "RTX PRO 4500" (g7) and "RTX PRO Server 6000"
 (g7e): no sourced dense BF16 figure was found for them, so they are left out and an instance type with them
@@ -51,10 +63,11 @@ has `gpu_model` None (validate warns; the estimate refuses to size it instead of
 
 def _fraction(model: GpuModel, partition: float) -> GpuModel:
     """A fractional GPU (g6f/gr6f) as a share of the card: bandwidth and compute in proportion (derived)."""
+    fp8 = model.fp8_dense_tflops * partition if model.fp8_dense_tflops else None
     return GpuModel(f"{model.name}-{partition:g}", model.memory_bandwidth_gbps * partition,
                     model.bf16_dense_tflops * partition,
                     f"{model.source}; x {partition:g}: the instance's GPU share (EC2 GpuPartitionSize), assumed to "
-                    "get the same share of bandwidth and compute")
+                    "get the same share of bandwidth and compute", fp8_dense_tflops=fp8)
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,16 @@ class InstanceType:
     @property
     def is_gpu(self) -> bool:
         return self.gpus > 0
+
+    @property
+    def interconnect_gbps(self) -> float | None:
+        """GPU-to-GPU bandwidth one way, GB/s, for tensor-parallel all-reduce: half the bidirectional
+        NVSwitch/NVLink figure EC2 quotes; PCIe_GBPS where the GPUs talk over PCIe (G families, no NVLink);
+        None for a single GPU."""
+        if self.gpus < 2 or not self.interconnect:
+            return None
+        match = re.search(r"([0-9.]+)\s*GB/s", self.interconnect)
+        return float(match.group(1)) / 2 if match else PCIE_GBPS
 
     @property
     def gpu_memory_bytes(self) -> int:

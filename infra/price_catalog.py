@@ -18,6 +18,10 @@ from functools import cache
 from infra import files
 
 HOURS_PER_MONTH = 730
+CAPACITY_TYPES = ("on-demand", "spot", "reserved-1y")
+"""How a node is bought: on-demand, spot, or covered by a 1-year reservation (Reserved Instance / EC2 Instance
+Savings Plan, no upfront), which EKS launches as on-demand capacity and AWS bills at the reserved rate."""
+RESERVED_TERMS = {"reserved-1y": "1-year Standard Reserved Instance, Linux, no upfront (effective $/h)"}
 CATALOG_PATH = pathlib.Path(__file__).resolve().parent / "data" / "aws_prices.json"
 # The shipped catalog is ~100 KB; a catalog of every region and GPU type stays far below this.
 MAX_CATALOG_BYTES = 64 * files.MIB
@@ -86,6 +90,21 @@ def validate(data) -> None:
             for key in ("basis", "source", "confidence"):
                 _need(entry, key, where, str)
             _check_entry_date(entry, where)
+    for term, by_region in data.get("reserved", {}).get("usdPerHour", {}).items():
+        if term not in RESERVED_TERMS:
+            raise CatalogError(f"reserved.usdPerHour.{term}: unknown term (known: {', '.join(RESERVED_TERMS)})")
+        for region, by_type in by_region.items():
+            for instance_type, usd in by_type.items():
+                where = f"reserved.usdPerHour.{term}.{region}.{instance_type}"
+                if isinstance(usd, dict):  # a refreshed entry carries its own source and date
+                    _need(usd, "source", where + ".", str)
+                    _check_date(usd.get("date"), where + ".date")
+                    usd = _need(usd, "usd", where + ".", (str, int, float))
+                _check_price(usd, where)
+    if "reserved" in data:
+        reserved = data["reserved"]
+        _need(reserved, "source", "reserved.", str)
+        _check_date(reserved.get("date"), "reserved.date")
     spot = _need(data, "spot", "")
     for instance_type, by_region in _need(spot, "savingsPercent", "spot.").items():
         if not isinstance(by_region, dict):  # spot_savings() looks regions up in it
@@ -220,23 +239,46 @@ class PriceCatalog:
             return min(anywhere), f"Spot Advisor, lowest {family} savings in any listed region"
         raise MissingPrice(region, f"spot {instance_type}", f"the Spot Advisor data lists no {family} instance type")
 
+    def reserved(self, region: str, instance_type: str, term: str = "reserved-1y") -> Decimal:
+        """Effective $/h of a reserved node (the term's every hour is billed); MissingPrice when not sourced."""
+        return Decimal(self._reserved_entry(region, instance_type, term)["usd"])
+
+    def _reserved_entry(self, region: str, instance_type: str, term: str) -> dict:
+        table = self.data.get("reserved", {})
+        usd = table.get("usdPerHour", {}).get(term, {}).get(region, {}).get(instance_type)
+        if usd is None:
+            raise MissingPrice(region, f"{term} (reserved) {instance_type}",
+                               "the catalog has no reserved price for it; use on-demand or spot, or refresh the catalog "
+                               "from the bulk offer files (`tradeoff-infra prices refresh`)")
+        if isinstance(usd, dict):
+            return usd
+        return {"usd": usd, "source": table["source"], "date": table["date"]}
+
     def instance(self, region: str, instance_type: str, capacity_type: str = "on-demand") -> InstancePrice:
-        if capacity_type not in ("on-demand", "spot"):
-            raise ValueError(f"capacity_type {capacity_type!r} is neither 'on-demand' nor 'spot'")
+        if capacity_type not in CAPACITY_TYPES:
+            raise ValueError(f"capacity_type {capacity_type!r} is not one of {', '.join(CAPACITY_TYPES)}")
         entry = self.data["instances"].get(region, {}).get(instance_type)
         if entry is None:
             raise MissingPrice(region, f"instance type {instance_type}")
         on_demand = Decimal(entry["usdPerHour"])
         price, savings, savings_basis = on_demand, None, None
+        source, dated, after, basis = entry["source"], entry.get("date"), entry.get("after"), entry["basis"]
+        confidence, derivation = entry["confidence"], entry.get("derivation")
         if capacity_type == "spot":
             savings, savings_basis = self.spot_savings(region, instance_type)
             price = on_demand * (100 - savings) / 100
+        elif capacity_type in RESERVED_TERMS:
+            reserved = self._reserved_entry(region, instance_type, capacity_type)
+            price, source, dated, after, basis = (Decimal(reserved["usd"]), reserved["source"], reserved["date"], None,
+                                                  "source")
+            confidence = self.data["sources"].get(source, {}).get("confidence", "B")
+            derivation = None
         return InstancePrice(
             region=region, instance_type=instance_type, capacity_type=capacity_type,
-            usd_per_hour=price, on_demand_usd_per_hour=on_demand, basis=entry["basis"],
-            source=entry["source"], date=entry.get("date"), confidence=entry["confidence"],
-            derivation=entry.get("derivation"), spot_savings_percent=savings, spot_savings_basis=savings_basis,
-            after=entry.get("after"),
+            usd_per_hour=price, on_demand_usd_per_hour=on_demand, basis=basis,
+            source=source, date=dated, confidence=confidence,
+            derivation=derivation, spot_savings_percent=savings, spot_savings_basis=savings_basis,
+            after=after,
         )
 
     def platform_item(self, region: str, key: str) -> tuple[dict, bool]:

@@ -267,9 +267,16 @@ class GpuPool(SpecModel):
     min_nodes: int = Field(ge=0, le=1000)
     max_nodes: int = Field(ge=0, le=1000)
     desired_nodes: int | None = Field(default=None, ge=0, le=1000)
-    capacity_type: Literal["on-demand", "spot"] = "on-demand"
+    capacity_type: Literal["on-demand", "spot", "reserved-1y"] = "on-demand"
+    """`reserved-1y`: launched on demand, billed at the 1-year reserved rate (a Reserved Instance or EC2 Instance
+    Savings Plan bought separately covers minNodes; nodes above it bill on demand)."""
     disk_gib: int | None = Field(default=None, ge=50, le=16384, alias="diskGiB")
     """Root volume per node; default sized from the model weights (see `disk_size_gib`)."""
+    measured_output_tokens_per_second: float | None = Field(default=None, gt=0, le=10_000_000)
+    """The stack's own load test: saturated output tok/s of one replica on this pool, for the stack's
+    input/output lengths; replaces the capacity model's prediction (`cli/capacity.py`)."""
+    measured_source: str | None = Field(default=None, min_length=1, max_length=500)
+    """Where `measuredOutputTokensPerSecond` comes from (tool, date, vLLM version, settings): required with it."""
 
     @field_validator("name")
     @classmethod
@@ -277,6 +284,15 @@ class GpuPool(SpecModel):
         if not NAME_RE.match(v):
             raise ValueError(f"{v!r} must be lower-case letters, digits and '-', at most 32 characters")
         return v
+
+    @model_validator(mode="after")
+    def _measured(self) -> GpuPool:
+        if (self.measured_output_tokens_per_second is None) != (self.measured_source is None):
+            given, missing = (("measuredOutputTokensPerSecond", "measuredSource")
+                              if self.measured_source is None else ("measuredSource", "measuredOutputTokensPerSecond"))
+            raise ValueError(f"{given} needs {missing}: a load-test result is used only with where it comes from "
+                             "(tool, date, vLLM version, settings)")
+        return self
 
     @property
     def initial_nodes(self) -> int:
@@ -773,10 +789,34 @@ def price_warnings(spec: StackSpec) -> list[str]:
                 except LookupError as err:
                     out.append(f"regions[{r_i}].gpuPools[{p_i}].capacityType: spot is not priced ({err}), so `estimate` "
                                "cannot price this stack; use on-demand or run `tradeoff-infra prices refresh`")
+
             if it.gpu_model is None:
                 out.append(f"{key}: {pool.instance_type}'s {it.gpu_name} GPU has no sourced datasheet figures (memory "
                            "bandwidth, dense BF16 TFLOPS), so `estimate` cannot size its throughput")
     return out
+
+def _reserved_prices(spec: StackSpec) -> list[Problem]:
+    """A reserved-1y pool needs a sourced reserved price: without one the commitment cannot be priced at all."""
+    pools = [(r_i, p_i, region.region, pool) for r_i, region in enumerate(spec.regions)
+             for p_i, pool in enumerate(region.gpu_pools) if pool.capacity_type == "reserved-1y"]
+    if not pools:
+        return []
+    from infra.price_catalog import MissingPrice, default_catalog
+
+    catalog = default_catalog()
+    problems = []
+    for r_i, p_i, name, pool in pools:
+        try:
+            catalog.reserved(name, pool.instance_type, pool.capacity_type)
+        except MissingPrice:
+            problems.append(Problem(
+                f"regions[{r_i}].gpuPools[{p_i}].capacityType",
+                f"reserved-1y: the price catalog has no 1-year reserved price for {pool.instance_type} in {name} "
+                f"(reserved prices as of {catalog.data.get('reserved', {}).get('date', 'never')}); use on-demand or "
+                "spot, or refresh the catalog (`tradeoff-infra prices refresh`)",
+            ))
+    return problems
+
 
 def _vpc_overlaps(spec: StackSpec) -> list[Problem]:
     """Every region's VPC needs its own range: one network (Transit Gateway, VPN) must route to all."""
@@ -926,7 +966,7 @@ def check(spec: StackSpec) -> list[Problem]:
                 f"maxReplicas {high} exceeds what the GPU pools of {region.region} can hold: {capacity} "
                 f"(sum of maxNodes x GPUs per node / tensorParallel {tp}); raise maxNodes or lower maxReplicas",
             ))
-    problems += _vpc_overlaps(spec) + _api_reachability(spec)
+    problems += _vpc_overlaps(spec) + _api_reachability(spec) + _reserved_prices(spec)
     if not spec.cluster.bootstrap_cluster_creator_admin_permissions and not spec.cluster.admin_principal_arns:
         problems.append(Problem(
             "cluster.adminPrincipalArns",
@@ -1045,8 +1085,9 @@ def warnings(spec: StackSpec) -> list[str]:
     for source in spec.gated_sources():
         out.append(
             f"model.source {source} is gated on Hugging Face: set the secret tradeoff-infra:huggingfaceToken "
-            "(pulumi config set --secret huggingfaceToken ...) from an account that accepted its licence, or pods "
-            "crash-loop on 401 (validate reads only the stack file and cannot see encrypted secrets)"
+            "(pulumi config set --secret huggingfaceToken ...) from an account that accepted its licence, or the "
+            "download answers 401: pods crash-loop, or, where the weights mirror is on, its fill Job fails and the pods "
+            "wait for the weights (validate reads only the stack file and cannot see encrypted secrets)"
         )
     if spec.autoscaling.scale_to_zero:
         out.append("autoscaling.scaleToZero is on: the first request after idle waits for a GPU node and a model load (minutes)")

@@ -19,7 +19,8 @@ AS_OF = date(2026, 11, 24)
 
 def spec_of(**over):
     config = {
-        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE},
+        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE,
+                  **({"weightsMirror": over.pop("weights_mirror")} if "weights_mirror" in over else {})},
         "regions": [{"region": over.pop("region", "us-east-1"), "gpuPools": [
             {"name": "l40s", "instanceType": over.pop("instance", "g6e.xlarge"), "minNodes": 1, "maxNodes": 4,
              "capacityType": over.pop("capacity", "on-demand")}]}],
@@ -342,7 +343,7 @@ def test_gpu_node_starts_bill_their_launch_to_ready_time():
     weights download and load, engine start): every node start of the day profile adds that time."""
     from infra.chart_values import launch_to_ready_seconds
 
-    spec = spec_of()
+    spec = spec_of(requests=15_000_000)  # enough that the day's peak needs a second node
     r = run(spec)
     plan = r.capacity[0].pools[0]
     assert plan.node_starts_per_day > 0, "the day profile must start nodes for this test"
@@ -363,3 +364,59 @@ def test_a_pool_that_never_starts_a_node_has_no_start_up_line():
     r = run(spec_of(requests=1000))  # one node (minNodes) carries it all day
     assert all(p.node_starts_per_day == 0 for p in r.capacity[0].pools)
     assert not [li for li in r.line_items if li.unit == "node-starts"]
+
+
+def test_a_mirrored_region_bills_no_hugging_face_download_on_node_start():
+    """With the weights mirror on, a node start streams the weights from S3 instead of downloading them from
+    Hugging Face first: the launch-to-ready time drops the download, never the load (rev9 finding)."""
+    from infra.chart_values import ASSUMED_DOWNLOAD_BYTES_PER_SECOND, launch_to_ready_seconds
+
+    weights = 141e9
+    assert launch_to_ready_seconds(weights) - launch_to_ready_seconds(weights, mirrored=True) == \
+        pytest.approx(weights / ASSUMED_DOWNLOAD_BYTES_PER_SECOND)
+    spec = spec_of(requests=15_000_000, weights_mirror=True)  # enough traffic that the pool starts nodes
+    r = run(spec)
+    start_up = item(r, "gpu-ng", "node-starts")
+    assert "streamed from the S3 mirror" in start_up.description, start_up.description
+
+
+def test_the_throughput_band_reaches_the_json_and_widens_the_monthly_range():
+    """Issue 11: capacity carries saturatedOutputTokensPerSecondLow/High (docs/capacity.md's band) and
+    selfHosted.monthlyUsd.min/max hold the compared cost at both ends of it."""
+    from cli import capacity
+    from cli.render import contract
+
+    spec = spec_of(requests=40_000_000, instance="g6.xlarge")  # L4: the roofline-only band, +-40 %
+    spec = parse_stack_config({**spec.model_dump(by_alias=True, exclude_none=True, mode="json"),
+                               "traffic": {"requestsPerMonth": 40_000_000, "inputTokensPerRequest": 600,
+                                           "outputTokensPerRequest": 250, "peakToAverage": 2, "tpotTargetMs": 1000}})
+    r = run(spec)
+    doc = contract.stack_contract(r)
+    (cap,) = doc["capacity"]
+    low, high = capacity.BAND_ROOFLINE_ONLY
+    assert cap["saturatedOutputTokensPerSecondLow"] == pytest.approx(cap["saturatedOutputTokensPerSecond"] * low, abs=0.1)
+    assert cap["saturatedOutputTokensPerSecondHigh"] == pytest.approx(cap["saturatedOutputTokensPerSecond"] * high, abs=0.1)
+    assert cap["throughputBasis"] == "predicted" and cap["measuredSource"] is None
+    band = doc["selfHosted"]["throughputBand"]
+    dear, cheap = band["comparedMonthlyUsdAtLowThroughput"], band["comparedMonthlyUsdAtHighThroughput"]
+    assert cheap < doc["selfHosted"]["comparedMonthlyUsd"] < dear, band  # slower replicas: more nodes
+    money = doc["selfHosted"]["monthlyUsd"]
+    assert money["min"] <= cheap and money["max"] >= dear
+
+
+def test_a_measured_pool_is_shown_as_measured_everywhere():
+    from cli.render import contract, documents, table
+
+    config = spec_of().model_dump(by_alias=True, exclude_none=True, mode="json")
+    config["regions"][0]["gpuPools"][0].update(measuredOutputTokensPerSecond=3000.0,
+                                               measuredSource="vllm bench serve, 2026-11-20, v0.31.0, 600/250")
+    doc = contract.stack_contract(run(parse_stack_config(config)))
+    (cap,) = doc["capacity"]
+    assert cap["saturatedOutputTokensPerSecond"] == cap["saturatedOutputTokensPerSecondLow"] == 3000.0
+    assert cap["throughputBasis"] == "measured" and cap["measuredSource"].startswith("vllm bench serve")
+    assert cap["predictedOutputTokensPerSecond"] != 3000.0
+    assert "measured by the stack" in cap["source"]
+    band = doc["selfHosted"]["throughputBand"]
+    assert band["comparedMonthlyUsdAtLowThroughput"] == band["comparedMonthlyUsdAtHighThroughput"]
+    assert "(measured)" in documents.markdown([doc]) and "(measured)" in documents.html([doc])
+    assert "(measured)" in table.render_tables([doc])

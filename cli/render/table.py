@@ -63,7 +63,8 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
     for c in doc["capacity"]:
         cap.add_row(*map(m, (c["region"], c["pool"], f"{c['instanceType']} ({c['gpu']}, TP{c['tensorParallel']})",
                              f"{c['trafficShare']:.0%}", f"{c['averageOutputTokensPerSecond']:,.0f}",
-                             f"{c['outputTokensPerSecondPerReplica']:,.0f}",
+                             f"{c['outputTokensPerSecondPerReplica']:,.0f}"
+                             + (" (measured)" if c.get("throughputBasis") == "measured" else ""),
                              f"{c['replicasAtAverage']}/{c['replicasAtPeak']}/{c['maxReplicas']}",
                              f"{c['minNodes']}/{c['expectedNodes']:g}/{c['maxNodes']}", f"{c['queuedShare']:.1%}")))
     parts.append(cap)

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.iam import assume_role_policy, managed_policy_arn_for
+from infra.iam import arn_partition, assume_role_policy, managed_policy_arn_for
 from infra.spec import CLUSTER_ADMIN_POLICY, ClusterSpec
 
 # Control-plane log types: every one EKS offers (the baseline needs api, audit, authenticator).
@@ -92,7 +92,7 @@ def admin_access(cluster: ClusterSpec) -> list[tuple[str, str, str]]:
     the ARN, so reordering the list replaces nothing; the policy ARN takes the principal's partition."""
     out = []
     for arn in cluster.admin_principal_arns:
-        partition = arn.split(":")[1]
+        partition = arn_partition(arn)
         digest = hashlib.sha256(arn.encode()).hexdigest()[:8]
         out.append((f"admin-{digest}", arn, f"arn:{partition}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"))
     return out

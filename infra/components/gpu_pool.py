@@ -37,7 +37,9 @@ ACCELERATOR_NAMES = {"A10G": "nvidia-a10g", "A100-40GB": "nvidia-tesla-a100", "A
 # most 0.25 MiB/s per provisioned IOPS (EBS user guide "General Purpose SSD volumes", read 2026-11-24).
 GPU_ROOT_VOLUME_THROUGHPUT_MIBPS = 500
 GPU_ROOT_VOLUME_IOPS = 6000
-CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
+# A reservation (Reserved Instance / Instance Savings Plan) is a billing discount on on-demand usage: EKS launches
+# reserved-1y pools as on-demand capacity.
+CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
 # cluster-autoscaler's scale-from-zero ASG tags (cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery
 # Setup"): `<prefix>/label/<key>`, `<prefix>/taint/<key>`, `<prefix>/resources/<resource>`.
 NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
@@ -56,7 +58,7 @@ class GpuPoolArgs:
     physical_cluster_name: str
     """The cluster name as a plain string, for tag keys."""
     node_role_arn: pulumi.Input[str]
-    """The node IAM role shared with the system node group."""
+    """The region's node IAM role (`NodeRole.arn`), shared with the system node group."""
     node_role_policies: list[pulumi.Resource]
     """The role's policy attachments: the node group is created after them and destroyed before them
     (nodes that lose their policies while draining cannot pull images or leave the cluster cleanly)."""

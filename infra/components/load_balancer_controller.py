@@ -30,6 +30,7 @@ from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
 from infra.conventions import TARGET_GROUP_PROTOCOL, TARGET_TYPE  # noqa: F401
+from infra.iam import arn_partition
 
 # Newest chart in aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml (read 2026-11-30).
 LOAD_BALANCER_CONTROLLER_CHART = PinnedChart(
@@ -72,14 +73,6 @@ def controller_policy(partition: str = "aws") -> dict[str, Any]:
         raise ValueError(f"partition {partition!r}: expected one of {', '.join(PARTITIONS)}")
     text = json.dumps(_published_policy()["policy"])
     return json.loads(text.replace('"arn:aws:', f'"arn:{partition}:'))
-
-
-def arn_partition(arn: str) -> str:
-    """The partition of an ARN (`arn:<partition>:...`)."""
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn":
-        raise ValueError(f"{arn!r} is not an ARN")
-    return parts[1]
 
 
 def controller_values(cluster_name: str, region: str, vpc_id: str, role_arn: str) -> dict[str, Any]:

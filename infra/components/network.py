@@ -4,8 +4,9 @@ Public subnets hold only the load balancer and the NAT gateways; nodes live in p
 and reach the internet (image registries, Hugging Face) through NAT. An S3 gateway endpoint on the
 private route tables keeps S3 traffic (ECR image layers, weight mirrors) off the NAT's per-GB charge.
 With `regions[].transitGatewayId` the VPC is attached to that existing Transit Gateway (one
-attachment ENI per private subnet) and the private route tables send `cluster.privateAccessCidrs`
-through it: the path by which a private-only Kubernetes API is reached from the corporate network.
+attachment ENI per private subnet) and the route tables send `cluster.privateAccessCidrs` through it:
+the path by which a private-only Kubernetes API (private subnets) and an internal ALB (public subnets)
+are reached from the corporate network.
 """
 
 from __future__ import annotations
@@ -116,12 +117,32 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             ))
 
+        # The attachment's default route-table association and propagation (the Transit Gateway's own
+        # settings) advertise this VPC's range to the networks on the gateway.
+        attachment = None
+        if args.transit_gateway_id:
+            attachment = aws.ec2transitgateway.VpcAttachment(
+                f"{name}-tgw",
+                transit_gateway_id=args.transit_gateway_id,
+                vpc_id=vpc.id,
+                subnet_ids=[s.id for s in private_subnets],
+                dns_support="enable",
+                tags={**args.tags, "Name": f"{name}-tgw"},
+                opts=child,
+            )
+        # Routes stay inline: pulumi-aws refuses inline routes mixed with separate aws.ec2.Route resources.
+        transit = [{"cidr_block": cidr, "transit_gateway_id": args.transit_gateway_id}
+                   for cidr in (args.transit_cidrs if attachment else [])]
+        # A route to a Transit Gateway is refused until the VPC is attached to it.
+        after_attachment = pulumi.ResourceOptions(parent=self, depends_on=[attachment] if attachment else [])
+        # The public (edge) subnets get the transit routes too: an internal ALB sits there, and its answers to
+        # clients behind the gateway leave through this table (without them they would go to the internet gateway).
         public_routes = aws.ec2.RouteTable(
             f"{name}-public-rt",
             vpc_id=vpc.id,
-            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}],
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}, *transit],
             tags={**args.tags, "Name": f"{name}-public"},
-            opts=child,
+            opts=after_attachment,
         )
         for i, subnet in enumerate(public_subnets):
             aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child)
@@ -139,22 +160,6 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
             ))
 
-        # The attachment's default route-table association and propagation (the Transit Gateway's own
-        # settings) advertise this VPC's range to the networks on the gateway.
-        attachment = None
-        if args.transit_gateway_id:
-            attachment = aws.ec2transitgateway.VpcAttachment(
-                f"{name}-tgw",
-                transit_gateway_id=args.transit_gateway_id,
-                vpc_id=vpc.id,
-                subnet_ids=[s.id for s in private_subnets],
-                dns_support="enable",
-                tags={**args.tags, "Name": f"{name}-tgw"},
-                opts=child,
-            )
-        # Routes stay inline: pulumi-aws refuses inline routes mixed with separate aws.ec2.Route resources.
-        transit = [{"cidr_block": cidr, "transit_gateway_id": args.transit_gateway_id}
-                   for cidr in (args.transit_cidrs if attachment else [])]
         private_route_tables = []
         for i, subnet in enumerate(private_subnets):
             nat = nats[i] if nat_count > 1 else nats[0]
@@ -163,8 +168,7 @@ class Network(pulumi.ComponentResource):
                 vpc_id=vpc.id,
                 routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}, *transit],
                 tags={**args.tags, "Name": f"{name}-private-{i}"},
-                # A route to a Transit Gateway is refused until the VPC is attached to it.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment] if attachment else []),
+                opts=after_attachment,
             )
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=table.id, opts=child)
             private_route_tables.append(table)
