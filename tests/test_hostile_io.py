@@ -496,6 +496,16 @@ def test_a_scalar_yaml_types_but_python_cannot_build_exits_2_naming_its_line(tmp
 CANARY_IMAGE = "vllm/vllm-openai:v0.31.0@sha256:c1c9f6fd5c109ba7f0546a59f5b2f15fb87f64c77782e90a27b648b42a8e67c3"
 
 
+def _two_region_overrides(project: pathlib.Path, first: str, second: str) -> tuple[pathlib.Path, str]:
+    """prod-global with `first` as us-east-1's `model:` line and `second` as eu-central-1's."""
+    path = project / "stacks" / "Pulumi.prod-global.yaml"
+    text = path.read_text()
+    for scaling, line in (("{minReplicas: 2, maxReplicas: 16}", first), ("{minReplicas: 2, maxReplicas: 12}", second)):
+        text = text.replace(f"      autoscaling: {scaling}\n", f"      autoscaling: {scaling}\n      {line}\n", 1)
+    path.write_text(text)
+    return path, text
+
+
 @pytest.mark.parametrize("second", ["model: *canary", "model: {<<: *canary}"], ids=["alias", "merge-key"])
 @pytest.mark.parametrize("command", [["pin", "--region", "us-east-1", "--revision", REV_B],
                                      ["pin", "--region", "eu-central-1", "--revision", "6f6073b423013f6a7d4d9f39144961bfbfbc386b"],
@@ -504,13 +514,7 @@ def test_model_pin_refuses_a_region_override_shared_through_an_anchor(project, s
     """Two regions sharing one override (`&canary` / `*canary`, or `<<: *canary`): a canary pinned in
     us-east-1 landed in eu-central-1 too while the message said 'other regions are unchanged', and
     sending eu-central-1 back to the stack pin deleted keys the merge still supplied."""
-    path = project / "stacks" / "Pulumi.prod-global.yaml"
-    text = path.read_text()
-    text = text.replace("      autoscaling: {minReplicas: 2, maxReplicas: 16}\n", "      autoscaling: {minReplicas: 2, maxReplicas: 16}\n"
-                        f"      model: &canary {{revision: {'a' * 40}, image: '{CANARY_IMAGE}'}}\n", 1)
-    text = text.replace("      autoscaling: {minReplicas: 2, maxReplicas: 12}\n", "      autoscaling: {minReplicas: 2, maxReplicas: 12}\n"
-                        f"      {second}\n", 1)
-    path.write_text(text)
+    path, text = _two_region_overrides(project, f"model: &canary {{revision: {'a' * 40}, image: '{CANARY_IMAGE}'}}", second)
     invoke("validate", "prod-global", expect=0)
     result = invoke("model", command[0], "prod-global", *command[1:], expect=2)
     assert "regions[0].model and regions[1].model share YAML nodes" in result.output
@@ -519,13 +523,8 @@ def test_model_pin_refuses_a_region_override_shared_through_an_anchor(project, s
 
 def test_model_pin_keeps_a_scalar_alias_meaning(project):
     """A revision written once and aliased (`&r` / `*r`) is only a value: pinning one region leaves the other's."""
-    path = project / "stacks" / "Pulumi.prod-global.yaml"
-    text = path.read_text()
-    text = text.replace("      autoscaling: {minReplicas: 2, maxReplicas: 16}\n", "      autoscaling: {minReplicas: 2, maxReplicas: 16}\n"
-                        f"      model: {{revision: &r {'a' * 40}, image: '{CANARY_IMAGE}'}}\n", 1)
-    text = text.replace("      autoscaling: {minReplicas: 2, maxReplicas: 12}\n", "      autoscaling: {minReplicas: 2, maxReplicas: 12}\n"
-                        f"      model: {{revision: *r, image: '{CANARY_IMAGE}'}}\n", 1)
-    path.write_text(text)
+    _two_region_overrides(project, f"model: {{revision: &r {'a' * 40}, image: '{CANARY_IMAGE}'}}",
+                          f"model: {{revision: *r, image: '{CANARY_IMAGE}'}}")
     invoke("model", "pin", "prod-global", "--region", "us-east-1", "--revision", REV_B, expect=0)
     shown = json.loads(invoke("model", "show", "prod-global", "--json", expect=0).stdout)
     assert [r["revision"] for r in shown["regions"][:2]] == [REV_B, "a" * 40]
