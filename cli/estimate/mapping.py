@@ -1,4 +1,4 @@
-"""Layer 1 of the estimate (Infracost-style): planned Pulumi resource -> small priced record.
+"""Layer 1 of the estimate (Infracost-style): planned Pulumi resource -> small priced record (`records.py`).
 
 A mapping reads only the resource's wire inputs (camelCase, numbers as floats) and its region; it
 knows nothing about prices. Every resource type lands in exactly one bucket: a priced record, a
@@ -11,6 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cli.estimate.records import (
+    BlockStorage, ControlPlane, GlobalAccelerator, InterfaceEndpoint, KmsKey, LoadBalancer, LogGroup, MetricAlarm,
+    NatGateway, NodeGroup, PricedRecord, PublicIpv4, WeightsMirrorBucket,
+)
 from infra.weights_mirror_plan import PURPOSE_TAG_KEY, PURPOSE_TAG_VALUE
 
 WORKLOAD_LABEL = "tradeoff-infra.io/workload"
@@ -27,119 +31,6 @@ class Resource(Protocol):
     inputs: dict[str, Any]
     region: str | None
     parent: str | None
-
-
-@dataclass(frozen=True)
-class ControlPlane:
-    name: str
-    region: str
-    kubernetes_version: str
-
-
-@dataclass(frozen=True)
-class NodeGroup:
-    name: str
-    region: str
-    instance_type: str
-    capacity_type: str
-    """`on-demand` or `spot`."""
-    min_nodes: int
-    desired_nodes: int
-    max_nodes: int
-    disk_gib: float
-    disk_type: str
-    gpu_pool: str | None
-    """The spec's pool name (label `tradeoff-infra.io/gpu-pool`); None for the system node group."""
-    disk_source: str
-    disk_iops: float = 3000
-    """gp3 IOPS per volume (3000 are included in the GB price)."""
-    disk_throughput_mibps: float = 125
-    """gp3 throughput per volume in MiB/s (125 are included in the GB price)."""
-
-
-@dataclass(frozen=True)
-class NatGateway:
-    name: str
-    region: str
-
-
-@dataclass(frozen=True)
-class PublicIpv4:
-    name: str
-    region: str
-    addresses: int
-
-
-@dataclass(frozen=True)
-class LoadBalancer:
-    name: str
-    region: str
-    kind: str
-    """`application` or `network`."""
-    internet_facing: bool
-    subnets: int
-
-
-@dataclass(frozen=True)
-class GlobalAccelerator:
-    name: str
-    region: str
-
-
-@dataclass(frozen=True)
-class KmsKey:
-    name: str
-    region: str
-    purpose: str = "EKS secrets"
-
-
-@dataclass(frozen=True)
-class WeightsMirrorBucket:
-    """The in-region S3 mirror of the model weights (its storage, fill and reads are priced from the spec)."""
-
-    name: str
-    region: str
-
-
-@dataclass(frozen=True)
-class MetricAlarm:
-    name: str
-    region: str
-    metrics: int
-    high_resolution: bool
-
-
-@dataclass(frozen=True)
-class LogGroup:
-    name: str
-    region: str
-    log_group_name: str
-    retention_days: int | None
-    kind: str
-    """`eks-control-plane` (named /aws/eks/<cluster>/cluster) or `other`."""
-
-
-@dataclass(frozen=True)
-class InterfaceEndpoint:
-    name: str
-    region: str
-    service: str
-    zones: int
-
-
-@dataclass(frozen=True)
-class BlockStorage:
-    """A persistent volume a Helm release asks for (e.g. Prometheus' TSDB), priced as EBS."""
-
-    name: str
-    region: str
-    gib: float
-    volume_type: str
-    what: str
-
-
-PricedRecord = (ControlPlane | NodeGroup | NatGateway | PublicIpv4 | LoadBalancer | GlobalAccelerator | KmsKey
-                | MetricAlarm | LogGroup | InterfaceEndpoint | BlockStorage | WeightsMirrorBucket)
 
 
 @dataclass
