@@ -1,5 +1,6 @@
-"""The estimate contract (docs/estimate.md): one plain dict per stack that every
-output format renders. Line items arrive rounded to cents (cli/estimate.py); categories and totals
+"""The estimate contract (docs/estimate.md): one plain dict per stack that every output format renders;
+`--format json` wraps them in the versioned envelope of `cli/estimate/contract.py`, whose models also parse
+a saved estimate. Line items arrive rounded to cents (`cli/estimate/line_item.py`); categories and totals
 are their sums, so they add up exactly."""
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
 
 
 def compare(new: dict, old: dict, against: str) -> dict:
-    """Change per line item (matched on region, resource, category, unit) against a saved estimate."""
+    """Change per line item (matched on region, resource, category, unit) against a saved estimate's stack
+    (parsed by `cli.estimate.contract.parse`)."""
     def key(li: dict) -> tuple:
         return (li["region"], li["resource"], li["category"], li["unit"])
 
