@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, USAGE_KEYS, StackEstimate, q
+from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, USAGE_KEYS, LineItem, StackEstimate, q
 
 
 def usd(value: Decimal) -> float:
@@ -21,6 +21,24 @@ def money_text(value: Decimal) -> str:
 
 def _num(value: Decimal | float, places: int = 6) -> float:
     return round(float(value), places)
+
+
+def line_item_document(li: LineItem) -> dict:
+    """One line item as the contract writes it."""
+    return {
+        "region": li.region,
+        "resource": li.resource,
+        "category": li.category,
+        "description": li.description,
+        "unit": li.unit,
+        "quantity": _num(li.quantity, 4),
+        "unitPriceUsd": _num(li.unit_price, 6),
+        "monthlyUsd": usd(li.monthly),
+        "monthlyUsdMin": usd(li.monthly_min),
+        "monthlyUsdMax": usd(li.monthly_max),
+        "usageBased": li.usage_based,
+        "priceSource": li.price_source,
+    }
 
 
 def chart_points(est: StackEstimate, total_at) -> dict:
@@ -123,20 +141,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
             "peakToAverage": t.peak_to_average,
             "tpotTargetMs": t.tpot_target_ms,
         },
-        "lineItems": [{
-            "region": li.region,
-            "resource": li.resource,
-            "category": li.category,
-            "description": li.description,
-            "unit": li.unit,
-            "quantity": _num(li.quantity, 4),
-            "unitPriceUsd": _num(li.unit_price, 6),
-            "monthlyUsd": usd(li.monthly),
-            "monthlyUsdMin": usd(li.monthly_min),
-            "monthlyUsdMax": usd(li.monthly_max),
-            "usageBased": li.usage_based,
-            "priceSource": li.price_source,
-        } for li in est.line_items],
+        "lineItems": [line_item_document(li) for li in est.line_items],
         "categories": categories,
         "selfHosted": {
             # min/max also hold the compared cost at either end of the throughput band (docs/capacity.md)
