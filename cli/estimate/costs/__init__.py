@@ -51,16 +51,17 @@ class CostContext:
         t = spec.traffic
         self.out_gb_per_request = Decimal(t.output_tokens_per_request * usage.bytes_per_output_token + 1000) / GB
         self.in_gb_per_request = Decimal(t.input_tokens_per_request * usage.bytes_per_input_token + 1000) / GB
-        self._by_kind: dict[type, list] = {}
+        self._by_kind: dict[tuple[type, str | None], list] = {}
         self._mirrors: dict[str, records.WeightsMirrorBucket] = {}
         for record in records_:
-            self._by_kind.setdefault(type(record), []).append(record)
+            self._by_kind.setdefault((type(record), None), []).append(record)
+            self._by_kind.setdefault((type(record), record.region), []).append(record)
             if isinstance(record, records.WeightsMirrorBucket):
                 self._mirrors[record.region] = record
 
     def of(self, kind: type, region: str | None = None) -> list:
         """The records of one kind (in inventory order), in one region when given."""
-        return [r for r in self._by_kind.get(kind, []) if region is None or r.region == region]
+        return self._by_kind.get((kind, region), [])
 
     def mirror(self, region: str) -> records.WeightsMirrorBucket | None:
         """The weights mirror a region serves from (one per region)."""
@@ -81,13 +82,16 @@ class Run:
     requests: float
     plans: dict[str, capacity.RegionCapacity]
     floors: dict[str, capacity.RegionCapacity] = field(default_factory=dict)
+    _starts: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
 
     def region_requests(self, region: str) -> Decimal:
         return Decimal(str(self.requests * self.plans[region].traffic_share))
 
     def node_starts(self, region: str) -> Decimal:
-        """GPU node starts a month in a region (every pool)."""
-        return Decimal(sum(p.node_starts_per_day for p in self.plans[region].pools)) * HOURS / 24
+        """GPU node starts a month in a region (every pool; counted once per run)."""
+        if region not in self._starts:
+            self._starts[region] = Decimal(sum(p.node_starts_per_day for p in self.plans[region].pools)) * HOURS / 24
+        return self._starts[region]
 
 
 class CostModel:
@@ -109,6 +113,9 @@ class CostModel:
         """Each replica's predicted throughput, filled by the capacity plan (`throughput_band` replaces it)."""
         self.floors = {p.region: p for p in capacity.plan(spec, 0, throughput_cache=self.throughput)}
         node_group.resolve_prices(self.ctx)
+        self._fleet = [(BY_KIND[type(r)], r) for r in records_ if BY_KIND[type(r)].USAGE == "fleet"]
+        self._regional = [m for m in MODULES if m.USAGE == "region"]
+        self._global = [(m, r) for m in MODULES if m.USAGE == "global" for r in self.ctx.of(m.KIND)]
 
     @property
     def warnings(self) -> list[str]:
@@ -122,16 +129,13 @@ class CostModel:
         plans = capacity.plan(self.ctx.spec, requests_per_month, unbounded=unbounded, throughput_cache=cache)
         run = Run(requests_per_month, {p.region: p for p in plans}, self.floors)
         ctx, items = self.ctx, list(self.fixed_items)
-        fleet = [m for m in MODULES if m.USAGE == "fleet"]
-        for record in ctx.records:
-            if BY_KIND[type(record)] in fleet:
-                items.extend(BY_KIND[type(record)].usage(record, ctx, run))
+        for module, record in self._fleet:
+            items.extend(module.usage(record, ctx, run))
         for plan in plans:
             items.extend(data_transfer.egress(ctx, run, plan.region))
-            for module in (m for m in MODULES if m.USAGE == "region"):
+            for module in self._regional:
                 for record in ctx.of(module.KIND, plan.region):
                     items.extend(module.usage(record, ctx, run))
-        for module in (m for m in MODULES if m.USAGE == "global"):
-            for record in ctx.of(module.KIND):
-                items.extend(module.usage(record, ctx, run))
+        for module, record in self._global:
+            items.extend(module.usage(record, ctx, run))
         return items, plans
