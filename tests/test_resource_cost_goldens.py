@@ -7,9 +7,7 @@ these show which resource's costing moved. Regenerate after a deliberate change 
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import pathlib
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -22,6 +20,7 @@ from cli.render.contract import line_item_document
 from infra.price_catalog import default_catalog
 from infra.spec import load_stack_file
 from infra.weights_mirror_plan import PURPOSE_TAG_KEY, PURPOSE_TAG_VALUE
+from tests.goldens import check_golden
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "resources"
@@ -109,15 +108,5 @@ def test_resource_golden(kind):
     doc = priced(kind)
     assert any(isinstance(rec, getattr(mapping, kind)) for m in mapping.classify(CASES[kind]) for rec in m.records)
     assert doc["lineItems"], f"the {kind} case prices nothing"
-    path = GOLDEN / f"{kind}.json"
     actual = json.dumps(doc, indent=1, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual)
-        return
-    assert path.is_file(), f"no golden for {kind}: run UPDATE_GOLDENS=1 pytest {__file__}"
-    expected = path.read_text()
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), f"golden/resources/{kind}.json",
-                                            f"priced {kind}", n=2))
-        pytest.fail(f"the {kind} case's line items differ from its golden (UPDATE_GOLDENS=1 to accept):\n{diff[:6000]}")
+    check_golden(GOLDEN / f"{kind}.json", actual, f"priced {kind}", __file__)
