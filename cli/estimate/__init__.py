@@ -39,7 +39,8 @@ __all__ = [
 
 def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[mapping.Resource], catalog: PriceCatalog,
              offers: list[ApiOffer], *, as_of: date, api_source: str,
-             usage: UsageAssumptions = UsageAssumptions()) -> StackEstimate:
+             usage: UsageAssumptions | None = None) -> StackEstimate:
+    usage = UsageAssumptions() if usage is None else usage
     mapped = mapping.classify(resources)
     costing = CostModel(spec, [record for m in mapped for record in m.records], catalog, as_of, usage)
     include_ops = spec.operations.include

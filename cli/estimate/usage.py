@@ -24,7 +24,7 @@ Number = Annotated[int | float, BeforeValidator(_finite_non_negative)]
 class UsageAssumptions(BaseModel):
     """The usage file's keys (camelCase aliases) over these defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     bytes_per_output_token: Number = Field(200, alias="bytesPerOutputToken")
     """Streamed responses: one OpenAI-style `chat.completion.chunk` SSE event (~200 bytes) per token."""
