@@ -23,17 +23,21 @@ from cli.estimate.decision import (
 )
 from cli.estimate.errors import EstimateError
 from cli.estimate.line_item import CATEGORIES, CENT, GB, HOURS, LineItem, Range, q
+from cli.estimate.prices import PriceBook
+from cli.estimate.prices import price_note as _price_note
 from cli.estimate.result import STALE_AFTER_DAYS, StackEstimate
 from cli.estimate.usage import PRICED_DEFAULTS, USAGE_KEYS, UsageAssumptions, defaults_used, usage_from
+from cli.estimate.usage import _unset_keys
 from cli.pricing.api import ApiOffer
 from infra.price_catalog import PriceCatalog
 from infra.spec import StackSpec
 
-__all__ = [
+__all__ = [  # what other modules and tests import from here (the names moved into the package's modules)
     "ARTICLE_VOLUME_RULE", "CATEGORIES", "CENT", "GB", "HOURS", "HYBRID_BAND", "NEVER_EXPIRE_DAYS_PRICED", "NO_OFFER",
-    "PRICED_DEFAULTS", "STALE_AFTER_DAYS", "USAGE_KEYS", "BreakEven", "CostModel", "EstimateError", "LineItem", "Range",
-    "StackEstimate", "UsageAssumptions", "Verdict", "break_even", "defaults_used", "estimate", "max_servable_requests",
-    "q", "throughput_band", "usage_from", "verdict", "_alb_lcu_hours", "_tiered",
+    "PRICED_DEFAULTS", "STALE_AFTER_DAYS", "USAGE_KEYS", "BreakEven", "CostModel", "EstimateError", "LineItem",
+    "PriceBook", "Range", "StackEstimate", "UsageAssumptions", "Verdict", "break_even", "defaults_used", "estimate",
+    "max_servable_requests", "q", "throughput_band", "usage_from", "verdict",
+    "_alb_lcu_hours", "_price_note", "_tiered", "_unset_keys",
 ]
 
 
