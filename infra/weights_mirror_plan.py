@@ -1,8 +1,8 @@
 """The in-region weights mirror as plain data: when it is on, where a revision lives, its IAM documents.
 
 One home for the mirror's facts, shared by the program (`infra/components/weights_mirror.py`), the
-chart values (`infra/chart_values.py`) and the estimate (`cli/estimate.py`). No Pulumi here: the CLI
-imports this module on its warm path, and tests call every function directly.
+chart values (`infra/chart_values.py`) and the estimate (`cli/estimate/costs/weights_mirror.py`). No
+Pulumi here: the CLI imports this module on its warm path, and tests call every function directly.
 
 Layout of a mirror bucket (one per region, private, SSE-KMS):
 

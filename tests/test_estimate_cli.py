@@ -406,6 +406,52 @@ def test_compare_to_with_incomplete_line_items_exits_2_naming_the_key(tmp_path, 
     assert "--compare-to" in result.output and needle in result.output and "Traceback" not in result.output
 
 
+def test_json_output_is_a_versioned_contract_document(tmp_path):
+    """`--format json` writes {"version", "currency", "stacks"} and the contract model parses what it writes."""
+    from cli.estimate.contract import CONTRACT_VERSION, parse
+
+    result = invoke("estimate", "dev", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert list(doc)[:3] == ["version", "currency", "stacks"]
+    assert doc["version"] == CONTRACT_VERSION == 1 and doc["currency"] == "USD"
+    parsed = parse(doc)
+    assert parsed.stacks[0].selfHosted.monthlyUsd.expected == doc["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+
+
+def _saved(**top):
+    stack = {"stack": "dev", "selfHosted": {"monthlyUsd": {"min": 1.0, "expected": 1.0, "max": 1.0}},
+             "lineItems": [{"region": "us-east-1", "resource": "r", "category": "nat", "unit": "hours", "monthlyUsd": 1.0}]}
+    return {**top, "stacks": [stack]}
+
+
+@pytest.mark.parametrize("edit,needle", [
+    (lambda d: d.update(version=2), "version: 2 is not one this tradeoff-infra reads"),
+    (lambda d: d.update(currency="EUR"), "currency: 'EUR'"),
+    (lambda d: d["stacks"][0]["selfHosted"]["monthlyUsd"].pop("expected"), "stacks[0].selfHosted.monthlyUsd.expected: missing"),
+    (lambda d: d["stacks"][0].pop("selfHosted"), "stacks[0].selfHosted: missing"),
+    (lambda d: d["stacks"][0]["lineItems"][0].update(monthlyUsd=True), "stacks[0].lineItems[0].monthlyUsd: True"),
+    (lambda d: d["stacks"][0].update(stack=7), "stacks[0].stack: 7 has the wrong type"),
+])
+def test_compare_to_parses_the_contract_and_names_the_first_wrong_key(tmp_path, edit, needle):
+    data = _saved(version=1, currency="USD")
+    edit(data)
+    saved = tmp_path / "old.json"
+    saved.write_text(json.dumps(data))
+    result = invoke("estimate", "dev", "--compare-to", str(saved), *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "--compare-to" in result.output and needle in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output
+
+
+def test_compare_to_reads_a_document_saved_before_the_contract_had_a_version(tmp_path):
+    saved = tmp_path / "old.json"
+    saved.write_text(json.dumps(_saved()))
+    result = invoke("estimate", "dev", "--format", "json", "--compare-to", str(saved), *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stacks"][0]["comparison"]["total"]["beforeUsd"] == 1.0
+
+
 def test_inventory_out_to_an_unwritable_place_exits_2_naming_out():
     result = invoke("inventory", "dev", "--format", "json", "--out", "/proc/nope.json")
     assert result.exit_code == 2, result.output

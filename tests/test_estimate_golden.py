@@ -8,9 +8,7 @@ versions in source strings) are kept out; the date is fixed with --as-of.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import pathlib
 
 import pytest
@@ -18,6 +16,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.conftest import STACK_NAMES
+from tests.goldens import check_golden
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 AS_OF = "2026-11-24"
@@ -45,12 +44,4 @@ def estimates(tmp_path_factory):
 def test_golden(stack, estimates):
     path = GOLDEN / f"{stack}.json"
     actual = json.dumps(estimates[stack], indent=1, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.write_text(actual)
-        return
-    assert path.is_file(), f"no golden for stack {stack}: run UPDATE_GOLDENS=1 pytest {__file__}"
-    expected = path.read_text()
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), f"golden/{stack}.json",
-                                            f"estimate {stack}", n=2))
-        pytest.fail(f"estimate of {stack} differs from its golden (UPDATE_GOLDENS=1 to accept):\n{diff[:6000]}")
+    check_golden(path, actual, f"estimate {stack}", __file__)

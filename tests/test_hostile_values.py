@@ -316,7 +316,7 @@ def test_a_usage_number_beyond_its_range_is_bad_input(tmp_path, value):
 
 
 def test_usage_numbers_at_their_limits_give_a_finite_estimate(tmp_path):
-    from cli.estimate import USAGE_KEYS, USAGE_LIMIT, USAGE_LIMITS
+    from cli.estimate.usage import USAGE_KEYS, USAGE_LIMIT, USAGE_LIMITS
 
     path = stack_file(tmp_path, **{"traffic/requestsPerMonth": 100_000_000_000, "regions/0/gpuPools/0/maxNodes": 1000})
     usage = tmp_path / "usage.yaml"

@@ -96,14 +96,10 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: {err}") from None
 
 
-LINE_ITEM_KEYS = {"region": str, "resource": str, "category": str, "unit": str, "monthlyUsd": (int, float)}
-# No estimate comes near $1e15 a month (docs/stack-file.md ranges); two saved line items of 1e308 summed to
-# inf, and the comparison was written as `Infinity`, which is not JSON.
-MAX_SAVED_USD = 1e15
-
-
 def _load_old(path: pathlib.Path) -> list[dict]:
-    """A saved `estimate --format json` document, checked for what `contract.compare` reads."""
+    """The stacks of a saved `estimate --format json` document, parsed as the contract (cli/estimate/contract.py)."""
+    from cli.estimate.contract import ContractError, parse
+
     def bad(what: str) -> CliError:
         return CliError(f"--compare-to {path}: {what} (expected a saved `estimate --format json` document)")
 
@@ -113,30 +109,11 @@ def _load_old(path: pathlib.Path) -> list[dict]:
         raise CliError(f"--compare-to {err}") from None
     except ValueError as err:
         raise bad(f"not JSON ({err})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("stacks"), list):
-        raise bad("no `stacks` list")
-    for i, stack in enumerate(data["stacks"]):
-        if not isinstance(stack, dict) or not isinstance(stack.get("stack"), str):
-            raise bad(f"stacks[{i}].stack: missing")
-        items = stack.get("lineItems", [])
-        if not isinstance(items, list):
-            raise bad(f"stacks[{i}].lineItems: not a list")
-        for j, item in enumerate(items):
-            for key, kind in LINE_ITEM_KEYS.items():
-                if not isinstance(item, dict) or key not in item:
-                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: missing")
-                if not isinstance(item[key], kind) or isinstance(item[key], bool):
-                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: {item[key]!r} has the wrong type")
-                if kind is not str and not abs(item[key]) <= MAX_SAVED_USD:
-                    raise bad(f"stacks[{i}].lineItems[{j}].{key}: {files.short_repr(item[key])} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
-        total = stack.get("selfHosted", {})
-        expected = total.get("monthlyUsd", {}).get("expected", 0) if isinstance(total, dict) and isinstance(
-            total.get("monthlyUsd", {}), dict) else None
-        if not isinstance(expected, (int, float)) or isinstance(expected, bool):
-            raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: not a number")
-        if not abs(expected) <= MAX_SAVED_USD:
-            raise bad(f"stacks[{i}].selfHosted.monthlyUsd.expected: {files.short_repr(expected)} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
-    return data["stacks"]
+    try:
+        document = parse(data)
+    except ContractError as err:
+        raise bad(str(err)) from None
+    return [stack.model_dump() for stack in document.stacks]
 
 
 def _old_entry(old: list[dict], doc: dict) -> tuple[dict | None, str | None]:

@@ -1,5 +1,6 @@
-"""The estimate contract (docs/estimate.md): one plain dict per stack that every
-output format renders. Line items arrive rounded to cents (cli/estimate.py); categories and totals
+"""The estimate contract (docs/estimate.md): one plain dict per stack that every output format renders;
+`--format json` wraps them in the versioned envelope of `cli/estimate/contract.py`, whose models also parse
+a saved estimate. Line items arrive rounded to cents (`cli/estimate/line_item.py`); categories and totals
 are their sums, so they add up exactly."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, USAGE_KEYS, StackEstimate, q
+from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, USAGE_KEYS, LineItem, StackEstimate, q
 
 
 def usd(value: Decimal) -> float:
@@ -20,6 +21,24 @@ def money_text(value: Decimal) -> str:
 
 def _num(value: Decimal | float, places: int = 6) -> float:
     return round(float(value), places)
+
+
+def line_item_document(li: LineItem) -> dict:
+    """One line item as the contract writes it."""
+    return {
+        "region": li.region,
+        "resource": li.resource,
+        "category": li.category,
+        "description": li.description,
+        "unit": li.unit,
+        "quantity": _num(li.quantity, 4),
+        "unitPriceUsd": _num(li.unit_price, 6),
+        "monthlyUsd": usd(li.monthly),
+        "monthlyUsdMin": usd(li.monthly_min),
+        "monthlyUsdMax": usd(li.monthly_max),
+        "usageBased": li.usage_based,
+        "priceSource": li.price_source,
+    }
 
 
 def chart_points(est: StackEstimate, total_at) -> dict:
@@ -122,20 +141,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
             "peakToAverage": t.peak_to_average,
             "tpotTargetMs": t.tpot_target_ms,
         },
-        "lineItems": [{
-            "region": li.region,
-            "resource": li.resource,
-            "category": li.category,
-            "description": li.description,
-            "unit": li.unit,
-            "quantity": _num(li.quantity, 4),
-            "unitPriceUsd": _num(li.unit_price, 6),
-            "monthlyUsd": usd(li.monthly),
-            "monthlyUsdMin": usd(li.monthly_min),
-            "monthlyUsdMax": usd(li.monthly_max),
-            "usageBased": li.usage_based,
-            "priceSource": li.price_source,
-        } for li in est.line_items],
+        "lineItems": [line_item_document(li) for li in est.line_items],
         "categories": categories,
         "selfHosted": {
             # min/max also hold the compared cost at either end of the throughput band (docs/capacity.md)
@@ -186,7 +192,8 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
 
 
 def compare(new: dict, old: dict, against: str) -> dict:
-    """Change per line item (matched on region, resource, category, unit) against a saved estimate."""
+    """Change per line item (matched on region, resource, category, unit) against a saved estimate's stack
+    (parsed by `cli.estimate.contract.parse`)."""
     def key(li: dict) -> tuple:
         return (li["region"], li["resource"], li["category"], li["unit"])
 

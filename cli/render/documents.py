@@ -119,4 +119,7 @@ def html(docs: list[dict]) -> str:
 
 
 def json_document(docs: list[dict]) -> str:
-    return json.dumps({"stacks": docs}, indent=2) + "\n"
+    """The JSON contract: version, currency and the stacks' documents (cli/estimate/contract.py)."""
+    from cli.estimate.contract import envelope
+
+    return json.dumps(envelope(docs), indent=2) + "\n"

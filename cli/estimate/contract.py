@@ -1,0 +1,112 @@
+"""The JSON contract of `estimate --format json` as a typed, versioned document:
+`{"version": 1, "currency": "USD", "stacks": [<one document per stack>]}` (docs/estimate.md).
+
+`cli/render/contract.py` builds each stack's document; this module names the envelope and parses a saved
+estimate (`--compare-to`), naming the first key that is wrong. A stack document may carry more keys than
+these models type (they pass through); what they type is what anything reading a saved estimate relies on:
+the stack, its line items and its totals.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr, ValidationError
+
+from infra import files
+
+CONTRACT_VERSION = 1
+"""Raise when a key the readers rely on changes meaning or goes away (adding keys keeps the version)."""
+CURRENCY = "USD"
+
+
+# No estimate comes near $1e15 a month (docs/stack-file.md ranges); two saved line items of 1e308 summed to
+# inf, and the comparison was written as `Infinity`, which is not JSON.
+MAX_SAVED_USD = 1e15
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} has the wrong type (a number)")
+    if not abs(value) <= MAX_SAVED_USD:  # compared, never converted: a 400-digit integer too
+        raise ValueError(f"{files.short_repr(value)} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
+    return value
+
+
+Usd = Annotated[float | int, BeforeValidator(_number)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class LineItemDocument(_Part):
+    region: StrictStr
+    resource: StrictStr
+    category: StrictStr
+    unit: StrictStr
+    monthlyUsd: Usd
+
+
+class MonthlyRange(_Part):
+    min: Usd
+    expected: Usd
+    max: Usd
+
+
+class SelfHostedTotals(_Part):
+    monthlyUsd: MonthlyRange
+    """Self-hosted total at the low end, expected, at the high end (operations per operationsIncluded)."""
+    comparedMonthlyUsd: Usd | None = None
+    """The one total the verdict, the headline and the budget use."""
+    infrastructureMonthlyUsd: MonthlyRange | None = None
+    operationsMonthlyUsd: Usd | None = None
+
+
+class StackDocument(_Part):
+    stack: StrictStr
+    stackFile: StrictStr | None = None
+    lineItems: list[LineItemDocument]
+    selfHosted: SelfHostedTotals
+
+
+class EstimateDocument(_Part):
+    version: Literal[1] = CONTRACT_VERSION
+    """A document saved before the contract carried a version reads as version 1."""
+    currency: Literal["USD"] = CURRENCY
+    stacks: list[StackDocument]
+
+
+class ContractError(ValueError):
+    """A saved estimate that is not a contract document; the message names the first wrong key."""
+
+
+def envelope(stacks: list[dict]) -> dict:
+    """The document `--format json` writes around the stacks' documents."""
+    return {"version": CONTRACT_VERSION, "currency": CURRENCY, "stacks": stacks}
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse(data: object) -> EstimateDocument:
+    """A saved estimate (parsed JSON) as a contract document; ContractError names the first wrong key."""
+    if not isinstance(data, dict):
+        raise ContractError("not a JSON object with `stacks`")
+    try:
+        return EstimateDocument.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = _path(first["loc"]) or "document"
+        if first["type"] == "missing":
+            raise ContractError(f"{key}: missing") from None
+        if first["type"] == "literal_error":
+            wanted = CONTRACT_VERSION if key == "version" else CURRENCY
+            raise ContractError(f"{key}: {first['input']!r} is not one this tradeoff-infra reads ({wanted!r})") from None
+        if first["type"] == "value_error":
+            raise ContractError(f"{key}: {str(first['ctx']['error'])}") from None
+        raise ContractError(f"{key}: {first['input']!r} has the wrong type ({first['msg']})") from None

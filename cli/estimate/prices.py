@@ -1,0 +1,59 @@
+"""The prices one estimate uses: a PriceBook over the catalog that remembers what it handed out (instance
+prices for the estimate's age, regions priced at the us-east-1 rate for want of a regional source)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from infra.price_catalog import InstancePrice, PriceCatalog
+
+
+def price_note(entry: dict) -> str:
+    return f"{entry['source']} {entry['date']} (confidence {entry['confidence']})"
+
+
+class PriceBook:
+    def __init__(self, catalog: PriceCatalog):
+        self.catalog = catalog
+        self.proxy_regions: dict[str, set[str]] = {}
+        """Region -> catalog keys priced at the us-east-1 (default) rate there for want of a regional source."""
+        self.instances_used: dict[str, InstancePrice] = {}
+        """Every instance price a line item used, by "type region": the estimate's age is its oldest."""
+        self._instances: dict[tuple[str, str, str], InstancePrice] = {}
+
+    def platform(self, region: str, key: str) -> tuple[Decimal, str]:
+        """A platform price (`natGatewayHour`, `ebsGp3GbMonth`, ...) and its source note."""
+        entry, regional = self.catalog.platform_item(region, key)
+        note = price_note(entry)
+        if not regional:
+            note += f"; us-east-1 price used for {region} (no regional source)"
+            self.proxy_regions.setdefault(region, set()).add(key)
+        return Decimal(entry["usd"]), note
+
+    def tiers(self, region: str) -> tuple[list[tuple[Decimal | None, Decimal]], str]:
+        """Internet egress tiers (upper GB bound or None, USD per GB) and their source note."""
+        entry, regional = self.catalog.platform_item(region, "internetEgressTiers")
+        tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
+        note = price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
+        if not regional:
+            self.proxy_regions.setdefault(region, set()).add("internetEgressTiers")
+        return tiers, note
+
+    def instance(self, region: str, instance_type: str, capacity_type: str) -> InstancePrice:
+        """An instance price, looked up once (raises MissingPrice naming region and type)."""
+        key = (region, instance_type, capacity_type)
+        if key not in self._instances:
+            self._instances[key] = self.catalog.instance(region, instance_type, capacity_type)
+        return self._instances[key]
+
+    def used(self, region: str, instance_type: str, price: InstancePrice) -> None:
+        """Record an instance price a line item bills (the estimate's price age counts from the oldest)."""
+        self.instances_used[f"{instance_type} {region}"] = price
+
+    def proxy_warning(self) -> list[str]:
+        if not self.proxy_regions:
+            return []
+        where = "; ".join(f"{region}: {', '.join(sorted(keys))}" for region, keys in sorted(self.proxy_regions.items()))
+        return [f"platform items priced at us-east-1 rates for want of a regional source in the catalog ({where}); "
+                "usually within 10-25 %: `tradeoff-infra prices refresh` reads the real ones from the public AWS bulk "
+                "offer files"]
