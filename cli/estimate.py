@@ -21,6 +21,7 @@ from cli.pricing.api import ApiOffer
 from infra import hardware
 from infra import weights_mirror_plan as mirror_plan
 from infra.price_catalog import HOURS_PER_MONTH, InstancePrice, PriceCatalog
+from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
 from infra.spec import StackSpec
 
 CATEGORIES = ["gpu-compute", "system-compute", "control-plane", "load-balancer", "nat", "storage",
@@ -481,10 +482,11 @@ class Costing:
                               gb * nodes_min * disk_price, gb * nodes_max * disk_price, disk_note,
                               usage_based=ng.gpu_pool is not None))
         if ng.disk_type == "gp3":
-            # gp3 includes 3000 IOPS and 125 MiB/s; what a launch template provisions above that bills per month
+            # gp3 includes GP3_INCLUDED_IOPS and _THROUGHPUT_MIBPS; what a launch template provisions above bills per month
             for key, extra, unit, label in (
-                ("ebsGp3IopsMonth", ng.disk_iops - 3000, "IOPS-months", "provisioned IOPS above 3000"),
-                ("ebsGp3ThroughputMonth", ng.disk_throughput_mibps - 125, "MiBps-months", "provisioned throughput above 125 MiB/s"),
+                ("ebsGp3IopsMonth", ng.disk_iops - GP3_INCLUDED_IOPS, "IOPS-months", f"provisioned IOPS above {GP3_INCLUDED_IOPS}"),
+                ("ebsGp3ThroughputMonth", ng.disk_throughput_mibps - GP3_INCLUDED_THROUGHPUT_MIBPS, "MiBps-months",
+                 f"provisioned throughput above {GP3_INCLUDED_THROUGHPUT_MIBPS} MiB/s"),
             ):
                 if extra <= 0:
                     continue

@@ -38,10 +38,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from cli import output, stackfile
 from cli.render.safe import clean_text
 from cli.stacks import StackRef, UsageError, project_root, resolve
+from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
 from infra.spec import (
-    COMMIT_RE,
-    HF_REPO_RE,
-    IMAGE_RE,
     NAMESPACE,
     PinRecord,
     RegionSpec,

@@ -24,7 +24,7 @@ from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
 from infra.components.system_nodes import SYSTEM_LABELS
 from infra.iam import POLICY_VERSION
-from infra.spec import GpuPool, StackSpec
+from infra.spec import GpuPoolSpec, StackSpec
 
 # Charts pinned to the newest release in each chart repository's git history (read 2026-11-24).
 KEDA_CHART = PinnedChart(
@@ -52,7 +52,7 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS = {
 SCALE_DOWN_DELAY_AFTER_ADD = "10m"
 
 
-def scale_from_zero_tags(pool: GpuPool) -> dict[str, str]:
+def scale_from_zero_tags(pool: GpuPoolSpec) -> dict[str, str]:
     """ASG tags that tell cluster-autoscaler what a node of this pool would offer while the pool is at zero.
 
     Format: cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery Setup" / scaling a node
