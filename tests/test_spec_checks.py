@@ -53,11 +53,11 @@ def test_checks_are_small_generator_functions():
 
 
 def test_a_new_check_is_one_function_in_the_tuple(monkeypatch, stack_configs):
-    def no_dev_in_prod(spec):
+    def llama_names_refused(spec):
         if spec.model.name.startswith("llama"):
             yield Problem("model.name", "a new check's problem")
 
-    monkeypatch.setattr(checks_module, "CHECKS", (*CHECKS, no_dev_in_prod))
+    monkeypatch.setattr(checks_module, "CHECKS", (*CHECKS, llama_names_refused))
     with pytest.raises(SpecError) as info:
         parse_stack_config(stack_configs["prod-global"])
     assert [str(p) for p in info.value.problems] == ["model.name: a new check's problem"]

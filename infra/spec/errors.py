@@ -37,7 +37,7 @@ def _path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _pydantic_problems(err: ValidationError) -> list[Problem]:
+def problems_from_pydantic(err: ValidationError) -> list[Problem]:
     problems = []
     for e in err.errors():
         msg = e["msg"]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from infra import files
 from infra.spec.checks import check
-from infra.spec.errors import Problem, SpecError, _pydantic_problems
+from infra.spec.errors import Problem, SpecError, problems_from_pydantic
 from infra.spec.models import StackSpec
 
 PROJECT = "tradeoff-infra"
@@ -39,7 +39,7 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSp
     try:
         spec = StackSpec.model_validate(data)
     except ValidationError as err:
-        raise SpecError(source, _pydantic_problems(err)) from None
+        raise SpecError(source, problems_from_pydantic(err)) from None
     problems = check(spec)
     if problems:
         raise SpecError(source, problems)
