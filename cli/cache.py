@@ -95,6 +95,13 @@ def warn(message: str) -> None:
     warnings.append(message)
 
 
+def take_warnings() -> list[str]:
+    """The warnings so far, each once, in order; the list is emptied."""
+    taken = list(dict.fromkeys(warnings))
+    warnings.clear()
+    return taken
+
+
 def _entry_digest(key: str, body: bytes) -> str:
     return hashlib.sha256(key.encode() + b"\0" + body).hexdigest()
 

@@ -60,6 +60,9 @@ class Inventory:
     secret_inputs: dict[str, dict] = field(default_factory=dict)
     """URN -> inputs with their secret values, for the resources that have any (in `resources` they
     read "[secret]"). In memory only, for tests: never printed, never cached."""
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    """URN -> the former URNs its `aliases` option names (as the engine resolves them), for the resources
+    that have any: a resource that moved keeps its state under them. In memory only, for tests."""
     messages: list[str] = field(default_factory=list)
     """What the program logged (pulumi.log), "<severity>: <text>". Kept here instead of printed: the
     estimate's output stays clean, and today's messages repeat warnings `validate` shows."""
@@ -297,6 +300,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[_Registration] = []
         self.secret_inputs: dict[str, dict] = {}
+        self.aliases: dict[str, list[str]] = {}
         self._urns: set[str] = set()
         self._lock = threading.Lock()
 
@@ -305,6 +309,21 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         if parent:
             type_ = parent.split("::")[2] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def alias_urns(self, request) -> list[str]:
+        """The URNs a registration's aliases stand for, as the engine resolves an alias spec: the name,
+        type and parent it leaves out are the resource's own (a plain URN alias is taken as it is)."""
+        urns = []
+        for alias in request.aliases:
+            if alias.HasField("urn") or not alias.HasField("spec"):
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            if spec.stack or spec.project:
+                raise NotImplementedError("the recording mocks resolve no alias to another stack or project")
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return urns
 
     def Invoke(self, request):
         if request.tok == "pulumi:pulumi:getResource":
@@ -322,6 +341,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         inputs = _plain(wire, found=secrets)
         if secrets:
             self.secret_inputs[urn] = _plain(wire, reveal=True)
+        if request.aliases:
+            self.aliases[urn] = self.alias_urns(request)
         id_, state, region = self.mocks.planned(request.type, request.name, request.provider, inputs)
         registration = _Registration(
             urn=urn, type=request.type, name=request.name, inputs=inputs,
@@ -503,7 +524,8 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
         for r in sorted(monitor.recorded, key=lambda r: r.urn)  # registration order varies between runs
     ]
     return Inventory(stack=stack, spec=spec, resources=resources, outputs=outputs, invokes=list(mocks.invokes),
-                     secret_inputs=dict(monitor.secret_inputs), messages=program_log.messages)
+                     secret_inputs=dict(monitor.secret_inputs), aliases=dict(monitor.aliases),
+                     messages=program_log.messages)
 
 
 def run_program(config: dict[str, Any], stack: str = "test", *, helm_template: HelmTemplate | None = None) -> Inventory:

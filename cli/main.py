@@ -19,11 +19,11 @@ from typer.core import TyperGroup
 from cli import __version__, collector
 
 COMMANDS: dict[str, str] = {
-    "validate": "cli.validate",
-    "estimate": "cli.estimate_cmd",
-    "inventory": "cli.inventory_cmd",
-    "model": "cli.models",
-    "prices": "cli.pricing.cmd",
+    "validate": "cli.commands.validate",
+    "estimate": "cli.commands.estimate",
+    "inventory": "cli.commands.inventory",
+    "model": "cli.commands.model",
+    "prices": "cli.commands.prices",
 }
 """Command name -> the module whose Typer `app` implements it, in the order `--help` lists them."""
 
@@ -114,7 +114,9 @@ def _stdout_failed(err: OSError) -> None:
         pass
     if err.errno == errno.EPIPE:
         sys.exit(1)
-    sys.stderr.write(f"error: cannot write the output: {err.strerror or err}\n")
+    from cli.errors import CliError, print_error  # only here: `--version` and `--help` stay light
+
+    print_error(CliError(f"cannot write the output: {err.strerror or err}"))
     sys.exit(2)
 
 

@@ -29,6 +29,8 @@ import signal
 import stat
 import sys
 
+from cli.errors import CliError
+
 FAULT_ENV = "TRADEOFF_INFRA_FAULT"
 
 
@@ -127,3 +129,12 @@ def write_text(path: str | os.PathLike, text: str, *, durable: bool = False) -> 
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def write_out(path: pathlib.Path, text: str) -> None:
+    """A command's `--out`: through `write_text` (a device or FIFO is written through, never replaced);
+    a failure is bad input naming the option, and nothing is written."""
+    try:
+        write_text(path, text)
+    except OSError as err:
+        raise CliError(f"--out {path}: cannot write: {err.strerror or err}; nothing was written") from None

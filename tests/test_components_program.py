@@ -14,6 +14,7 @@ import pytest
 
 from cli.inventory import Inventory, run_program
 from infra.components import autoscaling, monitoring
+from infra.components.node_role import NODE_POLICIES
 from infra.program import region_prefix
 from tests.chart_render import helm_template
 from tests.conftest import STACK_NAMES
@@ -21,6 +22,21 @@ from tests.conftest import STACK_NAMES
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+CERTIFICATE = "aws:acm/certificate:Certificate"
+RECORD = "aws:route53/record:Record"
+REGION_TYPE = "tradeoff-infra:region:RegionalDeployment"
+LOAD_BALANCER_TYPE = "tradeoff-infra:edge:LoadBalancer"
+CERTIFICATE_TYPE = "tradeoff-infra:edge:Certificate"
+ALARMS_TYPE = "tradeoff-infra:edge:Alarms"
+NODE_ROLE_TYPE = "tradeoff-infra:cluster:NodeRole"
+SYSTEM_NODES_TYPE = "tradeoff-infra:cluster:SystemNodeGroup"
+# What pulumi-awsx's ApplicationLoadBalancer holds: its security group (and rules), the ALB, target group,
+# listeners and listener rules. Nothing else belongs in the LoadBalancer component.
+LOAD_BALANCER_CHILD_TYPES = {
+    "aws:ec2/securityGroup:SecurityGroup", INGRESS, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener",
+    "aws:lb/listenerRule:ListenerRule",
+}
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +151,7 @@ def test_load_balancer_per_region(inventories, stack):
             assert set(listeners) == {80, 443}, listeners
             assert listeners[443].inputs["protocol"] == "HTTPS" and listeners[443].inputs["certificateArn"], listeners[443].urn
             assert listeners[80].inputs["defaultActions"][0]["type"] == "redirect", listeners[80].urn
-            cert = _one(inv, f"{prefix}-lb-cert")
+            cert = _one(inv, f"{prefix}-lb-cert", CERTIFICATE)
             assert cert.inputs["domainName"] == spec.endpoint.hostname, cert.urn
             validation = _one(inv, f"{prefix}-lb-cert-validation", "aws:acm/certificateValidation:CertificateValidation")
             assert validation.inputs["validationRecordFqdns"], validation.urn
@@ -320,3 +336,104 @@ def test_a_canary_region_with_other_weights_gets_their_root_volume(stack_configs
     pool = inv.spec.regions[2].gpu_pools[0]
     assert sizes["ap-northeast-1"] == inv.spec.disk_size_gib(pool, "Qwen/Qwen2.5-72B-Instruct") > sizes["us-east-1"], sizes
     assert sizes["us-east-1"] == sizes["eu-central-1"] == inv.spec.disk_size_gib(pool)
+
+
+# ---------------------------------------------------------------- one job per edge component; moved resources keep state
+
+
+def _hostname_variant(stack_configs) -> dict:
+    """dev as a regional stack with a hostname: certificate, validation record and the alias record to the ALB."""
+    return {**stack_configs["dev"],
+            "endpoint": {"mode": "regional", "hostname": "llm.dev.example.com", "hostedZoneId": "Z0DEV"}}
+
+
+@pytest.fixture(scope="module")
+def tree_inventories(inventories, stack_configs) -> dict[str, Inventory]:
+    """The shipped stacks plus `dev-hostname` (no helm: only the AWS resources matter here)."""
+    return {**inventories, "dev-hostname": run_program(_hostname_variant(stack_configs), "dev")}
+
+
+def _component(inv: Inventory, type_: str, name: str):
+    return _one(inv, name, type_)
+
+
+def _child_urn(parent_urn: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource `name` of `type_` under `parent_urn` (the parent's type chain + its type)."""
+    head, _, _ = parent_urn.rpartition("::")
+    return f"{head}${type_}::{name}"
+
+
+@pytest.mark.parametrize("stack", [*STACK_NAMES, "dev-hostname"])
+def test_each_edge_component_holds_one_job(tree_inventories, stack):
+    """LoadBalancer = what awsx's ApplicationLoadBalancer holds; the certificate, the alarms, the DNS alias and
+    the node role live in their own homes, and both node kinds are given the one node role."""
+    inv = tree_inventories[stack]
+    spec = inv.spec
+    for region, prefix in _regions(inv):
+        lb = _component(inv, LOAD_BALANCER_TYPE, f"{prefix}-lb")
+        assert {r.type for r in inv.children(lb.urn)} <= LOAD_BALANCER_CHILD_TYPES, sorted(r.urn for r in inv.children(lb.urn))
+
+        alarms = _component(inv, ALARMS_TYPE, f"{prefix}-lb-alarms")
+        assert {r.urn for r in inv.children(alarms.urn)} == {a.urn for a in inv.of_type(ALARM, region.region)}, alarms.urn
+
+        listeners = {r.inputs["port"]: r for r in inv.of_type("aws:lb/listener:Listener", region.region)}
+        certificates = [r for r in inv.of_type(CERTIFICATE_TYPE) if r.region == region.region]
+        if spec.endpoint.hostname:
+            (certificate,) = certificates
+            children = {r.type: r for r in inv.children(certificate.urn)}
+            first = region.region == spec.regions[0].region
+            assert set(children) == {CERTIFICATE, "aws:acm/certificateValidation:CertificateValidation",
+                                     *([RECORD] if first else [])}, certificate.urn
+            # The HTTPS listener serves the validated certificate the component hands over as an ARN.
+            assert listeners[443].inputs["certificateArn"] == children[CERTIFICATE].outputs["arn"], listeners[443].urn
+        else:
+            assert not certificates, certificates
+        records = [r for r in inv.of_type(RECORD, region.region) if r.inputs.get("aliases")]
+        if spec.endpoint.hostname and spec.endpoint.mode == "regional":
+            (record,) = records
+            region_component = _one(inv, prefix, REGION_TYPE)
+            assert record.parent == region_component.urn, record.urn
+            assert record.inputs["aliases"][0]["name"] == _one(inv, f"{prefix}-lb-alb").outputs["dnsName"], record.urn
+
+        role_component = _component(inv, NODE_ROLE_TYPE, f"{prefix}-node-role")
+        (role,) = [r for r in inv.children(role_component.urn) if r.type == "aws:iam/role:Role"]
+        system = _component(inv, SYSTEM_NODES_TYPE, f"{prefix}-system")
+        assert not [r for r in inv.descendants(system.urn) if r.type.startswith("aws:iam/")], system.urn
+        groups = inv.of_type("aws:eks/nodeGroup:NodeGroup", region.region)
+        assert len(groups) == 1 + len(region.gpu_pools)
+        assert {g.inputs["nodeRoleArn"] for g in groups} == {role.outputs["arn"]}, [g.urn for g in groups]
+
+
+@pytest.mark.parametrize("stack", [*STACK_NAMES, "dev-hostname"])
+def test_moved_resources_carry_aliases_to_their_former_urns(tree_inventories, stack):
+    """Every resource moved out of LoadBalancer (certificate, validation, alarms, DNS alias) or SystemNodeGroup
+    (node role, policy attachments) keeps its name and names its former URN as an alias, so `pulumi up` on a
+    stack created before moves its state instead of replacing it; no former URN is a live one."""
+    inv = tree_inventories[stack]
+    live = {r.urn for r in inv.resources}
+    moved = 0
+    for region, prefix in _regions(inv):
+        region_urn = _one(inv, prefix, REGION_TYPE).urn
+        lb_urn = _child_urn(region_urn, LOAD_BALANCER_TYPE, f"{prefix}-lb")
+        system_urn = _child_urn(region_urn, SYSTEM_NODES_TYPE, f"{prefix}-system")
+        assert {lb_urn, system_urn} <= live, "the former parents are still the program's LoadBalancer and SystemNodeGroup"
+        expected: dict[str, tuple[str, set[str]]] = {
+            NODE_ROLE_TYPE: (system_urn, {f"{prefix}-system-node-role"} | {f"{prefix}-system-{p}" for p in NODE_POLICIES}),
+            ALARMS_TYPE: (lb_urn, {f"{prefix}-lb-error-rate"}
+                          | ({f"{prefix}-lb-no-healthy-targets"} if inv.spec.replicas_for(region)[0] > 0 else set())),
+        }
+        if inv.spec.endpoint.hostname:
+            expected[CERTIFICATE_TYPE] = (lb_urn, {f"{prefix}-lb-cert", f"{prefix}-lb-cert-validation"})
+        for component_type, (former_parent, names) in expected.items():
+            (component,) = [r for r in inv.of_type(component_type) if r.parent == region_urn]
+            children = inv.children(component.urn)
+            assert {r.name for r in children} == names, component.urn     # names unchanged
+            for r in children:
+                former = _child_urn(former_parent, r.type, r.name)
+                assert former in inv.aliases.get(r.urn, []) and former not in live, (r.urn, inv.aliases.get(r.urn))
+                moved += 1
+        for record in (r for r in inv.of_type(RECORD, region.region) if r.parent == region_urn):
+            assert record.name == f"{prefix}-lb-dns", record.urn
+            assert _child_urn(lb_urn, RECORD, record.name) in inv.aliases.get(record.urn, []), record.urn
+            moved += 1
+    assert moved >= 2 * len(inv.spec.regions)

@@ -6,7 +6,9 @@ import ipaddress
 
 import pytest
 
-from infra.components import autoscaling, global_endpoint, load_balancer, load_balancer_controller, monitoring, vllm
+from infra.components import (
+    alarms, autoscaling, global_endpoint, load_balancer, load_balancer_controller, monitoring, vllm,
+)
 from infra.spec import GpuPool, MonitoringSpec, StackSpec
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
@@ -245,7 +247,7 @@ def test_deletion_protection_spares_dev_stacks_only():
 
 
 def test_error_rate_counts_alb_and_target_5xx():
-    queries = load_balancer.error_rate_queries("app/x/1")
+    queries = alarms.error_rate_queries("app/x/1")
     returned = [q for q in queries if q["return_data"]]
     assert len(returned) == 1 and "elb5xx" in returned[0]["expression"] and "target5xx" in returned[0]["expression"]
     metrics = {q["metric"]["metric_name"] for q in queries if "metric" in q}

@@ -104,3 +104,37 @@ def test_fewer_collections_nests_and_restores():
             assert gc.get_freeze_count() == frozen, "an inner use neither freezes again nor thaws"
         assert gc.get_threshold() == collector.THRESHOLDS
     assert gc.get_threshold() == saved and gc.get_freeze_count() == 0
+
+
+class _Component(pulumi.ComponentResource):
+    def __init__(self, type_, name, opts=None):
+        super().__init__(type_, name, None, opts)
+
+
+def _aliased_program(spec, api_key, huggingface_token=None, aws_profile=None):
+    """Resources with each form of alias; exports the URNs the SDK itself computes for them
+    (`collapse_alias_to_urn`, what it sends an engine without alias specs)."""
+    from pulumi.runtime.resource import collapse_alias_to_urn
+
+    old, new = _Component("test:index:Old", "old"), _Component("test:index:New", "new")
+    forms = {
+        "moved": [pulumi.Alias(parent=old)],                                   # another parent, same name
+        "moved-by-urn": [pulumi.Alias(parent=old.urn)],                        # the former parent as a URN
+        "renamed": [pulumi.Alias(name="before")],                              # same parent, another name
+        "was-top-level": [pulumi.Alias(parent=None)],                          # had no parent
+        "retyped": [pulumi.Alias(type_="aws:ec2/vpc:Vpc", parent=old)],        # another type and parent
+        "plain-urn": ["urn:pulumi:dev::tradeoff-infra::aws:sns/topic:Topic::literal"],
+    }
+    for name, aliases in forms.items():
+        aws.sns.Topic(name, opts=pulumi.ResourceOptions(parent=new, aliases=aliases))
+        pulumi.export(name, [collapse_alias_to_urn(a, name, "aws:sns/topic:Topic", new) for a in aliases])
+
+
+def test_aliases_resolve_to_the_urns_the_sdk_computes(monkeypatch, stack_configs):
+    monkeypatch.setattr(program_module, "build", _aliased_program)
+    inv = inventory.run_program(stack_configs["dev"], "dev")
+    by_name = {r.name: r.urn for r in inv.resources}
+    for name, expected in inv.outputs.items():
+        assert inv.aliases[by_name[name]] == expected, name
+    assert inv.aliases[by_name["moved"]] == [by_name["moved"].replace("test:index:New$", "test:index:Old$")]
+    assert by_name["old"] not in inv.aliases and len(inv.aliases) == 6

@@ -9,8 +9,8 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cli import models
 from cli.main import app
+from cli.pins import apply, edits
 from infra.spec import load_stack_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ def project(tmp_path, monkeypatch) -> pathlib.Path:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
     monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(tmp_path))
-    monkeypatch.setenv(models.NOW_ENV, "2026-11-24T03:00:00Z")
+    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:00:00Z")
     return tmp_path
 
 
@@ -78,7 +78,7 @@ def test_pin_rollback_roll_forward_sequence(project, monkeypatch):
         (REV_SHIPPED, IMAGE_SHIPPED, "2026-11-24T03:00:00Z")
     ]
 
-    monkeypatch.setenv(models.NOW_ENV, "2026-11-24T03:10:00Z")
+    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:10:00Z")
     out = run("rollback", "prod-us", "--note", "TTFT alert").output
     assert "undo: tradeoff-infra model rollback prod-us" in out
     spec = load_stack_file(path)
@@ -90,7 +90,7 @@ def test_pin_rollback_roll_forward_sequence(project, monkeypatch):
     assert spec.model.history[-1].pinned_at == "2026-11-24T03:00:00Z"
     assert spec.model.history[-1].replaced_at == "2026-11-24T03:10:00Z"
 
-    monkeypatch.setenv(models.NOW_ENV, "2026-11-24T03:20:00Z")
+    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:20:00Z")
     run("rollback", "prod-us")  # roll forward: entry 1 is the pin rolled back from
     spec = load_stack_file(path)
     assert (spec.model.revision, spec.model.image) == (REV_B, IMAGE_V0111)
@@ -142,7 +142,7 @@ def test_region_canary_pin_rollback_and_roll_forward(project, monkeypatch):
     assert spec.model.history == [], "a region pin must not touch the stack-wide history"
     assert spec.regions[0].model is None, "us-east-1 must stay untouched"
 
-    monkeypatch.setenv(models.NOW_ENV, "2026-11-24T03:05:00Z")
+    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:05:00Z")
     out = run("rollback", "prod-us", "--region", "us-west-2").output
     assert "follows the stack-wide pin again" in out
     spec = load_stack_file(path)
@@ -275,7 +275,7 @@ def test_invalid_stack_file_is_reported_and_left_alone(project):
 
 
 def test_apply_without_pulumi_cli_exits_1_and_changes_nothing(project, monkeypatch):
-    monkeypatch.setattr(models.shutil, "which", lambda name: None)
+    monkeypatch.setattr(apply.shutil, "which", lambda name: None)
     path = stack_path(project)
     before = path.read_bytes()
     result = run("pin", "prod-us", "--revision", REV_B, "--apply", expect=1)
@@ -312,7 +312,7 @@ def test_apply_runs_pulumi_up_through_the_automation_api(project, monkeypatch, f
         calls.append(("select", stack_name, work_dir))
         return FakeStack(calls, fail)
 
-    monkeypatch.setattr(models.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(apply.shutil, "which", lambda name: "/usr/local/bin/pulumi")
     monkeypatch.setattr(automation, "select_stack", select_stack)
     result = run("rollback", "prod-us", "--region", "us-west-2", expect=2)  # no history yet: never reaches up
     assert calls == []
@@ -327,7 +327,7 @@ def test_apply_runs_pulumi_up_through_the_automation_api(project, monkeypatch, f
 
 
 def test_apply_refuses_a_stack_file_outside_the_project(project, tmp_path, monkeypatch):
-    monkeypatch.setattr(models.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(apply.shutil, "which", lambda name: "/usr/local/bin/pulumi")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     copy = elsewhere / "Pulumi.prod-us.yaml"
@@ -364,7 +364,7 @@ def test_stack_wide_move_to_other_weights_keeps_a_canary_on_its_own_repository(p
 def test_a_held_lock_makes_the_pin_fail_cleanly(project, monkeypatch):
     from filelock import FileLock
 
-    from cli import stackfile
+    from cli.pins import stackfile
 
     monkeypatch.setattr(stackfile, "LOCK_TIMEOUT_SECONDS", 0.2)
     path = stack_path(project)
@@ -384,7 +384,7 @@ def test_broken_yaml_exits_2(project):
 
 @pytest.mark.parametrize("command", [["pin", "prod-us", "--revision", REV_B], ["rollback", "prod-us"]])
 def test_a_garbage_fixed_clock_is_refused_not_written(project, monkeypatch, command):
-    monkeypatch.setenv(models.NOW_ENV, "garbage")
+    monkeypatch.setenv(edits.NOW_ENV, "garbage")
     path = stack_path(project)
     before = path.read_bytes()
     result = run(*command, expect=2)

@@ -16,7 +16,7 @@ import pytest
 
 from typer.testing import CliRunner
 
-from cli import stackfile
+from cli.pins import stackfile
 from cli.main import app
 from infra.spec import load_stack_file
 

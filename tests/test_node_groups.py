@@ -18,7 +18,7 @@ from infra.components.gpu_pool import (
     ACCELERATOR_LABEL, GPU_AMI_TYPE, GPU_POOL_LABEL, NODE_TEMPLATE, accelerator_name, desired_size, gpu_node_labels,
     pool_asg_filters,
 )
-from infra.components.system_nodes import NODE_POLICIES
+from infra.components.node_role import NODE_POLICIES
 from infra.iam import arn_partition, managed_policy_arn, managed_policy_arn_for
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

@@ -9,7 +9,7 @@ import pytest
 
 from infra.components.cluster import kubeconfig
 from infra.components.network import pick_zones, subnet_cidrs
-from infra.components.region import cluster_name
+from infra.naming import cluster_name
 from infra.program import CONFIG_KEYS, region_prefix
 from infra.spec import StackSpec
 

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.load_balancer import LoadBalancer, listener_ports
-from infra.components.region import base_tags
+from infra.naming import base_tags
 from infra.spec import RegionSpec, StackSpec
 
 # Global Accelerator's control-plane API is only served from us-west-2 (AWS Global Accelerator

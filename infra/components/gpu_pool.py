@@ -58,7 +58,7 @@ class GpuPoolArgs:
     physical_cluster_name: str
     """The cluster name as a plain string, for tag keys."""
     node_role_arn: pulumi.Input[str]
-    """The node IAM role shared with the system node group."""
+    """The region's node IAM role (`NodeRole.arn`), shared with the system node group."""
     node_role_policies: list[pulumi.Resource]
     """The role's policy attachments: the node group is created after them and destroyed before them
     (nodes that lose their policies while draining cannot pull images or leave the cluster cleanly)."""

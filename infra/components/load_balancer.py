@@ -1,13 +1,16 @@
 """The regional entry point: an ALB (internet-facing in the public subnets, or `endpoint.loadBalancerScheme:
 internal` in the private ones, behind Global Accelerator) in front of the vLLM pods.
 
-Traffic: client -> ALB listener (443 with an ACM certificate when `endpoint.hostname` is set,
-else 80) -> target group of *IP targets*: the vLLM pods' own addresses on the container port. The
-AWS Load Balancer Controller (`load_balancer_controller.py`) keeps the group's members equal to
+Traffic: client -> ALB listener (443 with the region's ACM certificate, `certificate.py`, when
+`endpoint.hostname` is set, else 80) -> target group of *IP targets*: the vLLM pods' own addresses
+on the container port. The AWS Load Balancer Controller (`load_balancer_controller.py`) keeps the group's members equal to
 the vLLM Service's endpoints through the chart's TargetGroupBinding, so a terminating pod is
 deregistered when it starts its pre-stop sleep, before vLLM stops listening, and a new pod is ready
 only once its target is healthy (readiness gate). The ALB, listeners and target group stay
-Pulumi's. The CloudWatch alarms on this ALB live here, notifying the region's alarm topic.
+Pulumi's. Like pulumi-awsx's ApplicationLoadBalancer this component holds only the load balancer
+(security group, ALB, target group, listeners, rules): the certificate comes in as an ARN
+(`certificate.py`), the CloudWatch alarms on it are `alarms.py`'s, and the regional stack's Route 53
+alias to it is `RegionalDeployment`'s.
 
 Only `/v1/*` reaches vLLM (and, with a hostname, only for that Host header): vLLM's API key guards
 the /v1 routes alone, while /invocations, /pooling, /score, /tokenize, /metrics ... answer without
@@ -23,7 +26,6 @@ with the rest and does not depend on the controller running.
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +33,17 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.chart_values import termination_grace_seconds
+# The alarms moved to alarms.py; their names are re-exported here for the modules that import them from here.
+from infra.components.alarms import (  # noqa: F401
+    ERROR_RATE_BREACHING_MINUTES, ERROR_RATE_PERCENT, ERROR_RATE_WINDOW_MINUTES, NO_HEALTHY_HOST_MINUTES,
+    error_rate_queries,
+)
 from infra.components.context import RegionContext
 from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
 from infra.spec import StackSpec
 
+# The component's type token (RegionalDeployment names it as the former parent of the certificate and alarms).
+COMPONENT_TYPE = "tradeoff-infra:edge:LoadBalancer"
 HTTP_PORT = 80
 HTTPS_PORT = 443
 # AWS's recommended ALB policy (TLS 1.3 + 1.2 only): ELB user guide "Security policies for your ALB", read 2026-11-24.
@@ -45,11 +54,6 @@ PUBLIC_PATH_PATTERNS = ["/v1/*"]
 FORWARD_RULE_PRIORITY = 100
 # vLLM answers /health 200 once the engine is up; 2 x 15 s moves a target in or out within 30 s.
 HEALTH_CHECK = {"interval": 15, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2, "matcher": "200"}
-# Alarm thresholds: no healthy target for 3 minutes; more than 5% of requests failing in 3 of 5 minutes.
-NO_HEALTHY_HOST_MINUTES = 3
-ERROR_RATE_PERCENT = 5
-ERROR_RATE_WINDOW_MINUTES = 5
-ERROR_RATE_BREACHING_MINUTES = 3
 
 
 def listener_ports(spec: StackSpec) -> list[int]:
@@ -88,42 +92,6 @@ def deletion_protected(stack: str) -> bool:
     return not stack.startswith("dev")
 
 
-def error_rate_queries(load_balancer_arn_suffix: pulumi.Input[str]) -> list[dict[str, Any]]:
-    """Metric math for the share of requests answered 5xx (by the ALB itself or by vLLM), in percent."""
-
-    def metric(query_id: str, metric_name: str) -> dict[str, Any]:
-        return {
-            "id": query_id,
-            "return_data": False,
-            "metric": {
-                "namespace": "AWS/ApplicationELB",
-                "metric_name": metric_name,
-                "dimensions": {"LoadBalancer": load_balancer_arn_suffix},
-                "period": 60,
-                "stat": "Sum",
-            },
-        }
-
-    return [
-        metric("requests", "RequestCount"),
-        metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
-        metric("target5xx", "HTTPCode_Target_5XX_Count"),
-        {
-            "id": "errorRate",
-            "label": "5xx responses (% of requests)",
-            "expression": "IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)",
-            "return_data": True,
-        },
-    ]
-
-
-def _metric_query_args(query: dict[str, Any]) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-    if "metric" not in query:
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(**query)
-    metric = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(**query["metric"])
-    return aws.cloudwatch.MetricAlarmMetricQueryArgs(**{**query, "metric": metric})
-
-
 def _condition_args(condition: dict[str, Any]) -> aws.lb.ListenerRuleConditionArgs:
     if "host_header" in condition:
         return aws.lb.ListenerRuleConditionArgs(
@@ -138,12 +106,14 @@ class LoadBalancerArgs:
     """The region's spec, providers and cluster outputs."""
     target_port: int
     """Port vLLM listens on in its pod (`infra.chart_values.VLLM_CONTAINER_PORT`): the IP targets' port."""
-    alarm_topic_arn: pulumi.Input[str] | None = None
-    """SNS topic the ALB alarms notify (`Monitoring.alarm_topic_arn`); None creates the alarms without actions."""
+    certificate_arn: pulumi.Input[str] | None = None
+    """The validated ACM certificate for `endpoint.hostname` (`Certificate.arn`), served on 443; required
+    with a hostname, unused without one."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """ALB + security groups + IP target group for the vLLM pods + TLS + the ALB's CloudWatch alarms."""
+    """ALB + its security group (and the rule opening the pods to it) + IP target group for the vLLM pods
+    + listeners + the /v1 forward rule."""
 
     dns_name: pulumi.Output[str]
     arn: pulumi.Output[str]
@@ -153,10 +123,13 @@ class LoadBalancer(pulumi.ComponentResource):
     target_group_arn_suffix: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("tradeoff-infra:edge:LoadBalancer", name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         ctx = args.ctx
         spec = ctx.spec
         endpoint = spec.endpoint
+        if endpoint.hostname and args.certificate_arn is None:
+            raise ValueError(f"{name}: endpoint.hostname is set, so LoadBalancerArgs.certificate_arn is required "
+                             "(the HTTPS listener serves that certificate)")
         child = ctx.opts(self)
 
         alb_sg = aws.ec2.SecurityGroup(
@@ -242,14 +215,13 @@ class LoadBalancer(pulumi.ComponentResource):
             ),
         )]
         if endpoint.hostname:
-            certificate = self._certificate(name, ctx)
             serving = aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=alb.arn,
                 port=HTTPS_PORT,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
-                certificate_arn=certificate,
+                certificate_arn=args.certificate_arn,
                 default_actions=not_found,
                 opts=child,
             )
@@ -278,19 +250,6 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
 
-        if endpoint.hostname and endpoint.mode == "regional":
-            # With one region the ALB is the endpoint; a global stack points the name at the accelerator.
-            aws.route53.Record(
-                f"{name}-dns",
-                zone_id=endpoint.hosted_zone_id,
-                name=endpoint.hostname,
-                type="A",
-                aliases=[aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)],
-                opts=child,
-            )
-
-        self._alarms(name, ctx, alb, target_group, args.alarm_topic_arn)
-
         self.dns_name = alb.dns_name
         self.arn = alb.arn
         self.arn_suffix = alb.arn_suffix
@@ -305,78 +264,3 @@ class LoadBalancer(pulumi.ComponentResource):
             "target_group_arn": self.target_group_arn,
             "target_group_arn_suffix": self.target_group_arn_suffix,
         })
-
-    def _certificate(self, name: str, ctx: RegionContext) -> pulumi.Output[str]:
-        """ACM certificate for endpoint.hostname, DNS-validated in endpoint.hostedZoneId; returns the validated ARN.
-
-        ACM asks for the same validation CNAME for one name in every region, so the first region of
-        the stack owns that record; the other regions' validations wait for it.
-        """
-        endpoint = ctx.spec.endpoint
-        child = ctx.opts(self)
-        certificate = aws.acm.Certificate(
-            f"{name}-cert", domain_name=endpoint.hostname, validation_method="DNS", opts=child
-        )
-        option = certificate.domain_validation_options.apply(lambda options: options[0])
-        fqdn = option.apply(lambda o: o.resource_record_name)
-        if ctx.region.region == ctx.spec.regions[0].region:
-            aws.route53.Record(
-                f"{name}-cert-validation",
-                zone_id=endpoint.hosted_zone_id,
-                name=fqdn,
-                type=option.apply(lambda o: o.resource_record_type),
-                records=[option.apply(lambda o: o.resource_record_value)],
-                ttl=300,
-                allow_overwrite=True,
-                opts=child,
-            )
-        validation = aws.acm.CertificateValidation(
-            f"{name}-cert-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[fqdn],
-            opts=child,
-        )
-        return validation.certificate_arn
-
-    def _alarms(self, name, ctx, alb, target_group, topic_arn) -> None:
-        child = ctx.opts(self)
-        actions = [topic_arn] if topic_arn is not None else []
-        low, _ = ctx.spec.replicas_for(ctx.region)
-        if low > 0:
-            # With scale-to-zero an empty target group is the normal idle state, not an outage.
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-no-healthy-targets",
-                alarm_description=(
-                    f"{ctx.region.region}: no healthy vLLM target behind the load balancer for "
-                    f"{NO_HEALTHY_HOST_MINUTES} minutes (see docs/operations.md)"
-                ),
-                namespace="AWS/ApplicationELB",
-                metric_name="HealthyHostCount",
-                dimensions={"LoadBalancer": alb.arn_suffix, "TargetGroup": target_group.arn_suffix},
-                statistic="Minimum",
-                period=60,
-                evaluation_periods=NO_HEALTHY_HOST_MINUTES,
-                threshold=1,
-                comparison_operator="LessThanThreshold",
-                # No datapoints means the metric stopped: treat it as no healthy host.
-                treat_missing_data="breaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=child,
-            )
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-error-rate",
-            alarm_description=(
-                f"{ctx.region.region}: more than {ERROR_RATE_PERCENT}% of requests answered 5xx in "
-                f"{ERROR_RATE_BREACHING_MINUTES} of {ERROR_RATE_WINDOW_MINUTES} minutes (see docs/operations.md)"
-            ),
-            metric_queries=[_metric_query_args(q) for q in error_rate_queries(alb.arn_suffix)],
-            evaluation_periods=ERROR_RATE_WINDOW_MINUTES,
-            datapoints_to_alarm=ERROR_RATE_BREACHING_MINUTES,
-            threshold=ERROR_RATE_PERCENT,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
-            opts=child,
-        )

@@ -1,13 +1,18 @@
 """RegionalDeployment: everything one region runs, composed in dependency order.
 
-provider -> Network -> Cluster -> SystemNodeGroup -> GpuPools -> ClusterAddons, then the
+provider -> Network -> Cluster -> NodeRole -> SystemNodeGroup -> GpuPools -> ClusterAddons, then the
 RegionContext the edge components build on: Monitoring, Autoscaling, LoadBalancerController,
-LoadBalancer, VllmService.
+Certificate (with a hostname), LoadBalancer (+ the regional stack's Route 53 alias to it),
+Alarms, VllmService.
+
+Resources that moved out of a component into their own (the node role out of SystemNodeGroup; the
+certificate, the alarms and the alias record out of LoadBalancer) keep their names and carry an alias
+to their former parent, so `pulumi up` on a stack created before moves their state instead of
+replacing them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
@@ -15,45 +20,27 @@ import pulumi_aws as aws
 
 from infra.chart_values import VLLM_CONTAINER_PORT, weights_service_accounts
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
+from infra.components.alarms import Alarms, AlarmsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
+from infra.components.certificate import Certificate, CertificateArgs
 from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.context import RegionContext
 from infra.components.gpu_pool import GpuPool, GpuPoolArgs
+from infra.components.load_balancer import COMPONENT_TYPE as LOAD_BALANCER_TYPE
 from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs
 from infra.components.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.node_role import NodeRole, NodeRoleArgs
+# wait_for moved to options.py, base_tags and cluster_name to infra/naming.py; re-exported for old imports.
+from infra.components.options import moved_from, wait_for  # noqa: F401
+from infra.components.system_nodes import COMPONENT_TYPE as SYSTEM_NODE_GROUP_TYPE
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.components.vllm import NAMESPACE as VLLM_NAMESPACE
 from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
 from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
-from infra.spec import PROJECT, RegionSpec, StackSpec, transit_routes
-
-
-def cluster_name(stack: str, prefix: str) -> str:
-    """Physical EKS cluster name: unique per stack and region, within EKS's 100-character pattern."""
-    safe_stack = re.sub(r"[^A-Za-z0-9-]", "-", stack)
-    return f"{PROJECT}-{safe_stack}-{prefix}"[:100]
-
-
-def base_tags(stack: str, region: str) -> dict[str, str]:
-    """Tags on every AWS resource of a region (the provider's default tags; launch templates repeat them)."""
-    return {"tradeoff-infra/stack": stack, "tradeoff-infra/region": region, "managed-by": "pulumi"}
-
-
-def wait_for(resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-    """Options that make a component *and every resource inside it* wait for `resources`.
-
-    A component's own `depends_on` does not reach its children's registrations; a transformation
-    (inherited by all descendants, Helm chart objects included) does.
-    """
-
-    def add_dependencies(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
-        return pulumi.ResourceTransformationResult(
-            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=resources))
-        )
-
-    return pulumi.ResourceOptions(depends_on=resources, transformations=[add_dependencies])
+from infra.naming import base_tags, cluster_name  # noqa: F401
+from infra.spec import RegionSpec, StackSpec, transit_routes
 
 
 @dataclass
@@ -118,9 +105,19 @@ class RegionalDeployment(pulumi.ComponentResource):
         ), opts=on_aws)
         cluster = self.cluster
 
-        system = SystemNodeGroup(f"{prefix}-system", SystemNodeGroupArgs(
+        # One node role for every node group of the region, given to each (pulumi-eks's `nodeRole`).
+        system_name = f"{prefix}-system"
+        node_role = NodeRole(f"{prefix}-node-role", NodeRoleArgs(
+            tags=tags,
+            resource_prefix=system_name,
+            former_parent=pulumi.create_urn(system_name, SYSTEM_NODE_GROUP_TYPE, parent=self),
+        ), opts=on_aws)
+
+        system = SystemNodeGroup(system_name, SystemNodeGroupArgs(
             cluster_name=cluster.cluster_name,
             cluster=spec.cluster,
+            node_role_arn=node_role.arn,
+            node_role_policies=node_role.policy_attachments,
             subnet_ids=network.private_subnet_ids,
             tags=tags,
         ), opts=pulumi.ResourceOptions.merge(on_aws, wait_for(cluster.addons)))
@@ -131,8 +128,8 @@ class RegionalDeployment(pulumi.ComponentResource):
                 pool=pool,
                 cluster_name=cluster.cluster_name,
                 physical_cluster_name=eks_name,
-                node_role_arn=system.node_role_arn,
-                node_role_policies=system.node_role_policies,
+                node_role_arn=node_role.arn,
+                node_role_policies=node_role.policy_attachments,
                 subnet_ids=network.private_subnet_ids,
                 tags=tags,
                 weights_source=spec.model_for(region)[0],
@@ -170,9 +167,41 @@ class RegionalDeployment(pulumi.ComponentResource):
         monitoring = Monitoring(f"{prefix}-monitoring", MonitoringArgs(ctx=ctx), opts=in_cluster)
         autoscaling = Autoscaling(f"{prefix}-autoscaling", AutoscalingArgs(ctx=ctx), opts=in_cluster)
         lb_controller = LoadBalancerController(f"{prefix}-lbc", LoadBalancerControllerArgs(ctx=ctx), opts=in_cluster)
-        self.load_balancer = LoadBalancer(f"{prefix}-lb", LoadBalancerArgs(
-            ctx=ctx, target_port=VLLM_CONTAINER_PORT, alarm_topic_arn=monitoring.alarm_topic_arn,
+        lb_name = f"{prefix}-lb"
+        endpoint = spec.endpoint
+        certificate = Certificate(f"{lb_name}-cert", CertificateArgs(
+            hostname=endpoint.hostname,
+            hosted_zone_id=endpoint.hosted_zone_id,
+            # ACM asks every region for the same validation record: the first region writes it.
+            owns_validation_record=region.region == spec.regions[0].region,
+            former_parent=pulumi.create_urn(lb_name, LOAD_BALANCER_TYPE, parent=self),
+        ), opts=on_aws) if endpoint.hostname else None
+        self.load_balancer = LoadBalancer(lb_name, LoadBalancerArgs(
+            ctx=ctx, target_port=VLLM_CONTAINER_PORT, certificate_arn=certificate.arn if certificate else None,
         ), opts=pulumi.ResourceOptions(parent=self))
+        if endpoint.hostname and endpoint.mode == "regional":
+            # With one region the ALB is the endpoint; a global stack points the name at the accelerator.
+            aws.route53.Record(
+                f"{lb_name}-dns",
+                zone_id=endpoint.hosted_zone_id,
+                name=endpoint.hostname,
+                type="A",
+                aliases=[aws.route53.RecordAliasArgs(
+                    name=self.load_balancer.dns_name, zone_id=self.load_balancer.zone_id, evaluate_target_health=True,
+                )],
+                opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(aliases=moved_from(self.load_balancer))),
+            )
+        low_replicas, _ = spec.replicas_for(region)
+        Alarms(f"{lb_name}-alarms", AlarmsArgs(
+            load_balancer_name=lb_name,
+            region=region.region,
+            load_balancer_arn_suffix=self.load_balancer.arn_suffix,
+            target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
+            # With scale-to-zero an empty target group is the normal idle state, not an outage.
+            expect_healthy_targets=low_replicas > 0,
+            topic_arn=monitoring.alarm_topic_arn,
+            former_parent=self.load_balancer,
+        ), opts=on_aws)
         # Large weights come from an in-region S3 mirror instead of Hugging Face through NAT (model.weightsMirror).
         vllm_name = f"{prefix}-vllm"
         reader_account, writer_account = weights_service_accounts(chart_fullname(vllm_name))

@@ -1,24 +1,24 @@
-"""SystemNodeGroup: the small on-demand node group for cluster services, and the node IAM role.
+"""SystemNodeGroup: the small on-demand node group for cluster services.
 
 CoreDNS, the EBS CSI controller, KEDA, cluster-autoscaler and Prometheus run here, never on GPU
-nodes (those carry a taint). The node role is shared with the GPU pools: one EKS access entry per
-role, and the same three AWS managed policies every EKS node needs.
+nodes (those carry a taint). Its nodes run as the region's node role (`node_role.NodeRole`), which
+the GPU pools share; the group is given the role, as each GPU pool is.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+# NODE_POLICIES moved to node_role.py with the role; re-exported here for the modules that import it from here.
+from infra.components.node_role import NODE_POLICIES  # noqa: F401
 from infra.conventions import SYSTEM_LABELS  # noqa: F401  (re-exported for the components)
-from infra.iam import assume_role_policy, managed_policy_arn_for
 from infra.spec import ClusterSpec
 
-# AWS managed policies an EKS worker node needs (EKS user guide, "Amazon EKS node IAM role").
-NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
+# The component's type token (RegionalDeployment names it as the former parent of the node role).
+COMPONENT_TYPE = "tradeoff-infra:cluster:SystemNodeGroup"
 SYSTEM_ROOT_VOLUME_GIB = 50
 # Root device name of the EKS-optimized Amazon Linux 2023 AMIs.
 ROOT_DEVICE = "/dev/xvda"
@@ -30,6 +30,11 @@ class SystemNodeGroupArgs:
     """EKS cluster the node group joins."""
     cluster: ClusterSpec
     """Instance type and count (`cluster.systemNodes`), IMDS hop limit, Kubernetes version."""
+    node_role_arn: pulumi.Input[str]
+    """The node IAM role the nodes run as (`NodeRole.arn`), shared with the GPU pools."""
+    node_role_policies: list[pulumi.Resource]
+    """The role's policy attachments (`NodeRole.policy_attachments`): the node group is created after
+    them and destroyed before them."""
     subnet_ids: list[pulumi.Input[str]]
     """Private subnets only: nodes never get public addresses."""
     tags: dict[str, str]
@@ -68,30 +73,13 @@ def node_launch_template_args(
 
 
 class SystemNodeGroup(pulumi.ComponentResource):
-    node_role_arn: pulumi.Output[str]
-    node_role_policies: list[aws.iam.RolePolicyAttachment]
-    """The node role's policy attachments: every node group using the role depends on them."""
     node_group: aws.eks.NodeGroup
 
     def __init__(self, name: str, args: SystemNodeGroupArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("tradeoff-infra:cluster:SystemNodeGroup", name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         nodes = args.cluster.system_nodes
 
-        role = aws.iam.Role(
-            f"{name}-node-role",
-            assume_role_policy=json.dumps(assume_role_policy("ec2.amazonaws.com")),
-            description="EKS worker nodes (system and GPU node groups)",
-            tags=args.tags,
-            opts=child,
-        )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{policy}", role=role.name,
-                policy_arn=role.arn.apply(lambda arn, policy=policy: managed_policy_arn_for(policy, arn)), opts=child,
-            )
-            for policy in NODE_POLICIES
-        ]
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             **node_launch_template_args(name, SYSTEM_ROOT_VOLUME_GIB, args.cluster.imds_hop_limit, args.tags),
@@ -100,7 +88,7 @@ class SystemNodeGroup(pulumi.ComponentResource):
         self.node_group = aws.eks.NodeGroup(
             f"{name}-ng",
             cluster_name=args.cluster_name,
-            node_role_arn=role.arn,
+            node_role_arn=args.node_role_arn,
             subnet_ids=args.subnet_ids,
             ami_type="AL2023_x86_64_STANDARD",
             capacity_type="ON_DEMAND",
@@ -113,8 +101,6 @@ class SystemNodeGroup(pulumi.ComponentResource):
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             labels=SYSTEM_LABELS,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.node_role_policies)),
         )
-        self.node_role_arn = role.arn
-        self.node_role_policies = attachments
-        self.register_outputs({"node_role_arn": self.node_role_arn, "node_group_name": self.node_group.node_group_name})
+        self.register_outputs({"node_group_name": self.node_group.node_group_name})

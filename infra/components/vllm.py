@@ -150,7 +150,7 @@ class VllmService(pulumi.ComponentResource):
         ))
         # The chart's objects are children of the Chart and do not inherit its depends_on: they need the
         # namespace and the secrets from here. The CRDs (KEDA, Prometheus Operator) come from the caller's
-        # `region.wait_for` transformation, which every descendant inherits.
+        # `options.wait_for` transformation, which every descendant inherits.
         prerequisites = [namespace, *secrets]
         k8s.helm.v3.Chart(
             name,

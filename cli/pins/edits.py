@@ -1,4 +1,4 @@
-"""`tradeoff-infra model`: show, pin and roll back the model version (weights commit + image digest).
+"""Pinning and rolling back the model version (weights commit + image digest) in a stack file.
 
 Semantics (docs/model-rollouts.md tells the story; this is the contract):
 - A pin is (source, revision, image). The stack-wide pin is `model.{source,revision,image}` with
@@ -21,23 +21,20 @@ Semantics (docs/model-rollouts.md tells the story; this is the contract):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import pathlib
 import re
-import shutil
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from filelock import Timeout
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from cli import output, stackfile
-from cli.render.safe import clean_text
-from cli.stacks import StackRef, UsageError, project_root, resolve
+from cli import output
+from cli.errors import CliError, failed
+from cli.pins import stackfile
+from cli.stacks import StackRef
 from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
 from infra.spec import (
     NAMESPACE,
@@ -57,17 +54,6 @@ NOW_ENV = "TRADEOFF_INFRA_NOW"
 PIN_FIELDS = ("revision", "image", "source", "pinnedAt", "pinNote")
 # A revision prefix shorter than this matches too much to name one pin safely.
 MIN_PREFIX = 7
-
-app = typer.Typer(
-    help="Pin the model version (weights commit + image digest), show its history, roll back.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-
-
-class InputError(Exception):
-    """The command line asks for something wrong; exit 2 and nothing written."""
-
 
 # ------------------------------------------------------------------ pins
 
@@ -99,7 +85,7 @@ def now() -> str:
         try:
             stamp = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
         except ValueError:
-            raise InputError(f"${NOW_ENV} {fixed!r} is not an ISO-8601 time (e.g. 2026-11-24T14:00:00Z)") from None
+            raise CliError(f"${NOW_ENV} {fixed!r} is not an ISO-8601 time (e.g. 2026-11-24T14:00:00Z)") from None
         return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.tzinfo else fixed
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -109,11 +95,11 @@ def check_revision(value: str, option: str = "--revision") -> str:
     if COMMIT_RE.match(value.lower()):
         return value.lower()
     if re.fullmatch(r"[0-9a-fA-F]{4,39}", value):
-        raise InputError(
+        raise CliError(
             f"{option} {value!r} is a short SHA ({len(value)} characters): it can grow ambiguous; "
             "give the full 40-hex commit of the weights"
         )
-    raise InputError(
+    raise CliError(
         f"{option} {value!r} is a branch or tag name, not a commit: it floats (the repository owner can "
         "move it); give the full 40-hex commit of the weights (Hugging Face: Files and versions -> History)"
     )
@@ -124,18 +110,19 @@ def check_image(value: str, option: str = "--image") -> str:
     if IMAGE_RE.match(value):
         return value
     if "@" not in value:
-        raise InputError(
+        raise CliError(
             f"{option} {value!r} has no digest: a tag can be moved to other bytes; give "
             "REPOSITORY[:TAG]@sha256:<64 hex> (`docker buildx imagetools inspect IMAGE` prints the digest)"
         )
-    raise InputError(f"{option} {value!r} is not an image reference of the form REPOSITORY[:TAG]@sha256:<64 hex>")
+    raise CliError(f"{option} {value!r} is not an image reference of the form REPOSITORY[:TAG]@sha256:<64 hex>")
 
 
 def check_source(value: str, option: str = "--source") -> str:
     value = value.strip()
     if not HF_REPO_RE.match(value):
-        raise InputError(f"{option} {value!r} is not a Hugging Face repository id of the form owner/name")
+        raise CliError(f"{option} {value!r} is not a Hugging Face repository id of the form owner/name")
     return value
+
 
 
 # ------------------------------------------------------------------ reading a stack
@@ -151,7 +138,7 @@ def region_index(spec: StackSpec, region: str) -> int:
         if r.region == region:
             return i
     known = ", ".join(r.region for r in spec.regions)
-    raise InputError(f"--region {region!r} is not a region of this stack (its regions: {known})")
+    raise CliError(f"--region {region!r} is not a region of this stack (its regions: {known})")
 
 
 def stack_pin(spec: StackSpec) -> Pin:
@@ -350,29 +337,29 @@ def choose_entry(scope: Scope, steps: int | None, to: str | None) -> tuple[int, 
     if not history:
         where = f"{scope.key}.history"
         hint = "" if scope.region is None else "; to roll back every region omit --region"
-        raise InputError(f"{where} is empty: there is no earlier pin to roll back to{hint}")
+        raise CliError(f"{where} is empty: there is no earlier pin to roll back to{hint}")
     if steps is not None and to is not None:
-        raise InputError("give --steps or --to, not both")
+        raise CliError("give --steps or --to, not both")
     if to is None:
         steps = 1 if steps is None else steps
         if not 1 <= steps <= len(history):
-            raise InputError(f"--steps {steps}: {scope.key}.history has entries 1..{len(history)} (see `model show`)")
+            raise CliError(f"--steps {steps}: {scope.key}.history has entries 1..{len(history)} (see `model show`)")
         return steps, history[-steps]
     to = to.strip()
     if to.isdigit() and len(to) < MIN_PREFIX:
         number = int(to)
         if not 1 <= number <= len(history):
-            raise InputError(f"--to {to}: {scope.key}.history has entries 1..{len(history)} (see `model show`)")
+            raise CliError(f"--to {to}: {scope.key}.history has entries 1..{len(history)} (see `model show`)")
         return number, history[-number]
     if not re.fullmatch(r"[0-9a-fA-F]+", to) or len(to) < MIN_PREFIX:
-        raise InputError(f"--to {to!r}: give an entry number from `model show` or at least {MIN_PREFIX} hex characters of a revision")
+        raise CliError(f"--to {to!r}: give an entry number from `model show` or at least {MIN_PREFIX} hex characters of a revision")
     matches = [(n, rec) for n, rec in enumerate(reversed(history), start=1) if rec.revision.startswith(to.lower())]
     if not matches:
-        raise InputError(f"--to {to!r}: no entry of {scope.key}.history has a revision starting with it")
+        raise CliError(f"--to {to!r}: no entry of {scope.key}.history has a revision starting with it")
     distinct = {record_pin(rec, scope.current.source) for _, rec in matches}
     if len(distinct) > 1:
         numbers = ", ".join(str(n) for n, _ in matches)
-        raise InputError(f"--to {to!r} matches different pins (entries {numbers}); give the entry number")
+        raise CliError(f"--to {to!r} matches different pins (entries {numbers}); give the entry number")
     return matches[0]
 
 
@@ -402,7 +389,7 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
             spec_of_text(text, str(ref.path))
         except SpecError as err:
             problems = "; ".join(str(p) for p in err.problems)
-            raise InputError(f"the stack would be invalid after this change, nothing was written: {problems}") from None
+            raise CliError(f"the stack would be invalid after this change, nothing was written: {problems}") from None
 
     def precheck(text: str) -> None:  # before the round-trip parser: it has no depth bound, nor names both lines
         spec_of_text(text, str(ref.path))
@@ -411,263 +398,19 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
     try:
         result = stackfile.edit(ref.path, change, check, precheck=precheck)
     except Timeout:
-        raise OperationFailed(
+        raise failed(
             f"another `tradeoff-infra model` command has held {lock} for "
             f"{stackfile.LOCK_TIMEOUT_SECONDS} s; nothing was changed. Wait for it (or find it: "
             f"`fuser {lock}`) and run this again"
         ) from None
     except output.ReadOnlyTarget as err:
-        raise InputError(f"{ref.path}: {err.strerror}; nothing was changed") from None
+        raise CliError(f"{ref.path}: {err.strerror}; nothing was changed") from None
     except RuamelYAMLError as err:
-        raise InputError(f"{ref.path}: not valid YAML: {getattr(err, 'problem', None) or type(err).__name__}") from None
+        raise CliError(f"{ref.path}: not valid YAML: {getattr(err, 'problem', None) or type(err).__name__}") from None
     except RecursionError:
-        raise InputError(f"{ref.path}: nested too deeply to be a stack file; nothing was changed") from None
+        raise CliError(f"{ref.path}: nested too deeply to be a stack file; nothing was changed") from None
     except OSError as err:
-        raise OperationFailed(f"cannot update {ref.path}: {err.strerror or err}; the file is unchanged") from None
+        raise failed(f"cannot update {ref.path}: {err.strerror or err}; the file is unchanged") from None
     return result.value, result.changed
 
 
-# ------------------------------------------------------------------ pulumi up
-
-
-@dataclass(frozen=True)
-class ApplyTarget:
-    stack: str
-    work_dir: pathlib.Path
-
-
-def apply_target(ref: StackRef) -> ApplyTarget:
-    """Check before any edit that `--apply` can run, so a refusal changes nothing."""
-    if shutil.which("pulumi") is None:
-        raise OperationFailed(
-            "--apply needs the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/) and it is not on PATH; "
-            "nothing was changed. Run without --apply to edit the stack file only, then `pulumi up --stack "
-            f"{ref.name}` where the CLI is installed"
-        )
-    root = project_root()
-    expected = (root / "stacks" / f"Pulumi.{ref.name}.yaml").resolve()
-    if ref.path.resolve() != expected:
-        raise InputError(f"--apply: {ref.path} is not the stack file {expected} that `pulumi up` in {root} would read")
-    return ApplyTarget(ref.name, root)
-
-
-def echo(message: Any = "", err: bool = False) -> None:
-    """typer.echo with the control characters of stack names, paths and pin notes shown as escapes,
-    never sent to the terminal raw."""
-    typer.echo(clean_text(message), err=err)
-
-
-class OperationFailed(Exception):
-    """The edit or `pulumi up` could not run or failed (lock busy, disk error, update failed); exit 1."""
-
-
-def pulumi_up(target: ApplyTarget, message: str) -> None:
-    from pulumi import automation
-
-    echo(f"pulumi up --stack {target.stack} (work dir {target.work_dir}) ...")
-    try:
-        stack = automation.select_stack(stack_name=target.stack, work_dir=str(target.work_dir))
-        result = stack.up(on_output=typer.echo, message=message)
-    except Exception as err:  # CommandError, StackNotFoundError, a missing backend login ...
-        raise OperationFailed(f"pulumi up for stack {target.stack} failed: {err}") from None
-    echo(f"pulumi up: {result.summary.result}")
-
-
-# ------------------------------------------------------------------ commands
-
-
-def _fail(err: Exception) -> None:
-    code = 1 if isinstance(err, OperationFailed) else 2
-    echo(f"error: {err}", err=True)
-    raise typer.Exit(code)
-
-
-def _fail_invalid(err: SpecError, consequence: str = "") -> None:
-    problems = "\n".join(f"  - {p}" for p in err.problems)
-    echo(f"error: {err.source} is invalid{consequence}:\n{problems}", err=True)
-    raise typer.Exit(2)
-
-
-def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
-    if not changed:
-        for line in outcome.lines:
-            echo(line)
-        return
-    echo(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
-    echo(f"  image {outcome.after.image}")
-    echo(f"  replaced {outcome.before.short}, now history entry 1")
-    for line in outcome.lines:
-        echo(f"  {line}")
-    region = f" --region {outcome.region}" if outcome.region else ""
-    echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
-
-
-def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
-    try:
-        ref = resolve(stack)
-        target = apply_target(ref) if apply else None
-
-        def scoped(document: Any, spec: StackSpec) -> Outcome:
-            scope = Scope(spec, region_index(spec, region) if region is not None else None)
-            return operation(document, scope)
-
-        outcome, changed = edit_stack(ref, scoped)
-    except (UsageError, InputError, OperationFailed) as err:
-        _fail(err)
-    except SpecError as err:
-        _fail_invalid(err, "; fix it first, nothing was changed")
-    _report(ref, outcome, changed, verb)
-    if target is None:
-        if changed:
-            echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
-        return
-    try:
-        pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
-    except OperationFailed as err:
-        _fail(err)
-
-
-StackArg = Annotated[str, typer.Argument(help="Stack name in stacks/ or path to a stack file.")]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
-ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
-
-
-@app.command()
-def pin(
-    stack: StackArg,
-    revision: Annotated[str | None, typer.Option("--revision", help="Full 40-hex commit of the weights.")] = None,
-    image: Annotated[str | None, typer.Option("--image", help="vLLM image as REPOSITORY[:TAG]@sha256:DIGEST.")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Hugging Face repo id, when the weights move to another repo.")] = None,
-    note: NoteOpt = None,
-    region: RegionOpt = None,
-    apply: ApplyOpt = False,
-) -> None:
-    """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
-    try:
-        if revision is None and image is None and source is None:
-            raise InputError("give --revision (and/or --image, --source): nothing to pin")
-        revision = None if revision is None else check_revision(revision)
-        image = None if image is None else check_image(image)
-        source = None if source is None else check_source(source)
-        if source is not None and revision is None:
-            raise InputError(f"--source {source}: other weights need their own --revision")
-        at = now()
-    except InputError as err:
-        _fail(err)
-
-    def operation(document: Any, scope: Scope) -> Outcome:
-        old = scope.current
-        new = Pin(source or old.source, revision or old.revision, image or old.image)
-        return set_pin(document, scope, new, note or None, at)
-
-    _run(stack, region, apply, "pinned", operation)
-
-
-@app.command("rollback")
-def rollback_command(
-    stack: StackArg,
-    steps: Annotated[int | None, typer.Option("--steps", help="Restore history entry N (1 = the pin before the current one).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Restore this entry: its number in `model show` or a unique revision prefix.")] = None,
-    note: NoteOpt = None,
-    region: RegionOpt = None,
-    apply: ApplyOpt = False,
-) -> None:
-    """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
-    try:
-        at = now()
-    except InputError as err:
-        _fail(err)
-    _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
-
-
-def _pin_row(pin: Pin, pinned_at: str | None, note: str | None) -> dict[str, Any]:
-    return {"source": pin.source, "revision": pin.revision, "image": pin.image, "pinnedAt": pinned_at, "note": note}
-
-
-def show_data(ref: StackRef, spec: StackSpec) -> dict[str, Any]:
-    """Everything `model show` prints, newest history entry first."""
-
-    def history(records: list[PinRecord]) -> list[dict[str, Any]]:
-        rows = []
-        for number, rec in enumerate(reversed(records), start=1):
-            row = _pin_row(record_pin(rec, spec.model.source), rec.pinned_at, rec.note)
-            rows.append({"entry": number, **row, "replacedAt": rec.replaced_at})
-        return rows
-
-    regions = []
-    for region in spec.regions:
-        own = region.has_own_pin
-        pinned_at, note = pin_since(spec, region)
-        regions.append({
-            "region": region.region,
-            "follows": "own pin" if own else "stack-wide pin",
-            **_pin_row(region_pin(spec, region), pinned_at, note),
-            "history": history(region.model.history if region.model else []),
-        })
-    return {
-        "stack": ref.name,
-        "path": str(ref.path),
-        "pin": _pin_row(stack_pin(spec), spec.model.pinned_at, spec.model.pin_note),
-        "history": history(spec.model.history),
-        "regions": regions,
-    }
-
-
-def _history_lines(rows: list[dict[str, Any]], current_source: str) -> list[str]:
-    header = f"  {'#':>3}  {'revision':<12}  {'image':<44}  {'pinned':<20}  {'replaced':<20}  note"
-    lines = [header]
-    for row in rows:
-        revision = row["revision"][:12]
-        if row["source"] != current_source:
-            revision = f"{row['source']}@{revision}"
-        lines.append(
-            f"  {row['entry']:>3}  {revision:<12}  {short_image(row['image']):<44}  {row['pinnedAt'] or '-':<20}  "
-            f"{row['replacedAt'] or '-':<20}  {row['note'] or ''}".rstrip()
-        )
-    return lines
-
-
-def show_text(data: dict[str, Any]) -> str:
-    pin = data["pin"]
-    lines = [
-        f"stack {data['stack']} ({data['path']})",
-        "",
-        "stack-wide pin",
-        f"  source    {pin['source']}",
-        f"  revision  {pin['revision']}",
-        f"  image     {pin['image']}",
-        f"  pinned    {pin['pinnedAt'] or '-'}" + (f"  note: {pin['note']}" if pin["note"] else ""),
-        "",
-        "in force per region",
-    ]
-    for region in data["regions"]:
-        mark = f"  since {region['pinnedAt'] or '-'}" + (f"  note: {region['note']}" if region["note"] else "")
-        source = "" if region["source"] == pin["source"] else f"{region['source']}@"
-        lines.append(f"  {region['region']:<15} {region['follows']:<15} {source}{region['revision'][:12]}  "
-                     f"{short_image(region['image'])}{mark}")
-    lines += ["", f"history, newest first (restore with `tradeoff-infra model rollback {data['stack']} --to N`)"]
-    lines += _history_lines(data["history"], pin["source"]) if data["history"] else ["  (none yet)"]
-    for region in data["regions"]:
-        if region["history"]:
-            lines += ["", f"history of {region['region']}, newest first "
-                          f"(`tradeoff-infra model rollback {data['stack']} --region {region['region']} --to N`)"]
-            lines += _history_lines(region["history"], pin["source"])
-    return "\n".join(lines)
-
-
-@app.command()
-def show(
-    stack: StackArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with full revisions and image references.")] = False,
-) -> None:
-    """Show the pin in force per region and the history, newest first."""
-    try:
-        ref = resolve(stack)
-        spec = ref.load()
-    except UsageError as err:
-        _fail(err)
-    except SpecError as err:
-        _fail_invalid(err)
-    data = show_data(ref, spec)
-    echo(json.dumps(data, indent=2) if as_json else show_text(data))

@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import write_text
+from cli.errors import CliError, failed, reported
+from cli.output import write_out
 from cli.render.safe import markup, say
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
 from infra.price_catalog import validate as validate_catalog
@@ -20,7 +21,17 @@ app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_pr
                   add_completion=False)
 
 
+def _load_catalog(path: pathlib.Path) -> PriceCatalog:
+    try:
+        return PriceCatalog.load(path)
+    except OSError as e:
+        raise CliError(f"--catalog {path}: cannot read: {e.strerror}") from None
+    except ValueError as e:  # CatalogError names the file and the key
+        raise CliError(f"--catalog: {e}") from None
+
+
 @app.command("show")
+@reported()
 def show(
     region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
     instance_type: Annotated[str | None, typer.Option("--instance-type", help="Only this instance type.")] = None,
@@ -28,23 +39,12 @@ def show(
     catalog_path: Annotated[pathlib.Path, typer.Option("--catalog", help="Catalog file.")] = CATALOG_PATH,
 ) -> None:
     """Print instance prices with their source, date, confidence and how each was derived."""
-    err = Console(stderr=True)
     if capacity_type not in CAPACITY_TYPES:
-        err.print(f"[red]error:[/red] --capacity-type must be one of {', '.join(CAPACITY_TYPES)}", highlight=False)
-        raise typer.Exit(2)
-    try:
-        catalog = PriceCatalog.load(catalog_path)
-    except OSError as e:
-        say(err, "[red]error:[/red] --catalog {}: cannot read: {}", catalog_path, e.strerror)
-        raise typer.Exit(2)
-    except ValueError as e:  # CatalogError names the file and the key
-        say(err, "[red]error:[/red] --catalog: {}", e, soft_wrap=True)
-        raise typer.Exit(2)
+        raise CliError(f"--capacity-type must be one of {', '.join(CAPACITY_TYPES)}")
+    catalog = _load_catalog(catalog_path)
     if region and region not in catalog.data["instances"]:
         known = ", ".join(sorted(catalog.data["instances"]))
-        say(err, "[red]error:[/red] --region {}: unknown region: the catalog prices no instance there (regions: {})",
-            region, known, soft_wrap=True)
-        raise typer.Exit(2)
+        raise CliError(f"--region {region}: unknown region: the catalog prices no instance there (regions: {known})")
     table = Table(title=f"AWS prices as of {markup(catalog.retrieved_on)} ({markup(catalog.data.get('refreshedBy', 'seed'))})",
                   title_justify="left")
     for col in ("region", "instance type", "$/h", "basis", "source", "date", "conf.", "derivation / spot"):
@@ -61,8 +61,7 @@ def show(
             except MissingPrice as e:
                 if capacity_type == "reserved-1y" and not instance_type:
                     continue  # listing: a type without a sourced reserved price is left out, not an error
-                say(err, "[red]error:[/red] {}", e)
-                raise typer.Exit(2)
+                raise CliError(str(e)) from None
             extra = p.derivation or ""
             if p.spot_savings_percent is not None:
                 extra = f"spot -{p.spot_savings_percent}% ({p.spot_savings_basis}) {extra}"
@@ -71,12 +70,12 @@ def show(
             rows += 1
     if rows == 0:
         what = " ".join(x for x in (instance_type, region and f"in {region}") if x)
-        say(err, "[red]error:[/red] no price for {} in the catalog", what or "anything")
-        raise typer.Exit(2)
+        raise CliError(f"no price for {what or 'anything'} in the catalog")
     Console(width=200).print(table)
 
 
 @app.command("refresh")
+@reported()
 def refresh_command(
     out: Annotated[pathlib.Path, typer.Option("--out", help="Where to write the catalog.")] = CATALOG_PATH,
     source: Annotated[str, typer.Option("--source", help="bulk: the public AWS Price List bulk offer files (no "
@@ -93,53 +92,37 @@ def refresh_command(
     """Rebuild the catalog from AWS's public bulk offer files (default, no credentials) or the Price List API."""
     err = Console(stderr=True)
     if source not in ("bulk", "api"):
-        say(err, "[red]error:[/red] --source {}: must be bulk or api", source)
-        raise typer.Exit(2)
+        raise CliError(f"--source {source}: must be bulk or api")
     if source == "api" and (offers_dir or regions):
-        say(err, "[red]error:[/red] --offers-dir and --region go with --source bulk")
-        raise typer.Exit(2)
+        raise CliError("--offers-dir and --region go with --source bulk")
     if source == "bulk" and profile:
-        say(err, "[red]error:[/red] --profile goes with --source api (the bulk files need no credentials)")
-        raise typer.Exit(2)
+        raise CliError("--profile goes with --source api (the bulk files need no credentials)")
     if offers_dir is not None and not offers_dir.is_dir():
-        say(err, "[red]error:[/red] --offers-dir {}: not a directory", offers_dir)
-        raise typer.Exit(2)
-    try:
-        current = PriceCatalog.load(catalog_path).data
-    except OSError as e:
-        say(err, "[red]error:[/red] --catalog {}: cannot read: {}", catalog_path, e.strerror)
-        raise typer.Exit(2)
-    except ValueError as e:
-        say(err, "[red]error:[/red] --catalog: {}", e, soft_wrap=True)
-        raise typer.Exit(2)
+        raise CliError(f"--offers-dir {offers_dir}: not a directory")
+    current = _load_catalog(catalog_path).data
     progress = lambda m: say(err, "{}", m)  # noqa: E731
     if source == "bulk":
-        catalog, notes = _refresh_bulk(err, current, offers_dir, regions, progress)
+        catalog, notes = _refresh_bulk(current, offers_dir, regions, progress)
     else:
-        catalog, notes = _refresh_api(err, current, profile, progress)
+        catalog, notes = _refresh_api(current, profile, progress)
     try:
         validate_catalog(catalog)  # never write a catalog the estimate would refuse
-        write_text(out, json.dumps(catalog, indent=1) + "\n")
     except ValueError as e:
-        say(err, "[red]error:[/red] the refreshed catalog is not valid ({}); nothing was written", e)
-        raise typer.Exit(1)
-    except OSError as e:
-        err.print(f"[red]error:[/red] --out {out}: cannot write: {e.strerror or e}; nothing was written", highlight=False)
-        raise typer.Exit(2)
+        raise failed(f"the refreshed catalog is not valid ({e}); nothing was written") from None
+    write_out(out, json.dumps(catalog, indent=1) + "\n")
     for note in notes:
         say(err, "[yellow]note:[/yellow] {}", note, soft_wrap=True)
     say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
 
 
-def _refresh_bulk(err: Console, current: dict, offers_dir: pathlib.Path | None, regions: list[str] | None, progress):
+def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[str] | None, progress):
     from cli.pricing import bulk
     from infra import hardware
 
     known = set(hardware.aws_regions())
     for region in regions or []:
         if region not in known:
-            say(err, "[red]error:[/red] --region {}: not a region this program knows", region)
-            raise typer.Exit(2)
+            raise CliError(f"--region {region}: not a region this program knows")
     wanted = regions or sorted(set(current["instances"]) | set(current["platform"]["regions"]))
     if offers_dir is not None:
         load, title = bulk.offers_dir_loader(offers_dir), f"AWS Price List bulk offer files read from {offers_dir}"
@@ -149,21 +132,18 @@ def _refresh_bulk(err: Console, current: dict, offers_dir: pathlib.Path | None, 
     try:
         return bulk.apply(current, load, wanted, source_title=title, source_url=url, progress=progress)
     except bulk.OfferError as e:
-        say(err, "[red]error:[/red] {}; nothing was written", e, soft_wrap=True)
-        raise typer.Exit(1)
+        raise failed(f"{e}; nothing was written") from None
     except OSError as e:  # network: unreachable, timeout, HTTP 5xx
-        say(err, "[red]error:[/red] AWS Price List bulk offer files: {}; nothing was written", e)
-        raise typer.Exit(1)
+        raise failed(f"AWS Price List bulk offer files: {e}; nothing was written") from None
 
 
-def _refresh_api(err: Console, current: dict, profile: str | None, progress):
+def _refresh_api(current: dict, profile: str | None, progress):
     try:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
     except ImportError:
-        err.print("[red]error:[/red] --source api needs boto3: pip install 'tradeoff-infra[aws]' (or use --source bulk, "
-                  "which needs no credentials)", highlight=False)
-        raise typer.Exit(2)
+        raise CliError("--source api needs boto3: pip install 'tradeoff-infra[aws]' (or use --source bulk, "
+                       "which needs no credentials)") from None
     from cli.pricing.refresh import refresh
 
     session = boto3.Session(profile_name=profile) if profile else boto3.Session()
@@ -171,9 +151,7 @@ def _refresh_api(err: Console, current: dict, profile: str | None, progress):
     try:
         return refresh(current, client, progress=progress)
     except NoCredentialsError:
-        err.print("[red]error:[/red] no AWS credentials: set AWS_PROFILE or pass --profile (or use --source bulk, which "
-                  "needs none)", highlight=False)
-        raise typer.Exit(2)
+        raise CliError("no AWS credentials: set AWS_PROFILE or pass --profile (or use --source bulk, which "
+                       "needs none)") from None
     except (BotoCoreError, ClientError) as e:
-        say(err, "[red]error:[/red] AWS Price List API: {}", e)
-        raise typer.Exit(1)
+        raise failed(f"AWS Price List API: {e}") from None

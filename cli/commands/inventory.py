@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import cache
-from cli.estimate_cmd import BadInput, bad_input, load_stack, print_cache_warnings, write_out
+from cli.errors import print_warnings, reported
+from cli.output import write_out
 from cli.pricing import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import markup, say
-from cli.stacks import UsageError, project_root, resolve
-from infra.spec import SpecError
+from cli.stacks import load_stacks, project_root, resolve
 
 app = typer.Typer(add_completion=False)
 
@@ -39,6 +39,7 @@ def _cost_kind(m: mapping.Mapped) -> str:
 
 
 @app.command("inventory")
+@reported()
 def inventory_command(
     stack: Annotated[str, typer.Argument(help="A stack name in stacks/ or a path to a stack file.")],
     fmt: Annotated[InventoryFormat, typer.Option("--format", help="table (default) or json.")] = InventoryFormat.table,
@@ -49,12 +50,10 @@ def inventory_command(
     err = Console(stderr=True)
     try:
         ref = resolve(stack)
-        _, config = load_stack(ref)
-        inventory, hit = cache.inventory_for(project_root(), ref.name, ref.path, config, no_cache=no_cache)
-    except (UsageError, BadInput, SpecError) as e:
-        raise bad_input(err, e) from None
+        [loaded] = load_stacks([ref], project_root(), no_cache=no_cache)
+        inventory, hit = loaded.inventory, loaded.from_cache
     finally:
-        print_cache_warnings(err)
+        print_warnings(cache.take_warnings())
     mapped = {m.resource.urn: m for m in mapping.classify(inventory.resources)}
     if fmt is InventoryFormat.json:
         text = json.dumps({
@@ -80,10 +79,7 @@ def inventory_command(
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         text = buffer.getvalue()
     if out:
-        try:
-            write_out(out, text)
-        except BadInput as e:
-            raise bad_input(err, e) from None
+        write_out(out, text)
         say(err, "wrote {}", out)
     else:
         typer.echo(text, nl=False)

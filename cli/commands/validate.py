@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.errors import reported
 from cli.render.safe import markup, say
-from cli.stacks import StackRef, UsageError, select
+from cli.stacks import StackRef, load_stack, select
 from infra import hardware
 from infra.spec import SpecError, StackSpec, warnings
 
@@ -55,6 +56,7 @@ def endpoint_line(spec: StackSpec) -> str:
 
 
 @app.command()
+@reported()
 def validate(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Validate every stack in stacks/.")] = False,
@@ -62,15 +64,11 @@ def validate(
     """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
     console = Console()
     err = Console(stderr=True)
-    try:
-        refs = select(stacks, all_)
-    except UsageError as e:
-        say(err, "[red]error:[/red] {}", e)
-        raise typer.Exit(2)
+    refs = select(stacks, all_)
     failed = False
     for ref in refs:
         try:
-            spec = ref.load()
+            spec = load_stack(ref).spec
         except SpecError as e:
             failed = True
             say(err, "[red]✗ {}[/red] ({}) is invalid:", ref.name, ref.path)

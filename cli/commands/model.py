@@ -1,0 +1,132 @@
+"""`tradeoff-infra model`: show, pin and roll back the model version (weights commit + image digest).
+
+The rules, the edits and `--apply` live in `cli/pins/` (its `edits` module states the contract).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from cli.errors import CliError, invalid_stack, reported
+from cli.pins.apply import apply_target, pulumi_up
+from cli.pins.edits import (
+    Outcome,
+    Pin,
+    Scope,
+    check_image,
+    check_revision,
+    check_source,
+    edit_stack,
+    now,
+    region_index,
+    rollback,
+    set_pin,
+)
+from cli.pins.show import echo, show_data, show_text
+from cli.stacks import StackRef, load_stack, resolve
+from infra.spec import SpecError, StackSpec
+
+app = typer.Typer(
+    help="Pin the model version (weights commit + image digest), show its history, roll back.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
+    if not changed:
+        for line in outcome.lines:
+            echo(line)
+        return
+    echo(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
+    echo(f"  image {outcome.after.image}")
+    echo(f"  replaced {outcome.before.short}, now history entry 1")
+    for line in outcome.lines:
+        echo(f"  {line}")
+    region = f" --region {outcome.region}" if outcome.region else ""
+    echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
+
+
+def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
+    try:
+        ref = resolve(stack)
+        target = apply_target(ref) if apply else None
+
+        def scoped(document: Any, spec: StackSpec) -> Outcome:
+            scope = Scope(spec, region_index(spec, region) if region is not None else None)
+            return operation(document, scope)
+
+        outcome, changed = edit_stack(ref, scoped)
+    except SpecError as err:
+        raise invalid_stack(err, "; fix it first, nothing was changed") from None
+    _report(ref, outcome, changed, verb)
+    if target is None:
+        if changed:
+            echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
+        return
+    pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
+
+
+StackArg = Annotated[str, typer.Argument(help="Stack name in stacks/ or path to a stack file.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
+ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
+
+
+@app.command()
+@reported()
+def pin(
+    stack: StackArg,
+    revision: Annotated[str | None, typer.Option("--revision", help="Full 40-hex commit of the weights.")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="vLLM image as REPOSITORY[:TAG]@sha256:DIGEST.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Hugging Face repo id, when the weights move to another repo.")] = None,
+    note: NoteOpt = None,
+    region: RegionOpt = None,
+    apply: ApplyOpt = False,
+) -> None:
+    """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
+    if revision is None and image is None and source is None:
+        raise CliError("give --revision (and/or --image, --source): nothing to pin")
+    revision = None if revision is None else check_revision(revision)
+    image = None if image is None else check_image(image)
+    source = None if source is None else check_source(source)
+    if source is not None and revision is None:
+        raise CliError(f"--source {source}: other weights need their own --revision")
+    at = now()
+
+    def operation(document: Any, scope: Scope) -> Outcome:
+        old = scope.current
+        new = Pin(source or old.source, revision or old.revision, image or old.image)
+        return set_pin(document, scope, new, note or None, at)
+
+    _run(stack, region, apply, "pinned", operation)
+
+
+@app.command("rollback")
+@reported()
+def rollback_command(
+    stack: StackArg,
+    steps: Annotated[int | None, typer.Option("--steps", help="Restore history entry N (1 = the pin before the current one).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Restore this entry: its number in `model show` or a unique revision prefix.")] = None,
+    note: NoteOpt = None,
+    region: RegionOpt = None,
+    apply: ApplyOpt = False,
+) -> None:
+    """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
+    at = now()
+    _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
+
+
+@app.command()
+@reported()
+def show(
+    stack: StackArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with full revisions and image references.")] = False,
+) -> None:
+    """Show the pin in force per region and the history, newest first."""
+    ref = resolve(stack)
+    data = show_data(ref, load_stack(ref).spec)
+    echo(json.dumps(data, indent=2) if as_json else show_text(data))

@@ -1,0 +1,77 @@
+"""The CLI's one error type and its one printer.
+
+A command ends with an error by raising `CliError`: exit code 2 when the input is wrong (the message
+names the offending key or argument), 1 when an operation failed (a busy lock, a failed write, a
+failed `pulumi up`). Errors raised deeper (`SpecError` from the spec) map to it in `as_cli_error`;
+`reported()` wraps a command's work, prints the error through `print_error` and exits with its code.
+Warnings that are not errors (a cache entry ignored) print through `print_warnings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import typer
+
+from cli.render.safe import clean, clean_text
+from infra.spec import SpecError
+
+BAD_INPUT = 2
+FAILED = 1
+
+
+class CliError(Exception):
+    """What a command reports as `error: <message>` (then `  - <detail>` per detail) and its exit code."""
+
+    def __init__(self, message: str, exit_code: int = BAD_INPUT, details: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.details = tuple(details)
+
+
+def failed(message: str) -> CliError:
+    """An operation that could not run or failed: exit 1."""
+    return CliError(message, FAILED)
+
+
+def invalid_stack(err: SpecError, consequence: str = "") -> CliError:
+    """A stack file that is not valid: exit 2, one line per problem, each naming its key."""
+    return CliError(f"{err.source} is invalid{consequence}:", BAD_INPUT, tuple(str(p) for p in err.problems))
+
+
+def as_cli_error(err: Exception) -> CliError | None:
+    """The one map from errors raised below the commands to `CliError`; None for a bug (it propagates)."""
+    if isinstance(err, CliError):
+        return err
+    if isinstance(err, SpecError):
+        return invalid_stack(err)
+    return None
+
+
+def print_error(err: CliError) -> None:
+    """The one error printer: standard error, `error:` in red on a terminal, control characters of
+    the message shown as escapes, never wrapped."""
+    text = clean_text("\n".join([err.message, *(f"  - {detail}" for detail in err.details)]))
+    typer.echo(f"{typer.style('error:', fg='red')} {text}", err=True)
+
+
+def print_warnings(messages: Iterable[str]) -> None:
+    """`warning: <message>` on standard error (yellow on a terminal), control characters shown as escapes."""
+    for message in messages:
+        typer.echo(f"{typer.style('warning:', fg='yellow')} {clean(message)}", err=True)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Run a command's work: a `CliError` (or an error that maps to one) is printed and ends the
+    command with its exit code; nothing else is caught."""
+    try:
+        yield
+    except Exception as raised:  # noqa: BLE001 - re-raised unless it maps to a CliError
+        err = as_cli_error(raised)
+        if err is None:
+            raise
+        print_error(err)
+        raise typer.Exit(err.exit_code) from None

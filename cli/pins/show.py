@@ -1,0 +1,95 @@
+"""What `model show` prints: the pin in force per region and the history, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from cli.pins.edits import Pin, pin_since, record_pin, region_pin, short_image, stack_pin
+from cli.render.safe import clean_text
+from cli.stacks import StackRef
+from infra.spec import PinRecord, StackSpec
+
+
+def echo(message: Any = "", err: bool = False) -> None:
+    """typer.echo with the control characters of stack names, paths and pin notes shown as escapes,
+    never sent to the terminal raw."""
+    typer.echo(clean_text(message), err=err)
+
+
+def _pin_row(pin: Pin, pinned_at: str | None, note: str | None) -> dict[str, Any]:
+    return {"source": pin.source, "revision": pin.revision, "image": pin.image, "pinnedAt": pinned_at, "note": note}
+
+
+def show_data(ref: StackRef, spec: StackSpec) -> dict[str, Any]:
+    """Everything `model show` prints, newest history entry first."""
+
+    def history(records: list[PinRecord]) -> list[dict[str, Any]]:
+        rows = []
+        for number, rec in enumerate(reversed(records), start=1):
+            row = _pin_row(record_pin(rec, spec.model.source), rec.pinned_at, rec.note)
+            rows.append({"entry": number, **row, "replacedAt": rec.replaced_at})
+        return rows
+
+    regions = []
+    for region in spec.regions:
+        own = region.has_own_pin
+        pinned_at, note = pin_since(spec, region)
+        regions.append({
+            "region": region.region,
+            "follows": "own pin" if own else "stack-wide pin",
+            **_pin_row(region_pin(spec, region), pinned_at, note),
+            "history": history(region.model.history if region.model else []),
+        })
+    return {
+        "stack": ref.name,
+        "path": str(ref.path),
+        "pin": _pin_row(stack_pin(spec), spec.model.pinned_at, spec.model.pin_note),
+        "history": history(spec.model.history),
+        "regions": regions,
+    }
+
+
+def _history_lines(rows: list[dict[str, Any]], current_source: str) -> list[str]:
+    header = f"  {'#':>3}  {'revision':<12}  {'image':<44}  {'pinned':<20}  {'replaced':<20}  note"
+    lines = [header]
+    for row in rows:
+        revision = row["revision"][:12]
+        if row["source"] != current_source:
+            revision = f"{row['source']}@{revision}"
+        lines.append(
+            f"  {row['entry']:>3}  {revision:<12}  {short_image(row['image']):<44}  {row['pinnedAt'] or '-':<20}  "
+            f"{row['replacedAt'] or '-':<20}  {row['note'] or ''}".rstrip()
+        )
+    return lines
+
+
+def show_text(data: dict[str, Any]) -> str:
+    pin = data["pin"]
+    lines = [
+        f"stack {data['stack']} ({data['path']})",
+        "",
+        "stack-wide pin",
+        f"  source    {pin['source']}",
+        f"  revision  {pin['revision']}",
+        f"  image     {pin['image']}",
+        f"  pinned    {pin['pinnedAt'] or '-'}" + (f"  note: {pin['note']}" if pin["note"] else ""),
+        "",
+        "in force per region",
+    ]
+    for region in data["regions"]:
+        mark = f"  since {region['pinnedAt'] or '-'}" + (f"  note: {region['note']}" if region["note"] else "")
+        source = "" if region["source"] == pin["source"] else f"{region['source']}@"
+        lines.append(f"  {region['region']:<15} {region['follows']:<15} {source}{region['revision'][:12]}  "
+                     f"{short_image(region['image'])}{mark}")
+    lines += ["", f"history, newest first (restore with `tradeoff-infra model rollback {data['stack']} --to N`)"]
+    lines += _history_lines(data["history"], pin["source"]) if data["history"] else ["  (none yet)"]
+    for region in data["regions"]:
+        if region["history"]:
+            lines += ["", f"history of {region['region']}, newest first "
+                          f"(`tradeoff-infra model rollback {data['stack']} --region {region['region']} --to N`)"]
+            lines += _history_lines(region["history"], pin["source"])
+    return "\n".join(lines)
+
+
