@@ -17,12 +17,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra import hardware
-from infra.chart_values import GPU_POOL_LABEL
 from infra.components.context import RegionContext
-from infra.components.gpu_pool import GPU_TAINT, NODE_TEMPLATE, gpu_node_labels, node_template_label_tag
+from infra.components.gpu_pool import NODE_TEMPLATE, gpu_node_labels, node_template_label_tag
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
-from infra.components.system_nodes import SYSTEM_LABELS
+from infra.conventions import GPU_POOL_LABEL, GPU_TAINT, SYSTEM_LABELS
 from infra.iam import POLICY_VERSION
 from infra.spec import GpuPoolSpec, StackSpec
 
