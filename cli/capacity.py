@@ -40,7 +40,8 @@ from functools import lru_cache
 from infra import hardware
 from infra.model_facts import Architecture, known_architecture
 from infra.price_catalog import HOURS_PER_MONTH  # the one constant; the catalog file is checked against it
-from infra.spec import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION, GpuPool, RegionSpec, StackSpec
+from infra.sizing import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION
+from infra.spec import GpuPoolSpec, RegionSpec, StackSpec
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 
@@ -230,7 +231,7 @@ def max_num_seqs(it: hardware.InstanceType) -> int:
 
 
 def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None,
-                       pool: GpuPool | None = None) -> ReplicaThroughput:
+                       pool: GpuPoolSpec | None = None) -> ReplicaThroughput:
     """One replica's output tokens/s on `instance_type`, for the stack's weights or a canary region's
     other `source` (`StackSpec.model_for`); `pool`'s own load test, when it states one, replaces the
     prediction."""
@@ -320,7 +321,7 @@ def day_profile(peak_to_average: float, slots: int = SLOTS_PER_DAY) -> tuple[flo
 
 @dataclass(frozen=True)
 class PoolPlan:
-    pool: GpuPool
+    pool: GpuPoolSpec
     nodes_per_slot: list[int]
 
     @property

@@ -13,29 +13,21 @@ import re
 from infra import hardware
 from infra import weights_mirror_plan as mirror_plan
 from infra.conventions import (
-    GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, MONITORING_NAMESPACE, SYSTEM_LABELS, TARGET_GROUP_PROTOCOL, TARGET_TYPE,
-    subnet_cidrs,
+    API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, GATEWAY_NAMESPACE_LABELS, GATEWAY_POD_LABELS, GPU_NODE_SELECTOR, GPU_POOL_LABEL,
+    GPU_TAINT, HUGGINGFACE_TOKEN_SECRET_KEY, MONITORING_NAMESPACE, SYSTEM_LABELS, TARGET_GROUP_PROTOCOL, TARGET_TYPE,
+    VLLM_CONTAINER_PORT, subnet_cidrs,
 )
 from infra.price_catalog import HOURS_PER_MONTH
-from infra.spec import IMAGE_RE, RegionSpec, StackSpec
-
-# Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
-VLLM_CONTAINER_PORT = 8000
+from infra.pins import IMAGE_FORM, IMAGE_RE
+from infra.sizing import GPU_MEMORY_UTILIZATION
+from infra.spec import RegionSpec, StackSpec
 
 # Who may open a connection to the vLLM pods (the chart's NetworkPolicy; the VPC CNI enforces it and
 # always lets the node itself in, so kubelet probes pass): the ALB, whose nodes take their addresses
 # from the public subnets (IP targets see those addresses, not the clients'); Prometheus, from the
-# monitoring namespace (MONITORING_NAMESPACE, kube-prometheus-stack); and, later, an API gateway: pods
-# labelled GATEWAY_POD_LABELS in a namespace an admin labelled GATEWAY_NAMESPACE_LABELS (both are
-# needed, so a pod cannot let itself in by its own labels alone).
-GATEWAY_NAMESPACE_LABELS = {"tradeoff-infra.io/vllm-clients": "allowed"}
-GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
-
-# Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
-API_KEY_SECRET_NAME = "vllm-api-key"
-API_KEY_SECRET_KEY = "api-key"
-# Key under which the Hugging Face token is stored in the secret named by `huggingface_token_secret`.
-HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
+# monitoring namespace (MONITORING_NAMESPACE, kube-prometheus-stack); and, later, an API gateway
+# (GATEWAY_POD_LABELS in a GATEWAY_NAMESPACE_LABELS namespace). Those, the port (VLLM_CONTAINER_PORT)
+# and the secrets' names live in `infra/conventions.py`.
 
 # Service accounts of the weights mirror's IRSA roles (infra/components/weights_mirror.py trusts exactly these):
 # the chart's full name plus a suffix, so the regions of one stack never name two objects alike.
@@ -136,7 +128,7 @@ def split_image(image: str) -> dict:
     """`repo[:tag]@sha256:...` -> {repository, tag, digest} (tag "" when absent)."""
     match = IMAGE_RE.match(image)
     if not match:
-        raise ValueError(f"model.image {image!r} is not REPOSITORY[:TAG]@sha256:<64 hex>")
+        raise ValueError(f"model.image {image!r} is not {IMAGE_FORM}")
     return {"repository": match.group("repository"), "tag": match.group("tag") or "", "digest": match.group("digest")}
 
 
@@ -332,7 +324,7 @@ def vllm_values(
             "maxModelLen": model.max_model_len,
             "dtype": model.dtype,
             "quantization": model.quantization or "",
-            "gpuMemoryUtilization": 0.90,
+            "gpuMemoryUtilization": GPU_MEMORY_UTILIZATION,
         },
         "image": {**split_image(image), "pullPolicy": "IfNotPresent"},
         "apiKey": {"secretName": API_KEY_SECRET_NAME, "secretKey": API_KEY_SECRET_KEY},

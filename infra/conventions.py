@@ -1,9 +1,10 @@
 """Facts the program, the chart values and the CLI share, as plain data (no Pulumi: the CLI may import it).
 
 The GPU nodes' labels and taint: the node groups set them (`infra/components/gpu_pool.py`), the vLLM
-chart values (`infra/chart_values.py`), the add-ons' and dcgm-exporter's selectors and the
-cluster-autoscaler ASG tags read them from here. Also the namespaces, target-group settings and the
-subnet layout that both a component and the chart values need.
+chart values (`infra/chart_values.py`), the add-ons' and dcgm-exporter's selectors, the
+cluster-autoscaler ASG tags and the estimate's node-group mapping read them from here. Also the
+namespaces, vLLM's port, the names of the secrets the program creates and the chart reads, the
+target-group settings and the subnet layout that both a component and the chart values need.
 """
 
 from __future__ import annotations
@@ -19,6 +20,24 @@ GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
+
+# Who may open a connection to the vLLM pods besides the ALB and Prometheus: an API gateway's pods labelled
+# GATEWAY_POD_LABELS in a namespace an admin labelled GATEWAY_NAMESPACE_LABELS (both are needed, so a pod
+# cannot let itself in by its own labels alone; the chart's NetworkPolicy, `infra/chart_values.py`).
+GATEWAY_NAMESPACE_LABELS = {"tradeoff-infra.io/vllm-clients": "allowed"}
+GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
+
+# Namespace the vLLM chart and its secrets live in (`infra/components/vllm.py`).
+VLLM_NAMESPACE = "vllm"
+# Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
+VLLM_CONTAINER_PORT = 8000
+# Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
+API_KEY_SECRET_NAME = "vllm-api-key"
+API_KEY_SECRET_KEY = "api-key"
+# Secret `VllmService` creates for the Hugging Face token (when the stack has one), and the key the
+# chart reads the token from in the secret named by `huggingface_token_secret`.
+HUGGINGFACE_TOKEN_SECRET_NAME = "huggingface-token"
+HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
 
 # Namespace kube-prometheus-stack and dcgm-exporter run in (`infra/components/monitoring.py`); the vLLM
 # NetworkPolicy admits Prometheus from it.

@@ -1,4 +1,6 @@
-"""Render `charts/vllm` with the real `helm template` for the chart tests (test_chart*, alert rules, dashboard).
+"""The tests' one helm driver: render `charts/vllm` with the real `helm template` for the chart tests
+(test_chart*, alert rules, dashboard), and answer the program's `kubernetes:helm:template` invokes
+(`helm_template`), always for one Kubernetes version, KUBE_VERSION.
 
 Every shipped stack and region gets its values from `infra.chart_values.vllm_values`, as the
 program passes them, plus one scale-to-zero variant (the shipped stacks keep a warm floor) so the
@@ -16,15 +18,18 @@ import tempfile
 import yaml
 
 from infra.chart_values import vllm_values
-from infra.spec import RegionSpec, StackSpec, load_stack_file
+from infra.conventions import HUGGINGFACE_TOKEN_SECRET_NAME, VLLM_NAMESPACE
+from infra.spec import KUBERNETES_VERSIONS, RegionSpec, StackSpec, load_stack_file
 from tests.tools import helm_path
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "vllm"
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
-KUBE_VERSION = "1.31"
+KUBE_VERSION = KUBERNETES_VERSIONS[0]
+"""Every `helm template` of the tests renders for the oldest Kubernetes the project supports (the strict
+schema checks of test_chart cover every supported version)."""
 RELEASE = "vllm"
-NAMESPACE = "vllm"
+NAMESPACE = VLLM_NAMESPACE
 PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
 # Illustrative ARN suffixes of an ALB and its target group (the shapes CloudWatch dimensions take).
 LB_ARN_SUFFIX = "app/use1-lb/50dc6c495c0c9188"
@@ -79,14 +84,14 @@ def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
             out.append((f"{stack_name(path)}-{region.region}", spec, region, values))
     spec = weights_mirror_stack()
     values = vllm_values(spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
-                         huggingface_token_secret="huggingface-token", weights_mirror=mirror_outputs(spec.regions[0]),
+                         huggingface_token_secret=HUGGINGFACE_TOKEN_SECRET_NAME, weights_mirror=mirror_outputs(spec.regions[0]),
                          target_group_arn=TG_ARN, vpc_id=VPC_ID)
     out.append(("dev-weights-mirror", spec, spec.regions[0], values))
     spec = scale_to_zero_stack()
     values = vllm_values(
         spec, spec.regions[0], prometheus_url=PROMETHEUS_URL, gpu_hourly_price_usd=None,
         load_balancer_arn_suffix=LB_ARN_SUFFIX, target_group_arn_suffix=TG_ARN_SUFFIX,
-        huggingface_token_secret="huggingface-token", target_group_arn=TG_ARN, vpc_id=VPC_ID,
+        huggingface_token_secret=HUGGINGFACE_TOKEN_SECRET_NAME, target_group_arn=TG_ARN, vpc_id=VPC_ID,
         weights_mirror=mirror_outputs(spec.regions[0]),
     )
     out.append(("dev-scale-to-zero", spec, spec.regions[0], values))
@@ -94,7 +99,10 @@ def cases() -> list[tuple[str, StackSpec, RegionSpec, dict]]:
 
 
 def helm(*args: str, values: dict | None = None) -> subprocess.CompletedProcess:
-    """Run helm with `values` written to a temporary file; returns the completed process (never raises)."""
+    """Run helm with `values` written to a temporary file; returns the completed process (never raises).
+    `helm template` and `helm lint` render for KUBE_VERSION unless the arguments name another version."""
+    if args and args[0] in ("template", "lint") and "--kube-version" not in args:
+        args = (*args, "--kube-version", KUBE_VERSION)
     with tempfile.TemporaryDirectory() as tmp:
         extra = []
         if values is not None:
@@ -104,10 +112,32 @@ def helm(*args: str, values: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([helm_path(), *args, *extra], capture_output=True, text=True, timeout=60)
 
 
+def helm_template(opts: dict) -> list[dict]:
+    """Answer the `kubernetes:helm:template` invoke with the real `helm template` of a local chart.
+
+    `opts` is the invoke's jsonOpts (`LocalChartOpts` fields plus `release_name`). A chart path that
+    does not exist yet renders nothing, as `run_program(helm_template=None)` does.
+    """
+    path = pathlib.Path(opts["path"])
+    path = path if path.is_absolute() else ROOT / path
+    if not (path / "Chart.yaml").is_file():
+        return []
+    args = ["template", opts["release_name"], str(path), "--namespace", opts.get("namespace") or "default"]
+    if opts.get("kube_version"):
+        args += ["--kube-version", opts["kube_version"]]
+    for api_version in opts.get("api_versions") or []:
+        args += ["--api-versions", api_version]
+    if not opts.get("include_test_hook_resources"):
+        args.append("--skip-tests")  # Pulumi's helm v3 Chart leaves test hooks out by default
+    done = helm(*args, values=opts.get("values") or {})
+    if done.returncode:
+        raise RuntimeError(f"helm template {path} failed: {done.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
 @functools.cache
 def _render_cached(values_json: str) -> tuple[dict, ...]:
-    result = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION,
-                  values=json.loads(values_json))
+    result = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, values=json.loads(values_json))
     if result.returncode != 0:
         raise AssertionError(f"helm template failed: {result.stderr.strip()}")
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
@@ -120,8 +150,7 @@ def render(values: dict) -> list[dict]:
 
 def render_error(values: dict) -> str:
     """helm template's error output for values the chart must refuse ("" if it rendered)."""
-    result = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION,
-                  values=values)
+    result = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, values=values)
     return "" if result.returncode == 0 else result.stderr
 
 

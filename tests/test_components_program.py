@@ -9,18 +9,15 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-import subprocess
-import tempfile
 
 import pytest
-import yaml
 
 from cli.inventory import Inventory, run_program
 from infra.components import autoscaling, monitoring
 from infra.components.node_role import NODE_POLICIES
 from infra.program import region_prefix
+from tests.chart_render import helm_template
 from tests.conftest import STACK_NAMES
-from tests.tools import helm_path
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -40,20 +37,6 @@ LOAD_BALANCER_CHILD_TYPES = {
     "aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener",
     "aws:lb/listenerRule:ListenerRule",
 }
-
-
-def helm_template(opts: dict) -> list[dict]:
-    """Answer `kubernetes:helm:template` the way the Kubernetes provider does: run helm on the chart."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as values:
-        json.dump(opts.get("values") or {}, values)
-        values.flush()
-        command = [helm_path(), "template", opts["release_name"], opts["path"], "--namespace", opts["namespace"],
-                   "--values", values.name]
-        for api in opts.get("api_versions") or []:
-            command += ["--api-versions", api]
-        rendered = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert rendered.returncode == 0, f"helm template {opts['path']} failed: {rendered.stderr}"
-    return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ from cli.estimate.records import (
     BlockStorage, ControlPlane, GlobalAccelerator, InterfaceEndpoint, KmsKey, LoadBalancer, LogGroup, MetricAlarm,
     NatGateway, NodeGroup, PricedRecord, PublicIpv4, WeightsMirrorBucket,
 )
+from infra.conventions import GPU_POOL_LABEL as POOL_LABEL
+from infra.conventions import WORKLOAD_LABEL
+from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
 from infra.weights_mirror_plan import PURPOSE_TAG_KEY, PURPOSE_TAG_VALUE
 
-WORKLOAD_LABEL = "tradeoff-infra.io/workload"
-POOL_LABEL = "tradeoff-infra.io/gpu-pool"
 EKS_DEFAULT_DISK_GIB = 20  # EKS managed node group default diskSize without a launch template
 
 
@@ -63,13 +64,13 @@ def _dig(data: Any, *path: str) -> Any:
 
 def launch_template_disk(lt: Resource) -> tuple[float, str, float, float] | None:
     """Root volume (GiB, type, IOPS, throughput MiB/s) of a launch template's first EBS block device
-    mapping; IOPS and throughput default to gp3's included baseline (3000, 125)."""
+    mapping; IOPS and throughput default to gp3's included baseline (`infra.sizing.GP3_INCLUDED_*`)."""
     for mapping in lt.inputs.get("blockDeviceMappings") or []:
         ebs = mapping.get("ebs") or {}
         if isinstance(ebs.get("volumeSize"), (int, float)):
             # pulumi-aws takes these as strings on launch templates; numbers under mocks
-            iops = float(ebs.get("iops") or 3000)
-            throughput = float(ebs.get("throughput") or 125)
+            iops = float(ebs.get("iops") or GP3_INCLUDED_IOPS)
+            throughput = float(ebs.get("throughput") or GP3_INCLUDED_THROUGHPUT_MIBPS)
             return float(ebs["volumeSize"]), str(ebs.get("volumeType") or "gp3"), iops, throughput
     return None
 
@@ -103,7 +104,7 @@ def map_node_group(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
     if not instance_types:
         raise MappingError(r, "instanceTypes (nor a launch template instanceType) is set")
     disk = launch_template_disk(lt) if lt else None
-    iops, throughput = 3000.0, 125.0
+    iops, throughput = float(GP3_INCLUDED_IOPS), float(GP3_INCLUDED_THROUGHPUT_MIBPS)
     if disk:
         disk_gib, disk_type, iops, throughput = disk
         disk_source = f"launch template {lt.name}"

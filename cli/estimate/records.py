@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
+
 @dataclass(frozen=True)
 class ControlPlane:
     name: str
@@ -28,10 +30,10 @@ class NodeGroup:
     gpu_pool: str | None
     """The spec's pool name (label `tradeoff-infra.io/gpu-pool`); None for the system node group."""
     disk_source: str
-    disk_iops: float = 3000
-    """gp3 IOPS per volume (3000 are included in the GB price)."""
-    disk_throughput_mibps: float = 125
-    """gp3 throughput per volume in MiB/s (125 are included in the GB price)."""
+    disk_iops: float = GP3_INCLUDED_IOPS
+    """gp3 IOPS per volume (GP3_INCLUDED_IOPS are included in the GB price)."""
+    disk_throughput_mibps: float = GP3_INCLUDED_THROUGHPUT_MIBPS
+    """gp3 throughput per volume in MiB/s (GP3_INCLUDED_THROUGHPUT_MIBPS are included in the GB price)."""
 
 
 @dataclass(frozen=True)

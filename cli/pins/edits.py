@@ -35,10 +35,8 @@ from cli import output
 from cli.errors import CliError, failed
 from cli.pins import stackfile
 from cli.stacks import StackRef
+from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
 from infra.spec import (
-    COMMIT_RE,
-    HF_REPO_RE,
-    IMAGE_RE,
     MAX_STACK_FILE_BYTES,
     NAMESPACE,
     PinRecord,

@@ -17,14 +17,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra import hardware
-from infra.chart_values import GPU_POOL_LABEL
 from infra.components.context import RegionContext
-from infra.components.gpu_pool import GPU_TAINT, NODE_TEMPLATE, gpu_node_labels, node_template_label_tag
+from infra.components.gpu_pool import NODE_TEMPLATE, gpu_node_labels, node_template_label_tag
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
-from infra.components.system_nodes import SYSTEM_LABELS
+from infra.conventions import GPU_POOL_LABEL, GPU_TAINT, SYSTEM_LABELS
 from infra.iam import POLICY_VERSION
-from infra.spec import GpuPool, StackSpec
+from infra.spec import GpuPoolSpec, StackSpec
 
 # Charts pinned to the newest release in each chart repository's git history (read 2026-11-24).
 KEDA_CHART = PinnedChart(
@@ -52,7 +51,7 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS = {
 SCALE_DOWN_DELAY_AFTER_ADD = "10m"
 
 
-def scale_from_zero_tags(pool: GpuPool) -> dict[str, str]:
+def scale_from_zero_tags(pool: GpuPoolSpec) -> dict[str, str]:
     """ASG tags that tell cluster-autoscaler what a node of this pool would offer while the pool is at zero.
 
     Format: cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery Setup" / scaling a node

@@ -20,8 +20,7 @@ from infra.components.system_nodes import node_launch_template_args
 from infra.conventions import (  # noqa: F401
     GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, LLM_WORKLOAD, WORKLOAD_LABEL,
 )
-from infra.spec import GpuPool as GpuPoolSpec
-from infra.spec import StackSpec
+from infra.spec import GpuPoolSpec, StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 # cluster-autoscaler's GPU label on AWS (cluster-autoscaler/cloudprovider/aws/README.md "Special note on

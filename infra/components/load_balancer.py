@@ -105,7 +105,7 @@ class LoadBalancerArgs:
     ctx: RegionContext
     """The region's spec, providers and cluster outputs."""
     target_port: int
-    """Port vLLM listens on in its pod (`infra.chart_values.VLLM_CONTAINER_PORT`): the IP targets' port."""
+    """Port vLLM listens on in its pod (`infra.conventions.VLLM_CONTAINER_PORT`): the IP targets' port."""
     certificate_arn: pulumi.Input[str] | None = None
     """The validated ACM certificate for `endpoint.hostname` (`Certificate.arn`), served on 443; required
     with a hostname, unused without one."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.chart_values import VLLM_CONTAINER_PORT, weights_service_accounts
+from infra.chart_values import weights_service_accounts
 from infra.components.addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.alarms import Alarms, AlarmsArgs
 from infra.components.autoscaling import Autoscaling, AutoscalingArgs
@@ -36,9 +36,9 @@ from infra.components.node_role import NodeRole, NodeRoleArgs
 from infra.components.options import moved_from, wait_for  # noqa: F401
 from infra.components.system_nodes import COMPONENT_TYPE as SYSTEM_NODE_GROUP_TYPE
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
-from infra.components.vllm import NAMESPACE as VLLM_NAMESPACE
 from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
 from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
+from infra.conventions import VLLM_CONTAINER_PORT, VLLM_NAMESPACE
 from infra.naming import base_tags, cluster_name  # noqa: F401
 from infra.spec import RegionSpec, StackSpec, transit_routes
 

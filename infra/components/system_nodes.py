@@ -46,7 +46,8 @@ def node_launch_template_args(
     throughput_mibps: int | None = None, iops: int | None = None,
 ) -> dict:
     """Launch template settings every node group shares: IMDSv2 only, encrypted gp3 root volume
-    (gp3's baseline 3000 IOPS / 125 MiB/s unless `iops` / `throughput_mibps` raise it)."""
+    (gp3's included `infra.sizing.GP3_INCLUDED_IOPS` / `GP3_INCLUDED_THROUGHPUT_MIBPS` unless `iops` /
+    `throughput_mibps` raise it)."""
     ebs = {"volume_size": volume_gib, "volume_type": "gp3", "encrypted": "true", "delete_on_termination": "true"}
     if throughput_mibps is not None:
         ebs["throughput"] = throughput_mibps

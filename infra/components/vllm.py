@@ -18,13 +18,15 @@ import pulumi_kubernetes as k8s
 from infra import chart_values
 from infra.components.context import RegionContext
 from infra.components.load_balancer_controller import READINESS_GATE_INJECT_LABEL, TARGET_GROUP_BINDING_API_VERSION
+from infra.conventions import (
+    API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, HUGGINGFACE_TOKEN_SECRET_KEY, HUGGINGFACE_TOKEN_SECRET_NAME, VLLM_NAMESPACE,
+)
 from infra.price_catalog import MissingPrice, hourly_usd
 from infra.spec import RegionSpec
 
-NAMESPACE = "vllm"
+NAMESPACE = VLLM_NAMESPACE
 CHART_NAME = "vllm"
 CHART_PATH = pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm"
-HUGGINGFACE_TOKEN_SECRET_NAME = "huggingface-token"
 # CRD-backed kinds the chart renders (ScaledObject, ServiceMonitor, PrometheusRule, TargetGroupBinding):
 # installed by KEDA, kube-prometheus-stack and the AWS Load Balancer Controller before this chart, so
 # `helm template` may assume them.
@@ -113,9 +115,9 @@ class VllmService(pulumi.ComponentResource):
         secrets = [
             k8s.core.v1.Secret(
                 f"{name}-api-key",
-                metadata={"name": chart_values.API_KEY_SECRET_NAME, "namespace": NAMESPACE},
+                metadata={"name": API_KEY_SECRET_NAME, "namespace": NAMESPACE},
                 type="Opaque",
-                string_data={chart_values.API_KEY_SECRET_KEY: pulumi.Output.secret(args.api_key)},
+                string_data={API_KEY_SECRET_KEY: pulumi.Output.secret(args.api_key)},
                 opts=in_namespace,
             )
         ]
@@ -126,7 +128,7 @@ class VllmService(pulumi.ComponentResource):
                 f"{name}-huggingface-token",
                 metadata={"name": HUGGINGFACE_TOKEN_SECRET_NAME, "namespace": NAMESPACE},
                 type="Opaque",
-                string_data={chart_values.HUGGINGFACE_TOKEN_SECRET_KEY: pulumi.Output.secret(args.huggingface_token)},
+                string_data={HUGGINGFACE_TOKEN_SECRET_KEY: pulumi.Output.secret(args.huggingface_token)},
                 opts=in_namespace,
             ))
 

@@ -13,14 +13,13 @@ from cli.estimate.line_item import HOURS, LineItem, Range
 from cli.estimate.records import NodeGroup
 from infra import hardware
 from infra.price_catalog import InstancePrice
+from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
 
 if TYPE_CHECKING:
     from cli.estimate.costs import CostContext, Run
 
 KIND = NodeGroup
 USAGE = "fleet"
-GP3_INCLUDED_IOPS = 3000
-GP3_INCLUDED_MIBPS = 125
 
 
 def fixed(record: NodeGroup, ctx: CostContext) -> list[LineItem]:
@@ -101,11 +100,11 @@ def _items(ng: NodeGroup, ctx: CostContext, nodes: Range, pool_plan: capacity.Po
                                                                                 gb * nodes.max),
                                  disk_price, disk_note, usage_based=gpu_pool))
     if ng.disk_type == "gp3":
-        # gp3 includes 3000 IOPS and 125 MiB/s; what a launch template provisions above that bills per month
+        # gp3 includes GP3_INCLUDED_IOPS and _THROUGHPUT_MIBPS (infra.sizing); what a launch template provisions above bills per month
         for key, extra, unit, label in (
-            ("ebsGp3IopsMonth", ng.disk_iops - GP3_INCLUDED_IOPS, "IOPS-months", "provisioned IOPS above 3000"),
-            ("ebsGp3ThroughputMonth", ng.disk_throughput_mibps - GP3_INCLUDED_MIBPS, "MiBps-months",
-             "provisioned throughput above 125 MiB/s"),
+            ("ebsGp3IopsMonth", ng.disk_iops - GP3_INCLUDED_IOPS, "IOPS-months", f"provisioned IOPS above {GP3_INCLUDED_IOPS}"),
+            ("ebsGp3ThroughputMonth", ng.disk_throughput_mibps - GP3_INCLUDED_THROUGHPUT_MIBPS, "MiBps-months",
+             f"provisioned throughput above {GP3_INCLUDED_THROUGHPUT_MIBPS} MiB/s"),
         ):
             if extra <= 0:
                 continue

@@ -1,0 +1,100 @@
+"""The typed stack spec: every key under `tradeoff-infra:` in `stacks/Pulumi.<stack>.yaml`.
+
+Parsing is pydantic; cross-field checks (model fits the GPU, replicas fit the pools, regions are
+real) run after parsing and report every problem with its key path, e.g.
+`regions[1].gpuPools[0].instanceType`. Nothing here imports Pulumi: the CLI, the program and the
+tests all call `parse_stack_config` / `load_stack_file`.
+
+    models.py   the pydantic models (StackSpec and its parts) and their derived views
+    errors.py   Problem, SpecError, pydantic's errors as Problems
+    checks.py   check(): the cross-field checks, one small function each
+    advice.py   warnings(), price_warnings(): allowed, but a reviewer should see it
+    loading.py  reading a stack file: text -> YAML -> config keys -> StackSpec
+
+Every public name is importable from `infra.spec` itself. The pin rules live in `infra/pins.py`, the
+sizing facts in `infra/sizing.py`; both are re-exported here under their old names.
+"""
+
+from __future__ import annotations
+
+from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
+from infra.sizing import ACTIVATION_RESERVE_BYTES, DTYPE_BYTES, GPU_MEMORY_UTILIZATION, QUANTIZATION_BYTES
+from infra.spec.advice import (
+    PUBLIC_ADDRESSES_WARNING,
+    PUBLIC_IPV4_ADDRESSES,
+    price_warnings,
+    public_ipv4_addresses,
+    warnings,
+)
+from infra.spec.checks import CHECKS, REGION_CHECKS, check, fit_report, unknown_region_message
+from infra.spec.errors import Problem, SpecError
+from infra.spec.loading import (
+    AWS_PROFILE_KEY,
+    AWS_ROLE_KEYS,
+    AWS_ROLE_MESSAGE,
+    MAX_STACK_FILE_BYTES,
+    NAMESPACE,
+    PROJECT,
+    SECRET_IN_CLEAR_MESSAGE,
+    SECRET_KEYS,
+    load_stack_file,
+    parse_stack_config,
+    parse_stack_text,
+    project_config,
+    read_stack_config,
+    read_stack_text,
+    stack_name_from_path,
+)
+from infra.spec.models import (
+    CLUSTER_ADMIN_POLICY,
+    DNS_NAME_RE,
+    EMAIL_RE,
+    GATED_SOURCE_PREFIXES,
+    IAM_PRINCIPAL_RE,
+    KUBERNETES_VERSIONS,
+    NAME_RE,
+    NON_INTERNET_RANGES,
+    TRANSIT_GATEWAY_RE,
+    AlertThresholds,
+    ApiOfferSpec,
+    ArchitectureSpec,
+    AutoscalingSpec,
+    BudgetSpec,
+    ClusterSpec,
+    ConstraintsSpec,
+    CustomApiOffer,
+    EndpointSpec,
+    GpuPool,
+    GpuPoolSpec,
+    KvCacheMetric,
+    ModelOverride,
+    ModelSpec,
+    MonitoringSpec,
+    NetworkSpec,
+    OperationsSpec,
+    PinRecord,
+    RegionScaling,
+    RegionSpec,
+    SpecModel,
+    StackSpec,
+    SystemNodes,
+    TrafficSpec,
+    default_vpc_cidr,
+    reaches_internet_clients,
+    transit_routes,
+)
+
+__all__ = [
+    "ACTIVATION_RESERVE_BYTES", "AWS_PROFILE_KEY", "AWS_ROLE_KEYS", "AWS_ROLE_MESSAGE", "CHECKS", "CLUSTER_ADMIN_POLICY",
+    "COMMIT_RE", "DNS_NAME_RE", "DTYPE_BYTES", "EMAIL_RE", "GATED_SOURCE_PREFIXES", "GPU_MEMORY_UTILIZATION",
+    "HF_REPO_RE", "IAM_PRINCIPAL_RE", "IMAGE_RE", "KUBERNETES_VERSIONS", "MAX_STACK_FILE_BYTES", "NAMESPACE", "NAME_RE",
+    "NON_INTERNET_RANGES", "PROJECT", "PUBLIC_ADDRESSES_WARNING", "PUBLIC_IPV4_ADDRESSES", "QUANTIZATION_BYTES",
+    "REGION_CHECKS", "SECRET_IN_CLEAR_MESSAGE", "SECRET_KEYS", "TRANSIT_GATEWAY_RE",
+    "AlertThresholds", "ApiOfferSpec", "ArchitectureSpec", "AutoscalingSpec", "BudgetSpec",
+    "ClusterSpec", "ConstraintsSpec", "CustomApiOffer", "EndpointSpec", "GpuPool", "GpuPoolSpec", "KvCacheMetric",
+    "ModelOverride", "ModelSpec", "MonitoringSpec", "NetworkSpec", "OperationsSpec", "PinRecord", "Problem",
+    "RegionScaling", "RegionSpec", "SpecError", "SpecModel", "StackSpec", "SystemNodes", "TrafficSpec",
+    "check", "default_vpc_cidr", "fit_report", "load_stack_file", "parse_stack_config", "parse_stack_text",
+    "price_warnings", "project_config", "public_ipv4_addresses", "reaches_internet_clients", "read_stack_config",
+    "read_stack_text", "stack_name_from_path", "transit_routes", "unknown_region_message", "warnings",
+]

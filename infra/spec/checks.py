@@ -1,0 +1,312 @@
+"""The checks that need more than one key: each a small function yielding the problems it finds, run in
+order by `check()` (the order is the order `validate` prints them in).
+
+A stack-wide check takes the spec (`CHECKS`); a region's checks take the spec, the region's key path
+and the region (`REGION_CHECKS`, run for each known region); a pool's fit is checked only once its
+instance type is known (`_pool_problems`). Adding a check is adding a function to one of the tuples.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator
+
+from infra import hardware, sizing
+from infra.sizing import GPU_MEMORY_UTILIZATION
+from infra.spec.errors import Problem
+from infra.spec.models import GpuPoolSpec, RegionSpec, StackSpec, reaches_internet_clients, transit_routes
+
+
+def fit_report(spec: StackSpec, instance_type_name: str, source: str | None = None) -> tuple[float, float, float] | None:
+    """(needed bytes per GPU, usable bytes per GPU, KV bytes for one full sequence) or None (`sizing.fit`)."""
+    arch = spec.architecture_for(source)
+    weights = spec.weight_bytes(source)
+    if arch is None or weights is None:
+        return None
+    return sizing.fit(weights, arch.kv_bytes_per_token(spec.model.kv_dtype_bytes), spec.model.max_model_len,
+                      spec.model.tensor_parallel, hardware.instance_type(instance_type_name).gpu_memory_bytes)
+
+
+def unknown_region_message(region: str) -> str:
+    """A region code neither region table knows: said as what the snapshot lacks, with the nearest known code."""
+    import difflib
+
+    near = difflib.get_close_matches(region, hardware.aws_regions(), n=1)
+    hint = f"; did you mean {near[0]}?" if near else " (e.g. us-east-1)"
+    return (f"{region!r} is not in the {hardware.offerings_snapshot()} nor in its commercial region table "
+            f"({hardware.regions_source()}){hint}")
+
+
+# ---------------------------------------------------------------- the model
+
+
+def _model_known(spec: StackSpec) -> Iterator[Problem]:
+    if spec.model.resolved_architecture() is None:
+        yield Problem(
+            "model.source",
+            f"{spec.model.source!r} is not in the known-model table; give model.parametersBillion and "
+            "model.architecture {layers, kvHeads, headDim} from its config.json",
+        )
+
+
+# ---------------------------------------------------------------- regions and their pools
+
+
+def _pool_problems(spec: StackSpec, region: RegionSpec, pp: str, pool: GpuPoolSpec) -> Iterator[Problem]:
+    """One pool's instance type, node counts and the model's fit on its GPUs (`pp`: the pool's key path)."""
+    gpu_types = hardware.gpu_instance_types()
+    tp = spec.model.tensor_parallel
+    if pool.instance_type not in gpu_types:
+        yield Problem(
+            f"{pp}.instanceType",
+            f"{pool.instance_type!r} is not a GPU instance type tradeoff-infra knows; "
+            f"known: {', '.join(sorted(gpu_types))}",
+        )
+        return
+    if hardware.offerings_known(region.region) and not hardware.offered_in(region.region, pool.instance_type):
+        yield Problem(f"{pp}.instanceType", f"{pool.instance_type} is not offered in {region.region} "
+                                            f"(per the {hardware.offerings_snapshot()})")
+    if pool.min_nodes > pool.max_nodes:
+        yield Problem(f"{pp}.minNodes", f"minNodes {pool.min_nodes} exceeds maxNodes {pool.max_nodes}")
+    if pool.desired_nodes is not None and not pool.min_nodes <= pool.desired_nodes <= pool.max_nodes:
+        yield Problem(
+            f"{pp}.desiredNodes",
+            f"desiredNodes {pool.desired_nodes} must lie between minNodes {pool.min_nodes} and maxNodes {pool.max_nodes}",
+        )
+    it = gpu_types[pool.instance_type]
+    if it.gpus % tp:
+        yield Problem(
+            "model.tensorParallel",
+            f"tensorParallel {tp} does not divide the {it.gpus} GPU(s) of {pool.instance_type} ({pp})",
+        )
+        return
+    region_source = spec.model_for(region)[0]
+    fit = fit_report(spec, pool.instance_type, region_source)
+    if fit:
+        needed, usable, kv = fit
+        if needed > usable:
+            yield Problem(
+                f"{pp}.instanceType",
+                f"{region_source} does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU "
+                f"(weights {spec.weight_bytes(region_source) / tp / hardware.GIB:.1f} GiB at tensorParallel {tp}, KV cache for one "
+                f"{spec.model.max_model_len}-token sequence {kv / hardware.GIB:.1f} GiB, runtime reserve 1.5 GiB) "
+                f"but one {it.gpu_name} offers {usable / hardware.GIB:.1f} GiB at {GPU_MEMORY_UTILIZATION:.0%} "
+                "utilisation; pick a larger GPU, raise tensorParallel, quantize, or lower maxModelLen",
+            )
+
+
+def _pools(spec: StackSpec, rp: str, region: RegionSpec) -> Iterator[Problem]:
+    pool_names: set[str] = set()
+    for p_i, pool in enumerate(region.gpu_pools):
+        pp = f"{rp}.gpuPools[{p_i}]"
+        if pool.name in pool_names:
+            yield Problem(f"{pp}.name", f"pool name {pool.name!r} appears twice in {region.region}")
+        pool_names.add(pool.name)
+        yield from _pool_problems(spec, region, pp, pool)
+
+
+def _canary_source(spec: StackSpec, rp: str, region: RegionSpec) -> Iterator[Problem]:
+    canary_source = spec.model_for(region)[0]
+    if canary_source != spec.model.source and spec.architecture_for(canary_source) is None:
+        yield Problem(
+            f"{rp}.model.source",
+            f"{canary_source!r} is not in the known-model table, so its fit on {region.region}'s GPUs cannot be "
+            "checked; canary other weights only with a known model, or pin them stack-wide with model.architecture",
+        )
+
+
+def _replicas(spec: StackSpec, rp: str, region: RegionSpec) -> Iterator[Problem]:
+    gpu_types = hardware.gpu_instance_types()
+    tp = spec.model.tensor_parallel
+    low, high = spec.replicas_for(region)
+    key = f"{rp}.autoscaling" if region.autoscaling else "autoscaling"
+    if low > high:
+        yield Problem(f"{key}.minReplicas", f"minReplicas {low} exceeds maxReplicas {high}")
+    sized = all(p.instance_type in gpu_types and gpu_types[p.instance_type].gpus % tp == 0 for p in region.gpu_pools)
+    capacity = spec.pool_replica_capacity(region) if sized else None
+    if capacity is not None and high > capacity:
+        yield Problem(
+            f"{key}.maxReplicas",
+            f"maxReplicas {high} exceeds what the GPU pools of {region.region} can hold: {capacity} "
+            f"(sum of maxNodes x GPUs per node / tensorParallel {tp}); raise maxNodes or lower maxReplicas",
+        )
+
+
+RegionCheck = Callable[[StackSpec, str, RegionSpec], Iterable[Problem]]
+REGION_CHECKS: tuple[RegionCheck, ...] = (_pools, _canary_source, _replicas)
+
+
+def _regions(spec: StackSpec) -> Iterator[Problem]:
+    """Each region is known and named once, then its REGION_CHECKS (an unknown region gets no more)."""
+    known = set(hardware.aws_regions())
+    seen: set[str] = set()
+    for r_i, region in enumerate(spec.regions):
+        rp = f"regions[{r_i}]"
+        if region.region not in known:
+            yield Problem(f"{rp}.region", unknown_region_message(region.region))
+            continue
+        if region.region in seen:
+            yield Problem(f"{rp}.region", f"{region.region!r} appears twice")
+        seen.add(region.region)
+        for region_check in REGION_CHECKS:
+            yield from region_check(spec, rp, region)
+
+
+# ---------------------------------------------------------------- networks and the cluster
+
+
+def _vpc_overlaps(spec: StackSpec) -> Iterator[Problem]:
+    """Every region's VPC needs its own range: one network (Transit Gateway, VPN) must route to all."""
+    for j, later in enumerate(spec.regions):
+        if later.vpc_cidr is None:
+            yield Problem(f"regions[{j}].vpcCidr", "no default range past the 256th region; give one")
+            continue
+        for i, earlier in enumerate(spec.regions[:j]):
+            if earlier.vpc_cidr is None:
+                continue
+            if ipaddress.ip_network(later.vpc_cidr).overlaps(ipaddress.ip_network(earlier.vpc_cidr)):
+                yield Problem(
+                    f"regions[{j}].vpcCidr",
+                    f"{later.vpc_cidr} ({later.region}) overlaps regions[{i}].vpcCidr {earlier.vpc_cidr} ({earlier.region}): "
+                    "every region needs its own range so one network can route to all of them; leave vpcCidr "
+                    "out for the default 10.<region index>.0.0/16 or pick a range no other region uses",
+                )
+                break
+
+
+def _api_reachability(spec: StackSpec) -> Iterator[Problem]:
+    """The Kubernetes API must be reachable on the first `pulumi up` (the Helm releases need it):
+    through a public endpoint open to some internet address, or through each region's Transit
+    Gateway to `cluster.privateAccessCidrs`. Nothing else connects to the VPCs the program creates."""
+    cluster = spec.cluster
+    if reaches_internet_clients(cluster.public_access_cidrs):
+        return
+    if cluster.public_access_cidrs:
+        yield Problem(
+            "cluster.publicAccessCidrs",
+            f"{', '.join(cluster.public_access_cidrs)} are private ranges, but the public endpoint sees public source "
+            "addresses: nobody could reach it; list the public egress ranges `pulumi up` and kubectl run from, "
+            "or leave it empty and reach the private endpoint through regions[].transitGatewayId",
+        )
+        return
+    if not cluster.private_access_cidrs:
+        yield Problem(
+            "cluster.privateAccessCidrs",
+            "cluster.publicAccessCidrs is empty (private API endpoint only), so list the CIDRs inside the network "
+            "that `pulumi up` and kubectl run from (e.g. the VPN range) and connect them with "
+            "regions[].transitGatewayId; nothing else can reach the Kubernetes API",
+        )
+        return
+    for i, region in enumerate(spec.regions):
+        if region.vpc_cidr is None:
+            continue  # reported by _vpc_overlaps
+        if region.transit_gateway_id is None:
+            yield Problem(
+                f"regions[{i}].transitGatewayId",
+                f"cluster.publicAccessCidrs is empty (private API endpoint only) and nothing connects the new VPC in "
+                f"{region.region} to cluster.privateAccessCidrs, so nobody can reach its Kubernetes API and `pulumi up` "
+                "times out at the first Helm release: name the region's Transit Gateway here (the program attaches the "
+                "VPC and routes privateAccessCidrs through it), or list your public egress ranges in "
+                "cluster.publicAccessCidrs until connectivity exists",
+            )
+        elif not transit_routes(region.vpc_cidr, cluster.private_access_cidrs):
+            yield Problem(
+                "cluster.privateAccessCidrs",
+                f"no IPv4 range outside {region.region}'s own VPC ({region.vpc_cidr}): nothing to route through "
+                f"regions[{i}].transitGatewayId, so nobody outside the VPC can reach the Kubernetes API",
+            )
+            return
+
+
+def _reserved_prices(spec: StackSpec) -> Iterator[Problem]:
+    """A reserved-1y pool needs a sourced reserved price: without one the commitment cannot be priced at all."""
+    pools = [(r_i, p_i, region.region, pool) for r_i, region in enumerate(spec.regions)
+             for p_i, pool in enumerate(region.gpu_pools) if pool.capacity_type == "reserved-1y"]
+    if not pools:
+        return
+    from infra.price_catalog import MissingPrice, default_catalog
+
+    catalog = default_catalog()
+    for r_i, p_i, name, pool in pools:
+        try:
+            catalog.reserved(name, pool.instance_type, pool.capacity_type)
+        except MissingPrice:
+            yield Problem(
+                f"regions[{r_i}].gpuPools[{p_i}].capacityType",
+                f"reserved-1y: the price catalog has no 1-year reserved price for {pool.instance_type} in {name} "
+                f"(reserved prices as of {catalog.data.get('reserved', {}).get('date', 'never')}); use on-demand or "
+                "spot, or refresh the catalog (`tradeoff-infra prices refresh`)",
+            )
+
+
+def _cluster_admins(spec: StackSpec) -> Iterator[Problem]:
+    if not spec.cluster.bootstrap_cluster_creator_admin_permissions and not spec.cluster.admin_principal_arns:
+        yield Problem(
+            "cluster.adminPrincipalArns",
+            "nobody could administer the cluster, and `pulumi up` itself could not reach its Kubernetes API: list the "
+            "IAM role ARN(s) of the operators, including the one `pulumi up` runs as (see docs/operations.md, "
+            "\"Cluster access\"), or set cluster.bootstrapClusterCreatorAdminPermissions: true",
+        )
+
+
+def _fallback_replicas(spec: StackSpec) -> Iterator[Problem]:
+    if spec.autoscaling.fallback_replicas > spec.autoscaling.max_replicas:
+        yield Problem("autoscaling.fallbackReplicas", "must not exceed autoscaling.maxReplicas")
+
+
+# ---------------------------------------------------------------- the endpoint and traffic
+
+
+def _endpoint_mode(spec: StackSpec) -> Iterator[Problem]:
+    if spec.endpoint.mode == "regional" and spec.multi_region:
+        yield Problem("endpoint.mode", "'regional' serves one region; a multi-region stack needs 'global-accelerator'")
+
+
+def _plain_http(spec: StackSpec) -> Iterator[Problem]:
+    endpoint = spec.endpoint
+    if endpoint.mode == "global-accelerator" and not endpoint.hostname and not endpoint.accept_plain_http_without_host_pin:
+        yield Problem(
+            "endpoint.hostname",
+            "a global-accelerator stack without a hostname serves the API over plain HTTP on port 80 (the API key "
+            "travels in clear) and its load balancers cannot pin the Host header, which the pinned vLLM image's "
+            "Starlette needs against CVE-2026-48710 (API-key bypass); set endpoint.hostname and "
+            "endpoint.hostedZoneId for TLS, or accept both risks explicitly with "
+            "endpoint.acceptPlainHttpWithoutHostPin: true",
+        )
+
+
+def _hosted_zone(spec: StackSpec) -> Iterator[Problem]:
+    if spec.endpoint.hostname and not spec.endpoint.hosted_zone_id:
+        yield Problem("endpoint.hostedZoneId", "a hostname needs the Route 53 hosted zone that validates its TLS certificate")
+
+
+def _traffic_shares(spec: StackSpec) -> Iterator[Problem]:
+    given = [r.traffic_share for r in spec.regions if r.traffic_share is not None]
+    if given and len(given) != len(spec.regions):
+        missing = next(i for i, r in enumerate(spec.regions) if r.traffic_share is None)
+        yield Problem(f"regions[{missing}].trafficShare", "give trafficShare on every region or on none")
+    elif given and abs(sum(given) - 1) > 0.001:
+        yield Problem("regions", f"trafficShare values add up to {sum(given):.3f}, not 1")
+
+
+def _traffic_dials(spec: StackSpec) -> Iterator[Problem]:
+    if spec.multi_region and all(r.traffic_dial == 0 for r in spec.regions):
+        yield Problem("regions", "every region has trafficDial 0: the global endpoint would serve nothing")
+
+
+def _api_comparison(spec: StackSpec) -> Iterator[Problem]:
+    for i, offer in enumerate(spec.api_comparison):
+        if isinstance(offer, str) and ":" not in offer:
+            yield Problem(f"apiComparison[{i}]", "use provider:model")
+
+
+Check = Callable[[StackSpec], Iterable[Problem]]
+CHECKS: tuple[Check, ...] = (
+    _model_known, _regions, _vpc_overlaps, _api_reachability, _reserved_prices, _cluster_admins, _fallback_replicas,
+    _endpoint_mode, _plain_http, _hosted_zone, _traffic_shares, _traffic_dials, _api_comparison,
+)
+
+
+def check(spec: StackSpec) -> list[Problem]:
+    """Checks that need more than one key. Returns every problem found, in CHECKS order."""
+    return [problem for one_check in CHECKS for problem in one_check(spec)]
