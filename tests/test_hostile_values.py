@@ -353,3 +353,16 @@ def test_a_cidr_listed_twice_is_bad_input(tmp_path, key, cidrs, shown):
     path = stack_file(tmp_path, **{key: cidrs})
     for command in (["validate"], ["estimate", *AS_OF], ["inventory"]):
         assert shown in sane(invoke(command[0], str(path), *command[1:]), 2)
+
+
+@pytest.mark.parametrize("key, shown", [("cluster/privateAccessCidrs", "cluster.privateAccessCidrs"),
+                                        ("endpoint/allowedCidrs", "endpoint.allowedCidrs")])
+def test_more_cidrs_than_security_group_rules_is_refused(tmp_path, key, shown):
+    """40,000 privateAccessCidrs (0.7 MB) passed validate and kept `inventory` building one rule each for minutes;
+    AWS caps the rules reaching one network interface at 1,000."""
+    import ipaddress
+
+    cidrs = [str(n) for n in ipaddress.ip_network("172.16.0.0/12").subnets(new_prefix=28)][:1001]
+    path = stack_file(tmp_path, **{key: cidrs})
+    out = sane(invoke("validate", str(path)), 2)
+    assert f"{shown}:" in out and "at most 1000 items" in out

@@ -328,6 +328,13 @@ class RegionSpec(SpecModel):
 # ---------------------------------------------------------------- platform
 
 
+# Each CIDR of cluster.privateAccessCidrs and endpoint.allowedCidrs becomes a security-group rule; AWS caps the
+# rules reaching one network interface at 1,000 (rules per security group x security groups per interface,
+# docs/sources.md), so a longer list can never deploy. Without the bound, 40,000 CIDRs passed `validate` in a
+# second and kept `inventory` and `estimate` building rules for minutes.
+MAX_SECURITY_GROUP_RULES = 1000
+
+
 def _distinct_cidrs(cidrs: list[str]) -> list[str]:
     """Valid CIDRs, none twice (also not spelt two ways, `::1/128` and `0::1/128`): the program makes one
     security-group rule per CIDR, and a second rule for one range is a duplicate resource (`estimate` and
@@ -355,7 +362,7 @@ class ClusterSpec(SpecModel):
     kubernetes_version: str = "1.35"
     public_access_cidrs: list[str] = []
     """Public CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
-    private_access_cidrs: list[str] = []
+    private_access_cidrs: list[str] = Field(default=[], max_length=MAX_SECURITY_GROUP_RULES)
     """CIDRs inside the network (VPN, on-premises) allowed to reach the private API endpoint on 443 and
     routed through `regions[].transitGatewayId`: without a public endpoint, `pulumi up` and kubectl
     must run from one of them, over those gateways (`check` refuses a stack nobody can reach)."""
@@ -427,7 +434,7 @@ class EndpointSpec(SpecModel):
     mode: Literal["global-accelerator", "regional"] = "global-accelerator"
     hostname: str | None = None
     hosted_zone_id: str | None = None
-    allowed_cidrs: list[str] = ["0.0.0.0/0"]
+    allowed_cidrs: list[str] = Field(default=["0.0.0.0/0"], max_length=MAX_SECURITY_GROUP_RULES)
     """Who may reach the load balancer's listener ports: the addresses the ALB sees, which behind
     Global Accelerator (client IP preservation) are the clients' own public egress addresses."""
     load_balancer_scheme: Literal["internet-facing", "internal"] = "internet-facing"
