@@ -699,3 +699,15 @@ def test_model_pin_never_writes_a_stack_file_too_large_to_read_back(project):
         assert path.stat().st_size <= MAX_STACK_FILE_BYTES
     assert codes[:8] == [0] * 8 and 2 in codes
     invoke("model", "rollback", "prod-us", expect=0)
+
+
+@pytest.mark.parametrize("text, what", [("otherLogGbPerDay: 1\notherLogGbPerDay: 2\n",
+                                         "key 'otherLogGbPerDay' appears twice, on line 1 and line 2"),
+                                        ("otherLogGbPerDay: [1\n", "not valid YAML"),
+                                        ("otherLogGbPerDay: 2026-02-30\n", "timestamp value cannot be read")])
+def test_usage_file_is_read_like_a_stack_file(cache_dir, tmp_path, text, what):
+    """A key written twice in `--usage` was kept-last (yaml.safe_load); duplicates are refused everywhere else."""
+    usage = tmp_path / "usage.yaml"
+    usage.write_text(text)
+    result = invoke("estimate", "dev", "--usage", str(usage), *AS_OF, expect=2)
+    assert f"--usage {usage}: " in result.output and what in result.output

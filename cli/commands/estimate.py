@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 
 from cli import cache
@@ -84,12 +83,10 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         text = files.read_text(path, MAX_USAGE_BYTES)
     except files.UnreadableFile as err:
         raise CliError(f"--usage {err}") from None
+    from infra.spec.loading import strict_yaml  # the stack files' reader: a key written twice is refused, not kept-last
+
     try:
-        return usage_from(yaml.safe_load(text) or {})
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CliError(f"--usage {path}: not valid YAML: {getattr(err, 'problem', None) or 'parse error'}{where}") from None
+        return usage_from(strict_yaml(text) or {})
     except RecursionError:
         raise CliError(f"--usage {path}: nested too deeply") from None
     except ValueError as err:

@@ -134,6 +134,15 @@ def _yaml_problem(err: yaml.YAMLError) -> str:
     return "not valid YAML"
 
 
+def strict_yaml(text: str) -> Any:
+    """YAML as the CLI reads every input it parses (a stack file, `--usage`): the safe loader, duplicate keys
+    refused; ValueError with the parser's reason and position, never a snippet of the text."""
+    try:
+        return yaml.load(text, Loader=_StackLoader)
+    except yaml.YAMLError as err:
+        raise ValueError(_yaml_problem(err)) from None
+
+
 def parse_stack_text(text: str, source: str) -> dict[str, Any]:
     """A stack file's text -> its YAML document (a mapping). SpecError on invalid YAML, a duplicate key,
     nesting too deep or a document that is not a mapping."""
