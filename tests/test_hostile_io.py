@@ -711,3 +711,17 @@ def test_usage_file_is_read_like_a_stack_file(cache_dir, tmp_path, text, what):
     usage.write_text(text)
     result = invoke("estimate", "dev", "--usage", str(usage), *AS_OF, expect=2)
     assert f"--usage {usage}: " in result.output and what in result.output
+
+
+@pytest.mark.parametrize("key", ["aws:accessKey", "aws:secretKey", "aws:token"])
+def test_aws_credentials_in_clear_are_refused_without_printing_them(tmp_path, key):
+    """rev10 review: only the two tradeoff-infra secrets were checked; the AWS provider's credential keys
+    written in clear were accepted silently (and would sit in the repository in clear)."""
+    from infra.spec import SpecError, project_config
+
+    document = {"config": {key: "AKIAEXAMPLESECRET123", "tradeoff-infra:model": {}}}
+    with pytest.raises(SpecError) as err:
+        project_config(document)
+    text = str(err.value)
+    assert key in text and "pulumi config set --secret" in text and "AKIAEXAMPLESECRET123" not in text
+    assert project_config({"config": {key: {"secure": "v1:abc"}}}) == {}

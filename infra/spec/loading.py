@@ -22,6 +22,8 @@ PROJECT = "tradeoff-infra"
 NAMESPACE = f"{PROJECT}:"
 # Config keys that hold secrets and are read by the program, not by the spec.
 SECRET_KEYS = {"vllmApiKey", "huggingfaceToken"}
+# The AWS provider's own credential keys (pulumi-aws config reference): secrets too, if a stack sets them.
+AWS_SECRET_KEYS = ("aws:accessKey", "aws:secretKey", "aws:token")
 AWS_PROFILE_KEY = "aws:profile"
 """The one `aws:` key the program reads: the explicit per-region providers do not inherit the default
 provider's config, so the program passes the profile to each of them and to the kubeconfigs."""
@@ -56,14 +58,18 @@ def project_config(document: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise SpecError("config", [Problem("config", "must be a mapping of keys")])
     problems = [Problem(key, AWS_ROLE_MESSAGE) for key in AWS_ROLE_KEYS if key in config]
-    for key in sorted(SECRET_KEYS):
-        value = config.get(f"{NAMESPACE}{key}")
+    secrets = [(f"{NAMESPACE}{key}", key) for key in sorted(SECRET_KEYS)] + [(key, key) for key in AWS_SECRET_KEYS]
+    for full_key, set_key in secrets:
+        value = config.get(full_key)
         if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
-            problems.append(Problem(f"{NAMESPACE}{key}", SECRET_IN_CLEAR_MESSAGE.format(key=key)))
+            message = SECRET_IN_CLEAR_MESSAGE.format(key=set_key)
+            if full_key in AWS_SECRET_KEYS:
+                message += "; better, keep AWS credentials out of the stack file and set aws:profile"
+            problems.append(Problem(full_key, message))
         elif value is not None and not (isinstance(value["secure"], str) and value["secure"].strip()):
             # `secure: null`, `secure: 123` or `secure: [..]` is no ciphertext: `pulumi up` fails to decrypt it
-            problems.append(Problem(f"{NAMESPACE}{key}.secure", "is not the ciphertext `pulumi config set --secret` "
-                                    f"writes; delete the key and run `pulumi config set --secret {key} <value>`"))
+            problems.append(Problem(f"{full_key}.secure", "is not the ciphertext `pulumi config set --secret` "
+                                    f"writes; delete the key and run `pulumi config set --secret {set_key} <value>`"))
     profile = config.get(AWS_PROFILE_KEY)
     if profile is not None and not (isinstance(profile, str) and profile.strip()):
         problems.append(Problem(AWS_PROFILE_KEY, f"{profile!r} is not a profile name"))
