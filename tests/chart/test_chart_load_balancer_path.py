@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-import pathlib
 
 import jsonschema
 import pytest
@@ -21,10 +20,11 @@ from infra import chart_values
 from infra.components import load_balancer_controller as lbc
 from infra.components.network import subnet_cidrs
 from tests import chart_render as cr
+from tests.paths import DATA
 
 CASES = cr.cases()
 CASE_IDS = [c[0] for c in CASES]
-CRD_FILE = pathlib.Path(__file__).parent / "data" / "crds" / "targetgroupbindings.elbv2.k8s.aws.json"
+CRD_FILE = DATA / "crds" / "targetgroupbindings.elbv2.k8s.aws.json"
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests import chart_render as cr
+from tests.paths import DATA
 
 DASHBOARD_FILE = cr.CHART / "dashboards" / "vllm.json"
 CASES = cr.cases()
@@ -24,7 +25,7 @@ PROMQL_KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "gr
 
 
 def exported_metrics() -> set[str]:
-    data = json.loads((cr.ROOT / "tests" / "data" / "exported_metrics.json").read_text())
+    data = json.loads((DATA / "exported_metrics.json").read_text())
     names = set()
     for exporter in data["exporters"].values():
         assert exporter["source"] and exporter["retrievedOn"], "every metric list carries its source and date"

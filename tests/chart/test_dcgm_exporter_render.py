@@ -10,14 +10,14 @@ securityContext (docs/sources.md "dcgm-exporter chart defaults") and a template 
 from __future__ import annotations
 
 import copy
-import pathlib
 
 import yaml
 
 from infra.components import monitoring
 from tests.chart_render import helm
+from tests.paths import DATA
 
-STANDIN = pathlib.Path(__file__).parent / "data" / "dcgm-exporter-standin"
+STANDIN = DATA / "dcgm-exporter-standin"
 
 
 def _exporter_security_context(values: dict | None) -> dict:

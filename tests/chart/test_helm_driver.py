@@ -6,13 +6,15 @@ Before, the program tests' invoke answerer and the dcgm-exporter test ran `helm 
 
 from __future__ import annotations
 
+import ast
 import pathlib
 
 import yaml
 
 from infra.spec import KUBERNETES_VERSIONS
 from tests import chart_render as cr
-from tests import conftest, test_components_program
+from tests import conftest
+from tests.paths import TESTS
 
 
 def probe_chart(folder: pathlib.Path) -> pathlib.Path:
@@ -46,4 +48,10 @@ def test_an_invoke_naming_its_version_gets_that_version(tmp_path):
 
 def test_the_program_tests_use_the_one_driver():
     assert conftest.helm_template is cr.helm_template
-    assert test_components_program.helm_template is cr.helm_template
+    # Read, not imported: a test module never imports another (tests/test_layout.py).
+    tree = ast.parse((TESTS / "infra" / "test_components_program.py").read_text())
+    sources = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               and any(alias.name == "helm_template" for alias in node.names)}
+    assert sources == {"tests.chart_render"}, sources
+    defined = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "helm_template"]
+    assert not defined, f"test_components_program defines its own helm_template (line {defined})"

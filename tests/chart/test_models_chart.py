@@ -14,8 +14,8 @@ from infra.chart_values import vllm_values
 from infra.spec import IMAGE_RE, load_stack_file, project_config
 from tests import chart_render
 from tests.conftest import helm_template
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 CANARY_REVISION = "b" * 40
 CANARY_IMAGE = "vllm/vllm-openai:v0.11.1@sha256:" + "a" * 64
 CANARY_DIGEST = "sha256:" + "a" * 64

@@ -9,9 +9,7 @@ import pytest
 from cli import capacity
 from infra import hardware
 from infra.spec import SpecError, parse_stack_config
-
-REVISION = "0" * 40
-IMAGE = "vllm/vllm-openai:v0.11.0@sha256:" + "a" * 64
+from tests.builders import IMAGE, REVISION
 
 
 def make_spec(*, source="meta-llama/Llama-3.1-8B-Instruct", tp=1, instance="g6e.xlarge", min_nodes=1, max_nodes=4,

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import itertools
 import json
-import pathlib
 import statistics
 import sys
 
 import pytest
 
 from cli import capacity
+from tests import paths
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = json.loads((ROOT / "tests" / "data" / "capacity_points.json").read_text())
+DATA = json.loads((paths.DATA / "capacity_points.json").read_text())
 POINTS = DATA["points"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import pathlib
 import re
 from datetime import date
 
@@ -14,8 +13,8 @@ from cli import main
 from cli.errors import CliError, failed
 from cli.main import app
 from cli.stacks import LoadedStack, load_stack, load_stacks, resolve
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 runner = CliRunner()
 LONG = "no-such-stack-" + "x" * 90  # longer than the 80 columns a console without a terminal gets
 

@@ -11,56 +11,8 @@ from cli import estimate as est
 from cli.pricing.api import ApiOffer, custom_offer
 from infra.price_catalog import MissingPrice, default_catalog
 from infra.spec import CustomApiOffer, parse_stack_config
-from tests.test_capacity import IMAGE, REVISION
-from tests.test_pricing_mapping import Res
-
-AS_OF = date(2026, 11, 24)
-
-
-def spec_of(**over):
-    config = {
-        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE,
-                  **({"weightsMirror": over.pop("weights_mirror")} if "weights_mirror" in over else {})},
-        "regions": [{"region": over.pop("region", "us-east-1"), "gpuPools": [
-            {"name": "l40s", "instanceType": over.pop("instance", "g6e.xlarge"), "minNodes": 1, "maxNodes": 4,
-             "capacityType": over.pop("capacity", "on-demand")}]}],
-        "endpoint": {"mode": "regional"},
-        "autoscaling": {"minReplicas": 1, "maxReplicas": 4},
-        "traffic": {"requestsPerMonth": over.pop("requests", 5_000_000), "inputTokensPerRequest": 600,
-                    "outputTokensPerRequest": 250, "peakToAverage": 2},
-        "operations": over.pop("operations", {"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "setupMonths": 2,
-                                              "amortisationMonths": 24}),
-        "constraints": over.pop("constraints", {}),
-        "budget": {"monthlyUsd": 10000},
-        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"],  # someone must reach the Kubernetes API
-                    "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"]},  # and administer it
-    }
-    assert not over, over
-    return parse_stack_config(config)
-
-
-def resources(region="us-east-1", instance="g6e.xlarge", capacity="ON_DEMAND", version="1.34"):
-    return [
-        Res("aws:eks/cluster:Cluster", "eks", {"version": version}, region=region),
-        Res("aws:eks/nodeGroup:NodeGroup", "gpu-ng", {
-            "instanceTypes": [instance], "capacityType": capacity, "diskSize": 100.0,
-            "scalingConfig": {"minSize": 1.0, "desiredSize": 1.0, "maxSize": 4.0},
-            "labels": {"tradeoff-infra.io/workload": "llm-inference", "tradeoff-infra.io/gpu-pool": "l40s"}}, region=region),
-        Res("aws:eks/nodeGroup:NodeGroup", "sys-ng", {
-            "instanceTypes": ["m6i.large"], "diskSize": 50.0,
-            "scalingConfig": {"minSize": 2.0, "desiredSize": 2.0, "maxSize": 2.0},
-            "labels": {"tradeoff-infra.io/workload": "system"}}, region=region),
-        Res("aws:ec2/natGateway:NatGateway", "nat", {}, region=region),
-        Res("aws:ec2/eip:Eip", "nat-eip", {}, region=region),
-        Res("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "subnets": ["a", "b"]},
-            region=region),
-        Res("aws:iam/role:Role", "role", {}, region=region),
-    ]
-
-
-def run(spec, res=None, offers=None, **kw):
-    return est.estimate("t", "t.yaml", spec, res if res is not None else resources(), default_catalog(),
-                        offers or [], as_of=kw.pop("as_of", AS_OF), api_source="test", **kw)
+from tests.builders import AS_OF, Res, resources, spec_of
+from tests.builders import run_estimate as run
 
 
 def item(result, resource, unit):

@@ -13,23 +13,11 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 AS_OF = ["--as-of", "2026-11-24"]
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cache_dir(tmp_path_factory):
-    """One inventory cache for the module: each stack's program runs once."""
-    path = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("TRADEOFF_INFRA_CACHE_DIR")
-    os.environ["TRADEOFF_INFRA_CACHE_DIR"] = str(path)
-    yield path
-    if old is None:
-        del os.environ["TRADEOFF_INFRA_CACHE_DIR"]
-    else:
-        os.environ["TRADEOFF_INFRA_CACHE_DIR"] = old
 
 
 def invoke(*args):

@@ -1,7 +1,7 @@
 """Golden JSON per shipped stack: `estimate STACK --format json` against tests/golden/<stack>.json.
 
 A change to the program, the catalog, the capacity model or the costing shows up here as a diff.
-Regenerate after a deliberate change with `UPDATE_GOLDENS=1 .venv/bin/pytest tests/test_estimate_golden.py`
+Regenerate after a deliberate change with `UPDATE_GOLDENS=1 .venv/bin/pytest tests/cli/test_estimate_golden.py`
 and review the diff in the commit. Volatile fields (the date priced, the catalog's age, package
 versions in source strings) are kept out; the date is fixed with --as-of.
 """
@@ -9,7 +9,6 @@ versions in source strings) are kept out; the date is fixed with --as-of.
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 from typer.testing import CliRunner
@@ -17,8 +16,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from tests.conftest import STACK_NAMES
 from tests.goldens import check_golden
+from tests.paths import GOLDEN
 
-GOLDEN = pathlib.Path(__file__).parent / "golden"
 AS_OF = "2026-11-24"
 VOLATILE = {"asOf", "apiPrices"}
 VOLATILE_CATALOG = {"ageDays", "stale"}

@@ -21,9 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.test_models import project  # noqa: F401  (fixture: the stacks copied to a temporary root)
+from tests.builders import project  # noqa: F401  (fixture: the stacks copied to a temporary root)
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 AS_OF = ["--as-of", "2026-11-24"]
 REV_B = "b" * 40
 SECRET_VALUE = "sk-plaintext-0123456789abcdef"

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from cli.render import safe
-from tests.test_estimate_cli import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 AS_OF = ["--as-of", "2026-11-24"]
 runner = CliRunner()
 OSC_TITLE = "\x1b]0;pwned\x07"

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.pins import apply, edits
 from infra.spec import load_stack_file
+from tests.builders import project  # noqa: F401  (fixture: the stacks copied to a temporary root)
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The image the shipped stacks pin (one home: the stack file).
 IMAGE_SHIPPED = load_stack_file(ROOT / "stacks" / "Pulumi.prod-us.yaml").model.image
 IMAGE_V0111 = "vllm/vllm-openai:v0.11.1@sha256:" + "a" * 64
@@ -22,16 +23,6 @@ REV_B = "b" * 40
 REV_C = "c0ffee" + "1" * 34
 
 runner = CliRunner()
-
-
-@pytest.fixture()
-def project(tmp_path, monkeypatch) -> pathlib.Path:
-    """A copy of the project's stacks in a temporary root, with a fixed clock."""
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
-    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(tmp_path))
-    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:00:00Z")
-    return tmp_path
 
 
 def stack_path(project: pathlib.Path, name: str = "prod-us") -> pathlib.Path:

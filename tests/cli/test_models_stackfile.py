@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import pathlib
 import re
 import shutil
 import signal
@@ -19,9 +18,10 @@ from typer.testing import CliRunner
 from cli.pins import stackfile
 from cli.main import app
 from infra.spec import load_stack_file
+from tests import paths
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(__file__).resolve().parent / "data" / "model_pins"
+DATA = paths.DATA / "model_pins"
 SHIPPED = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 IMAGE_V0111 = "vllm/vllm-openai:v0.11.1@sha256:" + "a" * 64
 # Lines a pin or rollback may add or change: the pin's own keys and history entries.

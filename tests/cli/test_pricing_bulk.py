@@ -16,9 +16,10 @@ from cli import estimate as est
 from cli.main import app
 from cli.pricing import bulk
 from infra.price_catalog import CatalogError, PriceCatalog, default_catalog, oldest_instance_date, validate
-from tests.test_estimate import resources, spec_of
+from tests import paths
+from tests.builders import resources, spec_of
 
-DATA = pathlib.Path(__file__).parent / "data" / "pricing"
+DATA = paths.DATA / "pricing"
 OFFERS = DATA / "offers"
 RECORDED = DATA / "offers-recorded"
 runner = CliRunner()

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from cli.pricing import mapping
-
-
-@dataclass
-class Res:
-    type: str
-    name: str
-    inputs: dict = field(default_factory=dict)
-    region: str | None = "us-east-1"
-    parent: str | None = "urn:parent"
-
-    @property
-    def urn(self) -> str:
-        return f"urn:pulumi:test::tradeoff-infra::{self.type}::{self.name}"
+from tests.builders import Res
 
 
 def records_of(*resources):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 from decimal import Decimal
 
 import boto3
@@ -11,8 +10,9 @@ from botocore.stub import ANY, Stubber
 
 from cli.pricing import refresh
 from infra.price_catalog import PriceCatalog, default_catalog
+from tests.paths import DATA
 
-RECORDED = json.loads((pathlib.Path(__file__).parent / "data" / "pricing" / "get_products.json").read_text())
+RECORDED = json.loads((DATA / "pricing" / "get_products.json").read_text())
 
 
 def test_parse_instance_prices_keeps_linux_without_preinstalled_software():

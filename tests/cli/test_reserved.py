@@ -10,7 +10,8 @@ import pytest
 from infra.components.gpu_pool import CAPACITY_TYPES
 from infra.price_catalog import HOURS_PER_MONTH, MissingPrice, default_catalog
 from infra.spec import SpecError, parse_stack_config
-from tests.test_estimate import resources, run, spec_of
+from tests.builders import resources, spec_of
+from tests.builders import run_estimate as run
 
 HOURS = Decimal(HOURS_PER_MONTH)
 

@@ -2,13 +2,12 @@
 case of planned resources priced against the dev stack, and the line items they give, in
 tests/golden/resources/<kind>.json. The whole-stack goldens (test_estimate_golden.py) show a change's sum;
 these show which resource's costing moved. Regenerate after a deliberate change with
-`UPDATE_GOLDENS=1 .venv/bin/python -m pytest tests/test_resource_cost_goldens.py` and review the diff.
+`UPDATE_GOLDENS=1 .venv/bin/python -m pytest tests/cli/test_resource_cost_goldens.py` and review the diff.
 """
 
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -21,9 +20,10 @@ from infra.price_catalog import default_catalog
 from infra.spec import load_stack_file
 from infra.weights_mirror_plan import PURPOSE_TAG_KEY, PURPOSE_TAG_VALUE
 from tests.goldens import check_golden
+from tests import paths
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-GOLDEN = ROOT / "tests" / "golden" / "resources"
+GOLDEN = paths.GOLDEN / "resources"
 STACK = ROOT / "stacks" / "Pulumi.dev.yaml"
 AS_OF = date(2026, 11, 24)
 REGION = "us-east-1"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import pathlib
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 from infra.spec import load_stack_file
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 runner = CliRunner()
 # "@sha256:<digest>" of the image the shipped dev stack pins (one home: the stack file).
 SHIPPED_DIGEST_SUFFIX = "@" + load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").model.image.split("@", 1)[1]

@@ -13,8 +13,7 @@ from cli import estimate as est
 from infra import hardware
 from infra.price_catalog import MissingPrice, default_catalog
 from infra.spec import SpecError, parse_stack_config, price_warnings, warnings
-from tests.test_capacity import IMAGE, REVISION
-from tests.test_estimate import resources
+from tests.builders import IMAGE, REVISION, resources
 
 
 def config(region="us-east-1", instance="p6-b200.48xlarge", **over):

@@ -10,6 +10,7 @@ from infra.components import (
     alarms, autoscaling, global_endpoint, load_balancer, load_balancer_controller, monitoring, vllm,
 )
 from infra.spec import GpuPool, MonitoringSpec, StackSpec
+from tests.paths import DATA
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 TOPIC_ARN = "arn:aws:sns:eu-central-1:123456789012:alarms"
@@ -212,9 +213,8 @@ def test_dcgm_exporter_runs_on_gpu_nodes_only():
 def test_dcgm_exporter_needs_no_profiling_metrics():
     """Non-root without SYS_ADMIN drops only DCGM_FI_PROF_*: nothing the dashboard or alerts may use is one."""
     import json
-    import pathlib
 
-    data = json.loads((pathlib.Path(__file__).parent / "data" / "exported_metrics.json").read_text())
+    data = json.loads((DATA / "exported_metrics.json").read_text())
     dcgm = data["exporters"]["dcgm-exporter"]
     names = [n for kind in ("gauges", "counters", "histograms") for n in dcgm.get(kind, [])]
     assert names and not [n for n in names if n.startswith("DCGM_FI_PROF_")]

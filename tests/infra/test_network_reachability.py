@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import pathlib
 
 import pytest
 import yaml
@@ -23,8 +22,8 @@ from infra.spec import (
     transit_routes,
     warnings,
 )
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 runner = CliRunner()
 TGW = "tgw-0123456789abcdef{}"
 

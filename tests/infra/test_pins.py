@@ -7,7 +7,6 @@ is held to the same pins as a stack file; these tests fail the moment either sid
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 
 import pytest
@@ -16,8 +15,8 @@ import yaml
 from infra import pins, sizing
 from infra.spec import NAME_RE, SpecError, parse_stack_config
 from infra.spec.models import ModelSpec
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "charts" / "vllm" / "values.schema.json").read_text())
 CHART_DEFAULTS = yaml.safe_load((ROOT / "charts" / "vllm" / "values.yaml").read_text())
 

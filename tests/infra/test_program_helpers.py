@@ -103,7 +103,7 @@ def test_aws_profile_reaches_every_aws_provider_and_kubeconfig(stack_configs):
 
 def test_private_only_api_endpoint_needs_private_access_cidrs(stack_configs):
     """publicAccessCidrs: [] with nothing that can reach the private endpoint is refused, naming the key;
-    with the CIDRs listed it also needs the Transit Gateway that connects them (tests/test_network_reachability.py)."""
+    with the CIDRs listed it also needs the Transit Gateway that connects them (tests/infra/test_network_reachability.py)."""
     from infra.spec import SpecError, parse_stack_config
 
     config = json.loads(json.dumps(stack_configs["prod-global"]))

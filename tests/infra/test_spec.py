@@ -17,8 +17,8 @@ from infra.spec import (
     project_config,
     warnings,
 )
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 
 

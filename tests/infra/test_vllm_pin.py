@@ -9,7 +9,6 @@ the stacks, the chart, README and docs to it, and the chart's flags and metrics 
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 import subprocess
 
@@ -19,9 +18,9 @@ import yaml
 from cli import capacity
 from infra import hardware
 from infra.spec import IMAGE_RE, QUANTIZATION_BYTES, load_stack_file
+from tests.paths import DATA, ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-RELEASE = json.loads((ROOT / "tests" / "data" / "vllm_release.json").read_text())
+RELEASE = json.loads((DATA / "vllm_release.json").read_text())
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 # A vllm-openai reference with a real-looking digest, as it appears in prose, YAML or shell examples.
 PINNED_REF = re.compile(r"vllm/vllm-openai:(?P<tag>v[0-9][0-9A-Za-z.]*)@sha256:(?P<hex>[0-9a-f]{64})")
@@ -90,7 +89,7 @@ def test_quantization_methods_the_spec_allows_exist_at_the_release():
 
 
 def test_metric_list_is_the_checked_release():
-    exported = json.loads((ROOT / "tests" / "data" / "exported_metrics.json").read_text())["exporters"]["vllm"]
+    exported = json.loads((DATA / "exported_metrics.json").read_text())["exporters"]["vllm"]
     assert exported["version"].split()[0] == RELEASE["release"], exported["version"]
 
 

@@ -17,8 +17,8 @@ from infra import weights_mirror_plan as plan
 from infra.components.weights_mirror import bucket_prefix
 from infra.spec import SpecError, parse_stack_config, project_config
 from tests import chart_render as cr
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 MIRRORED = [c for c in cr.cases() if c[3]["weightsMirror"]["enabled"]]
 OTHER_REVISION = "1" * 40
 
@@ -350,8 +350,7 @@ def _priced(with_mirror: bool, usage=None):
 
     from cli import estimate as est
     from infra.price_catalog import default_catalog
-    from tests.test_estimate import AS_OF, resources, spec_of
-    from tests.test_pricing_mapping import Res
+    from tests.builders import AS_OF, Res, resources, spec_of
 
     spec = spec_of(requests=15_000_000)  # an 8B model (16 GB): the weights size comes from the spec; the day's
     # peak starts a second node, so node starts read the weights
