@@ -110,7 +110,8 @@ def _write_entry(path: pathlib.Path, key: str, data: Any) -> None:
     """`HEADER key sha256(key, body)` on the first line, then the JSON body, through the CLI's one writer
     (a new file honours the umask)."""
     body = json.dumps(data)
-    output.write_text(path, f"{ENTRY_HEADER} {key} {_entry_digest(key, body.encode())}\n{body}")
+    # own=True: a symlink planted in a restored cache is replaced, its target (any file of the user's) never written
+    output.write_text(path, f"{ENTRY_HEADER} {key} {_entry_digest(key, body.encode())}\n{body}", own=True)
 
 
 def _read_entry(path: pathlib.Path, key: str) -> Any | None:

@@ -14,6 +14,8 @@
 Errors are OSError with `strerror` saying what happened; nothing is left behind.
 
 `durable=True` also fsyncs the file and its folder (stack-file edits must survive a crash).
+`own=True` is for the CLI's own files (cache entries): whatever is at the path (a symlink, a FIFO, a device;
+not a directory) is replaced by a new regular file, and a symlink's target is never written.
 
 Fault injection for tests, through the environment variable TRADEOFF_INFRA_FAULT:
   mid-temp-write       SIGKILL this process when half the new text is in the temporary file
@@ -74,9 +76,12 @@ def _write_through(path: pathlib.Path, data: bytes, fifo: bool) -> None:
         os.close(fd)
 
 
-def write_text(path: str | os.PathLike, text: str, *, durable: bool = False) -> None:
+def write_text(path: str | os.PathLike, text: str, *, durable: bool = False, own: bool = False) -> None:
     data = text.encode()
     path = pathlib.Path(path)
+    if own:
+        _replace_own(path, data)
+        return
     try:
         st = os.stat(path)  # follows symlinks
     except FileNotFoundError:
@@ -97,7 +102,21 @@ def write_text(path: str | os.PathLike, text: str, *, durable: bool = False) -> 
         if not st.st_mode & 0o222:
             raise ReadOnlyTarget(errno.EACCES, f"it is read-only (mode {stat.S_IMODE(st.st_mode):04o}); "
                                                "make it writable (chmod u+w) to let it be replaced")
-    target = path.resolve()  # a symlink's target (also a dangling one): replace that, keep the link
+    _rename_into_place(path.resolve(), data, st, durable)  # a symlink's target (also a dangling one); the link stays
+
+
+def _replace_own(path: pathlib.Path, data: bytes) -> None:
+    """A file of the CLI's own (a cache entry): whatever else is at the path (a symlink planted in a restored
+    cache, a FIFO, a device) is replaced by a new regular file; a link's target is never opened or written."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
+    except FileNotFoundError:
+        pass
+    _rename_into_place(path, data, None, durable=False)
+
+
+def _rename_into_place(target: pathlib.Path, data: bytes, st: os.stat_result | None, durable: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f"{temp_prefix(target)}{os.urandom(4).hex()}.tmp")
     # 0666 less the umask for a new file (the kernel applies it); an existing file's own mode after writing
@@ -129,6 +148,22 @@ def write_text(path: str | os.PathLike, text: str, *, durable: bool = False) -> 
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def refuse_input_as_out(out: pathlib.Path | None, inputs: list[tuple[str, pathlib.Path | None]]) -> None:
+    """`--out` naming a file the command reads (a stack file, `--usage`, the price catalog) would replace that
+    input with the report: bad input before anything runs. (`--compare-to` may be the same file: it is read
+    first, and refreshing a saved estimate in place is what CI does.)"""
+    if out is None:
+        return
+    for what, path in inputs:
+        try:
+            same = path is not None and os.path.samefile(out, path)
+        except (OSError, ValueError):
+            same = False
+        if same:
+            raise CliError(f"--out {out}: is the {what} {path} this command reads; writing the report there would "
+                           "replace it. Nothing was written; give another file")
 
 
 def write_out(path: pathlib.Path, text: str) -> None:

@@ -48,8 +48,19 @@ def stacks_dir() -> pathlib.Path:
     return project_root() / "stacks"
 
 
+def _utf8_name(path: pathlib.Path | str, shown: str) -> None:
+    """A file name whose bytes are not UTF-8 (`Pulumi.\\xff.yaml`) names no Pulumi stack and cannot be sent to
+    the program under mocks (it raised UnicodeEncodeError in `estimate` and `inventory`): bad input."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        raise CliError(f"STACK {shown!r}: the file name is not UTF-8 text; rename the file") from None
+
+
 def all_stacks() -> list[StackRef]:
     paths = sorted(stacks_dir().glob("Pulumi.*.yaml"))
+    for p in paths:
+        _utf8_name(p.name, str(p))
     return [StackRef(stack_name_from_path(p), p) for p in paths]
 
 
@@ -68,6 +79,7 @@ def _present(path: pathlib.Path, arg: str) -> bool:
 
 
 def resolve(arg: str) -> StackRef:
+    _utf8_name(pathlib.Path(arg).name, arg)
     candidate = pathlib.Path(arg)
     if candidate.suffix in (".yaml", ".yml") or os.sep in arg:
         if not _present(candidate, arg):

@@ -48,7 +48,7 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
         if not stat.S_ISREG(before.st_mode):
             raise UnreadableFile(path, f"is {_kind(before.st_mode)}, not a regular file; refusing to read it")
         if before.st_size > limit:
-            raise UnreadableFile(path, f"is {_size(before.st_size)}, larger than the {_size(limit)} this input may be")
+            raise UnreadableFile(path, f"is {before.st_size:,} bytes, larger than the {_size(limit)} this input may be")
         # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening it must not wait for a writer
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except UnreadableFile:
@@ -103,6 +103,13 @@ def resolve_within_folder(path: str | os.PathLike) -> pathlib.Path:
         raise UnreadableFile(path, f"is a symlink to {target}, outside {folder}; refusing to read a file from "
                                    "elsewhere (copy it into the folder or link to a file inside it)")
     return path
+
+
+def short_repr(value: object, limit: int = 40) -> str:
+    """`repr(value)` cut to `limit` characters for an error message: a 400-digit number or a megabyte string a
+    hostile input holds is named, not printed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _no_constant(name: str) -> float:

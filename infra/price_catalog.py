@@ -47,13 +47,20 @@ def _check_date(value, where: str, entry: dict | None = None) -> None:
         raise CatalogError(f"{where}: {value!r} is not a date YYYY-MM-DD") from None
 
 
-def _check_price(value, where: str) -> None:
+# A million dollars per hour, GB or month is far above any AWS price (the dearest GPU instance is ~$100/h) and
+# small enough that no product with a stack's largest numbers leaves the range of a Decimal rounded to cents:
+# "1e999999" or 1e20 used to end the estimate in decimal.Overflow / InvalidOperation tracebacks.
+MAX_PRICE_USD = 1_000_000
+MAX_TIER_GB = 10**15
+
+
+def _check_price(value, where: str, limit: int = MAX_PRICE_USD, what: str = "a price") -> None:
     try:
-        ok = Decimal(str(value)).is_finite() and Decimal(str(value)) >= 0 and not isinstance(value, bool)
+        ok = Decimal(str(value)).is_finite() and 0 <= Decimal(str(value)) <= limit and not isinstance(value, bool)
     except InvalidOperation:
         ok = False
     if not ok:
-        raise CatalogError(f"{where}: {value!r} is not a price (a decimal number >= 0)")
+        raise CatalogError(f"{where}: {files.short_repr(value)} is not {what} (a decimal number from 0 to {limit:,})")
 
 
 def _need(data: dict, key: str, where: str, kind: type = dict):
@@ -100,7 +107,9 @@ def validate(data) -> None:
         _check_date(reserved.get("date"), "reserved.date")
     spot = _need(data, "spot", "")
     for instance_type, by_region in _need(spot, "savingsPercent", "spot.").items():
-        for region, pct in (by_region.items() if isinstance(by_region, dict) else [("", by_region)]):
+        if not isinstance(by_region, dict):  # spot_savings() looks regions up in it
+            raise CatalogError(f"spot.savingsPercent.{instance_type}: must be an object of region: percentage")
+        for region, pct in by_region.items():
             if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 <= pct < 100:
                 raise CatalogError(f"spot.savingsPercent.{instance_type}.{region}: {pct!r} is not a percentage 0-99")
     platform = _need(data, "platform", "")
@@ -122,8 +131,10 @@ def validate(data) -> None:
                     if not isinstance(tier, list) or len(tier) != 2:
                         raise CatalogError(f"{where}tiers[{i}]: must be [upper bound GB or null, $/GB]")
                     if tier[0] is not None:
-                        _check_price(tier[0], f"{where}tiers[{i}][0]")
+                        _check_price(tier[0], f"{where}tiers[{i}][0]", MAX_TIER_GB, "an upper bound in GB")
                     _check_price(tier[1], f"{where}tiers[{i}][1]")
+                if not entry["tiers"] or entry["tiers"][-1][0] is not None:  # else traffic above the last bound is $0
+                    raise CatalogError(f"{where}tiers: the last tier must have the upper bound null (it prices the rest)")
             elif "versions" in entry:
                 for version, end in _need(entry, "versions", where).items():
                     _check_date(end, f"{where}versions.{version}")

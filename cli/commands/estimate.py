@@ -4,6 +4,7 @@ costs, compare with API offers, decide. Exit 0 ok, 1 over budget (with --fail-ov
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import sys
 from datetime import UTC, date, datetime
@@ -11,19 +12,18 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 
 from cli import cache
 from cli.capacity import CapacityError
 from cli.errors import CliError, print_warnings, reported
 from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
-from cli.output import write_out
+from cli.output import refuse_input_as_out, write_out
 from cli.render import contract
 from cli.render.safe import say
 from cli.stacks import LoadedStack, load_stacks, project_root, select
 from infra import files
-from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
+from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog, default_catalog
 from infra.spec import StackSpec
 
 app = typer.Typer(add_completion=False)
@@ -83,12 +83,10 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         text = files.read_text(path, MAX_USAGE_BYTES)
     except files.UnreadableFile as err:
         raise CliError(f"--usage {err}") from None
+    from infra.spec.loading import strict_yaml  # the stack files' reader: a key written twice is refused, not kept-last
+
     try:
-        return usage_from(yaml.safe_load(text) or {})
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CliError(f"--usage {path}: not valid YAML: {getattr(err, 'problem', None) or 'parse error'}{where}") from None
+        return usage_from(strict_yaml(text) or {})
     except RecursionError:
         raise CliError(f"--usage {path}: nested too deeply") from None
     except ValueError as err:
@@ -176,6 +174,8 @@ def estimate_command(
     try:
         when = _parse_date(as_of)
         refs = select(stacks, all_)
+        refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
+                                  ("price catalog", price_catalog or CATALOG_PATH)])
         old = _load_old(compare_to) if compare_to else None
         try:
             catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from cli import cache
 from cli.errors import print_warnings, reported
-from cli.output import write_out
+from cli.output import refuse_input_as_out, write_out
 from cli.pricing import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import markup, say
@@ -50,6 +50,7 @@ def inventory_command(
     err = Console(stderr=True)
     try:
         ref = resolve(stack)
+        refuse_input_as_out(out, [("stack file", ref.path)])
         [loaded] = load_stacks([ref], project_root(), no_cache=no_cache)
         inventory, hit = loaded.inventory, loaded.from_cache
     finally:

@@ -13,14 +13,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr, ValidationError
 
+from infra import files
+
 CONTRACT_VERSION = 1
 """Raise when a key the readers rely on changes meaning or goes away (adding keys keeps the version)."""
 CURRENCY = "USD"
 
 
+# No estimate comes near $1e15 a month (docs/stack-file.md ranges); two saved line items of 1e308 summed to
+# inf, and the comparison was written as `Infinity`, which is not JSON.
+MAX_SAVED_USD = 1e15
+
+
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{value!r} has the wrong type (a number)")
+    if not abs(value) <= MAX_SAVED_USD:  # compared, never converted: a 400-digit integer too
+        raise ValueError(f"{files.short_repr(value)} is beyond any estimate's ${MAX_SAVED_USD:,.0f}")
     return value
 
 

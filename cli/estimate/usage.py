@@ -8,17 +8,28 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from infra import files
 from infra.spec import StackSpec
 
 
-def _finite_non_negative(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError("must be a finite number >= 0")
+# Every usage number has a finite range, so that no product the estimate forms with the stack's own largest
+# values (1e11 requests a month) leaves the range of a Decimal rounded to cents: a 400-digit integer raised
+# OverflowError in math.isfinite, and bytesPerOutputToken 1e300 decimal.InvalidOperation, both tracebacks.
+USAGE_LIMIT = 1_000_000
+USAGE_LIMITS = {"logArchiveCompression": 1}
+"""A fraction of the raw size."""
+
+
+def _in_range(value: Any, limit: float) -> Any:
+    # compared, never converted to float: NaN fails both comparisons, inf and huge integers the upper one
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
+        raise ValueError(f"must be a number from 0 to {limit:,}")
     return value
 
 
-Number = Annotated[int | float, BeforeValidator(_finite_non_negative)]
+Number = Annotated[int | float, BeforeValidator(lambda v: _in_range(v, USAGE_LIMIT))]
 """A usage figure as written (an int stays an int in the JSON contract)."""
+Fraction = Annotated[int | float, BeforeValidator(lambda v: _in_range(v, USAGE_LIMITS["logArchiveCompression"]))]
 
 
 class UsageAssumptions(BaseModel):
@@ -34,7 +45,7 @@ class UsageAssumptions(BaseModel):
     """vLLM OpenAI image pulled through NAT by every new GPU node (assumption, ~10 GB)."""
     control_plane_log_gb_per_day: Number = Field(1.0, alias="controlPlaneLogGbPerDay")
     """EKS api/audit/authenticator logs per cluster and day (assumption; audit dominates)."""
-    log_archive_compression: Number = Field(0.15, alias="logArchiveCompression")
+    log_archive_compression: Fraction = Field(0.15, alias="logArchiveCompression")
     """CloudWatch bills archived logs compressed (gzip); JSON logs shrink to ~15 % (assumption)."""
     other_log_gb_per_day: Number = Field(0.1, alias="otherLogGbPerDay")
     """Log groups other than the EKS control plane's (e.g. VPC flow logs of a quiet VPC), per group and day
@@ -62,7 +73,8 @@ def usage_from(data: dict) -> UsageAssumptions:
     except ValidationError as err:
         bad = {e["loc"][0] for e in err.errors() if e["loc"]}
         key = next(k for k in data if k in bad)
-        raise ValueError(f"{key}: must be a finite number >= 0, got {data[key]!r}") from None
+        raise ValueError(f"{key}: must be a number from 0 to {USAGE_LIMITS.get(key, USAGE_LIMIT):,}, "
+                         f"got {files.short_repr(data[key])}") from None
 
 
 # Stack keys whose defaults feed a number of the estimate (cost, capacity or verdict); `[]` walks a list.

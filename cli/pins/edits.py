@@ -37,6 +37,7 @@ from cli.pins import stackfile
 from cli.stacks import StackRef
 from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
 from infra.spec import (
+    MAX_STACK_FILE_BYTES,
     NAMESPACE,
     PinRecord,
     RegionSpec,
@@ -377,14 +378,65 @@ def rollback(document: Any, scope: Scope, steps: int | None, to: str | None, not
 # ------------------------------------------------------------------ running an edit
 
 
+def _key_path(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part).removeprefix(NAMESPACE))
+    return out
+
+
+def refuse_shared_pins(document: Any) -> None:
+    """CliError when a mapping or list a pin edits (`model`, its `history`, a region, its `model` and that
+    `history`) is shared with another place of the file: one YAML node reached through an anchor and its
+    alias, or a mapping that takes keys from another through a merge key (`<<:`) or gives them to one. The
+    edit would change both places (a canary pinned in one region would land in another too), or a key
+    deleted here would still come in through the merge."""
+    first: dict[int, tuple] = {}
+    shared: dict[int, tuple] = {}  # node -> the other place that reads it
+
+    def walk(node: Any, path: tuple) -> None:
+        if not isinstance(node, (dict, list)):
+            return
+        if id(node) in first:
+            shared.setdefault(id(node), path)
+            return
+        first[id(node)] = path
+        for source in getattr(node, "merge", None) or []:
+            shared.setdefault(id(source), path)
+            shared.setdefault(id(node), first.get(id(source), path))
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            walk(value, (*path, key))
+
+    config = _config(document)
+    walk(config, ())
+    edited = []
+    if isinstance(config.get(MODEL_KEY), dict):
+        edited += [config[MODEL_KEY], config[MODEL_KEY].get("history")]
+    for region in config.get(REGIONS_KEY) or []:
+        override = region.get("model") if isinstance(region, dict) else None
+        edited += [region, override, override.get("history") if isinstance(override, dict) else None]
+    for node in edited:
+        if node is not None and id(node) in shared:
+            here, there = first[id(node)], shared[id(node)]
+            raise CliError(
+                f"{_key_path(here)} and {_key_path(there)} share YAML nodes (an anchor and its alias, or a merge key "
+                "`<<:`): a pin or rollback would change both, or leave a merged key in force; write each out in full. "
+                "Nothing was changed")
+
+
 def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
     """Validate, edit under the lock and write atomically; the result is validated before writing."""
 
     def change(document: Any) -> Outcome:
         spec = spec_of_text(stackfile.dump(document), str(ref.path))
+        refuse_shared_pins(document)
         return operation(document, spec)
 
     def check(text: str) -> None:
+        size = len(text.encode())
+        if size > MAX_STACK_FILE_BYTES:  # every command, `rollback` too, would refuse to read the file
+            raise CliError(f"{ref.path} would be {size:,} bytes after this change, over the {MAX_STACK_FILE_BYTES:,} every "
+                           "command reads; shorten --note or move old model.history entries out, nothing was written")
         try:
             spec_of_text(text, str(ref.path))
         except SpecError as err:

@@ -120,9 +120,14 @@ def edit(
         _pause_after_read()
         if precheck is not None:
             precheck(before)
-        document = load(before)
+        # A CRLF file is edited as LF and written back as CRLF: ruamel keeps the CR of comment lines only,
+        # so the file came back with mixed line endings, every other line changed.
+        crlf = "\r\n" in before
+        document = load(before.replace("\r\n", "\n") if crlf else before)
         value = change(document)
         after = dump(document)
+        if crlf:
+            after = after.replace("\n", "\r\n")
         if after == before:
             return EditResult(value, False, before, after)
         if check is not None:

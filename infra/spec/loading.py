@@ -60,6 +60,10 @@ def project_config(document: Any) -> dict[str, Any]:
         value = config.get(f"{NAMESPACE}{key}")
         if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
             problems.append(Problem(f"{NAMESPACE}{key}", SECRET_IN_CLEAR_MESSAGE.format(key=key)))
+        elif value is not None and not (isinstance(value["secure"], str) and value["secure"].strip()):
+            # `secure: null`, `secure: 123` or `secure: [..]` is no ciphertext: `pulumi up` fails to decrypt it
+            problems.append(Problem(f"{NAMESPACE}{key}.secure", "is not the ciphertext `pulumi config set --secret` "
+                                    f"writes; delete the key and run `pulumi config set --secret {key} <value>`"))
     profile = config.get(AWS_PROFILE_KEY)
     if profile is not None and not (isinstance(profile, str) and profile.strip()):
         problems.append(Problem(AWS_PROFILE_KEY, f"{profile!r} is not a profile name"))
@@ -92,11 +96,24 @@ class _DuplicateKey(yaml.YAMLError):
 class _StackLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The safe loader (libyaml when present: it also bounds the nesting depth), refusing duplicate keys."""
 
+    def construct_object(self, node, deep=False):  # noqa: ANN001
+        """A scalar the YAML resolver types but Python cannot build (`2026-02-30` as a date, `!!int abc`,
+        an integer of more digits than `int()` converts) is a YAML error at the value's line, not a
+        ValueError escaping as a traceback."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as err:
+            if isinstance(err, yaml.YAMLError):
+                raise
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this {node.tag.rsplit(':', 1)[-1]} value cannot be read ({str(err).split(';')[0]})",
+                node.start_mark) from None
+
     def construct_mapping(self, node, deep=False):  # noqa: ANN001
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                if not isinstance(key_node, yaml.ScalarNode):  # a merge key `<<` twice is a duplicate too
                     continue
                 key = key_node.value
                 line = key_node.start_mark.line + 1
@@ -115,6 +132,15 @@ def _yaml_problem(err: yaml.YAMLError) -> str:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         return f"not valid YAML: {err.problem or err.context}{where}"
     return "not valid YAML"
+
+
+def strict_yaml(text: str) -> Any:
+    """YAML as the CLI reads every input it parses (a stack file, `--usage`): the safe loader, duplicate keys
+    refused; ValueError with the parser's reason and position, never a snippet of the text."""
+    try:
+        return yaml.load(text, Loader=_StackLoader)
+    except yaml.YAMLError as err:
+        raise ValueError(_yaml_problem(err)) from None
 
 
 def parse_stack_text(text: str, source: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ key are `infra/spec/checks.py`, reviewer warnings `infra/spec/advice.py`, readin
 from __future__ import annotations
 
 import ipaddress
+import json
+import pathlib
 import re
 from typing import Annotated, Any, Literal
 
@@ -124,9 +126,15 @@ class ModelOverride(SpecModel):
         return None if v is None else require_digest_image(v)
 
 
+# The served model name is an argument of vLLM's command line in the chart, whose values schema is its home:
+# a name `validate` accepted but the schema refuses (`llama #1`, `team: llama`, a newline) failed `pulumi up`.
+MODEL_NAME_RE = re.compile(json.loads((pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm" / "values.schema.json")
+                                      .read_text())["properties"]["model"]["properties"]["name"]["pattern"])
+
+
 class ModelSpec(SpecModel):
     name: str = Field(min_length=1, max_length=128)
-    """Served model name (what clients put in `model`)."""
+    """Served model name (what clients put in `model`): letters, digits and `._/:@+-`, as the chart's schema allows."""
     source: str
     """Hugging Face repository id of the weights."""
     revision: str
@@ -147,6 +155,14 @@ class ModelSpec(SpecModel):
     pin_note: str | None = None
     """Why the current pin was made."""
     history: list[PinRecord] = []
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not MODEL_NAME_RE.fullmatch(v):  # fullmatch: `$` alone would let a trailing newline through
+            raise ValueError(f"{v!r} is not a served model name the chart accepts: letters, digits and ._/:@+- "
+                             "(no spaces), starting with a letter or digit")
+        return v
 
     @field_validator("source")
     @classmethod
@@ -312,6 +328,26 @@ class RegionSpec(SpecModel):
 # ---------------------------------------------------------------- platform
 
 
+# Each CIDR of cluster.privateAccessCidrs and endpoint.allowedCidrs becomes a security-group rule; AWS caps the
+# rules reaching one network interface at 1,000 (rules per security group x security groups per interface,
+# docs/sources.md), so a longer list can never deploy. Without the bound, 40,000 CIDRs passed `validate` in a
+# second and kept `inventory` and `estimate` building rules for minutes.
+MAX_SECURITY_GROUP_RULES = 1000
+
+
+def _distinct_cidrs(cidrs: list[str]) -> list[str]:
+    """Valid CIDRs, none twice (also not spelt two ways, `::1/128` and `0::1/128`): the program makes one
+    security-group rule per CIDR, and a second rule for one range is a duplicate resource (`estimate` and
+    `inventory` ended in a duplicate-URN traceback) and a duplicate rule AWS refuses."""
+    seen: dict[Any, str] = {}
+    for cidr in cidrs:
+        net = ipaddress.ip_network(cidr, strict=True)
+        if net in seen:
+            raise ValueError(f"{cidr!r} appears twice" + (f" (as {seen[net]!r})" if seen[net] != cidr else ""))
+        seen[net] = cidr
+    return cidrs
+
+
 class NetworkSpec(SpecModel):
     availability_zones: int = Field(default=2, ge=2, le=3)
     nat_gateways: Literal["single", "per-az"] = "single"
@@ -326,7 +362,7 @@ class ClusterSpec(SpecModel):
     kubernetes_version: str = "1.35"
     public_access_cidrs: list[str] = []
     """Public CIDRs allowed to reach the EKS public API endpoint; empty turns the public endpoint off."""
-    private_access_cidrs: list[str] = []
+    private_access_cidrs: list[str] = Field(default=[], max_length=MAX_SECURITY_GROUP_RULES)
     """CIDRs inside the network (VPN, on-premises) allowed to reach the private API endpoint on 443 and
     routed through `regions[].transitGatewayId`: without a public endpoint, `pulumi up` and kubectl
     must run from one of them, over those gateways (`check` refuses a stack nobody can reach)."""
@@ -364,9 +400,7 @@ class ClusterSpec(SpecModel):
     @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            ipaddress.ip_network(cidr, strict=True)
-        return v
+        return _distinct_cidrs(v)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -400,7 +434,7 @@ class EndpointSpec(SpecModel):
     mode: Literal["global-accelerator", "regional"] = "global-accelerator"
     hostname: str | None = None
     hosted_zone_id: str | None = None
-    allowed_cidrs: list[str] = ["0.0.0.0/0"]
+    allowed_cidrs: list[str] = Field(default=["0.0.0.0/0"], max_length=MAX_SECURITY_GROUP_RULES)
     """Who may reach the load balancer's listener ports: the addresses the ALB sees, which behind
     Global Accelerator (client IP preservation) are the clients' own public egress addresses."""
     load_balancer_scheme: Literal["internet-facing", "internal"] = "internet-facing"
@@ -423,9 +457,7 @@ class EndpointSpec(SpecModel):
     def _cidrs(cls, v: list[str]) -> list[str]:
         if not v:
             raise ValueError("at least one CIDR is needed, or nobody can reach the endpoint")
-        for cidr in v:
-            ipaddress.ip_network(cidr, strict=True)
-        return v
+        return _distinct_cidrs(v)
 
 
 class AlertThresholds(SpecModel):
@@ -513,6 +545,17 @@ class StackSpec(SpecModel):
     operations: OperationsSpec = Field(default_factory=OperationsSpec)
     budget: BudgetSpec | None = None
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _region_count(cls, v: Any) -> Any:
+        """Each region may appear once, so a list longer than the region table is wrong before any entry is read;
+        refused here, because the cross-region checks (VPC overlaps) grow with its square: 4,000 regions with
+        their own vpcCidr kept `validate` busy for minutes."""
+        known = len(hardware.aws_regions())
+        if isinstance(v, list) and len(v) > known:
+            raise ValueError(f"{len(v)} regions, but each region appears once and there are {known} (the region table)")
+        return v
 
     @model_validator(mode="before")
     @classmethod

@@ -472,3 +472,242 @@ def test_model_pin_keeps_a_stack_file_mode(project):
     path.chmod(0o640)
     invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("value,what", [("2026-02-30", "timestamp value cannot be read (day is out of range"),
+                                        ("!!int abc", "int value cannot be read"),
+                                        ("!!float abc", "float value cannot be read"),
+                                        ("1" + "0" * 5000, "int value cannot be read (Exceeds the limit")])
+@pytest.mark.parametrize("command", FIVE_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_a_scalar_yaml_types_but_python_cannot_build_exits_2_naming_its_line(tmp_path, value, what, command):
+    """The resolver types `2026-02-30` as a date and `!!int abc` as an int; building them raised a
+    ValueError that escaped every command as a traceback."""
+    lines = dev_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("dtype:")) + 1
+    lines.insert(at, f"    pinnedAt: {value}\n")
+    path = tmp_path / "Pulumi.scalar.yaml"
+    path.write_text("".join(lines))
+    before = path.read_bytes()
+    result = invoke(*command, str(path), expect=2)
+    assert what in result.output and f"line {at + 1}, column 15" in result.output, result.output
+    assert path.read_bytes() == before
+
+
+CANARY_IMAGE = "vllm/vllm-openai:v0.31.0@sha256:c1c9f6fd5c109ba7f0546a59f5b2f15fb87f64c77782e90a27b648b42a8e67c3"
+
+
+def _two_region_overrides(project: pathlib.Path, first: str, second: str) -> tuple[pathlib.Path, str]:
+    """prod-global with `first` as us-east-1's `model:` line and `second` as eu-central-1's."""
+    path = project / "stacks" / "Pulumi.prod-global.yaml"
+    text = path.read_text()
+    for scaling, line in (("{minReplicas: 2, maxReplicas: 16}", first), ("{minReplicas: 2, maxReplicas: 12}", second)):
+        text = text.replace(f"      autoscaling: {scaling}\n", f"      autoscaling: {scaling}\n      {line}\n", 1)
+    path.write_text(text)
+    return path, text
+
+
+@pytest.mark.parametrize("second", ["model: *canary", "model: {<<: *canary}"], ids=["alias", "merge-key"])
+@pytest.mark.parametrize("command", [["pin", "--region", "us-east-1", "--revision", REV_B],
+                                     ["pin", "--region", "eu-central-1", "--revision", "6f6073b423013f6a7d4d9f39144961bfbfbc386b"],
+                                     ["pin", "--revision", REV_B]], ids=["canary", "back-to-stack", "stack-wide"])
+def test_model_pin_refuses_a_region_override_shared_through_an_anchor(project, second, command):
+    """Two regions sharing one override (`&canary` / `*canary`, or `<<: *canary`): a canary pinned in
+    us-east-1 landed in eu-central-1 too while the message said 'other regions are unchanged', and
+    sending eu-central-1 back to the stack pin deleted keys the merge still supplied."""
+    path, text = _two_region_overrides(project, f"model: &canary {{revision: {'a' * 40}, image: '{CANARY_IMAGE}'}}", second)
+    invoke("validate", "prod-global", expect=0)
+    result = invoke("model", command[0], "prod-global", *command[1:], expect=2)
+    assert "regions[0].model and regions[1].model share YAML nodes" in result.output
+    assert path.read_text() == text
+
+
+def test_model_pin_keeps_a_scalar_alias_meaning(project):
+    """A revision written once and aliased (`&r` / `*r`) is only a value: pinning one region leaves the other's."""
+    _two_region_overrides(project, f"model: {{revision: &r {'a' * 40}, image: '{CANARY_IMAGE}'}}",
+                          f"model: {{revision: *r, image: '{CANARY_IMAGE}'}}")
+    invoke("model", "pin", "prod-global", "--region", "us-east-1", "--revision", REV_B, expect=0)
+    shown = json.loads(invoke("model", "show", "prod-global", "--json", expect=0).stdout)
+    assert [r["revision"] for r in shown["regions"][:2]] == [REV_B, "a" * 40]
+
+
+@pytest.mark.parametrize("command", [["estimate", *AS_OF], ["inventory"]], ids=["estimate", "inventory"])
+@pytest.mark.parametrize("through", ["path", "symlink"])
+def test_out_naming_the_stack_file_is_refused(cache_dir, tmp_path, command, through):
+    """`estimate STACK --out STACK` replaced the stack file with the report (exit 0, 'wrote ...')."""
+    path = tmp_path / "Pulumi.same.yaml"
+    path.write_text(dev_text())
+    out = path
+    if through == "symlink":
+        out = tmp_path / "report.txt"
+        out.symlink_to(path.name)
+    before = snapshot(tmp_path)
+    result = invoke(command[0], str(path), *command[1:], "--out", str(out), expect=2)
+    assert f"--out {out}: is the stack file {path}" in result.output and "Nothing was written" in result.output
+    assert snapshot(tmp_path) == before
+
+
+def test_out_naming_the_usage_file_or_price_catalog_is_refused(cache_dir, tmp_path):
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("otherLogGbPerDay: 2.5\n")
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text((ROOT / "infra" / "data" / "aws_prices.json").read_text())
+    before = snapshot(tmp_path)
+    result = invoke("estimate", "dev", "--usage", str(usage), "--out", str(usage), *AS_OF, expect=2)
+    assert f"--out {usage}: is the --usage file" in result.output
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), "--out", str(catalog), *AS_OF, expect=2)
+    assert f"--out {catalog}: is the price catalog" in result.output
+    assert snapshot(tmp_path) == before
+
+
+def _catalog_with(tmp_path, change) -> pathlib.Path:
+    data = json.loads((ROOT / "infra" / "data" / "aws_prices.json").read_text())
+    change(data)
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("value", ["1e999999", 1e300, 1e20])
+def test_price_catalog_with_a_price_beyond_any_real_one_exits_2(cache_dir, tmp_path, value):
+    """Finite but huge prices passed the catalog check and ended the estimate in decimal.Overflow or
+    decimal.InvalidOperation (rounding to cents) tracebacks."""
+    catalog = _catalog_with(tmp_path, lambda c: c["instances"]["us-east-1"]["g6.xlarge"].update(usdPerHour=value))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "--price-catalog" in result.output and "instances.us-east-1.g6.xlarge.usdPerHour" in result.output
+    assert "from 0 to 1,000,000" in result.output
+
+
+def test_price_catalog_tier_price_beyond_any_real_one_exits_2(cache_dir, tmp_path):
+    catalog = _catalog_with(tmp_path, lambda c: c["platform"]["default"]["internetEgressTiers"].update(
+        tiers=[[None, "1e999999"]]))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "platform.default.internetEgressTiers.tiers[0][1]" in result.output
+
+
+def test_price_catalog_spot_savings_not_per_region_exits_2(cache_dir, tmp_path):
+    """`spot.savingsPercent.g6.xlarge: 60` (one number, no regions) passed the check, then spot_savings()
+    raised TypeError: argument of type 'int' is not iterable."""
+    catalog = _catalog_with(tmp_path, lambda c: c["spot"]["savingsPercent"].update({"g6.xlarge": 60}))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "spot.savingsPercent.g6.xlarge: must be an object of region: percentage" in result.output
+
+
+@pytest.mark.parametrize("tiers", [[], [["10240", "0.09"]]], ids=["empty", "no-open-tier"])
+def test_price_catalog_egress_tiers_must_price_every_gb(cache_dir, tmp_path, tiers):
+    """Empty tiers, or tiers whose last upper bound is not null, priced the egress above them at $0."""
+    catalog = _catalog_with(tmp_path, lambda c: c["platform"]["default"]["internetEgressTiers"].update(tiers=tiers))
+    result = invoke("estimate", "dev", "--price-catalog", str(catalog), *AS_OF, expect=2)
+    assert "internetEgressTiers.tiers: the last tier must have the upper bound null" in result.output
+
+
+@pytest.mark.parametrize("amount", ["1e308", "1" + "0" * 400])
+def test_compare_to_amounts_beyond_any_estimate_exit_2(cache_dir, tmp_path, amount):
+    """Two saved line items of 1e308 summed to inf and the comparison came out as `Infinity` (not JSON),
+    exit 0; a 400-digit integer amount did the same through float arithmetic."""
+    item = '{"region": "us-east-1", "resource": "x", "category": "nat", "unit": "h", "monthlyUsd": %s}' % amount
+    old = tmp_path / "old.json"
+    old.write_text('{"stacks": [{"stack": "dev", "lineItems": [%s, %s]}]}' % (item, item))
+    out = tmp_path / "new.json"
+    result = invoke("estimate", "dev", "--format", "json", "--compare-to", str(old), "--out", str(out), *AS_OF, expect=2)
+    assert "--compare-to" in result.output and "stacks[0].lineItems[0].monthlyUsd" in result.output
+    assert not out.exists()
+
+
+def test_a_symlink_planted_in_the_cache_is_replaced_and_its_target_never_written(cache_dir, tmp_path):
+    """A restored CI cache holding `inventory-<key>.json -> ~/.bashrc` made the next estimate overwrite the
+    link's target with the cache entry (the writer follows links, as `--out` should, a cache should not)."""
+    total = expected_total(cache_dir)
+    entries = sorted(cache_dir.glob("inventory-*.json")) + sorted(cache_dir.glob("api-*.json"))
+    assert entries
+    victims = []
+    for i, entry in enumerate(entries):
+        victim = tmp_path / f"victim-{i}"
+        victim.write_text("precious\n")
+        entry.unlink()
+        entry.symlink_to(victim)
+        victims.append(victim)
+    result = invoke("estimate", "dev", "--format", "json", *AS_OF, expect=0)
+    assert json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] == total
+    assert all(v.read_text() == "precious\n" for v in victims)
+    assert all(not e.is_symlink() and e.read_text().startswith("tradeoff-infra-cache") for e in entries)
+
+
+@pytest.mark.parametrize("secure", ["null", "123", "[v1:AAAA]", "''", "{a: b}"])
+def test_a_secure_value_that_is_no_ciphertext_is_refused(tmp_path, secure):
+    """`vllmApiKey: {secure: 123}` passed validate; `pulumi up` then fails to decrypt it."""
+    path = tmp_path / "Pulumi.enc.yaml"
+    path.write_text(dev_text().replace("config:\n", f"config:\n  tradeoff-infra:vllmApiKey:\n    secure: {secure}\n", 1))
+    result = invoke("validate", str(path), expect=2)
+    assert "tradeoff-infra:vllmApiKey.secure: is not the ciphertext" in result.output
+
+
+def test_model_pin_keeps_crlf_line_endings(project):
+    """A CRLF stack file came back from `model pin` with mixed line endings (CR kept on comment lines only)."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    lf = path.read_text()
+    path.write_bytes(lf.replace("\n", "\r\n").encode())
+    invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
+    crlf_after = path.read_bytes().decode()
+    path.write_text(lf)
+    invoke("model", "pin", "prod-us", "--revision", REV_B, expect=0)
+    assert crlf_after == path.read_text().replace("\n", "\r\n")
+    assert crlf_after.count("\n") == crlf_after.count("\r\n")
+
+
+def test_a_merge_key_given_twice_is_a_duplicate_key(tmp_path):
+    """`<<: *a` then `<<: *b` in one mapping was kept-last (float32 from *b) by every reader here."""
+    text = dev_text().replace("  tradeoff-infra:model:\n", "  x-a: &a {dtype: float16}\n  x-b: &b {dtype: float16}\n"
+                              "  tradeoff-infra:model:\n    <<: *a\n    <<: *b\n", 1)
+    path = tmp_path / "Pulumi.merge.yaml"
+    path.write_text(text)
+    line = text.splitlines().index("    <<: *a") + 1
+    for command in (["validate"], ["model", "pin", "--revision", REV_B]):
+        result = invoke(*command[:1 if command[0] == "validate" else 2], str(path), *command[2:], expect=2)
+        assert f"key '<<' appears twice, on line {line} and line {line + 1}" in result.output
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize("command", [["estimate", *AS_OF], ["inventory"], ["validate"]])
+def test_a_stack_file_name_that_is_not_utf8_exits_2(tmp_path, command):
+    """`Pulumi.\\xff.yaml`: its name (the stack name) could not be encoded for the cache key or the program
+    under mocks; estimate and inventory ended in UnicodeEncodeError tracebacks."""
+    folder = os.fsencode(tmp_path)
+    raw = os.path.join(folder, b"Pulumi.\xff\xfe.yaml")
+    with open(raw, "wb") as f:
+        f.write(dev_text().encode())
+    done = cli(command[0], os.fsdecode(raw), *command[1:], timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "the file name is not UTF-8 text; rename the file" in done.stderr
+
+
+def test_model_pin_never_writes_a_stack_file_too_large_to_read_back(project):
+    """Nine pins with 120 KB notes grew the file past the 1 MiB every command reads: from then on validate,
+    estimate and even `model rollback` refused the stack ('is 1.0 MiB, larger than the 1.0 MiB')."""
+    from infra.spec import MAX_STACK_FILE_BYTES
+
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    note = "x" * 120_000
+    codes = []
+    for i in range(1, 11):
+        before = path.read_bytes()
+        result = runner.invoke(app, ["model", "pin", "prod-us", "--revision", f"{i:040x}", "--note", note])
+        codes.append(result.exit_code)
+        assert "Traceback" not in result.output
+        if result.exit_code:
+            assert f"over the {MAX_STACK_FILE_BYTES:,} every command reads" in result.output
+            assert path.read_bytes() == before
+        assert path.stat().st_size <= MAX_STACK_FILE_BYTES
+    assert codes[:8] == [0] * 8 and 2 in codes
+    invoke("model", "rollback", "prod-us", expect=0)
+
+
+@pytest.mark.parametrize("text, what", [("otherLogGbPerDay: 1\notherLogGbPerDay: 2\n",
+                                         "key 'otherLogGbPerDay' appears twice, on line 1 and line 2"),
+                                        ("otherLogGbPerDay: [1\n", "not valid YAML"),
+                                        ("otherLogGbPerDay: 2026-02-30\n", "timestamp value cannot be read")])
+def test_usage_file_is_read_like_a_stack_file(cache_dir, tmp_path, text, what):
+    """A key written twice in `--usage` was kept-last (yaml.safe_load); duplicates are refused everywhere else."""
+    usage = tmp_path / "usage.yaml"
+    usage.write_text(text)
+    result = invoke("estimate", "dev", "--usage", str(usage), *AS_OF, expect=2)
+    assert f"--usage {usage}: " in result.output and what in result.output

@@ -56,10 +56,27 @@ def sane(result, code: int) -> str:
 # ---------------------------------------------------------------- terminal: markup and control characters
 
 
-def test_markup_in_the_model_name_is_printed_as_written(tmp_path):
+def test_markup_in_the_model_name_is_bad_input_printed_as_written(tmp_path):
+    """The chart's values schema refuses such a served model name (`pulumi up` failed on a stack `validate` passed);
+    the value is echoed as written, never read as markup."""
     path = stack_file(tmp_path, **{"model/name": "llama[/bold]"})
+    before = path.read_bytes()
+    for command in (["validate"], ["estimate", *AS_OF], ["model", "show"]):
+        out = sane(invoke(*command[:1 if command[0] != "model" else 2], str(path), *command[1 if command[0] != "model" else 2:]), 2)
+        assert "model.name: 'llama[/bold]' is not a served model name the chart accepts" in out
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["llama #1", "team: llama", "llama\n", "llama\n  - --trust-remote-code", " llama"])
+def test_a_model_name_the_chart_refuses_is_refused_by_validate(tmp_path, name):
+    path = stack_file(tmp_path, **{"model/name": name})
+    assert "model.name:" in sane(invoke("validate", str(path)), 2)
+
+
+def test_markup_in_a_stack_file_name_is_printed_as_written(tmp_path):
+    path = stack_file(tmp_path, name="[red]llama[bold]")
     out = sane(invoke("validate", str(path)), 0)
-    assert "model: llama[/bold] =" in out
+    assert "✓ [red]llama[bold] is valid" in out
 
 
 def test_markup_in_a_pool_name_is_bad_input_naming_the_key(tmp_path):
@@ -74,8 +91,8 @@ def test_markup_in_a_pool_name_is_bad_input_naming_the_key(tmp_path):
 
 def test_link_markup_does_not_hide_text(tmp_path):
     path = stack_file(tmp_path, **{"model/name": "[link=https://evil.example]shown[/link]"})
-    out = sane(invoke("validate", str(path)), 0)
-    assert "model: [link=https://evil.example]shown[/link] =" in out
+    out = sane(invoke("validate", str(path)), 2)
+    assert "model.name: '[link=https://evil.example]shown[/link]'" in out
 
 
 def test_markup_in_a_stack_argument_is_printed_as_written():
@@ -90,7 +107,7 @@ def hostile_stack(tmp_path_factory) -> pathlib.Path:
     folder = tmp_path_factory.mktemp("hostile")
     return stack_file(
         folder, name=f"# <details>[x](y) {OSC_TITLE}",
-        **{"model/name": "llama[/bold]", "model/pinNote": f"why {CLEAR_SCREEN}",
+        **{"model/pinNote": f"why {CLEAR_SCREEN}",
            "apiComparison/2/name": f"[/]oops # <img src=x> ![i](u.png) | <details>{CLEAR_SCREEN}"})
 
 
@@ -286,3 +303,66 @@ def test_admins_get_access_entries_the_kubernetes_provider_waits_for():
     assert all(a.inputs["accessScope"] == {"type": "cluster"} for a in associations)
     (provider,) = inv.of_type("pulumi:providers:kubernetes")
     assert {a.urn for a in associations} <= set(provider.dependencies), "Kubernetes calls must wait for the access"
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "1.0e+300", "1000001"])
+def test_a_usage_number_beyond_its_range_is_bad_input(tmp_path, value):
+    """A 400-digit integer raised OverflowError in the finiteness check, and 1e300 bytes per token
+    decimal.InvalidOperation when the egress line was rounded to cents: both tracebacks."""
+    usage = tmp_path / "usage.yaml"
+    usage.write_text(f"bytesPerOutputToken: {value}\n")
+    out = sane(invoke("estimate", "dev", "--usage", str(usage), *AS_OF), 2)
+    assert "--usage" in out and "bytesPerOutputToken: must be a number from 0 to 1,000,000" in out
+
+
+def test_usage_numbers_at_their_limits_give_a_finite_estimate(tmp_path):
+    from cli.estimate.usage import USAGE_KEYS, USAGE_LIMIT, USAGE_LIMITS
+
+    path = stack_file(tmp_path, **{"traffic/requestsPerMonth": 100_000_000_000, "regions/0/gpuPools/0/maxNodes": 1000})
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("".join(f"{key}: {USAGE_LIMITS.get(key, USAGE_LIMIT)}\n" for key in USAGE_KEYS))
+    doc = json.loads(sane(invoke("estimate", str(path), "--usage", str(usage), "--format", "json", *AS_OF), 0))["stacks"][0]
+    assert 0 < doc["selfHosted"]["monthlyUsd"]["max"] < 1e20
+
+
+def test_more_regions_than_exist_is_refused_at_once(tmp_path):
+    """Every region appears once, yet the list was unbounded: 4,000 regions with their own vpcCidr in a 0.5 MB
+    stack file kept `validate` in the quadratic VPC-overlap check for minutes (1,500 here: ~15 s before)."""
+    import ipaddress
+    import time
+
+    nets = list(ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=20))
+    pool = {"name": "a", "instanceType": "g6.xlarge", "minNodes": 0, "maxNodes": 1}
+    path = stack_file(tmp_path, **{"regions": [{"region": "us-east-1", "vpcCidr": str(nets[i]), "gpuPools": [pool]}
+                                               for i in range(1500)]})
+    started = time.monotonic()
+    out = sane(invoke("validate", str(path)), 2)
+    assert time.monotonic() - started < 5
+    assert "regions: 1500 regions, but each region appears once" in out
+
+
+@pytest.mark.parametrize("key, cidrs, shown", [
+    ("cluster/privateAccessCidrs", ["172.16.0.0/12", "172.16.0.0/12"], "cluster.privateAccessCidrs: '172.16.0.0/12' appears twice"),
+    ("endpoint/allowedCidrs", ["203.0.113.0/24", "203.0.113.0/24"], "endpoint.allowedCidrs: '203.0.113.0/24' appears twice"),
+    ("endpoint/allowedCidrs", ["2001:db8::/32", "2001:0db8::/32"], "endpoint.allowedCidrs: '2001:0db8::/32' appears twice (as '2001:db8::/32')"),
+    ("cluster/publicAccessCidrs", ["203.0.113.0/24", "203.0.113.0/24"], "cluster.publicAccessCidrs: '203.0.113.0/24' appears twice"),
+])
+def test_a_cidr_listed_twice_is_bad_input(tmp_path, key, cidrs, shown):
+    """validate passed it; estimate and inventory then ended in `ValueError: duplicate resource URN` (one
+    security-group rule per CIDR), and AWS refuses the duplicate rule."""
+    path = stack_file(tmp_path, **{key: cidrs})
+    for command in (["validate"], ["estimate", *AS_OF], ["inventory"]):
+        assert shown in sane(invoke(command[0], str(path), *command[1:]), 2)
+
+
+@pytest.mark.parametrize("key, shown", [("cluster/privateAccessCidrs", "cluster.privateAccessCidrs"),
+                                        ("endpoint/allowedCidrs", "endpoint.allowedCidrs")])
+def test_more_cidrs_than_security_group_rules_is_refused(tmp_path, key, shown):
+    """40,000 privateAccessCidrs (0.7 MB) passed validate and kept `inventory` building one rule each for minutes;
+    AWS caps the rules reaching one network interface at 1,000."""
+    import ipaddress
+
+    cidrs = [str(n) for n in ipaddress.ip_network("172.16.0.0/12").subnets(new_prefix=28)][:1001]
+    path = stack_file(tmp_path, **{key: cidrs})
+    out = sane(invoke("validate", str(path)), 2)
+    assert f"{shown}:" in out and "at most 1000 items" in out
