@@ -2,7 +2,7 @@
 
 One home for them: the stack spec's validators (`infra/spec/models.py`), `tradeoff-infra model pin`
 (`cli/pins/edits.py`), the chart values (`infra/chart_values.py`) and the chart's own schema
-(`charts/vllm/values.schema.json`, whose patterns `tests/test_pins.py` holds equal to these) all
+(`charts/vllm/values.schema.json`, whose patterns `tests/infra/test_pins.py` holds equal to these) all
 follow them. Plain data and `re` only: the CLI imports this on its start-up path.
 """
 

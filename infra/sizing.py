@@ -13,7 +13,7 @@ from infra.hardware import GIB
 DTYPE_BYTES = {"bfloat16": 2.0, "float16": 2.0, "float32": 4.0}
 QUANTIZATION_BYTES = {"fp8": 1.0, "awq": 0.5, "gptq": 0.5}
 # vLLM's default --gpu-memory-utilization; the rest is CUDA context and fragmentation. The chart's own
-# default (`charts/vllm/values.yaml` vllm.gpuMemoryUtilization) is the same number (tests/test_pins.py).
+# default (`charts/vllm/values.yaml` vllm.gpuMemoryUtilization) is the same number (tests/infra/test_pins.py).
 GPU_MEMORY_UTILIZATION = 0.90
 # Activations, CUDA graphs and sampler buffers per GPU beyond weights and KV cache
 # (vLLM profiles ~1-2 GiB for 7-70B models; 1.5 GiB is the planning reserve we use).

@@ -21,8 +21,8 @@ from infra.chart_values import vllm_values
 from infra.conventions import HUGGINGFACE_TOKEN_SECRET_NAME, VLLM_NAMESPACE
 from infra.spec import KUBERNETES_VERSIONS, RegionSpec, StackSpec, load_stack_file
 from tests.tools import helm_path
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "vllm"
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 KUBE_VERSION = KUBERNETES_VERSIONS[0]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-import pathlib
 
 import pytest
 import yaml
 
 from infra.spec import project_config
 from tests.chart_render import helm_template  # noqa: F401  (the one helm driver; tests import it from here too)
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 STACK_NAMES = [p.name[len("Pulumi."):-len(".yaml")] for p in STACK_FILES]
 

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-GOLDEN = pathlib.Path(__file__).parent / "golden"
+from tests.paths import GOLDEN
 
 
 def check_golden(path: pathlib.Path, actual: str, produced_by: str, regenerate: str) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pathlib
 import re
 import subprocess
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "docs" / "sources.md"
 
 _MD = r"\.md"

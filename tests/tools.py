@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
+from tests.paths import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"
 
 

@@ -171,7 +171,7 @@ def dcgm_exporter_values() -> dict[str, Any]:
         # values.yaml names this non-root setting for that case
         # (docs/sources.md "dcgm-exporter chart defaults"). Helm merges maps into the chart's defaults,
         # so `add` must be an empty list: leaving it out keeps the default's SYS_ADMIN
-        # (tests/test_dcgm_exporter_render.py).
+        # (tests/chart/test_dcgm_exporter_render.py).
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": DCGM_EXPORTER_UID,

@@ -11,7 +11,7 @@ The marker at MARKER_KEY is written last, after every file, and names the source
 completes. `fill` does nothing when it is there (a re-run, a rollback to a filled revision) and resumes
 a crashed fill by skipping files already uploaded whole. `wait` refuses a marker of another revision,
 so a pod can never start on weights it was not pinned to. Rendered by charts/vllm from this file;
-tests/test_weights_mirror.py runs both commands against stand-in S3 and Hugging Face clients.
+tests/infra/test_weights_mirror.py runs both commands against stand-in S3 and Hugging Face clients.
 """
 
 from __future__ import annotations

@@ -1,0 +1,113 @@
+"""Builders and fixtures several test modules share (one module: no test module imports another)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+
+from infra.spec import parse_stack_config
+from tests.paths import ROOT
+
+# A model pin that passes the spec's checks and matches no shipped stack.
+REVISION = "0" * 40
+IMAGE = "vllm/vllm-openai:v0.11.0@sha256:" + "a" * 64
+
+# The day the estimate tests price on (catalog prices are dated; a fixed day keeps results stable).
+AS_OF = date(2026, 11, 24)
+
+
+@dataclass
+class Res:
+    """A recorded resource stand-in: what the estimate's mapping reads of an inventory record."""
+
+    type: str
+    name: str
+    inputs: dict = field(default_factory=dict)
+    region: str | None = "us-east-1"
+    parent: str | None = "urn:parent"
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:test::tradeoff-infra::{self.type}::{self.name}"
+
+
+def spec_of(**over):
+    """A one-region, one-pool stack spec; keyword arguments replace its region, instance, capacity, traffic..."""
+    config = {
+        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE,
+                  **({"weightsMirror": over.pop("weights_mirror")} if "weights_mirror" in over else {})},
+        "regions": [{"region": over.pop("region", "us-east-1"), "gpuPools": [
+            {"name": "l40s", "instanceType": over.pop("instance", "g6e.xlarge"), "minNodes": 1, "maxNodes": 4,
+             "capacityType": over.pop("capacity", "on-demand")}]}],
+        "endpoint": {"mode": "regional"},
+        "autoscaling": {"minReplicas": 1, "maxReplicas": 4},
+        "traffic": {"requestsPerMonth": over.pop("requests", 5_000_000), "inputTokensPerRequest": 600,
+                    "outputTokensPerRequest": 250, "peakToAverage": 2},
+        "operations": over.pop("operations", {"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "setupMonths": 2,
+                                              "amortisationMonths": 24}),
+        "constraints": over.pop("constraints", {}),
+        "budget": {"monthlyUsd": 10000},
+        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"],  # someone must reach the Kubernetes API
+                    "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"]},  # and administer it
+    }
+    assert not over, over
+    return parse_stack_config(config)
+
+
+def resources(region="us-east-1", instance="g6e.xlarge", capacity="ON_DEMAND", version="1.34"):
+    """The priced resources of one region as the program records them: cluster, GPU and system pools, NAT, ALB."""
+    return [
+        Res("aws:eks/cluster:Cluster", "eks", {"version": version}, region=region),
+        Res("aws:eks/nodeGroup:NodeGroup", "gpu-ng", {
+            "instanceTypes": [instance], "capacityType": capacity, "diskSize": 100.0,
+            "scalingConfig": {"minSize": 1.0, "desiredSize": 1.0, "maxSize": 4.0},
+            "labels": {"tradeoff-infra.io/workload": "llm-inference", "tradeoff-infra.io/gpu-pool": "l40s"}}, region=region),
+        Res("aws:eks/nodeGroup:NodeGroup", "sys-ng", {
+            "instanceTypes": ["m6i.large"], "diskSize": 50.0,
+            "scalingConfig": {"minSize": 2.0, "desiredSize": 2.0, "maxSize": 2.0},
+            "labels": {"tradeoff-infra.io/workload": "system"}}, region=region),
+        Res("aws:ec2/natGateway:NatGateway", "nat", {}, region=region),
+        Res("aws:ec2/eip:Eip", "nat-eip", {}, region=region),
+        Res("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "subnets": ["a", "b"]},
+            region=region),
+        Res("aws:iam/role:Role", "role", {}, region=region),
+    ]
+
+
+def run_estimate(spec, res=None, offers=None, **kw):
+    """`spec` estimated on `res` (default: `resources()`) with the shipped catalog, on AS_OF unless `as_of=`."""
+    from cli import estimate as est
+    from infra.price_catalog import default_catalog
+
+    return est.estimate("t", "t.yaml", spec, res if res is not None else resources(), default_catalog(),
+                        offers or [], as_of=kw.pop("as_of", AS_OF), api_source="test", **kw)
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch) -> pathlib.Path:
+    """A copy of the project's stacks in a temporary root, with a fixed clock."""
+    from cli.pins import edits
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(tmp_path))
+    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:00:00Z")
+    return tmp_path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """One inventory cache for the module: each stack's program runs once. Autouse in every module that imports it."""
+    path = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("TRADEOFF_INFRA_CACHE_DIR")
+    os.environ["TRADEOFF_INFRA_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["TRADEOFF_INFRA_CACHE_DIR"]
+    else:
+        os.environ["TRADEOFF_INFRA_CACHE_DIR"] = old

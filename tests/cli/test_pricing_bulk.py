@@ -1,0 +1,164 @@
+"""`prices refresh --source bulk` (the default): the public AWS Price List bulk offer files, no credentials, no network
+here. `tests/data/pricing/offers-recorded` is a slice of a real offer file; `tests/data/pricing/offers` is a format
+fixture (both described in their README.md)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import estimate as est
+from cli.main import app
+from cli.pricing import bulk
+from infra.price_catalog import CatalogError, PriceCatalog, default_catalog, oldest_instance_date, validate
+from tests import paths
+from tests.builders import resources, spec_of
+
+DATA = paths.DATA / "pricing"
+OFFERS = DATA / "offers"
+RECORDED = DATA / "offers-recorded"
+runner = CliRunner()
+
+
+def offer(service: str, region: str = "eu-central-1", root: pathlib.Path = OFFERS) -> list[bulk.Row]:
+    return list(bulk.rows(json.loads((root / service / region / "index.json").read_text())))
+
+
+def test_a_recorded_slice_of_a_real_offer_file_parses():
+    """opencost's trimmed AmazonEC2 us-east-2 offer (2023-03-22): gp3 at $0.08/GB-month; the m5.large product has only
+    a 3-year upfront fee (unit Quantity), and the p3.8xlarge row is Windows BYOL: neither is a Linux on-demand price."""
+    rows = offer("AmazonEC2", "us-east-2", RECORDED)
+    assert bulk.platform_prices("AmazonEC2", rows) == {"ebsGp3GbMonth": Decimal("0.08")}
+    assert bulk.instance_prices(rows, ["m5.large", "p3.8xlarge"]) == ({}, {})
+
+
+def test_instances_take_linux_on_demand_and_the_one_year_no_upfront_reservation():
+    on_demand, reserved = bulk.instance_prices(offer("AmazonEC2"), ["g6e.xlarge", "m6i.large"])
+    assert on_demand == {"g6e.xlarge": Decimal("2.327")}  # not the Windows or SQL Web decoys
+    assert reserved == {"g6e.xlarge": Decimal("1.46601")}  # not the 3-year all-upfront term
+
+
+def test_platform_items_are_matched_by_region_invariant_attributes():
+    ec2 = bulk.platform_prices("AmazonEC2", offer("AmazonEC2"))
+    assert ec2["natGatewayHour"] == ec2["natGatewayPerGb"] == Decimal("0.052")  # not the RegionalNatGateway decoy
+    assert ec2["ebsGp3ThroughputMonth"] == Decimal("0.04")  # $40.96 per GiBps-month is $0.04 per MiBps-month
+    elb = bulk.platform_prices("AWSELB", offer("AWSELB"))
+    assert elb["albHour"] == Decimal("0.0225")  # not the trust-store usage type
+    vpc = bulk.platform_prices("AmazonVPC", offer("AmazonVPC"))
+    assert vpc["publicIpv4Hour"] == Decimal("0.005")  # in use, not idle
+    transfer = bulk.platform_prices("AWSDataTransfer", offer("AWSDataTransfer"))
+    assert transfer["internetEgressTiers"] == [["10240", "0.09"], ["51200", "0.085"], ["153600", "0.07"], [None, "0.05"]]
+    assert transfer["crossAzPerGb"] == Decimal("0.01")
+    s3 = bulk.platform_prices("AmazonS3", offer("AmazonS3"))
+    assert s3["s3PutPer1000"] == Decimal("0.005") and s3["s3StandardGbMonth"] == Decimal("0.023")
+    metrics = bulk.platform_prices("AmazonCloudWatch", offer("AmazonCloudWatch"))
+    assert metrics["cloudwatchCustomMetricMonth"] == Decimal("0.3")  # the first tier
+
+
+def test_a_file_that_is_not_an_offer_is_refused_by_name():
+    with pytest.raises(bulk.OfferError, match="AmazonEC2/x: not a Price List offer file"):
+        list(bulk.rows({"products": []}, "AmazonEC2/x"))
+
+
+@pytest.fixture
+def no_credentials_no_network(tmp_path, monkeypatch):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    import urllib.request
+
+    def no_network(*_a, **_k):
+        raise AssertionError("the test reached for the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+
+
+def refreshed(tmp_path) -> pathlib.Path:
+    out = tmp_path / "prices.json"
+    result = runner.invoke(app, ["prices", "refresh", "--offers-dir", str(OFFERS), "--region", "eu-central-1",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_prices_refresh_rebuilds_the_catalog_from_bulk_files_without_credentials(tmp_path, no_credentials_no_network):
+    out = refreshed(tmp_path)
+    data = json.loads(out.read_text())
+    validate(data)
+    nat = data["platform"]["regions"]["eu-central-1"]["natGatewayHour"]
+    assert (nat["usd"], nat["source"], nat["regional"]) == ("0.052", bulk.SOURCE_KEY, "regional")
+    assert data["instances"]["eu-central-1"]["g6e.xlarge"]["usdPerHour"] == "2.327"
+    assert data["reserved"]["usdPerHour"]["reserved-1y"]["eu-central-1"]["g6e.xlarge"]["usd"] == "1.46601"
+    assert data["refreshedBy"] == "tradeoff-infra prices refresh --source bulk"
+    # what the files do not hold keeps its value and date: the catalog's age does not pretend otherwise
+    assert data["instances"]["eu-central-1"]["g6e.12xlarge"] == default_catalog().data["instances"]["eu-central-1"]["g6e.12xlarge"]
+    assert data["retrievedOn"] == oldest_instance_date(default_catalog().data)
+
+
+def test_an_eu_central_1_stack_prices_nat_at_the_regional_rate_without_the_proxy_warning(tmp_path,
+                                                                                          no_credentials_no_network):
+    catalog = PriceCatalog.load(refreshed(tmp_path))
+    r = est.estimate("t", "t.yaml", spec_of(region="eu-central-1"), resources(region="eu-central-1"), catalog, [],
+                     as_of=date(2026, 11, 30), api_source="test")
+    (nat,) = [li for li in r.line_items if li.resource == "nat" and li.unit == "hours"]
+    assert nat.unit_price == Decimal("0.052") and "us-east-1 price used" not in nat.price_source
+    assert not [w for w in r.warnings if "priced at us-east-1 rates" in w], r.warnings
+
+
+def test_the_shipped_catalog_names_each_proxied_item_by_region():
+    """Until a refresh, eu-central-1 NAT is the us-east-1 rate: the warning names the region and the catalog key."""
+    r = est.estimate("t", "t.yaml", spec_of(region="eu-central-1"), resources(region="eu-central-1"),
+                     default_catalog(), [], as_of=date(2026, 11, 30), api_source="test")
+    (warning,) = [w for w in r.warnings if "priced at us-east-1 rates" in w]
+    assert "eu-central-1: " in warning and "natGatewayHour" in warning and "albHour" in warning
+    # egress is sourced per region (infracost's data transfer golden): no longer a proxy
+    assert "internetEgressTiers" not in warning
+
+
+@pytest.mark.parametrize(("region", "first_tier", "other_regions"), [
+    ("eu-central-1", "0.09", "0.02"), ("sa-east-1", "0.15", "0.138"), ("ap-south-1", "0.1093", "0.086"),
+    ("me-south-1", "0.117", "0.1105"),
+])
+def test_the_shipped_catalog_has_sourced_egress_for_every_region_of_the_golden(region, first_tier, other_regions):
+    entry, regional = default_catalog().platform_item(region, "internetEgressTiers")
+    assert regional and entry["tiers"][0] == ["10240", first_tier] and entry["source"] == "infracost-data-transfer"
+    inter, regional = default_catalog().platform_item(region, "interRegionPerGb")
+    assert regional and inter["usd"] == other_regions
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--source", "ftp"], "--source"),
+    (["--offers-dir", "/nonexistent-offers"], "--offers-dir"),
+    (["--source", "api", "--offers-dir", "."], "--offers-dir"),
+    (["--profile", "x"], "--profile"),
+    (["--region", "mars-east-1", "--offers-dir", "."], "--region"),
+])
+def test_bad_refresh_arguments_exit_2_naming_the_option(tmp_path, args, named):
+    out = tmp_path / "prices.json"
+    result = runner.invoke(app, ["prices", "refresh", "--out", str(out), *args])
+    assert result.exit_code == 2 and named in result.output, result.output
+    assert not out.exists()
+
+
+def test_a_malformed_offer_file_writes_nothing(tmp_path, no_credentials_no_network):
+    bad = tmp_path / "offers" / "AWSELB" / "eu-central-1"
+    bad.mkdir(parents=True)
+    (bad / "index.json").write_text('{"products": {}, "terms": {"OnDemand": []}}')
+    out = tmp_path / "prices.json"
+    result = runner.invoke(app, ["prices", "refresh", "--offers-dir", str(tmp_path / "offers"), "--region",
+                                 "eu-central-1", "--out", str(out)])
+    assert result.exit_code == 1 and "terms.OnDemand" in result.output, result.output
+    assert not out.exists()
+
+
+def test_a_reserved_entry_without_a_price_is_refused_by_key():
+    data = json.loads(json.dumps(default_catalog().data))
+    data["reserved"]["usdPerHour"]["reserved-1y"]["us-east-1"]["g6e.xlarge"] = "cheap"
+    with pytest.raises(CatalogError, match=r"reserved\.usdPerHour\.reserved-1y\.us-east-1\.g6e\.xlarge"):
+        validate(data)

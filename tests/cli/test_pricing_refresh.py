@@ -1,0 +1,63 @@
+"""`prices refresh` parsing on Price List API responses in the documented format (tests/data/pricing/README.md), and a refresh through a stubbed client."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import boto3
+from botocore.stub import ANY, Stubber
+
+from cli.pricing import refresh
+from infra.price_catalog import PriceCatalog, default_catalog
+from tests.paths import DATA
+
+RECORDED = json.loads((DATA / "pricing" / "get_products.json").read_text())
+
+
+def test_parse_instance_prices_keeps_linux_without_preinstalled_software():
+    prices = refresh.parse_instance_prices(RECORDED["ec2_g6e_xlarge_us_east_1"]["PriceList"])
+    assert prices == {("us-east-1", "g6e.xlarge"): Decimal("1.8610000000")}
+
+
+def test_parse_platform_price_picks_the_dimension_by_usage_type():
+    items = RECORDED["nat_us_east_1"]["PriceList"]
+    _, _, unit, pred = refresh.PLATFORM_QUERIES["natGatewayPerGb"]
+    assert refresh.parse_platform_price(items, unit, pred) == Decimal("0.045")
+    _, _, unit, pred = refresh.PLATFORM_QUERIES["albHour"]
+    assert refresh.parse_platform_price(items, unit, pred) is None
+
+
+def test_refresh_through_a_stubbed_client(monkeypatch):
+    """Only us-east-1/g6e.xlarge answered: it becomes an API-sourced entry dated today; the rest is carried over."""
+    from infra import hardware
+
+    monkeypatch.setattr(hardware, "aws_regions", lambda: ["us-east-1"])
+    monkeypatch.setattr(hardware, "instance_types", lambda: {"g6e.xlarge": None, "g6.xlarge": None})
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    empty = {"PriceList": [], "FormatVersion": "aws_v1"}
+    for instance_type in ("g6e.xlarge", "g6.xlarge"):
+        body = RECORDED["ec2_g6e_xlarge_us_east_1"] if instance_type == "g6e.xlarge" else empty
+        stub.add_response("get_products", body, {"ServiceCode": "AmazonEC2", "Filters": ANY, "FormatVersion": "aws_v1",
+                                                 "MaxResults": 100})
+    for key in refresh.PLATFORM_QUERIES:
+        body = RECORDED["nat_us_east_1"] if key.startswith("natGateway") else empty
+        stub.add_response("get_products", body, {"ServiceCode": ANY, "Filters": ANY, "FormatVersion": "aws_v1",
+                                                 "MaxResults": 100})
+    with stub:
+        new, notes = refresh.refresh(default_catalog().data, client, today="2026-11-24")
+    stub.assert_no_pending_responses()
+    catalog = PriceCatalog(new)
+    entry = catalog.instance("us-east-1", "g6e.xlarge")
+    assert (entry.usd_per_hour, entry.source, entry.date, entry.basis) == (Decimal("1.8610000000"), "aws-price-list-api",
+                                                                           "2026-11-24", "source")
+    assert new["instances"]["us-east-1"]["g6.xlarge"]["carriedOver"] is True
+    assert any("g6.xlarge" in n for n in notes)
+    assert catalog.platform_item("us-east-1", "natGatewayHour")[0]["source"] == "aws-price-list-api"
+    # carried-over entries keep their dates: the catalog is as old as its oldest instance price, not "today"
+    oldest = min(e.get("date") or e["after"] for entries in new["instances"].values() for e in entries.values())
+    assert new["instances"]["us-east-1"]["g6.xlarge"]["date"] == "2026-07-20"
+    assert new["retrievedOn"] == oldest and oldest <= "2026-07-20" and new["refreshedOn"] == "2026-11-24"
+    assert any(f"retrievedOn stays {oldest}" in n for n in notes), notes
+    assert default_catalog().data["instances"]["us-east-1"]["g6e.xlarge"]["source"] == "karpenter"  # input untouched

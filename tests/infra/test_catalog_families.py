@@ -1,0 +1,121 @@
+"""Every current NVIDIA GPU family and every commercial region: facts, prices, and what validate and
+estimate agree a stack may use (issue 11 item 2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from cli import capacity
+from cli import estimate as est
+from infra import hardware
+from infra.price_catalog import MissingPrice, default_catalog
+from infra.spec import SpecError, parse_stack_config, price_warnings, warnings
+from tests.builders import IMAGE, REVISION, resources
+
+
+def config(region="us-east-1", instance="p6-b200.48xlarge", **over):
+    return {
+        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE},
+        "regions": [{"region": region, "gpuPools": [{"name": "l40s", "instanceType": instance, "minNodes": 1, "maxNodes": 2}]}],
+        "endpoint": {"mode": "regional"},
+        "traffic": {"requestsPerMonth": 1_000_000, "inputTokensPerRequest": 500, "outputTokensPerRequest": 200},
+        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"], "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"],
+                    **over.pop("cluster", {})},
+        **over,
+    }
+
+
+@pytest.mark.parametrize("name,gpu,count,memory_mib", [
+    ("p5e.48xlarge", "H200", 8, 144384),
+    ("p6-b200.48xlarge", "B200", 8, 183359),
+    ("p6-b300.48xlarge", "B300", 8, 275040),
+    ("g6f.xlarge", "L4", 1, 2861),
+    ("g7.2xlarge", "RTX PRO 4500", 1, 32768),
+    ("g7e.48xlarge", "RTX PRO Server 6000", 8, 98304),
+])
+def test_new_gpu_families_carry_their_ec2_facts(name, gpu, count, memory_mib):
+    it = hardware.instance_type(name)
+    assert (it.gpu_name, it.gpus, it.gpu_memory_mib) == (gpu, count, memory_mib)
+
+
+def test_datasheet_figures_only_where_sourced_and_fractions_scale_them():
+    assert hardware.instance_type("p6-b200.48xlarge").gpu_model.memory_bandwidth_gbps == 8000
+    assert hardware.instance_type("p6-b200.48xlarge").interconnect == "NVLink 5 1800 GB/s"
+    assert hardware.instance_type("g7e.12xlarge").interconnect == "PCIe"
+    g6f = hardware.instance_type("g6f.xlarge")
+    assert g6f.is_gpu and g6f.gpu_partition == 0.125
+    assert g6f.gpu_model.memory_bandwidth_gbps == hardware.GPU_MODELS["L4"].memory_bandwidth_gbps * 0.125
+    # no sourced dense BF16 figure for the RTX PRO GPUs: no model rather than a guess
+    assert hardware.instance_type("g7e.2xlarge").gpu_model is None
+    assert hardware.instance_type("g7.2xlarge").gpu_model is None
+
+
+def test_new_family_prices_are_the_published_rows_and_nothing_is_invented():
+    catalog = default_catalog()
+    b200 = catalog.instance("us-east-1", "p6-b200.48xlarge")
+    assert b200.usd_per_hour == Decimal("113.9328") and b200.source == "karpenter" and b200.date
+    assert catalog.instance("us-east-1", "g6f.xlarge").usd_per_hour == Decimal("0.2375")
+    assert catalog.instance("us-east-1", "g7e.2xlarge").usd_per_hour == Decimal("3.36312")
+    # p5e.48xlarge has no on-demand row in the source: it stays unpriced everywhere
+    assert not any("p5e.48xlarge" in entries for entries in catalog.data["instances"].values())
+    with pytest.raises(MissingPrice, match="p5e.48xlarge"):
+        catalog.instance("us-west-2", "p5e.48xlarge")
+
+
+def test_validate_accepts_p6_b200_in_us_east_1_and_estimate_prices_it():
+    spec = parse_stack_config(config())
+    assert not price_warnings(spec)
+    r = est.estimate("t", "t.yaml", spec, resources(instance="p6-b200.48xlarge"), default_catalog(), [],
+                     as_of=date(2026, 11, 30), api_source="test")
+    assert r.capacity[0].throughput["l40s"].gpu == "B200"
+    gpu_lines = [li for li in r.line_items if li.category == "gpu-compute"]
+    assert gpu_lines and gpu_lines[0].unit_price == Decimal("113.9328")
+
+
+@pytest.mark.parametrize("region", ["mx-central-1", "ap-southeast-6", "ap-southeast-7", "ap-east-2"])
+def test_regions_opened_since_the_snapshot_are_accepted_and_say_what_is_unknown(region):
+    spec = parse_stack_config(config(region=region, instance="g6.xlarge"))
+    said = " ".join(warnings(spec))
+    assert f"({region}) is not in the offerings snapshot of" in said
+    assert "cluster.systemNodes.instanceType" in said and region in said
+
+
+def test_an_unknown_region_is_not_in_the_snapshot_never_not_an_aws_region():
+    with pytest.raises(SpecError) as info:
+        parse_stack_config(config(region="mx-centrall-1"))
+    (problem,) = [p for p in info.value.problems if p.path == "regions[0].region"]
+    assert "not in the offerings snapshot of" in problem.message and "did you mean mx-central-1" in problem.message
+    assert "not an AWS region" not in problem.message
+
+
+@pytest.mark.parametrize("region", hardware.aws_regions())
+def test_every_region_validate_accepts_prices_the_system_nodes_or_validate_names_the_key(region):
+    offered = sorted((t for t in hardware.gpu_instance_types() if hardware.offered_in(region, t)),
+                     key=lambda t: -hardware.instance_type(t).gpu_memory_mib)  # the 8B model fits the biggest
+    if hardware.offerings_known(region) and not offered:
+        pytest.skip(f"the snapshot lists no GPU instance type in {region}: validate accepts no stack there")
+    spec = parse_stack_config(config(region=region, instance=offered[0] if offered else "g6.xlarge"))
+    priced = "m6i.large" in default_catalog().data["instances"].get(region, {})
+    named = any(w.startswith("cluster.systemNodes.instanceType") and region in w for w in price_warnings(spec))
+    assert priced != named, (region, price_warnings(spec))
+
+
+def test_a_gpu_without_sourced_figures_is_named_by_validate_and_refused_by_estimate():
+    spec = parse_stack_config(config(instance="g7e.2xlarge"))
+    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO Server 6000" in w for w in price_warnings(spec))
+    with pytest.raises(capacity.CapacityError, match="no sourced datasheet figures"):
+        capacity.replica_throughput(spec, "g7e.2xlarge")
+
+
+def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
+    cfg = config()
+    cfg["regions"][0]["gpuPools"][0]["capacityType"] = "spot"
+    said = price_warnings(parse_stack_config(cfg))
+    assert any(w.startswith("regions[0].gpuPools[0].capacityType: spot is not priced") for w in said), said
+    with pytest.raises(MissingPrice):
+        default_catalog().instance("us-east-1", "p6-b200.48xlarge", "spot")
+    cfg["regions"][0]["gpuPools"][0]["instanceType"] = "g6e.xlarge"  # the Spot Advisor lists g6e
+    assert not price_warnings(parse_stack_config(cfg))
