@@ -3,9 +3,10 @@
 An inventory depends on the stack file, the program (`infra/`, including the price catalog), the
 chart (`charts/`), the recording mocks (`cli/inventory.py`), the stored format (this file and
 `cli/planned.py`) and the pinned SDK versions; the key is a SHA-256 over all of them, so any edit
-is a miss. Each entry stores its key and a SHA-256 of its content; a file that does not match them
-or does not parse as the stored format is a miss, with a warning (a poisoned CI cache cannot change
-an estimate). Entries are read only from regular files, bounded in size, and written with the
+is a miss. Each entry stores its key and an HMAC-SHA-256 of key and content under a secret kept
+outside the cache (`cache_secret`); a file that does not match them or does not parse as the stored
+format is a miss, with a warning (a poisoned CI cache cannot change an estimate: without the secret
+no entry can be forged). Entries are read only from regular files, bounded in size, and written with the
 umask. Secret values never reach it: the recording mocks store them as "[secret]". A warm hit never
 imports Pulumi.
 """
@@ -13,9 +14,11 @@ imports Pulumi.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import pathlib
+import secrets
 import threading
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -27,7 +30,7 @@ from cli.collector import fewer_collections
 from cli.planned import PlannedResource
 from infra import files
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 ENTRY_HEADER = f"tradeoff-infra-cache v{CACHE_VERSION}"
 # A 16-region inventory is ~3 MB; anything far larger is not ours.
 MAX_ENTRY_BYTES = 256 * files.MIB
@@ -102,8 +105,46 @@ def take_warnings() -> list[str]:
     return taken
 
 
+# The entries' digest is keyed (HMAC-SHA-256) with a secret kept outside the cache, so whoever can write the
+# cache (a restored CI cache, a shared folder) cannot forge an entry: a plain hash they can recompute.
+CACHE_SECRET_ENV = "TRADEOFF_INFRA_CACHE_KEY"
+
+
+def _secret_file() -> pathlib.Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return pathlib.Path(base) / "tradeoff-infra" / "cache-key"
+
+
+@lru_cache(maxsize=1)
+def cache_secret() -> bytes:
+    """The key of the entries' HMAC: `$TRADEOFF_INFRA_CACHE_KEY` (set it from a CI secret to share a cache
+    between CI runs), else a random key made once per user in ~/.config/tradeoff-infra/cache-key (0600).
+    Without either (no writable home) the cache is not trusted at all: every read is a miss."""
+    given = os.environ.get(CACHE_SECRET_ENV)
+    if given:
+        return given.encode()
+    path = _secret_file()
+    try:
+        secret = files.read_bytes(path, 1024).strip()
+        if len(secret) >= 32:
+            return secret
+    except files.UnreadableFile:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_hex(32).encode())
+        return files.read_bytes(path, 1024).strip()
+    except (OSError, files.UnreadableFile):
+        return b""
+
+
 def _entry_digest(key: str, body: bytes) -> str:
-    return hashlib.sha256(key.encode() + b"\0" + body).hexdigest()
+    secret = cache_secret()
+    if not secret:
+        return "untrusted"  # never equal to a stored digest's hex: every entry is a miss
+    return hmac.new(secret, key.encode() + b"\0" + body, hashlib.sha256).hexdigest()
 
 
 def _write_entry(path: pathlib.Path, key: str, data: Any) -> None:

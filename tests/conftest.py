@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 import yaml
@@ -10,6 +11,9 @@ import yaml
 from infra.spec import project_config
 from tests.chart_render import helm_template  # noqa: F401  (the one helm driver; tests import it from here too)
 from tests.paths import ROOT
+
+# The cache's HMAC key (cli/cache.py): fixed for the tests, so they never write the user's ~/.config key.
+os.environ.setdefault("TRADEOFF_INFRA_CACHE_KEY", "tradeoff-infra-tests-cache-key")
 
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 STACK_NAMES = [p.name[len("Pulumi."):-len(".yaml")] for p in STACK_FILES]

@@ -360,6 +360,46 @@ def test_a_cache_entry_edited_under_its_header_fails_its_digest(cache_dir):
     assert all(o["monthlyUsd"] > 0 for o in doc["api"]), doc["api"]
 
 
+def test_a_forged_cache_entry_with_a_recomputed_plain_digest_is_a_miss(cache_dir):
+    """rev10 review: the entries' digest was a plain SHA-256 that whoever writes the cache can recompute, so a
+    forged empty inventory with a fresh digest priced dev at $2,125. The digest is keyed now (HMAC under a
+    secret outside the cache): the forgery is a miss and the estimate is unchanged."""
+    import hashlib
+
+    total = expected_total(cache_dir)
+    entries = sorted(cache_dir.glob("inventory-*.json"))
+    assert entries
+    for entry in entries:
+        header, _ = entry.read_text().split("\n", 1)
+        tag, version, key, _digest = header.split(" ")
+        body = json.dumps({"stack": "dev", "resources": [], "outputs": {}})
+        forged = hashlib.sha256(key.encode() + b"\0" + body.encode()).hexdigest()
+        entry.write_text(f"{tag} {version} {key} {forged}\n{body}")
+    result = invoke("estimate", "dev", "--format", "json", *AS_OF, expect=0)
+    assert json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] == total
+    assert "does not match its digest" in result.stderr
+
+
+def test_the_cache_secret_is_made_once_per_user_outside_the_cache(tmp_path, monkeypatch):
+    from cli import cache
+
+    monkeypatch.delenv(cache.CACHE_SECRET_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    cache.cache_secret.cache_clear()
+    try:
+        first = cache.cache_secret()
+        path = tmp_path / "config" / "tradeoff-infra" / "cache-key"
+        assert len(first) == 64 and path.read_bytes().strip() == first
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        cache.cache_secret.cache_clear()
+        assert cache.cache_secret() == first  # read back, not made again
+        monkeypatch.setenv(cache.CACHE_SECRET_ENV, "ci-secret")
+        cache.cache_secret.cache_clear()
+        assert cache.cache_secret() == b"ci-secret"
+    finally:
+        cache.cache_secret.cache_clear()
+
+
 # ------------------------------------------------------------------ 7. special files and links
 
 
