@@ -271,6 +271,8 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
             out[where] = (cached, True)
         else:
             misses.append((stack, key, config, where))
+    if not misses:
+        return out
     import multiprocessing  # only on a miss; the warm path never needs it
 
     workers = min(len(misses), os.cpu_count() or 1)
