@@ -30,7 +30,7 @@ from cli.collector import fewer_collections
 from cli.planned import PlannedResource
 from infra import files
 
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 ENTRY_HEADER = f"tradeoff-infra-cache v{CACHE_VERSION}"
 # A 16-region inventory is ~3 MB; anything far larger is not ours.
 MAX_ENTRY_BYTES = 256 * files.MIB
@@ -147,12 +147,18 @@ def _entry_digest(key: str, body: bytes) -> str:
     return hmac.new(secret, key.encode() + b"\0" + body, hashlib.sha256).hexdigest()
 
 
+def _secret_id() -> str:
+    """Which secret signed an entry (a hash of it, not the secret): an entry signed under another secret
+    (the test suite's, another user's) is a silent miss, not reported as tampering."""
+    return hashlib.sha256(b"tradeoff-infra cache secret id\0" + cache_secret()).hexdigest()[:16]
+
+
 def _write_entry(path: pathlib.Path, key: str, data: Any) -> None:
-    """`HEADER key sha256(key, body)` on the first line, then the JSON body, through the CLI's one writer
+    """`HEADER key secret-id hmac(key, body)` on the first line, then the JSON body, through the CLI's one writer
     (a new file honours the umask)."""
     body = json.dumps(data)
     # own=True: a symlink planted in a restored cache is replaced, its target (any file of the user's) never written
-    output.write_text(path, f"{ENTRY_HEADER} {key} {_entry_digest(key, body.encode())}\n{body}", own=True)
+    output.write_text(path, f"{ENTRY_HEADER} {key} {_secret_id()} {_entry_digest(key, body.encode())}\n{body}", own=True)
 
 
 def _read_entry(path: pathlib.Path, key: str) -> Any | None:
@@ -167,10 +173,12 @@ def _read_entry(path: pathlib.Path, key: str) -> Any | None:
         return None
     header, _, body = raw.partition(b"\n")
     fields_ = header.decode("ascii", "replace").split(" ")
-    if len(fields_) != 4 or " ".join(fields_[:2]) != ENTRY_HEADER or fields_[2] != key:
+    if len(fields_) != 5 or " ".join(fields_[:2]) != ENTRY_HEADER or fields_[2] != key:
         warn(f"cache file {path.name} is not a cache entry of this version; ignored, computed again")
         return None
-    if fields_[3] != _entry_digest(key, body):
+    if fields_[3] != _secret_id():
+        return None  # written under another cache secret (docs/estimate.md): a miss, computed again
+    if fields_[4] != _entry_digest(key, body):
         warn(f"cache file {path.name} does not match its digest (changed after it was written); ignored, computed again")
         return None
     try:

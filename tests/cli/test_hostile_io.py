@@ -371,13 +371,29 @@ def test_a_forged_cache_entry_with_a_recomputed_plain_digest_is_a_miss(cache_dir
     assert entries
     for entry in entries:
         header, _ = entry.read_text().split("\n", 1)
-        tag, version, key, _digest = header.split(" ")
+        tag, version, key, secret_id, _digest = header.split(" ")
         body = json.dumps({"stack": "dev", "resources": [], "outputs": {}})
         forged = hashlib.sha256(key.encode() + b"\0" + body.encode()).hexdigest()
-        entry.write_text(f"{tag} {version} {key} {forged}\n{body}")
+        entry.write_text(f"{tag} {version} {key} {secret_id} {forged}\n{body}")
     result = invoke("estimate", "dev", "--format", "json", *AS_OF, expect=0)
     assert json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] == total
     assert "does not match its digest" in result.stderr
+
+
+def test_an_entry_signed_under_another_secret_is_a_silent_miss(cache_dir, monkeypatch):
+    """A cache written by the test suite (its own key) and then read with the user's key is no tampering:
+    it is computed again without a warning about digests."""
+    from cli import cache
+
+    total = expected_total(cache_dir)
+    monkeypatch.setenv(cache.CACHE_SECRET_ENV, "another-users-cache-key")
+    cache.cache_secret.cache_clear()
+    try:
+        result = invoke("estimate", "dev", "--format", "json", *AS_OF, expect=0)
+    finally:
+        cache.cache_secret.cache_clear()
+    assert json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] == total
+    assert "digest" not in result.stderr and "cache file" not in result.stderr, result.stderr
 
 
 def test_the_cache_secret_is_made_once_per_user_outside_the_cache(tmp_path, monkeypatch):
