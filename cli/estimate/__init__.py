@@ -4,7 +4,7 @@ assumptions (`usage.py`) -> line items (`line_item.py`) -> totals, break-even an
 one StackEstimate (`result.py`), rendered into the JSON contract (`contract.py`, `cli/render/contract.py`).
 
 This module only orchestrates. Pure: takes the spec, the planned resources and the catalogs; the command
-(`cli/estimate_cmd.py`) finds, caches and renders. A record the catalog cannot price raises `MissingPrice`.
+(`cli/commands/estimate.py`) finds, caches and renders. A record the catalog cannot price raises `MissingPrice`.
 """
 
 from __future__ import annotations
