@@ -78,7 +78,7 @@ def test_the_one_loader_returns_a_typed_stack(tmp_path, monkeypatch):
     assert len(full.offers) == len(full.spec.api_comparison) and full.api_source
 
 
-@pytest.mark.parametrize("old", ["cli/models", "cli/stackfile", "cli/estimate_cmd"])
+@pytest.mark.parametrize("old", ["cli/models", "cli/stackfile", "cli/estimate_cmd", "cli/pricing/mapping"])
 def test_no_re_export_shim_outlives_the_merge(old):
     """The restructure kept old import paths alive only while the parallel branches merged; a shim left
     behind is a second name for one module, and new code would import it."""
