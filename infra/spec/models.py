@@ -623,8 +623,3 @@ class StackSpec(SpecModel):
     @property
     def multi_region(self) -> bool:
         return len(self.regions) > 1
-
-
-# The old name, kept while modules on other branches still import it (`from infra.spec import GpuPool`,
-# which reads like the node group component `infra.components.gpu_pool.GpuPool`); new code uses GpuPoolSpec.
-GpuPool = GpuPoolSpec
