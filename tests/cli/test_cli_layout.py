@@ -84,3 +84,9 @@ def test_no_re_export_shim_outlives_the_merge(old):
     behind is a second name for one module, and new code would import it."""
     assert not (ROOT / f"{old}.py").exists() and not (ROOT / old / "__init__.py").exists(), (
         f"{old} only re-exports a moved module: import the new path instead")
+
+
+def test_one_error_type_under_one_name():
+    """`cli.stacks.UsageError` was an old second name for CliError; one error type has one name."""
+    import cli.stacks
+    assert not hasattr(cli.stacks, "UsageError")
