@@ -246,6 +246,11 @@ def test_deletion_protection_spares_dev_stacks_only():
     assert load_balancer.deletion_protected("dev-alice") is False
 
 
+def test_the_load_balancer_module_holds_no_alarm():
+    """Issue 12.6: the alarms are alarms.py's; load_balancer.py re-exporting their names kept a second import path."""
+    assert not [name for name in vars(load_balancer) if name.startswith(("ERROR_RATE", "NO_HEALTHY")) or name == "error_rate_queries"]
+
+
 def test_error_rate_counts_alb_and_target_5xx():
     queries = alarms.error_rate_queries("app/x/1")
     returned = [q for q in queries if q["return_data"]]
