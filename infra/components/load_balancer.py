@@ -34,7 +34,7 @@ import pulumi_aws as aws
 
 from infra.chart_values import termination_grace_seconds
 from infra.components.context import RegionContext
-from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
+from infra.conventions import TARGET_GROUP_PROTOCOL, TARGET_TYPE
 from infra.spec import StackSpec
 
 # The component's type token (RegionalDeployment names it as the former parent of the certificate and alarms).
