@@ -90,3 +90,13 @@ def test_one_error_type_under_one_name():
     """`cli.stacks.UsageError` was an old second name for CliError; one error type has one name."""
     import cli.stacks
     assert not hasattr(cli.stacks, "UsageError")
+
+
+def test_the_estimate_package_exports_no_private_name():
+    """`cli/estimate/__init__.py` orchestrates; private helpers are imported from the module that holds them
+    (the `_tiered`, `_alb_lcu_hours`, `_price_note`, `_unset_keys` aliases were leftovers of the split)."""
+    import cli.estimate
+
+    assert not [name for name in cli.estimate.__all__ if name.startswith("_")]
+    assert not [name for name in vars(cli.estimate) if name.startswith("_") and not name.startswith("__")
+                and name not in ("_unique",)]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from cli import estimate as est
+from cli.estimate.costs.data_transfer import tiered
 from cli.pricing.api import ApiOffer, custom_offer
 from infra.price_catalog import MissingPrice, default_catalog
 from infra.spec import CustomApiOffer, parse_stack_config
@@ -80,8 +81,8 @@ def test_usage_lines_scale_with_traffic():
 
 def test_tiered_egress():
     tiers = [(Decimal(10240), Decimal("0.09")), (Decimal(51200), Decimal("0.085")), (None, Decimal("0.05"))]
-    assert est._tiered(Decimal(100), tiers) == Decimal(9)
-    assert est._tiered(Decimal(20240), tiers) == Decimal(10240) * Decimal("0.09") + Decimal(10000) * Decimal("0.085")
+    assert tiered(Decimal(100), tiers) == Decimal(9)
+    assert tiered(Decimal(20240), tiers) == Decimal(10240) * Decimal("0.09") + Decimal(10000) * Decimal("0.085")
 
 
 def test_unknown_resources_are_reported():
