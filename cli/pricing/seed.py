@@ -17,6 +17,7 @@ import pathlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from infra import hardware
+from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
 
 CATALOG_PATH = pathlib.Path(__file__).resolve().parents[2] / "infra" / "data" / "aws_prices.json"
 COMPILED_ON = "2026-11-24"
@@ -497,8 +498,9 @@ def platform() -> dict:
             "natGatewayPerGb": _item("0.045", "GB processed", "infracost", proxy),
             "publicIpv4Hour": _item("0.005", "address-hour", "aws-ipv4", "uniform"),
             "ebsGp3GbMonth": _item("0.08", "GB-month", "infracost", proxy),
-            "ebsGp3IopsMonth": _item("0.005", "IOPS-month above 3000", "infracost", proxy),
-            "ebsGp3ThroughputMonth": _item("0.04", "MBps-month above 125", "infracost", proxy),
+            "ebsGp3IopsMonth": _item("0.005", f"IOPS-month above {GP3_INCLUDED_IOPS}", "infracost", proxy),
+            "ebsGp3ThroughputMonth": _item("0.04", f"MBps-month above {GP3_INCLUDED_THROUGHPUT_MIBPS}", "infracost",
+                                           proxy),
             "ebsGp2GbMonth": _item("0.10", "GB-month", "infracost", proxy),
             "crossAzPerGb": _item("0.01", "GB each direction", "infracost-data-transfer", proxy),
             "internetEgressTiers": _tiers(US_TIERS, proxy),
