@@ -524,7 +524,7 @@ class BudgetSpec(SpecModel):
 
 class ConstraintsSpec(SpecModel):
     """The user's own constraints. A key left out is unknown, not a default: only a set key votes in
-    the verdict (`cli/estimate.py` verdict())."""
+    the verdict (`cli/estimate/decision.py` verdict())."""
 
     data_may_leave_network: bool | None = None
     ml_engineers_available: bool | None = None
