@@ -556,10 +556,9 @@ def build() -> dict:
 
 
 def write(path: pathlib.Path = CATALOG_PATH) -> None:
-    text = json.dumps(build(), indent=1, sort_keys=False) + "\n"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    from cli import output  # the CLI's one writer (atomic, refuses special files)
+
+    output.write_text(path, json.dumps(build(), indent=1, sort_keys=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -147,3 +147,19 @@ def test_the_seed_names_gp3_included_figures_from_their_one_home(monkeypatch):
     shipped = default_catalog().data["platform"]["default"]
     for key in ("ebsGp3IopsMonth", "ebsGp3ThroughputMonth"):
         assert shipped[key]["unit"] == seed.platform()["default"][key]["unit"], key
+
+
+def test_the_seed_writes_through_the_one_writer(tmp_path, monkeypatch):
+    """Issue 12.3: `python -m cli.pricing.seed` had its own temp-file-and-rename writer beside cli/output.py's."""
+    import json
+
+    from cli import output
+    from cli.pricing import seed
+
+    written = []
+    real = output.write_text
+    monkeypatch.setattr(output, "write_text", lambda path, text, **kw: (written.append(path), real(path, text, **kw)))
+    target = tmp_path / "aws_prices.json"
+    seed.write(target)
+    assert written == [target]
+    assert json.loads(target.read_text()) == json.loads(json.dumps(seed.build()))
