@@ -13,8 +13,6 @@ import pathlib
 import statistics
 import time
 
-import yaml
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -25,11 +23,10 @@ def main() -> None:
 
     start = time.perf_counter()
     from cli.inventory import run_program
-    from infra.spec import project_config
+    from infra.spec import read_stack_config, stack_name_from_path
     imported = time.perf_counter() - start
 
-    stacks = {p.name[len("Pulumi."):-len(".yaml")]: project_config(yaml.safe_load(p.read_text()))
-              for p in sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))}
+    stacks = {stack_name_from_path(p): read_stack_config(p) for p in sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))}
     first_name = next(iter(stacks))
     start = time.perf_counter()
     run_program(stacks[first_name], first_name)

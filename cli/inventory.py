@@ -33,7 +33,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from cli.collector import fewer_collections
-from cli.planned import PlannedResource  # noqa: F401  (re-exported: `from cli.inventory import PlannedResource`)
+from cli.planned import PlannedResource
 from infra.spec import NAMESPACE, PROJECT, SECRET_KEYS, StackSpec, parse_stack_config
 
 HelmTemplate = Callable[[dict], list[dict]]

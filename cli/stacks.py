@@ -21,10 +21,6 @@ from infra.spec import (
     stack_name_from_path,
 )
 
-UsageError = CliError
-"""The old name of a bad STACK argument's error, kept for code written against it."""
-
-
 @dataclass(frozen=True)
 class StackRef:
     """A STACK argument resolved: the stack's name and its file (not read yet)."""

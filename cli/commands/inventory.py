@@ -17,7 +17,7 @@ from rich.table import Table
 from cli import cache
 from cli.errors import print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
-from cli.pricing import mapping
+from cli.estimate import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import markup, say
 from cli.stacks import load_stacks, project_root, resolve

@@ -4,7 +4,7 @@ assumptions (`usage.py`) -> line items (`line_item.py`) -> totals, break-even an
 one StackEstimate (`result.py`), rendered into the JSON contract (`contract.py`, `cli/render/contract.py`).
 
 This module only orchestrates. Pure: takes the spec, the planned resources and the catalogs; the command
-(`cli/estimate_cmd.py`) finds, caches and renders. A record the catalog cannot price raises `MissingPrice`.
+(`cli/commands/estimate.py`) finds, caches and renders. A record the catalog cannot price raises `MissingPrice`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from decimal import Decimal
 
 from cli.estimate import mapping
 from cli.estimate.costs import CostModel
-from cli.estimate.costs.data_transfer import tiered as _tiered
-from cli.estimate.costs.load_balancer import lcu_hours as _alb_lcu_hours
 from cli.estimate.costs.log_group import NEVER_EXPIRE_DAYS_PRICED
 from cli.estimate.decision import (
     ARTICLE_VOLUME_RULE, HYBRID_BAND, NO_OFFER, BreakEven, Verdict, break_even, max_servable_requests, verdict,
@@ -24,10 +22,8 @@ from cli.estimate.decision import (
 from cli.estimate.errors import EstimateError
 from cli.estimate.line_item import CATEGORIES, CENT, GB, HOURS, LineItem, Range, q
 from cli.estimate.prices import PriceBook
-from cli.estimate.prices import price_note as _price_note
 from cli.estimate.result import STALE_AFTER_DAYS, StackEstimate
 from cli.estimate.usage import PRICED_DEFAULTS, USAGE_KEYS, UsageAssumptions, defaults_used, usage_from
-from cli.estimate.usage import _unset_keys
 from cli.pricing.api import ApiOffer
 from infra.price_catalog import PriceCatalog
 from infra.spec import StackSpec
@@ -37,7 +33,6 @@ __all__ = [  # what other modules and tests import from here (the names moved in
     "PRICED_DEFAULTS", "STALE_AFTER_DAYS", "USAGE_KEYS", "BreakEven", "CostModel", "EstimateError", "LineItem",
     "PriceBook", "Range", "StackEstimate", "UsageAssumptions", "Verdict", "break_even", "defaults_used", "estimate",
     "max_servable_requests", "q", "throughput_band", "usage_from", "verdict",
-    "_alb_lcu_hours", "_price_note", "_tiered", "_unset_keys",
 ]
 
 

@@ -24,7 +24,7 @@ EKS_DEFAULT_DISK_GIB = 20  # EKS managed node group default diskSize without a l
 
 
 class Resource(Protocol):
-    """What the mappings need of a planned resource (cli.inventory.PlannedResource has it)."""
+    """What the mappings need of a planned resource (cli.planned.PlannedResource has it)."""
 
     urn: str
     type: str

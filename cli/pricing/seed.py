@@ -17,6 +17,7 @@ import pathlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from infra import hardware
+from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
 
 CATALOG_PATH = pathlib.Path(__file__).resolve().parents[2] / "infra" / "data" / "aws_prices.json"
 COMPILED_ON = "2026-11-24"
@@ -497,8 +498,9 @@ def platform() -> dict:
             "natGatewayPerGb": _item("0.045", "GB processed", "infracost", proxy),
             "publicIpv4Hour": _item("0.005", "address-hour", "aws-ipv4", "uniform"),
             "ebsGp3GbMonth": _item("0.08", "GB-month", "infracost", proxy),
-            "ebsGp3IopsMonth": _item("0.005", "IOPS-month above 3000", "infracost", proxy),
-            "ebsGp3ThroughputMonth": _item("0.04", "MBps-month above 125", "infracost", proxy),
+            "ebsGp3IopsMonth": _item("0.005", f"IOPS-month above {GP3_INCLUDED_IOPS}", "infracost", proxy),
+            "ebsGp3ThroughputMonth": _item("0.04", f"MBps-month above {GP3_INCLUDED_THROUGHPUT_MIBPS}", "infracost",
+                                           proxy),
             "ebsGp2GbMonth": _item("0.10", "GB-month", "infracost", proxy),
             "crossAzPerGb": _item("0.01", "GB each direction", "infracost-data-transfer", proxy),
             "internetEgressTiers": _tiers(US_TIERS, proxy),
@@ -554,10 +556,9 @@ def build() -> dict:
 
 
 def write(path: pathlib.Path = CATALOG_PATH) -> None:
-    text = json.dumps(build(), indent=1, sort_keys=False) + "\n"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    from cli import output  # the CLI's one writer (atomic, refuses special files)
+
+    output.write_text(path, json.dumps(build(), indent=1, sort_keys=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.components.cluster import managed_addon
-from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_TAINT
+from infra.conventions import GPU_NODE_SELECTOR, GPU_TAINT
 from infra.iam import irsa_trust_policy, managed_policy_arn_for
 
 # Add-ons whose pods need a node to run on (an add-on without ready pods never becomes ACTIVE).

@@ -16,10 +16,7 @@ import pulumi_aws as aws
 from infra import hardware
 from infra.components.context import GpuPoolOutputs
 from infra.components.system_nodes import node_launch_template_args
-# The GPU nodes' labels and taint, defined once in infra/conventions.py (re-exported: components import them from here).
-from infra.conventions import (  # noqa: F401
-    GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT, LLM_WORKLOAD, WORKLOAD_LABEL,
-)
+from infra.conventions import GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
 from infra.spec import GpuPoolSpec, StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"

@@ -33,13 +33,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.chart_values import termination_grace_seconds
-# The alarms moved to alarms.py; their names are re-exported here for the modules that import them from here.
-from infra.components.alarms import (  # noqa: F401
-    ERROR_RATE_BREACHING_MINUTES, ERROR_RATE_PERCENT, ERROR_RATE_WINDOW_MINUTES, NO_HEALTHY_HOST_MINUTES,
-    error_rate_queries,
-)
 from infra.components.context import RegionContext
-from infra.components.load_balancer_controller import TARGET_GROUP_PROTOCOL, TARGET_TYPE
+from infra.conventions import TARGET_GROUP_PROTOCOL, TARGET_TYPE
 from infra.spec import StackSpec
 
 # The component's type token (RegionalDeployment names it as the former parent of the certificate and alarms).

@@ -28,8 +28,7 @@ import pulumi
 from infra.components.context import RegionContext
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
-from infra.components.system_nodes import SYSTEM_LABELS
-from infra.conventions import TARGET_GROUP_PROTOCOL, TARGET_TYPE  # noqa: F401
+from infra.conventions import SYSTEM_LABELS, TARGET_GROUP_PROTOCOL, TARGET_TYPE
 from infra.iam import arn_partition
 
 # Newest chart in aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml (read 2026-11-30).

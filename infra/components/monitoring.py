@@ -20,11 +20,9 @@ import pulumi_kubernetes as k8s
 
 from infra.components.addons import DEFAULT_STORAGE_CLASS
 from infra.components.context import RegionContext
-from infra.components.gpu_pool import GPU_NODE_SELECTOR, GPU_TAINT
 from infra.components.pinned_chart import PinnedChart
-from infra.conventions import MONITORING_NAMESPACE
 from infra.components.service_account_role import irsa_role
-from infra.components.system_nodes import SYSTEM_LABELS
+from infra.conventions import GPU_NODE_SELECTOR, GPU_TAINT, MONITORING_NAMESPACE, SYSTEM_LABELS
 from infra.iam import POLICY_VERSION
 from infra.spec import MonitoringSpec
 

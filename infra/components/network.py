@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.conventions import subnet_cidrs  # noqa: F401  (re-exported: the layout's home is conventions)
+from infra.conventions import subnet_cidrs
 from infra.spec import NetworkSpec
 
 

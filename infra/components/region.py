@@ -32,14 +32,13 @@ from infra.components.load_balancer_controller import LoadBalancerController, Lo
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.node_role import NodeRole, NodeRoleArgs
-# wait_for moved to options.py, base_tags and cluster_name to infra/naming.py; re-exported for old imports.
-from infra.components.options import moved_from, wait_for  # noqa: F401
+from infra.components.options import moved_from, wait_for
 from infra.components.system_nodes import COMPONENT_TYPE as SYSTEM_NODE_GROUP_TYPE
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
 from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
 from infra.conventions import VLLM_CONTAINER_PORT, VLLM_NAMESPACE
-from infra.naming import base_tags, cluster_name  # noqa: F401
+from infra.naming import base_tags, cluster_name
 from infra.spec import RegionSpec, StackSpec, transit_routes
 
 

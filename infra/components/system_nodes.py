@@ -12,9 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-# NODE_POLICIES moved to node_role.py with the role; re-exported here for the modules that import it from here.
-from infra.components.node_role import NODE_POLICIES  # noqa: F401
-from infra.conventions import SYSTEM_LABELS  # noqa: F401  (re-exported for the components)
+from infra.conventions import SYSTEM_LABELS
 from infra.spec import ClusterSpec
 
 # The component's type token (RegionalDeployment names it as the former parent of the node role).

@@ -11,14 +11,12 @@ tests all call `parse_stack_config` / `load_stack_file`.
     advice.py   warnings(), price_warnings(): allowed, but a reviewer should see it
     loading.py  reading a stack file: text -> YAML -> config keys -> StackSpec
 
-Every public name is importable from `infra.spec` itself. The pin rules live in `infra/pins.py`, the
-sizing facts in `infra/sizing.py`; both are re-exported here under their old names.
+Every public name of these modules is importable from `infra.spec` itself. The pin rules live in
+`infra/pins.py`, the sizing facts in `infra/sizing.py`: import them from there.
 """
 
 from __future__ import annotations
 
-from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
-from infra.sizing import ACTIVATION_RESERVE_BYTES, DTYPE_BYTES, GPU_MEMORY_UTILIZATION, QUANTIZATION_BYTES
 from infra.spec.advice import (
     PUBLIC_ADDRESSES_WARNING,
     PUBLIC_IPV4_ADDRESSES,
@@ -64,7 +62,6 @@ from infra.spec.models import (
     ConstraintsSpec,
     CustomApiOffer,
     EndpointSpec,
-    GpuPool,
     GpuPoolSpec,
     KvCacheMetric,
     ModelOverride,
@@ -85,16 +82,15 @@ from infra.spec.models import (
 )
 
 __all__ = [
-    "ACTIVATION_RESERVE_BYTES", "AWS_PROFILE_KEY", "AWS_ROLE_KEYS", "AWS_ROLE_MESSAGE", "CHECKS", "CLUSTER_ADMIN_POLICY",
-    "COMMIT_RE", "DNS_NAME_RE", "DTYPE_BYTES", "EMAIL_RE", "GATED_SOURCE_PREFIXES", "GPU_MEMORY_UTILIZATION",
-    "HF_REPO_RE", "IAM_PRINCIPAL_RE", "IMAGE_RE", "KUBERNETES_VERSIONS", "MAX_STACK_FILE_BYTES", "NAMESPACE", "NAME_RE",
-    "NON_INTERNET_RANGES", "PROJECT", "PUBLIC_ADDRESSES_WARNING", "PUBLIC_IPV4_ADDRESSES", "QUANTIZATION_BYTES",
-    "REGION_CHECKS", "SECRET_IN_CLEAR_MESSAGE", "SECRET_KEYS", "TRANSIT_GATEWAY_RE",
-    "AlertThresholds", "ApiOfferSpec", "ArchitectureSpec", "AutoscalingSpec", "BudgetSpec",
-    "ClusterSpec", "ConstraintsSpec", "CustomApiOffer", "EndpointSpec", "GpuPool", "GpuPoolSpec", "KvCacheMetric",
-    "ModelOverride", "ModelSpec", "MonitoringSpec", "NetworkSpec", "OperationsSpec", "PinRecord", "Problem",
-    "RegionScaling", "RegionSpec", "SpecError", "SpecModel", "StackSpec", "SystemNodes", "TrafficSpec",
-    "check", "default_vpc_cidr", "fit_report", "load_stack_file", "parse_stack_config", "parse_stack_text",
-    "price_warnings", "project_config", "public_ipv4_addresses", "reaches_internet_clients", "read_stack_config",
-    "read_stack_text", "stack_name_from_path", "transit_routes", "unknown_region_message", "warnings",
+    "AWS_PROFILE_KEY", "AWS_ROLE_KEYS", "AWS_ROLE_MESSAGE", "CHECKS", "CLUSTER_ADMIN_POLICY", "DNS_NAME_RE",
+    "EMAIL_RE", "GATED_SOURCE_PREFIXES", "IAM_PRINCIPAL_RE", "KUBERNETES_VERSIONS", "MAX_STACK_FILE_BYTES",
+    "NAMESPACE", "NAME_RE", "NON_INTERNET_RANGES", "PROJECT", "PUBLIC_ADDRESSES_WARNING", "PUBLIC_IPV4_ADDRESSES",
+    "REGION_CHECKS", "SECRET_IN_CLEAR_MESSAGE", "SECRET_KEYS", "TRANSIT_GATEWAY_RE", "AlertThresholds", "ApiOfferSpec",
+    "ArchitectureSpec", "AutoscalingSpec", "BudgetSpec", "ClusterSpec", "ConstraintsSpec", "CustomApiOffer",
+    "EndpointSpec", "GpuPoolSpec", "KvCacheMetric", "ModelOverride", "ModelSpec", "MonitoringSpec", "NetworkSpec",
+    "OperationsSpec", "PinRecord", "Problem", "RegionScaling", "RegionSpec", "SpecError", "SpecModel", "StackSpec",
+    "SystemNodes", "TrafficSpec", "check", "default_vpc_cidr", "fit_report", "load_stack_file", "parse_stack_config",
+    "parse_stack_text", "price_warnings", "project_config", "public_ipv4_addresses", "reaches_internet_clients",
+    "read_stack_config", "read_stack_text", "stack_name_from_path", "transit_routes", "unknown_region_message",
+    "warnings",
 ]

@@ -524,7 +524,7 @@ class BudgetSpec(SpecModel):
 
 class ConstraintsSpec(SpecModel):
     """The user's own constraints. A key left out is unknown, not a default: only a set key votes in
-    the verdict (`cli/estimate.py` verdict())."""
+    the verdict (`cli/estimate/decision.py` verdict())."""
 
     data_may_leave_network: bool | None = None
     ml_engineers_available: bool | None = None
@@ -623,8 +623,3 @@ class StackSpec(SpecModel):
     @property
     def multi_region(self) -> bool:
         return len(self.regions) > 1
-
-
-# The old name, kept while modules on other branches still import it (`from infra.spec import GpuPool`,
-# which reads like the node group component `infra.components.gpu_pool.GpuPool`); new code uses GpuPoolSpec.
-GpuPool = GpuPoolSpec

@@ -18,7 +18,7 @@ import pytest
 
 from infra import chart_values
 from infra.components import load_balancer_controller as lbc
-from infra.components.network import subnet_cidrs
+from infra.conventions import subnet_cidrs
 from tests import chart_render as cr
 from tests.paths import DATA
 

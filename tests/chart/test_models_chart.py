@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from infra import chart_values
 from infra.chart_values import vllm_values
-from infra.spec import IMAGE_RE, load_stack_file, project_config
+from infra.pins import IMAGE_RE
+from infra.spec import load_stack_file, project_config
 from tests import chart_render
 from tests.conftest import helm_template
 from tests.paths import ROOT

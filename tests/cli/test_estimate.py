@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from cli import estimate as est
+from cli.estimate.costs.data_transfer import tiered
 from cli.pricing.api import ApiOffer, custom_offer
 from infra.price_catalog import MissingPrice, default_catalog
 from infra.spec import CustomApiOffer, parse_stack_config
@@ -80,8 +81,8 @@ def test_usage_lines_scale_with_traffic():
 
 def test_tiered_egress():
     tiers = [(Decimal(10240), Decimal("0.09")), (Decimal(51200), Decimal("0.085")), (None, Decimal("0.05"))]
-    assert est._tiered(Decimal(100), tiers) == Decimal(9)
-    assert est._tiered(Decimal(20240), tiers) == Decimal(10240) * Decimal("0.09") + Decimal(10000) * Decimal("0.085")
+    assert tiered(Decimal(100), tiers) == Decimal(9)
+    assert tiered(Decimal(20240), tiers) == Decimal(10240) * Decimal("0.09") + Decimal(10000) * Decimal("0.085")
 
 
 def test_unknown_resources_are_reported():
@@ -372,3 +373,19 @@ def test_a_measured_pool_is_shown_as_measured_everywhere():
     assert band["comparedMonthlyUsdAtLowThroughput"] == band["comparedMonthlyUsdAtHighThroughput"]
     assert "(measured)" in documents.markdown([doc]) and "(measured)" in documents.html([doc])
     assert "(measured)" in table.render_tables([doc])
+
+
+def test_a_canary_region_with_other_weights_pulls_them_through_nat():
+    """A region's own pin may serve other weights (`regions[].model.source`): its node starts download those
+    through NAT, as its root volume and start-up time already count them; the stack-wide weights were priced."""
+    from infra.spec import ModelOverride
+
+    spec = spec_of(requests=15_000_000)  # the day's peak starts a second node, so node starts read the weights
+    canary = ModelOverride(revision="1" * 40, image=spec.model.image, source="Qwen/Qwen2.5-7B-Instruct")
+    spec = spec.model_copy(update={"regions": [spec.regions[0].model_copy(update={"model": canary})]})
+    r = est.estimate("t", "t.yaml", spec, resources(), default_catalog(), [], as_of=AS_OF, api_source="test")
+    (nat,) = [li for li in r.line_items if li.description.startswith("NAT processing")]
+    canary_gb = spec.weight_bytes("Qwen/Qwen2.5-7B-Instruct") / 1e9
+    assert f"{canary_gb:.1f}" != f"{spec.weight_bytes() / 1e9:.1f}", "the two weights differ in size"
+    assert f"({canary_gb:.1f} GB weights" in nat.description, nat.description
+    assert nat.quantity > 0

@@ -359,7 +359,7 @@ def test_a_malformed_cache_file_is_a_miss(tmp_path, monkeypatch, stored):
 
 def test_one_planned_resource_definition_shared_by_the_cache(tmp_path, monkeypatch):
     from cli import cache, planned
-    from cli.inventory import PlannedResource
+    from cli.planned import PlannedResource
 
     assert PlannedResource is planned.PlannedResource
     monkeypatch.setenv("TRADEOFF_INFRA_CACHE_DIR", str(tmp_path))

@@ -131,3 +131,35 @@ def test_source_dates_say_what_they_are():
         assert "not vetted (docs/sources.md \"A5\")" in sources[key]["vetted"] and sources[key]["date"] in sources[key]["vetted"], key
     price = default_catalog().instance("eu-central-1", "g6e.4xlarge")
     assert price.date is None and price.age_date == "2025-06-01" and "undated" in price.dated
+
+
+def test_the_seed_names_gp3_included_figures_from_their_one_home(monkeypatch):
+    """Issue 12.3: gp3's included 3000 IOPS / 125 MiB/s live in infra/sizing.py; the seed's unit text reads them
+    there instead of retyping them (and the checked-in catalog says the same)."""
+    from cli.pricing import seed
+
+    monkeypatch.setattr(seed, "GP3_INCLUDED_IOPS", 4000)
+    monkeypatch.setattr(seed, "GP3_INCLUDED_THROUGHPUT_MIBPS", 250)
+    platform = seed.platform()["default"]
+    assert platform["ebsGp3IopsMonth"]["unit"] == "IOPS-month above 4000"
+    assert platform["ebsGp3ThroughputMonth"]["unit"] == "MBps-month above 250"
+    monkeypatch.undo()
+    shipped = default_catalog().data["platform"]["default"]
+    for key in ("ebsGp3IopsMonth", "ebsGp3ThroughputMonth"):
+        assert shipped[key]["unit"] == seed.platform()["default"][key]["unit"], key
+
+
+def test_the_seed_writes_through_the_one_writer(tmp_path, monkeypatch):
+    """Issue 12.3: `python -m cli.pricing.seed` had its own temp-file-and-rename writer beside cli/output.py's."""
+    import json
+
+    from cli import output
+    from cli.pricing import seed
+
+    written = []
+    real = output.write_text
+    monkeypatch.setattr(output, "write_text", lambda path, text, **kw: (written.append(path), real(path, text, **kw)))
+    target = tmp_path / "aws_prices.json"
+    seed.write(target)
+    assert written == [target]
+    assert json.loads(target.read_text()) == json.loads(json.dumps(seed.build()))

@@ -34,7 +34,7 @@ GPU_LABELS = {"tradeoff-infra.io/workload": "llm-inference", "tradeoff-infra.io/
 
 @dataclass
 class Planned:
-    """A planned resource as the mapping reads it (cli.inventory.PlannedResource has these fields)."""
+    """A planned resource as the mapping reads it (cli.planned.PlannedResource has these fields)."""
 
     type: str
     name: str

@@ -9,7 +9,7 @@ import pytest
 from infra.components import (
     alarms, autoscaling, global_endpoint, load_balancer, load_balancer_controller, monitoring, vllm,
 )
-from infra.spec import GpuPool, MonitoringSpec, StackSpec
+from infra.spec import GpuPoolSpec, MonitoringSpec, StackSpec
 from tests.paths import DATA
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
@@ -71,7 +71,7 @@ def test_cluster_autoscaler_policy_refuses_an_arn_without_account():
 
 
 def test_scale_from_zero_tags_describe_a_gpu_node():
-    pool = GpuPool(name="l40s-x4", instance_type="g6e.12xlarge", min_nodes=0, max_nodes=4)
+    pool = GpuPoolSpec(name="l40s-x4", instance_type="g6e.12xlarge", min_nodes=0, max_nodes=4)
     tags = autoscaling.scale_from_zero_tags(pool)
     prefix = "k8s.io/cluster-autoscaler/node-template"
     assert tags == {
@@ -244,6 +244,11 @@ def test_deletion_protection_spares_dev_stacks_only():
     assert load_balancer.deletion_protected("prod-us") is True
     assert load_balancer.deletion_protected("dev") is False
     assert load_balancer.deletion_protected("dev-alice") is False
+
+
+def test_the_load_balancer_module_holds_no_alarm():
+    """Issue 12.6: the alarms are alarms.py's; load_balancer.py re-exporting their names kept a second import path."""
+    assert not [name for name in vars(load_balancer) if name.startswith(("ERROR_RATE", "NO_HEALTHY")) or name == "error_rate_queries"]
 
 
 def test_error_rate_counts_alb_and_target_5xx():

@@ -91,3 +91,13 @@ def test_a_bad_pin_in_a_stack_is_a_spec_error_naming_the_key(stack_configs):
     with pytest.raises(SpecError) as info:
         parse_stack_config(config)
     assert any(p.path == "model.revision" and "40-hex" in p.message for p in info.value.problems)
+
+
+def test_pin_rules_and_sizing_facts_have_one_import_path():
+    """Issue 12.3: the pin regexes are infra/pins.py's and the sizing facts infra/sizing.py's; `infra.spec`
+    re-exporting them "under their old names" gave each fact a second import path."""
+    import infra.spec
+
+    again = {"COMMIT_RE", "HF_REPO_RE", "IMAGE_RE", "ACTIVATION_RESERVE_BYTES", "DTYPE_BYTES", "GPU_MEMORY_UTILIZATION",
+             "QUANTIZATION_BYTES"} & (set(vars(infra.spec)) | set(infra.spec.__all__))
+    assert not again, again

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from infra.components.cluster import kubeconfig
-from infra.components.network import pick_zones, subnet_cidrs
+from infra.components.network import pick_zones
+from infra.conventions import subnet_cidrs
 from infra.naming import cluster_name
 from infra.program import CONFIG_KEYS, region_prefix
 from infra.spec import StackSpec
@@ -188,3 +189,26 @@ def test_an_aws_role_key_stops_the_program_naming_it(stack_configs):
 
     with pytest.raises(Exception, match="aws:assumeRoles is not applied by this program"):
         run_program({**stack_configs["dev"], "aws:assumeRoles": [{"roleArn": "arn:aws:iam::123456789012:role/x"}]}, "dev")
+
+
+def test_components_import_shared_facts_from_their_home():
+    """Issue 12.3: a label, taint, port or policy list is imported from its one home (infra/conventions.py,
+    or the component that defines it), never through another component that re-exports it."""
+    import ast
+
+    from infra import conventions
+    from tests.paths import ROOT
+
+    facts = {name for name in vars(conventions) if not name.startswith("_")}
+    offending = []
+    for path in sorted((ROOT / "infra" / "components").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("infra.components."):
+                source = ROOT / (node.module.replace(".", "/") + ".py")
+                source_defined = {t.id for n in ast.parse(source.read_text()).body if isinstance(n, ast.Assign)
+                                  for t in n.targets if isinstance(t, ast.Name)}
+                offending += [f"{path.name}: {a.name} via {node.module}" for a in node.names
+                              if a.name in facts or (a.name.isupper() and a.name not in source_defined)]
+        assert "noqa: F401" not in path.read_text(), f"{path.name} re-exports an import"
+    assert not offending, offending

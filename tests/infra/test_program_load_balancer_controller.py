@@ -13,7 +13,7 @@ import json
 import pulumi
 import pytest
 
-from cli.pricing.mapping import classify
+from cli.estimate.mapping import classify
 from infra.components import load_balancer_controller as lbc
 from infra.components import vllm
 from infra.iam import arn_partition

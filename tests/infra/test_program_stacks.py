@@ -13,7 +13,7 @@ import pytest
 from infra.components.addons import DEVICE_PLUGIN_CHART, device_plugin_values
 from infra.components.gpu_pool import GPU_AMI_TYPE, gpu_node_labels
 from infra.components.node_role import NODE_POLICIES
-from infra.components.system_nodes import SYSTEM_LABELS
+from infra.conventions import SYSTEM_LABELS
 from infra.iam import managed_policy_arn
 from infra.naming import cluster_name
 from infra.program import region_prefix

@@ -204,3 +204,10 @@ def test_traffic_shares_are_all_or_none_and_add_up_to_one():
     assert "add up to 0.900" in problems_of(config)["regions"]
     config["regions"][1]["trafficShare"] = 0.3
     assert parse_stack_config(config).regions[1].traffic_share == 0.3
+
+
+def test_the_spec_names_no_gpu_pool_like_the_component():
+    """`infra.spec.GpuPool` (an old alias of GpuPoolSpec) read like the node group component
+    `infra.components.gpu_pool.GpuPool`; the spec's pool model has one name."""
+    import infra.spec
+    assert not hasattr(infra.spec, "GpuPool") and "GpuPool" not in infra.spec.__all__

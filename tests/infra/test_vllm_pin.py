@@ -17,7 +17,9 @@ import yaml
 
 from cli import capacity
 from infra import hardware
-from infra.spec import IMAGE_RE, QUANTIZATION_BYTES, load_stack_file
+from infra.pins import IMAGE_RE
+from infra.sizing import QUANTIZATION_BYTES
+from infra.spec import load_stack_file
 from tests.paths import DATA, ROOT
 
 RELEASE = json.loads((DATA / "vllm_release.json").read_text())

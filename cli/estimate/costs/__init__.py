@@ -24,7 +24,6 @@ from cli.estimate.costs import (
     block_storage, control_plane, data_transfer, global_accelerator, interface_endpoint, kms_key, load_balancer,
     log_group, metric_alarm, nat_gateway, node_group, operations, public_ipv4, weights_mirror,
 )
-from cli.estimate.errors import EstimateError  # noqa: F401  (raised by the modules; importable from here)
 from cli.estimate.line_item import GB, HOURS, LineItem
 from cli.estimate.prices import PriceBook
 from cli.estimate.usage import UsageAssumptions

@@ -1,5 +1,6 @@
 """NAT gateway: its hours, and the GB it processes as GPU nodes start (the image, and the weights unless an
-in-region mirror serves them). A region's processed bytes are billed on its first NAT gateway."""
+in-region mirror serves them: the region's own, for a canary of other weights). A region's processed bytes
+are billed on its first NAT gateway."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def usage(record: NatGateway, ctx: CostContext, run: Run) -> list[LineItem]:
         what = (f"NAT processing: {starts:.0f} GPU node starts/month x {u.image_gb_per_node_start:g} GB "
                 "image (weights from the in-region mirror over the S3 gateway endpoint)")
     else:
-        weights_gb = Decimal(str((ctx.spec.weight_bytes() or 0) / 1e9))
+        weights_gb = Decimal(str(ctx.weights_bytes(region) / 1e9))  # a canary region's own weights
         gb = starts * (weights_gb + Decimal(str(u.image_gb_per_node_start)))
         what = (f"NAT processing: {starts:.0f} GPU node starts/month x ({weights_gb:.1f} GB weights "
                 f"+ {u.image_gb_per_node_start:g} GB image)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli.pricing import mapping
+from cli.estimate import mapping
 from tests.builders import Res
 
 
