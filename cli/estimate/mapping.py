@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cli.estimate.records import (
-    BlockStorage, ControlPlane, GlobalAccelerator, InterfaceEndpoint, KmsKey, LoadBalancer, LogGroup, MetricAlarm,
+    BlockStorage, ControlPlane, GlobalAccelerator, InterfaceEndpoint, KmsKey, ElasticLoadBalancer, LogGroup, MetricAlarm,
     NatGateway, NodeGroup, PricedRecord, PublicIpv4, WeightsMirrorBucket,
 )
 from infra.conventions import GPU_POOL_LABEL as POOL_LABEL
@@ -134,7 +134,7 @@ def map_load_balancer(r: Resource, ctx: MappingContext) -> list[PricedRecord]:
     kind = str(r.inputs.get("loadBalancerType") or "application")
     subnets = len(r.inputs.get("subnets") or r.inputs.get("subnetMappings") or []) or 2
     internet_facing = not r.inputs.get("internal", False)
-    return [LoadBalancer(r.name, _region(r), kind, internet_facing, subnets)]
+    return [ElasticLoadBalancer(r.name, _region(r), kind, internet_facing, subnets)]
 
 
 def map_accelerator(r: Resource, ctx: MappingContext) -> list[PricedRecord]:

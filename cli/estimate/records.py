@@ -50,7 +50,7 @@ class PublicIpv4:
 
 
 @dataclass(frozen=True)
-class LoadBalancer:
+class ElasticLoadBalancer:
     name: str
     region: str
     kind: str
@@ -117,5 +117,5 @@ class BlockStorage:
     what: str
 
 
-PricedRecord = (ControlPlane | NodeGroup | NatGateway | PublicIpv4 | LoadBalancer | GlobalAccelerator | KmsKey
+PricedRecord = (ControlPlane | NodeGroup | NatGateway | PublicIpv4 | ElasticLoadBalancer | GlobalAccelerator | KmsKey
                 | MetricAlarm | LogGroup | InterfaceEndpoint | BlockStorage | WeightsMirrorBucket)

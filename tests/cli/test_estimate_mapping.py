@@ -68,7 +68,7 @@ def test_nat_eip_lb_accelerator_kms():
     )
     assert got["nat0"].records == [mapping.NatGateway("nat0", "us-east-1")]
     assert got["eip0"].records == [mapping.PublicIpv4("eip0", "us-east-1", 1)]
-    assert got["alb"].records == [mapping.LoadBalancer("alb", "us-east-1", "application", True, 3)]
+    assert got["alb"].records == [mapping.ElasticLoadBalancer("alb", "us-east-1", "application", True, 3)]
     assert got["ga"].records == [mapping.GlobalAccelerator("ga", "us-west-2")]
     assert got["key"].records == [mapping.KmsKey("key", "us-east-1")]
 

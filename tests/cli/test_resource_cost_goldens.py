@@ -61,7 +61,7 @@ CASES: dict[str, list[Planned]] = {
     ],
     "NatGateway": [NAT],
     "PublicIpv4": [Planned("aws:ec2/eip:Eip", "use1-nat-eip")],
-    "LoadBalancer": [Planned("aws:lb/loadBalancer:LoadBalancer", "use1-alb",
+    "ElasticLoadBalancer": [Planned("aws:lb/loadBalancer:LoadBalancer", "use1-alb",
                              {"loadBalancerType": "application", "subnets": ["subnet-a", "subnet-b"]})],
     "GlobalAccelerator": [Planned("aws:globalaccelerator/accelerator:Accelerator", "global-ga")],
     "KmsKey": [Planned("aws:kms/key:Key", "use1-eks-secrets")],

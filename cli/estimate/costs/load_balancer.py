@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 
 from cli import capacity
 from cli.estimate.line_item import HOURS, LineItem
-from cli.estimate.records import LoadBalancer
+from cli.estimate.records import ElasticLoadBalancer
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.spec import StackSpec
 
 if TYPE_CHECKING:
     from cli.estimate.costs import CostContext, Run
 
-KIND = LoadBalancer
+KIND = ElasticLoadBalancer
 USAGE = "region"
 
 
-def fixed(record: LoadBalancer, ctx: CostContext) -> list[LineItem]:
+def fixed(record: ElasticLoadBalancer, ctx: CostContext) -> list[LineItem]:
     price, note = ctx.book.platform(record.region, "albHour" if record.kind == "application" else "nlbHour")
     out = [LineItem.fixed(record.region, record.name, "load-balancer", f"{record.kind} load balancer hours", "hours",
                           HOURS, price, note)]
@@ -31,7 +31,7 @@ def fixed(record: LoadBalancer, ctx: CostContext) -> list[LineItem]:
     return out
 
 
-def usage(record: LoadBalancer, ctx: CostContext, run: Run) -> list[LineItem]:
+def usage(record: ElasticLoadBalancer, ctx: CostContext, run: Run) -> list[LineItem]:
     lcu = lcu_hours(run.region_requests(record.region), ctx.in_gb_per_request + ctx.out_gb_per_request, ctx.spec)
     price, note = ctx.book.platform(record.region, "albLcuHour" if record.kind == "application" else "nlbLcuHour")
     return [LineItem.fixed(record.region, record.name, "load-balancer",
