@@ -21,6 +21,7 @@ from cli import __version__, collector
 COMMANDS: dict[str, str] = {
     "validate": "cli.commands.validate",
     "estimate": "cli.commands.estimate",
+    "diff": "cli.commands.diff",
     "inventory": "cli.commands.inventory",
     "model": "cli.commands.model",
     "prices": "cli.commands.prices",
