@@ -113,7 +113,19 @@ def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
     return render_tables(docs, terminal=terminal)
 
 
-@app.command("estimate")
+EPILOG = """Examples:
+
+  tradeoff-infra estimate dev
+  tradeoff-infra estimate --all --format markdown --out estimate.md
+  tradeoff-infra estimate prod-us --format json --out before.json
+  tradeoff-infra estimate prod-us --compare-to before.json --fail-on-increase 10
+  tradeoff-infra estimate ./my-stack.yaml --fail-over-budget
+
+Exit codes: 0 ok, 1 over budget with --fail-over-budget or a rise above --fail-on-increase PCT,
+2 bad input (a key, a stack, an option)."""
+
+
+@app.command("estimate", epilog=EPILOG)
 @reported()
 def estimate_command(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,

@@ -38,7 +38,15 @@ def _cost_kind(m: mapping.Mapped) -> str:
     return "no cost"
 
 
-@app.command("inventory")
+EPILOG = """Examples:
+
+  tradeoff-infra inventory dev
+  tradeoff-infra inventory prod-global --format json
+
+Exit codes: 0 ok, 1 an operation failed, 2 bad input (a stack, an option)."""
+
+
+@app.command("inventory", epilog=EPILOG)
 @reported()
 def inventory_command(
     stack: Annotated[str, typer.Argument(help="A stack name in stacks/ or a path to a stack file.")],
