@@ -10,13 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli.errors import CliError, reported
+from cli.errors import reported
 from cli.render.safe import say
-from infra import files
+from cli.saved_estimate import check_increase, load_saved, percent_option
 
 app = typer.Typer(add_completion=False)
-
-MAX_JSON_INPUT_BYTES = 64 * files.MIB
 
 EPILOG = """Examples:
 
@@ -34,43 +32,6 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
-
-
-def load_saved(path: pathlib.Path, option: str) -> list[dict]:
-    """The stacks of a saved `estimate --format json` document, parsed as the contract; bad input names
-    `option` (the argument or option that named the file) and the first wrong key."""
-    from cli.estimate.contract import ContractError, parse
-
-    def bad(what: str) -> CliError:
-        return CliError(f"{option} {path}: {what} (expected a saved `estimate --format json` document)")
-
-    try:
-        data = files.finite_json(files.read_text(path, MAX_JSON_INPUT_BYTES))
-    except files.UnreadableFile as err:
-        raise CliError(f"{option} {err}") from None
-    except ValueError as err:
-        raise bad(f"not JSON ({err})") from None
-    try:
-        document = parse(data)
-    except ContractError as err:
-        raise bad(str(err)) from None
-    return [stack.model_dump() for stack in document.stacks]
-
-
-def check_increase(changes: list[dict], limit_pct: float | None) -> list[str]:
-    """The stacks whose expected total rose by more than `limit_pct` percent, with the amounts."""
-    from cli.estimate.diff import increase_over, money, pct_text
-
-    if limit_pct is None:
-        return []
-    return [f"{c['stack']} {money(c['total']['beforeUsd'])} -> {money(c['total']['afterUsd'])} "
-            f"({pct_text(c['total']['changePct'])})" for c in changes if increase_over(c, limit_pct)]
-
-
-def percent_option(value: float | None, option: str = "--fail-on-increase") -> float | None:
-    if value is not None and not 0 <= value <= 1e6:
-        raise CliError(f"{option} {value}: a percentage from 0 to 1000000")
-    return value
 
 
 @app.command("diff", epilog=EPILOG)

@@ -17,13 +17,13 @@ from rich.console import Console
 
 from cli import cache
 from cli.capacity import CapacityError
-from cli.commands.diff import check_increase, load_saved, percent_option
 from cli.errors import CliError, print_warnings, reported
 from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
 from cli.estimate.diff import compare, match, money
 from cli.output import refuse_input_as_out, write_out
 from cli.render import contract
 from cli.render.safe import say
+from cli.saved_estimate import check_increase, load_saved, percent_option
 from cli.stacks import LoadedStack, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog, default_catalog
