@@ -575,7 +575,7 @@ class StackSpec(SpecModel):
     def _endpoint_mode_from_regions(self) -> StackSpec:
         """`endpoint.mode` left out: `global-accelerator` for several regions (one address in front of all),
         `regional` for one (its load balancer is the endpoint; an accelerator in front of a single region
-        adds ~$18 a month plus data transfer and a second hop for nothing). Kept out of the keys the stack set,
+        adds its fixed hourly fee, data-transfer premium and a hop for nothing). Kept out of the keys the stack set,
         so `defaultsUsed` lists it with the value it took."""
         if "mode" not in self.endpoint.model_fields_set:
             # the model is frozen; this is its own endpoint object, still being validated
