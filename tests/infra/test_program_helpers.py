@@ -188,3 +188,14 @@ def test_an_aws_role_key_stops_the_program_naming_it(stack_configs):
 
     with pytest.raises(Exception, match="aws:assumeRoles is not applied by this program"):
         run_program({**stack_configs["dev"], "aws:assumeRoles": [{"roleArn": "arn:aws:iam::123456789012:role/x"}]}, "dev")
+
+
+def test_pulumi_up_of_a_stack_without_api_access_or_admins_stops_before_creating_anything(stack_configs):
+    """A preview may leave the deploy-gate keys out (the estimate prices such a stack); `pulumi up` may not."""
+    import pulumi
+
+    config = {**stack_configs["prod-us"], "vllmApiKey": "test-key", "huggingfaceToken": "hf-test"}
+    config["cluster"] = {k: v for k, v in config["cluster"].items()
+                         if k not in ("publicAccessCidrs", "privateAccessCidrs", "adminPrincipalArns")}
+    with pytest.raises(pulumi.RunError, match="cluster.privateAccessCidrs"):
+        _run_entry_point(config, preview=False)
