@@ -19,11 +19,9 @@ from cli import cache
 from cli.capacity import CapacityError
 from cli.errors import CliError, print_warnings, reported
 from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
-from cli.estimate.diff import compare, match, money
 from cli.output import refuse_input_as_out, write_out
 from cli.render import contract
 from cli.render.safe import say
-from cli.saved_estimate import check_increase, load_saved, percent_option
 from cli.stacks import LoadedStack, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog, default_catalog
@@ -158,8 +156,13 @@ def estimate_command(
                                   ("price catalog", price_catalog or CATALOG_PATH)])
         if fail_on_increase is not None and compare_to is None:
             raise CliError("--fail-on-increase needs --compare-to OLD.json (the estimate the increase is measured from)")
-        limit = percent_option(fail_on_increase)
-        old = load_saved(compare_to, "--compare-to") if compare_to else None
+        limit, old = fail_on_increase, None
+        if compare_to is not None:  # only a comparison loads the diff (the warm path stays as light as before)
+            from cli.estimate.diff import compare, match
+            from cli.saved_estimate import check_increase, load_saved, percent_option
+
+            limit = percent_option(fail_on_increase)
+            old = load_saved(compare_to, "--compare-to")
         try:
             catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
         except OSError as e:
@@ -180,9 +183,9 @@ def estimate_command(
                 else:
                     doc["warnings"].append(f"--compare-to {compare_to} {why}")
             docs.append(doc)
-        over = [f"{d['stack']} expected {money(d['budget']['expectedUsd'])} > budget {money(d['budget']['monthlyUsd'])}"
+        over = [f"{d['stack']} expected ${d['budget']['expectedUsd']:,.2f} > budget ${d['budget']['monthlyUsd']:,.2f}"
                 for d in docs if d["budget"] and d["budget"]["overBudget"]]
-        increased = check_increase([d["comparison"] for d in docs if "comparison" in d], limit)
+        increased = check_increase([d["comparison"] for d in docs if "comparison" in d], limit) if old is not None else []
         if fail_over_budget:
             missing = [d["stack"] for d in docs if d["budget"] is None]
             if missing:
