@@ -489,7 +489,7 @@ def _run(config: dict[str, Any], stack: str, helm_template: HelmTemplate | None)
     if hasattr(pulumi_resource_runtime, "_get_stack_trace"):
         pulumi_resource_runtime._get_stack_trace = _no_stack_trace
     pulumi.log.debug = _no_debug_log
-    spec = parse_stack_config(config, f"stack {stack}")
+    spec = parse_stack_config(config, f"stack {stack}", deploy=False)  # a preview under mocks, never `pulumi up`
     set_root_resource(None)  # a fresh root Stack for this run, in this copied context
     SETTINGS.outputs = set()  # the mock settings leave this shared with earlier runs otherwise
     secrets = {"vllmApiKey": MOCK_API_KEY, **{k: v for k, v in config.items() if k in SECRET_KEYS and isinstance(v, str)}}

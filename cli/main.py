@@ -21,11 +21,24 @@ from cli import __version__, collector
 COMMANDS: dict[str, str] = {
     "validate": "cli.commands.validate",
     "estimate": "cli.commands.estimate",
+    "diff": "cli.commands.diff",
     "inventory": "cli.commands.inventory",
     "model": "cli.commands.model",
     "prices": "cli.commands.prices",
 }
 """Command name -> the module whose Typer `app` implements it, in the order `--help` lists them."""
+
+
+def plain_flags(command: Any, ctx: Any) -> None:
+    """Show an on/off option (`--all`, `--no-cache`, `--help`) as a plain flag: typer 0.29 prints its type as
+    `<bool>`, read as if the flag took a value. A flag's metavar is shown in place of its type; an empty one, nothing."""
+    params = [*command.params, command.get_help_option(ctx)]
+    for param in params:
+        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        if sub is not command:
+            plain_flags(sub, ctx)
 
 
 class _Names(dict):
@@ -43,6 +56,10 @@ class LazyCommands(TyperGroup):
         self.commands = _Names(self.commands)
         self._loaded: dict[str, Any] = {}
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        plain_flags(self, ctx)
+        super().format_help(ctx, formatter)
+
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
 
@@ -53,6 +70,7 @@ class LazyCommands(TyperGroup):
             module = importlib.import_module(COMMANDS[cmd_name])
             command = typer.main.get_command(module.app)
             command.name = cmd_name
+            plain_flags(command, ctx)
             self._loaded[cmd_name] = command
             self.commands[cmd_name] = command  # for click's own lookups (suggestions for a misspelt command)
         return self._loaded[cmd_name]

@@ -122,11 +122,12 @@ class LoadedStack:
     """The inventory came from the cache, not from a program run."""
 
 
-def load_stack(ref: StackRef) -> LoadedStack:
+def load_stack(ref: StackRef, *, deploy: bool = True) -> LoadedStack:
     """The spec and config by the CLI's one stack-file reader (`infra.spec.read_stack_config`);
-    SpecError names the file or key."""
+    SpecError names the file or key. `deploy=False` to price or preview: keys only `pulumi up` needs may
+    be left out (infra.spec.checks.DEPLOY_GATE)."""
     config = read_stack_config(ref.path)
-    return LoadedStack(ref, parse_stack_config(config, str(ref.path)), config)
+    return LoadedStack(ref, parse_stack_config(config, str(ref.path), deploy=deploy), config)
 
 
 def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None = None, inventory: bool = True,
@@ -135,7 +136,7 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
     entry priced, before any program runs, so bad input fails in seconds, not after minutes of runs;
     then the inventories (misses run in parallel). `include_operations=False` leaves people costs out."""
     # keyed by file, not by stack name: `estimate dev /tmp/alt/Pulumi.dev.yaml` names two stacks "dev"
-    loaded = {ref.path.resolve(): load_stack(ref) for ref in refs}
+    loaded = {ref.path.resolve(): load_stack(ref, deploy=False) for ref in refs}
     if include_operations is False:
         loaded = {where: replace(stack, spec=without_operations(stack.spec)) for where, stack in loaded.items()}
     if as_of is not None:

@@ -4,13 +4,22 @@ import pulumi
 
 from infra import program
 from infra.spec import AWS_ROLE_KEYS, AWS_ROLE_MESSAGE, SpecError, parse_stack_config
+from infra.spec.checks import deploy_gate
 
 config = pulumi.Config("tradeoff-infra")
 raw = {key: config.get_object(key) for key in program.CONFIG_KEYS}
 try:
-    spec = parse_stack_config({k: v for k, v in raw.items() if v is not None}, f"stack {pulumi.get_stack()}")
+    # keys only a deployment needs (who reaches and administers the Kubernetes API, checks.DEPLOY_GATE) may be
+    # left out of a preview, as the estimate prices it; `pulumi up` stops below, before creating anything
+    spec = parse_stack_config({k: v for k, v in raw.items() if v is not None}, f"stack {pulumi.get_stack()}",
+                              deploy=False)
 except SpecError as err:
     raise pulumi.RunError(str(err)) from None
+for problem in deploy_gate(spec):
+    if pulumi.runtime.is_dry_run():
+        pulumi.log.warn(f"before `pulumi up`: {problem}")
+    else:
+        raise pulumi.RunError(f"stack {pulumi.get_stack()}: {problem}")
 huggingface_token = config.get_secret("huggingfaceToken")
 if huggingface_token is None and spec.gated_sources():
     message = (

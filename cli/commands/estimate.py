@@ -1,5 +1,6 @@
 """`tradeoff-infra estimate`: price the resources the program would create, add usage and people
-costs, compare with API offers, decide. Exit 0 ok, 1 over budget (with --fail-over-budget), 2 bad input."""
+costs, compare with API offers, decide. Exit 0 ok, 1 over budget (with --fail-over-budget) or a cost increase
+above --fail-on-increase, 2 bad input."""
 
 from __future__ import annotations
 
@@ -36,9 +37,8 @@ class Format(str, Enum):
     html = "html"
 
 
-# Inputs other than stack files: a usage file is a few lines, a saved estimate or a price catalog a few MB.
+# Inputs other than stack files: a usage file is a few lines (a saved estimate: cli/commands/diff.py).
 MAX_USAGE_BYTES = files.MIB
-MAX_JSON_INPUT_BYTES = 64 * files.MIB
 
 
 def _missing_price_key(spec: StackSpec, err: MissingPrice) -> str:
@@ -93,42 +93,6 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: {err}") from None
 
 
-def _load_old(path: pathlib.Path) -> list[dict]:
-    """The stacks of a saved `estimate --format json` document, parsed as the contract (cli/estimate/contract.py)."""
-    from cli.estimate.contract import ContractError, parse
-
-    def bad(what: str) -> CliError:
-        return CliError(f"--compare-to {path}: {what} (expected a saved `estimate --format json` document)")
-
-    try:
-        data = files.finite_json(files.read_text(path, MAX_JSON_INPUT_BYTES))
-    except files.UnreadableFile as err:
-        raise CliError(f"--compare-to {err}") from None
-    except ValueError as err:
-        raise bad(f"not JSON ({err})") from None
-    try:
-        document = parse(data)
-    except ContractError as err:
-        raise bad(str(err)) from None
-    return [stack.model_dump() for stack in document.stacks]
-
-
-def _old_entry(old: list[dict], doc: dict) -> tuple[dict | None, str | None]:
-    """The saved estimate of this stack: the entry from the same stack file, else the one entry with
-    the same stack name; (None, why) when there is none or several from other files."""
-    same_name = [s for s in old if s["stack"] == doc["stack"]]
-    same_file = [s for s in same_name if s.get("stackFile") == doc["stackFile"]]
-    if same_file:
-        return same_file[0], None
-    if len(same_name) == 1:
-        return same_name[0], None
-    if not same_name:
-        return None, f"has no stack {doc['stack']!r}: nothing to compare"
-    files = ", ".join(sorted(str(s.get("stackFile")) for s in same_name))
-    return None, (f"has {len(same_name)} stacks named {doc['stack']!r}, none from {doc['stackFile']} "
-                  f"(from {files}): nothing to compare")
-
-
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
     if fmt is Format.json:
         from cli.render.documents import json_document
@@ -147,7 +111,19 @@ def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
     return render_tables(docs, terminal=terminal)
 
 
-@app.command("estimate")
+EPILOG = """Examples:
+
+  tradeoff-infra estimate dev
+  tradeoff-infra estimate --all --format markdown --out estimate.md
+  tradeoff-infra estimate prod-us --format json --out before.json
+  tradeoff-infra estimate prod-us --compare-to before.json --fail-on-increase 10
+  tradeoff-infra estimate ./my-stack.yaml --fail-over-budget
+
+Exit codes: 0 ok, 1 over budget with --fail-over-budget or a rise above --fail-on-increase PCT,
+2 bad input (a key, a stack, an option)."""
+
+
+@app.command("estimate", epilog=EPILOG)
 @reported()
 def estimate_command(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
@@ -159,7 +135,9 @@ def estimate_command(
     fail_over_budget: Annotated[bool, typer.Option("--fail-over-budget",
                                                    help="Exit 1 when a stack's expected total exceeds budget.monthlyUsd.")] = False,
     compare_to: Annotated[pathlib.Path | None, typer.Option("--compare-to", help="A saved --format json estimate: show "
-                                                                                 "the change per line item.")] = None,
+                                                                                 "the change as `diff` does.")] = None,
+    fail_on_increase: Annotated[float | None, typer.Option("--fail-on-increase", metavar="PCT", help=(
+        "With --compare-to: exit 1 when a stack's expected total rose by more than PCT percent."))] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Price as of this date, YYYY-MM-DD (default: today): "
                                                              "catalog age, EKS support, API price dates.")] = None,
     exclude_operations: Annotated[bool, typer.Option("--exclude-operations",
@@ -176,7 +154,15 @@ def estimate_command(
         refs = select(stacks, all_)
         refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
                                   ("price catalog", price_catalog or CATALOG_PATH)])
-        old = _load_old(compare_to) if compare_to else None
+        if fail_on_increase is not None and compare_to is None:
+            raise CliError("--fail-on-increase needs --compare-to OLD.json (the estimate the increase is measured from)")
+        limit, old = fail_on_increase, None
+        if compare_to is not None:  # only a comparison loads the diff (the warm path stays as light as before)
+            from cli.estimate.diff import compare, match
+            from cli.saved_estimate import check_increase, load_saved, percent_option
+
+            limit = percent_option(fail_on_increase)
+            old = load_saved(compare_to, "--compare-to")
         try:
             catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
         except OSError as e:
@@ -191,13 +177,15 @@ def estimate_command(
         for stack in loaded:
             doc = estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage)
             if old is not None:
-                entry, why = _old_entry(old, doc)
+                entry, why = match(old, doc)
                 if entry is not None:
-                    doc["comparison"] = contract.compare(doc, entry, str(compare_to))
+                    doc["comparison"] = compare(doc, entry, str(compare_to))
                 else:
                     doc["warnings"].append(f"--compare-to {compare_to} {why}")
             docs.append(doc)
-        over = [d["stack"] for d in docs if d["budget"] and d["budget"]["overBudget"]]
+        over = [f"{d['stack']} expected ${d['budget']['expectedUsd']:,.2f} > budget ${d['budget']['monthlyUsd']:,.2f}"
+                for d in docs if d["budget"] and d["budget"]["overBudget"]]
+        increased = check_increase([d["comparison"] for d in docs if "comparison" in d], limit) if old is not None else []
         if fail_over_budget:
             missing = [d["stack"] for d in docs if d["budget"] is None]
             if missing:
@@ -210,6 +198,12 @@ def estimate_command(
         say(err, "wrote {}", out)
     else:
         typer.echo(text, nl=False)
+    failed = False
     if fail_over_budget and over:
-        say(err, "[red]over budget:[/red] {} (expected total above budget.monthlyUsd)", ", ".join(over))
+        say(err, "[red]over budget:[/red] {} (budget.monthlyUsd)", "; ".join(over))
+        failed = True
+    if increased:
+        say(err, "[red]cost increase above {}%:[/red] {}", limit, "; ".join(increased))
+        failed = True
+    if failed:
         raise typer.Exit(1)

@@ -38,7 +38,15 @@ def _cost_kind(m: mapping.Mapped) -> str:
     return "no cost"
 
 
-@app.command("inventory")
+EPILOG = """Examples:
+
+  tradeoff-infra inventory dev
+  tradeoff-infra inventory prod-global --format json
+
+Exit codes: 0 ok, 1 an operation failed, 2 bad input (a stack, an option)."""
+
+
+@app.command("inventory", epilog=EPILOG)
 @reported()
 def inventory_command(
     stack: Annotated[str, typer.Argument(help="A stack name in stacks/ or a path to a stack file.")],
@@ -65,16 +73,21 @@ def inventory_command(
             "outputs": inventory.outputs,
         }, indent=2) + "\n"
     else:
+        from cli.inventory_tree import STACK_TYPE, stack_urn_of, summary, tree_rows
+
         table = Table(title=f"stack {markup(ref.name)}: {len(inventory.resources)} resources planned "
                             f"({'from cache' if hit else 'program run under mocks'})", title_justify="left")
-        for col in ("", "region", "type", "name", "cost"):
-            table.add_column(col)
-        for r in sorted(inventory.resources, key=lambda r: (r.region or "", r.type, r.name)):
-            table.add_row(*map(markup, ("+", r.region or "-", r.type, r.name, _cost_kind(mapped[r.urn]))))
+        for col in ("", "type", "name", "region", "cost"):
+            table.add_column(col, no_wrap=col in ("", "type"))
+        stack_urn = stack_urn_of(inventory.resources)
+        table.add_row("+", STACK_TYPE, markup(stack_urn.rsplit("::", 1)[-1] if stack_urn else ref.name), "", "")
+        for prefix, r in tree_rows(inventory.resources):
+            table.add_row("+", markup(prefix + r.type), *map(markup, (r.name, r.region or "-", _cost_kind(mapped[r.urn]))))
         counts = Counter(_cost_kind(m) for m in mapped.values())
         buffer = io.StringIO()
         console = Console(file=buffer, width=200, color_system=None)
         console.print(table)
+        console.print(summary(inventory.resources), highlight=False)
         console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), highlight=False)
         for line in reachability_lines(inventory.resources):
             console.print(line, highlight=False, markup=False, soft_wrap=True)

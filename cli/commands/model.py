@@ -6,6 +6,7 @@ The rules, the edits and `--apply` live in `cli/pins/` (its `edits` module state
 from __future__ import annotations
 
 import json
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,11 @@ from cli.pins.edits import (
 from cli.pins.show import echo, show_data, show_text
 from cli.stacks import StackRef, load_stack, resolve
 from infra.spec import SpecError, StackSpec
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+
 
 app = typer.Typer(
     help="Pin the model version (weights commit + image digest), show its history, roll back.",
@@ -76,7 +82,13 @@ NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the 
 ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
 
 
-@app.command()
+@app.command(epilog="""Examples:
+
+  tradeoff-infra model pin dev
+  tradeoff-infra model pin dev --region us-east-1 --note "canary"
+  tradeoff-infra model pin dev --apply
+
+Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`), 2 bad input.""")
 @reported()
 def pin(
     stack: StackArg,
@@ -105,7 +117,13 @@ def pin(
     _run(stack, region, apply, "pinned", operation)
 
 
-@app.command("rollback")
+@app.command("rollback", epilog="""Examples:
+
+  tradeoff-infra model rollback dev
+  tradeoff-infra model rollback dev --steps 2
+  tradeoff-infra model rollback dev --to 3f2a9c
+
+Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`), 2 bad input.""")
 @reported()
 def rollback_command(
     stack: StackArg,
@@ -120,13 +138,20 @@ def rollback_command(
     _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
 
 
-@app.command()
+@app.command(epilog="""Examples:
+
+  tradeoff-infra model show dev
+  tradeoff-infra model show dev --format json
+
+Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`), 2 bad input.""")
 @reported()
 def show(
     stack: StackArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with full revisions and image references.")] = False,
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text (default) or json (full revisions and image "
+                                                             "references), as --format everywhere else.")] = ShowFormat.text,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json (kept for scripts).")] = False,
 ) -> None:
     """Show the pin in force per region and the history, newest first."""
     ref = resolve(stack)
     data = show_data(ref, load_stack(ref).spec)
-    echo(json.dumps(data, indent=2) if as_json else show_text(data))
+    echo(json.dumps(data, indent=2) if as_json or fmt is ShowFormat.json else show_text(data))

@@ -30,7 +30,12 @@ def _load_catalog(path: pathlib.Path) -> PriceCatalog:
         raise CliError(f"--catalog: {e}") from None
 
 
-@app.command("show")
+@app.command("show", epilog="""Examples:
+
+  tradeoff-infra prices show --region us-east-1
+  tradeoff-infra prices show --instance-type g6e.xlarge --capacity-type spot
+
+Exit codes: 0 ok, 1 an operation failed, 2 bad input (a region, an instance type, an option).""")
 @reported()
 def show(
     region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
@@ -74,7 +79,13 @@ def show(
     Console(width=200).print(table)
 
 
-@app.command("refresh")
+@app.command("refresh", epilog="""Examples:
+
+  tradeoff-infra prices refresh
+  tradeoff-infra prices refresh --region us-east-1 --out /tmp/prices.json
+  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra[aws]'
+
+Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a missing boto3 for --source api).""")
 @reported()
 def refresh_command(
     out: Annotated[pathlib.Path, typer.Option("--out", help="Where to write the catalog.")] = CATALOG_PATH,

@@ -55,7 +55,16 @@ def endpoint_line(spec: StackSpec) -> str:
     return f"endpoint: {scheme}://{where} (regional load balancer in {spec.regions[0].region})"
 
 
-@app.command()
+EPILOG = """Examples:
+
+  tradeoff-infra validate dev
+  tradeoff-infra validate --all
+  tradeoff-infra validate ./my-stack.yaml
+
+Exit codes: 0 every stack valid, 1 an operation failed, 2 a stack invalid or bad input."""
+
+
+@app.command(epilog=EPILOG)
 @reported()
 def validate(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,

@@ -56,6 +56,10 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     breaks = [break_even(total_at, o, servable) for o in offers]
     items, plans = costing.run(spec.traffic.requests_per_month)
     warnings = list(costing.warnings) + costing.book.proxy_warning()
+    from infra.spec.checks import deploy_gate  # keys left out that change no price but block `pulumi up`
+
+    warnings += [f"priced, but not deployable as is: {problem} (`tradeoff-infra validate` checks it)"
+                 for problem in deploy_gate(spec)]
     for plan in plans:
         warnings.extend(plan.warnings)
 

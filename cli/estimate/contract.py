@@ -63,11 +63,23 @@ class SelfHostedTotals(_Part):
     operationsMonthlyUsd: Usd | None = None
 
 
+class VerdictDocument(_Part):
+    choice: StrictStr
+
+
+class BreakEvenDocument(_Part):
+    requestsPerMonth: Usd | None = None
+    """Requests a month at which self-hosting costs what the offer does; None when it never does."""
+
+
 class StackDocument(_Part):
     stack: StrictStr
     stackFile: StrictStr | None = None
     lineItems: list[LineItemDocument]
     selfHosted: SelfHostedTotals
+    verdict: VerdictDocument | None = None
+    """Absent in a document saved before the verdict was part of it: `diff` then says it cannot tell."""
+    breakEvenRequestsPerMonth: dict[str, BreakEvenDocument] | None = None
 
 
 class EstimateDocument(_Part):

@@ -91,6 +91,9 @@ PRICED_DEFAULTS = (
 )
 
 
+DEPLOY_GATE_DEFAULT = "unset: priced without it (changes no cost); set it before `pulumi up` (validate says how)"
+
+
 def _unset_keys(model, parts: list[str], prefix: str) -> list[tuple[str, object]]:
     name, rest = parts[0], parts[1:]
     many = name.endswith("[]")
@@ -118,6 +121,9 @@ def defaults_used(spec: StackSpec, usage: UsageAssumptions) -> list[tuple[str, o
     if not ops.setup_months and not ops.engineer_fte:
         moot.add("operations.loadedMonthlyCostUsd")
     out = [(k, v) for k, v in out if k not in moot]
+    from infra.spec.checks import deploy_gate  # cost-neutral keys a price may leave out, `pulumi up` may not
+
+    out += [(problem.path, DEPLOY_GATE_DEFAULT) for problem in deploy_gate(spec)]
     base = UsageAssumptions()
     out += [(f"usage.{key}", getattr(usage, attr)) for key, attr in USAGE_KEYS.items()
             if getattr(usage, attr) == getattr(base, attr)]

@@ -192,25 +192,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
 
 
 def compare(new: dict, old: dict, against: str) -> dict:
-    """Change per line item (matched on region, resource, category, unit) against a saved estimate's stack
-    (parsed by `cli.estimate.contract.parse`)."""
-    def key(li: dict) -> tuple:
-        return (li["region"], li["resource"], li["category"], li["unit"])
+    """The change against a saved estimate's stack: `cli.estimate.diff.compare`, the one `diff` shows."""
+    from cli.estimate.diff import compare as change
 
-    def sums(items: list[dict]) -> dict[tuple, float]:
-        out: dict[tuple, float] = {}
-        for li in items:
-            out[key(li)] = round(out.get(key(li), 0.0) + li["monthlyUsd"], 2)
-        return out
-
-    before, after = sums(old.get("lineItems", [])), sums(new["lineItems"])
-    rows = []
-    for k in sorted(set(before) | set(after)):
-        b, a = before.get(k, 0.0), after.get(k, 0.0)
-        rows.append({"region": k[0], "resource": k[1], "category": k[2], "unit": k[3], "beforeUsd": b, "afterUsd": a,
-                     "changeUsd": round(a - b, 2), "status": "added" if k not in before else "removed" if k not in after
-                     else "changed" if a != b else "same"})
-    old_total = old.get("selfHosted", {}).get("monthlyUsd", {}).get("expected", round(sum(before.values()), 2))
-    new_total = new["selfHosted"]["monthlyUsd"]["expected"]
-    return {"against": against, "lineItems": rows,
-            "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2)}}
+    return change(new, old, against)

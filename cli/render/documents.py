@@ -53,7 +53,16 @@ def _env(autoescape: bool):
     env.globals["money"] = money
     env.globals["unit_price"] = unit_price
     env.globals["defaults_line"] = defaults_line
+    env.globals["diff_markdown"] = _diff_markdown
     return env
+
+
+def _diff_markdown(change: dict) -> str:
+    from markupsafe import Markup
+
+    from cli.estimate.diff import markdown as diff_markdown  # the change as `diff --format markdown` shows it
+
+    return Markup(diff_markdown(change))  # its user values are made inert there: not escaped twice
 
 
 def markdown(docs: list[dict]) -> str:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from cli.render.documents import defaults_line, unit_price
-from cli.render.safe import markup as m
+from cli.render.safe import clean_text, markup as m
 
 
 def money(value: float | None) -> str:
@@ -106,18 +106,11 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
     return Group(*parts)
 
 
-def comparison_table(cmp: dict) -> Table:
-    table = Table(title=f"change against {m(cmp['against'])}", title_justify="left")
-    for col in ("region", "resource", "category", "unit", "before", "after", "change"):
-        table.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
-    for row in cmp["lineItems"]:
-        if row["changeUsd"] == 0:
-            continue
-        table.add_row(*map(m, (row["region"], row["resource"], row["category"], row["unit"], money(row["beforeUsd"]),
-                               money(row["afterUsd"]), f"{row['changeUsd']:+,.2f}")))
-    t = cmp["total"]
-    table.add_row("[bold]total[/bold]", "", "", "", money(t["beforeUsd"]), money(t["afterUsd"]), f"{t['changeUsd']:+,.2f}")
-    return table
+def comparison_table(cmp: dict) -> Text:
+    """The change against `--compare-to`, as `tradeoff-infra diff` prints it (cli/estimate/diff.py)."""
+    from cli.estimate.diff import text
+
+    return Text(clean_text(text(cmp)))
 
 
 def console_settings(terminal: bool) -> dict:

@@ -307,6 +307,24 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def check(spec: StackSpec) -> list[Problem]:
-    """Checks that need more than one key. Returns every problem found, in CHECKS order."""
-    return [problem for one_check in CHECKS for problem in one_check(spec)]
+def _no_api_access_set(spec: StackSpec) -> bool:
+    return not spec.cluster.public_access_cidrs and not spec.cluster.private_access_cidrs
+
+
+DEPLOY_GATE: dict[Check, Callable[[StackSpec], bool]] = {_api_reachability: _no_api_access_set,
+                                                        _cluster_admins: lambda spec: True}
+"""Checks that only say what a stack must set before `pulumi up` (who reaches and administers the
+Kubernetes API), when the condition holds: the keys are left out, which changes no price. `check(spec,
+deploy=False)` (estimate, inventory) skips them; a value that is set and wrong is refused either way."""
+
+
+def deploy_gate(spec: StackSpec) -> list[Problem]:
+    """What a stack priced with `deploy=False` must still set before `pulumi up`."""
+    return [problem for one_check, unset in DEPLOY_GATE.items() if unset(spec) for problem in one_check(spec)]
+
+
+def check(spec: StackSpec, *, deploy: bool = True) -> list[Problem]:
+    """Checks that need more than one key. Returns every problem found, in CHECKS order; `deploy=False`
+    leaves out the DEPLOY_GATE problems of keys the stack left out (to price it, not to deploy it)."""
+    skip = set() if deploy else {c for c, unset in DEPLOY_GATE.items() if unset(spec)}
+    return [problem for one_check in CHECKS if one_check not in skip for problem in one_check(spec)]

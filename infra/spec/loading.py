@@ -34,15 +34,17 @@ AWS_ROLE_MESSAGE = (
     "~/.aws/config) and set aws:profile to it")
 
 
-def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSpec:
+def parse_stack_config(config: dict[str, Any], source: str = "stack", *, deploy: bool = True) -> StackSpec:
     """Parse the `tradeoff-infra:` keys (namespace already stripped) and run every check. Keys of
-    other namespaces (`aws:profile`, kept by `project_config`) are the program's, not the spec's."""
+    other namespaces (`aws:profile`, kept by `project_config`) are the program's, not the spec's.
+    `deploy=False` (a price or a preview under mocks, never `pulumi up`): keys only a deployment needs
+    may be left out (`checks.DEPLOY_GATE`)."""
     data = {k: v for k, v in config.items() if k not in SECRET_KEYS and ":" not in k}
     try:
         spec = StackSpec.model_validate(data)
     except ValidationError as err:
         raise SpecError(source, problems_from_pydantic(err)) from None
-    problems = check(spec)
+    problems = check(spec, deploy=deploy)
     if problems:
         raise SpecError(source, problems)
     return spec

@@ -432,6 +432,7 @@ class AutoscalingSpec(SpecModel):
 
 class EndpointSpec(SpecModel):
     mode: Literal["global-accelerator", "regional"] = "global-accelerator"
+    """Left out of a stack file: derived from the number of regions (StackSpec._endpoint_mode_from_regions)."""
     hostname: str | None = None
     hosted_zone_id: str | None = None
     allowed_cidrs: list[str] = Field(default=["0.0.0.0/0"], max_length=MAX_SECURITY_GROUP_RULES)
@@ -569,6 +570,17 @@ class StackSpec(SpecModel):
                 region = {**{k: v for k, v in region.items() if k != "vpc_cidr"}, "vpcCidr": default_vpc_cidr(index)}
             regions.append(region)
         return {**data, "regions": regions}
+
+    @model_validator(mode="after")
+    def _endpoint_mode_from_regions(self) -> StackSpec:
+        """`endpoint.mode` left out: `global-accelerator` for several regions (one address in front of all),
+        `regional` for one (its load balancer is the endpoint; an accelerator in front of a single region
+        adds its fixed hourly fee, data-transfer premium and a hop for nothing). Kept out of the keys the stack set,
+        so `defaultsUsed` lists it with the value it took."""
+        if "mode" not in self.endpoint.model_fields_set:
+            # the model is frozen; this is its own endpoint object, still being validated
+            self.endpoint.__dict__["mode"] = "global-accelerator" if self.multi_region else "regional"
+        return self
 
     # -- derived views the program and the estimate share
 

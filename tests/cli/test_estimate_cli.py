@@ -194,7 +194,7 @@ def test_compare_to_shows_the_change_per_line_item(tmp_path):
     old["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"] -= 100
     saved.write_text(json.dumps(old))
     result = invoke("estimate", "dev", "--compare-to", str(saved), *AS_OF)
-    assert result.exit_code == 0 and "+100.00" in result.output
+    assert result.exit_code == 0 and "+$100.00" in result.output
     doc = json.loads(invoke("estimate", "dev", "--format", "json", "--compare-to", str(saved), *AS_OF).output)
     changed = [r for r in doc["stacks"][0]["comparison"]["lineItems"] if r["changeUsd"]]
     assert [(r["resource"], r["changeUsd"]) for r in changed] == [(gpu["resource"], 100.0)]

@@ -212,3 +212,14 @@ def test_components_import_shared_facts_from_their_home():
                               if a.name in facts or (a.name.isupper() and a.name not in source_defined)]
         assert "noqa: F401" not in path.read_text(), f"{path.name} re-exports an import"
     assert not offending, offending
+
+
+def test_pulumi_up_of_a_stack_without_api_access_or_admins_stops_before_creating_anything(stack_configs):
+    """A preview may leave the deploy-gate keys out (the estimate prices such a stack); `pulumi up` may not."""
+    import pulumi
+
+    config = {**stack_configs["prod-us"], "vllmApiKey": "test-key", "huggingfaceToken": "hf-test"}
+    config["cluster"] = {k: v for k, v in config["cluster"].items()
+                         if k not in ("publicAccessCidrs", "privateAccessCidrs", "adminPrincipalArns")}
+    with pytest.raises(pulumi.RunError, match="cluster.privateAccessCidrs"):
+        _run_entry_point(config, preview=False)

@@ -1,0 +1,200 @@
+"""What changed between two estimates, like `infracost diff`: per line item `+` added, `-` removed, `~` changed,
+in dollars and percent; the expected totals; whether the verdict changed and where each break-even moved.
+
+`tradeoff-infra diff OLD.json NEW.json` and `estimate --compare-to OLD.json` both build the change with
+`compare` and print it with `text` / `markdown`, so the two read the same. Both documents are read through
+the contract (`cli/estimate/contract.py`); this module only works on their parsed dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SIGNS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
+
+
+def pct(before: float, after: float) -> float | None:
+    """The change in percent of `before`; None when there was nothing before (a new cost has no percentage)."""
+    if before == 0:
+        return None if after != 0 else 0.0
+    return round((after - before) / abs(before) * 100, 1)
+
+
+def _key(li: dict) -> tuple:
+    return (li["region"], li["resource"], li["category"], li["unit"])
+
+
+def _sums(items: list[dict]) -> dict[tuple, float]:
+    out: dict[tuple, float] = {}
+    for li in items:
+        out[_key(li)] = round(out.get(_key(li), 0.0) + li["monthlyUsd"], 2)
+    return out
+
+
+def _verdict(doc: dict) -> str | None:
+    verdict = doc.get("verdict")
+    return verdict.get("choice") if isinstance(verdict, dict) else None
+
+
+def _break_even(doc: dict) -> dict[str, float | None]:
+    found = doc.get("breakEvenRequestsPerMonth") or {}
+    return {offer: (b or {}).get("requestsPerMonth") for offer, b in found.items()}
+
+
+def compare(new: dict, old: dict, against: str) -> dict:
+    """The change from `old` to `new` (two stacks' contract documents): line items matched on region,
+    resource, category and unit; the expected self-hosted totals; the verdict; the break-even per API offer."""
+    before, after = _sums(old.get("lineItems", [])), _sums(new["lineItems"])
+    rows = []
+    for k in sorted(set(before) | set(after)):
+        b, a = before.get(k, 0.0), after.get(k, 0.0)
+        status = "added" if k not in before else "removed" if k not in after else "changed" if a != b else "same"
+        rows.append({"region": k[0], "resource": k[1], "category": k[2], "unit": k[3], "status": status,
+                     "sign": SIGNS[status], "beforeUsd": b, "afterUsd": a, "changeUsd": round(a - b, 2),
+                     "changePct": pct(b, a)})
+    old_total = old.get("selfHosted", {}).get("monthlyUsd", {}).get("expected", round(sum(before.values()), 2))
+    new_total = new["selfHosted"]["monthlyUsd"]["expected"]
+    v_old, v_new = _verdict(old), _verdict(new)
+    be_old, be_new = _break_even(old), _break_even(new)
+    break_even = [{"offer": offer, "beforeRequestsPerMonth": be_old.get(offer), "afterRequestsPerMonth": be_new.get(offer),
+                   "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer)}
+                  for offer in sorted(set(be_old) | set(be_new))]
+    return {"stack": new.get("stack"), "against": against, "lineItems": rows,
+            "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
+                      "changePct": pct(old_total, new_total)},
+            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
+            "breakEven": break_even}
+
+
+def match(old_stacks: list[dict], doc: dict) -> tuple[dict | None, str | None]:
+    """The old stack document to compare `doc` with: the one from the same stack file, else the one with the
+    same stack name; (None, why) when there is none, or several from other files."""
+    same_name = [s for s in old_stacks if s["stack"] == doc["stack"]]
+    same_file = [s for s in same_name if s.get("stackFile") == doc.get("stackFile")]
+    if same_file:
+        return same_file[0], None
+    if len(same_name) == 1:
+        return same_name[0], None
+    if not same_name:
+        return None, f"has no stack {doc['stack']!r}: nothing to compare"
+    files = ", ".join(sorted(str(s.get("stackFile")) for s in same_name))
+    return None, (f"has {len(same_name)} stacks named {doc['stack']!r}, none from {doc.get('stackFile')} "
+                  f"(from {files}): nothing to compare")
+
+
+def diff_documents(old_stacks: list[dict], new_stacks: list[dict], against: str) -> dict:
+    """Every stack of the new document against its match in the old one; stacks only in one of them listed."""
+    changes, unmatched_new, used = [], [], set()
+    for doc in new_stacks:
+        entry, why = match(old_stacks, doc)
+        if entry is None:
+            unmatched_new.append({"stack": doc["stack"], "stackFile": doc.get("stackFile"), "why": why})
+            continue
+        used.add(id(entry))
+        changes.append(compare(doc, entry, against))
+    only_old = [{"stack": s["stack"], "stackFile": s.get("stackFile")} for s in old_stacks if id(s) not in used]
+    return {"against": against, "stacks": changes, "onlyInNew": unmatched_new, "onlyInOld": only_old}
+
+
+def increase_over(change: dict, limit_pct: float) -> bool:
+    """True when the expected total rose by more than `limit_pct` percent (any rise from $0 counts)."""
+    t = change["total"]
+    if t["changeUsd"] <= 0:
+        return False
+    return t["changePct"] is None or t["changePct"] > limit_pct
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def signed_money(value: float) -> str:
+    return f"{'+' if value > 0 else '-' if value < 0 else '±'}${abs(value):,.2f}"
+
+
+def pct_text(value: float | None) -> str:
+    return "new" if value is None else f"{value:+.1f}%"
+
+
+def requests_text(value: Any) -> str:
+    return "never" if value is None else f"{value:,.0f} requests/month"
+
+
+def headline(change: dict) -> list[str]:
+    """The total, the verdict and the break-evens, one line each (the lines a reader needs first)."""
+    t = change["total"]
+    lines = [f"expected total: {money(t['beforeUsd'])} -> {money(t['afterUsd'])} "
+             f"({signed_money(t['changeUsd'])}, {pct_text(t['changePct'])})"]
+    v = change["verdict"]
+    if v["before"] is None or v["after"] is None:
+        lines.append("verdict: unknown in the saved document (saved before the verdict was recorded)")
+    elif v["changed"]:
+        lines.append(f"verdict changed: {v['before'].upper()} -> {v['after'].upper()}")
+    else:
+        lines.append(f"verdict unchanged: {v['after'].upper()}")
+    for b in change["breakEven"]:
+        if b["moved"]:
+            lines.append(f"break-even moved ({b['offer']}): {requests_text(b['beforeRequestsPerMonth'])} -> "
+                         f"{requests_text(b['afterRequestsPerMonth'])}")
+    return lines
+
+
+def _changed_rows(change: dict) -> list[dict]:
+    return [r for r in change["lineItems"] if r["status"] != "same"]
+
+
+def text(change: dict) -> str:
+    """One stack's change as plain text: headline lines, then one line per changed line item."""
+    lines = [f"{change['stack']}: change against {change['against']}"]
+    lines += [f"  {line}" for line in headline(change)]
+    rows = _changed_rows(change)
+    if not rows:
+        lines.append("  no line item changed")
+    for r in rows:
+        lines.append(f"  {r['sign']} {r['region']} {r['resource']} ({r['category']}, {r['unit']}): "
+                     f"{money(r['beforeUsd'])} -> {money(r['afterUsd'])} "
+                     f"({signed_money(r['changeUsd'])}, {pct_text(r['changePct'])})")
+    return "\n".join(lines) + "\n"
+
+
+def _md(value: Any) -> str:
+    from cli.render.safe import markdown as inert  # a user value that renders as it reads, on one line
+
+    return inert(value)
+
+
+def markdown(change: dict) -> str:
+    """One stack's change as GitHub markdown: the headline lines, then a table of the changed line items."""
+    lines = [f"**{_md(change['stack'])}: change against {_md(change['against'])}**", ""]
+    lines += [f"- {_md(line)}" for line in headline(change)]
+    rows = _changed_rows(change)
+    lines.append("")
+    if not rows:
+        lines.append("No line item changed.")
+    else:
+        lines += ["| | region | resource | category | before | after | change | % |",
+                  "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+        lines += [f"| `{r['sign']}` | {_md(r['region'])} | {_md(r['resource'])} | {_md(r['category'])} | "
+                  f"{money(r['beforeUsd'])} | {money(r['afterUsd'])} | {signed_money(r['changeUsd'])} | "
+                  f"{pct_text(r['changePct'])} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render(result: dict, fmt: str) -> str:
+    """`diff`'s output in `table` (plain text), `json` or `markdown`."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(result, indent=2) + "\n"
+    from cli.render.safe import clean_text
+
+    md = fmt == "markdown"
+    shown = _md if md else str
+    parts = [(markdown if md else text)(change) for change in result["stacks"]]
+    bullet = "- " if md else ""
+    for s in result["onlyInNew"]:
+        parts.append(f"{bullet}+ {shown(s['stack'])} ({shown(s['stackFile'])}): only in the new estimate\n")
+    for s in result["onlyInOld"]:
+        parts.append(f"{bullet}- {shown(s['stack'])} ({shown(s['stackFile'])}): only in the old estimate\n")
+    out = "\n".join(parts)
+    return out if md else clean_text(out)

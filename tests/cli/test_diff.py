@@ -1,0 +1,130 @@
+"""`tradeoff-infra diff OLD.json NEW.json` and `estimate --compare-to`: + / - / ~ per line item in $ and %,
+the totals, a changed verdict, moved break-evens, `--fail-on-increase` (issue 13 item 5)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+
+AS_OF = ["--as-of", "2026-11-24"]
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def saved() -> dict:
+    result = invoke("estimate", "dev", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def changed(doc: dict) -> dict:
+    """The same estimate with the EKS control plane doubled, one line item gone, the verdict flipped, the
+    first break-even halved and the expected total 30 % higher."""
+    new = copy.deepcopy(doc)
+    stack = new["stacks"][0]
+    eks = next(li for li in stack["lineItems"] if li["category"] == "control-plane")
+    eks["monthlyUsd"] *= 2
+    stack["lineItems"].pop()
+    stack["verdict"]["choice"] = "self-host" if stack["verdict"]["choice"] == "api" else "api"
+    offer = next(o for o, b in stack["breakEvenRequestsPerMonth"].items() if b["requestsPerMonth"])
+    stack["breakEvenRequestsPerMonth"][offer]["requestsPerMonth"] //= 2
+    stack["selfHosted"]["monthlyUsd"]["expected"] = round(stack["selfHosted"]["monthlyUsd"]["expected"] * 1.3, 2)
+    return new
+
+
+def write(tmp_path, name, doc) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_diff_shows_dollars_percent_verdict_and_break_even(tmp_path, saved):
+    old, new = write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    before = saved["stacks"][0]["verdict"]["choice"].upper()
+    after = changed(saved)["stacks"][0]["verdict"]["choice"].upper()
+    result = invoke("diff", old, new)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"verdict changed: {before} -> {after}" in out
+    assert "break-even moved" in out
+    assert "(+$73.00, +100.0%)" in out  # the EKS control plane, $73 -> $146
+    assert "\n  ~ us-east-1" in out and "\n  - us-east-1" in out
+    assert "+30.0%)" in out  # the expected total
+
+
+def test_diff_of_a_document_with_itself_changes_nothing(tmp_path, saved):
+    old = write(tmp_path, "old.json", saved)
+    out = invoke("diff", old, old).stdout
+    assert "verdict unchanged" in out and "no line item changed" in out and "break-even moved" not in out
+
+
+def test_diff_json_and_markdown(tmp_path, saved):
+    old, new = write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    doc = json.loads(invoke("diff", old, new, "--format", "json").stdout)
+    stack = doc["stacks"][0]
+    assert stack["verdict"]["changed"] is True and stack["total"]["changePct"] == 30.0
+    assert {r["sign"] for r in stack["lineItems"]} >= {"~", "-"}
+    md = invoke("diff", old, new, "--format", "markdown").stdout
+    assert "| `~` |" in md and "+100.0%" in md and "verdict changed" in md
+
+
+def test_fail_on_increase(tmp_path, saved):
+    old, new = write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    over = invoke("diff", old, new, "--fail-on-increase", "10")
+    assert over.exit_code == 1 and "+30.0%" in over.stderr
+    assert invoke("diff", old, new, "--fail-on-increase", "50").exit_code == 0
+    assert invoke("diff", new, old, "--fail-on-increase", "0").exit_code == 0  # a decrease
+
+
+def test_estimate_compare_to_renders_like_diff(tmp_path, saved):
+    old = write(tmp_path, "old.json", changed(saved))
+    result = invoke("estimate", "dev", "--compare-to", old, *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "verdict changed:" in result.stdout and "(-23.1%)" in result.stdout.replace("-$829.05, ", "")
+    md = invoke("estimate", "dev", "--compare-to", old, "--format", "markdown", *AS_OF).stdout
+    assert "verdict changed:" in md and "| `~` |" in md
+    gate = invoke("estimate", "dev", "--compare-to", write(tmp_path, "same.json", saved), "--fail-on-increase", "0", *AS_OF)
+    assert gate.exit_code == 0
+
+
+def test_estimate_fail_on_increase_needs_compare_to():
+    result = invoke("estimate", "dev", "--fail-on-increase", "5", *AS_OF)
+    assert result.exit_code == 2 and "--compare-to" in result.output
+
+
+def test_fail_over_budget_states_both_amounts(tmp_path):
+    import yaml
+
+    from tests.paths import ROOT
+
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    doc["config"]["tradeoff-infra:budget"] = {"monthlyUsd": 100}
+    path = tmp_path / "Pulumi.small.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = invoke("estimate", str(path), "--fail-over-budget", *AS_OF)
+    assert result.exit_code == 1
+    assert "budget $100.00" in result.stderr and "expected $" in result.stderr
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("not json", "not JSON"),
+    ('{"stacks": [{"stack": "dev"}]}', "stacks[0].lineItems: missing"),
+])
+def test_diff_bad_input_exits_2_naming_the_argument(tmp_path, saved, content, needle):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = invoke("diff", str(bad), write(tmp_path, "ok.json", saved))
+    assert result.exit_code == 2 and "OLD" in result.output and needle in result.output
+    assert "Traceback" not in result.output
+    neg = invoke("diff", str(bad), str(bad), "--fail-on-increase", "-3")
+    assert neg.exit_code == 2
