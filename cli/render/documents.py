@@ -79,7 +79,7 @@ def decision(doc: dict) -> dict:
         "api": api, "apiShort": api_short,
         "breakEven": break_even, "breakEvenShort": break_even_short,
         "budget": budget, "budgetShort": budget_short, "overBudget": over,
-        "defaults": (f"{len(used)}: " + defaults_line(doc).partition(": ")[2]) if used else "none",
+        "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
     }
 
 

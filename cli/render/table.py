@@ -132,7 +132,7 @@ def decision_text(doc: dict) -> Text:
              f"  vs API:      {m(d['api'])}",
              f"  break-even:  {m(d['breakEven'])}",
              "  budget:      " + (f"[red]{m(d['budget'])}[/red]" if d["overBudget"] else m(d["budget"])),
-             f"  defaults used: {m(d['defaults'])}"]
+             f"  {m(d['defaults'])}"]
     return Text.from_markup("\n".join(lines))
 
 
