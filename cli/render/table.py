@@ -80,6 +80,24 @@ def _longest_number_word(cells: list[str]) -> int:
     return max((len(word) for cell in cells for word in cell.split() if _NUMBER_WORD.fullmatch(word)), default=0)
 
 
+MAX_WORD = 20
+
+
+def _shrink(widths: list[int], text: list[int], floor: dict[int, int], excess: int) -> None:
+    """Take `excess` columns from the text columns, the widest first, none below its floor."""
+    while excess > 0 and text:
+        top = max(widths[i] for i in text)
+        at_top = [i for i in text if widths[i] == top and widths[i] > floor[i]]
+        if not at_top:
+            break
+        below = max([widths[i] for i in text if widths[i] < top] + [max(floor[i] for i in at_top)])
+        step = min(top - below, -(-excess // len(at_top))) or 1
+        for i in at_top:
+            cut = min(step, widths[i] - floor[i], excess)
+            widths[i] -= cut
+            excess -= cut
+
+
 def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tuple[list[str], str]], width: int) -> Table:
     """A rich table whose column widths are decided here, not by rich: a numeric column (money,
     quantities, counts; `(header, justify, True)`) keeps its widest cell and never wraps or truncates;
@@ -96,19 +114,15 @@ def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tu
     available = width - (3 * len(columns) + 1)  # a border before each column and after the last, a space each side
     widths = list(natural)
     text = [i for i, (_, _, numeric) in enumerate(columns) if not numeric]
-    floor = {i: max(min(natural[i], MIN_TEXT_COLUMN), _longest_number_word([cells[i] for cells, _ in body])) for i in text}
-    excess = sum(widths) - available
-    while excess > 0 and text:
-        top = max(widths[i] for i in text)
-        at_top = [i for i in text if widths[i] == top and widths[i] > floor[i]]
-        if not at_top:
-            break
-        below = max([widths[i] for i in text if widths[i] < top] + [max(floor[i] for i in at_top)])
-        step = min(top - below, -(-excess // len(at_top))) or 1
-        for i in at_top:
-            cut = min(step, widths[i] - floor[i], excess)
-            widths[i] -= cut
-            excess -= cut
+    numbers = {i: _longest_number_word([cells[i] for cells, _ in body]) for i in text}
+    words = {i: max((cell_len(w) for cells, _ in body for w in cells[i].split()), default=0) for i in text}
+    # first keep every word whole (a word at most MAX_WORD wide); then fold the columns of sentences, keeping
+    # columns of single names (a region, a source) whole; then fold any column down to MIN_TEXT_COLUMN
+    for floor_of in (lambda i: min(words[i], MAX_WORD),
+                     lambda i: min(words[i], MAX_WORD) if natural[i] == words[i] else MIN_TEXT_COLUMN,
+                     lambda i: MIN_TEXT_COLUMN):
+        floor = {i: max(min(natural[i], floor_of(i)), numbers[i]) for i in text}
+        _shrink(widths, text, floor, sum(widths) - available)
     table = Table(title=title, title_justify="left")
     for (head, justify, numeric), w in zip(columns, widths):
         if numeric:
