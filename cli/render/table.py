@@ -10,7 +10,7 @@ import re
 import threading
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -137,17 +137,22 @@ def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tu
     return table
 
 
-def decision_text(doc: dict) -> Text:
-    """The decision block: verdict first, then the numbers that decide it."""
+def decision_text(doc: dict) -> Group:
+    """The decision block: the verdict on the first line, then the numbers that decide it, each value
+    wrapped under itself (a hanging indent)."""
     d = decision(doc)
     colour = {"API": "cyan", "SELF-HOST": "green", "HYBRID": "magenta"}.get(d["verdict"], "yellow")
-    lines = [f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack [bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})",
-             f"  self-hosted: {m(d['selfHosted'])}",
-             f"  vs API:      {m(d['api'])}",
-             f"  break-even:  {m(d['breakEven'])}",
-             "  budget:      " + (f"[red]{m(d['budget'])}[/red]" if d["overBudget"] else m(d["budget"])),
-             f"  {m(d['defaults'])}"]
-    return Text.from_markup("\n".join(lines))
+    head = Text.from_markup(f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack "
+                            f"[bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})")
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value, style in (("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""),
+                                ("break-even", d["breakEven"], ""),
+                                ("budget", d["budget"], "red" if d["overBudget"] else ""),
+                                ("defaults", d["defaults"].removeprefix("defaults used "), "")):
+        grid.add_row(Text(label), Text(clean(value), style=style))
+    return Group(head, grid)
 
 
 def summary_table(docs: list[dict], width: int) -> Table:

@@ -95,7 +95,7 @@ def test_several_stacks_start_with_one_summary_across_them(fmt):
     docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
     lines = visible_lines(text) if fmt == "html" else [line for line in text.splitlines() if line.strip()]
     # the summary: one row per stack, with its verdict and self-hosted cost, before any stack's details
-    first_detail = next(i for i, line in enumerate(lines) if "self-hosted:" in line)
+    first_detail = next(i for i, line in enumerate(lines) if "verdict:" in line)  # the first decision block
     for doc in docs:
         row = next(line for line in lines[:first_detail] if re.search(rf"\b{re.escape(doc['stack'])}\b", line))
         assert doc["verdict"]["choice"].upper() in row and f"${doc['selfHosted']['comparedMonthlyUsd']:,.2f}" in row, row
