@@ -93,7 +93,7 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: {err}") from None
 
 
-def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
+def render(docs: list[dict], fmt: Format, *, terminal: bool = False, fields: tuple[str, ...] | None = None) -> str:
     if fmt is Format.json:
         from cli.render.documents import json_document
 
@@ -106,9 +106,22 @@ def render(docs: list[dict], fmt: Format, *, terminal: bool = False) -> str:
         from cli.render.documents import html
 
         return html(docs)
-    from cli.render.table import render_tables
+    from cli.render.table import DEFAULT_FIELDS, render_tables
 
-    return render_tables(docs, terminal=terminal)
+    return render_tables(docs, terminal=terminal, fields=fields or DEFAULT_FIELDS)
+
+
+def _parse_fields(text: str | None, fmt: Format) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    if fmt is not Format.table:
+        raise CliError(f"--fields chooses the line-item columns of --format table, not of --format {fmt.value}")
+    from cli.render.table import FieldsError, parse_fields
+
+    try:
+        return parse_fields(text)
+    except FieldsError as err:
+        raise CliError(str(err)) from None
 
 
 EPILOG = """Examples:
@@ -146,11 +159,16 @@ def estimate_command(
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
     usage_file: Annotated[pathlib.Path | None, typer.Option("--usage", help="YAML with usage assumptions the program "
                                                                             "cannot know (see docs/estimate.md).")] = None,
+    fields: Annotated[str | None, typer.Option("--fields", help="Line-item columns of the table, a comma list: region, "
+                                                                "resource, category, description, quantity, price, monthly, "
+                                                                "range, source, or all (default: resource,description,"
+                                                                "quantity,monthly).")] = None,
 ) -> None:
     """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
     err = Console(stderr=True)
     try:
         when = _parse_date(as_of)
+        columns = _parse_fields(fields, fmt)
         refs = select(stacks, all_)
         refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
                                   ("price catalog", price_catalog or CATALOG_PATH)])
@@ -190,7 +208,7 @@ def estimate_command(
             missing = [d["stack"] for d in docs if d["budget"] is None]
             if missing:
                 raise CliError(f"--fail-over-budget: stack(s) {', '.join(missing)} have no budget.monthlyUsd")
-        text = render(docs, fmt, terminal=out is None and sys.stdout.isatty())
+        text = render(docs, fmt, terminal=out is None and sys.stdout.isatty(), fields=columns)
     finally:
         print_warnings(cache.take_warnings())
     if out:

@@ -35,6 +35,54 @@ def defaults_line(doc: dict) -> str:
                         for d in used))
 
 
+def cheapest_offer(doc: dict) -> dict | None:
+    """The API offer with the lowest monthly cost at the stack's traffic (the first of equals, as the verdict picks)."""
+    return min(doc["api"], key=lambda o: o["monthlyUsd"]) if doc["api"] else None
+
+
+def decision(doc: dict) -> dict:
+    """The short decision block every format prints first, as plain strings: verdict (upper case),
+    self-hosted expected (the compared cost) vs the cheapest API offer, break-even, budget, defaults used."""
+    sh = doc["selfHosted"]
+    cheap = cheapest_offer(doc)
+    requests = doc["traffic"]["requestsPerMonth"]
+    if cheap is None:
+        api, break_even = "no API offer to compare (apiComparison is empty)", "—"
+        api_short, break_even_short = "—", "—"
+    else:
+        be = doc["breakEvenRequestsPerMonth"][cheap["offer"]]
+        api = f"{money(cheap['monthlyUsd'])}/month for {cheap['offer']}, the cheapest API offer"
+        api_short = f"{money(cheap['monthlyUsd'])} {cheap['offer']}"
+        if be["requestsPerMonth"]:
+            break_even = f"{be['requestsPerMonth']:,} requests/month against {cheap['offer']} ({be['note']})"
+            break_even_short = f"{be['requestsPerMonth']:,}"
+        else:
+            break_even = f"none against {cheap['offer']}: {be['note']}"
+            break_even_short = "none"
+    b = doc["budget"]
+    if not b:
+        budget, budget_short, over = "no budget set (budget.monthlyUsd)", "—", None
+    elif b["overBudget"]:
+        budget = (f"OVER budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}, "
+                  f"over by {money(-b['headroomUsd'])} (judged on the {b['basis']})")
+        budget_short, over = f"OVER by {money(-b['headroomUsd'])}", True
+    else:
+        budget = (f"within budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}, "
+                  f"headroom {money(b['headroomUsd'])} (judged on the {b['basis']})")
+        budget_short, over = f"within, {money(b['headroomUsd'])} left", False
+    ops = "" if sh["operationsIncluded"] else ", operations excluded"
+    used = doc.get("defaultsUsed") or []
+    return {
+        "verdict": doc["verdict"]["choice"].upper(),
+        "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
+        "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",
+        "api": api, "apiShort": api_short,
+        "breakEven": break_even, "breakEvenShort": break_even_short,
+        "budget": budget, "budgetShort": budget_short, "overBudget": over,
+        "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
+    }
+
+
 def _env(autoescape: bool):
     """Markdown (autoescape off) or HTML (on). Every `{{ value }}` passes `finalize` first: for markdown a
     string is escaped there (safe.markdown: no heading, image, link or HTML tag can come from a stack
@@ -54,6 +102,7 @@ def _env(autoescape: bool):
     env.globals["unit_price"] = unit_price
     env.globals["defaults_line"] = defaults_line
     env.globals["diff_markdown"] = _diff_markdown
+    env.globals["decision"] = decision
     return env
 
 

@@ -1,18 +1,23 @@
-"""Rich tables for the terminal, from the estimate contract dicts."""
+"""Rich tables for the terminal, from the estimate contract dicts: the decision first (a summary table
+across stacks when there are several, then per stack its decision block), then the details. Money and
+quantities never wrap or truncate; text columns fold (`fitted_table`)."""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.table import Table
-from rich.markup import escape
 from rich.text import Text
 
-from cli.render.documents import defaults_line, unit_price
-from cli.render.safe import clean_text, markup as m
+from cli.render.documents import decision, unit_price
+from cli.render.safe import clean, clean_text
+from cli.render.safe import markup as m
+from cli.render.width import output_width
 
 
 def money(value: float | None) -> str:
@@ -23,75 +28,198 @@ def requests(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
-    parts: list = []
+def _span(li: dict) -> str:
+    return "" if li["monthlyUsdMin"] == li["monthlyUsdMax"] else f"{money(li['monthlyUsdMin'])}..{money(li['monthlyUsdMax'])}"
+
+
+# Line-item columns `--fields` chooses from (like Infracost's `--fields`): name -> (header, numeric, cell).
+# A numeric column (money, quantities) never wraps or truncates; a text column folds.
+LINE_ITEM_FIELDS: dict[str, tuple[str, bool, object]] = {
+    "region": ("region", False, lambda li: li["region"]),
+    "resource": ("resource", False, lambda li: li["resource"]),
+    "category": ("category", False, lambda li: li["category"]),
+    "description": ("what", False, lambda li: li["description"]),
+    "quantity": ("quantity", True, lambda li: f"{li['quantity']:,.2f} {li['unit']}"),
+    "price": ("unit price", True, lambda li: unit_price(li["unitPriceUsd"])),
+    "monthly": ("monthly", True, lambda li: money(li["monthlyUsd"])),
+    "range": ("min..max", True, _span),
+    "source": ("price source", False, lambda li: li.get("priceSource") or ""),
+}
+DEFAULT_FIELDS = ("resource", "description", "quantity", "monthly")
+
+
+class FieldsError(ValueError):
+    pass
+
+
+def parse_fields(text: str) -> tuple[str, ...]:
+    """`--fields` (a comma list of LINE_ITEM_FIELDS names, or `all`) as the fields in the order given."""
+    import difflib
+
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not names:
+        raise FieldsError(f"--fields {text!r}: empty; choose from all, {', '.join(LINE_ITEM_FIELDS)}")
+    if "all" in names:
+        return tuple(LINE_ITEM_FIELDS)
+    lower = {name.lower(): name for name in LINE_ITEM_FIELDS}
+    for name in names:
+        if name not in lower:
+            near = difflib.get_close_matches(name, [*lower, "all"], n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise FieldsError(f"--fields: unknown field {name!r}{hint}; choose from all, {', '.join(LINE_ITEM_FIELDS)}")
+    return tuple(dict.fromkeys(lower[n] for n in names))
+
+
+MIN_TEXT_COLUMN = 8
+# A word of a text cell that is an amount or a count ("$736.51", "1,460.00", "(12%)"): the column stays
+# at least that wide, so wrapping moves it to the next line whole instead of folding it.
+_NUMBER_WORD = re.compile(r"[(]?[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%|\.\.\$?\d[\d,]*(?:\.\d+)?)?[),;:.]?")
+
+
+def _longest_number_word(cells: list[str]) -> int:
+    return max((len(word) for cell in cells for word in cell.split() if _NUMBER_WORD.fullmatch(word)), default=0)
+
+
+MAX_WORD = 20
+
+
+def _shrink(widths: list[int], text: list[int], floor: dict[int, int], excess: int) -> None:
+    """Take `excess` columns from the text columns, the widest first, none below its floor."""
+    while excess > 0 and text:
+        top = max(widths[i] for i in text)
+        at_top = [i for i in text if widths[i] == top and widths[i] > floor[i]]
+        if not at_top:
+            break
+        below = max([widths[i] for i in text if widths[i] < top] + [max(floor[i] for i in at_top)])
+        step = min(top - below, -(-excess // len(at_top))) or 1
+        for i in at_top:
+            cut = min(step, widths[i] - floor[i], excess)
+            widths[i] -= cut
+            excess -= cut
+
+
+def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tuple[list[str], str]], width: int) -> Table:
+    """A rich table whose column widths are decided here, not by rich: a numeric column (money,
+    quantities, counts; `(header, justify, True)`) keeps its widest cell and never wraps or truncates;
+    the text columns share what is left, the widest shrinking first, folding their text, none below
+    MIN_TEXT_COLUMN. When even that does not fit, the table is wider than `width` (print it with
+    crop=False): a number is never split. Fixed widths also spare rich measuring every cell (~1/3 of
+    its time). `rows`: (cells, style). Cells are plain text (no markup), made inert by `clean`."""
+    heads = [h for h, _, _ in columns]
+    body = [([clean(c) for c in cells], style) for cells, style in rows]
+    natural = []
+    for i, head in enumerate(heads):
+        lines = head.split("\n") + [line for cells, _ in body for line in cells[i].split("\n")]
+        natural.append(max(cell_len(line) for line in lines) or 1)
+    available = width - (3 * len(columns) + 1)  # a border before each column and after the last, a space each side
+    widths = list(natural)
+    text = [i for i, (_, _, numeric) in enumerate(columns) if not numeric]
+    numbers = {i: _longest_number_word([cells[i] for cells, _ in body]) for i in text}
+    words = {i: max((cell_len(w) for cells, _ in body for w in cells[i].split()), default=0) for i in text}
+    # first keep every word whole (a word at most MAX_WORD wide); then fold the columns of sentences, keeping
+    # columns of single names (a region, a source) whole; then fold any column down to MIN_TEXT_COLUMN
+    for floor_of in (lambda i: min(words[i], MAX_WORD),
+                     lambda i: min(words[i], MAX_WORD) if natural[i] == words[i] else MIN_TEXT_COLUMN,
+                     lambda i: MIN_TEXT_COLUMN):
+        floor = {i: max(min(natural[i], floor_of(i)), numbers[i]) for i in text}
+        _shrink(widths, text, floor, sum(widths) - available)
+    table = Table(title=title, title_justify="left")
+    for (head, justify, numeric), w in zip(columns, widths):
+        if numeric:
+            table.add_column(head, justify=justify, width=w, no_wrap=True)  # w >= its widest cell: never cut
+        else:
+            table.add_column(head, justify=justify, width=w, overflow="fold")
+    for cells, style in body:
+        table.add_row(*(Text(c, style=style) for c in cells))
+    needed = sum(widths) + 3 * len(columns) + 1
+    if needed > width:
+        table.width = needed
+    return table
+
+
+def decision_text(doc: dict) -> Group:
+    """The decision block: the verdict on the first line, then the numbers that decide it, each value
+    wrapped under itself (a hanging indent)."""
+    d = decision(doc)
+    colour = {"API": "cyan", "SELF-HOST": "green", "HYBRID": "magenta"}.get(d["verdict"], "yellow")
+    head = Text.from_markup(f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack "
+                            f"[bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})")
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value, style in (("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""),
+                                ("break-even", d["breakEven"], ""),
+                                ("budget", d["budget"], "red" if d["overBudget"] else ""),
+                                ("defaults", d["defaults"].removeprefix("defaults used "), "")):
+        grid.add_row(Text(label), Text(clean(value), style=style))
+    return Group(head, grid)
+
+
+def summary_table(docs: list[dict], width: int) -> Table:
+    """One row per stack: the decision blocks side by side."""
+    rows = []
+    for doc in docs:
+        d = decision(doc)
+        rows.append(([doc["stack"], d["verdict"], d["selfHostedUsd"], d["apiShort"], d["breakEvenShort"], d["budgetShort"]],
+                     "red" if d["overBudget"] else ""))
+    return fitted_table(f"{len(docs)} stacks: monthly USD, expected; break-even in requests/month (details below)",
+                        [("stack", "left", False), ("verdict", "left", True), ("self-hosted", "right", True),
+                         ("cheapest API", "left", False), ("break-even", "right", True),
+                         ("budget", "left", False)],
+                        rows, width)
+
+
+def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIELDS, verbose: bool = False) -> list:
+    """The decision block, then the details: line items, totals, capacity, API offers, reasons, warnings."""
+    parts: list = [decision_text(doc)]
     catalog = doc["priceCatalog"]
     stale = " [yellow](stale: older than 90 days)[/yellow]" if catalog["stale"] else ""
     parts.append(Text.from_markup(
-        f"[bold]stack {m(doc['stack'])}[/bold] ({m(doc['stackFile'])}) — priced {m(doc['asOf'])} with AWS prices as of "
+        f"priced {m(doc['asOf'])} with AWS prices as of "
         f"{m(catalog['oldestPriceUsed'])} ({m(catalog['ageDays'])} days, oldest price this stack uses){stale}; "
         f"API prices: {m(doc['apiPrices']['source'])}"))
 
-    items = Table(title="line items (monthly, expected; min..max where autoscaling makes a range)", title_justify="left")
-    for col, just in (("region", "left"), ("resource", "left"), ("category", "left"), ("what", "left"),
-                      ("quantity", "right"), ("unit price", "right"), ("monthly", "right"), ("min..max", "right")):
-        items.add_column(col, justify=just, overflow="fold")
-    for li in sorted(doc["lineItems"], key=lambda li: (-li["monthlyUsd"], li["region"], li["resource"])):
-        if li["monthlyUsd"] < 0.005 and not verbose:
-            continue
-        span = "" if li["monthlyUsdMin"] == li["monthlyUsdMax"] else f"{money(li['monthlyUsdMin'])}..{money(li['monthlyUsdMax'])}"
-        items.add_row(*map(m, (li["region"], li["resource"], li["category"], li["description"],
-                               f"{li['quantity']:,.2f} {li['unit']}", unit_price(li["unitPriceUsd"]), money(li["monthlyUsd"]),
-                               span)))
-    parts.append(items)
+    cols = [(LINE_ITEM_FIELDS[f][0], "right" if LINE_ITEM_FIELDS[f][1] else "left", LINE_ITEM_FIELDS[f][1]) for f in fields]
+    rows = [([str(LINE_ITEM_FIELDS[f][2](li)) for f in fields], "")
+            for li in sorted(doc["lineItems"], key=lambda li: (-li["monthlyUsd"], li["region"], li["resource"]))
+            if verbose or li["monthlyUsd"] >= 0.005]
+    more = "" if "range" in fields else "; --fields all for min..max, unit price, region"
+    parts.append(fitted_table(f"line items (monthly, expected{more})", cols, rows, width))
 
-    totals = Table(title="monthly totals", title_justify="left")
-    for col in ("category", "min", "expected", "max"):
-        totals.add_column(col, justify="left" if col == "category" else "right")
-    for cat, v in doc["categories"].items():
-        totals.add_row(m(cat), money(v["min"]), money(v["expected"]), money(v["max"]))
     sh = doc["selfHosted"]
+    rows = [([cat, money(v["min"]), money(v["expected"]), money(v["max"])], "") for cat, v in doc["categories"].items()]
     ops = "" if sh["operationsIncluded"] else " (operations excluded)"
-    totals.add_row(f"[bold]self-hosted total{ops}[/bold]", money(sh["monthlyUsd"]["min"]),
-                   f"[bold]{money(sh['monthlyUsd']['expected'])}[/bold]", money(sh["monthlyUsd"]["max"]))
-    parts.append(totals)
+    rows.append(([f"self-hosted total{ops}", money(sh["monthlyUsd"]["min"]), money(sh["monthlyUsd"]["expected"]),
+                  money(sh["monthlyUsd"]["max"])], "bold"))
+    parts.append(fitted_table("monthly totals", [("category", "left", False), ("min", "right", True),
+                                                 ("expected", "right", True), ("max", "right", True)], rows, width))
 
-    cap = Table(title="capacity", title_justify="left")
-    for col in ("region", "pool", "GPU", "share", "avg out tok/s", "tok/s per replica", "replicas avg/peak/max",
-                "nodes min/expected/max", "queued"):
-        cap.add_column(col, justify="left" if col in ("region", "pool", "GPU") else "right")
-    for c in doc["capacity"]:
-        cap.add_row(*map(m, (c["region"], c["pool"], f"{c['instanceType']} ({c['gpu']}, TP{c['tensorParallel']})",
-                             f"{c['trafficShare']:.0%}", f"{c['averageOutputTokensPerSecond']:,.0f}",
-                             f"{c['outputTokensPerSecondPerReplica']:,.0f}"
-                             + (" (measured)" if c.get("throughputBasis") == "measured" else ""),
-                             f"{c['replicasAtAverage']}/{c['replicasAtPeak']}/{c['maxReplicas']}",
-                             f"{c['minNodes']}/{c['expectedNodes']:g}/{c['maxNodes']}", f"{c['queuedShare']:.1%}")))
-    parts.append(cap)
+    rows = [([f"{c['region']} {c['pool']}", f"{c['instanceType']} ({c['gpu']}, TP{c['tensorParallel']})",
+              f"{c['trafficShare']:.0%}", f"{c['averageOutputTokensPerSecond']:,.0f}",
+              f"{c['outputTokensPerSecondPerReplica']:,.0f}" + (" (measured)" if c.get("throughputBasis") == "measured" else ""),
+              f"{c['replicasAtAverage']}/{c['replicasAtPeak']}/{c['maxReplicas']}",
+              f"{c['minNodes']}/{c['expectedNodes']:g}/{c['maxNodes']}", f"{c['queuedShare']:.1%}"], "")
+            for c in doc["capacity"]]
+    parts.append(fitted_table("capacity", [("region pool", "left", False), ("GPU", "left", False), ("share", "right", True),
+                                           ("avg out\ntok/s", "right", True), ("tok/s per\nreplica", "right", True),
+                                           ("replicas\navg/peak/max", "right", True), ("nodes\nmin/exp/max", "right", True),
+                                           ("queued", "right", True)], rows, width))
 
-    api = Table(title=f"API comparison at {doc['traffic']['requestsPerMonth']:,} requests/month "
-                      f"({doc['traffic']['tokensPerMonth']:,} tokens)", title_justify="left")
-    for col in ("offer", "$/1M in", "$/1M out", "monthly", "$/1M tokens", "break-even requests/month", "note"):
-        api.add_column(col, justify="left" if col in ("offer", "note") else "right", overflow="fold")
-    api.add_row("[bold]self-hosted (compared)[/bold]", "", "", money(sh["comparedMonthlyUsd"]),
-                money(sh["comparedPerMillionTokensUsd"]), "", sh["comparedBasis"])
+    rows = [(["self-hosted (compared)", "", "", money(sh["comparedMonthlyUsd"]), money(sh["comparedPerMillionTokensUsd"]),
+              "", sh["comparedBasis"]], "bold")]
     for offer in doc["api"]:
         be = doc["breakEvenRequestsPerMonth"][offer["offer"]]
-        api.add_row(*map(m, (offer["offer"], f"{offer['inputPerMTokUsd']:g}", f"{offer['outputPerMTokUsd']:g}",
-                             money(offer["monthlyUsd"]), money(offer["perMillionTokensUsd"]),
-                             requests(be["requestsPerMonth"]), be["note"])))
-    parts.append(api)
+        rows.append(([offer["offer"], f"{offer['inputPerMTokUsd']:g}", f"{offer['outputPerMTokUsd']:g}",
+                      money(offer["monthlyUsd"]), money(offer["perMillionTokensUsd"]), requests(be["requestsPerMonth"]),
+                      be["note"] or ""], ""))
+    parts.append(fitted_table(f"API comparison at {doc['traffic']['requestsPerMonth']:,} requests/month "
+                              f"({doc['traffic']['tokensPerMonth']:,} tokens)",
+                              [("offer", "left", False), ("$/1M\nin", "right", True), ("$/1M\nout", "right", True),
+                               ("monthly", "right", True), ("$/1M\ntokens", "right", True),
+                               ("break-even", "right", True), ("note", "left", False)], rows, width))
 
     verdict = doc["verdict"]
-    lines = [f"[bold]verdict: {m(verdict['choice'].upper())}[/bold] (self-hosted {money(sh['comparedMonthlyUsd'])} a month, "
-             f"{m(sh['comparedBasis'])})"] + [f"  - {m(r)}" for r in verdict["reasons"]]
-    if defaults_line(doc):
-        lines.append(m(defaults_line(doc)))
-    if doc["budget"]:
-        b = doc["budget"]
-        state = "[red]OVER budget[/red]" if b["overBudget"] else "[green]within budget[/green]"
-        lines.append(f"budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}: {state} "
-                     f"(headroom {money(b['headroomUsd'])}; judged on the {m(b['basis'])})")
+    lines = ["why:"] + [f"  - {m(r)}" for r in verdict["reasons"]]
     if doc["unpricedResources"]:
         lines.append("[red]not priced (unknown types):[/red] " + ", ".join(
             f"{m(u['type'])} {m(u['name'])}" for u in doc["unpricedResources"]))
@@ -103,7 +231,7 @@ def stack_tables(doc: dict, *, verbose: bool = False) -> Group:
     parts.append(Text.from_markup("\n".join(lines)))
     if "comparison" in doc:
         parts.append(comparison_table(doc["comparison"]))
-    return Group(*parts)
+    return parts
 
 
 def comparison_table(cmp: dict) -> Text:
@@ -114,29 +242,41 @@ def comparison_table(cmp: dict) -> Text:
 
 
 def console_settings(terminal: bool) -> dict:
-    """On a terminal keep its width and colours; in a file or a pipe, wide plain text. No automatic
-    highlighting or emoji codes: the tables' own markup is all the colour they need (~10 % faster)."""
-    common = {"highlight": False, "emoji": False}
+    """On a terminal keep its colours; in a file or a pipe, plain text. The width: the one rule of
+    cli/render/width.py (COLUMNS if set, else the terminal's, else 100). No automatic highlighting or
+    emoji codes: the tables' own markup is all the colour they need (~10 % faster)."""
+    common = {"highlight": False, "emoji": False, "width": output_width(terminal)}
     if terminal:
-        return {**common, "force_terminal": True, "width": Console(file=io.StringIO(), force_terminal=True).width}
-    return {**common, "force_terminal": False, "width": 200, "color_system": None}
+        return {**common, "force_terminal": True}
+    return {**common, "force_terminal": False, "color_system": None}
 
 
-def stack_text(job: tuple[dict, dict]) -> str:
-    """One stack's tables as text, then a blank line."""
-    doc, settings = job
+def stack_text(job: tuple) -> str:
+    """One stack's decision block and details as text, then a blank line. `job`: (doc, console
+    settings[, line-item fields])."""
+    doc, settings, *rest = job
+    fields = rest[0] if rest else DEFAULT_FIELDS
     buffer = io.StringIO()
     console = Console(file=buffer, **settings)
-    console.print(stack_tables(doc))
+    for part in stack_parts(doc, settings["width"], fields=fields):
+        console.print(part, crop=False)
     console.print()
     return buffer.getvalue()
 
 
-def render_tables(docs: list[dict], *, terminal: bool = False) -> str:
-    """Every stack's tables, in order. Laying out a big rich table is slow (~1 ms a row: prod-global's
-    ~150 rows take ~0.1 s), so with two or more stacks and CPUs the biggest stack is laid out in a
-    forked child while this process lays out the others; the text is the same either way (if the
-    child fails, its stack is laid out here)."""
+def summary_text(docs: list[dict], settings: dict) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, **settings)
+    console.print(summary_table(docs, settings["width"]), crop=False)
+    console.print()
+    return buffer.getvalue()
+
+
+def render_tables(docs: list[dict], *, terminal: bool = False, fields: tuple[str, ...] = DEFAULT_FIELDS) -> str:
+    """With several stacks, a summary table first; then every stack's decision block and details, in
+    order. Laying out a big rich table is slow, so with two or more stacks and CPUs the biggest stack is
+    laid out in a forked child while this process lays out the others; the text is the same either way
+    (if the child fails, its stack is laid out here)."""
     settings = console_settings(terminal)
     texts: list[str | None] = [None] * len(docs)
     if len(docs) >= 2 and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and threading.active_count() == 1:
@@ -145,14 +285,16 @@ def render_tables(docs: list[dict], *, terminal: bool = False) -> str:
         def the_others() -> None:
             for i, doc in enumerate(docs):
                 if i != big:
-                    texts[i] = stack_text((doc, settings))
+                    texts[i] = stack_text((doc, settings, fields))
 
-        texts[big] = _in_child(docs[big], settings, the_others)
-    return "".join(text if text is not None else stack_text((doc, settings)) for text, doc in zip(texts, docs))
+        texts[big] = _in_child((docs[big], settings, fields), the_others)
+    head = summary_text(docs, settings) if len(docs) >= 2 else ""
+    return head + "".join(text if text is not None else stack_text((doc, settings, fields))
+                          for text, doc in zip(texts, docs))
 
 
-def _in_child(doc: dict, settings: dict, meanwhile) -> str | None:
-    """`stack_text(doc)` computed in a forked child while `meanwhile()` runs here; None if the child failed."""
+def _in_child(job: tuple, meanwhile) -> str | None:
+    """`stack_text(job)` computed in a forked child while `meanwhile()` runs here; None if the child failed."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: lay out, write, leave without running the parent's exit handlers
@@ -160,7 +302,7 @@ def _in_child(doc: dict, settings: dict, meanwhile) -> str | None:
         try:
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as out:
-                out.write(stack_text((doc, settings)).encode())
+                out.write(stack_text(job).encode())
             code = 0
         finally:
             os._exit(code)

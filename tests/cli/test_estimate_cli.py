@@ -39,7 +39,7 @@ def test_all_stacks_table():
     assert result.exit_code == 0, result.output
     for stack in ("dev", "prod-us", "prod-global"):
         assert f"stack {stack}" in result.output
-    assert result.output.count("verdict:") == 3
+    assert result.output.count("verdict:") == 3  # one decision block per stack, after the summary table
     assert "AWS prices as of" in result.output
 
 
@@ -54,11 +54,12 @@ def test_tables_laid_out_in_a_forked_child_are_the_same_text(tmp_path):
             "docs = json.load(open(sys.argv[1]))['stacks']\n"
             "assert threading.active_count() == 1\n"
             "parallel = table.render_tables(docs)\n"
-            "serial = ''.join(table.stack_text((d, table.console_settings(False))) for d in docs)\n"
+            "settings = table.console_settings(False)\n"
+            "serial = table.summary_text(docs, settings) + ''.join(table.stack_text((d, settings)) for d in docs)\n"
             "assert parallel == serial, 'differs'\n"
             "assert [parallel.index(f'stack {d[\"stack\"]} ') for d in docs] == sorted(parallel.index(f'stack {d[\"stack\"]} ') for d in docs)\n"
             "ran = []\n"
-            "assert table._in_child({}, table.console_settings(False), lambda: ran.append(1)) is None and ran\n"
+            "assert table._in_child(({}, table.console_settings(False)), lambda: ran.append(1)) is None and ran\n"
             "print(len(parallel.splitlines()))\n")
     done = subprocess.run([sys.executable, "-c", code, str(docs)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

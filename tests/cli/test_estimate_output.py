@@ -1,0 +1,199 @@
+"""What a reader sees first, and tables that fit: the decision block before the details in every format,
+a summary across stacks, and money and quantities never split across lines (issue 13 items 1 and 2)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from cli.render import table, width
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.paths import ROOT
+
+AS_OF = ["--as-of", "2026-11-24"]
+STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+runner = CliRunner()
+
+
+def invoke(*args, columns: str | None = "100"):
+    result = runner.invoke(app, [*args, *AS_OF], env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+class _VisibleText(HTMLParser):
+    """The body's visible text, one line per block element (h1-h3, p, li, tr; style, svg and head skipped)."""
+
+    BLOCKS = {"h1", "h2", "h3", "p", "li", "tr", "table", "ul", "section", "div"}
+
+    def __init__(self):
+        super().__init__()
+        self.lines, self.current, self.skip, self.in_body = [], [], 0, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "body":
+            self.in_body = True
+        if tag in ("style", "svg", "head", "title"):
+            self.skip += 1
+        if tag in self.BLOCKS:
+            self.flush()
+        if tag in ("td", "th"):
+            self.current.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "svg", "head", "title"):
+            self.skip -= 1
+        if tag in self.BLOCKS:
+            self.flush()
+
+    def handle_data(self, data):
+        if self.in_body and not self.skip:
+            self.current.append(data)
+
+    def flush(self):
+        text = " ".join("".join(self.current).split())
+        if text:
+            self.lines.append(text)
+        self.current = []
+
+
+def visible_lines(html: str) -> list[str]:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.flush()
+    return parser.lines
+
+
+def first_lines(text: str, fmt: str) -> list[str]:
+    """The first 5 lines a reader sees: of the text for table and markdown; for html, of the body's
+    visible text with one line per block element (heading, paragraph, list item, table row)."""
+    lines = visible_lines(text) if fmt == "html" else [line for line in text.splitlines() if line.strip()]
+    return lines[:5]
+
+
+def verdicts(stack: str) -> str:
+    doc = json.loads(invoke("estimate", stack, "--format", "json"))["stacks"][0]
+    return doc["verdict"]["choice"].upper()
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_verdict_is_in_the_first_five_lines(stack, fmt):
+    verdict = verdicts(stack)
+    head = first_lines(invoke("estimate", stack, "--format", fmt), fmt)
+    assert any(re.search(rf"verdict:\W*{re.escape(verdict)}\b", line) for line in head), head
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_several_stacks_start_with_one_summary_across_them(fmt):
+    text = invoke("estimate", "--all", "--format", fmt)
+    docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
+    lines = visible_lines(text) if fmt == "html" else [line for line in text.splitlines() if line.strip()]
+    # the summary: one row per stack, with its verdict and self-hosted cost, before any stack's details
+    first_detail = next(i for i, line in enumerate(lines) if "verdict:" in line)  # the first decision block
+    for doc in docs:
+        row = next(line for line in lines[:first_detail] if re.search(rf"\b{re.escape(doc['stack'])}\b", line))
+        assert doc["verdict"]["choice"].upper() in row and f"${doc['selfHosted']['comparedMonthlyUsd']:,.2f}" in row, row
+    assert docs[0]["verdict"]["choice"].upper() in " ".join(lines[:5])
+
+
+MONEY = re.compile(r"\$(?!/)[\d,.]*?(?=\.\.\$)|\$(?!/)[\d,.]*")  # "$/1M" is a header; a range "$1.00..$2.00" is checked part by part
+# "$7,500." (cut before its cents) or "$19,155.23..$" is split; "$15,000" (text, no cents) and "$3,500.00," are whole
+WELL_FORMED_MONEY = re.compile(r"\$\d{1,3}(?:,\d{3})*(?:\.\d{2,6})?")
+GROUPED = re.compile(r"(?<![\w.$,])\d+(?:,\d+)+(?:\.\d+)?")
+WELL_FORMED_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def money_is_whole(token: str) -> bool:
+    """A money token as the line shows it: `$1,234.56` (maybe followed by `..` and the range's upper end on the
+    same line, or by `,`/`;`); `$7,500.`, `$19,155.23..` at a line's end, `$` alone are pieces of a split one."""
+    return bool(WELL_FORMED_MONEY.fullmatch(token.rstrip(",;:)")))
+
+
+def assert_numbers_whole(text: str, docs: list[dict], columns: int) -> None:
+    for line in text.splitlines():
+        for token in MONEY.findall(line):
+            assert money_is_whole(token), f"{token!r} split in: {line!r}"
+        for token in GROUPED.findall(line):
+            assert WELL_FORMED_GROUPED.fullmatch(token), f"{token!r} split in: {line!r}"
+    lines = text.splitlines()
+    for doc in docs:
+        for li in doc["lineItems"]:
+            if li["monthlyUsd"] < 0.005:
+                continue
+            quantity, monthly = f"{li['quantity']:,.2f} {li['unit']}", f"${li['monthlyUsd']:,.2f}"
+            assert any(quantity in line and monthly in line for line in lines), (quantity, monthly)
+        for v in doc["categories"].values():
+            amounts = [f"${v[k]:,.2f}" for k in ("min", "expected", "max")]
+            assert any(all(a in line for a in amounts) for line in lines), amounts
+        for offer in doc["api"]:
+            assert any(offer["offer"][:8] in line and f"${offer['monthlyUsd']:,.2f}" in line for line in lines), offer
+
+
+@pytest.mark.parametrize("columns", [100, 120])
+def test_no_money_or_quantity_is_split_across_lines(columns):
+    """Every shipped stack at COLUMNS=100 and 120 (piped): tables fit the width, and every money and
+    quantity token is whole on one line (the old tables split `$19,155.23..$` / `191,552.29`)."""
+    docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
+    text = invoke("estimate", "--all", columns=str(columns))
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= columns
+    assert_numbers_whole(text, docs, columns)
+    for doc in docs:  # and each stack alone, laid out as on a terminal of that width
+        settings = {**table.console_settings(False), "width": columns}
+        one = table.stack_text((doc, settings))
+        assert max(len(line.rstrip()) for line in one.splitlines()) <= columns
+        assert_numbers_whole(one, [doc], columns)
+
+
+def test_every_field_at_80_columns_keeps_numbers_whole():
+    """`--fields all` at 80 columns cannot fit: the table grows wider instead of cutting a number."""
+    docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
+    text = invoke("estimate", "--all", "--fields", "all", columns="80")
+    for line in text.splitlines():
+        for token in MONEY.findall(line):
+            assert money_is_whole(token), f"{token!r} split in: {line!r}"
+    for doc in docs:
+        for li in doc["lineItems"]:
+            if li["monthlyUsd"] >= 0.005 and li["monthlyUsdMin"] != li["monthlyUsdMax"]:
+                span = f"${li['monthlyUsdMin']:,.2f}..${li['monthlyUsdMax']:,.2f}"
+                assert span in text, span
+
+
+def test_piped_output_is_100_columns_without_COLUMNS():
+    text = invoke("estimate", "prod-global", columns=None)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width.PIPED_WIDTH
+
+
+def test_the_width_rule(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "133")
+    assert width.output_width(terminal=False) == 133 and width.output_width(terminal=True) == 133
+    monkeypatch.delenv("COLUMNS")
+    assert width.output_width(terminal=False) == 100
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert width.output_width(terminal=False) == 100
+
+
+def test_fields_choose_the_line_item_columns():
+    text = invoke("estimate", "dev", "--fields", "region,monthly,range")
+    header = next(line for line in text.splitlines() if "monthly" in line and "┃" in line)
+    assert "region" in header and "min..max" in header and "what" not in header and "quantity" not in header
+    everything = invoke("estimate", "dev", "--fields", "all", columns="300")
+    header = next(line for line in everything.splitlines() if "min..max" in line and "┃" in line)
+    for name in ("region", "resource", "category", "what", "quantity", "unit price", "monthly", "price source"):
+        assert name in header, name
+
+
+@pytest.mark.parametrize("value, message", [("montly", "did you mean 'monthly'"), (" , ", "empty")])
+def test_a_bad_field_is_refused_by_name(value, message):
+    result = runner.invoke(app, ["estimate", "dev", "--fields", value, *AS_OF])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
+
+
+def test_fields_only_apply_to_the_table():
+    result = runner.invoke(app, ["estimate", "dev", "--fields", "all", "--format", "json", *AS_OF])
+    assert result.exit_code == 2 and "--fields" in result.output
