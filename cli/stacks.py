@@ -175,6 +175,7 @@ def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool)
     """Offers priced for the stack's request size; genai-prices lookups cached by package version."""
     t = spec.traffic
     offers = []
+    unknown: list[str] = []
     version = cache.package_version("genai-prices")
     for i, offer in enumerate(spec.api_comparison):
         if isinstance(offer, CustomApiOffer):
@@ -191,11 +192,14 @@ def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool)
                 resolved = resolve_offer(offer, t.input_tokens_per_request, t.output_tokens_per_request,
                                          datetime(as_of.year, as_of.month, as_of.day, 12, tzinfo=UTC))
             except UnknownApiOffer as err:
-                raise CliError(f"apiComparison[{i}]: {err}") from None
+                unknown.append(f"apiComparison[{i}]: {err}")  # every unknown offer is named, not just the first
+                continue
             hit = {k: str(v) if v is not None else None for k, v in resolved.__dict__.items()}
             cache.store_json(root, "api", key, hit)
         offers.append(ApiOffer(
             name=hit["name"], provider=hit["provider"], model=hit["model"],
             input_per_mtok_usd=Decimal(hit["input_per_mtok_usd"]), output_per_mtok_usd=Decimal(hit["output_per_mtok_usd"]),
             source=hit["source"], request_usd=Decimal(hit["request_usd"]), tiers=hit["tiers"]))
+    if unknown:
+        raise CliError(unknown[0], details=tuple(unknown[1:]))
     return offers, genai_prices_source()

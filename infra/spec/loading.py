@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from infra import files
 from infra.spec.checks import check
-from infra.spec.errors import Problem, SpecError, problems_from_pydantic
+from infra.spec.errors import Problem, SpecError, known_keys, problems_from_pydantic
 from infra.spec.models import StackSpec
 
 PROJECT = "tradeoff-infra"
@@ -41,11 +41,43 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSp
     try:
         spec = StackSpec.model_validate(data)
     except ValidationError as err:
-        raise SpecError(source, problems_from_pydantic(err)) from None
+        problems = problems_from_pydantic(err, StackSpec)
+        raise SpecError(source, problems + _checks_without_unknown_keys(data, err, problems)) from None
     problems = check(spec)
     if problems:
         raise SpecError(source, problems)
     return spec
+
+
+def _checks_without_unknown_keys(data: dict[str, Any], err: ValidationError, known: list[Problem]) -> list[Problem]:
+    """When unknown keys are all pydantic refused (or a misspelt required key, `minNode`), the cross-key checks of
+    the stack with each unknown key dropped or read as its near name, so a typo does not hide the next round of
+    problems (validate reports everything at once). Problems at keys already named are not repeated."""
+    import copy
+    import difflib
+
+    extra = [e for e in err.errors() if e["type"] == "extra_forbidden"]
+    if not extra or any(e["type"] not in ("extra_forbidden", "missing") for e in err.errors()):
+        return []
+    fixed = copy.deepcopy(data)
+    for e in extra:
+        *parents, key = e["loc"]
+        node: Any = fixed
+        try:
+            for part in parents:
+                node = node[part]
+            value = node.pop(key)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return []
+        near = difflib.get_close_matches(str(key), known_keys(StackSpec, tuple(parents)), n=1, cutoff=0.6)
+        if near and near[0] not in node:
+            node[near[0]] = value
+    try:
+        spec = StackSpec.model_validate(fixed)
+    except ValidationError:
+        return []
+    seen = {p.path for p in known}
+    return [p for p in check(spec) if p.path not in seen]
 
 
 def project_config(document: Any) -> dict[str, Any]:
