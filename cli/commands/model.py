@@ -6,6 +6,7 @@ The rules, the edits and `--apply` live in `cli/pins/` (its `edits` module state
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Annotated, Any
 
 import typer
@@ -26,7 +27,7 @@ from cli.pins.edits import (
     set_pin,
 )
 from cli.pins.show import echo, show_data, show_text
-from cli.stacks import StackRef, load_stack, resolve
+from cli.stacks import StackRef, load_stack, resolve, shown_arg
 from infra.spec import SpecError, StackSpec
 
 app = typer.Typer(
@@ -47,7 +48,7 @@ def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     for line in outcome.lines:
         echo(f"  {line}")
     region = f" --region {outcome.region}" if outcome.region else ""
-    echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
+    echo(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
 
 
 def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
@@ -70,7 +71,7 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
     pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
 
 
-StackArg = Annotated[str, typer.Argument(help="Stack name in stacks/ or path to a stack file.")]
+StackArg = Annotated[str, typer.Argument(help="Stack name in the stacks folder ($TRADEOFF_INFRA_STACKS_DIR, else the stackConfigDir of the nearest Pulumi.yaml) or path to a stack file.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
 ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
@@ -129,4 +130,4 @@ def show(
     """Show the pin in force per region and the history, newest first."""
     ref = resolve(stack)
     data = show_data(ref, load_stack(ref).spec)
-    echo(json.dumps(data, indent=2) if as_json else show_text(data))
+    echo(json.dumps(data, indent=2) if as_json else show_text(data, shlex.quote(shown_arg(ref))))

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from cli.errors import CliError, reported
 from cli.pricing.api import near_offer_hint
 from cli.render.safe import markup, say
-from cli.stacks import StackRef, api_offers, load_stack, project_root, select
+from cli.stacks import StackOption, StackRef, StacksDirOption, api_offers, load_stack, project_root, select
 from infra import hardware
 from infra.spec import Problem, SpecError, StackSpec, price_problems, warnings
 
@@ -71,10 +71,11 @@ def suggested(problem: Problem) -> Problem:
 
 def estimate_problems(spec: StackSpec, today: date) -> list[Problem]:
     """What `estimate` refuses of a stack the spec accepts: prices the catalog lacks, sizes capacity cannot
-    compute, API offers genai-prices does not know (resolved as estimate resolves them, through the cache)."""
+    compute, API offers genai-prices does not know (resolved as estimate resolves them; the cache is read,
+    never written)."""
     problems = list(price_problems(spec))
     try:
-        api_offers(project_root(), spec, today, no_cache=False)
+        api_offers(project_root(), spec, today, no_cache=False, store=False)
     except CliError as e:
         for line in (e.message, *e.details):
             path, _, message = line.partition(": ")
@@ -86,12 +87,14 @@ def estimate_problems(spec: StackSpec, today: date) -> list[Problem]:
 @reported()
 def validate(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Validate every stack in stacks/.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Validate every stack in the stacks folder (besides any named).")] = False,
+    stack: StackOption = None,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
     console = Console()
     err = Console(stderr=True)
-    refs = select(stacks, all_)
+    refs = select(stacks, all_, stack, stacks_dir)
     failed = False
     today = datetime.now(tz=UTC).date()
     for ref in refs:
