@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import pathlib
 from dataclasses import dataclass, replace
@@ -155,6 +154,8 @@ def resolve(arg: str) -> StackRef:
         return StackRef(stack_name_from_path(candidate), candidate)
     path = stacks_dir() / f"Pulumi.{arg}.yaml"
     if not _present(path, arg):
+        import difflib  # only for a name not found
+
         names = [ref.name for ref in all_stacks()] if stacks_dir().is_dir() else []
         near = difflib.get_close_matches(arg, names, n=1)
         hint = f"did you mean {near[0]}? " if near else ""
@@ -169,6 +170,8 @@ def _near_file(candidate: pathlib.Path) -> str:
         siblings = [p.name for p in candidate.parent.glob("Pulumi.*.y*ml")] if candidate.parent.is_dir() else []
     except OSError:
         return ""
+    import difflib
+
     near = difflib.get_close_matches(candidate.name, siblings, n=1)
     return f"; did you mean {candidate.parent / near[0]}?" if near else ""
 

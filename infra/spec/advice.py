@@ -4,7 +4,6 @@ refuses a stack (that is `infra/spec/checks.py`)."""
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 
 from infra import hardware
@@ -33,6 +32,8 @@ def price_problems(spec: StackSpec) -> list[Problem]:
         priced = catalog.data["instances"].get(name, {})
         if system not in priced:
             cpu = sorted(t for t in priced if not hardware.instance_types().get(t, None) or not hardware.instance_type(t).is_gpu)
+            import difflib  # only for a stack estimate cannot price
+
             near = difflib.get_close_matches(system, cpu, n=1)
             choice = (f"set cluster.systemNodes.instanceType to one it prices there"
                       f"{f' (did you mean {near[0]}?)' if near else ''}: {', '.join(cpu)}" if cpu else

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import difflib
 import typing
 
 from pydantic import BaseModel, ValidationError
@@ -30,13 +29,22 @@ class SpecError(Exception):
         super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
 
 
+def _branch(part: object) -> bool:
+    """A union branch name pydantic adds to an error's location (not a key of the file)."""
+    return not isinstance(part, int) and (part in ("str", "CustomApiOffer")
+                                          or str(part).startswith(("constrained-str", "function-")))
+
+
+def data_loc(loc: tuple) -> tuple:
+    """An error's location as keys and indexes of the data (union branch names left out)."""
+    return tuple(part for part in loc if not _branch(part))
+
+
 def _path(loc: tuple) -> str:
     out = ""
-    for part in loc:
+    for part in data_loc(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("str", "CustomApiOffer") or str(part).startswith(("constrained-str", "function-")):
-            continue  # union branch names pydantic adds to the location
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
@@ -69,6 +77,8 @@ def known_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
 
 
 def unknown_key_message(key: object, known: list[str]) -> str:
+    import difflib  # only for a misspelt key
+
     near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6) if known else []
     if near:
         return f"unknown key; did you mean {near[0]}?"
@@ -78,15 +88,19 @@ def unknown_key_message(key: object, known: list[str]) -> str:
 def problems_from_pydantic(err: ValidationError, model: type[BaseModel] | None = None) -> list[Problem]:
     """pydantic's errors as Problems; with `model` (the validated class) an unknown key names the nearest known one."""
     problems = []
+    meant: set[str] = set()
     for e in err.errors():
         msg = e["msg"]
         msg = msg.removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             loc = tuple(e["loc"])
             msg = unknown_key_message(loc[-1], known_keys(model, loc[:-1]))
+            if msg.startswith("unknown key; did you mean "):  # `minNode`: the missing `minNodes` is this one
+                meant.add(_path((*loc[:-1], msg.removeprefix("unknown key; did you mean ").rstrip("?"))))
         elif e["type"] == "missing":
             msg = "required key is missing"
         problems.append(Problem(_path(tuple(e["loc"])), msg, e.get("input")))
+    problems = [p for p in problems if not (p.path in meant and p.message == "required key is missing")]
     # One problem per key is enough: union branches repeat each other.
     seen, unique = set(), []
     for p in problems:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from infra import files
 from infra.spec.checks import check
-from infra.spec.errors import Problem, SpecError, known_keys, problems_from_pydantic
+from infra.spec.errors import Problem, SpecError, data_loc, known_keys, problems_from_pydantic
 from infra.spec.models import StackSpec
 
 PROJECT = "tradeoff-infra"
@@ -50,28 +50,37 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack") -> StackSp
 
 
 def _checks_without_unknown_keys(data: dict[str, Any], err: ValidationError, known: list[Problem]) -> list[Problem]:
-    """When unknown keys are all pydantic refused (or a misspelt required key, `minNode`), the cross-key checks of
-    the stack with each unknown key dropped or read as its near name, so a typo does not hide the next round of
-    problems (validate reports everything at once). Problems at keys already named are not repeated."""
+    """The cross-key checks of the stack read without what pydantic refused, so one bad key does not hide the
+    next round of problems (validate reports everything at once): an unknown key is dropped, or read as its near
+    name when that is a missing key (`minNode`); a refused list item (`apiComparison[0]`) or optional key is
+    dropped. When the rest still does not parse (a required key refused), nothing more is said.
+    Problems at keys already named are not repeated."""
     import copy
     import difflib
 
-    extra = [e for e in err.errors() if e["type"] == "extra_forbidden"]
-    if not extra or any(e["type"] not in ("extra_forbidden", "missing") for e in err.errors()):
-        return []
     fixed = copy.deepcopy(data)
-    for e in extra:
-        *parents, key = e["loc"]
+    drops: list[tuple[Any, Any]] = []
+    for e in err.errors():
+        if e["type"] == "missing":
+            continue
+        *parents, key = data_loc(tuple(e["loc"]))
         node: Any = fixed
         try:
             for part in parents:
                 node = node[part]
-            value = node.pop(key)
-        except (KeyError, IndexError, TypeError, AttributeError):
+            node[key]
+        except (KeyError, IndexError, TypeError):
             return []
-        near = difflib.get_close_matches(str(key), known_keys(StackSpec, tuple(parents)), n=1, cutoff=0.6)
-        if near and near[0] not in node:
-            node[near[0]] = value
+        if e["type"] == "extra_forbidden":
+            value = node.pop(key)
+            near = difflib.get_close_matches(str(key), known_keys(StackSpec, tuple(parents)), n=1, cutoff=0.6)
+            if near and near[0] not in node:
+                node[near[0]] = value
+        elif (node, key) not in [(n, k) for n, k in drops if n is node]:
+            drops.append((node, key))
+    # list items last to first, so the indexes pydantic reported stay right
+    for node, key in sorted(drops, key=lambda d: d[1] if isinstance(d[1], int) else -1, reverse=True):
+        del node[key]
     try:
         spec = StackSpec.model_validate(fixed)
     except ValidationError:

@@ -57,6 +57,12 @@ ALL_AT_ONCE = {
     # on a one-GPU instance the fix is another instance type, not tensorParallel
     "does-not-fit": (edited(("source: meta-llama/Llama-3.1-8B-Instruct", "source: meta-llama/Llama-3.3-70B-Instruct")),
                      ["regions[0].gpuPools[0].instanceType"], ["use an instance type it fits on in us-east-1: p6-b200.48xlarge"]),
+    "five-at-once": (edited(("          minNodes: 0 ", "          minNode: 0 "), ("    - region: us-east-1", "    - region: eu-westt-1"),
+                            ("instanceType: g6.xlarge ", "instanceType: g5.xlarg "), ("    - openai:gpt-4o-mini", "    - gpt4o-mini")),
+                     ["regions[0].gpuPools[0].minNode", "regions[0].region", "regions[0].gpuPools[0].instanceType",
+                      "apiComparison[0]"],
+                     ["did you mean minNodes?", "did you mean eu-west-1?", "did you mean g5.xlarge",
+                      "did you mean openai:gpt-4o-mini"]),
     "key-and-replicas": (edited(("          minNodes: 0 ", "          minNode: 0 "), ("maxReplicas: 2 ", "maxReplicas: 9 ")),
                          ["regions[0].gpuPools[0].minNode", "autoscaling.maxReplicas"], ["did you mean minNodes?"]),
 }
