@@ -103,9 +103,9 @@ def stacks_dir() -> pathlib.Path:
 
 def shown_arg(ref: StackRef) -> str:
     """The STACK argument that finds `ref` from where the user stands: its name when the name resolves to the
-    same file, else its path (relative to the current directory when under it)."""
+    same file without this command's `--stacks-dir`, else its path (relative to the current directory when under it)."""
     try:
-        if (stacks_dir() / f"Pulumi.{ref.name}.yaml").resolve() == ref.path.resolve():
+        if _stacks_dir_option is None and (stacks_dir() / f"Pulumi.{ref.name}.yaml").resolve() == ref.path.resolve():
             return ref.name
     except OSError:
         pass

@@ -27,7 +27,7 @@ from cli.pins.edits import (
     set_pin,
 )
 from cli.pins.show import echo, show_data, show_text
-from cli.stacks import StackRef, load_stack, resolve, shown_arg
+from cli.stacks import StackRef, StacksDirOption, load_stack, resolve, shown_arg, use_stacks_dir
 from infra.spec import SpecError, StackSpec
 
 app = typer.Typer(
@@ -87,8 +87,10 @@ def pin(
     note: NoteOpt = None,
     region: RegionOpt = None,
     apply: ApplyOpt = False,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
+    use_stacks_dir(stacks_dir)
     if revision is None and image is None and source is None:
         raise CliError("give --revision (and/or --image, --source): nothing to pin")
     revision = None if revision is None else check_revision(revision)
@@ -115,8 +117,10 @@ def rollback_command(
     note: NoteOpt = None,
     region: RegionOpt = None,
     apply: ApplyOpt = False,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
+    use_stacks_dir(stacks_dir)
     at = now()
     _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
 
@@ -126,8 +130,10 @@ def rollback_command(
 def show(
     stack: StackArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON with full revisions and image references.")] = False,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Show the pin in force per region and the history, newest first."""
+    use_stacks_dir(stacks_dir)
     ref = resolve(stack)
     data = show_data(ref, load_stack(ref).spec)
     echo(json.dumps(data, indent=2) if as_json else show_text(data, shlex.quote(shown_arg(ref))))

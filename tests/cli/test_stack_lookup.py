@@ -107,3 +107,21 @@ def test_undo_hint_names_the_stack_where_the_name_resolves(elsewhere):
     assert "undo: tradeoff-infra model rollback mine" in result.output
     result = invoke("model", "pin", str(folder / "Pulumi.mine.yaml"), "--revision", "c" * 40)
     assert "undo: tradeoff-infra model rollback mine" in result.output
+
+
+def test_pin_with_stacks_dir_hints_the_path_since_the_bare_name_would_not_resolve(elsewhere):
+    folder = elsewhere / "elsewhere-stacks"
+    folder.mkdir()
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", folder / "Pulumi.far.yaml")
+    result = invoke("model", "pin", "far", "--stacks-dir", str(folder), "--revision", REV_B)
+    assert result.exit_code == 0, result.output
+    assert "undo: tradeoff-infra model rollback elsewhere-stacks/Pulumi.far.yaml" in result.output
+    assert invoke("model", "show", "far").exit_code == 2  # without --stacks-dir the name is not found here
+    shown = invoke("model", "show", "far", "--stacks-dir", str(folder))
+    assert shown.exit_code == 0 and "model rollback elsewhere-stacks/Pulumi.far.yaml --to N" in shown.output
+
+
+def test_inventory_takes_stack_option_from_anywhere(elsewhere):
+    result = invoke("inventory", "--stack", "dev", "--stacks-dir", str(ROOT / "stacks"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert invoke("inventory").exit_code == 2
