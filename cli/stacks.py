@@ -8,6 +8,9 @@ import pathlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Annotated
+
+import typer
 
 from cli import cache
 from cli.errors import CliError
@@ -21,12 +24,23 @@ from infra.spec import (
     stack_name_from_path,
 )
 
+StackOption = Annotated[list[str] | None, typer.Option(
+    "--stack", "-s", help="A stack name (looked up in the stacks folder) or a path to a stack file; repeatable.")]
+StacksDirOption = Annotated[pathlib.Path | None, typer.Option(
+    "--stacks-dir", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
+                         "Pulumi.yaml above the current directory, else the tradeoff-infra checkout's stacks/).")]
+
 @dataclass(frozen=True)
 class StackRef:
     """A STACK argument resolved: the stack's name and its file (not read yet)."""
 
     name: str
     path: pathlib.Path
+
+
+STACKS_DIR_ENV = "TRADEOFF_INFRA_STACKS_DIR"
+"""Where stack names are looked up when no `--stacks-dir` is given (like `--stacks-dir`)."""
+_stacks_dir_option: pathlib.Path | None = None
 
 
 def project_root(start: pathlib.Path | None = None) -> pathlib.Path:
@@ -40,8 +54,61 @@ def project_root(start: pathlib.Path | None = None) -> pathlib.Path:
     return pathlib.Path(__file__).resolve().parents[1]
 
 
+def _nearest_project(start: pathlib.Path) -> pathlib.Path | None:
+    """The nearest folder at or above `start` holding a Pulumi.yaml (how the Pulumi CLI finds its project)."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    return None
+
+
+def _stack_config_dir(project: pathlib.Path) -> pathlib.Path:
+    """A Pulumi project's stack files folder: its Pulumi.yaml's `stackConfigDir`, else the project folder."""
+    import yaml
+
+    try:
+        document = yaml.safe_load((project / "Pulumi.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        document = None
+    configured = document.get("stackConfigDir") if isinstance(document, dict) else None
+    return project / configured if isinstance(configured, str) and configured.strip() else project
+
+
+def use_stacks_dir(path: pathlib.Path | None) -> None:
+    """`--stacks-dir`: where this command looks up stack names (and `--all`)."""
+    global _stacks_dir_option
+    if path is not None and not path.is_dir():
+        raise CliError(f"--stacks-dir {str(path)!r}: not a directory")
+    _stacks_dir_option = path
+
+
 def stacks_dir() -> pathlib.Path:
-    return project_root() / "stacks"
+    """Where stack names are looked up: `--stacks-dir`, else $TRADEOFF_INFRA_STACKS_DIR, else the stackConfigDir of
+    $TRADEOFF_INFRA_ROOT's or the nearest Pulumi.yaml above the current directory, else the checkout's stacks/."""
+    if _stacks_dir_option is not None:
+        return _stacks_dir_option
+    if env := os.environ.get(STACKS_DIR_ENV):
+        return pathlib.Path(env)
+    if env := os.environ.get("TRADEOFF_INFRA_ROOT"):
+        root = pathlib.Path(env)
+        return _stack_config_dir(root) if (root / "Pulumi.yaml").is_file() else root / "stacks"
+    project = _nearest_project(pathlib.Path.cwd())
+    return _stack_config_dir(project or pathlib.Path(__file__).resolve().parents[1])
+
+
+def shown_arg(ref: StackRef) -> str:
+    """The STACK argument that finds `ref` from where the user stands: its name when the name resolves to the
+    same file without this command's `--stacks-dir`, else its path (relative to the current directory when under it)."""
+    try:
+        if _stacks_dir_option is None and (stacks_dir() / f"Pulumi.{ref.name}.yaml").resolve() == ref.path.resolve():
+            return ref.name
+    except OSError:
+        pass
+    path = ref.path.resolve()
+    cwd = pathlib.Path.cwd().resolve()
+    text = str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+    return text if os.sep in text else f".{os.sep}{text}"
 
 
 def _utf8_name(path: pathlib.Path | str, shown: str) -> None:
@@ -79,26 +146,54 @@ def resolve(arg: str) -> StackRef:
     candidate = pathlib.Path(arg)
     if candidate.suffix in (".yaml", ".yml") or os.sep in arg:
         if not _present(candidate, arg):
-            raise CliError(f"STACK {arg!r}: no such file")
+            raise CliError(f"STACK {arg!r}: no such file{_near_file(candidate)}")
         return StackRef(stack_name_from_path(candidate), candidate)
     path = stacks_dir() / f"Pulumi.{arg}.yaml"
     if not _present(path, arg):
-        known = ", ".join(ref.name for ref in all_stacks()) or "none"
-        raise CliError(f"STACK {arg!r}: no stack file {path} (known stacks: {known})")
+        import difflib  # only for a name not found
+
+        names = [ref.name for ref in all_stacks()] if stacks_dir().is_dir() else []
+        near = difflib.get_close_matches(arg, names, n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise CliError(f"STACK {arg!r}: no stack file {path}; {hint}(known stacks in {stacks_dir()}: "
+                       f"{', '.join(names) or 'none'}; give a path to a stack file, or --stacks-dir)")
     return StackRef(arg, path)
 
 
-def select(stacks: list[str] | None, all_: bool) -> list[StackRef]:
-    if all_ and stacks:
-        raise CliError("give STACK arguments or --all, not both")
+def _near_file(candidate: pathlib.Path) -> str:
+    """`; did you mean <path>?` for a misspelt stack file name in an existing folder."""
+    try:
+        siblings = [p.name for p in candidate.parent.glob("Pulumi.*.y*ml")] if candidate.parent.is_dir() else []
+    except OSError:
+        return ""
+    import difflib
+
+    near = difflib.get_close_matches(candidate.name, siblings, n=1)
+    return f"; did you mean {candidate.parent / near[0]}?" if near else ""
+
+
+def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
+           where: pathlib.Path | None = None) -> list[StackRef]:
+    """The stacks a command works on: STACK arguments (names or paths), `--stack NAME`s, and with `--all` every
+    stack in the stacks folder (`--stacks-dir`, `where`) besides; each file once, in the order given."""
+    use_stacks_dir(where)
+    wanted = [*(stacks or []), *(named or [])]
+    refs = []
     if all_:
         refs = all_stacks()
-        if not refs:
-            raise CliError(f"--all: no Pulumi.<stack>.yaml files in {stacks_dir()}")
-        return refs
-    if not stacks:
-        raise CliError("name at least one STACK (a name in stacks/ or a path), or pass --all")
-    return [resolve(s) for s in stacks]
+        if not refs and not wanted:
+            raise CliError(f"--all: no Pulumi.<stack>.yaml files in {stacks_dir()} (give --stacks-dir or run it "
+                           "from inside the project)")
+    elif not wanted:
+        raise CliError("name at least one STACK (a name in the stacks folder or a path), or pass --all")
+    refs += [resolve(s) for s in wanted]
+    seen: set[pathlib.Path] = set()
+    unique = []
+    for ref in refs:
+        if (key := ref.path.resolve()) not in seen:
+            seen.add(key)
+            unique.append(ref)
+    return unique
 
 
 # ------------------------------------------------------------------ loading
@@ -168,10 +263,13 @@ def api_cache_entry(hit: object) -> bool:
     return all(p.is_finite() and p >= 0 for p in prices)
 
 
-def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool) -> tuple[list[ApiOffer], str]:
-    """Offers priced for the stack's request size; genai-prices lookups cached by package version."""
+def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool, *,
+               store: bool = True) -> tuple[list[ApiOffer], str]:
+    """Offers priced for the stack's request size; genai-prices lookups cached by package version (`store=False`:
+    read the cache, never write it, as `validate` does). Every unknown offer is named in one CliError."""
     t = spec.traffic
     offers = []
+    unknown: list[str] = []
     version = cache.package_version("genai-prices")
     for i, offer in enumerate(spec.api_comparison):
         if isinstance(offer, CustomApiOffer):
@@ -188,11 +286,15 @@ def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool)
                 resolved = resolve_offer(offer, t.input_tokens_per_request, t.output_tokens_per_request,
                                          datetime(as_of.year, as_of.month, as_of.day, 12, tzinfo=UTC))
             except UnknownApiOffer as err:
-                raise CliError(f"apiComparison[{i}]: {err}") from None
+                unknown.append(f"apiComparison[{i}]: {err}")  # every unknown offer is named, not just the first
+                continue
             hit = {k: str(v) if v is not None else None for k, v in resolved.__dict__.items()}
-            cache.store_json(root, "api", key, hit)
+            if store:
+                cache.store_json(root, "api", key, hit)
         offers.append(ApiOffer(
             name=hit["name"], provider=hit["provider"], model=hit["model"],
             input_per_mtok_usd=Decimal(hit["input_per_mtok_usd"]), output_per_mtok_usd=Decimal(hit["output_per_mtok_usd"]),
             source=hit["source"], request_usd=Decimal(hit["request_usd"]), tiers=hit["tiers"]))
+    if unknown:
+        raise CliError(unknown[0], details=tuple(unknown[1:]))
     return offers, genai_prices_source()

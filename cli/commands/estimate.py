@@ -22,7 +22,7 @@ from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
 from cli.output import refuse_input_as_out, write_out
 from cli.render import contract
 from cli.render.safe import say
-from cli.stacks import LoadedStack, load_stacks, project_root, select
+from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog, default_catalog
 from infra.spec import StackSpec
@@ -140,7 +140,9 @@ Exit codes: 0 ok, 1 over budget with --fail-over-budget or a rise above --fail-o
 @reported()
 def estimate_command(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Estimate every stack in stacks/.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Estimate every stack in the stacks folder (besides any named).")] = False,
+    stack: StackOption = None,
+    stacks_dir: StacksDirOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="table (default), json (the contract), markdown (PR comment), "
                                                         "html (one file with a break-even chart).")] = Format.table,
     out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
@@ -169,7 +171,7 @@ def estimate_command(
     try:
         when = _parse_date(as_of)
         columns = _parse_fields(fields, fmt)
-        refs = select(stacks, all_)
+        refs = select(stacks, all_, stack, stacks_dir)
         refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
                                   ("price catalog", price_catalog or CATALOG_PATH)])
         if fail_on_increase is not None and compare_to is None:

@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import cache
-from cli.errors import print_warnings, reported
+from cli.errors import CliError, print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.estimate import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import markup, say
-from cli.stacks import load_stacks, project_root, resolve
+from cli.stacks import StacksDirOption, load_stacks, project_root, resolve, use_stacks_dir
 
 app = typer.Typer(add_completion=False)
 
@@ -49,7 +49,9 @@ Exit codes: 0 ok, 1 an operation failed, 2 bad input (a stack, an option)."""
 @app.command("inventory", epilog=EPILOG)
 @reported()
 def inventory_command(
-    stack: Annotated[str, typer.Argument(help="A stack name in stacks/ or a path to a stack file.")],
+    stack: Annotated[str | None, typer.Argument(help="A stack name in the stacks folder or a path to a stack file.")] = None,
+    stack_option: Annotated[str | None, typer.Option("--stack", "-s", help="The stack, as a name or a path (instead of STACK).")] = None,
+    stacks_dir: StacksDirOption = None,
     fmt: Annotated[InventoryFormat, typer.Option("--format", help="table (default) or json.")] = InventoryFormat.table,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program again even if nothing changed.")] = False,
     out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
@@ -57,7 +59,10 @@ def inventory_command(
     """List every resource the stack's program would create, with its region and inputs (no cloud calls)."""
     err = Console(stderr=True)
     try:
-        ref = resolve(stack)
+        if (stack is None) == (stack_option is None):
+            raise CliError("name one stack: STACK or --stack NAME")
+        use_stacks_dir(stacks_dir)
+        ref = resolve(stack or stack_option)
         refuse_input_as_out(out, [("stack file", ref.path)])
         [loaded] = load_stacks([ref], project_root(), no_cache=no_cache)
         inventory, hit = loaded.inventory, loaded.from_cache

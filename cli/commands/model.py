@@ -6,6 +6,7 @@ The rules, the edits and `--apply` live in `cli/pins/` (its `edits` module state
 from __future__ import annotations
 
 import json
+import shlex
 from enum import Enum
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from cli.pins.edits import (
     set_pin,
 )
 from cli.pins.show import echo, show_data, show_text
-from cli.stacks import StackRef, load_stack, resolve
+from cli.stacks import StackRef, StacksDirOption, load_stack, resolve, shown_arg, use_stacks_dir
 from infra.spec import SpecError, StackSpec
 
 class ShowFormat(str, Enum):
@@ -53,7 +54,7 @@ def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     for line in outcome.lines:
         echo(f"  {line}")
     region = f" --region {outcome.region}" if outcome.region else ""
-    echo(f"undo: tradeoff-infra model rollback {ref.name}{region}")
+    echo(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
 
 
 def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
@@ -76,7 +77,7 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
     pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
 
 
-StackArg = Annotated[str, typer.Argument(help="Stack name in stacks/ or path to a stack file.")]
+StackArg = Annotated[str, typer.Argument(help="Stack name in the stacks folder ($TRADEOFF_INFRA_STACKS_DIR, else the stackConfigDir of the nearest Pulumi.yaml) or path to a stack file.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
 ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
@@ -98,8 +99,10 @@ def pin(
     note: NoteOpt = None,
     region: RegionOpt = None,
     apply: ApplyOpt = False,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
+    use_stacks_dir(stacks_dir)
     if revision is None and image is None and source is None:
         raise CliError("give --revision (and/or --image, --source): nothing to pin")
     revision = None if revision is None else check_revision(revision)
@@ -132,8 +135,10 @@ def rollback_command(
     note: NoteOpt = None,
     region: RegionOpt = None,
     apply: ApplyOpt = False,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
+    use_stacks_dir(stacks_dir)
     at = now()
     _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
 
@@ -150,8 +155,10 @@ def show(
     fmt: Annotated[ShowFormat, typer.Option("--format", help="text (default) or json (full revisions and image "
                                                              "references), as --format everywhere else.")] = ShowFormat.text,
     as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json (kept for scripts).")] = False,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Show the pin in force per region and the history, newest first."""
+    use_stacks_dir(stacks_dir)
     ref = resolve(stack)
     data = show_data(ref, load_stack(ref).spec)
-    echo(json.dumps(data, indent=2) if as_json or fmt is ShowFormat.json else show_text(data))
+    echo(json.dumps(data, indent=2) if as_json or fmt is ShowFormat.json else show_text(data, shlex.quote(shown_arg(ref))))

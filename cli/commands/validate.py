@@ -8,11 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.errors import reported
+import re
+from datetime import UTC, date, datetime
+
+from cli.errors import CliError, reported
+from cli.pricing.api import near_offer_hint
 from cli.render.safe import markup, say
-from cli.stacks import StackRef, load_stack, select
+from cli.stacks import StackOption, StackRef, StacksDirOption, api_offers, load_stack, project_root, select
 from infra import hardware
-from infra.spec import SpecError, StackSpec, warnings
+from infra.spec import Problem, SpecError, StackSpec, price_problems, warnings
 
 app = typer.Typer(add_completion=False)
 
@@ -55,6 +59,30 @@ def endpoint_line(spec: StackSpec) -> str:
     return f"endpoint: {scheme}://{where} (regional load balancer in {spec.regions[0].region})"
 
 
+def suggested(problem: Problem) -> Problem:
+    """A spec problem with the CLI's suggestion added where the spec cannot make one (API offer names are
+    genai-prices', which the spec does not read)."""
+    if re.fullmatch(r"apiComparison\[\d+\]", problem.path) and isinstance(problem.value, str):
+        hint = near_offer_hint(problem.value).strip()
+        if hint:
+            return Problem(problem.path, f"{problem.value!r} is not provider:model; {hint}", problem.value)
+    return problem
+
+
+def estimate_problems(spec: StackSpec, today: date) -> list[Problem]:
+    """What `estimate` refuses of a stack the spec accepts: prices the catalog lacks, sizes capacity cannot
+    compute, API offers genai-prices does not know (resolved as estimate resolves them; the cache is read,
+    never written)."""
+    problems = list(price_problems(spec))
+    try:
+        api_offers(project_root(), spec, today, no_cache=False, store=False)
+    except CliError as e:
+        for line in (e.message, *e.details):
+            path, _, message = line.partition(": ")
+            problems.append(Problem(path, message))
+    return problems
+
+
 EPILOG = """Examples:
 
   tradeoff-infra validate dev
@@ -68,20 +96,26 @@ Exit codes: 0 every stack valid, 1 an operation failed, 2 a stack invalid or bad
 @reported()
 def validate(
     stacks: Annotated[list[str] | None, typer.Argument(help="Stack names in stacks/ or paths to stack files.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Validate every stack in stacks/.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Validate every stack in the stacks folder (besides any named).")] = False,
+    stack: StackOption = None,
+    stacks_dir: StacksDirOption = None,
 ) -> None:
     """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
     console = Console()
     err = Console(stderr=True)
-    refs = select(stacks, all_)
+    refs = select(stacks, all_, stack, stacks_dir)
     failed = False
+    today = datetime.now(tz=UTC).date()
     for ref in refs:
         try:
             spec = load_stack(ref).spec
+            problems = estimate_problems(spec, today)
         except SpecError as e:
+            spec, problems = None, [suggested(problem) for problem in e.problems]
+        if problems:
             failed = True
             say(err, "[red]✗ {}[/red] ({}) is invalid:", ref.name, ref.path)
-            for problem in e.problems:
+            for problem in problems:
                 say(err, "  - {}: {}", problem.path, problem.message, soft_wrap=True)
             continue
         console.print(summary_table(ref, spec))

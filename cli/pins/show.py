@@ -65,7 +65,9 @@ def _history_lines(rows: list[dict[str, Any]], current_source: str) -> list[str]
     return lines
 
 
-def show_text(data: dict[str, Any]) -> str:
+def show_text(data: dict[str, Any], arg: str | None = None) -> str:
+    """`arg`: the STACK argument the rollback hints print (`cli.stacks.shown_arg`: one that works from the cwd)."""
+    arg = arg or data["stack"]
     pin = data["pin"]
     lines = [
         f"stack {data['stack']} ({data['path']})",
@@ -83,12 +85,12 @@ def show_text(data: dict[str, Any]) -> str:
         source = "" if region["source"] == pin["source"] else f"{region['source']}@"
         lines.append(f"  {region['region']:<15} {region['follows']:<15} {source}{region['revision'][:12]}  "
                      f"{short_image(region['image'])}{mark}")
-    lines += ["", f"history, newest first (restore with `tradeoff-infra model rollback {data['stack']} --to N`)"]
+    lines += ["", f"history, newest first (restore with `tradeoff-infra model rollback {arg} --to N`)"]
     lines += _history_lines(data["history"], pin["source"]) if data["history"] else ["  (none yet)"]
     for region in data["regions"]:
         if region["history"]:
             lines += ["", f"history of {region['region']}, newest first "
-                          f"(`tradeoff-infra model rollback {data['stack']} --region {region['region']} --to N`)"]
+                          f"(`tradeoff-infra model rollback {arg} --region {region['region']} --to N`)"]
             lines += _history_lines(region["history"], pin["source"])
     return "\n".join(lines)
 

@@ -53,6 +53,31 @@ def custom_offer(offer: CustomApiOffer, input_tokens: int, output_tokens: int) -
     )
 
 
+def near_offers(ref: str, n: int = 3) -> list[str]:
+    """The `provider:model` names genai-prices knows nearest to `ref` (`gpt4o-mini` -> `openai:gpt-4o-mini`):
+    compared whole, and by model id alone when `ref` names no provider or a wrong one."""
+    import difflib
+
+    from genai_prices.data_snapshot import get_snapshot  # only on a bad offer: 0.3 s
+
+    providers = get_snapshot().providers
+    names = {f"{p.id}:{m.id}": m.id for p in providers for m in p.models}
+    size = {p.id: len(p.models) for p in providers}  # without a provider, the one with most models first (openai)
+    model = ref.split(":", 1)[-1].lower()
+    by_model = difflib.get_close_matches(model, sorted(set(names.values())), n=n, cutoff=0.75)
+    picks = [full for wanted in by_model for full, m in names.items() if m == wanted]
+    provider = ref.split(":", 1)[0].lower() if ":" in ref else None
+    picks.sort(key=lambda full: (by_model.index(names[full]), full.split(":", 1)[0] != provider,
+                                 -size[full.split(":", 1)[0]], full))
+    whole = difflib.get_close_matches(ref.lower(), sorted(names), n=n, cutoff=0.75) if provider else []
+    return list(dict.fromkeys([*whole, *picks]))[:n]
+
+
+def near_offer_hint(ref: str) -> str:
+    near = near_offers(ref)
+    return f"did you mean {' or '.join(near)}? " if near else ""
+
+
 def resolve(ref: str, input_tokens: int, output_tokens: int, when: datetime | None = None) -> ApiOffer:
     """Price one request of the stack's size with genai-prices' `provider:model`."""
     from genai_prices import Usage  # imported here: 0.3 s, skipped on a warm run
@@ -63,8 +88,8 @@ def resolve(ref: str, input_tokens: int, output_tokens: int, when: datetime | No
     try:
         provider, model = get_snapshot().find_provider_model(model_ref, None, provider_id, None)
     except LookupError as err:
-        raise UnknownApiOffer(f"{ref!r}: genai-prices does not know it ({err}); use provider:model from "
-                              "genai-prices or a custom {name, inputPerMTokUsd, outputPerMTokUsd}") from None
+        raise UnknownApiOffer(f"{ref!r}: genai-prices does not know it ({err}); {near_offer_hint(ref)}use "
+                              "provider:model from genai-prices or a custom {name, inputPerMTokUsd, outputPerMTokUsd}") from None
     prices = model.get_prices(when)
     calc = model.calc_price(Usage(input_tokens=input_tokens, output_tokens=output_tokens), provider,
                             genai_request_timestamp=when)

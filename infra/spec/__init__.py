@@ -8,7 +8,7 @@ tests all call `parse_stack_config` / `load_stack_file`.
     models.py   the pydantic models (StackSpec and its parts) and their derived views
     errors.py   Problem, SpecError, pydantic's errors as Problems
     checks.py   check(): the cross-field checks, one small function each
-    advice.py   warnings(), price_warnings(): allowed, but a reviewer should see it
+    advice.py   warnings(), price_warnings(): allowed, but a reviewer should see it; price_problems(): what estimate cannot price
     loading.py  reading a stack file: text -> YAML -> config keys -> StackSpec
 
 Every public name of these modules is importable from `infra.spec` itself. The pin rules live in
@@ -20,6 +20,7 @@ from __future__ import annotations
 from infra.spec.advice import (
     PUBLIC_ADDRESSES_WARNING,
     PUBLIC_IPV4_ADDRESSES,
+    price_problems,
     price_warnings,
     public_ipv4_addresses,
     warnings,
@@ -90,7 +91,7 @@ __all__ = [
     "EndpointSpec", "GpuPoolSpec", "KvCacheMetric", "ModelOverride", "ModelSpec", "MonitoringSpec", "NetworkSpec",
     "OperationsSpec", "PinRecord", "Problem", "RegionScaling", "RegionSpec", "SpecError", "SpecModel", "StackSpec",
     "SystemNodes", "TrafficSpec", "check", "default_vpc_cidr", "fit_report", "load_stack_file", "parse_stack_config",
-    "parse_stack_text", "price_warnings", "project_config", "public_ipv4_addresses", "reaches_internet_clients",
+    "parse_stack_text", "price_problems", "price_warnings", "project_config", "public_ipv4_addresses", "reaches_internet_clients",
     "read_stack_config", "read_stack_text", "stack_name_from_path", "transit_routes", "unknown_region_message",
     "warnings",
 ]

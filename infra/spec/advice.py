@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 from infra import hardware
+from infra.spec.errors import Problem
 from infra.spec.models import StackSpec, reaches_internet_clients
 
 # validate warns when cluster.publicAccessCidrs together reach more public IPv4 addresses than this, a
@@ -15,10 +16,10 @@ from infra.spec.models import StackSpec, reaches_internet_clients
 PUBLIC_ADDRESSES_WARNING = 2**20
 
 
-def price_warnings(spec: StackSpec) -> list[str]:
-    """What `estimate` could not price or size, named by the key to set: a region or instance type the price
-    catalog has no price for, a GPU without sourced datasheet figures. `validate` reports these so that it and
-    `estimate` agree on what a stack may use."""
+def price_problems(spec: StackSpec) -> list[Problem]:
+    """What `estimate` would refuse to price or size, named by the key to set: a region or instance type the
+    price catalog has no price for, spot without a sourced saving, a GPU without sourced datasheet figures.
+    `validate` reports these as errors so that it and `estimate` agree on what a stack may use."""
     from infra.price_catalog import default_catalog
 
     catalog = default_catalog()
@@ -29,34 +30,52 @@ def price_warnings(spec: StackSpec) -> list[str]:
         if name not in hardware.aws_regions():
             continue
         priced = catalog.data["instances"].get(name, {})
-        if not hardware.offerings_known(name):
-            out.append(f"regions[{r_i}] ({name}) is not in the {hardware.offerings_snapshot()}: whether its GPU pools' "
-                       f"instance types are offered there is not checked (aws ec2 describe-instance-type-offerings "
-                       f"--region {name})")
         if system not in priced:
             cpu = sorted(t for t in priced if not hardware.instance_types().get(t, None) or not hardware.instance_type(t).is_gpu)
-            choice = (f"set cluster.systemNodes.instanceType to one it prices there ({', '.join(cpu)})" if cpu else
+            import difflib  # only for a stack estimate cannot price
+
+            near = difflib.get_close_matches(system, cpu, n=1)
+            choice = (f"set cluster.systemNodes.instanceType to one it prices there"
+                      f"{f' (did you mean {near[0]}?)' if near else ''}: {', '.join(cpu)}" if cpu else
                       "it prices no system node type there: run `tradeoff-infra prices refresh` or give `--price-catalog`")
-            out.append(f"cluster.systemNodes.instanceType: the price catalog has no price for {system} in {name}, so "
-                       f"`estimate` cannot price this stack; {choice}")
+            out.append(Problem("cluster.systemNodes.instanceType",
+                               f"the price catalog has no price for {system} in {name} (regions[{r_i}]), so "
+                               f"`estimate` cannot price this stack; {choice}"))
         for p_i, pool in enumerate(region.gpu_pools):
             it = hardware.instance_types().get(pool.instance_type)
             if it is None or not it.is_gpu:
                 continue
             key = f"regions[{r_i}].gpuPools[{p_i}].instanceType"
             if pool.instance_type not in priced:
-                out.append(f"{key}: the price catalog has no price for {pool.instance_type} in {name}, so `estimate` "
-                           "cannot price this stack; pick a type it prices there or run `tradeoff-infra prices refresh`")
+                same_gpu = sorted(t for t in priced if t in hardware.gpu_instance_types()
+                                  and hardware.instance_type(t).gpu_name == it.gpu_name)
+                there = f" ({it.gpu_name} types it prices there: {', '.join(same_gpu)})" if same_gpu else ""
+                out.append(Problem(key, f"the price catalog has no price for {pool.instance_type} in {name}, so "
+                                        f"`estimate` cannot price this stack; pick a type it prices there{there} or run "
+                                        "`tradeoff-infra prices refresh`"))
             elif pool.capacity_type == "spot":
                 try:
                     catalog.spot_savings(name, pool.instance_type)
                 except LookupError as err:
-                    out.append(f"regions[{r_i}].gpuPools[{p_i}].capacityType: spot is not priced ({err}), so `estimate` "
-                               "cannot price this stack; use on-demand or run `tradeoff-infra prices refresh`")
-
+                    out.append(Problem(f"regions[{r_i}].gpuPools[{p_i}].capacityType",
+                                       f"spot is not priced ({err}), so `estimate` cannot price this stack; use "
+                                       "on-demand or run `tradeoff-infra prices refresh`"))
             if it.gpu_model is None:
-                out.append(f"{key}: {pool.instance_type}'s {it.gpu_name} GPU has no sourced datasheet figures (memory "
-                           "bandwidth, dense BF16 TFLOPS), so `estimate` cannot size its throughput")
+                out.append(Problem(key, f"{pool.instance_type}'s {it.gpu_name} GPU has no sourced datasheet figures "
+                                        "(memory bandwidth, dense BF16 TFLOPS), so `estimate` cannot size its throughput"))
+    return out
+
+
+def price_warnings(spec: StackSpec) -> list[str]:
+    """What a reviewer should know about prices and offerings but `estimate` accepts: a region the
+    offerings snapshot does not cover. (What `estimate` refuses is `price_problems`.)"""
+    out = []
+    for r_i, region in enumerate(spec.regions):
+        name = region.region
+        if name in hardware.aws_regions() and not hardware.offerings_known(name):
+            out.append(f"regions[{r_i}] ({name}) is not in the {hardware.offerings_snapshot()}: whether its GPU pools' "
+                       f"instance types are offered there is not checked (aws ec2 describe-instance-type-offerings "
+                       f"--region {name})")
     return out
 
 

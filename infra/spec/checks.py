@@ -57,15 +57,15 @@ def _pool_problems(spec: StackSpec, region: RegionSpec, pp: str, pool: GpuPoolSp
     gpu_types = hardware.gpu_instance_types()
     tp = spec.model.tensor_parallel
     if pool.instance_type not in gpu_types:
-        yield Problem(
-            f"{pp}.instanceType",
-            f"{pool.instance_type!r} is not a GPU instance type tradeoff-infra knows; "
-            f"known: {', '.join(sorted(gpu_types))}",
-        )
+        yield Problem(f"{pp}.instanceType", unknown_instance_type_message(pool.instance_type))
         return
     if hardware.offerings_known(region.region) and not hardware.offered_in(region.region, pool.instance_type):
+        same_gpu = [t for t in offered_gpu_types(region.region) if gpu_types[t].gpu_name == gpu_types[pool.instance_type].gpu_name]
+        there = (f"; {region.region} offers these {gpu_types[pool.instance_type].gpu_name} types: {', '.join(same_gpu)}"
+                 if same_gpu else f"; {region.region} offers no {gpu_types[pool.instance_type].gpu_name} type; its GPU types: "
+                 f"{', '.join(offered_gpu_types(region.region)) or 'none'}")
         yield Problem(f"{pp}.instanceType", f"{pool.instance_type} is not offered in {region.region} "
-                                            f"(per the {hardware.offerings_snapshot()})")
+                                            f"(per the {hardware.offerings_snapshot()}){there}")
     if pool.min_nodes > pool.max_nodes:
         yield Problem(f"{pp}.minNodes", f"minNodes {pool.min_nodes} exceeds maxNodes {pool.max_nodes}")
     if pool.desired_nodes is not None and not pool.min_nodes <= pool.desired_nodes <= pool.max_nodes:
@@ -91,8 +91,46 @@ def _pool_problems(spec: StackSpec, region: RegionSpec, pp: str, pool: GpuPoolSp
                 f"(weights {spec.weight_bytes(region_source) / tp / hardware.GIB:.1f} GiB at tensorParallel {tp}, KV cache for one "
                 f"{spec.model.max_model_len}-token sequence {kv / hardware.GIB:.1f} GiB, runtime reserve 1.5 GiB) "
                 f"but one {it.gpu_name} offers {usable / hardware.GIB:.1f} GiB at {GPU_MEMORY_UTILIZATION:.0%} "
-                "utilisation; pick a larger GPU, raise tensorParallel, quantize, or lower maxModelLen",
+                f"utilisation; {_fit_fixes(spec, region, pool.instance_type, region_source)}",
             )
+
+
+def _fit_fixes(spec: StackSpec, region: RegionSpec, instance_type: str, source: str) -> str:
+    """What would make the model fit: instance types offered in the region it fits on at this tensorParallel
+    (smallest first), a higher tensorParallel only where the instance has the GPUs for it."""
+    tp = spec.model.tensor_parallel
+    gpu_types = hardware.gpu_instance_types()
+    fits = []
+    for name in offered_gpu_types(region.region):
+        if gpu_types[name].gpus % tp:
+            continue
+        report = fit_report(spec, name, source)
+        if report and report[0] <= report[1]:
+            fits.append(name)
+    fits.sort(key=lambda t: (gpu_types[t].gpus, gpu_types[t].gpu_memory_bytes, t))
+    fixes = [f"use an instance type it fits on in {region.region}: {', '.join(fits[:6])}"] if fits else []
+    if gpu_types[instance_type].gpus > tp:
+        fixes.append(f"raise model.tensorParallel (up to {gpu_types[instance_type].gpus} on {instance_type})")
+    fixes.append("quantize, or lower maxModelLen")
+    return "; ".join(fixes)
+
+
+def unknown_instance_type_message(name: str) -> str:
+    """A GPU instance type tradeoff-infra does not know, with the nearest known names."""
+    import difflib
+
+    known = sorted(hardware.gpu_instance_types())
+    near = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {' or '.join(near)}?" if near else f"known: {', '.join(known)}"
+    return f"{name!r} is not a GPU instance type tradeoff-infra knows; {hint}"
+
+
+def offered_gpu_types(region: str) -> list[str]:
+    """The GPU instance types the offerings snapshot lists in a region (every known one where it has no data)."""
+    known = hardware.gpu_instance_types()
+    if not hardware.offerings_known(region):
+        return sorted(known)
+    return sorted(t for t in known if hardware.offered_in(region, t))
 
 
 def _pools(spec: StackSpec, rp: str, region: RegionSpec) -> Iterator[Problem]:
@@ -144,6 +182,11 @@ def _regions(spec: StackSpec) -> Iterator[Problem]:
         rp = f"regions[{r_i}]"
         if region.region not in known:
             yield Problem(f"{rp}.region", unknown_region_message(region.region))
+            # a bad region must not hide a bad instance type: names are checked without the region
+            gpu_types = hardware.gpu_instance_types()
+            for p_i, pool in enumerate(region.gpu_pools):
+                if pool.instance_type not in gpu_types:
+                    yield Problem(f"{rp}.gpuPools[{p_i}].instanceType", unknown_instance_type_message(pool.instance_type))
             continue
         if region.region in seen:
             yield Problem(f"{rp}.region", f"{region.region!r} appears twice")
@@ -297,7 +340,7 @@ def _traffic_dials(spec: StackSpec) -> Iterator[Problem]:
 def _api_comparison(spec: StackSpec) -> Iterator[Problem]:
     for i, offer in enumerate(spec.api_comparison):
         if isinstance(offer, str) and ":" not in offer:
-            yield Problem(f"apiComparison[{i}]", "use provider:model")
+            yield Problem(f"apiComparison[{i}]", "use provider:model", offer)
 
 
 Check = Callable[[StackSpec], Iterable[Problem]]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from infra import files
 from infra.spec.checks import check
-from infra.spec.errors import Problem, SpecError, problems_from_pydantic
+from infra.spec.errors import Problem, SpecError, data_loc, known_keys, problems_from_pydantic
 from infra.spec.models import StackSpec
 
 PROJECT = "tradeoff-infra"
@@ -43,11 +43,53 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack", *, deploy:
     try:
         spec = StackSpec.model_validate(data)
     except ValidationError as err:
-        raise SpecError(source, problems_from_pydantic(err)) from None
+        problems = problems_from_pydantic(err, StackSpec)
+        raise SpecError(source, problems + _checks_without_unknown_keys(data, err, problems, deploy=deploy)) from None
     problems = check(spec, deploy=deploy)
     if problems:
         raise SpecError(source, problems)
     return spec
+
+
+def _checks_without_unknown_keys(data: dict[str, Any], err: ValidationError, known: list[Problem], *,
+                                 deploy: bool = True) -> list[Problem]:
+    """The cross-key checks of the stack read without what pydantic refused, so one bad key does not hide the
+    next round of problems (validate reports everything at once): an unknown key is dropped, or read as its near
+    name when that is a missing key (`minNode`); a refused list item (`apiComparison[0]`) or optional key is
+    dropped. When the rest still does not parse (a required key refused), nothing more is said.
+    Problems at keys already named are not repeated."""
+    import copy
+    import difflib
+
+    fixed = copy.deepcopy(data)
+    drops: list[tuple[Any, Any]] = []
+    for e in err.errors():
+        if e["type"] == "missing":
+            continue
+        *parents, key = data_loc(tuple(e["loc"]))
+        node: Any = fixed
+        try:
+            for part in parents:
+                node = node[part]
+            node[key]
+        except (KeyError, IndexError, TypeError):
+            return []
+        if e["type"] == "extra_forbidden":
+            value = node.pop(key)
+            near = difflib.get_close_matches(str(key), known_keys(StackSpec, tuple(parents)), n=1, cutoff=0.6)
+            if near and near[0] not in node:
+                node[near[0]] = value
+        elif (node, key) not in [(n, k) for n, k in drops if n is node]:
+            drops.append((node, key))
+    # list items last to first, so the indexes pydantic reported stay right
+    for node, key in sorted(drops, key=lambda d: d[1] if isinstance(d[1], int) else -1, reverse=True):
+        del node[key]
+    try:
+        spec = StackSpec.model_validate(fixed)
+    except ValidationError:
+        return []
+    seen = {p.path for p in known}
+    return [p for p in check(spec, deploy=deploy) if p.path not in seen]
 
 
 def project_config(document: Any) -> dict[str, Any]:

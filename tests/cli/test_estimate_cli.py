@@ -148,7 +148,7 @@ def test_fail_over_budget_without_a_budget_is_bad_input(tmp_path):
 @pytest.mark.parametrize("args,needle", [
     (["estimate", "no-such-stack"], "no-such-stack"),
     (["estimate"], "--all"),
-    (["estimate", "dev", "--all"], "not both"),
+    (["estimate", "dev", "--stacks-dir", "/nonexistent"], "--stacks-dir"),
     (["estimate", "dev", "--as-of", "yesterday"], "--as-of"),
     (["estimate", "dev", "--compare-to", "/nonexistent.json"], "--compare-to"),
     (["estimate", "dev", "--price-catalog", "/nonexistent.json"], "--price-catalog"),

@@ -12,7 +12,7 @@ from cli import capacity
 from cli import estimate as est
 from infra import hardware
 from infra.price_catalog import MissingPrice, default_catalog
-from infra.spec import SpecError, parse_stack_config, price_warnings, warnings
+from infra.spec import SpecError, parse_stack_config, price_problems, warnings
 from tests.builders import IMAGE, REVISION, resources
 
 
@@ -65,9 +65,13 @@ def test_new_family_prices_are_the_published_rows_and_nothing_is_invented():
         catalog.instance("us-west-2", "p5e.48xlarge")
 
 
+def blocking(spec) -> list[str]:
+    return [str(p) for p in price_problems(spec)]
+
+
 def test_validate_accepts_p6_b200_in_us_east_1_and_estimate_prices_it():
     spec = parse_stack_config(config())
-    assert not price_warnings(spec)
+    assert not blocking(spec)
     r = est.estimate("t", "t.yaml", spec, resources(instance="p6-b200.48xlarge"), default_catalog(), [],
                      as_of=date(2026, 11, 30), api_source="test")
     assert r.capacity[0].throughput["l40s"].gpu == "B200"
@@ -80,7 +84,8 @@ def test_regions_opened_since_the_snapshot_are_accepted_and_say_what_is_unknown(
     spec = parse_stack_config(config(region=region, instance="g6.xlarge"))
     said = " ".join(warnings(spec))
     assert f"({region}) is not in the offerings snapshot of" in said
-    assert "cluster.systemNodes.instanceType" in said and region in said
+    refused = " ".join(blocking(spec))  # estimate cannot price the system nodes there: validate refuses it too
+    assert "cluster.systemNodes.instanceType" in refused and region in refused
 
 
 def test_an_unknown_region_is_not_in_the_snapshot_never_not_an_aws_region():
@@ -99,13 +104,13 @@ def test_every_region_validate_accepts_prices_the_system_nodes_or_validate_names
         pytest.skip(f"the snapshot lists no GPU instance type in {region}: validate accepts no stack there")
     spec = parse_stack_config(config(region=region, instance=offered[0] if offered else "g6.xlarge"))
     priced = "m6i.large" in default_catalog().data["instances"].get(region, {})
-    named = any(w.startswith("cluster.systemNodes.instanceType") and region in w for w in price_warnings(spec))
-    assert priced != named, (region, price_warnings(spec))
+    named = any(w.startswith("cluster.systemNodes.instanceType") and region in w for w in blocking(spec))
+    assert priced != named, (region, blocking(spec))
 
 
 def test_a_gpu_without_sourced_figures_is_named_by_validate_and_refused_by_estimate():
     spec = parse_stack_config(config(instance="g7e.2xlarge"))
-    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO Server 6000" in w for w in price_warnings(spec))
+    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO Server 6000" in w for w in blocking(spec))
     with pytest.raises(capacity.CapacityError, match="no sourced datasheet figures"):
         capacity.replica_throughput(spec, "g7e.2xlarge")
 
@@ -113,9 +118,9 @@ def test_a_gpu_without_sourced_figures_is_named_by_validate_and_refused_by_estim
 def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
     cfg = config()
     cfg["regions"][0]["gpuPools"][0]["capacityType"] = "spot"
-    said = price_warnings(parse_stack_config(cfg))
+    said = blocking(parse_stack_config(cfg))
     assert any(w.startswith("regions[0].gpuPools[0].capacityType: spot is not priced") for w in said), said
     with pytest.raises(MissingPrice):
         default_catalog().instance("us-east-1", "p6-b200.48xlarge", "spot")
     cfg["regions"][0]["gpuPools"][0]["instanceType"] = "g6e.xlarge"  # the Spot Advisor lists g6e
-    assert not price_warnings(parse_stack_config(cfg))
+    assert not blocking(parse_stack_config(cfg))

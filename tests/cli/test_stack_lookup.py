@@ -1,0 +1,127 @@
+"""Stack lookup from any directory (issue 13.4): names are looked up in `--stacks-dir`, else the stackConfigDir
+of the nearest Pulumi.yaml above the current directory; paths work from anywhere; `--all` combines with paths;
+hints print the argument that works from where the user stands. Every test runs the CLI from a temporary
+directory outside the repository."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from cli.pins import edits
+from infra.spec import load_stack_file
+from tests.builders import cache_dir  # noqa: F401 - autouse: one inventory cache for the module
+from tests.paths import ROOT
+
+runner = CliRunner()
+REV_B = "b" * 40
+
+
+@pytest.fixture()
+def elsewhere(tmp_path, monkeypatch) -> pathlib.Path:
+    """A working directory outside the repository, with no project settings in the environment."""
+    monkeypatch.delenv("TRADEOFF_INFRA_ROOT", raising=False)
+    monkeypatch.delenv("TRADEOFF_INFRA_STACKS_DIR", raising=False)
+    monkeypatch.setenv(edits.NOW_ENV, "2026-11-24T03:00:00Z")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def own_project(where: pathlib.Path, config_dir: str | None = "envs") -> pathlib.Path:
+    """A Pulumi project of the user's own: Pulumi.yaml with stackConfigDir, a `mine` stack in it."""
+    text = (ROOT / "Pulumi.yaml").read_text().replace("stackConfigDir: stacks", "")
+    if config_dir:
+        text += f"stackConfigDir: {config_dir}\n"
+    (where / "Pulumi.yaml").write_text(text)
+    folder = where / (config_dir or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", folder / "Pulumi.mine.yaml")
+    return folder
+
+
+def test_names_come_from_the_nearest_pulumi_yaml_stack_config_dir(elsewhere):
+    own_project(elsewhere)
+    inner = elsewhere / "deep" / "er"
+    inner.mkdir(parents=True)
+    os.chdir(inner)  # the fixture's monkeypatch.chdir restores the cwd
+    result = invoke("validate", "mine")
+    assert result.exit_code == 0, result.output
+    assert "✓ mine is valid" in result.output
+    assert invoke("validate", "--all").exit_code == 0
+
+
+def test_stacks_dir_and_stack_option_work_from_anywhere(elsewhere):
+    result = invoke("validate", "--stack", "dev", "--stacks-dir", str(ROOT / "stacks"))
+    assert result.exit_code == 0, result.output
+    assert "✓ dev is valid" in result.output
+    bad = invoke("validate", "--stacks-dir", str(elsewhere / "none"), "dev")
+    assert bad.exit_code == 2 and "--stacks-dir" in bad.output
+
+
+def test_all_combines_with_paths(elsewhere):
+    folder = own_project(elsewhere, "envs")
+    extra = elsewhere / "Pulumi.extra.yaml"
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", extra)
+    result = invoke("validate", "--all", "Pulumi.extra.yaml", str(folder / "Pulumi.mine.yaml"))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("✓ mine is valid") == 1  # named and found by --all: once
+    assert "✓ extra is valid" in result.output
+
+
+def test_a_misspelt_name_suggests_the_near_one(elsewhere):
+    own_project(elsewhere)
+    result = invoke("validate", "mne")
+    assert result.exit_code == 2
+    assert "did you mean mine?" in result.output
+
+
+def test_undo_hint_after_pin_of_a_file_names_what_works_from_here(elsewhere):
+    """A file outside the stacks folder: the hint prints its path (the name would not resolve), and it works."""
+    copy = elsewhere / "sub" / "Pulumi.dev.yaml"
+    copy.parent.mkdir()
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", copy)
+    result = invoke("model", "pin", "sub/Pulumi.dev.yaml", "--revision", REV_B)
+    assert result.exit_code == 0, result.output
+    (hint,) = [line for line in result.output.splitlines() if line.startswith("undo: ")]
+    assert hint == "undo: tradeoff-infra model rollback sub/Pulumi.dev.yaml", hint
+    undone = invoke(*hint.removeprefix("undo: tradeoff-infra ").split())
+    assert undone.exit_code == 0, undone.output
+    assert load_stack_file(copy).model.revision == load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").model.revision
+
+
+def test_undo_hint_names_the_stack_where_the_name_resolves(elsewhere):
+    folder = own_project(elsewhere)
+    result = invoke("model", "pin", "mine", "--revision", REV_B)
+    assert result.exit_code == 0, result.output
+    assert "undo: tradeoff-infra model rollback mine" in result.output
+    result = invoke("model", "pin", str(folder / "Pulumi.mine.yaml"), "--revision", "c" * 40)
+    assert "undo: tradeoff-infra model rollback mine" in result.output
+
+
+def test_pin_with_stacks_dir_hints_the_path_since_the_bare_name_would_not_resolve(elsewhere):
+    folder = elsewhere / "elsewhere-stacks"
+    folder.mkdir()
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", folder / "Pulumi.far.yaml")
+    result = invoke("model", "pin", "far", "--stacks-dir", str(folder), "--revision", REV_B)
+    assert result.exit_code == 0, result.output
+    assert "undo: tradeoff-infra model rollback elsewhere-stacks/Pulumi.far.yaml" in result.output
+    assert invoke("model", "show", "far").exit_code == 2  # without --stacks-dir the name is not found here
+    shown = invoke("model", "show", "far", "--stacks-dir", str(folder))
+    assert shown.exit_code == 0 and "model rollback elsewhere-stacks/Pulumi.far.yaml --to N" in shown.output
+
+
+def test_inventory_takes_stack_option_from_anywhere(elsewhere):
+    result = invoke("inventory", "--stack", "dev", "--stacks-dir", str(ROOT / "stacks"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert invoke("inventory").exit_code == 2

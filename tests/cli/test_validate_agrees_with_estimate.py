@@ -1,0 +1,106 @@
+"""`validate` refuses every stack `estimate` refuses (issue 13.3): each bad stack below is run through both
+commands; validate exits 2 whenever estimate does, names the same key, reports every problem at once and
+suggests the near name where one exists."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.builders import cache_dir  # noqa: F401 - autouse: one inventory cache for the module
+from tests.paths import ROOT
+
+runner = CliRunner()
+DEV = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "200"})
+
+
+def edited(*edits: tuple[str, str]) -> str:
+    text = DEV
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+POOL = "          instanceType: g6.xlarge            # 1x NVIDIA L4 24 GB\n"
+# name: (stack text, keys both commands must name, suggestions validate must make)
+BAD = {
+    "unknown-key": (edited(("          minNodes: 0 ", "          minNode: 0 ")),
+                    ["regions[0].gpuPools[0].minNode"], ["did you mean minNodes?"]),
+    "instance-typo": (edited(("instanceType: g6.xlarge ", "instanceType: g5.xlarg ")),
+                      ["regions[0].gpuPools[0].instanceType"], ["did you mean g5.xlarge"]),
+    "offer-without-provider": (edited(("    - openai:gpt-4o-mini", "    - gpt4o-mini")),
+                               ["apiComparison[0]"], ["did you mean openai:gpt-4o-mini"]),
+    # genai-prices does not know it: validate passed it, estimate refused it
+    "offer-unknown-to-genai-prices": (edited(("    - openai:gpt-4o-mini", "    - openai:gpt4o-mini")),
+                                      ["apiComparison[0]"], ["did you mean openai:gpt-4o-mini"]),
+    # the catalog prices no system node type in ap-south-2: validate only warned, estimate refused it
+    "system-nodes-unpriced": (edited(("    - region: us-east-1", "    - region: ap-south-2"),
+                                     ("aws:region: us-east-1", "aws:region: ap-south-2")),
+                              ["cluster.systemNodes.instanceType"], []),
+}
+# validate reports everything at once: a bad region no longer hides a bad instance type, nor an unknown key
+# the cross-key checks
+ALL_AT_ONCE = {
+    "region-and-instance": (edited(("    - region: us-east-1", "    - region: eu-westt-1"),
+                                   ("instanceType: g6.xlarge ", "instanceType: g5.xlarg ")),
+                            ["regions[0].region", "regions[0].gpuPools[0].instanceType"],
+                            ["did you mean eu-west-1?", "did you mean g5.xlarge"]),
+    "not-offered": (edited(("    - region: us-east-1", "    - region: eu-west-2"), ("instanceType: g6.xlarge ", "instanceType: g6e.xlarge ")),
+                    ["regions[0].gpuPools[0].instanceType"],
+                    ["g6e.xlarge is not offered in eu-west-2", "eu-west-2 offers no L40S type; its GPU types: ", "g6.xlarge"]),
+    # on a one-GPU instance the fix is another instance type, not tensorParallel
+    "does-not-fit": (edited(("source: meta-llama/Llama-3.1-8B-Instruct", "source: meta-llama/Llama-3.3-70B-Instruct")),
+                     ["regions[0].gpuPools[0].instanceType"], ["use an instance type it fits on in us-east-1: p6-b200.48xlarge"]),
+    "five-at-once": (edited(("          minNodes: 0 ", "          minNode: 0 "), ("    - region: us-east-1", "    - region: eu-westt-1"),
+                            ("instanceType: g6.xlarge ", "instanceType: g5.xlarg "), ("    - openai:gpt-4o-mini", "    - gpt4o-mini")),
+                     ["regions[0].gpuPools[0].minNode", "regions[0].region", "regions[0].gpuPools[0].instanceType",
+                      "apiComparison[0]"],
+                     ["did you mean minNodes?", "did you mean eu-west-1?", "did you mean g5.xlarge",
+                      "did you mean openai:gpt-4o-mini"]),
+    "key-and-replicas": (edited(("          minNodes: 0 ", "          minNode: 0 "), ("maxReplicas: 2 ", "maxReplicas: 9 ")),
+                         ["regions[0].gpuPools[0].minNode", "autoscaling.maxReplicas"], ["did you mean minNodes?"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_validate_exits_2_whenever_estimate_does_and_names_the_same_key(tmp_path, name):
+    text, keys, hints = BAD[name]
+    stack = tmp_path / f"Pulumi.{name}.yaml"
+    stack.write_text(text)
+    estimated = invoke("estimate", str(stack), "--format", "json")
+    validated = invoke("validate", str(stack))
+    assert estimated.exit_code == 2, estimated.output
+    assert validated.exit_code == 2, validated.output
+    assert "Traceback" not in validated.output
+    for key in keys:
+        assert key in estimated.output, (key, estimated.output)
+        assert key in validated.output, (key, validated.output)
+    for hint in hints:
+        assert hint in validated.output, (hint, validated.output)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_AT_ONCE))
+def test_validate_reports_every_problem_at_once(tmp_path, name):
+    text, keys, hints = ALL_AT_ONCE[name]
+    stack = tmp_path / f"Pulumi.{name}.yaml"
+    stack.write_text(text)
+    validated = invoke("validate", str(stack))
+    assert validated.exit_code == 2, validated.output
+    for wanted in (*keys, *hints):
+        assert wanted in validated.output, (wanted, validated.output)
+    assert "raise tensorParallel" not in validated.output and "raise model.tensorParallel" not in validated.output
+
+
+def test_a_stack_estimate_accepts_validate_accepts(tmp_path):
+    stack = tmp_path / "Pulumi.good.yaml"
+    stack.write_text(DEV)
+    assert invoke("estimate", str(stack), "--format", "json").exit_code == 0
+    validated = invoke("validate", str(stack))
+    assert validated.exit_code == 0, validated.output
+    assert "✓ good is valid" in validated.output
