@@ -83,8 +83,8 @@ NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the 
 ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
 
 
-# Exit codes of the commands that edit the stack file (pin, rollback).
-PIN_EXIT_CODES = "Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`), 2 bad input."
+# Exit codes the model commands' help states (show, pin, rollback).
+MODEL_EXIT_CODES = "Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`), 2 bad input."
 
 
 @app.command(epilog="""Examples:
@@ -93,7 +93,7 @@ PIN_EXIT_CODES = "Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed
   tradeoff-infra model pin dev --region us-east-1 --note "canary"
   tradeoff-infra model pin dev --apply
 
-""" + PIN_EXIT_CODES)
+""" + MODEL_EXIT_CODES)
 @reported()
 def pin(
     stack: StackArg,
@@ -130,7 +130,7 @@ def pin(
   tradeoff-infra model rollback dev --steps 2
   tradeoff-infra model rollback dev --to 3f2a9c
 
-""" + PIN_EXIT_CODES)
+""" + MODEL_EXIT_CODES)
 @reported()
 def rollback_command(
     stack: StackArg,
@@ -152,7 +152,7 @@ def rollback_command(
   tradeoff-infra model show dev
   tradeoff-infra model show dev --format json
 
-""" + PIN_EXIT_CODES)
+""" + MODEL_EXIT_CODES)
 @reported()
 def show(
     stack: StackArg,
