@@ -12,8 +12,9 @@ from tests.paths import ROOT
 runner = CliRunner()
 
 
-def estimate(*args):
-    result = runner.invoke(app, ["estimate", *args, "--as-of", "2026-11-24"], env={"TRADEOFF_INFRA_ROOT": str(ROOT)})
+def estimate(*args, env_columns: str = "100"):
+    result = runner.invoke(app, ["estimate", *args, "--as-of", "2026-11-24"],
+                           env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": env_columns})
     assert result.exit_code == 0, result.output
     return result.stdout
 CITATION = re.compile(r'docs/sources\.md ((?:"[^"\n]+"(?:, )?)+)')
@@ -49,3 +50,28 @@ def test_rule_of_thumb_says_the_rule_and_names_its_source():
     assert "seed article" not in text
     assert 'rule of thumb: above 20M requests/month self-hosting is usually cheaper' in text
     assert 'docs/sources.md \\"Seed article\\"' in text
+
+
+def test_a_warning_several_stacks_share_is_printed_once_with_its_stacks():
+    docs = json.loads(estimate("--all", "--format", "json"))["stacks"]
+    by_text: dict[str, list[str]] = {}
+    for doc in docs:
+        for w in doc["warnings"]:
+            by_text.setdefault(w, []).append(doc["stack"])
+    shared = {w: s for w, s in by_text.items() if len(s) >= 2}
+    assert shared, "the shipped stacks share no warning: this test needs one"
+    text = " ".join(estimate("--all", env_columns="100000").split())  # one line per warning, any width
+    for w, stacks in shared.items():
+        flat = " ".join(w.split())
+        assert text.count(flat) == 1, w
+        assert f"{flat} ({len(stacks)} stacks: {', '.join(stacks)})" in text
+    single = next(w for w, s in by_text.items() if len(s) == 1)
+    assert text.count(" ".join(single.split())) == 1
+
+
+def test_shared_warnings_groups_only_repeated_texts():
+    from cli.render.warnings import applies_to, shared_warnings
+    docs = [{"stack": "dev", "warnings": ["stale", "a", "a"]}, {"stack": "prod-us", "warnings": ["stale", "b"]},
+            {"stack": "prod-global", "warnings": ["stale"]}]
+    assert shared_warnings(docs) == {"stale": ["dev", "prod-us", "prod-global"]}
+    assert applies_to(["dev", "prod-us", "prod-global"]) == "(3 stacks: dev, prod-us, prod-global)"
