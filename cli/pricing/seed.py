@@ -365,9 +365,9 @@ def instance_prices() -> dict[str, dict[str, dict]]:
                 entries[t] = {
                     "usdPerHour": base[t]["usdPerHour"], "basis": "multiplier", "multiplier": "1.00",
                     "source": base[t]["source"], "confidence": "B",
-                    "derivation": "us-east-1 price x 1.00: the reference (docs/sources.md \"AWS regional on-demand "
-                                  "prices\") documents us-east-2 and us-west-2 at 1.00; every us-west-2 row in the "
-                                  "SkyPilot catalog equals us-east-1's",
+                    "derivation": "us-east-1 price x 1.00: the reference "
+                                  "(docs/sources.md \"AWS regional on-demand prices\") documents us-east-2 and "
+                                  "us-west-2 at 1.00; every us-west-2 row in the SkyPilot catalog equals us-east-1's",
                 }
                 continue
             if family in region_ratios:
