@@ -17,7 +17,7 @@ from rich.text import Text
 from cli.render.documents import decision, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
-from cli.render.warnings import applies_to, shared_warnings
+from cli.render.warnings import applies_to, labelled, shared_warnings
 from cli.render.width import output_width
 
 
@@ -231,7 +231,7 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
                  "(listed with reasons in --format json)")
     for w in doc["warnings"]:
         if w not in shown_later:
-            lines.append(f"[yellow]warning:[/yellow] {m(w)}")
+            lines.append(f"[yellow]warning[/yellow] {m(labelled(w))}")
     parts.append(Text.from_markup("\n".join(lines)))
     if "comparison" in doc:
         parts.append(comparison_table(doc["comparison"]))
@@ -308,7 +308,8 @@ def shared_text(shared: dict[str, list[str]], settings: dict) -> str:
     console = Console(file=buffer, **settings)
     console.print("warnings shared by several stacks:")
     for text, stacks in shared.items():
-        console.print(Text.from_markup(f"[yellow]warning:[/yellow] {m(text)} {m(applies_to(stacks))}"), crop=False)
+        console.print(Text.from_markup(f"[yellow]warning[/yellow] {m(labelled(text))} {m(applies_to(stacks))}"),
+                      crop=False)
     console.print()
     return buffer.getvalue()
 

@@ -4,6 +4,8 @@ warnings unchanged; only the text formats group."""
 
 from __future__ import annotations
 
+from infra.spec.warning_ids import warning_id
+
 
 def shared_warnings(docs: list[dict]) -> dict[str, list[str]]:
     """Warning text -> the stacks (in order) that have it, for texts two or more stacks share."""
@@ -17,3 +19,9 @@ def shared_warnings(docs: list[dict]) -> dict[str, list[str]]:
 def applies_to(stacks: list[str]) -> str:
     """`(3 stacks: dev, prod-us, prod-global)`."""
     return f"({len(stacks)} stacks: {', '.join(stacks)})"
+
+
+def labelled(text: str) -> str:
+    """`[stale-prices]: the price catalog is ...`: the id a stack's `acknowledgedWarnings` accepts it by
+    (docs/stack-file.md); a warning of no known kind is shown as `[other]`, which cannot be acknowledged."""
+    return f"[{warning_id(text)}]: {text}"
