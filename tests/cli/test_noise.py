@@ -110,3 +110,9 @@ def test_an_unknown_warning_id_is_exit_2_naming_the_key_with_a_near_name(project
     assert result.exit_code == 2, result.output
     assert "acknowledgedWarnings" in result.output and "did you mean stale-prices?" in result.output
     assert "Traceback" not in result.output
+
+
+def test_markdown_and_html_show_each_warnings_id():
+    assert "- ⚠️ `[stale-prices]` the price catalog is" in estimate("--stack", "dev", "--format", "markdown")
+    assert '<li class="warn"><code>[stale-prices]</code> the price catalog is' in estimate("--stack", "dev",
+                                                                                          "--format", "html")
