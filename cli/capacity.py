@@ -1,7 +1,8 @@
 """Capacity model: output tokens/s one vLLM replica sustains, and how many replicas and nodes a
 region needs for its share of the traffic, hour by hour over a day.
 
-Every constant is sourced (docs/sources.md "C4", "C6", "C7", read 2026-11-30) or a named assumption; the
+Every constant is sourced (docs/sources.md "GPU datasheet figures", "aiconfigurator-core 0.12.0 system files",
+"Published saturated throughput", read 2026-11-30) or a named assumption; the
 model's error against public measurements is in docs/capacity.md (the points: tests/data/capacity_points.json).
 
 **Step model** (continuous batching at saturation, a roofline with three fitted efficiencies). A replica
@@ -54,7 +55,7 @@ COMPUTE_EFFICIENCY = 0.65
 STEP_OVERHEAD_S = 0.0
 FIT_GRID = ((0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9), (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8),
             (0.0, 0.001, 0.002, 0.003, 0.005))
-# Latency of one all-reduce between GPUs (aiconfigurator-core systems/*.yaml `p2p_latency`, docs/sources.md "C6").
+# Latency of one all-reduce between GPUs (aiconfigurator-core systems/*.yaml `p2p_latency`, docs/sources.md "aiconfigurator-core 0.12.0 system files").
 ALLREDUCE_LATENCY_S = 10e-6
 # Bytes of one activation element the all-reduce moves (BF16).
 ACTIVATION_BYTES = 2
@@ -65,7 +66,7 @@ BAND_MEASURED_GPU = (0.80, 1.25)
 BAND_ROOFLINE_ONLY = (0.60, 1.40)
 MEASURED_GPU_CLASSES = frozenset({"H100", "H200", "A100-40GB", "A100-80GB", "L40S"})
 METHOD = ("roofline step model fitted to published vLLM/NIM/TensorRT-LLM measurements (docs/capacity.md); "
-          "GPU figures docs/sources.md \"C4\", \"C6\"")
+          "GPU figures docs/sources.md \"GPU datasheet figures\", \"aiconfigurator-core 0.12.0 system files\"")
 
 # Share of saturated throughput a replica is planned at. C1 (8B, H100, ShareGPT): TTFT < 100 ms and TPOT
 # 8-14 ms up to 32 QPS (of ~37 at saturation); at QPS = inf TTFT ~2.6 s, TPOT 55-60 ms. 0.7 keeps headroom

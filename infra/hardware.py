@@ -16,7 +16,7 @@ from importlib import resources
 GIB = 1024**3
 MIB = 1024**2
 # PCIe Gen4 x16 one way, GB/s: what tensor-parallel GPUs without NVLink (g5, g6, g6e) share; aiconfigurator-core
-# 0.12.0 systems/l4.yaml and l40s.yaml `intra_node_bw` (docs/sources.md "C6").
+# 0.12.0 systems/l4.yaml and l40s.yaml `intra_node_bw` (docs/sources.md "aiconfigurator-core 0.12.0 system files").
 PCIE_GBPS = 32.0
 
 
@@ -34,11 +34,11 @@ class GpuModel:
     weights there as weight-only, computing at the BF16 rate)."""
 
 
-# Source: NVIDIA datasheets as compiled by third parties, docs/sources.md "C4"
+# Source: NVIDIA datasheets as compiled by third parties, docs/sources.md "GPU datasheet figures"
 # (confidence C, read 2026-11-24). A10G bandwidth assumed equal to the A10 datasheet.
 # Dense FP8: the same compilations (C4) and NVIDIA's aiconfigurator-core 0.12.0 `systems/<gpu>.yaml`
-# `fp8_tc_flops` (docs/sources.md "C6", read 2026-11-30).
-_DATASHEETS = "NVIDIA datasheets, third-party compilations (docs/sources.md \"C4\", 2026-11-24)"
+# `fp8_tc_flops` (docs/sources.md "aiconfigurator-core 0.12.0 system files", read 2026-11-30).
+_DATASHEETS = "NVIDIA datasheets, third-party compilations (docs/sources.md \"GPU datasheet figures\", 2026-11-24)"
 GPU_MODELS: dict[str, GpuModel] = {
     "A10G": GpuModel("A10G", 600, 125, _DATASHEETS),
     "L4": GpuModel("L4", 300, 121, _DATASHEETS, fp8_dense_tflops=242),
@@ -50,7 +50,7 @@ GPU_MODELS: dict[str, GpuModel] = {
     # HGX (8-GPU baseboard) variants as AWS's P6 instances carry them: bandwidth and dense BF16 matrix TFLOPS
     # from NVIDIA's HGX figures as tabulated on glennklockwood.com/garden/processors/B200 and .../B300
     # (read 2026-11-30, confidence C: a compiled page, not NVIDIA's own datasheet); dense FP8 4,500 TFLOPS
-    # from aiconfigurator-core 0.12.0 systems/b200_sxm.yaml and b300_sxm.yaml (docs/sources.md "C6").
+    # from aiconfigurator-core 0.12.0 systems/b200_sxm.yaml and b300_sxm.yaml (docs/sources.md "aiconfigurator-core 0.12.0 system files").
     "B200": GpuModel("B200", 8000, 2250, "NVIDIA HGX B200 figures via glennklockwood.com/garden/processors/B200 (2026-11-30)",
                      fp8_dense_tflops=4500),
     "B300": GpuModel("B300", 8000, 2250, "NVIDIA HGX B300 figures via glennklockwood.com/garden/processors/B300 (2026-11-30)",

@@ -57,7 +57,9 @@ def test_the_pattern_catches_what_it_must():
 
 
 def _entries() -> set[str]:
-    """The `###` entry names of docs/sources.md, and their short ids (`A2`, `C1`, ...)."""
+    """The `###` entry names of docs/sources.md, their short ids (`A2`, `C1`, ...), and their titles: the name
+    without the id and without a closing parenthesis (`A2. AWS regional on-demand prices` -> `AWS regional
+    on-demand prices`), as user-facing text cites them."""
     names = set()
     for line in SOURCES.read_text().splitlines():
         if line.startswith("### "):
@@ -66,6 +68,8 @@ def _entries() -> set[str]:
             short = re.match(r"([A-Z]\d*)\.", name)
             if short:
                 names.add(short.group(1))
+            title = re.sub(r"^[A-Z]\d*\. ", "", name)
+            names.update({title, re.sub(r" \([^()]*\)$", "", title)})
     return names
 
 

@@ -27,6 +27,7 @@ from cli.estimate.usage import PRICED_DEFAULTS, USAGE_KEYS, UsageAssumptions, de
 from cli.pricing.api import ApiOffer
 from infra.price_catalog import PriceCatalog
 from infra.spec import StackSpec
+from infra.spec.warning_ids import acknowledged
 
 __all__ = [  # what other modules and tests import from here (the names moved into the package's modules)
     "ARTICLE_VOLUME_RULE", "CATEGORIES", "CENT", "GB", "HOURS", "HYBRID_BAND", "NEVER_EXPIRE_DAYS_PRICED", "NO_OFFER",
@@ -103,7 +104,8 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date, throughput_band=band,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
-        max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced, warnings=_unique(warnings),
+        max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced,
+        warnings=acknowledged(_unique(warnings), spec.acknowledged_warnings),
         api_source=api_source, defaults_used=defaults_used(spec, usage),
     )
     return result

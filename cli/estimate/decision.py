@@ -122,8 +122,10 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
         if be.requests_per_month:
             reasons.append(f"break-even against {cheapest.name} at {be.requests_per_month:,} requests/month ({be.note})")
     side = "above" if requests > ARTICLE_VOLUME_RULE else "not above"
-    reasons.append(f"rule of thumb (seed article): above {ARTICLE_VOLUME_RULE // 1_000_000}M requests/month self-hosting "
-                   f"is usually cheaper; this stack's {requests:,} is {side} it (the costs above decide)")
+    reasons.append(f"rule of thumb: above {ARTICLE_VOLUME_RULE // 1_000_000}M requests/month self-hosting is usually "
+                   f"cheaper (the decision framework of the article \"Open Source vs API-Based Models: The Real "
+                   f"Trade-offs\", docs/sources.md \"Seed article\"); this stack's {requests:,} is {side} it (the costs "
+                   "above decide)")
     if operations_excluded_usd is not None:
         reasons.append(f"people costs excluded (operations.include false or --exclude-operations): "
                        f"${q(operations_excluded_usd):,} a month of operations is not in the self-hosted side of the "

@@ -36,7 +36,7 @@ SOURCES = {
         "url": "https://github.com/skypilot-org/skypilot-catalog/blob/00148f2af3672e2229b4f7bf8157d5a3f36e3c35/catalogs/v8/aws/vms.csv",
         "date": None,
         "after": "2025-06-01",
-        "dateNote": "snapshot date not recorded (docs/sources.md \"A2\"): known only to postdate the June 2025 price cut; "
+        "dateNote": "snapshot date not recorded (docs/sources.md \"AWS regional on-demand prices\"): known only to postdate the June 2025 price cut; "
                     "ages are counted from 2025-06-01, the least flattering bound",
         "confidence": "A",
     },
@@ -82,7 +82,7 @@ SOURCES = {
         "date": "2026-11-24",
         "confidence": "B",
         "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not cross-checked "
-                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"AWS pricing pages read directly\")",
     },
     "aws-global-accelerator": {
         "title": "AWS Global Accelerator pricing page: fixed fee $0.025 per accelerator-hour",
@@ -90,7 +90,7 @@ SOURCES = {
         "date": "2026-11-24",
         "confidence": "B",
         "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not cross-checked "
-                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"AWS pricing pages read directly\")",
     },
     "assumption-ga-dt-premium": {
         "title": "ASSUMPTION (not vetted): Global Accelerator Data Transfer-Premium per GB in the dominant direction; "
@@ -100,7 +100,7 @@ SOURCES = {
         "date": "2026-11-24",
         "confidence": "C",
         "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not cross-checked "
-                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"AWS pricing pages read directly\")",
     },
     "eks-calendar": {
         "title": "Amazon EKS Kubernetes release calendar (standard support 14 months, then 12 months of extended "
@@ -109,7 +109,7 @@ SOURCES = {
         "date": "2026-11-24",
         "confidence": "B",
         "vetted": "compiled from the AWS page above on 2026-11-24 at confidence B; not cross-checked "
-                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"AWS pricing pages read directly\")",
     },
     "assumption-vpc-endpoint": {
         "title": "ASSUMPTION (not vetted here): AWS PrivateLink interface endpoint $0.01 per endpoint per AZ-hour "
@@ -118,7 +118,7 @@ SOURCES = {
         "date": "2026-11-24",
         "confidence": "C",
         "vetted": "compiled from the AWS page above on 2026-11-24 at confidence C; not cross-checked "
-                  "against a machine-generated price file, so not vetted (docs/sources.md \"A5\")",
+                  "against a machine-generated price file, so not vetted (docs/sources.md \"AWS pricing pages read directly\")",
     },
     "assumption-cloudwatch-metric": {
         "title": "third-party snippet of CloudWatch pricing: $0.30 per custom metric-month (first 10,000 metrics); not verified",
@@ -365,8 +365,9 @@ def instance_prices() -> dict[str, dict[str, dict]]:
                 entries[t] = {
                     "usdPerHour": base[t]["usdPerHour"], "basis": "multiplier", "multiplier": "1.00",
                     "source": base[t]["source"], "confidence": "B",
-                    "derivation": "us-east-1 price x 1.00: the reference (A2) documents us-east-2 and us-west-2 at "
-                                  "1.00; every us-west-2 row in the SkyPilot catalog equals us-east-1's",
+                    "derivation": "us-east-1 price x 1.00: the reference "
+                                  "(docs/sources.md \"AWS regional on-demand prices\") documents us-east-2 and "
+                                  "us-west-2 at 1.00; every us-west-2 row in the SkyPilot catalog equals us-east-1's",
                 }
                 continue
             if family in region_ratios:

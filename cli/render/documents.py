@@ -91,6 +91,8 @@ def _env(autoescape: bool):
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
+    from infra.spec.warning_ids import warning_id
+
     def finalize(value):
         if not isinstance(value, str) or isinstance(value, Markup):
             return value
@@ -103,6 +105,7 @@ def _env(autoescape: bool):
     env.globals["defaults_line"] = defaults_line
     env.globals["diff_markdown"] = _diff_markdown
     env.globals["decision"] = decision
+    env.globals["warning_id"] = warning_id  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
     return env
 
 

@@ -17,6 +17,7 @@ from rich.text import Text
 from cli.render.documents import decision, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
+from cli.render.warnings import applies_to, labelled, shared_warnings
 from cli.render.width import output_width
 
 
@@ -169,8 +170,10 @@ def summary_table(docs: list[dict], width: int) -> Table:
                         rows, width)
 
 
-def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIELDS, verbose: bool = False) -> list:
-    """The decision block, then the details: line items, totals, capacity, API offers, reasons, warnings."""
+def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIELDS, verbose: bool = False,
+                shown_later: frozenset[str] = frozenset()) -> list:
+    """The decision block, then the details: line items, totals, capacity, API offers, reasons, warnings
+    (less those in `shown_later`: the ones several stacks share, printed once at the end)."""
     parts: list = [decision_text(doc)]
     catalog = doc["priceCatalog"]
     stale = " [yellow](stale: older than 90 days)[/yellow]" if catalog["stale"] else ""
@@ -227,7 +230,8 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     lines.append(f"{free} resources of {len(doc['noCostResources'])} types cost nothing by themselves "
                  "(listed with reasons in --format json)")
     for w in doc["warnings"]:
-        lines.append(f"[yellow]warning:[/yellow] {m(w)}")
+        if w not in shown_later:
+            lines.append(f"[yellow]warning[/yellow] {m(labelled(w))}")
     parts.append(Text.from_markup("\n".join(lines)))
     if "comparison" in doc:
         parts.append(comparison_table(doc["comparison"]))
@@ -256,9 +260,10 @@ def stack_text(job: tuple) -> str:
     settings[, line-item fields])."""
     doc, settings, *rest = job
     fields = rest[0] if rest else DEFAULT_FIELDS
+    shown_later = rest[1] if len(rest) > 1 else frozenset()
     buffer = io.StringIO()
     console = Console(file=buffer, **settings)
-    for part in stack_parts(doc, settings["width"], fields=fields):
+    for part in stack_parts(doc, settings["width"], fields=fields, shown_later=shown_later):
         console.print(part, crop=False)
     console.print()
     return buffer.getvalue()
@@ -278,6 +283,8 @@ def render_tables(docs: list[dict], *, terminal: bool = False, fields: tuple[str
     laid out in a forked child while this process lays out the others; the text is the same either way
     (if the child fails, its stack is laid out here)."""
     settings = console_settings(terminal)
+    shared = shared_warnings(docs)
+    later = frozenset(shared)
     texts: list[str | None] = [None] * len(docs)
     if len(docs) >= 2 and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and threading.active_count() == 1:
         big = max(range(len(docs)), key=lambda i: len(docs[i].get("lineItems", [])))
@@ -285,12 +292,26 @@ def render_tables(docs: list[dict], *, terminal: bool = False, fields: tuple[str
         def the_others() -> None:
             for i, doc in enumerate(docs):
                 if i != big:
-                    texts[i] = stack_text((doc, settings, fields))
+                    texts[i] = stack_text((doc, settings, fields, later))
 
-        texts[big] = _in_child((docs[big], settings, fields), the_others)
+        texts[big] = _in_child((docs[big], settings, fields, later), the_others)
     head = summary_text(docs, settings) if len(docs) >= 2 else ""
-    return head + "".join(text if text is not None else stack_text((doc, settings, fields))
-                          for text, doc in zip(texts, docs))
+    return head + "".join(text if text is not None else stack_text((doc, settings, fields, later))
+                          for text, doc in zip(texts, docs)) + shared_text(shared, settings)
+
+
+def shared_text(shared: dict[str, list[str]], settings: dict) -> str:
+    """The warnings several stacks share, each once with the stacks it applies to."""
+    if not shared:
+        return ""
+    buffer = io.StringIO()
+    console = Console(file=buffer, **settings)
+    console.print("warnings shared by several stacks:")
+    for text, stacks in shared.items():
+        console.print(Text.from_markup(f"[yellow]warning[/yellow] {m(labelled(text))} {m(applies_to(stacks))}"),
+                      crop=False)
+    console.print()
+    return buffer.getvalue()
 
 
 def _in_child(job: tuple, meanwhile) -> str | None:

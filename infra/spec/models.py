@@ -20,6 +20,7 @@ from infra import hardware, sizing
 from infra.model_facts import Architecture, known_architecture
 from infra.pins import IMAGE_RE, require_commit, require_digest_image, require_hf_repo
 from infra.sizing import DTYPE_BYTES
+from infra.spec.warning_ids import WARNING_IDS
 from infra.weights_mirror_plan import mirror_enabled
 
 # Hugging Face repos that answer 401 without an accepted licence + token: every meta-llama repo (Llama
@@ -546,6 +547,20 @@ class StackSpec(SpecModel):
     operations: OperationsSpec = Field(default_factory=OperationsSpec)
     budget: BudgetSpec | None = None
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    # warning ids (infra/spec/warning_ids.py) this stack accepts: `estimate` does not print them
+    acknowledged_warnings: list[str] = Field(default=[], max_length=len(WARNING_IDS))
+
+    @field_validator("acknowledged_warnings")
+    @classmethod
+    def _known_warning_ids(cls, v: list[str]) -> list[str]:
+        import difflib
+
+        for wid in v:
+            if wid not in WARNING_IDS:
+                near = difflib.get_close_matches(wid, list(WARNING_IDS), n=1)
+                hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(WARNING_IDS)}"
+                raise ValueError(f"unknown warning id {wid!r} (the [id] estimate shows next to a warning); {hint}")
+        return v
 
     @field_validator("regions", mode="before")
     @classmethod

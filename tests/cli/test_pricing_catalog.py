@@ -128,7 +128,7 @@ def test_source_dates_say_what_they_are():
     # docs/sources.md "A2": the SkyPilot snapshot date is not recorded; it only postdates the June 2025 price cut
     assert sources["skypilot"]["date"] is None and sources["skypilot"]["after"] == "2025-06-01"
     for key in ("aws-kms", "aws-global-accelerator", "assumption-ga-dt-premium", "eks-calendar", "assumption-vpc-endpoint"):
-        assert "not vetted (docs/sources.md \"A5\")" in sources[key]["vetted"] and sources[key]["date"] in sources[key]["vetted"], key
+        assert "not vetted (docs/sources.md \"AWS pricing pages read directly\")" in sources[key]["vetted"] and sources[key]["date"] in sources[key]["vetted"], key
     price = default_catalog().instance("eu-central-1", "g6e.4xlarge")
     assert price.date is None and price.age_date == "2025-06-01" and "undated" in price.dated
 
