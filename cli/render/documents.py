@@ -127,8 +127,28 @@ def _diff_markdown(change: dict) -> str:
     return Markup(diff_markdown(change))  # its user values are made inert there: not escaped twice
 
 
-def markdown(docs: list[dict]) -> str:
-    return _env(False).get_template("estimate.md.j2").render(stacks=docs)
+MARKDOWN_MARKER = "<!-- tradeoff-infra-estimate -->"  # a CI job finds and updates its previous comment by it
+GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one issue or pull-request comment
+
+
+def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """The pull-request comment: starts with MARKDOWN_MARKER and stays under `limit` characters. When the
+    full report is longer, the folded details (line items, capacity, warnings) are left out, last stack
+    first, with a note naming the stacks; if the decision blocks alone are still longer, the text is cut
+    with a note saying so."""
+    template = _env(False).get_template("estimate.md.j2")
+    folded: list[int] = []  # indices of stacks whose details are left out
+    while True:
+        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit,
+                               folded_names=[f"{docs[i]['stack']} ({docs[i]['stackFile']})" for i in sorted(folded)])
+        if len(text) < limit or len(folded) == len(docs):
+            break
+        folded.append(len(docs) - 1 - len(folded))
+    if len(text) < limit:
+        return text
+    note = (f"\n\n**Cut here: the report is longer than GitHub's {limit:,}-character comment limit; the rest of "
+            "the stacks are left out. Run `tradeoff-infra estimate --format html` or `--format json` for all of it.**\n")
+    return text[: limit - len(note) - 1].rsplit("\n", 1)[0] + note
 
 
 def _api_series(api: dict[str, list]) -> dict[str, list]:
