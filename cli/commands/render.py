@@ -75,6 +75,9 @@ def render_command(
     refuse_input_as_out(out, [("saved estimate", path) for path in files])
     loaded = [(path, load_saved(path, "ESTIMATE")) for path in files]
     docs = [doc for _, stacks in loaded for doc in stacks]
+    if not docs:
+        raise CliError(f"ESTIMATE {', '.join(map(str, files))}: no stack in the saved estimate(s) (`stacks` is empty); "
+                       "nothing to render")
     try:
         text = render_report(docs, fmt.value, terminal=out is None and sys.stdout.isatty())
     except _render_errors() as err:

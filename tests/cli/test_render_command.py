@@ -78,3 +78,10 @@ def test_not_a_saved_estimate_and_out_over_the_input_are_bad_input(tmp_path):
     result = run("render", good, "--format", "html", "--out", good)
     assert result.exit_code == 2 and "writing the report there would replace it" in result.output
     assert open(good).read() == before
+
+
+def test_saved_estimates_without_any_stack_are_bad_input(tmp_path):
+    empty = tmp_path / "none.json"
+    empty.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": []}))
+    result = run("render", str(empty), "--format", "table")
+    assert result.exit_code == 2 and "no stack in the saved estimate(s)" in result.output, result.output
