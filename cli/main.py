@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "validate": "cli.commands.validate",
     "estimate": "cli.commands.estimate",
     "diff": "cli.commands.diff",
+    "render": "cli.commands.render",
     "inventory": "cli.commands.inventory",
     "model": "cli.commands.model",
     "prices": "cli.commands.prices",

@@ -94,21 +94,9 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
 
 
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False, fields: tuple[str, ...] | None = None) -> str:
-    if fmt is Format.json:
-        from cli.render.documents import json_document
+    from cli.render.formats import render_report
 
-        return json_document(docs)
-    if fmt is Format.markdown:
-        from cli.render.documents import markdown
-
-        return markdown(docs)
-    if fmt is Format.html:
-        from cli.render.documents import html
-
-        return html(docs)
-    from cli.render.table import DEFAULT_FIELDS, render_tables
-
-    return render_tables(docs, terminal=terminal, fields=fields or DEFAULT_FIELDS)
+    return render_report(docs, fmt.value, terminal=terminal, fields=fields)
 
 
 def _parse_fields(text: str | None, fmt: Format) -> tuple[str, ...] | None:

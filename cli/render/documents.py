@@ -25,6 +25,15 @@ def unit_price(value: float | None) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
+def human(value: float) -> str:
+    """A count for an axis or a table cell a reader takes in at a glance: 950, 1K, 1.5M, 10M, 1B (never 1e6)."""
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            text = f"{value / size:.3g}"
+            return (text if "e" not in text else f"{value / size:,.0f}") + suffix
+    return f"{value:.3g}" if value != int(value) else f"{int(value)}"
+
+
 def defaults_line(doc: dict) -> str:
     """The short line every format prints: each default that fed a number, with its value."""
     used = doc.get("defaultsUsed") or []
@@ -102,6 +111,7 @@ def _env(autoescape: bool):
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
     env.globals["money"] = money
     env.globals["unit_price"] = unit_price
+    env.globals["human"] = human
     env.globals["defaults_line"] = defaults_line
     env.globals["diff_markdown"] = _diff_markdown
     env.globals["decision"] = decision
@@ -117,20 +127,60 @@ def _diff_markdown(change: dict) -> str:
     return Markup(diff_markdown(change))  # its user values are made inert there: not escaped twice
 
 
-def markdown(docs: list[dict]) -> str:
-    return _env(False).get_template("estimate.md.j2").render(stacks=docs)
+MARKDOWN_MARKER = "<!-- tradeoff-infra-estimate -->"  # a CI job finds and updates its previous comment by it
+GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one issue or pull-request comment
 
 
-def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
+def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """The pull-request comment: starts with MARKDOWN_MARKER and stays under `limit` characters. When the
+    full report is longer, the folded details (line items, capacity, warnings) are left out, last stack
+    first, with a note naming the stacks; if the decision blocks alone are still longer, the text is cut
+    with a note saying so."""
+    template = _env(False).get_template("estimate.md.j2")
+    folded: list[int] = []  # indices of stacks whose details are left out
+    while True:
+        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit,
+                               folded_names=[f"{docs[i]['stack']} ({docs[i]['stackFile']})" for i in sorted(folded)])
+        if len(text) < limit or len(folded) == len(docs):
+            break
+        folded.append(len(docs) - 1 - len(folded))
+    if len(text) < limit:
+        return text
+    note = (f"\n\n**Cut here: the report is longer than GitHub's {limit:,}-character comment limit; the rest of "
+            "the stacks are left out. Run `tradeoff-infra estimate --format html` or `--format json` for all of it.**\n")
+    return text[: limit - len(note) - 1].rsplit("\n", 1)[0] + note
+
+
+def _api_series(api: dict[str, list]) -> dict[str, list]:
+    """The API offers' lines, offers with the same cost at every point merged into one line whose
+    label names them all ("a = b"): two equal lines drawn on top of each other would hide one."""
+    merged: dict[tuple, list[str]] = {}
+    for name, vs in api.items():
+        merged.setdefault(tuple(vs), []).append(name)
+    return {" = ".join(names): list(vs) for vs, names in merged.items()}
+
+
+LEGEND_CHAR_PX = 7  # a generous width per character at the chart's 11px font: a legend label is never cut
+
+
+def svg_chart(chart: dict, requests: float | None = None, width: int = 900, height: int = 420) -> str:
     """Log-log chart: monthly cost vs requests/month, self-hosted (step line up to what maxNodes
-    serves) and a straight line per API offer. Pure SVG, no scripts."""
+    serves) and a straight line per API offer (equal-priced offers share one line and one label), a
+    marker at the stack's own request volume. Axes in human numbers (1K, 1M, $10K). Pure SVG, no scripts."""
     xs = chart["requestsPerMonth"]
     series = {"self-hosted": chart["selfHostedUsd"],
-              "self-hosted, maxNodes lifted": chart.get("selfHostedMaxNodesLiftedUsd") or [], **chart["apiUsd"]}
+              "self-hosted, maxNodes lifted": chart.get("selfHostedMaxNodesLiftedUsd") or [],
+              **_api_series(chart["apiUsd"])}
     values = [v for vs in series.values() for v in vs if v]
     if not xs or not values:
         return "<p>no chart data</p>"
-    left, right, top, bottom = 80, 190, 20, 50
+    # the legend sits right of the plot: as wide as its longest label, the plot keeps its width
+    legend = 45 + LEGEND_CHAR_PX * max(len(safe.clean(name)) for name in series)
+    plot = width - 80 - 190
+    right = max(190, legend)
+    width = 80 + plot + right
+    height = max(height, 20 + 18 * len(series) + 70)
+    left, top, bottom = 80, 20, 50
     x0, x1 = math.log10(xs[0]), math.log10(xs[-1])
     y0, y1 = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
     y1 = max(y1, y0 + 1)
@@ -147,11 +197,11 @@ def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
     for e in range(math.ceil(x0), math.floor(x1) + 1):
         x = px(10**e)
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="#eee"/>'
-                     f'<text x="{x:.1f}" y="{height - bottom + 15}" text-anchor="middle">1e{e}</text>')
+                     f'<text x="{x:.1f}" y="{height - bottom + 15}" text-anchor="middle">{human(10**e)}</text>')
     for e in range(y0, y1 + 1):
         y = py(10**e)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eee"/>'
-                     f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">${10**e:,.0f}</text>')
+                     f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">${human(10**e)}</text>')
     parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">requests per month</text>'
                  f'<text x="15" y="{(top + height - bottom) / 2}" transform="rotate(-90 15 {(top + height - bottom) / 2})" '
                  'text-anchor="middle">USD per month</text>')
@@ -169,13 +219,17 @@ def svg_chart(chart: dict, width: int = 900, height: int = 420) -> str:
         x = px(servable)
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="#555" stroke-dasharray="2 2"/>'
                      f'<text x="{x + 3:.1f}" y="{top + 12}">maxNodes limit</text>')
+    if requests and xs[0] <= requests <= xs[-1]:
+        x = px(requests)
+        parts.append(f'<g class="marker"><line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="#000" '
+                     f'stroke-width="1.5"/><text x="{x + 3:.1f}" y="{top + 26}">this stack: {human(requests)}/month</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def html(docs: list[dict]) -> str:
     # one chart per stack document, in order: two stack files may share a stack name
-    charts = [svg_chart(d["chart"]) if d.get("chart") else "" for d in docs]
+    charts = [svg_chart(d["chart"], d["traffic"]["requestsPerMonth"]) if d.get("chart") else "" for d in docs]
     return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts)
 
 

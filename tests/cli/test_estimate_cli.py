@@ -101,7 +101,7 @@ def test_article_example_offer_in_the_dev_stack():
 def test_markdown_for_a_pull_request():
     result = invoke("estimate", "prod-us", "--format", "markdown", *AS_OF)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("## tradeoff-infra estimate")
+    assert result.output.startswith("<!-- tradeoff-infra-estimate -->\n## tradeoff-infra estimate")  # the marker a CI job updates its comment by
     assert "| offer | monthly |" in result.output and "verdict" in result.output
     assert "| $0.10 |" in result.output  # unit prices: at least cents, no float repr (was "$0.1")
     assert "e-0" not in result.output

@@ -1,0 +1,89 @@
+"""`tradeoff-infra render ESTIMATE.json ...`: a saved `estimate --format json` document (or several, merged
+into one report, like `infracost output`) rendered again as a table, markdown or HTML, without pricing
+anything again."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli.errors import CliError, reported
+from cli.output import refuse_input_as_out, write_out
+from cli.render.safe import say
+
+app = typer.Typer(add_completion=False)
+
+EPILOG = """Examples:
+
+  tradeoff-infra estimate prod-us --format json --out prod-us.json
+  tradeoff-infra render prod-us.json --format html --out prod-us.html
+  tradeoff-infra render dev.json prod-us.json --format markdown --out estimate.md
+  tradeoff-infra render a.json b.json --format json --out merged.json
+
+Exit codes: 0 rendered, 2 bad input (a file that is not a saved estimate, one that lacks what the report
+shows, a bad option); nothing is written then."""
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+def _render_errors() -> tuple[type[Exception], ...]:
+    """What rendering a document that lacks a key (or holds the wrong type) raises."""
+    from jinja2 import UndefinedError
+
+    return (KeyError, TypeError, AttributeError, ValueError, UndefinedError)
+
+
+def _render_file_by_file(fmt: str, loaded: list[tuple[pathlib.Path, list[dict]]], raised: Exception) -> CliError:
+    """The saved file (and stack) whose document the report cannot show, found by rendering each alone."""
+    from cli.render.formats import render_report
+
+    for path, docs in loaded:
+        for i, doc in enumerate(docs):
+            try:
+                render_report([doc], fmt)
+            except _render_errors() as err:
+                key = err.args[0] if isinstance(err, KeyError) and err.args else err
+                return CliError(f"{path}: stacks[{i}] ({doc.get('stack')}) lacks what --format {fmt} shows: {key!s}; "
+                                "save it again with `tradeoff-infra estimate --format json`")
+    return CliError(f"--format {fmt}: cannot render these estimates: {raised}")
+
+
+@app.command("render", epilog=EPILOG)
+@reported()
+def render_command(
+    files: Annotated[list[pathlib.Path], typer.Argument(help="Saved `estimate --format json` documents; several are "
+                                                             "merged into one report, in the order given.")],
+    fmt: Annotated[Format, typer.Option("--format", help="table (default), json (the merged contract), markdown "
+                                                        "(PR comment), html (one file).")] = Format.table,
+    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Render saved estimates again without pricing anything: the same report `estimate` prints. A saved
+    JSON carries no chart points, so the HTML has no break-even chart (`estimate --format html` draws it)."""
+    from cli.render.formats import render_report
+    from cli.saved_estimate import load_saved
+
+    refuse_input_as_out(out, [("saved estimate", path) for path in files])
+    loaded = [(path, load_saved(path, "ESTIMATE")) for path in files]
+    docs = [doc for _, stacks in loaded for doc in stacks]
+    if not docs:
+        raise CliError(f"ESTIMATE {', '.join(map(str, files))}: no stack in the saved estimate(s) (`stacks` is empty); "
+                       "nothing to render")
+    try:
+        text = render_report(docs, fmt.value, terminal=out is None and sys.stdout.isatty())
+    except _render_errors() as err:
+        raise _render_file_by_file(fmt.value, loaded, err) from None
+    if out:
+        write_out(out, text)
+        say(Console(stderr=True), "wrote {}", out)
+    else:
+        typer.echo(text, nl=False)

@@ -1,0 +1,87 @@
+"""`tradeoff-infra render`: saved `estimate --format json` documents rendered again, several merged into one
+report (issue 13 item 6.4)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.paths import ROOT
+
+runner = CliRunner()
+AS_OF = ["--as-of", "2026-11-24"]
+
+
+def run(*args):
+    return runner.invoke(app, list(args), env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "100"})
+
+
+def saved(tmp_path, stack: str) -> str:
+    path = tmp_path / f"{stack}.json"
+    result = run("estimate", stack, "--format", "json", "--out", str(path), *AS_OF)
+    assert result.exit_code == 0, result.output
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_merged_saved_estimates_render_as_the_estimate_of_those_stacks(tmp_path, fmt):
+    files = [saved(tmp_path, "dev"), saved(tmp_path, "prod-us")]
+    rendered = run("render", *files, "--format", fmt)
+    assert rendered.exit_code == 0, rendered.output
+    direct = run("estimate", "dev", "prod-us", "--format", fmt, *AS_OF)
+    assert rendered.stdout == direct.stdout
+
+
+def test_merged_json_is_one_contract_document_with_every_stack(tmp_path):
+    files = [saved(tmp_path, "dev"), saved(tmp_path, "prod-us")]
+    result = run("render", *files, "--format", "json")
+    assert result.exit_code == 0, result.output
+    merged = json.loads(result.stdout)
+    parts = [json.loads(open(f).read()) for f in files]
+    assert merged == {**parts[0], "stacks": parts[0]["stacks"] + parts[1]["stacks"]}
+
+
+def test_html_from_saved_estimates_has_the_tables_and_says_why_there_is_no_chart(tmp_path):
+    files = [saved(tmp_path, "dev"), saved(tmp_path, "prod-us")]
+    out = tmp_path / "report.html"
+    result = run("render", *files, "--format", "html", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert 'id="stack-1"' in html and 'id="stack-2"' in html and html.count('class="total"') == 2
+    assert html.count("No chart: a saved") == 2 and "<svg" not in html
+
+
+def test_a_saved_stack_that_lacks_a_key_the_report_shows_is_named_and_nothing_is_written(tmp_path):
+    good = saved(tmp_path, "dev")
+    doc = json.loads(open(good).read())
+    del doc["stacks"][0]["traffic"]
+    bad = tmp_path / "old.json"
+    bad.write_text(json.dumps(doc))
+    out = tmp_path / "report.html"
+    result = run("render", good, str(bad), "--format", "html", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"{bad}: stacks[0] (dev) lacks what --format html shows: traffic" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_not_a_saved_estimate_and_out_over_the_input_are_bad_input(tmp_path):
+    empty = tmp_path / "e.json"
+    empty.write_text("{}")
+    result = run("render", str(empty))
+    assert result.exit_code == 2 and "stacks: missing" in result.output
+    good = saved(tmp_path, "dev")
+    before = open(good).read()
+    result = run("render", good, "--format", "html", "--out", good)
+    assert result.exit_code == 2 and "writing the report there would replace it" in result.output
+    assert open(good).read() == before
+
+
+def test_saved_estimates_without_any_stack_are_bad_input(tmp_path):
+    empty = tmp_path / "none.json"
+    empty.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": []}))
+    result = run("render", str(empty), "--format", "table")
+    assert result.exit_code == 2 and "no stack in the saved estimate(s)" in result.output, result.output
