@@ -19,7 +19,7 @@ from infra.conventions import (
 )
 from infra.price_catalog import HOURS_PER_MONTH
 from infra.pins import IMAGE_FORM, IMAGE_RE
-from infra.sizing import GPU_MEMORY_UTILIZATION
+from infra.sizing import GPU_MEMORY_UTILIZATION, HUGGING_FACE_DOWNLOAD_BYTES_PER_SECOND
 from infra.spec import RegionSpec, StackSpec
 
 # Who may open a connection to the vLLM pods (the chart's NetworkPolicy; the VPC CNI enforces it and
@@ -66,7 +66,7 @@ NODE_RESERVED_MEMORY_FRACTION = 0.05
 # delivers ~200 MB/s to an EC2 node in-region of AWS, loading safetensors from the local disk
 # into GPU memory runs at ~250 MB/s on a gp3 root volume with raised throughput, and engine start
 # (torch.compile + CUDA graph capture in vLLM V1) takes up to ~5 minutes. A 1.5x margin on top.
-ASSUMED_DOWNLOAD_BYTES_PER_SECOND = 200e6
+ASSUMED_DOWNLOAD_BYTES_PER_SECOND = HUGGING_FACE_DOWNLOAD_BYTES_PER_SECOND
 ASSUMED_LOAD_BYTES_PER_SECOND = 250e6
 ENGINE_START_SECONDS = 300
 STARTUP_MARGIN = 1.5

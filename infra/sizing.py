@@ -24,6 +24,11 @@ ACTIVATION_RESERVE_BYTES = 1.5 * GIB
 GP3_INCLUDED_IOPS = 3000
 GP3_INCLUDED_THROUGHPUT_MIBPS = 125
 
+# What the Hugging Face Hub is assumed to deliver to an EC2 node in an AWS region (not measured here; no
+# network): the vLLM startup budget and launch-to-ready time (infra/chart_values.py) and the weights
+# mirror's fill time (infra/weights_mirror_plan.py) both read it.
+HUGGING_FACE_DOWNLOAD_BYTES_PER_SECOND = 200e6
+
 
 def weight_bytes_per_parameter(dtype: str, quantization: str | None) -> float:
     return QUANTIZATION_BYTES[quantization] if quantization else DTYPE_BYTES[dtype]

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from infra.iam import POLICY_VERSION
+from infra.sizing import HUGGING_FACE_DOWNLOAD_BYTES_PER_SECOND
 
 # `model.weightsMirror: auto` turns the mirror on for weights of this size or more. 20 GB is the line
 # where a pull from Hugging Face stops being cheap and quick: an 8B model in bf16 (16 GB) costs
@@ -48,9 +49,9 @@ FILL_SCRATCH_GIB = 20
 few GB), so it fits on a system node's 50 GiB root volume."""
 
 # Fill time: download from Hugging Face and upload to S3 one file after the other, at the rate the
-# startup budget assumes for Hugging Face (infra/chart_values.py ASSUMED_DOWNLOAD_BYTES_PER_SECOND)
-# both ways, plus the image pull on the system node, with a 1.5x margin.
-FILL_BYTES_PER_SECOND = 200e6
+# startup budget assumes for Hugging Face both ways, plus the image pull on the system node, with a
+# 1.5x margin.
+FILL_BYTES_PER_SECOND = HUGGING_FACE_DOWNLOAD_BYTES_PER_SECOND
 FILL_FIXED_SECONDS = 600
 FILL_MARGIN = 1.5
 
