@@ -8,7 +8,7 @@ import ipaddress
 
 from infra import hardware
 from infra.spec.errors import Problem
-from infra.spec.models import StackSpec, reaches_internet_clients
+from infra.spec.models import NON_INTERNET_RANGES, StackSpec, reaches_internet_clients
 
 # validate warns when cluster.publicAccessCidrs together reach more public IPv4 addresses than this, a
 # /12's worth (about 0.03 % of the public space): office and VPN ranges are /32 to /16; 0.0.0.0/0, or
@@ -118,10 +118,16 @@ def public_ipv4_addresses(cidrs: list[str]) -> int:
     return covered
 
 
-# IANA special-purpose IPv4 blocks that are not reachable from the internet (RFC 6890 and its updates).
-_NON_PUBLIC_IPV4 = list(ipaddress.collapse_addresses(ipaddress.ip_network(c) for c in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-    "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3")))
+# IANA special-purpose IPv4 blocks that are not reachable from the internet (RFC 6890 and its updates): the
+# ranges no client's packet comes from (NON_INTERNET_RANGES), plus "this network", IETF protocol
+# assignments, the documentation and benchmarking ranges and multicast/reserved space. Counting reach, the
+# documentation ranges are not public; NON_INTERNET_RANGES keeps them apart on purpose (the shipped stacks
+# use them as stand-ins for real egress ranges).
+_NON_PUBLIC_IPV4 = list(ipaddress.collapse_addresses([
+    *(r for r in NON_INTERNET_RANGES if r.version == 4),
+    *(ipaddress.ip_network(c) for c in ("0.0.0.0/8", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
+                                        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3")),
+]))
 PUBLIC_IPV4_ADDRESSES = 2**32 - sum(n.num_addresses for n in _NON_PUBLIC_IPV4)
 
 
