@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cli.render.documents import money
+
 SIGNS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
 
 
@@ -102,10 +104,6 @@ def increase_over(change: dict, limit_pct: float) -> bool:
     if t["changeUsd"] <= 0:
         return False
     return t["changePct"] is None or t["changePct"] > limit_pct
-
-
-def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
 
 
 def signed_money(value: float) -> str:

@@ -14,15 +14,11 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from cli.render.documents import decision, unit_price
+from cli.render.documents import decision, money, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
 from cli.render.warnings import applies_to, labelled, shared_warnings
 from cli.render.width import output_width
-
-
-def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
 
 
 def requests(value: float | None) -> str:
