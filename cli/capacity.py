@@ -435,6 +435,16 @@ def scale_down_delay_slots(spec: StackSpec) -> int:
     return math.ceil(seconds / (86400 / SLOTS_PER_DAY))
 
 
+@lru_cache(maxsize=256)
+def _held_replicas(avg_tps: float, tiers: tuple[tuple[float, float], ...], peak_to_average: float,
+                   hold: int) -> tuple[int, ...]:
+    """Replicas the load needs per slot, each held `hold` slots after it drops (before any cap or floor): the
+    same for every fleet cap the hybrid estimate tries, so computed once per load."""
+    needed = [replicas_for_load(avg_tps * f, list(tiers)) for f in day_profile(peak_to_average)]
+    wrapped = needed[len(needed) - hold:] + needed if hold else needed  # the day repeats: slot 0 follows the last
+    return tuple(max(wrapped[i:i + hold + 1]) for i in range(len(needed)))
+
+
 def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, share: float, *,
                 unbounded: bool = False, throughput_cache: dict | None = None,
                 max_replicas: int | None = None) -> RegionCapacity:
@@ -457,10 +467,7 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
         max_replicas = 10**9
     # Pools fill in the order the stack lists them; each replica serves at its own pool's throughput.
     profile = day_profile(spec.traffic.peak_to_average)
-    needed = [replicas_for_load(avg_tps * f, tiers) for f in profile]
-    hold = scale_down_delay_slots(spec)
-    wrapped = needed[len(needed) - hold:] + needed if hold else needed  # the day repeats: slot 0 follows the last
-    held = [max(wrapped[i:i + hold + 1]) for i in range(len(needed))]
+    held = _held_replicas(avg_tps, tuple(tiers), spec.traffic.peak_to_average, scale_down_delay_slots(spec))
     replicas = [min(max(n, low), max_replicas) for n in held]
 
     plans_nodes: dict[str, list[int]] = {p.name: [] for p in region.gpu_pools}

@@ -21,7 +21,9 @@ its calls to API providers leave through the region's NAT gateway (processed GB 
 smallest that carries the routes that cannot leave (and at least the region's minReplicas) to the one at which
 nothing overflows; regions are independent (each region's fleet, NAT and overflow depend on its own cap only),
 so each takes its own cheapest cap. The price model runs once per candidate cap (about 2 ms); no program runs.
-A range wider than `MAX_CANDIDATES` is searched on a grid, then every cap around the grid's best.
+A range wider than `EXHAUSTIVE` caps is searched on a grid of `GRID_POINTS`, then on finer grids around each
+region's best down to single caps (the curve is smooth in practice; tests check the shipped stack against every
+cap).
 
 **The pure choices**: pure self-hosted is every route's traffic on the fleet grown as needed (the restricted
 routes' too) — the estimate's compared self-hosted cost; pure API is every route's traffic at its own offer
@@ -45,10 +47,10 @@ from cli.pricing.api import MILLION, ApiOffer
 from infra import hardware
 from infra.spec import SELF_HOSTED, GatewayRoute, StackSpec
 
-MAX_CANDIDATES = 48
-"""Caps a region's search evaluates one by one; a wider range is searched on a grid first."""
-CURVE_ROWS = 12
-"""Rows of the cost curve the text formats show (the JSON has every point)."""
+EXHAUSTIVE = 24
+"""A cap range this wide or narrower is searched cap by cap."""
+GRID_POINTS = 12
+"""A wider range: first this many evenly spread caps, then finer grids around each region's best."""
 PATTERNS = {
     1: "pattern 1: launch on an API, move to self-hosting when volume justifies it",
     2: "pattern 2 or 4: some routes on an API (hard tasks, or a premium tier), the rest self-hosted",
@@ -329,26 +331,30 @@ class HybridModel:
         return out
 
     def find_optimum(self) -> tuple[Split, list[CurvePoint], dict[str, tuple[int, int]]]:
+        """The cheapest cap per region: every cap of a range of at most EXHAUSTIVE caps; a wider one on a grid
+        of GRID_POINTS, then on finer grids around each region's best (step / 4 each time, down to 1)."""
         ranges = self.ranges()
         lo, hi = min(a for a, _ in ranges.values()), max(b for _, b in ranges.values())
-        step = max(1, math.ceil((hi - lo + 1) / MAX_CANDIDATES))
         tried: dict[int, Split] = {}
 
         def at(c: int) -> Split:
+            c = min(max(c, lo), hi)
             if c not in tried:
                 tried[c] = self.price_split({r: min(max(c, a), b) for r, (a, b) in ranges.items()})
             return tried[c]
 
-        for c in range(lo, hi + 1, step):
+        step = 1 if hi - lo + 1 <= EXHAUSTIVE else math.ceil((hi - lo) / GRID_POINTS)
+        for c in [*range(lo, hi + 1, step), hi]:
             at(c)
-        at(hi)
-        if step > 1:  # every cap around each region's best grid point
+        while step > 1:
+            finer = max(1, step // 4)
             for region in ranges:
                 best = min(tried, key=lambda c: (tried[c].by_region[region], c))
-                for c in range(max(lo, best - step + 1), min(hi, best + step - 1) + 1):
+                for c in range(best - step + finer, best + step, finer):
                     at(c)
+            step = finer
         caps = {}
-        for region, (a, b) in ranges.items():
+        for region in ranges:
             best = min(tried.values(), key=lambda s: (s.by_region[region], s.caps[region]))
             caps[region] = best.caps[region]
         optimal = self.price_split(caps)
