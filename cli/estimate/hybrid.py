@@ -49,7 +49,7 @@ from infra.spec import SELF_HOSTED, GatewayRoute, StackSpec
 
 EXHAUSTIVE = 24
 """A cap range this wide or narrower is searched cap by cap."""
-GRID_POINTS = 12
+GRID_POINTS = 8
 """A wider range: first this many evenly spread caps, then finer grids around each region's best."""
 PATTERNS = {
     1: "pattern 1: launch on an API, move to self-hosting when volume justifies it",
@@ -128,7 +128,7 @@ class Split:
 @dataclass
 class CurvePoint:
     max_replicas: int
-    """The cap tried in every region (each region kept within its own search range)."""
+    """The cap tried (the largest region's, where regions' search ranges differ; `caps` has each)."""
     caps: dict[str, int]
     monthly: Decimal
     api_share: float
@@ -173,6 +173,7 @@ class HybridModel:
         self.tokens_per_request = t.input_tokens_per_request + t.output_tokens_per_request
         self.profile = capacity.day_profile(t.peak_to_average)
         self._pods = {region.region: self._pod_lines(region.region) for region in spec.regions}
+        self._splits: dict[tuple, Split] = {}
 
     # -- one cap
 
@@ -196,8 +197,23 @@ class HybridModel:
         movable, fixed = self.phi * total, (1 - self.phi) * total
         return ((over - stuck) / movable if movable else 0.0), (stuck / fixed if fixed else 0.0), (over - stuck) / total
 
+    def configured_caps(self) -> dict[str, int]:
+        """Each region's cap as configured: maxReplicas, within what maxNodes holds."""
+        return {r.region: min(self.spec.replicas_for(r)[1], self.spec.pool_replica_capacity(r)) for r in self.spec.regions}
+
     def price_split(self, caps: dict[str, int] | None = None, *, throughput_cache: dict | None = None) -> Split:
-        """The split with each region's fleet capped at `caps` (None: as configured, maxReplicas and maxNodes)."""
+        """The split with each region's fleet capped at `caps` (None: as configured, maxReplicas and maxNodes);
+        priced once per caps at the predicted throughput."""
+        caps = self.configured_caps() if caps is None else caps
+        key = tuple(sorted(caps.items()))
+        if throughput_cache is None and key in self._splits:
+            return self._splits[key]
+        split = self._price_split(caps, throughput_cache)
+        if throughput_cache is None:
+            self._splits[key] = split
+        return split
+
+    def _price_split(self, caps: dict[str, int], throughput_cache: dict | None) -> Split:
         cache = self.costing.throughput if throughput_cache is None else throughput_cache
         fleet_requests = self.spec.traffic.requests_per_month * self.fleet_share
         items, plans = self.costing.run(self.spec.traffic.requests_per_month, fleet_requests=fleet_requests,
@@ -332,33 +348,41 @@ class HybridModel:
 
     def find_optimum(self) -> tuple[Split, list[CurvePoint], dict[str, tuple[int, int]]]:
         """The cheapest cap per region: every cap of a range of at most EXHAUSTIVE caps; a wider one on a grid
-        of GRID_POINTS, then on finer grids around each region's best (step / 4 each time, down to 1)."""
+        of GRID_POINTS, then on finer grids around the region's best (step / 4 each time, down to 1). Regions
+        are independent, so one pricing tries the i-th candidate of every region at once."""
         ranges = self.ranges()
-        lo, hi = min(a for a, _ in ranges.values()), max(b for _, b in ranges.values())
-        tried: dict[int, Split] = {}
+        costs: dict[str, dict[int, Decimal]] = {r: {} for r in ranges}
+        tried: list[Split] = []
 
-        def at(c: int) -> Split:
-            c = min(max(c, lo), hi)
-            if c not in tried:
-                tried[c] = self.price_split({r: min(max(c, a), b) for r, (a, b) in ranges.items()})
-            return tried[c]
+        def price(candidates: dict[str, list[int]]) -> None:
+            for i in range(max(len(v) for v in candidates.values())):
+                caps = {r: (v[min(i, len(v) - 1)] if v else min(costs[r], key=lambda c: (costs[r][c], c)))
+                        for r, v in candidates.items()}
+                split = self.price_split(caps)
+                tried.append(split)
+                for r, c in caps.items():
+                    costs[r][c] = split.by_region[r]
 
-        step = 1 if hi - lo + 1 <= EXHAUSTIVE else math.ceil((hi - lo) / GRID_POINTS)
-        for c in [*range(lo, hi + 1, step), hi]:
-            at(c)
-        while step > 1:
-            finer = max(1, step // 4)
-            for region in ranges:
-                best = min(tried, key=lambda c: (tried[c].by_region[region], c))
-                for c in range(best - step + finer, best + step, finer):
-                    at(c)
-            step = finer
-        caps = {}
-        for region in ranges:
-            best = min(tried.values(), key=lambda s: (s.by_region[region], s.caps[region]))
-            caps[region] = best.caps[region]
+        steps = {r: 1 if b - a + 1 <= EXHAUSTIVE else math.ceil((b - a) / GRID_POINTS) for r, (a, b) in ranges.items()}
+        price({r: sorted({*range(a, b + 1, steps[r]), b}) for r, (a, b) in ranges.items()})
+        while any(step > 1 for step in steps.values()):
+            finer = {r: max(1, step // 4) for r, step in steps.items()}
+            candidates = {}
+            for r, (a, b) in ranges.items():
+                best = min(costs[r], key=lambda c: (costs[r][c], c))
+                near = range(best - steps[r] + finer[r], best + steps[r], finer[r]) if steps[r] > 1 else ()
+                candidates[r] = [c for c in near if a <= c <= b and c not in costs[r]]
+            if any(candidates.values()):
+                price(candidates)
+            steps = finer
+        caps = {r: min(costs[r], key=lambda c: (costs[r][c], c)) for r in ranges}
         optimal = self.price_split(caps)
-        curve = [CurvePoint(c, s.caps, s.total, s.api_share) for c, s in sorted(tried.items())]
+        seen, curve = set(), []
+        for split in sorted(tried, key=lambda s: (max(s.caps.values()), tuple(sorted(s.caps.items())))):
+            key = tuple(sorted(split.caps.items()))
+            if key not in seen:
+                seen.add(key)
+                curve.append(CurvePoint(max(split.caps.values()), split.caps, split.total, split.api_share))
         return optimal, curve, ranges
 
 

@@ -94,25 +94,26 @@ def decision(doc: dict) -> dict:
     }
 
 
-def _caps(by_region: dict[str, int]) -> str:
+def caps_text(by_region: dict[str, int]) -> str:
+    """Fleet caps by region: one number when every region has the same, else `region n, ...`."""
     values = set(by_region.values())
     return str(values.pop()) if len(values) == 1 else ", ".join(f"{r} {n}" for r, n in by_region.items())
 
 
 def hybrid_lines(doc: dict) -> dict:
     """A gateway stack's split for the decision block: `hybrid` (the split as configured and at its cheapest cap,
-    against both pure choices) and `hybridShort`; empty for a stack without a gateway."""
+    against both pure choices); None for a stack without a gateway."""
     h = doc.get("hybrid")
     if not h:
-        return {"hybrid": None, "hybridShort": None}
+        return {"hybrid": None}
     opt = h["optimalFleet"]
     pure_api = ("no price" if h["pureApiMonthlyUsd"] is None else money(h["pureApiMonthlyUsd"])
                 + ("" if h["pureApiAllowed"] else " (not an option: restricted routes)"))
-    text = (f"{money(h['monthlyUsd']['expected'])}/month as configured (maxReplicas {_caps(h['configuredFleet']['maxReplicasByRegion'])}, "
+    text = (f"{money(h['monthlyUsd']['expected'])}/month as configured (maxReplicas {caps_text(h['configuredFleet']['maxReplicasByRegion'])}, "
             f"API share {h['apiShare']:.1%}); cheapest split {money(opt['monthlyUsd'])} at maxReplicas "
-            f"{_caps(opt['maxReplicasByRegion'])} (API share {opt['apiShare']:.1%}); pure self-hosted "
+            f"{caps_text(opt['maxReplicasByRegion'])} (API share {opt['apiShare']:.1%}); pure self-hosted "
             f"{money(h['pureSelfHostedMonthlyUsd'])}, pure API {pure_api}")
-    return {"hybrid": text, "hybridShort": f"{money(opt['monthlyUsd'])} at {_caps(opt['maxReplicasByRegion'])}"}
+    return {"hybrid": text}
 
 
 def curve_points(h: dict, rows: int = 12) -> list[dict]:
@@ -156,6 +157,7 @@ def _env(autoescape: bool):
     env.globals["diff_markdown"] = _diff_markdown
     env.globals["decision"] = decision
     env.globals["curve_points"] = curve_points
+    env.globals["caps_text"] = caps_text
     env.globals["route_cells"] = route_cells
     env.globals["warning_id"] = warning_id  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
     return env
@@ -272,7 +274,8 @@ def svg_chart(chart: dict, requests: float | None = None, width: int = 900, heig
 def svg_cap_chart(h: dict, width: int = 700, height: int = 300) -> str:
     """Linear chart of the split's monthly cost over the fleet cap (maxReplicas per region), the cheapest cap
     marked, the pure self-hosted and pure API costs as flat reference lines. Pure SVG, no scripts."""
-    curve = h["costCurve"]
+    # the caps every region shares (where regions' searches differ, their mixed caps are in the JSON and tables)
+    curve = [p for p in h["costCurve"] if len(set(p["maxReplicasByRegion"].values())) == 1] or h["costCurve"]
     refs = {"pure self-hosted": h["pureSelfHostedMonthlyUsd"], "pure API": h["pureApiMonthlyUsd"]}
     refs = {k: v for k, v in refs.items() if v is not None}
     if not curve:

@@ -14,7 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from cli.render.documents import curve_points, decision, money, route_cells, unit_price
+from cli.render.documents import caps_text, curve_points, decision, money, route_cells, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
 from cli.render.warnings import applies_to, labelled, shared_warnings
@@ -249,7 +249,7 @@ def hybrid_tables(h: dict, width: int) -> list:
                            ("monthly", "right", True)],
                           [(route_cells(r), "") for r in h["routes"]], width)
     best = h["optimalFleet"]["monthlyUsd"]
-    rows = [([str(p["maxReplicas"]), money(p["monthlyUsd"]), f"{p['apiShare']:.1%}"], "bold" if p["monthlyUsd"] == best else "")
+    rows = [([caps_text(p["maxReplicasByRegion"]), money(p["monthlyUsd"]), f"{p['apiShare']:.1%}"], "bold" if p["monthlyUsd"] == best else "")
             for p in curve_points(h)]
     curve = fitted_table("split cost over the fleet cap",
                          [("maxReplicas\nper region", "right", True), ("monthly\n(bold: cheapest)", "right", True),
