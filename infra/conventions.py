@@ -29,6 +29,15 @@ GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
 
 # Namespace the vLLM chart and its secrets live in (`infra/components/vllm.py`).
 VLLM_NAMESPACE = "vllm"
+# The local chart's name (charts/vllm/Chart.yaml): its objects' `app.kubernetes.io/name` label, which `status`
+# and `model ... --wait` select the vLLM Deployment, ReplicaSets and pods by.
+VLLM_CHART_NAME = "vllm"
+# The chart's vLLM container, and the pod-template annotation carrying the weights revision the pod loads
+# (charts/vllm/templates/deployment.yaml; tests/chart checks the rendered chart uses these).
+VLLM_CONTAINER_NAME = "vllm"
+MODEL_REVISION_ANNOTATION = "tradeoff-infra.io/model-revision"
+# The name of the vLLM Service's port (charts/vllm/templates/service.yaml): the service proxy path names it.
+VLLM_PORT_NAME = "http"
 # Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
 VLLM_CONTAINER_PORT = 8000
 # Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
