@@ -80,7 +80,7 @@ class FakeApiServer:
 
     def calls(self, kind: str, watch: bool | None = None) -> list[dict]:
         """The query of every request to `kind`'s list route (watch True / False / None for both)."""
-        return [q for k, q, _ in self.requests if k == kind and (watch is None or (q.get("watch") == "true") == watch)]
+        return [q for k, q, _ in self.requests if k == kind and (watch is None or _is_watch(q) == watch)]
 
     # ------------------------------------------------------------ HTTP
 
@@ -116,7 +116,7 @@ class FakeApiServer:
                     if route.match(path):
                         fake.requests.append((kind, query, headers))
                         items = [o for o in fake.objects[kind] if _selected(o, query)]
-                        if query.get("watch") == "true":
+                        if _is_watch(query):
                             return self._watch(kind, query)
                         body = {"kind": LIST_KINDS[kind], "apiVersion": "v1", "metadata": {"resourceVersion": "100"},
                                 "items": items}
@@ -170,6 +170,11 @@ class FakeApiServer:
                 self.close_connection = True
 
         return Handler
+
+
+def _is_watch(query: dict) -> bool:
+    """`watch=` as the API server parses it (Go's strconv.ParseBool: the Python client sends `True`)."""
+    return query.get("watch", "").lower() in ("1", "t", "true")
 
 
 def _selected(obj: dict, query: dict) -> bool:
