@@ -196,12 +196,14 @@ def api_error(region: str, what: str, err: Exception) -> CliError:
     return failed(f"{region}: {what}: cannot reach the Kubernetes API ({type(err).__name__}: {str(err)[:200]})")
 
 
-def call(region: str, what: str, fn, *args, **kwargs):
-    """One API call with the request timeout; any failure becomes `api_error`."""
+def call(region: str, what: str, fn, *args, missing_ok: bool = False, **kwargs):
+    """One API call with the request timeout; any failure becomes `api_error` (404 is None with `missing_ok`)."""
     kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
     try:
         return fn(*args, **kwargs)
     except Exception as err:  # ApiException, urllib3 errors, a refused connection
+        if missing_ok and getattr(err, "status", None) == 404:
+            return None
         raise api_error(region, what, err) from None
 
 

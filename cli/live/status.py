@@ -44,8 +44,11 @@ def list_items(cluster: kube.Cluster, what: str, fn, *args, **kwargs) -> tuple[l
     return body.get("items") or [], (body.get("metadata") or {}).get("resourceVersion", "")
 
 
-def read_json(cluster: kube.Cluster, what: str, fn, *args, **kwargs) -> dict:
+def read_json(cluster: kube.Cluster, what: str, fn, *args, **kwargs) -> dict | None:
+    """The API's JSON answer as a dict (None for a 404 with `missing_ok=True`)."""
     response = kube.call(cluster.region, what, fn, *args, _preload_content=False, **kwargs)
+    if response is None:
+        return None
     try:
         return json.loads(response.data)
     except ValueError:
@@ -67,13 +70,10 @@ def read_region(cluster: kube.Cluster) -> dict[str, Any]:
     hpas = {}
     for so in scaled:
         name = (so.get("status") or {}).get("hpaName")
-        if name:
-            try:
-                hpas[name] = read_json(cluster, f"read HorizontalPodAutoscaler {name}",
-                                       k8s.AutoscalingV2Api(cluster.client).read_namespaced_horizontal_pod_autoscaler,
-                                       name, ns)
-            except Exception:  # noqa: BLE001 - KEDA has not made it yet: reported as no target
-                hpas[name] = None
+        if name:  # None when KEDA has not made it (yet): no target to report
+            hpas[name] = read_json(cluster, f"read HorizontalPodAutoscaler {name}",
+                                   k8s.AutoscalingV2Api(cluster.client).read_namespaced_horizontal_pod_autoscaler,
+                                   name, ns, missing_ok=True)
     return {"deployments": deployments, "pods": pods, "nodes": nodes, "scaledObjects": scaled, "hpas": hpas}
 
 

@@ -33,3 +33,6 @@ def test_live_commands_find_the_pin_on_the_rendered_objects(case):
     assert template_pin(template) == (revision, IMAGE_RE.match(image).group("digest")), case_id
     assert [p["name"] for p in service["spec"]["ports"]] == [VLLM_PORT_NAME], case_id
     assert service["metadata"]["name"] == deployment["metadata"]["name"], f"{case_id}: --wait proxies to the Deployment's name"
+    # the weights-fill Job's pods are no vLLM pods: `status` must not count them (nor compare their image)
+    for job in (o for o in objects if o["kind"] == "Job"):
+        assert job["spec"]["template"]["metadata"]["labels"][key] != value, f"{case_id}: Job/{job['metadata']['name']}"

@@ -171,6 +171,34 @@ def test_rollback_waits_too(project, api, tmp_path, pulumi):
     assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct at revision 0e9e39f249a1" in result.output
 
 
+def test_without_kubeconfig_wait_reads_the_clusters_from_the_outputs_after_up(project, api, monkeypatch):
+    from pulumi import automation
+
+    from tests.cli.test_status import OutputValue, program_kubeconfig
+
+    server = api("us-east-1")
+    mid_rollout(server)
+    completes(server)
+    calls = []
+
+    class Stack(FakeStack):
+        def up(self, on_output=None, message=None):
+            calls.append("up")
+            return super().up(on_output, message)
+
+        def outputs(self):
+            calls.append("outputs")
+            return {"kubeconfigs": OutputValue({"us-east-1": program_kubeconfig(server, "dev-use1")}, secret=True)}
+
+    monkeypatch.setattr(apply.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(automation, "select_stack", lambda stack_name, work_dir: Stack())
+    result = runner.invoke(app, ["model", "pin", "dev", "--revision", NEW_REV, "--image", NEW_IMAGE, "--apply", "--wait",
+                                 "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    assert calls == ["up", "outputs"], "the kubeconfigs are read after `pulumi up`"
+    assert "(stack dev output kubeconfigs)" in result.output and "us-east-1: rolled out" in result.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["--wait"], "--wait follows the rollout `pulumi up` starts: give --apply with it"),
     (["--apply", "--wait", "--kubeconfig", "{tmp}/kc", "--context", "nope"], "--context 'nope': no such context"),

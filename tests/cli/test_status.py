@@ -209,3 +209,80 @@ def test_the_offline_commands_never_import_the_kubernetes_client():
             "assert not bad, bad")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_keda_without_its_hpa_yet_reports_no_target(project, api, tmp_path):
+    server = api("us-east-1")
+    healthy(server)
+    server.hpas.clear()
+    config = k.kubeconfig(tmp_path / "kc", {"dev-ctx": server})
+    doc = json.loads(status("dev", "--kubeconfig", config, "--format", "json", expect=0).output)
+    keda = doc["regions"][0]["keda"]
+    assert keda["active"] is True and keda["targetReplicas"] is None and keda["currentReplicas"] is None
+
+
+class OutputValue:
+    def __init__(self, value, secret=False):
+        self.value, self.secret = value, secret
+
+
+def program_kubeconfig(server: k.FakeApiServer, cluster_name: str) -> str:
+    """The `kubeconfigs` output's shape (`infra.components.cluster.kubeconfig`: one JSON string per region), with a
+    token user in place of `aws eks get-token`, which cannot run here."""
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {"server": server.url}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": f"{cluster_name}-aws"}}],
+        "current-context": cluster_name,
+        "users": [{"name": f"{cluster_name}-aws", "user": {"token": k.TOKEN}}],
+    })
+
+
+@pytest.fixture
+def stack_outputs(monkeypatch):
+    """Stand-in for the Automation API's `select_stack(...).outputs()` (the Pulumi engine cannot run here)."""
+    from pulumi import automation
+
+    outputs: dict = {}
+    selected: list = []
+
+    class Stack:
+        def outputs(self):
+            return outputs
+
+    def select_stack(stack_name, work_dir):
+        selected.append((stack_name, work_dir))
+        return Stack()
+
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(automation, "select_stack", select_stack)
+    return outputs, selected
+
+
+def test_without_kubeconfig_the_stack_outputs_give_each_region_its_cluster(project, api, tmp_path, stack_outputs):
+    outputs, selected = stack_outputs
+    spec = load_stack_file(project / "stacks" / "Pulumi.prod-us.yaml")
+    east, west = api("us-east-1"), api("us-west-2")
+    for server in (east, west):
+        healthy(server, spec.model.revision, spec.model.image, gpu="g6e.xlarge", capacity="ON_DEMAND", pool="l40s")
+    outputs["kubeconfigs"] = OutputValue({"us-east-1": program_kubeconfig(east, "prod-us-use1"),
+                                          "us-west-2": program_kubeconfig(west, "prod-us-usw2")}, secret=True)
+    doc = json.loads(status("prod-us", "--format", "json", expect=0).output)
+    assert [r["region"] for r in doc["regions"]] == ["us-east-1", "us-west-2"]
+    assert selected == [("prod-us", str(project))]
+    assert east.calls("pods") and west.calls("pods")
+
+
+def test_stack_outputs_without_a_region_or_without_kubeconfigs_fail(project, api, stack_outputs):
+    outputs, _ = stack_outputs
+    result = status("dev", expect=1)
+    assert "stack dev has no `kubeconfigs` output (run `pulumi up` first, or give --kubeconfig)" in result.output
+    outputs["kubeconfigs"] = OutputValue({"eu-west-1": "{}"})
+    result = status("dev", expect=1)
+    assert "its `kubeconfigs` output has no us-east-1" in result.output
+
+
+def test_without_the_pulumi_cli_status_asks_for_a_kubeconfig(project, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    result = status("dev", expect=1)
+    assert "needs the Pulumi CLI" in result.output and "give --kubeconfig FILE" in result.output
