@@ -25,6 +25,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from infra.conventions import (
     GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, VLLM_CHART_NAME, VLLM_CONTAINER_NAME, VLLM_NAMESPACE,
     VLLM_PORT_NAME, WORKLOAD_LABEL,
@@ -309,3 +311,36 @@ def hpa(name: str, current: int, desired: int) -> dict:
             "metadata": {"name": name, "namespace": NS},
             "spec": {"maxReplicas": 2, "scaleTargetRef": {"kind": "Deployment", "name": "use1-vllm"}},
             "status": {"currentReplicas": current, "desiredReplicas": desired}}
+
+
+@pytest.fixture
+def api():
+    """`api(region)` starts one loopback API server per region; all are stopped after the test."""
+    servers: dict[str, FakeApiServer] = {}
+
+    def start(region: str) -> FakeApiServer:
+        servers[region] = FakeApiServer().start()
+        return servers[region]
+
+    yield start
+    for server in servers.values():
+        server.stop()
+
+
+class OutputValue:
+    """The Automation API's `OutputValue` as `Stack.outputs()` returns it (a stand-in: no Pulumi engine here)."""
+
+    def __init__(self, value, secret=False):
+        self.value, self.secret = value, secret
+
+
+def program_kubeconfig(server: FakeApiServer, cluster_name: str) -> str:
+    """The `kubeconfigs` output's shape (`infra.components.cluster.kubeconfig`: one JSON string per region), with a
+    token user in place of `aws eks get-token`, which cannot run here."""
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {"server": server.url}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": f"{cluster_name}-aws"}}],
+        "current-context": cluster_name,
+        "users": [{"name": f"{cluster_name}-aws", "user": {"token": TOKEN}}],
+    })

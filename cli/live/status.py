@@ -267,9 +267,9 @@ def region_report(spec: StackSpec, region: RegionSpec, objects: dict[str, Any], 
         "inSync": not drift,
         "pin": pin,
         "deployment": dep_doc,
-        "running": {
-            "revisions": dict(Counter(p["revision"] for p in pods)),
-            "digests": dict(Counter(p["digest"] for p in pods)),
+        "running": {  # pods placed on a node (a pod still waiting for one runs nothing yet)
+            "revisions": dict(Counter(p["revision"] for p in pods if p["node"])),
+            "digests": dict(Counter(p["digest"] for p in pods if p["node"])),
         },
         "pods": pods,
         "pending": pending,

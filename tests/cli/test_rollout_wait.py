@@ -18,7 +18,7 @@ from cli.pins import apply
 from infra.spec import load_stack_file
 from tests import kube_api as k
 from tests.builders import project  # noqa: F401  (fixture: the stacks copied to a temporary root)
-from tests.cli.test_status import api  # noqa: F401  (fixture: loopback API servers)
+from tests.kube_api import api  # noqa: F401  (fixture: loopback API servers)
 from tests.paths import ROOT
 
 runner = CliRunner()
@@ -174,8 +174,6 @@ def test_rollback_waits_too(project, api, tmp_path, pulumi):
 def test_without_kubeconfig_wait_reads_the_clusters_from_the_outputs_after_up(project, api, monkeypatch):
     from pulumi import automation
 
-    from tests.cli.test_status import OutputValue, program_kubeconfig
-
     server = api("us-east-1")
     mid_rollout(server)
     completes(server)
@@ -188,7 +186,7 @@ def test_without_kubeconfig_wait_reads_the_clusters_from_the_outputs_after_up(pr
 
         def outputs(self):
             calls.append("outputs")
-            return {"kubeconfigs": OutputValue({"us-east-1": program_kubeconfig(server, "dev-use1")}, secret=True)}
+            return {"kubeconfigs": k.OutputValue({"us-east-1": k.program_kubeconfig(server, "dev-use1")}, secret=True)}
 
     monkeypatch.setattr(apply.shutil, "which", lambda name: "/usr/local/bin/pulumi")
     monkeypatch.setattr(automation, "select_stack", lambda stack_name, work_dir: Stack())

@@ -18,6 +18,7 @@ from cli.main import app
 from infra.price_catalog import default_catalog
 from infra.spec import load_stack_file
 from tests import kube_api as k
+from tests.kube_api import api  # noqa: F401  (fixture: loopback API servers)
 from tests.builders import project  # noqa: F401  (fixture: the stacks copied to a temporary root)
 from tests.paths import ROOT
 
@@ -26,20 +27,6 @@ DEV = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
 PIN_REV, PIN_IMAGE = DEV.model.revision, DEV.model.image
 OLD_REV = "a" * 40
 OLD_IMAGE = PIN_IMAGE.rsplit("@", 1)[0] + "@sha256:" + "b" * 64
-
-
-@pytest.fixture
-def api():
-    """`api(region)` starts one loopback API server per region; all are stopped after the test."""
-    servers: dict[str, k.FakeApiServer] = {}
-
-    def start(region: str) -> k.FakeApiServer:
-        servers[region] = k.FakeApiServer().start()
-        return servers[region]
-
-    yield start
-    for server in servers.values():
-        server.stop()
 
 
 def healthy(server: k.FakeApiServer, revision: str = PIN_REV, image: str = PIN_IMAGE, *, gpu: str = "g6.xlarge",
@@ -152,6 +139,8 @@ def test_pending_pods_say_why(project, api, tmp_path, nodes, pod_kwargs, reason)
     doc = json.loads(status("dev", "--kubeconfig", config, "--format", "json", expect=0).output)
     [pending] = doc["regions"][0]["pending"]
     assert pending["pod"] == "use1-vllm-new-b" and pending["reason"].startswith(reason), pending
+    placed = 1 if "unschedulable" in pod_kwargs else 2  # a pod waiting for a node runs nothing yet
+    assert doc["regions"][0]["running"]["revisions"] == {PIN_REV: placed}
 
 
 def test_no_deployment_is_drift(project, api, tmp_path):
@@ -221,23 +210,6 @@ def test_keda_without_its_hpa_yet_reports_no_target(project, api, tmp_path):
     assert keda["active"] is True and keda["targetReplicas"] is None and keda["currentReplicas"] is None
 
 
-class OutputValue:
-    def __init__(self, value, secret=False):
-        self.value, self.secret = value, secret
-
-
-def program_kubeconfig(server: k.FakeApiServer, cluster_name: str) -> str:
-    """The `kubeconfigs` output's shape (`infra.components.cluster.kubeconfig`: one JSON string per region), with a
-    token user in place of `aws eks get-token`, which cannot run here."""
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": {"server": server.url}}],
-        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": f"{cluster_name}-aws"}}],
-        "current-context": cluster_name,
-        "users": [{"name": f"{cluster_name}-aws", "user": {"token": k.TOKEN}}],
-    })
-
-
 @pytest.fixture
 def stack_outputs(monkeypatch):
     """Stand-in for the Automation API's `select_stack(...).outputs()` (the Pulumi engine cannot run here)."""
@@ -265,8 +237,8 @@ def test_without_kubeconfig_the_stack_outputs_give_each_region_its_cluster(proje
     east, west = api("us-east-1"), api("us-west-2")
     for server in (east, west):
         healthy(server, spec.model.revision, spec.model.image, gpu="g6e.xlarge", capacity="ON_DEMAND", pool="l40s")
-    outputs["kubeconfigs"] = OutputValue({"us-east-1": program_kubeconfig(east, "prod-us-use1"),
-                                          "us-west-2": program_kubeconfig(west, "prod-us-usw2")}, secret=True)
+    outputs["kubeconfigs"] = k.OutputValue({"us-east-1": k.program_kubeconfig(east, "prod-us-use1"),
+                                          "us-west-2": k.program_kubeconfig(west, "prod-us-usw2")}, secret=True)
     doc = json.loads(status("prod-us", "--format", "json", expect=0).output)
     assert [r["region"] for r in doc["regions"]] == ["us-east-1", "us-west-2"]
     assert selected == [("prod-us", str(project))]
@@ -277,7 +249,7 @@ def test_stack_outputs_without_a_region_or_without_kubeconfigs_fail(project, api
     outputs, _ = stack_outputs
     result = status("dev", expect=1)
     assert "stack dev has no `kubeconfigs` output (run `pulumi up` first, or give --kubeconfig)" in result.output
-    outputs["kubeconfigs"] = OutputValue({"eu-west-1": "{}"})
+    outputs["kubeconfigs"] = k.OutputValue({"eu-west-1": "{}"})
     result = status("dev", expect=1)
     assert "its `kubeconfigs` output has no us-east-1" in result.output
 
