@@ -18,6 +18,11 @@ GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 # The system node group's label: cluster services (and the weights fill Job) schedule there.
 SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
+# Labels EKS puts on every node of a managed node group (the GPU pools and the system nodes are managed node
+# groups): the instance type (a well-known Kubernetes label) and the capacity type, ON_DEMAND or SPOT.
+# `status` groups and prices the nodes by them.
+NODE_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+NODE_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 

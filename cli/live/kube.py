@@ -25,10 +25,6 @@ from cli.errors import CliError, failed
 from infra.conventions import VLLM_CHART_NAME, VLLM_NAMESPACE
 from infra.spec import StackSpec
 
-# Labels EKS puts on every node of a managed node group (the GPU pools and the system nodes are managed node
-# groups): the instance type (a well-known Kubernetes label) and ON_DEMAND / SPOT.
-NODE_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
-NODE_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 # The vLLM chart's selector label (charts/vllm/templates/_helpers.tpl `vllm.selectorLabels`): its Deployment,
 # ReplicaSets, pods and Service carry it whatever the release is called.
 VLLM_SELECTOR = f"app.kubernetes.io/name={VLLM_CHART_NAME}"
