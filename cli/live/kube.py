@@ -42,22 +42,24 @@ class Cluster:
     source: str
 
 
-def parse_contexts(values: list[str] | None, spec: StackSpec) -> dict[str | None, str]:
-    """`--context CTX` (key None: the stack's only region) or `--context REGION=CTX` per region."""
-    regions = [r.region for r in spec.regions]
+def parse_contexts(values: list[str] | None, spec: StackSpec, regions: list[str] | None = None) -> dict[str | None, str]:
+    """`--context CTX` (key None: the one region asked for) or `--context REGION=CTX` per region.
+    `regions`: the regions the command reaches (default: all of the stack's)."""
+    known = [r.region for r in spec.regions]
+    wanted = regions or known
     out: dict[str | None, str] = {}
     for value in values or []:
         region, sep, context = value.partition("=")
         if not sep:
-            if len(regions) > 1:
-                raise CliError(f"--context {value!r}: this stack has {len(regions)} regions ({', '.join(regions)}); "
+            if len(wanted) > 1:
+                raise CliError(f"--context {value!r}: this stack has {len(wanted)} regions ({', '.join(wanted)}); "
                                "give --context REGION=CONTEXT for each")
             region, context = None, value
-        elif region not in regions:
-            near = difflib.get_close_matches(region, regions, n=1)
+        elif region not in known:
+            near = difflib.get_close_matches(region, known, n=1)
             hint = f"did you mean {near[0]}? " if near else ""
             raise CliError(f"--context {value!r}: {region!r} is not a region of this stack; {hint}"
-                           f"(its regions: {', '.join(regions)})")
+                           f"(its regions: {', '.join(known)})")
         if not context:
             raise CliError(f"--context {value!r}: no context name")
         if region in out:
@@ -93,23 +95,24 @@ def _check_context(config: dict, context: str, where: str) -> None:
         raise CliError(f"--context {context!r}: no such context in {where}; {hint}(its contexts: {', '.join(names) or 'none'})")
 
 
-def plan_contexts(config: dict, contexts: dict[str | None, str], spec: StackSpec, where: str) -> dict[str, str | None]:
-    """Region -> context name (None: the file's current context), every one checked against the file."""
-    regions = [r.region for r in spec.regions]
+def plan_contexts(config: dict, contexts: dict[str | None, str], spec: StackSpec, where: str,
+                  regions: list[str] | None = None) -> dict[str, str]:
+    """Region -> context name for each region of `regions` (default: all), every one checked against the file;
+    a lone region may use the file's current context."""
+    wanted = regions or [r.region for r in spec.regions]
     if None in contexts:
-        contexts = {regions[0]: contexts[None]}
-    missing = [r for r in regions if r not in contexts]
-    if missing and len(regions) > 1:
+        contexts = {wanted[0]: contexts[None]}
+    missing = [r for r in wanted if r not in contexts]
+    if missing and len(wanted) > 1:
         raise CliError(f"--kubeconfig {where}: give --context REGION=CONTEXT for {', '.join(missing)} "
                        f"(its contexts: {', '.join(_context_names(config)) or 'none'})")
-    plan: dict[str, str | None] = {}
-    for region in regions:
+    plan: dict[str, str] = {}
+    for region in wanted:
         context = contexts.get(region)
         if context is None:
-            current = config.get("current-context")
-            if not current:
+            context = config.get("current-context")
+            if not context:
                 raise CliError(f"--kubeconfig {where}: it has no current-context; give --context")
-            context = current
         _check_context(config, context, where)
         plan[region] = context
     return plan
@@ -128,9 +131,8 @@ def clusters_from_file(path: pathlib.Path, context_values: list[str] | None, spe
                        regions: list[str] | None = None) -> dict[str, Cluster]:
     """`--kubeconfig FILE [--context ...]`: one client per region (or per region of `regions`)."""
     config = read_kubeconfig(path)
-    plan = plan_contexts(config, parse_contexts(context_values, spec), spec, repr(str(path)))
-    return {region: Cluster(region, _client(config, context), f"{path} context {context}")
-            for region, context in plan.items() if regions is None or region in regions}
+    plan = plan_contexts(config, parse_contexts(context_values, spec, regions), spec, repr(str(path)), regions)
+    return {region: Cluster(region, _client(config, context), f"{path} context {context}") for region, context in plan.items()}
 
 
 def clusters_from_outputs(kubeconfigs: dict[str, Any], spec: StackSpec, stack: str,

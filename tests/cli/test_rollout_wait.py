@@ -130,8 +130,8 @@ def test_a_stalled_pod_stops_the_wait_with_region_pod_and_reason(project, api, t
 def test_progress_deadline_exceeded_stops_the_wait(project, api, tmp_path, pulumi):
     server = api("us-east-1")
     mid_rollout(server)
-    server.events["pods"] = [("MODIFIED", k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE,
-                                                waiting=("ContainerCreating", "")))]
+    server.objects["pods"][1] = k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE,
+                                      waiting=("ContainerCreating", ""))  # listed so: no race between two streams
     server.events["deployments"] = [("MODIFIED", k.deployment(
         NEW_REV, NEW_IMAGE, desired=1, ready=1, updated=1, replicas=2, conditions=k.progress_deadline_exceeded()))]
     result = pin(tmp_path, server, expect=1)
@@ -212,3 +212,19 @@ def test_bad_wait_options_exit_2_and_change_nothing(project, api, tmp_path, pulu
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert path.read_bytes() == before
+
+
+def test_a_canary_wait_needs_only_that_regions_context(project, api, tmp_path, pulumi):
+    """`--region us-west-2 --wait` on the two-region prod-us: one bare --context names that region's cluster."""
+    spec = load_stack_file(project / "stacks" / "Pulumi.prod-us.yaml")
+    west = api("us-west-2")
+    new_image = spec.model.image.rsplit("@", 1)[0] + "@sha256:" + "e" * 64
+    west.objects["deployments"] = [k.deployment(NEW_REV, new_image)]
+    west.objects["replicasets"] = [k.replicaset("use1-vllm-new", "2", NEW_REV, new_image, 1)]
+    west.objects["pods"] = [k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, new_image)]
+    config = k.kubeconfig(tmp_path / "kc", {"other": api("us-east-1"), "west": west})
+    result = runner.invoke(app, ["model", "pin", "prod-us", "--region", "us-west-2", "--revision", NEW_REV, "--image",
+                                 new_image, "--apply", "--wait", "--kubeconfig", config, "--context", "west",
+                                 "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    assert "waiting for the rollout in us-west-2" in result.output and "us-east-1" not in result.output.split("pulumi up:")[1]
