@@ -60,6 +60,7 @@ class FakeApiServer:
         self.event_gap = 0.02
         self.served_model = "llama-3.1-8b-instruct"
         self.vllm_api_key = True  # the chart always sets VLLM_API_KEY: /v1 needs a key the proxy cannot pass
+        self.vllm_reachable = True  # False: the API server cannot open a connection to the pod (a NetworkPolicy)
         self.requests: list[tuple[str, dict, dict]] = []
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -137,6 +138,9 @@ class FakeApiServer:
             def _vllm(self, port: str, path: str, headers: dict) -> None:
                 if port != VLLM_PORT_NAME:
                     return self._status(503, "ServiceUnavailable", f"no service port {port!r}")
+                if not fake.vllm_reachable:
+                    return self._status(503, "ServiceUnavailable", "error trying to reach service: dial tcp "
+                                        "10.0.1.23:8000: i/o timeout")
                 if path.startswith("/v1") and fake.vllm_api_key and "Authorization" not in headers:
                     return self._send(401, json.dumps({"error": "Unauthorized"}).encode())
                 if path == "/v1/models":

@@ -166,17 +166,27 @@ def served_models(cluster: kube.Cluster, service: str) -> list[str]:
         return [m.get("id") for m in body.get("data") or [] if isinstance(m, dict)]
     except ApiException as err:
         if err.status != 401:
-            raise kube.api_error(cluster.region, where, err) from None
+            raise _proxy_error(cluster.region, where, err) from None
     except ValueError:
         raise failed(f"{cluster.region}: {where}: the answer is not JSON") from None
     except Exception as err:  # noqa: BLE001 - unreachable
-        raise kube.api_error(cluster.region, where, err) from None
+        raise _proxy_error(cluster.region, where, err) from None
     try:
         text = get("/metrics").data.decode("utf-8", "replace")
     except Exception as err:  # noqa: BLE001
-        raise kube.api_error(cluster.region, f"vLLM's /metrics through the service proxy ({base}/metrics), asked "
-                             "because /v1/models answered 401 (the proxy does not pass an API key)", err) from None
+        raise _proxy_error(cluster.region, f"vLLM's /metrics through the service proxy ({base}/metrics), asked because "
+                           "/v1/models answered 401 (the proxy does not pass an API key)", err) from None
     return sorted(set(_MODEL_NAME_RE.findall(text)))
+
+
+def _proxy_error(region: str, where: str, err: Exception):
+    """A proxied request that failed; when the API server could not reach vLLM, say what usually stops it."""
+    error = kube.api_error(region, where, err)
+    if getattr(err, "status", None) in (None, 502, 503, 504):
+        error.message += ("; the rollout itself is done, but the API server could not reach vLLM: with the chart's "
+                          "NetworkPolicy enforced the control plane is not among the clients it admits "
+                          "(docs/operations.md, \"Did the rollback take?\")")
+    return error
 
 
 def wait_region(spec: StackSpec, region: RegionSpec, cluster: kube.Cluster, deadline: float, timeout: float,

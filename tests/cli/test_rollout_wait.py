@@ -113,6 +113,16 @@ def test_wait_fails_when_vllm_serves_another_model(project, api, tmp_path, pulum
     assert "us-east-1: every pod runs the pin, but vLLM names something-else, not llama-3.1-8b-instruct" in result.output
 
 
+def test_vllm_unreachable_through_the_proxy_fails_with_the_likely_cause(project, api, tmp_path, pulumi):
+    server = api("us-east-1")
+    server.vllm_reachable = False
+    mid_rollout(server)
+    completes(server)
+    result = pin(tmp_path, server, expect=1)
+    assert "us-east-1: vLLM's /v1/models through the service proxy" in result.output
+    assert "503 error trying to reach service" in result.output and "NetworkPolicy" in result.output
+
+
 @pytest.mark.parametrize("reason, message", [
     ("CrashLoopBackOff", "back-off 5m0s restarting failed container=vllm"),
     ("ImagePullBackOff", 'Back-off pulling image "vllm/vllm-openai@sha256:eee"'),
