@@ -146,7 +146,12 @@ def clusters_from_outputs(kubeconfigs: dict[str, Any], spec: StackSpec, stack: s
         if raw is None:
             raise failed(f"stack {stack}: its `kubeconfigs` output has no {region} (run `pulumi up` first, or give "
                          "--kubeconfig)")
-        config = json.loads(raw) if isinstance(raw, str) else raw
+        try:
+            config = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            config = None
+        if not isinstance(config, dict):
+            raise failed(f"stack {stack}: its `kubeconfigs` output for {region} is not a kubeconfig; give --kubeconfig")
         out[region] = Cluster(region, _client(config, config.get("current-context")), f"stack {stack} output kubeconfigs")
     return out
 

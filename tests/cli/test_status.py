@@ -252,6 +252,9 @@ def test_stack_outputs_without_a_region_or_without_kubeconfigs_fail(project, api
     outputs["kubeconfigs"] = k.OutputValue({"eu-west-1": "{}"})
     result = status("dev", expect=1)
     assert "its `kubeconfigs` output has no us-east-1" in result.output
+    outputs["kubeconfigs"] = k.OutputValue({"us-east-1": "not json"})
+    result = status("dev", expect=1)
+    assert "its `kubeconfigs` output for us-east-1 is not a kubeconfig" in result.output
 
 
 def test_without_the_pulumi_cli_status_asks_for_a_kubeconfig(project, monkeypatch):
