@@ -18,6 +18,11 @@ GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 # The system node group's label: cluster services (and the weights fill Job) schedule there.
 SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
+# Labels EKS puts on every node of a managed node group (the GPU pools and the system nodes are managed node
+# groups): the instance type (a well-known Kubernetes label) and the capacity type, ON_DEMAND or SPOT.
+# `status` groups and prices the nodes by them.
+NODE_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+NODE_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 
@@ -29,6 +34,15 @@ GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
 
 # Namespace the vLLM chart and its secrets live in (`infra/components/vllm.py`).
 VLLM_NAMESPACE = "vllm"
+# The local chart's name (charts/vllm/Chart.yaml): its objects' `app.kubernetes.io/name` label, which `status`
+# and `model ... --wait` select the vLLM Deployment, ReplicaSets and pods by.
+VLLM_CHART_NAME = "vllm"
+# The chart's vLLM container, and the pod-template annotation carrying the weights revision the pod loads
+# (charts/vllm/templates/deployment.yaml; tests/chart checks the rendered chart uses these).
+VLLM_CONTAINER_NAME = "vllm"
+MODEL_REVISION_ANNOTATION = "tradeoff-infra.io/model-revision"
+# The name of the vLLM Service's port (charts/vllm/templates/service.yaml): the service proxy path names it.
+VLLM_PORT_NAME = "http"
 # Port vLLM's OpenAI server listens on inside the pod (its default): also the ALB's IP-target port.
 VLLM_CONTAINER_PORT = 8000
 # Secret that `VllmService` creates in the vLLM namespace; the chart reads the key from it.
