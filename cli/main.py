@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "inventory": "cli.commands.inventory",
     "model": "cli.commands.model",
     "prices": "cli.commands.prices",
+    "actuals": "cli.commands.actuals",
 }
 """Command name -> the module whose Typer `app` implements it, in the order `--help` lists them."""
 

@@ -18,6 +18,18 @@ GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 # The system node group's label: cluster services (and the weights fill Job) schedule there.
 SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
+# Labels every node carries without the program setting them: the kubelet's well-known instance-type label, and
+# the one EKS managed node groups add for how the node is bought (ON_DEMAND or SPOT; Kubernetes docs "Well-Known
+# Labels", EKS user guide "Managed node groups" / "Managed node group capacity types"; docs/sources.md "actuals").
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
+# A pool's capacity type as EKS's node group API spells it (and as CAPACITY_TYPE_LABEL reads on its nodes). A
+# reservation (Reserved Instance / Instance Savings Plan) is a billing discount on on-demand usage: EKS launches
+# reserved-1y pools as on-demand capacity.
+EKS_CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
+# Node labels kube-state-metrics exports on `kube_node_labels` (its metricLabelsAllowlist,
+# `infra/components/monitoring.py`): what `tradeoff-infra actuals` counts GPU node-hours by.
+NODE_COST_LABELS = (INSTANCE_TYPE_LABEL, CAPACITY_TYPE_LABEL, GPU_POOL_LABEL)
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 

@@ -22,7 +22,7 @@ from infra.components.addons import DEFAULT_STORAGE_CLASS
 from infra.components.context import RegionContext
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
-from infra.conventions import GPU_NODE_SELECTOR, GPU_TAINT, MONITORING_NAMESPACE, SYSTEM_LABELS
+from infra.conventions import GPU_NODE_SELECTOR, GPU_TAINT, MONITORING_NAMESPACE, NODE_COST_LABELS, SYSTEM_LABELS
 from infra.iam import POLICY_VERSION
 from infra.spec import MonitoringSpec
 
@@ -141,7 +141,7 @@ def kube_prometheus_stack_values(
             },
             "config": alertmanager_config(alarm_topic_arn, region),
         },
-        "kube-state-metrics": on_system,
+        "kube-state-metrics": {**on_system, "metricLabelsAllowlist": kube_state_metrics_label_allowlist()},
         "grafana": {
             "enabled": monitoring.enabled and monitoring.grafana,
             **on_system,
@@ -155,6 +155,14 @@ def kube_prometheus_stack_values(
             },
         },
     }
+
+
+def kube_state_metrics_label_allowlist() -> list[str]:
+    """kube-state-metrics' `--metric-labels-allowlist` entries (chart value `metricLabelsAllowlist`, empty by
+    default): `kube_node_labels` then carries each node's instance type, capacity type and GPU pool as
+    `label_<snake_case>` labels, which `tradeoff-infra actuals` counts GPU node-hours by
+    (docs/sources.md "actuals")."""
+    return [f"nodes=[{','.join(NODE_COST_LABELS)}]"]
 
 
 def dcgm_exporter_values() -> dict[str, Any]:
