@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated
@@ -74,7 +75,7 @@ def actuals_command(
             raise CliError(str(e)) from None
         from cli.commands.estimate import estimate_stack
         from cli.estimate.prices import PriceBook
-        from cli.live.actuals import actuals_document, calibration_pools
+        from cli.live.actuals import actuals_document, calibration_pools, observed_traffic
         from cli.live.actuals_calibration import calibration_document
         from cli.live.prometheus import Prometheus
         from cli.live.prometheus_queries import measure
@@ -86,7 +87,13 @@ def actuals_command(
             measured = [measure(region, Prometheus(urls[region]), start, end) for region in regions]
         except PrometheusError as e:
             raise failed(str(e)) from None
-        doc, warnings = actuals_document(loaded.ref.name, loaded.spec, predicted, measured, PriceBook(catalog), start, end)
+        traffic = observed_traffic(measured, start, end)
+        at_observed = None
+        if traffic is not None:  # the same estimate for the traffic the window saw
+            spec = loaded.spec.model_copy(update={"traffic": loaded.spec.traffic.model_copy(update=traffic)})
+            at_observed = estimate_stack(replace(loaded, spec=spec), root, catalog, end.date(), with_chart=False)
+        doc, warnings = actuals_document(loaded.ref.name, loaded.spec, predicted, measured, PriceBook(catalog), start,
+                                         end, at_observed)
         calibration = None
         if write_calibration is not None:
             pools, more = calibration_pools(loaded.spec, measured)
@@ -134,7 +141,13 @@ def table(doc: dict) -> str:
     p = doc["predicted"]
     err = "-" if p["errorPercent"] is None else f"{p['errorPercent']:+.1f}%"
     lines += ["", f"  actual monthly cost   {_money(doc['actualMonthlyUsd'])}  (predicted {_money(p['monthlyUsd'])}, "
-                  f"error {err}; {doc['costBasis']})",
+                  f"error {err}; {doc['costBasis']})"]
+    if p["atObservedTraffic"]:
+        o = p["atObservedTraffic"]
+        oerr = "-" if o["errorPercent"] is None else f"{o['errorPercent']:+.1f}%"
+        lines.append(f"  at the observed traffic ({o['requestsPerMonth']:,} requests/month) the estimate says "
+                     f"{_money(o['monthlyUsd'])}: error {oerr}")
+    lines += [
               f"  per 1M tokens         {_money(doc['perMillionTokensUsd'])}  ({doc['tokensPerMonth']:,} tokens/month)",
               "", "  category            predicted      actual     error"]
     for cat, c in p["categories"].items():

@@ -19,6 +19,7 @@ from cli.estimate.line_item import HOURS, q
 from cli.estimate.prices import PriceBook
 from cli.live.prometheus_queries import PERCENTILES, RegionMeasurement
 from infra.conventions import EKS_CAPACITY_TYPES
+from infra.price_catalog import MissingPrice
 from infra.spec import StackSpec
 
 GPU_CATEGORY = "gpu-compute"
@@ -71,9 +72,43 @@ def region_document(m: RegionMeasurement) -> dict:
     }
 
 
+def observed_traffic(measurements: list[RegionMeasurement], since: datetime, until: datetime) -> dict | None:
+    """The window's traffic as the stack file's `traffic` keys (per month, tokens per request); None without requests."""
+    requests = sum(m.requests for m in measurements)
+    if requests <= 0:
+        return None
+    hours = (until - since).total_seconds() / 3600
+    return {"requests_per_month": round(requests * float(HOURS) / hours),
+            "input_tokens_per_request": round(sum(m.input_tokens for m in measurements) / requests),
+            "output_tokens_per_request": max(1, round(sum(m.output_tokens for m in measurements) / requests))}
+
+
+def _compared(predicted: dict, gpu_month: Decimal) -> tuple[Decimal, Decimal, dict]:
+    """(the estimate's total, the actual total on its basis, per category) for one estimate document."""
+    categories = predicted.get("categories", {})
+    predicted_total = Decimal(str(predicted["selfHosted"]["monthlyUsd"]["expected"]))
+    predicted_gpu = Decimal(str(categories.get(GPU_CATEGORY, {}).get("expected", 0)))
+    include_ops = predicted["selfHosted"].get("operationsIncluded", True)
+    actual_total = q(predicted_total - predicted_gpu + gpu_month)
+    per_category = {}
+    for cat, amounts in categories.items():
+        if cat == "operations" and not include_ops:
+            continue
+        expected = Decimal(str(amounts["expected"]))
+        actual = q(gpu_month) if cat == GPU_CATEGORY else expected
+        per_category[cat] = {"predictedUsd": _usd(expected), "actualUsd": _usd(actual),
+                             "errorPercent": _error(actual, expected), "measured": cat == GPU_CATEGORY}
+    if GPU_CATEGORY not in per_category:
+        per_category[GPU_CATEGORY] = {"predictedUsd": 0.0, "actualUsd": _usd(gpu_month), "errorPercent": None,
+                                      "measured": True}
+    return predicted_total, actual_total, per_category
+
+
 def actuals_document(stack: str, spec: StackSpec, estimate: dict, measurements: list[RegionMeasurement],
-                     book: PriceBook, since: datetime, until: datetime) -> tuple[dict, list[str]]:
-    """The stack's `actuals` entry and its warnings."""
+                     book: PriceBook, since: datetime, until: datetime,
+                     at_observed: dict | None = None) -> tuple[dict, list[str]]:
+    """The stack's `actuals` entry and its warnings. `at_observed`: the stack's estimate re-run for the traffic the
+    window saw (`observed_traffic`), so the error separates the capacity model's from the traffic forecast's."""
     warnings = [f"{m.region}: {w}" for m in measurements for w in m.warnings]
     window_hours = Decimal(str((until - since).total_seconds())) / 3600
     to_month = HOURS / window_hours
@@ -84,29 +119,25 @@ def actuals_document(stack: str, spec: StackSpec, estimate: dict, measurements: 
             if not it or not eks_ct:
                 continue
             ct = capacity_type(spec, m.region, pool, eks_ct)
-            price = book.instance(m.region, it, ct)
+            try:
+                price = book.instance(m.region, it, ct)
+            except MissingPrice as err:
+                warnings.append(f"{m.region}: {h:,.2f} node-hours of {it} ({ct}) are not priced: {err}")
+                continue
             cost = Decimal(str(h)) * price.usd_per_hour
             gpu_window += cost
             priced.append({"region": m.region, "pool": pool, "instanceType": it, "capacityType": ct,
                            "nodeHours": round(h, 4), "usdPerHour": float(price.usd_per_hour),
                            "windowUsd": _usd(cost), "monthlyUsd": _usd(cost * to_month)})
     gpu_month = gpu_window * to_month
-    categories = estimate.get("categories", {})
-    predicted_total = Decimal(str(estimate["selfHosted"]["monthlyUsd"]["expected"]))
-    predicted_gpu = Decimal(str(categories.get(GPU_CATEGORY, {}).get("expected", 0)))
-    include_ops = estimate["selfHosted"].get("operationsIncluded", True)
-    actual_total = q(predicted_total - predicted_gpu + gpu_month)
-    per_category = {}
-    for cat, amounts in categories.items():
-        if cat == "operations" and not include_ops:
-            continue
-        predicted = Decimal(str(amounts["expected"]))
-        actual = q(gpu_month) if cat == GPU_CATEGORY else predicted
-        per_category[cat] = {"predictedUsd": _usd(predicted), "actualUsd": _usd(actual),
-                             "errorPercent": _error(actual, predicted), "measured": cat == GPU_CATEGORY}
-    if GPU_CATEGORY not in per_category:
-        per_category[GPU_CATEGORY] = {"predictedUsd": 0.0, "actualUsd": _usd(gpu_month), "errorPercent": None,
-                                      "measured": True}
+    predicted_total, actual_total, per_category = _compared(estimate, gpu_month)
+    observed = None
+    if at_observed is not None:
+        total, actual, categories = _compared(at_observed, gpu_month)
+        observed = {"requestsPerMonth": at_observed["traffic"]["requestsPerMonth"],
+                    "inputTokensPerRequest": at_observed["traffic"]["inputTokensPerRequest"],
+                    "outputTokensPerRequest": at_observed["traffic"]["outputTokensPerRequest"],
+                    "monthlyUsd": _usd(total), "errorPercent": _error(actual, total), "categories": categories}
     inp = sum(Decimal(str(round(m.input_tokens))) for m in measurements)
     out = sum(Decimal(str(round(m.output_tokens))) for m in measurements)
     requests = sum(Decimal(str(round(m.requests))) for m in measurements)
@@ -144,6 +175,7 @@ def actuals_document(stack: str, spec: StackSpec, estimate: dict, measurements: 
             "errorPercent": _error(actual_total, predicted_total),
             "requestsPerMonth": estimate.get("traffic", {}).get("requestsPerMonth"),
             "categories": per_category,
+            "atObservedTraffic": observed,
         },
     }
     return doc, warnings

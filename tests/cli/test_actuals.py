@@ -269,6 +269,29 @@ def test_cost_to_the_cent_beside_the_prediction(actuals, predicted):
     assert actuals["predicted"]["categories"]["control-plane"]["errorPercent"] == 0.0
 
 
+def test_prediction_at_the_observed_traffic_is_the_estimate_of_that_traffic(actuals, tmp_path):
+    import yaml
+
+    from tests.paths import ROOT
+
+    region = actuals["regions"][0]
+    requests = region["requests"]
+    traffic = {"requestsPerMonth": round(requests * 730 / 720), "inputTokensPerRequest": round(region["inputTokens"] / requests),
+               "outputTokensPerRequest": round(region["outputTokens"] / requests)}
+    observed = actuals["predicted"]["atObservedTraffic"]
+    assert {k: observed[k] for k in traffic} == traffic
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    doc["config"]["tradeoff-infra:traffic"].update(traffic)
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = invoke("estimate", str(path), "--as-of", "2026-10-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    estimate = json.loads(result.stdout)["stacks"][0]
+    assert observed["monthlyUsd"] == estimate["selfHosted"]["monthlyUsd"]["expected"]
+    gpu = Decimal(str(estimate["categories"]["gpu-compute"]["expected"]))
+    assert observed["categories"]["gpu-compute"]["predictedUsd"] == float(gpu)
+
+
 def test_the_same_traffic_on_each_api_offer(actuals, predicted):
     region = actuals["regions"][0]
     assert [a["offer"] for a in actuals["api"]] == [o["offer"] for o in predicted["api"]]

@@ -128,3 +128,23 @@ def test_ksm_label_names():
     assert pq.CAPACITY_TYPE == "label_eks_amazonaws_com_capacity_type"
     assert pq.INSTANCE_TYPE == "label_node_kubernetes_io_instance_type"
     assert pq.POOL == "label_tradeoff_infra_io_gpu_pool"
+
+
+def test_node_hours_of_an_instance_type_the_catalog_lacks_are_a_warning_not_a_crash():
+    from cli.estimate.prices import PriceBook
+    from cli.live.actuals import actuals_document
+    from infra.price_catalog import default_catalog
+    from infra.spec import load_stack_file
+    from tests.paths import ROOT
+
+    spec = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+    m = pq.RegionMeasurement(region="us-east-1", requests=10, input_tokens=100, output_tokens=50,
+                             ttft_seconds={}, tpot_seconds={}, gpu_utilisation=None,
+                             node_hours={("g6.xlarge", "SPOT", "l4"): 10.0, ("x9.imaginary", "ON_DEMAND", "l4"): 5.0},
+                             pool_output_tokens={"l4": 50}, gateway=None)
+    estimate = {"categories": {"gpu-compute": {"expected": 100.0}}, "api": [],
+                "selfHosted": {"monthlyUsd": {"expected": 150.0}, "operationsIncluded": True}}
+    since, until = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC)
+    doc, warnings = actuals_document("dev", spec, estimate, [m], PriceBook(default_catalog()), since, until)
+    assert [n["instanceType"] for n in doc["gpuNodes"]] == ["g6.xlarge"]
+    assert any("5.00 node-hours of x9.imaginary (on-demand) are not priced" in w for w in warnings), warnings
