@@ -141,7 +141,7 @@ def table(doc: dict) -> str:
     p = doc["predicted"]
     err = "-" if p["errorPercent"] is None else f"{p['errorPercent']:+.1f}%"
     lines += ["", f"  actual monthly cost   {_money(doc['actualMonthlyUsd'])}  (predicted {_money(p['monthlyUsd'])}, "
-                  f"error {err}; {doc['costBasis']})"]
+                  f"error {err})", f"    {doc['costBasis']}"]
     if p["atObservedTraffic"]:
         o = p["atObservedTraffic"]
         oerr = "-" if o["errorPercent"] is None else f"{o['errorPercent']:+.1f}%"

@@ -93,8 +93,9 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: {err}") from None
 
 
-def calibrated(loaded: list[LoadedStack], path: pathlib.Path) -> list[LoadedStack]:
-    """`--calibration FILE` applied to the stack it names (bad input when none of them is that stack)."""
+def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> list[LoadedStack]:
+    """`--calibration FILE` applied to the stack it names (bad input when none of them is that stack); each pool it
+    replaces is named on standard error (the capacity rows then say "(measured)", the JSON its measuredSource)."""
     from dataclasses import replace
 
     from cli.live.actuals_calibration import CalibrationError, apply, load
@@ -105,10 +106,14 @@ def calibrated(loaded: list[LoadedStack], path: pathlib.Path) -> list[LoadedStac
         if doc["stack"] not in names:
             raise CalibrationError(f"{path}: stack: the file calibrates stack {doc['stack']!r}, not one of those "
                                    f"estimated ({', '.join(names)})")
-        return [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
-                for stack in loaded]
-    except CalibrationError as err:
-        raise CliError(f"--calibration {err}") from None
+        out = [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
+               for stack in loaded]
+    except CalibrationError as e:
+        raise CliError(f"--calibration {e}") from None
+    for entry in doc["pools"]:
+        say(err, "calibrated: {} {}/{} at {} output tok/s per replica, measured ({})", doc["stack"], entry["region"],
+            entry["pool"], entry["outputTokensPerSecondPerReplica"], doc["source"])
+    return out
 
 
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False, fields: tuple[str, ...] | None = None) -> str:
@@ -203,7 +208,7 @@ def estimate_command(
         include_ops = False if exclude_operations else None
         loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
         if calibration is not None:  # only then: the warm path stays as light as before
-            loaded = calibrated(loaded, calibration)
+            loaded = calibrated(loaded, calibration, err)
         docs = []
         for stack in loaded:
             doc = estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage)

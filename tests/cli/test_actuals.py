@@ -322,6 +322,7 @@ def test_calibration_written_and_read_by_the_estimate(prometheus_url, predicted,
                                      "outputTokens": GEN_A * STEPS_A + GEN_B * STEPS_B, "replicaHours": NODE_HOURS}]
     result = invoke("estimate", "dev", "--as-of", "2026-10-31", "--format", "json", "--calibration", str(path))
     assert result.exit_code == 0, result.output
+    assert f"calibrated: dev us-east-1/l4 at {round(rate, 3)} output tok/s per replica" in result.output
     calibrated = json.loads(result.stdout)["stacks"][0]["capacity"][0]
     before = predicted["capacity"][0]
     assert before["throughputBasis"] == "predicted" and calibrated["throughputBasis"] == "measured"
