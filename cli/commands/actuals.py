@@ -16,6 +16,7 @@ from rich.console import Console
 
 from cli import cache
 from cli.errors import CliError, failed, print_warnings, reported
+from cli.output import refuse_input_as_out
 from cli.render.safe import say
 from cli.stacks import StacksDirOption, load_stacks, project_root, select
 
@@ -66,6 +67,7 @@ def actuals_command(
         except ValueError as e:
             raise CliError(str(e)) from None
         refs = select([stack], False, None, stacks_dir)
+        refuse_input_as_out(write_calibration, [("stack file", refs[0].path)])
         root = project_root()
         loaded = load_stacks(refs, root, as_of=end.date())[0]
         regions = [r.region for r in loaded.spec.regions]
