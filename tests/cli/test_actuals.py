@@ -338,3 +338,20 @@ def test_unreachable_prometheus_exits_1_naming_it():
     result = invoke("actuals", "dev", *WINDOW, "--prometheus-url", url)
     assert result.exit_code == 1
     assert url in result.output and "cannot reach Prometheus" in result.output and "Traceback" not in result.output
+
+
+def test_one_prometheus_per_region_by_region_equals_url(prometheus_url):
+    """prod-global's three regions, each pointed at a Prometheus (here the same one, so each reads the same month)."""
+    regions = ["us-east-1", "eu-central-1", "ap-northeast-1"]
+    urls = [arg for region in regions for arg in ("--prometheus-url", f"{region}={prometheus_url}")]
+    result = invoke("actuals", "prod-global", *WINDOW, *urls, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)["stacks"][0]
+    assert [r["region"] for r in doc["regions"]] == regions
+    outputs = GEN_A * STEPS_A + GEN_B * STEPS_B
+    assert [r["outputTokens"] for r in doc["regions"]] == [outputs] * 3
+    assert all(r["gpuNodeHours"] == {"g6.xlarge/SPOT": NODE_HOURS} for r in doc["regions"])
+    inputs = PROMPT_A * STEPS_A + PROMPT_B * STEPS_B
+    assert doc["tokensPerMonth"] == round(3 * (inputs + outputs) * 730 / 720)
+    missing = invoke("actuals", "prod-global", *WINDOW, *urls[:4])
+    assert missing.exit_code == 2 and "no URL for region(s) ap-northeast-1" in missing.output
