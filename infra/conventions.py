@@ -54,6 +54,12 @@ HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
 # Namespace kube-prometheus-stack and dcgm-exporter run in (`infra/components/monitoring.py`); the vLLM
 # NetworkPolicy admits Prometheus from it.
 MONITORING_NAMESPACE = "monitoring"
+# kube-prometheus-stack's Prometheus Service (`infra/components/monitoring.py` sets the chart's fullnameOverride; the
+# chart names the Service `<fullname>-prometheus` on port 9090, templates/prometheus/service.yaml): KEDA queries it
+# in the cluster, `tradeoff-infra actuals` through the API server's service proxy.
+PROMETHEUS_FULLNAME = "kube-prometheus-stack"
+PROMETHEUS_SERVICE = f"{PROMETHEUS_FULLNAME}-prometheus"
+PROMETHEUS_PORT = 9090
 # The vLLM target group: IP targets (the pods' own addresses) over HTTP, filled by the AWS Load
 # Balancer Controller's TargetGroupBinding (`infra/components/load_balancer_controller.py`).
 TARGET_TYPE = "ip"

@@ -355,3 +355,80 @@ def test_one_prometheus_per_region_by_region_equals_url(prometheus_url):
     assert doc["tokensPerMonth"] == round(3 * (inputs + outputs) * 730 / 720)
     missing = invoke("actuals", "prod-global", *WINDOW, *urls[:4])
     assert missing.exit_code == 2 and "no URL for region(s) ap-northeast-1" in missing.output
+
+
+class ApiServerProxy:
+    """A stand-in for the Kubernetes API server's Service proxy on loopback: answers only
+    `GET /api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/<path>` with the bearer
+    token it expects (as EKS does for the kubeconfig's user), forwarding <path> to the real Prometheus; 401 or 404
+    otherwise (the API's Status shape, trimmed)."""
+
+    TOKEN = "k8s-aws-v1.test-token"
+
+    def __init__(self, upstream: str):
+        import http.server
+        import threading
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                prefix = "/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy"
+                if self.headers.get("Authorization") != f"Bearer {proxy.TOKEN}":
+                    return self._reply(401, {"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401})
+                if not self.path.startswith(prefix + "/"):
+                    return self._reply(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
+                proxy.calls += 1
+                with urllib.request.urlopen(upstream + self.path[len(prefix):], timeout=30) as answer:
+                    self._reply(answer.status, answer.read())
+
+            def _reply(self, code, body):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.calls = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def api_client(host: str, token: str):
+    """What `prometheus_via_api_server` reads of a kubernetes.client.ApiClient: its configuration's host and
+    auth_settings() (the shape kubernetes.client.Configuration returns for a bearer token)."""
+    from types import SimpleNamespace
+
+    def auth_settings():
+        return {"BearerToken": {"type": "api_key", "in": "header", "key": "authorization", "value": f"Bearer {token}"}}
+
+    return SimpleNamespace(configuration=SimpleNamespace(host=host, auth_settings=auth_settings, verify_ssl=True))
+
+
+def test_prometheus_through_the_api_servers_service_proxy(prometheus_url, actuals):
+    from cli.live.prometheus import PrometheusError
+    from cli.live.prometheus_proxy import prometheus_via_api_server
+    from cli.live.prometheus_queries import measure
+
+    proxy = ApiServerProxy(prometheus_url)
+    try:
+        via = measure("us-east-1", prometheus_via_api_server(api_client(proxy.host, proxy.TOKEN)), SINCE, UNTIL)
+        assert proxy.calls > 0
+        assert (round(via.requests), round(via.input_tokens), round(via.output_tokens)) == tuple(
+            actuals["regions"][0][k] for k in ("requests", "inputTokens", "outputTokens"))
+        assert sum(via.node_hours.values()) == NODE_HOURS
+        with pytest.raises(PrometheusError, match="HTTP 401"):
+            measure("us-east-1", prometheus_via_api_server(api_client(proxy.host, "expired")), SINCE, UNTIL)
+    finally:
+        proxy.close()
