@@ -20,7 +20,7 @@ from cli.estimate.prices import PriceBook
 from cli.live.prometheus_queries import PERCENTILES, RegionMeasurement
 from infra.conventions import EKS_CAPACITY_TYPES
 from infra.price_catalog import MissingPrice
-from infra.spec import StackSpec
+from infra.spec import GpuPoolSpec, StackSpec
 
 GPU_CATEGORY = "gpu-compute"
 MILLION = Decimal(1_000_000)
@@ -34,15 +34,37 @@ def _error(actual: Decimal, predicted: Decimal) -> float | None:
     return None if predicted == 0 else round(float((actual - predicted) / predicted * 100), 2)
 
 
+def _pool(spec: StackSpec, region: str, pool: str) -> GpuPoolSpec | None:
+    for r in spec.regions:
+        if r.region == region:
+            return next((p for p in r.gpu_pools if p.name == pool), None)
+    return None
+
+
 def capacity_type(spec: StackSpec, region: str, pool: str, eks_label: str) -> str:
     """The catalog's capacity type for a node: its pool's (a reserved-1y pool's nodes say ON_DEMAND) when the label
     agrees with the pool, else what EKS's label says."""
-    for r in spec.regions:
-        if r.region == region:
-            for p in r.gpu_pools:
-                if p.name == pool and EKS_CAPACITY_TYPES[p.capacity_type] == eks_label:
-                    return p.capacity_type
+    p = _pool(spec, region, pool)
+    if p is not None and EKS_CAPACITY_TYPES[p.capacity_type] == eks_label:
+        return p.capacity_type
     return {"ON_DEMAND": "on-demand", "SPOT": "spot"}.get(eks_label, "on-demand")
+
+
+def node_cost(book: PriceBook, region: str, instance_type: str, capacity: str, hours: Decimal, window_hours: Decimal,
+              reserved_nodes: int) -> tuple[Decimal, dict]:
+    """The window's cost of `hours` node-hours and how it was priced. A reserved-1y pool bills as the estimate does
+    (`cli/estimate/costs/node_group.py`): its minNodes at the reserved rate for every hour of the window, used or
+    not, and the node-hours above them on demand (counted over the window, not hour by hour)."""
+    if capacity != "reserved-1y":
+        price = book.instance(region, instance_type, capacity)
+        return hours * price.usd_per_hour, {"usdPerHour": float(price.usd_per_hour)}
+    reserved = book.instance(region, instance_type, "reserved-1y").usd_per_hour
+    on_demand = book.instance(region, instance_type, "on-demand").usd_per_hour
+    held = Decimal(reserved_nodes) * window_hours
+    above = max(Decimal(0), hours - held)
+    return held * reserved + above * on_demand, {
+        "usdPerHour": float(reserved), "reservedNodeHours": round(float(held), 4),
+        "onDemandNodeHours": round(float(above), 4), "onDemandUsdPerHour": float(on_demand)}
 
 
 def _pct(value: float | None) -> float | None:
@@ -119,16 +141,15 @@ def actuals_document(stack: str, spec: StackSpec, estimate: dict, measurements: 
             if not it or not eks_ct:
                 continue
             ct = capacity_type(spec, m.region, pool, eks_ct)
+            held = _pool(spec, m.region, pool).min_nodes if ct == "reserved-1y" else 0
             try:
-                price = book.instance(m.region, it, ct)
+                cost, how = node_cost(book, m.region, it, ct, Decimal(str(h)), window_hours, held)
             except MissingPrice as err:
                 warnings.append(f"{m.region}: {h:,.2f} node-hours of {it} ({ct}) are not priced: {err}")
                 continue
-            cost = Decimal(str(h)) * price.usd_per_hour
             gpu_window += cost
             priced.append({"region": m.region, "pool": pool, "instanceType": it, "capacityType": ct,
-                           "nodeHours": round(h, 4), "usdPerHour": float(price.usd_per_hour),
-                           "windowUsd": _usd(cost), "monthlyUsd": _usd(cost * to_month)})
+                           "nodeHours": round(h, 4), **how, "windowUsd": _usd(cost), "monthlyUsd": _usd(cost * to_month)})
     gpu_month = gpu_window * to_month
     predicted_total, actual_total, per_category = _compared(estimate, gpu_month)
     observed = None

@@ -148,3 +148,29 @@ def test_node_hours_of_an_instance_type_the_catalog_lacks_are_a_warning_not_a_cr
     doc, warnings = actuals_document("dev", spec, estimate, [m], PriceBook(default_catalog()), since, until)
     assert [n["instanceType"] for n in doc["gpuNodes"]] == ["g6.xlarge"]
     assert any("5.00 node-hours of x9.imaginary (on-demand) are not priced" in w for w in warnings), warnings
+
+
+def test_a_reserved_pool_bills_its_min_nodes_every_hour_and_the_rest_on_demand():
+    """As the estimate prices reserved-1y (minNodes reserved, used or not; above them on demand)."""
+    from decimal import Decimal
+
+    from cli.estimate.prices import PriceBook
+    from cli.live.actuals import actuals_document
+    from infra.price_catalog import default_catalog
+    from tests.builders import spec_of
+
+    spec = spec_of(capacity="reserved-1y")  # pool l40s: g6e.xlarge, minNodes 1
+    catalog = default_catalog()
+    reserved = catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour
+    on_demand = catalog.instance("us-east-1", "g6e.xlarge", "on-demand").usd_per_hour
+    since, until = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC)  # 24 h
+    estimate = {"categories": {}, "api": [], "selfHosted": {"monthlyUsd": {"expected": 0.0}, "operationsIncluded": True}}
+    for hours, expected in ((30.0, 24 * reserved + 6 * on_demand), (10.0, 24 * reserved)):
+        m = pq.RegionMeasurement(region="us-east-1", requests=0, input_tokens=0, output_tokens=0, ttft_seconds={},
+                                 tpot_seconds={}, gpu_utilisation=None,
+                                 node_hours={("g6e.xlarge", "ON_DEMAND", "l40s"): hours}, pool_output_tokens={},
+                                 gateway=None)
+        doc, _ = actuals_document("t", spec, estimate, [m], PriceBook(catalog), since, until)
+        node = doc["gpuNodes"][0]
+        assert node["capacityType"] == "reserved-1y" and node["reservedNodeHours"] == 24
+        assert node["windowUsd"] == float(Decimal(expected).quantize(Decimal("0.01"), "ROUND_HALF_UP")), hours
