@@ -156,6 +156,10 @@ def table(doc: dict) -> str:
         e = "-" if c["errorPercent"] is None else f"{c['errorPercent']:+.1f}%"
         lines.append(f"  {cat:<16} {_money(c['predictedUsd']):>12} {_money(c['actualUsd']):>11} {e:>9}"
                      + ("" if c["measured"] else "  (from the estimate)"))
+    if doc["gateway"]:
+        g = doc["gateway"]
+        lines.append(f"  gateway API spend     {_money(g['apiSpendMonthlyUsd'])}/month; self-hosted + API "
+                     f"{_money(g['hybridMonthlyUsd'])}/month")
     if doc["api"]:
         lines += ["", "  the same traffic on each API offer (per month):"]
         lines += [f"    {clean(a['offer'])}: {_money(a['monthlyUsd'])}" for a in doc["api"]]

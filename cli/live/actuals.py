@@ -173,8 +173,11 @@ def actuals_document(stack: str, spec: StackSpec, estimate: dict, measurements: 
     if gateways:
         calls = sum(g["requests"] for g in gateways)
         spend = sum(Decimal(str(g["spendUsd"])) for g in gateways)
+        # the hybrid's bill: the self-hosted fleet plus what the gateway spent on API calls (issue 14's hybrid
+        # estimate is the prediction to set beside it)
         gateway = {"requests": round(calls), "apiShare": round(sum(g["apiRequests"] for g in gateways) / calls, 4) if calls else None,
-                   "apiSpendUsd": _usd(spend), "apiSpendMonthlyUsd": _usd(spend * to_month)}
+                   "apiSpendUsd": _usd(spend), "apiSpendMonthlyUsd": _usd(spend * to_month),
+                   "hybridMonthlyUsd": _usd(actual_total + q(spend * to_month))}
     doc = {
         "stack": stack,
         "since": since.isoformat().replace("+00:00", "Z"),

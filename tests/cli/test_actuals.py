@@ -238,6 +238,8 @@ def test_gateway_share_and_spend(actuals):
     assert actuals["regions"][0]["gateway"] == {"requests": 10_000, "apiRequests": 1000, "apiShare": 0.1, "spendUsd": 12.34}
     assert actuals["gateway"]["apiShare"] == 0.1
     assert actuals["gateway"]["apiSpendMonthlyUsd"] == cents(Decimal("12.34") * 730 / 720)
+    assert actuals["gateway"]["hybridMonthlyUsd"] == cents(Decimal(str(actuals["actualMonthlyUsd"]))
+                                                           + Decimal(str(cents(Decimal("12.34") * 730 / 720))))
 
 
 def test_no_gateway_series_no_gateway_part(prometheus_url):
