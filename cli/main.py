@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "model": "cli.commands.model",
     "status": "cli.commands.status",
     "prices": "cli.commands.prices",
+    "actuals": "cli.commands.actuals",
 }
 """Command name -> the module whose Typer `app` implements it, in the order `--help` lists them."""
 

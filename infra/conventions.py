@@ -18,11 +18,18 @@ GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 # The system node group's label: cluster services (and the weights fill Job) schedule there.
 SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
-# Labels EKS puts on every node of a managed node group (the GPU pools and the system nodes are managed node
-# groups): the instance type (a well-known Kubernetes label) and the capacity type, ON_DEMAND or SPOT.
-# `status` groups and prices the nodes by them.
-NODE_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
-NODE_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
+# Labels every node carries without the program setting them: the kubelet's well-known instance-type label, and
+# the one EKS managed node groups add for how the node is bought (ON_DEMAND or SPOT; Kubernetes docs "Well-Known
+# Labels", EKS user guide "Managed node groups" / "Managed node group capacity types"; docs/sources.md "actuals").
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
+# A pool's capacity type as EKS's node group API spells it (and as CAPACITY_TYPE_LABEL reads on its nodes). A
+# reservation (Reserved Instance / Instance Savings Plan) is a billing discount on on-demand usage: EKS launches
+# reserved-1y pools as on-demand capacity.
+EKS_CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
+# Node labels kube-state-metrics exports on `kube_node_labels` (its metricLabelsAllowlist,
+# `infra/components/monitoring.py`): what `tradeoff-infra actuals` counts GPU node-hours by.
+NODE_COST_LABELS = (INSTANCE_TYPE_LABEL, CAPACITY_TYPE_LABEL, GPU_POOL_LABEL)
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 
@@ -56,6 +63,12 @@ HUGGINGFACE_TOKEN_SECRET_KEY = "hf-token"
 # Namespace kube-prometheus-stack and dcgm-exporter run in (`infra/components/monitoring.py`); the vLLM
 # NetworkPolicy admits Prometheus from it.
 MONITORING_NAMESPACE = "monitoring"
+# kube-prometheus-stack's Prometheus Service (`infra/components/monitoring.py` sets the chart's fullnameOverride; the
+# chart names the Service `<fullname>-prometheus` on port 9090, templates/prometheus/service.yaml): KEDA queries it
+# in the cluster, `tradeoff-infra actuals` through the API server's service proxy.
+PROMETHEUS_FULLNAME = "kube-prometheus-stack"
+PROMETHEUS_SERVICE = f"{PROMETHEUS_FULLNAME}-prometheus"
+PROMETHEUS_PORT = 9090
 # The vLLM target group: IP targets (the pods' own addresses) over HTTP, filled by the AWS Load
 # Balancer Controller's TargetGroupBinding (`infra/components/load_balancer_controller.py`).
 TARGET_TYPE = "ip"

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from infra.conventions import (
-    GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, NODE_CAPACITY_TYPE_LABEL, NODE_INSTANCE_TYPE_LABEL,
+    GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL,
     VLLM_CHART_NAME, VLLM_CONTAINER_NAME, VLLM_NAMESPACE, VLLM_PORT_NAME, WORKLOAD_LABEL,
 )
 
@@ -291,7 +291,7 @@ def pod(name: str, replicaset_name: str, revision: str, image: str, *, image_id:
 
 def node(name: str, instance_type: str, capacity: str, pool: str | None = None) -> dict:
     """A node of a managed node group: a GPU pool's (`pool`) or a system node."""
-    labels = {NODE_INSTANCE_TYPE_LABEL: instance_type, NODE_CAPACITY_TYPE_LABEL: capacity}
+    labels = {INSTANCE_TYPE_LABEL: instance_type, CAPACITY_TYPE_LABEL: capacity}
     if pool:
         labels |= {WORKLOAD_LABEL: LLM_WORKLOAD, GPU_POOL_LABEL: pool}
     else:

@@ -93,6 +93,29 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: {err}") from None
 
 
+def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> list[LoadedStack]:
+    """`--calibration FILE` applied to the stack it names (bad input when none of them is that stack); each pool it
+    replaces is named on standard error (the capacity rows then say "(measured)", the JSON its measuredSource)."""
+    from dataclasses import replace
+
+    from cli.live.actuals_calibration import CalibrationError, apply, load
+
+    try:
+        doc = load(path)
+        names = [stack.ref.name for stack in loaded]
+        if doc["stack"] not in names:
+            raise CalibrationError(f"{path}: stack: the file calibrates stack {doc['stack']!r}, not one of those "
+                                   f"estimated ({', '.join(names)})")
+        out = [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
+               for stack in loaded]
+    except CalibrationError as e:
+        raise CliError(f"--calibration {e}") from None
+    for entry in doc["pools"]:
+        say(err, "calibrated: {} {}/{} at {} output tok/s per replica, measured ({})", doc["stack"], entry["region"],
+            entry["pool"], entry["outputTokensPerSecondPerReplica"], doc["source"])
+    return out
+
+
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False, fields: tuple[str, ...] | None = None) -> str:
     from cli.render.formats import render_report
 
@@ -153,6 +176,9 @@ def estimate_command(
                                                                 "resource, category, description, quantity, price, monthly, "
                                                                 "range, source, or all (default: resource,description,"
                                                                 "quantity,monthly).")] = None,
+    calibration: Annotated[pathlib.Path | None, typer.Option("--calibration", metavar="FILE", help=(
+        "A file `actuals --write-calibration` wrote: its measured output tokens/s per replica replace the capacity "
+        "model's prediction for those pools of its stack."))] = None,
 ) -> None:
     """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
     err = Console(stderr=True)
@@ -161,7 +187,7 @@ def estimate_command(
         columns = _parse_fields(fields, fmt)
         refs = select(stacks, all_, stack, stacks_dir)
         refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
-                                  ("price catalog", price_catalog or CATALOG_PATH)])
+                                  ("price catalog", price_catalog or CATALOG_PATH), ("--calibration file", calibration)])
         if fail_on_increase is not None and compare_to is None:
             raise CliError("--fail-on-increase needs --compare-to OLD.json (the estimate the increase is measured from)")
         limit, old = fail_on_increase, None
@@ -181,6 +207,8 @@ def estimate_command(
         root = project_root()
         include_ops = False if exclude_operations else None
         loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
+        if calibration is not None:  # only then: the warm path stays as light as before
+            loaded = calibrated(loaded, calibration, err)
         docs = []
         for stack in loaded:
             doc = estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage)

@@ -1,1 +1,1 @@
-"""Day two: what the running fleet does, read through each region's Kubernetes API (and Prometheus)."""
+"""Day two: what the running fleet does (`status`, rollout watch, `actuals`), read from its clusters and Prometheus."""

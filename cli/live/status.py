@@ -22,7 +22,7 @@ from typing import Any
 from cli.estimate.prices import PriceBook
 from cli.live import kube
 from infra.conventions import (
-    GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, NODE_CAPACITY_TYPE_LABEL, NODE_INSTANCE_TYPE_LABEL,
+    GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL,
     VLLM_CONTAINER_NAME, WORKLOAD_LABEL,
 )
 from infra.pins import IMAGE_RE
@@ -165,14 +165,14 @@ def _run_rate(nodes: list[dict], spec_region: RegionSpec, book: PriceBook) -> tu
     total, missing = Decimal(0), []
     for node in nodes:
         labels = (node.get("metadata") or {}).get("labels") or {}
-        instance_type = labels.get(NODE_INSTANCE_TYPE_LABEL)
-        capacity = CAPACITY_TYPES.get(labels.get(NODE_CAPACITY_TYPE_LABEL, "ON_DEMAND"), "on-demand")
+        instance_type = labels.get(INSTANCE_TYPE_LABEL)
+        capacity = CAPACITY_TYPES.get(labels.get(CAPACITY_TYPE_LABEL, "ON_DEMAND"), "on-demand")
         pool = labels.get(GPU_POOL_LABEL)
         if capacity == "on-demand" and reserved_left.get(pool, 0) > 0 and pools[pool].instance_type == instance_type:
             reserved_left[pool] -= 1
             capacity = "reserved-1y"
         if not instance_type:
-            missing.append(f"node {node['metadata'].get('name')} has no {NODE_INSTANCE_TYPE_LABEL} label")
+            missing.append(f"node {node['metadata'].get('name')} has no {INSTANCE_TYPE_LABEL} label")
             continue
         try:
             total += book.instance(spec_region.region, instance_type, capacity).usd_per_hour
@@ -186,8 +186,8 @@ def _node_groups(nodes: list[dict]) -> list[dict]:
     for node in nodes:
         labels = (node.get("metadata") or {}).get("labels") or {}
         gpu = labels.get(WORKLOAD_LABEL) == LLM_WORKLOAD
-        key = (labels.get(GPU_POOL_LABEL) if gpu else "(system)", labels.get(NODE_INSTANCE_TYPE_LABEL, "?"),
-               CAPACITY_TYPES.get(labels.get(NODE_CAPACITY_TYPE_LABEL, ""), labels.get(NODE_CAPACITY_TYPE_LABEL, "?")),
+        key = (labels.get(GPU_POOL_LABEL) if gpu else "(system)", labels.get(INSTANCE_TYPE_LABEL, "?"),
+               CAPACITY_TYPES.get(labels.get(CAPACITY_TYPE_LABEL, ""), labels.get(CAPACITY_TYPE_LABEL, "?")),
                gpu)
         counts[key] += 1
     return [{"pool": pool, "instanceType": it, "capacityType": cap, "gpu": gpu, "nodes": n}
