@@ -157,8 +157,8 @@ def alert_rules(spec: StackSpec) -> dict[str, Any]:
             "labels": {"severity": "critical"},
             "annotations": {
                 "summary": "A restricted route refuses requests (it fails closed)",
-                "description": ("{{ $value | printf \"%.0f\" }} requests to restricted route {{ $labels.requested_model }} "
-                                f"failed in {REFUSAL_WINDOW}: its data never leaves the self-hosted fleet, so with the "
+                "description": (f"Requests to restricted route {{{{ $labels.requested_model }}}} failed within {REFUSAL_WINDOW}: "
+                                "its data never leaves the self-hosted fleet, so with the "
                                 "fleet down or saturated these requests are refused, not sent to an API."),
                 "runbook": f"{RUNBOOK} (GatewayRestrictedRouteRefusals): bring the self-hosted fleet back (pods, nodes, rollout); restricted requests have no other place to go",
             },
