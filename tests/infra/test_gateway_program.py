@@ -240,3 +240,27 @@ def test_a_preview_without_provider_keys_only_warns(inventory_of):
     messages = inventory_of(HYBRID).messages
     for provider in ("openai", "together"):
         assert any(m.startswith("warning: ") and f"providerApiKeys.{provider}" in m for m in messages), messages
+
+
+def test_inventory_command_shows_a_pinned_gateway_per_region_and_its_rendered_config(tmp_path, monkeypatch):
+    """Issue 14's acceptance, through the command: `inventory stacks/Pulumi.hybrid.yaml --format json`."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_CACHE_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["inventory", str(ROOT / "stacks" / "Pulumi.hybrid.yaml"), "--format", "json"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    resources = json.loads(result.stdout)["resources"]
+    images = {r["region"]: r["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"]
+              for r in resources if r["type"] == "kubernetes:apps/v1:Deployment" and r["name"].endswith("-gateway-deployment")}
+    configs = {r["region"]: yaml.safe_load(r["inputs"]["data"][gateway_objects.CONFIG_FILE])
+               for r in resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["name"].endswith("-gateway-config")}
+    assert set(images) == set(configs) == {"us-east-1", "us-west-2"}
+    assert all(IMAGE_RE.match(image) for image in images.values()), images
+    for config in configs.values():
+        support = [m for m in config["model_list"] if m["model_name"].startswith("support")]
+        assert [m["litellm_params"]["model"] for m in support] == ["hosted_vllm/llama-3.1-8b-instruct"]
+        assert not any("support" in f for f in config["router_settings"]["fallbacks"])
