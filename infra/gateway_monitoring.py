@@ -24,7 +24,7 @@ SELF_HOSTED_PROVIDER = "hosted_vllm"
 `hosted_vllm/<model>` (`infra/gateway_config.py`), so their metrics carry `api_provider="hosted_vllm"`."""
 
 # LiteLLM's counters (prometheus_client appends `_total` to a counter's name on /metrics). Labels per metric
-# from litellm/types/integrations/prometheus.py `PrometheusMetricLabels` (docs/sources.md "gwprog").
+# from litellm/types/integrations/prometheus.py `PrometheusMetricLabels` (docs/sources.md "LiteLLM proxy facts").
 DEPLOYMENT_SUCCESS = "litellm_deployment_success_responses_total"
 """Successful calls to one deployment; labels requested_model (the route), api_provider, ..."""
 DEPLOYMENT_FAILURE = "litellm_deployment_failure_responses_total"

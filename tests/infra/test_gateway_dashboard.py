@@ -7,7 +7,7 @@ import json
 
 from infra import gateway_monitoring as gm
 from infra.spec import load_stack_file
-from tests.chart.test_dashboard import exported_metrics, metric_names
+from tests.builders import exported_metrics, metric_names
 from tests.paths import ROOT
 
 SPEC = load_stack_file(ROOT / "stacks" / "Pulumi.hybrid.yaml")

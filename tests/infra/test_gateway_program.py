@@ -21,9 +21,8 @@ from infra.conventions import GATEWAY_NAMESPACE_LABELS, GATEWAY_POD_LABELS, MONI
 from infra.pins import IMAGE_RE
 from infra.program import region_prefix
 from infra.spec import KUBERNETES_VERSIONS, SELF_HOSTED
-from tests.chart.test_chart_load_balancer_path import CRD_FILE, _strict
+from tests.builders import TARGET_GROUP_BINDING_CRD_FILE, run_entry_point, strict_crd_schema
 from tests.conftest import STACK_NAMES
-from tests.infra.test_program_helpers import _run_entry_point
 
 HYBRID = "hybrid"
 NO_GATEWAY = [s for s in STACK_NAMES if s != HYBRID]
@@ -151,7 +150,7 @@ def test_gateway_keys_are_secrets_reused_client_key_and_provider_keys(stack_conf
 
 
 @pytest.mark.parametrize("kube_version", KUBERNETES_VERSIONS)
-def test_gateway_objects_validate_strict(hybrid, caplog, kube_version):
+def test_gateway_objects_validatestrict_crd_schema(hybrid, caplog, kube_version):
     problems = []
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
@@ -177,9 +176,9 @@ def test_gateway_custom_resources_validate_against_their_schemas(hybrid):
     from tests import chart_render as cr
     from tests.tools import node_modules_dir, node_path
 
-    data = json.loads(CRD_FILE.read_text())
+    data = json.loads(TARGET_GROUP_BINDING_CRD_FILE.read_text())
     (served,) = [v for v in data["crd"]["spec"]["versions"] if v["name"] == "v1beta1"]
-    schema = _strict(served["schema"]["openAPIV3Schema"])
+    schema = strict_crd_schema(served["schema"]["openAPIV3Schema"])
     schema["properties"]["metadata"] = {"type": "object"}
     validator = jsonschema.Draft7Validator(schema)
     batch = []
@@ -221,19 +220,19 @@ def test_pulumi_up_stops_on_a_missing_provider_key_naming_it(stack_configs):
 
     config = _hybrid_up_config(stack_configs, providerApiKeys={"openai": "sk-o"})
     with pytest.raises(pulumi.RunError, match=r"providerApiKeys\.together"):
-        _run_entry_point(config, preview=False)
+        run_entry_point(config, preview=False)
 
 
 def test_pulumi_up_stops_on_a_client_key_litellm_refuses(stack_configs):
     import pulumi
 
     with pytest.raises(pulumi.RunError, match=r"vllmApiKey: .* 'sk-'"):
-        _run_entry_point(_hybrid_up_config(stack_configs, vllmApiKey="not-an-sk-key"), preview=False)
+        run_entry_point(_hybrid_up_config(stack_configs, vllmApiKey="not-an-sk-key"), preview=False)
 
 
 def test_pulumi_up_with_every_key_passes_the_gateway_checks(stack_configs):
     """The same stack with every key and an `sk-` client key is not stopped (the checks above can fail it)."""
-    _run_entry_point(_hybrid_up_config(stack_configs), preview=False)
+    run_entry_point(_hybrid_up_config(stack_configs), preview=False)
 
 
 def test_a_preview_without_provider_keys_only_warns(inventory_of):
