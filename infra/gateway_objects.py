@@ -47,6 +47,7 @@ METRICS_PATH = "/metrics"
 METRICS_INTERVAL = "30s"
 HPA_CPU_UTILIZATION = 70
 """Scale out when the pods' CPU averages above 70% of their request (the proxy is CPU-bound per request)."""
+CPU_RATE_WINDOW = "2m"
 CLIENT_KEY_PREFIX = "sk-"
 NON_ROOT_IMAGE_REPOSITORY = "ghcr.io/berriai/litellm-non_root"
 NON_ROOT_UID = 65534
@@ -169,8 +170,8 @@ def deployment(spec: StackSpec, *, config: str, target_health_condition: str | N
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": metadata(),
-        # No `replicas`: the HorizontalPodAutoscaler owns the count (min/max from the spec); a value here would
-        # reset it at every `pulumi up`.
+        # No `replicas`: the autoscaler (KEDA's HorizontalPodAutoscaler) owns the count (min/max from the spec); a
+        # value here would reset it at every `pulumi up`.
         "spec": {
             "selector": {"matchLabels": dict(SELECTOR_LABELS)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
@@ -195,13 +196,34 @@ def pod_disruption_budget() -> dict[str, Any]:
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(SELECTOR_LABELS)}}}
 
 
-def horizontal_pod_autoscaler(spec: StackSpec) -> dict[str, Any]:
+def cpu_cores(quantity: str) -> float:
+    """A Kubernetes CPU quantity (`500m`, `2`) in cores."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def cpu_query() -> str:
+    """CPU cores the gateway's containers use (cAdvisor, scraped from the kubelets by kube-prometheus-stack)."""
+    return (f'sum(rate(container_cpu_usage_seconds_total{{namespace="{GATEWAY_NAMESPACE}",container="{NAME}"}}'
+            f"[{CPU_RATE_WINDOW}]))")
+
+
+def scaled_object(spec: StackSpec, *, prometheus_url: str) -> dict[str, Any]:
+    """Scaling on CPU: KEDA (already there for vLLM) creates and drives the HorizontalPodAutoscaler, on the
+    containers' CPU from Prometheus, since the cluster runs no metrics-server for a plain HPA's resource metrics.
+    CPU used across the pods / (HPA_CPU_UTILIZATION% of one pod's request) = pods wanted."""
     gateway = spec.gateway
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": metadata(),
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
-                     "minReplicas": gateway.min_replicas, "maxReplicas": gateway.max_replicas,
-                     "metrics": [{"type": "Resource", "resource": {
-                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": HPA_CPU_UTILIZATION}}}]}}
+    per_pod = round(cpu_cores(GATEWAY_CPU_REQUEST) * HPA_CPU_UTILIZATION / 100, 4)
+    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": metadata(),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
+                "minReplicaCount": gateway.min_replicas, "maxReplicaCount": gateway.max_replicas,
+                "pollingInterval": 15,
+                # Prometheus unreachable: the gateway cannot see its load; hold the most pods the stack allows.
+                "fallback": {"failureThreshold": 3, "replicas": gateway.max_replicas},
+                "triggers": [{"type": "prometheus", "name": "cpu", "metricType": "AverageValue", "metadata": {
+                    "serverAddress": prometheus_url, "query": cpu_query(), "threshold": str(per_pod),
+                    "ignoreNullValues": "true"}}],
+            }}
 
 
 def network_policy(spec: StackSpec, region: RegionSpec) -> dict[str, Any]:

@@ -5,8 +5,8 @@ TargetGroupBinding) -> gateway Service/pods (port GATEWAY_PORT) -> vLLM's in-clu
 provider per the routes (`infra/gateway_config.py`). The manifests are `infra/gateway_objects.py`'s; the
 alert rules and the dashboard `infra/gateway_monitoring.py`'s. Objects: namespace, ConfigMap (the rendered
 config), Secret (client/master key = `vllmApiKey`, vLLM's key, provider keys), Deployment, Service,
-PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, ServiceMonitor, PrometheusRule, the Grafana
-dashboard's ConfigMap and the TargetGroupBinding.
+PodDisruptionBudget, KEDA ScaledObject (CPU; KEDA runs the HorizontalPodAutoscaler), NetworkPolicy, ServiceMonitor,
+PrometheusRule, the Grafana dashboard's ConfigMap and the TargetGroupBinding.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class GatewayArgs:
     """vLLM's Service port."""
     target_group_arn: pulumi.Input[str]
     """The region's ALB target group: the gateway's pods become its IP targets."""
+    prometheus_url: pulumi.Input[str]
+    """In-cluster Prometheus URL the scaling trigger queries (`Monitoring.prometheus_url`)."""
     provider_api_keys: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """`providerApiKeys.<provider>` (secrets). A provider without one is left out of the Secret: `pulumi up`
     stops before this (infra/__main__.py), a preview only warns."""
@@ -111,7 +113,11 @@ class Gateway(pulumi.ComponentResource):
             opts=ctx.opts(self, k8s_resource=True, depends_on=[namespace, config_map, secret]),
         )
         manifest(k8s.policy.v1.PodDisruptionBudget, "pdb", gateway_objects.pod_disruption_budget())
-        manifest(k8s.autoscaling.v2.HorizontalPodAutoscaler, "hpa", gateway_objects.horizontal_pod_autoscaler(spec))
+        scaling = pulumi.Output.from_input(args.prometheus_url).apply(
+            lambda url: gateway_objects.scaled_object(spec, prometheus_url=url))
+        k8s.apiextensions.CustomResource(
+            f"{name}-scaling", api_version="keda.sh/v1alpha1", kind="ScaledObject",
+            metadata=gateway_objects.metadata(), spec=scaling.apply(lambda o: o["spec"]), opts=inside)
         manifest(k8s.networking.v1.NetworkPolicy, "network-policy", gateway_objects.network_policy(spec, region))
         monitor = gateway_objects.service_monitor()
         k8s.apiextensions.CustomResource(

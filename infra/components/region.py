@@ -242,6 +242,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             vllm_namespace=self.vllm.namespace,
             vllm_port=VLLM_CONTAINER_PORT,  # the chart's Service port (chart_values: service.port)
             target_group_arn=self.load_balancer.target_group_arn,
+            prometheus_url=monitoring.prometheus_url,
             provider_api_keys=args.provider_api_keys,
         ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds)) if gateway else None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from infra import gateway_monitoring as gm
+from infra import gateway_objects
 from infra.spec import load_stack_file
 from tests.builders import exported_metrics, metric_names
 from tests.paths import ROOT
@@ -17,13 +18,14 @@ def _exprs(dashboard: dict) -> list[tuple[str, str]]:
     return [(p["title"], t["expr"]) for p in dashboard["panels"] for t in p["targets"]]
 
 
-def test_dashboard_and_alerts_query_only_metrics_litellm_exports():
+def test_dashboard_alerts_and_scaling_query_only_exported_metrics():
     known = exported_metrics()
     dashboard = gm.dashboard(SPEC, "us-east-1")
     exprs = _exprs(dashboard) + [(r["alert"], r["expr"]) for r in gm.alert_rules(SPEC)["groups"][0]["rules"]]
+    assert all(name.startswith("litellm_") for _, expr in exprs for name in metric_names(expr))
+    exprs.append(("scaling", gateway_objects.cpu_query()))
     unknown = {(title, name) for title, expr in exprs for name in metric_names(expr) if name not in known}
     assert not unknown, unknown
-    assert all(name.startswith("litellm_") for _, expr in exprs for name in metric_names(expr))
 
 
 def test_dashboard_has_the_split_and_this_months_api_dollars():

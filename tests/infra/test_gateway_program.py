@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from infra import gateway_config, gateway_objects
+from infra.components import monitoring
 from infra.conventions import GATEWAY_NAMESPACE_LABELS, GATEWAY_POD_LABELS, MONITORING_NAMESPACE
 from infra.pins import IMAGE_RE
 from infra.program import region_prefix
@@ -27,8 +28,7 @@ from tests.conftest import STACK_NAMES
 HYBRID = "hybrid"
 NO_GATEWAY = [s for s in STACK_NAMES if s != HYBRID]
 GATEWAY_TYPE = "tradeoff-infra:gateway:Gateway"
-CORE_KINDS = {"Namespace", "ConfigMap", "Secret", "Deployment", "Service", "PodDisruptionBudget",
-              "HorizontalPodAutoscaler", "NetworkPolicy"}
+CORE_KINDS = {"Namespace", "ConfigMap", "Secret", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_hybrid_stack_has_a_digest_pinned_gateway_in_every_region(hybrid):
     for region in spec.regions:
         prefix = region_prefix(region.region)
         objects = _gateway_objects(hybrid, region.region)
-        assert set(objects) >= {"Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler",
+        assert set(objects) >= {"Deployment", "Service", "PodDisruptionBudget", "ScaledObject",
                                 "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "TargetGroupBinding", "Secret",
                                 f"ConfigMap/{gateway_objects.NAME}", f"ConfigMap/{gateway_objects.NAME}-dashboard"}, prefix
         (container,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
@@ -79,9 +79,18 @@ def test_hybrid_stack_has_a_digest_pinned_gateway_in_every_region(hybrid):
         pod = objects["Deployment"]["spec"]["template"]
         assert GATEWAY_POD_LABELS.items() <= pod["metadata"]["labels"].items(), prefix
         assert GATEWAY_NAMESPACE_LABELS.items() <= objects["Namespace"]["metadata"]["labels"].items(), prefix
-        assert "replicas" not in objects["Deployment"]["spec"], "the HPA owns the replica count"
-        hpa = objects["HorizontalPodAutoscaler"]["spec"]
-        assert (hpa["minReplicas"], hpa["maxReplicas"]) == (spec.gateway.min_replicas, spec.gateway.max_replicas)
+        assert "replicas" not in objects["Deployment"]["spec"], "the autoscaler owns the replica count"
+        scaling = objects["ScaledObject"]["spec"]
+        assert scaling["scaleTargetRef"]["name"] == objects["Deployment"]["metadata"]["name"]
+        assert (scaling["minReplicaCount"], scaling["maxReplicaCount"]) == (spec.gateway.min_replicas,
+                                                                            spec.gateway.max_replicas)
+        (trigger,) = scaling["triggers"]
+        assert trigger["metadata"]["serverAddress"] == monitoring.prometheus_url()
+        # 70% of one pod's CPU request (500m) per pod, on the gateway containers' CPU
+        assert float(trigger["metadata"]["threshold"]) == pytest.approx(
+            gateway_objects.cpu_cores(gateway_config.GATEWAY_CPU_REQUEST) * gateway_objects.HPA_CPU_UTILIZATION / 100)
+        query = trigger["metadata"]["query"]
+        assert 'container="litellm"' in query and 'namespace="gateway"' in query
         assert objects["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
 
 
@@ -169,7 +178,7 @@ def test_gateway_objects_validatestrict_crd_schema(hybrid, caplog, kube_version)
 
 
 def test_gateway_custom_resources_validate_against_their_schemas(hybrid):
-    """ServiceMonitor and PrometheusRule with the @kubernetes-models packages (tools/validate_crds.mjs), the
+    """ServiceMonitor, PrometheusRule and ScaledObject with the @kubernetes-models packages (tools/validate_crds.mjs), the
     TargetGroupBinding with its CRD's schema made strict, as the chart's are."""
     import subprocess
 
@@ -186,7 +195,7 @@ def test_gateway_custom_resources_validate_against_their_schemas(hybrid):
         objects = _gateway_objects(hybrid, region.region)
         binding = objects["TargetGroupBinding"]
         assert not [e.message for e in validator.iter_errors(binding)]
-        for kind in ("ServiceMonitor", "PrometheusRule"):
+        for kind in ("ServiceMonitor", "PrometheusRule", "ScaledObject"):
             obj = copy.deepcopy(objects[kind])
             obj["metadata"]["name"] = f"{region.region}.{obj['metadata']['name']}"
             batch.append(obj)
