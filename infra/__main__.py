@@ -61,7 +61,8 @@ aws_config = pulumi.Config("aws")
 for key in AWS_ROLE_KEYS:
     if aws_config.get(key.split(":", 1)[1]) is not None:
         raise pulumi.RunError(f"{key} {AWS_ROLE_MESSAGE}")
+# Only a stack with a gateway passes the gateway's keys (one without calls build exactly as before).
+gateway_keys = {"provider_api_keys": {name: provider_keys.apply(lambda keys, name=name: keys[name])
+                                      for name in sorted(provider_names or {})}} if spec.gateway is not None else {}
 program.build(spec, api_key=config.require_secret("vllmApiKey"), huggingface_token=huggingface_token,
-              aws_profile=aws_config.get("profile"),
-              provider_api_keys={name: provider_keys.apply(lambda keys, name=name: keys[name])
-                                 for name in sorted(provider_names or {})})
+              aws_profile=aws_config.get("profile"), **gateway_keys)

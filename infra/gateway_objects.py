@@ -100,10 +100,6 @@ def namespace(labels: dict[str, str]) -> dict[str, Any]:
             "metadata": {"name": GATEWAY_NAMESPACE, "labels": {**GATEWAY_NAMESPACE_LABELS, **labels}}}
 
 
-def config_map(text: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(), "data": {CONFIG_FILE: text}}
-
-
 def metadata(name: str = NAME) -> dict[str, Any]:
     """Name, namespace and labels of a gateway object."""
     return {"name": name, "namespace": GATEWAY_NAMESPACE, "labels": dict(APP_LABELS)}
