@@ -159,7 +159,7 @@ def test_gateway_keys_are_secrets_reused_client_key_and_provider_keys(stack_conf
 
 
 @pytest.mark.parametrize("kube_version", KUBERNETES_VERSIONS)
-def test_gateway_objects_validatestrict_crd_schema(hybrid, caplog, kube_version):
+def test_gateway_objects_validate_strict(hybrid, caplog, kube_version):
     problems = []
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
