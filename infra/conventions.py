@@ -38,6 +38,8 @@ GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 # cannot let itself in by its own labels alone; the chart's NetworkPolicy, `infra/chart_values.py`).
 GATEWAY_NAMESPACE_LABELS = {"tradeoff-infra.io/vllm-clients": "allowed"}
 GATEWAY_POD_LABELS = {"tradeoff-infra.io/vllm-client": "gateway"}
+# Namespace the hybrid gateway (LiteLLM's proxy, `infra/components/gateway.py`) runs in, when the stack has `gateway`.
+GATEWAY_NAMESPACE = "gateway"
 
 # Namespace the vLLM chart and its secrets live in (`infra/components/vllm.py`).
 VLLM_NAMESPACE = "vllm"

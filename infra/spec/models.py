@@ -612,6 +612,10 @@ class GatewaySpec(SpecModel):
     """Gateway pods per region at least (two: one may be disrupted, the PodDisruptionBudget keeps one)."""
     max_replicas: int = Field(default=6, ge=1, le=100)
     """Gateway pods per region at most (the gateway scales on CPU)."""
+    alert_api_share_above: float | None = Field(default=None, gt=0, le=1)
+    """The "API share above plan" alert fires when the share of requests answered by API offers over a day
+    exceeds this (set it to the estimate's `hybrid.apiShare` plus a margin). Default: derived from the routes
+    (`infra/gateway_monitoring.py` `api_share_alert_threshold`)."""
 
     @field_validator("routes")
     @classmethod
