@@ -49,8 +49,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     def total_at(requests: float, unbounded: bool) -> Decimal:
         key = (requests, unbounded)
         if key not in totals:
-            lines, _ = costing.run(requests, unbounded=unbounded)
-            totals[key] = sum((li.monthly for li in lines if include_ops or li.category != "operations"), Decimal(0))
+            totals[key] = costing.total(requests, unbounded=unbounded, include_operations=include_ops)
         return totals[key]
 
     servable = max_servable_requests(spec)
