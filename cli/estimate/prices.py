@@ -36,12 +36,15 @@ class PriceBook:
         return self._platform[region, key]
 
     def tiers(self, region: str) -> tuple[list[tuple[Decimal | None, Decimal]], str]:
-        """Internet egress tiers (upper GB bound or None, USD per GB) and their source note."""
+        """Internet egress tiers (upper GB bound or None, USD per GB) and their source note, looked up once."""
+        if ("egress tiers", region) in self._platform:
+            return self._platform["egress tiers", region]
         entry, regional = self.catalog.platform_item(region, "internetEgressTiers")
         tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
         note = price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
         if not regional:
             self.proxy_regions.setdefault(region, set()).add("internetEgressTiers")
+        self._platform["egress tiers", region] = tiers, note
         return tiers, note
 
     def instance(self, region: str, instance_type: str, capacity_type: str) -> InstancePrice:

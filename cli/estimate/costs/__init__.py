@@ -157,12 +157,10 @@ class CostModel:
         total = self._fixed_total[include_operations]
 
         def usage(module, record) -> Decimal:
-            if getattr(module, "USAGE_CONSTANT", False):
-                key = (id(record), id(cache))
-            elif hasattr(module, "usage_key"):
-                key = (id(record), id(cache), module.usage_key(record, run))
-            else:
+            keyed = getattr(module, "usage_key", None)
+            if keyed is None and not getattr(module, "USAGE_CONSTANT", False):
                 return sum((li.monthly for li in module.usage(record, ctx, run)), Decimal(0))
+            key = (id(record), id(cache), None if keyed is None else keyed(record, run))
             if key not in memo:
                 memo[key] = sum((li.monthly for li in module.usage(record, ctx, run)), Decimal(0))
             return memo[key]
