@@ -209,10 +209,11 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
     if flips:
         parts = [f"{flips[0].below} below {_shown(name, flips[0].at)}"]
         parts += [f"{f.above} wins above {_shown(name, f.at)}" for f in flips]
-        line = f"{LABELS[name]}: " + ", ".join(parts) + f" (today {_shown(name, current)}: {now})"
+        changes = ", ".join(parts)
+        line = f"{LABELS[name]}: {changes} (today {_shown(name, current)}: {now})"
     else:
-        line = (f"{LABELS[name]}: never flips in [{_shown(name, searched[0])}, {_shown(name, searched[1])}]: {now} "
-                f"throughout (today {_shown(name, current)})")
+        changes = f"never flips in [{_shown(name, searched[0])}, {_shown(name, searched[1])}]: {now} throughout"
+        line = f"{LABELS[name]}: {changes} (today {_shown(name, current)})"
     if note:
         line += f"; {note}"
     doc = {
@@ -228,6 +229,9 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
         "flips": [{"at": f.at, "checkedBelow": f.checked_below, "verdictBelow": f.below, "verdictAbove": f.above}
                   for f in flips],
         "line": line,
+        "label": LABELS[name],
+        "today": f"{_shown(name, current)} ({now})",
+        "changes": changes,
     }
     if note:
         doc["note"] = note

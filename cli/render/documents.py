@@ -92,42 +92,17 @@ def decision(doc: dict) -> dict:
     }
 
 
-SENSITIVITY_LABELS = {
-    "requestsPerMonth": "requests/month", "inputTokensPerRequest": "input tokens/request",
-    "outputTokensPerRequest": "output tokens/request", "engineerFte": "people (engineer FTE)",
-    "gpuPriceFactor": "GPU node price (x today)", "apiPriceFactor": "cheapest API offer's price (x today)",
-    "apiPricesFactor": "every API offer's price (x today)",
-}
-
-
-def _flip_value(name: str, value: float) -> str:
-    if name in ("requestsPerMonth", "inputTokensPerRequest", "outputTokensPerRequest"):
-        return f"{round(value):,}"
-    if name == "engineerFte":
-        return f"{value:.2f}"
-    return f"{value:.3g}x"
-
-
 def sensitivity_rows(doc: dict) -> list[list[str]]:
     """`--sensitivity`: per input [what, today, where the verdict changes (or that it never does in the range
     searched), note], the same strings in every format."""
     rows = []
     for e in doc.get("sensitivity") or []:
-        name = e["input"]
-        if e["flips"]:
-            first = e["flips"][0]
-            text = f"{first['verdictBelow']} below {_flip_value(name, first['at'])}; " + "; ".join(
-                f"{f['verdictAbove']} above {_flip_value(name, f['at'])}" for f in e["flips"])
-        else:
-            lo, hi = e["searched"]
-            text = f"never flips in [{_flip_value(name, lo)}, {_flip_value(name, hi)}]: {e['verdictNow']}"
         note = e.get("note") or ""
         be = e.get("breakEven")
         if be:
             at = f"{be['requestsPerMonth']:,} requests/month" if be["requestsPerMonth"] else "none"
             note = (note + "; " if note else "") + f"cost break-even against {be['offer']}: {at} ({be['note']})"
-        rows.append([SENSITIVITY_LABELS.get(name, name), f"{_flip_value(name, e['current'])} ({e['verdictNow']})",
-                     text, note])
+        rows.append([e["label"], e["today"], e["changes"], note])
     return rows
 
 
