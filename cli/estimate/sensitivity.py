@@ -241,18 +241,8 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
 
 def volume_choice(probe: Probe, total_at: Callable[[float, bool], Decimal] | None = None) -> Callable[[float], str]:
     """The verdict's choice at another volume (`total_at`: the estimate's memoised total, when given)."""
-    spec, costing, include_ops = probe.spec, probe.costing, probe.include_ops
-
-    def self_cost(r: float) -> Decimal:
-        if total_at is None:
-            return compared_total(costing, spec, r, include_ops)
-        plans = capacity.plan(spec, r, throughput_cache=costing.throughput)
-        return total_at(r, any(p.queued_share > 0 for p in plans))
-
-    def choice(r: float) -> str:
-        return decide(spec, self_cost(r), cheapest(probe.offers, r)[1])[0]
-
-    return choice
+    cost = volume_costs(probe, total_at)
+    return lambda r: decide(probe.spec, cost(r), cheapest(probe.offers, r)[1])[0]
 
 
 def flip_points(probe: Probe, now: str, break_even=None, total_at=None) -> list[dict]:
@@ -387,14 +377,15 @@ def sweep_series(probe: Probe, points: list[int], total_at=None) -> dict[str, li
     """Monthly cost at each volume, one series per side: `self-hosted` (the compared fleet) and each API
     offer by name. HOOK (issue 14): a `hybrid` series (fleet capped, overflow to the API) is added here once
     the hybrid estimate exists; renderers draw every series this returns."""
-    choice_cost = volume_costs(probe, total_at)
-    series: dict[str, list] = {"self-hosted": [float(q(choice_cost(r))) for r in points]}
+    cost = volume_costs(probe, total_at)
+    series: dict[str, list] = {"self-hosted": [float(q(cost(r))) for r in points]}
     for o in probe.offers:
         series[o.name] = [float(q(o.monthly_usd(r))) for r in points]
     return series
 
 
 def volume_costs(probe: Probe, total_at=None) -> Callable[[float], Decimal]:
+    """The compared self-hosted cost at another volume (`total_at`: the estimate's memoised total)."""
     spec, costing = probe.spec, probe.costing
 
     def cost(r: float) -> Decimal:
