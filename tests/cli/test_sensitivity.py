@@ -255,3 +255,21 @@ def test_sweep_series_is_the_hook_every_renderer_draws(flips):
     series = sensitivity.sweep_series(probe, points, r.total_at)
     assert list(series) == ["self-hosted", "api"] and all(len(v) == len(points) for v in series.values())
     assert math.isclose(series["api"][6], float(offer_for().monthly_usd(points[6])))
+
+
+def test_people_cost_never_flips_when_it_is_excluded():
+    ops = {"include": False, "engineerFte": 0.5, "loadedMonthlyCostUsd": 16000}
+    r = run(spec_of(operations=ops), offers=[offer_for()])
+    docs = sensitivity.flip_points(sensitivity.probe_of(r, resources()), r.verdict.choice, None, r.total_at)
+    (fte,) = [d for d in docs if d["input"] == "engineerFte"]
+    assert fte["flipsAt"] is None and "people costs are excluded" in fte["line"]
+
+
+def test_a_saved_sensitivity_estimate_renders_its_sweep_chart(tmp_path):
+    saved = tmp_path / "prod-us.json"
+    result = runner.invoke(app, ["estimate", "prod-us", "--sensitivity", "--format", "json", "--out", str(saved),
+                                 *AS_OF_ARGS])
+    assert result.exit_code == 0, result.output
+    html = runner.invoke(app, ["render", str(saved), "--format", "html"])
+    assert html.exit_code == 0, html.output
+    assert html.output.count("<svg") == 1 and "What flips the verdict" in html.output  # no break-even chart saved
