@@ -53,7 +53,8 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         return totals[key]
 
     servable = max_servable_requests(spec)
-    breaks = [break_even(total_at, o, servable) for o in offers]
+    floor = total_at(0, False) if offers else None  # the cost at no traffic: below it no volume breaks even
+    breaks = [break_even(total_at, o, servable, floor) for o in offers]
     items, plans = costing.run(spec.traffic.requests_per_month)
     warnings = list(costing.warnings) + costing.book.proxy_warning()
     from infra.spec.checks import deploy_gate  # keys left out that change no price but block `pulumi up`

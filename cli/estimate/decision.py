@@ -46,17 +46,25 @@ def max_servable_requests(spec: StackSpec) -> float:
     return min(limits) if limits else 0.0
 
 
-def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float) -> BreakEven:
+def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float,
+               floor_usd: Decimal | None = None) -> BreakEven:
     """Requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer.
 
     Bisection on a log scale between 1,000 requests/month and the upper end (what maxNodes serves;
     then, failing that, 1e11 with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
-    step function, so on a knife edge this is *a* crossing, not necessarily the first."""
+    step function, so on a knife edge this is *a* crossing, not necessarily the first.
+
+    `floor_usd`, the self-hosted cost at no traffic, is a lower bound at every volume (every pool keeps
+    at least its floor's nodes in every slot; usage lines only add): a step where the offer costs less
+    than it is answered without pricing the fleet, the same answer `total_at` would give."""
     if offer.request_usd <= 0:
         return BreakEven(offer.name, None, False, "the offer is free: self-hosting never breaks even")
 
     def cheaper(r: float, unbounded: bool) -> bool:
-        return total_at(r, unbounded) <= offer.monthly_usd(r)
+        api = offer.monthly_usd(r)
+        if floor_usd is not None and floor_usd > api:
+            return False
+        return total_at(r, unbounded) <= api
 
     def bisect(hi: float, unbounded: bool) -> int:
         lo = 1000.0

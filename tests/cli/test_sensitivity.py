@@ -148,12 +148,15 @@ def test_cheap_total_is_the_sum_of_the_line_items(stack, stack_configs, inventor
     spec = parse_stack_config(stack_configs[stack])
     costing = _costing(spec, inventory_of(stack).resources)
     base = max(spec.traffic.requests_per_month, 1000)
+    floor = {ops: costing.total(0, include_operations=ops) for ops in (False, True)}
     for factor in (0, 0.001, 0.013, 0.31, 0.999, 1, 1.001, 2.7, 9.9, 55, 300):
         for unbounded in (False, True):
             items, _ = costing.run(base * factor, unbounded=unbounded)
             for ops in (False, True):
                 want = sum((li.monthly for li in items if ops or li.category != "operations"), Decimal(0))
                 assert costing.total(base * factor, unbounded=unbounded, include_operations=ops) == want, (factor, unbounded)
+                # the break-even's lower bound: no volume costs less than no traffic
+                assert want >= floor[ops], (factor, unbounded)
 
 
 def _old_break_even(spec, res, offer):
