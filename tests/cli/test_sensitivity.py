@@ -157,6 +157,10 @@ def test_cheap_total_is_the_sum_of_the_line_items(stack, stack_configs, inventor
                 assert costing.total(base * factor, unbounded=unbounded, include_operations=ops) == want, (factor, unbounded)
                 # the break-even's lower bound: no volume costs less than no traffic
                 assert want >= floor[ops], (factor, unbounded)
+    for end in ("low", "high"):  # another throughput (the band's ends) is priced afresh, not from the memo
+        band = {key: th.at_band(end) for key, th in costing.throughput.items()}
+        items, _ = costing.run(base, throughput_cache=band)
+        assert costing.total(base, throughput_cache=band) == sum((li.monthly for li in items), Decimal(0))
 
 
 def _old_break_even(spec, res, offer):

@@ -158,9 +158,10 @@ class CostModel:
 
         def usage(module, record) -> Decimal:
             keyed = getattr(module, "usage_key", None)
-            if keyed is None and not getattr(module, "USAGE_CONSTANT", False):
+            if throughput_cache is not None or (keyed is None and not getattr(module, "USAGE_CONSTANT", False)):
+                # memoised only with the model's own throughput (another cache's lines differ, its id may be reused)
                 return sum((li.monthly for li in module.usage(record, ctx, run)), Decimal(0))
-            key = (id(record), id(cache), None if keyed is None else keyed(record, run))
+            key = (id(record), None if keyed is None else keyed(record, run))
             if key not in memo:
                 memo[key] = sum((li.monthly for li in module.usage(record, ctx, run)), Decimal(0))
             return memo[key]
