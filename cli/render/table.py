@@ -247,7 +247,8 @@ def analysis_tables(doc: dict, width: int) -> list:
                                    ("where the verdict changes", "left", False), ("note", "left", False)],
                                   [(row, "") for row in sensitivity_rows(doc)], width))
         heads, rows = sweep_table(doc)
-        cols = [(h, "right", True) for h in heads[:-1]] + [(heads[-1], "left", True)]
+        # an offer's name in a column head folds after its provider and path (`together:` / `meta-llama/` / model)
+        cols = [(h.replace(":", ":\n").replace("/", "/\n"), "right", True) for h in heads[:-1]] + [(heads[-1], "left", True)]
         parts.append(fitted_table("volume sweep: monthly USD from 1% to 100x of today's requests/month", cols,
                                   [(row, "") for row in rows], width))
     if doc.get("growth"):
