@@ -167,13 +167,20 @@ def test_routes_outside_the_stack_are_refused(fresh):
     assert provider.total == 0 and vllm.total == 0
 
 
-def test_metrics_are_exported(fresh):
+def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh):
     proxy, _, _, _ = fresh
-    assert proxy.chat("chat", KEY)[0] == 200
+    assert proxy.chat("chat", KEY)[0] == 200 and proxy.chat("premium", KEY)[0] == 200
     status, text = proxy.get(gateway_config.METRICS_PATH)
     assert status == 200, text[:300]
-    assert "litellm_deployment_success_responses" in text or "litellm_requests_metric" in text, text[:500]
-    assert 'model_id="chat--self-hosted"' in text  # the rendered stable deployment ids label the series
+    for name in (gateway_config.METRIC_DEPLOYMENT_SUCCESS, gateway_config.METRIC_DEPLOYMENT_FAILURE,
+                 gateway_config.METRIC_SPEND, gateway_config.METRIC_PROVIDER_REMAINING_BUDGET,
+                 gateway_config.METRIC_PROXY_FAILED):
+        assert f"# HELP {name} " in text, name
+    success = [line for line in text.splitlines() if line.startswith(gateway_config.METRIC_DEPLOYMENT_SUCCESS + "{")]
+    # the rendered stable deployment ids and the provider label tell self-hosted from API answers
+    assert any('model_id="chat--self-hosted"' in line and
+               f'api_provider="{gateway_config.SELF_HOSTED_PROVIDER}"' in line for line in success), success
+    assert any('model_id="premium--api"' in line and 'api_provider="openai"' in line for line in success), success
 
 
 def test_past_the_api_budget_overflow_is_refused(fresh, spec):
