@@ -45,10 +45,12 @@ VLLM_KEY_ENV = "VLLM_API_KEY"
 """The environment variable holding vLLM's API key, which the gateway sends to the self-hosted fleet."""
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 """The environment variable holding the key clients send to the gateway."""
-GATEWAY_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "HF_HUB_OFFLINE": "1"}
-"""Environment the gateway needs besides the keys: LiteLLM fetches its model cost map from GitHub at start-up
+GATEWAY_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "HF_HUB_OFFLINE": "1", "NUM_WORKERS": "1"}
+"""Environment the gateway needs besides the keys. LiteLLM fetches its model cost map from GitHub at start-up
 unless LITELLM_LOCAL_MODEL_COST_MAP is True; with it the proxy starts with no network and prices API calls (for the
-budget) from the map bundled in the pinned release."""
+budget) from the map bundled in the pinned release. HF_HUB_OFFLINE stops its token counter fetching a llama-3
+tokenizer from the Hugging Face hub at run time. One worker process per pod (LiteLLM's default, made explicit): the
+overflow slots and budget counts are per process, and `overflow_limits` / `provider_budgets` divide by pods."""
 GATEWAY_CPU_REQUEST = "500m"
 GATEWAY_MEMORY_REQUEST = "1Gi"
 GATEWAY_MEMORY_LIMIT = "2Gi"

@@ -9,6 +9,7 @@ spends the gateway's budget for good. Every request loop is bounded and every wa
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import time
 
 import pytest
@@ -83,6 +84,20 @@ def overflow_limit(proxy: Proxy, route: str) -> int:
     [limit] = [d["litellm_params"]["max_parallel_requests"] for d in config["model_list"]
                if d["model_name"] == route and "max_parallel_requests" in d["litellm_params"]]
     return limit
+
+
+def test_the_installed_proxy_is_the_pinned_release_and_knows_every_mapped_provider():
+    import subprocess
+
+    probe = ("import importlib.metadata as m, json, litellm; print(json.dumps([m.version('litellm'), "
+             "[str(getattr(p, 'value', p)) for p in litellm.provider_list]]))")
+    out = subprocess.run([str(LITELLM_BIN.with_name("python")), "-c", probe], capture_output=True, text=True,
+                         timeout=120, env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    version, providers = json.loads(out.stdout.strip().splitlines()[-1])
+    assert version == gateway_config.LITELLM_VERSION
+    assert gateway_config.SELF_HOSTED_PROVIDER in providers
+    assert sorted(set(gateway_config.LITELLM_PROVIDERS.values()) - set(providers)) == []
 
 
 def test_starts_with_no_network(gateway):
