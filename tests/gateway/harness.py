@@ -22,6 +22,7 @@ LITELLM_VENV = ROOT / ".tools" / "litellm"
 LITELLM_BIN = LITELLM_VENV / "bin" / "litellm"
 START_TIMEOUT_S = 180  # the proxy imports a lot; a busy 2-core CI runner needs tens of seconds
 REQUEST_TIMEOUT_S = 60
+HOLD_TIMEOUT_S = 60  # a held stub answers anyway after this: no test can hang on it
 
 
 def free_port() -> int:
@@ -42,6 +43,7 @@ class StubServer:
         self.port = free_port()
         self.delay = 0.0
         self.usage_tokens = 10
+        self.gate: threading.Event | None = None  # while set to an unset Event, every request waits for it
         self.received: Counter[str] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -75,6 +77,9 @@ class StubServer:
                     stub.in_flight += 1
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                 try:
+                    gate = stub.gate
+                    if gate is not None:
+                        gate.wait(timeout=HOLD_TIMEOUT_S)
                     if stub.delay:
                         time.sleep(stub.delay)
                     tokens = stub.usage_tokens
@@ -109,7 +114,22 @@ class StubServer:
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
+    def hold(self) -> None:
+        """From now on every request waits (at most HOLD_TIMEOUT_S) until `release()`: the fleet is saturated."""
+        self.gate = threading.Event()
+
+    def release(self) -> None:
+        if self.gate is not None:
+            self.gate.set()
+            self.gate = None
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return self.in_flight
+
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -121,6 +141,7 @@ class StubServer:
             self.max_in_flight = 0
         self.delay = 0.0
         self.usage_tokens = 10
+        self.release()
 
 
 class Sinkhole:
