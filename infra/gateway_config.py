@@ -7,7 +7,8 @@ rendered text, service addresses substituted. docs/gateway.md explains every rul
 behaviour (at `LITELLM_VERSION`) each relies on.
 
 Rules (one region's gateway):
-- a route served self-hosted is one deployment `hosted_vllm/<model.name>` at vLLM's Service;
+- a route served self-hosted is one deployment `hosted_vllm/<model.name>` at vLLM's Service, with a `timeout` of
+  the time a long request needs (`chart_values.long_request_seconds`): a hung fleet counts as failed;
 - with `overflowTo` that deployment has `order: 1` and `max_parallel_requests` (the route's share of the region's
   `maxReplicas x gateway.replicaConcurrency`, divided among the gateway pods), and the overflow offer is a second
   deployment of the same route with `order: 2`: LiteLLM refuses the self-hosted deployment past its limit and
@@ -28,6 +29,7 @@ import pathlib
 import re
 from typing import Any
 
+from infra.chart_values import long_request_seconds
 from infra.spec.models import SELF_HOSTED, RegionSpec, StackSpec
 
 LITELLM_VERSION = "1.103.0"
@@ -221,8 +223,10 @@ def render_config(spec: StackSpec, *, vllm_base_url: str, provider_base_urls: di
             model_list.append(deployment(route.name, f"{route.name}--api", api_params(route.served_by)))
             fallbacks.append({route.name: []})
             continue
+        # a hung fleet fails after the time a long request needs (LiteLLM's own default is 6000 s), so the
+        # route's overflow / fallback chain answers instead
         params: dict[str, Any] = {"model": f"hosted_vllm/{spec.model.name}", "api_base": vllm_base_url,
-                                  "api_key": f"os.environ/{VLLM_KEY_ENV}"}
+                                  "api_key": f"os.environ/{VLLM_KEY_ENV}", "timeout": long_request_seconds(spec)}
         if route.overflow_to:
             params["order"] = 1
             params["max_parallel_requests"] = limits[route.name]

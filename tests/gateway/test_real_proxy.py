@@ -165,6 +165,21 @@ def test_with_the_fleet_down_a_fallback_route_answers_from_the_api(fresh):
     assert provider.total == 3 and vllm.total == 0
 
 
+def test_a_hung_fleet_times_out_into_the_fallback_chain_but_not_for_the_restricted_route(fresh):
+    """The rendered self-hosted `timeout` (a long request's time, 62 s here) is too long for a test: the client's
+    `timeout` stands in for it; what is shown is that LiteLLM treats a timeout like any failure."""
+    proxy, vllm, provider, _ = fresh
+    vllm.hold()
+    try:
+        status, body = proxy.chat("chat", KEY, {"timeout": 2})
+        assert status == 200 and body["choices"][0]["message"]["content"] == "answered by provider", (status, body)
+        status, body = proxy.chat("support", KEY, {"timeout": 2})
+        assert status == 408, (status, body)  # LiteLLM's Timeout: refused, and nothing went anywhere else
+    finally:
+        vllm.release()
+    assert provider.total == 1
+
+
 def test_with_the_fleet_down_the_restricted_route_fails_closed(fresh):
     proxy, vllm, provider, _ = fresh
     vllm.stop()

@@ -48,6 +48,13 @@ def test_restricted_routes_have_one_self_hosted_deployment_and_an_empty_chain(sp
     assert all(list(entry) != ["*"] for entry in settings["fallbacks"])
 
 
+def test_self_hosted_calls_time_out_after_a_long_request(spec):
+    config = gc.render_config(spec, vllm_base_url=VLLM)
+    # 1.5 s to the first token + 4 x 300 output tokens x 50 ms (chart_values.long_request_seconds), not 6000 s
+    assert {d["litellm_params"].get("timeout") for d in config["model_list"]
+            if d["litellm_params"]["model"].startswith("hosted_vllm/")} == {62}
+
+
 def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec):
     config = gc.render_config(spec, vllm_base_url=VLLM, region="us-west-2")
     home, overflow = deployments(config, "chat")
