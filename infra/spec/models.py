@@ -543,6 +543,11 @@ DATA_CLASSES = ("general", "restricted")
 # a replacement is ready, rollouts, a region failing over): 0.5%, about 3.6 hours a month. An assumption of this
 # project, not a measurement; a stack states its own with `gateway.expectedUnavailability` (docs/hybrid.md).
 DEFAULT_EXPECTED_UNAVAILABILITY = 0.005
+# In-flight requests one vLLM replica is taken to serve before the gateway sends an overflow-enabled route's
+# further requests to its `overflowTo` offer. An assumption of this project (well under vLLM v0.31's default
+# batch cap of 256 sequences, where latency targets are met for chat-sized requests); a stack states its own
+# with `gateway.replicaConcurrency` (docs/gateway.md "Overflow").
+DEFAULT_REPLICA_CONCURRENCY = 32
 
 
 class GatewayRoute(SpecModel):
@@ -612,6 +617,14 @@ class GatewaySpec(SpecModel):
     """Gateway pods per region at least (two: one may be disrupted, the PodDisruptionBudget keeps one)."""
     max_replicas: int = Field(default=6, ge=1, le=100)
     """Gateway pods per region at most (the gateway scales on CPU)."""
+    alert_api_share_above: float | None = Field(default=None, gt=0, le=1)
+    """The "API share above plan" alert fires when the share of requests answered by API offers over a day
+    exceeds this (set it to the estimate's `hybrid.apiShare` plus a margin). Default: derived from the routes
+    (`infra/gateway_monitoring.py` `api_share_alert_threshold`)."""
+    replica_concurrency: int = Field(default=DEFAULT_REPLICA_CONCURRENCY, ge=1, le=100_000)
+    """In-flight requests one vLLM replica serves before overflow-enabled routes overflow: a region's gateway
+    lets such a route keep its share of `maxReplicas` x this in flight at the fleet, and sends the rest to its
+    `overflowTo` (docs/gateway.md "Overflow"). Default 32, an assumption."""
 
     @field_validator("routes")
     @classmethod

@@ -267,7 +267,8 @@ def test_warm_run_imports_no_pulumi(cache_dir):
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'genai_prices'))\n"
             "assert not bad, bad\n"
             "other_commands = sorted(m for m in sys.modules if m.startswith(('cli.pins', 'cli.commands.model', "
-            "'cli.commands.prices', 'cli.commands.validate', 'cli.commands.inventory', 'ruamel.yaml')))\n"
+            "'cli.commands.prices', 'cli.commands.validate', 'cli.commands.inventory', 'ruamel.yaml', "
+            "'cli.estimate.sensitivity')))\n"
             "assert not other_commands, other_commands\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})
