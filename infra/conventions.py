@@ -18,6 +18,9 @@ GPU_MODEL_LABEL = "tradeoff-infra.io/gpu"
 GPU_NODE_SELECTOR = {WORKLOAD_LABEL: LLM_WORKLOAD}
 # The system node group's label: cluster services (and the weights fill Job) schedule there.
 SYSTEM_LABELS = {WORKLOAD_LABEL: "system"}
+# A GPU pool's capacityType as an EKS node group's: a reservation (Reserved Instance / Instance Savings Plan) is a
+# billing discount on on-demand usage, so EKS launches reserved-1y pools as on-demand capacity.
+EKS_CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
 # Taint as Kubernetes writes it (key, value, effect); EKS's API spells the effect NO_SCHEDULE.
 GPU_TAINT = ("nvidia.com/gpu", "true", "NoSchedule")
 

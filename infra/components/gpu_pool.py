@@ -16,7 +16,9 @@ import pulumi_aws as aws
 from infra import hardware
 from infra.components.context import GpuPoolOutputs
 from infra.components.system_nodes import node_launch_template_args
+from infra.conventions import EKS_CAPACITY_TYPES as CAPACITY_TYPES
 from infra.conventions import GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.sizing import GPU_ROOT_VOLUME_IOPS, GPU_ROOT_VOLUME_THROUGHPUT_MIBPS
 from infra.spec import GpuPoolSpec, StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
@@ -28,14 +30,6 @@ ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 # GPU type names cluster-autoscaler's AWS provider lists (`availableGPUTypes`, aws_cloud_provider.go); other
 # GPUs get "nvidia-<model>" in the same style (its scale-up logic only checks that the label is present).
 ACCELERATOR_NAMES = {"A10G": "nvidia-a10g", "A100-40GB": "nvidia-tesla-a100", "A100-80GB": "nvidia-tesla-a100"}
-# Root volume of GPU nodes: the startup budget (infra/chart_values.py) assumes the weights load from disk
-# at ~250 MB/s, double gp3's 125 MiB/s baseline. gp3 allows up to 1000 MiB/s and 16000 IOPS, with at
-# most 0.25 MiB/s per provisioned IOPS (EBS user guide "General Purpose SSD volumes", read 2026-11-24).
-GPU_ROOT_VOLUME_THROUGHPUT_MIBPS = 500
-GPU_ROOT_VOLUME_IOPS = 6000
-# A reservation (Reserved Instance / Instance Savings Plan) is a billing discount on on-demand usage: EKS launches
-# reserved-1y pools as on-demand capacity.
-CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
 # cluster-autoscaler's scale-from-zero ASG tags (cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery
 # Setup"): `<prefix>/label/<key>`, `<prefix>/taint/<key>`, `<prefix>/resources/<resource>`.
 NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
