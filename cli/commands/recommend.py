@@ -41,7 +41,8 @@ EPILOG = """Examples:
   tradeoff-infra recommend prod-us --capacity-types on-demand,reserved-1y --precision bf16
   tradeoff-infra recommend dev --instance-types g6.xlarge,g5.xlarge,g6e.xlarge --write
 
-Exit codes: 0 ok, 2 bad input (a stack, an option)."""
+Exit codes: 0 ok (also when no fleet fits the budget: the output says so), 1 --write could not write the stack
+file (a held lock, a failed write), 2 bad input (a stack, an option; --write with no feasible fleet)."""
 
 
 def _items(option: str, text: str | None) -> tuple[str, ...] | None:

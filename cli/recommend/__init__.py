@@ -17,7 +17,8 @@ from decimal import Decimal
 from cli.estimate.usage import UsageAssumptions
 from cli.recommend import costing, fleet
 from cli.recommend.search import Option, Rejection, Result, Space, order, search
-from infra.price_catalog import PriceCatalog
+from cli.capacity import CapacityError
+from infra.price_catalog import MissingPrice, PriceCatalog
 from infra.spec import StackSpec, parse_stack_config, parse_stack_text, project_config
 
 __all__ = ["Recommendation", "Space", "recommend", "search"]
@@ -29,7 +30,7 @@ class Recommendation:
     result: Result
     base_usd: float
     """What the estimate prices apart from the fleet (control planes, NAT hours, load balancers, egress, people)."""
-    stack_fleet_usd: float
+    stack_fleet_usd: float | None
     """The stack's own fleet's expected monthly total for the same traffic and targets (base + its fleet)."""
     winner_text: str | None
     """The stack file with the winner applied (what `--write` writes)."""
@@ -77,9 +78,12 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
     result = search(spec, catalog, space=space, top=top, usage=usage)
     t = spec.traffic
     tokens = float(t.requests_per_month * (t.input_tokens_per_request + t.output_tokens_per_request))
-    own_fleet = float(costing.exact_fleet_cost(spec, catalog, as_of, usage))
+    try:
+        own_fleet: float | None = float(costing.exact_fleet_cost(spec, catalog, as_of, usage))
+    except (MissingPrice, CapacityError):  # the stack's own fleet cannot be priced (`estimate` refuses it too)
+        own_fleet = None
     if not result.options:
-        return Recommendation(stack, result, 0.0, own_fleet, None, tokens)
+        return Recommendation(stack, result, 0.0, None, None, tokens)
     winner = result.options[0]
     source = str(stack_file)
     winner_text, winner_spec = option_spec(text, source, spec, winner)
@@ -87,8 +91,8 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
     base = total - float(costing.exact_fleet_cost(winner_spec, catalog, as_of, usage))
     winner.monthly_usd, winner.exact = total, True
     for option in result.options[1:]:
-        _, option_spec_ = option_spec(text, source, spec, option)
-        option.monthly_usd = base + float(costing.exact_fleet_cost(option_spec_, catalog, as_of, usage))
+        option.monthly_usd = base + float(costing.exact_fleet_cost(fleet.applied_spec(spec, option), catalog, as_of,
+                                                                   usage))
     result.options.sort(key=lambda o: order(spec, o, o.monthly_usd))
     budget = spec.budget.monthly_usd if spec.budget else None
     if budget is not None:
@@ -97,7 +101,7 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
                 option.feasible = False
                 option.why_not = f"over budget: ${option.monthly_usd:,.0f} > budget.monthlyUsd ${budget:,.0f}"
         result.rejected.extend(_over_budget(result, base, budget))
-    return Recommendation(stack, result, base, base + own_fleet, winner_text, tokens)
+    return Recommendation(stack, result, base, None if own_fleet is None else base + own_fleet, winner_text, tokens)
 
 
 def _over_budget(result: Result, base: float, budget: float) -> list[Rejection]:

@@ -92,12 +92,23 @@ def starts_per_day(nodes: list[int]) -> int:
     return sum(max(0, nodes[i] - nodes[i - 1]) for i in range(len(nodes)))
 
 
-def region_fleet_usd(nodes: list[int], capacity_type: str, min_nodes: int, usd_per_hour: float, on_demand_usd: float,
-                     reserved_usd: float | None, weights: Weights, prices: RegionPrices,
+def day_at(plan_nodes: list[int], min_nodes: int, memo: dict[int, tuple[float, int]]) -> tuple[float, int]:
+    """(expected nodes, node starts a day) of a pool whose plan at minNodes 0 is `plan_nodes`, at `min_nodes`;
+    memoised per plan (`memo`): a minNodes at or below the plan's lowest slot changes nothing."""
+    m = max(min_nodes, min(plan_nodes, default=0))
+    if m not in memo:
+        nodes = nodes_per_slot(plan_nodes, m)
+        memo[m] = (sum(nodes) / len(nodes), starts_per_day(nodes))
+    return memo[m]
+
+
+def region_fleet_usd(day: tuple[float, int], capacity_type: str, min_nodes: int, usd_per_hour: float,
+                     on_demand_usd: float, reserved_usd: float | None, weights: Weights, prices: RegionPrices,
                      usage: UsageAssumptions) -> float:
-    """The region's fleet-dependent monthly cost (see the module docstring) for one pool with `nodes` per slot."""
-    expected = round(sum(nodes) / len(nodes), 4)
-    starts = starts_per_day(nodes) * HOURS / 24
+    """The region's fleet-dependent monthly cost (see the module docstring) for one pool whose `day` is (expected
+    nodes, node starts a day), `day_at`."""
+    expected = round(day[0], 4)
+    starts = day[1] * HOURS / 24
     if capacity_type == "reserved-1y":
         unit = on_demand_usd  # a reservation launches as on-demand capacity: start-up time bills at that rate
         compute = min_nodes * HOURS * reserved_usd + max(expected - min_nodes, 0.0) * HOURS * on_demand_usd

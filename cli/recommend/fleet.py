@@ -106,3 +106,30 @@ def applied_text(text: str, spec: StackSpec, option: Option) -> str:
     apply(document, spec, option)
     out = stackfile.dump(document)
     return out.replace("\n", "\r\n") if crlf else out
+
+
+def applied_spec(spec: StackSpec, option: Option) -> StackSpec:
+    """`spec` with `option` applied, as `apply` writes it (without a YAML round trip: to price an option)."""
+    from infra.spec import RegionScaling
+
+    from cli.recommend.search import with_model
+
+    sized = with_model(spec, option.precision, option.tensor_parallel)
+    regions = []
+    for region, choice in zip(sized.regions, option.regions):
+        own = region.gpu_pools[0]
+        update = {"instance_type": choice.instance_type, "capacity_type": choice.capacity_type,
+                  "min_nodes": choice.min_nodes, "max_nodes": choice.max_nodes}
+        if own.instance_type != choice.instance_type:
+            update["name"] = pool_name(choice.instance_type)
+        if own.desired_nodes is not None:
+            update["desired_nodes"] = min(max(own.desired_nodes, choice.min_nodes), choice.max_nodes)
+        if not choice.measured:
+            update.update(measured_output_tokens_per_second=None, measured_source=None)
+        changed: dict = {"gpu_pools": [own.model_copy(update=update)]}
+        low, high = spec.replicas_for(region)
+        if choice.max_replicas != high:
+            scaling = region.autoscaling or RegionScaling()
+            changed["autoscaling"] = scaling.model_copy(update={"max_replicas": choice.max_replicas})
+        regions.append(region.model_copy(update=changed))
+    return sized.model_copy(update={"regions": regions})

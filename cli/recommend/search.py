@@ -284,7 +284,7 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         key = (name, precision, tp, source, region.region if measured else None, share, low, requests, per_node)
         if key not in plans:
             plans[key] = _plan(spec, region, name, th, pool, requests, share)
-        nodes0, peak_replicas, peak_tps = plans[key]
+        nodes0, peak_replicas, peak_tps, memo = plans[key]
         floor = costing.floor_nodes(low, per_node)
         # below the replica floor's nodes minNodes changes nothing: keep the stack's own there
         kept = min(own_pool.min_nodes, floor)
@@ -303,12 +303,12 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
             for m in mins:
                 if capacity_type == "reserved-1y" and m == 0:
                     continue  # nothing reserved: that is on-demand
-                nodes = costing.nodes_per_slot(nodes0, m)
-                usd = costing.region_fleet_usd(nodes, capacity_type, m, float(price.usd_per_hour),
+                day = costing.day_at(nodes0, m, memo)
+                usd = costing.region_fleet_usd(day, capacity_type, m, float(price.usd_per_hour),
                                                float(price.on_demand_usd_per_hour), reserved, weights, prices, usage)
                 priced += 1
                 if best is None or usd < best[0] - 1e-9:
-                    best = (usd, m, sum(nodes) / len(nodes))
+                    best = (usd, m, day[0])
             if best is None:
                 continue
             usd, m, expected = best
@@ -321,8 +321,9 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
 
 
 def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaThroughput, pool: GpuPoolSpec | None,
-          requests: float, share: float) -> tuple[list[int], int, float]:
-    """(nodes per slot at minNodes 0, peak replicas, peak output tok/s) of one pool of `name` carrying the region."""
+          requests: float, share: float) -> tuple[list[int], int, float, dict]:
+    """(nodes per slot at minNodes 0, peak replicas, peak output tok/s, a memo for `costing.day_at`) of one pool
+    of `name` carrying the region."""
     probe = GpuPoolSpec.model_construct(
         name="probe", instance_type=name, min_nodes=0, max_nodes=10**6, desired_nodes=None, capacity_type="on-demand",
         disk_gib=None, measured_output_tokens_per_second=pool.measured_output_tokens_per_second if pool else None,
@@ -331,7 +332,7 @@ def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaTh
     cache = {(name, spec.model_for(region)[0], probe.measured_output_tokens_per_second, probe.measured_source): th}
     plan = capacity.plan_region(spec, alone, requests, share, unbounded=True, throughput_cache=cache)
     peak_tps = plan.average_output_tokens_per_second * max(capacity.day_profile(spec.traffic.peak_to_average))
-    return list(plan.pools[0].nodes_per_slot), plan.replicas_at_peak, peak_tps
+    return list(plan.pools[0].nodes_per_slot), plan.replicas_at_peak, peak_tps, {}
 
 
 def changes(spec: StackSpec, option: Option) -> int:

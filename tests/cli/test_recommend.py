@@ -304,3 +304,16 @@ def test_the_precisions_searched():
     result = search(spec, default_catalog(), space=Space(instance_types=("g5.xlarge",), precisions=("fp8",)))
     assert not result.options  # A10G has no FP8 tensor cores: FP8 is not searched there
     assert "FP8" in result.rejected[0].reason
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_the_spec_an_option_is_priced_on_is_the_spec_of_the_file_write_would_write(stack):
+    """Options after the winner are priced on `fleet.applied_spec` (no YAML round trip); the file `--write` writes
+    (`fleet.applied_text`) must read back as that very spec."""
+    from cli.recommend import fleet, option_spec
+
+    path = ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+    spec = load_stack_file(path)
+    for option in search(spec, default_catalog(), top=5).options:
+        _, written = option_spec(read_stack_text(path), str(path), spec, option)
+        assert fleet.applied_spec(spec, option) == written
