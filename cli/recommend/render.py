@@ -69,10 +69,9 @@ def contract(rec: Recommendation) -> dict:
     }
 
 
-def _pool(p: dict) -> str:
-    q = p["quantization"] or "bf16"
+def _pool(p: dict, precision: str) -> str:
     return (f"{p['instanceType']} {p['capacityType']} x{p['minNodes']}-{p['maxNodes']} "
-            f"(TP{p['tensorParallel']}, {q})")
+            f"(TP{p['tensorParallel']}, {precision})")
 
 
 def _money(value: float | None) -> str:
@@ -115,13 +114,15 @@ def table(doc: dict) -> str:
                 head = (str(o["rank"]), _money(o["monthlyUsd"]) + ("" if o["exact"] else "*"),
                         f"{o['perMillionTokensUsd']:.3f}", "yes" if o["feasible"] else "no") if first else ("", "", "", "")
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
-                rows.append((*head, region, _pool(p), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
+                rows.append((*head, region, _pool(p, o['precision']), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
                              f"{p['ttftMsAtPlannedBatch']:.0f}", headroom))
                 first = False
-    widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-    out.append("* from the winner's estimate and the same base: the program ran for the winner only")
+    if doc["options"]:
+        widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        if len(doc["options"]) > 1:
+            out.append("* the winner's estimate less its fleet, plus this fleet: the program ran for the winner only")
     rejected = _grouped_rejections(doc)
     if rejected:
         out += ["", "rejected:"]
@@ -131,14 +132,15 @@ def table(doc: dict) -> str:
 
 def markdown_report(doc: dict) -> str:
     out = [f"### recommend `{markdown(doc['stack'])}`", "", *(markdown(line) for line in _summary(doc)), ""]
-    out += ["| rank | monthly | $/1M tokens | feasible | region | pool | batch | TPOT ms | TTFT ms | headroom at peak |",
-            "| ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    if doc["options"]:
+        out += ["| rank | monthly | $/1M tokens | feasible | region | pool | batch | TPOT ms | TTFT ms | headroom at peak |",
+                "| ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"]
     for o in doc["options"]:
         for region, pools in o["fleet"].items():
             for p in pools:
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
                 out.append(f"| {o['rank']} | {_money(o['monthlyUsd'])} | {o['perMillionTokensUsd']:.3f} | "
-                           f"{'yes' if o['feasible'] else 'no'} | {markdown(region)} | {markdown(_pool(p))} | "
+                           f"{'yes' if o['feasible'] else 'no'} | {markdown(region)} | {markdown(_pool(p, o['precision']))} | "
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")
     rejected = _grouped_rejections(doc)

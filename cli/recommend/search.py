@@ -169,14 +169,16 @@ class _Family:
     """The first reason each (instance type, region) failed, by REASONS order."""
 
     def __init__(self) -> None:
-        self.reasons: dict[tuple[str, str], tuple[int, str, str]] = {}
+        self.reasons: dict[tuple[str, str], tuple[int, float, str, str]] = {}
         self.served: set[tuple[str, str]] = set()
 
-    def fail(self, name: str, region: str, kind: str, reason: str) -> None:
-        rank = REASONS.index(kind)
+    def fail(self, name: str, region: str, kind: str, reason: str, shortfall: float = 0.0) -> None:
+        """Record a failure; of two of the same kind the smaller `shortfall` (how far from working) is kept, so a
+        model that fits nowhere is reported at its closest precision and tensorParallel."""
+        key = (REASONS.index(kind), shortfall)
         old = self.reasons.get((name, region))
-        if old is None or rank < old[0]:
-            self.reasons[(name, region)] = (rank, kind, reason)
+        if old is None or key < old[:2]:
+            self.reasons[(name, region)] = (*key, kind, reason)
 
 
 def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None, top: int = 5,
@@ -221,7 +223,7 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
                     options.append(Option(precision, tp, [per_region[i][j] for i, j in enumerate(picks)],
                                           api_share=share, overflow_usd=extra))
     options.sort(key=lambda o: order(spec, o, o.fleet_usd))
-    for (name, region), (_, kind, reason) in sorted(family.reasons.items()):
+    for (name, region), (_, _, kind, reason) in sorted(family.reasons.items()):
         if (name, region) not in family.served:
             rejected.append(Rejection(name, region, kind, reason))
     return Result(spec, options[:top], rejected, searched, groups)
@@ -245,7 +247,8 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
             continue  # another tensorParallel may suit it
         if precision == "fp8" and not it.gpu_model.fp8_dense_tflops:
             family.fail(name, region.region, "does-not-fit", f"no FP8 tensor cores on its {it.gpu_model.name} "
-                                                             "(FP8 is searched only where the GPU computes in it)")
+                                                             "(FP8 is searched only where the GPU computes in it)",
+                        math.inf)  # any other reason of the kind says more
             continue
         fit = fit_report(spec, name, source)
         if fit is None:
@@ -254,7 +257,7 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         if needed > usable:
             family.fail(name, region.region, "does-not-fit",
                         f"does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU at {precision} tensorParallel "
-                        f"{tp}, one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB")
+                        f"{tp}, one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB", needed / usable)
             continue
         measured = (own_pool.instance_type == name and tp == spec.model.tensor_parallel
                     and own_pool.measured_output_tokens_per_second is not None)
@@ -268,7 +271,8 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         if th.latency_bound_tokens_per_second is None:
             family.fail(name, region.region, "misses-tpot",
                         f"misses TPOT: one stream alone needs ~{th.single_stream_tpot_ms:.0f} ms per token at "
-                        f"{precision} tensorParallel {tp}, the target is {traffic.tpot_target_ms} ms")
+                        f"{precision} tensorParallel {tp}, the target is {traffic.tpot_target_ms} ms",
+                        th.single_stream_tpot_ms)
             continue
         engine = capacity.engine_for(spec, name, source)
         scale = th.saturated_tokens_per_second / th.predicted_tokens_per_second
@@ -278,7 +282,7 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         if ttft_ms > traffic.ttft_target_ms:
             family.fail(name, region.region, "misses-ttft",
                         f"misses TTFT: ~{ttft_ms:.0f} ms at the planned batch of {batch} ({precision}, tensorParallel "
-                        f"{tp}), the target is {traffic.ttft_target_ms} ms")
+                        f"{tp}), the target is {traffic.ttft_target_ms} ms", ttft_ms)
             continue
         per_node = costing.replicas_per_node(it.gpus, tp)
         key = (name, precision, tp, source, region.region if measured else None, share, low, requests, per_node)

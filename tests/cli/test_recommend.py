@@ -317,3 +317,21 @@ def test_the_spec_an_option_is_priced_on_is_the_spec_of_the_file_write_would_wri
     for option in search(spec, default_catalog(), top=5).options:
         _, written = option_spec(read_stack_text(path), str(path), spec, option)
         assert fleet.applied_spec(spec, option) == written
+
+
+def test_ttft_is_the_prefill_chunks_a_prompt_needs_times_the_step():
+    spec = spec_of()
+    engine = capacity.engine_for(spec, "g6e.xlarge")  # L40S, 48 GB: vLLM's 2,048-token step budget
+    assert capacity.max_num_batched_tokens(engine.instance) == capacity.MAX_NUM_BATCHED_TOKENS
+    assert capacity.max_num_batched_tokens(hardware.instance_type("p5.4xlarge")) == capacity.MAX_NUM_BATCHED_TOKENS_LARGE_GPU
+    # a 600-token prompt next to 48 running sequences: one chunk
+    assert capacity.ttft_seconds(engine, 48) == pytest.approx(engine.step_seconds(48))
+    # a 5,000-token prompt next to 48 sequences: ceil(5000 / 2000) = 3 chunks
+    long = spec.model_copy(update={"traffic": spec.traffic.model_copy(update={"input_tokens_per_request": 5000})})
+    engine = capacity.engine_for(long, "g6e.xlarge")
+    assert capacity.ttft_seconds(engine, 48) == pytest.approx(3 * engine.step_seconds(48))
+    # the planned batch serves the planned rate, and one sequence fewer would not
+    th = capacity.replica_throughput(spec, "g6e.xlarge")
+    engine = capacity.engine_for(spec, "g6e.xlarge")
+    batch = capacity.planned_batch(engine, th.planning_tokens_per_second, th.max_batch_by_memory)
+    assert engine.tokens_per_second(batch) >= th.planning_tokens_per_second > engine.tokens_per_second(batch - 1)
