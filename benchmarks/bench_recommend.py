@@ -23,7 +23,6 @@ import json
 import os
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_estimate import CLI, generated_stack  # noqa: E402  (the 16-region builder the other benchmarks use)
+from bench_estimate import generated_stack, wall  # noqa: E402  (the 16-region builder the other benchmarks use)
 
 
 def catalog_for(regions: list[str], folder: pathlib.Path) -> pathlib.Path:
@@ -49,17 +48,6 @@ def catalog_for(regions: list[str], folder: pathlib.Path) -> pathlib.Path:
     path = folder / "catalog-16-regions.json"
     path.write_text(json.dumps(data))
     return path
-
-
-def wall(args: list[str], env: dict, runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(CLI + args, env=env, cwd=ROOT, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(args)} failed: {done.stderr}")
-    return statistics.median(times), times
 
 
 def main() -> None:

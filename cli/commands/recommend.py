@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 import json
 import pathlib
-from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated
 
@@ -82,15 +81,6 @@ def _space(spec, instance_types, tensor_parallel, precision, capacity_types):
     )
 
 
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return datetime.now(tz=UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"--as-of {value!r} is not a date YYYY-MM-DD") from None
-
-
 @app.command("recommend", epilog=EPILOG)
 @reported()
 def recommend_command(
@@ -123,7 +113,9 @@ def recommend_command(
     try:
         if not 1 <= top <= MAX_TOP:
             raise CliError(f"--top {top}: give 1 to {MAX_TOP}")
-        when = _as_of(as_of)
+        from cli.commands.estimate import _parse_date  # the estimate's own --as-of reader
+
+        when = _parse_date(as_of)
         use_stacks_dir(stacks_dir)
         ref = resolve(stack)
         try:
