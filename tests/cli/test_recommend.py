@@ -335,3 +335,17 @@ def test_ttft_is_the_prefill_chunks_a_prompt_needs_times_the_step():
     engine = capacity.engine_for(spec, "g6e.xlarge")
     batch = capacity.planned_batch(engine, th.planning_tokens_per_second, th.max_batch_by_memory)
     assert engine.tokens_per_second(batch) >= th.planning_tokens_per_second > engine.tokens_per_second(batch - 1)
+
+
+def test_the_hybrid_hook_sizes_the_fleet_for_the_share_the_api_does_not_take():
+    """The hook issue 14's hybrid split plugs into: each API share is searched with the fleet sized for the rest and
+    the API's cost of the share added; the cheaper split wins."""
+    from cli.recommend.search import Overflow
+
+    spec = spec_of(requests=400_000_000)
+    space = Space(instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("bf16",), capacity_types=("on-demand",))
+    free_api = search(spec, default_catalog(), space=space, overflow=Overflow((0.0, 0.5), lambda share: 0.0)).options
+    assert free_api[0].api_share == 0.5
+    assert free_api[0].regions[0].expected_nodes < free_api[1].regions[0].expected_nodes
+    dear_api = search(spec, default_catalog(), space=space, overflow=Overflow((0.0, 0.5), lambda share: 1e9)).options
+    assert dear_api[0].api_share == 0.0 and dear_api[1].overflow_usd == 1e9
