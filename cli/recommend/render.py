@@ -74,6 +74,10 @@ def _pool(p: dict, precision: str) -> str:
             f"(TP{p['tensorParallel']}, {precision})")
 
 
+def _per_million(option: dict) -> str:
+    return "-" if option["perMillionTokensUsd"] is None else f"{option['perMillionTokensUsd']:.3f}"
+
+
 def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
@@ -95,7 +99,9 @@ def _summary(doc: dict) -> list[str]:
     best = doc["options"][0]
     own = doc["stackFleetMonthlyUsd"]
     saving = own - best["monthlyUsd"] if own is not None else None
-    lines.append(f"Recommended: {_money(best['monthlyUsd'])}/month (${best['perMillionTokensUsd']:,.2f} per 1M tokens), "
+    per_million = best["perMillionTokensUsd"]
+    per_million = "no tokens" if per_million is None else f"${per_million:,.2f} per 1M tokens"
+    lines.append(f"Recommended: {_money(best['monthlyUsd'])}/month ({per_million}), "
                  f"{'within' if best['feasible'] else 'NOT within'} budget {_money(doc['budgetMonthlyUsd'])}; "
                  f"the stack's own fleet: {_money(own)}/month"
                  + (f" ({_money(saving)} more)" if saving and saving > 0.005 else ""))
@@ -112,7 +118,7 @@ def table(doc: dict) -> str:
         for region, pools in o["fleet"].items():
             for p in pools:
                 head = (str(o["rank"]), _money(o["monthlyUsd"]) + ("" if o["exact"] else "*"),
-                        f"{o['perMillionTokensUsd']:.3f}", "yes" if o["feasible"] else "no") if first else ("", "", "", "")
+                        _per_million(o), "yes" if o["feasible"] else "no") if first else ("", "", "", "")
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
                 rows.append((*head, region, _pool(p, o['precision']), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
                              f"{p['ttftMsAtPlannedBatch']:.0f}", headroom))
@@ -139,7 +145,7 @@ def markdown_report(doc: dict) -> str:
         for region, pools in o["fleet"].items():
             for p in pools:
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
-                out.append(f"| {o['rank']} | {_money(o['monthlyUsd'])} | {o['perMillionTokensUsd']:.3f} | "
+                out.append(f"| {o['rank']} | {_money(o['monthlyUsd'])} | {_per_million(o)} | "
                            f"{'yes' if o['feasible'] else 'no'} | {markdown(region)} | {markdown(_pool(p, o['precision']))} | "
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")

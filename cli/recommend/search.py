@@ -211,7 +211,7 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
                 for region in spec.regions:
                     choices, n = _region_choices(sized, region, precision, tp, types[region.region], space, catalog,
                                                  prices[region.region], usage, requests, shares[region.region], family,
-                                                 plans)
+                                                 plans, own=(own, spec.model.tensor_parallel))
                     searched += n
                     per_region.append(choices)
                 if share == 0.0:
@@ -231,9 +231,10 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
 
 def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int, names: list[str], space: Space,
                     catalog: PriceCatalog, prices: costing.RegionPrices, usage: UsageAssumptions, requests: float,
-                    share: float, family: _Family, plans: dict) -> tuple[list[RegionChoice], int]:
+                    share: float, family: _Family, plans: dict, own: tuple[str, int]) -> tuple[list[RegionChoice], int]:
     """Every priced choice in one region at one precision and tensorParallel, cheapest first (per instance type and
-    capacity type only its cheapest minNodes), and how many were priced."""
+    capacity type only its cheapest minNodes), and how many were priced. `own`: the stack's own (precision,
+    tensorParallel), for which alone a pool's load test holds."""
     source = spec.model_for(region)[0]
     own_pool = region.gpu_pools[0]
     weights = costing.Weights.of(spec, region, own_pool)
@@ -259,7 +260,7 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
                         f"does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU at {precision} tensorParallel "
                         f"{tp}, one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB", needed / usable)
             continue
-        measured = (own_pool.instance_type == name and tp == spec.model.tensor_parallel
+        measured = (own_pool.instance_type == name and (precision, tp) == own
                     and own_pool.measured_output_tokens_per_second is not None)
         # a load test of the stack's own pool holds for its own instance type, tensorParallel and precision only
         pool = own_pool if measured else None

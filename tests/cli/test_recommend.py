@@ -349,3 +349,57 @@ def test_the_hybrid_hook_sizes_the_fleet_for_the_share_the_api_does_not_take():
     assert free_api[0].regions[0].expected_nodes < free_api[1].regions[0].expected_nodes
     dear_api = search(spec, default_catalog(), space=space, overflow=Overflow((0.0, 0.5), lambda share: 1e9)).options
     assert dear_api[0].api_share == 0.0 and dear_api[1].overflow_usd == 1e9
+
+
+def _prod_us_variant(project, **traffic):
+    """prod-us with a second pool in us-east-1, a load test on us-west-2's pool and scale-to-zero."""
+    import yaml
+
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    doc = yaml.safe_load(path.read_text())
+    config = doc["config"]
+    config["tradeoff-infra:regions"][0]["gpuPools"].append(
+        {"name": "l4", "instanceType": "g6.xlarge", "minNodes": 0, "maxNodes": 4, "capacityType": "spot"})
+    config["tradeoff-infra:regions"][1]["gpuPools"][0].update(
+        {"measuredOutputTokensPerSecond": 3000, "measuredSource": "load test 2026-11-20"})
+    config["tradeoff-infra:autoscaling"]["scaleToZero"] = True
+    config["tradeoff-infra:traffic"].update(traffic)
+    variant = project / "stacks" / "Pulumi.variant.yaml"
+    variant.write_text(yaml.safe_dump(doc))
+    return variant
+
+
+def test_a_load_test_holds_only_for_its_own_pool_type_tensor_parallel_and_precision(project):
+    spec = load_stack_file(_prod_us_variant(project))
+    result = search(spec, default_catalog(), top=50)
+    measured = {(o.precision, o.tensor_parallel, c.instance_type) for o in result.options for c in o.regions
+                if c.region == "us-west-2" and c.measured}
+    assert measured <= {("bf16", 1, "g6e.xlarge")}
+    for option in result.options:
+        for choice in option.regions:
+            if choice.region == "us-west-2" and (option.precision, choice.instance_type) == ("bf16", "g6e.xlarge"):
+                assert choice.measured and choice.throughput.measured
+
+
+def test_write_a_stack_with_two_pools_a_load_test_and_scale_to_zero_then_estimate(project):
+    _prod_us_variant(project)
+    result = invoke("recommend", "variant", "--write", "--format", "json", *DATE)
+    assert result.exit_code == 0, result.output
+    recommended = json.loads(result.stdout)["options"][0]
+    written = load_stack_file(project / "stacks" / "Pulumi.variant.yaml")
+    assert all(len(r.gpu_pools) == 1 for r in written.regions)
+    west = written.regions[1].gpu_pools[0]
+    if (recommended["precision"], west.instance_type) != ("bf16", "g6e.xlarge"):
+        assert west.measured_output_tokens_per_second is None
+    estimated = json.loads(invoke("estimate", "variant", "--format", "json", *DATE).stdout)
+    expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected - recommended["monthlyUsd"]) <= 0.005 * recommended["monthlyUsd"]
+
+
+def test_zero_traffic_prints_every_format(project):
+    _prod_us_variant(project, requestsPerMonth=0)
+    for fmt in ("table", "markdown", "json"):
+        result = invoke("recommend", "variant", "--format", fmt, *DATE)
+        assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["options"][0]["perMillionTokensUsd"] is None
