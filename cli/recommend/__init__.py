@@ -3,7 +3,7 @@
 `search.py` searches analytically (capacity model + PriceBook, no program run); `costing.py` prices a region's
 fleet the way the estimate's cost modules do; `fleet.py` writes an option into the stack file; this module runs
 the Pulumi program (under mocks, cached as `estimate` caches it) once, for the winner only, so the winner's
-monthly cost is the estimate's own number, and derives every other option's from it (`complete`).
+monthly cost is the estimate's own number, and derives every other option's from it (`recommend`).
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ class Option:
     api_share: float = 0.0
     overflow_usd: float = 0.0
     monthly_usd: float | None = None
-    """The whole stack's expected monthly cost: the search's fleet cost plus the base (set by `complete`)."""
+    """The whole stack's expected monthly cost: its fleet cost plus the base (set by `cli.recommend.recommend`)."""
     exact: bool = False
     """monthly_usd is the estimate's own number for this fleet (the program ran for it: the winner)."""
     feasible: bool = True
@@ -183,7 +183,8 @@ class _Family:
 
 def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None, top: int = 5,
            usage: UsageAssumptions | None = None, overflow: Overflow | None = None) -> Result:
-    """The `top` cheapest fleets (fleet-dependent cost; `complete` adds the base) and the rejected families."""
+    """The `top` cheapest fleets (their fleet-dependent cost; `cli.recommend.recommend` adds the base) and the
+    rejected families."""
     space = space or Space()
     usage = usage or UsageAssumptions()
     book = PriceBook(catalog)
@@ -201,7 +202,7 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
     searched = 0
     options: list[Option] = []
     groups: dict[tuple[str, int], list[list[RegionChoice]]] = {}
-    plans: dict[tuple, tuple[list[int], int, float]] = {}
+    plans: dict[tuple, tuple[list[int], int, float, dict]] = {}
     for precision in precisions:
         for tp in space.tensor_parallel:
             sized = with_model(spec, precision, tp)
