@@ -2,7 +2,8 @@
 
 Measures, each the median of N runs:
   1. `estimate --all` cold (`--no-cache`: every stack's program runs under mocks) and warm (cache hit),
-     warm both as JSON and as the default rich tables (laying out ~150 table rows costs ~0.1 s);
+     warm both as JSON and as the default rich tables (laying out ~150 table rows costs ~0.1 s), and warm with
+     `--sensitivity --growth 10` (flip points, volume sweep, growth: opt-in, no target);
   2. `inventory --no-cache` for generated stacks of 1 and 16 regions (the per-region cost of the program);
   3. whether a warm run imports Pulumi (it must not).
 Targets (issue 3, 2-core machine): all stacks cold < 3 s together, warm < 0.5 s, each added region
@@ -80,6 +81,8 @@ def main() -> None:
         rows.append(("estimate --all --format json (warm: cache hit)", warm, warm_all, "< 0.5 s"))
         table, table_all = wall(["estimate", "--all"], env, args.runs)
         rows.append(("estimate --all (warm, default table output)", table, table_all, "< 0.5 s"))
+        sens, sens_all = wall(["estimate", "--all", "--format", "json", "--sensitivity", "--growth", "10"], env, args.runs)
+        rows.append(("estimate --all --format json --sensitivity --growth 10 (warm; opt-in analysis)", sens, sens_all, ""))
         per_region = {}
         for n in (1, 16):
             stack = generated_stack(n, folder)

@@ -258,10 +258,12 @@ def load_balancer_source_cidrs(spec: StackSpec, region: RegionSpec) -> list[str]
 
 
 def network_policy_values(spec: StackSpec, region: RegionSpec) -> dict:
-    """The chart's `networkPolicy` values: who may reach the vLLM pods' port (see the constants above)."""
+    """The chart's `networkPolicy` values: who may reach the vLLM pods' port (see the constants above); with a
+    `gateway` block the ALB no longer may (it targets the gateway)."""
     return {
         "enabled": True,
-        "loadBalancerCidrs": load_balancer_source_cidrs(spec, region),
+        # With a gateway the ALB targets the gateway's pods: only the gateway (and Prometheus) reach vLLM.
+        "loadBalancerCidrs": [] if spec.gateway else load_balancer_source_cidrs(spec, region),
         "monitoringNamespace": MONITORING_NAMESPACE,
         "gateway": {"namespaceLabels": dict(GATEWAY_NAMESPACE_LABELS), "podLabels": dict(GATEWAY_POD_LABELS)},
     }

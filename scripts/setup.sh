@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine for tradeoff-infra: the Python venv (with an upgraded pip: the
 # machine's old resolver can hang on this dependency set) and, with --test, the real tools the
-# test suite drives: helm, promtool and the CRD schemas. Idempotent; safe to re-run.
+# test suite drives: helm, promtool, the Prometheus server (tests/cli/test_actuals.py) and the CRD schemas. Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,7 +41,7 @@ if [[ ! -d .tools/node_modules/@kubernetes-models/keda ]]; then
   npm install --silent --no-audit --no-fund --prefix .tools "${CRD_NPM_PACKAGES[@]}" >/dev/null
 fi
 
-if ! command -v promtool >/dev/null 2>&1; then
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
   if [[ $(id -u) == 0 ]]; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
@@ -51,4 +51,5 @@ if ! command -v promtool >/dev/null 2>&1; then
   fi
 fi
 promtool --version >/dev/null
-echo "setup complete: .venv, .tools/bin/helm, .tools/node_modules, promtool"
+prometheus --version >/dev/null
+echo "setup complete: .venv, .tools/bin/helm, .tools/node_modules, promtool, prometheus"

@@ -52,9 +52,11 @@ def _missing_price_key(spec: StackSpec, err: MissingPrice) -> str:
 
 
 def estimate_stack(stack: LoadedStack, root: pathlib.Path, catalog: PriceCatalog, as_of: date, *, with_chart: bool,
-                   usage: UsageAssumptions | None = None) -> dict:
+                   usage: UsageAssumptions | None = None, sensitivity: bool = False,
+                   growth: tuple[float, int] | None = None) -> dict:
     """The stack's estimate as a contract document; a price or capacity the stack cannot get is bad
-    input naming the stack (and the key, where one is to blame)."""
+    input naming the stack (and the key, where one is to blame). `sensitivity` adds the flip points and the
+    volume sweep, `growth` (percent a month, months) the projection (cli/estimate/sensitivity.py)."""
     ref, spec = stack.ref, stack.spec
     try:
         path = ref.path.resolve()
@@ -66,7 +68,40 @@ def estimate_stack(stack: LoadedStack, root: pathlib.Path, catalog: PriceCatalog
     except (CapacityError, EstimateError) as err:
         raise CliError(f"{ref.name}: {err}") from None
     chart = contract.chart_points(est, est.total_at) if with_chart else None
-    return contract.stack_contract(est, chart)
+    doc = contract.stack_contract(est, chart)
+    if sensitivity or growth:  # only then: the module stays off the plain estimate's path
+        from cli.estimate import sensitivity as flips
+
+        try:
+            probe = flips.probe_of(est, stack.inventory.resources)
+            if sensitivity:
+                be = {b.offer: b for b in est.break_even}
+                offer, _ = flips.cheapest(probe.offers, spec.traffic.requests_per_month)
+                doc["sensitivity"] = flips.flip_points(probe, est.verdict.choice, be.get(offer.name) if offer else None,
+                                                       est.total_at)
+                doc["volumeSweep"] = flips.volume_sweep(probe, est.total_at)
+            if growth:
+                doc["growth"] = flips.growth(probe, growth[0], growth[1], est.total_at)
+        except (CapacityError, EstimateError) as err:
+            raise CliError(f"{ref.name}: {err}") from None
+    return doc
+
+
+def _growth_option(growth: float | None, months: int | None) -> tuple[float, int] | None:
+    """(percent a month, months) of --growth/--months, or None; bad values are bad input naming the option."""
+    if growth is None:
+        if months is not None:
+            raise CliError("--months needs --growth PCT_PER_MONTH (the growth it projects)")
+        return None
+    from cli.estimate.sensitivity import MAX_GROWTH_PERCENT, MAX_MONTHS  # only when asked: off the plain path
+
+    if not 0 < growth <= MAX_GROWTH_PERCENT:  # NaN fails too
+        raise CliError(f"--growth {growth:g}: must be a percentage a month above 0 and at most {MAX_GROWTH_PERCENT:g} "
+                       "(traffic that shrinks or stays flat: estimate the smaller volume directly)")
+    months = 12 if months is None else months
+    if not 1 <= months <= MAX_MONTHS:
+        raise CliError(f"--months {months}: must be from 1 to {MAX_MONTHS}")
+    return growth, months
 
 
 def _parse_date(value: str | None) -> date:
@@ -91,6 +126,29 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: nested too deeply") from None
     except ValueError as err:
         raise CliError(f"--usage {path}: {err}") from None
+
+
+def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> list[LoadedStack]:
+    """`--calibration FILE` applied to the stack it names (bad input when none of them is that stack); each pool it
+    replaces is named on standard error (the capacity rows then say "(measured)", the JSON its measuredSource)."""
+    from dataclasses import replace
+
+    from cli.live.actuals_calibration import CalibrationError, apply, load
+
+    try:
+        doc = load(path)
+        names = [stack.ref.name for stack in loaded]
+        if doc["stack"] not in names:
+            raise CalibrationError(f"{path}: stack: the file calibrates stack {doc['stack']!r}, not one of those "
+                                   f"estimated ({', '.join(names)})")
+        out = [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
+               for stack in loaded]
+    except CalibrationError as e:
+        raise CliError(f"--calibration {e}") from None
+    for entry in doc["pools"]:
+        say(err, "calibrated: {} {}/{} at {} output tok/s per replica, measured ({})", doc["stack"], entry["region"],
+            entry["pool"], entry["outputTokensPerSecondPerReplica"], doc["source"])
+    return out
 
 
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False, fields: tuple[str, ...] | None = None) -> str:
@@ -119,6 +177,8 @@ EPILOG = """Examples:
   tradeoff-infra estimate prod-us --format json --out before.json
   tradeoff-infra estimate prod-us --compare-to before.json --fail-on-increase 10
   tradeoff-infra estimate ./my-stack.yaml --fail-over-budget
+  tradeoff-infra estimate prod-us --sensitivity --format json
+  tradeoff-infra estimate prod-us --growth 15 --months 24
 
 Exit codes: 0 ok, 1 over budget with --fail-over-budget or a rise above --fail-on-increase PCT,
 2 bad input (a key, a stack, an option)."""
@@ -149,19 +209,31 @@ def estimate_command(
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
     usage_file: Annotated[pathlib.Path | None, typer.Option("--usage", help="YAML with usage assumptions the program "
                                                                             "cannot know (see docs/estimate.md).")] = None,
+    sensitivity: Annotated[bool, typer.Option("--sensitivity", help=(
+        "Add what flips the verdict: the volume, tokens per request, people (FTE), GPU node price and API price at "
+        "which the verdict changes, and a volume sweep from 1% to 100x (docs/estimate.md)."))] = False,
+    growth: Annotated[float | None, typer.Option("--growth", metavar="PCT_PER_MONTH", help=(
+        "Project traffic growing PCT percent a month (compounded): each month's costs and verdict, the month the "
+        "verdict changes and the fleet then."))] = None,
+    months: Annotated[int | None, typer.Option("--months", metavar="N", help=(
+        "Months --growth projects (1-120, default 12)."))] = None,
     fields: Annotated[str | None, typer.Option("--fields", help="Line-item columns of the table, a comma list: region, "
                                                                 "resource, category, description, quantity, price, monthly, "
                                                                 "range, source, or all (default: resource,description,"
                                                                 "quantity,monthly).")] = None,
+    calibration: Annotated[pathlib.Path | None, typer.Option("--calibration", metavar="FILE", help=(
+        "A file `actuals --write-calibration` wrote: its measured output tokens/s per replica replace the capacity "
+        "model's prediction for those pools of its stack."))] = None,
 ) -> None:
     """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
     err = Console(stderr=True)
     try:
         when = _parse_date(as_of)
         columns = _parse_fields(fields, fmt)
+        projection = _growth_option(growth, months)
         refs = select(stacks, all_, stack, stacks_dir)
         refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
-                                  ("price catalog", price_catalog or CATALOG_PATH)])
+                                  ("price catalog", price_catalog or CATALOG_PATH), ("--calibration file", calibration)])
         if fail_on_increase is not None and compare_to is None:
             raise CliError("--fail-on-increase needs --compare-to OLD.json (the estimate the increase is measured from)")
         limit, old = fail_on_increase, None
@@ -181,9 +253,12 @@ def estimate_command(
         root = project_root()
         include_ops = False if exclude_operations else None
         loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
+        if calibration is not None:  # only then: the warm path stays as light as before
+            loaded = calibrated(loaded, calibration, err)
         docs = []
         for stack in loaded:
-            doc = estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage)
+            doc = estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage,
+                                 sensitivity=sensitivity, growth=projection)
             if old is not None:
                 entry, why = match(old, doc)
                 if entry is not None:

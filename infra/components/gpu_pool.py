@@ -16,8 +16,7 @@ import pulumi_aws as aws
 from infra import hardware
 from infra.components.context import GpuPoolOutputs
 from infra.components.system_nodes import node_launch_template_args
-from infra.conventions import EKS_CAPACITY_TYPES as CAPACITY_TYPES
-from infra.conventions import GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.conventions import EKS_CAPACITY_TYPES, GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
 from infra.sizing import GPU_ROOT_VOLUME_IOPS, GPU_ROOT_VOLUME_THROUGHPUT_MIBPS
 from infra.spec import GpuPoolSpec, StackSpec
 
@@ -30,6 +29,8 @@ ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 # GPU type names cluster-autoscaler's AWS provider lists (`availableGPUTypes`, aws_cloud_provider.go); other
 # GPUs get "nvidia-<model>" in the same style (its scale-up logic only checks that the label is present).
 ACCELERATOR_NAMES = {"A10G": "nvidia-a10g", "A100-40GB": "nvidia-tesla-a100", "A100-80GB": "nvidia-tesla-a100"}
+# EKS's spelling of each capacity type (reserved-1y pools launch as on-demand): one home, infra/conventions.py.
+CAPACITY_TYPES = EKS_CAPACITY_TYPES
 # cluster-autoscaler's scale-from-zero ASG tags (cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery
 # Setup"): `<prefix>/label/<key>`, `<prefix>/taint/<key>`, `<prefix>/resources/<resource>`.
 NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
