@@ -159,6 +159,14 @@ def _write(ref, rec, err: Console) -> None:
     if not feasible:
         raise CliError("--write: no option is feasible (within budget.monthlyUsd and the targets); nothing was written")
     chosen = feasible[0]
+    spec = rec.result.spec
+    if getattr(spec, "gateway", None) is not None:
+        lifted = [f"{region.region} {spec.replicas_for(region)[1]} -> {choice.max_replicas}"
+                  for region, choice in zip(spec.regions, chosen.regions) if choice.max_replicas > spec.replicas_for(region)[1]]
+        if lifted:
+            raise CliError("--write: the stack has a gateway, and this fleet lifts the cap its routes overflow above "
+                           f"(autoscaling.maxReplicas {', '.join(lifted)}); the hybrid split (issue 14) is not searched "
+                           "yet, so nothing was written")
     changes, changed = edit_stack(ref, lambda document, spec: fleet.apply(document, spec, chosen))
     if not changed:
         say(err, "{} already runs the recommended fleet; nothing was written", shown_arg(ref))

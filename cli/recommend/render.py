@@ -66,7 +66,17 @@ def contract(rec: Recommendation) -> dict:
         "budgetMonthlyUsd": spec.budget.monthly_usd if spec.budget else None,
         "targets": {"tpotMs": spec.traffic.tpot_target_ms, "ttftMs": spec.traffic.ttft_target_ms},
         "searched": rec.result.searched,
+        "notes": notes(rec),
     }
+
+
+def notes(rec: Recommendation) -> list[str]:
+    """What the reader must know about this search that the options do not say."""
+    out = []
+    if getattr(rec.result.spec, "gateway", None) is not None:
+        out.append("the stack has a gateway: every fleet here is sized as `estimate` sizes the stack's own (its traffic, "
+                   "peaks included); the hybrid split (a fleet cap with API overflow, issue 14) is not searched yet")
+    return out
 
 
 def _pool(p: dict, precision: str) -> str:
@@ -95,7 +105,7 @@ def _summary(doc: dict) -> list[str]:
     lines = []
     if not doc["options"]:
         lines.append("No fleet meets the targets in every region (see the rejected instance types).")
-        return lines
+        return lines + [f"Note: {note}" for note in doc["notes"]]
     best = doc["options"][0]
     own = doc["stackFleetMonthlyUsd"]
     saving = own - best["monthlyUsd"] if own is not None else None
@@ -107,6 +117,7 @@ def _summary(doc: dict) -> list[str]:
                  + (f" ({_money(saving)} more)" if saving and saving > 0.005 else ""))
     lines.append(f"Targets: TPOT {doc['targets']['tpotMs']} ms, TTFT {doc['targets']['ttftMs']} ms; "
                  f"{doc['searched']:,} region choices priced.")
+    lines += [f"Note: {note}" for note in doc["notes"]]
     return lines
 
 

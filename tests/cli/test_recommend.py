@@ -20,11 +20,12 @@ from infra.price_catalog import default_catalog
 from infra.spec import GpuPoolSpec, RegionScaling, load_stack_file, parse_stack_config, read_stack_text
 from infra.spec.checks import fit_report
 from tests.builders import AS_OF, IMAGE, REVISION, cache_dir, project, spec_of  # noqa: F401  (fixtures)
+from tests.conftest import STACK_NAMES
 from tests.paths import ROOT
 
 runner = CliRunner()
 DATE = ["--as-of", AS_OF.isoformat()]
-SHIPPED = ("dev", "prod-us", "prod-global")
+SHIPPED = STACK_NAMES  # every stack in stacks/
 
 
 def invoke(*args):
@@ -186,6 +187,12 @@ def test_the_top_recommendation_costs_no_more_than_the_stacks_own_fleet(stack, p
 
 @pytest.mark.parametrize("stack", SHIPPED)
 def test_write_then_estimate_reproduces_the_recommended_cost(stack, project):
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    if load_stack_file(path).gateway is not None:  # hybrid: --write refuses to lift the fleet cap (see below)
+        before = path.read_text()
+        refused = invoke("recommend", stack, "--write", *DATE)
+        assert refused.exit_code == 2 and "gateway" in refused.stderr and path.read_text() == before
+        return
     result = invoke("recommend", stack, "--write", "--format", "json", *DATE)
     assert result.exit_code == 0, result.output
     recommended = json.loads(result.stdout)["options"][0]["monthlyUsd"]
@@ -403,3 +410,11 @@ def test_zero_traffic_prints_every_format(project):
         assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["options"][0]["perMillionTokensUsd"] is None
+
+
+def test_a_stack_with_a_gateway_is_told_the_hybrid_split_is_not_searched(project):
+    result = invoke("recommend", "hybrid", "--format", "json", "--top", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    (note,) = json.loads(result.stdout)["notes"]
+    assert "gateway" in note and "not searched" in note
+    assert json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)["notes"] == []
