@@ -13,7 +13,7 @@ from rich.console import Console
 
 from cli.errors import CliError, failed, reported
 from cli.output import write_out
-from cli.render.safe import markup, say
+from cli.render.safe import say
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
 from infra.price_catalog import validate as validate_catalog
 
