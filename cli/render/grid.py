@@ -22,9 +22,9 @@ from cli.render.safe import clean, clean_text
 
 MIN_TEXT_COLUMN = 8
 MAX_WORD = 20
-# A word of a text cell that is an amount or a count ("$736.51", "1,460.00", "(12%)"): the column stays
-# at least that wide, so wrapping moves it to the next line whole instead of folding it.
-_NUMBER_WORD = re.compile(r"[(]?[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%|\.\.\$?\d[\d,]*(?:\.\d+)?)?[),;:.]?")
+# A word of a text cell that is an amount, a count or a date ("$736.51", "1,460.00", "(12%)", "2025-06-01"): the
+# column stays at least that wide, so wrapping moves it to the next line whole instead of folding it.
+_NUMBER_WORD = re.compile(r"[(]?(?:\d{4}-\d{2}-\d{2}|[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%|\.\.\$?\d[\d,]*(?:\.\d+)?)?)[),;:.]?")
 _TOKEN = re.compile(r"(\s*)(\S+)")
 _WIDE = re.compile(r"[^\x20-\x7e]")  # anything but printable ASCII: measure it as the terminal draws it
 
@@ -92,13 +92,15 @@ def _longest_number_word(texts: list[str]) -> int:
 
 
 def _shrink(widths: list[int], text: list[int], floor: dict[int, int], excess: int) -> None:
-    """Take `excess` columns from the text columns, the widest first, none below its floor."""
-    while excess > 0 and text:
-        top = max(widths[i] for i in text)
-        at_top = [i for i in text if widths[i] == top and widths[i] > floor[i]]
-        if not at_top:
+    """Take `excess` columns from the text columns, the widest of those above their floor first, none below its
+    floor (a wide column already at its floor, a name kept whole, does not stop the others from shrinking)."""
+    while excess > 0:
+        movable = [i for i in text if widths[i] > floor[i]]
+        if not movable:
             break
-        below = max([widths[i] for i in text if widths[i] < top] + [max(floor[i] for i in at_top)])
+        top = max(widths[i] for i in movable)
+        at_top = [i for i in movable if widths[i] == top]
+        below = max([widths[i] for i in movable if widths[i] < top] + [max(floor[i] for i in at_top)])
         step = min(top - below, -(-excess // len(at_top))) or 1
         for i in at_top:
             cut = min(step, widths[i] - floor[i], excess)
@@ -119,11 +121,15 @@ def column_widths(columns: list[Column], rows: list[list[str]], width: int) -> l
     if sum(widths) <= available or not text:
         return widths
     numbers = {i: _longest_number_word([cells_[i] for cells_ in rows]) for i in text}
-    words = {i: max((cells(w) for cells_ in rows for w in cells_[i].split()), default=0) for i in text}
-    # first keep every word whole (a word at most MAX_WORD wide); then fold the columns of sentences, keeping
-    # columns of single names (a region, a source) whole; then fold any column down to MIN_TEXT_COLUMN
-    for floor_of in (lambda i: min(words[i], MAX_WORD),
-                     lambda i: min(words[i], MAX_WORD) if natural[i] == words[i] else MIN_TEXT_COLUMN,
+    longest = {i: max((cells(line) for cells_ in rows for line in cells_[i].split("\n")), default=0) for i in text}
+    word = {i: max((cells(w) for cells_ in rows for w in cells_[i].split()), default=0) for i in text}
+    head_word = {i: max((cells(w) for w in columns[i].header.split()), default=0) for i in text}
+    # first keep every word whole, the header's too (a word at most MAX_WORD wide); then fold the columns of
+    # sentences and the empty ones (only a header to fold), keeping columns of single names (a region, an instance
+    # type, a source) whole; then fold any column down to MIN_TEXT_COLUMN
+    for floor_of in (lambda i: min(max(word[i], head_word[i]), MAX_WORD),
+                     lambda i: (min(max(word[i], head_word[i]), MAX_WORD) if word[i] and longest[i] == word[i]
+                                else MIN_TEXT_COLUMN),
                      lambda i: MIN_TEXT_COLUMN):
         floor = {i: max(min(natural[i], floor_of(i)), numbers[i]) for i in text}
         _shrink(widths, text, floor, sum(widths) - available)

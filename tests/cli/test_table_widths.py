@@ -128,3 +128,23 @@ def test_validate_fits_the_width_and_never_truncates(columns):
         assert re.search(rf"│ +{re.escape(counts)} │", table), counts
     if columns != "80":
         assert all(region in table for region in ("us-east-1", "eu-central-1", "ap-northeast-1"))
+
+
+def test_a_name_column_at_its_floor_does_not_stop_the_others_from_folding():
+    """The shrink stopped as soon as the widest text column was at its floor (a name kept whole): the other
+    text columns kept their width and the names were folded instead (`eu-centr` / `al-1`, `vantage-rese` /
+    `rved` in `prices show` at 100 columns)."""
+    columns = [grid.Column("region"), grid.Column("instance type"), grid.Column("$/h", "right", numeric=True),
+               grid.Column("basis"), grid.Column("source"), grid.Column("date"), grid.Column("conf."),
+               grid.Column("derivation / spot")]
+    rows = [["eu-central-1", "g5.12xlarge", "4.46848", "source", "vantage-reserved", "2026-01-21", "A", ""]]
+    text = grid.render("", columns, rows, 100)
+    assert widest(text) <= 100
+    for word in ("eu-central-1", "g5.12xlarge", "vantage-reserved", "2026-01-21", "conf."):
+        assert word in text, word
+
+
+def test_a_date_is_never_folded():
+    columns = [grid.Column("what"), grid.Column("date")]
+    rows = [["a sentence long enough to be folded over several lines", "undated snapshot, after 2025-06-01"]]
+    assert "2025-06-01" in grid.render("", columns, rows, 40)
