@@ -3,9 +3,10 @@
 Measures, each the median of N runs:
   1. `estimate --all` cold (`--no-cache`: every stack's program runs under mocks) and warm (the whole
      estimate cached: cli/commands/estimate.py `docs_key`), warm both as JSON and as the default tables;
-     and "recomputed": inventories cached but the estimate computed again (a `--usage` file whose only
+     "recomputed": inventories cached but the estimate computed again (a `--usage` file whose only
      content, a comment, differs per run, so its key differs), with the share of that run the
-     break-even search takes (timed in one process);
+     break-even search takes (timed in one process); and warm with `--sensitivity --growth 10` (flip
+     points, volume sweep, growth: opt-in, no target; cached under its own key after the first run);
   2. `inventory --no-cache` for generated stacks of 1 and 16 regions (the per-region cost of the program);
   3. whether a warm run imports Pulumi (it must not).
 Targets (issue 3, 2-core machine): all stacks cold < 3 s together, warm < 0.5 s, each added region
@@ -136,6 +137,10 @@ def main() -> None:
         rows.append(("estimate --all --format json, recomputed (inventories cached, estimate computed)", again,
                      again_all, ""))
         share = break_even_share(env, folder)
+        opt_in = ["estimate", "--all", "--format", "json", "--sensitivity", "--growth", "10"]
+        wall(opt_in, env, 1)  # its own cache entry
+        sens, sens_all = wall(opt_in, env, args.runs)
+        rows.append(("estimate --all --format json --sensitivity --growth 10 (warm; opt-in analysis)", sens, sens_all, ""))
         per_region = {}
         for n in (1, 16):
             stack = generated_stack(n, folder)

@@ -332,7 +332,7 @@ class PoolPlan:
     @property
     def node_starts_per_day(self) -> int:
         ns = self.nodes_per_slot
-        return sum(max(0, ns[i] - ns[i - 1]) for i in range(len(ns)))  # i = 0 wraps to the previous day
+        return sum(now - before for before, now in zip(ns[-1:] + ns[:-1], ns) if now > before)  # slot 0 follows the last
 
 
 @dataclass(frozen=True)
@@ -452,25 +452,33 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
         max_replicas = 10**9
     # Pools fill in the order the stack lists them; each replica serves at its own pool's throughput.
     profile = day_profile(spec.traffic.peak_to_average)
-    needed = [replicas_for_load(avg_tps * f, tiers) for f in profile]
+    loads = [avg_tps * f for f in profile]
+    if len(tiers) == 1:  # one pool: replicas_for_load is one ceiling (inlined: the break-even plans ~100 times)
+        per_replica = tiers[0][1]
+        needed = [math.ceil(load / per_replica - 1e-9) if load > 1e-9 else 0 for load in loads]
+    else:
+        needed = [replicas_for_load(load, tiers) for load in loads]
     hold = scale_down_delay_slots(spec)
     wrapped = needed[len(needed) - hold:] + needed if hold else needed  # the day repeats: slot 0 follows the last
-    held = [max(wrapped[i:i + hold + 1]) for i in range(len(needed))]
-    replicas = [min(max(n, low), max_replicas) for n in held]
+    # slot i holds the most of slots i..i+hold of `wrapped` (one max per slot: the break-even plans ~100 times)
+    held = list(map(max, *(wrapped[k:k + len(needed)] for k in range(hold + 1)))) if hold else needed
+    floor, ceiling_replicas = min(low, max_replicas), max_replicas  # = min(max(n, low), max_replicas) per slot
+    replicas = [floor if n < floor else (ceiling_replicas if n > ceiling_replicas else n) for n in held]
 
-    plans_nodes: dict[str, list[int]] = {p.name: [] for p in region.gpu_pools}
-    for r in replicas:
-        remaining = r
+    fills: dict[int, list[int]] = {}  # replicas -> nodes per pool (a day repeats few replica counts)
+    for r in set(replicas):
+        remaining, fill = r, []
         for pool in region.gpu_pools:
             ceiling = 10**9 if unbounded and pool is region.gpu_pools[-1] else pool.max_nodes
             nodes = min(ceiling, max(pool.min_nodes, math.ceil(remaining / per_node[pool.name])))
-            plans_nodes[pool.name].append(nodes)
+            fill.append(nodes)
             remaining = max(0, remaining - nodes * per_node[pool.name])
-    pools = [PoolPlan(pool, plans_nodes[pool.name]) for pool in region.gpu_pools]
+        fills[r] = fill
+    pools = [PoolPlan(pool, [fills[r][i] for r in replicas]) for i, pool in enumerate(region.gpu_pools)]
 
     served_cap = served_tokens_per_second(max_replicas, tiers)
-    total_load = sum(avg_tps * f for f in profile)
-    over = sum(max(0.0, avg_tps * f - served_cap) for f in profile)
+    total_load = sum(loads)
+    over = sum(load - served_cap for load in loads if load > served_cap)
     queued = over / total_load if total_load else 0.0
     floor_nodes = {p.name: max(p.min_nodes, 0) for p in region.gpu_pools}
     floor_replicas = max(low, sum(floor_nodes[n] * per_node[n] for n in floor_nodes))

@@ -25,7 +25,9 @@ COMMANDS: dict[str, str] = {
     "render": "cli.commands.render",
     "inventory": "cli.commands.inventory",
     "model": "cli.commands.model",
+    "status": "cli.commands.status",
     "prices": "cli.commands.prices",
+    "actuals": "cli.commands.actuals",
 }
 """Command name -> the module whose Typer `app` implements it, in the order `--help` lists them."""
 

@@ -3,7 +3,10 @@
 import pulumi
 
 from infra import program
-from infra.spec import AWS_ROLE_KEYS, AWS_ROLE_MESSAGE, SpecError, parse_stack_config
+from infra.gateway_objects import CLIENT_KEY_PREFIX
+from infra.spec import (
+    AWS_ROLE_KEYS, AWS_ROLE_MESSAGE, PROVIDER_API_KEYS, SpecError, missing_provider_keys, parse_stack_config,
+)
 from infra.spec.checks import deploy_gate
 
 config = pulumi.Config("tradeoff-infra")
@@ -33,9 +36,33 @@ if huggingface_token is None and spec.gated_sources():
         pulumi.log.warn(message)
     else:
         raise pulumi.RunError(message)
+# The gateway's keys. Which providers have one is not secret: read the names plainly, to stop `pulumi up` before
+# anything is created; the values stay secrets (`get_secret_object`).
+provider_keys = config.get_secret_object(PROVIDER_API_KEYS)
+provider_names = config.get_object(PROVIDER_API_KEYS)
+if provider_names is not None and not isinstance(provider_names, dict):
+    raise pulumi.RunError(f"tradeoff-infra:{PROVIDER_API_KEYS} is a mapping of provider to secret key: run "
+                          f"`pulumi config set --secret --path {PROVIDER_API_KEYS}.<provider> <key>`")
+gateway_problems = [str(p) for p in missing_provider_keys(spec, provider_names or {})]
+# (Only `pulumi up` checks the key: the estimate's preview runs with a stand-in key.)
+if (spec.gateway is not None and not pulumi.runtime.is_dry_run()
+        and not (config.get("vllmApiKey") or "").startswith(CLIENT_KEY_PREFIX)):
+    gateway_problems.append(
+        f"vllmApiKey: with a gateway it is the key clients send to LiteLLM's proxy, which refuses keys not starting "
+        f"with {CLIENT_KEY_PREFIX!r}: run `pulumi config set --secret vllmApiKey {CLIENT_KEY_PREFIX}<random>` and give "
+        "clients the new key")
+for problem in gateway_problems:
+    # Like the Hugging Face token: a preview (and the estimate, which has no secrets) warns; `pulumi up` stops here.
+    if pulumi.runtime.is_dry_run():
+        pulumi.log.warn(f"before `pulumi up`: {problem}")
+    else:
+        raise pulumi.RunError(f"stack {pulumi.get_stack()}: {problem}")
 aws_config = pulumi.Config("aws")
 for key in AWS_ROLE_KEYS:
     if aws_config.get(key.split(":", 1)[1]) is not None:
         raise pulumi.RunError(f"{key} {AWS_ROLE_MESSAGE}")
+# Only a stack with a gateway passes the gateway's keys (one without calls build exactly as before).
+gateway_keys = {"provider_api_keys": {name: provider_keys.apply(lambda keys, name=name: keys[name])
+                                      for name in sorted(provider_names or {})}} if spec.gateway is not None else {}
 program.build(spec, api_key=config.require_secret("vllmApiKey"), huggingface_token=huggingface_token,
-              aws_profile=aws_config.get("profile"))
+              aws_profile=aws_config.get("profile"), **gateway_keys)

@@ -236,13 +236,19 @@ def shm_size_gib(tensor_parallel: int) -> int:
     return 1 if tensor_parallel == 1 else 4 * tensor_parallel
 
 
-def termination_grace_seconds(spec: StackSpec) -> int:
-    """Pre-stop sleep plus the time a long request needs to finish (ttft + long output x tpot)."""
+def long_request_seconds(spec: StackSpec) -> int:
+    """The time a long request needs to finish (ttft + long output x tpot), 60 to 900 s: what a vLLM pod is given
+    to drain, and how long the gateway waits for vLLM before it counts the call as failed (infra/gateway_config.py)."""
     long_request = (
         spec.traffic.ttft_target_ms / 1000
         + LONG_REQUEST_OUTPUT_FACTOR * spec.traffic.output_tokens_per_request * spec.traffic.tpot_target_ms / 1000
     )
-    return PRE_STOP_SLEEP_SECONDS + int(min(max(60, math.ceil(long_request)), 900))
+    return int(min(max(60, math.ceil(long_request)), 900))
+
+
+def termination_grace_seconds(spec: StackSpec) -> int:
+    """Pre-stop sleep plus the time a long request needs to finish (ttft + long output x tpot)."""
+    return PRE_STOP_SLEEP_SECONDS + long_request_seconds(spec)
 
 
 def peak_requests_per_minute_per_replica(spec: StackSpec, max_replicas: int) -> float:
@@ -258,10 +264,12 @@ def load_balancer_source_cidrs(spec: StackSpec, region: RegionSpec) -> list[str]
 
 
 def network_policy_values(spec: StackSpec, region: RegionSpec) -> dict:
-    """The chart's `networkPolicy` values: who may reach the vLLM pods' port (see the constants above)."""
+    """The chart's `networkPolicy` values: who may reach the vLLM pods' port (see the constants above); with a
+    `gateway` block the ALB no longer may (it targets the gateway)."""
     return {
         "enabled": True,
-        "loadBalancerCidrs": load_balancer_source_cidrs(spec, region),
+        # With a gateway the ALB targets the gateway's pods: only the gateway (and Prometheus) reach vLLM.
+        "loadBalancerCidrs": [] if spec.gateway else load_balancer_source_cidrs(spec, region),
         "monitoringNamespace": MONITORING_NAMESPACE,
         "gateway": {"namespaceLabels": dict(GATEWAY_NAMESPACE_LABELS), "podLabels": dict(GATEWAY_POD_LABELS)},
     }

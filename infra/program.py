@@ -28,9 +28,10 @@ def region_prefix(region: str) -> str:
 
 
 def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi.Input[str] | None = None,
-          aws_profile: str | None = None) -> None:
+          aws_profile: str | None = None, provider_api_keys: dict[str, pulumi.Input[str]] | None = None) -> None:
     """`aws_profile`: the stack's `aws:profile`, passed to every explicit AWS provider (they do not
-    inherit the default provider's config) and to the kubeconfigs' `aws eks get-token`."""
+    inherit the default provider's config) and to the kubeconfigs' `aws eks get-token`.
+    `provider_api_keys`: the gateway's API keys by provider (`providerApiKeys`, secrets), for a `gateway` block."""
     stack = pulumi.get_stack()
     deployments = []
     for region in spec.regions:
@@ -38,6 +39,7 @@ def build(spec: StackSpec, api_key: pulumi.Input[str], huggingface_token: pulumi
         deployments.append((region, RegionalDeployment(prefix, RegionalDeploymentArgs(
             spec=spec, region=region, prefix=prefix, stack=stack,
             api_key=api_key, huggingface_token=huggingface_token, aws_profile=aws_profile,
+            provider_api_keys=dict(provider_api_keys or {}),
         ))))
 
     # With a hostname the ALB's certificate names the hostname, not the ALB's DNS name: export that URL.

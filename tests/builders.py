@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import pathlib
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +14,7 @@ from datetime import date
 import pytest
 
 from infra.spec import parse_stack_config
-from tests.paths import ROOT
+from tests.paths import DATA, ROOT
 
 # A model pin that passes the spec's checks and matches no shipped stack.
 REVISION = "0" * 40
@@ -46,8 +49,9 @@ def spec_of(**over):
              "capacityType": over.pop("capacity", "on-demand")}]}],
         "endpoint": {"mode": "regional"},
         "autoscaling": {"minReplicas": 1, "maxReplicas": 4},
-        "traffic": {"requestsPerMonth": over.pop("requests", 5_000_000), "inputTokensPerRequest": 600,
-                    "outputTokensPerRequest": 250, "peakToAverage": 2},
+        "traffic": {"requestsPerMonth": over.pop("requests", 5_000_000),
+                    "inputTokensPerRequest": over.pop("input_tokens", 600),
+                    "outputTokensPerRequest": over.pop("output_tokens", 250), "peakToAverage": 2},
         "operations": over.pop("operations", {"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "setupMonths": 2,
                                               "amortisationMonths": 24}),
         "constraints": over.pop("constraints", {}),
@@ -111,3 +115,97 @@ def cache_dir(tmp_path_factory):
         del os.environ["TRADEOFF_INFRA_CACHE_DIR"]
     else:
         os.environ["TRADEOFF_INFRA_CACHE_DIR"] = old
+
+
+# ---------------------------------------------------------------- the entry point as `pulumi up` runs it
+
+
+class NoResources:
+    """Mocks for a run that must stop before registering anything."""
+
+    def new_resource(self, args):
+        raise AssertionError(f"{args.name}: the program must stop before creating resources")
+
+    def call(self, args):
+        return {}
+
+
+def run_entry_point(config: dict, *, preview: bool):
+    """Run infra/__main__.py as `pulumi up` (preview=False) or a preview would, with `config` (the `tradeoff-infra:`
+    keys, secrets included) and mocks that refuse every resource."""
+    import contextvars
+    import runpy
+
+    import pulumi
+
+    from cli.inventory import ENTRY_POINT
+    from infra.spec import NAMESPACE, SECRET_KEYS
+
+    def run():
+        pulumi.runtime.set_all_config(
+            {f"{NAMESPACE}{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+            [f"{NAMESPACE}{k}" for k in SECRET_KEYS],
+        )
+        pulumi.runtime.set_mocks(NoResources(), project="tradeoff-infra", stack="prod-us", preview=preview)
+        runpy.run_path(str(ENTRY_POINT), run_name="__main__")
+
+    return contextvars.copy_context().run(run)
+
+
+# ---------------------------------------------------------------- CRD schemas
+
+TARGET_GROUP_BINDING_CRD_FILE = DATA / "crds" / "targetgroupbindings.elbv2.k8s.aws.json"
+"""The TargetGroupBinding CRD of the pinned load balancer controller chart (its source inside)."""
+
+
+def strict_crd_schema(schema: dict) -> dict:
+    """The CRD schema with unknown fields refused wherever it lists the fields (structural schemas prune them)."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node \
+                    and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+# ---------------------------------------------------------------- metric names the exporters export
+
+PROMQL_KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
+                   "offset", "NaN", "Inf", "nan", "inf"}
+
+
+def exported_metrics() -> set[str]:
+    data = json.loads((DATA / "exported_metrics.json").read_text())
+    names = set()
+    for exporter in data["exporters"].values():
+        assert exporter["source"] and exporter["retrievedOn"], "every metric list carries its source and date"
+        names |= set(exporter.get("gauges", [])) | set(exporter.get("counters", []))
+        for histogram in exporter.get("histograms", []):
+            names |= {f"{histogram}_bucket", f"{histogram}_sum", f"{histogram}_count"}
+    return names
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (functions, keywords, labels, numbers and $variables removed)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # string literals
+    text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)  # ranges and subqueries
+    text = re.sub(r"\$\{?\w+\}?", " ", text)  # Grafana variables
+    text = re.sub(r"(?<![\w:])\d+(\.\d+)?([eE][+-]?\d+)?", " ", text)  # numbers
+    names = set()
+    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
+        following = text[match.end():].lstrip()
+        if following.startswith("(") or match[0] in PROMQL_KEYWORDS:
+            continue
+        names.add(match[0])
+    return names

@@ -7,7 +7,7 @@ import ast
 
 from tests.paths import TESTS
 
-AREAS = ("infra", "chart", "cli")
+AREAS = ("infra", "chart", "cli", "gateway")  # gateway: infra/gateway_config.py run in the real LiteLLM proxy
 # Test modules that belong to no one area: they check the repository (or the tests) as a whole.
 REPOSITORY_WIDE = {"test_self_contained.py", "test_layout.py"}
 SOURCES = sorted(p for p in TESTS.rglob("*.py") if "data" not in p.relative_to(TESTS).parts)

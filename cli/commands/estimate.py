@@ -54,9 +54,11 @@ def _missing_price_key(spec: StackSpec, err: MissingPrice) -> str:
 
 
 def estimate_stack(stack: LoadedStack, root: pathlib.Path, catalog: PriceCatalog, as_of: date, *, with_chart: bool,
-                   usage: UsageAssumptions | None = None) -> dict:
+                   usage: UsageAssumptions | None = None, sensitivity: bool = False,
+                   growth: tuple[float, int] | None = None) -> dict:
     """The stack's estimate as a contract document; a price or capacity the stack cannot get is bad
-    input naming the stack (and the key, where one is to blame)."""
+    input naming the stack (and the key, where one is to blame). `sensitivity` adds the flip points and the
+    volume sweep, `growth` (percent a month, months) the projection (cli/estimate/sensitivity.py)."""
     from cli.capacity import CapacityError  # the estimate's modules load only when a document is computed
     from cli.estimate import EstimateError, UsageAssumptions, estimate
     from cli.render import contract
@@ -73,7 +75,40 @@ def estimate_stack(stack: LoadedStack, root: pathlib.Path, catalog: PriceCatalog
     except (CapacityError, EstimateError) as err:
         raise CliError(f"{ref.name}: {err}") from None
     chart = contract.chart_points(est, est.total_at) if with_chart else None
-    return contract.stack_contract(est, chart)
+    doc = contract.stack_contract(est, chart)
+    if sensitivity or growth:  # only then: the module stays off the plain estimate's path
+        from cli.estimate import sensitivity as flips
+
+        try:
+            probe = flips.probe_of(est, stack.inventory.resources)
+            if sensitivity:
+                be = {b.offer: b for b in est.break_even}
+                offer, _ = flips.cheapest(probe.offers, spec.traffic.requests_per_month)
+                doc["sensitivity"] = flips.flip_points(probe, est.verdict.choice, be.get(offer.name) if offer else None,
+                                                       est.total_at)
+                doc["volumeSweep"] = flips.volume_sweep(probe, est.total_at)
+            if growth:
+                doc["growth"] = flips.growth(probe, growth[0], growth[1], est.total_at)
+        except (CapacityError, EstimateError) as err:
+            raise CliError(f"{ref.name}: {err}") from None
+    return doc
+
+
+def _growth_option(growth: float | None, months: int | None) -> tuple[float, int] | None:
+    """(percent a month, months) of --growth/--months, or None; bad values are bad input naming the option."""
+    if growth is None:
+        if months is not None:
+            raise CliError("--months needs --growth PCT_PER_MONTH (the growth it projects)")
+        return None
+    from cli.estimate.sensitivity import MAX_GROWTH_PERCENT, MAX_MONTHS  # only when asked: off the plain path
+
+    if not 0 < growth <= MAX_GROWTH_PERCENT:  # NaN fails too
+        raise CliError(f"--growth {growth:g}: must be a percentage a month above 0 and at most {MAX_GROWTH_PERCENT:g} "
+                       "(traffic that shrinks or stays flat: estimate the smaller volume directly)")
+    months = 12 if months is None else months
+    if not 1 <= months <= MAX_MONTHS:
+        raise CliError(f"--months {months}: must be from 1 to {MAX_MONTHS}")
+    return growth, months
 
 
 def _parse_date(value: str | None) -> date:
@@ -100,6 +135,29 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
         raise CliError(f"--usage {path}: nested too deeply") from None
     except ValueError as err:
         raise CliError(f"--usage {path}: {err}") from None
+
+
+def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> list[LoadedStack]:
+    """`--calibration FILE` applied to the stack it names (bad input when none of them is that stack); each pool it
+    replaces is named on standard error (the capacity rows then say "(measured)", the JSON its measuredSource)."""
+    from dataclasses import replace
+
+    from cli.live.actuals_calibration import CalibrationError, apply, load
+
+    try:
+        doc = load(path)
+        names = [stack.ref.name for stack in loaded]
+        if doc["stack"] not in names:
+            raise CalibrationError(f"{path}: stack: the file calibrates stack {doc['stack']!r}, not one of those "
+                                   f"estimated ({', '.join(names)})")
+        out = [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
+               for stack in loaded]
+    except CalibrationError as e:
+        raise CliError(f"--calibration {e}") from None
+    for entry in doc["pools"]:
+        say(err, "calibrated: {} {}/{} at {} output tok/s per replica, measured ({})", doc["stack"], entry["region"],
+            entry["pool"], entry["outputTokensPerSecondPerReplica"], doc["source"])
+    return out
 
 
 def render(docs: list[dict], fmt: Format, *, terminal: bool = False, fields: tuple[str, ...] | None = None) -> str:
@@ -132,9 +190,13 @@ MAX_KEYED_INPUT_BYTES = 64 * files.MIB  # the largest input (a price catalog); t
 def docs_key(params: dict, refs: list, root: pathlib.Path, when: date, fmt: Format) -> str | None:
     """The content-addressed key of this run's contract documents (cli/cache.py): the code, the date priced, the
     options that shape a document, and every input file by its bytes; None (no caching) when an input is not a
-    regular file this can read without consuming it: the readers then report it."""
+    regular file this can read without consuming it (the readers then report it), or is a file option the key
+    does not read (`--calibration`: it also notes on stderr what it replaced)."""
+    keyed = {name: value for name, value in params.items() if name not in NOT_IN_DOCS_KEY}
+    if any(isinstance(value, pathlib.PurePath) for value in keyed.values()):
+        return None  # a file this key does not read (`--calibration`, or one added later): computed every time
     parts = ["estimate-docs v1", cache.code_digest(), str(root.resolve()), when.isoformat(), f"chart={fmt is Format.html}"]
-    parts += [f"{name}={value!r}" for name, value in sorted(params.items()) if name not in NOT_IN_DOCS_KEY]
+    parts += [f"{name}={value!r}" for name, value in sorted(keyed.items())]
     inputs = [*((f"stack {ref.name}", ref.path) for ref in refs), ("usage", params.get("usage_file")),
               ("catalog", params.get("price_catalog"))]
     try:
@@ -157,10 +219,11 @@ def cached_docs(root: pathlib.Path, key: str, count: int) -> list[dict] | None:
 
 
 def _estimate_docs(refs: list, root: pathlib.Path, when: date, fmt: Format, *, no_cache: bool,
-                   price_catalog: pathlib.Path | None, usage_file: pathlib.Path | None,
-                   exclude_operations: bool) -> list[dict]:
+                   price_catalog: pathlib.Path | None, usage_file: pathlib.Path | None, exclude_operations: bool,
+                   calibration: pathlib.Path | None, err: Console, sensitivity: bool,
+                   growth: tuple[float, int] | None) -> list[dict]:
     """Every stack's contract document: read and check the stacks, price their API offers, run (or read) their
-    inventories, price them."""
+    inventories, apply `--calibration`, price them (with `--sensitivity` / `--growth` if asked)."""
     from cli.estimate import UsageAssumptions
     from infra.price_catalog import PriceCatalog, default_catalog
 
@@ -173,7 +236,10 @@ def _estimate_docs(refs: list, root: pathlib.Path, when: date, fmt: Format, *, n
     usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
     include_ops = False if exclude_operations else None
     loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
-    return [estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage) for stack in loaded]
+    if calibration is not None:  # only then: the warm path stays as light as before
+        loaded = calibrated(loaded, calibration, err)
+    return [estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage,
+                           sensitivity=sensitivity, growth=growth) for stack in loaded]
 
 
 EPILOG = """Examples:
@@ -183,6 +249,8 @@ EPILOG = """Examples:
   tradeoff-infra estimate prod-us --format json --out before.json
   tradeoff-infra estimate prod-us --compare-to before.json --fail-on-increase 10
   tradeoff-infra estimate ./my-stack.yaml --fail-over-budget
+  tradeoff-infra estimate prod-us --sensitivity --format json
+  tradeoff-infra estimate prod-us --growth 15 --months 24
 
 Exit codes: 0 ok, 1 over budget with --fail-over-budget or a rise above --fail-on-increase PCT,
 2 bad input (a key, a stack, an option)."""
@@ -213,10 +281,21 @@ def estimate_command(
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
     usage_file: Annotated[pathlib.Path | None, typer.Option("--usage", help="YAML with usage assumptions the program "
                                                                             "cannot know (see docs/estimate.md).")] = None,
+    sensitivity: Annotated[bool, typer.Option("--sensitivity", help=(
+        "Add what flips the verdict: the volume, tokens per request, people (FTE), GPU node price and API price at "
+        "which the verdict changes, and a volume sweep from 1% to 100x (docs/estimate.md)."))] = False,
+    growth: Annotated[float | None, typer.Option("--growth", metavar="PCT_PER_MONTH", help=(
+        "Project traffic growing PCT percent a month (compounded): each month's costs and verdict, the month the "
+        "verdict changes and the fleet then."))] = None,
+    months: Annotated[int | None, typer.Option("--months", metavar="N", help=(
+        "Months --growth projects (1-120, default 12)."))] = None,
     fields: Annotated[str | None, typer.Option("--fields", help="Line-item columns of the table, a comma list: region, "
                                                                 "resource, category, description, quantity, price, monthly, "
                                                                 "range, source, or all (default: resource,description,"
                                                                 "quantity,monthly).")] = None,
+    calibration: Annotated[pathlib.Path | None, typer.Option("--calibration", metavar="FILE", help=(
+        "A file `actuals --write-calibration` wrote: its measured output tokens/s per replica replace the capacity "
+        "model's prediction for those pools of its stack."))] = None,
 ) -> None:
     """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
     params = dict(locals())  # every option, for the estimate cache's key (docs_key)
@@ -224,9 +303,10 @@ def estimate_command(
     try:
         when = _parse_date(as_of)
         columns = _parse_fields(fields, fmt)
+        projection = _growth_option(growth, months)
         refs = select(stacks, all_, stack, stacks_dir)
         refuse_input_as_out(out, [*(("stack file", ref.path) for ref in refs), ("--usage file", usage_file),
-                                  ("price catalog", price_catalog or CATALOG_PATH)])
+                                  ("price catalog", price_catalog or CATALOG_PATH), ("--calibration file", calibration)])
         if fail_on_increase is not None and compare_to is None:
             raise CliError("--fail-on-increase needs --compare-to OLD.json (the estimate the increase is measured from)")
         limit, old = fail_on_increase, None
@@ -241,7 +321,8 @@ def estimate_command(
         docs = None if no_cache or key is None else cached_docs(root, key, len(refs))
         if docs is None:
             docs = _estimate_docs(refs, root, when, fmt, no_cache=no_cache, price_catalog=price_catalog,
-                                  usage_file=usage_file, exclude_operations=exclude_operations)
+                                  usage_file=usage_file, exclude_operations=exclude_operations,
+                                  calibration=calibration, err=err, sensitivity=sensitivity, growth=projection)
             if key is not None:
                 cache.store_json(root, "estimate", key, docs)
         for doc in docs:

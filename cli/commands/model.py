@@ -6,7 +6,9 @@ The rules, the edits and `--apply` live in `cli/pins/` (its `edits` module state
 from __future__ import annotations
 
 import json
+import pathlib
 import shlex
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -30,6 +32,9 @@ from cli.pins.edits import (
 from cli.pins.show import echo, show_data, show_text
 from cli.stacks import StackRef, StacksDirOption, load_stack, resolve, shown_arg, use_stacks_dir
 from infra.spec import SpecError, StackSpec
+
+# `--wait`'s default (seconds); here, not imported from cli.live.rollout, so `model` without --wait stays light.
+DEFAULT_TIMEOUT_SECONDS = 1800.0
 
 class ShowFormat(str, Enum):
     text = "text"
@@ -57,10 +62,25 @@ def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     echo(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
 
 
-def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> None:
+def _run(stack: str, region: str | None, apply: bool, verb: str, operation, live: LiveOptions | None = None) -> None:
+    live = live or LiveOptions()
     try:
         ref = resolve(stack)
+        if live.wait and not apply:
+            raise CliError("--wait follows the rollout `pulumi up` starts: give --apply with it")
+        if (live.kubeconfig is not None or live.context) and not live.wait:
+            raise CliError("--kubeconfig / --context are for --wait: give --apply --wait with them")
+        if live.timeout <= 0:
+            raise CliError(f"--timeout {live.timeout:g}: give a number of seconds above 0")
         target = apply_target(ref) if apply else None
+        clusters = None
+        if live.wait and live.kubeconfig is not None:  # checked before the edit: bad input changes nothing
+            from cli.live import kube
+
+            spec = load_stack(ref).spec
+            if region is not None:
+                region_index(spec, region)
+            clusters = kube.clusters_from_file(live.kubeconfig, live.context, spec, [region] if region else None)
 
         def scoped(document: Any, spec: StackSpec) -> Outcome:
             scope = Scope(spec, region_index(spec, region) if region is not None else None)
@@ -75,16 +95,44 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation) -> N
             echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
         return
     pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
+    if live.wait:
+        from cli.live import kube
+        from cli.live.rollout import wait_for_rollouts
+
+        spec = load_stack(ref).spec
+        if clusters is None:
+            clusters = kube.clusters(spec, ref.name, target.work_dir, None, None, [region] if region else None)
+        wait_for_rollouts(spec, clusters, live.timeout, echo)
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """`--wait` and how to reach the clusters (`cli/live/rollout.py`)."""
+
+    wait: bool = False
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    kubeconfig: pathlib.Path | None = None
+    context: list[str] | None = None
 
 
 StackArg = Annotated[str, typer.Argument(help="Stack name in the stacks folder ($TRADEOFF_INFRA_STACKS_DIR, else the stackConfigDir of the nearest Pulumi.yaml) or path to a stack file.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
 ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="With --apply: watch each region's rollout until every pod serves "
+                                                      "the pin and vLLM names the model; exit 1 if it stalls.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", metavar="SECONDS",
+                                           help="--wait gives up after this many seconds (all regions together).")]
+KubeconfigOpt = Annotated[pathlib.Path | None, typer.Option(
+    "--kubeconfig", metavar="FILE", help="--wait reaches the clusters with this kubeconfig instead of the stack's "
+                                         "`kubeconfigs` output.")]
+ContextOpt = Annotated[list[str] | None, typer.Option(
+    "--context", metavar="[REGION=]CONTEXT", help="With --kubeconfig: CONTEXT (one-region stack) or REGION=CONTEXT, repeated.")]
 
 
 # Exit codes the model commands' help states (show, pin, rollback).
-MODEL_EXIT_CODES = "Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`), 2 bad input."
+MODEL_EXIT_CODES = ("Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`, a rollout --wait "
+                    "saw stall or time out), 2 bad input.")
 
 
 @app.command(epilog="""Examples:
@@ -92,6 +140,7 @@ MODEL_EXIT_CODES = "Exit codes: 0 ok, 1 an operation failed (a busy lock, a fail
   tradeoff-infra model pin dev
   tradeoff-infra model pin dev --region us-east-1 --note "canary"
   tradeoff-infra model pin dev --apply
+  tradeoff-infra model pin dev --apply --wait --timeout 1200
 
 """ + MODEL_EXIT_CODES)
 @reported()
@@ -103,6 +152,10 @@ def pin(
     note: NoteOpt = None,
     region: RegionOpt = None,
     apply: ApplyOpt = False,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT_SECONDS,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     stacks_dir: StacksDirOption = None,
 ) -> None:
     """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
@@ -121,7 +174,7 @@ def pin(
         new = Pin(source or old.source, revision or old.revision, image or old.image)
         return set_pin(document, scope, new, note or None, at)
 
-    _run(stack, region, apply, "pinned", operation)
+    _run(stack, region, apply, "pinned", operation, LiveOptions(wait, timeout, kubeconfig, context))
 
 
 @app.command("rollback", epilog="""Examples:
@@ -129,6 +182,7 @@ def pin(
   tradeoff-infra model rollback dev
   tradeoff-infra model rollback dev --steps 2
   tradeoff-infra model rollback dev --to 3f2a9c
+  tradeoff-infra model rollback dev --apply --wait --kubeconfig kc.yaml --context dev-admin
 
 """ + MODEL_EXIT_CODES)
 @reported()
@@ -139,12 +193,17 @@ def rollback_command(
     note: NoteOpt = None,
     region: RegionOpt = None,
     apply: ApplyOpt = False,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT_SECONDS,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     stacks_dir: StacksDirOption = None,
 ) -> None:
     """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
     use_stacks_dir(stacks_dir)
     at = now()
-    _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at))
+    _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at),
+         LiveOptions(wait, timeout, kubeconfig, context))
 
 
 @app.command(epilog="""Examples:

@@ -49,12 +49,12 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     def total_at(requests: float, unbounded: bool) -> Decimal:
         key = (requests, unbounded)
         if key not in totals:
-            lines, _ = costing.run(requests, unbounded=unbounded)
-            totals[key] = sum((li.monthly for li in lines if include_ops or li.category != "operations"), Decimal(0))
+            totals[key] = costing.total(requests, unbounded=unbounded, include_operations=include_ops)
         return totals[key]
 
     servable = max_servable_requests(spec)
-    breaks = [break_even(total_at, o, servable) for o in offers]
+    floor = total_at(0, False) if offers else None  # the cost at no traffic: below it no volume breaks even
+    breaks = [break_even(total_at, o, servable, floor) for o in offers]
     items, plans = costing.run(spec.traffic.requests_per_month)
     warnings = list(costing.warnings) + costing.book.proxy_warning()
     from infra.spec.checks import deploy_gate  # keys left out that change no price but block `pulumi up`

@@ -46,17 +46,25 @@ def max_servable_requests(spec: StackSpec) -> float:
     return min(limits) if limits else 0.0
 
 
-def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float) -> BreakEven:
+def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float,
+               floor_usd: Decimal | None = None) -> BreakEven:
     """Requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer.
 
     Bisection on a log scale between 1,000 requests/month and the upper end (what maxNodes serves;
     then, failing that, 1e11 with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
-    step function, so on a knife edge this is *a* crossing, not necessarily the first."""
+    step function, so on a knife edge this is *a* crossing, not necessarily the first.
+
+    `floor_usd`, the self-hosted cost at no traffic, is a lower bound at every volume (every pool keeps
+    at least its floor's nodes in every slot; usage lines only add): a step where the offer costs less
+    than it is answered without pricing the fleet, the same answer `total_at` would give."""
     if offer.request_usd <= 0:
         return BreakEven(offer.name, None, False, "the offer is free: self-hosting never breaks even")
 
     def cheaper(r: float, unbounded: bool) -> bool:
-        return total_at(r, unbounded) <= offer.monthly_usd(r)
+        api = offer.monthly_usd(r)
+        if floor_usd is not None and floor_usd > api:
+            return False
+        return total_at(r, unbounded) <= api
 
     def bisect(hi: float, unbounded: bool) -> int:
         lo = 1000.0
@@ -102,10 +110,8 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
     cheapest = min(offers, key=lambda o: o.monthly_usd(requests)) if offers else None
     api_cost = cheapest.monthly_usd(requests) if cheapest else None
     setup_weeks = spec.operations.setup_months * 4.35
-    data_stays = c.data_may_leave_network is False
     no_engineers = c.ml_engineers_available is False
     needs_frontier = c.frontier_quality_needed is True
-    ships_early = c.weeks_to_ship is not None and c.weeks_to_ship < setup_weeks
     if cheapest is None:
         reasons.append("no API offer to compare against (apiComparison is empty): cost cannot decide this verdict; "
                        "list offers under apiComparison to compare")
@@ -139,30 +145,48 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
     frontier = "constraints.frontierQualityNeeded: frontier models are API-only (open models lag 6-12 months)"
     ship = (f"constraints.weeksToShip {c.weeks_to_ship} is shorter than the setup "
             f"({spec.operations.setup_months:g} months ~ {setup_weeks:.0f} weeks): ship on the API first")
-    if data_stays:
-        if no_engineers:
-            reasons.append(no_ml)
+    choice, rule = decide(spec, self_expected, api_cost)
+    if rule in ("data", "cheaper", "cheaper-frontier", "cheaper-ship") and no_engineers:
+        reasons.append(no_ml)
+    if rule == "data" and needs_frontier:
+        reasons.append("constraints.frontierQualityNeeded: open models lag frontier ones; check quality on your own evals")
+    first, last = {
+        "data": ("constraints.dataMayLeaveNetwork is false: prompts may not go to a third-party API", None),
+        "cheaper-frontier": (frontier, "hybrid: frontier tasks on the API, routine traffic on the cheaper self-hosted model"),
+        "cheaper-ship": (ship, "hybrid: launch on the API, move traffic to the self-hosted fleet once it is ready"),
+        "cheaper": (None, "self-hosting is cheaper by more than 15 %"),
+        "no-ml": ("constraints.mlEngineersAvailable is false: nobody to run GPUs, vLLM and model updates", None),
+        "frontier": (frontier, None),
+        "ship": (ship, None),
+        "band": (None, "within 15 % on cost: run both (self-hosted primary, API as overflow and fallback)"),
+    }.get(rule, (None, None))
+    return done(choice, first, last)
+
+
+def decide(spec: StackSpec, self_expected: Decimal, api_cost: Decimal | None) -> tuple[str, str]:
+    """(choice, rule) of the decision framework for a self-hosted and a cheapest-API monthly cost (`verdict`
+    words the reasons; the flip points and the growth projection ask this at other inputs). Rules, in order:
+    `data` (self-host), `cheaper`/`cheaper-frontier`/`cheaper-ship` (self-host or hybrid), `no-ml`,
+    `frontier`, `ship` (api), `no-offer` (undecided), `band` (hybrid), `dearer` (api)."""
+    c = spec.constraints
+    if c.data_may_leave_network is False:
+        return "self-host", "data"
+    needs_frontier = c.frontier_quality_needed is True
+    ships_early = c.weeks_to_ship is not None and c.weeks_to_ship < spec.operations.setup_months * 4.35
+    if api_cost is not None and self_expected < (1 - HYBRID_BAND) * api_cost:
         if needs_frontier:
-            reasons.append("constraints.frontierQualityNeeded: open models lag frontier ones; check quality on your own evals")
-        return done("self-host", "constraints.dataMayLeaveNetwork is false: prompts may not go to a third-party API")
-    clearly_cheaper = api_cost is not None and self_expected < (1 - HYBRID_BAND) * api_cost
-    if clearly_cheaper:
-        if no_engineers:
-            reasons.append(no_ml)
-        if needs_frontier:
-            return done("hybrid", frontier,
-                        "hybrid: frontier tasks on the API, routine traffic on the cheaper self-hosted model")
+            return "hybrid", "cheaper-frontier"
         if ships_early:
-            return done("hybrid", ship, "hybrid: launch on the API, move traffic to the self-hosted fleet once it is ready")
-        return done("self-host", None, "self-hosting is cheaper by more than 15 %")
-    if no_engineers:
-        return done("api", "constraints.mlEngineersAvailable is false: nobody to run GPUs, vLLM and model updates")
+            return "hybrid", "cheaper-ship"
+        return "self-host", "cheaper"
+    if c.ml_engineers_available is False:
+        return "api", "no-ml"
     if needs_frontier:
-        return done("api", frontier)
+        return "api", "frontier"
     if ships_early:
-        return done("api", ship)
+        return "api", "ship"
     if api_cost is None:
-        return done(NO_OFFER)
+        return NO_OFFER, "no-offer"
     if abs(self_expected - api_cost) <= HYBRID_BAND * api_cost:
-        return done("hybrid", None, "within 15 % on cost: run both (self-hosted primary, API as overflow and fallback)")
-    return done("api")
+        return "hybrid", "band"
+    return "api", "dearer"

@@ -20,23 +20,31 @@ class PriceBook:
         self.instances_used: dict[str, InstancePrice] = {}
         """Every instance price a line item used, by "type region": the estimate's age is its oldest."""
         self._instances: dict[tuple[str, str, str], InstancePrice] = {}
+        self._platform: dict[tuple[str, str], tuple[Decimal, str]] = {}
 
     def platform(self, region: str, key: str) -> tuple[Decimal, str]:
-        """A platform price (`natGatewayHour`, `ebsGp3GbMonth`, ...) and its source note."""
+        """A platform price (`natGatewayHour`, `ebsGp3GbMonth`, ...) and its source note, looked up once (the
+        break-even prices the traffic ~40 times a stack)."""
+        if (region, key) in self._platform:
+            return self._platform[region, key]
         entry, regional = self.catalog.platform_item(region, key)
         note = price_note(entry)
         if not regional:
             note += f"; us-east-1 price used for {region} (no regional source)"
             self.proxy_regions.setdefault(region, set()).add(key)
-        return Decimal(entry["usd"]), note
+        self._platform[region, key] = Decimal(entry["usd"]), note
+        return self._platform[region, key]
 
     def tiers(self, region: str) -> tuple[list[tuple[Decimal | None, Decimal]], str]:
-        """Internet egress tiers (upper GB bound or None, USD per GB) and their source note."""
+        """Internet egress tiers (upper GB bound or None, USD per GB) and their source note, looked up once."""
+        if ("egress tiers", region) in self._platform:
+            return self._platform["egress tiers", region]
         entry, regional = self.catalog.platform_item(region, "internetEgressTiers")
         tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
         note = price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
         if not regional:
             self.proxy_regions.setdefault(region, set()).add("internetEgressTiers")
+        self._platform["egress tiers", region] = tiers, note
         return tiers, note
 
     def instance(self, region: str, instance_type: str, capacity_type: str) -> InstancePrice:

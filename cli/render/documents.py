@@ -92,6 +92,73 @@ def decision(doc: dict) -> dict:
     }
 
 
+def sensitivity_rows(doc: dict) -> list[list[str]]:
+    """`--sensitivity`: per input [what, today, where the verdict changes (or that it never does in the range
+    searched), note], the same strings in every format."""
+    rows = []
+    for e in doc.get("sensitivity") or []:
+        note = e.get("note") or ""
+        be = e.get("breakEven")
+        if be:
+            at = f"{be['requestsPerMonth']:,} requests/month" if be["requestsPerMonth"] else "none"
+            note = (note + "; " if note else "") + f"cost break-even against {be['offer']}: {at} ({be['note']})"
+        rows.append([e["label"], e["today"], e["changes"], note])
+    return rows
+
+
+def sweep_table(doc: dict) -> tuple[list[str], list[list[str]]]:
+    """`--sensitivity`'s volume sweep: (headers, rows) of requests/month, x today, each series, the verdict."""
+    sweep = doc.get("volumeSweep")
+    if not sweep:
+        return [], []
+    names = list(sweep["seriesUsd"])
+    heads = ["requests/month", "x today"] + names + ["verdict"]
+    rows = [[f"{r:,}", f"{f:g}x"] + [money(sweep["seriesUsd"][n][i]) for n in names] + [sweep["verdict"][i]]
+            for i, (r, f) in enumerate(zip(sweep["requestsPerMonth"], sweep["factors"]))]
+    return heads, rows
+
+
+def sweep_chart(doc: dict) -> dict | None:
+    """The volume sweep as the chart `svg_chart` draws (self-hosted, then every other series as a line)."""
+    sweep = doc.get("volumeSweep")
+    if not sweep:
+        return None
+    series = dict(sweep["seriesUsd"])
+    return {"requestsPerMonth": sweep["requestsPerMonth"], "selfHostedUsd": series.pop("self-hosted"),
+            "apiUsd": series, "maxServableRequestsPerMonth": doc.get("maxServableRequestsPerMonth")}
+
+
+GROWTH_ROWS = 25
+
+
+def growth_table(doc: dict) -> tuple[list[list[str]], str, str]:
+    """`--growth`: (rows of month, requests/month, self-hosted, cheapest API, verdict; the line; the fleet then).
+    A long projection shows every k-th month, the month the verdict changes and the last."""
+    g = doc.get("growth")
+    if not g:
+        return [], "", ""
+    table = g["table"]
+    step = max(1, math.ceil(len(table) / GROWTH_ROWS))
+    keep = {0, len(table) - 1, g["verdictChangesInMonth"] or 0} | set(range(0, len(table), step))
+    rows, named = [], None
+    for row in table:
+        if row["month"] not in keep:
+            continue
+        api = "—" if row["cheapestApi"] is None else money(row["apiUsd"])
+        if row["cheapestApi"] is not None and row["cheapestApi"] != named:  # the offer's name where it changes
+            api, named = f"{api} {row['cheapestApi']}", row["cheapestApi"]
+        rows.append([str(row["month"]), f"{row['requestsPerMonth']:,}", money(row["selfHostedUsd"]), api, row["verdict"]])
+    fleet = g["fleetThen"] if g["fleetThen"] is not None else g["fleetAtEnd"]
+    when = (f"month {g['verdictChangesInMonth']}" if g["verdictChangesInMonth"] is not None
+            else f"month {g['months']} (the end)")
+    fleet_text = f"fleet the estimate plans at {when}: " + "; ".join(
+        f"{f['region']} {f['pool']} ({f['instanceType']}): {f['replicasAtPeak']} replicas at the peak, "
+        f"{f['expectedNodes']:g} nodes expected, {f['peakNodes']} at the peak"
+        + (f" (beyond maxNodes {f['maxNodes']}: raise it)" if f["beyondMaxNodes"] else f" (maxNodes {f['maxNodes']})")
+        for f in fleet)
+    return rows, g["line"], fleet_text
+
+
 def _env(autoescape: bool):
     """Markdown (autoescape off) or HTML (on). Every `{{ value }}` passes `finalize` first: for markdown a
     string is escaped there (safe.markdown: no heading, image, link or HTML tag can come from a stack
@@ -115,6 +182,9 @@ def _env(autoescape: bool):
     env.globals["defaults_line"] = defaults_line
     env.globals["diff_markdown"] = _diff_markdown
     env.globals["decision"] = decision
+    env.globals["sensitivity_rows"] = sensitivity_rows
+    env.globals["sweep_table"] = sweep_table
+    env.globals["growth_table"] = growth_table
     env.globals["warning_id"] = warning_id  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
     return env
 
@@ -230,7 +300,8 @@ def svg_chart(chart: dict, requests: float | None = None, width: int = 900, heig
 def html(docs: list[dict]) -> str:
     # one chart per stack document, in order: two stack files may share a stack name
     charts = [svg_chart(d["chart"], d["traffic"]["requestsPerMonth"]) if d.get("chart") else "" for d in docs]
-    return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts)
+    sweeps = [svg_chart(sweep_chart(d), d["traffic"]["requestsPerMonth"]) if d.get("volumeSweep") else "" for d in docs]
+    return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts, sweeps=sweeps)
 
 
 def json_document(docs: list[dict]) -> str:

@@ -160,6 +160,8 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
                                ("monthly", "right", True), ("$/1M\ntokens", "right", True),
                                ("break-even", "right", True), ("note", "left", False)], rows, width, styles))
 
+    parts.extend(analysis_tables(doc, width, styles))
+
     verdict = doc["verdict"]
     lines = ["why:"] + [f"  - {m(r)}" for r in verdict["reasons"]]
     if doc["unpricedResources"]:
@@ -174,6 +176,31 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     parts.append(Text.from_markup("\n".join(lines)))
     if "comparison" in doc:
         parts.append(comparison_table(doc["comparison"]))
+    return parts
+
+
+def analysis_tables(doc: dict, width: int, styles: bool = False) -> list:
+    """`--sensitivity` (what flips the verdict, the volume sweep) and `--growth`, when the document has them."""
+    from cli.render.documents import growth_table, sensitivity_rows, sweep_table
+
+    parts: list = []
+    if doc.get("sensitivity"):
+        parts.append(fitted_table("what flips the verdict (--sensitivity)",
+                                  [("input", "left", False), ("today", "left", False),
+                                   ("where the verdict changes", "left", False), ("note", "left", False)],
+                                  [(row, "") for row in sensitivity_rows(doc)], width, styles))
+        heads, rows = sweep_table(doc)
+        # an offer's name in a column head folds after its provider and path (`together:` / `meta-llama/` / model)
+        cols = [(h.replace(":", ":\n").replace("/", "/\n"), "right", True) for h in heads[:-1]] + [(heads[-1], "left", True)]
+        parts.append(fitted_table("volume sweep: monthly USD from 1% to 100x of today's requests/month", cols,
+                                  [(row, "") for row in rows], width, styles))
+    if doc.get("growth"):
+        rows, line, fleet = growth_table(doc)
+        parts.append(fitted_table(f"growth (--growth): {line}",
+                                  [("month", "right", True), ("requests/month", "right", True),
+                                   ("self-hosted", "right", True), ("cheapest API", "left", False),
+                                   ("verdict", "left", True)], [(row, "") for row in rows], width, styles))
+        parts.append(Text(clean(fleet)))
     return parts
 
 

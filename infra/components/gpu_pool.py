@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from infra import hardware
 from infra.components.context import GpuPoolOutputs
 from infra.components.system_nodes import node_launch_template_args
-from infra.conventions import GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.conventions import EKS_CAPACITY_TYPES, GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
 from infra.spec import GpuPoolSpec, StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
@@ -33,9 +33,8 @@ ACCELERATOR_NAMES = {"A10G": "nvidia-a10g", "A100-40GB": "nvidia-tesla-a100", "A
 # most 0.25 MiB/s per provisioned IOPS (EBS user guide "General Purpose SSD volumes", read 2026-11-24).
 GPU_ROOT_VOLUME_THROUGHPUT_MIBPS = 500
 GPU_ROOT_VOLUME_IOPS = 6000
-# A reservation (Reserved Instance / Instance Savings Plan) is a billing discount on on-demand usage: EKS launches
-# reserved-1y pools as on-demand capacity.
-CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
+# EKS's spelling of each capacity type (reserved-1y pools launch as on-demand): one home, infra/conventions.py.
+CAPACITY_TYPES = EKS_CAPACITY_TYPES
 # cluster-autoscaler's scale-from-zero ASG tags (cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery
 # Setup"): `<prefix>/label/<key>`, `<prefix>/taint/<key>`, `<prefix>/resources/<resource>`.
 NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"

@@ -100,7 +100,10 @@ class LoadBalancerArgs:
     ctx: RegionContext
     """The region's spec, providers and cluster outputs."""
     target_port: int
-    """Port vLLM listens on in its pod (`infra.conventions.VLLM_CONTAINER_PORT`): the IP targets' port."""
+    """Port vLLM listens on in its pod (`infra.conventions.VLLM_CONTAINER_PORT`): the IP targets' port; with a
+    `gateway`, the gateway's port (`infra.gateway_config.GATEWAY_PORT`): its pods are the targets then."""
+    health_check_path: str = HEALTH_CHECK_PATH
+    """Path the target group checks on each target: vLLM's /health, or the gateway's liveness endpoint."""
     certificate_arn: pulumi.Input[str] | None = None
     """The validated ACM certificate for `endpoint.hostname` (`Certificate.arn`), served on 443; required
     with a hostname, unused without one."""
@@ -155,7 +158,8 @@ class LoadBalancer(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=args.target_port,
             to_port=args.target_port,
-            description="to the vLLM pods' container port (IP targets)",
+            description=("to the gateway pods' port (IP targets)" if spec.gateway
+                         else "to the vLLM pods' container port (IP targets)"),
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
@@ -165,7 +169,8 @@ class LoadBalancer(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=args.target_port,
             to_port=args.target_port,
-            description="vLLM container port from the load balancer only",
+            description=("gateway port from the load balancer only" if spec.gateway
+                         else "vLLM container port from the load balancer only"),
             opts=child,
         )
 
@@ -197,7 +202,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # In-flight generations may run as long as the pod's termination grace period.
             deregistration_delay=termination_grace_seconds(spec),
             health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True, path=HEALTH_CHECK_PATH, port="traffic-port", protocol="HTTP", **HEALTH_CHECK
+                enabled=True, path=args.health_check_path, port="traffic-port", protocol="HTTP", **HEALTH_CHECK
             ),
             opts=child,
         )

@@ -22,7 +22,10 @@ from infra.components.addons import DEFAULT_STORAGE_CLASS
 from infra.components.context import RegionContext
 from infra.components.pinned_chart import PinnedChart
 from infra.components.service_account_role import irsa_role
-from infra.conventions import GPU_NODE_SELECTOR, GPU_TAINT, MONITORING_NAMESPACE, SYSTEM_LABELS
+from infra.conventions import (
+    GPU_NODE_SELECTOR, GPU_TAINT, MONITORING_NAMESPACE, NODE_COST_LABELS, PROMETHEUS_FULLNAME, PROMETHEUS_PORT,
+    PROMETHEUS_SERVICE, SYSTEM_LABELS,
+)
 from infra.iam import POLICY_VERSION
 from infra.spec import MonitoringSpec
 
@@ -39,8 +42,7 @@ DCGM_EXPORTER_CHART = PinnedChart(
 )
 RELEASE_NAME = "kube-prometheus-stack"
 # The chart names the Prometheus Service `<fullname>-prometheus` on port 9090 (templates/prometheus/service.yaml).
-FULLNAME = "kube-prometheus-stack"
-PROMETHEUS_PORT = 9090
+FULLNAME = PROMETHEUS_FULLNAME
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 # Keep 15% of the volume free: Prometheus deletes the oldest blocks once the TSDB reaches this size.
 RETENTION_SIZE_FRACTION = 0.85
@@ -57,7 +59,7 @@ GRAFANA_RANDOM_PASSWORD_SINCE_MAJOR = 79
 
 def prometheus_url(namespace: str = NAMESPACE) -> str:
     """In-cluster URL of the stack's Prometheus (what KEDA's prometheus trigger queries)."""
-    return f"http://{FULLNAME}-prometheus.{namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
+    return f"http://{PROMETHEUS_SERVICE}.{namespace}.svc.cluster.local:{PROMETHEUS_PORT}"
 
 
 def alertmanager_publish_policy(topic_arn: str) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def kube_prometheus_stack_values(
             },
             "config": alertmanager_config(alarm_topic_arn, region),
         },
-        "kube-state-metrics": on_system,
+        "kube-state-metrics": {**on_system, "metricLabelsAllowlist": kube_state_metrics_label_allowlist()},
         "grafana": {
             "enabled": monitoring.enabled and monitoring.grafana,
             **on_system,
@@ -155,6 +157,14 @@ def kube_prometheus_stack_values(
             },
         },
     }
+
+
+def kube_state_metrics_label_allowlist() -> list[str]:
+    """kube-state-metrics' `--metric-labels-allowlist` entries (chart value `metricLabelsAllowlist`, empty by
+    default): `kube_node_labels` then carries each node's instance type, capacity type and GPU pool as
+    `label_<snake_case>` labels, which `tradeoff-infra actuals` counts GPU node-hours by
+    (docs/sources.md "actuals")."""
+    return [f"nodes=[{','.join(NODE_COST_LABELS)}]"]
 
 
 def dcgm_exporter_values() -> dict[str, Any]:

@@ -3,7 +3,7 @@
 provider -> Network -> Cluster -> NodeRole -> SystemNodeGroup -> GpuPools -> ClusterAddons, then the
 RegionContext the edge components build on: Monitoring, Autoscaling, LoadBalancerController,
 Certificate (with a hostname), LoadBalancer (+ the regional stack's Route 53 alias to it),
-Alarms, VllmService.
+Alarms, VllmService, and with a `gateway` block the Gateway the load balancer then targets.
 
 Resources that moved out of a component into their own (the node role out of SystemNodeGroup; the
 certificate, the alarms and the alias record out of LoadBalancer) keep their names and carry an alias
@@ -13,7 +13,7 @@ replacing them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -25,6 +25,7 @@ from infra.components.autoscaling import Autoscaling, AutoscalingArgs
 from infra.components.certificate import Certificate, CertificateArgs
 from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.context import RegionContext
+from infra.components.gateway import Gateway, GatewayArgs
 from infra.components.gpu_pool import GpuPool, GpuPoolArgs
 from infra.components.load_balancer import COMPONENT_TYPE as LOAD_BALANCER_TYPE
 from infra.components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -37,7 +38,9 @@ from infra.components.system_nodes import COMPONENT_TYPE as SYSTEM_NODE_GROUP_TY
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
 from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
+from infra import gateway_objects
 from infra.conventions import VLLM_CONTAINER_PORT, VLLM_NAMESPACE
+from infra.gateway_config import GATEWAY_PORT
 from infra.naming import base_tags, cluster_name
 from infra.spec import RegionSpec, StackSpec, transit_routes
 
@@ -58,6 +61,8 @@ class RegionalDeploymentArgs:
     """Hugging Face token for gated repositories (secret), if any."""
     aws_profile: str | None = None
     """The stack's `aws:profile`, for the region's provider and its kubeconfig."""
+    provider_api_keys: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The gateway's API keys by provider (`providerApiKeys`, secrets); used only with a `gateway` block."""
 
 
 class RegionalDeployment(pulumi.ComponentResource):
@@ -66,6 +71,7 @@ class RegionalDeployment(pulumi.ComponentResource):
     load_balancer: LoadBalancer
     vllm: VllmService
     weights_mirror: WeightsMirror | None
+    gateway: Gateway | None
 
     def __init__(self, name: str, args: RegionalDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tradeoff-infra:region:RegionalDeployment", name, None, opts)
@@ -175,8 +181,12 @@ class RegionalDeployment(pulumi.ComponentResource):
             owns_validation_record=region.region == spec.regions[0].region,
             former_parent=pulumi.create_urn(lb_name, LOAD_BALANCER_TYPE, parent=self),
         ), opts=on_aws) if endpoint.hostname else None
+        # With a gateway the ALB sends clients to the gateway's pods, the gateway to vLLM's Service.
+        gateway = spec.gateway is not None
         self.load_balancer = LoadBalancer(lb_name, LoadBalancerArgs(
-            ctx=ctx, target_port=VLLM_CONTAINER_PORT, certificate_arn=certificate.arn if certificate else None,
+            ctx=ctx, target_port=GATEWAY_PORT if gateway else VLLM_CONTAINER_PORT,
+            certificate_arn=certificate.arn if certificate else None,
+            **({"health_check_path": gateway_objects.LIVENESS_PATH} if gateway else {}),
         ), opts=pulumi.ResourceOptions(parent=self))
         if endpoint.hostname and endpoint.mode == "regional":
             # With one region the ALB is the endpoint; a global stack points the name at the accelerator.
@@ -196,8 +206,9 @@ class RegionalDeployment(pulumi.ComponentResource):
             region=region.region,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
-            # With scale-to-zero an empty target group is the normal idle state, not an outage.
-            expect_healthy_targets=low_replicas > 0,
+            # With scale-to-zero an empty target group is the normal idle state, not an outage (the gateway's
+            # pods, when they are the targets, never scale to zero).
+            expect_healthy_targets=low_replicas > 0 or gateway,
             topic_arn=monitoring.alarm_topic_arn,
             former_parent=self.load_balancer,
         ), opts=on_aws)
@@ -219,9 +230,21 @@ class RegionalDeployment(pulumi.ComponentResource):
             prometheus_url=monitoring.prometheus_url,
             load_balancer_arn_suffix=self.load_balancer.arn_suffix,
             target_group_arn_suffix=self.load_balancer.target_group_arn_suffix,
-            target_group_arn=self.load_balancer.target_group_arn,
+            # The ALB's targets are vLLM's pods, or with a gateway the gateway's (its own binding, below).
+            target_group_arn=None if gateway else self.load_balancer.target_group_arn,
             weights_mirror=self.weights_mirror.chart_inputs if self.weights_mirror else None,
         ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds))
+
+        self.gateway = Gateway(f"{prefix}-gateway", GatewayArgs(
+            ctx=ctx,
+            api_key=args.api_key,
+            vllm_service=self.vllm.service_name,
+            vllm_namespace=self.vllm.namespace,
+            vllm_port=VLLM_CONTAINER_PORT,  # the chart's Service port (chart_values: service.port)
+            target_group_arn=self.load_balancer.target_group_arn,
+            prometheus_url=monitoring.prometheus_url,
+            provider_api_keys=args.provider_api_keys,
+        ), opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), after_crds)) if gateway else None
 
         self.register_outputs({
             "cluster_name": cluster.cluster_name,

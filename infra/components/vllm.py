@@ -19,13 +19,14 @@ from infra import chart_values
 from infra.components.context import RegionContext
 from infra.components.load_balancer_controller import READINESS_GATE_INJECT_LABEL, TARGET_GROUP_BINDING_API_VERSION
 from infra.conventions import (
-    API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, HUGGINGFACE_TOKEN_SECRET_KEY, HUGGINGFACE_TOKEN_SECRET_NAME, VLLM_NAMESPACE,
+    API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, HUGGINGFACE_TOKEN_SECRET_KEY, HUGGINGFACE_TOKEN_SECRET_NAME, VLLM_CHART_NAME,
+    VLLM_NAMESPACE,
 )
 from infra.price_catalog import MissingPrice, hourly_usd
 from infra.spec import RegionSpec
 
 NAMESPACE = VLLM_NAMESPACE
-CHART_NAME = "vllm"
+CHART_NAME = VLLM_CHART_NAME
 CHART_PATH = pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm"
 # CRD-backed kinds the chart renders (ScaledObject, ServiceMonitor, PrometheusRule, TargetGroupBinding):
 # installed by KEDA, kube-prometheus-stack and the AWS Load Balancer Controller before this chart, so

@@ -25,7 +25,7 @@ from infra.spec.advice import (
     public_ipv4_addresses,
     warnings,
 )
-from infra.spec.checks import CHECKS, REGION_CHECKS, check, fit_report, unknown_region_message
+from infra.spec.checks import CHECKS, REGION_CHECKS, check, fit_report, offer_name, unknown_region_message
 from infra.spec.errors import Problem, SpecError
 from infra.spec.loading import (
     AWS_PROFILE_KEY,
@@ -34,9 +34,12 @@ from infra.spec.loading import (
     MAX_STACK_FILE_BYTES,
     NAMESPACE,
     PROJECT,
+    PROVIDER_API_KEYS,
     SECRET_IN_CLEAR_MESSAGE,
     SECRET_KEYS,
+    gateway_providers,
     load_stack_file,
+    missing_provider_keys,
     parse_stack_config,
     parse_stack_text,
     project_config,
@@ -45,6 +48,9 @@ from infra.spec.loading import (
     stack_name_from_path,
 )
 from infra.spec.models import (
+    DATA_CLASSES,
+    DEFAULT_EXPECTED_UNAVAILABILITY,
+    SELF_HOSTED,
     CLUSTER_ADMIN_POLICY,
     DNS_NAME_RE,
     EMAIL_RE,
@@ -63,6 +69,8 @@ from infra.spec.models import (
     ConstraintsSpec,
     CustomApiOffer,
     EndpointSpec,
+    GatewayRoute,
+    GatewaySpec,
     GpuPoolSpec,
     KvCacheMetric,
     ModelOverride,
@@ -83,14 +91,14 @@ from infra.spec.models import (
 )
 
 __all__ = [
-    "AWS_PROFILE_KEY", "AWS_ROLE_KEYS", "AWS_ROLE_MESSAGE", "CHECKS", "CLUSTER_ADMIN_POLICY", "DNS_NAME_RE",
+    "AWS_PROFILE_KEY", "DATA_CLASSES", "DEFAULT_EXPECTED_UNAVAILABILITY", "SELF_HOSTED", "PROVIDER_API_KEYS", "AWS_ROLE_KEYS", "AWS_ROLE_MESSAGE", "CHECKS", "CLUSTER_ADMIN_POLICY", "DNS_NAME_RE",
     "EMAIL_RE", "GATED_SOURCE_PREFIXES", "IAM_PRINCIPAL_RE", "KUBERNETES_VERSIONS", "MAX_STACK_FILE_BYTES",
     "NAMESPACE", "NAME_RE", "NON_INTERNET_RANGES", "PROJECT", "PUBLIC_ADDRESSES_WARNING", "PUBLIC_IPV4_ADDRESSES",
     "REGION_CHECKS", "SECRET_IN_CLEAR_MESSAGE", "SECRET_KEYS", "TRANSIT_GATEWAY_RE", "AlertThresholds", "ApiOfferSpec",
     "ArchitectureSpec", "AutoscalingSpec", "BudgetSpec", "ClusterSpec", "ConstraintsSpec", "CustomApiOffer",
-    "EndpointSpec", "GpuPoolSpec", "KvCacheMetric", "ModelOverride", "ModelSpec", "MonitoringSpec", "NetworkSpec",
+    "EndpointSpec", "GatewayRoute", "GatewaySpec", "GpuPoolSpec", "KvCacheMetric", "ModelOverride", "ModelSpec", "MonitoringSpec", "NetworkSpec",
     "OperationsSpec", "PinRecord", "Problem", "RegionScaling", "RegionSpec", "SpecError", "SpecModel", "StackSpec",
-    "SystemNodes", "TrafficSpec", "check", "default_vpc_cidr", "fit_report", "load_stack_file", "parse_stack_config",
+    "SystemNodes", "TrafficSpec", "check", "default_vpc_cidr", "offer_name", "fit_report", "gateway_providers", "load_stack_file", "missing_provider_keys", "parse_stack_config",
     "parse_stack_text", "price_problems", "price_warnings", "project_config", "public_ipv4_addresses", "reaches_internet_clients",
     "read_stack_config", "read_stack_text", "stack_name_from_path", "transit_routes", "unknown_region_message",
     "warnings",

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from infra import hardware, sizing
 from infra.sizing import GPU_MEMORY_UTILIZATION
 from infra.spec.errors import Problem
-from infra.spec.models import GpuPoolSpec, RegionSpec, StackSpec, reaches_internet_clients, transit_routes
+from infra.spec.models import (SELF_HOSTED, CustomApiOffer, GpuPoolSpec, RegionSpec, StackSpec, reaches_internet_clients,
+                               transit_routes)
 
 
 def fit_report(spec: StackSpec, instance_type_name: str, source: str | None = None) -> tuple[float, float, float] | None:
@@ -343,10 +344,58 @@ def _api_comparison(spec: StackSpec) -> Iterator[Problem]:
             yield Problem(f"apiComparison[{i}]", "use provider:model", offer)
 
 
+def offer_name(offer: str | CustomApiOffer) -> str:
+    """How a stack names an `apiComparison` offer elsewhere (a gateway route): `provider:model`, or a custom offer's name."""
+    return offer.name if isinstance(offer, CustomApiOffer) else offer
+
+
+def _gateway_targets(spec: StackSpec) -> Iterator[Problem]:
+    """Every offer a gateway route names is a `provider:model` offer of `apiComparison` (the estimate prices the
+    split with it, the gateway calls that provider); a custom offer has a price but no endpoint to call."""
+    if spec.gateway is None:
+        return
+    import difflib
+
+    offers = {offer_name(o): o for o in spec.api_comparison}
+    for i, route in enumerate(spec.gateway.routes):
+        named = [("servedBy", route.served_by)] if route.served_by != SELF_HOSTED else []
+        named += [("overflowTo", route.overflow_to)] if route.overflow_to else []
+        named += [(f"fallbackTo[{j}]", o) for j, o in enumerate(route.fallback_to)]
+        for key, name in named:
+            path = f"gateway.routes[{i}].{key}"
+            if name not in offers:
+                near = difflib.get_close_matches(name, [*offers, *([SELF_HOSTED] if key == "servedBy" else [])], n=1)
+                hint = f"; did you mean {near[0]}?" if near else (
+                    f"; apiComparison has {', '.join(offers)}" if offers else "; apiComparison lists no offer")
+                yield Problem(path, f"{name!r} is not an apiComparison offer: add it there (the estimate prices "
+                                    f"the route with it){hint}")
+            elif isinstance(offers[name], CustomApiOffer):
+                yield Problem(path, f"{name!r} is a custom offer (a price, no endpoint the gateway can call); "
+                                    "name a provider:model offer")
+
+
+def _gateway_data_stays(spec: StackSpec) -> Iterator[Problem]:
+    """`constraints.dataMayLeaveNetwork: false`: no route may send a request to an API."""
+    if spec.gateway is None or spec.constraints.data_may_leave_network is not False:
+        return
+    for i, route in enumerate(spec.gateway.routes):
+        if route.reaches_api:
+            yield Problem(f"gateway.routes[{i}]", f"route {route.name!r} may send requests to "
+                          f"{', '.join(route.api_offers())}, but constraints.dataMayLeaveNetwork is false: make it "
+                          "dataClass restricted, served self-hosted with no overflowTo or fallbackTo")
+
+
+def _gateway_budget(spec: StackSpec) -> Iterator[Problem]:
+    if spec.gateway is not None and spec.gateway.reaches_api and spec.gateway.api_budget_monthly_usd is None:
+        yield Problem("gateway.apiBudgetMonthlyUsd", "routes may send requests to API offers; give the monthly API "
+                      "spend the gateway allows (past it, API requests are refused)")
+
+
 Check = Callable[[StackSpec], Iterable[Problem]]
 CHECKS: tuple[Check, ...] = (
     _model_known, _regions, _vpc_overlaps, _api_reachability, _reserved_prices, _cluster_admins, _fallback_replicas,
-    _endpoint_mode, _plain_http, _hosted_zone, _traffic_shares, _traffic_dials, _api_comparison,
+    _endpoint_mode, _plain_http, _hosted_zone, _traffic_shares, _traffic_dials, _api_comparison, _gateway_targets,
+    _gateway_data_stays, _gateway_budget,
 )
 
 

@@ -22,6 +22,9 @@ PROJECT = "tradeoff-infra"
 NAMESPACE = f"{PROJECT}:"
 # Config keys that hold secrets and are read by the program, not by the spec.
 SECRET_KEYS = {"vllmApiKey", "huggingfaceToken"}
+PROVIDER_API_KEYS = "providerApiKeys"
+"""The gateway's API keys, one secret per provider (`pulumi config set --secret --path providerApiKeys.openai <key>`
+writes `tradeoff-infra:providerApiKeys: {openai: {secure: v1:...}}`); read by the program, not by the spec."""
 # The AWS provider's own credential keys (pulumi-aws config reference): secrets too, if a stack sets them.
 AWS_SECRET_KEYS = ("aws:accessKey", "aws:secretKey", "aws:token")
 AWS_PROFILE_KEY = "aws:profile"
@@ -39,7 +42,7 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack", *, deploy:
     other namespaces (`aws:profile`, kept by `project_config`) are the program's, not the spec's.
     `deploy=False` (a price or a preview under mocks, never `pulumi up`): keys only a deployment needs
     may be left out (`checks.DEPLOY_GATE`)."""
-    data = {k: v for k, v in config.items() if k not in SECRET_KEYS and ":" not in k}
+    data = {k: v for k, v in config.items() if k not in SECRET_KEYS and k != PROVIDER_API_KEYS and ":" not in k}
     try:
         spec = StackSpec.model_validate(data)
     except ValidationError as err:
@@ -49,6 +52,38 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack", *, deploy:
     if problems:
         raise SpecError(source, problems)
     return spec
+
+
+def gateway_providers(spec: StackSpec) -> list[str]:
+    """Providers (the part of `provider:model` before the colon) the stack's gateway may call."""
+    if spec.gateway is None:
+        return []
+    return list(dict.fromkeys(offer.split(":", 1)[0] for offer in spec.gateway.api_offers() if ":" in offer))
+
+
+def missing_provider_keys(spec: StackSpec, keys: dict[str, Any]) -> list[Problem]:
+    """A provider the gateway may call without its secret API key. The shipped stacks carry no secrets (like
+    `vllmApiKey`), so this is not a `validate` error: the program refuses `pulumi up` with these problems."""
+    return [Problem(f"{PROVIDER_API_KEYS}.{provider}", "the gateway may call this provider but has no API key for it: run "
+                    f"`pulumi config set --secret --path {PROVIDER_API_KEYS}.{provider} <key>`")
+            for provider in gateway_providers(spec) if provider not in keys]
+
+
+def _provider_key_problems(value: Any) -> list[Problem]:
+    """`providerApiKeys` is a mapping of provider name to an encrypted value, each written by `pulumi config set --secret`."""
+    full = f"{NAMESPACE}{PROVIDER_API_KEYS}"
+    if not isinstance(value, dict):
+        return [Problem(full, "is a mapping of provider to secret key: run "
+                              f"`pulumi config set --secret --path {PROVIDER_API_KEYS}.<provider> <key>`")]
+    problems = []
+    for provider, secret in value.items():
+        set_key = f"--path {PROVIDER_API_KEYS}.{provider}"
+        if not (isinstance(secret, dict) and set(secret) == {"secure"}):
+            problems.append(Problem(f"{full}.{provider}", SECRET_IN_CLEAR_MESSAGE.format(key=set_key)))
+        elif not (isinstance(secret["secure"], str) and secret["secure"].strip()):
+            problems.append(Problem(f"{full}.{provider}.secure", "is not the ciphertext `pulumi config set --secret` "
+                                    f"writes; delete the key and run `pulumi config set --secret {set_key} <value>`"))
+    return problems
 
 
 def _checks_without_unknown_keys(data: dict[str, Any], err: ValidationError, known: list[Problem], *,
@@ -114,6 +149,8 @@ def project_config(document: Any) -> dict[str, Any]:
             # `secure: null`, `secure: 123` or `secure: [..]` is no ciphertext: `pulumi up` fails to decrypt it
             problems.append(Problem(f"{full_key}.secure", "is not the ciphertext `pulumi config set --secret` "
                                     f"writes; delete the key and run `pulumi config set --secret {set_key} <value>`"))
+    if config.get(f"{NAMESPACE}{PROVIDER_API_KEYS}") is not None:
+        problems += _provider_key_problems(config[f"{NAMESPACE}{PROVIDER_API_KEYS}"])
     profile = config.get(AWS_PROFILE_KEY)
     if profile is not None and not (isinstance(profile, str) and profile.strip()):
         problems.append(Problem(AWS_PROFILE_KEY, f"{profile!r} is not a profile name"))

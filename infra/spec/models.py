@@ -534,6 +534,125 @@ class ConstraintsSpec(SpecModel):
     weeks_to_ship: int | None = Field(default=None, ge=0, le=520)
 
 
+# ---------------------------------------------------------------- the hybrid gateway
+
+SELF_HOSTED = "self-hosted"
+"""`gateway.routes[].servedBy` for the stack's own vLLM fleet (anything else names an `apiComparison` offer)."""
+DATA_CLASSES = ("general", "restricted")
+# Share of the month the self-hosted fleet is assumed unable to answer a request it should (spot reclaims before
+# a replacement is ready, rollouts, a region failing over): 0.5%, about 3.6 hours a month. An assumption of this
+# project, not a measurement; a stack states its own with `gateway.expectedUnavailability` (docs/hybrid.md).
+DEFAULT_EXPECTED_UNAVAILABILITY = 0.005
+# In-flight requests one vLLM replica is taken to serve before the gateway sends an overflow-enabled route's
+# further requests to its `overflowTo` offer. An assumption of this project (well under vLLM v0.31's default
+# batch cap of 256 sequences, where latency targets are met for chat-sized requests); a stack states its own
+# with `gateway.replicaConcurrency` (docs/gateway.md "Overflow").
+DEFAULT_REPLICA_CONCURRENCY = 32
+
+
+class GatewayRoute(SpecModel):
+    """One `gateway.routes[]` entry: a model name clients call, and what serves it."""
+
+    name: str = Field(min_length=1, max_length=128)
+    """The name clients put in `model` (the same characters as `model.name`)."""
+    served_by: str = SELF_HOSTED
+    """`self-hosted` (the stack's vLLM fleet) or the name of an `apiComparison` offer (`provider:model`)."""
+    share: float = Field(gt=0, le=1)
+    """Share of the stack's requests (`traffic.requestsPerMonth`) that call this route; all routes add up to 1."""
+    overflow_to: str | None = None
+    """An `apiComparison` offer that takes this route's requests the self-hosted fleet has no room for (saturated)."""
+    fallback_to: list[str] = Field(default=[], max_length=8)
+    """`apiComparison` offers tried in order when the self-hosted fleet fails (errors, timeouts, a region down)."""
+    data_class: Literal["general", "restricted"] = "general"
+    """`restricted`: the data never leaves the self-hosted fleet, not on overflow nor on an outage (fails closed)."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not MODEL_NAME_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a model name clients can call: letters, digits and ._/:@+- (no spaces), "
+                             "starting with a letter or digit")
+        return v
+
+    @model_validator(mode="after")
+    def _restricted_stays_home(self) -> GatewayRoute:
+        if self.data_class == "restricted":
+            leaks = [k for k, v in (("servedBy", self.served_by != SELF_HOSTED), ("overflowTo", self.overflow_to),
+                                    ("fallbackTo", self.fallback_to)) if v]
+            if leaks:
+                raise ValueError(f"a restricted route never leaves the self-hosted fleet, but it sets {', '.join(leaks)}: "
+                                 "serve it self-hosted with no overflowTo and no fallbackTo (it fails closed), or make it "
+                                 "dataClass general")
+        if self.served_by != SELF_HOSTED and (self.overflow_to or self.fallback_to):
+            raise ValueError("overflowTo and fallbackTo relieve the self-hosted fleet; a route served by an API offer "
+                             "takes neither")
+        if len(set(self.fallback_to)) != len(self.fallback_to):
+            raise ValueError("fallbackTo names an offer twice")
+        return self
+
+    @property
+    def reaches_api(self) -> bool:
+        """True when some of this route's requests may be answered by an API offer."""
+        return self.served_by != SELF_HOSTED or bool(self.overflow_to) or bool(self.fallback_to)
+
+    def api_offers(self) -> list[str]:
+        """Every offer this route may send requests to, in the order it would (served, overflow, fallback)."""
+        named = ([self.served_by] if self.served_by != SELF_HOSTED else []) + (
+            [self.overflow_to] if self.overflow_to else []) + self.fallback_to
+        return list(dict.fromkeys(named))
+
+
+class GatewaySpec(SpecModel):
+    """`gateway`: a gateway (LiteLLM's proxy) in front of each region's vLLM, routing by model name to the
+    self-hosted fleet or API offers (docs/hybrid.md). A stack without it deploys and prices as before."""
+
+    routes: list[GatewayRoute] = Field(min_length=1, max_length=32)
+    api_budget_monthly_usd: float | None = Field(default=None, gt=0, le=1_000_000_000)
+    """API spend per month the gateway allows across all routes; past it, requests to API offers are refused
+    (restricted routes never use one). Required when any route may reach an API."""
+    expected_unavailability: float = Field(default=DEFAULT_EXPECTED_UNAVAILABILITY, ge=0, le=1)
+    """Share of the month the self-hosted fleet fails requests (spot reclaims, rollouts, region failover): what
+    the estimate sends to `fallbackTo` offers. Default 0.005, an assumption (docs/hybrid.md)."""
+    min_replicas: int = Field(default=2, ge=1, le=100)
+    """Gateway pods per region at least (two: one may be disrupted, the PodDisruptionBudget keeps one)."""
+    max_replicas: int = Field(default=6, ge=1, le=100)
+    """Gateway pods per region at most (the gateway scales on CPU)."""
+    alert_api_share_above: float | None = Field(default=None, gt=0, le=1)
+    """The "API share above plan" alert fires when the share of requests answered by API offers over a day
+    exceeds this (set it to the estimate's `hybrid.apiShare` plus a margin). Default: derived from the routes
+    (`infra/gateway_monitoring.py` `api_share_alert_threshold`)."""
+    replica_concurrency: int = Field(default=DEFAULT_REPLICA_CONCURRENCY, ge=1, le=100_000)
+    """In-flight requests one vLLM replica serves before overflow-enabled routes overflow: a region's gateway
+    lets such a route keep its share of `maxReplicas` x this in flight at the fleet, and sends the rest to its
+    `overflowTo` (docs/gateway.md "Overflow"). Default 32, an assumption."""
+
+    @field_validator("routes")
+    @classmethod
+    def _distinct(cls, v: list[GatewayRoute]) -> list[GatewayRoute]:
+        names = [r.name for r in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"route name {twice[0]!r} appears twice: clients pick a route by its name")
+        total = sum(r.share for r in v)
+        if abs(total - 1) > 0.001:
+            raise ValueError(f"route shares add up to {total:.3f}, not 1: every request calls exactly one route")
+        return v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GatewaySpec:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas {self.min_replicas} exceeds maxReplicas {self.max_replicas}")
+        return self
+
+    @property
+    def reaches_api(self) -> bool:
+        return any(r.reaches_api for r in self.routes)
+
+    def api_offers(self) -> list[str]:
+        """Every API offer some route may use, each once, in route order."""
+        return list(dict.fromkeys(o for r in self.routes for o in r.api_offers()))
+
+
 class StackSpec(SpecModel):
     model: ModelSpec
     regions: list[RegionSpec] = Field(min_length=1)
@@ -547,6 +666,7 @@ class StackSpec(SpecModel):
     operations: OperationsSpec = Field(default_factory=OperationsSpec)
     budget: BudgetSpec | None = None
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    gateway: GatewaySpec | None = None
     # warning ids (infra/spec/warning_ids.py) this stack accepts: `estimate` does not print them
     acknowledged_warnings: list[str] = Field(default=[], max_length=len(WARNING_IDS))
 

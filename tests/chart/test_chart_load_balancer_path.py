@@ -20,11 +20,11 @@ from infra import chart_values
 from infra.components import load_balancer_controller as lbc
 from infra.conventions import subnet_cidrs
 from tests import chart_render as cr
-from tests.paths import DATA
+from tests.builders import TARGET_GROUP_BINDING_CRD_FILE, strict_crd_schema
 
 CASES = cr.cases()
 CASE_IDS = [c[0] for c in CASES]
-CRD_FILE = DATA / "crds" / "targetgroupbindings.elbv2.k8s.aws.json"
+CRD_FILE = TARGET_GROUP_BINDING_CRD_FILE
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +36,6 @@ def _case(case_id: str):
     return next(c for c in CASES if c[0] == case_id)
 
 
-def _strict(schema: dict) -> dict:
-    """The CRD schema with unknown fields refused wherever it lists the fields (structural schemas prune them)."""
-    schema = copy.deepcopy(schema)
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node \
-                    and not node.get("x-kubernetes-preserve-unknown-fields"):
-                node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return schema
-
-
 @pytest.fixture(scope="module")
 def binding_validator() -> jsonschema.Draft7Validator:
     data = json.loads(CRD_FILE.read_text())
@@ -64,7 +45,7 @@ def binding_validator() -> jsonschema.Draft7Validator:
     group, version = lbc.TARGET_GROUP_BINDING_API_VERSION.split("/")
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     assert served["served"] and served["storage"], "the chart must render the served storage version"
-    schema = _strict(served["schema"]["openAPIV3Schema"])
+    schema = strict_crd_schema(served["schema"]["openAPIV3Schema"])
     schema["properties"]["metadata"] = {"type": "object"}  # ObjectMeta is checked by the API server, not the CRD
     return jsonschema.Draft7Validator(schema)
 
@@ -137,10 +118,11 @@ def test_network_policy_admits_only_the_load_balancer_prometheus_and_the_gateway
     port = [{"protocol": "TCP", "port": chart_values.VLLM_CONTAINER_PORT}]
     assert all(rule["ports"] == port for rule in body["ingress"]), where
     peers = [peer for rule in body["ingress"] for peer in rule["from"]]
-    # The ALB's nodes: exactly the region's public subnets, none of the private ones where the pods live.
+    # The ALB's nodes: exactly the region's public subnets, none of the private ones where the pods live; with a
+    # gateway none at all (the ALB targets the gateway, which alone reaches vLLM).
     cidrs = [peer["ipBlock"]["cidr"] for peer in peers if "ipBlock" in peer]
     private, public = subnet_cidrs(region.vpc_cidr, spec.network.availability_zones)
-    assert cidrs == public, where
+    assert cidrs == ([] if spec.gateway else public), where
     for cidr in cidrs:
         network = ipaddress.ip_network(cidr)
         assert network.subnet_of(ipaddress.ip_network(region.vpc_cidr)), where

@@ -15,42 +15,10 @@ import pytest
 import yaml
 
 from tests import chart_render as cr
-from tests.paths import DATA
+from tests.builders import exported_metrics, metric_names
 
 DASHBOARD_FILE = cr.CHART / "dashboards" / "vllm.json"
 CASES = cr.cases()
-
-PROMQL_KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
-                   "offset", "NaN", "Inf", "nan", "inf"}
-
-
-def exported_metrics() -> set[str]:
-    data = json.loads((DATA / "exported_metrics.json").read_text())
-    names = set()
-    for exporter in data["exporters"].values():
-        assert exporter["source"] and exporter["retrievedOn"], "every metric list carries its source and date"
-        names |= set(exporter.get("gauges", [])) | set(exporter.get("counters", []))
-        for histogram in exporter.get("histograms", []):
-            names |= {f"{histogram}_bucket", f"{histogram}_sum", f"{histogram}_count"}
-    return names
-
-
-def metric_names(expr: str) -> set[str]:
-    """Metric names a PromQL expression selects (functions, keywords, labels, numbers and $variables removed)."""
-    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # string literals
-    text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
-    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
-    text = re.sub(r"\[[^\]]*\]", " ", text)  # ranges and subqueries
-    text = re.sub(r"\$\{?\w+\}?", " ", text)  # Grafana variables
-    text = re.sub(r"(?<![\w:])\d+(\.\d+)?([eE][+-]?\d+)?", " ", text)  # numbers
-    names = set()
-    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
-        following = text[match.end():].lstrip()
-        if following.startswith("(") or match[0] in PROMQL_KEYWORDS:
-            continue
-        names.add(match[0])
-    return names
-
 
 def dashboard_of(objects: list[dict]) -> dict:
     # the dashboard's ConfigMap (with the weights mirror the chart also renders the mirror script's)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.conftest import STACK_NAMES
 from tests.paths import ROOT
 
 AS_OF = ["--as-of", "2026-11-24"]
@@ -37,9 +38,9 @@ def stack_copy(tmp_path, name="dev", **edits) -> pathlib.Path:
 def test_all_stacks_table():
     result = invoke("estimate", "--all", *AS_OF)
     assert result.exit_code == 0, result.output
-    for stack in ("dev", "prod-us", "prod-global"):
+    for stack in STACK_NAMES:
         assert f"stack {stack}" in result.output
-    assert result.output.count("verdict:") == 3  # one decision block per stack, after the summary table
+    assert result.output.count("verdict:") == len(STACK_NAMES)  # one decision block per stack, after the summary table
     assert "AWS prices as of" in result.output
 
 
@@ -263,7 +264,8 @@ def test_warm_run_imports_no_pulumi(cache_dir):
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'genai_prices'))\n"
             "assert not bad, bad\n"
             "other_commands = sorted(m for m in sys.modules if m.startswith(('cli.pins', 'cli.commands.model', "
-            "'cli.commands.prices', 'cli.commands.validate', 'cli.commands.inventory', 'ruamel.yaml')))\n"
+            "'cli.commands.prices', 'cli.commands.validate', 'cli.commands.inventory', 'ruamel.yaml', "
+            "'cli.estimate.sensitivity')))\n"
             "assert not other_commands, other_commands\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})

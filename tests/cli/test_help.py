@@ -13,7 +13,7 @@ from cli.main import COMMANDS, app
 runner = CliRunner()
 
 COMMAND_LINES = [["validate"], ["estimate"], ["diff"], ["render"], ["inventory"], ["model", "pin"], ["model", "rollback"],
-                 ["model", "show"], ["prices", "show"], ["prices", "refresh"]]
+                 ["model", "show"], ["prices", "show"], ["prices", "refresh"], ["status"], ["actuals"]]
 
 
 def test_every_command_is_listed_here():

@@ -143,8 +143,10 @@ def test_load_balancer_per_region(inventories, stack):
         assert alb.inputs["idleTimeout"] == spec.endpoint.idle_timeout_seconds, alb.urn
         assert alb.inputs["enableDeletionProtection"] is (not stack.startswith("dev")), alb.urn
         tg = _one(inv, f"{prefix}-lb-tg")
-        assert tg.inputs["port"] == 8000 and tg.inputs["targetType"] == "ip", tg.urn
-        assert tg.inputs["healthCheck"]["path"] == "/health", tg.urn
+        # With a gateway the ALB's targets are the gateway's pods (LiteLLM's port and liveness path), else vLLM's.
+        port, health = (4000, "/health/liveliness") if spec.gateway else (8000, "/health")
+        assert tg.inputs["port"] == port and tg.inputs["targetType"] == "ip", tg.urn
+        assert tg.inputs["healthCheck"]["path"] == health, tg.urn
 
         listeners = {r.inputs["port"]: r for r in inv.of_type("aws:lb/listener:Listener", region.region)}
         if spec.endpoint.hostname:
@@ -170,10 +172,10 @@ def test_load_balancer_per_region(inventories, stack):
             (p, c) for p in public_ports for c in spec.endpoint.allowed_cidrs
         }, sg.urn
         pod_rule = _one(inv, f"{prefix}-lb-pods-in-alb")
-        assert (pod_rule.inputs["fromPort"], pod_rule.inputs["toPort"]) == (8000, 8000), pod_rule.urn
+        assert (pod_rule.inputs["fromPort"], pod_rule.inputs["toPort"]) == (port, port), pod_rule.urn
         assert "cidrIpv4" not in pod_rule.inputs and pod_rule.inputs["referencedSecurityGroupId"] == sg.id, pod_rule.urn
         egress = _one(inv, f"{prefix}-lb-sg-out-pods")
-        assert (egress.inputs["fromPort"], egress.inputs["securityGroupId"]) == (8000, sg.id), egress.urn
+        assert (egress.inputs["fromPort"], egress.inputs["securityGroupId"]) == (port, sg.id), egress.urn
         assert egress.inputs["referencedSecurityGroupId"] == pod_rule.inputs["securityGroupId"], egress.urn
 
 
@@ -264,14 +266,24 @@ def test_vllm_chart_objects_per_region(inventories, stack):
         assert service.inputs["spec"]["type"] == "ClusterIP" and "nodePort" not in service.inputs["spec"]["ports"][0]
         namespace = _one(inv, f"{prefix}-vllm-namespace")
         assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
-        binding = next(r for r in objects if r.type == "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+        # The ALB's targets: vLLM's pods, or with a gateway the gateway's (tests/infra/test_gateway_program.py).
+        targets = objects if inv.spec.gateway is None else [
+            r for r in inv.resources if r.region == region.region and r.type.startswith("kubernetes:")
+            and r.inputs.get("metadata", {}).get("namespace") == "gateway"]
+        target_service = next(r for r in targets if r.type == "kubernetes:core/v1:Service")
+        binding = next(r for r in targets if r.type == "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
         tg = _one(inv, f"{prefix}-lb-tg")
         assert binding.inputs["spec"]["targetGroupARN"] == tg.outputs["arn"], binding.urn
         assert binding.inputs["spec"]["vpcID"] == tg.inputs["vpcId"], binding.urn
-        assert binding.inputs["spec"]["serviceRef"]["name"] == service.inputs["metadata"]["name"], binding.urn
-        pod = next(r for r in objects if r.type == "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+        assert binding.inputs["spec"]["serviceRef"]["name"] == target_service.inputs["metadata"]["name"], binding.urn
+        assert binding.inputs["spec"]["serviceRef"]["port"] == tg.inputs["port"], binding.urn
+        pod = next(r for r in targets if r.type == "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
         gate = f"target-health.elbv2.k8s.aws/{binding.inputs['metadata']['name']}"
         assert pod["readinessGates"] == [{"conditionType": gate}], pod.get("readinessGates")
+        if inv.spec.gateway is not None:
+            assert not any(r.type.endswith("TargetGroupBinding") for r in objects), f"{prefix}: vLLM must not be a target"
+            vllm_pod = next(r for r in objects if r.type == "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
+            assert "readinessGates" not in vllm_pod["spec"], f"{prefix}: no ALB target, no target-health gate"
         assert any(r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy" for r in objects), f"{prefix}: no NetworkPolicy"
         scaled = next(r for r in objects if r.type.endswith("ScaledObject"))
         text = json.dumps(scaled.inputs)

@@ -161,6 +161,13 @@ def test_kube_prometheus_stack_values_follow_the_spec():
         assert node["nodeSelector"] == system, f"{'.'.join(path)} must run on system nodes"
 
 
+def test_kube_state_metrics_exports_the_node_labels_actuals_counts_by():
+    """`actuals` counts GPU node-hours by instance type, capacity type and pool from kube_node_labels; the chart's
+    kube-state-metrics exports no node label unless its metricLabelsAllowlist names it."""
+    allow = _kps_values(MonitoringSpec())["kube-state-metrics"]["metricLabelsAllowlist"]
+    assert allow == ["nodes=[node.kubernetes.io/instance-type,eks.amazonaws.com/capacityType,tradeoff-infra.io/gpu-pool]"]
+
+
 def test_grafana_follows_its_switch():
     assert _kps_values(MonitoringSpec(grafana=False))["grafana"]["enabled"] is False
     assert _kps_values(MonitoringSpec(enabled=False))["grafana"]["enabled"] is False

@@ -13,6 +13,7 @@ from infra.conventions import subnet_cidrs
 from infra.naming import cluster_name
 from infra.program import CONFIG_KEYS, region_prefix
 from infra.spec import StackSpec
+from tests.builders import run_entry_point
 
 
 @pytest.mark.parametrize("region,prefix", [
@@ -122,36 +123,6 @@ def test_private_only_api_endpoint_needs_private_access_cidrs(stack_configs):
         parse_stack_config(config)
 
 
-class _NoResources:
-    """Mocks for a run that must stop before registering anything."""
-
-    def new_resource(self, args):
-        raise AssertionError(f"{args.name}: the program must stop before creating resources")
-
-    def call(self, args):
-        return {}
-
-
-def _run_entry_point(config: dict, *, preview: bool):
-    import contextvars
-    import runpy
-
-    import pulumi
-
-    from cli.inventory import ENTRY_POINT
-    from infra.spec import NAMESPACE, SECRET_KEYS
-
-    def run():
-        pulumi.runtime.set_all_config(
-            {f"{NAMESPACE}{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
-            [f"{NAMESPACE}{k}" for k in SECRET_KEYS],
-        )
-        pulumi.runtime.set_mocks(_NoResources(), project="tradeoff-infra", stack="prod-us", preview=preview)
-        runpy.run_path(str(ENTRY_POINT), run_name="__main__")
-
-    return contextvars.copy_context().run(run)
-
-
 def test_gated_weights_without_token_stop_pulumi_up(stack_configs):
     import pulumi
 
@@ -161,7 +132,7 @@ def test_gated_weights_without_token_stop_pulumi_up(stack_configs):
     assert config["model"]["source"].startswith("meta-llama/")
     assert any("tradeoff-infra:huggingfaceToken" in w for w in warnings(parse_stack_config(stack_configs["prod-us"])))
     with pytest.raises(pulumi.RunError, match="huggingfaceToken"):
-        _run_entry_point(config, preview=False)
+        run_entry_point(config, preview=False)
 
 
 def test_ungated_weights_need_no_token(stack_configs):
@@ -222,4 +193,4 @@ def test_pulumi_up_of_a_stack_without_api_access_or_admins_stops_before_creating
     config["cluster"] = {k: v for k, v in config["cluster"].items()
                          if k not in ("publicAccessCidrs", "privateAccessCidrs", "adminPrincipalArns")}
     with pytest.raises(pulumi.RunError, match="cluster.privateAccessCidrs"):
-        _run_entry_point(config, preview=False)
+        run_entry_point(config, preview=False)

@@ -6,7 +6,9 @@ components, fixed and usage-based). Each module in `MODULES` has:
 - `usage(record, ctx, run) -> list[LineItem]`: what it costs at one traffic volume (`Run`), if anything;
 - `USAGE`: when its usage lines come in the estimate: `fleet` (node groups, in record order), `region`
   (per region of the capacity plan, modules in `MODULES` order) or `global` (after every region);
-- optionally `FIXED_LAST = True`: its fixed lines follow every other record's (the weights mirror's).
+- optionally `FIXED_LAST = True`: its fixed lines follow every other record's (the weights mirror's);
+- optionally `usage_key(record, run) -> hashable`: its usage lines depend on the run only through this key
+  (`CostModel.total` prices each key once), or `USAGE_CONSTANT = True`: they do not depend on the run at all.
 
 Costs of the stack rather than of a record live beside them: `data_transfer` (internet egress of
 responses, per region) and `operations` (people). `CostModel` runs them all for one traffic volume.
@@ -115,6 +117,9 @@ class CostModel:
         self._fleet = [(BY_KIND[type(r)], r) for r in records_ if BY_KIND[type(r)].USAGE == "fleet"]
         self._regional = [m for m in MODULES if m.USAGE == "region"]
         self._global = [(m, r) for m in MODULES if m.USAGE == "global" for r in self.ctx.of(m.KIND)]
+        self._fixed_total = {ops: sum((li.monthly for li in self.fixed_items if ops or li.category != "operations"),
+                                      Decimal(0)) for ops in (False, True)}
+        self._usage_memo: dict = {}
 
     @property
     def warnings(self) -> list[str]:
@@ -138,3 +143,36 @@ class CostModel:
         for module, record in self._global:
             items.extend(module.usage(record, ctx, run))
         return items, plans
+
+    def total(self, requests_per_month: float, *, unbounded: bool = False, include_operations: bool = True,
+              throughput_cache: dict | None = None) -> Decimal:
+        """What `run` costs in all, without its line-item list: the sum of the same line items' monthly amounts
+        (operations left out unless `include_operations`), each line rounded as `run` rounds it. The fixed
+        items are summed once; a module's usage lines are priced once per `usage_key` (or once, when
+        `USAGE_CONSTANT`). The break-even and the flip points call this ~40 times a stack."""
+        cache = self.throughput if throughput_cache is None else throughput_cache
+        plans = capacity.plan(self.ctx.spec, requests_per_month, unbounded=unbounded, throughput_cache=cache)
+        run = Run(requests_per_month, {p.region: p for p in plans}, self.floors)
+        ctx, memo = self.ctx, self._usage_memo
+        total = self._fixed_total[include_operations]
+
+        def usage(module, record) -> Decimal:
+            keyed = getattr(module, "usage_key", None)
+            if throughput_cache is not None or (keyed is None and not getattr(module, "USAGE_CONSTANT", False)):
+                # memoised only with the model's own throughput (another cache's lines differ, its id may be reused)
+                return sum((li.monthly for li in module.usage(record, ctx, run)), Decimal(0))
+            key = (id(record), None if keyed is None else keyed(record, run))
+            if key not in memo:
+                memo[key] = sum((li.monthly for li in module.usage(record, ctx, run)), Decimal(0))
+            return memo[key]
+
+        for module, record in self._fleet:
+            total += usage(module, record)
+        for plan in plans:
+            total += sum((li.monthly for li in data_transfer.egress(ctx, run, plan.region)), Decimal(0))
+            for module in self._regional:
+                for record in ctx.of(module.KIND, plan.region):
+                    total += usage(module, record)
+        for module, record in self._global:
+            total += usage(module, record)
+        return total

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 KIND = LogGroup
 USAGE = "region"
+USAGE_CONSTANT = True
+"""Its usage lines (ingestion and storage of assumed GB a day) do not depend on the traffic."""
 NEVER_EXPIRE_DAYS_PRICED = 365
 
 

@@ -22,6 +22,11 @@ def fixed(record: NatGateway, ctx: CostContext) -> list[LineItem]:
     return [LineItem.fixed(record.region, record.name, "nat", "NAT gateway hours", "hours", HOURS, price, note)]
 
 
+def usage_key(record, run: Run) -> Decimal:
+    """What `usage` reads of the run: its region's GPU node starts a month."""
+    return run.node_starts(record.region)
+
+
 def usage(record: NatGateway, ctx: CostContext, run: Run) -> list[LineItem]:
     region, u = record.region, ctx.usage
     if ctx.of(NatGateway, region)[0] is not record:

@@ -43,6 +43,13 @@ def usage(record: NodeGroup, ctx: CostContext, run: Run) -> list[LineItem]:
     return _items(record, ctx, nodes, pool_plan, floor_plan)
 
 
+def usage_key(record: NodeGroup, run: Run) -> tuple[int, ...] | None:
+    """What `usage` reads of the run: the pool's nodes per slot (the floor plan is the same in every run)."""
+    if record.gpu_pool is None:
+        return None
+    return tuple(next(p for p in run.plans[record.region].pools if p.pool.name == record.gpu_pool).nodes_per_slot)
+
+
 def resolve_prices(ctx: CostContext) -> None:
     """Look up every GPU pool's instance prices once, before any traffic is priced (a missing one fails here)."""
     for ng in ctx.of(NodeGroup):

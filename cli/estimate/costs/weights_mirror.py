@@ -46,6 +46,11 @@ def fixed(record: WeightsMirrorBucket, ctx: CostContext) -> list[LineItem]:
     return items
 
 
+def usage_key(record, run: Run) -> Decimal:
+    """What `usage` reads of the run: its region's GPU node starts a month."""
+    return run.node_starts(record.region)
+
+
 def usage(record: WeightsMirrorBucket, ctx: CostContext, run: Run) -> list[LineItem]:
     region = record.region
     if ctx.mirror(region) is not record:

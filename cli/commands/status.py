@@ -1,0 +1,68 @@
+"""`tradeoff-infra status STACK`: is each region running what the stack file pins? (`cli/live/status.py`)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from cli.errors import CliError, reported
+from cli.pins.show import echo
+from cli.stacks import StacksDirOption, load_stack, project_root, resolve, use_stacks_dir
+
+app = typer.Typer(add_completion=False)
+
+
+class StatusFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+KubeconfigOpt = Annotated[pathlib.Path | None, typer.Option(
+    "--kubeconfig", metavar="FILE", help="Reach the clusters with this kubeconfig instead of the stack's `kubeconfigs` output "
+                         "(which needs the Pulumi CLI and the stack's backend).")]
+ContextOpt = Annotated[list[str] | None, typer.Option(
+    "--context", metavar="[REGION=]CONTEXT", help="With --kubeconfig: CONTEXT for a one-region stack, REGION=CONTEXT (repeat it) otherwise; "
+                      "default: the file's current context (one-region stacks).")]
+
+
+@app.command(epilog="""Examples:
+
+  tradeoff-infra status prod-us
+  tradeoff-infra status dev --kubeconfig ~/.kube/config --context dev-admin
+  tradeoff-infra status prod-us --kubeconfig kc.yaml --context us-east-1=use1 --context us-west-2=usw2 --format json
+
+Exit codes: 0 every region runs its pin, 1 drift (or a cluster could not be read), 2 bad input.""")
+@reported()
+def status(
+    stack: Annotated[str, typer.Argument(help="Stack name or path to a stack file.")],
+    fmt: Annotated[StatusFormat, typer.Option("--format", help="table (default) or json.")] = StatusFormat.table,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    price_catalog: Annotated[pathlib.Path | None, typer.Option(
+        "--price-catalog", help="Price the nodes with this catalog instead of the checked-in one.")] = None,
+    stacks_dir: StacksDirOption = None,
+) -> None:
+    """Per region: the vLLM Deployment's replicas, the image digest and weights revision the pods run against
+    the pin (canaries included), pending pods and why, nodes per GPU pool, KEDA, and the nodes' $/hour."""
+    from cli.estimate.prices import PriceBook
+    from cli.live import kube
+    from cli.live.status import render_text, stack_report
+    from infra.price_catalog import CatalogError, PriceCatalog, default_catalog
+
+    use_stacks_dir(stacks_dir)
+    ref = resolve(stack)
+    spec = load_stack(ref).spec
+    try:
+        catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
+    except CatalogError as err:
+        raise CliError(f"--price-catalog: {err}") from None
+    clusters = kube.clusters(spec, ref.name, project_root(), kubeconfig, context)
+    doc = stack_report(ref.name, spec, clusters, PriceBook(catalog))
+    echo(json.dumps(doc, indent=2) if fmt is StatusFormat.json else render_text(doc))
+    if not doc["inSync"]:
+        raise typer.Exit(1)
+

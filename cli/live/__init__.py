@@ -1,0 +1,1 @@
+"""Day two: what the running fleet does (`status`, rollout watch, `actuals`), read from its clusters and Prometheus."""

@@ -1,0 +1,254 @@
+"""The gateway with the real LiteLLM proxy (the pinned release, `.tools/litellm` from `scripts/setup.sh --test`):
+the config `render_files` renders for the shipped stacks/Pulumi.hybrid.yaml, service addresses substituted, in front
+of two OpenAI-compatible stubs on loopback, one standing in for vLLM, one for every API provider.
+
+One proxy for the module (its start-up takes tens of seconds on a small runner); the tests share it in file order
+(`xdist_group` keeps them on one worker) and each sets the stubs' state it needs. The budget test runs last: it
+spends the gateway's budget for good. Every request loop is bounded and every wait has a deadline."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import time
+
+import pytest
+import yaml
+
+from infra import gateway_config
+from infra.spec import project_config
+from infra.spec.loading import parse_stack_config
+from tests.gateway.harness import LITELLM_BIN, LITELLM_VENV, Proxy, Sinkhole, StubServer, offline_env
+from tests.paths import ROOT
+
+if not LITELLM_BIN.exists():
+    pytest.skip("LiteLLM's proxy is not installed: run scripts/setup.sh --test (it installs "
+                f"litellm[proxy]=={gateway_config.LITELLM_VERSION} into .tools/litellm)", allow_module_level=True)
+
+pytestmark = pytest.mark.xdist_group("litellm-proxy")
+
+STACK = ROOT / "stacks" / "Pulumi.hybrid.yaml"
+KEY = "sk-tradeoff-infra-test"
+VLLM_MODEL = "llama-3.1-8b-instruct"          # what the gateway asks vLLM for (the stack's model.name)
+TOGETHER_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return parse_stack_config(project_config(yaml.safe_load(STACK.read_text())), str(STACK), deploy=False)
+
+
+@pytest.fixture(scope="module")
+def gateway(spec, tmp_path_factory):
+    """(proxy, vllm stub, provider stub, sinkhole): the proxy started with no network (its HTTP(S) proxies point
+    at the sinkhole, which records any attempt to reach a non-loopback address)."""
+    vllm, provider = StubServer("vllm"), StubServer("provider")
+    vllm.start()
+    provider.start()
+    providers = {p: provider.base_url for p in ("together", "openai")}
+    assert set(providers) == {o.split(":", 1)[0] for o in spec.gateway.api_offers()}, "a provider without a stub"
+    files = gateway_config.render_files(spec, vllm_base_url=vllm.base_url, provider_base_urls=providers)
+    sinkhole = Sinkhole()
+    env = {**offline_env(sinkhole), **gateway_config.GATEWAY_ENV, gateway_config.MASTER_KEY_ENV: KEY,
+           gateway_config.VLLM_KEY_ENV: "vllm-key"}
+    env.update({gateway_config.provider_key_env(p): f"{p}-key" for p in providers})
+    proxy = Proxy(files, env, tmp_path_factory.mktemp("litellm"))
+    try:
+        yield proxy, vllm, provider, sinkhole
+    finally:
+        proxy.stop()
+        vllm.stop()
+        provider.stop()
+        sinkhole.close()
+
+
+@pytest.fixture
+def fresh(gateway):
+    """The gateway with both stubs up, fast, and their counts at zero."""
+    proxy, vllm, provider, sinkhole = gateway
+    for stub in (vllm, provider):
+        stub.stop()
+        stub.reset()
+        stub.start()
+    return gateway
+
+
+def saturated_burst(proxy: Proxy, vllm: StubServer, model: str, n: int) -> list[tuple[int, dict]]:
+    """`n` concurrent requests to route `model` while the vLLM stub holds every request it gets: once each request
+    is either held at vLLM or already answered (overflowed or refused), vLLM is released. Independent of how fast
+    the machine is; bounded by the deadline and the harness's timeouts."""
+    vllm.hold()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+            futures = [pool.submit(proxy.chat, model, KEY) for _ in range(n)]
+            deadline = time.monotonic() + 90
+            while vllm.waiting + sum(f.done() for f in futures) < n:
+                assert time.monotonic() < deadline, f"{vllm.waiting} held, {sum(f.done() for f in futures)} answered"
+                time.sleep(0.1)
+            vllm.release()
+            return [f.result() for f in futures]
+    finally:
+        vllm.release()
+
+
+def overflow_limit(proxy: Proxy, route: str) -> int:
+    config = yaml.safe_load(proxy.config_path.read_text())
+    [limit] = [d["litellm_params"]["max_parallel_requests"] for d in config["model_list"]
+               if d["model_name"] == route and "max_parallel_requests" in d["litellm_params"]]
+    return limit
+
+
+def test_the_installed_proxy_is_the_pinned_release_and_knows_every_mapped_provider():
+    """Read from the installed files (importing litellm takes seconds): its version and its `LlmProviders` enum,
+    which `litellm.provider_list` is made of."""
+    [site] = LITELLM_VENV.glob("lib/python*/site-packages")
+    assert [p.name for p in site.glob("litellm-*.dist-info")] == [f"litellm-{gateway_config.LITELLM_VERSION}.dist-info"]
+    enum = (site / "litellm" / "types" / "utils.py").read_text().split("class LlmProviders(str, Enum):", 1)[1]
+    providers = set(re.findall(r'^    [A-Z0-9_]+ = "([^"]+)"', enum.split("\nclass ", 1)[0], re.M))
+    assert len(providers) > 50 and gateway_config.SELF_HOSTED_PROVIDER in providers  # the enum was read
+    assert sorted(set(gateway_config.LITELLM_PROVIDERS.values()) - providers) == []
+
+
+def test_starts_with_no_network(gateway):
+    proxy, _, _, sinkhole = gateway
+    assert proxy.process.poll() is None, proxy.log()
+    assert sinkhole.connections == [], f"the proxy tried to reach the network while starting: {sinkhole.connections}"
+    status, text = proxy.get("/health/readiness")
+    assert status == 200, text
+
+
+def test_normal_traffic_is_served_by_the_fleet(fresh):
+    proxy, vllm, provider, _ = fresh
+    for route in ("chat", "support") * 5:
+        status, body = proxy.chat(route, KEY)
+        assert status == 200, body
+        assert body["choices"][0]["message"]["content"] == "answered by vllm"
+    assert vllm.received == {VLLM_MODEL: 10}
+    assert provider.total == 0
+
+
+def test_premium_is_served_by_its_api(fresh):
+    proxy, vllm, provider, _ = fresh
+    status, body = proxy.chat("premium", KEY)
+    assert status == 200, body
+    assert provider.received == {"gpt-4.1": 1} and vllm.total == 0
+
+
+def test_overflow_above_the_fleet_limit_goes_to_the_api_for_overflow_routes_only(fresh):
+    proxy, vllm, provider, _ = fresh
+    limit = overflow_limit(proxy, "chat")
+    n = limit + 12
+    answers = saturated_burst(proxy, vllm, "chat", n)
+    assert [s for s, _ in answers] == [200] * n, [b for s, b in answers if s != 200][:2]
+    overflowed = provider.received[TOGETHER_MODEL]
+    assert overflowed >= 1, f"nothing overflowed: vLLM got {vllm.received}"
+    assert vllm.max_in_flight == limit, "the gateway let other than its limit in flight at the fleet"
+    assert vllm.received[VLLM_MODEL] + overflowed == n
+
+    # the restricted route has no overflow: the same burst all waits for the fleet
+    vllm.reset()
+    provider.reset()
+    answers = saturated_burst(proxy, vllm, "support", n)
+    assert [s for s, _ in answers] == [200] * n, [b for s, b in answers if s != 200][:2]
+    assert vllm.received == {VLLM_MODEL: n}
+    assert provider.total == 0
+    assert vllm.max_in_flight == n  # all held at the fleet at once, far past the chat route's limit
+
+
+def test_with_the_fleet_down_a_fallback_route_answers_from_the_api(fresh):
+    proxy, vllm, provider, _ = fresh
+    vllm.stop()
+    for _ in range(3):
+        status, body = proxy.chat("chat", KEY)
+        assert status == 200, body
+        assert body["choices"][0]["message"]["content"] == "answered by provider"
+    assert provider.total == 3 and vllm.total == 0
+
+
+def test_a_hung_fleet_times_out_into_the_fallback_chain_but_not_for_the_restricted_route(fresh):
+    """The rendered self-hosted `timeout` (a long request's time, 62 s here) is too long for a test: the client's
+    `timeout` stands in for it; what is shown is that LiteLLM treats a timeout like any failure."""
+    proxy, vllm, provider, _ = fresh
+    vllm.hold()
+    try:
+        status, body = proxy.chat("chat", KEY, {"timeout": 2})
+        assert status == 200 and body["choices"][0]["message"]["content"] == "answered by provider", (status, body)
+        status, body = proxy.chat("support", KEY, {"timeout": 2})
+        assert status == 408, (status, body)  # LiteLLM's Timeout: refused, and nothing went anywhere else
+    finally:
+        vllm.release()
+    assert provider.total == 1
+
+
+def test_with_the_fleet_down_the_restricted_route_fails_closed(fresh):
+    proxy, vllm, provider, _ = fresh
+    vllm.stop()
+    for _ in range(3):
+        status, body = proxy.chat("support", KEY)
+        assert 500 <= status < 600, (status, body)
+    # a client cannot name its own way out either: client-side fallbacks are refused before routing
+    for extra in ({"fallbacks": ["premium"]}, {"fallbacks": [{"model": "premium"}]},
+                  {"context_window_fallbacks": [{"support": ["premium"]}]},
+                  {"router_settings_override": {"fallbacks": [{"support": ["premium"]}]}}):
+        status, body = proxy.chat("support", KEY, extra)
+        assert status == 400, (extra, status, body)
+    assert provider.total == 0, f"restricted requests reached the API: {provider.received}"
+
+
+def test_routes_outside_the_stack_are_refused(fresh):
+    """No wildcard route: a client cannot call a provider model the stack does not name."""
+    proxy, vllm, provider, _ = fresh
+    for model in ("openai/gpt-5", "together_ai/some-model", "gpt-4o", "*"):
+        status, body = proxy.chat(model, KEY)
+        assert status == 400, (model, status, body)
+    assert provider.total == 0 and vllm.total == 0
+
+
+def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh):
+    proxy, _, _, _ = fresh
+    assert proxy.chat("chat", KEY)[0] == 200 and proxy.chat("premium", KEY)[0] == 200
+    status, text = proxy.get(gateway_config.METRICS_PATH)
+    assert status == 200, text[:300]
+    for name in (gateway_config.METRIC_DEPLOYMENT_SUCCESS, gateway_config.METRIC_DEPLOYMENT_FAILURE,
+                 gateway_config.METRIC_SPEND, gateway_config.METRIC_PROVIDER_REMAINING_BUDGET,
+                 gateway_config.METRIC_PROXY_FAILED):
+        assert f"# HELP {name} " in text, name
+    success = [line for line in text.splitlines() if line.startswith(gateway_config.METRIC_DEPLOYMENT_SUCCESS + "{")]
+    # the rendered stable deployment ids and the provider label tell self-hosted from API answers
+    assert any('model_id="chat--self-hosted"' in line and
+               f'api_provider="{gateway_config.SELF_HOSTED_PROVIDER}"' in line for line in success), success
+    assert any('model_id="premium--api"' in line and 'api_provider="openai"' in line for line in success), success
+
+
+def test_past_the_api_budget_overflow_is_refused(fresh, spec):
+    """Runs last: it spends the gateway's budget (every provider's share) for good."""
+    proxy, vllm, provider, sinkhole = fresh
+    budgets = gateway_config.provider_budgets(spec)
+    assert set(budgets) == {"openai", "together_ai"}
+    # one answer from each provider, each billed far above its share of the budget
+    provider.usage_tokens = 10**10
+    assert proxy.chat("premium", KEY)[0] == 200                       # openai
+    vllm.stop()
+    assert proxy.chat("chat", KEY)[0] == 200                          # together (the fleet is down)
+    vllm.start()
+    provider.usage_tokens = 10
+    spent = provider.total
+    deadline = time.monotonic() + 30  # LiteLLM counts spend after the answer: wait until it refuses
+    while proxy.chat("premium", KEY)[0] == 200:
+        assert time.monotonic() < deadline, "the gateway never refused the API past its budget"
+        spent += 1
+        time.sleep(0.5)
+    assert provider.total == spent
+
+    limit = overflow_limit(proxy, "chat")
+    answers = saturated_burst(proxy, vllm, "chat", limit + 12)
+    refused = [b for s, b in answers if s != 200]
+    assert refused, "every request was answered: nothing was above the fleet's limit"
+    assert all(s == 429 for s, _ in answers if s != 200), refused[:2]
+    assert "budget" in str(refused[0])
+    assert provider.total == spent, "the gateway overflowed to an API past its budget"
+    assert vllm.max_in_flight <= limit
+
+    for route in ("chat", "support"):  # the fleet still serves
+        assert proxy.chat(route, KEY)[0] == 200
+    assert sinkhole.connections == [], f"the proxy tried to reach the network: {sinkhole.connections}"

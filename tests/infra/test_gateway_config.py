@@ -1,0 +1,138 @@
+"""infra/gateway_config.py without the proxy: the rules of the rendered LiteLLM config (tests/gateway runs it)."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+import yaml
+
+from infra import gateway_config as gc
+from infra.spec import parse_stack_config
+
+VLLM = "http://vllm.tradeoff-infra.svc:8000/v1"
+
+
+@pytest.fixture
+def hybrid(stack_configs) -> dict:
+    return copy.deepcopy(stack_configs["hybrid"])
+
+
+@pytest.fixture
+def spec(hybrid):
+    return parse_stack_config(hybrid)
+
+
+def deployments(config: dict, route: str) -> list[dict]:
+    return [d for d in config["model_list"] if d["model_name"] == route]
+
+
+def chain(config: dict, route: str) -> list[str]:
+    [targets] = [entry[route] for entry in config["router_settings"]["fallbacks"] if route in entry]
+    return targets
+
+
+def test_restricted_routes_have_one_self_hosted_deployment_and_an_empty_chain(spec):
+    config = gc.render_config(spec, vllm_base_url=VLLM)
+    [only] = deployments(config, "support")
+    assert only["litellm_params"]["model"] == f"hosted_vllm/{spec.model.name}"
+    assert only["litellm_params"]["api_base"] == VLLM
+    assert "order" not in only["litellm_params"] and "max_parallel_requests" not in only["litellm_params"]
+    assert chain(config, "support") == []  # explicit: it shadows any generic "*" chain
+    # nothing else LiteLLM could fall back through
+    settings = config["router_settings"]
+    assert settings["context_window_fallbacks"] == [] and settings["content_policy_fallbacks"] == []
+    assert "default_fallbacks" not in settings
+    assert not any("*" in d["model_name"] or "*" in d["litellm_params"]["model"] for d in config["model_list"])
+    assert all(list(entry) != ["*"] for entry in settings["fallbacks"])
+
+
+def test_self_hosted_calls_time_out_after_a_long_request(spec):
+    config = gc.render_config(spec, vllm_base_url=VLLM)
+    # 1.5 s to the first token + 4 x 300 output tokens x 50 ms (chart_values.long_request_seconds), not 6000 s
+    assert {d["litellm_params"].get("timeout") for d in config["model_list"]
+            if d["litellm_params"]["model"].startswith("hosted_vllm/")} == {62}
+
+
+def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec):
+    config = gc.render_config(spec, vllm_base_url=VLLM, region="us-west-2")
+    home, overflow = deployments(config, "chat")
+    assert home["litellm_params"]["order"] == 1 and overflow["litellm_params"]["order"] == 2
+    assert overflow["litellm_params"]["model"] == "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
+    assert overflow["litellm_params"]["api_key"] == "os.environ/TOGETHER_API_KEY"
+    # 4 replicas x 32 in flight, chat's 0.7 of the 0.9 served at home, over 2 gateway pods
+    assert home["litellm_params"]["max_parallel_requests"] == 49
+    assert chain(config, "chat") == ["chat--fallback-1", "chat--fallback-2"]
+    assert [deployments(config, n)[0]["litellm_params"]["model"] for n in chain(config, "chat")] == [
+        "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "openai/gpt-4o-mini"]
+
+
+def test_the_overflow_limit_follows_replicas_and_replica_concurrency(hybrid):
+    hybrid["gateway"]["replicaConcurrency"] = 8
+    hybrid["regions"][1]["autoscaling"] = {"maxReplicas": 5}
+    spec = parse_stack_config(hybrid)
+    east, west = (gc.overflow_limits(spec, r) for r in spec.regions)
+    assert east == {"chat": 12} and west == {"chat": 15}  # floor(4|5 x 8 x 0.7/0.9 / 2)
+
+
+def test_a_route_without_overflow_has_no_limit_or_second_deployment(hybrid):
+    del hybrid["gateway"]["routes"][0]["overflowTo"]
+    config = gc.render_config(parse_stack_config(hybrid), vllm_base_url=VLLM)
+    [home] = deployments(config, "chat")
+    assert "order" not in home["litellm_params"] and "max_parallel_requests" not in home["litellm_params"]
+    assert chain(config, "chat") == ["chat--fallback-1", "chat--fallback-2"]
+
+
+def test_the_budget_is_split_over_providers_and_gateway_pods(spec):
+    # 15000 USD, two providers, two regions x two gateway pods
+    assert gc.provider_budgets(spec) == {"together_ai": 1875.0, "openai": 1875.0}
+    config = gc.render_config(spec, vllm_base_url=VLLM)
+    assert config["router_settings"]["provider_budget_config"] == {
+        p: {"budget_limit": 1875.0, "time_period": gc.BUDGET_WINDOW} for p in ("together_ai", "openai")}
+
+
+def test_a_stack_reaching_no_api_has_no_budget_config(hybrid):
+    hybrid["gateway"] = {"routes": [{"name": "chat", "share": 1}]}
+    config = gc.render_config(parse_stack_config(hybrid), vllm_base_url=VLLM)
+    assert "provider_budget_config" not in config["router_settings"]
+    assert [d["litellm_params"]["model"] for d in config["model_list"]] == ["hosted_vllm/llama-3.1-8b-instruct"]
+
+
+def test_provider_ids_map_to_litellm_prefixes():
+    assert gc.litellm_model("together:meta-llama/X") == "together_ai/meta-llama/X"
+    assert gc.litellm_model("google:gemini-2.5-flash") == "gemini/gemini-2.5-flash"
+    assert gc.litellm_model("x-ai:grok-4") == "xai/grok-4"
+    with pytest.raises(gc.UnsupportedProvider, match="'azure'.*anthropic"):
+        gc.litellm_model("azure:gpt-4o")
+
+
+def test_unsupported_providers_names_them(hybrid):
+    hybrid["apiComparison"].append("azure:gpt-4o")
+    hybrid["gateway"]["routes"][2]["servedBy"] = "azure:gpt-4o"
+    assert gc.unsupported_providers(parse_stack_config(hybrid)) == ["azure"]
+
+
+def test_the_rendered_files_hold_the_config_and_the_policy_hook(spec):
+    files = gc.render_files(spec, vllm_base_url=VLLM)
+    assert set(files) == {gc.CONFIG_FILE, gc.HOOK_FILE}
+    config = yaml.safe_load(files[gc.CONFIG_FILE])
+    assert f"{gc.HOOK_MODULE}.policy" in config["litellm_settings"]["callbacks"]
+    assert "prometheus" in config["litellm_settings"]["callbacks"]
+    assert "policy = GatewayPolicy()" in files[gc.HOOK_FILE]
+    assert config["general_settings"]["master_key"] == f"os.environ/{gc.MASTER_KEY_ENV}"
+    # stable deployment ids (the metrics' model_id label), distinct
+    ids = [d["model_info"]["id"] for d in config["model_list"]]
+    assert len(ids) == len(set(ids)) and "chat--self-hosted" in ids
+
+
+def test_the_gateway_starts_offline_and_the_image_is_digest_pinned():
+    assert gc.GATEWAY_ENV["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    assert re.fullmatch(r"ghcr\.io/berriai/litellm:v1\.\d+\.\d+@sha256:[0-9a-f]{64}", gc.LITELLM_IMAGE)
+    assert gc.LITELLM_IMAGE.split(":v", 1)[1].startswith(gc.LITELLM_VERSION + "@")
+    assert gc.LITELLM_VERSION not in ("1.82.7", "1.82.8")  # the compromised releases (BerriAI/litellm#24512)
+
+
+def test_region_must_exist(spec):
+    with pytest.raises(ValueError, match="no region 'eu-west-1'"):
+        gc.render_config(spec, vllm_base_url=VLLM, region="eu-west-1")
