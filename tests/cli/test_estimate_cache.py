@@ -137,3 +137,20 @@ def test_a_stack_file_that_cannot_be_keyed_is_not_cached(tmp_path):
     os.mkfifo(fifo)
     assert estimate_command.docs_key({}, [StackRef("fifo", fifo)], ROOT, date(2026, 11, 24),
                                      estimate_command.Format.json) is None
+
+
+def test_a_file_option_the_key_does_not_read_is_never_cached(dev, tmp_path):
+    """`--calibration FILE` (and any file option added later) is not read by the key: editing the file in place
+    must never hit a stale estimate, so such a run is computed every time."""
+    refs = [StackRef("dev", dev)]
+    key = lambda **params: estimate_command.docs_key(params, refs, ROOT, date(2026, 11, 24),  # noqa: E731
+                                                    estimate_command.Format.json)
+    assert key(calibration=tmp_path / "calibration.json") is None
+    assert key(calibration=None) is not None
+
+
+def test_an_analysis_option_is_not_answered_from_the_plain_entry(dev):
+    plain = run(str(dev), *AS_OF)
+    assert "sensitivity" not in plain["stacks"][0]
+    flips = run(str(dev), *AS_OF, "--sensitivity")
+    assert "sensitivity" in flips["stacks"][0] and "volumeSweep" in flips["stacks"][0]
