@@ -29,6 +29,29 @@ _TOKEN = re.compile(r"(\s*)(\S+)")
 _WIDE = re.compile(r"[^\x20-\x7e]")  # anything but printable ASCII: measure it as the terminal draws it
 
 
+class Rendered(str):
+    """A table drawn as text. Written as it is (`typer.echo`, a buffer); handed to a rich console's `print` it
+    prints the same text too: never read as markup, never re-wrapped (its own escape codes kept as styles)."""
+
+    def __rich__(self) -> _AsDrawn:
+        return _AsDrawn(self)
+
+
+class _AsDrawn:
+    """What a rich console prints for a `Rendered` table: its lines as they are."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.text import Text
+
+        for line in self.text.removesuffix("\n").split("\n"):
+            yield from (Text.from_ansi(line).render(console) if "\x1b[" in line else (Segment(line),))
+            yield Segment.line()
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -156,7 +179,7 @@ def painter(styles: bool):
 
 
 def render(title: str, columns: list[Column], rows: list[tuple[list[str], str]] | list[list[str]], width: int, *,
-           styles: bool = False, widths: list[int] | None = None, cleaned: bool = False) -> str:
+           styles: bool = False, widths: list[int] | None = None, cleaned: bool = False) -> Rendered:
     """The table as text, a newline after each line. `rows`: cells, or (cells, row style); every cell is
     plain text (no markup), made inert by `clean` (a control character, a line break too, is shown as its
     escape). `cleaned`: the caller has made the cells inert itself and its line breaks are meant (a cell it
@@ -193,4 +216,4 @@ def render(title: str, columns: list[Column], rows: list[tuple[list[str], str]] 
     for cells_, style in body:
         lines_of(cells_, "│", style)
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
-    return "\n".join(out) + "\n"
+    return Rendered("\n".join(out) + "\n")

@@ -148,3 +148,12 @@ def test_a_date_is_never_folded():
     columns = [grid.Column("what"), grid.Column("date")]
     rows = [["a sentence long enough to be folded over several lines", "undated snapshot, after 2025-06-01"]]
     assert "2025-06-01" in grid.render("", columns, rows, 40)
+
+
+def test_a_table_handed_to_a_rich_console_prints_as_drawn():
+    """`fitted_table` used to return a rich Table that callers `console.print`; it returns text now, and text
+    handed to `console.print` must not be read as markup (`[red]` in a stack name) nor re-wrapped."""
+    table = grid.render("title [bold]x[/bold]", COLUMNS, [["[red]not markup[/red]", "y", "$1.00", "2"]], 60)
+    buffer = io.StringIO()
+    Console(file=buffer, width=30, color_system=None).print(table, crop=False)
+    assert buffer.getvalue() == table
