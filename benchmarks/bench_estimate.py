@@ -1,13 +1,16 @@
 """Speed of `estimate` and `inventory`, as a user runs them (fresh processes, wall clock).
 
 Measures, each the median of N runs:
-  1. `estimate --all` cold (`--no-cache`: every stack's program runs under mocks) and warm (cache hit),
-     warm both as JSON and as the default rich tables (laying out ~150 table rows costs ~0.1 s), and warm with
-     `--sensitivity --growth 10` (flip points, volume sweep, growth: opt-in, no target);
+  1. `estimate --all` cold (`--no-cache`: every stack's program runs under mocks) and warm (the whole
+     estimate cached: cli/commands/estimate.py `docs_key`), warm both as JSON and as the default tables;
+     "recomputed": inventories cached but the estimate computed again (a `--usage` file whose only
+     content, a comment, differs per run, so its key differs), with the share of that run the
+     break-even search takes (timed in one process); and warm with `--sensitivity --growth 10` (flip
+     points, volume sweep, growth: opt-in, no target; cached under its own key after the first run);
   2. `inventory --no-cache` for generated stacks of 1 and 16 regions (the per-region cost of the program);
   3. whether a warm run imports Pulumi (it must not).
 Targets (issue 3, 2-core machine): all stacks cold < 3 s together, warm < 0.5 s, each added region
-< 0.3 s (16 regions cold < 6 s). Run: `.venv/bin/python benchmarks/bench_estimate.py [--runs 5]`;
+< 0.3 s (16 regions cold < 6 s, as JSON and as the table). Run: `.venv/bin/python benchmarks/bench_estimate.py [--runs 5]`;
 it prints a Markdown table to paste into benchmarks/RESULTS.md.
 """
 
@@ -57,6 +60,55 @@ def wall(args: list[str], env: dict, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+def recomputed(env: dict, runs: int, folder: pathlib.Path) -> tuple[float, list[float]]:
+    """`estimate --all --format json` with the inventories cached and the estimate itself computed again."""
+    times = []
+    for i in range(runs):
+        usage = folder / f"usage-{i}.yaml"
+        usage.write_text(f"# run {i} {time.time()}\n")
+        t, _ = wall(["estimate", "--all", "--format", "json", "--usage", str(usage)], env, 1)
+        times.append(t)
+    return statistics.median(times), times
+
+
+BREAK_EVEN_SHARE = """
+import sys, time
+import cli.estimate as est
+from cli.main import app
+spent, real = [0.0], getattr(est, "break_even", None)
+if real is None:
+    print("n/a"); raise SystemExit
+def timed(*args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return real(*args, **kwargs)
+    finally:
+        spent[0] += time.perf_counter() - started
+est.break_even = timed
+started = time.perf_counter()
+try:
+    app(["estimate", "--all", "--format", "json", "--usage", sys.argv[1]])
+except SystemExit:
+    pass
+total = time.perf_counter() - started
+print(f"{spent[0]:.3f} {total:.3f}", file=sys.stderr)
+"""
+
+
+def break_even_share(env: dict, folder: pathlib.Path) -> str:
+    """Seconds the break-even search takes in one recomputed `estimate --all` (in one process, after imports)."""
+    usage = folder / "usage-share.yaml"
+    usage.write_text(f"# share {time.time()}\n")
+    done = subprocess.run([sys.executable, "-c", BREAK_EVEN_SHARE, str(usage)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    last = (done.stderr.strip().splitlines() or ["n/a"])[-1]
+    try:
+        spent, total = map(float, last.split())
+    except ValueError:
+        return "n/a"
+    return f"{spent:.3f} s of the command's {total:.3f} s in-process"
+
+
 def imports_pulumi_when_warm(env: dict) -> bool:
     code = ("import sys; from cli.main import app\n"
             "try: app(['estimate', '--all', '--format', 'json'])\n"
@@ -81,7 +133,13 @@ def main() -> None:
         rows.append(("estimate --all --format json (warm: cache hit)", warm, warm_all, "< 0.5 s"))
         table, table_all = wall(["estimate", "--all"], env, args.runs)
         rows.append(("estimate --all (warm, default table output)", table, table_all, "< 0.5 s"))
-        sens, sens_all = wall(["estimate", "--all", "--format", "json", "--sensitivity", "--growth", "10"], env, args.runs)
+        again, again_all = recomputed(env, args.runs, folder)
+        rows.append(("estimate --all --format json, recomputed (inventories cached, estimate computed)", again,
+                     again_all, ""))
+        share = break_even_share(env, folder)
+        opt_in = ["estimate", "--all", "--format", "json", "--sensitivity", "--growth", "10"]
+        wall(opt_in, env, 1)  # its own cache entry
+        sens, sens_all = wall(opt_in, env, args.runs)
         rows.append(("estimate --all --format json --sensitivity --growth 10 (warm; opt-in analysis)", sens, sens_all, ""))
         per_region = {}
         for n in (1, 16):
@@ -102,7 +160,8 @@ def main() -> None:
     for name, t, ts, target in rows:
         print(f"| {name} | {t:.2f} s | {', '.join(f'{x:.2f}' for x in ts)} | {target} |")
     print(f"| each added region ((16-region - 1-region) / 15) | {added:.3f} s | | < 0.3 s |")
-    print(f"\nWarm run imports pulumi: {'YES (regression)' if pulumi_warm else 'no'}")
+    print(f"\nBreak-even search in a recomputed run: {share}")
+    print(f"Warm run imports pulumi: {'YES (regression)' if pulumi_warm else 'no'}")
 
 
 if __name__ == "__main__":

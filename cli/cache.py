@@ -1,4 +1,4 @@
-"""Content-addressed cache of inventories (and resolved API prices) under `.cache/tradeoff-infra/`.
+"""Content-addressed cache of inventories, resolved API prices and whole estimates under `.cache/tradeoff-infra/`.
 
 An inventory depends on the stack file, the program (`infra/`, including the price catalog), the
 chart (`charts/`), the recording mocks (`cli/inventory.py`), the stored format (this file and
@@ -9,6 +9,11 @@ format is a miss, with a warning (a poisoned CI cache cannot change an estimate:
 no entry can be forged). Entries are read only from regular files, bounded in size, and written with the
 umask. Secret values never reach it: the recording mocks store them as "[secret]". A warm hit never
 imports Pulumi.
+
+An estimate (`estimate-<key>.json`: the contract documents of one `estimate` run, before `--compare-to`)
+is keyed by `code_digest()` (all of `cli/`, `infra/`, `charts/`, the package versions), the bytes of every
+input file (stack files, `--usage`, `--price-catalog`), the date priced and every option that can change
+a document (cli/commands/estimate.py `docs_key`); a hit skips reading the specs, pricing and break-even.
 """
 
 from __future__ import annotations
@@ -86,6 +91,23 @@ def inventory_key(stack_file: pathlib.Path, stack: str) -> str:
         rel = path.relative_to(infra_dir.parent) if path.is_relative_to(infra_dir.parent) else path.name
         digest.update(str(rel).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """SHA-256 over everything but its inputs that an estimate may depend on: the code and data of `cli/`,
+    `infra/` (the price catalog, instance facts) and `charts/`, the versions of the packages that price or
+    run it (the SDKs, genai-prices' bundled prices, pydantic) and Python's. Any edit is a miss."""
+    import sys
+
+    top = pathlib.Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"code v{CACHE_VERSION}\0{sys.version}\0".encode())
+    for package in (*SDK_PACKAGES, "genai-prices", "pydantic"):
+        digest.update(f"{package}={package_version(package)}\0".encode())
+    for path in [*_files(top / "cli"), *_files(top / "infra"), *_files(top / "charts")]:
+        digest.update(str(path.relative_to(top) if path.is_relative_to(top) else path).encode() + b"\0")
+        digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
 

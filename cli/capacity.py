@@ -77,6 +77,11 @@ TARGET_UTILISATION = 0.7
 # "vLLM v0.31.0 image"): 1024 on a GPU with >= 160 GiB, or >= 70 GiB that is not an A100; else 256.
 MAX_NUM_SEQS = 256
 MAX_NUM_SEQS_LARGE_GPU = 1024
+# vLLM's default --max-num-batched-tokens for the OpenAI server (the same `get_batch_defaults`, same GPU test,
+# docs/sources.md "Default --max-num-batched-tokens"): tokens one engine step schedules, decode and prefill chunks
+# together. Only the TTFT estimate (`ttft_seconds`) reads it.
+MAX_NUM_BATCHED_TOKENS = 2048
+MAX_NUM_BATCHED_TOKENS_LARGE_GPU = 8192
 LARGE_GPU_GIB, ANY_LARGE_GPU_GIB = 70, 160
 # Day profile resolution: 96 slots of 15 minutes (KEDA/cluster-autoscaler act within minutes).
 SLOTS_PER_DAY = 96
@@ -224,11 +229,52 @@ class ReplicaThroughput:
         return self.scaled(target / self.saturated_tokens_per_second if self.saturated_tokens_per_second else 1)
 
 
+def _large_gpu(it: hardware.InstanceType) -> bool:
+    """vLLM v0.31.0's `get_batch_defaults` test for its larger defaults (see MAX_NUM_SEQS)."""
+    gib = it.gpu_memory_mib / 1024
+    return gib >= ANY_LARGE_GPU_GIB or (gib >= LARGE_GPU_GIB and not it.gpu_model.name.upper().startswith("A100"))
+
+
 def max_num_seqs(it: hardware.InstanceType) -> int:
     """vLLM v0.31.0's default batch cap on this instance's GPUs (see MAX_NUM_SEQS)."""
-    gib = it.gpu_memory_mib / 1024
-    large = gib >= ANY_LARGE_GPU_GIB or (gib >= LARGE_GPU_GIB and not it.gpu_model.name.upper().startswith("A100"))
-    return MAX_NUM_SEQS_LARGE_GPU if large else MAX_NUM_SEQS
+    return MAX_NUM_SEQS_LARGE_GPU if _large_gpu(it) else MAX_NUM_SEQS
+
+
+def max_num_batched_tokens(it: hardware.InstanceType) -> int:
+    """vLLM's default token budget of one engine step on this instance's GPUs (see MAX_NUM_BATCHED_TOKENS)."""
+    return MAX_NUM_BATCHED_TOKENS_LARGE_GPU if _large_gpu(it) else MAX_NUM_BATCHED_TOKENS
+
+
+def engine_for(spec: StackSpec, instance_type: str, source: str | None = None) -> Engine:
+    """The step model of one replica of the stack's weights (or a canary region's other `source`) on
+    `instance_type` at the stack's tensorParallel, precision and request lengths."""
+    it = hardware.instance_type(instance_type)
+    arch = spec.architecture_for(source)
+    weights = spec.weight_bytes(source)
+    if arch is None or weights is None:
+        raise CapacityError(f"model.source: {source or spec.model.source} has no known architecture; give "
+                            "model.parametersBillion and model.architecture")
+    traffic = spec.traffic
+    return Engine(it, arch, weights, spec.model.quantization == "fp8", arch.kv_bytes_per_token(spec.model.kv_dtype_bytes),
+                  spec.model.tensor_parallel, traffic.input_tokens_per_request, traffic.output_tokens_per_request)
+
+
+def planned_batch(engine: Engine, tokens_per_second: float, ceiling: int) -> int:
+    """Smallest batch (<= `ceiling`) at which one replica serves `tokens_per_second` (throughput grows with the batch)."""
+    lo, hi = 1, max(1, ceiling)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if engine.tokens_per_second(mid) >= tokens_per_second else (mid + 1, hi)
+    return lo
+
+
+def ttft_seconds(engine: Engine, batch: int) -> float:
+    """Time to first token of a request joining a replica running `batch` sequences, queueing left out: chunked
+    prefill gives its prompt what the step's token budget leaves after the running sequences' decode tokens, one
+    chunk a step, each step as long as the step model says."""
+    room = max(1, max_num_batched_tokens(engine.instance) - batch)
+    steps = max(1, math.ceil(engine.input_tokens / room))
+    return steps * engine.step_seconds(max(batch, 1))
 
 
 def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None,
@@ -244,16 +290,9 @@ def replica_throughput(spec: StackSpec, instance_type: str, source: str | None =
                 f"{instance_type}: no sourced datasheet figures (memory bandwidth, dense BF16 TFLOPS) for its "
                 f"{it.gpu_name} GPU, so its throughput cannot be predicted; pick another instance type")
         raise CapacityError(f"{instance_type} has no GPU")
-    arch = spec.architecture_for(source)
-    weights = spec.weight_bytes(source)
-    if arch is None or weights is None:
-        raise CapacityError(f"model.source: {source or spec.model.source} has no known architecture; give "
-                            "model.parametersBillion and model.architecture")
-    tp = spec.model.tensor_parallel
-    traffic = spec.traffic
+    engine = engine_for(spec, instance_type, source)
+    weights, tp, traffic = engine.weight_bytes, engine.tp, spec.traffic
     inp, out = traffic.input_tokens_per_request, traffic.output_tokens_per_request
-    engine = Engine(it, arch, weights, spec.model.quantization == "fp8", arch.kv_bytes_per_token(spec.model.kv_dtype_bytes),
-                    tp, inp, out)
     seqs = max_num_seqs(it)
     batch_memory = min(seqs, engine.batch_by_memory())
     if batch_memory == 0:

@@ -45,3 +45,18 @@ def summary(resources: list[PlannedResource]) -> str:
     custom = sum(1 for r in resources if r.custom)
     return (f"Resources:\n    + {len(resources)} to create ({custom} cloud resources, "
             f"{len(resources) - custom} components)")
+
+
+def folded(prefix: str, text: str, width: int, height: int = 1) -> str:
+    """A tree row's cell (`prefix` + the resource type) folded to `width` columns with the tree's guide lines
+    carried down (`│  ` under a `├─`), and down to `height` lines (the row's other cells may wrap), so a
+    narrow terminal keeps the tree readable; the text unfolded if the tree is too deep to leave it 8 columns."""
+    room = width - len(prefix)
+    guide = prefix[:-3] + ("│  " if prefix.endswith("├─ ") else "   ")
+    if len(prefix) + len(text) <= width or room < 8:
+        lines = [prefix + text]
+    else:
+        chunks = [text[i:i + room] for i in range(0, len(text), room)]
+        lines = [prefix + chunks[0], *(guide + chunk for chunk in chunks[1:])]
+    lines += [guide.rstrip()] * (height - len(lines))
+    return "\n".join(lines)

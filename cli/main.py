@@ -21,6 +21,7 @@ from cli import __version__, collector
 COMMANDS: dict[str, str] = {
     "validate": "cli.commands.validate",
     "estimate": "cli.commands.estimate",
+    "recommend": "cli.commands.recommend",
     "diff": "cli.commands.diff",
     "render": "cli.commands.render",
     "inventory": "cli.commands.inventory",

@@ -3,7 +3,6 @@
 import pulumi
 
 from infra import program
-from infra.gateway_objects import CLIENT_KEY_PREFIX
 from infra.spec import (
     AWS_ROLE_KEYS, AWS_ROLE_MESSAGE, PROVIDER_API_KEYS, SpecError, missing_provider_keys, parse_stack_config,
 )
@@ -44,13 +43,6 @@ if provider_names is not None and not isinstance(provider_names, dict):
     raise pulumi.RunError(f"tradeoff-infra:{PROVIDER_API_KEYS} is a mapping of provider to secret key: run "
                           f"`pulumi config set --secret --path {PROVIDER_API_KEYS}.<provider> <key>`")
 gateway_problems = [str(p) for p in missing_provider_keys(spec, provider_names or {})]
-# (Only `pulumi up` checks the key: the estimate's preview runs with a stand-in key.)
-if (spec.gateway is not None and not pulumi.runtime.is_dry_run()
-        and not (config.get("vllmApiKey") or "").startswith(CLIENT_KEY_PREFIX)):
-    gateway_problems.append(
-        f"vllmApiKey: with a gateway it is the key clients send to LiteLLM's proxy, which refuses keys not starting "
-        f"with {CLIENT_KEY_PREFIX!r}: run `pulumi config set --secret vllmApiKey {CLIENT_KEY_PREFIX}<random>` and give "
-        "clients the new key")
 for problem in gateway_problems:
     # Like the Hugging Face token: a preview (and the estimate, which has no secrets) warns; `pulumi up` stops here.
     if pulumi.runtime.is_dry_run():

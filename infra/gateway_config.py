@@ -67,6 +67,9 @@ METRIC_DEPLOYMENT_SUCCESS = "litellm_deployment_success_responses_total"
 the API share is the rate with `api_provider != SELF_HOSTED_PROVIDER` over all."""
 METRIC_DEPLOYMENT_FAILURE = "litellm_deployment_failure_responses_total"
 """Failed calls per deployment (labels as above plus `exception_status`): provider errors."""
+METRIC_DEPLOYMENT_TOTAL = "litellm_deployment_total_requests_total"
+"""Calls per deployment, answered or failed (labels as METRIC_DEPLOYMENT_SUCCESS): the provider-error ratio's
+denominator (a provider that fails every call still has a total)."""
 METRIC_SPEND = "litellm_spend_metric_total"
 """USD spent per deployment (labels `api_provider`, `model_id`, `requested_model`), priced from the bundled cost map."""
 METRIC_PROVIDER_REMAINING_BUDGET = "litellm_provider_remaining_budget_metric"
@@ -81,6 +84,8 @@ READINESS_PATH = "/health/readiness"
 
 CONFIG_FILE = "config.yaml"
 """The rendered config's file name in the gateway's config directory (the ConfigMap key)."""
+CONFIG_DIR = "/etc/litellm"
+"""Where the gateway pods mount the ConfigMap (every file `render_files` returns, side by side)."""
 HOOK_MODULE = "tradeoff_gateway_hook"
 HOOK_FILE = f"{HOOK_MODULE}.py"
 """The request policy module LiteLLM loads from the config's directory (`litellm_settings.callbacks`): it refuses
@@ -271,6 +276,14 @@ def render_config_yaml(spec: StackSpec, *, vllm_base_url: str, provider_base_url
 def hook_source() -> str:
     """The text of HOOK_FILE, which the gateway's config directory holds next to CONFIG_FILE."""
     return _HOOK_SOURCE.read_text()
+
+
+def proxy_args(config_path: str, *, host: str | None = None, port: int = GATEWAY_PORT) -> list[str]:
+    """The `litellm` CLI's arguments (the image's entrypoint runs `litellm "$@"`), the same in the pods and in the
+    real-proxy tests: the config file (HOOK_FILE is loaded from its directory), the port, one worker (limits and
+    budgets are per process), no telemetry. `host` defaults to the CLI's 0.0.0.0 (the pods); tests bind loopback."""
+    return [*(["--host", host] if host else []), "--config", config_path, "--port", str(port),
+            "--num_workers", GATEWAY_ENV["NUM_WORKERS"], "--telemetry", "False"]
 
 
 def render_files(spec: StackSpec, *, vllm_base_url: str, provider_base_urls: dict[str, str] | None = None,

@@ -17,25 +17,19 @@ import re
 from typing import Any
 
 from infra.conventions import GATEWAY_NAMESPACE
+from infra.gateway_config import (
+    METRIC_DEPLOYMENT_FAILURE, METRIC_DEPLOYMENT_SUCCESS, METRIC_DEPLOYMENT_TOTAL, METRIC_PROXY_FAILED, METRIC_SPEND,
+    SELF_HOSTED_PROVIDER,
+)
 from infra.spec.models import SELF_HOSTED, StackSpec
 
-SELF_HOSTED_PROVIDER = "hosted_vllm"
-"""LiteLLM's provider for an OpenAI-compatible vLLM server: the gateway config's self-hosted deployments use
-`hosted_vllm/<model>` (`infra/gateway_config.py`), so their metrics carry `api_provider="hosted_vllm"`."""
-
-# LiteLLM's counters (prometheus_client appends `_total` to a counter's name on /metrics). Labels per metric
-# from litellm/types/integrations/prometheus.py `PrometheusMetricLabels` (docs/sources.md "LiteLLM proxy facts").
-DEPLOYMENT_SUCCESS = "litellm_deployment_success_responses_total"
-"""Successful calls to one deployment; labels requested_model (the route), api_provider, ..."""
-DEPLOYMENT_FAILURE = "litellm_deployment_failure_responses_total"
-"""Failed calls to one deployment; labels requested_model, api_provider, exception_status, ..."""
-DEPLOYMENT_TOTAL = "litellm_deployment_total_requests_total"
-"""Calls to one deployment, successful or not; labels requested_model, api_provider, ..."""
-PROXY_FAILED = "litellm_proxy_failed_requests_metric_total"
-"""Requests whose client got no success from the proxy; labels requested_model, exception_status, ..."""
-SPEND = "litellm_spend_metric_total"
-"""Dollars spent on LLM calls (LiteLLM's cost map); the self-hosted deployments carry no price, so this is API
-spend."""
+# LiteLLM's metric names and the self-hosted provider label have one home, infra/gateway_config.py (checked there
+# against the pinned proxy's /metrics by tests/gateway); the short names below are this module's aliases.
+DEPLOYMENT_SUCCESS = METRIC_DEPLOYMENT_SUCCESS
+DEPLOYMENT_FAILURE = METRIC_DEPLOYMENT_FAILURE
+DEPLOYMENT_TOTAL = METRIC_DEPLOYMENT_TOTAL
+PROXY_FAILED = METRIC_PROXY_FAILED
+SPEND = METRIC_SPEND
 
 ALERT_GROUP = "tradeoff-infra.gateway"
 API_SHARE_WINDOW = "1d"

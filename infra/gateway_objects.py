@@ -8,7 +8,14 @@ ConfigMap), its keys from one Secret.
 
 Keys: clients send the stack's `vllmApiKey` to the gateway (it is LiteLLM's master key, so clients that
 called vLLM keep their key); the gateway sends the same key to vLLM; provider keys come from
-`providerApiKeys`. LiteLLM accepts only client keys that start with `sk-` (CLIENT_KEY_PREFIX).
+`providerApiKeys`. LiteLLM compares the master key before any other check, so it may have any form
+(docs/gateway.md "Keys").
+
+The image (`gateway_config.LITELLM_IMAGE`, LiteLLM's default image pinned by digest) runs as root: its Dockerfile's
+runtime stage says `USER root` and nothing later changes it. The pod cannot claim runAsNonRoot for it (the kubelet
+would refuse to start it); it is confined otherwise: every capability dropped, no privilege escalation, the
+runtime's seccomp profile, no service-account token, egress only to DNS, vLLM and HTTPS (docs/gateway.md
+"The pod").
 """
 
 from __future__ import annotations
@@ -16,16 +23,16 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from infra import gateway_config
 from infra.chart_values import PRE_STOP_SLEEP_SECONDS, load_balancer_source_cidrs, termination_grace_seconds
 from infra.conventions import (
     GATEWAY_NAMESPACE, GATEWAY_NAMESPACE_LABELS, GATEWAY_POD_LABELS, MONITORING_NAMESPACE, SYSTEM_LABELS,
-    TARGET_GROUP_PROTOCOL, TARGET_TYPE,
+    TARGET_GROUP_PROTOCOL, TARGET_TYPE, VLLM_CHART_NAME, VLLM_CONTAINER_PORT, VLLM_NAMESPACE,
 )
 from infra.gateway_monitoring import DASHBOARD_LABEL
 from infra.gateway_config import (
-    GATEWAY_CPU_REQUEST, GATEWAY_MEMORY_LIMIT, GATEWAY_MEMORY_REQUEST, GATEWAY_PORT, MASTER_KEY_ENV, VLLM_KEY_ENV,
-    provider_key_env, render_config,
+    CONFIG_DIR, CONFIG_FILE, GATEWAY_CPU_REQUEST, GATEWAY_ENV, GATEWAY_MEMORY_LIMIT, GATEWAY_MEMORY_REQUEST,
+    GATEWAY_PORT, HEALTH_PATH, LITELLM_IMAGE, MASTER_KEY_ENV, METRICS_PATH, READINESS_PATH, VLLM_KEY_ENV,
+    provider_key_env, proxy_args, render_files,
 )
 from infra.pins import IMAGE_RE
 from infra.spec import RegionSpec, StackSpec, gateway_providers
@@ -35,32 +42,20 @@ NAME = "litellm"
 APP_LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/component": "gateway",
               "app.kubernetes.io/part-of": "tradeoff-infra"}
 SELECTOR_LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/component": "gateway"}
-CONFIG_FILE = "config.yaml"
-CONFIG_DIR = "/etc/litellm"
 SECRET_NAME = "litellm-keys"
 PORT_NAME = "http"
-LIVENESS_PATH = "/health/liveliness"
-"""LiteLLM's liveness endpoint (answers without calling a model; LiteLLM spells it so)."""
-READINESS_PATH = "/health/readiness"
-"""LiteLLM's readiness endpoint (the proxy is up and its config loaded; calls no model)."""
-METRICS_PATH = "/metrics"
 METRICS_INTERVAL = "30s"
 HPA_CPU_UTILIZATION = 70
 """Scale out when the pods' CPU averages above 70% of their request (the proxy is CPU-bound per request)."""
 CPU_RATE_WINDOW = "2m"
-CLIENT_KEY_PREFIX = "sk-"
-NON_ROOT_IMAGE_REPOSITORY = "ghcr.io/berriai/litellm-non_root"
-NON_ROOT_UID = 65534
-"""`USER nobody` of LiteLLM's docker/Dockerfile.non_root: a name, so the pod gives the uid for runAsNonRoot."""
-OFFLINE_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-"""Start without the network: LiteLLM fetches its model cost map at start-up unless told to use its bundled copy
-(the real-proxy tests in tests/gateway/ start it offline). Taken from `gateway_config.GATEWAY_ENV` when it has one."""
-
-_PLACEHOLDER_IMAGE = f"{NON_ROOT_IMAGE_REPOSITORY}:unpinned@sha256:{'0' * 64}"
-LITELLM_IMAGE: str = getattr(gateway_config, "LITELLM_IMAGE", _PLACEHOLDER_IMAGE)
-"""The proxy image, pinned by digest. TODO(gwcfg): the pin and its verification live in infra/gateway_config.py
-(`LITELLM_IMAGE`); until it is there this placeholder (an all-zero digest no registry serves) stands in."""
-GATEWAY_ENV: dict[str, str] = dict(getattr(gateway_config, "GATEWAY_ENV", OFFLINE_ENV))
+PROVIDER_PORT = 443
+"""The API providers' HTTPS port: the only port the gateway may reach outside the cluster."""
+PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+"""RFC 1918 ranges left out of the HTTPS egress rule: providers are public addresses; inside the VPC the gateway
+reaches vLLM and DNS only (not the Kubernetes API's private endpoint, nor other services on 443)."""
+DNS_SELECTOR = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+"""EKS's CoreDNS pods (the `coredns` add-on keeps the `k8s-app: kube-dns` label in kube-system)."""
 
 
 def vllm_base_url(service_name: str, namespace: str, port: int) -> str:
@@ -68,29 +63,24 @@ def vllm_base_url(service_name: str, namespace: str, port: int) -> str:
     return f"http://{service_name}.{namespace}.svc.cluster.local:{port}/v1"
 
 
-def config_text(spec: StackSpec, *, vllm_url: str) -> str:
-    """The ConfigMap's config.yaml: `gateway_config.render_config` with the Prometheus callback on (the
-    ServiceMonitor, the alerts and the dashboard read its metrics)."""
-    import yaml
+def config_files(spec: StackSpec, region: RegionSpec, *, vllm_url: str) -> dict[str, str]:
+    """The ConfigMap's data: every file of `gateway_config.render_files` for `region` (its overflow limits are the
+    region's), in front of `vllm_url`. Mounted together in CONFIG_DIR, so LiteLLM finds the hook beside the config."""
+    return render_files(spec, vllm_base_url=vllm_url, region=region.region)
 
-    config = render_config(spec, vllm_base_url=vllm_url)
-    settings = config.setdefault("litellm_settings", {})
-    callbacks = list(settings.get("callbacks") or [])
-    if "prometheus" not in callbacks:
-        settings["callbacks"] = [*callbacks, "prometheus"]
-    return yaml.safe_dump(config, sort_keys=False)
+
+def config_checksum(files: dict[str, str]) -> str:
+    """One hash of every config file (name and text): a change to any of them rolls the pods."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
 
 
 def secret_keys(spec: StackSpec) -> list[str]:
     """The Secret's keys (= the environment variables the pods read): the client (master) key, vLLM's key, and
     one key per provider a route may call."""
     return [MASTER_KEY_ENV, VLLM_KEY_ENV, *(provider_key_env(p) for p in gateway_providers(spec))]
-
-
-def runs_as_non_root(image: str) -> bool:
-    """LiteLLM's non-root image runs as `nobody`; its default image runs as root (no USER in its Dockerfile)."""
-    match = IMAGE_RE.match(image)
-    return bool(match) and match["repository"] == NON_ROOT_IMAGE_REPOSITORY
 
 
 def namespace(labels: dict[str, str]) -> dict[str, Any]:
@@ -112,17 +102,17 @@ def dashboard_metadata() -> dict[str, Any]:
     return meta
 
 
-def deployment(spec: StackSpec, *, config: str, target_health_condition: str | None, image: str = LITELLM_IMAGE
-               ) -> dict[str, Any]:
-    """The proxy's Deployment. `config` is the ConfigMap's text: its hash rolls the pods when it changes.
+def deployment(spec: StackSpec, *, files: dict[str, str], target_health_condition: str | None,
+               image: str = LITELLM_IMAGE) -> dict[str, Any]:
+    """The proxy's Deployment. `files` is the ConfigMap's data (`config_files`): its hash rolls the pods when it
+    changes.
     `target_health_condition`: the ALB target-health readiness gate (with a TargetGroupBinding), else None."""
     if not IMAGE_RE.match(image):
         raise ValueError(f"gateway image {image!r} is not pinned by digest")
-    non_root = runs_as_non_root(image)
+    # The image runs as root (module docstring): no runAsNonRoot, every other confinement.
     container_security = {
         "allowPrivilegeEscalation": False, "privileged": False, "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
-        **({"runAsNonRoot": True, "runAsUser": NON_ROOT_UID} if non_root else {}),
     }
     env = [{"name": k, "value": v} for k, v in sorted(GATEWAY_ENV.items())] + [
         {"name": key, "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": key}}} for key in secret_keys(spec)
@@ -131,8 +121,9 @@ def deployment(spec: StackSpec, *, config: str, target_health_condition: str | N
     probe = {"port": PORT_NAME}
     pod_spec: dict[str, Any] = {
         "nodeSelector": dict(SYSTEM_LABELS),
-        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"},
-                            **({"runAsNonRoot": True} if non_root else {})},
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        # The proxy never calls the Kubernetes API: no token in the pod.
+        "automountServiceAccountToken": False,
         "terminationGracePeriodSeconds": termination_grace_seconds(spec),
         "topologySpreadConstraints": [{
             "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
@@ -142,17 +133,17 @@ def deployment(spec: StackSpec, *, config: str, target_health_condition: str | N
             "name": NAME,
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            # The image's entrypoint starts `litellm` with these arguments; one worker, so /metrics sees every request.
-            "args": ["--config", f"{CONFIG_DIR}/{CONFIG_FILE}", "--port", str(GATEWAY_PORT), "--num_workers", "1"],
+            # The image's entrypoint runs `litellm "$@"` with these arguments (the same the real-proxy tests run).
+            "args": proxy_args(f"{CONFIG_DIR}/{CONFIG_FILE}"),
             "ports": [{"name": PORT_NAME, "containerPort": GATEWAY_PORT, "protocol": "TCP"}],
             "env": env,
             "resources": {"requests": {"cpu": GATEWAY_CPU_REQUEST, "memory": GATEWAY_MEMORY_REQUEST},
                           "limits": {"memory": GATEWAY_MEMORY_LIMIT}},
-            "startupProbe": {"httpGet": {"path": LIVENESS_PATH, **probe}, "periodSeconds": 5, "failureThreshold": 36,
+            "startupProbe": {"httpGet": {"path": HEALTH_PATH, **probe}, "periodSeconds": 5, "failureThreshold": 36,
                              "timeoutSeconds": 5},
             "readinessProbe": {"httpGet": {"path": READINESS_PATH, **probe}, "periodSeconds": 10,
                                "failureThreshold": 3, "timeoutSeconds": 5},
-            "livenessProbe": {"httpGet": {"path": LIVENESS_PATH, **probe}, "periodSeconds": 15,
+            "livenessProbe": {"httpGet": {"path": HEALTH_PATH, **probe}, "periodSeconds": 15,
                               "failureThreshold": 4, "timeoutSeconds": 5},
             # Keep serving while the controller deregisters this pod's IP target.
             "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
@@ -173,7 +164,7 @@ def deployment(spec: StackSpec, *, config: str, target_health_condition: str | N
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
                 "metadata": {"labels": pod_labels,
-                             "annotations": {"checksum/config": hashlib.sha256(config.encode()).hexdigest()}},
+                             "annotations": {"checksum/config": config_checksum(files)}},
                 "spec": pod_spec,
             },
         },
@@ -223,16 +214,28 @@ def scaled_object(spec: StackSpec, *, prometheus_url: str) -> dict[str, Any]:
 
 
 def network_policy(spec: StackSpec, region: RegionSpec) -> dict[str, Any]:
-    """Only the ALB (from the public subnets, where its nodes live) and Prometheus may open connections to the
-    gateway's port. Egress stays open (vLLM's Service, the API providers, DNS)."""
+    """Ingress: only the ALB (from the public subnets, where its nodes live) and Prometheus may open connections to
+    the gateway's port. Egress: DNS (CoreDNS), vLLM's pods on their port, and HTTPS (PROVIDER_PORT) to public
+    addresses (the API providers); nothing else."""
     port = [{"protocol": "TCP", "port": GATEWAY_PORT}]
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(),
-            "spec": {"podSelector": {"matchLabels": dict(SELECTOR_LABELS)}, "policyTypes": ["Ingress"],
+            "spec": {"podSelector": {"matchLabels": dict(SELECTOR_LABELS)}, "policyTypes": ["Ingress", "Egress"],
                      "ingress": [
                          {"from": [{"ipBlock": {"cidr": c}} for c in load_balancer_source_cidrs(spec, region)],
                           "ports": port},
                          {"from": [{"namespaceSelector": {"matchLabels": {
                              "kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}], "ports": port},
+                     ],
+                     "egress": [
+                         {"to": [dict(DNS_SELECTOR)],
+                          "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                         # vLLM's pods (a Service's traffic is matched after it is sent to a pod's IP and port)
+                         {"to": [{"namespaceSelector": {"matchLabels": {
+                                      "kubernetes.io/metadata.name": VLLM_NAMESPACE}},
+                                  "podSelector": {"matchLabels": {"app.kubernetes.io/name": VLLM_CHART_NAME}}}],
+                          "ports": [{"protocol": "TCP", "port": VLLM_CONTAINER_PORT}]},
+                         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
+                          "ports": [{"protocol": "TCP", "port": PROVIDER_PORT}]},
                      ]}}
 
 

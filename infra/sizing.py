@@ -23,6 +23,12 @@ ACTIVATION_RESERVE_BYTES = 1.5 * GIB
 # (EBS pricing; docs/sources.md). A launch template that sets neither gets exactly these.
 GP3_INCLUDED_IOPS = 3000
 GP3_INCLUDED_THROUGHPUT_MIBPS = 125
+# Root volume of GPU nodes (the program's launch templates; the estimate and `recommend` price it): the startup
+# budget (infra/chart_values.py) assumes the weights load from disk at ~250 MB/s, double gp3's 125 MiB/s baseline.
+# gp3 allows up to 1000 MiB/s and 16000 IOPS, with at most 0.25 MiB/s per provisioned IOPS (EBS user guide
+# "General Purpose SSD volumes", read 2026-11-24).
+GPU_ROOT_VOLUME_THROUGHPUT_MIBPS = 500
+GPU_ROOT_VOLUME_IOPS = 6000
 
 # What the Hugging Face Hub is assumed to deliver to an EC2 node in an AWS region (not measured here; no
 # network): the vLLM startup budget and launch-to-ready time (infra/chart_values.py) and the weights

@@ -4,28 +4,30 @@ above --fail-on-increase, 2 bad input."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
 import sys
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from cli import cache
-from cli.capacity import CapacityError
 from cli.errors import CliError, print_warnings, reported
-from cli.estimate import EstimateError, UsageAssumptions, estimate, usage_from
 from cli.output import refuse_input_as_out, write_out
-from cli.render import contract
 from cli.render.safe import say
 from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_stacks, project_root, select
 from infra import files
-from infra.price_catalog import CATALOG_PATH, MissingPrice, PriceCatalog, default_catalog
-from infra.spec import StackSpec
+from infra.price_catalog import CATALOG_PATH
+
+if TYPE_CHECKING:
+    from cli.estimate import UsageAssumptions
+    from infra.price_catalog import MissingPrice, PriceCatalog
+    from infra.spec import StackSpec
 
 app = typer.Typer(add_completion=False)
 
@@ -57,6 +59,11 @@ def estimate_stack(stack: LoadedStack, root: pathlib.Path, catalog: PriceCatalog
     """The stack's estimate as a contract document; a price or capacity the stack cannot get is bad
     input naming the stack (and the key, where one is to blame). `sensitivity` adds the flip points and the
     volume sweep, `growth` (percent a month, months) the projection (cli/estimate/sensitivity.py)."""
+    from cli.capacity import CapacityError  # the estimate's modules load only when a document is computed
+    from cli.estimate import EstimateError, UsageAssumptions, estimate
+    from cli.render import contract
+    from infra.price_catalog import MissingPrice
+
     ref, spec = stack.ref, stack.spec
     try:
         path = ref.path.resolve()
@@ -114,6 +121,8 @@ def _parse_date(value: str | None) -> date:
 
 
 def _load_usage(path: pathlib.Path) -> UsageAssumptions:
+    from cli.estimate import usage_from
+
     try:
         text = files.read_text(path, MAX_USAGE_BYTES)
     except files.UnreadableFile as err:
@@ -168,6 +177,69 @@ def _parse_fields(text: str | None, fmt: Format) -> tuple[str, ...] | None:
         return parse_fields(text)
     except FieldsError as err:
         raise CliError(str(err)) from None
+
+
+# Options that never change a stack's contract document: what to print and where, which stacks (their files are
+# keyed themselves), the comparison added after the cache, and the inputs keyed by their content. Every other
+# option (and any option added later) is part of an estimate's cache key: a new one can never hit a stale entry.
+NOT_IN_DOCS_KEY = frozenset({"stacks", "all_", "stack", "stacks_dir", "fmt", "out", "no_cache", "fail_over_budget",
+                             "compare_to", "fail_on_increase", "fields", "as_of", "usage_file", "price_catalog"})
+MAX_KEYED_INPUT_BYTES = 64 * files.MIB  # the largest input (a price catalog); the readers apply each file's own limit
+
+
+def docs_key(params: dict, refs: list, root: pathlib.Path, when: date, fmt: Format) -> str | None:
+    """The content-addressed key of this run's contract documents (cli/cache.py): the code, the date priced, the
+    options that shape a document, and every input file by its bytes; None (no caching) when an input is not a
+    regular file this can read without consuming it (the readers then report it), or is a file option the key
+    does not read (`--calibration`: it also notes on stderr what it replaced)."""
+    keyed = {name: value for name, value in params.items() if name not in NOT_IN_DOCS_KEY}
+    if any(isinstance(value, pathlib.PurePath) for value in keyed.values()):
+        return None  # a file this key does not read (`--calibration`, or one added later): computed every time
+    parts = ["estimate-docs v1", cache.code_digest(), str(root.resolve()), when.isoformat(), f"chart={fmt is Format.html}"]
+    parts += [f"{name}={value!r}" for name, value in sorted(keyed.items())]
+    inputs = [*((f"stack {ref.name}", ref.path) for ref in refs), ("usage", params.get("usage_file")),
+              ("catalog", params.get("price_catalog"))]
+    try:
+        for what, path in inputs:
+            if path is None:
+                parts.append(f"{what}: none")
+                continue
+            data = files.read_bytes(files.resolve_within_folder(path), MAX_KEYED_INPUT_BYTES)
+            parts += [what, str(path), str(pathlib.Path(path).resolve()), hashlib.sha256(data).hexdigest()]
+    except (files.UnreadableFile, OSError, ValueError):
+        return None
+    return cache.text_key(*parts)
+
+
+def cached_docs(root: pathlib.Path, key: str, count: int) -> list[dict] | None:
+    docs = cache.load_json(root, "estimate", key)
+    if isinstance(docs, list) and len(docs) == count and all(isinstance(d, dict) and "stack" in d for d in docs):
+        return docs
+    return None
+
+
+def _estimate_docs(refs: list, root: pathlib.Path, when: date, fmt: Format, *, no_cache: bool,
+                   price_catalog: pathlib.Path | None, usage_file: pathlib.Path | None, exclude_operations: bool,
+                   calibration: pathlib.Path | None, err: Console, sensitivity: bool,
+                   growth: tuple[float, int] | None) -> list[dict]:
+    """Every stack's contract document: read and check the stacks, price their API offers, run (or read) their
+    inventories, apply `--calibration`, price them (with `--sensitivity` / `--growth` if asked)."""
+    from cli.estimate import UsageAssumptions
+    from infra.price_catalog import PriceCatalog, default_catalog
+
+    try:
+        catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
+    except OSError as e:
+        raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
+    except ValueError as e:  # CatalogError names the file and the key
+        raise CliError(f"--price-catalog: {e}") from None
+    usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
+    include_ops = False if exclude_operations else None
+    loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
+    if calibration is not None:  # only then: the warm path stays as light as before
+        loaded = calibrated(loaded, calibration, err)
+    return [estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage,
+                           sensitivity=sensitivity, growth=growth) for stack in loaded]
 
 
 EPILOG = """Examples:
@@ -226,6 +298,7 @@ def estimate_command(
         "model's prediction for those pools of its stack."))] = None,
 ) -> None:
     """Price every resource the stack's program would create, plus usage and people; compare with API offers."""
+    params = dict(locals())  # every option, for the estimate cache's key (docs_key)
     err = Console(stderr=True)
     try:
         when = _parse_date(as_of)
@@ -243,29 +316,22 @@ def estimate_command(
 
             limit = percent_option(fail_on_increase)
             old = load_saved(compare_to, "--compare-to")
-        try:
-            catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
-        except OSError as e:
-            raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
-        except ValueError as e:  # CatalogError names the file and the key
-            raise CliError(f"--price-catalog: {e}") from None
-        usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
         root = project_root()
-        include_ops = False if exclude_operations else None
-        loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
-        if calibration is not None:  # only then: the warm path stays as light as before
-            loaded = calibrated(loaded, calibration, err)
-        docs = []
-        for stack in loaded:
-            doc = estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage,
-                                 sensitivity=sensitivity, growth=projection)
+        key = docs_key(params, refs, root, when, fmt)
+        docs = None if no_cache or key is None else cached_docs(root, key, len(refs))
+        if docs is None:
+            docs = _estimate_docs(refs, root, when, fmt, no_cache=no_cache, price_catalog=price_catalog,
+                                  usage_file=usage_file, exclude_operations=exclude_operations,
+                                  calibration=calibration, err=err, sensitivity=sensitivity, growth=projection)
+            if key is not None:
+                cache.store_json(root, "estimate", key, docs)
+        for doc in docs:
             if old is not None:
                 entry, why = match(old, doc)
                 if entry is not None:
                     doc["comparison"] = compare(doc, entry, str(compare_to))
                 else:
                     doc["warnings"].append(f"--compare-to {compare_to} {why}")
-            docs.append(doc)
         over = [f"{d['stack']} expected ${d['budget']['expectedUsd']:,.2f} > budget ${d['budget']['monthlyUsd']:,.2f}"
                 for d in docs if d["budget"] and d["budget"]["overBudget"]]
         increased = check_increase([d["comparison"] for d in docs if "comparison" in d], limit) if old is not None else []

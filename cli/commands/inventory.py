@@ -3,23 +3,22 @@ under recording mocks (cached by content hash). Exit 0 ok, 2 bad input."""
 
 from __future__ import annotations
 
-import io
 import json
 import pathlib
+import sys
 from collections import Counter
 from enum import Enum
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli import cache
 from cli.errors import CliError, print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.estimate import mapping
 from cli.reachability import reachability_lines
-from cli.render.safe import markup, say
+from cli.render.safe import clean, clean_text, say
 from cli.stacks import StacksDirOption, load_stacks, project_root, resolve, use_stacks_dir
 
 app = typer.Typer(add_completion=False)
@@ -78,25 +77,31 @@ def inventory_command(
             "outputs": inventory.outputs,
         }, indent=2) + "\n"
     else:
-        from cli.inventory_tree import STACK_TYPE, stack_urn_of, summary, tree_rows
+        from cli.inventory_tree import STACK_TYPE, folded, stack_urn_of, summary, tree_rows
+        from cli.render import grid
+        from cli.render.width import output_width
 
-        table = Table(title=f"stack {markup(ref.name)}: {len(inventory.resources)} resources planned "
-                            f"({'from cache' if hit else 'program run under mocks'})", title_justify="left")
-        for col in ("", "type", "name", "region", "cost"):
-            table.add_column(col, no_wrap=col in ("", "type"))
+        terminal = out is None and sys.stdout.isatty()
+        width = output_width(terminal)
         stack_urn = stack_urn_of(inventory.resources)
-        table.add_row("+", STACK_TYPE, markup(stack_urn.rsplit("::", 1)[-1] if stack_urn else ref.name), "", "")
-        for prefix, r in tree_rows(inventory.resources):
-            table.add_row("+", markup(prefix + r.type), *map(markup, (r.name, r.region or "-", _cost_kind(mapped[r.urn]))))
+        tree = tree_rows(inventory.resources)
+        cells = [[clean(c) for c in ("+", prefix + r.type, r.name, r.region or "-", _cost_kind(mapped[r.urn]))]
+                 for prefix, r in tree]
+        cells.insert(0, ["+", STACK_TYPE, clean(stack_urn.rsplit("::", 1)[-1] if stack_urn else ref.name), "", ""])
+        columns = [grid.Column("", numeric=True), grid.Column("type"), grid.Column("name"), grid.Column("region"),
+                   grid.Column("cost")]
+        # the one table rule of every command (cli/render/grid.py); the type column keeps the tree's guides when it folds
+        widths = grid.column_widths(columns, cells, width)
+        for row, (prefix, r) in zip(cells[1:], tree):
+            height = max(len(grid.wrap(cell, w)) for cell, w in zip(row[2:], widths[2:]))
+            row[1] = folded(clean(prefix), clean(r.type), widths[1], height)
         counts = Counter(_cost_kind(m) for m in mapped.values())
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=200, color_system=None)
-        console.print(table)
-        console.print(summary(inventory.resources), highlight=False)
-        console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), highlight=False)
-        for line in reachability_lines(inventory.resources):
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-        text = buffer.getvalue()
+        table = grid.render(f"stack {ref.name}: {len(inventory.resources)} resources planned "
+                            f"({'from cache' if hit else 'program run under mocks'})",
+                            columns, cells, width, styles=terminal, widths=widths, cleaned=True)
+        lines = [summary(inventory.resources), ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
+                 *reachability_lines(inventory.resources)]
+        text = table + "".join(clean_text(line) + "\n" for line in lines)
     if out:
         write_out(out, text)
         say(err, "wrote {}", out)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import pathlib
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli.errors import CliError, failed, reported
 from cli.output import write_out
-from cli.render.safe import markup, say
+from cli.render.safe import say
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
 from infra.price_catalog import validate as validate_catalog
 
@@ -50,11 +50,7 @@ def show(
     if region and region not in catalog.data["instances"]:
         known = ", ".join(sorted(catalog.data["instances"]))
         raise CliError(f"--region {region}: unknown region: the catalog prices no instance there (regions: {known})")
-    table = Table(title=f"AWS prices as of {markup(catalog.retrieved_on)} ({markup(catalog.data.get('refreshedBy', 'seed'))})",
-                  title_justify="left")
-    for col in ("region", "instance type", "$/h", "basis", "source", "date", "conf.", "derivation / spot"):
-        table.add_column(col, overflow="fold")
-    rows = 0
+    rows = []
     for reg, entries in sorted(catalog.data["instances"].items()):
         if region and reg != region:
             continue
@@ -70,13 +66,20 @@ def show(
             extra = p.derivation or ""
             if p.spot_savings_percent is not None:
                 extra = f"spot -{p.spot_savings_percent}% ({p.spot_savings_basis}) {extra}"
-            table.add_row(*map(markup, (reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.dated, p.confidence,
-                                        extra)))
-            rows += 1
-    if rows == 0:
+            rows.append([reg, name, f"{p.usd_per_hour:.6g}", p.basis, p.source, p.dated, p.confidence, extra])
+    if not rows:
         what = " ".join(x for x in (instance_type, region and f"in {region}") if x)
         raise CliError(f"no price for {what or 'anything'} in the catalog")
-    Console(width=200).print(table)
+    from cli.render import grid
+    from cli.render.width import output_width
+
+    terminal = sys.stdout.isatty()
+    # the one table and width rule of every command: the price never wraps, the text columns fold
+    columns = [grid.Column("region"), grid.Column("instance type"), grid.Column("$/h", "right", numeric=True),
+               grid.Column("basis"), grid.Column("source"), grid.Column("date"), grid.Column("conf."),
+               grid.Column("derivation / spot")]
+    typer.echo(grid.render(f"AWS prices as of {catalog.retrieved_on} ({catalog.data.get('refreshedBy', 'seed')})",
+                           columns, rows, output_width(terminal), styles=terminal), nl=False)
 
 
 @app.command("refresh", epilog="""Examples:

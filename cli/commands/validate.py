@@ -6,14 +6,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 import re
+import sys
 from datetime import UTC, date, datetime
 
 from cli.errors import CliError, reported
 from cli.pricing.api import near_offer_hint
-from cli.render.safe import markup, say
+from cli.render import grid
+from cli.render.safe import say
+from cli.render.width import output_width
 from cli.stacks import StackOption, StackRef, StacksDirOption, api_offers, load_stack, project_root, select
 from infra import hardware
 from infra.spec import Problem, SpecError, StackSpec, price_problems, warnings
@@ -21,24 +23,22 @@ from infra.spec import Problem, SpecError, StackSpec, price_problems, warnings
 app = typer.Typer(add_completion=False)
 
 
-def summary_table(ref: StackRef, spec: StackSpec) -> Table:
-    table = Table(title=f"stack {markup(ref.name)} ({markup(ref.path)})", title_justify="left", show_lines=False)
-    for column in ("region", "pool", "instance", "capacity", "nodes min/desired/max", "GPUs min/max", "replicas min/max"):
-        table.add_column(column)
+def summary_table(ref: StackRef, spec: StackSpec, width: int = 100, styles: bool = False) -> str:
+    """What the stack would deploy, a row per GPU pool, as text by the one table rule of every command
+    (cli/render/grid.py): the counts never wrap, the names fold."""
+    rows = []
     for region in spec.regions:
         low, high = spec.replicas_for(region)
         for pool in region.gpu_pools:
             it = hardware.instance_type(pool.instance_type)
-            table.add_row(*map(markup, (
-                region.region,
-                pool.name,
-                f"{pool.instance_type} ({it.gpus}x {it.gpu_model.name if it.gpu_model else it.gpu_name})",
-                pool.capacity_type,
-                f"{pool.min_nodes}/{pool.initial_nodes}/{pool.max_nodes}",
-                f"{pool.min_nodes * it.gpus}/{pool.max_nodes * it.gpus}",
-                f"{low}/{high}",
-            )))
-    return table
+            rows.append([region.region, pool.name,
+                         f"{pool.instance_type} ({it.gpus}x {it.gpu_model.name if it.gpu_model else it.gpu_name})",
+                         pool.capacity_type, f"{pool.min_nodes}/{pool.initial_nodes}/{pool.max_nodes}",
+                         f"{pool.min_nodes * it.gpus}/{pool.max_nodes * it.gpus}", f"{low}/{high}"])
+    columns = [grid.Column("region"), grid.Column("pool"), grid.Column("instance"), grid.Column("capacity"),
+               grid.Column("nodes min/\ndesired/max", "right", numeric=True), grid.Column("GPUs\nmin/max", "right", numeric=True),
+               grid.Column("replicas\nmin/max", "right", numeric=True)]
+    return grid.render(f"stack {ref.name} ({ref.path})", columns, rows, width, styles=styles)
 
 
 def pin_lines(spec: StackSpec) -> list[str]:
@@ -101,7 +101,8 @@ def validate(
     stacks_dir: StacksDirOption = None,
 ) -> None:
     """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
-    console = Console()
+    terminal = sys.stdout.isatty()
+    console = Console(width=output_width(terminal))  # the one width rule (cli/render/width.py), also piped
     err = Console(stderr=True)
     refs = select(stacks, all_, stack, stacks_dir)
     failed = False
@@ -118,7 +119,7 @@ def validate(
             for problem in problems:
                 say(err, "  - {}: {}", problem.path, problem.message, soft_wrap=True)
             continue
-        console.print(summary_table(ref, spec))
+        typer.echo(summary_table(ref, spec, console.width, styles=terminal), nl=False)
         say(console, "model: {} = {} tensorParallel {}, maxModelLen {}, {}", spec.model.name, spec.model.source,
             spec.model.tensor_parallel, spec.model.max_model_len, spec.model.dtype)
         for line in pin_lines(spec):

@@ -13,11 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr, ValidationError
 
+from cli.envelope import CONTRACT_VERSION, CURRENCY, envelope  # noqa: F401  (their one home; re-exported here)
 from infra import files
-
-CONTRACT_VERSION = 1
-"""Raise when a key the readers rely on changes meaning or goes away (adding keys keeps the version)."""
-CURRENCY = "USD"
 
 
 # No estimate comes near $1e15 a month (docs/stack-file.md ranges); two saved line items of 1e308 summed to
@@ -125,11 +122,6 @@ class EstimateDocument(_Part):
 
 class ContractError(ValueError):
     """A saved estimate that is not a contract document; the message names the first wrong key."""
-
-
-def envelope(stacks: list[dict]) -> dict:
-    """The document `--format json` writes around the stacks' documents."""
-    return {"version": CONTRACT_VERSION, "currency": CURRENCY, "stacks": stacks}
 
 
 def _path(loc: tuple) -> str:

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from cli.live.prometheus import Prometheus, Series
 from infra.conventions import CAPACITY_TYPE_LABEL, GPU_POOL_LABEL, INSTANCE_TYPE_LABEL, VLLM_NAMESPACE
+from infra.gateway_config import METRIC_DEPLOYMENT_SUCCESS, METRIC_SPEND, SELF_HOSTED_PROVIDER
 
 # vLLM's Prometheus metrics (vllm/v1/metrics/loggers.py at v0.31.0): counters and latency histograms.
 VLLM_REQUESTS = "vllm:request_success_total"
@@ -33,13 +34,11 @@ DCGM_GPU_UTIL = "DCGM_FI_DEV_GPU_UTIL"
 KSM_NODE_LABELS = "kube_node_labels"
 KSM_NODE_CREATED = "kube_node_created"
 KSM_POD_INFO = "kube_pod_info"
-# LiteLLM proxy (docs.litellm.ai/docs/proxy/prometheus): spend in USD, and successful calls per deployment with the
-# provider that served them. Counters: prometheus_client appends `_total`.
-LITELLM_SPEND = "litellm_spend_metric_total"
-LITELLM_DEPLOYMENT_SUCCESS = "litellm_deployment_success_responses_total"
-# The LiteLLM provider of a self-hosted vLLM deployment (LiteLLM docs "VLLM": `hosted_vllm/<model>`): calls it serves
-# are not API calls. Hook for the gateway (issue 14): extend if its config names the vLLM backend otherwise.
-SELF_HOSTED_PROVIDERS = frozenset({"hosted_vllm"})
+# LiteLLM proxy: spend in USD, and successful calls per deployment with the provider that served them; the names and
+# the self-hosted deployments' provider label are the gateway config's (infra/gateway_config.py renders those
+# deployments): every other provider is an API.
+LITELLM_SPEND = METRIC_SPEND
+LITELLM_DEPLOYMENT_SUCCESS = METRIC_DEPLOYMENT_SUCCESS
 PERCENTILES = (0.5, 0.95, 0.99)
 # Step of the subqueries that find a node's last sample: Prometheus's default lookback (5 minutes): the first step at or
 # after a sample still sees it, so no last sample is missed.
@@ -189,7 +188,7 @@ def gateway(window: Window) -> dict | None:
     spend = window.counter(LITELLM_SPEND)
     if not calls and not spend:
         return None
-    api = sum(v for k, v in calls.items() if _labels(k).get("api_provider") not in SELF_HOSTED_PROVIDERS)
+    api = sum(v for k, v in calls.items() if _labels(k).get("api_provider") != SELF_HOSTED_PROVIDER)
     return {"requests": sum(calls.values()), "apiRequests": api, "spendUsd": sum(spend.values())}
 
 

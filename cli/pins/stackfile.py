@@ -249,3 +249,9 @@ def append_item(sequence: CommentedSeq, value: Any) -> None:
     tail = _detach_tail(sequence)
     sequence.append(value)
     _attach_tail(sequence, tail)
+
+
+def delete_item(sequence: CommentedSeq, index: int) -> None:
+    tail = _detach_tail(sequence)
+    del sequence[index]
+    _attach_tail(sequence, tail)

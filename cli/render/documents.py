@@ -402,7 +402,7 @@ def html(docs: list[dict]) -> str:
 
 
 def json_document(docs: list[dict]) -> str:
-    """The JSON contract: version, currency and the stacks' documents (cli/estimate/contract.py)."""
-    from cli.estimate.contract import envelope
+    """The JSON contract: version, currency and the stacks' documents (cli/envelope.py, cli/estimate/contract.py)."""
+    from cli.envelope import envelope
 
     return json.dumps(envelope(docs), indent=2) + "\n"

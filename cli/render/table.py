@@ -1,19 +1,16 @@
-"""Rich tables for the terminal, from the estimate contract dicts: the decision first (a summary table
-across stacks when there are several, then per stack its decision block), then the details. Money and
-quantities never wrap or truncate; text columns fold (`fitted_table`)."""
+"""The estimate's tables for the terminal, from the estimate contract dicts: the decision first (a summary
+table across stacks when there are several, then per stack its decision block), then the details. Money
+and quantities never wrap or truncate; text columns fold (`fitted_table`, by cli/render/grid.py's rule,
+the one every command's tables follow)."""
 
 from __future__ import annotations
 
 import io
-import os
-import re
-import threading
 
-from rich.cells import cell_len
-from rich.console import Console, Group
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
+from cli.render import grid
 from cli.render.documents import caps_text, curve_points, decision, money, route_cells, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
@@ -67,93 +64,38 @@ def parse_fields(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(lower[n] for n in names))
 
 
-MIN_TEXT_COLUMN = 8
-# A word of a text cell that is an amount or a count ("$736.51", "1,460.00", "(12%)"): the column stays
-# at least that wide, so wrapping moves it to the next line whole instead of folding it.
-_NUMBER_WORD = re.compile(r"[(]?[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%|\.\.\$?\d[\d,]*(?:\.\d+)?)?[),;:.]?")
+def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tuple[list[str], str]], width: int,
+                 styles: bool = False) -> str:
+    """The table as text by the one column rule of every command (cli/render/grid.py): a numeric column
+    (money, quantities, counts; `(header, justify, True)`) keeps its widest cell and never wraps or
+    truncates; the text columns fold into what is left, none below MIN_TEXT_COLUMN; when even that does
+    not fit, the table is wider than `width`: a number is never split. `rows`: (cells, style), cells
+    plain text (no markup), made inert by `clean`. `styles`: keep the row styles (a terminal)."""
+    return grid.render(title, [grid.Column(h, justify, numeric) for h, justify, numeric in columns], rows, width,
+                       styles=styles)
 
 
-def _longest_number_word(cells: list[str]) -> int:
-    return max((len(word) for cell in cells for word in cell.split() if _NUMBER_WORD.fullmatch(word)), default=0)
-
-
-MAX_WORD = 20
-
-
-def _shrink(widths: list[int], text: list[int], floor: dict[int, int], excess: int) -> None:
-    """Take `excess` columns from the text columns, the widest first, none below its floor."""
-    while excess > 0 and text:
-        top = max(widths[i] for i in text)
-        at_top = [i for i in text if widths[i] == top and widths[i] > floor[i]]
-        if not at_top:
-            break
-        below = max([widths[i] for i in text if widths[i] < top] + [max(floor[i] for i in at_top)])
-        step = min(top - below, -(-excess // len(at_top))) or 1
-        for i in at_top:
-            cut = min(step, widths[i] - floor[i], excess)
-            widths[i] -= cut
-            excess -= cut
-
-
-def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tuple[list[str], str]], width: int) -> Table:
-    """A rich table whose column widths are decided here, not by rich: a numeric column (money,
-    quantities, counts; `(header, justify, True)`) keeps its widest cell and never wraps or truncates;
-    the text columns share what is left, the widest shrinking first, folding their text, none below
-    MIN_TEXT_COLUMN. When even that does not fit, the table is wider than `width` (print it with
-    crop=False): a number is never split. Fixed widths also spare rich measuring every cell (~1/3 of
-    its time). `rows`: (cells, style). Cells are plain text (no markup), made inert by `clean`."""
-    heads = [h for h, _, _ in columns]
-    body = [([clean(c) for c in cells], style) for cells, style in rows]
-    natural = []
-    for i, head in enumerate(heads):
-        lines = head.split("\n") + [line for cells, _ in body for line in cells[i].split("\n")]
-        natural.append(max(cell_len(line) for line in lines) or 1)
-    available = width - (3 * len(columns) + 1)  # a border before each column and after the last, a space each side
-    widths = list(natural)
-    text = [i for i, (_, _, numeric) in enumerate(columns) if not numeric]
-    numbers = {i: _longest_number_word([cells[i] for cells, _ in body]) for i in text}
-    words = {i: max((cell_len(w) for cells, _ in body for w in cells[i].split()), default=0) for i in text}
-    # first keep every word whole (a word at most MAX_WORD wide); then fold the columns of sentences, keeping
-    # columns of single names (a region, a source) whole; then fold any column down to MIN_TEXT_COLUMN
-    for floor_of in (lambda i: min(words[i], MAX_WORD),
-                     lambda i: min(words[i], MAX_WORD) if natural[i] == words[i] else MIN_TEXT_COLUMN,
-                     lambda i: MIN_TEXT_COLUMN):
-        floor = {i: max(min(natural[i], floor_of(i)), numbers[i]) for i in text}
-        _shrink(widths, text, floor, sum(widths) - available)
-    table = Table(title=title, title_justify="left")
-    for (head, justify, numeric), w in zip(columns, widths):
-        if numeric:
-            table.add_column(head, justify=justify, width=w, no_wrap=True)  # w >= its widest cell: never cut
-        else:
-            table.add_column(head, justify=justify, width=w, overflow="fold")
-    for cells, style in body:
-        table.add_row(*(Text(c, style=style) for c in cells))
-    needed = sum(widths) + 3 * len(columns) + 1
-    if needed > width:
-        table.width = needed
-    return table
-
-
-def decision_text(doc: dict) -> Group:
+def decision_text(doc: dict, width: int = 100, styles: bool = False) -> list:
     """The decision block: the verdict on the first line, then the numbers that decide it, each value
-    wrapped under itself (a hanging indent)."""
+    wrapped under itself (a hanging indent); the numbers as text (cli/render/grid.py)."""
     d = decision(doc)
     colour = {"API": "cyan", "SELF-HOST": "green", "HYBRID": "magenta"}.get(d["verdict"], "yellow")
     head = Text.from_markup(f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack "
                             f"[bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})")
-    grid = Table.grid(padding=(0, 1), pad_edge=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    split = [("hybrid", d["hybrid"], "")] if d["hybrid"] else []
-    for label, value, style in (*split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""),
-                                ("break-even", d["breakEven"], ""),
-                                ("budget", d["budget"], "red" if d["overBudget"] else ""),
-                                ("defaults", d["defaults"].removeprefix("defaults used "), "")):
-        grid.add_row(Text(label), Text(clean(value), style=style))
-    return Group(head, grid)
+    split = (("hybrid", d["hybrid"], ""),) if d["hybrid"] else ()
+    rows = (*split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
+            ("budget", d["budget"], "red" if d["overBudget"] else ""),
+            ("defaults", d["defaults"].removeprefix("defaults used "), ""))
+    label = max(len(name) for name, _, _ in rows)
+    paint = grid.painter(styles)
+    lines = []
+    for name, value, style in rows:
+        for i, line in enumerate(grid.wrap(clean(value), max(width - label - 3, grid.MIN_TEXT_COLUMN))):
+            lines.append(f" {name if i == 0 else '':<{label}} {paint(line, style)}".rstrip())
+    return [head, "\n".join(lines) + "\n"]
 
 
-def summary_table(docs: list[dict], width: int) -> Table:
+def summary_table(docs: list[dict], width: int, styles: bool = False) -> str:
     """One row per stack: the decision blocks side by side."""
     rows = []
     for doc in docs:
@@ -164,14 +106,14 @@ def summary_table(docs: list[dict], width: int) -> Table:
                         [("stack", "left", False), ("verdict", "left", True), ("self-hosted", "right", True),
                          ("cheapest API", "left", False), ("break-even", "right", True),
                          ("budget", "left", False)],
-                        rows, width)
+                        rows, width, styles)
 
 
 def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIELDS, verbose: bool = False,
-                shown_later: frozenset[str] = frozenset()) -> list:
+                shown_later: frozenset[str] = frozenset(), styles: bool = False) -> list:
     """The decision block, then the details: line items, totals, capacity, API offers, reasons, warnings
     (less those in `shown_later`: the ones several stacks share, printed once at the end)."""
-    parts: list = [decision_text(doc)]
+    parts: list = decision_text(doc, width, styles)
     catalog = doc["priceCatalog"]
     stale = " [yellow](stale: older than 90 days)[/yellow]" if catalog["stale"] else ""
     parts.append(Text.from_markup(
@@ -180,13 +122,13 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
         f"API prices: {m(doc['apiPrices']['source'])}"))
 
     if doc.get("hybrid"):
-        parts.extend(hybrid_tables(doc["hybrid"], width))
+        parts.extend(hybrid_tables(doc["hybrid"], width, styles))
     cols = [(LINE_ITEM_FIELDS[f][0], "right" if LINE_ITEM_FIELDS[f][1] else "left", LINE_ITEM_FIELDS[f][1]) for f in fields]
     rows = [([str(LINE_ITEM_FIELDS[f][2](li)) for f in fields], "")
             for li in sorted(doc["lineItems"], key=lambda li: (-li["monthlyUsd"], li["region"], li["resource"]))
             if verbose or li["monthlyUsd"] >= 0.005]
     more = "" if "range" in fields else "; --fields all for min..max, unit price, region"
-    parts.append(fitted_table(f"line items (monthly, expected{more})", cols, rows, width))
+    parts.append(fitted_table(f"line items (monthly, expected{more})", cols, rows, width, styles))
 
     sh = doc["selfHosted"]
     rows = [([cat, money(v["min"]), money(v["expected"]), money(v["max"])], "") for cat, v in doc["categories"].items()]
@@ -197,7 +139,7 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
         h = doc["hybrid"]["monthlyUsd"]
         rows.append((["hybrid total (with API spend)", money(h["min"]), money(h["expected"]), money(h["max"])], "bold"))
     parts.append(fitted_table("monthly totals", [("category", "left", False), ("min", "right", True),
-                                                 ("expected", "right", True), ("max", "right", True)], rows, width))
+                                                 ("expected", "right", True), ("max", "right", True)], rows, width, styles))
 
     rows = [([f"{c['region']} {c['pool']}", f"{c['instanceType']} ({c['gpu']}, TP{c['tensorParallel']})",
               f"{c['trafficShare']:.0%}", f"{c['averageOutputTokensPerSecond']:,.0f}",
@@ -208,7 +150,7 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     parts.append(fitted_table("capacity", [("region pool", "left", False), ("GPU", "left", False), ("share", "right", True),
                                            ("avg out\ntok/s", "right", True), ("tok/s per\nreplica", "right", True),
                                            ("replicas\navg/peak/max", "right", True), ("nodes\nmin/exp/max", "right", True),
-                                           ("queued", "right", True)], rows, width))
+                                           ("queued", "right", True)], rows, width, styles))
 
     rows = [(["self-hosted (compared)", "", "", money(sh["comparedMonthlyUsd"]), money(sh["comparedPerMillionTokensUsd"]),
               "", sh["comparedBasis"]], "bold")]
@@ -221,9 +163,9 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
                               f"({doc['traffic']['tokensPerMonth']:,} tokens)",
                               [("offer", "left", False), ("$/1M\nin", "right", True), ("$/1M\nout", "right", True),
                                ("monthly", "right", True), ("$/1M\ntokens", "right", True),
-                               ("break-even", "right", True), ("note", "left", False)], rows, width))
+                               ("break-even", "right", True), ("note", "left", False)], rows, width, styles))
 
-    parts.extend(analysis_tables(doc, width))
+    parts.extend(analysis_tables(doc, width, styles))
 
     verdict = doc["verdict"]
     lines = ["why:"] + [f"  - {m(r)}" for r in verdict["reasons"]]
@@ -242,25 +184,25 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     return parts
 
 
-def hybrid_tables(h: dict, width: int) -> list:
+def hybrid_tables(h: dict, width: int, styles: bool = False) -> list:
     """A gateway stack's split: its routes (as configured), then the cost over the fleet cap (a short table)."""
     routes = fitted_table(f"hybrid split as configured: API share {h['apiShare']:.1%} of the tokens "
                           f"({money(h['apiMonthlyUsd'])} a month)",
                           [("route", "left", False), ("share", "right", True), ("served by", "left", False),
                            ("overflow to", "left", False), ("fallback to", "left", False), ("data", "left", False),
                            ("monthly", "right", True)],
-                          [(route_cells(r), "") for r in h["routes"]], width)
+                          [(route_cells(r), "") for r in h["routes"]], width, styles)
     best = h["optimalFleet"]["monthlyUsd"]
-    rows = [([caps_text(p["maxReplicasByRegion"]), money(p["monthlyUsd"]), f"{p['apiShare']:.1%}"], "bold" if p["monthlyUsd"] == best else "")
-            for p in curve_points(h)]
+    rows = [([caps_text(p["maxReplicasByRegion"]), money(p["monthlyUsd"]) + (" *" if p["monthlyUsd"] == best else ""),
+              f"{p['apiShare']:.1%}"], "bold" if p["monthlyUsd"] == best else "") for p in curve_points(h)]
     curve = fitted_table("split cost over the fleet cap",
-                         [("maxReplicas\nper region", "right", True), ("monthly\n(bold: cheapest)", "right", True),
+                         [("maxReplicas\nper region", "right", True), ("monthly\n(* cheapest)", "right", True),
                           ("API share", "right", True)],
-                         rows, width)
+                         rows, width, styles)
     return [routes, curve]
 
 
-def analysis_tables(doc: dict, width: int) -> list:
+def analysis_tables(doc: dict, width: int, styles: bool = False) -> list:
     """`--sensitivity` (what flips the verdict, the volume sweep) and `--growth`, when the document has them."""
     from cli.render.documents import growth_table, sensitivity_rows, sweep_table
 
@@ -269,18 +211,18 @@ def analysis_tables(doc: dict, width: int) -> list:
         parts.append(fitted_table("what flips the verdict (--sensitivity)",
                                   [("input", "left", False), ("today", "left", False),
                                    ("where the verdict changes", "left", False), ("note", "left", False)],
-                                  [(row, "") for row in sensitivity_rows(doc)], width))
+                                  [(row, "") for row in sensitivity_rows(doc)], width, styles))
         heads, rows = sweep_table(doc)
         # an offer's name in a column head folds after its provider and path (`together:` / `meta-llama/` / model)
         cols = [(h.replace(":", ":\n").replace("/", "/\n"), "right", True) for h in heads[:-1]] + [(heads[-1], "left", True)]
         parts.append(fitted_table("volume sweep: monthly USD from 1% to 100x of today's requests/month", cols,
-                                  [(row, "") for row in rows], width))
+                                  [(row, "") for row in rows], width, styles))
     if doc.get("growth"):
         rows, line, fleet = growth_table(doc)
         parts.append(fitted_table(f"growth (--growth): {line}",
                                   [("month", "right", True), ("requests/month", "right", True),
                                    ("self-hosted", "right", True), ("cheapest API", "left", False),
-                                   ("verdict", "left", True)], [(row, "") for row in rows], width))
+                                   ("verdict", "left", True)], [(row, "") for row in rows], width, styles))
         parts.append(Text(clean(fleet)))
     return parts
 
@@ -302,49 +244,40 @@ def console_settings(terminal: bool) -> dict:
     return {**common, "force_terminal": False, "color_system": None}
 
 
+def _styled(settings: dict) -> bool:
+    return bool(settings.get("force_terminal")) and settings.get("color_system", "auto") is not None
+
+
 def stack_text(job: tuple) -> str:
     """One stack's decision block and details as text, then a blank line. `job`: (doc, console
-    settings[, line-item fields])."""
+    settings[, line-item fields]). The tables come as text (cli/render/grid.py) and are written as they are."""
     doc, settings, *rest = job
     fields = rest[0] if rest else DEFAULT_FIELDS
     shown_later = rest[1] if len(rest) > 1 else frozenset()
     buffer = io.StringIO()
     console = Console(file=buffer, **settings)
-    for part in stack_parts(doc, settings["width"], fields=fields, shown_later=shown_later):
-        console.print(part, crop=False)
-    console.print()
+    for part in stack_parts(doc, settings["width"], fields=fields, shown_later=shown_later, styles=_styled(settings)):
+        if isinstance(part, str):
+            buffer.write(part)
+        else:
+            console.print(part, crop=False)
+    buffer.write("\n")
     return buffer.getvalue()
 
 
 def summary_text(docs: list[dict], settings: dict) -> str:
-    buffer = io.StringIO()
-    console = Console(file=buffer, **settings)
-    console.print(summary_table(docs, settings["width"]), crop=False)
-    console.print()
-    return buffer.getvalue()
+    return summary_table(docs, settings["width"], _styled(settings)) + "\n"
 
 
 def render_tables(docs: list[dict], *, terminal: bool = False, fields: tuple[str, ...] = DEFAULT_FIELDS) -> str:
     """With several stacks, a summary table first; then every stack's decision block and details, in
-    order. Laying out a big rich table is slow, so with two or more stacks and CPUs the biggest stack is
-    laid out in a forked child while this process lays out the others; the text is the same either way
-    (if the child fails, its stack is laid out here)."""
+    order; then the warnings several stacks share, once. (The tables are drawn as text by
+    cli/render/grid.py: ~15 ms for the three shipped stacks, where rich took ~0.1 s and a forked child.)"""
     settings = console_settings(terminal)
     shared = shared_warnings(docs)
     later = frozenset(shared)
-    texts: list[str | None] = [None] * len(docs)
-    if len(docs) >= 2 and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") and threading.active_count() == 1:
-        big = max(range(len(docs)), key=lambda i: len(docs[i].get("lineItems", [])))
-
-        def the_others() -> None:
-            for i, doc in enumerate(docs):
-                if i != big:
-                    texts[i] = stack_text((doc, settings, fields, later))
-
-        texts[big] = _in_child((docs[big], settings, fields, later), the_others)
     head = summary_text(docs, settings) if len(docs) >= 2 else ""
-    return head + "".join(text if text is not None else stack_text((doc, settings, fields, later))
-                          for text, doc in zip(texts, docs)) + shared_text(shared, settings)
+    return head + "".join(stack_text((doc, settings, fields, later)) for doc in docs) + shared_text(shared, settings)
 
 
 def shared_text(shared: dict[str, list[str]], settings: dict) -> str:
@@ -359,26 +292,3 @@ def shared_text(shared: dict[str, list[str]], settings: dict) -> str:
                       crop=False)
     console.print()
     return buffer.getvalue()
-
-
-def _in_child(job: tuple, meanwhile) -> str | None:
-    """`stack_text(job)` computed in a forked child while `meanwhile()` runs here; None if the child failed."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: lay out, write, leave without running the parent's exit handlers
-        code = 1
-        try:
-            os.close(read_fd)
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(stack_text(job).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    try:
-        meanwhile()
-    finally:
-        with os.fdopen(read_fd, "rb") as inp:
-            data = inp.read()
-        _, status = os.waitpid(pid, 0)
-    return data.decode() if status == 0 else None

@@ -4,7 +4,7 @@ client -> ALB (the region's target group, now of the gateway pods' IPs through t
 TargetGroupBinding) -> gateway Service/pods (port GATEWAY_PORT) -> vLLM's in-cluster Service, or an API
 provider per the routes (`infra/gateway_config.py`). The manifests are `infra/gateway_objects.py`'s; the
 alert rules and the dashboard `infra/gateway_monitoring.py`'s. Objects: namespace, ConfigMap (the rendered
-config), Secret (client/master key = `vllmApiKey`, vLLM's key, provider keys), Deployment, Service,
+config and the request hook, from `gateway_config.render_files`), Secret (client/master key = `vllmApiKey`, vLLM's key, provider keys), Deployment, Service,
 PodDisruptionBudget, KEDA ScaledObject (CPU; KEDA runs the HorizontalPodAutoscaler), NetworkPolicy, ServiceMonitor,
 PrometheusRule, the Grafana dashboard's ConfigMap and the TargetGroupBinding.
 """
@@ -20,7 +20,7 @@ from infra import gateway_monitoring, gateway_objects
 from infra.components.context import RegionContext
 from infra.components.load_balancer_controller import READINESS_GATE_INJECT_LABEL, TARGET_GROUP_BINDING_API_VERSION
 from infra.conventions import GATEWAY_NAMESPACE
-from infra.gateway_config import MASTER_KEY_ENV, VLLM_KEY_ENV, provider_key_env
+from infra.gateway_config import LITELLM_IMAGE, MASTER_KEY_ENV, VLLM_KEY_ENV, provider_key_env
 from infra.spec import gateway_providers
 
 COMPONENT_TYPE = "tradeoff-infra:gateway:Gateway"
@@ -70,12 +70,15 @@ class Gateway(pulumi.ComponentResource):
             return resource_type(f"{name}-{suffix}", **body,
                                  opts=ctx.opts(self, k8s_resource=True, depends_on=[namespace, *(depends_on or [])]))
 
-        config = pulumi.Output.all(args.vllm_service, args.vllm_namespace).apply(
-            lambda a: gateway_objects.config_text(spec, vllm_url=gateway_objects.vllm_base_url(a[0], a[1], args.vllm_port)))
+        # Every file render_files gives (the config and the hook module LiteLLM loads from beside it), rendered
+        # for this region (its overflow limits), mounted together in CONFIG_DIR.
+        files = pulumi.Output.all(args.vllm_service, args.vllm_namespace).apply(
+            lambda a: gateway_objects.config_files(
+                spec, region, vllm_url=gateway_objects.vllm_base_url(a[0], a[1], args.vllm_port)))
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=gateway_objects.metadata(),
-            data=config.apply(lambda text: {gateway_objects.CONFIG_FILE: text}),
+            data=files,
             opts=inside,
         )
         keys: dict[str, pulumi.Input[str]] = {MASTER_KEY_ENV: args.api_key, VLLM_KEY_ENV: args.api_key}
@@ -104,8 +107,8 @@ class Gateway(pulumi.ComponentResource):
                 # targetGroupARN is immutable (the controller's webhook refuses the change), as for vLLM's binding.
                 pulumi.ResourceOptions(replace_on_changes=["spec.targetGroupARN"], delete_before_replace=True)),
         )
-        deployment = config.apply(lambda text: gateway_objects.deployment(
-            spec, config=text, target_health_condition=gateway_objects.target_health_condition()))
+        deployment = files.apply(lambda data: gateway_objects.deployment(
+            spec, files=data, target_health_condition=gateway_objects.target_health_condition()))
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=gateway_objects.metadata(),
@@ -136,5 +139,5 @@ class Gateway(pulumi.ComponentResource):
 
         self.namespace = pulumi.Output.from_input(GATEWAY_NAMESPACE)
         self.service_name = pulumi.Output.from_input(gateway_objects.NAME)
-        self.image = pulumi.Output.from_input(gateway_objects.LITELLM_IMAGE)
+        self.image = pulumi.Output.from_input(LITELLM_IMAGE)
         self.register_outputs({"namespace": self.namespace, "service_name": self.service_name, "image": self.image})

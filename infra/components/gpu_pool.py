@@ -17,6 +17,7 @@ from infra import hardware
 from infra.components.context import GpuPoolOutputs
 from infra.components.system_nodes import node_launch_template_args
 from infra.conventions import EKS_CAPACITY_TYPES, GPU_MODEL_LABEL, GPU_NODE_SELECTOR, GPU_POOL_LABEL, GPU_TAINT
+from infra.sizing import GPU_ROOT_VOLUME_IOPS, GPU_ROOT_VOLUME_THROUGHPUT_MIBPS
 from infra.spec import GpuPoolSpec, StackSpec
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
@@ -28,11 +29,6 @@ ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 # GPU type names cluster-autoscaler's AWS provider lists (`availableGPUTypes`, aws_cloud_provider.go); other
 # GPUs get "nvidia-<model>" in the same style (its scale-up logic only checks that the label is present).
 ACCELERATOR_NAMES = {"A10G": "nvidia-a10g", "A100-40GB": "nvidia-tesla-a100", "A100-80GB": "nvidia-tesla-a100"}
-# Root volume of GPU nodes: the startup budget (infra/chart_values.py) assumes the weights load from disk
-# at ~250 MB/s, double gp3's 125 MiB/s baseline. gp3 allows up to 1000 MiB/s and 16000 IOPS, with at
-# most 0.25 MiB/s per provisioned IOPS (EBS user guide "General Purpose SSD volumes", read 2026-11-24).
-GPU_ROOT_VOLUME_THROUGHPUT_MIBPS = 500
-GPU_ROOT_VOLUME_IOPS = 6000
 # EKS's spelling of each capacity type (reserved-1y pools launch as on-demand): one home, infra/conventions.py.
 CAPACITY_TYPES = EKS_CAPACITY_TYPES
 # cluster-autoscaler's scale-from-zero ASG tags (cluster-autoscaler/cloudprovider/aws/README.md "Auto-Discovery

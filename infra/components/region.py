@@ -38,9 +38,8 @@ from infra.components.system_nodes import COMPONENT_TYPE as SYSTEM_NODE_GROUP_TY
 from infra.components.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.components.vllm import VllmService, VllmServiceArgs, chart_fullname
 from infra.components.weights_mirror import WeightsMirror, WeightsMirrorArgs
-from infra import gateway_objects
 from infra.conventions import VLLM_CONTAINER_PORT, VLLM_NAMESPACE
-from infra.gateway_config import GATEWAY_PORT
+from infra.gateway_config import GATEWAY_PORT, HEALTH_PATH
 from infra.naming import base_tags, cluster_name
 from infra.spec import RegionSpec, StackSpec, transit_routes
 
@@ -186,7 +185,7 @@ class RegionalDeployment(pulumi.ComponentResource):
         self.load_balancer = LoadBalancer(lb_name, LoadBalancerArgs(
             ctx=ctx, target_port=GATEWAY_PORT if gateway else VLLM_CONTAINER_PORT,
             certificate_arn=certificate.arn if certificate else None,
-            **({"health_check_path": gateway_objects.LIVENESS_PATH} if gateway else {}),
+            **({"health_check_path": HEALTH_PATH} if gateway else {}),
         ), opts=pulumi.ResourceOptions(parent=self))
         if endpoint.hostname and endpoint.mode == "regional":
             # With one region the ALB is the endpoint; a global stack points the name at the accelerator.

@@ -374,6 +374,36 @@ def _gateway_targets(spec: StackSpec) -> Iterator[Problem]:
                                     "name a provider:model offer")
 
 
+def _gateway_providers(spec: StackSpec) -> Iterator[Problem]:
+    """Every provider a gateway route may call is one LiteLLM can call with a key (`gateway_config.LITELLM_PROVIDERS`):
+    the program could not render a deployment for any other, and `pulumi up` would stop half-way."""
+    if spec.gateway is None:
+        return
+    import difflib
+
+    # imported here: infra.gateway_config imports the spec package (a module-level import would be a cycle)
+    from infra.gateway_config import LITELLM_PROVIDERS, unsupported_providers
+
+    unsupported = set(unsupported_providers(spec))
+    if not unsupported:
+        return
+    listed = {o for o in spec.api_comparison if isinstance(o, str)}
+    for i, route in enumerate(spec.gateway.routes):
+        named = [("servedBy", route.served_by)] if route.served_by != SELF_HOSTED else []
+        named += [("overflowTo", route.overflow_to)] if route.overflow_to else []
+        named += [(f"fallbackTo[{j}]", o) for j, o in enumerate(route.fallback_to)]
+        for key, offer in named:
+            provider = offer.split(":", 1)[0]
+            # an offer apiComparison does not list is _gateway_targets' problem (one message per key)
+            if provider not in unsupported or offer not in listed:
+                continue
+            near = difflib.get_close_matches(provider, list(LITELLM_PROVIDERS), n=1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            yield Problem(f"gateway.routes[{i}].{key}",
+                          f"the gateway cannot call provider {provider!r} (offer {offer!r}): LiteLLM routes it calls "
+                          f"with a key need one of {', '.join(sorted(LITELLM_PROVIDERS))}{hint}")
+
+
 def _gateway_data_stays(spec: StackSpec) -> Iterator[Problem]:
     """`constraints.dataMayLeaveNetwork: false`: no route may send a request to an API."""
     if spec.gateway is None or spec.constraints.data_may_leave_network is not False:
@@ -395,7 +425,7 @@ Check = Callable[[StackSpec], Iterable[Problem]]
 CHECKS: tuple[Check, ...] = (
     _model_known, _regions, _vpc_overlaps, _api_reachability, _reserved_prices, _cluster_admins, _fallback_replicas,
     _endpoint_mode, _plain_http, _hosted_zone, _traffic_shares, _traffic_dials, _api_comparison, _gateway_targets,
-    _gateway_data_stays, _gateway_budget,
+    _gateway_providers, _gateway_data_stays, _gateway_budget,
 )
 
 

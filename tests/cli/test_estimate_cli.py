@@ -44,26 +44,22 @@ def test_all_stacks_table():
     assert "AWS prices as of" in result.output
 
 
-def test_tables_laid_out_in_a_forked_child_are_the_same_text(tmp_path):
-    """`render_tables` lays the biggest stack out in a forked child (checked in a fresh process: pytest's
-    own threads rule the fork out here) and must print exactly what laying them out one by one prints;
-    a child that fails hands its stack back."""
+def test_tables_are_the_summary_then_each_stack_in_order(tmp_path):
+    """`render_tables` prints the summary, then each stack's decision block and details in the order given,
+    then the shared warnings: exactly what laying them out one by one prints (checked in a fresh process)."""
     docs = tmp_path / "docs.json"
     docs.write_text(invoke("estimate", "--all", "--format", "json", *AS_OF).output)
-    code = ("import json, sys, threading\n"
+    code = ("import json, sys\n"
             "from cli.render import table\n"
             "docs = json.load(open(sys.argv[1]))['stacks']\n"
-            "assert threading.active_count() == 1\n"
-            "parallel = table.render_tables(docs)\n"
+            "whole = table.render_tables(docs)\n"
             "settings = table.console_settings(False)\n"
             "shared = table.shared_warnings(docs)\n"
             "serial = (table.summary_text(docs, settings) + ''.join(table.stack_text((d, settings, table.DEFAULT_FIELDS,\n"
             "          frozenset(shared))) for d in docs) + table.shared_text(shared, settings))\n"
-            "assert parallel == serial, 'differs'\n"
-            "assert [parallel.index(f'stack {d[\"stack\"]} ') for d in docs] == sorted(parallel.index(f'stack {d[\"stack\"]} ') for d in docs)\n"
-            "ran = []\n"
-            "assert table._in_child(({}, table.console_settings(False)), lambda: ran.append(1)) is None and ran\n"
-            "print(len(parallel.splitlines()))\n")
+            "assert whole == serial, 'differs'\n"
+            "assert [whole.index(f'stack {d[\"stack\"]} ') for d in docs] == sorted(whole.index(f'stack {d[\"stack\"]} ') for d in docs)\n"
+            "print(len(whole.splitlines()))\n")
     done = subprocess.run([sys.executable, "-c", code, str(docs)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout) > 300
@@ -234,7 +230,7 @@ def test_exclude_operations_flag():
 
 
 def test_inventory_table_and_json():
-    table = invoke("inventory", "dev")
+    table = runner.invoke(app, ["inventory", "dev"], env={"COLUMNS": "200"})  # wide: no type folded (widths: test_table_widths)
     assert table.exit_code == 0, table.output
     assert "aws:eks/cluster:Cluster" in table.output and "priced" in table.output
     doc = json.loads(invoke("inventory", "dev", "--format", "json").output)
@@ -245,7 +241,8 @@ def test_inventory_table_and_json():
 
 
 def test_prices_show():
-    result = invoke("prices", "show", "--region", "us-east-1", "--instance-type", "g6e.xlarge")
+    result = runner.invoke(app, ["prices", "show", "--region", "us-east-1", "--instance-type", "g6e.xlarge"],
+                           env={"COLUMNS": "200"})  # wide: no source folded (widths: test_table_widths)
     assert result.exit_code == 0 and "1.861" in result.output and "karpenter" in result.output
     spot = invoke("prices", "show", "--region", "us-east-1", "--instance-type", "g6e.xlarge", "--capacity-type", "spot")
     assert spot.exit_code == 0 and "-58%" in spot.output

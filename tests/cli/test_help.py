@@ -12,7 +12,7 @@ from cli.main import COMMANDS, app
 
 runner = CliRunner()
 
-COMMAND_LINES = [["validate"], ["estimate"], ["diff"], ["render"], ["inventory"], ["model", "pin"], ["model", "rollback"],
+COMMAND_LINES = [["validate"], ["estimate"], ["recommend"], ["diff"], ["render"], ["inventory"], ["model", "pin"], ["model", "rollback"],
                  ["model", "show"], ["prices", "show"], ["prices", "refresh"], ["status"], ["actuals"]]
 
 

@@ -74,8 +74,16 @@ def snapshot(folder: pathlib.Path) -> dict[str, bytes]:
 
 
 def expected_total(cache_dir) -> float:
+    """dev's expected total, computed with the cache filled; then the cached whole estimate is dropped, so that
+    the next run reads the inventory and API price entries a test tampers with (a hit would not read them)."""
     result = invoke("estimate", "dev", "--format", "json", *AS_OF, expect=0)
+    forget_estimates(cache_dir)
     return json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+
+
+def forget_estimates(cache_dir) -> None:
+    for entry in cache_dir.glob("estimate-*.json"):
+        entry.unlink()
 
 
 # ------------------------------------------------------------------ 1. --out

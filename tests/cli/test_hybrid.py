@@ -22,7 +22,7 @@ from tests.builders import AS_OF, cache_dir, resources, spec_of  # noqa: F401  (
 from tests.builders import run_estimate as run
 from tests.paths import ROOT
 
-CHEAP, DEAR = "p:cheap", "p:dear"
+CHEAP, DEAR = "together:cheap-test-model", "openai:dear-test-model"
 
 
 def offer(name: str, per_mtok: str) -> ApiOffer:

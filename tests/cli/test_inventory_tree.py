@@ -34,7 +34,7 @@ def test_a_parent_cycle_still_lists_every_resource():
 
 
 def test_inventory_table_is_a_tree_with_a_create_summary():
-    result = CliRunner().invoke(app, ["inventory", "dev"])
+    result = CliRunner().invoke(app, ["inventory", "dev"], env={"COLUMNS": "200"})  # wide: no type folded
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "pulumi:pulumi:Stack" in out and "└─ tradeoff-infra:region:RegionalDeployment" in out

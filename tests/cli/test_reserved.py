@@ -65,7 +65,8 @@ def test_prices_show_lists_reserved_rates_and_names_a_missing_one():
     from cli.main import app
 
     runner = CliRunner()
-    shown = runner.invoke(app, ["prices", "show", "--region", "eu-central-1", "--capacity-type", "reserved-1y"])
+    shown = runner.invoke(app, ["prices", "show", "--region", "eu-central-1", "--capacity-type", "reserved-1y"],
+                          env={"COLUMNS": "200"})  # wide: no source folded (widths: test_table_widths)
     assert shown.exit_code == 0 and "8.26562" in shown.output and "vantage-reserved" in shown.output, shown.output
     missing = runner.invoke(app, ["prices", "show", "--region", "us-east-1", "--instance-type", "g7.2xlarge",
                                   "--capacity-type", "reserved-1y"])

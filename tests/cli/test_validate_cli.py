@@ -80,3 +80,20 @@ def test_help_and_version():
     assert invoke("validate", "--help").exit_code == 0
     version = invoke("--version")
     assert version.exit_code == 0 and "tradeoff-infra" in version.output
+
+
+def test_validate_refuses_a_gateway_provider_litellm_cannot_call(tmp_path):
+    """An `apiComparison` offer of a provider the gateway cannot call (no LiteLLM key-only mapping) on a route:
+    exit 2, the route's key named, nothing half-done (issue 14)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "stacks/Pulumi.hybrid.yaml").read_text())
+    config = data["config"]
+    config["tradeoff-infra:apiComparison"].append("azure:gpt-4o-mini")
+    config["tradeoff-infra:gateway"]["routes"][0]["fallbackTo"] = ["azure:gpt-4o-mini"]
+    target = tmp_path / "Pulumi.azure.yaml"
+    target.write_text(yaml.safe_dump(data))
+    result = invoke("validate", str(target))
+    assert result.exit_code == 2, result.output
+    assert "gateway.routes[0].fallbackTo[0]" in result.output and "'azure'" in result.output
+    assert "Traceback" not in result.output

@@ -195,7 +195,7 @@ class Proxy:
     `gateway_config.render_files` gives it) with `env` added to a bare environment."""
 
     def __init__(self, files: dict[str, str], env: dict[str, str], workdir: Path):
-        from infra.gateway_config import CONFIG_FILE
+        from infra.gateway_config import CONFIG_FILE, proxy_args
 
         self.port = free_port()
         config_dir = workdir / "config"
@@ -208,8 +208,8 @@ class Proxy:
         base["HOME"] = str(workdir)  # nothing from the user's home (no ~/.config, no cached credentials)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [str(LITELLM_BIN), "--config", str(self.config_path), "--host", "127.0.0.1", "--port", str(self.port),
-             "--num_workers", "1", "--telemetry", "False"],
+            # the pods' arguments (the image's entrypoint runs `litellm "$@"`), on loopback and a free port
+            [str(LITELLM_BIN), *proxy_args(str(self.config_path), host="127.0.0.1", port=self.port)],
             env={**base, **env}, stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir)
         self.started_in_s = self._wait_ready()
 

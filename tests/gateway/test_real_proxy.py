@@ -1,6 +1,7 @@
 """The gateway with the real LiteLLM proxy (the pinned release, `.tools/litellm` from `scripts/setup.sh --test`):
-the config `render_files` renders for the shipped stacks/Pulumi.hybrid.yaml, service addresses substituted, in front
-of two OpenAI-compatible stubs on loopback, one standing in for vLLM, one for every API provider.
+the files the Pulumi program puts in the first region's gateway ConfigMap for the shipped stacks/Pulumi.hybrid.yaml
+(run under recording mocks), service addresses substituted, in front of two OpenAI-compatible stubs on loopback, one
+standing in for vLLM, one for every API provider; started with the container's arguments (`proxy_args`).
 
 One proxy for the module (its start-up takes tens of seconds on a small runner); the tests share it in file order
 (`xdist_group` keeps them on one worker) and each sets the stubs' state it needs. The budget test runs last: it
@@ -16,6 +17,8 @@ import pytest
 import yaml
 
 from infra import gateway_config
+from infra.conventions import VLLM_NAMESPACE
+from infra.program import region_prefix
 from infra.spec import project_config
 from infra.spec.loading import parse_stack_config
 from tests.gateway.harness import LITELLM_BIN, LITELLM_VENV, Proxy, Sinkhole, StubServer, offline_env
@@ -28,18 +31,24 @@ if not LITELLM_BIN.exists():
 pytestmark = pytest.mark.xdist_group("litellm-proxy")
 
 STACK = ROOT / "stacks" / "Pulumi.hybrid.yaml"
-KEY = "sk-tradeoff-infra-test"
+HYBRID = "hybrid"
+KEY = "tradeoff-infra-test-key"  # the stack's vllmApiKey; no `sk-` prefix: the master key may have any form
 VLLM_MODEL = "llama-3.1-8b-instruct"          # what the gateway asks vLLM for (the stack's model.name)
 TOGETHER_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
 
 
 @pytest.fixture(scope="module")
-def spec():
+def small_fleet() -> dict:
     """The shipped stack's routes, offers and budget, its fleet cap lowered to 4 replicas a region: the overflow
     limit follows maxReplicas (95 there, ~1,200 requests in flight), and a loopback burst has to pass it."""
     config = project_config(yaml.safe_load(STACK.read_text()))
     config["autoscaling"] = {**config["autoscaling"], "maxReplicas": 4}
-    return parse_stack_config(config, str(STACK), deploy=False)
+    return config
+
+
+@pytest.fixture(scope="module")
+def spec(small_fleet):
+    return parse_stack_config(small_fleet, str(STACK), deploy=False)
 
 
 def premium_offer(spec) -> tuple[str, str]:
@@ -48,8 +57,33 @@ def premium_offer(spec) -> tuple[str, str]:
     return gateway_config.litellm_provider(provider), model
 
 
+def program_files(inventory, spec, *, vllm_base_url: str, provider_base_urls: dict[str, str]) -> dict[str, str]:
+    """The program's ConfigMap data for the stack's first region, its service addresses substituted: vLLM's
+    in-cluster URL by `vllm_base_url`, and each API deployment's endpoint by its provider's stub (an `api_base`
+    after its key, where render_files puts one). Nothing else changes: the result is what render_files gives for
+    those addresses (asserted), and the hook file is the program's, byte for byte."""
+    region = spec.regions[0]
+    (config_map,) = [r for r in inventory.resources if r.region == region.region
+                     and r.type == "kubernetes:core/v1:ConfigMap" and r.name.endswith("-gateway-config")]
+    files = dict(config_map.inputs["data"])
+    in_cluster = f"http://{region_prefix(region.region)}-vllm.{VLLM_NAMESPACE}.svc.cluster.local:8000/v1"
+    assert in_cluster in files[gateway_config.CONFIG_FILE]
+    config = yaml.safe_load(files[gateway_config.CONFIG_FILE].replace(in_cluster, vllm_base_url))
+    by_prefix = {gateway_config.litellm_provider(p): url for p, url in provider_base_urls.items()}
+    for deployment in config["model_list"]:
+        params = deployment["litellm_params"]
+        prefix = params["model"].split("/", 1)[0]
+        if prefix != gateway_config.SELF_HOSTED_PROVIDER:
+            rest = {k: params.pop(k) for k in list(params) if k not in ("model", "api_key")}
+            params.update({"api_base": by_prefix[prefix], **rest})
+    files[gateway_config.CONFIG_FILE] = yaml.safe_dump(config, sort_keys=False)
+    assert files == gateway_config.render_files(spec, vllm_base_url=vllm_base_url,
+                                                provider_base_urls=provider_base_urls, region=region.region)
+    return files
+
+
 @pytest.fixture(scope="module")
-def gateway(spec, tmp_path_factory):
+def gateway(spec, small_fleet, tmp_path_factory):
     """(proxy, vllm stub, provider stub, sinkhole): the proxy started with no network (its HTTP(S) proxies point
     at the sinkhole, which records any attempt to reach a non-loopback address)."""
     vllm, provider = StubServer("vllm"), StubServer("provider")
@@ -57,7 +91,11 @@ def gateway(spec, tmp_path_factory):
     provider.start()
     providers = {p: provider.base_url for p in ("together", "openai")}
     assert set(providers) == {o.split(":", 1)[0] for o in spec.gateway.api_offers()}, "a provider without a stub"
-    files = gateway_config.render_files(spec, vllm_base_url=vllm.base_url, provider_base_urls=providers)
+    from cli.inventory import run_program  # the program, run on the small-fleet stack (its config is what runs)
+    from tests.chart_render import helm_template
+
+    inventory = run_program(small_fleet, HYBRID, helm_template=helm_template)
+    files = program_files(inventory, spec, vllm_base_url=vllm.base_url, provider_base_urls=providers)
     sinkhole = Sinkhole()
     env = {**offline_env(sinkhole), **gateway_config.GATEWAY_ENV, gateway_config.MASTER_KEY_ENV: KEY,
            gateway_config.VLLM_KEY_ENV: "vllm-key"}
@@ -220,7 +258,7 @@ def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh, spec):
     status, text = proxy.get(gateway_config.METRICS_PATH)
     assert status == 200, text[:300]
     for name in (gateway_config.METRIC_DEPLOYMENT_SUCCESS, gateway_config.METRIC_DEPLOYMENT_FAILURE,
-                 gateway_config.METRIC_SPEND, gateway_config.METRIC_PROVIDER_REMAINING_BUDGET,
+                 gateway_config.METRIC_DEPLOYMENT_TOTAL, gateway_config.METRIC_SPEND, gateway_config.METRIC_PROVIDER_REMAINING_BUDGET,
                  gateway_config.METRIC_PROXY_FAILED):
         assert f"# HELP {name} " in text, name
     success = [line for line in text.splitlines() if line.startswith(gateway_config.METRIC_DEPLOYMENT_SUCCESS + "{")]
@@ -229,6 +267,18 @@ def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh, spec):
                f'api_provider="{gateway_config.SELF_HOSTED_PROVIDER}"' in line for line in success), success
     assert any('model_id="premium--api"' in line and f'api_provider="{premium_offer(spec)[0]}"' in line
                for line in success), success
+
+
+def test_the_client_key_needs_no_sk_prefix_and_a_wrong_key_is_refused(fresh):
+    """The gateway's master key is the stack's vllmApiKey as it is: LiteLLM compares the master key before its
+    `sk-` rule for virtual keys (so `pulumi up` does not ask for one); any other key is refused."""
+    proxy, vllm, provider, _ = fresh
+    assert not KEY.startswith("sk-")
+    assert proxy.chat("chat", KEY)[0] == 200
+    for wrong in ("wrong-key", "sk-wrong-key"):
+        status, _ = proxy.chat("chat", wrong)
+        assert 400 <= status < 500, (wrong, status)
+    assert vllm.received[f"{VLLM_MODEL}"] >= 1 and provider.total == 0
 
 
 def test_past_the_api_budget_overflow_is_refused(fresh, spec):

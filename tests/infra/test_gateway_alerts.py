@@ -13,14 +13,14 @@ import subprocess
 import pytest
 import yaml
 
-from infra import gateway_monitoring as gm
+from infra import gateway_config, gateway_monitoring as gm
 from infra.spec import load_stack_file
 from tests.paths import ROOT
 from tests.tools import promtool_path
 
 SPEC = load_stack_file(ROOT / "stacks" / "Pulumi.hybrid.yaml")
 NS = 'namespace="gateway"'
-HOSTED = 'api_provider="hosted_vllm"'
+HOSTED = f'api_provider="{gateway_config.SELF_HOSTED_PROVIDER}"'
 
 
 def _rules(spec: dict) -> dict[str, dict]:

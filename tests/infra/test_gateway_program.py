@@ -7,6 +7,7 @@ Stacks without `gateway` create none of it.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import logging
 import warnings
@@ -50,7 +51,7 @@ def _gateway_objects(inv, region: str) -> dict[str, dict]:
 
 
 def _config(objects: dict) -> dict:
-    return yaml.safe_load(objects[f"ConfigMap/{gateway_objects.NAME}"]["data"][gateway_objects.CONFIG_FILE])
+    return yaml.safe_load(objects[f"ConfigMap/{gateway_objects.NAME}"]["data"][gateway_config.CONFIG_FILE])
 
 
 def test_hybrid_stack_has_a_digest_pinned_gateway_in_every_region(hybrid):
@@ -64,19 +65,23 @@ def test_hybrid_stack_has_a_digest_pinned_gateway_in_every_region(hybrid):
                                 f"ConfigMap/{gateway_objects.NAME}", f"ConfigMap/{gateway_objects.NAME}-dashboard"}, prefix
         (container,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
         assert IMAGE_RE.match(container["image"]), container["image"]
-        assert container["image"] == getattr(gateway_config, "LITELLM_IMAGE", gateway_objects.LITELLM_IMAGE)
+        assert container["image"] == gateway_config.LITELLM_IMAGE
         resources = container["resources"]
         assert resources == {"requests": {"cpu": gateway_config.GATEWAY_CPU_REQUEST,
                                           "memory": gateway_config.GATEWAY_MEMORY_REQUEST},
                              "limits": {"memory": gateway_config.GATEWAY_MEMORY_LIMIT}}, prefix
-        assert container["readinessProbe"]["httpGet"]["path"] == "/health/readiness"
-        assert container["livenessProbe"]["httpGet"]["path"] == "/health/liveliness"
+        assert container["readinessProbe"]["httpGet"]["path"] == gateway_config.READINESS_PATH
+        assert container["livenessProbe"]["httpGet"]["path"] == gateway_config.HEALTH_PATH
+        assert container["startupProbe"]["httpGet"]["path"] == gateway_config.HEALTH_PATH
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert gateway_config.GATEWAY_ENV.items() <= env.items(), "the proxy must start offline, one worker"
         security = container["securityContext"]
         assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]}
-        assert security["seccompProfile"] == {"type": "RuntimeDefault"}
-        if gateway_objects.runs_as_non_root(container["image"]):
-            assert security["runAsNonRoot"] is True and security["runAsUser"] == gateway_objects.NON_ROOT_UID
+        assert security["seccompProfile"] == {"type": "RuntimeDefault"} and security["privileged"] is False
         pod = objects["Deployment"]["spec"]["template"]
+        # LiteLLM's default image runs as root (its Dockerfile's `USER root`): a runAsNonRoot pod would never start
+        assert "runAsNonRoot" not in security and "runAsNonRoot" not in pod["spec"]["securityContext"]
+        assert pod["spec"]["automountServiceAccountToken"] is False
         assert GATEWAY_POD_LABELS.items() <= pod["metadata"]["labels"].items(), prefix
         assert GATEWAY_NAMESPACE_LABELS.items() <= objects["Namespace"]["metadata"]["labels"].items(), prefix
         assert "replicas" not in objects["Deployment"]["spec"], "the autoscaler owns the replica count"
@@ -107,15 +112,17 @@ def test_rendered_config_points_at_vllm_and_restricted_routes_never_leave_the_fl
             assert deployments and all(d["model"].startswith("hosted_vllm/") and d["api_base"] == vllm_url
                                        for d in deployments), deployments
             assert not [m for m in config["model_list"] if m["model_name"].startswith(f"{route}--")]
-            for key in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
-                chains = (config.get("router_settings") or {}).get(key) or []
-                # gwcfg renders an explicit empty chain for a route that may not leave ({"support": []}): no target
-                assert not any(f.get(route) for f in chains), key
-                assert not any(route in targets for f in chains for targets in f.values()), key
+            settings = config.get("router_settings") or {}
+            # an explicit empty chain (it shadows any generic "*" chain), and no other chain names the route
+            assert [f[route] for f in settings["fallbacks"] if route in f] == [[]]
+            for key in ("context_window_fallbacks", "content_policy_fallbacks"):
+                assert not any(route in f for f in settings.get(key) or []), key
+            assert not any(route in chain for f in settings["fallbacks"] for chain in f.values())
         self_hosted = [m for m in config["model_list"] if m["litellm_params"]["model"].startswith("hosted_vllm/")]
         assert {m["model_name"] for m in self_hosted} == {r.name for r in spec.gateway.routes
                                                           if r.served_by == SELF_HOSTED}
-        assert "prometheus" in config["litellm_settings"]["callbacks"], "the ServiceMonitor needs LiteLLM's metrics"
+        callbacks = config["litellm_settings"]["callbacks"]
+        assert callbacks.count("prometheus") == 1, "the ServiceMonitor needs LiteLLM's metrics, once"
         assert config["general_settings"]["master_key"] == f"os.environ/{gateway_config.MASTER_KEY_ENV}"
 
 
@@ -235,11 +242,11 @@ def test_pulumi_up_stops_on_a_missing_provider_key_naming_it(stack_configs):
         run_entry_point(config, preview=False)
 
 
-def test_pulumi_up_stops_on_a_client_key_litellm_refuses(stack_configs):
-    import pulumi
-
-    with pytest.raises(pulumi.RunError, match=r"vllmApiKey: .* 'sk-'"):
-        run_entry_point(_hybrid_up_config(stack_configs, vllmApiKey="not-an-sk-key"), preview=False)
+def test_pulumi_up_accepts_a_client_key_without_sk_prefix(stack_configs):
+    """The client key is LiteLLM's master key, which the proxy compares before its `sk-` rule for virtual keys
+    (litellm/proxy/auth/user_api_key_auth.py at 1.103.0; tests/gateway runs the real proxy with such a key): a
+    stack's existing vllmApiKey keeps working in front of a gateway."""
+    run_entry_point(_hybrid_up_config(stack_configs, vllmApiKey="not-an-sk-key"), preview=False)
 
 
 def test_pulumi_up_with_every_key_passes_the_gateway_checks(stack_configs):
@@ -267,11 +274,72 @@ def test_inventory_command_shows_a_pinned_gateway_per_region_and_its_rendered_co
     resources = json.loads(result.stdout)["resources"]
     images = {r["region"]: r["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"]
               for r in resources if r["type"] == "kubernetes:apps/v1:Deployment" and r["name"].endswith("-gateway-deployment")}
-    configs = {r["region"]: yaml.safe_load(r["inputs"]["data"][gateway_objects.CONFIG_FILE])
+    configs = {r["region"]: yaml.safe_load(r["inputs"]["data"][gateway_config.CONFIG_FILE])
                for r in resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["name"].endswith("-gateway-config")}
     assert set(images) == set(configs) == {"us-east-1", "us-west-2", "us-east-2"}
     assert all(IMAGE_RE.match(image) for image in images.values()), images
     for config in configs.values():
         support = [m for m in config["model_list"] if m["model_name"].startswith("support")]
         assert [m["litellm_params"]["model"] for m in support] == ["hosted_vllm/llama-3.1-8b-instruct"]
-        assert not any(f.get("support") for f in config["router_settings"]["fallbacks"])  # its chain is empty
+        assert [f["support"] for f in config["router_settings"]["fallbacks"] if "support" in f] == [[]]
+        assert all(not str(m["litellm_params"].get("order", "")) for m in support), "no overflow order"
+
+
+def test_each_region_mounts_exactly_render_files_for_that_region(hybrid):
+    """The ConfigMap holds every file `gateway_config.render_files` returns for its region (the config and the hook
+    module beside it), byte for byte: the program and the real-proxy tests cannot drift apart."""
+    spec = hybrid.spec
+    configs = {}
+    for region in spec.regions:
+        prefix = region_prefix(region.region)
+        objects = _gateway_objects(hybrid, region.region)
+        data = objects[f"ConfigMap/{gateway_objects.NAME}"]["data"]
+        vllm_url = f"http://{prefix}-vllm.vllm.svc.cluster.local:8000/v1"
+        assert data == gateway_config.render_files(spec, vllm_base_url=vllm_url, region=region.region), prefix
+        assert set(data) == {gateway_config.CONFIG_FILE, gateway_config.HOOK_FILE}
+        configs[region.region] = yaml.safe_load(data[gateway_config.CONFIG_FILE])
+        # mounted in one directory; the proxy runs on the config in it (LiteLLM loads the hook from beside it)
+        pod = objects["Deployment"]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        (mount,) = container["volumeMounts"]
+        (volume,) = pod["volumes"]
+        assert mount["mountPath"] == gateway_config.CONFIG_DIR and volume["configMap"] == {"name": gateway_objects.NAME}
+        assert volume["name"] == mount["name"] and "items" not in volume["configMap"]
+        assert container["args"] == gateway_config.proxy_args(f"{gateway_config.CONFIG_DIR}/{gateway_config.CONFIG_FILE}")
+        assert objects["Deployment"]["spec"]["template"]["metadata"]["annotations"]["checksum/config"] == \
+            gateway_objects.config_checksum(data)
+
+
+def test_overflow_limits_are_rendered_per_region(stack_configs):
+    """A region with a lower maxReplicas gets a lower overflow limit in its own ConfigMap (render_files per region)."""
+    from cli.inventory import run_program
+
+    config = copy.deepcopy(stack_configs[HYBRID])
+    config["regions"][1]["autoscaling"] = {"maxReplicas": 2}
+    inv = run_program(config, HYBRID)
+    limits = {}
+    for region in inv.spec.regions:
+        model_list = _config(_gateway_objects(inv, region.region))["model_list"]
+        limits[region.region] = {m["model_name"]: m["litellm_params"]["max_parallel_requests"]
+                                 for m in model_list if "max_parallel_requests" in m["litellm_params"]}
+        assert limits[region.region] == gateway_config.overflow_limits(inv.spec, region), region.region
+    assert limits["us-west-2"]["chat"] < limits["us-east-1"]["chat"], limits
+
+
+def test_the_gateway_reaches_dns_vllm_and_https_only(hybrid):
+    for region in hybrid.spec.regions:
+        own = _gateway_objects(hybrid, region.region)["NetworkPolicy"]["spec"]
+        assert set(own["policyTypes"]) == {"Ingress", "Egress"}
+        egress = own["egress"]
+        ports = sorted((p["protocol"], p["port"]) for rule in egress for p in rule["ports"])
+        assert ports == [("TCP", 53), ("TCP", 443), ("TCP", 8000), ("UDP", 53)], ports
+        by_port = {p["port"]: rule["to"] for rule in egress for p in rule["ports"]}
+        assert by_port[8000] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "vllm"}},
+                                  "podSelector": {"matchLabels": {"app.kubernetes.io/name": "vllm"}}}]
+        assert by_port[53] == [gateway_objects.DNS_SELECTOR]
+        (https,) = by_port[443]
+        assert https["ipBlock"]["cidr"] == "0.0.0.0/0" and "10.0.0.0/8" in https["ipBlock"]["except"]
+        (vpc,) = hybrid.of_type("aws:ec2/vpc:Vpc", region.region)
+        inside = ipaddress.ip_network(vpc.inputs["cidrBlock"])
+        assert any(inside.subnet_of(ipaddress.ip_network(c)) for c in https["ipBlock"]["except"]), \
+            "HTTPS egress must not reach into the VPC"

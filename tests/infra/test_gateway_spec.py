@@ -101,3 +101,22 @@ def test_provider_keys_must_be_secrets_and_are_named_when_missing(hybrid):
     assert [p.path for p in missing] == [f"{PROVIDER_API_KEYS}.together"]
     config = project_config({"config": {f"tradeoff-infra:{PROVIDER_API_KEYS}": {"openai": {"secure": "v1:x"}}}})
     assert config[PROVIDER_API_KEYS] == {"openai": {"secure": "v1:x"}}
+
+
+def test_a_provider_litellm_cannot_call_is_refused_naming_the_route_key(hybrid):
+    """`azure` is a genai-prices provider the gateway has no LiteLLM mapping for (it needs a deployment, not a key):
+    the program could not render its deployment, so the stack file is refused before any `pulumi up`."""
+    hybrid["apiComparison"].append("azure:gpt-4o-mini")
+    hybrid["gateway"]["routes"][0]["fallbackTo"] = ["azure:gpt-4o-mini"]
+    hybrid["gateway"]["routes"][2]["servedBy"] = "azure:gpt-4o-mini"
+    found = problems(hybrid)
+    assert {"gateway.routes[0].fallbackTo[0]", "gateway.routes[2].servedBy"} <= set(found)
+    message = found["gateway.routes[0].fallbackTo[0]"]
+    assert "cannot call provider 'azure'" in message and "openai" in message
+    assert not [path for path in found if path.startswith("gateway.routes[1]")]
+
+
+def test_a_near_miss_provider_is_named_with_the_supported_one(hybrid):
+    hybrid["apiComparison"].append("openaii:gpt-4o-mini")
+    hybrid["gateway"]["routes"][0]["overflowTo"] = "openaii:gpt-4o-mini"
+    assert "did you mean openai?" in problems(hybrid)["gateway.routes[0].overflowTo"]

@@ -1,0 +1,176 @@
+"""`tradeoff-infra recommend STACK`: the cheapest fleets that carry the stack's traffic within its TPOT and TTFT
+targets, its regions and its budget, priced as `estimate` prices them (`cli/recommend/`); `--write` applies the
+cheapest to the stack file. Exit 0 ok (also when no option fits the budget: the table says so), 2 bad input."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import pathlib
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli import cache
+from cli.capacity import CapacityError
+from cli.errors import CliError, invalid_stack, print_warnings, reported
+from cli.render.safe import say
+from cli.stacks import StacksDirOption, load_stack, project_root, resolve, shown_arg, use_stacks_dir
+from infra import hardware
+from infra.price_catalog import CAPACITY_TYPES, MissingPrice, PriceCatalog, default_catalog
+from infra.spec import SpecError, read_stack_text
+
+app = typer.Typer(add_completion=False)
+
+MAX_TOP = 50
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+EPILOG = """Examples:
+
+  tradeoff-infra recommend prod-us
+  tradeoff-infra recommend prod-us --format json --top 3
+  tradeoff-infra recommend prod-us --capacity-types on-demand,reserved-1y --precision bf16
+  tradeoff-infra recommend dev --instance-types g6.xlarge,g5.xlarge,g6e.xlarge --write
+
+Exit codes: 0 ok (also when no fleet fits the budget: the output says so), 1 --write could not write the stack
+file (a held lock, a failed write), 2 bad input (a stack, an option; --write with no feasible fleet)."""
+
+
+def _items(option: str, text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    items = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not items:
+        raise CliError(f"{option}: give at least one value (a comma-separated list)")
+    return items
+
+
+def _choose(option: str, text: str | None, allowed: list[str]) -> tuple[str, ...] | None:
+    items = _items(option, text)
+    for item in items or ():
+        if item not in allowed:
+            near = difflib.get_close_matches(item, allowed, n=1)
+            hint = f"did you mean {near[0]}?" if near else f"one of {', '.join(allowed)}"
+            raise CliError(f"{option}: {item!r} is not known; {hint}")
+    return items
+
+
+def _space(spec, instance_types, tensor_parallel, precision, capacity_types):
+    from cli.recommend import Space
+    from cli.recommend.search import PRECISIONS, TENSOR_PARALLEL, precision_of
+
+    tps = _items("--tensor-parallel", tensor_parallel)
+    parsed = []
+    for tp in tps or ():
+        if not tp.isdigit() or int(tp) not in TENSOR_PARALLEL:
+            raise CliError(f"--tensor-parallel: {tp!r} is not one of {', '.join(map(str, TENSOR_PARALLEL))}")
+        parsed.append(int(tp))
+    return Space(
+        instance_types=_choose("--instance-types", instance_types, sorted(hardware.gpu_instance_types())),
+        tensor_parallel=tuple(parsed) or TENSOR_PARALLEL,
+        precisions=_choose("--precision", precision, list(dict.fromkeys([precision_of(spec), *PRECISIONS]))),
+        capacity_types=_choose("--capacity-types", capacity_types, list(CAPACITY_TYPES)) or CAPACITY_TYPES,
+    )
+
+
+@app.command("recommend", epilog=EPILOG)
+@reported()
+def recommend_command(
+    stack: Annotated[str, typer.Argument(help="Stack name in the stacks folder or path to a stack file.")],
+    stacks_dir: StacksDirOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table (default, plain text), json (the contract), "
+                                                        "markdown (PR comment).")] = Format.table,
+    top: Annotated[int, typer.Option("--top", metavar="N", help=f"How many fleets to list (1-{MAX_TOP}).")] = 5,
+    write: Annotated[bool, typer.Option("--write", help="Apply the cheapest feasible fleet to the stack file "
+                                                       "(comments and layout kept, as `model pin` edits).")] = False,
+    instance_types: Annotated[str | None, typer.Option("--instance-types", metavar="LIST",
+                                                       help="Only these GPU instance types (comma list).")] = None,
+    tensor_parallel: Annotated[str | None, typer.Option("--tensor-parallel", metavar="LIST",
+                                                        help="Only these tensorParallel values (comma list of 1,2,4,8).")] = None,
+    precision: Annotated[str | None, typer.Option("--precision", metavar="LIST",
+                                                  help="Only these precisions: bf16, fp8, or the stack's own (comma list).")] = None,
+    capacity_types: Annotated[str | None, typer.Option("--capacity-types", metavar="LIST",
+                                                       help="Only these capacity types: on-demand, spot, reserved-1y.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Price as of this date, YYYY-MM-DD (default: today).")] = None,
+    price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
+                                                               help="Another AWS price catalog file (default: the checked-in one).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the winner's program again even if cached.")] = False,
+) -> None:
+    """Search GPU type x tensorParallel x precision x capacity type x pool bounds per region for the cheapest fleets
+    that meet the stack's TPOT/TTFT targets and budget; list them with $/1M tokens, latency and headroom."""
+    from cli.recommend import recommend
+    from cli.recommend.render import contract, markdown_report, table
+
+    err = Console(stderr=True)
+    try:
+        if not 1 <= top <= MAX_TOP:
+            raise CliError(f"--top {top}: give 1 to {MAX_TOP}")
+        from cli.commands.estimate import _parse_date  # the estimate's own --as-of reader
+
+        when = _parse_date(as_of)
+        use_stacks_dir(stacks_dir)
+        ref = resolve(stack)
+        try:
+            loaded = load_stack(ref, deploy=False)
+            text = read_stack_text(ref.path)
+        except SpecError as e:
+            raise invalid_stack(e) from None
+        space = _space(loaded.spec, instance_types, tensor_parallel, precision, capacity_types)
+        try:
+            catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
+        except OSError as e:
+            raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
+        except ValueError as e:
+            raise CliError(f"--price-catalog: {e}") from None
+        try:
+            rec = recommend(ref.name, ref.path, text, loaded.spec, catalog, when, root=project_root(), space=space,
+                            top=top, no_cache=no_cache)
+        except MissingPrice as e:
+            raise CliError(f"{ref.name}: {e}") from None
+        except CapacityError as e:
+            raise CliError(f"{ref.name}: {e}") from None
+        doc = contract(rec)
+        if fmt is Format.json:
+            out = json.dumps(doc, indent=2) + "\n"
+        elif fmt is Format.markdown:
+            out = markdown_report(doc)
+        else:
+            out = table(doc)
+        if write:
+            _write(ref, rec, err)
+    finally:
+        print_warnings(cache.take_warnings())
+    typer.echo(out, nl=False)
+
+
+def _write(ref, rec, err: Console) -> None:
+    from cli.pins.edits import edit_stack
+    from cli.recommend import fleet
+
+    feasible = [o for o in rec.options if o.feasible]
+    if not feasible:
+        raise CliError("--write: no option is feasible (within budget.monthlyUsd and the targets); nothing was written")
+    chosen = feasible[0]
+    spec = rec.result.spec
+    if getattr(spec, "gateway", None) is not None:
+        lifted = [f"{region.region} {spec.replicas_for(region)[1]} -> {choice.max_replicas}"
+                  for region, choice in zip(spec.regions, chosen.regions) if choice.max_replicas > spec.replicas_for(region)[1]]
+        if lifted:
+            raise CliError("--write: the stack has a gateway, and this fleet lifts the cap its routes overflow above "
+                           f"(autoscaling.maxReplicas {', '.join(lifted)}); the hybrid split (issue 14) is not searched "
+                           "yet, so nothing was written")
+    changes, changed = edit_stack(ref, lambda document, spec: fleet.apply(document, spec, chosen))
+    if not changed:
+        say(err, "{} already runs the recommended fleet; nothing was written", shown_arg(ref))
+        return
+    say(err, "wrote {}: {}", str(ref.path), "; ".join(changes), soft_wrap=True)
+    say(err, "next: `tradeoff-infra estimate {}` (expected {}), then `pulumi up`", shown_arg(ref),
+        f"${chosen.monthly_usd:,.2f}", soft_wrap=True)

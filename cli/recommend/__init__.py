@@ -1,0 +1,122 @@
+"""`tradeoff-infra recommend`: the cheapest fleets that meet a stack's targets, priced as `estimate` prices them.
+
+`search.py` searches analytically (capacity model + PriceBook, no program run); `costing.py` prices a region's
+fleet the way the estimate's cost modules do; `fleet.py` writes an option into the stack file; this module runs
+the Pulumi program (under mocks, cached as `estimate` caches it) once, for the winner only, so the winner's
+monthly cost is the estimate's own number, and derives every other option's from it (`recommend`).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from cli.estimate.usage import UsageAssumptions
+from cli.recommend import costing, fleet
+from cli.recommend.search import Option, Rejection, Result, Space, order, search
+from cli.capacity import CapacityError
+from infra.price_catalog import MissingPrice, PriceCatalog
+from infra.spec import StackSpec, parse_stack_config, parse_stack_text, project_config
+
+__all__ = ["Recommendation", "Space", "recommend", "search"]
+
+
+@dataclass
+class Recommendation:
+    stack: str
+    result: Result
+    base_usd: float
+    """What the estimate prices apart from the fleet (control planes, NAT hours, load balancers, egress, people)."""
+    stack_fleet_usd: float | None
+    """The stack's own fleet's expected monthly total for the same traffic and targets (base + its fleet)."""
+    winner_text: str | None
+    """The stack file with the winner applied (what `--write` writes)."""
+    tokens_per_month: float
+
+    @property
+    def options(self) -> list[Option]:
+        return self.result.options
+
+    @property
+    def rejected(self) -> list[Rejection]:
+        return self.result.rejected
+
+
+def option_spec(text: str, source: str, spec: StackSpec, option: Option) -> tuple[str, StackSpec]:
+    """The stack file's text with `option` applied, and its spec, checked as every command checks a stack."""
+    new = fleet.applied_text(text, spec, option)
+    return new, parse_stack_config(project_config(parse_stack_text(new, source)), source, deploy=False)
+
+
+def program_total(root: pathlib.Path, stack: str, text: str, spec: StackSpec, catalog: PriceCatalog, as_of: date,
+                  usage: UsageAssumptions, *, no_cache: bool = False) -> Decimal:
+    """The estimate's expected self-hosted monthly total of a stack file's text: its program's inventory (under
+    mocks, cached by content as `estimate` caches it) priced by the estimate's cost model."""
+    from cli import cache
+    from cli.estimate import mapping
+    from cli.estimate.costs import CostModel
+
+    with tempfile.TemporaryDirectory(prefix="tradeoff-infra-recommend-") as folder:
+        path = pathlib.Path(folder) / f"Pulumi.{stack}.yaml"
+        path.write_text(text, encoding="utf-8")
+        config = project_config(parse_stack_text(text, str(path)))
+        inventory, _ = cache.inventory_for(root, stack, path, config, no_cache=no_cache)
+    records = [record for m in mapping.classify(inventory.resources) for record in m.records]
+    model = CostModel(spec, records, catalog, as_of, usage)
+    items, _ = model.run(spec.traffic.requests_per_month)
+    include = spec.operations.include
+    return sum((li.monthly for li in items if include or li.category != "operations"), Decimal(0))
+
+
+def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, catalog: PriceCatalog, as_of: date, *,
+              root: pathlib.Path, space: Space | None = None, top: int = 5, usage: UsageAssumptions | None = None,
+              no_cache: bool = False) -> Recommendation:
+    usage = usage or UsageAssumptions()
+    result = search(spec, catalog, space=space, top=top, usage=usage)
+    t = spec.traffic
+    tokens = float(t.requests_per_month * (t.input_tokens_per_request + t.output_tokens_per_request))
+    try:
+        own_fleet: float | None = float(costing.exact_fleet_cost(spec, catalog, as_of, usage))
+    except (MissingPrice, CapacityError):  # the stack's own fleet cannot be priced (`estimate` refuses it too)
+        own_fleet = None
+    if not result.options:
+        return Recommendation(stack, result, 0.0, None, None, tokens)
+    winner = result.options[0]
+    source = str(stack_file)
+    winner_text, winner_spec = option_spec(text, source, spec, winner)
+    total = float(program_total(root, stack, winner_text, winner_spec, catalog, as_of, usage, no_cache=no_cache))
+    base = total - float(costing.exact_fleet_cost(winner_spec, catalog, as_of, usage))
+    winner.monthly_usd, winner.exact = total, True
+    for option in result.options[1:]:
+        option.monthly_usd = base + float(costing.exact_fleet_cost(fleet.applied_spec(spec, option), catalog, as_of,
+                                                                   usage))
+    result.options.sort(key=lambda o: order(spec, o, o.monthly_usd))
+    budget = spec.budget.monthly_usd if spec.budget else None
+    if budget is not None:
+        for option in result.options:
+            if option.monthly_usd > budget:
+                option.feasible = False
+                option.why_not = f"over budget: ${option.monthly_usd:,.0f} > budget.monthlyUsd ${budget:,.0f}"
+        result.rejected.extend(_over_budget(result, base, budget))
+    return Recommendation(stack, result, base, None if own_fleet is None else base + own_fleet, winner_text, tokens)
+
+
+def _over_budget(result: Result, base: float, budget: float) -> list[Rejection]:
+    """Families (instance type in a region) whose cheapest fleet, with each other region at its cheapest, costs
+    more than the budget."""
+    best: dict[tuple[str, str], float] = {}
+    for (_, _), per_region in result.groups.items():
+        if any(not choices for choices in per_region):
+            continue
+        floor = sum(choices[0].usd for choices in per_region)
+        for choices in per_region:
+            for choice in choices:
+                total = base + floor - choices[0].usd + choice.usd
+                key = (choice.instance_type, choice.region)
+                best[key] = min(best.get(key, total), total)
+    return [Rejection(name, region, "over-budget",
+                      f"over budget: its cheapest fleet costs ${usd:,.0f}, budget.monthlyUsd is ${budget:,.0f}")
+            for (name, region), usd in sorted(best.items()) if usd > budget]

@@ -1,0 +1,135 @@
+"""An option applied to a stack file's round-trip document (`--write`, and the winner's program run).
+
+The keys an option sets: `model.tensorParallel`, the precision (`model.quantization`, and `model.dtype` for BF16),
+per region the first GPU pool's `instanceType`, `capacityType`, `minNodes`, `maxNodes` (`desiredNodes` kept within
+them; a load test of another instance type dropped; other pools removed: the option is one pool per region), and
+the region's `autoscaling.maxReplicas` when the fleet needs another than the stack gives it. Everything else, the
+comments included, stays; an end-of-line comment on a changed key keeps its text after "was <old value>", since it
+described the old value. Edits go through `cli/pins/stackfile.py`, the writer `model pin` uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from cli.pins import stackfile
+from cli.recommend.search import PRECISIONS, Option, precision_of
+from infra import hardware
+from infra.spec import NAME_RE, NAMESPACE, StackSpec
+
+MODEL_KEY = f"{NAMESPACE}model"
+REGIONS_KEY = f"{NAMESPACE}regions"
+MEASURED_KEYS = ("measuredOutputTokensPerSecond", "measuredSource")
+
+
+def pool_name(instance_type: str) -> str:
+    """A pool name for an instance type: its GPU, and the GPU count when more than one (`l40s-x4`)."""
+    it = hardware.instance_type(instance_type)
+    base = "".join(ch if ch.isalnum() else "-" for ch in (it.gpu_name or it.family).lower()).strip("-")
+    name = f"{base}-x{it.gpus}" if it.gpus > 1 else base
+    return name[:32].strip("-") if NAME_RE.match(name[:32].strip("-")) else it.family
+
+
+def _set(mapping: CommentedMap, key: str, value: Any, before: str | None = None) -> bool:
+    """Set a key; a changed value's end-of-line comment says what it was. Returns whether it changed."""
+    old = mapping.get(key)
+    if key in mapping and old == value and isinstance(old, bool) == isinstance(value, bool):
+        return False
+    stackfile.set_key(mapping, key, value, before=before)
+    entry = mapping.ca.items.get(key)
+    if old is not None and entry and len(entry) > 2 and entry[2] is not None:
+        text = entry[2].value
+        at = text.find("#")
+        if at >= 0:
+            entry[2].value = f"{text[:at]}# was {old}; {text[at + 1:].lstrip()}"
+    return True
+
+
+def apply(document: Any, spec: StackSpec, option: Option) -> list[str]:
+    """Write `option` into the round-trip `document` of `spec`'s file; returns what changed, one line each."""
+    config = document["config"]
+    model = config[MODEL_KEY]
+    changes: list[str] = []
+    if _set(model, "tensorParallel", option.tensor_parallel, before="maxModelLen"):
+        changes.append(f"model.tensorParallel {spec.model.tensor_parallel} -> {option.tensor_parallel}")
+    if option.precision != precision_of(spec):
+        for key, value in PRECISIONS[option.precision].items():
+            camel = {"dtype": "dtype", "quantization": "quantization"}[key]
+            if value is None:
+                if camel in model:
+                    stackfile.delete_key(model, camel)
+            else:
+                _set(model, camel, value, before="history" if "history" in model else None)
+        changes.append(f"model precision {precision_of(spec)} -> {option.precision}")
+    for index, (region, choice) in enumerate(zip(spec.regions, option.regions)):
+        where = config[REGIONS_KEY][index]
+        pools = where["gpuPools"]
+        while len(pools) > 1:
+            stackfile.delete_item(pools, len(pools) - 1)
+        pool, own = pools[0], region.gpu_pools[0]
+        label = f"regions[{index}] {region.region}"
+        if own.instance_type != choice.instance_type:
+            _set(pool, "name", pool_name(choice.instance_type))
+        for key, value in (("instanceType", choice.instance_type), ("minNodes", choice.min_nodes),
+                           ("maxNodes", choice.max_nodes), ("capacityType", choice.capacity_type)):
+            old = pool.get(key)
+            if _set(pool, key, value):
+                changes.append(f"{label}: {key} {old if old is not None else '(unset)'} -> {value}")
+        if "desiredNodes" in pool:
+            desired = min(max(int(pool["desiredNodes"]), choice.min_nodes), choice.max_nodes)
+            _set(pool, "desiredNodes", desired)
+        if not choice.measured:
+            for key in MEASURED_KEYS:
+                if key in pool:
+                    stackfile.delete_key(pool, key)
+                    changes.append(f"{label}: {key} removed (it measured another pool)")
+        low, high = spec.replicas_for(region)
+        if choice.max_replicas != high:
+            scaling = where.get("autoscaling")
+            if scaling is None:
+                scaling = CommentedMap()
+                scaling.fa.set_flow_style()
+                scaling["maxReplicas"] = choice.max_replicas
+                stackfile.set_key(where, "autoscaling", scaling)
+            else:
+                _set(scaling, "maxReplicas", choice.max_replicas)
+            changes.append(f"{label}: autoscaling.maxReplicas {high} -> {choice.max_replicas}")
+    return changes
+
+
+def applied_text(text: str, spec: StackSpec, option: Option) -> str:
+    """The stack file's text with `option` applied (what `--write` would write)."""
+    crlf = "\r\n" in text
+    document = stackfile.load(text.replace("\r\n", "\n") if crlf else text)
+    apply(document, spec, option)
+    out = stackfile.dump(document)
+    return out.replace("\n", "\r\n") if crlf else out
+
+
+def applied_spec(spec: StackSpec, option: Option) -> StackSpec:
+    """`spec` with `option` applied, as `apply` writes it (without a YAML round trip: to price an option)."""
+    from infra.spec import RegionScaling
+
+    from cli.recommend.search import with_model
+
+    sized = with_model(spec, option.precision, option.tensor_parallel)
+    regions = []
+    for region, choice in zip(sized.regions, option.regions):
+        own = region.gpu_pools[0]
+        update = {"instance_type": choice.instance_type, "capacity_type": choice.capacity_type,
+                  "min_nodes": choice.min_nodes, "max_nodes": choice.max_nodes}
+        if own.instance_type != choice.instance_type:
+            update["name"] = pool_name(choice.instance_type)
+        if own.desired_nodes is not None:
+            update["desired_nodes"] = min(max(own.desired_nodes, choice.min_nodes), choice.max_nodes)
+        if not choice.measured:
+            update.update(measured_output_tokens_per_second=None, measured_source=None)
+        changed: dict = {"gpu_pools": [own.model_copy(update=update)]}
+        low, high = spec.replicas_for(region)
+        if choice.max_replicas != high:
+            scaling = region.autoscaling or RegionScaling()
+            changed["autoscaling"] = scaling.model_copy(update={"max_replicas": choice.max_replicas})
+        regions.append(region.model_copy(update=changed))
+    return sized.model_copy(update={"regions": regions})

@@ -1,0 +1,168 @@
+"""A recommendation as the JSON contract (issue 15), and as plain-text tables or markdown made from it.
+
+Contract: `{"stack", "options": [{"rank", "monthlyUsd", "perMillionTokensUsd", "feasible", "apiShare",
+"fleet": {"<region>": [{"instanceType", "tensorParallel", "quantization", "capacityType", "minNodes",
+"maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd. Beyond it:
+per option `precision`, `exact` (the program ran for it), `whyNotFeasible`; per pool the replicas, expected nodes,
+batch, TPOT and TTFT at the planned batch and the headroom against the peak; per rejection its `kind`; and the
+stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what was searched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from cli.recommend import Recommendation
+from cli.recommend.search import PRECISIONS, Option
+from cli.render.safe import clean, markdown
+
+VERSION = 1
+
+
+def _quantization(option: Option, rec: Recommendation) -> str | None:
+    spec = rec.result.spec
+    if option.precision in PRECISIONS and option.precision != _own(rec):
+        return PRECISIONS[option.precision]["quantization"]
+    return spec.model.quantization
+
+
+def _own(rec: Recommendation) -> str:
+    from cli.recommend.search import precision_of
+
+    return precision_of(rec.result.spec)
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def contract(rec: Recommendation) -> dict:
+    spec = rec.result.spec
+    options = []
+    for rank, option in enumerate(rec.options, start=1):
+        monthly = option.monthly_usd
+        fleet: dict[str, list[dict]] = {}
+        for c in option.regions:
+            fleet.setdefault(c.region, []).append({
+                "instanceType": c.instance_type, "tensorParallel": option.tensor_parallel,
+                "quantization": _quantization(option, rec), "capacityType": c.capacity_type,
+                "minNodes": c.min_nodes, "maxNodes": c.max_nodes,
+                "minReplicas": c.min_replicas, "maxReplicas": c.max_replicas, "expectedNodes": _r(c.expected_nodes, 4),
+                "fleetMonthlyUsd": _r(c.usd), "outputTokensPerSecondPerReplica": _r(c.throughput.planning_tokens_per_second, 1),
+                "plannedBatch": c.batch, "tpotMsAtPlannedBatch": _r(c.tpot_ms, 1), "ttftMsAtPlannedBatch": _r(c.ttft_ms, 1),
+                "headroomAtPeak": _r(c.headroom, 4), "measuredThroughput": c.measured,
+            })
+        options.append({
+            "rank": rank, "monthlyUsd": _r(monthly), "perMillionTokensUsd": _r(monthly / rec.tokens_per_month * 1e6, 4)
+            if monthly is not None and rec.tokens_per_month else None,
+            "feasible": option.feasible, "whyNotFeasible": option.why_not, "apiShare": option.api_share,
+            "precision": option.precision, "exact": option.exact, "fleet": fleet,
+        })
+    return {
+        "version": VERSION, "stack": rec.stack, "options": options,
+        "rejected": [{"instanceType": r.instance_type, "region": r.region, "kind": r.kind, "reason": r.reason}
+                     for r in rec.rejected],
+        "stackFleetMonthlyUsd": _r(rec.stack_fleet_usd), "baseMonthlyUsd": _r(rec.base_usd),
+        "budgetMonthlyUsd": spec.budget.monthly_usd if spec.budget else None,
+        "targets": {"tpotMs": spec.traffic.tpot_target_ms, "ttftMs": spec.traffic.ttft_target_ms},
+        "searched": rec.result.searched,
+        "notes": notes(rec),
+    }
+
+
+def notes(rec: Recommendation) -> list[str]:
+    """What the reader must know about this search that the options do not say."""
+    out = []
+    if getattr(rec.result.spec, "gateway", None) is not None:
+        out.append("the stack has a gateway: every fleet here is sized as `estimate` sizes the stack's own (its traffic, "
+                   "peaks included); the hybrid split (a fleet cap with API overflow, issue 14) is not searched yet")
+    return out
+
+
+def _pool(p: dict, precision: str) -> str:
+    return (f"{p['instanceType']} {p['capacityType']} x{p['minNodes']}-{p['maxNodes']} "
+            f"(TP{p['tensorParallel']}, {precision})")
+
+
+def _per_million(option: dict) -> str:
+    return "-" if option["perMillionTokensUsd"] is None else f"{option['perMillionTokensUsd']:.3f}"
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def _grouped_rejections(doc: dict) -> list[tuple[str, str, str]]:
+    """(instance type, kind, 'reason (regions)') with each instance type's regions gathered under one reason."""
+    by: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for r in doc["rejected"]:
+        reason = r["reason"].replace(r["region"], "REGION") if r["kind"] == "not-offered" else r["reason"]
+        by[(r["instanceType"], r["kind"], reason)].append(r["region"])
+    return [(name, kind, f"{reason} ({', '.join(regions)})") for (name, kind, reason), regions in sorted(by.items())]
+
+
+def _summary(doc: dict) -> list[str]:
+    lines = []
+    if not doc["options"]:
+        lines.append("No fleet meets the targets in every region (see the rejected instance types).")
+        return lines + [f"Note: {note}" for note in doc["notes"]]
+    best = doc["options"][0]
+    own = doc["stackFleetMonthlyUsd"]
+    saving = own - best["monthlyUsd"] if own is not None else None
+    per_million = best["perMillionTokensUsd"]
+    per_million = "no tokens" if per_million is None else f"${per_million:,.2f} per 1M tokens"
+    lines.append(f"Recommended: {_money(best['monthlyUsd'])}/month ({per_million}), "
+                 f"{'within' if best['feasible'] else 'NOT within'} budget {_money(doc['budgetMonthlyUsd'])}; "
+                 f"the stack's own fleet: {_money(own)}/month"
+                 + (f" ({_money(saving)} more)" if saving and saving > 0.005 else ""))
+    lines.append(f"Targets: TPOT {doc['targets']['tpotMs']} ms, TTFT {doc['targets']['ttftMs']} ms; "
+                 f"{doc['searched']:,} region choices priced.")
+    lines += [f"Note: {note}" for note in doc["notes"]]
+    return lines
+
+
+def table(doc: dict) -> str:
+    out = [f"recommend {clean(doc['stack'])}", *_summary(doc), ""]
+    rows = [("rank", "monthly", "$/1M tok", "fits", "region", "pool", "batch", "TPOT ms", "TTFT ms", "headroom")]
+    for o in doc["options"]:
+        first = True
+        for region, pools in o["fleet"].items():
+            for p in pools:
+                head = (str(o["rank"]), _money(o["monthlyUsd"]) + ("" if o["exact"] else "*"),
+                        _per_million(o), "yes" if o["feasible"] else "no") if first else ("", "", "", "")
+                headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
+                rows.append((*head, region, _pool(p, o['precision']), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
+                             f"{p['ttftMsAtPlannedBatch']:.0f}", headroom))
+                first = False
+    if doc["options"]:
+        widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        if len(doc["options"]) > 1:
+            out.append("* the winner's estimate less its fleet, plus this fleet: the program ran for the winner only")
+    rejected = _grouped_rejections(doc)
+    if rejected:
+        out += ["", "rejected:"]
+        out += [f"  {clean(name)}: {clean(reason)}" for name, _, reason in rejected]
+    return "\n".join(out) + "\n"
+
+
+def markdown_report(doc: dict) -> str:
+    out = [f"### recommend `{markdown(doc['stack'])}`", "", *(markdown(line) for line in _summary(doc)), ""]
+    if doc["options"]:
+        out += ["| rank | monthly | $/1M tokens | feasible | region | pool | batch | TPOT ms | TTFT ms | headroom at peak |",
+                "| ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for o in doc["options"]:
+        for region, pools in o["fleet"].items():
+            for p in pools:
+                headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
+                out.append(f"| {o['rank']} | {_money(o['monthlyUsd'])} | {_per_million(o)} | "
+                           f"{'yes' if o['feasible'] else 'no'} | {markdown(region)} | {markdown(_pool(p, o['precision']))} | "
+                           f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
+                           f"{headroom} |")
+    rejected = _grouped_rejections(doc)
+    if rejected:
+        out += ["", "<details><summary>Rejected instance types</summary>", ""]
+        out += [f"- {markdown(name)}: {markdown(reason)}" for name, _, reason in rejected]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,378 @@
+"""The search: the cheapest fleets that carry the stack's traffic within its latency targets.
+
+Dimensions: precision (the stack's own, BF16, FP8 on GPUs with FP8 tensor cores) x tensorParallel (1, 2, 4, 8;
+stack-wide, as the spec has it) x, per region, GPU instance type x capacity type (on-demand, spot where the
+catalog has Spot Advisor data, reserved-1y where it has a reserved price) x pool bounds (minNodes: the replica
+floor the stack asks for, for reserved-1y every count from it to the peak; maxNodes: the peak plus a node for a
+rollout's surge pod). The stack's regions, traffic shares, replica floor, targets and everything else stay.
+
+Analytic, no program run: for each (precision, tensorParallel, instance type) a replica's throughput comes from
+the capacity model once (`capacity.replica_throughput`), each region's nodes per slot from its capacity plan
+(`capacity.plan_region`, cached by what it depends on), and every capacity type and minNodes is priced from those
+nodes in floats (`costing.region_fleet_usd`). With precision and tensorParallel fixed the regions are independent,
+so the cheapest fleet takes each region's cheapest choice and the next ones come from a best-first walk over the
+per-region lists (`k_best`); `tests/cli/test_recommend.py` checks the result against exhaustive enumeration.
+
+Hybrid hook: an option's cost is its fleet's plus `Option.overflow_usd`, the API bill for the share of traffic
+the fleet does not serve (`api_share`). `search(..., overflow=None)` searches api_share 0 only; the hybrid split
+(issue 14: fleet cap with API overflow) plugs in an `Overflow` that names the shares to try and prices the API
+side, and the fleet is sized for the rest (`requests x (1 - share)`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from cli import capacity
+from cli.estimate.prices import PriceBook
+from cli.estimate.usage import UsageAssumptions
+from cli.recommend import costing
+from infra import hardware
+from infra.price_catalog import MissingPrice, PriceCatalog
+from infra.spec import GpuPoolSpec, RegionSpec, StackSpec
+from infra.spec.checks import fit_report
+
+TENSOR_PARALLEL = (1, 2, 4, 8)
+CAPACITY_TYPES = ("on-demand", "spot", "reserved-1y")
+PRECISIONS = {"bf16": {"dtype": "bfloat16", "quantization": None}, "fp8": {"quantization": "fp8"}}
+"""Precision label -> the model keys it sets. The stack's own precision (e.g. awq, float16) is searched as well."""
+
+# Why a family (instance type in a region) was rejected, most fundamental first: a family keeps the first reason
+# it met under every precision and tensorParallel tried.
+REASONS = ("not-offered", "no-figures", "does-not-fit", "misses-tpot", "misses-ttft", "over-budget")
+
+
+@dataclass(frozen=True)
+class Space:
+    """What the search may choose; None: everything the model, the hardware tables and the catalog allow."""
+
+    instance_types: tuple[str, ...] | None = None
+    tensor_parallel: tuple[int, ...] = TENSOR_PARALLEL
+    precisions: tuple[str, ...] | None = None
+    capacity_types: tuple[str, ...] = CAPACITY_TYPES
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """The hybrid split's hook: API shares to try and the API's monthly cost of a share (issue 14)."""
+
+    shares: tuple[float, ...]
+    api_usd: Callable[[float], float]
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """One region's pool in a candidate fleet, with what it costs and how it performs."""
+
+    region: str
+    instance_type: str
+    capacity_type: str
+    min_nodes: int
+    max_nodes: int
+    min_replicas: int
+    max_replicas: int
+    usd: float
+    """Fleet-dependent monthly cost in the region (costing.region_fleet_usd)."""
+    expected_nodes: float
+    throughput: capacity.ReplicaThroughput
+    batch: int
+    tpot_ms: float
+    ttft_ms: float
+    headroom: float | None
+    """Output tok/s the region's max replicas serve over its peak load, less 1 (None without traffic)."""
+    measured: bool = False
+
+
+@dataclass
+class Option:
+    precision: str
+    tensor_parallel: int
+    regions: list[RegionChoice]
+    api_share: float = 0.0
+    overflow_usd: float = 0.0
+    monthly_usd: float | None = None
+    """The whole stack's expected monthly cost: its fleet cost plus the base (set by `cli.recommend.recommend`)."""
+    exact: bool = False
+    """monthly_usd is the estimate's own number for this fleet (the program ran for it: the winner)."""
+    feasible: bool = True
+    why_not: str | None = None
+
+    @property
+    def fleet_usd(self) -> float:
+        return sum(r.usd for r in self.regions) + self.overflow_usd
+
+    @property
+    def key(self) -> tuple:
+        return (self.precision, self.tensor_parallel, self.api_share,
+                tuple((r.instance_type, r.capacity_type, r.min_nodes) for r in self.regions))
+
+
+@dataclass
+class Rejection:
+    instance_type: str
+    region: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class Result:
+    spec: StackSpec
+    options: list[Option]
+    """The cheapest fleets, cheapest first (at most `top`)."""
+    rejected: list[Rejection]
+    searched: int
+    """Region choices priced (instance type x capacity type x minNodes, per region, precision, tensorParallel)."""
+    groups: dict[tuple[str, int], list[list[RegionChoice]]] = field(default_factory=dict)
+    """Per (precision, tensorParallel): each region's choices, cheapest first (for the budget check and tests)."""
+
+
+def precision_of(spec: StackSpec) -> str:
+    """The stack's own precision as a label: its quantization, else its dtype (bfloat16 -> bf16)."""
+    m = spec.model
+    if m.quantization:
+        return m.quantization
+    return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}[m.dtype]
+
+
+def with_model(spec: StackSpec, precision: str, tensor_parallel: int) -> StackSpec:
+    """The stack with another precision and tensorParallel (nothing else changes)."""
+    update: dict = {"tensor_parallel": tensor_parallel}
+    if precision != precision_of(spec):
+        update.update(PRECISIONS[precision])
+    return spec.model_copy(update={"model": spec.model.model_copy(update=update)})
+
+
+def candidate_types(region: str, catalog: PriceCatalog, only: tuple[str, ...] | None) -> tuple[list[str], list[Rejection]]:
+    """GPU instance types the search may use in a region, and the others with why not."""
+    out, rejected = [], []
+    priced = catalog.data["instances"].get(region, {})
+    known = hardware.offerings_known(region)
+    for name, it in sorted(hardware.gpu_instance_types().items()):
+        if only is not None and name not in only:
+            continue
+        if known and not hardware.offered_in(region, name):
+            rejected.append(Rejection(name, region, "not-offered", f"not offered in the region ({hardware.offerings_snapshot()})"))
+        elif name not in priced:
+            rejected.append(Rejection(name, region, "not-offered", "the price catalog has no price for it in the region"))
+        elif it.gpu_model is None:
+            rejected.append(Rejection(name, region, "no-figures", f"no sourced throughput figures for its {it.gpu_name} GPU"))
+        else:
+            out.append(name)
+    return out, rejected
+
+
+class _Family:
+    """The first reason each (instance type, region) failed, by REASONS order."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[tuple[str, str], tuple[int, float, str, str]] = {}
+        self.served: set[tuple[str, str]] = set()
+
+    def fail(self, name: str, region: str, kind: str, reason: str, shortfall: float = 0.0) -> None:
+        """Record a failure; of two of the same kind the smaller `shortfall` (how far from working) is kept, so a
+        model that fits nowhere is reported at its closest precision and tensorParallel."""
+        key = (REASONS.index(kind), shortfall)
+        old = self.reasons.get((name, region))
+        if old is None or key < old[:2]:
+            self.reasons[(name, region)] = (*key, kind, reason)
+
+
+def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None, top: int = 5,
+           usage: UsageAssumptions | None = None, overflow: Overflow | None = None) -> Result:
+    """The `top` cheapest fleets (their fleet-dependent cost; `cli.recommend.recommend` adds the base) and the
+    rejected families."""
+    space = space or Space()
+    usage = usage or UsageAssumptions()
+    book = PriceBook(catalog)
+    own = precision_of(spec)
+    precisions = space.precisions or tuple(dict.fromkeys((own, "bf16", "fp8")))
+    shares = capacity.traffic_shares(spec)
+    family = _Family()
+    rejected: list[Rejection] = []
+    types: dict[str, list[str]] = {}
+    for region in spec.regions:
+        types[region.region], out = candidate_types(region.region, catalog, space.instance_types)
+        rejected += out
+    prices = {r.region: costing.RegionPrices.of(book, r.region) for r in spec.regions}
+    split = overflow.shares if overflow else (0.0,)
+    searched = 0
+    options: list[Option] = []
+    groups: dict[tuple[str, int], list[list[RegionChoice]]] = {}
+    plans: dict[tuple, tuple[list[int], int, float, dict]] = {}
+    for precision in precisions:
+        for tp in space.tensor_parallel:
+            sized = with_model(spec, precision, tp)
+            for share in split:
+                requests = spec.traffic.requests_per_month * (1 - share)
+                per_region = []
+                for region in spec.regions:
+                    choices, n = _region_choices(sized, region, precision, tp, types[region.region], space, catalog,
+                                                 prices[region.region], usage, requests, shares[region.region], family,
+                                                 plans, own=(own, spec.model.tensor_parallel))
+                    searched += n
+                    per_region.append(choices)
+                if share == 0.0:
+                    groups[(precision, tp)] = per_region
+                if any(not c for c in per_region):
+                    continue
+                extra = overflow.api_usd(share) if overflow and share else 0.0
+                for picks in k_best([[c.usd for c in cs] for cs in per_region], top):
+                    options.append(Option(precision, tp, [per_region[i][j] for i, j in enumerate(picks)],
+                                          api_share=share, overflow_usd=extra))
+    options.sort(key=lambda o: order(spec, o, o.fleet_usd))
+    for (name, region), (_, _, kind, reason) in sorted(family.reasons.items()):
+        if (name, region) not in family.served:
+            rejected.append(Rejection(name, region, kind, reason))
+    return Result(spec, options[:top], rejected, searched, groups)
+
+
+def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int, names: list[str], space: Space,
+                    catalog: PriceCatalog, prices: costing.RegionPrices, usage: UsageAssumptions, requests: float,
+                    share: float, family: _Family, plans: dict, own: tuple[str, int]) -> tuple[list[RegionChoice], int]:
+    """Every priced choice in one region at one precision and tensorParallel, cheapest first (per instance type and
+    capacity type only its cheapest minNodes), and how many were priced. `own`: the stack's own (precision,
+    tensorParallel), for which alone a pool's load test holds."""
+    source = spec.model_for(region)[0]
+    own_pool = region.gpu_pools[0]
+    weights = costing.Weights.of(spec, region, own_pool)
+    low, high = spec.replicas_for(region)
+    traffic = spec.traffic
+    out: list[RegionChoice] = []
+    priced = 0
+    for name in names:
+        it = hardware.instance_type(name)
+        if it.gpus % tp:
+            continue  # another tensorParallel may suit it
+        if precision == "fp8" and not it.gpu_model.fp8_dense_tflops:
+            family.fail(name, region.region, "does-not-fit", f"no FP8 tensor cores on its {it.gpu_model.name} "
+                                                             "(FP8 is searched only where the GPU computes in it)",
+                        math.inf)  # any other reason of the kind says more
+            continue
+        fit = fit_report(spec, name, source)
+        if fit is None:
+            continue
+        needed, usable, _ = fit
+        if needed > usable:
+            family.fail(name, region.region, "does-not-fit",
+                        f"does not fit: needs {needed / hardware.GIB:.1f} GiB per GPU at {precision} tensorParallel "
+                        f"{tp}, one {it.gpu_model.name} offers {usable / hardware.GIB:.1f} GiB", needed / usable)
+            continue
+        measured = (own_pool.instance_type == name and (precision, tp) == own
+                    and own_pool.measured_output_tokens_per_second is not None)
+        # a load test of the stack's own pool holds for its own instance type, tensorParallel and precision only
+        pool = own_pool if measured else None
+        try:
+            th = capacity.replica_throughput(spec, name, source, pool)
+        except capacity.CapacityError as err:
+            family.fail(name, region.region, "does-not-fit", str(err))
+            continue
+        if th.latency_bound_tokens_per_second is None:
+            family.fail(name, region.region, "misses-tpot",
+                        f"misses TPOT: one stream alone needs ~{th.single_stream_tpot_ms:.0f} ms per token at "
+                        f"{precision} tensorParallel {tp}, the target is {traffic.tpot_target_ms} ms",
+                        th.single_stream_tpot_ms)
+            continue
+        engine = capacity.engine_for(spec, name, source)
+        scale = th.saturated_tokens_per_second / th.predicted_tokens_per_second
+        batch = capacity.planned_batch(engine, th.planning_tokens_per_second / scale, th.max_batch_by_memory)
+        tpot_ms = engine.step_seconds(batch) * 1000
+        ttft_ms = capacity.ttft_seconds(engine, batch) * 1000
+        if ttft_ms > traffic.ttft_target_ms:
+            family.fail(name, region.region, "misses-ttft",
+                        f"misses TTFT: ~{ttft_ms:.0f} ms at the planned batch of {batch} ({precision}, tensorParallel "
+                        f"{tp}), the target is {traffic.ttft_target_ms} ms", ttft_ms)
+            continue
+        per_node = costing.replicas_per_node(it.gpus, tp)
+        key = (name, precision, tp, source, region.region if measured else None, share, low, requests, per_node)
+        if key not in plans:
+            plans[key] = _plan(spec, region, name, th, pool, requests, share)
+        nodes0, peak_replicas, peak_tps, memo = plans[key]
+        floor = costing.floor_nodes(low, per_node)
+        # below the replica floor's nodes minNodes changes nothing: keep the stack's own there
+        kept = min(own_pool.min_nodes, floor)
+        max_replicas = max(peak_replicas, high, low, 1)
+        max_nodes = max(math.ceil((max_replicas + 1) / per_node), floor, 1)
+        headroom = (max_replicas * th.planning_tokens_per_second / peak_tps - 1) if peak_tps > 0 else None
+        for capacity_type in space.capacity_types:
+            try:
+                price = catalog.instance(region.region, name, capacity_type)
+            except MissingPrice:
+                continue
+            reserved = float(price.usd_per_hour) if capacity_type == "reserved-1y" else None
+            peak_nodes = max(nodes0) if nodes0 else 0
+            mins = range(floor, max(floor, peak_nodes) + 1) if capacity_type == "reserved-1y" else (kept,)
+            best = None
+            for m in mins:
+                if capacity_type == "reserved-1y" and m == 0:
+                    continue  # nothing reserved: that is on-demand
+                day = costing.day_at(nodes0, m, memo)
+                usd = costing.region_fleet_usd(day, capacity_type, m, float(price.usd_per_hour),
+                                               float(price.on_demand_usd_per_hour), reserved, weights, prices, usage)
+                priced += 1
+                if best is None or usd < best[0] - 1e-9:
+                    best = (usd, m, day[0])
+            if best is None:
+                continue
+            usd, m, expected = best
+            family.served.add((name, region.region))
+            out.append(RegionChoice(region.region, name, capacity_type, m, max(max_nodes, m), low, max_replicas, usd,
+                                    expected, th, batch, tpot_ms, ttft_ms, headroom, measured))
+    out.sort(key=lambda c: (round(c.usd, 2), (c.instance_type != own_pool.instance_type)
+                            + (c.capacity_type != own_pool.capacity_type), c.instance_type, c.capacity_type))
+    return out, priced
+
+
+def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaThroughput, pool: GpuPoolSpec | None,
+          requests: float, share: float) -> tuple[list[int], int, float, dict]:
+    """(nodes per slot at minNodes 0, peak replicas, peak output tok/s, a memo for `costing.day_at`) of one pool
+    of `name` carrying the region."""
+    probe = GpuPoolSpec.model_construct(
+        name="probe", instance_type=name, min_nodes=0, max_nodes=10**6, desired_nodes=None, capacity_type="on-demand",
+        disk_gib=None, measured_output_tokens_per_second=pool.measured_output_tokens_per_second if pool else None,
+        measured_source=pool.measured_source if pool else None)
+    alone = region.model_copy(update={"gpu_pools": [probe]})
+    cache = {(name, spec.model_for(region)[0], probe.measured_output_tokens_per_second, probe.measured_source): th}
+    plan = capacity.plan_region(spec, alone, requests, share, unbounded=True, throughput_cache=cache)
+    peak_tps = plan.average_output_tokens_per_second * max(capacity.day_profile(spec.traffic.peak_to_average))
+    return list(plan.pools[0].nodes_per_slot), plan.replicas_at_peak, peak_tps, {}
+
+
+def changes(spec: StackSpec, option: Option) -> int:
+    """How many of the stack's fleet settings an option changes (precision, tensorParallel, per region the pool's
+    instance type, capacity type and minNodes): among options of the same cost the one that changes least ranks first."""
+    n = (option.precision != precision_of(spec)) + (option.tensor_parallel != spec.model.tensor_parallel)
+    for region, choice in zip(spec.regions, option.regions):
+        pool = region.gpu_pools[0]
+        n += ((pool.instance_type != choice.instance_type) + (pool.capacity_type != choice.capacity_type)
+              + (pool.min_nodes != choice.min_nodes) + (len(region.gpu_pools) > 1))
+    return n
+
+
+def order(spec: StackSpec, option: Option, usd: float) -> tuple:
+    """Sort key: cost to the cent, then fewest changes to the stack, then a stable tie-break."""
+    return (round(usd, 2), changes(spec, option), option.key)
+
+
+def k_best(costs: Sequence[Sequence[float]], k: int) -> list[tuple[int, ...]]:
+    """The `k` cheapest picks (one index per list) by summed cost, cheapest first; each list sorted ascending.
+    Best-first over the lattice of index vectors: a pick's successors raise one index by one."""
+    if not costs or any(not c for c in costs) or k <= 0:
+        return []
+    start = (0,) * len(costs)
+    heap = [(sum(c[0] for c in costs), start)]
+    seen = {start}
+    out = []
+    while heap and len(out) < k:
+        total, pick = heapq.heappop(heap)
+        out.append(pick)
+        for i, j in enumerate(pick):
+            if j + 1 < len(costs[i]):
+                nxt = pick[:i] + (j + 1,) + pick[i + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (total - costs[i][j] + costs[i][j + 1], nxt))
+    return out

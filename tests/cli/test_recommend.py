@@ -1,0 +1,420 @@
+"""`tradeoff-infra recommend`: the search finds the cheapest feasible fleet (checked against exhaustive enumeration
+priced by the estimate's own cost modules), never recommends more than a shipped stack's own fleet costs, and
+`--write` then `estimate` reproduces the recommended cost."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import capacity
+from cli.main import app
+from cli.recommend import costing, recommend
+from cli.recommend.search import PRECISIONS, Space, k_best, search, with_model
+from infra import hardware
+from infra.price_catalog import default_catalog
+from infra.spec import GpuPoolSpec, RegionScaling, load_stack_file, parse_stack_config, read_stack_text
+from infra.spec.checks import fit_report
+from tests.builders import AS_OF, IMAGE, REVISION, cache_dir, project, spec_of  # noqa: F401  (fixtures)
+from tests.conftest import STACK_NAMES
+from tests.paths import ROOT
+
+runner = CliRunner()
+DATE = ["--as-of", AS_OF.isoformat()]
+SHIPPED = STACK_NAMES  # every stack in stacks/
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+# ---------------------------------------------------------------- the search against exhaustive enumeration
+
+
+def two_region_spec():
+    config = {
+        "model": {"name": "m", "source": "meta-llama/Llama-3.1-8B-Instruct", "revision": REVISION, "image": IMAGE},
+        "regions": [
+            {"region": "us-east-1", "trafficShare": 0.7,
+             "gpuPools": [{"name": "l4", "instanceType": "g6.xlarge", "minNodes": 1, "maxNodes": 8}]},
+            {"region": "eu-central-1", "trafficShare": 0.3,
+             "gpuPools": [{"name": "l4", "instanceType": "g6.xlarge", "minNodes": 1, "maxNodes": 8}]}],
+        "autoscaling": {"minReplicas": 1, "maxReplicas": 6},
+        "traffic": {"requestsPerMonth": 30_000_000, "inputTokensPerRequest": 600, "outputTokensPerRequest": 250,
+                    "peakToAverage": 3, "tpotTargetMs": 60, "ttftTargetMs": 2000},
+        "budget": {"monthlyUsd": 100000},
+        "endpoint": {"hostname": "llm.example.com", "hostedZoneId": "Z0123456789EXAMPLE"},
+        "cluster": {"publicAccessCidrs": ["203.0.113.0/24"], "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"]},
+    }
+    return parse_stack_config(config)
+
+
+def fleet_spec(spec, precision, tp, picks):
+    """`spec` with one pool per region: picks[i] = (instance type, capacity type, minNodes); room to spare above."""
+    sized = with_model(spec, precision, tp)
+    regions = []
+    for region, (name, capacity_type, min_nodes) in zip(sized.regions, picks):
+        low, _ = sized.replicas_for(region)
+        pool = GpuPoolSpec.model_validate({"name": "p", "instanceType": name, "minNodes": min_nodes, "maxNodes": 400,
+                                           "capacityType": capacity_type})
+        regions.append(region.model_copy(update={
+            "gpu_pools": [pool], "autoscaling": RegionScaling.model_validate({"minReplicas": low, "maxReplicas": 300})}))
+    return sized.model_copy(update={"regions": regions})
+
+
+def feasible(spec, name) -> bool:
+    """The model fits, one stream meets TPOT, and TTFT at the planned batch meets its target (capacity model)."""
+    it = hardware.instance_type(name)
+    if it.gpus % spec.model.tensor_parallel or (spec.model.quantization == "fp8" and not it.gpu_model.fp8_dense_tflops):
+        return False
+    needed, usable, _ = fit_report(spec, name)
+    if needed > usable:
+        return False
+    th = capacity.replica_throughput(spec, name)
+    if th.latency_bound_tokens_per_second is None:
+        return False
+    engine = capacity.engine_for(spec, name)
+    batch = capacity.planned_batch(engine, th.planning_tokens_per_second, th.max_batch_by_memory)
+    return capacity.ttft_seconds(engine, batch) * 1000 <= spec.traffic.ttft_target_ms
+
+
+def exhaustive(spec, space, max_min_nodes):
+    """Every fleet of the space (minNodes 0..max_min_nodes in each region), priced by the estimate's cost modules."""
+    catalog = default_catalog()
+    best = []
+    for precision, tp in itertools.product(space.precisions, space.tensor_parallel):
+        sized = with_model(spec, precision, tp)
+        per_region = []
+        for region in spec.regions:
+            choices = []
+            for name, capacity_type in itertools.product(space.instance_types, space.capacity_types):
+                if not feasible(sized, name):
+                    continue
+                try:
+                    catalog.instance(region.region, name, capacity_type)
+                except LookupError:
+                    continue
+                if not hardware.offered_in(region.region, name):
+                    continue
+                choices += [(name, capacity_type, m) for m in range(max_min_nodes + 1)]
+            per_region.append(choices)
+        for picks in itertools.product(*per_region):
+            candidate = fleet_spec(spec, precision, tp, picks)
+            usd = costing.exact_fleet_cost(candidate, catalog, AS_OF)
+            best.append((usd, precision, tp, picks))
+    return min(best)
+
+
+@pytest.mark.parametrize("case", ["one-region", "two-regions", "reserved-above-the-floor"])
+def test_the_top_answer_is_the_cheapest_feasible_fleet_of_an_exhaustive_search(case):
+    if case == "reserved-above-the-floor":  # a busy day: reserving more nodes than the floor pays
+        spec = spec_of(requests=400_000_000)
+        space = Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,), precisions=("bf16", "fp8"),
+                      capacity_types=("on-demand", "reserved-1y"))
+        max_min = 24
+    elif case == "one-region":
+        spec = spec_of(requests=40_000_000)
+        space = Space(instance_types=("g5.xlarge", "g6.xlarge", "g6e.xlarge", "g6.12xlarge", "g6e.12xlarge"),
+                      tensor_parallel=(1, 2, 4), precisions=("bf16", "fp8"), capacity_types=("on-demand", "spot",
+                                                                                                "reserved-1y"))
+        max_min = 6
+    else:
+        spec = two_region_spec()
+        space = Space(instance_types=("g5.xlarge", "g6.xlarge", "g6e.xlarge"), tensor_parallel=(1,),
+                      precisions=("bf16", "fp8"), capacity_types=("on-demand", "spot", "reserved-1y"))
+        max_min = 3
+    usd, precision, tp, picks = exhaustive(spec, space, max_min)
+    result = search(spec, default_catalog(), space=space, top=3)
+    top = result.options[0]
+    if case == "reserved-above-the-floor":
+        assert any(c.capacity_type == "reserved-1y" and c.min_nodes > 1 for c in top.regions), top
+    top_picks = tuple((c.instance_type, c.capacity_type, c.min_nodes) for c in top.regions)
+    top_exact = costing.exact_fleet_cost(fleet_spec(spec, top.precision, top.tensor_parallel, top_picks),
+                                         default_catalog(), AS_OF)
+    assert float(top_exact) <= float(usd) + 0.01 * len(spec.regions), (top, (usd, precision, tp, picks))
+    # the search's floats price that fleet as the cost modules do (to a cent per line)
+    assert top.fleet_usd == pytest.approx(float(top_exact), abs=0.05 * len(spec.regions))
+    # and its list is sorted
+    costs = [o.fleet_usd for o in result.options]
+    assert costs == sorted(costs)
+
+
+def test_k_best_matches_brute_force_on_random_lists():
+    rng = random.Random(15)
+    for _ in range(30):
+        lists = [sorted(rng.uniform(0, 100) for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 4))]
+        every = sorted(sum(lst[i] for lst, i in zip(lists, pick))
+                       for pick in itertools.product(*(range(len(lst)) for lst in lists)))
+        got = [sum(lst[i] for lst, i in zip(lists, pick)) for pick in k_best(lists, 7)]
+        assert got == pytest.approx(every[:7])
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_the_floats_price_every_listed_option_as_the_cost_modules_do(stack):
+    spec = load_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    result = search(spec, default_catalog(), top=5)
+    assert result.options
+    for option in result.options:
+        picks = tuple((c.instance_type, c.capacity_type, c.min_nodes) for c in option.regions)
+        exact = costing.exact_fleet_cost(fleet_spec(spec, option.precision, option.tensor_parallel, picks),
+                                         default_catalog(), AS_OF)
+        assert option.fleet_usd == pytest.approx(float(exact), abs=0.05 * len(spec.regions))
+
+
+# ---------------------------------------------------------------- the shipped stacks
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_the_top_recommendation_costs_no_more_than_the_stacks_own_fleet(stack, project, inventory_of):
+    from cli.estimate import estimate
+
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    spec = load_stack_file(path)
+    rec = recommend(stack, path, read_stack_text(path), spec, default_catalog(), AS_OF, root=project)
+    own = estimate(stack, str(path), spec, inventory_of(stack).resources, default_catalog(), [], as_of=AS_OF,
+                   api_source="test")
+    best = rec.options[0]
+    assert best.feasible and best.exact
+    assert best.monthly_usd <= float(own.compared_expected) + 0.01
+    # the stack's own fleet priced analytically (base + its fleet) is the estimate's own number
+    assert rec.stack_fleet_usd == pytest.approx(float(own.total()), abs=0.05)
+    assert [o.monthly_usd for o in rec.options] == sorted(o.monthly_usd for o in rec.options)
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_write_then_estimate_reproduces_the_recommended_cost(stack, project):
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    if load_stack_file(path).gateway is not None:  # hybrid: --write refuses to lift the fleet cap (see below)
+        before = path.read_text()
+        refused = invoke("recommend", stack, "--write", *DATE)
+        assert refused.exit_code == 2 and "gateway" in refused.stderr and path.read_text() == before
+        return
+    result = invoke("recommend", stack, "--write", "--format", "json", *DATE)
+    assert result.exit_code == 0, result.output
+    recommended = json.loads(result.stdout)["options"][0]["monthlyUsd"]
+    estimated = json.loads(invoke("estimate", stack, "--format", "json", *DATE).stdout)
+    expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected - recommended) <= 0.005 * recommended, (expected, recommended)
+    # a second run finds the written fleet already cheapest: it writes nothing
+    again = invoke("recommend", stack, "--write", "--format", "json", *DATE)
+    assert again.exit_code == 0 and "nothing was written" in again.stderr
+
+
+def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_dearer_than_prod_us(project):
+    result = invoke("recommend", "prod-us", "--format", "json", *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["stack"] == "prod-us"
+    costs = [o["monthlyUsd"] for o in doc["options"]]
+    assert costs == sorted(costs) and len(costs) == 5
+    first = doc["options"][0]
+    assert first["feasible"] and first["rank"] == 1 and first["apiShare"] == 0
+    assert first["monthlyUsd"] <= doc["stackFleetMonthlyUsd"]
+    assert first["perMillionTokensUsd"] == pytest.approx(first["monthlyUsd"] / (20e6 * 850) * 1e6, abs=1e-4)
+    for pools in first["fleet"].values():
+        for pool in pools:
+            assert {"instanceType", "tensorParallel", "quantization", "capacityType", "minNodes", "maxNodes"} <= set(pool)
+            assert pool["tpotMsAtPlannedBatch"] <= 50 and pool["headroomAtPeak"] >= 0
+    assert set(first["fleet"]) == {"us-east-1", "us-west-2"}
+    assert all({"instanceType", "region", "reason"} <= set(r) for r in doc["rejected"])
+    kinds = {r["kind"] for r in doc["rejected"]}
+    assert {"does-not-fit", "not-offered", "over-budget"} <= kinds
+
+
+def test_write_keeps_comments_and_says_what_a_changed_key_was(project):
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    before = path.read_text()
+    result = invoke("recommend", "prod-us", "--write", "--capacity-types", "on-demand", "--instance-types", "g6.xlarge",
+                    *DATE)
+    assert result.exit_code == 0, result.output
+    after = path.read_text()
+    assert after.splitlines()[:2] == before.splitlines()[:2]  # the header comment
+    assert "instanceType: g6.xlarge            # was g6e.xlarge; 1x NVIDIA L40S 48 GB" in after
+    assert "minNodes: 2                        # one per AZ, so a zone loss keeps serving" in after
+    assert "name: l4" in after
+    spec = load_stack_file(path)
+    assert {p.instance_type for r in spec.regions for p in r.gpu_pools} == {"g6.xlarge"}
+
+
+# ---------------------------------------------------------------- targets, budget, bad input
+
+
+def test_targets_reject_with_reasons():
+    spec = spec_of()
+    tight = spec.model_copy(update={"traffic": spec.traffic.model_copy(update={"tpot_target_ms": 5,
+                                                                             "ttft_target_ms": 1})})
+    result = search(tight, default_catalog(), space=Space(instance_types=("g6.xlarge", "p5.48xlarge")))
+    kinds = {(r.instance_type, r.kind) for r in result.rejected}
+    assert ("g6.xlarge", "misses-tpot") in kinds
+    loose_tpot = spec.model_copy(update={"traffic": spec.traffic.model_copy(update={"ttft_target_ms": 1})})
+    result = search(loose_tpot, default_catalog(), space=Space(instance_types=("g6e.xlarge",)))
+    assert not result.options
+    (why,) = [r for r in result.rejected if r.instance_type == "g6e.xlarge"]
+    assert why.kind == "misses-ttft" and "TTFT" in why.reason
+
+
+def test_a_model_that_fits_nowhere_is_rejected_as_not_fitting():
+    spec = spec_of()
+    big = spec.model_copy(update={"model": spec.model.model_copy(update={"source": "meta-llama/Llama-3.3-70B-Instruct"})})
+    result = search(big, default_catalog(), space=Space(instance_types=("g6.xlarge",)))
+    assert not result.options
+    assert [r.kind for r in result.rejected] == ["does-not-fit"]
+
+
+def test_over_budget_options_are_not_feasible_and_write_refuses(project):
+    path = project / "stacks" / "Pulumi.dev.yaml"
+    text = path.read_text().replace("monthlyUsd: 3500", "monthlyUsd: 100")
+    path.write_text(text)
+    result = invoke("recommend", "dev", "--format", "json", *DATE)
+    doc = json.loads(result.stdout)
+    assert not any(o["feasible"] for o in doc["options"])
+    assert all(r["kind"] == "over-budget" for r in doc["rejected"] if r["instanceType"] == "g6.xlarge")
+    written = invoke("recommend", "dev", "--write", *DATE)
+    assert written.exit_code == 2 and "no option is feasible" in written.stderr
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--top", "0"], "--top"),
+    (["--instance-types", "g6.xlarg"], "did you mean g6.xlarge"),
+    (["--tensor-parallel", "3"], "--tensor-parallel"),
+    (["--precision", "fp4"], "--precision"),
+    (["--capacity-types", "spto"], "did you mean spot"),
+    (["--instance-types", ","], "--instance-types"),
+    (["--as-of", "yesterday"], "--as-of"),
+])
+def test_bad_input_exits_2_naming_the_argument(args, named, project):
+    result = invoke("recommend", "dev", *args)
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr and "Traceback" not in result.output
+
+
+def test_an_unknown_stack_is_bad_input(project):
+    result = invoke("recommend", "prod-uss")
+    assert result.exit_code == 2 and "did you mean prod-us" in result.stderr
+
+
+def test_markdown_and_table_formats(project):
+    table = invoke("recommend", "dev", *DATE)
+    assert table.exit_code == 0 and "Recommended:" in table.stdout and "rejected:" in table.stdout
+    md = invoke("recommend", "dev", "--format", "markdown", *DATE)
+    assert md.exit_code == 0 and md.stdout.startswith("### recommend `dev`") and "| rank |" in md.stdout
+
+
+def test_the_precisions_searched():
+    assert set(PRECISIONS) == {"bf16", "fp8"}
+    spec = spec_of()
+    result = search(spec, default_catalog(), space=Space(instance_types=("g5.xlarge",), precisions=("fp8",)))
+    assert not result.options  # A10G has no FP8 tensor cores: FP8 is not searched there
+    assert "FP8" in result.rejected[0].reason
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_the_spec_an_option_is_priced_on_is_the_spec_of_the_file_write_would_write(stack):
+    """Options after the winner are priced on `fleet.applied_spec` (no YAML round trip); the file `--write` writes
+    (`fleet.applied_text`) must read back as that very spec."""
+    from cli.recommend import fleet, option_spec
+
+    path = ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+    spec = load_stack_file(path)
+    for option in search(spec, default_catalog(), top=5).options:
+        _, written = option_spec(read_stack_text(path), str(path), spec, option)
+        assert fleet.applied_spec(spec, option) == written
+
+
+def test_ttft_is_the_prefill_chunks_a_prompt_needs_times_the_step():
+    spec = spec_of()
+    engine = capacity.engine_for(spec, "g6e.xlarge")  # L40S, 48 GB: vLLM's 2,048-token step budget
+    assert capacity.max_num_batched_tokens(engine.instance) == capacity.MAX_NUM_BATCHED_TOKENS
+    assert capacity.max_num_batched_tokens(hardware.instance_type("p5.4xlarge")) == capacity.MAX_NUM_BATCHED_TOKENS_LARGE_GPU
+    # a 600-token prompt next to 48 running sequences: one chunk
+    assert capacity.ttft_seconds(engine, 48) == pytest.approx(engine.step_seconds(48))
+    # a 5,000-token prompt next to 48 sequences: ceil(5000 / 2000) = 3 chunks
+    long = spec.model_copy(update={"traffic": spec.traffic.model_copy(update={"input_tokens_per_request": 5000})})
+    engine = capacity.engine_for(long, "g6e.xlarge")
+    assert capacity.ttft_seconds(engine, 48) == pytest.approx(3 * engine.step_seconds(48))
+    # the planned batch serves the planned rate, and one sequence fewer would not
+    th = capacity.replica_throughput(spec, "g6e.xlarge")
+    engine = capacity.engine_for(spec, "g6e.xlarge")
+    batch = capacity.planned_batch(engine, th.planning_tokens_per_second, th.max_batch_by_memory)
+    assert engine.tokens_per_second(batch) >= th.planning_tokens_per_second > engine.tokens_per_second(batch - 1)
+
+
+def test_the_hybrid_hook_sizes_the_fleet_for_the_share_the_api_does_not_take():
+    """The hook issue 14's hybrid split plugs into: each API share is searched with the fleet sized for the rest and
+    the API's cost of the share added; the cheaper split wins."""
+    from cli.recommend.search import Overflow
+
+    spec = spec_of(requests=400_000_000)
+    space = Space(instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("bf16",), capacity_types=("on-demand",))
+    free_api = search(spec, default_catalog(), space=space, overflow=Overflow((0.0, 0.5), lambda share: 0.0)).options
+    assert free_api[0].api_share == 0.5
+    assert free_api[0].regions[0].expected_nodes < free_api[1].regions[0].expected_nodes
+    dear_api = search(spec, default_catalog(), space=space, overflow=Overflow((0.0, 0.5), lambda share: 1e9)).options
+    assert dear_api[0].api_share == 0.0 and dear_api[1].overflow_usd == 1e9
+
+
+def _prod_us_variant(project, **traffic):
+    """prod-us with a second pool in us-east-1, a load test on us-west-2's pool and scale-to-zero."""
+    import yaml
+
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    doc = yaml.safe_load(path.read_text())
+    config = doc["config"]
+    config["tradeoff-infra:regions"][0]["gpuPools"].append(
+        {"name": "l4", "instanceType": "g6.xlarge", "minNodes": 0, "maxNodes": 4, "capacityType": "spot"})
+    config["tradeoff-infra:regions"][1]["gpuPools"][0].update(
+        {"measuredOutputTokensPerSecond": 3000, "measuredSource": "load test 2026-11-20"})
+    config["tradeoff-infra:autoscaling"]["scaleToZero"] = True
+    config["tradeoff-infra:traffic"].update(traffic)
+    variant = project / "stacks" / "Pulumi.variant.yaml"
+    variant.write_text(yaml.safe_dump(doc))
+    return variant
+
+
+def test_a_load_test_holds_only_for_its_own_pool_type_tensor_parallel_and_precision(project):
+    spec = load_stack_file(_prod_us_variant(project))
+    result = search(spec, default_catalog(), top=50)
+    measured = {(o.precision, o.tensor_parallel, c.instance_type) for o in result.options for c in o.regions
+                if c.region == "us-west-2" and c.measured}
+    assert measured <= {("bf16", 1, "g6e.xlarge")}
+    for option in result.options:
+        for choice in option.regions:
+            if choice.region == "us-west-2" and (option.precision, choice.instance_type) == ("bf16", "g6e.xlarge"):
+                assert choice.measured and choice.throughput.measured
+
+
+def test_write_a_stack_with_two_pools_a_load_test_and_scale_to_zero_then_estimate(project):
+    _prod_us_variant(project)
+    result = invoke("recommend", "variant", "--write", "--format", "json", *DATE)
+    assert result.exit_code == 0, result.output
+    recommended = json.loads(result.stdout)["options"][0]
+    written = load_stack_file(project / "stacks" / "Pulumi.variant.yaml")
+    assert all(len(r.gpu_pools) == 1 for r in written.regions)
+    west = written.regions[1].gpu_pools[0]
+    if (recommended["precision"], west.instance_type) != ("bf16", "g6e.xlarge"):
+        assert west.measured_output_tokens_per_second is None
+    estimated = json.loads(invoke("estimate", "variant", "--format", "json", *DATE).stdout)
+    expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected - recommended["monthlyUsd"]) <= 0.005 * recommended["monthlyUsd"]
+
+
+def test_zero_traffic_prints_every_format(project):
+    _prod_us_variant(project, requestsPerMonth=0)
+    for fmt in ("table", "markdown", "json"):
+        result = invoke("recommend", "variant", "--format", fmt, *DATE)
+        assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["options"][0]["perMillionTokensUsd"] is None
+
+
+def test_a_stack_with_a_gateway_is_told_the_hybrid_split_is_not_searched(project):
+    result = invoke("recommend", "hybrid", "--format", "json", "--top", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    (note,) = json.loads(result.stdout)["notes"]
+    assert "gateway" in note and "not searched" in note
+    assert json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)["notes"] == []

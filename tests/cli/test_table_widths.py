@@ -1,0 +1,159 @@
+"""One width rule and one column rule for every command's tables (issue 13 item 2): `estimate`, `inventory`,
+`prices show` and `validate` lay their tables out to `COLUMNS` (else the terminal's width, else 100 columns
+when piped) by cli/render/grid.py; money and quantities never wrap or truncate, long text folds."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from rich.console import Console
+from rich.table import Table
+from typer.testing import CliRunner
+
+from cli.inventory_tree import folded
+from cli.main import app
+from cli.render import grid, width
+from infra.price_catalog import default_catalog
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.paths import ROOT
+
+runner = CliRunner()
+
+
+def invoke(*args: str, columns: str | None) -> str:
+    env = {"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": columns}
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def widest(text: str) -> int:
+    return max(len(line.rstrip()) for line in text.splitlines())
+
+
+def rich_text(title: str, columns: list[grid.Column], rows: list[list[str]], widths: list[int]) -> str:
+    table = Table(title=title, title_justify="left")
+    for column, w in zip(columns, widths):
+        if column.numeric:
+            table.add_column(column.header, justify=column.justify, width=w, no_wrap=True)
+        else:
+            table.add_column(column.header, justify=column.justify, width=w, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, color_system=None, highlight=False).print(table, crop=False)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+ROWS = [["us-east-1", "g6e.12xlarge (4x L40S)", "$19,155.23", "1,460.00 hours"],
+        ["eu-central-1", "a description long enough to fold over several lines of its column", "$7,500.00", "3 nodes"],
+        ["ap-northeast-1", "short", "$0.01", "1.00 GB-month"]]
+COLUMNS = [grid.Column("region"), grid.Column("what"), grid.Column("monthly", "right", numeric=True),
+           grid.Column("quantity\nper month", "right", numeric=True)]
+
+
+@pytest.mark.parametrize("table_width", [200, 90, 70, 50])
+def test_the_grid_draws_what_rich_draws(table_width):
+    """The text tables look as rich drew them (box, padding, wrapped text, bottom-aligned headers) for the
+    widths the rule chose."""
+    widths = grid.column_widths(COLUMNS, ROWS, table_width)
+    assert grid.render("a title", COLUMNS, ROWS, table_width) == rich_text("a title", COLUMNS, ROWS, widths)
+
+
+def test_numbers_keep_their_width_and_text_folds():
+    widths = grid.column_widths(COLUMNS, ROWS, 50)
+    assert widths[2:] == [len("$19,155.23"), len("1,460.00 hours")]  # never below their widest cell
+    text = grid.render("", COLUMNS, ROWS, 50)
+    assert "$19,155.23" in text and "1,460.00 hours" in text and "$7,500.00" in text
+    assert widest(text) > 50  # too narrow even with text at its minimum: wider, never a number cut
+
+
+def test_a_word_wider_than_its_column_folds_and_line_breaks_stay():
+    assert grid.wrap("aaaaaaaaaaaa bb", 5) == ("aaaaa", "aaaaa", "aa bb")
+    assert grid.wrap("  lead\nsecond", 10) == ("  lead", "second")
+    assert grid.wrap("hello   world this", 10) == ("hello", "world this")
+
+
+def test_cells_are_inert():
+    text = grid.render("t\x1b[2J", [grid.Column("a")], [["x\x1b]0;owned\x07"]], 40)
+    assert "\x1b" not in text and "\\x1b" in text
+
+
+def test_the_tree_keeps_its_guides_when_the_type_folds():
+    cell = folded("│  ├─ ", "kubernetes:storage.k8s.io/v1:StorageClass", 20, height=4)
+    # folded under its own guide, then the guide carried down to the row's height (another cell wrapped)
+    assert cell.split("\n") == ["│  ├─ kubernetes:sto", "│  │  rage.k8s.io/v1", "│  │  :StorageClass", "│  │"]
+    assert folded("└─ ", "aws:iam/role:Role", 40, height=2) == "└─ aws:iam/role:Role\n"
+
+
+@pytest.mark.parametrize("columns", ["80", "100", "120", None])
+def test_inventory_fits_the_width(columns):
+    """The old inventory table was always 200 columns wide, piped or not."""
+    text = invoke("inventory", "prod-global", columns=columns)
+    assert widest(text.split("Resources:")[0]) <= int(columns or width.PIPED_WIDTH)
+    rows = [line for line in text.splitlines() if line.startswith("│ + │")]
+    assert len(rows) == int(re.search(r"(\d+) resources planned", text).group(1)) + 1  # the stack row too
+    assert all(region in text for region in ("us-east-1", "eu-central-1", "ap-northeast-1"))
+
+
+@pytest.mark.parametrize("columns", ["100", "120", None])
+def test_prices_show_fits_the_width_and_keeps_every_price_whole(columns):
+    """The old price table was 200 columns wide whatever the terminal."""
+    text = invoke("prices", "show", "--region", "eu-central-1", columns=columns)
+    assert widest(text) <= int(columns or width.PIPED_WIDTH)
+    catalog = default_catalog()
+    for name in catalog.data["instances"]["eu-central-1"]:
+        price = f"{catalog.instance('eu-central-1', name, 'on-demand').usd_per_hour:.6g}"
+        assert any(f" {price} │" in line for line in text.splitlines()), (name, price)
+
+
+def test_prices_show_at_80_columns_grows_rather_than_split_a_price():
+    text = invoke("prices", "show", "--region", "eu-central-1", columns="80")
+    catalog = default_catalog()
+    for name in catalog.data["instances"]["eu-central-1"]:
+        price = f"{catalog.instance('eu-central-1', name, 'on-demand').usd_per_hour:.6g}"
+        assert any(f" {price} │" in line for line in text.splitlines()), (name, price)
+
+
+@pytest.mark.parametrize("columns", ["80", "100", "120", None])
+def test_validate_fits_the_width_and_never_truncates(columns):
+    """Piped, validate used rich's 80 columns and cut regions to `eu-centr…`; now the one rule (100 piped)."""
+    text = invoke("validate", "prod-global", columns=columns)
+    table = text.split("model:")[0]
+    assert widest(table) <= int(columns or width.PIPED_WIDTH)
+    assert "…" not in text
+    for counts in ("2/2/17", "8/68", "2/16", "2/2/13", "1/1/7"):  # nodes, GPUs, replicas: whole on their row
+        assert re.search(rf"│ +{re.escape(counts)} │", table), counts
+    if columns != "80":
+        assert all(region in table for region in ("us-east-1", "eu-central-1", "ap-northeast-1"))
+
+
+def test_a_name_column_at_its_floor_does_not_stop_the_others_from_folding():
+    """The shrink stopped as soon as the widest text column was at its floor (a name kept whole): the other
+    text columns kept their width and the names were folded instead (`eu-centr` / `al-1`, `vantage-rese` /
+    `rved` in `prices show` at 100 columns)."""
+    columns = [grid.Column("region"), grid.Column("instance type"), grid.Column("$/h", "right", numeric=True),
+               grid.Column("basis"), grid.Column("source"), grid.Column("date"), grid.Column("conf."),
+               grid.Column("derivation / spot")]
+    rows = [["eu-central-1", "g5.12xlarge", "4.46848", "source", "vantage-reserved", "2026-01-21", "A", ""]]
+    text = grid.render("", columns, rows, 100)
+    assert widest(text) <= 100
+    for word in ("eu-central-1", "g5.12xlarge", "vantage-reserved", "2026-01-21", "conf."):
+        assert word in text, word
+
+
+def test_a_date_is_never_folded():
+    columns = [grid.Column("what"), grid.Column("date")]
+    rows = [["a sentence long enough to be folded over several lines", "undated snapshot, after 2025-06-01"]]
+    assert "2025-06-01" in grid.render("", columns, rows, 40)
+
+
+def test_a_table_handed_to_a_rich_console_prints_as_drawn():
+    """`fitted_table` used to return a rich Table that callers `console.print`; it returns text now, and text
+    handed to `console.print` must not be read as markup (`[red]` in a stack name) nor re-wrapped."""
+    table = grid.render("title [bold]x[/bold]", COLUMNS, [["[red]not markup[/red]", "y", "$1.00", "2"]], 60)
+    buffer = io.StringIO()
+    Console(file=buffer, width=30, color_system=None).print(table, crop=False)
+    assert buffer.getvalue() == table
