@@ -101,7 +101,11 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     decision = verdict(spec, grown if grown is not None else self_expected, offers, breaks, queued=queued,
                        capped_expected=self_expected, operations_excluded_usd=ops_excluded)
     split = None
-    if spec.gateway is not None:  # the split the gateway runs replaces the all-on-the-fleet line items (docs/hybrid.md)
+    missing = sorted(set(spec.gateway.api_offers()) - {o.name for o in offers}) if spec.gateway is not None else []
+    if missing:  # priced without the gateway's offers (a caller that passes none): the fleet alone, and say so
+        warnings.append(f"the gateway split is not priced: its offers {', '.join(missing)} were not resolved; the "
+                        "line items are every route's traffic on the fleet")
+    elif spec.gateway is not None:  # the split the gateway runs replaces the all-on-the-fleet line items (docs/hybrid.md)
         from cli.estimate.hybrid import estimate_hybrid, hybrid_verdict
 
         split = estimate_hybrid(spec, costing, offers, grown if grown is not None else self_expected)

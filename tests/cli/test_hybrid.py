@@ -230,3 +230,10 @@ def test_with_a_restricted_route_a_cheaper_pure_api_does_not_win_the_split_does(
     # the same split without the restricted route: pure API is an option and cheaper, so it is not hybrid
     free = run(hybrid_spec(requests=60_000_000, gateway=gateway(chat(1.0))), offers=OFFERS)
     assert free.hybrid.pure_api < free.hybrid.optimal.total and free.verdict.choice != "hybrid"
+
+
+def test_a_gateway_stack_priced_without_its_offers_is_the_fleet_alone_with_a_warning():
+    # recommend prices stacks with no API offers: that must not fail on the gateway's routes
+    est = run(hybrid_spec(gateway=gateway(chat(), support())), offers=[])
+    assert est.hybrid is None and not [li for li in est.line_items if li.category == "api"]
+    assert any("the gateway split is not priced" in w and CHEAP in w for w in est.warnings)
