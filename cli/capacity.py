@@ -475,9 +475,12 @@ def scale_down_delay_slots(spec: StackSpec) -> int:
 
 
 def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, share: float, *,
-                unbounded: bool = False, throughput_cache: dict | None = None) -> RegionCapacity:
+                unbounded: bool = False, throughput_cache: dict | None = None,
+                max_replicas: int | None = None) -> RegionCapacity:
     """Replicas and nodes per 15-minute slot for a region's share of `requests_per_month`.
-    `unbounded` lifts maxNodes/maxReplicas (to find where break-even would lie with a bigger fleet)."""
+    `unbounded` lifts maxNodes/maxReplicas (to find where break-even would lie with a bigger fleet);
+    `max_replicas` caps the fleet at that many replicas instead of maxReplicas, the last pool growing past
+    maxNodes when the cap needs it (the hybrid estimate's fleet cap, cli/estimate/hybrid.py)."""
     out_tokens = spec.traffic.output_tokens_per_request
     avg_tps = requests_per_month * share * out_tokens / SECONDS_PER_MONTH
     cache = {} if throughput_cache is None else throughput_cache
@@ -486,7 +489,9 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
     low, high = spec.replicas_for(region)
     per_node = {pool.name: spec.replicas_per_node(pool) for pool in region.gpu_pools}
     capacity = sum(p.max_nodes * per_node[p.name] for p in region.gpu_pools)
-    max_replicas = min(high, capacity)
+    cap = max_replicas
+    max_replicas = min(high, capacity) if cap is None else cap
+    lift_last = unbounded or (cap is not None and cap > capacity)
     if unbounded:
         max_replicas = 10**9
     # Pools fill in the order the stack lists them; each replica serves at its own pool's throughput.
@@ -508,7 +513,7 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
     for r in set(replicas):
         remaining, fill = r, []
         for pool in region.gpu_pools:
-            ceiling = 10**9 if unbounded and pool is region.gpu_pools[-1] else pool.max_nodes
+            ceiling = 10**9 if lift_last and pool is region.gpu_pools[-1] else pool.max_nodes
             nodes = min(ceiling, max(pool.min_nodes, math.ceil(remaining / per_node[pool.name])))
             fill.append(nodes)
             remaining = max(0, remaining - nodes * per_node[pool.name])
@@ -545,9 +550,12 @@ def plan_region(spec: StackSpec, region: RegionSpec, requests_per_month: float, 
 
 
 def plan(spec: StackSpec, requests_per_month: float | None = None, *, unbounded: bool = False,
-         throughput_cache: dict | None = None) -> list[RegionCapacity]:
+         throughput_cache: dict | None = None, max_replicas: dict[str, int] | None = None) -> list[RegionCapacity]:
+    """Every region's plan; `max_replicas` (region -> replicas) caps a region's fleet (see plan_region)."""
     requests = spec.traffic.requests_per_month if requests_per_month is None else requests_per_month
     shares = traffic_shares(spec)
     cache = {} if throughput_cache is None else throughput_cache
-    return [plan_region(spec, region, requests, shares[region.region], unbounded=unbounded, throughput_cache=cache)
+    caps = max_replicas or {}
+    return [plan_region(spec, region, requests, shares[region.region], unbounded=unbounded, throughput_cache=cache,
+                        max_replicas=caps.get(region.region))
             for region in spec.regions]

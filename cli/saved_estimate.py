@@ -30,7 +30,8 @@ def load_saved(path: pathlib.Path, option: str) -> list[dict]:
         document = parse(data)
     except ContractError as err:
         raise bad(str(err)) from None
-    return [stack.model_dump() for stack in document.stacks]
+    # exclude_unset: a key the document leaves out (a stack without a gateway has no `hybrid`) stays out
+    return [stack.model_dump(exclude_unset=True) for stack in document.stacks]
 
 
 def check_increase(changes: list[dict], limit_pct: float | None) -> list[str]:

@@ -51,7 +51,8 @@ def spec_of(**over):
         "autoscaling": {"minReplicas": 1, "maxReplicas": 4},
         "traffic": {"requestsPerMonth": over.pop("requests", 5_000_000),
                     "inputTokensPerRequest": over.pop("input_tokens", 600),
-                    "outputTokensPerRequest": over.pop("output_tokens", 250), "peakToAverage": 2},
+                    "outputTokensPerRequest": over.pop("output_tokens", 250),
+                    "peakToAverage": over.pop("peak_to_average", 2)},
         "operations": over.pop("operations", {"engineerFte": 0.5, "loadedMonthlyCostUsd": 16000, "setupMonths": 2,
                                               "amortisationMonths": 24}),
         "constraints": over.pop("constraints", {}),
@@ -59,6 +60,9 @@ def spec_of(**over):
         "cluster": {"publicAccessCidrs": ["203.0.113.0/24"],  # someone must reach the Kubernetes API
                     "adminPrincipalArns": ["arn:aws:iam::111122223333:role/ops"]},  # and administer it
     }
+    if "gateway" in over:  # a hybrid stack (cli/estimate/hybrid.py): its routes' offers are passed to the estimate
+        config["gateway"] = over.pop("gateway")
+        config["apiComparison"] = over.pop("api_comparison")
     assert not over, over
     return parse_stack_config(config)
 

@@ -100,13 +100,28 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     band = throughput_band(costing, spec.traffic.requests_per_month, unbounded=bool(queued), include_ops=include_ops)
     decision = verdict(spec, grown if grown is not None else self_expected, offers, breaks, queued=queued,
                        capped_expected=self_expected, operations_excluded_usd=ops_excluded)
+    split = None
+    missing = sorted(set(spec.gateway.api_offers()) - {o.name for o in offers}) if spec.gateway is not None else []
+    if missing:  # priced without the gateway's offers (a caller that passes none): the fleet alone, and say so
+        warnings.append(f"the gateway split is not priced: its offers {', '.join(missing)} were not resolved; the "
+                        "line items are every route's traffic on the fleet")
+    elif spec.gateway is not None:  # the split the gateway runs replaces the all-on-the-fleet line items (docs/hybrid.md)
+        from cli.estimate.hybrid import estimate_hybrid, hybrid_verdict
+
+        split = estimate_hybrid(spec, costing, offers, grown if grown is not None else self_expected)
+        items, plans = split.configured.line_items, split.configured.plans
+        decision = hybrid_verdict(spec, decision, split)
+        # the fleet carries the self-hosted routes only: its queue warnings are the split's own (overflow is not a queue)
+        warnings = [w for w in warnings if "of the month's tokens would queue" not in w]
+        warnings += [w for p in plans for w in p.warnings if "of the month's tokens would queue" not in w]
+        warnings += list(costing.warnings) + split.warnings
     result = StackEstimate(
         total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date, throughput_band=band,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced,
         warnings=acknowledged(_unique(warnings), spec.acknowledged_warnings),
-        api_source=api_source, defaults_used=defaults_used(spec, usage),
+        api_source=api_source, defaults_used=defaults_used(spec, usage), hybrid=split,
     )
     return result
 

@@ -69,6 +69,38 @@ class BreakEvenDocument(_Part):
     """Requests a month at which self-hosting costs what the offer does; None when it never does."""
 
 
+class HybridRouteDocument(_Part):
+    route: StrictStr
+    share: Usd
+    servedBy: StrictStr
+    overflowTo: StrictStr | None = None
+    fallbackTo: list[StrictStr]
+    dataClass: Literal["general", "restricted"]
+    monthlyUsd: Usd
+    """The route's API spend plus its share of the self-hosted side (by the requests the fleet serves it)."""
+
+
+class FleetDocument(_Part):
+    maxReplicasByRegion: dict[str, int]
+
+
+class OptimalFleetDocument(FleetDocument):
+    monthlyUsd: Usd
+    apiShare: Usd
+
+
+class HybridDocument(_Part):
+    """A stack with a gateway: the split as configured, its cheapest fleet cap, and the pure choices (docs/hybrid.md)."""
+
+    monthlyUsd: MonthlyRange
+    apiShare: Usd
+    """Share of the month's tokens answered by API offers."""
+    routes: list[HybridRouteDocument]
+    optimalFleet: OptimalFleetDocument
+    pureSelfHostedMonthlyUsd: Usd | None = None
+    pureApiMonthlyUsd: Usd | None = None
+
+
 class StackDocument(_Part):
     stack: StrictStr
     stackFile: StrictStr | None = None
@@ -77,6 +109,8 @@ class StackDocument(_Part):
     verdict: VerdictDocument | None = None
     """Absent in a document saved before the verdict was part of it: `diff` then says it cannot tell."""
     breakEvenRequestsPerMonth: dict[str, BreakEvenDocument] | None = None
+    hybrid: HybridDocument | None = None
+    """Only for a stack with a gateway; its API spend is in lineItems too (category `api`, region `global`)."""
 
 
 class EstimateDocument(_Part):

@@ -12,7 +12,8 @@ from typing import NamedTuple
 from infra.price_catalog import HOURS_PER_MONTH
 
 CATEGORIES = ["gpu-compute", "system-compute", "control-plane", "load-balancer", "nat", "storage",
-              "data-transfer", "monitoring", "dns", "operations"]
+              "data-transfer", "monitoring", "dns", "operations", "api"]
+"""`api`: a gateway's API spend (region `global`, resource = the route, unit MTok; cli/estimate/hybrid.py)."""
 HOURS = Decimal(HOURS_PER_MONTH)
 GB = Decimal(10**9)
 CENT = Decimal("0.01")

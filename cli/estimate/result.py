@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from cli import capacity
 from cli.estimate.decision import BreakEven, Verdict
@@ -15,6 +16,9 @@ from cli.estimate.usage import UsageAssumptions
 from cli.pricing.api import ApiOffer
 from infra.price_catalog import PriceCatalog
 from infra.spec import StackSpec
+
+if TYPE_CHECKING:
+    from cli.estimate.hybrid import HybridEstimate
 
 STALE_AFTER_DAYS = 90
 
@@ -47,16 +51,24 @@ class StackEstimate:
     """The compared total with every replica at the low / high end of its throughput band (docs/capacity.md)."""
     defaults_used: list[tuple[str, object]] = field(default_factory=list)
     """Keys the stack (or usage) file leaves out whose defaults feed a number, with the value used."""
+    hybrid: HybridEstimate | None = None
+    """A stack with a gateway: the split (its line items are `line_items`), its cheapest cap, the pure choices."""
 
     @property
     def compared_expected(self) -> Decimal:
         """The one self-hosted monthly cost the verdict, the headline and the budget use: the fleet grown
-        for the traffic when maxNodes/maxReplicas cannot carry it, else the configured fleet's total."""
+        for the traffic when maxNodes/maxReplicas cannot carry it, else the configured fleet's total. With a
+        gateway: pure self-hosted, every route's traffic on the fleet (`hybrid.pure_self_hosted`)."""
+        if self.hybrid is not None:
+            return self.hybrid.pure_self_hosted
         return self.grown_expected if self.grown_expected is not None else self.total()
 
     def total(self, which: str = "monthly", include_operations: bool | None = None) -> Decimal:
+        """The self-hosted side: every line item but API spend (category `api`, a gateway's), operations per
+        `include_operations` (default: the stack's operations.include)."""
         include = self.spec.operations.include if include_operations is None else include_operations
-        return sum((getattr(li, which) for li in self.line_items if include or li.category != "operations"), Decimal(0))
+        return sum((getattr(li, which) for li in self.line_items
+                    if li.category != "api" and (include or li.category != "operations")), Decimal(0))
 
     @property
     def catalog_age_days(self) -> int:

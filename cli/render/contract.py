@@ -77,7 +77,8 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
                                for k, a in (("min", "monthly_min"), ("expected", "monthly"), ("max", "monthly_max"))}
     ops = sum((li.monthly for li in est.line_items if li.category == "operations"), Decimal(0))
     expected = est.total("monthly")
-    band_totals = list(est.throughput_band.values()) if est.throughput_band else []
+    # the band's totals are pure self-hosted ones: with a gateway the line items are the split's (hybrid block)
+    band_totals = list(est.throughput_band.values()) if est.throughput_band and est.hybrid is None else []
     capacity = []
     for plan in est.capacity:
         for pool_plan in plan.pools:
@@ -108,17 +109,24 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
                 "minNodes": pool_plan.pool.min_nodes,
                 "maxNodes": pool_plan.pool.max_nodes,
                 "queuedShare": round(plan.queued_share, 4),
+                **({"overflowShare": round(est.hybrid.configured.overflow.get(plan.region, 0.0), 4)}
+                   if est.hybrid is not None else {}),
                 "source": th.source,
             })
     compared_basis = ("fleet grown for the traffic (maxNodes/maxReplicas cannot carry it; the configured fleet's total "
                       f"is {money_text(expected)})" if est.grown_expected is not None else "self-hosted expected total")
+    if est.hybrid is not None:
+        compared_basis = "pure self-hosted: every gateway route's traffic on the fleet, grown for it"
     budget = None
     if spec.budget:
         limit = Decimal(str(spec.budget.monthly_usd))
-        # judged on what carrying the traffic costs: the grown fleet when maxNodes cannot carry it
-        judged = est.compared_expected
+        # judged on what carrying the traffic costs: the grown fleet when maxNodes cannot carry it; with a gateway,
+        # the split as configured (fleet, gateway and API spend: what the deployment bills)
+        judged = est.compared_expected if est.hybrid is None else est.hybrid.configured.total
+        judged_basis = compared_basis if est.hybrid is None else "split as configured: fleet, gateway and API spend"
         budget = {"monthlyUsd": usd(limit), "expectedUsd": usd(judged), "overBudget": judged > limit,
-                  "headroomUsd": usd(limit - judged), "basis": compared_basis}
+                  "headroomUsd": usd(limit - judged),
+                  "basis": judged_basis}
     out = {
         "stack": est.stack,
         "stackFile": est.stack_file,
@@ -186,9 +194,56 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
         "unpricedResources": [{"type": t_, "name": n, "region": r} for t_, n, r in est.unpriced],
         "warnings": est.warnings,
     }
+    if est.hybrid is not None:
+        out["hybrid"] = hybrid_document(est)
     if chart is not None:
         out["chart"] = chart
     return out
+
+
+def _split_routes(split) -> list[dict]:
+    return [{
+        "route": rs.route.name,
+        "share": rs.route.share,
+        "servedBy": rs.route.served_by,
+        "overflowTo": rs.route.overflow_to,
+        "fallbackTo": list(rs.route.fallback_to),
+        "dataClass": rs.route.data_class,
+        "monthlyUsd": usd(rs.monthly),
+        "apiShare": _num(rs.api_total / rs.requests, 4) if rs.requests else 0.0,
+        "queuedRequests": round(float(rs.queued_requests)),
+        "failedRequests": round(float(rs.failed_requests)),
+    } for rs in split.routes]
+
+
+def hybrid_document(est: StackEstimate) -> dict:
+    """The `hybrid` block of a stack with a gateway (cli/estimate/hybrid.py, docs/hybrid.md)."""
+    h = est.hybrid
+    low, expected, high = h.monthly_range
+    from cli.estimate.hybrid import PATTERNS
+
+    return {
+        "monthlyUsd": {"min": usd(low), "expected": usd(expected), "max": usd(high)},
+        "apiShare": _num(h.configured.api_share, 4),
+        "apiMonthlyUsd": usd(h.configured.api_monthly),
+        "routes": _split_routes(h.configured),
+        "configuredFleet": {"maxReplicasByRegion": h.configured.caps},
+        "optimalFleet": {"maxReplicasByRegion": h.optimal.caps, "monthlyUsd": usd(h.optimal.total),
+                         "apiShare": _num(h.optimal.api_share, 4), "apiMonthlyUsd": usd(h.optimal.api_monthly)},
+        "searchRange": {region: {"lowest": lo, "highest": hi} for region, (lo, hi) in h.ranges.items()},
+        "costCurve": [{"maxReplicas": p.max_replicas, "maxReplicasByRegion": p.caps, "monthlyUsd": usd(p.monthly),
+                       "apiShare": _num(p.api_share, 4)} for p in h.curve],
+        "pureSelfHostedMonthlyUsd": usd(h.pure_self_hosted),
+        "pureApiMonthlyUsd": None if h.pure_api is None else usd(h.pure_api),
+        "pureApiOffers": h.pure_api_offers,
+        "pureApiAllowed": not h.restricted,
+        "expectedUnavailability": h.unavailability,
+        "expectedUnavailabilityAssumed": h.unavailability_assumed,
+        "patterns": [PATTERNS[p] for p in h.patterns],
+        "basis": ("fleet sized per 15-minute slot for the self-hosted routes; overflow above the cap to overflowTo, "
+                  "fallback = expectedUnavailability x the fleet's requests to the first fallbackTo, API-served routes "
+                  "at their offers; gateway pods as a share of a system node; docs/hybrid.md"),
+    }
 
 
 def compare(new: dict, old: dict, against: str) -> dict:

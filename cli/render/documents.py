@@ -81,7 +81,9 @@ def decision(doc: dict) -> dict:
         budget_short, over = f"within, {money(b['headroomUsd'])} left", False
     ops = "" if sh["operationsIncluded"] else ", operations excluded"
     used = doc.get("defaultsUsed") or []
+    split = hybrid_lines(doc)
     return {
+        **split,
         "verdict": doc["verdict"]["choice"].upper(),
         "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
         "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",
@@ -90,6 +92,45 @@ def decision(doc: dict) -> dict:
         "budget": budget, "budgetShort": budget_short, "overBudget": over,
         "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
     }
+
+
+def caps_text(by_region: dict[str, int]) -> str:
+    """Fleet caps by region: one number when every region has the same, else `region n, ...`."""
+    values = set(by_region.values())
+    return str(values.pop()) if len(values) == 1 else ", ".join(f"{r} {n}" for r, n in by_region.items())
+
+
+def hybrid_lines(doc: dict) -> dict:
+    """A gateway stack's split for the decision block: `hybrid` (the split as configured and at its cheapest cap,
+    against both pure choices); None for a stack without a gateway."""
+    h = doc.get("hybrid")
+    if not h:
+        return {"hybrid": None}
+    opt = h["optimalFleet"]
+    pure_api = ("no price" if h["pureApiMonthlyUsd"] is None else money(h["pureApiMonthlyUsd"])
+                + ("" if h["pureApiAllowed"] else " (not an option: restricted routes)"))
+    text = (f"{money(h['monthlyUsd']['expected'])}/month as configured (maxReplicas {caps_text(h['configuredFleet']['maxReplicasByRegion'])}, "
+            f"API share {h['apiShare']:.1%}); cheapest split {money(opt['monthlyUsd'])} at maxReplicas "
+            f"{caps_text(opt['maxReplicasByRegion'])} (API share {opt['apiShare']:.1%}); pure self-hosted "
+            f"{money(h['pureSelfHostedMonthlyUsd'])}, pure API {pure_api}")
+    return {"hybrid": text}
+
+
+def curve_points(h: dict, rows: int = 12) -> list[dict]:
+    """The cost curve over the fleet cap for a short table: at most `rows` points, evenly spread, always the
+    ends and the cheapest."""
+    curve = h["costCurve"]
+    if len(curve) <= rows:
+        return curve
+    best = min(range(len(curve)), key=lambda i: curve[i]["monthlyUsd"])
+    picks = {round(i * (len(curve) - 1) / (rows - 2)) for i in range(rows - 1)} | {best}
+    return [curve[i] for i in sorted(picks)]
+
+
+def route_cells(r: dict) -> list[str]:
+    """One route of the split as table cells: route, share, served by, overflow, fallback, data class, monthly."""
+    return [r["route"], f"{r['share']:.0%}", r["servedBy"], r["overflowTo"] or "—", ", ".join(r["fallbackTo"]) or "—",
+            r["dataClass"], money(r["monthlyUsd"])]
 
 
 def sensitivity_rows(doc: dict) -> list[list[str]]:
@@ -182,6 +223,9 @@ def _env(autoescape: bool):
     env.globals["defaults_line"] = defaults_line
     env.globals["diff_markdown"] = _diff_markdown
     env.globals["decision"] = decision
+    env.globals["curve_points"] = curve_points
+    env.globals["caps_text"] = caps_text
+    env.globals["route_cells"] = route_cells
     env.globals["sensitivity_rows"] = sensitivity_rows
     env.globals["sweep_table"] = sweep_table
     env.globals["growth_table"] = growth_table
@@ -297,11 +341,64 @@ def svg_chart(chart: dict, requests: float | None = None, width: int = 900, heig
     return "".join(parts)
 
 
+def svg_cap_chart(h: dict, width: int = 700, height: int = 300) -> str:
+    """Linear chart of the split's monthly cost over the fleet cap (maxReplicas per region), the cheapest cap
+    marked, the pure self-hosted and pure API costs as flat reference lines. Pure SVG, no scripts."""
+    # the caps every region shares (where regions' searches differ, their mixed caps are in the JSON and tables)
+    curve = [p for p in h["costCurve"] if len(set(p["maxReplicasByRegion"].values())) == 1] or h["costCurve"]
+    refs = {"pure self-hosted": h["pureSelfHostedMonthlyUsd"], "pure API": h["pureApiMonthlyUsd"]}
+    refs = {k: v for k, v in refs.items() if v is not None}
+    if not curve:
+        return "<p>no curve</p>"
+    xs = [p["maxReplicas"] for p in curve]
+    ys = [p["monthlyUsd"] for p in curve] + list(refs.values())
+    left, right, top, bottom = 80, 150, 20, 45
+    x0, x1 = min(xs), max(max(xs), min(xs) + 1)
+    y0, y1 = min(ys) * 0.98, max(ys) * 1.02
+
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * (width - left - right)
+
+    def py(y: float) -> float:
+        return top + (1 - (y - y0) / ((y1 - y0) or 1)) * (height - top - bottom)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             'aria-label="split monthly cost versus fleet cap">',
+             f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" fill="none" stroke="#999"/>']
+    for i in range(5):
+        y = y0 + (y1 - y0) * i / 4
+        parts.append(f'<line x1="{left}" y1="{py(y):.1f}" x2="{width - right}" y2="{py(y):.1f}" stroke="#eee"/>'
+                     f'<text x="{left - 5}" y="{py(y) + 4:.1f}" text-anchor="end">${human(y)}</text>')
+    for x in sorted({x0, x1, *xs[:: max(1, len(xs) // 8)]}):
+        parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 15}" text-anchor="middle">{x}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">fleet cap: maxReplicas per region</text>')
+    points = " ".join(f"{px(p['maxReplicas']):.1f},{py(p['monthlyUsd']):.1f}" for p in curve)
+    parts.append(f'<polyline fill="none" stroke="{PALETTE[3]}" stroke-width="2" points="{points}"/>')
+    legend = [("hybrid split", PALETTE[3], "")]
+    for i, (name, value) in enumerate(refs.items()):
+        color = PALETTE[0] if name == "pure self-hosted" else PALETTE[1]
+        parts.append(f'<line x1="{left}" y1="{py(value):.1f}" x2="{width - right}" y2="{py(value):.1f}" stroke="{color}" '
+                     'stroke-dasharray="6 3"/>')
+        legend.append((name, color, ' stroke-dasharray="6 3"'))
+    best = min(curve, key=lambda p: p["monthlyUsd"])
+    parts.append(f'<circle cx="{px(best["maxReplicas"]):.1f}" cy="{py(best["monthlyUsd"]):.1f}" r="4" fill="#000"/>'
+                 f'<text x="{px(best["maxReplicas"]) + 6:.1f}" y="{py(best["monthlyUsd"]) - 6:.1f}">cheapest: '
+                 f'{best["maxReplicas"]}</text>')
+    for i, (name, color, dash) in enumerate(legend):
+        ly = top + 15 + 18 * i
+        parts.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" stroke="{color}" '
+                     f'stroke-width="2"{dash}/><text x="{width - right + 35}" y="{ly + 4}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def html(docs: list[dict]) -> str:
     # one chart per stack document, in order: two stack files may share a stack name
     charts = [svg_chart(d["chart"], d["traffic"]["requestsPerMonth"]) if d.get("chart") else "" for d in docs]
+    cap_charts = [svg_cap_chart(d["hybrid"]) if d.get("hybrid") else "" for d in docs]
     sweeps = [svg_chart(sweep_chart(d), d["traffic"]["requestsPerMonth"]) if d.get("volumeSweep") else "" for d in docs]
-    return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts, sweeps=sweeps)
+    return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts, sweeps=sweeps,
+                                                               cap_charts=cap_charts)
 
 
 def json_document(docs: list[dict]) -> str:

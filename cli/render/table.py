@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cli.render import grid
-
-from cli.render.documents import decision, money, unit_price
+from cli.render.documents import caps_text, curve_points, decision, money, route_cells, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
 from cli.render.warnings import applies_to, labelled, shared_warnings
@@ -83,7 +82,8 @@ def decision_text(doc: dict, width: int = 100, styles: bool = False) -> list:
     colour = {"API": "cyan", "SELF-HOST": "green", "HYBRID": "magenta"}.get(d["verdict"], "yellow")
     head = Text.from_markup(f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack "
                             f"[bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})")
-    rows = (("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
+    split = (("hybrid", d["hybrid"], ""),) if d["hybrid"] else ()
+    rows = (*split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
             ("budget", d["budget"], "red" if d["overBudget"] else ""),
             ("defaults", d["defaults"].removeprefix("defaults used "), ""))
     label = max(len(name) for name, _, _ in rows)
@@ -121,6 +121,8 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
         f"{m(catalog['oldestPriceUsed'])} ({m(catalog['ageDays'])} days, oldest price this stack uses){stale}; "
         f"API prices: {m(doc['apiPrices']['source'])}"))
 
+    if doc.get("hybrid"):
+        parts.extend(hybrid_tables(doc["hybrid"], width, styles))
     cols = [(LINE_ITEM_FIELDS[f][0], "right" if LINE_ITEM_FIELDS[f][1] else "left", LINE_ITEM_FIELDS[f][1]) for f in fields]
     rows = [([str(LINE_ITEM_FIELDS[f][2](li)) for f in fields], "")
             for li in sorted(doc["lineItems"], key=lambda li: (-li["monthlyUsd"], li["region"], li["resource"]))
@@ -133,6 +135,9 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     ops = "" if sh["operationsIncluded"] else " (operations excluded)"
     rows.append(([f"self-hosted total{ops}", money(sh["monthlyUsd"]["min"]), money(sh["monthlyUsd"]["expected"]),
                   money(sh["monthlyUsd"]["max"])], "bold"))
+    if doc.get("hybrid"):
+        h = doc["hybrid"]["monthlyUsd"]
+        rows.append((["hybrid total (with API spend)", money(h["min"]), money(h["expected"]), money(h["max"])], "bold"))
     parts.append(fitted_table("monthly totals", [("category", "left", False), ("min", "right", True),
                                                  ("expected", "right", True), ("max", "right", True)], rows, width, styles))
 
@@ -177,6 +182,24 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     if "comparison" in doc:
         parts.append(comparison_table(doc["comparison"]))
     return parts
+
+
+def hybrid_tables(h: dict, width: int, styles: bool = False) -> list:
+    """A gateway stack's split: its routes (as configured), then the cost over the fleet cap (a short table)."""
+    routes = fitted_table(f"hybrid split as configured: API share {h['apiShare']:.1%} of the tokens "
+                          f"({money(h['apiMonthlyUsd'])} a month)",
+                          [("route", "left", False), ("share", "right", True), ("served by", "left", False),
+                           ("overflow to", "left", False), ("fallback to", "left", False), ("data", "left", False),
+                           ("monthly", "right", True)],
+                          [(route_cells(r), "") for r in h["routes"]], width, styles)
+    best = h["optimalFleet"]["monthlyUsd"]
+    rows = [([caps_text(p["maxReplicasByRegion"]), money(p["monthlyUsd"]) + (" *" if p["monthlyUsd"] == best else ""),
+              f"{p['apiShare']:.1%}"], "bold" if p["monthlyUsd"] == best else "") for p in curve_points(h)]
+    curve = fitted_table("split cost over the fleet cap",
+                         [("maxReplicas\nper region", "right", True), ("monthly\n(* cheapest)", "right", True),
+                          ("API share", "right", True)],
+                         rows, width, styles)
+    return [routes, curve]
 
 
 def analysis_tables(doc: dict, width: int, styles: bool = False) -> list:

@@ -259,7 +259,8 @@ def test_deployment_runs_the_pinned_model_on_the_gpu_pools(rendered, case_id):
                      f"--dtype={spec.model.dtype}", "--port=8000"):
         assert expected in args, f"{where}: {expected} missing from {args}"
     assert any(a.startswith("--gpu-memory-utilization=") for a in args), where
-    assert not any(a.startswith("--quantization") for a in args), where
+    quantization = [a for a in args if a.startswith("--quantization")]  # only where the stack sets it (hybrid: fp8)
+    assert quantization == ([f"--quantization={spec.model.quantization}"] if spec.model.quantization else []), where
     env = {e["name"]: e for e in container["env"]}
     assert env["VLLM_API_KEY"]["valueFrom"]["secretKeyRef"] == {
         "name": chart_values.API_KEY_SECRET_NAME, "key": chart_values.API_KEY_SECRET_KEY}, where

@@ -38,8 +38,23 @@ TOGETHER_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
 
 
 @pytest.fixture(scope="module")
-def spec():
-    return parse_stack_config(project_config(yaml.safe_load(STACK.read_text())), str(STACK), deploy=False)
+def small_fleet() -> dict:
+    """The shipped stack's routes, offers and budget, its fleet cap lowered to 4 replicas a region: the overflow
+    limit follows maxReplicas (95 there, ~1,200 requests in flight), and a loopback burst has to pass it."""
+    config = project_config(yaml.safe_load(STACK.read_text()))
+    config["autoscaling"] = {**config["autoscaling"], "maxReplicas": 4}
+    return config
+
+
+@pytest.fixture(scope="module")
+def spec(small_fleet):
+    return parse_stack_config(small_fleet, str(STACK), deploy=False)
+
+
+def premium_offer(spec) -> tuple[str, str]:
+    """(LiteLLM provider, model) of the offer the premium route is served by."""
+    provider, model = next(r.served_by for r in spec.gateway.routes if r.name == "premium").split(":", 1)
+    return gateway_config.litellm_provider(provider), model
 
 
 def program_files(inventory, spec, *, vllm_base_url: str, provider_base_urls: dict[str, str]) -> dict[str, str]:
@@ -68,7 +83,7 @@ def program_files(inventory, spec, *, vllm_base_url: str, provider_base_urls: di
 
 
 @pytest.fixture(scope="module")
-def gateway(spec, inventory_of, tmp_path_factory):
+def gateway(spec, small_fleet, tmp_path_factory):
     """(proxy, vllm stub, provider stub, sinkhole): the proxy started with no network (its HTTP(S) proxies point
     at the sinkhole, which records any attempt to reach a non-loopback address)."""
     vllm, provider = StubServer("vllm"), StubServer("provider")
@@ -76,7 +91,11 @@ def gateway(spec, inventory_of, tmp_path_factory):
     provider.start()
     providers = {p: provider.base_url for p in ("together", "openai")}
     assert set(providers) == {o.split(":", 1)[0] for o in spec.gateway.api_offers()}, "a provider without a stub"
-    files = program_files(inventory_of(HYBRID), spec, vllm_base_url=vllm.base_url, provider_base_urls=providers)
+    from cli.inventory import run_program  # the program, run on the small-fleet stack (its config is what runs)
+    from tests.chart_render import helm_template
+
+    inventory = run_program(small_fleet, HYBRID, helm_template=helm_template)
+    files = program_files(inventory, spec, vllm_base_url=vllm.base_url, provider_base_urls=providers)
     sinkhole = Sinkhole()
     env = {**offline_env(sinkhole), **gateway_config.GATEWAY_ENV, gateway_config.MASTER_KEY_ENV: KEY,
            gateway_config.VLLM_KEY_ENV: "vllm-key"}
@@ -156,11 +175,11 @@ def test_normal_traffic_is_served_by_the_fleet(fresh):
     assert provider.total == 0
 
 
-def test_premium_is_served_by_its_api(fresh):
+def test_premium_is_served_by_its_api(fresh, spec):
     proxy, vllm, provider, _ = fresh
     status, body = proxy.chat("premium", KEY)
     assert status == 200, body
-    assert provider.received == {"gpt-4.1": 1} and vllm.total == 0
+    assert provider.received == {premium_offer(spec)[1]: 1} and vllm.total == 0
 
 
 def test_overflow_above_the_fleet_limit_goes_to_the_api_for_overflow_routes_only(fresh):
@@ -233,7 +252,7 @@ def test_routes_outside_the_stack_are_refused(fresh):
     assert provider.total == 0 and vllm.total == 0
 
 
-def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh):
+def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh, spec):
     proxy, _, _, _ = fresh
     assert proxy.chat("chat", KEY)[0] == 200 and proxy.chat("premium", KEY)[0] == 200
     status, text = proxy.get(gateway_config.METRICS_PATH)
@@ -246,7 +265,8 @@ def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh):
     # the rendered stable deployment ids and the provider label tell self-hosted from API answers
     assert any('model_id="chat--self-hosted"' in line and
                f'api_provider="{gateway_config.SELF_HOSTED_PROVIDER}"' in line for line in success), success
-    assert any('model_id="premium--api"' in line and 'api_provider="openai"' in line for line in success), success
+    assert any('model_id="premium--api"' in line and f'api_provider="{premium_offer(spec)[0]}"' in line
+               for line in success), success
 
 
 def test_the_client_key_needs_no_sk_prefix_and_a_wrong_key_is_refused(fresh):
@@ -268,9 +288,9 @@ def test_past_the_api_budget_overflow_is_refused(fresh, spec):
     assert set(budgets) == {"openai", "together_ai"}
     # one answer from each provider, each billed far above its share of the budget
     provider.usage_tokens = 10**10
-    assert proxy.chat("premium", KEY)[0] == 200                       # openai
+    assert proxy.chat("premium", KEY)[0] == 200                       # premium's provider (together)
     vllm.stop()
-    assert proxy.chat("chat", KEY)[0] == 200                          # together (the fleet is down)
+    assert proxy.chat("chat", KEY)[0] == 200                          # chat's fallback chain (the fleet is down)
     vllm.start()
     provider.usage_tokens = 10
     spent = provider.total

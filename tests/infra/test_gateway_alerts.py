@@ -143,9 +143,9 @@ def test_firing_cases_fail_when_alerts_never_fire(tmp_path, rule_spec):
 
 
 def test_api_share_threshold_comes_from_the_spec():
-    """The stack's `alertApiShareAbove` when set, else the routes' plan: premium 0.1 on the API, plus half of
-    chat's 0.7 (it overflows); support is restricted and counts nothing."""
-    assert gm.api_share_alert_threshold(SPEC) == pytest.approx(0.1 + 0.7 * gm.OVERFLOW_PLAN_FRACTION)
+    """The stack's `alertApiShareAbove` when set, else the routes' plan: premium 0.01 on the API, plus half of
+    chat's 0.79 (it overflows); support is restricted and counts nothing."""
+    assert gm.api_share_alert_threshold(SPEC) == pytest.approx(0.01 + 0.79 * gm.OVERFLOW_PLAN_FRACTION)
     tuned = SPEC.model_copy(update={"gateway": SPEC.gateway.model_copy(update={"alert_api_share_above": 0.3})})
     assert gm.api_share_alert_threshold(tuned) == 0.3
     assert "> 0.3" in _rules(gm.alert_rules(tuned))["GatewayApiShareAbovePlan"]["expr"]

@@ -61,8 +61,8 @@ def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec)
     assert home["litellm_params"]["order"] == 1 and overflow["litellm_params"]["order"] == 2
     assert overflow["litellm_params"]["model"] == "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
     assert overflow["litellm_params"]["api_key"] == "os.environ/TOGETHER_API_KEY"
-    # 4 replicas x 32 in flight, chat's 0.7 of the 0.9 served at home, over 2 gateway pods
-    assert home["litellm_params"]["max_parallel_requests"] == 49
+    # 95 replicas x 32 in flight, chat's 0.79 of the 0.99 served at home, over 2 gateway pods
+    assert home["litellm_params"]["max_parallel_requests"] == 1212
     assert chain(config, "chat") == ["chat--fallback-1", "chat--fallback-2"]
     assert [deployments(config, n)[0]["litellm_params"]["model"] for n in chain(config, "chat")] == [
         "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "openai/gpt-4o-mini"]
@@ -72,8 +72,8 @@ def test_the_overflow_limit_follows_replicas_and_replica_concurrency(hybrid):
     hybrid["gateway"]["replicaConcurrency"] = 8
     hybrid["regions"][1]["autoscaling"] = {"maxReplicas": 5}
     spec = parse_stack_config(hybrid)
-    east, west = (gc.overflow_limits(spec, r) for r in spec.regions)
-    assert east == {"chat": 12} and west == {"chat": 15}  # floor(4|5 x 8 x 0.7/0.9 / 2)
+    east, west, _ = (gc.overflow_limits(spec, r) for r in spec.regions)
+    assert east == {"chat": 303} and west == {"chat": 15}  # floor(95|5 x 8 x 0.79/0.99 / 2)
 
 
 def test_a_route_without_overflow_has_no_limit_or_second_deployment(hybrid):
@@ -85,11 +85,11 @@ def test_a_route_without_overflow_has_no_limit_or_second_deployment(hybrid):
 
 
 def test_the_budget_is_split_over_providers_and_gateway_pods(spec):
-    # 15000 USD, two providers, two regions x two gateway pods
-    assert gc.provider_budgets(spec) == {"together_ai": 1875.0, "openai": 1875.0}
+    # 25000 USD, two providers, three regions x two gateway pods
+    assert gc.provider_budgets(spec) == {"together_ai": 2083.333333, "openai": 2083.333333}
     config = gc.render_config(spec, vllm_base_url=VLLM)
     assert config["router_settings"]["provider_budget_config"] == {
-        p: {"budget_limit": 1875.0, "time_period": gc.BUDGET_WINDOW} for p in ("together_ai", "openai")}
+        p: {"budget_limit": 2083.333333, "time_period": gc.BUDGET_WINDOW} for p in ("together_ai", "openai")}
 
 
 def test_a_stack_reaching_no_api_has_no_budget_config(hybrid):

@@ -56,7 +56,7 @@ def _config(objects: dict) -> dict:
 
 def test_hybrid_stack_has_a_digest_pinned_gateway_in_every_region(hybrid):
     spec = hybrid.spec
-    assert spec.gateway is not None and len(spec.regions) == 2
+    assert spec.gateway is not None and len(spec.regions) == 3
     for region in spec.regions:
         prefix = region_prefix(region.region)
         objects = _gateway_objects(hybrid, region.region)
@@ -276,7 +276,7 @@ def test_inventory_command_shows_a_pinned_gateway_per_region_and_its_rendered_co
               for r in resources if r["type"] == "kubernetes:apps/v1:Deployment" and r["name"].endswith("-gateway-deployment")}
     configs = {r["region"]: yaml.safe_load(r["inputs"]["data"][gateway_config.CONFIG_FILE])
                for r in resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["name"].endswith("-gateway-config")}
-    assert set(images) == set(configs) == {"us-east-1", "us-west-2"}
+    assert set(images) == set(configs) == {"us-east-1", "us-west-2", "us-east-2"}
     assert all(IMAGE_RE.match(image) for image in images.values()), images
     for config in configs.values():
         support = [m for m in config["model_list"] if m["model_name"].startswith("support")]

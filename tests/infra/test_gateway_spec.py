@@ -51,7 +51,7 @@ def test_a_restricted_route_that_could_leave_the_fleet_is_refused(hybrid, leak):
 
 def test_route_shares_must_add_up_to_one(hybrid):
     hybrid["gateway"]["routes"][0]["share"] = 0.5
-    assert "add up to 0.800, not 1" in problems(hybrid)["gateway.routes"]
+    assert "add up to 0.710, not 1" in problems(hybrid)["gateway.routes"]  # 0.5 + support 0.2 + premium 0.01
 
 
 def test_route_names_are_distinct(hybrid):

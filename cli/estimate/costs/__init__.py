@@ -125,12 +125,16 @@ class CostModel:
     def warnings(self) -> list[str]:
         return self.ctx.warnings
 
-    def run(self, requests_per_month: float, *, unbounded: bool = False,
-            throughput_cache: dict | None = None) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
+    def run(self, requests_per_month: float, *, unbounded: bool = False, throughput_cache: dict | None = None,
+            fleet_requests: float | None = None,
+            max_replicas: dict[str, int] | None = None) -> tuple[list[LineItem], list[capacity.RegionCapacity]]:
         """Line items and plans at `requests_per_month`; `throughput_cache` replaces the replicas' predicted
-        throughput (the band's ends, `throughput_band`)."""
+        throughput (the band's ends, `throughput_band`). The hybrid estimate (cli/estimate/hybrid.py) sizes the
+        GPU fleet for `fleet_requests` only (the self-hosted routes' share; the load balancer and egress still
+        carry every request, the gateway answers them all) and caps it at `max_replicas` per region."""
         cache = self.throughput if throughput_cache is None else throughput_cache
-        plans = capacity.plan(self.ctx.spec, requests_per_month, unbounded=unbounded, throughput_cache=cache)
+        fleet = requests_per_month if fleet_requests is None else fleet_requests
+        plans = capacity.plan(self.ctx.spec, fleet, unbounded=unbounded, throughput_cache=cache, max_replicas=max_replicas)
         run = Run(requests_per_month, {p.region: p for p in plans}, self.floors)
         ctx, items = self.ctx, list(self.fixed_items)
         for module, record in self._fleet:

@@ -1,0 +1,239 @@
+"""The hybrid estimate (cli/estimate/hybrid.py, docs/hybrid.md): a gateway stack priced as the split it runs,
+its cheapest fleet cap, the pure choices, the contract's `hybrid` block and `api` line items, the verdict."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import capacity
+from cli.estimate import mapping
+from cli.estimate.contract import parse
+from cli.estimate.costs import CostModel
+from cli.estimate.hybrid import HybridModel
+from cli.estimate.usage import UsageAssumptions
+from cli.main import app
+from cli.pricing.api import MILLION, ApiOffer
+from infra.price_catalog import default_catalog
+from tests.builders import AS_OF, cache_dir, resources, spec_of  # noqa: F401  (cache_dir: autouse)
+from tests.builders import run_estimate as run
+from tests.paths import ROOT
+
+CHEAP, DEAR = "together:cheap-test-model", "openai:dear-test-model"
+
+
+def offer(name: str, per_mtok: str) -> ApiOffer:
+    """An offer at one price per million tokens, input and output alike (600 + 250 tokens a request)."""
+    price = Decimal(per_mtok)
+    return ApiOffer(name, "p", name.split(":")[1], price, price, "test prices", price * 850 / MILLION)
+
+
+OFFERS = [offer(CHEAP, "0.01"), offer(DEAR, "50")]
+
+
+def gateway(*routes, **more) -> dict:
+    return {"routes": list(routes), "apiBudgetMonthlyUsd": 1_000_000, **more}
+
+
+def chat(share=0.5, **more) -> dict:
+    return {"name": "chat", "servedBy": "self-hosted", "share": share, "overflowTo": CHEAP, **more}
+
+
+def support(share=0.5) -> dict:
+    return {"name": "support", "servedBy": "self-hosted", "share": share, "dataClass": "restricted"}
+
+
+def hybrid_spec(**over):
+    return spec_of(api_comparison=[CHEAP, DEAR], **over)
+
+
+def model(spec) -> HybridModel:
+    records = [r for m in mapping.classify(resources()) for r in m.records]
+    return HybridModel(spec, CostModel(spec, records, default_catalog(), AS_OF, UsageAssumptions()), OFFERS)
+
+
+def planning_tps(spec) -> float:
+    return capacity.replica_throughput(spec, "g6e.xlarge").planning_tokens_per_second
+
+
+def requests_for(load_replicas: float, spec) -> int:
+    """Requests a month whose flat load needs `load_replicas` replicas' planned throughput."""
+    return round(load_replicas * planning_tps(spec) * capacity.SECONDS_PER_MONTH / 250)
+
+
+def api_items(split, route=None):
+    return [li for li in split.line_items if li.category == "api" and (route is None or li.resource == route)]
+
+
+def test_overflow_by_hand_on_a_flat_profile():
+    # A flat day (peakToAverage 1): every slot carries the average. The fleet's load is 3.5 replicas' planned
+    # throughput, half of it restricted; capped at 2 replicas, the restricted half (1.75) fits, and chat gets what
+    # is left (0.25 of its 1.75): 1.5 / 1.75 = 6/7 of chat's requests overflow, nothing queues.
+    probe = hybrid_spec(peak_to_average=1, gateway=gateway(chat(), support()))
+    requests = requests_for(3.5, probe)
+    spec = hybrid_spec(peak_to_average=1, requests=requests, gateway=gateway(chat(), support()))
+    split = model(spec).price_split({"us-east-1": 2})
+    (overflow,) = [li for li in api_items(split, "chat") if "overflow" in li.description]
+    chat_requests = Decimal(requests) / 2
+    expected = chat_requests * 6 / 7
+    assert abs(overflow.quantity - expected * 850 / MILLION) < Decimal("0.01")  # MTok
+    assert abs(overflow.monthly - expected * OFFERS[0].request_usd) <= Decimal("0.01")
+    assert overflow.region == "global" and overflow.unit == "MTok"
+    assert not split.queued and all(rs.queued_requests == 0 for rs in split.routes)
+    # capped at 1 replica the restricted half (1.75) no longer fits: 0.75 of a replica's load queues, still none
+    # of it on an API, and chat overflows whole
+    low = model(spec).price_split({"us-east-1": 1})
+    assert split.caps == {"us-east-1": 2} and low.queued["us-east-1"] == pytest.approx(0.75 / 1.75, rel=1e-6)
+    assert not api_items(low, "support")
+    (all_chat,) = [li for li in api_items(low, "chat") if "overflow" in li.description]
+    assert abs(all_chat.quantity - chat_requests * 850 / MILLION) < Decimal("0.01")
+
+
+def test_a_restricted_route_never_has_an_api_line_item_even_when_the_api_is_nearly_free():
+    spec = hybrid_spec(requests=40_000_000, gateway=gateway(chat(0.3, fallbackTo=[CHEAP]), support(0.7)))
+    hm = model(spec)
+    optimal, curve, ranges = hm.find_optimum()
+    low, _ = ranges["us-east-1"]
+    for split in [optimal, hm.price_split(), hm.price_split({"us-east-1": 1})] + [hm.price_split(p.caps) for p in curve]:
+        assert not api_items(split, "support"), split.caps
+        assert next(rs for rs in split.routes if rs.route.name == "support").api_total == 0
+    # the cheapest split keeps the restricted peak on the fleet: its cap is at least what that peak needs
+    peak = max(capacity.day_profile(2)) * 0.7 * 40_000_000 * 250 / capacity.SECONDS_PER_MONTH
+    assert optimal.caps["us-east-1"] >= low >= capacity.replicas_for_load(peak, [(4, planning_tps(spec))])
+    assert not optimal.queued
+
+
+def test_fallback_is_the_expected_unavailability_of_what_the_fleet_serves_and_the_stack_may_override_it():
+    routes = [chat(1.0, overflowTo=None, fallbackTo=[CHEAP, DEAR])]
+    default = run(hybrid_spec(gateway=gateway(*routes)), offers=OFFERS)
+    stated = run(hybrid_spec(gateway=gateway(*routes, expectedUnavailability=0.02)), offers=OFFERS)
+
+    def fallback(est):
+        (li,) = [li for li in est.line_items if li.category == "api"]
+        assert CHEAP in li.description and "fallback" in li.description  # the first fallbackTo offer only
+        return li
+
+    assert fallback(default).quantity == Decimal(5_000_000) * Decimal("0.005") * 850 / MILLION
+    assert fallback(stated).quantity == 4 * fallback(default).quantity
+    assert ("gateway.expectedUnavailability", 0.005) in default.defaults_used
+    assert not any(k == "gateway.expectedUnavailability" for k, _ in stated.defaults_used)
+    assert default.hybrid.unavailability_assumed and not stated.hybrid.unavailability_assumed
+
+
+def test_the_cheapest_split_is_the_true_minimum_over_every_cap():
+    spec = hybrid_spec(requests=60_000_000, gateway=gateway(chat(0.8, fallbackTo=[CHEAP]), support(0.2)))
+    hm = model(spec)
+    optimal, curve, ranges = hm.find_optimum()
+    lo, hi = ranges["us-east-1"]
+    assert hi - lo >= 3, ranges  # a real search, not one candidate
+    every = {c: hm.price_split({"us-east-1": c}).total for c in range(lo, hi + 1)}
+    assert optimal.total == min(every.values())
+    assert [p.max_replicas for p in curve] == list(range(lo, hi + 1))
+
+
+def test_a_split_dearer_than_pure_self_hosted_is_not_the_verdict():
+    # every chat request overflows to the dear offer at the floor cap: the split cannot beat the fleet
+    spec = hybrid_spec(gateway=gateway({**chat(0.5), "overflowTo": DEAR}, support(0.5)))
+    est = run(spec, offers=OFFERS)
+    assert est.hybrid.optimal.total >= est.hybrid.pure_self_hosted
+    assert est.verdict.choice != "hybrid"
+    assert any(r.startswith("hybrid is not the cheapest") for r in est.verdict.reasons)
+
+
+def test_a_stack_without_a_gateway_has_no_hybrid_and_no_api_lines():
+    est = run(spec_of(), offers=OFFERS)
+    assert est.hybrid is None and not [li for li in est.line_items if li.category == "api"]
+
+
+# ---------------------------------------------------------------- the shipped hybrid stack, through the CLI
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    result = runner.invoke(app, ["estimate", "hybrid", "--format", "json", "--as-of", AS_OF.isoformat()],
+                           env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_shipped_hybrid_stack_meets_the_acceptance(shipped):
+    document = parse(shipped)  # the typed contract reads it
+    (stack,) = shipped["stacks"]
+    h = stack["hybrid"]
+    assert document.stacks[0].hybrid.optimalFleet.monthlyUsd == h["optimalFleet"]["monthlyUsd"]
+    api = [li for li in stack["lineItems"] if li["category"] == "api"]
+    assert api and all(li["region"] == "global" and li["unit"] == "MTok" for li in api)
+    assert {li["resource"] for li in api} <= {r["route"] for r in h["routes"] if r["dataClass"] != "restricted"}
+    assert h["optimalFleet"]["monthlyUsd"] < h["pureSelfHostedMonthlyUsd"]
+    assert h["optimalFleet"]["monthlyUsd"] < h["pureApiMonthlyUsd"]
+    assert 0 < h["optimalFleet"]["apiShare"] < 1 and h["pureApiAllowed"] is False
+    assert {r["route"]: r["dataClass"] for r in h["routes"]}["support"] == "restricted"
+    assert sum(r["monthlyUsd"] for r in h["routes"]) == pytest.approx(h["monthlyUsd"]["expected"], abs=0.05)
+
+
+def test_the_shipped_stack_verdict_is_hybrid_naming_the_pattern_and_both_savings(shipped):
+    verdict = shipped["stacks"][0]["verdict"]
+    assert verdict["choice"] == "hybrid"
+    first = verdict["reasons"][0]
+    assert "pattern 3" in first and "against pure self-hosted" in first and "against pure API" in first
+    assert any("pure API is not an option" in r and "support" in r for r in verdict["reasons"])
+    assert any("expectedUnavailability 0.005" in r and "default assumption" in r for r in verdict["reasons"])
+
+
+def test_the_shipped_stack_cheapest_cap_is_the_minimum_of_every_cap_in_each_region():
+    from cli.stacks import load_stacks, project_root, resolve
+
+    stack = load_stacks([resolve("hybrid")], project_root(), as_of=AS_OF)[0]
+    records = [r for m in mapping.classify(stack.inventory.resources) for r in m.records]
+    hm = HybridModel(stack.spec, CostModel(stack.spec, records, default_catalog(), AS_OF, UsageAssumptions()),
+                     list(stack.offers))
+    optimal, _, ranges = hm.find_optimum()  # a wide range: searched coarse to fine
+    for region, (lo, hi) in ranges.items():
+        assert hi - lo > 24
+        others = {r: c for r, c in optimal.caps.items() if r != region}
+        every = {c: hm.price_split({**others, region: c}).by_region[region] for c in range(lo, hi + 1)}
+        assert optimal.by_region[region] == min(every.values()), region
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_every_format_opens_with_the_hybrid_decision(fmt):
+    result = runner.invoke(app, ["estimate", "hybrid", "--format", fmt, "--as-of", AS_OF.isoformat()],
+                           env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    text = text[text.find("<body>"):] if fmt == "html" else text  # after the stylesheet
+    assert "HYBRID" in text[:600]
+    head = text[: text.index("self-hosted")]
+    assert "hybrid" in head and "cheapest split" in head and "pure API" in text
+    if fmt == "table":
+        assert all(len(line) <= 100 for line in text.splitlines()), max(text.splitlines(), key=len)
+        assert "split cost over the fleet cap" in text
+    if fmt == "html":
+        assert 'aria-label="split monthly cost versus fleet cap"' in text
+    if fmt == "markdown":
+        assert "| maxReplicas per region | split monthly | API share |" in text
+
+
+def test_with_a_restricted_route_a_cheaper_pure_api_does_not_win_the_split_does():
+    # chat overflows to a nearly free offer: all-API would cost almost nothing, but support may not leave the fleet
+    spec = hybrid_spec(requests=60_000_000, gateway=gateway(chat(0.8), support(0.2)))
+    est = run(spec, offers=OFFERS)
+    h = est.hybrid
+    assert h.pure_api < h.optimal.total < h.pure_self_hosted
+    assert est.verdict.choice == "hybrid"
+    assert any("the cheapest option that keeps them home" in r for r in est.verdict.reasons)
+    # the same split without the restricted route: pure API is an option and cheaper, so it is not hybrid
+    free = run(hybrid_spec(requests=60_000_000, gateway=gateway(chat(1.0))), offers=OFFERS)
+    assert free.hybrid.pure_api < free.hybrid.optimal.total and free.verdict.choice != "hybrid"
+
+
+def test_a_gateway_stack_priced_without_its_offers_is_the_fleet_alone_with_a_warning():
+    # recommend prices stacks with no API offers: that must not fail on the gateway's routes
+    est = run(hybrid_spec(gateway=gateway(chat(), support())), offers=[])
+    assert est.hybrid is None and not [li for li in est.line_items if li.category == "api"]
+    assert any("the gateway split is not priced" in w and CHEAP in w for w in est.warnings)
