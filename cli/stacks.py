@@ -229,19 +229,21 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
                 no_cache: bool = False, include_operations: bool | None = None) -> list[LoadedStack]:
     """Every stack of `refs`, in order: every file is checked, then (with `as_of`) every `apiComparison`
     entry priced, before any program runs, so bad input fails in seconds, not after minutes of runs;
-    then the inventories (misses run in parallel). `include_operations=False` leaves people costs out."""
+    then the inventories (misses run in parallel, begun while the offers are priced). `include_operations=False`
+    leaves people costs out."""
     # keyed by file, not by stack name: `estimate dev /tmp/alt/Pulumi.dev.yaml` names two stacks "dev"
     loaded = {ref.path.resolve(): load_stack(ref, deploy=False) for ref in refs}
     if include_operations is False:
         loaded = {where: replace(stack, spec=without_operations(stack.spec)) for where, stack in loaded.items()}
-    if as_of is not None:
-        for where, stack in loaded.items():
-            offers, source = api_offers(root, stack.spec, as_of, no_cache)
-            loaded[where] = replace(stack, offers=tuple(offers), api_source=source)
-    if inventory:
-        inventories = cache.inventories_for(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs],
-                                            no_cache=no_cache)
-        for where, (found, hit) in inventories.items():
+    # several missing inventories start now in a forked process (the SDK's imports, then the programs), while the
+    # offers are priced here; one that fails to price stops them (`with`), so bad input still fails in seconds
+    with cache.start_inventories(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs]
+                                 if inventory else [], no_cache=no_cache) as pending:
+        if as_of is not None:
+            for where, stack in loaded.items():
+                offers, source = api_offers(root, stack.spec, as_of, no_cache)
+                loaded[where] = replace(stack, offers=tuple(offers), api_source=source)
+        for where, (found, hit) in pending.wait().items():
             loaded[where] = replace(loaded[where], inventory=found, from_cache=hit)
     return [replace(loaded[ref.path.resolve()], ref=ref) for ref in refs]
 
