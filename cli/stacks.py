@@ -8,7 +8,7 @@ import pathlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,13 +16,10 @@ from cli import cache
 from cli.errors import CliError
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
-from infra.spec import (
-    CustomApiOffer,
-    StackSpec,
-    parse_stack_config,
-    read_stack_config,
-    stack_name_from_path,
-)
+from infra.spec import stack_name_from_path
+
+if TYPE_CHECKING:
+    from infra.spec import StackSpec
 
 StackOption = Annotated[list[str] | None, typer.Option(
     "--stack", "-s", help="A stack name (looked up in the stacks folder) or a path to a stack file; repeatable.")]
@@ -221,6 +218,8 @@ def load_stack(ref: StackRef, *, deploy: bool = True) -> LoadedStack:
     """The spec and config by the CLI's one stack-file reader (`infra.spec.read_stack_config`);
     SpecError names the file or key. `deploy=False` to price or preview: keys only `pulumi up` needs may
     be left out (infra.spec.checks.DEPLOY_GATE)."""
+    from infra.spec import parse_stack_config, read_stack_config  # the models load here, not for naming a stack
+
     config = read_stack_config(ref.path)
     return LoadedStack(ref, parse_stack_config(config, str(ref.path), deploy=deploy), config)
 
@@ -269,6 +268,8 @@ def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool,
                store: bool = True) -> tuple[list[ApiOffer], str]:
     """Offers priced for the stack's request size; genai-prices lookups cached by package version (`store=False`:
     read the cache, never write it, as `validate` does). Every unknown offer is named in one CliError."""
+    from infra.spec import CustomApiOffer
+
     t = spec.traffic
     offers = []
     unknown: list[str] = []

@@ -266,7 +266,10 @@ def test_warm_run_imports_no_pulumi(cache_dir):
             "other_commands = sorted(m for m in sys.modules if m.startswith(('cli.pins', 'cli.commands.model', "
             "'cli.commands.prices', 'cli.commands.validate', 'cli.commands.inventory', 'ruamel.yaml', "
             "'cli.estimate.sensitivity')))\n"
-            "assert not other_commands, other_commands\n")
+            "assert not other_commands, other_commands\n"
+            "spec_models = sorted(m for m in sys.modules if m in ('infra.spec.models', 'infra.spec.loading', "
+            "'infra.spec.checks', 'infra.spec.advice'))\n"  # a cached estimate reads no spec: no model is built
+            "assert not spec_models, spec_models\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})
     assert done.returncode == 0, done.stderr[-2000:]
