@@ -343,10 +343,11 @@ class PendingInventories:
             import pickle
 
             pid, read_end = self._child
-            with os.fdopen(read_end, "rb") as pipe:
+            with os.fdopen(read_end, "rb", closefd=False) as pipe:  # `cancel` closes it if this is interrupted
                 payload = pipe.read()
-            os.waitpid(pid, 0)
             self._child = None
+            os.close(read_end)
+            os.waitpid(pid, 0)
             if not payload:
                 raise RuntimeError("the process running the stacks' programs ended without a result")
             kind, value = pickle.loads(payload)
@@ -366,11 +367,11 @@ class PendingInventories:
 
         pid, read_end = self._child
         self._child = None
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        os.close(read_end)
+        for stop in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.close(read_end)):
+            try:
+                stop()
+            except OSError:
+                pass  # already gone / already closed (an interrupt while `wait` read the pipe)
         os.waitpid(pid, 0)
 
     def __enter__(self) -> PendingInventories:
