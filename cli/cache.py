@@ -289,6 +289,103 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
     """`inventory_for` for several stacks, keyed by the stack file's resolved path (two files may
     share a stack name); misses run in parallel processes (forked after one import of Pulumi) when
     there are two or more and the machine has two or more CPUs."""
+    return start_inventories(root, jobs, no_cache=no_cache).wait()
+
+
+class PendingInventories:
+    """`inventories_for` begun by `start_inventories`: `wait()` returns its result (running the programs
+    then if nothing runs them yet), `cancel()` stops programs still running. Use it in a `with` block
+    (or call `cancel` in a `finally`): leaving it early stops what it started."""
+
+    def __init__(self, root: pathlib.Path, out: dict, misses: list) -> None:
+        self.root, self.out, self.misses = root, out, misses
+        self._child: tuple[int, int] | None = None  # (pid, read end of its pipe) while a forked process runs them
+        self._done = not misses
+
+    def _fork(self) -> None:
+        """Run the misses in a forked child, its own process group (its pool workers join it), which sends back
+        the records or the exception as one pickle through a pipe. The parent never imports Pulumi."""
+        import pickle
+
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code, never runs its atexit handlers
+            status = 0
+            try:
+                os.close(read_end)
+                os.setpgid(0, 0)
+                try:
+                    payload = pickle.dumps(("ok", _run_misses(self.root, self.misses)))
+                except BaseException as err:  # noqa: BLE001  (re-raised in the parent, as a pool worker's would be)
+                    try:
+                        payload = pickle.dumps(("error", err))
+                    except Exception:  # noqa: BLE001  (an exception pickle cannot carry: its text)
+                        payload = pickle.dumps(("error", RuntimeError(f"{type(err).__name__}: {err}")))
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(payload)
+            except BaseException:  # noqa: BLE001
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        try:
+            os.setpgid(pid, pid)  # also here: a cancel right after the fork must reach the whole group
+        except OSError:
+            pass  # the child set it already (or has exited)
+        self._child = (pid, read_end)
+
+    def wait(self) -> dict[pathlib.Path, tuple[CachedInventory, bool]]:
+        if self._done:
+            return self.out
+        if self._child is None:
+            results = _run_misses(self.root, self.misses)
+        else:
+            import pickle
+
+            pid, read_end = self._child
+            with os.fdopen(read_end, "rb", closefd=False) as pipe:  # `cancel` closes it if this is interrupted
+                payload = pipe.read()
+            self._child = None
+            os.close(read_end)
+            os.waitpid(pid, 0)
+            if not payload:
+                raise RuntimeError("the process running the stacks' programs ended without a result")
+            kind, value = pickle.loads(payload)
+            if kind == "error":
+                raise value
+            results = value
+        for (stack, key, _, where), (resources, outputs) in zip(self.misses, results):
+            records = [r if isinstance(r, PlannedResource) else PlannedResource(**r) for r in resources]
+            self.out[where] = (store_inventory(self.root, key, stack, records, outputs), False)
+        self._done = True
+        return self.out
+
+    def cancel(self) -> None:
+        if self._child is None:
+            return
+        import signal
+
+        pid, read_end = self._child
+        self._child = None
+        for stop in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.close(read_end)):
+            try:
+                stop()
+            except OSError:
+                pass  # already gone / already closed (an interrupt while `wait` read the pipe)
+        os.waitpid(pid, 0)
+
+    def __enter__(self) -> PendingInventories:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.cancel()
+
+
+def start_inventories(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict]], *,
+                      no_cache: bool = False) -> PendingInventories:
+    """Begin `inventories_for`: cached inventories are read now; with two or more misses (run in parallel,
+    see `_run_misses`) the programs start now in a forked process, so the SDK's ~1 s of imports and the runs
+    overlap whatever the caller does before `wait()`; otherwise they run in `wait()`."""
     out: dict[pathlib.Path, tuple[CachedInventory, bool]] = {}
     misses = []
     for stack, path, config in jobs:
@@ -301,28 +398,43 @@ def inventories_for(root: pathlib.Path, jobs: list[tuple[str, pathlib.Path, dict
             out[where] = (cached, True)
         else:
             misses.append((stack, key, config, where))
-    if not misses:
-        return out
+    # biggest first: the pool's workers finish together (the results keep this order)
+    misses.sort(key=lambda m: -len(m[2].get("regions") or []))
+    pending = PendingInventories(root, out, misses)
+    if _parallel_workers(misses) >= 2:
+        pending._fork()
+    return pending
+
+
+def _parallel_workers(misses: list) -> int:
+    """How many processes run `misses`: one per miss up to the CPUs, or 1 (in this process) where fork is not
+    available or threads run (threads do not survive a fork)."""
     import multiprocessing  # only on a miss; the warm path never needs it
 
-    workers = min(len(misses), os.cpu_count() or 1)
+    if not misses or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() != 1:
+        return 1
+    return min(len(misses), os.cpu_count() or 1)
+
+
+def _run_misses(root: pathlib.Path, misses: list) -> list[tuple[list, dict]]:
+    """(resources, outputs) of each miss's program, in order: in parallel forked workers after one import of the
+    SDK modules when `_parallel_workers` allows two or more, else one after another in this process."""
+    import multiprocessing
+
+    workers = _parallel_workers(misses)
     with fewer_collections():  # from the SDK imports on; forked workers inherit it
-        # fork only from a single-threaded process (threads do not survive a fork)
-        if workers >= 2 and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        if workers >= 2:
             _preload_sdk_modules(root)  # once here, shared by the forked workers (no threads started yet)
-            misses.sort(key=lambda m: -len(m[2].get("regions") or []))  # biggest first: workers finish together
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 results = pool.map(_run_in_child, [(stack, config) for stack, _, config, _ in misses], chunksize=1)
-            for (stack, key, _, where), (_, resources, outputs) in zip(misses, results):  # map keeps the order
-                records = [PlannedResource(**r) for r in resources]
-                out[where] = (store_inventory(root, key, stack, records, outputs), False)
-        else:
-            for stack, key, config, where in misses:
-                from cli.inventory import run_program
+            return [(resources, outputs) for _, resources, outputs in results]  # map keeps the order
+        from cli.inventory import run_program
 
-                inventory = run_program(config, stack)
-                out[where] = (store_inventory(root, key, stack, inventory.resources, inventory.outputs), False)
-    return out
+        out = []
+        for stack, _, config, _ in misses:
+            inventory = run_program(config, stack)
+            out.append((inventory.resources, inventory.outputs))
+        return out
 
 
 def _preload_sdk_modules(root: pathlib.Path) -> None:
@@ -335,13 +447,17 @@ def _preload_sdk_modules(root: pathlib.Path) -> None:
     import re
 
     import cli.inventory  # noqa: F401
+    import infra.program  # noqa: F401  (the program's own modules: infra/__main__.py imports them on every run)
 
     text = "\n".join(p.read_text() for p in _files(root / "infra") if p.suffix == ".py")
     names = {(f"pulumi_aws.{m}", attr) for m, attr in re.findall(r"\baws\.([a-z0-9_]+)\.([A-Za-z_]\w*)", text)}
     names |= {(f"pulumi_kubernetes.{a}.{b}", attr)
               for a, b, attr in re.findall(r"\bk8s\.([a-z0-9_]+)\.([a-z0-9_]+)\.([A-Za-z_]\w*)", text)}
     for module, attr in sorted(names):
+        top, *path = module.split(".")
         try:
-            getattr(importlib.import_module(module), attr, None)
-        except ImportError:
+            found = importlib.import_module(top)
+            for part in [*path, attr]:  # the program's `aws.ec2.Vpc` / `k8s.apps.v1.Deployment`: each lazy stub on the way
+                found = getattr(found, part)
+        except (ImportError, AttributeError):
             pass  # a heuristic match that is not a module (e.g. "aws.amazon.com" in a string)

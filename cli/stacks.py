@@ -8,7 +8,7 @@ import pathlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,13 +16,10 @@ from cli import cache
 from cli.errors import CliError
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
-from infra.spec import (
-    CustomApiOffer,
-    StackSpec,
-    parse_stack_config,
-    read_stack_config,
-    stack_name_from_path,
-)
+from infra.spec import stack_name_from_path
+
+if TYPE_CHECKING:
+    from infra.spec import StackSpec
 
 StackOption = Annotated[list[str] | None, typer.Option(
     "--stack", "-s", help="A stack name (looked up in the stacks folder) or a path to a stack file; repeatable.")]
@@ -221,6 +218,8 @@ def load_stack(ref: StackRef, *, deploy: bool = True) -> LoadedStack:
     """The spec and config by the CLI's one stack-file reader (`infra.spec.read_stack_config`);
     SpecError names the file or key. `deploy=False` to price or preview: keys only `pulumi up` needs may
     be left out (infra.spec.checks.DEPLOY_GATE)."""
+    from infra.spec import parse_stack_config, read_stack_config  # the models load here, not for naming a stack
+
     config = read_stack_config(ref.path)
     return LoadedStack(ref, parse_stack_config(config, str(ref.path), deploy=deploy), config)
 
@@ -229,19 +228,21 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
                 no_cache: bool = False, include_operations: bool | None = None) -> list[LoadedStack]:
     """Every stack of `refs`, in order: every file is checked, then (with `as_of`) every `apiComparison`
     entry priced, before any program runs, so bad input fails in seconds, not after minutes of runs;
-    then the inventories (misses run in parallel). `include_operations=False` leaves people costs out."""
+    then the inventories (misses run in parallel, begun while the offers are priced). `include_operations=False`
+    leaves people costs out."""
     # keyed by file, not by stack name: `estimate dev /tmp/alt/Pulumi.dev.yaml` names two stacks "dev"
     loaded = {ref.path.resolve(): load_stack(ref, deploy=False) for ref in refs}
     if include_operations is False:
         loaded = {where: replace(stack, spec=without_operations(stack.spec)) for where, stack in loaded.items()}
-    if as_of is not None:
-        for where, stack in loaded.items():
-            offers, source = api_offers(root, stack.spec, as_of, no_cache)
-            loaded[where] = replace(stack, offers=tuple(offers), api_source=source)
-    if inventory:
-        inventories = cache.inventories_for(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs],
-                                            no_cache=no_cache)
-        for where, (found, hit) in inventories.items():
+    # several missing inventories start now in a forked process (the SDK's imports, then the programs), while the
+    # offers are priced here; one that fails to price stops them (`with`), so bad input still fails in seconds
+    with cache.start_inventories(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs]
+                                 if inventory else [], no_cache=no_cache) as pending:
+        if as_of is not None:
+            for where, stack in loaded.items():
+                offers, source = api_offers(root, stack.spec, as_of, no_cache)
+                loaded[where] = replace(stack, offers=tuple(offers), api_source=source)
+        for where, (found, hit) in pending.wait().items():
             loaded[where] = replace(loaded[where], inventory=found, from_cache=hit)
     return [replace(loaded[ref.path.resolve()], ref=ref) for ref in refs]
 
@@ -267,6 +268,8 @@ def api_offers(root: pathlib.Path, spec: StackSpec, as_of: date, no_cache: bool,
                store: bool = True) -> tuple[list[ApiOffer], str]:
     """Offers priced for the stack's request size; genai-prices lookups cached by package version (`store=False`:
     read the cache, never write it, as `validate` does). Every unknown offer is named in one CliError."""
+    from infra.spec import CustomApiOffer
+
     t = spec.traffic
     offers = []
     unknown: list[str] = []

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from infra.spec import CustomApiOffer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only a type here: the CLI imports this module without building the spec's models
+    from infra.spec import CustomApiOffer
 
 MILLION = Decimal(1_000_000)
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import typing
 
-from pydantic import BaseModel, ValidationError
+if typing.TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 @dataclass(frozen=True)
 class Problem:
@@ -52,6 +53,8 @@ def _path(loc: tuple) -> str:
 
 def _models_in(annotation: object) -> list[type[BaseModel]]:
     """The pydantic models an annotation may hold (`X`, `X | None`, `list[X]`, `dict[str, X]`, unions)."""
+    from pydantic import BaseModel  # here: `SpecError` alone (the CLI's error printer) does not load pydantic
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]

@@ -160,13 +160,6 @@ def project_config(document: Any) -> dict[str, Any]:
     return {**ours, AWS_PROFILE_KEY: profile} if profile else ours
 
 
-def stack_name_from_path(path: pathlib.Path) -> str:
-    name = path.name
-    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
-        return name[len("Pulumi."):].rsplit(".", 1)[0]
-    return path.stem
-
-
 # A stack file is a few KB; 1 MiB is far beyond any real one and still parses in well under a second.
 MAX_STACK_FILE_BYTES = files.MIB
 SECRET_IN_CLEAR_MESSAGE = (

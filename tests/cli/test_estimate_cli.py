@@ -266,7 +266,10 @@ def test_warm_run_imports_no_pulumi(cache_dir):
             "other_commands = sorted(m for m in sys.modules if m.startswith(('cli.pins', 'cli.commands.model', "
             "'cli.commands.prices', 'cli.commands.validate', 'cli.commands.inventory', 'ruamel.yaml', "
             "'cli.estimate.sensitivity')))\n"
-            "assert not other_commands, other_commands\n")
+            "assert not other_commands, other_commands\n"
+            "spec_models = sorted(m for m in sys.modules if m in ('infra.spec.models', 'infra.spec.loading', "
+            "'infra.spec.checks', 'infra.spec.advice'))\n"  # a cached estimate reads no spec: no model is built
+            "assert not spec_models, spec_models\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "TRADEOFF_INFRA_CACHE_DIR": str(cache_dir)})
     assert done.returncode == 0, done.stderr[-2000:]
@@ -448,18 +451,57 @@ def test_inventory_out_to_an_unwritable_place_exits_2_naming_out():
     assert "--out /proc/nope.json" in result.output and "Traceback" not in result.output
 
 
-def test_a_bad_api_offer_exits_2_before_any_program_run(tmp_path, monkeypatch):
+def test_a_bad_api_offer_exits_2_and_stops_the_programs_begun(tmp_path, monkeypatch):
+    """Two missing inventories begin in a forked process group while the offers are priced (cli/cache.py
+    `start_inventories`); an offer that cannot be priced is reported (exit 2) and stops them: the process that runs
+    the programs is gone when the command returns, and no inventory was stored."""
+    import time
+
     from cli import cache
 
-    def never(*args, **kwargs):
-        raise AssertionError("the program ran before apiComparison was checked")
+    forks = []
+    fork = cache.PendingInventories._fork
 
-    monkeypatch.setattr(cache, "inventories_for", never)
+    def recorded_fork(self):
+        fork(self)
+        forks.append(self._child[0])
+
+    def programs_that_never_end(root, misses):
+        time.sleep(120)
+        raise AssertionError("the programs were not stopped")
+
+    monkeypatch.setattr(cache, "_run_misses", programs_that_never_end)
+    monkeypatch.setattr(cache, "_parallel_workers", lambda misses: 2)  # the forked path, whatever the test runner's threads
+    monkeypatch.setattr(cache.PendingInventories, "_fork", recorded_fork)
     good = stack_copy(tmp_path, "prod-us")
     path = stack_copy(tmp_path, apiComparison=["openai:no-such-model"])
-    result = invoke("estimate", str(good), str(path), *AS_OF)
+    result = invoke("estimate", str(good), str(path), "--no-cache", *AS_OF)
     assert result.exit_code == 2, result.output
     assert "apiComparison[0]" in result.output and "no-such-model" in result.output
+    assert len(forks) == 1  # the two programs had begun
+    with pytest.raises(ProcessLookupError):  # and were stopped: killed and reaped before the command returned
+        os.kill(forks[0], 0)
+
+
+def test_programs_run_in_the_background_give_the_inventories_run_in_process(tmp_path, monkeypatch):
+    """The forked path (programs begun while the offers are priced, then a pool) and the in-process path store the
+    same inventories for the same stacks."""
+    from cli import cache
+    from cli.stacks import load_stacks, select
+
+    refs = select(["dev", "prod-us"], False, None, None)
+    monkeypatch.setenv("TRADEOFF_INFRA_CACHE_DIR", str(tmp_path / "forked"))
+    monkeypatch.setattr(cache, "_parallel_workers", lambda misses: 2)
+    forked = load_stacks(refs, ROOT, no_cache=True)
+    monkeypatch.setenv("TRADEOFF_INFRA_CACHE_DIR", str(tmp_path / "inline"))
+    monkeypatch.setattr(cache, "_parallel_workers", lambda misses: 1)
+    inline = load_stacks(refs, ROOT, no_cache=True)
+    for a, b in zip(forked, inline, strict=True):
+        assert not a.from_cache and not b.from_cache
+        assert [cache.as_record(r) for r in a.inventory.resources] == [cache.as_record(r) for r in b.inventory.resources]
+        assert a.inventory.outputs == b.inventory.outputs
+    stored = sorted(p.name for p in (tmp_path / "forked").glob("inventory-*"))
+    assert stored and stored == sorted(p.name for p in (tmp_path / "inline").glob("inventory-*"))
 
 
 def test_line_items_categories_and_totals_add_up_to_the_cent():

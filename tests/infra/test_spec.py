@@ -211,3 +211,20 @@ def test_the_spec_names_no_gpu_pool_like_the_component():
     `infra.components.gpu_pool.GpuPool`; the spec's pool model has one name."""
     import infra.spec
     assert not hasattr(infra.spec, "GpuPool") and "GpuPool" not in infra.spec.__all__
+
+
+def test_every_public_spec_name_resolves_lazily_to_its_home():
+    """`infra.spec` loads its names on first use (PEP 562): each name of `__all__` is the object of its home module,
+    `from infra.spec import *` gives all of them, and an unknown name is an AttributeError naming it."""
+    import importlib
+
+    import infra.spec as spec
+
+    for name in spec.__all__:
+        home = importlib.import_module(f"infra.spec.{spec._HOME_OF[name]}")
+        assert getattr(spec, name) is getattr(home, name), name
+    namespace: dict = {}
+    exec("from infra.spec import *", namespace)
+    assert set(spec.__all__) <= set(namespace)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        spec.no_such_name  # noqa: B018
