@@ -418,3 +418,35 @@ def test_a_stack_with_a_gateway_is_told_the_hybrid_split_is_not_searched(project
     (note,) = json.loads(result.stdout)["notes"]
     assert "gateway" in note and "not searched" in note
     assert json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)["notes"] == []
+
+
+# ---------------------------------------------------------------- review (rev15): a pre-quantized checkpoint
+
+
+def awq_spec():
+    """An AWQ checkpoint: model.quantization names how the weights repo itself is stored."""
+    spec = spec_of(requests=40_000_000)
+    return spec.model_copy(update={"model": spec.model.model_copy(update={"quantization": "awq", "dtype": "float16"})})
+
+
+def test_a_pre_quantized_checkpoint_is_searched_at_its_own_precision_only():
+    """vLLM reads an AWQ/GPTQ repo's method from its config and refuses another --quantization: an option that
+    re-precisions it to FP8 (or prices it as BF16) cannot run. Before the fix the search offered bf16 and fp8."""
+    result = search(awq_spec(), default_catalog(), space=Space(instance_types=("g6e.xlarge", "g6.xlarge")), top=50)
+    assert result.options and {o.precision for o in result.options} == {"awq"}
+    assert {p for p, _ in result.groups} == {"awq"}
+    # a caller that names other precisions gets none of them
+    forced = search(awq_spec(), default_catalog(), space=Space(instance_types=("g6e.xlarge",), precisions=("fp8",)))
+    assert not forced.options
+
+
+def test_precision_fp8_on_a_pre_quantized_stack_exits_2_naming_the_option(project):
+    path = project / "stacks" / "Pulumi.dev.yaml"
+    text = path.read_text()
+    assert "    dtype: bfloat16\n" in text
+    path.write_text(text.replace("    dtype: bfloat16\n", "    dtype: float16\n    quantization: awq\n"))
+    before = path.read_text()
+    result = invoke("recommend", "dev", "--precision", "fp8", "--write", *DATE)
+    assert result.exit_code == 2, result.output
+    assert "--precision" in result.stderr and "pre-quantized" in result.stderr and "Traceback" not in result.output
+    assert path.read_text() == before
