@@ -397,6 +397,9 @@ def test_write_a_stack_with_two_pools_a_load_test_and_scale_to_zero_then_estimat
     recommended = json.loads(result.stdout)["options"][0]
     written = load_stack_file(project / "stacks" / "Pulumi.variant.yaml")
     assert all(len(r.gpu_pools) == 1 for r in written.regions)
+    # what --write says it changed names the pool it removed (rev15: it was removed without a word)
+    said = " ".join(result.stderr.split())
+    assert "regions[0] us-east-1: gpuPools[1] l4 removed" in said, said
     west = written.regions[1].gpu_pools[0]
     if (recommended["precision"], west.instance_type) != ("bf16", "g6e.xlarge"):
         assert west.measured_output_tokens_per_second is None
