@@ -41,7 +41,7 @@ PRECISIONS = {"bf16": {"dtype": "bfloat16", "quantization": None}, "fp8": {"quan
 """Precision label -> the model keys it sets. The stack's own precision (e.g. awq, float16) is searched as well."""
 CHECKPOINT_QUANTIZATIONS = ("awq", "gptq")
 """Quantizations that name how the weights repo itself is stored: vLLM reads the method from the checkpoint's
-`quantization_config` and refuses a `--quantization` that differs (docs/sources.md "recommend review"), and
+`quantization_config` and refuses a `--quantization` that differs (docs/sources.md "Pre-quantized checkpoint"), and
 serving it as BF16 is not what its weights are. Such a stack is searched at its own precision only."""
 
 # Why a family (instance type in a region) was rejected, most fundamental first: a family keeps the first reason
