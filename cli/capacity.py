@@ -145,6 +145,26 @@ class Engine:
             allreduce = 2 * arch.layers * (ALLREDUCE_LATENCY_S + 2 * (tp - 1) / tp * tokens * hidden * ACTIVATION_BYTES / link)
         return memory + compute + allreduce + STEP_OVERHEAD_S
 
+    def chunk_step_seconds(self, batch: float, chunk: float, done: float) -> float:
+        """One engine step at `batch` running sequences (one decode token each) that also prefills `chunk`
+        tokens of a prompt whose first `done` tokens are already in the KV cache: the step `ttft_seconds`
+        counts. Unlike `step_seconds` (every sequence's prefill amortised over its output), the chunk's own
+        GEMM tokens and its causal attention over the prompt so far are in this step."""
+        out, tp, arch = self.output_tokens, self.tp, self.arch
+        hidden = hidden_size(arch)
+        memory = (self.step_bytes(batch) + (done + chunk) * self.kv_bytes_per_token) / (
+            tp * MEMORY_EFFICIENCY * self.gpu.memory_bandwidth_gbps * 1e9)
+        tokens = batch + chunk
+        context = self.input_tokens + out / 2
+        attention = (2 * arch.layers * hidden * ((done + chunk) ** 2 - done ** 2)
+                     + batch * 4 * arch.layers * context * hidden)
+        compute = (2 * arch.parameters_billion * 1e9 * tokens + attention) / (tp * COMPUTE_EFFICIENCY * self.tflops * 1e12)
+        allreduce = 0.0
+        if tp > 1:
+            link = (self.instance.interconnect_gbps or hardware.PCIE_GBPS) * 1e9
+            allreduce = 2 * arch.layers * (ALLREDUCE_LATENCY_S + 2 * (tp - 1) / tp * tokens * hidden * ACTIVATION_BYTES / link)
+        return memory + compute + allreduce + STEP_OVERHEAD_S
+
     def tokens_per_second(self, batch: int) -> float:
         return batch / self.step_seconds(batch) if batch else 0.0
 
@@ -271,10 +291,16 @@ def planned_batch(engine: Engine, tokens_per_second: float, ceiling: int) -> int
 def ttft_seconds(engine: Engine, batch: int) -> float:
     """Time to first token of a request joining a replica running `batch` sequences, queueing left out: chunked
     prefill gives its prompt what the step's token budget leaves after the running sequences' decode tokens, one
-    chunk a step, each step as long as the step model says."""
+    chunk a step, each step carrying its chunk's tokens as well as the batch's decode (`Engine.chunk_step_seconds`;
+    an average step, `step_seconds`, would price a 600-token prompt below what computing it takes)."""
     room = max(1, max_num_batched_tokens(engine.instance) - batch)
-    steps = max(1, math.ceil(engine.input_tokens / room))
-    return steps * engine.step_seconds(max(batch, 1))
+    prompt = max(1, math.ceil(engine.input_tokens))
+    total, done = 0.0, 0
+    while done < prompt:
+        chunk = min(room, prompt - done)
+        total += engine.chunk_step_seconds(batch, chunk, done)
+        done += chunk
+    return total
 
 
 def replica_throughput(spec: StackSpec, instance_type: str, source: str | None = None,

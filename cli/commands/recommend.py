@@ -63,9 +63,21 @@ def _choose(option: str, text: str | None, allowed: list[str]) -> tuple[str, ...
     return items
 
 
+def _precisions(spec, text: str | None) -> tuple[str, ...] | None:
+    from cli.recommend.search import PRECISIONS, searchable_precisions
+
+    allowed = list(searchable_precisions(spec))
+    for item in _items("--precision", text) or ():
+        if item in PRECISIONS and item not in allowed:
+            raise CliError(f"--precision: {item!r} cannot serve this stack's weights: model.quantization "
+                           f"{allowed[0]} names a pre-quantized checkpoint (vLLM refuses another --quantization "
+                           f"for it); search {allowed[0]}, or pin a {item} checkpoint with `tradeoff-infra model`")
+    return _choose("--precision", text, allowed)
+
+
 def _space(spec, instance_types, tensor_parallel, precision, capacity_types):
     from cli.recommend import Space
-    from cli.recommend.search import PRECISIONS, TENSOR_PARALLEL, precision_of
+    from cli.recommend.search import TENSOR_PARALLEL, searchable_precisions
 
     tps = _items("--tensor-parallel", tensor_parallel)
     parsed = []
@@ -76,7 +88,7 @@ def _space(spec, instance_types, tensor_parallel, precision, capacity_types):
     return Space(
         instance_types=_choose("--instance-types", instance_types, sorted(hardware.gpu_instance_types())),
         tensor_parallel=tuple(parsed) or TENSOR_PARALLEL,
-        precisions=_choose("--precision", precision, list(dict.fromkeys([precision_of(spec), *PRECISIONS]))),
+        precisions=_precisions(spec, precision),
         capacity_types=_choose("--capacity-types", capacity_types, list(CAPACITY_TYPES)) or CAPACITY_TYPES,
     )
 

@@ -66,10 +66,12 @@ def apply(document: Any, spec: StackSpec, option: Option) -> list[str]:
     for index, (region, choice) in enumerate(zip(spec.regions, option.regions)):
         where = config[REGIONS_KEY][index]
         pools = where["gpuPools"]
-        while len(pools) > 1:
-            stackfile.delete_item(pools, len(pools) - 1)
-        pool, own = pools[0], region.gpu_pools[0]
         label = f"regions[{index}] {region.region}"
+        while len(pools) > 1:
+            gone = pools[len(pools) - 1].get("name")
+            stackfile.delete_item(pools, len(pools) - 1)
+            changes.append(f"{label}: gpuPools[{len(pools)}] {gone} removed (the fleet is one pool per region)")
+        pool, own = pools[0], region.gpu_pools[0]
         if own.instance_type != choice.instance_type:
             _set(pool, "name", pool_name(choice.instance_type))
         for key, value in (("instanceType", choice.instance_type), ("minNodes", choice.min_nodes),

@@ -39,6 +39,10 @@ TENSOR_PARALLEL = (1, 2, 4, 8)
 CAPACITY_TYPES = ("on-demand", "spot", "reserved-1y")
 PRECISIONS = {"bf16": {"dtype": "bfloat16", "quantization": None}, "fp8": {"quantization": "fp8"}}
 """Precision label -> the model keys it sets. The stack's own precision (e.g. awq, float16) is searched as well."""
+CHECKPOINT_QUANTIZATIONS = ("awq", "gptq")
+"""Quantizations that name how the weights repo itself is stored: vLLM reads the method from the checkpoint's
+`quantization_config` and refuses a `--quantization` that differs (docs/sources.md "Pre-quantized checkpoint"), and
+serving it as BF16 is not what its weights are. Such a stack is searched at its own precision only."""
 
 # Why a family (instance type in a region) was rejected, most fundamental first: a family keeps the first reason
 # it met under every precision and tensorParallel tried.
@@ -138,6 +142,13 @@ def precision_of(spec: StackSpec) -> str:
     return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}[m.dtype]
 
 
+def searchable_precisions(spec: StackSpec) -> tuple[str, ...]:
+    """The precisions the stack's weights can be served at: its own, and BF16 and FP8 unless its checkpoint is
+    pre-quantized (`CHECKPOINT_QUANTIZATIONS`)."""
+    own = precision_of(spec)
+    return (own,) if own in CHECKPOINT_QUANTIZATIONS else tuple(dict.fromkeys((own, *PRECISIONS)))
+
+
 def with_model(spec: StackSpec, precision: str, tensor_parallel: int) -> StackSpec:
     """The stack with another precision and tensorParallel (nothing else changes)."""
     update: dict = {"tensor_parallel": tensor_parallel}
@@ -189,7 +200,8 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
     usage = usage or UsageAssumptions()
     book = PriceBook(catalog)
     own = precision_of(spec)
-    precisions = space.precisions or tuple(dict.fromkeys((own, "bf16", "fp8")))
+    allowed = searchable_precisions(spec)
+    precisions = tuple(p for p in (space.precisions or allowed) if p in allowed)
     shares = capacity.traffic_shares(spec)
     family = _Family()
     rejected: list[Rejection] = []

@@ -331,12 +331,14 @@ def test_ttft_is_the_prefill_chunks_a_prompt_needs_times_the_step():
     engine = capacity.engine_for(spec, "g6e.xlarge")  # L40S, 48 GB: vLLM's 2,048-token step budget
     assert capacity.max_num_batched_tokens(engine.instance) == capacity.MAX_NUM_BATCHED_TOKENS
     assert capacity.max_num_batched_tokens(hardware.instance_type("p5.4xlarge")) == capacity.MAX_NUM_BATCHED_TOKENS_LARGE_GPU
-    # a 600-token prompt next to 48 running sequences: one chunk
-    assert capacity.ttft_seconds(engine, 48) == pytest.approx(engine.step_seconds(48))
-    # a 5,000-token prompt next to 48 sequences: ceil(5000 / 2000) = 3 chunks
+    # a 600-token prompt next to 48 running sequences: one chunk, a step that computes all 600 of its tokens
+    assert capacity.ttft_seconds(engine, 48) == pytest.approx(engine.chunk_step_seconds(48, 600, 0))
+    # a 5,000-token prompt next to 48 sequences: chunks of 2000, 2000, 1000 (the budget less the decode tokens)
     long = spec.model_copy(update={"traffic": spec.traffic.model_copy(update={"input_tokens_per_request": 5000})})
     engine = capacity.engine_for(long, "g6e.xlarge")
-    assert capacity.ttft_seconds(engine, 48) == pytest.approx(3 * engine.step_seconds(48))
+    assert capacity.ttft_seconds(engine, 48) == pytest.approx(
+        engine.chunk_step_seconds(48, 2000, 0) + engine.chunk_step_seconds(48, 2000, 2000)
+        + engine.chunk_step_seconds(48, 1000, 4000))
     # the planned batch serves the planned rate, and one sequence fewer would not
     th = capacity.replica_throughput(spec, "g6e.xlarge")
     engine = capacity.engine_for(spec, "g6e.xlarge")
@@ -395,6 +397,9 @@ def test_write_a_stack_with_two_pools_a_load_test_and_scale_to_zero_then_estimat
     recommended = json.loads(result.stdout)["options"][0]
     written = load_stack_file(project / "stacks" / "Pulumi.variant.yaml")
     assert all(len(r.gpu_pools) == 1 for r in written.regions)
+    # what --write says it changed names the pool it removed (rev15: it was removed without a word)
+    said = " ".join(result.stderr.split())
+    assert "regions[0] us-east-1: gpuPools[1] l4 removed" in said, said
     west = written.regions[1].gpu_pools[0]
     if (recommended["precision"], west.instance_type) != ("bf16", "g6e.xlarge"):
         assert west.measured_output_tokens_per_second is None
@@ -418,3 +423,66 @@ def test_a_stack_with_a_gateway_is_told_the_hybrid_split_is_not_searched(project
     (note,) = json.loads(result.stdout)["notes"]
     assert "gateway" in note and "not searched" in note
     assert json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)["notes"] == []
+
+
+# ---------------------------------------------------------------- review (rev15): a pre-quantized checkpoint
+
+
+def awq_spec():
+    """An AWQ checkpoint: model.quantization names how the weights repo itself is stored."""
+    spec = spec_of(requests=40_000_000)
+    return spec.model_copy(update={"model": spec.model.model_copy(update={"quantization": "awq", "dtype": "float16"})})
+
+
+def test_a_pre_quantized_checkpoint_is_searched_at_its_own_precision_only():
+    """vLLM reads an AWQ/GPTQ repo's method from its config and refuses another --quantization: an option that
+    re-precisions it to FP8 (or prices it as BF16) cannot run. Before the fix the search offered bf16 and fp8."""
+    result = search(awq_spec(), default_catalog(), space=Space(instance_types=("g6e.xlarge", "g6.xlarge")), top=50)
+    assert result.options and {o.precision for o in result.options} == {"awq"}
+    assert {p for p, _ in result.groups} == {"awq"}
+    # a caller that names other precisions gets none of them
+    forced = search(awq_spec(), default_catalog(), space=Space(instance_types=("g6e.xlarge",), precisions=("fp8",)))
+    assert not forced.options
+
+
+def test_precision_fp8_on_a_pre_quantized_stack_exits_2_naming_the_option(project):
+    path = project / "stacks" / "Pulumi.dev.yaml"
+    text = path.read_text()
+    assert "    dtype: bfloat16\n" in text
+    path.write_text(text.replace("    dtype: bfloat16\n", "    dtype: float16\n    quantization: awq\n"))
+    before = path.read_text()
+    result = invoke("recommend", "dev", "--precision", "fp8", "--write", *DATE)
+    assert result.exit_code == 2, result.output
+    assert "--precision" in result.stderr and "pre-quantized" in result.stderr and "Traceback" not in result.output
+    assert path.read_text() == before
+
+
+# ---------------------------------------------------------------- review (rev15): TTFT computes the prompt
+
+
+def prompt_compute_floor_ms(engine) -> float:
+    """The prompt's GEMMs alone (2 x parameters x prompt tokens at the fitted efficiency): no step can beat it."""
+    return (2 * engine.arch.parameters_billion * 1e9 * engine.input_tokens
+            / (engine.tp * capacity.COMPUTE_EFFICIENCY * engine.tflops * 1e12) * 1000)
+
+
+def test_ttft_is_never_below_the_compute_of_the_prompt():
+    """Before the fix TTFT was one average step (its prefill amortised over the output): 600 prompt tokens of an
+    8B model on an L40S at FP8 came out at ~29 ms, below the ~41 ms their GEMMs alone take."""
+    spec = with_model(spec_of(), "fp8", 1)
+    for name in ("g6e.xlarge", "g6.xlarge", "p5.4xlarge"):
+        engine = capacity.engine_for(spec, name)
+        for batch in (1, 48, 67):
+            assert capacity.ttft_seconds(engine, batch) * 1000 > prompt_compute_floor_ms(engine), (name, batch)
+
+
+def test_a_ttft_target_below_the_prompts_compute_is_missed():
+    """prod-us's traffic with ttftTargetMs 40 on the L40S at FP8: at its planned batch of 67 a step that carries
+    the 600-token prompt next to the 67 decode tokens takes ~44 ms; before the fix it was recommended at a TTFT
+    of 29 ms (one average step, the prompt's prefill amortised over 250 output tokens)."""
+    spec = with_model(spec_of(requests=20_000_000), "fp8", 1)
+    spec = spec.model_copy(update={"traffic": spec.traffic.model_copy(update={"ttft_target_ms": 40})})
+    result = search(spec, default_catalog(), space=Space(instance_types=("g6e.xlarge",), precisions=("fp8",),
+                                                          tensor_parallel=(1,)))
+    assert not result.options
+    assert [r.kind for r in result.rejected] == ["misses-ttft"]
