@@ -174,3 +174,51 @@ def test_a_reserved_pool_bills_its_min_nodes_every_hour_and_the_rest_on_demand()
         node = doc["gpuNodes"][0]
         assert node["capacityType"] == "reserved-1y" and node["reservedNodeHours"] == 24
         assert node["windowUsd"] == float(Decimal(expected).quantize(Decimal("0.01"), "ROUND_HALF_UP")), hours
+
+
+def _vector(value, metric=None):
+    return {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"namespace": "vllm", "pod": "p"} if metric is None else metric, "value": [1759276800, value]}]}}
+
+
+@pytest.mark.parametrize("answer, named", [
+    (_vector("+Inf"), "'+Inf', not a plausible value"),  # a broken exporter: used to overflow round() (traceback)
+    (_vector("1e308"), "'1e308', not a plausible value"),  # finite, but x730 h/month overflows to inf
+    (_vector("-Inf"), "'-Inf', not a plausible value"),
+    (_vector("5", metric="pod=p"), "no `metric` object"),
+    ({"status": "success", "data": {"resultType": "vector", "result": {"a": 1}}}, "not a list"),
+    ({"status": "success", "data": ["x"]}, "no `data` object"),
+    ({"status": "success", "data": {"resultType": "scalar", "result": None}}, "not [time, value]"),
+    ({"status": "success", "data": {"resultType": "vector", "result": ["x"]}}, "no `metric` object"),
+])
+def test_a_prometheus_answering_garbage_exits_1_naming_it(answer, named):
+    """A server on loopback that answers every query with the same well-formed-JSON garbage: exit 1 naming the URL
+    and what is wrong, never a traceback (before: OverflowError from +Inf, AttributeError/TypeError from shapes)."""
+    import http.server
+    import threading
+
+    body = json.dumps(answer).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = invoke("actuals", "dev", "--since", "1d", "--until", "2026-11-01", "--prometheus-url", url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1, result.output
+    assert url in result.output and named in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
