@@ -62,6 +62,10 @@ class FakeApiServer:
         self.vllm_api_key = True  # the chart always sets VLLM_API_KEY: /v1 needs a key the proxy cannot pass
         self.vllm_reachable = True  # False: the API server cannot open a connection to the pod (a NetworkPolicy)
         self.requests: list[tuple[str, dict, dict]] = []
+        # kind -> what a list answers once that kind's resourceVersion has "expired": the next watch of the kind
+        # gets only the API's ERROR event with a 410 Gone Status (as a real API server sends when the watch asks
+        # for a resourceVersion older than its window, e.g. after etcd compaction) and later lists return these.
+        self.expire_watch: dict[str, list[dict]] = {}
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -158,6 +162,16 @@ class FakeApiServer:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 try:
+                    if kind in fake.expire_watch:
+                        fake.objects[kind] = fake.expire_watch.pop(kind)
+                        gone = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 410,
+                                "reason": "Expired", "message": f"too old resource version: "
+                                                                f"{query.get('resourceVersion')} (4242)"}
+                        line = (json.dumps({"type": "ERROR", "object": gone}) + "\n").encode()
+                        self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n0\r\n\r\n")
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
                     for event_type, obj in fake.events.get(kind, []):
                         if not _selected(obj, query):
                             continue

@@ -7,7 +7,8 @@ every older ReplicaSet is scaled to zero (the chart keeps `revisionHistoryLimit`
 API server's service proxy, names the served model.
 
 The state comes from three watches (the Deployment, its ReplicaSets, its pods), each a `?watch=true` stream
-started from the resourceVersion of a first list; nothing polls. A rollout stops early, with exit 1 naming the
+started from the resourceVersion of a first list; nothing polls. A watch answered 410 Gone (its resourceVersion
+left the API server's window) lists that kind again and watches on from the new list, as the API asks. A rollout stops early, with exit 1 naming the
 region, the pod and its reason, when the Deployment reports ProgressDeadlineExceeded or a new pod's container
 waits in CrashLoopBackOff, ImagePullBackOff, ErrImagePull (`status.STUCK_REASONS`); `--timeout` bounds it all.
 
@@ -34,6 +35,9 @@ from infra.conventions import VLLM_PORT_NAME
 from infra.spec import RegionSpec, StackSpec
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"  # set by the Deployment controller on it and its ReplicaSets
+GONE = 410  # a watch's resourceVersion is too old (the API's "Expired" Status)
+RELIST = "RELIST"  # a watcher's event after a 410: the kind's full list, which replaces what was known of it
+MAX_RELISTS = 3  # 410s in a row without an event in between: the API server is not keeping its word, give up
 _MODEL_NAME_RE = re.compile(r'model_name="((?:[^"\\]|\\.)*)"')
 
 
@@ -109,6 +113,7 @@ class _Watcher(threading.Thread):
     def run(self) -> None:
         from kubernetes import watch
 
+        expired = 0
         while not self.stopped.is_set():
             left = int(self.deadline - time.monotonic())
             if left <= 0:
@@ -120,13 +125,34 @@ class _Watcher(threading.Thread):
                                                _request_timeout=left + kube.REQUEST_TIMEOUT_SECONDS, **self.kwargs):
                     if self.stopped.is_set():
                         return
+                    expired = 0
                     raw = event.get("raw_object") or {}
                     self.resource_version = (raw.get("metadata") or {}).get("resourceVersion") or self.resource_version
                     self.events.put((self.kind, event.get("type"), raw))
             except Exception as err:  # noqa: BLE001 - an API error ends the wait with its message
-                if not self.stopped.is_set():
-                    self.events.put((self.kind, "FAILED", err))
+                if self.stopped.is_set():
+                    return
+                # 410 Gone: the resourceVersion left the API server's window (compaction, a reconnect after a quiet
+                # spell): the API's contract is to list again and watch from the new list's version.
+                if getattr(err, "status", None) == GONE and expired < MAX_RELISTS:
+                    expired += 1
+                    try:
+                        self._relist()
+                        continue
+                    except Exception as relist_err:  # noqa: BLE001
+                        err = relist_err
+                self.events.put((self.kind, "FAILED", err))
                 return
+
+    def _relist(self) -> None:
+        response = self.fn(*self.args, _preload_content=False, _request_timeout=kube.REQUEST_TIMEOUT_SECONDS,
+                           **self.kwargs)
+        body = json.loads(response.data)
+        items, version = body.get("items") or [], (body.get("metadata") or {}).get("resourceVersion")
+        if not version:
+            raise ValueError("the relist after 410 Gone has no resourceVersion")
+        self.resource_version = version
+        self.events.put((self.kind, RELIST, items))
 
     def stop(self) -> None:
         self.stopped.set()
@@ -134,8 +160,15 @@ class _Watcher(threading.Thread):
             self.watch.stop()
 
 
-def _apply(state: RolloutState, kind: str, kind_event: str, obj: dict) -> None:
+def _apply(state: RolloutState, kind: str, kind_event: str, obj: Any) -> None:
     if kind_event == "BOOKMARK":
+        return
+    if kind_event == RELIST:  # `obj` is the kind's whole list
+        if kind == "deployment":
+            state.deployment = obj[0] if obj else state.deployment
+        else:
+            (state.replicasets if kind == "replicaset" else state.pods).clear()
+            (state.replicasets if kind == "replicaset" else state.pods).update({_name(o): o for o in obj})
         return
     if kind == "deployment":
         if kind_event != "DELETED":

@@ -123,6 +123,22 @@ def test_vllm_unreachable_through_the_proxy_fails_with_the_likely_cause(project,
     assert "503 error trying to reach service" in result.output and "NetworkPolicy" in result.output
 
 
+def test_a_watch_whose_resource_version_expired_relists_and_goes_on(project, api, tmp_path, pulumi):
+    """410 Gone on a watch (its resourceVersion fell out of the API server's window: etcd compaction, a watch cache
+    restart, a reconnect after a quiet spell) means "list again and watch from the new list", not a failed rollout
+    (before: exit 1 "the Kubernetes API answered 410 Expired")."""
+    server = api("us-east-1")
+    mid_rollout(server)
+    completes(server)
+    server.events["pods"] = []  # the pods' news arrives only through the relist
+    server.expire_watch["pods"] = [k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE, ready=True)]
+    result = pin(tmp_path, server, expect=0)
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct" in result.output
+    assert len(server.calls("pods", watch=False)) == 2  # the first list and the relist after the 410
+    watches = server.calls("pods", watch=True)
+    assert len(watches) >= 2 and watches[1]["resourceVersion"] == "100"  # resumed from the relist's version
+
+
 @pytest.mark.parametrize("reason, message", [
     ("CrashLoopBackOff", "back-off 5m0s restarting failed container=vllm"),
     ("ImagePullBackOff", 'Back-off pulling image "vllm/vllm-openai@sha256:eee"'),
