@@ -53,11 +53,15 @@ def _name(obj: dict) -> str:
 
 
 def current_replicaset(state: RolloutState) -> str | None:
-    """The ReplicaSet of the Deployment's current revision (the Deployment controller annotates both)."""
+    """The ReplicaSet of the Deployment's current revision (the Deployment controller annotates both), when it runs the
+    template's pin."""
     revision = ((state.deployment.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION)
+    declared = template_pin((state.deployment.get("spec") or {}).get("template") or {})
     for name, rs in state.replicasets.items():
         if revision and ((rs.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION) == revision:
-            return name
+            # Until the controller has handled the new template the annotation still names the last rollout's
+            # ReplicaSet: not this rollout's, so its pods' troubles are not this rollout's stall.
+            return name if template_pin((rs.get("spec") or {}).get("template") or {}) == declared else None
     return None
 
 
@@ -70,6 +74,7 @@ def evaluate(region: str, state: RolloutState, pin: dict) -> tuple[str, str]:
     """("done" | "stalled" | "waiting", what to say)."""
     dep = state.deployment
     d_meta, d_spec, d_status = dep.get("metadata") or {}, dep.get("spec") or {}, dep.get("status") or {}
+    observed = d_status.get("observedGeneration", 0) >= d_meta.get("generation", 0)
     current = current_replicaset(state)
     pods = [p for p in state.pods.values() if not (p.get("metadata") or {}).get("deletionTimestamp")]
     new_pods = [p for p in pods if current is not None and _owner(p) == current]
@@ -78,7 +83,9 @@ def evaluate(region: str, state: RolloutState, pin: dict) -> tuple[str, str]:
             if reason in STUCK_REASONS:
                 return "stalled", (f"{region}: rollout stalled: pod {_name(pod)} container {container}: {reason}"
                                    + (f": {message}" if message else ""))
-    for condition in d_status.get("conditions") or []:
+    # Conditions are written with observedGeneration: before the controller has seen the new template they may be
+    # the last rollout's (rolling away from a pin that stalled).
+    for condition in (d_status.get("conditions") or []) if observed else []:
         if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
             reasons = "; ".join(f"pod {_name(p)}: " + ", ".join(f"{c} {r}" for c, r, _ in waiting_reasons(p))
                                 for p in new_pods if waiting_reasons(p)) or "no pod reports a reason"
@@ -93,7 +100,7 @@ def evaluate(region: str, state: RolloutState, pin: dict) -> tuple[str, str]:
                 if n != current and ((rs.get("status") or {}).get("replicas", 0) or (rs.get("spec") or {}).get("replicas", 0))]
     progress = (f"{region}: updated {updated}/{desired}, ready {ready}/{desired}, old pods {len(old_pods)}, "
                 f"old ReplicaSets with replicas {len(old_sets)}")
-    done = (d_status.get("observedGeneration", 0) >= d_meta.get("generation", 0) and current is not None
+    done = (observed and current is not None
             and updated == desired and ready == desired and total == desired and not old_pods and not off_pin
             and not old_sets and sum(1 for p in new_pods if pod_ready(p)) == desired)
     return ("done" if done else "waiting"), progress

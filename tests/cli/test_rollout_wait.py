@@ -139,6 +139,28 @@ def test_a_watch_whose_resource_version_expired_relists_and_goes_on(project, api
     assert len(watches) >= 2 and watches[1]["resourceVersion"] == "100"  # resumed from the relist's version
 
 
+def test_a_stall_the_controller_has_not_yet_reconsidered_is_not_this_rollouts(project, api, tmp_path, pulumi):
+    """Rolling away from a crash-looping pin: until the Deployment controller observes the new generation, the
+    Deployment still carries the old rollout's ProgressDeadlineExceeded and its revision annotation still names
+    the crash-looping ReplicaSet. Neither is this rollout's verdict (before: exit 1 "rollout stalled" at once)."""
+    server = api("us-east-1")
+    crashing = ("CrashLoopBackOff", "back-off 5m0s restarting failed container=vllm")
+    server.objects["deployments"] = [k.deployment(NEW_REV, NEW_IMAGE, desired=1, ready=0, updated=0, generation=3,
+                                                  observed=2, rs_revision="2",
+                                                  conditions=k.progress_deadline_exceeded())]
+    server.objects["replicasets"] = [k.replicaset("use1-vllm-bad", "2", OLD_REV, OLD_IMAGE, 1)]
+    server.objects["pods"] = [k.pod("use1-vllm-bad-a", "use1-vllm-bad", OLD_REV, OLD_IMAGE, waiting=crashing)]
+    server.events["replicasets"] = [("ADDED", k.replicaset("use1-vllm-new", "3", NEW_REV, NEW_IMAGE, 1)),
+                                    ("MODIFIED", k.replicaset("use1-vllm-bad", "2", OLD_REV, OLD_IMAGE, 0))]
+    server.events["pods"] = [("ADDED", k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE, ready=True)),
+                             ("DELETED", k.pod("use1-vllm-bad-a", "use1-vllm-bad", OLD_REV, OLD_IMAGE, deleting=True))]
+    server.events["deployments"] = [("MODIFIED", k.deployment(NEW_REV, NEW_IMAGE, desired=1, generation=3,
+                                                              rs_revision="3"))]
+    server.event_gap = 0.2  # the controller's news arrives after the first look
+    result = pin(tmp_path, server, expect=0)
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct" in result.output
+
+
 @pytest.mark.parametrize("reason, message", [
     ("CrashLoopBackOff", "back-off 5m0s restarting failed container=vllm"),
     ("ImagePullBackOff", 'Back-off pulling image "vllm/vllm-openai@sha256:eee"'),
