@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from cli.errors import failed
+from cli.errors import CliError, failed
 from cli.live import kube
 from cli.live.status import STUCK_REASONS, pin_of, pod_ready, read_json, running_pin, template_pin, waiting_reasons
 from infra.conventions import VLLM_PORT_NAME
@@ -297,6 +297,39 @@ def wait_region(spec: StackSpec, region: RegionSpec, cluster: kube.Cluster, dead
                      f"not {spec.model.name}")
     echo(f"{name}: rolled out: {desired} pod(s) serve {spec.model.name} at revision {pin['revision'][:12]}, "
          f"image {pin['digest'][:19]}")
+
+
+def stalls(spec: StackSpec, clusters: dict[str, kube.Cluster]) -> list[str]:
+    """One look (lists, no watch) at each region of `clusters`: the stall each reports, in words. For when `pulumi up`
+    itself failed: pulumi-kubernetes awaits the Deployment (`pulumi.com/timeoutSeconds`) and gives up on a crash
+    loop or an image that cannot be pulled, so `--wait`'s watch never starts; this still names the pod's reason."""
+    from kubernetes import client as k8s
+
+    notes = []
+    ns, sel = kube.NAMESPACE, kube.VLLM_SELECTOR
+    for region in spec.regions:
+        cluster = clusters.get(region.region)
+        if cluster is None:
+            continue
+        apps, core = k8s.AppsV1Api(cluster.client), k8s.CoreV1Api(cluster.client)
+        try:
+            deployments = read_json(cluster, f"list Deployments in {ns}", apps.list_namespaced_deployment, ns,
+                                    label_selector=sel).get("items") or []
+            if not deployments:
+                continue
+            state = RolloutState(deployments[0])
+            state.replicasets = {_name(rs): rs for rs in read_json(
+                cluster, f"list ReplicaSets in {ns}", apps.list_namespaced_replica_set, ns, label_selector=sel
+            ).get("items") or []}
+            state.pods = {_name(p): p for p in read_json(
+                cluster, f"list pods in {ns}", core.list_namespaced_pod, ns, label_selector=sel).get("items") or []}
+        except CliError as err:
+            notes.append(f"{region.region}: could not look at the rollout ({err.message})")
+            continue
+        verdict, message = evaluate(region.region, state, pin_of(spec, region))
+        if verdict == "stalled":
+            notes.append(message)
+    return notes
 
 
 def _pod_notes(state: RolloutState) -> str:

@@ -175,6 +175,31 @@ def test_a_stalled_pod_stops_the_wait_with_region_pod_and_reason(project, api, t
     assert f"us-east-1: rollout stalled: pod use1-vllm-new-a container vllm: {reason}: {message}" in result.output
 
 
+def test_when_pulumi_up_gives_up_on_a_stalled_deployment_wait_still_names_the_pods_reason(project, api, tmp_path,
+                                                                                          monkeypatch):
+    """On a real cluster pulumi-kubernetes awaits the Deployment (`pulumi.com/timeoutSeconds`) and fails `pulumi up`
+    on a crash loop or an unpullable image, so the watch never starts: --wait then looks once and adds the region,
+    the pod and its reason to the failure (before: only pulumi's own error)."""
+    from pulumi import automation
+
+    class StalledStack:
+        def up(self, on_output=None, message=None):
+            raise RuntimeError("resource vllm/use1-vllm was not successfully created by the Kubernetes API server: "
+                               "timed out waiting for the condition")
+
+    monkeypatch.setattr(apply.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(automation, "select_stack", lambda stack_name, work_dir: StalledStack())
+    server = api("us-east-1")
+    mid_rollout(server)
+    server.objects["pods"][1] = k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE,
+                                      waiting=("ImagePullBackOff", 'Back-off pulling image "vllm/vllm-openai@sha256:eee"'))
+    result = pin(tmp_path, server, expect=1)
+    assert "pulumi up for stack dev failed: resource vllm/use1-vllm was not successfully created" in result.output
+    assert ("us-east-1: rollout stalled: pod use1-vllm-new-a container vllm: ImagePullBackOff: Back-off pulling image"
+            in result.output), result.output
+    assert not server.calls("pods", watch=True)  # one look, no watch
+
+
 def test_progress_deadline_exceeded_stops_the_wait(project, api, tmp_path, pulumi):
     server = api("us-east-1")
     mid_rollout(server)
