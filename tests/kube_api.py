@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from cli.live.prometheus_proxy import service_proxy_path
+
 from infra.conventions import (
     GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL,
     VLLM_CHART_NAME, VLLM_CONTAINER_NAME, VLLM_NAMESPACE, VLLM_PORT_NAME, WORKLOAD_LABEL,
@@ -46,6 +48,7 @@ ROUTES = {
 }
 HPA_ROUTE = re.compile(rf"^/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/([^/]+)$")
 PROXY_ROUTE = re.compile(rf"^/api/v1/namespaces/{NS}/services/([^/:]+):([^/]+)/proxy(/.*)$")
+PROMETHEUS_PROXY = service_proxy_path()  # the monitoring namespace's Prometheus
 LIST_KINDS = {"deployments": "DeploymentList", "replicasets": "ReplicaSetList", "pods": "PodList", "nodes": "NodeList",
               "scaledobjects": "ScaledObjectList"}
 
@@ -61,6 +64,9 @@ class FakeApiServer:
         self.served_model = "llama-3.1-8b-instruct"
         self.vllm_api_key = True  # the chart always sets VLLM_API_KEY: /v1 needs a key the proxy cannot pass
         self.vllm_reachable = True  # False: the API server cannot open a connection to the pod (a NetworkPolicy)
+        # Pod -> the model_name on its vLLM series in the region's Prometheus (reached through the service proxy to
+        # the monitoring namespace's Prometheus, which the vLLM NetworkPolicy admits); answers /api/v1/query.
+        self.prometheus_models: dict[str, str] = {}
         self.requests: list[tuple[str, dict, dict]] = []
         # kind -> what a list answers once that kind's resourceVersion has "expired": the next watch of the kind
         # gets only the API's ERROR event with a 410 Gone Status (as a real API server sends when the watch asks
@@ -133,6 +139,12 @@ class FakeApiServer:
                     if match.group(1) in fake.hpas:
                         return self._send(200, json.dumps(fake.hpas[match.group(1)]).encode())
                     return self._status(404, "NotFound", f'horizontalpodautoscalers "{match.group(1)}" not found')
+                if path == PROMETHEUS_PROXY + "/api/v1/query":
+                    fake.requests.append(("prometheus", query, headers))
+                    result = [{"metric": {"namespace": NS, "pod": pod, "model_name": model}, "value": [0, "1"]}
+                              for pod, model in fake.prometheus_models.items()]
+                    return self._send(200, json.dumps({"status": "success", "data": {
+                        "resultType": "vector", "result": result}}).encode())
                 if match := PROXY_ROUTE.match(path):
                     fake.requests.append(("proxy", {"path": match.group(3), "port": match.group(2)}, headers))
                     return self._vllm(match.group(2), match.group(3), headers)

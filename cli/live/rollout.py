@@ -15,7 +15,9 @@ waits in CrashLoopBackOff, ImagePullBackOff, ErrImagePull (`status.STUCK_REASONS
 Through the service proxy, the API server removes the caller's Authorization header once it has authenticated
 it (k8s.io/apiserver `WithAuthentication`), so vLLM, which wants its API key there on every `/v1` path,
 answers 401: vLLM is then asked for `/metrics` instead (no key: outside `/v1`), whose series carry the served
-model name as `model_name`.
+model name as `model_name`. When the API server cannot reach vLLM at all (the chart's NetworkPolicy, enforced by the VPC
+CNI, admits the ALB, Prometheus and the gateway, not the control plane's ENIs), each ready pod's served model is
+read from the region's Prometheus instead (`models_via_prometheus`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from infra.spec import RegionSpec, StackSpec
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"  # set by the Deployment controller on it and its ReplicaSets
 GONE = 410  # a watch's resourceVersion is too old (the API's "Expired" Status)
 RELIST = "RELIST"  # a watcher's event after a 410: the kind's full list, which replaces what was known of it
-MAX_RELISTS = 3  # 410s in a row without an event in between: the API server is not keeping its word, give up
+MAX_RELISTS = 3
+# How often the Prometheus fallback asks again for a pod it has no series of yet (a fraction of a scrape interval).
+PROMETHEUS_RECHECK_SECONDS = 5.0  # 410s in a row without an event in between: the API server is not keeping its word, give up
 _MODEL_NAME_RE = re.compile(r'model_name="((?:[^"\\]|\\.)*)"')
 
 
@@ -222,11 +226,72 @@ def served_models(cluster: kube.Cluster, service: str) -> list[str]:
 def _proxy_error(region: str, where: str, err: Exception):
     """A proxied request that failed; when the API server could not reach vLLM, say what usually stops it."""
     error = kube.api_error(region, where, err)
-    if getattr(err, "status", None) in (None, 502, 503, 504):
+    error.unreachable = _unreachable(err)
+    if error.unreachable:
         error.message += ("; the rollout itself is done, but the API server could not reach vLLM: with the chart's "
                           "NetworkPolicy enforced the control plane is not among the clients it admits "
                           "(docs/operations.md, \"Did the rollback take?\")")
     return error
+
+
+def _unreachable(err: Exception) -> bool:
+    """The API server could not open a connection to vLLM (no status: the API server itself was not reached)."""
+    return getattr(err, "status", None) in (502, 503, 504)
+
+
+def models_via_prometheus(cluster: kube.Cluster, pods: list[str], deadline: float) -> dict[str, set[str]]:
+    """Pod -> the model names its vLLM reports, from the region's Prometheus (through the API server's service proxy
+    to Prometheus, which the vLLM NetworkPolicy admits while it refuses the control plane). A pod that just became
+    ready is in Prometheus after its next scrape, so this asks again every PROMETHEUS_RECHECK_SECONDS (Prometheus
+    has no watch) until every pod has series or `deadline` passes."""
+    from datetime import UTC, datetime
+
+    from cli.live.prometheus import PrometheusError
+    from cli.live.prometheus_proxy import prometheus_via_api_server
+    from cli.live.prometheus_queries import VLLM_GENERATION_TOKENS, VLLM_SELECTOR
+
+    prom = prometheus_via_api_server(cluster.client)
+    expr = f"group by (pod, model_name) ({VLLM_GENERATION_TOKENS}{{{VLLM_SELECTOR}}})"
+    while True:
+        try:
+            rows = prom.query(expr, datetime.now(UTC))
+        except PrometheusError as err:
+            raise failed(f"{cluster.region}: vLLM could not be asked through the service proxy, nor Prometheus: {err}") from None
+        seen: dict[str, set[str]] = {}
+        for series in rows:
+            labels = dict(series)
+            seen.setdefault(labels.get("pod", ""), set()).add(labels.get("model_name", ""))
+        left = deadline - time.monotonic()
+        if all(pod in seen for pod in pods) or left <= 0:
+            return {pod: seen.get(pod, set()) for pod in pods}
+        time.sleep(min(PROMETHEUS_RECHECK_SECONDS, left))
+
+
+def check_served_model(spec: StackSpec, cluster: kube.Cluster, service: str, pods: list[str], deadline: float,
+                       echo: Callable[[str], None]) -> None:
+    """vLLM names the stack's model: through the service proxy, else (the API server cannot reach vLLM, as with the
+    chart's NetworkPolicy enforced) through Prometheus's scrape of every ready pod."""
+    name, model = cluster.region, spec.model.name
+    try:
+        models = served_models(cluster, service)
+    except CliError as err:
+        if not getattr(err, "unreachable", False):
+            raise
+        echo(f"  {name}: the API server cannot reach vLLM (the chart's NetworkPolicy admits no control plane): "
+             "asking Prometheus, which scrapes every pod")
+        per_pod = models_via_prometheus(cluster, pods, deadline)
+        missing = [pod for pod, names in per_pod.items() if not names]
+        if missing:
+            raise failed(f"{err.message}; and Prometheus has no {model!r} series of pod(s) {', '.join(missing)} "
+                         "before --timeout (not scraped yet?)") from None
+        wrong = {pod: names for pod, names in per_pod.items() if model not in names}
+        if wrong:
+            raise failed(f"{name}: every pod runs the pin, but Prometheus's scrape of vLLM names "
+                         + "; ".join(f"{', '.join(sorted(n))} on {pod}" for pod, n in wrong.items())
+                         + f", not {model}") from None
+        return
+    if model not in models:
+        raise failed(f"{name}: every pod runs the pin, but vLLM names {', '.join(models) or 'no model'}, not {model}")
 
 
 def wait_region(spec: StackSpec, region: RegionSpec, cluster: kube.Cluster, deadline: float, timeout: float,
@@ -291,10 +356,9 @@ def wait_region(spec: StackSpec, region: RegionSpec, cluster: kube.Cluster, dead
     if desired == 0:
         echo(f"{name}: rolled out; scaled to zero, so no vLLM to ask: the pin loads on the next scale-up")
         return
-    models = served_models(cluster, dep_name)
-    if spec.model.name not in models:
-        raise failed(f"{name}: every pod runs the pin, but vLLM names {', '.join(models) or 'no model'}, "
-                     f"not {spec.model.name}")
+    ready = sorted(_name(p) for p in state.pods.values()
+                   if pod_ready(p) and not (p.get("metadata") or {}).get("deletionTimestamp"))
+    check_served_model(spec, cluster, dep_name, ready, deadline, echo)
     echo(f"{name}: rolled out: {desired} pod(s) serve {spec.model.name} at revision {pin['revision'][:12]}, "
          f"image {pin['digest'][:19]}")
 

@@ -113,14 +113,39 @@ def test_wait_fails_when_vllm_serves_another_model(project, api, tmp_path, pulum
     assert "us-east-1: every pod runs the pin, but vLLM names something-else, not llama-3.1-8b-instruct" in result.output
 
 
-def test_vllm_unreachable_through_the_proxy_fails_with_the_likely_cause(project, api, tmp_path, pulumi):
+def test_vllm_unreachable_through_the_proxy_asks_prometheus_which_scrapes_every_pod(project, api, tmp_path, pulumi):
+    """On a real cluster the chart's NetworkPolicy (enforced by the VPC CNI) refuses the API server's proxied request:
+    the control plane's ENIs are neither the ALB, Prometheus nor the gateway. Prometheus is admitted and scrapes
+    every pod, so --wait reads each ready pod's served model from it, through the API server's proxy to Prometheus
+    (before: exit 1 on every real cluster, "the API server could not reach vLLM")."""
     server = api("us-east-1")
     server.vllm_reachable = False
+    server.prometheus_models = {"use1-vllm-new-a": server.served_model, "use1-vllm-old-a": "old-model"}
+    mid_rollout(server)
+    completes(server)
+    result = pin(tmp_path, server, expect=0)
+    assert "the API server cannot reach vLLM" in result.output and "asking Prometheus" in result.output
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct" in result.output
+    query = server.calls("prometheus")[0]["query"]
+    assert query == 'group by (pod, model_name) (vllm:generation_tokens_total{namespace="vllm"})'
+
+
+def test_vllm_unreachable_and_prometheus_names_another_model_or_has_no_series(project, api, tmp_path, pulumi):
+    server = api("us-east-1")
+    server.vllm_reachable = False
+    server.prometheus_models = {"use1-vllm-new-a": "something-else"}
     mid_rollout(server)
     completes(server)
     result = pin(tmp_path, server, expect=1)
-    assert "us-east-1: vLLM's /v1/models through the service proxy" in result.output
+    assert ("us-east-1: every pod runs the pin, but Prometheus's scrape of vLLM names something-else on "
+            "use1-vllm-new-a, not llama-3.1-8b-instruct") in result.output
+    server2 = api("us-east-1")
+    server2.vllm_reachable = False
+    mid_rollout(server2)
+    completes(server2)
+    result = pin(tmp_path, server2, "--timeout", "2", expect=1)
     assert "503 error trying to reach service" in result.output and "NetworkPolicy" in result.output
+    assert "Prometheus has no 'llama-3.1-8b-instruct' series of pod(s) use1-vllm-new-a" in result.output
 
 
 def test_a_watch_whose_resource_version_expired_relists_and_goes_on(project, api, tmp_path, pulumi):
