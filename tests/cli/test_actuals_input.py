@@ -47,12 +47,19 @@ def test_durations():
     (["--since", "30 days"], "--since '30 days'"),
     (["--until", "yesterday"], "--until 'yesterday'"),
     (["--prometheus-url", "us-east-2=http://127.0.0.1:1"], "did you mean us-east-1"),
-    ([], "--prometheus-url is needed"),
 ])
 def test_bad_options_exit_2_naming_them(args, named):
     result = invoke("actuals", "dev", *args)
     assert result.exit_code == 2, result.output
     assert named in result.output and "Traceback" not in result.output
+
+
+def test_without_prometheus_url_or_kubeconfig_it_needs_the_stacks_outputs_and_says_both_ways(monkeypatch):
+    """No --prometheus-url: the stack's kubeconfigs output, read with the Pulumi CLI (absent here)."""
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    result = invoke("actuals", "dev")
+    assert result.exit_code == 1, result.output
+    assert "give --kubeconfig" in result.output and "--prometheus-url" in result.output, result.output
 
 
 CALIBRATION = {"calibration": 1, "stack": "dev", "since": "2026-10-01T00:00:00Z", "until": "2026-10-31T00:00:00Z",
