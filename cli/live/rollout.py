@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from cli.errors import CliError, failed
 from cli.live import kube
-from cli.live.status import STUCK_REASONS, pin_of, pod_ready, read_json, running_pin, template_pin, waiting_reasons
+from cli.live.status import STUCK_REASONS, check_shape, pin_of, pod_ready, read_json, running_pin, template_pin, waiting_reasons
 from infra.conventions import VLLM_PORT_NAME
 from infra.spec import RegionSpec, StackSpec
 
@@ -138,6 +138,7 @@ class _Watcher(threading.Thread):
                         return
                     expired = 0
                     raw = event.get("raw_object") or {}
+                    check_shape(raw)
                     self.resource_version = (raw.get("metadata") or {}).get("resourceVersion") or self.resource_version
                     self.events.put((self.kind, event.get("type"), raw))
             except Exception as err:  # noqa: BLE001 - an API error ends the wait with its message
@@ -347,6 +348,8 @@ def wait_region(spec: StackSpec, region: RegionSpec, cluster: kube.Cluster, dead
                 raise failed(f"{name}: the rollout did not finish within --timeout {timeout:g} s ({message})"
                              + _pod_notes(state)) from None
             if kind_event == "FAILED":
+                if isinstance(obj, ValueError):  # check_shape, or a line of the stream that is not JSON
+                    raise failed(f"{name}: watch {kind}s in {ns}: an event is not a Kubernetes object: {obj}")
                 raise kube.api_error(name, f"watch {kind}s in {ns}", obj)
             _apply(state, kind, kind_event, obj)
     finally:

@@ -164,6 +164,17 @@ def test_a_watch_whose_resource_version_expired_relists_and_goes_on(project, api
     assert len(watches) >= 2 and watches[1]["resourceVersion"] == "100"  # resumed from the relist's version
 
 
+def test_a_malformed_watch_event_fails_naming_the_field(project, api, tmp_path, pulumi):
+    server = api("us-east-1")
+    mid_rollout(server)
+    bad = k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE, ready=True)
+    bad["spec"]["containers"][0]["args"] = "--revision=" + NEW_REV  # the client's model takes a str as list[str]
+    server.events["pods"] = [("MODIFIED", bad)]
+    result = pin(tmp_path, server, "--timeout", "5", expect=1)
+    assert ("us-east-1: watch pods in vllm: an event is not a Kubernetes object: spec.containers[0].args: not a list "
+            "of strings" in result.output), result.output
+
+
 def test_a_stall_the_controller_has_not_yet_reconsidered_is_not_this_rollouts(project, api, tmp_path, pulumi):
     """Rolling away from a crash-looping pin: until the Deployment controller observes the new generation, the
     Deployment still carries the old rollout's ProgressDeadlineExceeded and its revision annotation still names
