@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import pathlib
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated
 
@@ -22,6 +22,8 @@ from cli.commands.status import ContextOpt, KubeconfigOpt
 from cli.stacks import StacksDirOption, load_stacks, project_root, select
 
 app = typer.Typer(add_completion=False)
+# How far past this machine's clock --until may be (clocks disagree a little; a window in the future does not).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Format(str, Enum):
@@ -67,8 +69,11 @@ def actuals_command(
     err = Console(stderr=True)
     try:
         try:
-            end = parse_time(until) if until else datetime.now(tz=UTC).replace(microsecond=0)
+            now = datetime.now(tz=UTC).replace(microsecond=0)
+            end = parse_time(until) if until else now
             start = end - parse_duration(since)
+            if end > now + CLOCK_SKEW:  # the hours past now have no samples but would still divide the totals
+                raise ValueError(f"--until {until!r} is in the future (now is {now.isoformat()}); leave it out for now")
         except ValueError as e:
             raise CliError(str(e)) from None
         refs = select([stack], False, None, stacks_dir)

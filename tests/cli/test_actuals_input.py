@@ -47,6 +47,7 @@ def test_durations():
     (["--since", "30 days"], "--since '30 days'"),
     (["--until", "yesterday"], "--until 'yesterday'"),
     (["--prometheus-url", "us-east-2=http://127.0.0.1:1"], "did you mean us-east-1"),
+    (["--until", "2999-01-01"], "--until '2999-01-01' is in the future"),  # before: ran, dividing by empty hours
 ])
 def test_bad_options_exit_2_naming_them(args, named):
     result = invoke("actuals", "dev", *args)
