@@ -64,6 +64,7 @@ class FakeApiServer:
         self.served_model = "llama-3.1-8b-instruct"
         self.vllm_api_key = True  # the chart always sets VLLM_API_KEY: /v1 needs a key the proxy cannot pass
         self.vllm_reachable = True  # False: the API server cannot open a connection to the pod (a NetworkPolicy)
+        self.vllm_hangs = 0.0  # seconds the proxied vLLM request hangs before the API server's 503
         # Pod -> the model_name on its vLLM series in the region's Prometheus (reached through the service proxy to
         # the monitoring namespace's Prometheus, which the vLLM NetworkPolicy admits); answers /api/v1/query.
         self.prometheus_models: dict[str, str] = {}
@@ -154,6 +155,10 @@ class FakeApiServer:
             def _vllm(self, port: str, path: str, headers: dict) -> None:
                 if port != VLLM_PORT_NAME:
                     return self._status(503, "ServiceUnavailable", f"no service port {port!r}")
+                if fake.vllm_hangs:  # packets dropped: the API server's dial outlasts the client's timeout
+                    time.sleep(fake.vllm_hangs)
+                    return self._status(503, "ServiceUnavailable", "error trying to reach service: dial tcp "
+                                        "10.0.1.23:8000: i/o timeout")
                 if not fake.vllm_reachable:
                     return self._status(503, "ServiceUnavailable", "error trying to reach service: dial tcp "
                                         "10.0.1.23:8000: i/o timeout")

@@ -236,8 +236,9 @@ def _proxy_error(region: str, where: str, err: Exception):
 
 
 def _unreachable(err: Exception) -> bool:
-    """The API server could not open a connection to vLLM (no status: the API server itself was not reached)."""
-    return getattr(err, "status", None) in (502, 503, 504)
+    """The API server could not open a connection to vLLM: it answers 502-504 once its own dial gives up (30 s),
+    or our request times out first (no status) while a NetworkPolicy silently drops its SYNs."""
+    return getattr(err, "status", None) in (None, 502, 503, 504)
 
 
 def models_via_prometheus(cluster: kube.Cluster, pods: list[str], deadline: float) -> dict[str, set[str]]:

@@ -130,6 +130,21 @@ def test_vllm_unreachable_through_the_proxy_asks_prometheus_which_scrapes_every_
     assert query == 'group by (pod, model_name) (vllm:generation_tokens_total{namespace="vllm"})'
 
 
+def test_a_proxied_request_that_times_out_also_asks_prometheus(project, api, tmp_path, pulumi, monkeypatch):
+    """The VPC CNI drops the control plane's SYNs, so the API server's dial (30 s) outlasts our request timeout and
+    the client sees a read timeout, not the 503 (before: exit 1, no fallback)."""
+    from cli.live import kube
+
+    monkeypatch.setattr(kube, "REQUEST_TIMEOUT_SECONDS", 1)
+    server = api("us-east-1")
+    server.vllm_hangs = 3.0
+    server.prometheus_models = {"use1-vllm-new-a": server.served_model}
+    mid_rollout(server)
+    completes(server)
+    result = pin(tmp_path, server, expect=0)
+    assert "asking Prometheus" in result.output and "us-east-1: rolled out: 1 pod(s)" in result.output
+
+
 def test_vllm_unreachable_and_prometheus_names_another_model_or_has_no_series(project, api, tmp_path, pulumi):
     server = api("us-east-1")
     server.vllm_reachable = False
