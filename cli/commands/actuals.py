@@ -18,7 +18,7 @@ from cli import cache
 from cli.errors import CliError, failed, print_warnings, reported
 from cli.output import refuse_input_as_out
 from cli.render.safe import say
-from cli.commands.status import ContextOpt, KubeconfigOpt
+from cli.live.options import ContextOpt, KubeconfigOpt
 from cli.stacks import StacksDirOption, load_stacks, project_root, select
 
 app = typer.Typer(add_completion=False)
