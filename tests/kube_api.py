@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from cli.live.prometheus_proxy import service_proxy_path
+
 from infra.conventions import (
     GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL,
     VLLM_CHART_NAME, VLLM_CONTAINER_NAME, VLLM_NAMESPACE, VLLM_PORT_NAME, WORKLOAD_LABEL,
@@ -46,6 +48,7 @@ ROUTES = {
 }
 HPA_ROUTE = re.compile(rf"^/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/([^/]+)$")
 PROXY_ROUTE = re.compile(rf"^/api/v1/namespaces/{NS}/services/([^/:]+):([^/]+)/proxy(/.*)$")
+PROMETHEUS_PROXY = service_proxy_path()  # the monitoring namespace's Prometheus
 LIST_KINDS = {"deployments": "DeploymentList", "replicasets": "ReplicaSetList", "pods": "PodList", "nodes": "NodeList",
               "scaledobjects": "ScaledObjectList"}
 
@@ -61,7 +64,15 @@ class FakeApiServer:
         self.served_model = "llama-3.1-8b-instruct"
         self.vllm_api_key = True  # the chart always sets VLLM_API_KEY: /v1 needs a key the proxy cannot pass
         self.vllm_reachable = True  # False: the API server cannot open a connection to the pod (a NetworkPolicy)
+        self.vllm_hangs = 0.0  # seconds the proxied vLLM request hangs before the API server's 503
+        # Pod -> the model_name on its vLLM series in the region's Prometheus (reached through the service proxy to
+        # the monitoring namespace's Prometheus, which the vLLM NetworkPolicy admits); answers /api/v1/query.
+        self.prometheus_models: dict[str, str] = {}
         self.requests: list[tuple[str, dict, dict]] = []
+        # kind -> what a list answers once that kind's resourceVersion has "expired": the next watch of the kind
+        # gets only the API's ERROR event with a 410 Gone Status (as a real API server sends when the watch asks
+        # for a resourceVersion older than its window, e.g. after etcd compaction) and later lists return these.
+        self.expire_watch: dict[str, list[dict]] = {}
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -129,6 +140,12 @@ class FakeApiServer:
                     if match.group(1) in fake.hpas:
                         return self._send(200, json.dumps(fake.hpas[match.group(1)]).encode())
                     return self._status(404, "NotFound", f'horizontalpodautoscalers "{match.group(1)}" not found')
+                if path == PROMETHEUS_PROXY + "/api/v1/query":
+                    fake.requests.append(("prometheus", query, headers))
+                    result = [{"metric": {"namespace": NS, "pod": pod, "model_name": model}, "value": [0, "1"]}
+                              for pod, model in fake.prometheus_models.items()]
+                    return self._send(200, json.dumps({"status": "success", "data": {
+                        "resultType": "vector", "result": result}}).encode())
                 if match := PROXY_ROUTE.match(path):
                     fake.requests.append(("proxy", {"path": match.group(3), "port": match.group(2)}, headers))
                     return self._vllm(match.group(2), match.group(3), headers)
@@ -138,6 +155,10 @@ class FakeApiServer:
             def _vllm(self, port: str, path: str, headers: dict) -> None:
                 if port != VLLM_PORT_NAME:
                     return self._status(503, "ServiceUnavailable", f"no service port {port!r}")
+                if fake.vllm_hangs:  # packets dropped: the API server's dial outlasts the client's timeout
+                    time.sleep(fake.vllm_hangs)
+                    return self._status(503, "ServiceUnavailable", "error trying to reach service: dial tcp "
+                                        "10.0.1.23:8000: i/o timeout")
                 if not fake.vllm_reachable:
                     return self._status(503, "ServiceUnavailable", "error trying to reach service: dial tcp "
                                         "10.0.1.23:8000: i/o timeout")
@@ -158,6 +179,16 @@ class FakeApiServer:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 try:
+                    if kind in fake.expire_watch:
+                        fake.objects[kind] = fake.expire_watch.pop(kind)
+                        gone = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 410,
+                                "reason": "Expired", "message": f"too old resource version: "
+                                                                f"{query.get('resourceVersion')} (4242)"}
+                        line = (json.dumps({"type": "ERROR", "object": gone}) + "\n").encode()
+                        self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n0\r\n\r\n")
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
                     for event_type, obj in fake.events.get(kind, []):
                         if not _selected(obj, query):
                             continue

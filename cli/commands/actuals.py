@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import pathlib
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated
 
@@ -18,9 +18,12 @@ from cli import cache
 from cli.errors import CliError, failed, print_warnings, reported
 from cli.output import refuse_input_as_out
 from cli.render.safe import say
+from cli.live.options import ContextOpt, KubeconfigOpt
 from cli.stacks import StacksDirOption, load_stacks, project_root, select
 
 app = typer.Typer(add_completion=False)
+# How far past this machine's clock --until may be (clocks disagree a little; a window in the future does not).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Format(str, Enum):
@@ -34,10 +37,11 @@ EPILOG = """Examples:
   tradeoff-infra actuals dev --since 30d --prometheus-url http://127.0.0.1:9090
   tradeoff-infra actuals prod-global --since 7d --prometheus-url us-east-1=http://127.0.0.1:9090 \\
       --prometheus-url eu-west-1=http://127.0.0.1:9091 --format json
+  tradeoff-infra actuals dev --since 30d --kubeconfig ~/.kube/config --context dev-admin
   tradeoff-infra actuals dev --since 30d --prometheus-url http://127.0.0.1:9090 --write-calibration dev-cal.json
   tradeoff-infra estimate dev --calibration dev-cal.json
 
-Exit codes: 0 ok, 1 a Prometheus did not answer, 2 bad input (a stack, an option, a URL)."""
+Exit codes: 0 ok, 1 a Prometheus or cluster did not answer, 2 bad input (a stack, an option, a URL)."""
 
 
 @app.command("actuals", epilog=EPILOG)
@@ -48,7 +52,10 @@ def actuals_command(
     until: Annotated[str | None, typer.Option("--until", help="End of the window, ISO date or time (default: now).")] = None,
     prometheus_url: Annotated[list[str] | None, typer.Option(
         "--prometheus-url", metavar="[REGION=]URL",
-        help="Each region's Prometheus: one URL for a one-region stack, REGION=URL (repeatable) otherwise.")] = None,
+        help="Each region's Prometheus: one URL for a one-region stack, REGION=URL (repeatable) otherwise. Without "
+             "it: each region's Prometheus through its cluster's API server (--kubeconfig, else the stack's outputs).")] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="table (default) or json.")] = Format.table,
     write_calibration: Annotated[pathlib.Path | None, typer.Option(
         "--write-calibration", metavar="FILE",
@@ -62,8 +69,11 @@ def actuals_command(
     err = Console(stderr=True)
     try:
         try:
-            end = parse_time(until) if until else datetime.now(tz=UTC).replace(microsecond=0)
+            now = datetime.now(tz=UTC).replace(microsecond=0)
+            end = parse_time(until) if until else now
             start = end - parse_duration(since)
+            if end > now + CLOCK_SKEW:  # the hours past now have no samples but would still divide the totals
+                raise ValueError(f"--until {until!r} is in the future (now is {now.isoformat()}); leave it out for now")
         except ValueError as e:
             raise CliError(str(e)) from None
         refs = select([stack], False, None, stacks_dir)
@@ -71,10 +81,25 @@ def actuals_command(
         root = project_root()
         loaded = load_stacks(refs, root, as_of=end.date())[0]
         regions = [r.region for r in loaded.spec.regions]
-        try:
-            urls = region_urls(prometheus_url or [], regions)
-        except ValueError as e:
-            raise CliError(str(e)) from None
+        if prometheus_url:
+            if kubeconfig is not None or context:
+                raise CliError("--prometheus-url and --kubeconfig/--context are two ways to reach Prometheus: give one")
+            try:
+                urls = region_urls(prometheus_url, regions)
+            except ValueError as e:
+                raise CliError(str(e)) from None
+            proms = None
+        else:  # through each region's API server: the service proxy to the monitoring namespace's Prometheus
+            from cli.live import kube
+            from cli.live.prometheus_proxy import prometheus_via_api_server
+
+            try:
+                clusters = kube.clusters(loaded.spec, loaded.ref.name, root, kubeconfig, context)
+            except CliError as e:
+                if kubeconfig is None:
+                    e.message += "; or give --prometheus-url (e.g. after `kubectl port-forward`)"
+                raise
+            proms = {region: prometheus_via_api_server(clusters[region].client) for region in regions}
         from cli.commands.estimate import estimate_stack
         from cli.estimate.prices import PriceBook
         from cli.live.actuals import actuals_document, calibration_pools, observed_traffic
@@ -86,7 +111,8 @@ def actuals_command(
         catalog = default_catalog()
         predicted = estimate_stack(loaded, root, catalog, end.date(), with_chart=False)
         try:
-            measured = [measure(region, Prometheus(urls[region]), start, end) for region in regions]
+            measured = [measure(region, proms[region] if proms else Prometheus(urls[region]), start, end)
+                        for region in regions]
         except PrometheusError as e:
             raise failed(str(e)) from None
         traffic = observed_traffic(measured, start, end)

@@ -94,7 +94,12 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation, live
         if changed:
             echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
         return
-    pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
+    try:
+        pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
+    except CliError as err:
+        if live.wait:  # pulumi gave up awaiting the Deployment: name the region, the pod and its reason
+            err.message += _stalls(ref, target, region, clusters)
+        raise
     if live.wait:
         from cli.live import kube
         from cli.live.rollout import wait_for_rollouts
@@ -103,6 +108,21 @@ def _run(stack: str, region: str | None, apply: bool, verb: str, operation, live
         if clusters is None:
             clusters = kube.clusters(spec, ref.name, target.work_dir, None, None, [region] if region else None)
         wait_for_rollouts(spec, clusters, live.timeout, echo)
+
+
+def _stalls(ref: StackRef, target: Any, region: str | None, clusters: Any) -> str:
+    """After a failed `pulumi up` with --wait: what the clusters say stalled, as text to add to the failure."""
+    from cli.live import kube
+    from cli.live.rollout import stalls
+
+    spec = load_stack(ref).spec
+    try:
+        if clusters is None:
+            clusters = kube.clusters(spec, ref.name, target.work_dir, None, None, [region] if region else None)
+        notes = stalls(spec, clusters)
+    except CliError as err:
+        return f"; and the rollout could not be looked at: {err.message}"
+    return "".join(f"; {note}" for note in notes)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.errors import CliError, reported
+from cli.live.options import ContextOpt, KubeconfigOpt
 from cli.pins.show import echo
 from cli.stacks import StacksDirOption, load_stack, project_root, resolve, use_stacks_dir
 
@@ -19,14 +20,6 @@ app = typer.Typer(add_completion=False)
 class StatusFormat(str, Enum):
     table = "table"
     json = "json"
-
-
-KubeconfigOpt = Annotated[pathlib.Path | None, typer.Option(
-    "--kubeconfig", metavar="FILE", help="Reach the clusters with this kubeconfig instead of the stack's `kubeconfigs` output "
-                         "(which needs the Pulumi CLI and the stack's backend).")]
-ContextOpt = Annotated[list[str] | None, typer.Option(
-    "--context", metavar="[REGION=]CONTEXT", help="With --kubeconfig: CONTEXT for a one-region stack, REGION=CONTEXT (repeat it) otherwise; "
-                      "default: the file's current context (one-region stacks).")]
 
 
 @app.command(epilog="""Examples:

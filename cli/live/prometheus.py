@@ -26,6 +26,10 @@ DURATION_RE = re.compile(r"^(\d+)(m|h|d|w)$")
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Longest window read: Prometheus keeps `monitoring.retentionDays` (at most a year of samples is ever asked for).
 MAX_WINDOW_S = 366 * 86400
+# Largest sample magnitude taken: Prometheus stores float64, which counts whole tokens and requests exactly only up
+# to 2**53 (~9e15, far above any fleet's month); a larger value (or +/-Inf) is a broken exporter or not a
+# Prometheus, and would overflow the per-month arithmetic downstream.
+MAX_SAMPLE = float(2**53)
 
 
 class PrometheusError(Exception):
@@ -68,21 +72,38 @@ class Prometheus:
         except ValueError:
             raise PrometheusError(f"{self.url}: the answer is not JSON: is this Prometheus's root URL?") from None
         if not isinstance(doc, dict) or doc.get("status") != "success":
-            raise PrometheusError(f"{self.url}: query {expr!r} failed: {doc.get('error') if isinstance(doc, dict) else doc}")
+            raise PrometheusError(f"{self.url}: query {expr!r} failed: {str(doc.get('error') if isinstance(doc, dict) else doc)[:300]}")
         data = doc.get("data") or {}
+        if not isinstance(data, dict):
+            raise PrometheusError(f"{self.url}: query {expr!r} answered no `data` object: is this Prometheus's root URL?")
         if data.get("resultType") == "scalar":
-            return {(): float(data["result"][1])}
+            return {(): self._sample(expr, data.get("result"))}
         if data.get("resultType") != "vector":
             raise PrometheusError(f"{self.url}: query {expr!r} answered {data.get('resultType')!r}, not a vector")
+        rows = data.get("result") or []
+        if not isinstance(rows, list):
+            raise PrometheusError(f"{self.url}: query {expr!r} answered a `result` that is not a list")
         out: dict[Series, float] = {}
-        for row in data.get("result", []):
-            try:
-                value = float(row["value"][1])
-            except (KeyError, IndexError, TypeError, ValueError):
-                raise PrometheusError(f"{self.url}: a sample of {expr!r} is not [time, value]") from None
+        for row in rows:
+            metric = row.get("metric") if isinstance(row, dict) else None
+            if not isinstance(metric, dict) or not all(isinstance(v, str) for v in metric.values()):
+                raise PrometheusError(f"{self.url}: a series of {expr!r} has no `metric` object of labels")
+            value = self._sample(expr, row.get("value"))
             if not math.isnan(value):
-                out[series_key(row.get("metric", {}))] = value
+                out[series_key(metric)] = value
         return out
+
+    def _sample(self, expr: str, pair: object) -> float:
+        """A `[time, "value"]` pair's value: NaN passes (dropped by the caller); +/-Inf or a magnitude over
+        MAX_SAMPLE is an answer no exporter of these series gives."""
+        try:
+            value = float(pair[1])  # type: ignore[index]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise PrometheusError(f"{self.url}: a sample of {expr!r} is not [time, value]") from None
+        if not math.isnan(value) and not abs(value) <= MAX_SAMPLE:
+            raise PrometheusError(f"{self.url}: a sample of {expr!r} is {pair[1]!r}, not a plausible value "  # type: ignore[index]
+                                  "(at most 2**53 in magnitude)")
+        return value
 
 
 def _error_text(err: urllib.error.HTTPError) -> str:

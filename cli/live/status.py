@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from cli.estimate.prices import PriceBook
+from cli.errors import failed
 from cli.live import kube
 from infra.conventions import (
     GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL,
@@ -46,14 +47,63 @@ def list_items(cluster: kube.Cluster, what: str, fn, *args, **kwargs) -> tuple[l
 
 
 def read_json(cluster: kube.Cluster, what: str, fn, *args, **kwargs) -> dict | None:
-    """The API's JSON answer as a dict (None for a 404 with `missing_ok=True`)."""
+    """The API's JSON answer as a dict (None for a 404 with `missing_ok=True`), its shape checked (`check_shape`)."""
     response = kube.call(cluster.region, what, fn, *args, _preload_content=False, **kwargs)
     if response is None:
         return None
     try:
-        return json.loads(response.data)
+        body = json.loads(response.data)
     except ValueError:
         raise kube.api_error(cluster.region, what, ValueError("the answer is not JSON")) from None
+    try:
+        check_shape(body)
+    except ValueError as err:
+        raise failed(f"{cluster.region}: {what}: the API's answer is not a Kubernetes object: {err}") from None
+    return body
+
+
+# The fields of the API objects read here, by JSON type: a malformed answer is named, not a traceback.
+_OBJECT_FIELDS = {"metadata", "labels", "annotations", "spec", "status", "template", "state", "waiting", "running",
+                  "terminated", "selector", "matchLabels"}
+_LIST_OF_OBJECTS = {"items", "conditions", "containers", "initContainers", "containerStatuses",
+                    "initContainerStatuses", "ownerReferences"}
+_STRING_FIELDS = {"name", "namespace", "resourceVersion", "image", "imageID", "reason", "message", "type", "kind",
+                  "nodeName", "phase", "hpaName", "deletionTimestamp"}
+_COUNT_FIELDS = {"replicas", "readyReplicas", "updatedReplicas", "availableReplicas", "generation",
+                 "observedGeneration", "currentReplicas", "desiredReplicas", "minReplicaCount", "maxReplicaCount"}
+
+
+def check_shape(value: Any, path: str = "") -> None:
+    """Raise ValueError naming the first field whose JSON type is not the API's (`items[0].metadata.labels: ...`)."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{path or 'the answer'}: not an object")
+    for key, field in value.items():
+        where = f"{path}.{key}" if path else key
+        if field is None and key not in ("metadata", "name"):
+            continue  # null reads as absent
+        if key == "items" and isinstance(field, list):
+            for i, item in enumerate(field):  # every listed object is named
+                if not isinstance(item, dict) or not isinstance(item.get("metadata"), dict) \
+                        or not isinstance(item["metadata"].get("name"), str):
+                    raise ValueError(f"{where}[{i}].metadata.name: missing")
+        if key in ("labels", "annotations"):
+            if not isinstance(field, dict) or not all(isinstance(v, str) for v in field.values()):
+                raise ValueError(f"{where}: not an object of strings")
+        elif key == "status" and isinstance(field, str):
+            continue  # a condition's "True"/"False"
+        elif key in _OBJECT_FIELDS:
+            check_shape(field, where)
+        elif key in _LIST_OF_OBJECTS:
+            if not isinstance(field, list):
+                raise ValueError(f"{where}: not a list")
+            for i, item in enumerate(field):
+                check_shape(item, f"{where}[{i}]")
+        elif key == "args" and not (isinstance(field, list) and all(isinstance(a, str) for a in field)):
+            raise ValueError(f"{where}: not a list of strings")
+        elif key in _STRING_FIELDS and not isinstance(field, str | None):
+            raise ValueError(f"{where}: not a string")
+        elif key in _COUNT_FIELDS and (isinstance(field, bool) or not isinstance(field, int)):
+            raise ValueError(f"{where}: not a whole number")
 
 
 def read_region(cluster: kube.Cluster) -> dict[str, Any]:

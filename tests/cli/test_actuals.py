@@ -434,3 +434,30 @@ def test_prometheus_through_the_api_servers_service_proxy(prometheus_url, actual
             measure("us-east-1", prometheus_via_api_server(api_client(proxy.host, "expired")), SINCE, UNTIL)
     finally:
         proxy.close()
+
+
+def test_without_prometheus_url_actuals_reaches_each_regions_prometheus_through_its_api_server(prometheus_url,
+                                                                                               actuals, tmp_path):
+    """Issue 16 item 3: "reached through the API server's service proxy, or --prometheus-url". `--kubeconfig` (as
+    for `status`) names the cluster; the API server stand-in proxies to the real Prometheus and checks the token
+    (before: exit 2 "--prometheus-url is needed", whatever the kubeconfig)."""
+    import yaml
+
+    proxy = ApiServerProxy(prometheus_url)
+    kubeconfig = tmp_path / "kc.yaml"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "dev-admin",
+        "clusters": [{"name": "dev", "cluster": {"server": proxy.host}}],
+        "users": [{"name": "admin", "user": {"token": proxy.TOKEN}}],
+        "contexts": [{"name": "dev-admin", "context": {"cluster": "dev", "user": "admin"}}]}))
+    try:
+        result = invoke("actuals", "dev", *WINDOW, "--kubeconfig", str(kubeconfig), "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert proxy.calls > 0
+        assert json.loads(result.stdout)["stacks"][0] == actuals  # the same month as through --prometheus-url
+        both = invoke("actuals", "dev", *WINDOW, "--kubeconfig", str(kubeconfig), "--prometheus-url", prometheus_url)
+        assert both.exit_code == 2 and "give one" in both.output
+        wrong = invoke("actuals", "dev", *WINDOW, "--kubeconfig", str(kubeconfig), "--context", "dev-admn")
+        assert wrong.exit_code == 2 and "did you mean dev-admin?" in wrong.output
+    finally:
+        proxy.close()

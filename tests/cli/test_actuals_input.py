@@ -47,12 +47,20 @@ def test_durations():
     (["--since", "30 days"], "--since '30 days'"),
     (["--until", "yesterday"], "--until 'yesterday'"),
     (["--prometheus-url", "us-east-2=http://127.0.0.1:1"], "did you mean us-east-1"),
-    ([], "--prometheus-url is needed"),
+    (["--until", "2999-01-01"], "--until '2999-01-01' is in the future"),  # before: ran, dividing by empty hours
 ])
 def test_bad_options_exit_2_naming_them(args, named):
     result = invoke("actuals", "dev", *args)
     assert result.exit_code == 2, result.output
     assert named in result.output and "Traceback" not in result.output
+
+
+def test_without_prometheus_url_or_kubeconfig_it_needs_the_stacks_outputs_and_says_both_ways(monkeypatch):
+    """No --prometheus-url: the stack's kubeconfigs output, read with the Pulumi CLI (absent here)."""
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    result = invoke("actuals", "dev")
+    assert result.exit_code == 1, result.output
+    assert "give --kubeconfig" in result.output and "--prometheus-url" in result.output, result.output
 
 
 CALIBRATION = {"calibration": 1, "stack": "dev", "since": "2026-10-01T00:00:00Z", "until": "2026-10-31T00:00:00Z",
@@ -174,3 +182,51 @@ def test_a_reserved_pool_bills_its_min_nodes_every_hour_and_the_rest_on_demand()
         node = doc["gpuNodes"][0]
         assert node["capacityType"] == "reserved-1y" and node["reservedNodeHours"] == 24
         assert node["windowUsd"] == float(Decimal(expected).quantize(Decimal("0.01"), "ROUND_HALF_UP")), hours
+
+
+def _vector(value, metric=None):
+    return {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"namespace": "vllm", "pod": "p"} if metric is None else metric, "value": [1759276800, value]}]}}
+
+
+@pytest.mark.parametrize("answer, named", [
+    (_vector("+Inf"), "'+Inf', not a plausible value"),  # a broken exporter: used to overflow round() (traceback)
+    (_vector("1e308"), "'1e308', not a plausible value"),  # finite, but x730 h/month overflows to inf
+    (_vector("-Inf"), "'-Inf', not a plausible value"),
+    (_vector("5", metric="pod=p"), "no `metric` object"),
+    ({"status": "success", "data": {"resultType": "vector", "result": {"a": 1}}}, "not a list"),
+    ({"status": "success", "data": ["x"]}, "no `data` object"),
+    ({"status": "success", "data": {"resultType": "scalar", "result": None}}, "not [time, value]"),
+    ({"status": "success", "data": {"resultType": "vector", "result": ["x"]}}, "no `metric` object"),
+])
+def test_a_prometheus_answering_garbage_exits_1_naming_it(answer, named):
+    """A server on loopback that answers every query with the same well-formed-JSON garbage: exit 1 naming the URL
+    and what is wrong, never a traceback (before: OverflowError from +Inf, AttributeError/TypeError from shapes)."""
+    import http.server
+    import threading
+
+    body = json.dumps(answer).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = invoke("actuals", "dev", "--since", "1d", "--until", "2026-11-01", "--prometheus-url", url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1, result.output
+    assert url in result.output and named in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

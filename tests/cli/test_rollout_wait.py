@@ -113,14 +113,103 @@ def test_wait_fails_when_vllm_serves_another_model(project, api, tmp_path, pulum
     assert "us-east-1: every pod runs the pin, but vLLM names something-else, not llama-3.1-8b-instruct" in result.output
 
 
-def test_vllm_unreachable_through_the_proxy_fails_with_the_likely_cause(project, api, tmp_path, pulumi):
+def test_vllm_unreachable_through_the_proxy_asks_prometheus_which_scrapes_every_pod(project, api, tmp_path, pulumi):
+    """On a real cluster the chart's NetworkPolicy (enforced by the VPC CNI) refuses the API server's proxied request:
+    the control plane's ENIs are neither the ALB, Prometheus nor the gateway. Prometheus is admitted and scrapes
+    every pod, so --wait reads each ready pod's served model from it, through the API server's proxy to Prometheus
+    (before: exit 1 on every real cluster, "the API server could not reach vLLM")."""
     server = api("us-east-1")
     server.vllm_reachable = False
+    server.prometheus_models = {"use1-vllm-new-a": server.served_model, "use1-vllm-old-a": "old-model"}
+    mid_rollout(server)
+    completes(server)
+    result = pin(tmp_path, server, expect=0)
+    assert "the API server cannot reach vLLM" in result.output and "asking Prometheus" in result.output
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct" in result.output
+    query = server.calls("prometheus")[0]["query"]
+    assert query == 'group by (pod, model_name) (vllm:generation_tokens_total{namespace="vllm"})'
+
+
+def test_a_proxied_request_that_times_out_also_asks_prometheus(project, api, tmp_path, pulumi, monkeypatch):
+    """The VPC CNI drops the control plane's SYNs, so the API server's dial (30 s) outlasts our request timeout and
+    the client sees a read timeout, not the 503 (before: exit 1, no fallback)."""
+    from cli.live import kube
+
+    monkeypatch.setattr(kube, "REQUEST_TIMEOUT_SECONDS", 1)
+    server = api("us-east-1")
+    server.vllm_hangs = 3.0
+    server.prometheus_models = {"use1-vllm-new-a": server.served_model}
+    mid_rollout(server)
+    completes(server)
+    result = pin(tmp_path, server, expect=0)
+    assert "asking Prometheus" in result.output and "us-east-1: rolled out: 1 pod(s)" in result.output
+
+
+def test_vllm_unreachable_and_prometheus_names_another_model_or_has_no_series(project, api, tmp_path, pulumi):
+    server = api("us-east-1")
+    server.vllm_reachable = False
+    server.prometheus_models = {"use1-vllm-new-a": "something-else"}
     mid_rollout(server)
     completes(server)
     result = pin(tmp_path, server, expect=1)
-    assert "us-east-1: vLLM's /v1/models through the service proxy" in result.output
+    assert ("us-east-1: every pod runs the pin, but Prometheus's scrape of vLLM names something-else on "
+            "use1-vllm-new-a, not llama-3.1-8b-instruct") in result.output
+    server2 = api("us-east-1")
+    server2.vllm_reachable = False
+    mid_rollout(server2)
+    completes(server2)
+    result = pin(tmp_path, server2, "--timeout", "2", expect=1)
     assert "503 error trying to reach service" in result.output and "NetworkPolicy" in result.output
+    assert "Prometheus has no 'llama-3.1-8b-instruct' series of pod(s) use1-vllm-new-a" in result.output
+
+
+def test_a_watch_whose_resource_version_expired_relists_and_goes_on(project, api, tmp_path, pulumi):
+    """410 Gone on a watch (its resourceVersion fell out of the API server's window: etcd compaction, a watch cache
+    restart, a reconnect after a quiet spell) means "list again and watch from the new list", not a failed rollout
+    (before: exit 1 "the Kubernetes API answered 410 Expired")."""
+    server = api("us-east-1")
+    mid_rollout(server)
+    completes(server)
+    server.events["pods"] = []  # the pods' news arrives only through the relist
+    server.expire_watch["pods"] = [k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE, ready=True)]
+    result = pin(tmp_path, server, expect=0)
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct" in result.output
+    assert len(server.calls("pods", watch=False)) == 2  # the first list and the relist after the 410
+    watches = server.calls("pods", watch=True)
+    assert len(watches) >= 2 and watches[1]["resourceVersion"] == "100"  # resumed from the relist's version
+
+
+def test_a_malformed_watch_event_fails_naming_the_field(project, api, tmp_path, pulumi):
+    server = api("us-east-1")
+    mid_rollout(server)
+    bad = k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE, ready=True)
+    bad["spec"]["containers"][0]["args"] = "--revision=" + NEW_REV  # the client's model takes a str as list[str]
+    server.events["pods"] = [("MODIFIED", bad)]
+    result = pin(tmp_path, server, "--timeout", "5", expect=1)
+    assert ("us-east-1: watch pods in vllm: an event is not a Kubernetes object: spec.containers[0].args: not a list "
+            "of strings" in result.output), result.output
+
+
+def test_a_stall_the_controller_has_not_yet_reconsidered_is_not_this_rollouts(project, api, tmp_path, pulumi):
+    """Rolling away from a crash-looping pin: until the Deployment controller observes the new generation, the
+    Deployment still carries the old rollout's ProgressDeadlineExceeded and its revision annotation still names
+    the crash-looping ReplicaSet. Neither is this rollout's verdict (before: exit 1 "rollout stalled" at once)."""
+    server = api("us-east-1")
+    crashing = ("CrashLoopBackOff", "back-off 5m0s restarting failed container=vllm")
+    server.objects["deployments"] = [k.deployment(NEW_REV, NEW_IMAGE, desired=1, ready=0, updated=0, generation=3,
+                                                  observed=2, rs_revision="2",
+                                                  conditions=k.progress_deadline_exceeded())]
+    server.objects["replicasets"] = [k.replicaset("use1-vllm-bad", "2", OLD_REV, OLD_IMAGE, 1)]
+    server.objects["pods"] = [k.pod("use1-vllm-bad-a", "use1-vllm-bad", OLD_REV, OLD_IMAGE, waiting=crashing)]
+    server.events["replicasets"] = [("ADDED", k.replicaset("use1-vllm-new", "3", NEW_REV, NEW_IMAGE, 1)),
+                                    ("MODIFIED", k.replicaset("use1-vllm-bad", "2", OLD_REV, OLD_IMAGE, 0))]
+    server.events["pods"] = [("ADDED", k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE, ready=True)),
+                             ("DELETED", k.pod("use1-vllm-bad-a", "use1-vllm-bad", OLD_REV, OLD_IMAGE, deleting=True))]
+    server.events["deployments"] = [("MODIFIED", k.deployment(NEW_REV, NEW_IMAGE, desired=1, generation=3,
+                                                              rs_revision="3"))]
+    server.event_gap = 0.2  # the controller's news arrives after the first look
+    result = pin(tmp_path, server, expect=0)
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct" in result.output
 
 
 @pytest.mark.parametrize("reason, message", [
@@ -135,6 +224,31 @@ def test_a_stalled_pod_stops_the_wait_with_region_pod_and_reason(project, api, t
                                                 waiting=(reason, message)))]
     result = pin(tmp_path, server, expect=1)
     assert f"us-east-1: rollout stalled: pod use1-vllm-new-a container vllm: {reason}: {message}" in result.output
+
+
+def test_when_pulumi_up_gives_up_on_a_stalled_deployment_wait_still_names_the_pods_reason(project, api, tmp_path,
+                                                                                          monkeypatch):
+    """On a real cluster pulumi-kubernetes awaits the Deployment (`pulumi.com/timeoutSeconds`) and fails `pulumi up`
+    on a crash loop or an unpullable image, so the watch never starts: --wait then looks once and adds the region,
+    the pod and its reason to the failure (before: only pulumi's own error)."""
+    from pulumi import automation
+
+    class StalledStack:
+        def up(self, on_output=None, message=None):
+            raise RuntimeError("resource vllm/use1-vllm was not successfully created by the Kubernetes API server: "
+                               "timed out waiting for the condition")
+
+    monkeypatch.setattr(apply.shutil, "which", lambda name: "/usr/local/bin/pulumi")
+    monkeypatch.setattr(automation, "select_stack", lambda stack_name, work_dir: StalledStack())
+    server = api("us-east-1")
+    mid_rollout(server)
+    server.objects["pods"][1] = k.pod("use1-vllm-new-a", "use1-vllm-new", NEW_REV, NEW_IMAGE,
+                                      waiting=("ImagePullBackOff", 'Back-off pulling image "vllm/vllm-openai@sha256:eee"'))
+    result = pin(tmp_path, server, expect=1)
+    assert "pulumi up for stack dev failed: resource vllm/use1-vllm was not successfully created" in result.output
+    assert ("us-east-1: rollout stalled: pod use1-vllm-new-a container vllm: ImagePullBackOff: Back-off pulling image"
+            in result.output), result.output
+    assert not server.calls("pods", watch=True)  # one look, no watch
 
 
 def test_progress_deadline_exceeded_stops_the_wait(project, api, tmp_path, pulumi):

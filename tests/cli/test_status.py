@@ -261,3 +261,24 @@ def test_without_the_pulumi_cli_status_asks_for_a_kubeconfig(project, monkeypatc
     monkeypatch.setattr("shutil.which", lambda name: None)
     result = status("dev", expect=1)
     assert "needs the Pulumi CLI" in result.output and "give --kubeconfig FILE" in result.output
+
+
+@pytest.mark.parametrize("kind, garbage, named", [
+    ("nodes", [{"metadata": {"name": "n1", "labels": "gpu"}}], "list nodes: the API's answer is not a Kubernetes "
+                                                               "object: items[0].metadata.labels: not an object of strings"),
+    ("nodes", [{"kind": "Node"}], "items[0].metadata.name: missing"),
+    ("deployments", [{**k.deployment(PIN_REV, PIN_IMAGE), "status": {"readyReplicas": "1"}}],
+     "items[0].status.readyReplicas: not a whole number"),
+    ("pods", [{**k.pod("p", "rs", PIN_REV, PIN_IMAGE), "status": {"containerStatuses": {"vllm": {}}}}],
+     "items[0].status.containerStatuses: not a list"),
+])
+def test_a_malformed_api_answer_fails_naming_the_field(project, api, tmp_path, kind, garbage, named):
+    """A proxy or API server answering JSON that is not the API's shapes: exit 1 naming the region, the call and the
+    field (before: AttributeError/TypeError tracebacks from deep in the report)."""
+    server = api("us-east-1")
+    healthy(server)
+    server.objects[kind] = garbage
+    config = k.kubeconfig(tmp_path / "kc", {"dev-ctx": server})
+    result = status("dev", "--kubeconfig", config, expect=1)
+    assert "us-east-1: " in result.output and named in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
