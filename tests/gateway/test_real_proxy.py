@@ -10,8 +10,11 @@ spends the gateway's budget for good. Every request loop is bounded and every wa
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import yaml
@@ -21,7 +24,8 @@ from infra.conventions import VLLM_NAMESPACE
 from infra.program import region_prefix
 from infra.spec import project_config
 from infra.spec.loading import parse_stack_config
-from tests.gateway.harness import LITELLM_BIN, LITELLM_VENV, Proxy, Sinkhole, StubServer, offline_env
+from tests.gateway.harness import (LITELLM_BIN, LITELLM_VENV, REQUEST_TIMEOUT_S, Proxy, Sinkhole, StubServer,
+                                  offline_env)
 from tests.paths import ROOT
 
 if not LITELLM_BIN.exists():
@@ -250,6 +254,26 @@ def test_routes_outside_the_stack_are_refused(fresh):
         status, body = proxy.chat(model, KEY)
         assert status == 400, (model, status, body)
     assert provider.total == 0 and vllm.total == 0
+
+
+def test_provider_pass_through_routes_cannot_use_the_gateway_keys(fresh):
+    """LiteLLM serves pass-through routes (`/openai/...` and others) that forward any body to the provider with a
+    key from the environment: with the gateway's keys under LiteLLM's own names a client could send a restricted
+    request to OpenAI past every route, hook and budget. The request is refused and nothing leaves."""
+    proxy, vllm, provider, sinkhole = fresh
+    seen = len(sinkhole.connections)
+    body = {"model": "support", "messages": [{"role": "user", "content": "restricted"}]}
+    req = urllib.request.Request(f"{proxy.url}/openai/v1/chat/completions", data=json.dumps(body).encode(),
+                                 method="POST", headers={"Content-Type": "application/json",
+                                                         "Authorization": f"Bearer {KEY}"})
+    try:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_S) as r:
+            status = r.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    assert status >= 400, status
+    assert provider.total == 0 and vllm.total == 0
+    assert sinkhole.connections[seen:] == [], f"the pass-through tried to reach the provider: {sinkhole.connections}"
 
 
 def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh, spec):
