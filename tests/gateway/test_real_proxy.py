@@ -255,6 +255,16 @@ def test_routes_outside_the_stack_are_refused(fresh):
     for model in ("openai/gpt-5", "together_ai/some-model", "gpt-4o", "*"):
         status, body = proxy.chat(model, KEY)
         assert status == 400, (model, status, body)
+    # nor a deployment by its id or its provider model, a fallback group, or several names at once (LiteLLM's
+    # router answers each of these): clients call routes only
+    config = yaml.safe_load(proxy.config_path.read_text())
+    deployments = config["model_list"]
+    names = {d["model_info"]["id"] for d in deployments} | {d["litellm_params"]["model"] for d in deployments}
+    names |= {d["model_name"] for d in deployments if "--fallback-" in d["model_name"]}
+    assert "premium--api" in names and f"together_ai/{TOGETHER_MODEL}" in names
+    for model in sorted(names) + ["support,premium", "premium,chat"]:
+        status, body = proxy.chat(model, KEY)
+        assert status == 400, (model, status, body)
     assert provider.total == 0 and vllm.total == 0
 
 

@@ -122,7 +122,7 @@ def test_the_rendered_files_hold_the_config_and_the_policy_hook(spec):
     config = yaml.safe_load(files[gc.CONFIG_FILE])
     assert f"{gc.HOOK_MODULE}.policy" in config["litellm_settings"]["callbacks"]
     assert "prometheus" in config["litellm_settings"]["callbacks"]
-    assert "policy = GatewayPolicy()" in files[gc.HOOK_FILE]
+    assert "\npolicy = GatewayPolicy(" in files[gc.HOOK_FILE]
     assert config["general_settings"]["master_key"] == f"os.environ/{gc.MASTER_KEY_ENV}"
     # stable deployment ids (the metrics' model_id label), distinct
     ids = [d["model_info"]["id"] for d in config["model_list"]]
@@ -151,3 +151,13 @@ def test_provider_keys_live_under_names_litellm_never_reads_on_its_own():
                     f"{prefix.upper().removesuffix('_AI').removesuffix('_CHAT')}_API_KEY"}
         assert name not in defaults, (provider, name)
         assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name), name
+
+
+def test_the_hook_reads_the_config_file_the_gateway_mounts_beside_it():
+    """The policy hook finds the routes in CONFIG_FILE beside itself (it cannot import the project in the image)."""
+    import ast
+
+    tree = ast.parse(gc.hook_source())
+    [value] = [n.value.value for n in tree.body if isinstance(n, ast.Assign)
+               and [t.id for t in n.targets if isinstance(t, ast.Name)] == ["CONFIG_FILE"]]
+    assert value == gc.CONFIG_FILE
