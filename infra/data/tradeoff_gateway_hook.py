@@ -9,7 +9,8 @@ stack file is the only routing policy: a request carrying any of these is refuse
 LiteLLM's router also answers a model named by a deployment's id (`premium--api`, `chat--overflow`), by a
 deployment's provider model (`together_ai/...`), by a fallback model group (`chat--fallback-1`) or by several
 names joined with commas (sent to each at once). Clients call routes: a request whose `model` is not one of the
-stack's routes is refused (400) too. The routes are the keys of the config's `router_settings.fallbacks`
+stack's routes, or that names none (LiteLLM's vector-store, batch and file endpoints call OpenAI without a
+route), is refused (400) too. The routes are the keys of the config's `router_settings.fallbacks`
 (gateway_config renders one entry per route), read from CONFIG_FILE beside this file at start-up: a config the
 hook cannot read stops the proxy from starting. Fallback and overflow hops are the router's own calls and do not
 pass here. Runs inside the proxy image; it imports nothing but LiteLLM, FastAPI and PyYAML (all in the image).
@@ -44,7 +45,7 @@ class GatewayPolicy(CustomLogger):
             raise HTTPException(status_code=400, detail={
                 "error": f"this gateway routes by its stack file: the request may not set {', '.join(named)}"})
         model = data.get("model")
-        if model is not None and not (isinstance(model, str) and model in self.routes):
+        if not (isinstance(model, str) and model in self.routes):
             raise HTTPException(status_code=400, detail={
                 "error": f"this gateway serves the routes {', '.join(sorted(self.routes))}: not {model!r}"})
         return data

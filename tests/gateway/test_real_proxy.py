@@ -268,24 +268,35 @@ def test_routes_outside_the_stack_are_refused(fresh):
     assert provider.total == 0 and vllm.total == 0
 
 
-def test_provider_pass_through_routes_cannot_use_the_gateway_keys(fresh):
-    """LiteLLM serves pass-through routes (`/openai/...` and others) that forward any body to the provider with a
-    key from the environment: with the gateway's keys under LiteLLM's own names a client could send a restricted
-    request to OpenAI past every route, hook and budget. The request is refused and nothing leaves."""
-    proxy, vllm, provider, sinkhole = fresh
-    seen = len(sinkhole.connections)
-    body = {"model": "support", "messages": [{"role": "user", "content": "restricted"}]}
-    req = urllib.request.Request(f"{proxy.url}/openai/v1/chat/completions", data=json.dumps(body).encode(),
-                                 method="POST", headers={"Content-Type": "application/json",
-                                                         "Authorization": f"Bearer {KEY}"})
+def post(proxy: Proxy, path: str, body: dict) -> int:
+    """POST a JSON body with the client key; the status."""
+    req = urllib.request.Request(f"{proxy.url}{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
     try:
         with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_S) as r:
-            status = r.status
+            return r.status
     except urllib.error.HTTPError as e:
-        status = e.code
-    assert status >= 400, status
+        return e.code
+
+
+def test_provider_pass_through_routes_cannot_use_the_gateway_keys(fresh):
+    """LiteLLM serves pass-through routes (`/openai/...` and others) that forward any body to the provider with a
+    key from the environment, and vector-store and batch endpoints that call OpenAI without a route: with the
+    gateway's keys under LiteLLM's own names a client could send a restricted request to OpenAI past every route,
+    hook and budget, and the vector-store endpoints send their bodies out even without a key. Each is refused and
+    nothing leaves."""
+    proxy, vllm, provider, sinkhole = fresh
+    seen = len(sinkhole.connections)
+    restricted = [{"role": "user", "content": "restricted"}]
+    for path, body in (("/openai/v1/chat/completions", {"model": "support", "messages": restricted}),
+                       ("/v1/vector_stores", {"name": "tickets"}),
+                       ("/v1/vector_stores/vs_1/search", {"query": "restricted"}),
+                       ("/v1/batches", {"input_file_id": "file-1", "endpoint": "/v1/chat/completions",
+                                        "completion_window": "24h"})):
+        status = post(proxy, path, body)
+        assert status >= 400, (path, status)
     assert provider.total == 0 and vllm.total == 0
-    assert sinkhole.connections[seen:] == [], f"the pass-through tried to reach the provider: {sinkhole.connections}"
+    assert sinkhole.connections[seen:] == [], f"a request tried to reach a provider: {sinkhole.connections[seen:]}"
 
 
 def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh, spec):
