@@ -122,9 +122,17 @@ class UnsupportedProvider(ValueError):
     """An offer's provider has no LiteLLM mapping in LITELLM_PROVIDERS."""
 
 
+PROVIDER_KEY_ENV_PREFIX = "TRADEOFF_GATEWAY_KEY_"
+"""Prefix of the provider keys' environment variables. Never LiteLLM's own names (`OPENAI_API_KEY`, ...): its
+pass-through routes (`/openai/...`, `/anthropic/...`, `/mistral/...`, `/cohere/...`) and its files, batches and
+vector-store endpoints fall back to `<PROVIDER>_API_KEY` from the environment, so a client with the gateway's key
+could send anything to a provider with the gateway's key, past the routes, the restricted data class and the
+budget. Under these names only the rendered config's `os.environ/` references find the keys (docs/gateway.md)."""
+
+
 def provider_key_env(provider: str) -> str:
     """The environment variable that carries `provider`'s API key (from `providerApiKeys.<provider>`)."""
-    return re.sub(r"[^A-Z0-9]", "_", provider.upper()) + "_API_KEY"
+    return PROVIDER_KEY_ENV_PREFIX + re.sub(r"[^A-Z0-9]", "_", provider.upper())
 
 
 def litellm_provider(provider: str) -> str:

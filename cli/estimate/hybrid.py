@@ -10,8 +10,10 @@ gateway sends overflow-enabled routes away first, so the capacity goes to the tr
 go); what overflow-enabled routes need above what is left goes to their `overflowTo` offer instead of queueing,
 in proportion to their shares. Traffic of routes that cannot leave above the cap still queues (as
 `queuedShare` does today), and a cap that queues it misses the latency target. Of the requests the fleet serves
-for a route with `fallbackTo`, `gateway.expectedUnavailability` (default 0.005, an assumption) go to its first
-fallback offer; a route without one fails those requests (a restricted route fails closed). A route served by
+for a route with `overflowTo` or `fallbackTo`, `gateway.expectedUnavailability` (default 0.005, an assumption) go
+to the offer the gateway tries first while the fleet fails: `overflowTo` (its next order, tried before the
+fallbacks chain), else the first `fallbackTo`; a route with neither fails those requests (a restricted route fails
+closed). A route served by
 an API offer costs its share at that offer's price for the stack's token shape (genai-prices, as `apiComparison`).
 The gateway's pods cost their share of a system node (the larger of their CPU and memory requests over the
 node's vCPUs and memory, at the node's on-demand price, `minReplicas` expected and `maxReplicas` at most);
@@ -247,8 +249,11 @@ class HybridModel:
                         rs.queued_requests += mine * Decimal(str(stuck))
                     on_fleet = mine - moved
                     down = on_fleet * u
-                    if r.fallback_to and r.data_class != "restricted":
-                        calls.append(("fallback", r.fallback_to[0], down))
+                    # the gateway tries the route's next order (its overflow offer) before its fallbacks chain
+                    # (docs/gateway.md "Overflow"): while the fleet fails, that offer answers first
+                    answers = r.overflow_to or (r.fallback_to[0] if r.fallback_to else None)
+                    if answers and r.data_class != "restricted":
+                        calls.append(("fallback", answers, down))
                     else:
                         rs.failed_requests += down
                 for kind, offer, n in calls:

@@ -237,3 +237,17 @@ def test_a_gateway_stack_priced_without_its_offers_is_the_fleet_alone_with_a_war
     est = run(hybrid_spec(gateway=gateway(chat(), support())), offers=[])
     assert est.hybrid is None and not [li for li in est.line_items if li.category == "api"]
     assert any("the gateway split is not priced" in w and CHEAP in w for w in est.warnings)
+
+
+def test_an_outage_is_priced_at_the_offer_the_gateway_tries_first_its_overflow_offer():
+    """LiteLLM tries a route's next order (its overflowTo deployment) before its fallbacks chain when the fleet
+    fails (docs/gateway.md "Overflow", shown with the real proxy): the outage's requests are priced there, and a
+    route with overflowTo but no fallbackTo is answered by the API during an outage, not failed."""
+    both = hybrid_spec(gateway=gateway(chat(1.0, overflowTo=DEAR, fallbackTo=[CHEAP])))
+    (outage,) = [li for li in api_items(model(both).price_split({"us-east-1": 50}), "chat") if "fallback" in li.description]
+    assert DEAR in outage.description and CHEAP not in outage.description
+    only = model(hybrid_spec(gateway=gateway(chat(1.0)))).price_split({"us-east-1": 50})
+    (rs,) = only.routes
+    assert rs.failed_requests == 0
+    (outage,) = [li for li in api_items(only, "chat") if "fallback" in li.description]
+    assert CHEAP in outage.description and outage.quantity > 0

@@ -16,6 +16,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from infra.gateway_config import HEALTH_PATH
 from tests.paths import ROOT
 
 LITELLM_VENV = ROOT / ".tools" / "litellm"
@@ -226,7 +227,7 @@ class Proxy:
             if self.process.poll() is not None:
                 raise RuntimeError(f"LiteLLM's proxy exited with {self.process.returncode}:\n{self.log()}")
             with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/health/liveliness", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.url}{HEALTH_PATH}", timeout=2) as r:
                     if r.status == 200:
                         return time.monotonic() - start
             time.sleep(0.25)

@@ -10,8 +10,11 @@ spends the gateway's budget for good. Every request loop is bounded and every wa
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import yaml
@@ -21,7 +24,8 @@ from infra.conventions import VLLM_NAMESPACE
 from infra.program import region_prefix
 from infra.spec import project_config
 from infra.spec.loading import parse_stack_config
-from tests.gateway.harness import LITELLM_BIN, LITELLM_VENV, Proxy, Sinkhole, StubServer, offline_env
+from tests.gateway.harness import (LITELLM_BIN, LITELLM_VENV, REQUEST_TIMEOUT_S, Proxy, Sinkhole, StubServer,
+                                  offline_env)
 from tests.paths import ROOT
 
 if not LITELLM_BIN.exists():
@@ -161,8 +165,10 @@ def test_starts_with_no_network(gateway):
     proxy, _, _, sinkhole = gateway
     assert proxy.process.poll() is None, proxy.log()
     assert sinkhole.connections == [], f"the proxy tried to reach the network while starting: {sinkhole.connections}"
-    status, text = proxy.get("/health/readiness")
-    assert status == 200, text
+    # the pods' probe paths answer without a key (a wrong path would keep every pod unready or restarting)
+    for path in (gateway_config.READINESS_PATH, gateway_config.HEALTH_PATH):
+        status, text = proxy.get(path)
+        assert status == 200, (path, text)
 
 
 def test_normal_traffic_is_served_by_the_fleet(fresh):
@@ -249,7 +255,48 @@ def test_routes_outside_the_stack_are_refused(fresh):
     for model in ("openai/gpt-5", "together_ai/some-model", "gpt-4o", "*"):
         status, body = proxy.chat(model, KEY)
         assert status == 400, (model, status, body)
+    # nor a deployment by its id or its provider model, a fallback group, or several names at once (LiteLLM's
+    # router answers each of these): clients call routes only
+    config = yaml.safe_load(proxy.config_path.read_text())
+    deployments = config["model_list"]
+    names = {d["model_info"]["id"] for d in deployments} | {d["litellm_params"]["model"] for d in deployments}
+    names |= {d["model_name"] for d in deployments if "--fallback-" in d["model_name"]}
+    assert "premium--api" in names and f"together_ai/{TOGETHER_MODEL}" in names
+    for model in sorted(names) + ["support,premium", "premium,chat"]:
+        status, body = proxy.chat(model, KEY)
+        assert status == 400, (model, status, body)
     assert provider.total == 0 and vllm.total == 0
+
+
+def post(proxy: Proxy, path: str, body: dict) -> int:
+    """POST a JSON body with the client key; the status."""
+    req = urllib.request.Request(f"{proxy.url}{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
+    try:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_S) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_provider_pass_through_routes_cannot_use_the_gateway_keys(fresh):
+    """LiteLLM serves pass-through routes (`/openai/...` and others) that forward any body to the provider with a
+    key from the environment, and vector-store and batch endpoints that call OpenAI without a route: with the
+    gateway's keys under LiteLLM's own names a client could send a restricted request to OpenAI past every route,
+    hook and budget, and the vector-store endpoints send their bodies out even without a key. Each is refused and
+    nothing leaves."""
+    proxy, vllm, provider, sinkhole = fresh
+    seen = len(sinkhole.connections)
+    restricted = [{"role": "user", "content": "restricted"}]
+    for path, body in (("/openai/v1/chat/completions", {"model": "support", "messages": restricted}),
+                       ("/v1/vector_stores", {"name": "tickets"}),
+                       ("/v1/vector_stores/vs_1/search", {"query": "restricted"}),
+                       ("/v1/batches", {"input_file_id": "file-1", "endpoint": "/v1/chat/completions",
+                                        "completion_window": "24h"})):
+        status = post(proxy, path, body)
+        assert status >= 400, (path, status)
+    assert provider.total == 0 and vllm.total == 0
+    assert sinkhole.connections[seen:] == [], f"a request tried to reach a provider: {sinkhole.connections[seen:]}"
 
 
 def test_metrics_the_dashboards_use_are_exported_without_a_key(fresh, spec):

@@ -60,7 +60,7 @@ def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec)
     home, overflow = deployments(config, "chat")
     assert home["litellm_params"]["order"] == 1 and overflow["litellm_params"]["order"] == 2
     assert overflow["litellm_params"]["model"] == "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
-    assert overflow["litellm_params"]["api_key"] == "os.environ/TOGETHER_API_KEY"
+    assert overflow["litellm_params"]["api_key"] == f"os.environ/{gc.provider_key_env('together')}"
     # 95 replicas x 32 in flight, chat's 0.79 of the 0.99 served at home, over 2 gateway pods
     assert home["litellm_params"]["max_parallel_requests"] == 1212
     assert chain(config, "chat") == ["chat--fallback-1", "chat--fallback-2"]
@@ -122,7 +122,7 @@ def test_the_rendered_files_hold_the_config_and_the_policy_hook(spec):
     config = yaml.safe_load(files[gc.CONFIG_FILE])
     assert f"{gc.HOOK_MODULE}.policy" in config["litellm_settings"]["callbacks"]
     assert "prometheus" in config["litellm_settings"]["callbacks"]
-    assert "policy = GatewayPolicy()" in files[gc.HOOK_FILE]
+    assert "\npolicy = GatewayPolicy(" in files[gc.HOOK_FILE]
     assert config["general_settings"]["master_key"] == f"os.environ/{gc.MASTER_KEY_ENV}"
     # stable deployment ids (the metrics' model_id label), distinct
     ids = [d["model_info"]["id"] for d in config["model_list"]]
@@ -139,3 +139,25 @@ def test_the_gateway_starts_offline_and_the_image_is_digest_pinned():
 def test_region_must_exist(spec):
     with pytest.raises(ValueError, match="no region 'eu-west-1'"):
         gc.render_config(spec, vllm_base_url=VLLM, region="eu-west-1")
+
+
+def test_provider_keys_live_under_names_litellm_never_reads_on_its_own():
+    """LiteLLM's pass-through routes read `<custom_llm_provider>_API_KEY` from the environment (and its files,
+    batches and vector-store endpoints `OPENAI_API_KEY`): a key under such a name lets any client send anything to
+    that provider, past the routes and the budget. The gateway's keys are only reachable from the rendered config."""
+    for provider, prefix in gc.LITELLM_PROVIDERS.items():
+        name = gc.provider_key_env(provider)
+        defaults = {f"{prefix.upper()}_API_KEY", f"{provider.upper().replace('-', '_')}_API_KEY",
+                    f"{prefix.upper().removesuffix('_AI').removesuffix('_CHAT')}_API_KEY"}
+        assert name not in defaults, (provider, name)
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name), name
+
+
+def test_the_hook_reads_the_config_file_the_gateway_mounts_beside_it():
+    """The policy hook finds the routes in CONFIG_FILE beside itself (it cannot import the project in the image)."""
+    import ast
+
+    tree = ast.parse(gc.hook_source())
+    [value] = [n.value.value for n in tree.body if isinstance(n, ast.Assign)
+               and [t.id for t in n.targets if isinstance(t, ast.Name)] == ["CONFIG_FILE"]]
+    assert value == gc.CONFIG_FILE

@@ -161,7 +161,8 @@ def test_gateway_keys_are_secrets_reused_client_key_and_provider_keys(stack_conf
                      and r.inputs["metadata"]["namespace"] == "gateway"]
         assert "sk-openai-test" not in json.dumps(secret.inputs), "no key may reach the inventory"
         revealed = inv.secret_inputs[secret.urn]["stringData"]
-        assert revealed["OPENAI_API_KEY"] == "sk-openai-test" and revealed["TOGETHER_API_KEY"] == "tg-test"
+        assert revealed[gateway_config.provider_key_env("openai")] == "sk-openai-test"
+        assert revealed[gateway_config.provider_key_env("together")] == "tg-test"
         # clients keep the key they sent vLLM: it is the gateway's master key, and the gateway's key for vLLM
         assert revealed[gateway_config.MASTER_KEY_ENV] == revealed[gateway_config.VLLM_KEY_ENV]
         (vllm_secret,) = [r for r in inv.resources if r.name == f"{region_prefix(region.region)}-vllm-api-key"]
