@@ -129,8 +129,13 @@ class ModelOverride(SpecModel):
 
 # The served model name is an argument of vLLM's command line in the chart, whose values schema is its home:
 # a name `validate` accepted but the schema refuses (`llama #1`, `team: llama`, a newline) failed `pulumi up`.
-MODEL_NAME_RE = re.compile(json.loads((pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm" / "values.schema.json")
-                                      .read_text())["properties"]["model"]["properties"]["name"]["pattern"])
+_CHART_SCHEMA = json.loads((pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm" / "values.schema.json").read_text())
+MODEL_NAME_RE = re.compile(_CHART_SCHEMA["properties"]["model"]["properties"]["name"]["pattern"])
+# Replica counts are chart values too (`autoscaling.minReplicas/maxReplicas`, its schema's bounds): a count `validate`
+# accepted but the schema refuses (maxReplicas 500) failed `helm install` at `pulumi up`.
+_CHART_AUTOSCALING = _CHART_SCHEMA["properties"]["autoscaling"]["properties"]
+CHART_MIN_REPLICAS_MAX: int = _CHART_AUTOSCALING["minReplicas"]["maximum"]
+CHART_MAX_REPLICAS_MAX: int = _CHART_AUTOSCALING["maxReplicas"]["maximum"]
 
 
 class ModelSpec(SpecModel):
@@ -248,8 +253,8 @@ class GpuPoolSpec(SpecModel):
 
 
 class RegionScaling(SpecModel):
-    min_replicas: int | None = Field(default=None, ge=0, le=10_000)
-    max_replicas: int | None = Field(default=None, ge=1, le=10_000)
+    min_replicas: int | None = Field(default=None, ge=0, le=CHART_MIN_REPLICAS_MAX)
+    max_replicas: int | None = Field(default=None, ge=1, le=CHART_MAX_REPLICAS_MAX)
 
 
 def default_vpc_cidr(index: int) -> str:
@@ -416,8 +421,9 @@ KvCacheMetric = Literal["auto", "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usag
 
 
 class AutoscalingSpec(SpecModel):
-    min_replicas: int = Field(default=1, ge=0, le=10_000)
-    max_replicas: int = Field(default=2, ge=1, le=10_000)
+    min_replicas: int = Field(default=1, ge=0, le=CHART_MIN_REPLICAS_MAX)
+    max_replicas: int = Field(default=2, ge=1, le=CHART_MAX_REPLICAS_MAX)
+    """Both bounded by the vLLM chart's values schema (CHART_MAX_REPLICAS_MAX), which helm enforces."""
     target_queue_length: float = Field(default=4, gt=0, le=10_000)
     """`vllm:num_requests_waiting` per replica that KEDA aims for."""
     target_kv_cache_usage: float = Field(default=0.8, gt=0, le=1)
