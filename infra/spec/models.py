@@ -628,9 +628,11 @@ class GatewaySpec(SpecModel):
     exceeds this (set it to the estimate's `hybrid.apiShare` plus a margin). Default: derived from the routes
     (`infra/gateway_monitoring.py` `api_share_alert_threshold`)."""
     replica_concurrency: int = Field(default=DEFAULT_REPLICA_CONCURRENCY, ge=1, le=100_000)
-    """In-flight requests one vLLM replica serves before overflow-enabled routes overflow: a region's gateway
-    lets such a route keep its share of `maxReplicas` x this in flight at the fleet, and sends the rest to its
-    `overflowTo` (docs/gateway.md "Overflow"). Default 32, an assumption."""
+    """In-flight requests one vLLM replica serves at its planned load: a region's fleet has `maxReplicas` x this
+    slots; the routes that cannot leave keep what they hold at the peak and overflow-enabled routes share the rest,
+    sending further requests to their `overflowTo` (`infra/gateway_overflow.py`, docs/gateway.md "Overflow"). Set it
+    to the capacity model's planned batch (the estimate warns above it). Default 32, an assumption (the estimate lists
+    it in `defaultsUsed`)."""
 
     @field_validator("routes")
     @classmethod
