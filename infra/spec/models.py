@@ -132,7 +132,8 @@ class ModelOverride(SpecModel):
 _CHART_SCHEMA = json.loads((pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm" / "values.schema.json").read_text())
 MODEL_NAME_RE = re.compile(_CHART_SCHEMA["properties"]["model"]["properties"]["name"]["pattern"])
 # Replica counts are chart values too (`autoscaling.minReplicas/maxReplicas`, its schema's bounds): a count `validate`
-# accepted but the schema refuses (maxReplicas 500) failed `helm install` at `pulumi up`.
+# accepted but the schema refuses (maxReplicas 500) failed `helm install` at `pulumi up`. `validate` refuses them
+# (infra/spec/checks.py `chart_limits`); the estimate prices them with a "not deployable as is" warning.
 _CHART_AUTOSCALING = _CHART_SCHEMA["properties"]["autoscaling"]["properties"]
 CHART_MIN_REPLICAS_MAX: int = _CHART_AUTOSCALING["minReplicas"]["maximum"]
 CHART_MAX_REPLICAS_MAX: int = _CHART_AUTOSCALING["maxReplicas"]["maximum"]
@@ -253,8 +254,8 @@ class GpuPoolSpec(SpecModel):
 
 
 class RegionScaling(SpecModel):
-    min_replicas: int | None = Field(default=None, ge=0, le=CHART_MIN_REPLICAS_MAX)
-    max_replicas: int | None = Field(default=None, ge=1, le=CHART_MAX_REPLICAS_MAX)
+    min_replicas: int | None = Field(default=None, ge=0, le=10_000)
+    max_replicas: int | None = Field(default=None, ge=1, le=10_000)
 
 
 def default_vpc_cidr(index: int) -> str:
@@ -421,9 +422,10 @@ KvCacheMetric = Literal["auto", "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usag
 
 
 class AutoscalingSpec(SpecModel):
-    min_replicas: int = Field(default=1, ge=0, le=CHART_MIN_REPLICAS_MAX)
-    max_replicas: int = Field(default=2, ge=1, le=CHART_MAX_REPLICAS_MAX)
-    """Both bounded by the vLLM chart's values schema (CHART_MAX_REPLICAS_MAX), which helm enforces."""
+    min_replicas: int = Field(default=1, ge=0, le=10_000)
+    max_replicas: int = Field(default=2, ge=1, le=10_000)
+    """A stack may price more (a what-if), but `validate` refuses more than the vLLM chart's values schema allows
+    (CHART_MAX_REPLICAS_MAX, which helm enforces; infra/spec/checks.py `chart_limits`)."""
     target_queue_length: float = Field(default=4, gt=0, le=10_000)
     """`vllm:num_requests_waiting` per replica that KEDA aims for."""
     target_kv_cache_usage: float = Field(default=0.8, gt=0, le=1)

@@ -116,5 +116,6 @@ def test_validate_refuses_replica_counts_the_charts_schema_refuses(tmp_path, key
     target.write_text(text.replace(old, new, 1))
     result = invoke("validate", str(target))
     assert result.exit_code == 2, result.output
-    assert key in result.output and f"less than or equal to {schema[name]['maximum']}" in result.output, result.output
+    assert f"{key}: {name} {new.split(':')[1].strip()} is more than the vLLM chart allows ({schema[name]['maximum']}" \
+        in result.output, result.output
     assert "Traceback" not in result.output
