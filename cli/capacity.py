@@ -43,6 +43,7 @@ from infra.model_facts import Architecture, known_architecture
 from infra.price_catalog import HOURS_PER_MONTH  # the one constant; the catalog file is checked against it
 from infra.sizing import ACTIVATION_RESERVE_BYTES, GPU_MEMORY_UTILIZATION
 from infra.spec import GpuPoolSpec, RegionSpec, StackSpec
+from infra.traffic import traffic_shares  # noqa: F401  (the capacity model's callers read it here; its home is infra)
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 
@@ -420,25 +421,6 @@ class RegionCapacity:
     warnings: list[str] = field(default_factory=list)
 
 
-def traffic_shares(spec: StackSpec) -> dict[str, float]:
-    """Each region's share of the requests it serves.
-
-    Users reach the region nearest them (`trafficShare`, equal when not given); Global Accelerator
-    serves `trafficDial`% of that there and sends the rest to the other regions, in proportion to
-    what they serve themselves.
-    """
-    if spec.endpoint.mode != "global-accelerator" or len(spec.regions) == 1:
-        return {r.region: (1.0 if i == 0 else 0.0) for i, r in enumerate(spec.regions)}
-    equal = 1 / len(spec.regions)
-    base = {r.region: r.traffic_share if r.traffic_share is not None else equal for r in spec.regions}
-    served = {r.region: base[r.region] * r.traffic_dial / 100 for r in spec.regions}
-    spill = sum(base.values()) - sum(served.values())
-    total_served = sum(served.values())
-    if total_served == 0:
-        return {r: 0.0 for r in served}
-    return {r: v + spill * v / total_served for r, v in served.items()}
-
-
 def _replicas_for_load(load_tps: float, per_replica: float) -> int:
     return math.ceil(load_tps / per_replica - 1e-9) if load_tps > 0 else 0
 
@@ -585,3 +567,18 @@ def plan(spec: StackSpec, requests_per_month: float | None = None, *, unbounded:
     return [plan_region(spec, region, requests, shares[region.region], unbounded=unbounded, throughput_cache=cache,
                         max_replicas=caps.get(region.region))
             for region in spec.regions]
+
+
+def replica_planned_batch(spec: StackSpec, region: RegionSpec, throughput_cache: dict | None = None) -> dict[str, int]:
+    """Per GPU pool name: the batch one replica runs at its planning throughput (`planned_batch`), the requests a
+    replica holds in flight when the fleet serves what it is sized for; the gateway's `replicaConcurrency` should not
+    exceed it (docs/gateway.md "Overflow")."""
+    out = {}
+    source = spec.model_for(region)[0]
+    throughput = pool_throughput(spec, region, throughput_cache)
+    for pool in region.gpu_pools:
+        th = throughput[pool.name]
+        engine = engine_for(spec, pool.instance_type, source)
+        scale = th.saturated_tokens_per_second / th.predicted_tokens_per_second
+        out[pool.name] = planned_batch(engine, th.planning_tokens_per_second / scale, th.max_batch_by_memory)
+    return out

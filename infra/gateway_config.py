@@ -9,8 +9,9 @@ behaviour (at `LITELLM_VERSION`) each relies on.
 Rules (one region's gateway):
 - a route served self-hosted is one deployment `hosted_vllm/<model.name>` at vLLM's Service, with a `timeout` of
   the time a long request needs (`chart_values.long_request_seconds`): a hung fleet counts as failed;
-- with `overflowTo` that deployment has `order: 1` and `max_parallel_requests` (the route's share of the region's
-  `maxReplicas x gateway.replicaConcurrency`, divided among the gateway pods), and the overflow offer is a second
+- with `overflowTo` that deployment has `order: 1` and `max_parallel_requests` (`infra.gateway_overflow`: the
+  region's fleet slots less what the routes that cannot leave hold at the peak, shared by the overflow routes and
+  divided among the gateway pods), and the overflow offer is a second
   deployment of the same route with `order: 2`: LiteLLM refuses the self-hosted deployment past its limit and
   tries the next order;
 - `fallbackTo` offers are model groups `<route>--fallback-<i>` in the route's `fallbacks` chain, in order;
@@ -24,12 +25,12 @@ Rules (one region's gateway):
 
 from __future__ import annotations
 
-import math
 import pathlib
 import re
 from typing import Any
 
 from infra.chart_values import long_request_seconds
+from infra.gateway_overflow import overflow_plan
 from infra.spec.models import SELF_HOSTED, RegionSpec, StackSpec
 
 LITELLM_VERSION = "1.103.0"
@@ -181,15 +182,9 @@ def provider_budgets(spec: StackSpec) -> dict[str, float]:
 
 def overflow_limits(spec: StackSpec, region: RegionSpec) -> dict[str, int]:
     """Route name -> `max_parallel_requests` of its self-hosted deployment in one gateway pod of `region`, for
-    routes with `overflowTo`: the route's share (among self-hosted routes) of the region's `maxReplicas x
-    replicaConcurrency`, divided by `gateway.minReplicas` pods, at least 1."""
-    gw = spec.gateway
-    assert gw is not None
-    capacity = spec.replicas_for(region)[1] * gw.replica_concurrency
-    home = [r for r in gw.routes if r.served_by == SELF_HOSTED]
-    total = sum(r.share for r in home)
-    return {r.name: max(1, math.floor(capacity * r.share / total / gw.min_replicas))
-            for r in home if r.overflow_to}
+    routes with `overflowTo`: the overflow rule of `infra.gateway_overflow` (the routes that cannot leave the fleet
+    keep what they hold at the peak; the overflow routes share the rest, divided over `gateway.minReplicas` pods)."""
+    return overflow_plan(spec, region).per_pod
 
 
 def _region(spec: StackSpec, region: RegionSpec | str | None) -> RegionSpec:

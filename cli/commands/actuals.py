@@ -186,6 +186,12 @@ def table(doc: dict) -> str:
         g = doc["gateway"]
         lines.append(f"  gateway API spend     {_money(g['apiSpendMonthlyUsd'])}/month; self-hosted + API "
                      f"{_money(g['hybridMonthlyUsd'])}/month")
+        if g.get("predicted"):
+            h = g["predicted"]
+            herr = "-" if h["hybridErrorPercent"] is None else f"{h['hybridErrorPercent']:+.1f}%"
+            share = "-" if g["apiShare"] is None else f"{g['apiShare']:.1%}"
+            lines.append(f"    the hybrid estimate: {_money(h['hybridMonthlyUsd'])}/month (error {herr}), API spend "
+                         f"{_money(h['apiMonthlyUsd'])}/month, API share {h['apiShare']:.1%} (actual {share})")
     if doc["api"]:
         lines += ["", "  the same traffic on each API offer (per month):"]
         lines += [f"    {clean(a['offer'])}: {_money(a['monthlyUsd'])}" for a in doc["api"]]

@@ -59,8 +59,10 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     warnings = list(costing.warnings) + costing.book.proxy_warning()
     from infra.spec.checks import deploy_gate  # keys left out that change no price but block `pulumi up`
 
+    from infra.spec.checks import chart_limits
+
     warnings += [f"priced, but not deployable as is: {problem} (`tradeoff-infra validate` checks it)"
-                 for problem in deploy_gate(spec)]
+                 for problem in deploy_gate(spec) + chart_limits(spec)]
     for plan in plans:
         warnings.extend(plan.warnings)
 

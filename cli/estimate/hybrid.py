@@ -46,8 +46,9 @@ from cli.estimate import records
 from cli.estimate.decision import Verdict
 from cli.estimate.line_item import HOURS, LineItem, Range, q
 from cli.pricing.api import MILLION, ApiOffer
-from infra import hardware
+from infra import gateway_overflow, hardware
 from infra.spec import SELF_HOSTED, GatewayRoute, StackSpec
+from infra.spec.models import CHART_MAX_REPLICAS_MAX
 
 EXHAUSTIVE = 24
 """A cap range this wide or narrower is searched cap by cap."""
@@ -176,6 +177,7 @@ class HybridModel:
         self.profile = capacity.day_profile(t.peak_to_average)
         self._pods = {region.region: self._pod_lines(region.region) for region in spec.regions}
         self._splits: dict[tuple, Split] = {}
+        self._fractions: dict[tuple[str, int], float] = {}
 
     # -- one cap
 
@@ -186,18 +188,29 @@ class HybridModel:
 
     def _overflow(self, plan: capacity.RegionCapacity, cache: dict) -> tuple[float, float, float]:
         """(share of the overflow-enabled load that overflows, share of the other load that queues, share of the
-        region fleet's whole load that overflows) over the day profile at the plan's cap."""
+        region fleet's whole load that overflows) over the day profile at the plan's cap, slot by slot under the
+        gateway's overflow rule (`infra.gateway_overflow`, the rule the rendered config deploys)."""
         region = next(r for r in self.spec.regions if r.region == plan.region)
         tiers = capacity.region_tiers(self.spec, region, cache)
         served = capacity.served_tokens_per_second(plan.max_replicas, tiers)
+        fraction = self._overflow_fraction(region, plan.max_replicas)
         avg = plan.average_output_tokens_per_second
-        over = sum(max(0.0, avg * f - served) for f in self.profile)
-        stuck = sum(max(0.0, (1 - self.phi) * avg * f - served) for f in self.profile)
+        over = stuck = 0.0
+        for f in self.profile:
+            o, w = gateway_overflow.share_slot(self.phi * avg * f, (1 - self.phi) * avg * f, served, fraction)
+            over, stuck = over + o, stuck + w
         total = avg * sum(self.profile)
         if not total:
             return 0.0, 0.0, 0.0
         movable, fixed = self.phi * total, (1 - self.phi) * total
-        return ((over - stuck) / movable if movable else 0.0), (stuck / fixed if fixed else 0.0), (over - stuck) / total
+        return (over / movable if movable else 0.0), (stuck / fixed if fixed else 0.0), over / total
+
+    def _overflow_fraction(self, region, cap: int) -> float:
+        """The share of the region's fleet the overflow-enabled routes may hold at `cap` (their gateway limits)."""
+        key = (region.region, cap)
+        if key not in self._fractions:
+            self._fractions[key] = gateway_overflow.overflow_plan(self.spec, region, cap).overflow_fraction
+        return self._fractions[key]
 
     def configured_caps(self) -> dict[str, int]:
         """Each region's cap as configured: maxReplicas, within what maxNodes holds."""
@@ -338,17 +351,22 @@ class HybridModel:
     # -- the search
 
     def ranges(self) -> dict[str, tuple[int, int]]:
-        """Region -> (lowest cap that keeps the routes that cannot leave from queueing, cap with no overflow)."""
+        """Region -> (lowest cap that keeps the routes that cannot leave from queueing, cap with no overflow), both
+        within what the vLLM chart deploys (CHART_MAX_REPLICAS_MAX)."""
         out = {}
         fleet = self.spec.traffic.requests_per_month * self.fleet_share
         peak = max(self.profile)
         for region in self.spec.regions:
             tiers = capacity.region_tiers(self.spec, region, self.costing.throughput)
             avg = fleet * self.shares[region.region] * self.spec.traffic.output_tokens_per_request / capacity.SECONDS_PER_MONTH
-            low = max(self.spec.replicas_for(region)[0], 1,
-                      capacity.replicas_for_load((1 - self.phi) * avg * peak, tiers))
+            low = min(CHART_MAX_REPLICAS_MAX, max(self.spec.replicas_for(region)[0], 1,
+                                                  capacity.replicas_for_load((1 - self.phi) * avg * peak, tiers)))
             high = max(low, capacity.replicas_for_load(avg * peak, tiers))
-            out[region.region] = (low, high)
+            # the overflow routes hold at most their limit's share of the fleet: grow the cap until it takes their peak
+            while high < CHART_MAX_REPLICAS_MAX and self.phi * avg * peak > 1e-9 + self._overflow_fraction(
+                    region, high) * capacity.served_tokens_per_second(high, tiers):
+                high += 1
+            out[region.region] = (low, min(high, CHART_MAX_REPLICAS_MAX))
         return out
 
     def find_optimum(self) -> tuple[Split, list[CurvePoint], dict[str, tuple[int, int]]]:
@@ -440,6 +458,15 @@ def estimate_hybrid(spec: StackSpec, costing, offers: list[ApiOffer], pure_self_
     api_total, chosen = pure_api(spec, offers)
     g = spec.gateway
     warnings = []
+    for region in spec.regions:
+        batches = capacity.replica_planned_batch(spec, region, costing.throughput)
+        pool, batch = min(batches.items(), key=lambda kv: kv[1])
+        if g.replica_concurrency > batch:
+            warnings.append(
+                f"{region.region}: gateway.replicaConcurrency {g.replica_concurrency} exceeds the capacity model's planned "
+                f"batch of {batch} requests per replica ({pool}, at the TPOT target {spec.traffic.tpot_target_ms} ms): the "
+                "gateway counts more requests in flight at the fleet than it is sized for, so overflow comes too late "
+                f"(the fleet queues past its latency target first); set gateway.replicaConcurrency to {batch}")
     for region, share in configured.queued.items():
         warnings.append(f"{region}: the fleet as configured (maxReplicas/maxNodes) leaves {share:.1%} of the tokens of "
                         "routes that cannot leave it (restricted, or no overflowTo) queueing at the peaks; "
@@ -450,6 +477,13 @@ def estimate_hybrid(spec: StackSpec, costing, offers: list[ApiOffer], pure_self_
                 warnings.append(f"the split {name} spends ${q(split.api_monthly):,} a month on APIs, above "
                                 f"gateway.apiBudgetMonthlyUsd ${g.api_budget_monthly_usd:,.0f}: past the budget the gateway "
                                 "refuses API calls (overflow then queues, fallback fails); raise the budget or the fleet")
+        if g.max_replicas > g.min_replicas:
+            ceiling = g.api_budget_monthly_usd * g.max_replicas / g.min_replicas
+            warnings.append(
+                f"gateway.apiBudgetMonthlyUsd ${g.api_budget_monthly_usd:,.0f} holds while the gateway runs at its "
+                f"minReplicas {g.min_replicas} a region: each pod counts its own share of the budget (no shared "
+                f"store), so scaled out to maxReplicas {g.max_replicas} the gateway may spend up to ${ceiling:,.0f} "
+                "a month on APIs (docs/gateway.md \"The budget\")")
     low = min([configured.total_of("monthly_min")] + band_totals)
     high = max([configured.total_of("monthly_max")] + band_totals)
     return HybridEstimate(

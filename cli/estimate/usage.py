@@ -88,7 +88,7 @@ PRICED_DEFAULTS = (
     "endpoint.mode", "monitoring.enabled", "monitoring.storageGiB",
     "traffic.peakToAverage", "traffic.ttftTargetMs", "traffic.tpotTargetMs",
     "operations.engineerFte", "operations.loadedMonthlyCostUsd", "operations.setupMonths", "operations.amortisationMonths",
-    "gateway.expectedUnavailability", "gateway.minReplicas", "gateway.maxReplicas",
+    "gateway.expectedUnavailability", "gateway.minReplicas", "gateway.maxReplicas", "gateway.replicaConcurrency",
 )
 
 

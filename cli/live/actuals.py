@@ -177,7 +177,21 @@ def actuals_document(stack: str, spec: StackSpec, estimate: dict, measurements: 
         # estimate is the prediction to set beside it)
         gateway = {"requests": round(calls), "apiShare": round(sum(g["apiRequests"] for g in gateways) / calls, 4) if calls else None,
                    "apiSpendUsd": _usd(spend), "apiSpendMonthlyUsd": _usd(spend * to_month),
-                   "hybridMonthlyUsd": _usd(actual_total + q(spend * to_month))}
+                   "hybridMonthlyUsd": _usd(actual_total + q(spend * to_month)), "predicted": None}
+        hybrid = estimate.get("hybrid")
+        if hybrid:
+            # a gateway stack's estimate: `selfHosted` is the split's self-hosted side (what actual_total re-prices
+            # with the measured GPU hours) and `hybrid` the whole split; the API spend is the gateway's own count
+            hybrid_usd = Decimal(str(hybrid["monthlyUsd"]["expected"]))
+            api_usd = Decimal(str(hybrid.get("apiMonthlyUsd", 0)))
+            actual_hybrid = actual_total + q(spend * to_month)
+            gateway["predicted"] = {
+                "hybridMonthlyUsd": _usd(hybrid_usd), "apiShare": hybrid["apiShare"], "apiMonthlyUsd": _usd(api_usd),
+                "hybridErrorPercent": _error(actual_hybrid, hybrid_usd),
+                "apiSpendErrorPercent": _error(q(spend * to_month), api_usd)}
+            if "api" in per_category:  # measured by the gateway, not taken from the estimate
+                per_category["api"].update(actualUsd=_usd(spend * to_month), measured=True,
+                                           errorPercent=_error(q(spend * to_month), api_usd))
     doc = {
         "stack": stack,
         "since": since.isoformat().replace("+00:00", "Z"),

@@ -445,8 +445,30 @@ def deploy_gate(spec: StackSpec) -> list[Problem]:
     return [problem for one_check, unset in DEPLOY_GATE.items() if unset(spec) for problem in one_check(spec)]
 
 
+def chart_limits(spec: StackSpec) -> list[Problem]:
+    """Replica counts the vLLM chart's values schema refuses (helm fails at `pulumi up`): `validate` refuses them;
+    `check(deploy=False)` leaves them out, so a what-if fleet above the chart's limit can still be priced (the
+    estimate warns it is not deployable as is)."""
+    from infra.spec.models import CHART_MAX_REPLICAS_MAX, CHART_MIN_REPLICAS_MAX
+
+    out = []
+    for r_i, region in enumerate(spec.regions):
+        low, high = spec.replicas_for(region)
+        over = region.autoscaling
+        for name, value, limit in (("minReplicas", low, CHART_MIN_REPLICAS_MAX), ("maxReplicas", high, CHART_MAX_REPLICAS_MAX)):
+            own = over is not None and getattr(over, "min_replicas" if name == "minReplicas" else "max_replicas") is not None
+            key = f"regions[{r_i}].autoscaling.{name}" if own else f"autoscaling.{name}"
+            if value > limit and all(p.path != key for p in out):
+                out.append(Problem(key, f"{name} {value} is more than the vLLM chart allows ({limit}, its values "
+                                        "schema charts/vllm/values.schema.json): helm would refuse it at `pulumi up`; "
+                                        "lower it (a larger GPU carries more per replica)"))
+    return out
+
+
 def check(spec: StackSpec, *, deploy: bool = True) -> list[Problem]:
-    """Checks that need more than one key. Returns every problem found, in CHECKS order; `deploy=False`
-    leaves out the DEPLOY_GATE problems of keys the stack left out (to price it, not to deploy it)."""
+    """Checks that need more than one key. Returns every problem found, in CHECKS order, then `chart_limits`;
+    `deploy=False` leaves out the DEPLOY_GATE problems of keys the stack left out and the chart's limits (to
+    price it, not to deploy it)."""
     skip = set() if deploy else {c for c, unset in DEPLOY_GATE.items() if unset(spec)}
-    return [problem for one_check in CHECKS if one_check not in skip for problem in one_check(spec)]
+    found = [problem for one_check in CHECKS if one_check not in skip for problem in one_check(spec)]
+    return found + (chart_limits(spec) if deploy else [])

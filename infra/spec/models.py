@@ -129,8 +129,14 @@ class ModelOverride(SpecModel):
 
 # The served model name is an argument of vLLM's command line in the chart, whose values schema is its home:
 # a name `validate` accepted but the schema refuses (`llama #1`, `team: llama`, a newline) failed `pulumi up`.
-MODEL_NAME_RE = re.compile(json.loads((pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm" / "values.schema.json")
-                                      .read_text())["properties"]["model"]["properties"]["name"]["pattern"])
+_CHART_SCHEMA = json.loads((pathlib.Path(__file__).resolve().parents[2] / "charts" / "vllm" / "values.schema.json").read_text())
+MODEL_NAME_RE = re.compile(_CHART_SCHEMA["properties"]["model"]["properties"]["name"]["pattern"])
+# Replica counts are chart values too (`autoscaling.minReplicas/maxReplicas`, its schema's bounds): a count `validate`
+# accepted but the schema refuses (maxReplicas 500) failed `helm install` at `pulumi up`. `validate` refuses them
+# (infra/spec/checks.py `chart_limits`); the estimate prices them with a "not deployable as is" warning.
+_CHART_AUTOSCALING = _CHART_SCHEMA["properties"]["autoscaling"]["properties"]
+CHART_MIN_REPLICAS_MAX: int = _CHART_AUTOSCALING["minReplicas"]["maximum"]
+CHART_MAX_REPLICAS_MAX: int = _CHART_AUTOSCALING["maxReplicas"]["maximum"]
 
 
 class ModelSpec(SpecModel):
@@ -418,6 +424,8 @@ KvCacheMetric = Literal["auto", "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usag
 class AutoscalingSpec(SpecModel):
     min_replicas: int = Field(default=1, ge=0, le=10_000)
     max_replicas: int = Field(default=2, ge=1, le=10_000)
+    """A stack may price more (a what-if), but `validate` refuses more than the vLLM chart's values schema allows
+    (CHART_MAX_REPLICAS_MAX, which helm enforces; infra/spec/checks.py `chart_limits`)."""
     target_queue_length: float = Field(default=4, gt=0, le=10_000)
     """`vllm:num_requests_waiting` per replica that KEDA aims for."""
     target_kv_cache_usage: float = Field(default=0.8, gt=0, le=1)
@@ -622,9 +630,11 @@ class GatewaySpec(SpecModel):
     exceeds this (set it to the estimate's `hybrid.apiShare` plus a margin). Default: derived from the routes
     (`infra/gateway_monitoring.py` `api_share_alert_threshold`)."""
     replica_concurrency: int = Field(default=DEFAULT_REPLICA_CONCURRENCY, ge=1, le=100_000)
-    """In-flight requests one vLLM replica serves before overflow-enabled routes overflow: a region's gateway
-    lets such a route keep its share of `maxReplicas` x this in flight at the fleet, and sends the rest to its
-    `overflowTo` (docs/gateway.md "Overflow"). Default 32, an assumption."""
+    """In-flight requests one vLLM replica serves at its planned load: a region's fleet has `maxReplicas` x this
+    slots; the routes that cannot leave keep what they hold at the peak and overflow-enabled routes share the rest,
+    sending further requests to their `overflowTo` (`infra/gateway_overflow.py`, docs/gateway.md "Overflow"). Set it
+    to the capacity model's planned batch (the estimate warns above it). Default 32, an assumption (the estimate lists
+    it in `defaultsUsed`)."""
 
     @field_validator("routes")
     @classmethod

@@ -21,6 +21,8 @@ WARNING_IDS: dict[str, re.Pattern[str]] = {
     "fleet-capped": re.compile(r"of the month's tokens would queue"),
     "idle-floor": re.compile(r"the floor fleet .* mostly idle"),
     "eks-extended-support": re.compile(r"left EKS standard support"),
+    "gateway-budget-per-pod": re.compile(r"apiBudgetMonthlyUsd \S+ holds while the gateway runs at its minReplicas"),
+    "replica-concurrency-above-batch": re.compile(r"gateway\.replicaConcurrency \d+ exceeds the capacity model's planned"),
 }
 # the id of every other warning; not acknowledgeable (it would silence warnings nobody has read)
 OTHER = "other"

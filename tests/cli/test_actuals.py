@@ -461,3 +461,46 @@ def test_without_prometheus_url_actuals_reaches_each_regions_prometheus_through_
         assert wrong.exit_code == 2 and "did you mean dev-admin?" in wrong.output
     finally:
         proxy.close()
+
+
+def test_a_gateway_stacks_actuals_sit_beside_its_hybrid_prediction(prometheus_url, tmp_path):
+    """The dev stack given a gateway (chat self-hosted overflowing to gpt-4o-mini, a restricted route): `actuals`
+    sets the gateway's measured API spend and the hybrid total beside the estimate's `hybrid` block for the same
+    stack file, and the `api` category is the gateway's measurement, not the estimate's."""
+    import yaml
+
+    from tests.paths import ROOT
+
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    doc["config"]["tradeoff-infra:gateway"] = {"apiBudgetMonthlyUsd": 1000, "routes": [
+        {"name": "chat", "servedBy": "self-hosted", "share": 0.7, "overflowTo": "openai:gpt-4o-mini"},
+        {"name": "support", "servedBy": "self-hosted", "share": 0.3, "dataClass": "restricted"}]}
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = invoke("actuals", str(path), *WINDOW, "--prometheus-url", prometheus_url, "--format", "json")
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)["stacks"][0]
+    result = invoke("estimate", str(path), "--as-of", "2026-10-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    hybrid = json.loads(result.stdout)["stacks"][0]["hybrid"]
+    gateway = got["gateway"]
+    api_month = Decimal(str(cents(Decimal("12.34") * 730 / 720)))
+    actual_hybrid = Decimal(str(got["actualMonthlyUsd"])) + api_month
+    predicted = Decimal(str(hybrid["monthlyUsd"]["expected"]))
+    assert gateway["hybridMonthlyUsd"] == float(actual_hybrid)
+    assert gateway["predicted"] == {
+        "hybridMonthlyUsd": float(predicted), "apiShare": hybrid["apiShare"], "apiMonthlyUsd": hybrid["apiMonthlyUsd"],
+        "hybridErrorPercent": round(float((actual_hybrid - predicted) / predicted * 100), 2),
+        "apiSpendErrorPercent": (None if not hybrid["apiMonthlyUsd"] else
+                                 round(float((api_month - Decimal(str(hybrid["apiMonthlyUsd"])))
+                                             / Decimal(str(hybrid["apiMonthlyUsd"])) * 100), 2))}
+    if "api" in got["predicted"]["categories"]:
+        api = got["predicted"]["categories"]["api"]
+        assert (api["actualUsd"], api["measured"]) == (float(api_month), True)
+    table = invoke("actuals", str(path), *WINDOW, "--prometheus-url", prometheus_url)
+    assert table.exit_code == 0, table.output
+    assert "the hybrid estimate:" in table.output and "API share" in table.output
+
+
+def test_a_stack_without_a_gateway_has_no_hybrid_prediction(actuals):
+    assert actuals["gateway"]["predicted"] is None  # dev has gateway series in the fixture but no gateway block

@@ -4,6 +4,7 @@ its cheapest fleet cap, the pure choices, the contract's `hybrid` block and `api
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 
 import pytest
@@ -70,26 +71,72 @@ def api_items(split, route=None):
 
 def test_overflow_by_hand_on_a_flat_profile():
     # A flat day (peakToAverage 1): every slot carries the average. The fleet's load is 3.5 replicas' planned
-    # throughput, half of it restricted; capped at 2 replicas, the restricted half (1.75) fits, and chat gets what
-    # is left (0.25 of its 1.75): 1.5 / 1.75 = 6/7 of chat's requests overflow, nothing queues.
+    # throughput, half of it restricted. replicaConcurrency is a replica's requests in flight at its planned rate
+    # (each request holds a slot for its 250 tokens at the 50 ms TPOT target): P x 0.05. Capped at 2 replicas the
+    # gateway reserves the restricted half's peak in flight (1.75 replicas' worth) and lets chat hold what is left
+    # (0.25 of its 1.75, per pod floored): about 1.5 / 1.75 = 6/7 of chat's requests overflow, nothing queues.
     probe = hybrid_spec(peak_to_average=1, gateway=gateway(chat(), support()))
     requests = requests_for(3.5, probe)
-    spec = hybrid_spec(peak_to_average=1, requests=requests, gateway=gateway(chat(), support()))
+    slots = round(planning_tps(probe) * 0.05)
+    spec = hybrid_spec(peak_to_average=1, requests=requests,
+                       gateway=gateway(chat(), support(), replicaConcurrency=slots))
     split = model(spec).price_split({"us-east-1": 2})
     (overflow,) = [li for li in api_items(split, "chat") if "overflow" in li.description]
     chat_requests = Decimal(requests) / 2
-    expected = chat_requests * 6 / 7
+    reserved = math.ceil(requests / 2 / capacity.SECONDS_PER_MONTH * 250 * 0.05)  # the restricted route's in flight
+    per_pod = (2 * slots - reserved) // 2  # gateway.minReplicas 2
+    on_fleet = min(Decimal("1.75"), Decimal(per_pod * 2) / Decimal(2 * slots) * 2)  # replicas' worth of chat
+    expected = chat_requests * (1 - on_fleet / Decimal("1.75"))
     assert abs(overflow.quantity - expected * 850 / MILLION) < Decimal("0.01")  # MTok
     assert abs(overflow.monthly - expected * OFFERS[0].request_usd) <= Decimal("0.01")
+    assert abs(expected / chat_requests - Decimal(6) / 7) < Decimal("0.02")  # the capacity model's 6/7, rounding aside
     assert overflow.region == "global" and overflow.unit == "MTok"
     assert not split.queued and all(rs.queued_requests == 0 for rs in split.routes)
-    # capped at 1 replica the restricted half (1.75) no longer fits: 0.75 of a replica's load queues, still none
-    # of it on an API, and chat overflows whole
+    # capped at 1 replica the restricted half (1.75) no longer fits: the gateway reserves the whole fleet for it,
+    # chat keeps its floor of 1 request a pod (2 slots) and overflows the rest; the restricted route queues what
+    # the fleet less those 2 slots cannot carry, none of it on an API
     low = model(spec).price_split({"us-east-1": 1})
-    assert split.caps == {"us-east-1": 2} and low.queued["us-east-1"] == pytest.approx(0.75 / 1.75, rel=1e-6)
+    held = 2 / slots  # of one replica
+    assert split.caps == {"us-east-1": 2} and low.queued["us-east-1"] == pytest.approx((0.75 + held) / 1.75, rel=1e-6)
     assert not api_items(low, "support")
     (all_chat,) = [li for li in api_items(low, "chat") if "overflow" in li.description]
-    assert abs(all_chat.quantity - chat_requests * 850 / MILLION) < Decimal("0.01")
+    assert abs(all_chat.quantity - chat_requests * Decimal(1 - held / 1.75) * 850 / MILLION) < Decimal("0.01")
+
+
+def test_the_rendered_limit_and_the_priced_share_are_one_rule():
+    """The gateway's `max_parallel_requests` (gateway_config) and the share of the fleet the estimate lets chat
+    hold come from infra.gateway_overflow, at every cap; the restricted route's reserve is its peak in flight."""
+    from infra import gateway_config, gateway_overflow
+
+    spec = hybrid_spec(requests=60_000_000, gateway=gateway(chat(0.8), support(0.2), replicaConcurrency=40))
+    region = spec.regions[0]
+    hm = model(spec)
+    for cap in (2, 3, 4):
+        plan = gateway_overflow.overflow_plan(spec, region, cap)
+        peak_rps = 60_000_000 * 0.2 * max(capacity.day_profile(spec.traffic.peak_to_average)) / capacity.SECONDS_PER_MONTH
+        assert plan.reserved_slots == min(cap * 40, math.ceil(peak_rps * 250 * spec.traffic.tpot_target_ms / 1000))
+        assert plan.per_pod == {"chat": max(1, (cap * 40 - plan.reserved_slots) // 2)}
+        assert hm._overflow_fraction(region, cap) == pytest.approx(plan.per_pod["chat"] * 2 / (cap * 40))
+    configured = gateway_overflow.fleet_cap(spec, region)
+    assert gateway_config.overflow_limits(spec, region) == gateway_overflow.overflow_plan(spec, region, configured).per_pod
+
+
+def test_at_the_peak_the_restricted_route_keeps_its_share_while_chat_overflows():
+    """A peaky day at a cap that carries the restricted route's peak but not chat's: under the deployed rule nothing
+    of the restricted route queues (chat gives way), where proportional limits (chat holding 80 % of the fleet)
+    would have queued it."""
+    probe = hybrid_spec(requests=60_000_000, gateway=gateway(chat(0.8), support(0.2)))
+    slots = round(planning_tps(probe) * 0.05)  # a replica's requests in flight at its planned rate
+    spec = hybrid_spec(requests=60_000_000, gateway=gateway(chat(0.8), support(0.2), replicaConcurrency=slots))
+    hm = model(spec)
+    low, high = hm.ranges()["us-east-1"]
+    cap = low + 1
+    assert high > cap
+    split = hm.price_split({"us-east-1": cap})
+    assert not split.queued and split.overflow["us-east-1"] > 0
+    restricted_peak = 0.2 * 60_000_000 * 250 * max(hm.profile) / capacity.SECONDS_PER_MONTH
+    assert restricted_peak > 0.2 * cap * planning_tps(spec)  # a proportional 20 % of the fleet would not carry it
+    assert next(rs for rs in split.routes if rs.route.name == "support").queued_requests == 0
 
 
 def test_a_restricted_route_never_has_an_api_line_item_even_when_the_api_is_nearly_free():
@@ -251,3 +298,50 @@ def test_an_outage_is_priced_at_the_offer_the_gateway_tries_first_its_overflow_o
     assert rs.failed_requests == 0
     (outage,) = [li for li in api_items(only, "chat") if "fallback" in li.description]
     assert CHEAP in outage.description and outage.quantity > 0
+
+
+def test_replica_concurrency_left_out_is_listed_as_a_default_used():
+    left_out = run(hybrid_spec(gateway=gateway(chat(), support())), offers=OFFERS)
+    stated = run(hybrid_spec(gateway=gateway(chat(), support(), replicaConcurrency=40)), offers=OFFERS)
+    assert ("gateway.replicaConcurrency", 32) in left_out.defaults_used
+    assert not any(k == "gateway.replicaConcurrency" for k, _ in stated.defaults_used)
+
+
+def test_replica_concurrency_above_the_planned_batch_warns():
+    probe = hybrid_spec(gateway=gateway(chat(), support()))
+    (batch,) = capacity.replica_planned_batch(probe, probe.regions[0]).values()
+    at = run(hybrid_spec(gateway=gateway(chat(), support(), replicaConcurrency=batch)), offers=OFFERS)
+    above = run(hybrid_spec(gateway=gateway(chat(), support(), replicaConcurrency=batch + 1)), offers=OFFERS)
+    assert not [w for w in at.hybrid.warnings if "replicaConcurrency" in w]
+    [warning] = [w for w in above.hybrid.warnings if "replicaConcurrency" in w]
+    assert f"gateway.replicaConcurrency {batch + 1} exceeds the capacity model's planned batch of {batch}" in warning
+
+
+def test_the_shipped_hybrid_stack_sets_replica_concurrency_to_the_planned_batch():
+    from infra.spec import load_stack_file
+
+    spec = load_stack_file(ROOT / "stacks" / "Pulumi.hybrid.yaml")
+    assert "replica_concurrency" in spec.gateway.model_fields_set
+    for region in spec.regions:
+        assert set(capacity.replica_planned_batch(spec, region).values()) == {spec.gateway.replica_concurrency}
+
+
+def test_the_budget_warning_states_what_the_per_pod_split_guarantees():
+    est = run(hybrid_spec(gateway=gateway(chat(), support(), minReplicas=2, maxReplicas=5)), offers=OFFERS)
+    [warning] = [w for w in est.hybrid.warnings if "holds while the gateway runs" in w]
+    assert "minReplicas 2" in warning and "maxReplicas 5" in warning and "$2,500,000" in warning
+    flat = run(hybrid_spec(gateway=gateway(chat(), support(), minReplicas=3, maxReplicas=3)), offers=OFFERS)
+    assert not [w for w in flat.hybrid.warnings if "holds while the gateway runs" in w]
+
+
+def test_the_cheapest_cap_search_stays_within_what_the_chart_deploys():
+    """The vLLM chart's values schema caps autoscaling.maxReplicas (100): a cap above it would fail helm, so the
+    search never tries one even where the peak would need more."""
+    from infra.spec.models import CHART_MAX_REPLICAS_MAX
+
+    spec = hybrid_spec(requests=2_000_000_000, gateway=gateway(chat(0.8), support(0.2)))
+    hm = model(spec)
+    peak = 2_000_000_000 * 250 * max(hm.profile) / capacity.SECONDS_PER_MONTH
+    assert capacity.replicas_for_load(peak, [(4, planning_tps(spec))]) > CHART_MAX_REPLICAS_MAX  # it would need more
+    low, high = hm.ranges()["us-east-1"]
+    assert low <= high == CHART_MAX_REPLICAS_MAX

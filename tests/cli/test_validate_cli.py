@@ -97,3 +97,25 @@ def test_validate_refuses_a_gateway_provider_litellm_cannot_call(tmp_path):
     assert result.exit_code == 2, result.output
     assert "gateway.routes[0].fallbackTo[0]" in result.output and "'azure'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("key, old, new", [
+    ("autoscaling.maxReplicas", "    maxReplicas: 6\n", "    maxReplicas: 500\n"),
+    ("autoscaling.minReplicas", "    minReplicas: 2\n", "    minReplicas: 101\n"),
+])
+def test_validate_refuses_replica_counts_the_charts_schema_refuses(tmp_path, key, old, new):
+    """The vLLM chart's values schema caps autoscaling.minReplicas/maxReplicas (helm refuses more at `pulumi up`);
+    `validate` reads the same bound from the schema and names the key."""
+    import json
+
+    schema = json.loads((ROOT / "charts/vllm/values.schema.json").read_text())["properties"]["autoscaling"]["properties"]
+    name = key.split(".")[1]
+    text = (ROOT / "stacks/Pulumi.prod-us.yaml").read_text()
+    assert old in text
+    target = tmp_path / "Pulumi.bad.yaml"
+    target.write_text(text.replace(old, new, 1))
+    result = invoke("validate", str(target))
+    assert result.exit_code == 2, result.output
+    assert f"{key}: {name} {new.split(':')[1].strip()} is more than the vLLM chart allows ({schema[name]['maximum']}" \
+        in result.output, result.output
+    assert "Traceback" not in result.output

@@ -43,10 +43,14 @@ TOGETHER_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
 
 @pytest.fixture(scope="module")
 def small_fleet() -> dict:
-    """The shipped stack's routes, offers and budget, its fleet cap lowered to 4 replicas a region: the overflow
-    limit follows maxReplicas (95 there, ~1,200 requests in flight), and a loopback burst has to pass it."""
+    """The shipped stack's routes, offers and budget on a fleet a loopback burst can fill: 4 replicas a region of
+    4 requests in flight (16 slots) and 2.6M requests a month, so the restricted support route keeps 6 slots (its
+    peak in flight: 0.2 x 2.6M / 3 regions x 10 / 2,628,000 s x 300 tokens x 30 ms) and chat holds the other 10,
+    5 per gateway pod (infra.gateway_overflow). The shipped stack's own limits (2157 a pod) are too many to burst."""
     config = project_config(yaml.safe_load(STACK.read_text()))
     config["autoscaling"] = {**config["autoscaling"], "maxReplicas": 4}
+    config["gateway"] = {**config["gateway"], "replicaConcurrency": 4}
+    config["traffic"] = {**config["traffic"], "requestsPerMonth": 2_600_000}
     return config
 
 
@@ -129,16 +133,26 @@ def saturated_burst(proxy: Proxy, vllm: StubServer, model: str, n: int) -> list[
     """`n` concurrent requests to route `model` while the vLLM stub holds every request it gets: once each request
     is either held at vLLM or already answered (overflowed or refused), vLLM is released. Independent of how fast
     the machine is; bounded by the deadline and the harness's timeouts."""
+    return saturated_mix(proxy, vllm, {model: n})[model]
+
+
+def saturated_mix(proxy: Proxy, vllm: StubServer, counts: dict[str, int]) -> dict[str, list[tuple[int, dict]]]:
+    """`saturated_burst` for several routes at once: the first route's requests are sent and settled (held at vLLM
+    or answered) before the next route's are sent, so the first holds its slots when the others arrive."""
     vllm.hold()
     try:
+        n = sum(counts.values())
         with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
-            futures = [pool.submit(proxy.chat, model, KEY) for _ in range(n)]
+            futures: dict[str, list] = {}
             deadline = time.monotonic() + 90
-            while vllm.waiting + sum(f.done() for f in futures) < n:
-                assert time.monotonic() < deadline, f"{vllm.waiting} held, {sum(f.done() for f in futures)} answered"
-                time.sleep(0.1)
+            for model, count in counts.items():
+                futures[model] = [pool.submit(proxy.chat, model, KEY) for _ in range(count)]
+                sent = sum(len(f) for f in futures.values())
+                while vllm.waiting + sum(f.done() for fs in futures.values() for f in fs) < sent:
+                    assert time.monotonic() < deadline, f"{vllm.waiting} held of {sent} sent"
+                    time.sleep(0.1)
             vllm.release()
-            return [f.result() for f in futures]
+            return {model: [f.result() for f in fs] for model, fs in futures.items()}
     finally:
         vllm.release()
 
@@ -207,6 +221,24 @@ def test_overflow_above_the_fleet_limit_goes_to_the_api_for_overflow_routes_only
     assert vllm.received == {VLLM_MODEL: n}
     assert provider.total == 0
     assert vllm.max_in_flight == n  # all held at the fleet at once, far past the chat route's limit
+
+
+def test_chat_holding_its_limit_leaves_the_fleet_to_the_restricted_route(fresh, spec):
+    """The overflow rule's priority (infra.gateway_overflow): with chat holding all the fleet slots it may hold, the
+    restricted route's requests still all reach the fleet (it has no gateway limit and its reserve is free), while
+    chat's further requests go to the API at once. LiteLLM has no priority between routes: the reserve is how."""
+    from infra.gateway_overflow import overflow_plan
+
+    proxy, vllm, provider, _ = fresh
+    limit = overflow_limit(proxy, "chat")
+    plan = overflow_plan(spec, spec.regions[0])
+    assert plan.per_pod == {"chat": limit} and plan.reserved_slots == 6 and limit * plan.pods + 6 <= plan.fleet_slots
+    extra = 3
+    answers = saturated_mix(proxy, vllm, {"chat": limit + extra, "support": plan.reserved_slots})
+    assert all(s == 200 for rs in answers.values() for s, _ in rs), answers
+    assert vllm.max_in_flight == limit + plan.reserved_slots  # chat's limit and every support request, at once
+    assert provider.received == {TOGETHER_MODEL: extra}  # chat's overflow only: no support request left the fleet
+    assert sorted(b["choices"][0]["message"]["content"] for _, b in answers["support"]) == ["answered by vllm"] * 6
 
 
 def test_with_the_fleet_down_a_fallback_route_answers_from_the_api(fresh):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from infra import gateway_config as gc
+from infra.gateway_overflow import overflow_plan
 from infra.spec import parse_stack_config
 
 VLLM = "http://vllm.tradeoff-infra.svc:8000/v1"
@@ -50,9 +51,10 @@ def test_restricted_routes_have_one_self_hosted_deployment_and_an_empty_chain(sp
 
 def test_self_hosted_calls_time_out_after_a_long_request(spec):
     config = gc.render_config(spec, vllm_base_url=VLLM)
-    # 1.5 s to the first token + 4 x 300 output tokens x 50 ms (chart_values.long_request_seconds), not 6000 s
+    # 1.5 s to the first token + 4 x 300 output tokens x 30 ms = 37.5 s, at least 60 (chart_values.long_request_seconds),
+    # not 6000 s
     assert {d["litellm_params"].get("timeout") for d in config["model_list"]
-            if d["litellm_params"]["model"].startswith("hosted_vllm/")} == {62}
+            if d["litellm_params"]["model"].startswith("hosted_vllm/")} == {60}
 
 
 def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec):
@@ -61,8 +63,10 @@ def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec)
     assert home["litellm_params"]["order"] == 1 and overflow["litellm_params"]["order"] == 2
     assert overflow["litellm_params"]["model"] == "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
     assert overflow["litellm_params"]["api_key"] == f"os.environ/{gc.provider_key_env('together')}"
-    # 95 replicas x 32 in flight, chat's 0.79 of the 0.99 served at home, over 2 gateway pods
-    assert home["litellm_params"]["max_parallel_requests"] == 1212
+    # 100 replicas x 58 in flight = 5800 slots; the restricted support route (0.2 of 650M requests a month, a third
+    # in this region, 10x at the peak: 164.9 a second, each holding a slot for 300 tokens x 30 ms) keeps 1485; chat
+    # holds the other 4315, over 2 gateway pods
+    assert home["litellm_params"]["max_parallel_requests"] == 2157
     assert chain(config, "chat") == ["chat--fallback-1", "chat--fallback-2"]
     assert [deployments(config, n)[0]["litellm_params"]["model"] for n in chain(config, "chat")] == [
         "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "openai/gpt-4o-mini"]
@@ -70,10 +74,35 @@ def test_overflow_route_orders_fleet_then_offer_with_a_limit_from_the_spec(spec)
 
 def test_the_overflow_limit_follows_replicas_and_replica_concurrency(hybrid):
     hybrid["gateway"]["replicaConcurrency"] = 8
+    hybrid["traffic"]["requestsPerMonth"] = 65_000_000
     hybrid["regions"][1]["autoscaling"] = {"maxReplicas": 5}
     spec = parse_stack_config(hybrid)
     east, west, _ = (gc.overflow_limits(spec, r) for r in spec.regions)
-    assert east == {"chat": 303} and west == {"chat": 15}  # floor(95|5 x 8 x 0.79/0.99 / 2)
+    # support keeps its peak in flight: 65M x 0.2 / 3 regions x 10 / 2,628,000 s = 16.49 a second x 9 s = 149 slots;
+    # east: (100 x 8 - 149) / 2 pods; west: 5 x 8 = 40 slots, all reserved: chat keeps the floor of 1 a pod
+    assert east == {"chat": 325} and west == {"chat": 1}
+
+
+def test_the_restricted_route_is_reserved_its_peak_not_a_proportional_share(hybrid):
+    """The old rule gave chat its 0.79/0.99 of the fleet's slots whatever support needed at the peak: at a cap below
+    the peak, support queued while chat held fleet slots. Now chat holds what support leaves."""
+    hybrid["gateway"]["replicaConcurrency"] = 8
+    hybrid["traffic"]["requestsPerMonth"] = 65_000_000
+    spec = parse_stack_config(hybrid)
+    region = spec.regions[0]
+    plan = overflow_plan(spec, region)
+    assert (plan.fleet_slots, plan.reserved_slots, plan.pods) == (800, 149, 2)
+    assert gc.overflow_limits(spec, region)["chat"] * 2 + plan.reserved_slots <= plan.fleet_slots
+    # more than the proportional share where support needs less than its 0.2/0.99 of the slots at the peak ...
+    assert gc.overflow_limits(spec, region)["chat"] == 325 > 800 * 0.79 / 0.99 / 2
+    # ... and less where a smaller fleet would otherwise leave support queueing
+    hybrid["regions"][0]["autoscaling"] = {"maxReplicas": 30}
+    small = parse_stack_config(hybrid)
+    assert gc.overflow_limits(small, small.regions[0])["chat"] == (240 - 149) // 2 < 240 * 0.79 / 0.99 / 2
+    del hybrid["regions"][0]["autoscaling"]
+    # a busier restricted route leaves chat less
+    hybrid["gateway"]["routes"][0]["share"], hybrid["gateway"]["routes"][1]["share"] = 0.59, 0.4
+    assert gc.overflow_limits(parse_stack_config(hybrid), region)["chat"] == (800 - 297) // 2
 
 
 def test_a_route_without_overflow_has_no_limit_or_second_deployment(hybrid):
