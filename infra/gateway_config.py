@@ -167,17 +167,29 @@ def gateway_pods(spec: StackSpec) -> int:
     return spec.gateway.min_replicas * len(spec.regions)
 
 
-def provider_budgets(spec: StackSpec) -> dict[str, float]:
-    """USD per 30 days one gateway pod lets each LiteLLM provider spend: `apiBudgetMonthlyUsd` split evenly over
-    the providers the gateway may call and over `gateway_pods` (LiteLLM counts spend per pod, in memory)."""
+def provider_monthly_budgets(spec: StackSpec) -> dict[str, float]:
+    """Provider (as `apiComparison` names it) -> USD a month the whole gateway lets it be paid:
+    `gateway.providerBudgetsMonthlyUsd` when given, else `apiBudgetMonthlyUsd` split evenly over the providers the
+    routes may call. The estimate sets each beside the split's spend with that provider."""
     gw = spec.gateway
     if gw is None or gw.api_budget_monthly_usd is None:
         return {}
-    providers = list(dict.fromkeys(litellm_provider(o.split(":", 1)[0]) for o in gw.api_offers()))
+    providers = list(dict.fromkeys(o.split(":", 1)[0] for o in gw.api_offers()))
     if not providers:
         return {}
-    share = gw.api_budget_monthly_usd / len(providers) / gateway_pods(spec)
-    return {p: round(share, 6) for p in providers}
+    if gw.provider_budgets_monthly_usd is not None:
+        return {p: float(gw.provider_budgets_monthly_usd.get(p, 0)) for p in providers}
+    return {p: gw.api_budget_monthly_usd / len(providers) for p in providers}
+
+
+def provider_budgets(spec: StackSpec) -> dict[str, float]:
+    """USD per 30 days one gateway pod lets each LiteLLM provider spend: `provider_monthly_budgets` divided over
+    `gateway_pods` (LiteLLM counts spend per pod, in memory)."""
+    monthly = provider_monthly_budgets(spec)
+    if not monthly:
+        return {}
+    pods = gateway_pods(spec)
+    return {litellm_provider(p): round(usd / pods, 6) for p, usd in monthly.items()}
 
 
 def overflow_limits(spec: StackSpec, region: RegionSpec) -> dict[str, int]:

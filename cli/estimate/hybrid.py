@@ -446,6 +446,29 @@ def patterns(spec: StackSpec) -> list[int]:
     return found
 
 
+def provider_budget_warnings(spec: StackSpec, model: HybridModel, split) -> list[str]:
+    """A provider whose budget (`gateway_config.provider_monthly_budgets`) is below what the split pays it: the
+    gateway refuses that provider part-way through the month, and the overflow it carries queues instead."""
+    from infra.gateway_config import provider_monthly_budgets
+
+    spend: dict[str, Decimal] = {}
+    for rs in split.routes:
+        for (_, offer), n in rs.api_requests.items():
+            provider = offer.split(":", 1)[0]
+            spend[provider] = spend.get(provider, Decimal(0)) + n * model.offer(offer).request_usd
+    given = spec.gateway.provider_budgets_monthly_usd is not None
+    out = []
+    for provider, budget in provider_monthly_budgets(spec).items():
+        paid = spend.get(provider, Decimal(0))
+        if paid > Decimal(str(budget)):
+            how = ("gateway.providerBudgetsMonthlyUsd gives it" if given else
+                   "its even share of gateway.apiBudgetMonthlyUsd is")
+            out.append(f"the split pays {provider} ${q(paid):,} a month but {how} ${budget:,.2f}: the gateway refuses "
+                       f"{provider} after about {float(Decimal(str(budget)) / paid) * 30:.0f} days and its overflow then "
+                       "queues; set gateway.providerBudgetsMonthlyUsd (docs/gateway.md \"The budget\")")
+    return out
+
+
 def estimate_hybrid(spec: StackSpec, costing, offers: list[ApiOffer], pure_self_hosted: Decimal) -> HybridEstimate:
     """The configured split, its cost range, the cheapest split and the pure choices for the same traffic."""
     model = HybridModel(spec, costing, offers)
@@ -477,6 +500,7 @@ def estimate_hybrid(spec: StackSpec, costing, offers: list[ApiOffer], pure_self_
                 warnings.append(f"the split {name} spends ${q(split.api_monthly):,} a month on APIs, above "
                                 f"gateway.apiBudgetMonthlyUsd ${g.api_budget_monthly_usd:,.0f}: past the budget the gateway "
                                 "refuses API calls (overflow then queues, fallback fails); raise the budget or the fleet")
+        warnings += provider_budget_warnings(spec, model, configured)
         if g.max_replicas > g.min_replicas:
             ceiling = g.api_budget_monthly_usd * g.max_replicas / g.min_replicas
             warnings.append(

@@ -416,9 +416,31 @@ def _gateway_data_stays(spec: StackSpec) -> Iterator[Problem]:
 
 
 def _gateway_budget(spec: StackSpec) -> Iterator[Problem]:
-    if spec.gateway is not None and spec.gateway.reaches_api and spec.gateway.api_budget_monthly_usd is None:
+    g = spec.gateway
+    if g is not None and g.reaches_api and g.api_budget_monthly_usd is None:
         yield Problem("gateway.apiBudgetMonthlyUsd", "routes may send requests to API offers; give the monthly API "
                       "spend the gateway allows (past it, API requests are refused)")
+    if g is None or g.provider_budgets_monthly_usd is None:
+        return
+    import difflib
+
+    key = "gateway.providerBudgetsMonthlyUsd"
+    called = list(dict.fromkeys(o.split(":", 1)[0] for o in g.api_offers()))
+    given = g.provider_budgets_monthly_usd
+    for provider, usd in given.items():
+        if provider not in called:
+            near = difflib.get_close_matches(provider, called, n=1)
+            hint = f"; did you mean {near[0]}?" if near else f"; the routes call {', '.join(called) or 'no provider'}"
+            yield Problem(f"{key}.{provider}", f"no route may call provider {provider!r}{hint}")
+        if not (isinstance(usd, (int, float)) and 0 <= usd <= 1_000_000_000):
+            yield Problem(f"{key}.{provider}", f"{usd!r} is not a monthly USD amount between 0 and 1,000,000,000")
+    missing = [p for p in called if p not in given]
+    if missing:
+        yield Problem(key, f"gives no budget for {', '.join(missing)}, which the routes may call: list every provider "
+                           "(0 refuses it), or leave the key out to split apiBudgetMonthlyUsd evenly")
+    total = sum(v for v in given.values() if isinstance(v, (int, float)))
+    if g.api_budget_monthly_usd is not None and total > g.api_budget_monthly_usd + 1e-6:
+        yield Problem(key, f"adds up to ${total:,.2f}, above gateway.apiBudgetMonthlyUsd ${g.api_budget_monthly_usd:,.2f}")
 
 
 Check = Callable[[StackSpec], Iterable[Problem]]

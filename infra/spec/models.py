@@ -625,6 +625,10 @@ class GatewaySpec(SpecModel):
     """Gateway pods per region at least (two: one may be disrupted, the PodDisruptionBudget keeps one)."""
     max_replicas: int = Field(default=6, ge=1, le=100)
     """Gateway pods per region at most (the gateway scales on CPU)."""
+    provider_budgets_monthly_usd: dict[str, float] | None = None
+    """Optional split of `apiBudgetMonthlyUsd` by provider (the `provider` of `provider:model`): USD a month each
+    provider may be paid. Left out, the budget is split evenly over the providers the routes may call, which can
+    starve the provider that carries the overflow (the estimate warns when a provider's share is below its spend)."""
     alert_api_share_above: float | None = Field(default=None, gt=0, le=1)
     """The "API share above plan" alert fires when the share of requests answered by API offers over a day
     exceeds this (set it to the estimate's `hybrid.apiShare` plus a margin). Default: derived from the routes

@@ -22,6 +22,7 @@ WARNING_IDS: dict[str, re.Pattern[str]] = {
     "idle-floor": re.compile(r"the floor fleet .* mostly idle"),
     "eks-extended-support": re.compile(r"left EKS standard support"),
     "gateway-budget-per-pod": re.compile(r"apiBudgetMonthlyUsd \S+ holds while the gateway runs at its minReplicas"),
+    "gateway-provider-budget": re.compile(r"^the split pays \S+ \$[\d,.]+ a month but "),
     "replica-concurrency-above-batch": re.compile(r"gateway\.replicaConcurrency \d+ exceeds the capacity model's planned"),
 }
 # the id of every other warning; not acknowledgeable (it would silence warnings nobody has read)

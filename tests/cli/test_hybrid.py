@@ -21,6 +21,7 @@ from cli.pricing.api import MILLION, ApiOffer
 from infra.price_catalog import default_catalog
 from tests.builders import AS_OF, cache_dir, resources, spec_of  # noqa: F401  (cache_dir: autouse)
 from tests.builders import run_estimate as run
+from infra.spec.warning_ids import warning_id
 from tests.paths import ROOT
 
 CHEAP, DEAR = "together:cheap-test-model", "openai:dear-test-model"
@@ -345,3 +346,31 @@ def test_the_cheapest_cap_search_stays_within_what_the_chart_deploys():
     assert capacity.replicas_for_load(peak, [(4, planning_tps(spec))]) > CHART_MAX_REPLICAS_MAX  # it would need more
     low, high = hm.ranges()["us-east-1"]
     assert low <= high == CHART_MAX_REPLICAS_MAX
+
+
+def test_a_provider_budget_below_what_the_split_pays_it_warns_and_a_stated_split_holds():
+    """`apiBudgetMonthlyUsd` split evenly over the providers (before `providerBudgetsMonthlyUsd`) left the provider
+    that carries the overflow short of what the estimate pays it — the shipped hybrid stack's Together: $12,500 of a
+    $25,000 budget against ~$14.4K — and nothing said so; the gateway then refuses it part-way through the month."""
+    probe = hybrid_spec(peak_to_average=1, gateway=gateway(chat(), support()))
+    requests = requests_for(3.5, probe)
+    routes = (chat(fallbackTo=[DEAR]), support())
+    spend = model(hybrid_spec(peak_to_average=1, requests=requests, gateway=gateway(*routes))).price_split(
+        {"us-east-1": 2}).api_monthly
+    budget = float(spend) * 1.5  # the whole budget covers it, half of it (the even split) does not
+    even = run(hybrid_spec(peak_to_average=1, requests=requests, gateway=gateway(*routes, apiBudgetMonthlyUsd=budget)),
+               offers=OFFERS)
+    [warning] = [w for w in even.hybrid.warnings if "the split pays together" in w]
+    assert "its even share of gateway.apiBudgetMonthlyUsd" in warning and warning_id(warning) == "gateway-provider-budget"
+    stated = run(hybrid_spec(peak_to_average=1, requests=requests, gateway=gateway(
+        *routes, apiBudgetMonthlyUsd=budget, providerBudgetsMonthlyUsd={"together": budget * 0.9, "openai": budget * 0.1})),
+        offers=OFFERS)
+    assert not [w for w in stated.hybrid.warnings if "the split pays" in w]
+
+
+def test_the_shipped_hybrid_stack_budgets_its_overflow_provider_and_renders_it():
+    from infra.gateway_config import provider_budgets
+    from infra.spec import load_stack_file
+
+    spec = load_stack_file(ROOT / "stacks" / "Pulumi.hybrid.yaml")
+    assert provider_budgets(spec) == {"together_ai": round(22000 / 6, 6), "openai": round(3000 / 6, 6)}

@@ -113,12 +113,22 @@ def test_a_route_without_overflow_has_no_limit_or_second_deployment(hybrid):
     assert chain(config, "chat") == ["chat--fallback-1", "chat--fallback-2"]
 
 
-def test_the_budget_is_split_over_providers_and_gateway_pods(spec):
-    # 25000 USD, two providers, three regions x two gateway pods
-    assert gc.provider_budgets(spec) == {"together_ai": 2083.333333, "openai": 2083.333333}
-    config = gc.render_config(spec, vllm_base_url=VLLM)
+def test_the_budget_is_split_over_providers_and_gateway_pods(hybrid):
+    # 25000 USD, two providers, three regions x two gateway pods: evenly when the stack gives no split
+    del hybrid["gateway"]["providerBudgetsMonthlyUsd"]
+    even = parse_stack_config(hybrid)
+    assert gc.provider_budgets(even) == {"together_ai": 2083.333333, "openai": 2083.333333}
+    config = gc.render_config(even, vllm_base_url=VLLM)
     assert config["router_settings"]["provider_budget_config"] == {
         p: {"budget_limit": 2083.333333, "time_period": gc.BUDGET_WINDOW} for p in ("together_ai", "openai")}
+
+
+def test_a_stated_provider_budget_split_is_rendered_per_pod(spec):
+    # the shipped stack: together 22000, openai 3000, over six gateway pods
+    config = gc.render_config(spec, vllm_base_url=VLLM)
+    assert config["router_settings"]["provider_budget_config"] == {
+        "together_ai": {"budget_limit": 3666.666667, "time_period": gc.BUDGET_WINDOW},
+        "openai": {"budget_limit": 500.0, "time_period": gc.BUDGET_WINDOW}}
 
 
 def test_a_stack_reaching_no_api_has_no_budget_config(hybrid):

@@ -120,3 +120,12 @@ def test_a_near_miss_provider_is_named_with_the_supported_one(hybrid):
     hybrid["apiComparison"].append("openaii:gpt-4o-mini")
     hybrid["gateway"]["routes"][0]["overflowTo"] = "openaii:gpt-4o-mini"
     assert "did you mean openai?" in problems(hybrid)["gateway.routes[0].overflowTo"]
+
+
+def test_provider_budgets_name_every_called_provider_and_fit_the_budget(hybrid):
+    hybrid["gateway"]["providerBudgetsMonthlyUsd"] = {"togther": 20000, "openai": 3000}
+    found = problems(hybrid)
+    assert "did you mean together?" in found["gateway.providerBudgetsMonthlyUsd.togther"]
+    assert "gives no budget for together" in found["gateway.providerBudgetsMonthlyUsd"]
+    hybrid["gateway"]["providerBudgetsMonthlyUsd"] = {"together": 20000, "openai": 9000}
+    assert "above gateway.apiBudgetMonthlyUsd" in problems(hybrid)["gateway.providerBudgetsMonthlyUsd"]
