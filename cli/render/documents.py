@@ -86,12 +86,23 @@ def decision(doc: dict) -> dict:
         **split,
         "verdict": doc["verdict"]["choice"].upper(),
         "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
+        "comparedUsd": compared_usd(doc),
         "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",
         "api": api, "apiShort": api_short,
         "breakEven": break_even, "breakEvenShort": break_even_short,
         "budget": budget, "budgetShort": budget_short, "overBudget": over,
         "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
     }
+
+
+def compared_usd(doc: dict) -> str:
+    """The summary's cost of a stack: the total its verdict chose — for a `hybrid` verdict the split as configured
+    with its API spend (`hybrid.monthlyUsd.expected`, what the budget is judged on), else the compared self-hosted
+    cost."""
+    h = doc.get("hybrid")
+    if h and doc["verdict"]["choice"] == "hybrid":
+        return money(h["monthlyUsd"]["expected"])
+    return money(doc["selfHosted"]["comparedMonthlyUsd"])
 
 
 def caps_text(by_region: dict[str, int]) -> str:
