@@ -491,10 +491,52 @@ def volume_sweep(probe: Probe, total_at=None) -> dict:
 
 
 def fleet_at(probe: Probe, requests: float) -> list[dict]:
-    """The fleet the estimate plans for `requests` a month: per region and GPU pool, replicas at the peak and
-    nodes (expected, at the peak), grown past maxNodes when the configured pools cannot carry it.
-    HOOK (issue 15 item 1): `tradeoff-infra recommend` searches the cheapest fleet for a volume; once it is
-    merged, the growth projection can name its top option here instead of the stack's own pools grown."""
+    """The fleet `tradeoff-infra recommend` would pick for `requests` a month (its analytic search, no program run:
+    the cheapest fleet that meets the targets; for a stack with a gateway its cheapest hybrid split of the search's
+    few cheapest fleets, cli/recommend/hybrid.py), per region: the pool, its bounds and cap, replicas and nodes at
+    the peak. The stack's own pools grown for the traffic where no fleet meets the targets (`source`)."""
+    from cli.recommend.search import order, search
+
+    spec = with_traffic(probe.spec, requests_per_month=max(1, round(requests)))
+    try:
+        if spec.gateway is not None:
+            from cli.recommend import hybrid
+
+            found = search(spec, probe.catalog, top=4, usage=probe.usage,
+                                   overflow=hybrid.routed_overflow(spec, probe.offers))
+            options = [hybrid.price_option(spec, probe.records, probe.catalog, probe.as_of, probe.usage, probe.offers,
+                                           o)[0] for o in found.options]
+            options.sort(key=lambda o: order(spec, o, o.monthly_usd))
+        else:
+            options = search(spec, probe.catalog, top=1, usage=probe.usage).options
+    except (capacity.CapacityError, LookupError, ValueError):
+        options = []
+    if not options:
+        return _grown_pools(probe, requests)
+    best = options[0]
+    out = []
+    from cli.recommend.fleet import pool_name
+    from infra import hardware
+
+    for region, choice in zip(spec.regions, best.regions):
+        per_node = max(1, hardware.instance_type(choice.instance_type).gpus // best.tensor_parallel)
+        peak = (math.ceil(choice.max_replicas / (1 + choice.headroom) - 1e-9) if choice.headroom is not None
+                else choice.min_replicas)
+        peak = min(peak, choice.max_replicas)
+        out.append({
+            "region": region.region, "pool": pool_name(choice.instance_type), "instanceType": choice.instance_type,
+            "capacityType": choice.capacity_type, "tensorParallel": best.tensor_parallel, "precision": best.precision,
+            "minNodes": choice.min_nodes, "maxNodes": choice.max_nodes, "maxReplicas": choice.max_replicas,
+            "replicasAtPeak": peak, "expectedNodes": round(choice.expected_nodes, 2),
+            "peakNodes": max(math.ceil(peak / per_node), choice.min_nodes), "beyondMaxNodes": False,
+            "apiShare": best.api_share, "source": "recommend",
+        })
+    return out
+
+
+def _grown_pools(probe: Probe, requests: float) -> list[dict]:
+    """The stack's own pools at `requests`: replicas at the peak and nodes, grown past maxNodes when they cannot
+    carry it."""
     spec = probe.spec
     plans = capacity.plan(spec, requests, throughput_cache=probe.costing.throughput)
     queued = any(p.queued_share > 0 for p in plans)
@@ -507,7 +549,7 @@ def fleet_at(probe: Probe, requests: float) -> list[dict]:
                 "region": plan.region, "pool": pool_plan.pool.name, "instanceType": pool_plan.pool.instance_type,
                 "replicasAtPeak": plan.replicas_at_peak, "expectedNodes": round(pool_plan.expected_nodes, 2),
                 "peakNodes": max(pool_plan.nodes_per_slot), "maxNodes": pool_plan.pool.max_nodes,
-                "beyondMaxNodes": max(pool_plan.nodes_per_slot) > pool_plan.pool.max_nodes,
+                "beyondMaxNodes": max(pool_plan.nodes_per_slot) > pool_plan.pool.max_nodes, "source": "stack",
             })
     return out
 

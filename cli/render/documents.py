@@ -203,8 +203,11 @@ def growth_table(doc: dict) -> tuple[list[list[str]], str, str]:
     fleet = g["fleetThen"] if g["fleetThen"] is not None else g["fleetAtEnd"]
     when = (f"month {g['verdictChangesInMonth']}" if g["verdictChangesInMonth"] is not None
             else f"month {g['months']} (the end)")
-    fleet_text = f"fleet the estimate plans at {when}: " + "; ".join(
-        f"{f['region']} {f['pool']} ({f['instanceType']}): {f['replicasAtPeak']} replicas at the peak, "
+    recommended = bool(fleet) and fleet[0].get("source") == "recommend"
+    fleet_text = (f"fleet `recommend` picks at {when}" if recommended else f"fleet the estimate plans at {when}") + ": " + "; ".join(
+        f"{f['region']} {f['pool']} ({f['instanceType']}"
+        + (f" {f['capacityType']}, TP{f['tensorParallel']} {f['precision']}, cap {f['maxReplicas']}" if f.get("source") == "recommend" else "")
+        + f"): {f['replicasAtPeak']} replicas at the peak, "
         f"{f['expectedNodes']:g} nodes expected, {f['peakNodes']} at the peak"
         + (f" (beyond maxNodes {f['maxNodes']}: raise it)" if f["beyondMaxNodes"] else f" (maxNodes {f['maxNodes']})")
         for f in fleet)

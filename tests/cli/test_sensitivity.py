@@ -225,6 +225,17 @@ def test_growth_names_the_month_the_verdict_changes_and_the_fleet_then():
     assert rows[month]["verdict"] != rows[0]["verdict"] == g["table"][0]["verdict"]
     assert g["fleetThen"] and all(f["peakNodes"] >= 1 for f in g["fleetThen"])
     assert f"month {month}" in g["line"]
+    # the fleet then is recommend's cheapest for that month's volume (its analytic search, no program run)
+    from cli.recommend.search import search
+    from infra.price_catalog import default_catalog
+    from infra.spec import load_stack_file
+
+    spec = load_stack_file(ROOT_STACKS / "Pulumi.prod-us.yaml")
+    then = spec.model_copy(update={"traffic": spec.traffic.model_copy(
+        update={"requests_per_month": rows[month]["requestsPerMonth"]})})
+    best = search(then, default_catalog(), top=1).options[0]
+    assert [(f["source"], f["region"], f["instanceType"], f["capacityType"], f["maxNodes"]) for f in g["fleetThen"]] == [
+        ("recommend", c.region, c.instance_type, c.capacity_type, c.max_nodes) for c in best.regions]
 
 
 @pytest.mark.parametrize("args,named", [(["--growth", "-5"], "--growth"), (["--growth", "0"], "--growth"),
@@ -307,6 +318,9 @@ def test_gateway_stack_sensitivity_and_growth_use_the_hybrid_verdict(tmp_path):
         assert v != "hybrid" or h < s, (h, s, v)
     g = doc["growth"]
     assert g["table"][0]["verdict"] == "hybrid" and g["table"][0]["hybridUsd"] == sweep["seriesUsd"]["hybrid"][today]
+    # the fleet at the end is recommend's cheapest hybrid split for that volume: capped, with its API share
+    assert all(f["source"] == "recommend" and 0 < f["apiShare"] < 1 and f["maxReplicas"] < f["maxNodes"] * 8
+               for f in g["fleetAtEnd"])
     entries = {e["input"]: e for e in doc["sensitivity"]}
     for e in entries.values():
         assert e["verdictNow"] == "hybrid"
