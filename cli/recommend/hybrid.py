@@ -55,8 +55,8 @@ def assumed_gateway(spec: StackSpec, offers: list[ApiOffer]) -> StackSpec:
     requests = spec.traffic.requests_per_month
     cheapest = min(offers, key=lambda o: o.monthly_usd(requests))
     route = GatewayRoute(name=ASSUMED_ROUTE, share=1.0, overflow_to=cheapest.name)
-    return spec.model_copy(update={"gateway": GatewaySpec.model_construct(
-        **{**GatewaySpec(routes=[route], api_budget_monthly_usd=1_000_000_000).__dict__})})
+    # no budget to enforce in the search: the API spend is what the options show
+    return spec.model_copy(update={"gateway": GatewaySpec(routes=[route], api_budget_monthly_usd=1_000_000_000)})
 
 
 def routed_overflow(spec: StackSpec, offers: list[ApiOffer]) -> Overflow:

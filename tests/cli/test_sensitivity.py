@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import pathlib
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -27,6 +26,7 @@ from infra.spec import CustomApiOffer
 from tests.builders import AS_OF, cache_dir, resources, spec_of  # noqa: F401  (cache_dir: autouse)
 from tests.builders import run_estimate as run
 from tests.conftest import STACK_NAMES
+from tests.paths import ROOT
 
 # API at $0.0022 a request for 600 in + 250 out tokens: the builder stack (~$11,000 a month at 5M requests) is
 # within 15 % of it (hybrid), so every input has a flip point near today's value
@@ -189,7 +189,7 @@ def test_break_even_is_the_full_cost_models(kw, per_request):
 
 runner = CliRunner()
 AS_OF_ARGS = ["--as-of", "2026-11-24"]
-ROOT_STACKS = pathlib.Path(__file__).resolve().parents[2] / "stacks"
+ROOT_STACKS = ROOT / "stacks"
 
 
 def test_prod_us_sensitivity_json_has_the_break_even_and_the_flip_points():
