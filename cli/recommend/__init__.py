@@ -112,12 +112,8 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
         option.monthly_usd = base + float(costing.exact_fleet_cost(fleet.applied_spec(spec, option), catalog, as_of,
                                                                    usage))
     result.options.sort(key=lambda o: order(spec, o, o.monthly_usd))
-    budget = spec.budget.monthly_usd if spec.budget else None
+    budget = _mark_over_budget(result, spec)
     if budget is not None:
-        for option in result.options:
-            if option.monthly_usd > budget:
-                option.feasible = False
-                option.why_not = f"over budget: ${option.monthly_usd:,.0f} > budget.monthlyUsd ${budget:,.0f}"
         result.rejected.extend(_over_budget(result, base, budget))
     return Recommendation(stack, result, base, None if own_fleet is None else base + own_fleet, winner_text, tokens)
 
@@ -159,13 +155,18 @@ def _recommend_hybrid(stack: str, stack_file: pathlib.Path, text: str, spec: Sta
         result.options.sort(key=lambda o: order(priced, o, o.monthly_usd))
     if not assumed and result.options[0].exact:
         winner_text = option_spec(text, str(stack_file), spec, result.options[0])[0]
-    budget = spec.budget.monthly_usd if spec.budget else None
-    if budget is not None:
-        for option in result.options:
-            if option.monthly_usd > budget:
-                option.feasible = False
-                option.why_not = f"over budget: ${option.monthly_usd:,.0f} > budget.monthlyUsd ${budget:,.0f}"
+    _mark_over_budget(result, spec)
     return Recommendation(stack, result, 0.0, own, winner_text, tokens, hybrid=True, assumed_gateway=assumed)
+
+
+def _mark_over_budget(result: Result, spec: StackSpec) -> float | None:
+    """Options above `budget.monthlyUsd` marked not feasible, saying why; returns the budget (None: none set)."""
+    budget = spec.budget.monthly_usd if spec.budget else None
+    for option in result.options if budget is not None else ():
+        if option.monthly_usd > budget:
+            option.feasible = False
+            option.why_not = f"over budget: ${option.monthly_usd:,.0f} > budget.monthlyUsd ${budget:,.0f}"
+    return budget
 
 
 def _over_budget(result: Result, base: float, budget: float) -> list[Rejection]:
