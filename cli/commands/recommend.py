@@ -115,6 +115,10 @@ def recommend_command(
     price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the winner's program again even if cached.")] = False,
+    hybrid: Annotated[bool, typer.Option("--hybrid", help=(
+        "Search the hybrid split for a stack without a gateway: one general route with the cheapest apiComparison "
+        "offer as overflow above a fleet cap (a stack with a gateway is always searched so). Refused when "
+        "constraints.dataMayLeaveNetwork is false."))] = False,
 ) -> None:
     """Search GPU type x tensorParallel x precision x capacity type x pool bounds per region for the cheapest fleets
     that meet the stack's TPOT/TTFT targets and budget; list them with $/1M tokens, latency and headroom."""
@@ -142,9 +146,24 @@ def recommend_command(
             raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
         except ValueError as e:
             raise CliError(f"--price-catalog: {e}") from None
+        offers: list = []
+        if hybrid or loaded.spec.gateway is not None:  # the split is priced at the stack's offers
+            from cli.recommend.hybrid import HybridRefused, assumed_gateway
+            from cli.stacks import api_offers
+
+            offers = list(api_offers(project_root(), loaded.spec, when, no_cache)[0])
+            if loaded.spec.gateway is None:
+                try:
+                    assumed_gateway(loaded.spec, offers)
+                except HybridRefused as e:
+                    raise CliError(str(e)) from None
+                if write:
+                    raise CliError("--write with --hybrid: the stack has no gateway block, so the written fleet (capped, "
+                                   "its excess meant for an API) would queue; add the gateway (docs/hybrid.md) and run "
+                                   "recommend again; nothing was written")
         try:
             rec = recommend(ref.name, ref.path, text, loaded.spec, catalog, when, root=project_root(), space=space,
-                            top=top, no_cache=no_cache)
+                            top=top, no_cache=no_cache, offers=offers, hybrid=hybrid)
         except MissingPrice as e:
             raise CliError(f"{ref.name}: {e}") from None
         except CapacityError as e:
@@ -171,14 +190,6 @@ def _write(ref, rec, err: Console) -> None:
     if not feasible:
         raise CliError("--write: no option is feasible (within budget.monthlyUsd and the targets); nothing was written")
     chosen = feasible[0]
-    spec = rec.result.spec
-    if getattr(spec, "gateway", None) is not None:
-        lifted = [f"{region.region} {spec.replicas_for(region)[1]} -> {choice.max_replicas}"
-                  for region, choice in zip(spec.regions, chosen.regions) if choice.max_replicas > spec.replicas_for(region)[1]]
-        if lifted:
-            raise CliError("--write: the stack has a gateway, and this fleet lifts the cap its routes overflow above "
-                           f"(autoscaling.maxReplicas {', '.join(lifted)}); the hybrid split (issue 14) is not searched "
-                           "yet, so nothing was written")
     changes, changed = edit_stack(ref, lambda document, spec: fleet.apply(document, spec, chosen))
     if not changed:
         say(err, "{} already runs the recommended fleet; nothing was written", shown_arg(ref))

@@ -43,9 +43,21 @@ def _break_even(doc: dict) -> dict[str, float | None]:
     return {offer: (b or {}).get("requestsPerMonth") for offer, b in found.items()}
 
 
+def compared_total(doc: dict, line_sum: float | None = None) -> tuple[float, str]:
+    """The expected monthly total the verdict compares, and its basis: for a stack with a gateway the hybrid split
+    as configured (fleet, gateway and API spend: `hybrid.monthlyUsd.expected`), else the self-hosted expected total.
+    A document saved without either falls back to the sum of its line items (`line_sum`)."""
+    hybrid = doc.get("hybrid")
+    if isinstance(hybrid, dict) and isinstance(hybrid.get("monthlyUsd"), dict):
+        return hybrid["monthlyUsd"]["expected"], "hybrid"
+    expected = (doc.get("selfHosted") or {}).get("monthlyUsd", {}).get("expected")
+    return (expected if expected is not None else line_sum or 0.0), "self-hosted"
+
+
 def compare(new: dict, old: dict, against: str) -> dict:
     """The change from `old` to `new` (two stacks' contract documents): line items matched on region,
-    resource, category and unit; the expected self-hosted totals; the verdict; the break-even per API offer."""
+    resource, category and unit (API spend, category `api`, among them); the expected totals the verdict compares
+    (`compared_total`: with a gateway the hybrid total incl. API spend); the verdict; the break-even per API offer."""
     before, after = _sums(old.get("lineItems", [])), _sums(new["lineItems"])
     rows = []
     for k in sorted(set(before) | set(after)):
@@ -54,8 +66,8 @@ def compare(new: dict, old: dict, against: str) -> dict:
         rows.append({"region": k[0], "resource": k[1], "category": k[2], "unit": k[3], "status": status,
                      "sign": SIGNS[status], "beforeUsd": b, "afterUsd": a, "changeUsd": round(a - b, 2),
                      "changePct": pct(b, a)})
-    old_total = old.get("selfHosted", {}).get("monthlyUsd", {}).get("expected", round(sum(before.values()), 2))
-    new_total = new["selfHosted"]["monthlyUsd"]["expected"]
+    old_total, old_basis = compared_total(old, round(sum(before.values()), 2))
+    new_total, new_basis = compared_total(new, round(sum(after.values()), 2))
     v_old, v_new = _verdict(old), _verdict(new)
     be_old, be_new = _break_even(old), _break_even(new)
     break_even = [{"offer": offer, "beforeRequestsPerMonth": be_old.get(offer), "afterRequestsPerMonth": be_new.get(offer),
@@ -63,7 +75,7 @@ def compare(new: dict, old: dict, against: str) -> dict:
                   for offer in sorted(set(be_old) | set(be_new))]
     return {"stack": new.get("stack"), "against": against, "lineItems": rows,
             "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
-                      "changePct": pct(old_total, new_total)},
+                      "changePct": pct(old_total, new_total), "basisBefore": old_basis, "basisAfter": new_basis},
             "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
             "breakEven": break_even}
 
@@ -121,7 +133,10 @@ def requests_text(value: Any) -> str:
 def headline(change: dict) -> list[str]:
     """The total, the verdict and the break-evens, one line each (the lines a reader needs first)."""
     t = change["total"]
-    lines = [f"expected total: {money(t['beforeUsd'])} -> {money(t['afterUsd'])} "
+    before, after = t.get("basisBefore", "self-hosted"), t.get("basisAfter", "self-hosted")
+    basis = (f" ({after}{', incl. API spend' if after == 'hybrid' else ''})" if before == after
+             else f" ({before} -> {after}: the bases differ)")
+    lines = [f"expected total{basis}: {money(t['beforeUsd'])} -> {money(t['afterUsd'])} "
              f"({signed_money(t['changeUsd'])}, {pct_text(t['changePct'])})"]
     v = change["verdict"]
     if v["before"] is None or v["after"] is None:

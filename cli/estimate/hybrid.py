@@ -524,6 +524,19 @@ def _saving(best: Decimal, other: Decimal) -> str:
     return f"${q(diff):,}{pct}" if diff >= 0 else f"-${q(-diff):,} (dearer)"
 
 
+def hybrid_choice(spec: StackSpec, base: str, best: Decimal, pure_self_hosted: Decimal, pure_api_usd: Decimal | None,
+                  restricted: bool) -> str:
+    """The verdict's choice for a stack with a gateway (the rules `hybrid_verdict` words; `--sensitivity` and
+    `--growth` ask them at other inputs): `base` is `decide`'s choice for the pure costs, `best` the cheapest split."""
+    c = spec.constraints
+    rules_out = c.data_may_leave_network is False or c.ml_engineers_available is False
+    beats_self = best < pure_self_hosted
+    beats_api = pure_api_usd is None or best < pure_api_usd
+    if rules_out or not beats_self or not (beats_api or restricted):
+        return "self-host" if base == "api" and restricted and not rules_out else base
+    return "hybrid"
+
+
 def hybrid_verdict(spec: StackSpec, base: Verdict, h: HybridEstimate) -> Verdict:
     """The verdict of a stack with a gateway. `hybrid` when the cheapest split costs less than pure self-hosted and
     less than pure API, or less than pure self-hosted where pure API is not an option (a restricted route's traffic
@@ -548,10 +561,9 @@ def hybrid_verdict(spec: StackSpec, base: Verdict, h: HybridEstimate) -> Verdict
                      f"share {h.configured.api_share:.1%}")
     assumption = (f"fallback priced at gateway.expectedUnavailability {h.unavailability:g} of the fleet's requests"
                   + (" (the default assumption; set your own)" if h.unavailability_assumed else " (the stack's own)"))
-    beats_self = best < h.pure_self_hosted
     beats_api = h.pure_api is None or best < h.pure_api
     rules_out = c.data_may_leave_network is False or c.ml_engineers_available is False
-    if rules_out or not beats_self or not (beats_api or names):
+    if hybrid_choice(spec, base.choice, best, h.pure_self_hosted, h.pure_api, bool(names)) != "hybrid":
         extra = [f"hybrid is not the cheapest: {costs}" if not rules_out else f"hybrid priced for reference: {costs}",
                  as_configured] + ([blocked] if blocked else [])
         if base.choice == "api" and names and not rules_out:

@@ -113,6 +113,47 @@ def operations_usd(spec) -> Decimal:
     return sum((li.monthly for li in operations.items(SimpleNamespace(spec=spec))), Decimal(0))
 
 
+# ---------------------------------------------------------------- a gateway stack: the hybrid verdict
+
+
+@dataclass
+class HybridAt:
+    """The cheapest split at some inputs (cli/estimate/hybrid.py `find_optimum`), pure API for the same traffic,
+    and every split the search priced (for the GPU price factor: min over them of rest + GPU x factor)."""
+
+    best: Decimal
+    pure_api: Decimal | None
+    tried: list
+
+
+def hybrid_at(probe: Probe, requests: float | None = None, *, spec=None, costing=None, offers=None) -> HybridAt | None:
+    """The hybrid side at another volume (or spec / cost model / offers); None for a stack without a gateway.
+    Analytic: the split's price model only (about 2 ms per cap tried), no program run."""
+    spec = spec or probe.spec
+    if spec.gateway is None:
+        return None
+    from cli.estimate.hybrid import HybridModel, pure_api
+
+    if requests is not None:
+        spec = with_traffic(spec, requests_per_month=max(1, round(requests)))
+    offers = probe.offers if offers is None else offers
+    model = HybridModel(spec, costing or probe.costing, offers)
+    optimal, _, _ = model.find_optimum()
+    return HybridAt(optimal.total, pure_api(spec, offers)[0], list(model._splits.values()))
+
+
+def choose(spec, self_cost: Decimal, api_cost: Decimal | None, h: HybridAt | None) -> str:
+    """The estimate's verdict choice: `decide`, and for a stack with a gateway the hybrid rules on top of it
+    (`hybrid.hybrid_choice`, as `hybrid_verdict` applies them)."""
+    base = decide(spec, self_cost, api_cost)[0]
+    if h is None:
+        return base
+    from cli.estimate.hybrid import hybrid_choice
+
+    restricted = any(r.data_class == "restricted" for r in spec.gateway.routes)
+    return hybrid_choice(spec, base, h.best, self_cost, h.pure_api, restricted)
+
+
 # ---------------------------------------------------------------- the search
 
 
@@ -242,7 +283,21 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
 def volume_choice(probe: Probe, total_at: Callable[[float, bool], Decimal] | None = None) -> Callable[[float], str]:
     """The verdict's choice at another volume (`total_at`: the estimate's memoised total, when given)."""
     cost = volume_costs(probe, total_at)
-    return lambda r: decide(probe.spec, cost(r), cheapest(probe.offers, r)[1])[0]
+    hybrid = hybrid_costs(probe)
+    return lambda r: choose(probe.spec, cost(r), cheapest(probe.offers, r)[1], hybrid(r))
+
+
+def hybrid_costs(probe: Probe) -> Callable[[float], HybridAt | None]:
+    """`hybrid_at` by volume, memoised (the flip search, the sweep and the growth table ask the same volumes)."""
+    memo: dict[int, HybridAt | None] = {}
+
+    def at(r: float) -> HybridAt | None:
+        key = max(1, round(r))
+        if key not in memo:
+            memo[key] = hybrid_at(probe, key)
+        return memo[key]
+
+    return at
 
 
 def flip_points(probe: Probe, now: str, break_even=None, total_at=None) -> list[dict]:
@@ -293,7 +348,8 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
                 return "does-not-fit"
             offers = offers_for_tokens(probe.offers, spec, s.traffic.input_tokens_per_request,
                                        s.traffic.output_tokens_per_request)
-            return decide(s, self_cost, cheapest(offers, requests)[1])[0]
+            h = hybrid_at(probe, spec=s, costing=costing, offers=offers)
+            return choose(s, self_cost, cheapest(offers, requests)[1], h)
 
         grid = log_grid(max(lo, 1), hi, 12, integer=True, extra=[current] + ([0] if lo == 0 else []))
         flips = find_flips(token_choice, grid, integer=True)
@@ -315,9 +371,14 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
     else:
         infra = compared_total(probe.costing, spec, requests, False)
         api = cheapest(probe.offers, requests)[1]
+        today = hybrid_at(probe)
+        ops_now = operations_usd(spec)
 
         def fte_choice(f: float) -> str:
-            return decide(spec, infra + operations_usd(with_fte(spec, f)), api)[0]
+            ops = operations_usd(with_fte(spec, f))
+            # people cost does not depend on the fleet cap: the cheapest split moves by the same amount
+            h = None if today is None else replace(today, best=today.best - ops_now + ops)
+            return choose(spec, infra + ops, api, h)
 
         hi = max(10.0, current_fte * 4)
         flips = find_flips(fte_choice, log_grid(0.0, hi, 40, integer=False, extra=[current_fte]), integer=False,
@@ -333,9 +394,17 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
     gpu = sum((li.monthly for li in kept if li.category == "gpu-compute"), Decimal(0))
     rest = sum((li.monthly for li in kept if li.category != "gpu-compute"), Decimal(0))
     api = cheapest(probe.offers, requests)[1]
+    today = hybrid_at(probe)
+    split_parts = [] if today is None else [
+        (sum((li.monthly for li in sp.line_items if li.category == "gpu-compute"), Decimal(0)), sp.total)
+        for sp in today.tried]
 
     def gpu_choice(g: float) -> str:
-        return decide(spec, rest + gpu * Decimal(str(g)), api)[0]
+        factor = Decimal(str(g))
+        # the cheapest of the splits the search tried, each with its GPU lines at the factor
+        h = None if today is None else replace(today, best=min(total - g_usd + g_usd * factor
+                                                               for g_usd, total in split_parts))
+        return choose(spec, rest + gpu * factor, api, h)
 
     flips = find_flips(gpu_choice, log_grid(*GPU_FACTOR_RANGE, integer=False, extra=[1.0]), integer=False)
     out.append(entry("gpuPriceFactor", 1.0, now, GPU_FACTOR_RANGE, flips, None,
@@ -350,7 +419,7 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
 
         def api_choice(m: float) -> str:
             scaled = [replace(o, request_usd=o.request_usd * Decimal(str(m))) if o is offer else o for o in probe.offers]
-            return decide(spec, self_cost, cheapest(scaled, requests)[1])[0]
+            return choose(spec, self_cost, cheapest(scaled, requests)[1], hybrid_at(probe, offers=scaled))
 
         flips = find_flips(api_choice, log_grid(*API_FACTOR_RANGE, 40, integer=False, extra=[1.0]), integer=False)
         others = "" if len(probe.offers) == 1 else "; above the next offer's price that one is the cheapest"
@@ -358,7 +427,9 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
                          offer=offer.name))
 
         def market_choice(m: float) -> str:  # every offer's prices at once (the API market moving)
-            return decide(spec, self_cost, cheapest(probe.offers, requests)[1] * Decimal(str(m)))[0]
+            scaled = [replace(o, request_usd=o.request_usd * Decimal(str(m))) for o in probe.offers]
+            h = hybrid_at(probe, offers=scaled)
+            return choose(spec, self_cost, cheapest(probe.offers, requests)[1] * Decimal(str(m)), h)
 
         flips = find_flips(market_choice, log_grid(*API_FACTOR_RANGE, 40, integer=False, extra=[1.0]), integer=False)
         out.append(entry("apiPricesFactor", 1.0, now, API_FACTOR_RANGE, flips, None))
@@ -373,12 +444,15 @@ def sweep_points(requests: int) -> list[int]:
     return [max(1, round(base * f)) for f in SWEEP_FACTORS]
 
 
-def sweep_series(probe: Probe, points: list[int], total_at=None) -> dict[str, list]:
-    """Monthly cost at each volume, one series per side: `self-hosted` (the compared fleet) and each API
-    offer by name. HOOK (issue 14): a `hybrid` series (fleet capped, overflow to the API) is added here once
-    the hybrid estimate exists; renderers draw every series this returns."""
+def sweep_series(probe: Probe, points: list[int], total_at=None, hybrid=None) -> dict[str, list]:
+    """Monthly cost at each volume, one series per side: `self-hosted` (the compared fleet), for a stack with a
+    gateway `hybrid` (its cheapest split at that volume: fleet capped, overflow and API routes at their offers,
+    `hybrid_at`), and each API offer by name; renderers draw every series this returns."""
     cost = volume_costs(probe, total_at)
     series: dict[str, list] = {"self-hosted": [float(q(cost(r))) for r in points]}
+    if probe.spec.gateway is not None:
+        hybrid = hybrid or hybrid_costs(probe)
+        series["hybrid"] = [float(q(hybrid(r).best)) for r in points]
     for o in probe.offers:
         series[o.name] = [float(q(o.monthly_usd(r))) for r in points]
     return series
@@ -399,8 +473,12 @@ def volume_costs(probe: Probe, total_at=None) -> Callable[[float], Decimal]:
 
 def volume_sweep(probe: Probe, total_at=None) -> dict:
     points = sweep_points(probe.spec.traffic.requests_per_month)
-    series = sweep_series(probe, points, total_at)
-    choice = volume_choice(probe, total_at)
+    hybrid = hybrid_costs(probe)
+    series = sweep_series(probe, points, total_at, hybrid)
+    cost = volume_costs(probe, total_at)
+
+    def choice(r: float) -> str:
+        return choose(probe.spec, cost(r), cheapest(probe.offers, r)[1], hybrid(r))
     return {
         "requestsPerMonth": points,
         "factors": list(SWEEP_FACTORS),
@@ -413,10 +491,52 @@ def volume_sweep(probe: Probe, total_at=None) -> dict:
 
 
 def fleet_at(probe: Probe, requests: float) -> list[dict]:
-    """The fleet the estimate plans for `requests` a month: per region and GPU pool, replicas at the peak and
-    nodes (expected, at the peak), grown past maxNodes when the configured pools cannot carry it.
-    HOOK (issue 15 item 1): `tradeoff-infra recommend` searches the cheapest fleet for a volume; once it is
-    merged, the growth projection can name its top option here instead of the stack's own pools grown."""
+    """The fleet `tradeoff-infra recommend` would pick for `requests` a month (its analytic search, no program run:
+    the cheapest fleet that meets the targets; for a stack with a gateway its cheapest hybrid split of the search's
+    few cheapest fleets, cli/recommend/hybrid.py), per region: the pool, its bounds and cap, replicas and nodes at
+    the peak. The stack's own pools grown for the traffic where no fleet meets the targets (`source`)."""
+    from cli.recommend.search import order, search
+
+    spec = with_traffic(probe.spec, requests_per_month=max(1, round(requests)))
+    try:
+        if spec.gateway is not None:
+            from cli.recommend import hybrid
+
+            found = search(spec, probe.catalog, top=4, usage=probe.usage,
+                                   overflow=hybrid.routed_overflow(spec, probe.offers))
+            options = [hybrid.price_option(spec, probe.records, probe.catalog, probe.as_of, probe.usage, probe.offers,
+                                           o)[0] for o in found.options]
+            options.sort(key=lambda o: order(spec, o, o.monthly_usd))
+        else:
+            options = search(spec, probe.catalog, top=1, usage=probe.usage).options
+    except (capacity.CapacityError, LookupError, ValueError):
+        options = []
+    if not options:
+        return _grown_pools(probe, requests)
+    best = options[0]
+    out = []
+    from cli.recommend.fleet import pool_name
+    from infra import hardware
+
+    for region, choice in zip(spec.regions, best.regions):
+        per_node = max(1, hardware.instance_type(choice.instance_type).gpus // best.tensor_parallel)
+        peak = (math.ceil(choice.max_replicas / (1 + choice.headroom) - 1e-9) if choice.headroom is not None
+                else choice.min_replicas)
+        peak = min(peak, choice.max_replicas)
+        out.append({
+            "region": region.region, "pool": pool_name(choice.instance_type), "instanceType": choice.instance_type,
+            "capacityType": choice.capacity_type, "tensorParallel": best.tensor_parallel, "precision": best.precision,
+            "minNodes": choice.min_nodes, "maxNodes": choice.max_nodes, "maxReplicas": choice.max_replicas,
+            "replicasAtPeak": peak, "expectedNodes": round(choice.expected_nodes, 2),
+            "peakNodes": max(math.ceil(peak / per_node), choice.min_nodes), "beyondMaxNodes": False,
+            "apiShare": best.api_share, "source": "recommend",
+        })
+    return out
+
+
+def _grown_pools(probe: Probe, requests: float) -> list[dict]:
+    """The stack's own pools at `requests`: replicas at the peak and nodes, grown past maxNodes when they cannot
+    carry it."""
     spec = probe.spec
     plans = capacity.plan(spec, requests, throughput_cache=probe.costing.throughput)
     queued = any(p.queued_share > 0 for p in plans)
@@ -429,7 +549,7 @@ def fleet_at(probe: Probe, requests: float) -> list[dict]:
                 "region": plan.region, "pool": pool_plan.pool.name, "instanceType": pool_plan.pool.instance_type,
                 "replicasAtPeak": plan.replicas_at_peak, "expectedNodes": round(pool_plan.expected_nodes, 2),
                 "peakNodes": max(pool_plan.nodes_per_slot), "maxNodes": pool_plan.pool.max_nodes,
-                "beyondMaxNodes": max(pool_plan.nodes_per_slot) > pool_plan.pool.max_nodes,
+                "beyondMaxNodes": max(pool_plan.nodes_per_slot) > pool_plan.pool.max_nodes, "source": "stack",
             })
     return out
 
@@ -440,14 +560,17 @@ def growth(probe: Probe, percent_per_month: float, months: int, total_at=None) -
     spec = probe.spec
     requests = spec.traffic.requests_per_month
     cost = volume_costs(probe, total_at)
+    hybrid = hybrid_costs(probe)
     rows = []
     flip = None
     for m in range(months + 1):
         r = min(round(requests * (1 + percent_per_month / 100) ** m), 100_000_000_000)
         self_cost = cost(r)
         offer, api = cheapest(probe.offers, r)
-        choice = decide(spec, self_cost, api)[0]
+        h = hybrid(r)
+        choice = choose(spec, self_cost, api, h)
         rows.append({"month": m, "requestsPerMonth": r, "selfHostedUsd": float(q(self_cost)),
+                     **({"hybridUsd": float(q(h.best))} if h is not None else {}),
                      "cheapestApi": offer.name if offer else None, "apiUsd": None if api is None else float(q(api)),
                      "verdict": choice})
         if flip is None and m > 0 and choice != rows[0]["verdict"]:

@@ -66,6 +66,7 @@ def contract(rec: Recommendation) -> dict:
         "budgetMonthlyUsd": spec.budget.monthly_usd if spec.budget else None,
         "targets": {"tpotMs": spec.traffic.tpot_target_ms, "ttftMs": spec.traffic.ttft_target_ms},
         "searched": rec.result.searched,
+        "hybrid": rec.hybrid,
         "notes": notes(rec),
     }
 
@@ -73,15 +74,26 @@ def contract(rec: Recommendation) -> dict:
 def notes(rec: Recommendation) -> list[str]:
     """What the reader must know about this search that the options do not say."""
     out = []
-    if getattr(rec.result.spec, "gateway", None) is not None:
-        out.append("the stack has a gateway: every fleet here is sized as `estimate` sizes the stack's own (its traffic, "
-                   "peaks included); the hybrid split (a fleet cap with API overflow, issue 14) is not searched yet")
+    if rec.hybrid:
+        out.append("hybrid split searched (docs/recommend.md \"Hybrid\"): each fleet is sized for the self-hosted "
+                   "routes and capped per region at its cheapest maxReplicas, the excess of overflow-enabled routes at "
+                   "their overflowTo offer (restricted routes never overflow); monthly costs include the API spend "
+                   "(apiShare: share of the tokens APIs serve); the stack's own fleet is its split as configured")
+    if rec.assumed_gateway:
+        out.append("--hybrid: the stack has no gateway; one general route was assumed, all requests, overflowing to "
+                   "the cheapest apiComparison offer (add a gateway block to deploy it: docs/hybrid.md)")
     return out
 
 
-def _pool(p: dict, precision: str) -> str:
-    return (f"{p['instanceType']} {p['capacityType']} x{p['minNodes']}-{p['maxNodes']} "
+def _pool(p: dict, precision: str, hybrid: bool = False) -> str:
+    cap = f" cap {p['maxReplicas']}" if hybrid else ""
+    return (f"{p['instanceType']} {p['capacityType']} x{p['minNodes']}-{p['maxNodes']}{cap} "
             f"(TP{p['tensorParallel']}, {precision})")
+
+
+def _fits(option: dict, hybrid: bool) -> str:
+    fits = "yes" if option["feasible"] else "no"
+    return f"{fits}, API {option['apiShare']:.1%}" if hybrid else fits
 
 
 def _per_million(option: dict) -> str:
@@ -129,16 +141,19 @@ def table(doc: dict) -> str:
         for region, pools in o["fleet"].items():
             for p in pools:
                 head = (str(o["rank"]), _money(o["monthlyUsd"]) + ("" if o["exact"] else "*"),
-                        _per_million(o), "yes" if o["feasible"] else "no") if first else ("", "", "", "")
+                        _per_million(o), _fits(o, doc.get("hybrid", False))) if first else ("", "", "", "")
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
-                rows.append((*head, region, _pool(p, o['precision']), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
+                rows.append((*head, region, _pool(p, o['precision'], doc.get("hybrid", False)), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
                              f"{p['ttftMsAtPlannedBatch']:.0f}", headroom))
                 first = False
     if doc["options"]:
         widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-        if len(doc["options"]) > 1:
+        if len(doc["options"]) > 1 and doc.get("hybrid"):
+            out.append("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
+                       "ran for the winner only")
+        elif len(doc["options"]) > 1:
             out.append("* the winner's estimate less its fleet, plus this fleet: the program ran for the winner only")
     rejected = _grouped_rejections(doc)
     if rejected:
@@ -157,7 +172,8 @@ def markdown_report(doc: dict) -> str:
             for p in pools:
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
                 out.append(f"| {o['rank']} | {_money(o['monthlyUsd'])} | {_per_million(o)} | "
-                           f"{'yes' if o['feasible'] else 'no'} | {markdown(region)} | {markdown(_pool(p, o['precision']))} | "
+                           f"{markdown(_fits(o, doc.get('hybrid', False)))} | {markdown(region)} | "
+                           f"{markdown(_pool(p, o['precision'], doc.get('hybrid', False)))} | "
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")
     rejected = _grouped_rejections(doc)

@@ -86,12 +86,23 @@ def decision(doc: dict) -> dict:
         **split,
         "verdict": doc["verdict"]["choice"].upper(),
         "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
+        "comparedUsd": compared_usd(doc),
         "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",
         "api": api, "apiShort": api_short,
         "breakEven": break_even, "breakEvenShort": break_even_short,
         "budget": budget, "budgetShort": budget_short, "overBudget": over,
         "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
     }
+
+
+def compared_usd(doc: dict) -> str:
+    """The summary's cost of a stack: the total its verdict chose — for a `hybrid` verdict the split as configured
+    with its API spend (`hybrid.monthlyUsd.expected`, what the budget is judged on), else the compared self-hosted
+    cost."""
+    h = doc.get("hybrid")
+    if h and doc["verdict"]["choice"] == "hybrid":
+        return money(h["monthlyUsd"]["expected"])
+    return money(doc["selfHosted"]["comparedMonthlyUsd"])
 
 
 def caps_text(by_region: dict[str, int]) -> str:
@@ -192,8 +203,11 @@ def growth_table(doc: dict) -> tuple[list[list[str]], str, str]:
     fleet = g["fleetThen"] if g["fleetThen"] is not None else g["fleetAtEnd"]
     when = (f"month {g['verdictChangesInMonth']}" if g["verdictChangesInMonth"] is not None
             else f"month {g['months']} (the end)")
-    fleet_text = f"fleet the estimate plans at {when}: " + "; ".join(
-        f"{f['region']} {f['pool']} ({f['instanceType']}): {f['replicasAtPeak']} replicas at the peak, "
+    recommended = bool(fleet) and fleet[0].get("source") == "recommend"
+    fleet_text = (f"fleet `recommend` picks at {when}" if recommended else f"fleet the estimate plans at {when}") + ": " + "; ".join(
+        f"{f['region']} {f['pool']} ({f['instanceType']}"
+        + (f" {f['capacityType']}, TP{f['tensorParallel']} {f['precision']}, cap {f['maxReplicas']}" if f.get("source") == "recommend" else "")
+        + f"): {f['replicasAtPeak']} replicas at the peak, "
         f"{f['expectedNodes']:g} nodes expected, {f['peakNodes']} at the peak"
         + (f" (beyond maxNodes {f['maxNodes']}: raise it)" if f["beyondMaxNodes"] else f" (maxNodes {f['maxNodes']})")
         for f in fleet)

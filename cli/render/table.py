@@ -100,10 +100,10 @@ def summary_table(docs: list[dict], width: int, styles: bool = False) -> str:
     rows = []
     for doc in docs:
         d = decision(doc)
-        rows.append(([doc["stack"], d["verdict"], d["selfHostedUsd"], d["apiShort"], d["breakEvenShort"], d["budgetShort"]],
+        rows.append(([doc["stack"], d["verdict"], d["comparedUsd"], d["apiShort"], d["breakEvenShort"], d["budgetShort"]],
                      "red" if d["overBudget"] else ""))
     return fitted_table(f"{len(docs)} stacks: monthly USD, expected; break-even in requests/month (details below)",
-                        [("stack", "left", False), ("verdict", "left", True), ("self-hosted", "right", True),
+                        [("stack", "left", False), ("verdict", "left", True), ("self-hosted or hybrid", "right", True),
                          ("cheapest API", "left", False), ("break-even", "right", True),
                          ("budget", "left", False)],
                         rows, width, styles)

@@ -128,3 +128,37 @@ def test_diff_bad_input_exits_2_naming_the_argument(tmp_path, saved, content, ne
     assert "Traceback" not in result.output
     neg = invoke("diff", str(bad), str(bad), "--fail-on-increase", "-3")
     assert neg.exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def saved_hybrid() -> dict:
+    result = invoke("estimate", "stacks/Pulumi.hybrid.yaml", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_only_api_spend_moving_trips_fail_on_increase(tmp_path, saved_hybrid):
+    """A gateway stack's compared total is the hybrid one (fleet, gateway and API spend): a rise in API spend alone
+    (the self-hosted lines unchanged) is a cost increase, and diff shows the `api` line item as changed (~)."""
+    new = copy.deepcopy(saved_hybrid)
+    stack = new["stacks"][0]
+    api = next(li for li in stack["lineItems"] if li["category"] == "api" and li["resource"] == "premium")
+    rise = round(api["monthlyUsd"] * 9, 2)  # the premium offer's price x 10
+    api["monthlyUsd"] = round(api["monthlyUsd"] + rise, 2)
+    stack["hybrid"]["monthlyUsd"]["expected"] = round(stack["hybrid"]["monthlyUsd"]["expected"] + rise, 2)
+    stack["hybrid"]["apiMonthlyUsd"] = round(stack["hybrid"]["apiMonthlyUsd"] + rise, 2)
+    old_path, new_path = write(tmp_path, "old.json", saved_hybrid), write(tmp_path, "new.json", new)
+    result = invoke("diff", old_path, new_path, "--fail-on-increase", "5")
+    assert result.exit_code == 1, result.output
+    out = result.stdout
+    before = saved_hybrid["stacks"][0]["hybrid"]["monthlyUsd"]["expected"]
+    assert f"expected total (hybrid, incl. API spend): ${before:,.2f} -> ${before + rise:,.2f}" in out
+    assert "~ global premium (api, MTok)" in out
+    assert "cost increase above 5.0%" in result.stderr
+    data = json.loads(invoke("diff", old_path, new_path, "--format", "json").stdout)
+    total = data["stacks"][0]["total"]
+    assert total["basisAfter"] == "hybrid" and total["changeUsd"] == pytest.approx(rise, abs=0.02)
+    # estimate --compare-to compares the same total
+    result = invoke("estimate", "stacks/Pulumi.hybrid.yaml", "--compare-to", new_path, *AS_OF, "--fail-on-increase", "0")
+    assert "expected total (hybrid, incl. API spend)" in result.stdout
+    assert result.exit_code == 0, result.output  # the estimate is cheaper than the dearer saved one

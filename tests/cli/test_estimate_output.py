@@ -94,11 +94,21 @@ def test_several_stacks_start_with_one_summary_across_them(fmt):
     text = invoke("estimate", "--all", "--format", fmt)
     docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
     lines = visible_lines(text) if fmt == "html" else [line for line in text.splitlines() if line.strip()]
-    # the summary: one row per stack, with its verdict and self-hosted cost, before any stack's details
+    # the summary: one row per stack, with its verdict and the cost that verdict chose (a hybrid verdict: the
+    # split's total with its API spend, not the pure self-hosted cost), before any stack's details
     first_detail = next(i for i, line in enumerate(lines) if "verdict:" in line)  # the first decision block
+    hybrid = 0
     for doc in docs:
-        row = next(line for line in lines[:first_detail] if re.search(rf"\b{re.escape(doc['stack'])}\b", line))
-        assert doc["verdict"]["choice"].upper() in row and f"${doc['selfHosted']['comparedMonthlyUsd']:,.2f}" in row, row
+        row = next(line for line in lines[:first_detail]
+                   if re.search(rf"\b{re.escape(doc['stack'])}\b", line) and "cheapest API" not in line)  # not the header
+        if doc["verdict"]["choice"] == "hybrid":
+            hybrid += 1
+            cost = doc["hybrid"]["monthlyUsd"]["expected"]
+            assert f"${doc['selfHosted']['comparedMonthlyUsd']:,.2f}" not in row, row
+        else:
+            cost = doc["selfHosted"]["comparedMonthlyUsd"]
+        assert doc["verdict"]["choice"].upper() in row and f"${cost:,.2f}" in row, row
+    assert hybrid, "stacks/Pulumi.hybrid.yaml's verdict is hybrid: the summary must show its hybrid total"
     assert docs[0]["verdict"]["choice"].upper() in " ".join(lines[:5])
 
 

@@ -172,13 +172,24 @@ def test_the_floats_price_every_listed_option_as_the_cost_modules_do(stack):
 def test_the_top_recommendation_costs_no_more_than_the_stacks_own_fleet(stack, project, inventory_of):
     from cli.estimate import estimate
 
+    from cli.stacks import api_offers
+
     path = project / "stacks" / f"Pulumi.{stack}.yaml"
     spec = load_stack_file(path)
-    rec = recommend(stack, path, read_stack_text(path), spec, default_catalog(), AS_OF, root=project)
-    own = estimate(stack, str(path), spec, inventory_of(stack).resources, default_catalog(), [], as_of=AS_OF,
+    offers = api_offers(project, spec, AS_OF, False)[0] if spec.gateway is not None else []
+    rec = recommend(stack, path, read_stack_text(path), spec, default_catalog(), AS_OF, root=project, offers=offers)
+    own = estimate(stack, str(path), spec, inventory_of(stack).resources, default_catalog(), offers, as_of=AS_OF,
                    api_source="test")
     best = rec.options[0]
     assert best.feasible and best.exact
+    if spec.gateway is not None:  # the hybrid split, API spend included, against the stack's own split
+        assert rec.hybrid and own.hybrid is not None
+        assert best.monthly_usd <= float(own.hybrid.configured.total) + 0.01
+        assert best.monthly_usd <= float(own.hybrid.optimal.total) + 0.01
+        assert rec.stack_fleet_usd == pytest.approx(float(own.hybrid.configured.total), abs=0.05)
+        assert 0 < best.api_share < 1
+        assert [o.monthly_usd for o in rec.options] == sorted(o.monthly_usd for o in rec.options)
+        return
     assert best.monthly_usd <= float(own.compared_expected) + 0.01
     # the stack's own fleet priced analytically (base + its fleet) is the estimate's own number
     assert rec.stack_fleet_usd == pytest.approx(float(own.total()), abs=0.05)
@@ -188,16 +199,19 @@ def test_the_top_recommendation_costs_no_more_than_the_stacks_own_fleet(stack, p
 @pytest.mark.parametrize("stack", SHIPPED)
 def test_write_then_estimate_reproduces_the_recommended_cost(stack, project):
     path = project / "stacks" / f"Pulumi.{stack}.yaml"
-    if load_stack_file(path).gateway is not None:  # hybrid: --write refuses to lift the fleet cap (see below)
-        before = path.read_text()
-        refused = invoke("recommend", stack, "--write", *DATE)
-        assert refused.exit_code == 2 and "gateway" in refused.stderr and path.read_text() == before
-        return
+    gateway = load_stack_file(path).gateway is not None
     result = invoke("recommend", stack, "--write", "--format", "json", *DATE)
     assert result.exit_code == 0, result.output
-    recommended = json.loads(result.stdout)["options"][0]["monthlyUsd"]
-    estimated = json.loads(invoke("estimate", stack, "--format", "json", *DATE).stdout)
-    expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+    first = json.loads(result.stdout)["options"][0]
+    recommended = first["monthlyUsd"]
+    estimated = json.loads(invoke("estimate", stack, "--format", "json", *DATE).stdout)["stacks"][0]
+    if gateway:  # the split as written (its fleet cap: maxReplicas per region, maxNodes holding it), API spend included
+        expected = estimated["hybrid"]["monthlyUsd"]["expected"]
+        caps = {region: pools[0]["maxReplicas"] for region, pools in first["fleet"].items()}
+        assert estimated["hybrid"]["configuredFleet"]["maxReplicasByRegion"] == caps
+        assert estimated["hybrid"]["apiShare"] == pytest.approx(first["apiShare"], abs=1e-4)
+    else:
+        expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
     assert abs(expected - recommended) <= 0.005 * recommended, (expected, recommended)
     # a second run finds the written fleet already cheapest: it writes nothing
     again = invoke("recommend", stack, "--write", "--format", "json", *DATE)
@@ -417,12 +431,92 @@ def test_zero_traffic_prints_every_format(project):
     assert doc["options"][0]["perMillionTokensUsd"] is None
 
 
-def test_a_stack_with_a_gateway_is_told_the_hybrid_split_is_not_searched(project):
-    result = invoke("recommend", "hybrid", "--format", "json", "--top", "1", *DATE)
+def test_a_stack_with_a_gateway_is_searched_as_its_hybrid_split(project):
+    result = invoke("recommend", "hybrid", "--format", "json", "--top", "3", *DATE)
     assert result.exit_code == 0, result.output
-    (note,) = json.loads(result.stdout)["notes"]
-    assert "gateway" in note and "not searched" in note
-    assert json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)["notes"] == []
+    doc = json.loads(result.stdout)
+    (note,) = doc["notes"]
+    assert doc["hybrid"] is True and "hybrid split searched" in note
+    assert all(0 < o["apiShare"] < 1 for o in doc["options"])
+    for o in doc["options"]:  # the cap is in the pool, and maxNodes holds it
+        for pools in o["fleet"].values():
+            assert pools[0]["maxReplicas"] < pools[0]["maxNodes"] * 8
+    plain = json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)
+    assert plain["notes"] == [] and plain["hybrid"] is False and plain["options"][0]["apiShare"] == 0
+
+
+def test_hybrid_option_on_a_stack_without_a_gateway(project):
+    """--hybrid assumes one general route overflowing to the cheapest offer: a cap with API overflow; refused
+    (exit 2, naming the key) when the data may not leave the network, and with --write (no gateway to write)."""
+    result = invoke("recommend", "prod-us", "--hybrid", "--format", "json", "--top", "2", *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["hybrid"] is True and any("--hybrid" in n for n in doc["notes"])
+    assert all(o["apiShare"] >= 0 for o in doc["options"])
+    costs = [o["monthlyUsd"] for o in doc["options"]]
+    assert costs == sorted(costs)
+    plain = json.loads(invoke("recommend", "prod-us", "--format", "json", "--top", "1", *DATE).stdout)
+    # a cap at the peak (no overflow) is one of the splits searched: the hybrid is never dearer than the plain fleet
+    # by more than the assumed gateway's own pods and NAT
+    assert costs[0] <= plain["options"][0]["monthlyUsd"] * 1.02
+    before = (project / "stacks" / "Pulumi.prod-us.yaml").read_text()
+    refused = invoke("recommend", "prod-us", "--hybrid", "--write", *DATE)
+    assert refused.exit_code == 2 and "--hybrid" in refused.stderr
+    assert (project / "stacks" / "Pulumi.prod-us.yaml").read_text() == before
+    import yaml
+
+    data = yaml.safe_load(before)
+    data["config"]["tradeoff-infra:constraints"] = {**data["config"].get("tradeoff-infra:constraints", {}),
+                                                    "dataMayLeaveNetwork": False}
+    (project / "stacks" / "Pulumi.private.yaml").write_text(yaml.safe_dump(data))
+    refused = invoke("recommend", "private", "--hybrid", *DATE)
+    assert refused.exit_code == 2, refused.output
+    assert "constraints.dataMayLeaveNetwork" in refused.stderr and "Traceback" not in refused.output
+
+
+def test_the_hybrid_top_answer_is_the_cheapest_split_of_an_exhaustive_search(project):
+    """Every fleet of a small space (g6e.xlarge on-demand or spot in each of the hybrid stack's 3 regions) at every
+    fleet cap of each region's range, priced by the hybrid model: the search's top option costs no more."""
+    from cli.estimate.costs import CostModel
+    from cli.estimate.hybrid import HybridModel
+    from cli.recommend import hybrid, program_records
+    from cli.stacks import api_offers
+
+    path = project / "stacks" / "Pulumi.hybrid.yaml"
+    spec = load_stack_file(path)
+    offers = api_offers(project, spec, AS_OF, False)[0]
+    catalog = default_catalog()
+    space = Space(instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("fp8",),
+                  capacity_types=("on-demand", "spot"))
+    rec = recommend("hybrid", path, read_stack_text(path), spec, catalog, AS_OF, root=project, space=space, top=3,
+                    offers=offers)
+    records = program_records(project, "hybrid", read_stack_text(path))
+    best = None
+    for types in itertools.product(space.capacity_types, repeat=len(spec.regions)):
+        regions = []
+        for region, capacity_type in zip(spec.regions, types):
+            pool = region.gpu_pools[0].model_copy(update={"capacity_type": capacity_type, "max_nodes": 400})
+            regions.append(region.model_copy(update={
+                "gpu_pools": [pool], "autoscaling": RegionScaling.model_validate({"minReplicas": 2, "maxReplicas": 300})}))
+        candidate = spec.model_copy(update={"regions": regions})
+        model = HybridModel(candidate, CostModel(candidate, hybrid._swapped(records, candidate), catalog, AS_OF,
+                                                 rec_usage()), offers)
+        ranges = model.ranges()
+        low = {r: a for r, (a, _) in ranges.items()}
+        caps = {}
+        for r, (a, b) in ranges.items():  # regions are independent: each region's every cap, the others at their lowest
+            caps[r] = min(range(a, b + 1), key=lambda c: model.price_split({**low, r: c}).by_region[r])
+        total = float(model.price_split(caps).total)
+        best = total if best is None else min(best, total)
+    top = rec.options[0]
+    assert top.monthly_usd <= best + 0.01 * len(spec.regions), (top, best)
+    assert [o.monthly_usd for o in rec.options] == sorted(o.monthly_usd for o in rec.options)
+
+
+def rec_usage():
+    from cli.estimate.usage import UsageAssumptions
+
+    return UsageAssumptions()
 
 
 # ---------------------------------------------------------------- review (rev15): a pre-quantized checkpoint

@@ -26,6 +26,7 @@ from infra.spec import CustomApiOffer
 from tests.builders import AS_OF, cache_dir, resources, spec_of  # noqa: F401  (cache_dir: autouse)
 from tests.builders import run_estimate as run
 from tests.conftest import STACK_NAMES
+from tests.paths import ROOT
 
 # API at $0.0022 a request for 600 in + 250 out tokens: the builder stack (~$11,000 a month at 5M requests) is
 # within 15 % of it (hybrid), so every input has a flip point near today's value
@@ -188,6 +189,7 @@ def test_break_even_is_the_full_cost_models(kw, per_request):
 
 runner = CliRunner()
 AS_OF_ARGS = ["--as-of", "2026-11-24"]
+ROOT_STACKS = ROOT / "stacks"
 
 
 def test_prod_us_sensitivity_json_has_the_break_even_and_the_flip_points():
@@ -223,6 +225,17 @@ def test_growth_names_the_month_the_verdict_changes_and_the_fleet_then():
     assert rows[month]["verdict"] != rows[0]["verdict"] == g["table"][0]["verdict"]
     assert g["fleetThen"] and all(f["peakNodes"] >= 1 for f in g["fleetThen"])
     assert f"month {month}" in g["line"]
+    # the fleet then is recommend's cheapest for that month's volume (its analytic search, no program run)
+    from cli.recommend.search import search
+    from infra.price_catalog import default_catalog
+    from infra.spec import load_stack_file
+
+    spec = load_stack_file(ROOT_STACKS / "Pulumi.prod-us.yaml")
+    then = spec.model_copy(update={"traffic": spec.traffic.model_copy(
+        update={"requests_per_month": rows[month]["requestsPerMonth"]})})
+    best = search(then, default_catalog(), top=1).options[0]
+    assert [(f["source"], f["region"], f["instanceType"], f["capacityType"], f["maxNodes"]) for f in g["fleetThen"]] == [
+        ("recommend", c.region, c.instance_type, c.capacity_type, c.max_nodes) for c in best.regions]
 
 
 @pytest.mark.parametrize("args,named", [(["--growth", "-5"], "--growth"), (["--growth", "0"], "--growth"),
@@ -280,3 +293,42 @@ def test_a_saved_sensitivity_estimate_renders_its_sweep_chart(tmp_path):
     html = runner.invoke(app, ["render", str(saved), "--format", "html"])
     assert html.exit_code == 0, html.output
     assert html.output.count("<svg") == 1 and "What flips the verdict" in html.output  # no break-even chart saved
+
+
+def _hybrid_doc(path: str, *extra: str) -> dict:
+    result = runner.invoke(app, ["estimate", path, "--format", "json", *AS_OF_ARGS, *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["stacks"][0]
+
+
+def test_gateway_stack_sensitivity_and_growth_use_the_hybrid_verdict(tmp_path):
+    """A stack with a gateway is judged by the hybrid rules at every other input, as the estimate judges it: today's
+    point of the sweep and month 0 of the growth say the estimate's verdict (hybrid), the sweep has a `hybrid`
+    series (the cheapest split at each volume) and the volume flip re-checks with the whole estimate on both sides."""
+    doc = _hybrid_doc("stacks/Pulumi.hybrid.yaml", "--sensitivity", "--growth", "10", "--months", "3")
+    assert doc["verdict"]["choice"] == "hybrid"
+    sweep = doc["volumeSweep"]
+    today = sweep["factors"].index(1)
+    assert sweep["verdict"][today] == "hybrid"
+    assert sweep["seriesUsd"]["hybrid"][today] == doc["hybrid"]["optimalFleet"]["monthlyUsd"]
+    assert set(sweep["seriesUsd"]) == {"self-hosted", "hybrid", *(o["offer"] for o in doc["api"])}
+    # where the split is dearer than pure self-hosted (its gateway pods and API routes at a small volume) the
+    # sweep's verdict is not hybrid
+    for h, s, v in zip(sweep["seriesUsd"]["hybrid"], sweep["seriesUsd"]["self-hosted"], sweep["verdict"]):
+        assert v != "hybrid" or h < s, (h, s, v)
+    g = doc["growth"]
+    assert g["table"][0]["verdict"] == "hybrid" and g["table"][0]["hybridUsd"] == sweep["seriesUsd"]["hybrid"][today]
+    # the fleet at the end is recommend's cheapest hybrid split for that volume: capped, with its API share
+    assert all(f["source"] == "recommend" and 0 < f["apiShare"] < 1 and f["maxReplicas"] < f["maxNodes"] * 8
+               for f in g["fleetAtEnd"])
+    entries = {e["input"]: e for e in doc["sensitivity"]}
+    for e in entries.values():
+        assert e["verdictNow"] == "hybrid"
+        assert "hybrid" in (e["verdictBelow"], e["verdictAbove"]), e["line"]
+    volume = entries["requestsPerMonth"]
+    assert volume["flipsAt"] is not None, volume["line"]
+    text = (ROOT_STACKS / "Pulumi.hybrid.yaml").read_text()
+    for at, expected in ((volume["checkedBelow"], volume["verdictBelow"]), (volume["flipsAt"], volume["verdictAbove"])):
+        path = tmp_path / "Pulumi.hybrid.yaml"
+        path.write_text(text.replace("requestsPerMonth: 650000000", f"requestsPerMonth: {round(at)}"))
+        assert _hybrid_doc(str(path))["verdict"]["choice"] == expected, (at, expected)
