@@ -139,12 +139,19 @@ class Engine:
         # causal prefill attention ~2 x layers x in^2 x hidden per request (amortised over its out steps),
         # decode attention 4 x layers x context x hidden per token
         attention = batch / out * 2 * arch.layers * inp * inp * hidden + batch * 4 * arch.layers * context * hidden
+        compute, allreduce = self.compute_and_allreduce_seconds(tokens, attention, hidden)
+        return memory + compute + allreduce + STEP_OVERHEAD_S
+
+    def compute_and_allreduce_seconds(self, tokens: float, attention: float, hidden: float) -> tuple[float, float]:
+        """One step's GEMM + attention time for `tokens` tokens (and `attention` FLOPs), and its tensor-parallel
+        all-reduces over the instance's interconnect (NVLink, else PCIe); 0 for one GPU."""
+        tp, arch = self.tp, self.arch
         compute = (2 * arch.parameters_billion * 1e9 * tokens + attention) / (tp * COMPUTE_EFFICIENCY * self.tflops * 1e12)
         allreduce = 0.0
         if tp > 1:
             link = (self.instance.interconnect_gbps or hardware.PCIE_GBPS) * 1e9
             allreduce = 2 * arch.layers * (ALLREDUCE_LATENCY_S + 2 * (tp - 1) / tp * tokens * hidden * ACTIVATION_BYTES / link)
-        return memory + compute + allreduce + STEP_OVERHEAD_S
+        return compute, allreduce
 
     def chunk_step_seconds(self, batch: float, chunk: float, done: float) -> float:
         """One engine step at `batch` running sequences (one decode token each) that also prefills `chunk`
@@ -159,11 +166,7 @@ class Engine:
         context = self.input_tokens + out / 2
         attention = (2 * arch.layers * hidden * ((done + chunk) ** 2 - done ** 2)
                      + batch * 4 * arch.layers * context * hidden)
-        compute = (2 * arch.parameters_billion * 1e9 * tokens + attention) / (tp * COMPUTE_EFFICIENCY * self.tflops * 1e12)
-        allreduce = 0.0
-        if tp > 1:
-            link = (self.instance.interconnect_gbps or hardware.PCIE_GBPS) * 1e9
-            allreduce = 2 * arch.layers * (ALLREDUCE_LATENCY_S + 2 * (tp - 1) / tp * tokens * hidden * ACTIVATION_BYTES / link)
+        compute, allreduce = self.compute_and_allreduce_seconds(tokens, attention, hidden)
         return memory + compute + allreduce + STEP_OVERHEAD_S
 
     def tokens_per_second(self, batch: int) -> float:
