@@ -621,7 +621,7 @@ class GatewaySpec(SpecModel):
     expected_unavailability: float = Field(default=DEFAULT_EXPECTED_UNAVAILABILITY, ge=0, le=1)
     """Share of the month the self-hosted fleet fails requests (spot reclaims, rollouts, region failover): what
     the estimate sends to `fallbackTo` offers. Default 0.005, an assumption (docs/hybrid.md)."""
-    min_replicas: int = Field(default=2, ge=1, le=100)
+    min_replicas: int = Field(default=2, ge=2, le=100)
     """Gateway pods per region at least (two: one may be disrupted, the PodDisruptionBudget keeps one)."""
     max_replicas: int = Field(default=6, ge=1, le=100)
     """Gateway pods per region at most (the gateway scales on CPU)."""

@@ -129,3 +129,11 @@ def test_provider_budgets_name_every_called_provider_and_fit_the_budget(hybrid):
     assert "gives no budget for together" in found["gateway.providerBudgetsMonthlyUsd"]
     hybrid["gateway"]["providerBudgetsMonthlyUsd"] = {"together": 20000, "openai": 9000}
     assert "above gateway.apiBudgetMonthlyUsd" in problems(hybrid)["gateway.providerBudgetsMonthlyUsd"]
+
+
+def test_one_gateway_pod_is_refused_because_the_disruption_budget_would_evict_it(hybrid):
+    """The gateway's PodDisruptionBudget allows one pod unavailable; with `minReplicas: 1` (accepted before) a node
+    drain evicted the only pod and every route went down (rev14's finding)."""
+    hybrid["gateway"]["minReplicas"] = 1
+    hybrid["gateway"]["maxReplicas"] = 1
+    assert "gateway.minReplicas" in problems(hybrid)
