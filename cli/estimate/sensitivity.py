@@ -554,6 +554,16 @@ def _grown_pools(probe: Probe, requests: float) -> list[dict]:
     return out
 
 
+def _requests_ceiling() -> int:
+    """The most `traffic.requestsPerMonth` a stack file accepts (the spec field's own `le`)."""
+    from infra.spec.models import TrafficSpec
+
+    return next(m.le for m in TrafficSpec.model_fields["requests_per_month"].metadata if getattr(m, "le", None))
+
+
+REQUESTS_CEILING = _requests_ceiling()
+
+
 def growth(probe: Probe, percent_per_month: float, months: int, total_at=None) -> dict:
     """Traffic growing `percent_per_month` compounded for `months`: each month's volume, costs and verdict,
     the first month the verdict differs from today's and the fleet planned for that month's volume."""
@@ -563,8 +573,12 @@ def growth(probe: Probe, percent_per_month: float, months: int, total_at=None) -
     hybrid = hybrid_costs(probe)
     rows = []
     flip = None
+    ceiling = REQUESTS_CEILING
+    capped_from = None
     for m in range(months + 1):
-        r = min(round(requests * (1 + percent_per_month / 100) ** m), 100_000_000_000)
+        r = min(round(requests * (1 + percent_per_month / 100) ** m), ceiling)
+        if r == ceiling and capped_from is None and requests * (1 + percent_per_month / 100) ** m > ceiling:
+            capped_from = m
         self_cost = cost(r)
         offer, api = cheapest(probe.offers, r)
         h = hybrid(r)
@@ -583,6 +597,7 @@ def growth(probe: Probe, percent_per_month: float, months: int, total_at=None) -
         "verdictThen": rows[flip]["verdict"] if flip is not None else None,
         "fleetThen": fleet_at(probe, rows[flip]["requestsPerMonth"]) if flip is not None else None,
         "fleetAtEnd": fleet_at(probe, rows[-1]["requestsPerMonth"]),
+        "cappedFromMonth": capped_from,
     }
     if flip is None:
         doc["line"] = (f"at {percent_per_month:g} %/month the verdict stays {rows[0]['verdict']} for {months} months "
@@ -590,6 +605,9 @@ def growth(probe: Probe, percent_per_month: float, months: int, total_at=None) -
     else:
         doc["line"] = (f"at {percent_per_month:g} %/month the verdict changes from {rows[0]['verdict']} to "
                        f"{rows[flip]['verdict']} in month {flip} ({rows[flip]['requestsPerMonth']:,} requests/month)")
+    if capped_from is not None:
+        doc["line"] += (f"; from month {capped_from} the projection is held at {ceiling:,} requests/month, the most a "
+                        "stack file accepts (traffic.requestsPerMonth), so later months repeat it")
     return doc
 
 

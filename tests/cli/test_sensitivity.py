@@ -341,3 +341,19 @@ def test_gateway_stack_sensitivity_and_growth_use_the_hybrid_verdict(tmp_path):
         path = tmp_path / "Pulumi.hybrid.yaml"
         path.write_text(text.replace("requestsPerMonth: 650000000", f"requestsPerMonth: {round(at)}"))
         assert _hybrid_doc(str(path))["verdict"]["choice"] == expected, (at, expected)
+
+
+def test_growth_past_what_a_stack_accepts_says_it_holds_the_ceiling():
+    """Before, months past 100,000,000,000 requests/month (the most traffic.requestsPerMonth accepts) silently
+    repeated that value (rev15's finding); now the line and `cappedFromMonth` say from which month."""
+    result = runner.invoke(app, ["estimate", "dev", "--growth", "1000", "--months", "12", "--format", "json",
+                                 *AS_OF_ARGS])
+    assert result.exit_code == 0, result.output
+    g = json.loads(result.output)["stacks"][0]["growth"]
+    capped = g["cappedFromMonth"]
+    rows = g["table"]
+    assert capped is not None and rows[capped - 1]["requestsPerMonth"] < 100_000_000_000
+    assert all(r["requestsPerMonth"] == 100_000_000_000 for r in rows[capped:])
+    assert f"from month {capped} the projection is held at 100,000,000,000 requests/month" in g["line"]
+    plain = runner.invoke(app, ["estimate", "dev", "--growth", "10", "--months", "3", "--format", "json", *AS_OF_ARGS])
+    assert json.loads(plain.output)["stacks"][0]["growth"]["cappedFromMonth"] is None
