@@ -56,9 +56,7 @@ def parse_stack_config(config: dict[str, Any], source: str = "stack", *, deploy:
 
 def gateway_providers(spec: StackSpec) -> list[str]:
     """Providers (the part of `provider:model` before the colon) the stack's gateway may call."""
-    if spec.gateway is None:
-        return []
-    return list(dict.fromkeys(offer.split(":", 1)[0] for offer in spec.gateway.api_offers() if ":" in offer))
+    return [] if spec.gateway is None else spec.gateway.providers()
 
 
 def missing_provider_keys(spec: StackSpec, keys: dict[str, Any]) -> list[Problem]:
@@ -75,15 +73,20 @@ def _provider_key_problems(value: Any) -> list[Problem]:
     if not isinstance(value, dict):
         return [Problem(full, "is a mapping of provider to secret key: run "
                               f"`pulumi config set --secret --path {PROVIDER_API_KEYS}.<provider> <key>`")]
-    problems = []
-    for provider, secret in value.items():
-        set_key = f"--path {PROVIDER_API_KEYS}.{provider}"
-        if not (isinstance(secret, dict) and set(secret) == {"secure"}):
-            problems.append(Problem(f"{full}.{provider}", SECRET_IN_CLEAR_MESSAGE.format(key=set_key)))
-        elif not (isinstance(secret["secure"], str) and secret["secure"].strip()):
-            problems.append(Problem(f"{full}.{provider}.secure", "is not the ciphertext `pulumi config set --secret` "
-                                    f"writes; delete the key and run `pulumi config set --secret {set_key} <value>`"))
-    return problems
+    return [problem for provider, secret in value.items()
+            for problem in _secret_problems(f"{full}.{provider}", secret, f"--path {PROVIDER_API_KEYS}.{provider}")]
+
+
+def _secret_problems(path: str, value: Any, set_key: str, clear_hint: str = "") -> list[Problem]:
+    """A secret config value that is not what `pulumi config set --secret <set_key>` writes (`secure:` and a
+    ciphertext string), named at `path`; `clear_hint` is added to the clear-text message."""
+    if not (isinstance(value, dict) and set(value) == {"secure"}):
+        return [Problem(path, SECRET_IN_CLEAR_MESSAGE.format(key=set_key) + clear_hint)]
+    if not (isinstance(value["secure"], str) and value["secure"].strip()):
+        # `secure: null`, `secure: 123` or `secure: [..]` is no ciphertext: `pulumi up` fails to decrypt it
+        return [Problem(f"{path}.secure", "is not the ciphertext `pulumi config set --secret` "
+                                          f"writes; delete the key and run `pulumi config set --secret {set_key} <value>`")]
+    return []
 
 
 def _checks_without_unknown_keys(data: dict[str, Any], err: ValidationError, known: list[Problem], *,
@@ -140,15 +143,9 @@ def project_config(document: Any) -> dict[str, Any]:
     secrets = [(f"{NAMESPACE}{key}", key) for key in sorted(SECRET_KEYS)] + [(key, key) for key in AWS_SECRET_KEYS]
     for full_key, set_key in secrets:
         value = config.get(full_key)
-        if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
-            message = SECRET_IN_CLEAR_MESSAGE.format(key=set_key)
-            if full_key in AWS_SECRET_KEYS:
-                message += "; better, keep AWS credentials out of the stack file and set aws:profile"
-            problems.append(Problem(full_key, message))
-        elif value is not None and not (isinstance(value["secure"], str) and value["secure"].strip()):
-            # `secure: null`, `secure: 123` or `secure: [..]` is no ciphertext: `pulumi up` fails to decrypt it
-            problems.append(Problem(f"{full_key}.secure", "is not the ciphertext `pulumi config set --secret` "
-                                    f"writes; delete the key and run `pulumi config set --secret {set_key} <value>`"))
+        if value is not None:
+            aws = "; better, keep AWS credentials out of the stack file and set aws:profile" if full_key in AWS_SECRET_KEYS else ""
+            problems += _secret_problems(full_key, value, set_key, aws)
     if config.get(f"{NAMESPACE}{PROVIDER_API_KEYS}") is not None:
         problems += _provider_key_problems(config[f"{NAMESPACE}{PROVIDER_API_KEYS}"])
     profile = config.get(AWS_PROFILE_KEY)
