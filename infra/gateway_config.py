@@ -31,7 +31,7 @@ from typing import Any
 
 from infra.chart_values import long_request_seconds
 from infra.gateway_overflow import overflow_plan
-from infra.spec.models import SELF_HOSTED, RegionSpec, StackSpec
+from infra.spec.models import SELF_HOSTED, RegionSpec, StackSpec, offer_provider
 
 LITELLM_VERSION = "1.103.0"
 """LiteLLM's release the gateway runs: the PyPI version the real-proxy tests install (scripts/setup.sh reads it
@@ -149,8 +149,7 @@ def unsupported_providers(spec: StackSpec) -> list[str]:
     """Providers some gateway route may call that LITELLM_PROVIDERS does not map (for a `validate` check)."""
     if spec.gateway is None:
         return []
-    named = dict.fromkeys(o.split(":", 1)[0] for o in spec.gateway.api_offers())
-    return [p for p in named if p not in LITELLM_PROVIDERS]
+    return [p for p in spec.gateway.providers() if p not in LITELLM_PROVIDERS]
 
 
 def litellm_model(offer: str) -> str:
@@ -174,7 +173,7 @@ def provider_monthly_budgets(spec: StackSpec) -> dict[str, float]:
     gw = spec.gateway
     if gw is None or gw.api_budget_monthly_usd is None:
         return {}
-    providers = list(dict.fromkeys(o.split(":", 1)[0] for o in gw.api_offers()))
+    providers = gw.providers()
     if not providers:
         return {}
     if gw.provider_budgets_monthly_usd is not None:
@@ -230,7 +229,7 @@ def render_config(spec: StackSpec, *, vllm_base_url: str, provider_base_urls: di
         return {"model_name": model_name, "litellm_params": params, "model_info": {"id": deployment_id}}
 
     def api_params(offer: str, order: int | None = None) -> dict[str, Any]:
-        provider = offer.split(":", 1)[0]
+        provider = offer_provider(offer)
         params: dict[str, Any] = {"model": litellm_model(offer), "api_key": f"os.environ/{provider_key_env(provider)}"}
         if provider in bases:
             params["api_base"] = bases[provider]

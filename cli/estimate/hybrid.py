@@ -48,7 +48,7 @@ from cli.estimate.line_item import HOURS, LineItem, Range, q
 from cli.pricing.api import MILLION, ApiOffer
 from infra import gateway_overflow, hardware
 from infra.spec import SELF_HOSTED, GatewayRoute, StackSpec
-from infra.spec.models import CHART_MAX_REPLICAS_MAX
+from infra.spec.models import CHART_MAX_REPLICAS_MAX, offer_provider
 
 EXHAUSTIVE = 24
 """A cap range this wide or narrower is searched cap by cap."""
@@ -454,7 +454,7 @@ def provider_budget_warnings(spec: StackSpec, model: HybridModel, split) -> list
     spend: dict[str, Decimal] = {}
     for rs in split.routes:
         for (_, offer), n in rs.api_requests.items():
-            provider = offer.split(":", 1)[0]
+            provider = offer_provider(offer)
             spend[provider] = spend.get(provider, Decimal(0)) + n * model.offer(offer).request_usd
     given = spec.gateway.provider_budgets_monthly_usd is not None
     out = []

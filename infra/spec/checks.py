@@ -15,7 +15,7 @@ from infra import hardware, sizing
 from infra.sizing import GPU_MEMORY_UTILIZATION
 from infra.spec.errors import Problem
 from infra.spec.models import (SELF_HOSTED, CustomApiOffer, GpuPoolSpec, RegionSpec, StackSpec, reaches_internet_clients,
-                               transit_routes)
+                               offer_provider, transit_routes)
 
 
 def fit_report(spec: StackSpec, instance_type_name: str, source: str | None = None) -> tuple[float, float, float] | None:
@@ -393,7 +393,7 @@ def _gateway_providers(spec: StackSpec) -> Iterator[Problem]:
         named += [("overflowTo", route.overflow_to)] if route.overflow_to else []
         named += [(f"fallbackTo[{j}]", o) for j, o in enumerate(route.fallback_to)]
         for key, offer in named:
-            provider = offer.split(":", 1)[0]
+            provider = offer_provider(offer)
             # an offer apiComparison does not list is _gateway_targets' problem (one message per key)
             if provider not in unsupported or offer not in listed:
                 continue
@@ -425,7 +425,7 @@ def _gateway_budget(spec: StackSpec) -> Iterator[Problem]:
     import difflib
 
     key = "gateway.providerBudgetsMonthlyUsd"
-    called = list(dict.fromkeys(o.split(":", 1)[0] for o in g.api_offers()))
+    called = g.providers()
     given = g.provider_budgets_monthly_usd
     for provider, usd in given.items():
         if provider not in called:

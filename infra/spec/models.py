@@ -558,6 +558,11 @@ DEFAULT_EXPECTED_UNAVAILABILITY = 0.005
 DEFAULT_REPLICA_CONCURRENCY = 32
 
 
+def offer_provider(offer: str) -> str:
+    """The provider of a `provider:model` offer name (what `providerApiKeys` and provider budgets are keyed by)."""
+    return offer.split(":", 1)[0]
+
+
 class GatewayRoute(SpecModel):
     """One `gateway.routes[]` entry: a model name clients call, and what serves it."""
 
@@ -665,6 +670,10 @@ class GatewaySpec(SpecModel):
     def api_offers(self) -> list[str]:
         """Every API offer some route may use, each once, in route order."""
         return list(dict.fromkeys(o for r in self.routes for o in r.api_offers()))
+
+    def providers(self) -> list[str]:
+        """The providers of those offers (`offer_provider`), each once, in route order."""
+        return list(dict.fromkeys(offer_provider(o) for o in self.api_offers() if ":" in o))
 
 
 class StackSpec(SpecModel):
