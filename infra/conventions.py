@@ -27,6 +27,9 @@ CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 # reservation (Reserved Instance / Instance Savings Plan) is a billing discount on on-demand usage: EKS launches
 # reserved-1y pools as on-demand capacity.
 EKS_CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT", "reserved-1y": "ON_DEMAND"}
+# The other way, as a node's CAPACITY_TYPE_LABEL reads: how the node is bought (a reserved-1y pool's nodes read
+# ON_DEMAND; only the pool they belong to says they are reserved).
+NODE_CAPACITY_TYPES = {label: kind for kind, label in EKS_CAPACITY_TYPES.items() if kind != "reserved-1y"}
 # Node labels kube-state-metrics exports on `kube_node_labels` (its metricLabelsAllowlist,
 # `infra/components/monitoring.py`): what `tradeoff-infra actuals` counts GPU node-hours by.
 NODE_COST_LABELS = (INSTANCE_TYPE_LABEL, CAPACITY_TYPE_LABEL, GPU_POOL_LABEL)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from cli.estimate.line_item import HOURS, q
 from cli.estimate.prices import PriceBook
 from cli.live.prometheus_queries import PERCENTILES, RegionMeasurement
-from infra.conventions import EKS_CAPACITY_TYPES
+from infra.conventions import EKS_CAPACITY_TYPES, NODE_CAPACITY_TYPES
 from infra.price_catalog import MissingPrice
 from infra.spec import GpuPoolSpec, StackSpec
 
@@ -47,7 +47,7 @@ def capacity_type(spec: StackSpec, region: str, pool: str, eks_label: str) -> st
     p = _pool(spec, region, pool)
     if p is not None and EKS_CAPACITY_TYPES[p.capacity_type] == eks_label:
         return p.capacity_type
-    return {"ON_DEMAND": "on-demand", "SPOT": "spot"}.get(eks_label, "on-demand")
+    return NODE_CAPACITY_TYPES.get(eks_label, "on-demand")
 
 
 def node_cost(book: PriceBook, region: str, instance_type: str, capacity: str, hours: Decimal, window_hours: Decimal,

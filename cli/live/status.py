@@ -24,7 +24,7 @@ from cli.errors import failed
 from cli.live import kube
 from infra.conventions import (
     GPU_POOL_LABEL, LLM_WORKLOAD, MODEL_REVISION_ANNOTATION, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL,
-    VLLM_CONTAINER_NAME, WORKLOAD_LABEL,
+    NODE_CAPACITY_TYPES, VLLM_CONTAINER_NAME, WORKLOAD_LABEL,
 )
 from infra.pins import IMAGE_RE
 from infra.price_catalog import MissingPrice
@@ -34,7 +34,6 @@ from infra.spec import RegionSpec, StackSpec
 STUCK_REASONS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
                  "CreateContainerConfigError", "CreateContainerError")
 KEDA_GROUP, KEDA_VERSION, KEDA_PLURAL = "keda.sh", "v1alpha1", "scaledobjects"
-CAPACITY_TYPES = {"ON_DEMAND": "on-demand", "SPOT": "spot"}
 
 
 # ---------------------------------------------------------------- reading one region
@@ -216,7 +215,7 @@ def _run_rate(nodes: list[dict], spec_region: RegionSpec, book: PriceBook) -> tu
     for node in nodes:
         labels = (node.get("metadata") or {}).get("labels") or {}
         instance_type = labels.get(INSTANCE_TYPE_LABEL)
-        capacity = CAPACITY_TYPES.get(labels.get(CAPACITY_TYPE_LABEL, "ON_DEMAND"), "on-demand")
+        capacity = NODE_CAPACITY_TYPES.get(labels.get(CAPACITY_TYPE_LABEL, "ON_DEMAND"), "on-demand")
         pool = labels.get(GPU_POOL_LABEL)
         if capacity == "on-demand" and reserved_left.get(pool, 0) > 0 and pools[pool].instance_type == instance_type:
             reserved_left[pool] -= 1
@@ -237,7 +236,7 @@ def _node_groups(nodes: list[dict]) -> list[dict]:
         labels = (node.get("metadata") or {}).get("labels") or {}
         gpu = labels.get(WORKLOAD_LABEL) == LLM_WORKLOAD
         key = (labels.get(GPU_POOL_LABEL) if gpu else "(system)", labels.get(INSTANCE_TYPE_LABEL, "?"),
-               CAPACITY_TYPES.get(labels.get(CAPACITY_TYPE_LABEL, ""), labels.get(CAPACITY_TYPE_LABEL, "?")),
+               NODE_CAPACITY_TYPES.get(labels.get(CAPACITY_TYPE_LABEL, ""), labels.get(CAPACITY_TYPE_LABEL, "?")),
                gpu)
         counts[key] += 1
     return [{"pool": pool, "instanceType": it, "capacityType": cap, "gpu": gpu, "nodes": n}
