@@ -231,19 +231,12 @@ def _env(autoescape: bool):
 
     env = Environment(loader=PackageLoader("cli.render", "templates"), autoescape=autoescape, finalize=finalize,
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
-    env.globals["money"] = money
-    env.globals["unit_price"] = unit_price
-    env.globals["human"] = human
-    env.globals["defaults_line"] = defaults_line
-    env.globals["diff_markdown"] = _diff_markdown
-    env.globals["decision"] = decision
-    env.globals["curve_points"] = curve_points
-    env.globals["caps_text"] = caps_text
-    env.globals["route_cells"] = route_cells
-    env.globals["sensitivity_rows"] = sensitivity_rows
-    env.globals["sweep_table"] = sweep_table
-    env.globals["growth_table"] = growth_table
-    env.globals["warning_id"] = warning_id  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
+    env.globals.update(
+        money=money, unit_price=unit_price, human=human, defaults_line=defaults_line, diff_markdown=_diff_markdown,
+        decision=decision, curve_points=curve_points, caps_text=caps_text, route_cells=route_cells,
+        sensitivity_rows=sensitivity_rows, sweep_table=sweep_table, growth_table=growth_table,
+        warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
+    )
     return env
 
 
