@@ -6,7 +6,7 @@ catalog has Spot Advisor data, reserved-1y where it has a reserved price, and th
 on-demand or reserved-1y with minNodes = maxNodes = k listed first and a spot pool of the same instance type
 taking the burst) x pool bounds (minNodes: the replica floor the stack asks for, one node per zone for its
 first replicas; for reserved-1y every count from it to the peak; a mixed floor every k from it, at least 1, to
-below the peak; maxNodes: the peak plus a node for a rollout's surge pod). The stack's regions, traffic shares,
+the peak; maxNodes: the peak plus a node for a rollout's surge pod). The stack's regions, traffic shares,
 replica floor, targets and everything else stay. A reservation the stack already holds (reserved-1y pools) stays
 billed for options that do not use it (`commitments`).
 
@@ -397,20 +397,22 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
             best = None
             if burst:
                 # a floor pool of k nodes (minNodes = maxNodes = k: at least the floor, and one node at least) and
-                # a spot pool taking the rest; k below the peak, else the spot pool never runs (the pure choice)
+                # a spot pool taking the rest; k up to the peak (there the spot pool holds only a rollout's surge)
                 spot = float(rates[burst].usd_per_hour)
                 days = memo.get("burst") or memo.setdefault("burst", costing.burst_days(nodes0))
-                for k in range(max(floor, 1), peak_nodes):
+                lowest = max(floor, 1)
+                for k in range(lowest, max(peak_nodes, lowest) + 1):
+                    day = days[k] if k < len(days) else (0.0, 0)
                     floor_usd = costing.pool_usd((k, 0), capacity_type, k, unit, on_demand, reserved, weights, prices,
                                                  usage) + mirror
-                    burst_usd = costing.pool_usd(days[k], burst, 0, spot, spot, None, weights, prices, usage)
+                    burst_usd = costing.pool_usd(day, burst, 0, spot, spot, None, weights, prices, usage)
                     carried, note = _carried(committed, name, capacity_type, k)
                     priced += 1
                     usd = floor_usd + burst_usd + carried
                     if best is None or usd < best[0] - 1e-9:
-                        best = (usd, k, k + days[k][0], dict(burst_max_nodes=max(max_nodes - k, 1),
-                                                             burst_expected_nodes=days[k][0], burst_usd=burst_usd,
-                                                             carried_usd=carried, carried_note=note))
+                        best = (usd, k, k + day[0], dict(burst_max_nodes=max(max_nodes - k, 1),
+                                                         burst_expected_nodes=day[0], burst_usd=burst_usd,
+                                                         carried_usd=carried, carried_note=note))
             else:
                 mins = range(floor, max(floor, peak_nodes) + 1) if capacity_type == "reserved-1y" else (kept,)
                 for m in mins:

@@ -285,6 +285,20 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
     assert free.carried_usd == 0 and not free.notes
 
 
+def test_burst_days_is_the_spot_pool_the_planner_fills_above_a_floor_of_k():
+    """`costing.burst_days` prices every floor size in one pass; it must be, for each k, the spot pool's day when
+    the floor pool holds k nodes in every slot: max(0, nodes - k), its mean and its node starts."""
+    rng = random.Random(15)
+    for _ in range(50):
+        nodes = [rng.randint(0, 9) for _ in range(rng.choice((1, 5, 96)))]
+        days = costing.burst_days(nodes)
+        assert len(days) == max(nodes) + 1
+        for k, (expected, starts) in enumerate(days):
+            spot = [max(0, n - k) for n in nodes]
+            assert expected == pytest.approx(sum(spot) / len(spot))
+            assert starts == costing.starts_per_day(spot)
+
+
 def test_k_best_matches_brute_force_on_random_lists():
     rng = random.Random(15)
     for _ in range(30):
