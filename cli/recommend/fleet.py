@@ -108,11 +108,9 @@ def apply(document: Any, spec: StackSpec, option: Option) -> list[str]:
             if "desiredNodes" in pool:
                 desired = min(max(int(pool["desiredNodes"]), want.min_nodes), want.max_nodes)
                 _set(pool, "desiredNodes", desired)
-            measured = region.gpu_pools[0]
             if choice.measured and i > 0:  # the burst pool runs what the floor runs: the same load test holds
-                for key, value in (("measuredOutputTokensPerSecond", measured.measured_output_tokens_per_second),
-                                   ("measuredSource", measured.measured_source)):
-                    _set(pool, key, value)
+                for key in MEASURED_KEYS:
+                    _set(pool, key, pools[0][key])
             elif not choice.measured:
                 for key in MEASURED_KEYS:
                     if key in pool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -634,6 +635,31 @@ def test_write_a_stack_with_two_pools_a_load_test_and_scale_to_zero_then_estimat
     estimated = json.loads(invoke("estimate", "variant", "--format", "json", *DATE).stdout)
     expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
     assert abs(expected - recommended["monthlyUsd"]) <= 0.005 * recommended["monthlyUsd"]
+
+
+def test_write_a_mixed_fleet_reuses_the_stacks_second_pool_and_its_load_test(project):
+    """A stack that already has a second pool (another type) gets the spot pool written into it, its comment kept
+    (the name's says what it was); us-west-2's load test holds for the L40S at BF16 TP1, so the spot pool of that
+    type gets the same figures (the planner would otherwise size the two pools differently); `estimate` of the
+    written stack reproduces the recommendation."""
+    variant = _prod_us_variant(project)
+    variant.write_text(variant.read_text().replace("name: l4\n", "name: l4  # the burst pool\n", 1))
+    result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
+                    "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["options"][0]
+    text = variant.read_text()
+    assert re.search(r"name: l40s-spot +# was l4; the burst pool", text), text
+    assert "measuredOutputTokensPerSecond: 3000\n" in text and "3000.0" not in text
+    written = load_stack_file(variant)
+    east, west = written.regions
+    assert [(p.name, p.instance_type, p.capacity_type, p.min_nodes) for p in east.gpu_pools] == [
+        ("l40s", "g6e.xlarge", "on-demand", east.gpu_pools[0].max_nodes), ("l40s-spot", "g6e.xlarge", "spot", 0)]
+    assert [p.measured_output_tokens_per_second for p in west.gpu_pools] == [3000, 3000]
+    assert all(p.measured_output_tokens_per_second is None for p in east.gpu_pools)
+    estimated = json.loads(invoke("estimate", "variant", "--format", "json", *DATE).stdout)
+    expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"], (expected, first["monthlyUsd"])
 
 
 def test_zero_traffic_prints_every_format(project):
