@@ -433,6 +433,32 @@ def test_write_on_a_reserved_stack_says_what_the_unused_reservation_costs(projec
     assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
 
 
+def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(project):
+    """The hybrid search prices each fleet as its cheapest split; a fleet that leaves the stack's reserved nodes
+    unused pays them on top there too, region by region, and the ranking sees it."""
+    path = project / "stacks" / "Pulumi.hybrid.yaml"
+    path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    spec = load_stack_file(path)
+    catalog = default_catalog()
+    result = invoke("recommend", "hybrid", "--format", "json", "--top", "4", "--capacity-types", "spot,reserved-1y",
+                    "--instance-types", "g6e.xlarge", *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["hybrid"] and len(doc["options"]) == 4
+    for option in doc["options"]:
+        carried = 0.0
+        for region in spec.regions:
+            (pool,) = option["fleet"][region.region]
+            if pool["capacityType"] != "reserved-1y":
+                rate = float(catalog.instance(region.region, "g6e.xlarge", "reserved-1y").usd_per_hour)
+                carried += 2 * rate * float(costing.HOURS)
+        assert option["reservationCarriedMonthlyUsd"] == pytest.approx(carried, abs=0.02), option
+        assert len(option["notes"]) == sum(pools[0]["capacityType"] != "reserved-1y"
+                                           for pools in option["fleet"].values())
+    costs = [o["monthlyUsd"] for o in doc["options"]]
+    assert costs == sorted(costs)
+
+
 def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_dearer_than_prod_us(project):
     result = invoke("recommend", "prod-us", "--format", "json", *DATE)
     assert result.exit_code == 0, result.output
