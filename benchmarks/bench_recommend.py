@@ -7,7 +7,8 @@ work does not depend on the prices, only on how many regions and instance types 
 catalog is used anywhere else). Measures, median of N:
 
   1. the search alone, in one process (`cli.recommend.search.search`): every (precision x tensorParallel x
-     instance type x capacity type x minNodes) choice in every region, and the k-best walk;
+     instance type x capacity type x minNodes, or a mixed region's floor size) choice in every region, and the
+     k-best walk;
   2. `tradeoff-infra recommend` as a user runs it (fresh process, wall clock): warm (the winner's inventory
      cached, as on every run after the first) and cold (`--no-cache`: the winner's 16-region program runs once
      under mocks, ~5-6 s alone, benchmarks/RESULTS.md).

@@ -19,7 +19,7 @@ from cli.errors import CliError, invalid_stack, print_warnings, reported
 from cli.render.safe import say
 from cli.stacks import StacksDirOption, load_stack, project_root, resolve, shown_arg, use_stacks_dir
 from infra import hardware
-from infra.price_catalog import CAPACITY_TYPES, MissingPrice, PriceCatalog, default_catalog
+from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
 from infra.spec import SpecError, read_stack_text
 
 app = typer.Typer(add_completion=False)
@@ -38,6 +38,7 @@ EPILOG = """Examples:
   tradeoff-infra recommend prod-us
   tradeoff-infra recommend prod-us --format json --top 3
   tradeoff-infra recommend prod-us --capacity-types on-demand,reserved-1y --precision bf16
+  tradeoff-infra recommend prod-us --capacity-types on-demand+spot,reserved-1y+spot
   tradeoff-infra recommend dev --instance-types g6.xlarge,g5.xlarge,g6e.xlarge --write
 
 Exit codes: 0 ok (also when no fleet fits the budget: the output says so), 1 --write could not write the stack
@@ -77,7 +78,7 @@ def _precisions(spec, text: str | None) -> tuple[str, ...] | None:
 
 def _space(spec, instance_types, tensor_parallel, precision, capacity_types):
     from cli.recommend import Space
-    from cli.recommend.search import TENSOR_PARALLEL, searchable_precisions
+    from cli.recommend.search import CAPACITY_TYPES, TENSOR_PARALLEL
 
     tps = _items("--tensor-parallel", tensor_parallel)
     parsed = []
@@ -110,7 +111,9 @@ def recommend_command(
     precision: Annotated[str | None, typer.Option("--precision", metavar="LIST",
                                                   help="Only these precisions: bf16, fp8, or the stack's own (comma list).")] = None,
     capacity_types: Annotated[str | None, typer.Option("--capacity-types", metavar="LIST",
-                                                       help="Only these capacity types: on-demand, spot, reserved-1y.")] = None,
+                                                       help=("Only these capacity types: on-demand, spot, reserved-1y, and the spot share: "
+                                                             "on-demand+spot, reserved-1y+spot (a floor pool of that "
+                                                             "type, a spot pool for the burst)."))] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Price as of this date, YYYY-MM-DD (default: today).")] = None,
     price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
@@ -195,5 +198,11 @@ def _write(ref, rec, err: Console) -> None:
         say(err, "{} already runs the recommended fleet; nothing was written", shown_arg(ref))
         return
     say(err, "wrote {}: {}", str(ref.path), "; ".join(changes), soft_wrap=True)
+    if chosen.carried_usd:
+        say(err, "next: `tradeoff-infra estimate {}` (expected {}: the recommended {} less the {} a month of the "
+            "reservation the file no longer names, billed until its term ends), then `pulumi up`", shown_arg(ref),
+            f"${chosen.monthly_usd - chosen.carried_usd:,.2f}", f"${chosen.monthly_usd:,.2f}",
+            f"${chosen.carried_usd:,.2f}", soft_wrap=True)
+        return
     say(err, "next: `tradeoff-infra estimate {}` (expected {}), then `pulumi up`", shown_arg(ref),
         f"${chosen.monthly_usd:,.2f}", soft_wrap=True)

@@ -525,8 +525,8 @@ def fleet_at(probe: Probe, requests: float) -> list[dict]:
         peak = min(peak, choice.max_replicas)
         out.append({
             "region": region.region, "pool": pool_name(choice.instance_type), "instanceType": choice.instance_type,
-            "capacityType": choice.capacity_type, "tensorParallel": best.tensor_parallel, "precision": best.precision,
-            "minNodes": choice.min_nodes, "maxNodes": choice.max_nodes, "maxReplicas": choice.max_replicas,
+            "capacityType": choice.label, "tensorParallel": best.tensor_parallel, "precision": best.precision,
+            "minNodes": choice.min_nodes, "maxNodes": choice.total_max_nodes, "maxReplicas": choice.max_replicas,
             "replicasAtPeak": peak, "expectedNodes": round(choice.expected_nodes, 2),
             "peakNodes": max(math.ceil(peak / per_node), choice.min_nodes), "beyondMaxNodes": False,
             "apiShare": best.api_share, "source": "recommend",

@@ -107,10 +107,11 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
     winner_text, winner_spec = option_spec(text, source, spec, winner)
     total = float(program_total(root, stack, winner_text, winner_spec, catalog, as_of, usage, no_cache=no_cache))
     base = total - float(costing.exact_fleet_cost(winner_spec, catalog, as_of, usage))
-    winner.monthly_usd, winner.exact = total, True
+    # a reservation the stack holds and the option leaves unused is billed on top (`search.commitments`)
+    winner.monthly_usd, winner.exact = total + winner.carried_usd, True
     for option in result.options[1:]:
-        option.monthly_usd = base + float(costing.exact_fleet_cost(fleet.applied_spec(spec, option), catalog, as_of,
-                                                                   usage))
+        option.monthly_usd = base + option.carried_usd + float(costing.exact_fleet_cost(
+            fleet.applied_spec(spec, option), catalog, as_of, usage))
     result.options.sort(key=lambda o: order(spec, o, o.monthly_usd))
     budget = _mark_over_budget(result, spec)
     if budget is not None:
@@ -150,7 +151,7 @@ def _recommend_hybrid(stack: str, stack_file: pathlib.Path, text: str, spec: Sta
         text_of, winner_spec = option_spec(text, str(stack_file), spec, winner)
         exact = hybrid.hybrid_total(winner_spec, program_records(root, stack, text_of, no_cache=no_cache), catalog,
                                     as_of, usage, offers)
-        winner.monthly_usd, winner.exact = float(exact.total), True
+        winner.monthly_usd, winner.exact = float(exact.total) + winner.carried_usd, True
         winner.api_share = round(exact.api_share, 4)
         result.options.sort(key=lambda o: order(priced, o, o.monthly_usd))
     if not assumed and result.options[0].exact:

@@ -107,6 +107,14 @@ def region_fleet_usd(day: tuple[float, int], capacity_type: str, min_nodes: int,
                      usage: UsageAssumptions) -> float:
     """The region's fleet-dependent monthly cost (see the module docstring) for one pool whose `day` is (expected
     nodes, node starts a day), `day_at`."""
+    return (pool_usd(day, capacity_type, min_nodes, usd_per_hour, on_demand_usd, reserved_usd, weights, prices, usage)
+            + mirror_usd(weights, prices, usage))
+
+
+def pool_usd(day: tuple[float, int], capacity_type: str, min_nodes: int, usd_per_hour: float, on_demand_usd: float,
+             reserved_usd: float | None, weights: Weights, prices: RegionPrices, usage: UsageAssumptions) -> float:
+    """One GPU pool's monthly cost (`costs/node_group.py` and the NAT/mirror reads of its node starts; the region's
+    weights mirror is `mirror_usd`, once a region) when its `day` is (expected nodes, node starts a day)."""
     expected = round(day[0], 4)
     starts = day[1] * HOURS / 24
     if capacity_type == "reserved-1y":
@@ -119,7 +127,35 @@ def region_fleet_usd(day: tuple[float, int], capacity_type: str, min_nodes: int,
     disk = expected * (weights.disk_gib * prices.gp3_gb_month
                        + (GPU_ROOT_VOLUME_IOPS - GP3_INCLUDED_IOPS) * prices.gp3_iops_month
                        + (GPU_ROOT_VOLUME_THROUGHPUT_MIBPS - GP3_INCLUDED_THROUGHPUT_MIBPS) * prices.gp3_throughput_month)
-    return compute + startup + disk + per_start_usd(weights, prices, usage) * starts + mirror_usd(weights, prices, usage)
+    return compute + startup + disk + per_start_usd(weights, prices, usage) * starts
+
+
+def burst_days(plan_nodes: list[int]) -> list[tuple[float, int]]:
+    """Per floor size k (index 0 .. the plan's peak): (expected nodes, node starts a day) of a spot pool listed
+    after a floor pool of k nodes (minNodes = maxNodes = k) of the same instance type, when the region's plan at
+    minNodes 0 is `plan_nodes`. The capacity planner fills pools in the order listed (`capacity.plan_region`): the
+    floor pool holds k nodes in every slot, the spot pool the rest, max(0, nodes - k). All k in one pass: the
+    mean of max(0, n - k) falls by the share of slots above k per step of k, and a slot's rise from a to b
+    (a node start, `starts_per_day`) starts max(0, b - max(k, a)) spot nodes."""
+    peak = max(plan_nodes, default=0)
+    slots = len(plan_nodes) or 1
+    above = [0] * (peak + 2)  # above[v]: slots with n > v
+    for n in plan_nodes:
+        for v in range(n):
+            above[v] += 1
+    rises = [0] * (peak + 2)  # rises[v]: node starts at level v+1 (slot rises covering v -> v+1)
+    for i, n in enumerate(plan_nodes):
+        before = plan_nodes[i - 1]
+        for v in range(before, n):
+            rises[v] += 1
+    out = []
+    total = sum(plan_nodes)
+    starts = sum(rises)
+    for k in range(peak + 1):
+        out.append((total / slots, starts))
+        total -= above[k]
+        starts -= rises[k]
+    return out
 
 
 def per_start_usd(weights: Weights, prices: RegionPrices, usage: UsageAssumptions) -> float:
@@ -198,5 +234,16 @@ def replicas_per_node(gpus: int, tensor_parallel: int) -> int:
     return gpus // tensor_parallel
 
 
-def floor_nodes(min_replicas: int, per_node: int) -> int:
-    return math.ceil(min_replicas / per_node) if min_replicas else 0
+def floor_nodes(min_replicas: int, per_node: int, zones: int = 1) -> int:
+    """Nodes a region's replica floor occupies: its replicas packed `per_node` to a node, and at least one node
+    for each of its first `zones` replicas (`spread_nodes`)."""
+    return max(math.ceil(min_replicas / per_node), spread_nodes(min_replicas, zones)) if min_replicas else 0
+
+
+def spread_nodes(min_replicas: int, zones: int) -> int:
+    """Nodes the replica floor needs for one node per availability zone: the vLLM chart spreads replicas over
+    `topology.kubernetes.io/zone` (maxSkew 1, `infra/chart_values.py`), which can only put replicas in zones that
+    have a node, and a node group's minNodes are balanced over its zones' subnets (`network.availabilityZones`). So
+    a floor of two or more replicas keeps serving through a zone loss only on min(minReplicas, zones) nodes, even
+    where one node could hold them all (a multi-GPU node with several replicas)."""
+    return min(min_replicas, zones)

@@ -2,10 +2,13 @@
 
 The keys an option sets: `model.tensorParallel`, the precision (`model.quantization`, and `model.dtype` for BF16),
 per region the first GPU pool's `instanceType`, `capacityType`, `minNodes`, `maxNodes` (`desiredNodes` kept within
-them; a load test of another instance type dropped; other pools removed: the option is one pool per region), and
-the region's `autoscaling.maxReplicas` when the fleet needs another than the stack gives it. Everything else, the
-comments included, stays; an end-of-line comment on a changed key keeps its text after "was <old value>", since it
-described the old value. Edits go through `cli/pins/stackfile.py`, the writer `model pin` uses.
+them; a load test of another instance type dropped), and for a mixed region (a floor pool and a spot burst pool)
+a second pool of the same instance type, `capacityType: spot`, `minNodes: 0` (the stack's own second pool when it
+has one, with its comments; else a new one named after the first, `<name>-spot`); pools beyond the option's are
+removed, each named in what `apply` says it changed; and the region's `autoscaling.maxReplicas` when the fleet
+needs another than the stack gives it. Everything else, the comments included, stays; an end-of-line comment on a
+changed key keeps its text after "was <old value>", since it described the old value. Edits go through
+`cli/pins/stackfile.py`, the writer `model pin` uses.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap
 from cli.pins import stackfile
 from cli.recommend.search import PRECISIONS, Option, precision_of
 from infra import hardware
-from infra.spec import NAME_RE, NAMESPACE, StackSpec
+from infra.spec import NAME_RE, NAMESPACE, GpuPoolSpec, StackSpec
 
 MODEL_KEY = f"{NAMESPACE}model"
 REGIONS_KEY = f"{NAMESPACE}regions"
@@ -30,6 +33,18 @@ def pool_name(instance_type: str) -> str:
     base = "".join(ch if ch.isalnum() else "-" for ch in (it.gpu_name or it.family).lower()).strip("-")
     name = f"{base}-x{it.gpus}" if it.gpus > 1 else base
     return name[:32].strip("-") if NAME_RE.match(name[:32].strip("-")) else it.family
+
+
+def pool_names(region, choice) -> list[str]:
+    """The names of a region's pools after `choice`: a pool keeps its name while its instance type stays; a first
+    pool of another type is named after its GPU (`pool_name`), a spot burst pool after the first (`<name>-spot`)."""
+    own = region.gpu_pools
+    first = own[0].name if own[0].instance_type == choice.instance_type else pool_name(choice.instance_type)
+    names = [first]
+    if choice.mixed:
+        keep = len(own) > 1 and own[1].instance_type == choice.instance_type and own[1].name != first
+        names.append(own[1].name if keep else f"{first[:27].strip('-')}-spot")
+    return names
 
 
 def _set(mapping: CommentedMap, key: str, value: Any, before: str | None = None) -> bool:
@@ -67,26 +82,40 @@ def apply(document: Any, spec: StackSpec, option: Option) -> list[str]:
         where = config[REGIONS_KEY][index]
         pools = where["gpuPools"]
         label = f"regions[{index}] {region.region}"
-        while len(pools) > 1:
+        wanted = choice.pools
+        while len(pools) > len(wanted):
             gone = pools[len(pools) - 1].get("name")
             stackfile.delete_item(pools, len(pools) - 1)
-            changes.append(f"{label}: gpuPools[{len(pools)}] {gone} removed (the fleet is one pool per region)")
-        pool, own = pools[0], region.gpu_pools[0]
-        if own.instance_type != choice.instance_type:
-            _set(pool, "name", pool_name(choice.instance_type))
-        for key, value in (("instanceType", choice.instance_type), ("minNodes", choice.min_nodes),
-                           ("maxNodes", choice.max_nodes), ("capacityType", choice.capacity_type)):
-            old = pool.get(key)
-            if _set(pool, key, value):
-                changes.append(f"{label}: {key} {old if old is not None else '(unset)'} -> {value}")
-        if "desiredNodes" in pool:
-            desired = min(max(int(pool["desiredNodes"]), choice.min_nodes), choice.max_nodes)
-            _set(pool, "desiredNodes", desired)
-        if not choice.measured:
-            for key in MEASURED_KEYS:
-                if key in pool:
-                    stackfile.delete_key(pool, key)
-                    changes.append(f"{label}: {key} removed (it measured another pool)")
+            why = "the fleet is one pool per region" if len(wanted) == 1 else "the fleet is a floor pool and a spot pool"
+            changes.append(f"{label}: gpuPools[{len(pools)}] {gone} removed ({why})")
+        names = pool_names(region, choice)
+        for i, want in enumerate(wanted):
+            if i == len(pools):
+                new = CommentedMap()
+                new["name"] = names[i]
+                stackfile.append_item(pools, new)
+                changes.append(f"{label}: gpuPools[{i}] {names[i]} added: {choice.instance_type} {want.capacity_type}, "
+                               f"minNodes {want.min_nodes}, maxNodes {want.max_nodes} (the burst above the floor pool)")
+            pool = pools[i]
+            own = region.gpu_pools[i] if i < len(region.gpu_pools) else None
+            if own is not None and own.name != names[i]:
+                _set(pool, "name", names[i])
+            for key, value in (("instanceType", choice.instance_type), ("minNodes", want.min_nodes),
+                               ("maxNodes", want.max_nodes), ("capacityType", want.capacity_type)):
+                old = pool.get(key)
+                if _set(pool, key, value) and own is not None:
+                    changes.append(f"{label}: gpuPools[{i}].{key} {old if old is not None else '(unset)'} -> {value}")
+            if "desiredNodes" in pool:
+                desired = min(max(int(pool["desiredNodes"]), want.min_nodes), want.max_nodes)
+                _set(pool, "desiredNodes", desired)
+            if choice.measured and i > 0:  # the burst pool runs what the floor runs: the same load test holds
+                for key in MEASURED_KEYS:
+                    _set(pool, key, pools[0][key])
+            elif not choice.measured:
+                for key in MEASURED_KEYS:
+                    if key in pool:
+                        stackfile.delete_key(pool, key)
+                        changes.append(f"{label}: gpuPools[{i}].{key} removed (it measured another pool)")
         low, high = spec.replicas_for(region)
         if choice.max_replicas != high:
             scaling = where.get("autoscaling")
@@ -119,16 +148,30 @@ def applied_spec(spec: StackSpec, option: Option) -> StackSpec:
     sized = with_model(spec, option.precision, option.tensor_parallel)
     regions = []
     for region, choice in zip(sized.regions, option.regions):
-        own = region.gpu_pools[0]
-        update = {"instance_type": choice.instance_type, "capacity_type": choice.capacity_type,
-                  "min_nodes": choice.min_nodes, "max_nodes": choice.max_nodes}
-        if own.instance_type != choice.instance_type:
-            update["name"] = pool_name(choice.instance_type)
-        if own.desired_nodes is not None:
-            update["desired_nodes"] = min(max(own.desired_nodes, choice.min_nodes), choice.max_nodes)
-        if not choice.measured:
-            update.update(measured_output_tokens_per_second=None, measured_source=None)
-        changed: dict = {"gpu_pools": [own.model_copy(update=update)]}
+        names = pool_names(region, choice)
+        measured = region.gpu_pools[0]
+        pools = []
+        for i, want in enumerate(choice.pools):
+            own = region.gpu_pools[i] if i < len(region.gpu_pools) else None
+            update = {"name": names[i], "instance_type": choice.instance_type, "capacity_type": want.capacity_type,
+                      "min_nodes": want.min_nodes, "max_nodes": want.max_nodes}
+            if own is None:
+                pools.append(GpuPoolSpec.model_validate({"name": names[i], "instanceType": choice.instance_type,
+                                                         "minNodes": want.min_nodes, "maxNodes": want.max_nodes,
+                                                         "capacityType": want.capacity_type}))
+                own = pools[-1]
+            if own.desired_nodes is not None:
+                update["desired_nodes"] = min(max(own.desired_nodes, want.min_nodes), want.max_nodes)
+            if choice.measured and i > 0:
+                update.update(measured_output_tokens_per_second=measured.measured_output_tokens_per_second,
+                              measured_source=measured.measured_source)
+            elif not choice.measured:
+                update.update(measured_output_tokens_per_second=None, measured_source=None)
+            if pools and pools[-1] is own:
+                pools[-1] = own.model_copy(update=update)
+            else:
+                pools.append(own.model_copy(update=update))
+        changed: dict = {"gpu_pools": pools}
         low, high = spec.replicas_for(region)
         if choice.max_replicas != high:
             scaling = region.autoscaling or RegionScaling()

@@ -91,9 +91,12 @@ def _with_room(spec: StackSpec, option: Option, caps: dict[str, int] | None) -> 
     for region, choice in zip(spec.regions, option.regions):
         per_node = costing.replicas_per_node(hardware.instance_type(choice.instance_type).gpus, option.tensor_parallel)
         cap = choice.max_replicas if caps is None else caps[region.region]
-        floor = costing.floor_nodes(choice.min_replicas, per_node)
+        floor = costing.floor_nodes(choice.min_replicas, per_node, spec.network.availability_zones)
         max_nodes = max(math.ceil((cap + 1) / per_node), floor, choice.min_nodes, 1)
-        regions.append(replace(choice, max_replicas=cap, max_nodes=max_nodes))
+        if choice.mixed:  # the floor pool keeps its k nodes; the spot pool holds the rest up to the cap
+            regions.append(replace(choice, max_replicas=cap, burst_max_nodes=max(max_nodes - choice.max_nodes, 1)))
+        else:
+            regions.append(replace(choice, max_replicas=cap, max_nodes=max_nodes))
     return replace(option, regions=regions)
 
 
@@ -115,7 +118,7 @@ def price_option(spec: StackSpec, records: list, catalog: PriceCatalog, as_of: d
     optimal, _, _ = model.find_optimum()
     capped = _with_room(spec, option, optimal.caps)
     return replace(capped, api_share=round(optimal.api_share, 4), overflow_usd=float(optimal.api_monthly),
-                   monthly_usd=float(optimal.total)), optimal
+                   monthly_usd=float(optimal.total) + option.carried_usd), optimal
 
 
 def hybrid_total(spec: StackSpec, records: list, catalog: PriceCatalog, as_of: date, usage: UsageAssumptions,

@@ -2,8 +2,10 @@
 
 Contract: `{"stack", "options": [{"rank", "monthlyUsd", "perMillionTokensUsd", "feasible", "apiShare",
 "fleet": {"<region>": [{"instanceType", "tensorParallel", "quantization", "capacityType", "minNodes",
-"maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd. Beyond it:
-per option `precision`, `exact` (the program ran for it), `whyNotFeasible`; per pool the replicas, expected nodes,
+"maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd; a mixed region
+lists its floor pool, then its spot pool. Beyond it: per option `precision`, `exact` (the program ran for it),
+`whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the fleet leaves unused,
+still billed); per pool the replicas, expected nodes,
 batch, TPOT and TTFT at the planned batch and the headroom against the peak; per rejection its `kind`; and the
 stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what was searched.
 """
@@ -43,20 +45,24 @@ def contract(rec: Recommendation) -> dict:
         monthly = option.monthly_usd
         fleet: dict[str, list[dict]] = {}
         for c in option.regions:
-            fleet.setdefault(c.region, []).append({
-                "instanceType": c.instance_type, "tensorParallel": option.tensor_parallel,
-                "quantization": _quantization(option, rec), "capacityType": c.capacity_type,
-                "minNodes": c.min_nodes, "maxNodes": c.max_nodes,
-                "minReplicas": c.min_replicas, "maxReplicas": c.max_replicas, "expectedNodes": _r(c.expected_nodes, 4),
-                "fleetMonthlyUsd": _r(c.usd), "outputTokensPerSecondPerReplica": _r(c.throughput.planning_tokens_per_second, 1),
-                "plannedBatch": c.batch, "tpotMsAtPlannedBatch": _r(c.tpot_ms, 1), "ttftMsAtPlannedBatch": _r(c.ttft_ms, 1),
-                "headroomAtPeak": _r(c.headroom, 4), "measuredThroughput": c.measured,
-            })
+            for pool in c.pools:  # a mixed region: its floor pool, then its spot pool (the order the planner fills)
+                fleet.setdefault(c.region, []).append({
+                    "instanceType": c.instance_type, "tensorParallel": option.tensor_parallel,
+                    "quantization": _quantization(option, rec), "capacityType": pool.capacity_type,
+                    "minNodes": pool.min_nodes, "maxNodes": pool.max_nodes,
+                    "minReplicas": c.min_replicas, "maxReplicas": c.max_replicas,
+                    "expectedNodes": _r(pool.expected_nodes, 4), "fleetMonthlyUsd": _r(pool.usd),
+                    "outputTokensPerSecondPerReplica": _r(c.throughput.planning_tokens_per_second, 1),
+                    "plannedBatch": c.batch, "tpotMsAtPlannedBatch": _r(c.tpot_ms, 1),
+                    "ttftMsAtPlannedBatch": _r(c.ttft_ms, 1), "headroomAtPeak": _r(c.headroom, 4),
+                    "measuredThroughput": c.measured,
+                })
         options.append({
             "rank": rank, "monthlyUsd": _r(monthly), "perMillionTokensUsd": _r(monthly / rec.tokens_per_month * 1e6, 4)
             if monthly is not None and rec.tokens_per_month else None,
             "feasible": option.feasible, "whyNotFeasible": option.why_not, "apiShare": option.api_share,
             "precision": option.precision, "exact": option.exact, "fleet": fleet,
+            "reservationCarriedMonthlyUsd": _r(option.carried_usd), "notes": option.notes,
         })
     return {
         "version": VERSION, "stack": rec.stack, "options": options,
@@ -150,6 +156,7 @@ def table(doc: dict) -> str:
         widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        out += [f"rank {o['rank']}: {clean(note)}" for o in doc["options"] for note in o.get("notes", [])]
         if len(doc["options"]) > 1 and doc.get("hybrid"):
             out.append("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
                        "ran for the winner only")
@@ -176,6 +183,9 @@ def markdown_report(doc: dict) -> str:
                            f"{markdown(_pool(p, o['precision'], doc.get('hybrid', False)))} | "
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")
+    notes = [f"- rank {o['rank']}: {markdown(note)}" for o in doc["options"] for note in o.get("notes", [])]
+    if notes:
+        out += ["", *notes]
     rejected = _grouped_rejections(doc)
     if rejected:
         out += ["", "<details><summary>Rejected instance types</summary>", ""]

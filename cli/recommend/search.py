@@ -2,14 +2,19 @@
 
 Dimensions: precision (the stack's own, BF16, FP8 on GPUs with FP8 tensor cores) x tensorParallel (1, 2, 4, 8;
 stack-wide, as the spec has it) x, per region, GPU instance type x capacity type (on-demand, spot where the
-catalog has Spot Advisor data, reserved-1y where it has a reserved price) x pool bounds (minNodes: the replica
-floor the stack asks for, for reserved-1y every count from it to the peak; maxNodes: the peak plus a node for a
-rollout's surge pod). The stack's regions, traffic shares, replica floor, targets and everything else stay.
+catalog has Spot Advisor data, reserved-1y where it has a reserved price, and the spot share: a floor pool on
+on-demand or reserved-1y with minNodes = maxNodes = k listed first and a spot pool of the same instance type
+taking the burst) x pool bounds (minNodes: the replica floor the stack asks for, one node per zone for its
+first replicas; for reserved-1y every count from it to the peak; a mixed floor every k from it, at least 1, to
+the peak; maxNodes: the peak plus a node for a rollout's surge pod). The stack's regions, traffic shares,
+replica floor, targets and everything else stay. A reservation the stack already holds (reserved-1y pools) stays
+billed for options that do not use it (`commitments`).
 
 Analytic, no program run: for each (precision, tensorParallel, instance type) a replica's throughput comes from
 the capacity model once (`capacity.replica_throughput`), each region's nodes per slot from its capacity plan
-(`capacity.plan_region`, cached by what it depends on), and every capacity type and minNodes is priced from those
-nodes in floats (`costing.region_fleet_usd`). With precision and tensorParallel fixed the regions are independent,
+(`capacity.plan_region`, cached by what it depends on), and every capacity type, minNodes and floor size is
+priced from those nodes in floats (`costing.pool_usd`; a mixed region's spot pool from `costing.burst_days`, the
+planner's fill order). With precision and tensorParallel fixed the regions are independent,
 so the cheapest fleet takes each region's cheapest choice and the next ones come from a best-first walk over the
 per-region lists (`k_best`); `tests/cli/test_recommend.py` checks the result against exhaustive enumeration.
 
@@ -36,7 +41,12 @@ from infra.spec import GpuPoolSpec, RegionSpec, StackSpec
 from infra.spec.checks import fit_report
 
 TENSOR_PARALLEL = (1, 2, 4, 8)
-CAPACITY_TYPES = ("on-demand", "spot", "reserved-1y")
+FLOOR_TYPES = ("on-demand", "reserved-1y")
+"""Capacity types a mixed region's floor pool may have (its burst pool is spot)."""
+MIXED_TYPES = tuple(f"{floor}+spot" for floor in FLOOR_TYPES)
+"""A mixed region: a floor pool (`minNodes` = `maxNodes` = k) of the floor type listed first, and a spot pool of
+the same instance type (minNodes 0) that takes what the floor does not (the spot-share axis)."""
+CAPACITY_TYPES = ("on-demand", "spot", "reserved-1y", *MIXED_TYPES)
 PRECISIONS = {"bf16": {"dtype": "bfloat16", "quantization": None}, "fp8": {"quantization": "fp8"}}
 """Precision label -> the model keys it sets. The stack's own precision (e.g. awq, float16) is searched as well."""
 CHECKPOINT_QUANTIZATIONS = ("awq", "gptq")
@@ -68,8 +78,22 @@ class Overflow:
 
 
 @dataclass(frozen=True)
+class PoolChoice:
+    """One GPU pool of a region's choice, in the order the stack lists them (the order the planner fills them)."""
+
+    capacity_type: str
+    min_nodes: int
+    max_nodes: int
+    expected_nodes: float
+    usd: float
+    """The pool's monthly cost (the region's weights mirror counted with its first pool; no carried reservation)."""
+
+
+@dataclass(frozen=True)
 class RegionChoice:
-    """One region's pool in a candidate fleet, with what it costs and how it performs."""
+    """One region's fleet in a candidate: one pool (`capacity_type`, `min_nodes`, `max_nodes`) or, with
+    `burst_max_nodes`, a floor pool of those bounds (minNodes = maxNodes) and a spot pool of the same instance type
+    listed after it; with what it costs and how it performs."""
 
     region: str
     instance_type: str
@@ -79,8 +103,9 @@ class RegionChoice:
     min_replicas: int
     max_replicas: int
     usd: float
-    """Fleet-dependent monthly cost in the region (costing.region_fleet_usd)."""
+    """Fleet-dependent monthly cost in the region (costing.pool_usd of each pool, the mirror, `carried_usd`)."""
     expected_nodes: float
+    """Both pools' together."""
     throughput: capacity.ReplicaThroughput
     batch: int
     tpot_ms: float
@@ -88,6 +113,34 @@ class RegionChoice:
     headroom: float | None
     """Output tok/s the region's max replicas serve over its peak load, less 1 (None without traffic)."""
     measured: bool = False
+    burst_max_nodes: int = 0
+    """maxNodes of the spot pool after the floor pool (minNodes 0); 0: one pool only."""
+    burst_expected_nodes: float = 0.0
+    burst_usd: float = 0.0
+    carried_usd: float = 0.0
+    """A reservation the stack holds in the region that this choice does not use, still billed (`Committed`)."""
+    carried_note: str | None = None
+
+    @property
+    def mixed(self) -> bool:
+        return self.burst_max_nodes > 0
+
+    @property
+    def label(self) -> str:
+        """The capacity type as `--capacity-types` names it (`on-demand+spot` for a floor and a spot burst)."""
+        return f"{self.capacity_type}+spot" if self.mixed else self.capacity_type
+
+    @property
+    def pools(self) -> list[PoolChoice]:
+        first = PoolChoice(self.capacity_type, self.min_nodes, self.max_nodes,
+                           self.expected_nodes - self.burst_expected_nodes, self.usd - self.burst_usd - self.carried_usd)
+        if not self.mixed:
+            return [first]
+        return [first, PoolChoice("spot", 0, self.burst_max_nodes, self.burst_expected_nodes, self.burst_usd)]
+
+    @property
+    def total_max_nodes(self) -> int:
+        return self.max_nodes + self.burst_max_nodes
 
 
 @dataclass
@@ -111,7 +164,16 @@ class Option:
     @property
     def key(self) -> tuple:
         return (self.precision, self.tensor_parallel, self.api_share,
-                tuple((r.instance_type, r.capacity_type, r.min_nodes) for r in self.regions))
+                tuple((r.instance_type, r.capacity_type, r.min_nodes, r.burst_max_nodes) for r in self.regions))
+
+    @property
+    def carried_usd(self) -> float:
+        """The stack's reservations this fleet leaves unused, still billed a month (in `fleet_usd`)."""
+        return sum(r.carried_usd for r in self.regions)
+
+    @property
+    def notes(self) -> list[str]:
+        return [r.carried_note for r in self.regions if r.carried_note]
 
 
 @dataclass
@@ -210,6 +272,7 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
         types[region.region], out = candidate_types(region.region, catalog, space.instance_types)
         rejected += out
     prices = {r.region: costing.RegionPrices.of(book, r.region) for r in spec.regions}
+    held = commitments(spec, catalog)
     split = overflow.shares if overflow else (0.0,)
     searched = 0
     options: list[Option] = []
@@ -224,7 +287,8 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
                 for region in spec.regions:
                     choices, n = _region_choices(sized, region, precision, tp, types[region.region], space, catalog,
                                                  prices[region.region], usage, requests, shares[region.region], family,
-                                                 plans, own=(own, spec.model.tensor_parallel))
+                                                 plans, own=(own, spec.model.tensor_parallel),
+                                                 committed=held.get(region.region, ()))
                     searched += n
                     per_region.append(choices)
                 if share == 0.0:
@@ -244,10 +308,12 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
 
 def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int, names: list[str], space: Space,
                     catalog: PriceCatalog, prices: costing.RegionPrices, usage: UsageAssumptions, requests: float,
-                    share: float, family: _Family, plans: dict, own: tuple[str, int]) -> tuple[list[RegionChoice], int]:
+                    share: float, family: _Family, plans: dict, own: tuple[str, int],
+                    committed: Sequence[Committed] = ()) -> tuple[list[RegionChoice], int]:
     """Every priced choice in one region at one precision and tensorParallel, cheapest first (per instance type and
-    capacity type only its cheapest minNodes), and how many were priced. `own`: the stack's own (precision,
-    tensorParallel), for which alone a pool's load test holds."""
+    capacity type only its cheapest minNodes, or floor size), and how many were priced. `own`: the stack's own
+    (precision, tensorParallel), for which alone a pool's load test holds; `committed`: the stack's reservations in
+    the region (`commitments`)."""
     source = spec.model_for(region)[0]
     own_pool = region.gpu_pools[0]
     weights = costing.Weights.of(spec, region, own_pool)
@@ -303,39 +369,122 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         if key not in plans:
             plans[key] = _plan(spec, region, name, th, pool, requests, share)
         nodes0, peak_replicas, peak_tps, memo = plans[key]
-        floor = costing.floor_nodes(low, per_node)
-        # below the replica floor's nodes minNodes changes nothing: keep the stack's own there
-        kept = min(own_pool.min_nodes, floor)
+        # the replica floor's nodes, one node per zone for its first replicas (`costing.spread_nodes`)
+        floor = costing.floor_nodes(low, per_node, spec.network.availability_zones)
+        # below the floor minNodes changes nothing where the replicas alone need that many nodes: keep the stack's
+        # own there; where one node would hold the floor's replicas, minNodes must spread them over the zones
+        kept = floor if floor > costing.floor_nodes(low, per_node) else min(own_pool.min_nodes, floor)
         max_replicas = max(peak_replicas, high, low, 1)
         max_nodes = max(math.ceil((max_replicas + 1) / per_node), floor, 1)
         headroom = (max_replicas * th.planning_tokens_per_second / peak_tps - 1) if peak_tps > 0 else None
-        for capacity_type in space.capacity_types:
+        peak_nodes = max(nodes0) if nodes0 else 0
+        rates = {}
+        for capacity_type in dict.fromkeys(t for label in space.capacity_types for t in label.split("+")):
             try:
-                price = catalog.instance(region.region, name, capacity_type)
+                rates[capacity_type] = catalog.instance(region.region, name, capacity_type)
             except MissingPrice:
                 continue
-            reserved = float(price.usd_per_hour) if capacity_type == "reserved-1y" else None
-            peak_nodes = max(nodes0) if nodes0 else 0
-            mins = range(floor, max(floor, peak_nodes) + 1) if capacity_type == "reserved-1y" else (kept,)
+        mirror = costing.mirror_usd(weights, prices, usage)
+        common = dict(min_replicas=low, max_replicas=max_replicas, throughput=th, batch=batch, tpot_ms=tpot_ms,
+                      ttft_ms=ttft_ms, headroom=headroom, measured=measured)
+        for label in space.capacity_types:
+            capacity_type, _, burst = label.partition("+")
+            if capacity_type not in rates or (burst and burst not in rates):
+                continue
+            price = rates[capacity_type]
+            unit, on_demand = float(price.usd_per_hour), float(price.on_demand_usd_per_hour)
+            reserved = unit if capacity_type == "reserved-1y" else None
             best = None
-            for m in mins:
-                if capacity_type == "reserved-1y" and m == 0:
-                    continue  # nothing reserved: that is on-demand
-                day = costing.day_at(nodes0, m, memo)
-                usd = costing.region_fleet_usd(day, capacity_type, m, float(price.usd_per_hour),
-                                               float(price.on_demand_usd_per_hour), reserved, weights, prices, usage)
-                priced += 1
-                if best is None or usd < best[0] - 1e-9:
-                    best = (usd, m, day[0])
+            if burst:
+                # a floor pool of k nodes (minNodes = maxNodes = k: at least the floor, and one node at least) and
+                # a spot pool taking the rest; k up to the peak (there the spot pool holds only a rollout's surge)
+                spot = float(rates[burst].usd_per_hour)
+                days = memo.get("burst") or memo.setdefault("burst", costing.burst_days(nodes0))
+                lowest = max(floor, 1)
+                for k in range(lowest, max(peak_nodes, lowest) + 1):
+                    day = days[k] if k < len(days) else (0.0, 0)
+                    floor_usd = costing.pool_usd((k, 0), capacity_type, k, unit, on_demand, reserved, weights, prices,
+                                                 usage) + mirror
+                    burst_usd = costing.pool_usd(day, burst, 0, spot, spot, None, weights, prices, usage)
+                    carried, note = _carried(committed, name, capacity_type, k)
+                    priced += 1
+                    usd = floor_usd + burst_usd + carried
+                    if best is None or usd < best[0] - 1e-9:
+                        best = (usd, k, k + day[0], dict(burst_max_nodes=max(max_nodes - k, 1),
+                                                         burst_expected_nodes=day[0], burst_usd=burst_usd,
+                                                         carried_usd=carried, carried_note=note))
+            else:
+                mins = range(floor, max(floor, peak_nodes) + 1) if capacity_type == "reserved-1y" else (kept,)
+                for m in mins:
+                    if capacity_type == "reserved-1y" and m == 0:
+                        continue  # nothing reserved: that is on-demand
+                    day = costing.day_at(nodes0, m, memo)
+                    carried, note = _carried(committed, name, capacity_type, m)
+                    usd = costing.pool_usd(day, capacity_type, m, unit, on_demand, reserved, weights, prices,
+                                           usage) + mirror + carried
+                    priced += 1
+                    if best is None or usd < best[0] - 1e-9:
+                        best = (usd, m, day[0], dict(carried_usd=carried, carried_note=note))
             if best is None:
                 continue
-            usd, m, expected = best
+            usd, m, expected, extra = best
             family.served.add((name, region.region))
-            out.append(RegionChoice(region.region, name, capacity_type, m, max(max_nodes, m), low, max_replicas, usd,
-                                    expected, th, batch, tpot_ms, ttft_ms, headroom, measured))
+            top = m if burst else max(max_nodes, m)
+            out.append(RegionChoice(region.region, name, capacity_type, m, top, usd=usd, expected_nodes=expected,
+                                    **common, **extra))
     out.sort(key=lambda c: (round(c.usd, 2), (c.instance_type != own_pool.instance_type)
-                            + (c.capacity_type != own_pool.capacity_type), c.instance_type, c.capacity_type))
+                            + (c.capacity_type != own_pool.capacity_type) + (len(c.pools) != len(region.gpu_pools)),
+                            c.instance_type, c.label))
     return out, priced
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A reservation the stack holds: its reserved-1y pools' minNodes of one instance type in a region, billed at
+    the reserved rate every hour of the 1-year term whether a node runs or not (`costs/node_group.py`)."""
+
+    region: str
+    instance_type: str
+    nodes: int
+    usd_per_hour: float
+
+
+def commitments(spec: StackSpec, catalog: PriceCatalog) -> dict[str, list[Committed]]:
+    """Per region, the reservations the stack's reserved-1y pools commit to (docs/recommend.md "A stack on
+    reserved-1y"). A recommendation cannot drop them before their term ends: a choice holding fewer of them pays
+    the rest anyway (`_carried`)."""
+    nodes: dict[tuple[str, str], int] = {}
+    for region in spec.regions:
+        for pool in region.gpu_pools:
+            if pool.capacity_type == "reserved-1y" and pool.min_nodes:
+                key = (region.region, pool.instance_type)
+                nodes[key] = nodes.get(key, 0) + pool.min_nodes
+    out: dict[str, list[Committed]] = {}
+    for (region, name), count in nodes.items():
+        try:
+            rate = float(catalog.instance(region, name, "reserved-1y").usd_per_hour)
+        except MissingPrice:
+            continue  # `estimate` refuses such a stack too; nothing known to carry
+        out.setdefault(region, []).append(Committed(region, name, count, rate))
+    return out
+
+
+def _carried(committed: Sequence[Committed], name: str, capacity_type: str, reserved_nodes: int) -> tuple[float, str | None]:
+    """(monthly cost, note) of the stack's reservations in a region that a choice of `name` holding
+    `reserved_nodes` reserved-1y nodes (its minNodes, or its floor pool's k) leaves unused: still billed."""
+    usd, parts = 0.0, []
+    for c in committed:
+        held = min(c.nodes, reserved_nodes) if (capacity_type == "reserved-1y" and name == c.instance_type) else 0
+        if held < c.nodes:
+            cost = (c.nodes - held) * c.usd_per_hour * costing.HOURS
+            usd += cost
+            parts.append(f"{c.nodes - held} of the {c.nodes} x {c.instance_type} the stack reserves (reserved-1y "
+                         f"minNodes) at ${c.usd_per_hour:g}/h: ${cost:,.2f}/month")
+    if not parts:
+        return 0.0, None
+    return usd, (f"{committed[0].region}: this fleet leaves {'; '.join(parts)} unused, still billed until the "
+                 "reservation's 1-year term ends: counted in its monthly cost (`estimate` of the written stack does "
+                 "not show it: the file no longer names the reservation)")
 
 
 def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaThroughput, pool: GpuPoolSpec | None,
@@ -354,13 +503,16 @@ def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaTh
 
 
 def changes(spec: StackSpec, option: Option) -> int:
-    """How many of the stack's fleet settings an option changes (precision, tensorParallel, per region the pool's
-    instance type, capacity type and minNodes): among options of the same cost the one that changes least ranks first."""
+    """How many of the stack's fleet settings an option changes (precision, tensorParallel, per region the number of
+    pools and each pool's instance type, capacity type and minNodes): among options of the same cost the one that
+    changes least ranks first."""
     n = (option.precision != precision_of(spec)) + (option.tensor_parallel != spec.model.tensor_parallel)
     for region, choice in zip(spec.regions, option.regions):
-        pool = region.gpu_pools[0]
-        n += ((pool.instance_type != choice.instance_type) + (pool.capacity_type != choice.capacity_type)
-              + (pool.min_nodes != choice.min_nodes) + (len(region.gpu_pools) > 1))
+        pools = choice.pools
+        n += len(region.gpu_pools) != len(pools)
+        for own, pool in zip(region.gpu_pools, pools):
+            n += ((own.instance_type != choice.instance_type) + (own.capacity_type != pool.capacity_type)
+                  + (own.min_nodes != pool.min_nodes))
     return n
 
 

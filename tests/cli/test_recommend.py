@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -54,16 +55,28 @@ def two_region_spec():
 
 
 def fleet_spec(spec, precision, tp, picks):
-    """`spec` with one pool per region: picks[i] = (instance type, capacity type, minNodes); room to spare above."""
+    """`spec` with its GPU pools per region from picks[i] = (instance type, capacity type, minNodes); room to spare
+    above. A mixed capacity type `<floor>+spot` is two pools, listed as the search means them: the floor pool with
+    minNodes = maxNodes = the pick's count, then a spot pool from 0 with room to spare."""
     sized = with_model(spec, precision, tp)
     regions = []
     for region, (name, capacity_type, min_nodes) in zip(sized.regions, picks):
         low, _ = sized.replicas_for(region)
-        pool = GpuPoolSpec.model_validate({"name": "p", "instanceType": name, "minNodes": min_nodes, "maxNodes": 400,
-                                           "capacityType": capacity_type})
+        floor, _, burst = capacity_type.partition("+")
+        pools = [GpuPoolSpec.model_validate({"name": "p", "instanceType": name, "minNodes": min_nodes,
+                                             "maxNodes": min_nodes if burst else 400, "capacityType": floor})]
+        if burst:
+            pools.append(GpuPoolSpec.model_validate({"name": "s", "instanceType": name, "minNodes": 0, "maxNodes": 400,
+                                                     "capacityType": burst}))
         regions.append(region.model_copy(update={
-            "gpu_pools": [pool], "autoscaling": RegionScaling.model_validate({"minReplicas": low, "maxReplicas": 300})}))
+            "gpu_pools": pools, "autoscaling": RegionScaling.model_validate({"minReplicas": low, "maxReplicas": 300})}))
     return sized.model_copy(update={"regions": regions})
+
+
+def picks_of(option):
+    """An option's fleet as `fleet_spec` picks: (instance type, capacity type as --capacity-types names it, minNodes
+    or floor size)."""
+    return tuple((c.instance_type, c.label, c.min_nodes) for c in option.regions)
 
 
 def feasible(spec, name) -> bool:
@@ -82,8 +95,23 @@ def feasible(spec, name) -> bool:
     return capacity.ttft_seconds(engine, batch) * 1000 <= spec.traffic.ttft_target_ms
 
 
-def exhaustive(spec, space, max_min_nodes):
-    """Every fleet of the space (minNodes 0..max_min_nodes in each region), priced by the estimate's cost modules."""
+def spread(spec, region, name, label, count) -> bool:
+    """The fleet keeps the replica floor one node per zone (costing.spread_nodes): its floor nodes (a pool's
+    minNodes, or the replicas' own nodes) reach min(minReplicas, zones); a mixed region's floor pool holds the
+    whole replica floor that way (the spot pool only bursts)."""
+    low, _ = spec.replicas_for(region)
+    per_node = hardware.instance_type(name).gpus // spec.model.tensor_parallel
+    zones = spec.network.availability_zones
+    need = max(-(-low // per_node), min(low, zones)) if low else 0
+    if "+" in label:
+        return count >= max(need, 1)
+    return max(count, -(-low // per_node)) >= min(low, zones)
+
+
+def exhaustive(spec, space, max_min_nodes, carried=None):
+    """Every fleet of the space (minNodes, or a mixed floor pool's size, 0..max_min_nodes in each region), priced
+    by the estimate's cost modules, that keeps the replica floor spread over the zones (`spread`); `carried(region,
+    name, label, count)` adds what a fleet pays besides (a reservation it leaves unused)."""
     catalog = default_catalog()
     best = []
     for precision, tp in itertools.product(space.precisions, space.tensor_parallel):
@@ -91,31 +119,59 @@ def exhaustive(spec, space, max_min_nodes):
         per_region = []
         for region in spec.regions:
             choices = []
-            for name, capacity_type in itertools.product(space.instance_types, space.capacity_types):
+            for name, label in itertools.product(space.instance_types, space.capacity_types):
                 if not feasible(sized, name):
                     continue
                 try:
-                    catalog.instance(region.region, name, capacity_type)
+                    for capacity_type in label.split("+"):
+                        catalog.instance(region.region, name, capacity_type)
                 except LookupError:
                     continue
                 if not hardware.offered_in(region.region, name):
                     continue
-                choices += [(name, capacity_type, m) for m in range(max_min_nodes + 1)]
+                choices += [(name, label, m) for m in range(max_min_nodes + 1) if spread(sized, region, name, label, m)]
             per_region.append(choices)
         for picks in itertools.product(*per_region):
             candidate = fleet_spec(spec, precision, tp, picks)
-            usd = costing.exact_fleet_cost(candidate, catalog, AS_OF)
+            usd = float(costing.exact_fleet_cost(candidate, catalog, AS_OF))
+            if carried is not None:
+                usd += sum(carried(region.region, *pick) for region, pick in zip(spec.regions, picks))
             best.append((usd, precision, tp, picks))
     return min(best)
 
 
-@pytest.mark.parametrize("case", ["one-region", "two-regions", "reserved-above-the-floor"])
+def two_zone_floor_spec(requests=30_000_000):
+    """One region, two zones, a replica floor of 2 (spec_of with minReplicas 2)."""
+    spec = spec_of(requests=requests)
+    return spec.model_copy(update={"autoscaling": spec.autoscaling.model_copy(update={"min_replicas": 2})})
+
+
+CASES = ["one-region", "two-regions", "reserved-above-the-floor", "mixed-floor-and-spot", "mixed-two-regions",
+         "spread-over-zones"]
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_the_top_answer_is_the_cheapest_feasible_fleet_of_an_exhaustive_search(case):
     if case == "reserved-above-the-floor":  # a busy day: reserving more nodes than the floor pays
         spec = spec_of(requests=400_000_000)
         space = Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,), precisions=("bf16", "fp8"),
                       capacity_types=("on-demand", "reserved-1y"))
         max_min = 24
+    elif case == "mixed-floor-and-spot":  # the floor reserved, the burst on spot: cheaper than either alone
+        spec = spec_of(requests=400_000_000)
+        space = Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,), precisions=("fp8",),
+                      capacity_types=("on-demand", "reserved-1y", "on-demand+spot", "reserved-1y+spot"))
+        max_min = 24
+    elif case == "mixed-two-regions":  # every capacity type, the spot share among them, in two regions
+        spec = two_region_spec()
+        space = Space(instance_types=("g6.xlarge", "g6e.xlarge"), tensor_parallel=(1,), precisions=("fp8",),
+                      capacity_types=("on-demand", "spot", "reserved-1y", "on-demand+spot", "reserved-1y+spot"))
+        max_min = 4
+    elif case == "spread-over-zones":  # four replicas fit one node: the floor of 2 still needs a node per zone
+        spec = two_zone_floor_spec()
+        space = Space(instance_types=("g6.12xlarge", "g6e.12xlarge", "g6e.xlarge"), tensor_parallel=(1,),
+                      precisions=("fp8",), capacity_types=("on-demand", "reserved-1y", "on-demand+spot"))
+        max_min = 4
     elif case == "one-region":
         spec = spec_of(requests=40_000_000)
         space = Space(instance_types=("g5.xlarge", "g6.xlarge", "g6e.xlarge", "g6.12xlarge", "g6e.12xlarge"),
@@ -132,8 +188,9 @@ def test_the_top_answer_is_the_cheapest_feasible_fleet_of_an_exhaustive_search(c
     top = result.options[0]
     if case == "reserved-above-the-floor":
         assert any(c.capacity_type == "reserved-1y" and c.min_nodes > 1 for c in top.regions), top
-    top_picks = tuple((c.instance_type, c.capacity_type, c.min_nodes) for c in top.regions)
-    top_exact = costing.exact_fleet_cost(fleet_spec(spec, top.precision, top.tensor_parallel, top_picks),
+    if case == "mixed-floor-and-spot":
+        assert [c.label for c in top.regions] == ["reserved-1y+spot"], top
+    top_exact = costing.exact_fleet_cost(fleet_spec(spec, top.precision, top.tensor_parallel, picks_of(top)),
                                          default_catalog(), AS_OF)
     assert float(top_exact) <= float(usd) + 0.01 * len(spec.regions), (top, (usd, precision, tp, picks))
     # the search's floats price that fleet as the cost modules do (to a cent per line)
@@ -141,6 +198,106 @@ def test_the_top_answer_is_the_cheapest_feasible_fleet_of_an_exhaustive_search(c
     # and its list is sorted
     costs = [o.fleet_usd for o in result.options]
     assert costs == sorted(costs)
+    # every option keeps the replica floor one node per zone
+    for option in result.options:
+        sized = with_model(spec, option.precision, option.tensor_parallel)
+        for region, c in zip(spec.regions, option.regions):
+            assert spread(sized, region, c.instance_type, c.label, c.min_nodes), (case, option)
+
+
+def test_the_replica_floor_keeps_one_node_per_zone():
+    """The chart spreads replicas over zones only where nodes are; minNodes are balanced over the zones. Before the
+    fix a floor of 2 replicas on a node that holds 4 (g6.12xlarge, TP1) or 2 (prod-global's p4de at TP4) was
+    recommended at minNodes 1: both replicas in one zone, and a zone loss took the region down."""
+    spec = two_zone_floor_spec()
+    result = search(spec, default_catalog(), space=Space(instance_types=("g6.12xlarge",), tensor_parallel=(1,),
+                                                          precisions=("fp8",)), top=10)
+    assert result.options
+    for option in result.options:
+        (c,) = option.regions
+        assert c.min_nodes >= 2 and c.expected_nodes >= 2, option
+        exact = costing.exact_fleet_cost(fleet_spec(spec, "fp8", 1, picks_of(option)), default_catalog(), AS_OF)
+        assert option.fleet_usd == pytest.approx(float(exact), abs=0.05)
+    glob = load_stack_file(ROOT / "stacks" / "Pulumi.prod-global.yaml")
+    (option,) = search(glob, default_catalog(), space=Space(instance_types=("p4de.24xlarge",), tensor_parallel=(4,),
+                                                             capacity_types=("spot",)), top=1).options
+    floors = {c.region: c.min_nodes for c in option.regions}
+    assert floors == {"us-east-1": 2, "eu-central-1": 2, "ap-northeast-1": 1}  # minReplicas 2, 2, 1
+
+
+def reserved_spec(requests=40_000_000):
+    """spec_of on reserved-1y: its pool's minNodes 1 x g6e.xlarge are reserved for a year."""
+    return spec_of(requests=requests, capacity="reserved-1y")
+
+
+def unused_reservation(committed_type, committed_nodes, rate):
+    """What a region's pick pays for the stack's reservation it leaves unused: the reserved nodes of the committed
+    type it holds (a reserved-1y pool's minNodes, or a reserved-1y floor pool) count against the commitment."""
+    def carried(region, name, label, count):
+        held = min(count, committed_nodes) if (label.startswith("reserved-1y") and name == committed_type) else 0
+        return (committed_nodes - held) * rate * float(costing.HOURS)
+    return carried
+
+
+@pytest.mark.parametrize("requests", [40_000_000, 400_000_000])
+def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests):
+    """A stack on reserved-1y has bought its minNodes for a year. Before the fix the search offered cheaper fleets
+    (spot, another type) as if that reservation could be dropped at once; now an option that holds fewer of the
+    reserved nodes pays the rest anyway, and says so. Exhaustive: the top answer is the cheapest feasible fleet
+    with that cost counted."""
+    spec = reserved_spec(requests)
+    catalog = default_catalog()
+    rate = float(catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
+    # one pool a region: every option that does not hold the reserved node is priced with it (before the fix the
+    # spot fleets were priced as if the reservation had ended)
+    plain = search(spec, catalog, space=Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,),
+                                              precisions=("fp8",), capacity_types=("on-demand", "spot", "reserved-1y")),
+                   top=10).options
+    assert any(o.regions[0].capacity_type == "spot" for o in plain)
+    for option in plain:
+        (c,) = option.regions
+        exact = costing.exact_fleet_cost(fleet_spec(spec, option.precision, option.tensor_parallel,
+                                                    ((c.instance_type, c.capacity_type, c.min_nodes),)), catalog, AS_OF)
+        held = c.capacity_type == "reserved-1y" and c.instance_type == "g6e.xlarge" and c.min_nodes >= 1
+        assert option.fleet_usd == pytest.approx(float(exact) + (0 if held else rate * float(costing.HOURS)),
+                                                 abs=0.05), option
+    space = Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,), precisions=("fp8",),
+                  capacity_types=("on-demand", "spot", "reserved-1y", "on-demand+spot", "reserved-1y+spot"))
+    carried = unused_reservation("g6e.xlarge", 1, rate)
+    usd, *_, picks = exhaustive(spec, space, 12 if requests > 100e6 else 4, carried=carried)
+    result = search(spec, catalog, space=space, top=20)
+    top = result.options[0]
+    exact = float(costing.exact_fleet_cost(fleet_spec(spec, top.precision, top.tensor_parallel, picks_of(top)),
+                                           catalog, AS_OF))
+    assert exact + top.carried_usd <= float(usd) + 0.01, (top, usd, picks)
+    assert top.fleet_usd == pytest.approx(exact + top.carried_usd, abs=0.05)
+    # the top answer keeps the reservation (a reserved g6e.xlarge floor), and every option that does not pays for it
+    (c,) = top.regions
+    assert (c.instance_type, c.capacity_type) == ("g6e.xlarge", "reserved-1y") and c.min_nodes >= 1, top
+    dropped = [o for o in result.options if o.regions[0].capacity_type != "reserved-1y"
+               or o.regions[0].instance_type != "g6e.xlarge"]
+    assert dropped
+    for option in dropped:
+        assert option.carried_usd == pytest.approx(rate * float(costing.HOURS))
+        (note,) = option.notes
+        assert "1 of the 1 x g6e.xlarge the stack reserves" in note and "still billed" in note
+    # the same stack on-demand: nothing is carried, and spot is cheaper than keeping a reservation
+    free = search(spec_of(requests=requests), catalog, space=space, top=1).options[0]
+    assert free.carried_usd == 0 and not free.notes
+
+
+def test_burst_days_is_the_spot_pool_the_planner_fills_above_a_floor_of_k():
+    """`costing.burst_days` prices every floor size in one pass; it must be, for each k, the spot pool's day when
+    the floor pool holds k nodes in every slot: max(0, nodes - k), its mean and its node starts."""
+    rng = random.Random(15)
+    for _ in range(50):
+        nodes = [rng.randint(0, 9) for _ in range(rng.choice((1, 5, 96)))]
+        days = costing.burst_days(nodes)
+        assert len(days) == max(nodes) + 1
+        for k, (expected, starts) in enumerate(days):
+            spot = [max(0, n - k) for n in nodes]
+            assert expected == pytest.approx(sum(spot) / len(spot))
+            assert starts == costing.starts_per_day(spot)
 
 
 def test_k_best_matches_brute_force_on_random_lists():
@@ -159,8 +316,7 @@ def test_the_floats_price_every_listed_option_as_the_cost_modules_do(stack):
     result = search(spec, default_catalog(), top=5)
     assert result.options
     for option in result.options:
-        picks = tuple((c.instance_type, c.capacity_type, c.min_nodes) for c in option.regions)
-        exact = costing.exact_fleet_cost(fleet_spec(spec, option.precision, option.tensor_parallel, picks),
+        exact = costing.exact_fleet_cost(fleet_spec(spec, option.precision, option.tensor_parallel, picks_of(option)),
                                          default_catalog(), AS_OF)
         assert option.fleet_usd == pytest.approx(float(exact), abs=0.05 * len(spec.regions))
 
@@ -216,6 +372,91 @@ def test_write_then_estimate_reproduces_the_recommended_cost(stack, project):
     # a second run finds the written fleet already cheapest: it writes nothing
     again = invoke("recommend", stack, "--write", "--format", "json", *DATE)
     assert again.exit_code == 0 and "nothing was written" in again.stderr
+
+
+@pytest.mark.parametrize("stack, floor", [("prod-us", "on-demand"), ("hybrid", "reserved-1y")])
+def test_write_a_mixed_fleet_then_estimate_reproduces_the_recommended_cost(stack, floor, project):
+    """The spot share end to end: a floor pool (minNodes = maxNodes) and a spot pool of the same type per region,
+    written with the `model pin` writer (comments kept, the second pool added after the first), and `estimate` of
+    the written stack prices it at the recommended cost (a gateway stack: its split, caps in the pools)."""
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    before = path.read_text()
+    result = invoke("recommend", stack, "--capacity-types", f"{floor}+spot", "--write", "--format", "json", *DATE)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["options"][0]
+    for region, pools in first["fleet"].items():
+        assert [p["capacityType"] for p in pools] == [floor, "spot"], (region, pools)
+        assert pools[0]["minNodes"] == pools[0]["maxNodes"] >= 2 and pools[1]["minNodes"] == 0
+        assert pools[0]["instanceType"] == pools[1]["instanceType"]
+    said = " ".join(result.stderr.split())
+    assert "gpuPools[1]" in said and "added" in said and "spot" in said
+    after = path.read_text()
+    assert after.splitlines()[:2] == before.splitlines()[:2]  # the header comment
+    written = load_stack_file(path)
+    for region in written.regions:
+        pools = first["fleet"][region.region]
+        assert [(p.capacity_type, p.min_nodes, p.max_nodes, p.instance_type) for p in region.gpu_pools] == [
+            (p["capacityType"], p["minNodes"], p["maxNodes"], p["instanceType"]) for p in pools]
+        assert len({p.name for p in region.gpu_pools}) == 2
+    estimated = json.loads(invoke("estimate", stack, "--format", "json", *DATE).stdout)["stacks"][0]
+    expected = (estimated["hybrid"]["monthlyUsd"]["expected"] if written.gateway is not None
+                else estimated["selfHosted"]["monthlyUsd"]["expected"])
+    assert abs(expected - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"], (expected, first["monthlyUsd"])
+    again = invoke("recommend", stack, "--capacity-types", f"{floor}+spot", "--write", "--format", "json", *DATE)
+    assert again.exit_code == 0 and "nothing was written" in again.stderr, again.output
+    assert path.read_text() == after
+
+
+def test_write_on_a_reserved_stack_says_what_the_unused_reservation_costs(project):
+    """prod-us on reserved-1y, asked for spot only: the recommended fleet leaves the reservation unused. Its monthly
+    cost counts it, the option says so, and `estimate` of the written stack is that cost less the carried
+    reservation (the file no longer names it)."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    own = invoke("recommend", "prod-us", "--format", "json", "--top", "1", *DATE)
+    assert own.exit_code == 0, own.output
+    kept = json.loads(own.stdout)["options"][0]
+    assert {p["capacityType"] for pools in kept["fleet"].values() for p in pools} == {"reserved-1y"}
+    assert kept["reservationCarriedMonthlyUsd"] == 0 and kept["notes"] == []
+    result = invoke("recommend", "prod-us", "--capacity-types", "spot", "--write", "--format", "json", *DATE)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["options"][0]
+    assert first["monthlyUsd"] > kept["monthlyUsd"]  # dropping a reservation mid-term saves nothing here
+    rate = float(default_catalog().instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
+    carried = first["reservationCarriedMonthlyUsd"]
+    assert carried == pytest.approx(2 * 2 * rate * float(costing.HOURS), abs=0.02)  # 2 nodes in each region
+    assert len(first["notes"]) == 2 and all("still billed" in n for n in first["notes"])
+    said = " ".join(result.stderr.split())
+    assert "reservation the file no longer names" in said
+    estimated = json.loads(invoke("estimate", "prod-us", "--format", "json", *DATE).stdout)["stacks"][0]
+    expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
+
+
+def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(project):
+    """The hybrid search prices each fleet as its cheapest split; a fleet that leaves the stack's reserved nodes
+    unused pays them on top there too, region by region, and the ranking sees it."""
+    path = project / "stacks" / "Pulumi.hybrid.yaml"
+    path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    spec = load_stack_file(path)
+    catalog = default_catalog()
+    result = invoke("recommend", "hybrid", "--format", "json", "--top", "4", "--capacity-types", "spot,reserved-1y",
+                    "--instance-types", "g6e.xlarge", *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["hybrid"] and len(doc["options"]) == 4
+    for option in doc["options"]:
+        carried = 0.0
+        for region in spec.regions:
+            (pool,) = option["fleet"][region.region]
+            if pool["capacityType"] != "reserved-1y":
+                rate = float(catalog.instance(region.region, "g6e.xlarge", "reserved-1y").usd_per_hour)
+                carried += 2 * rate * float(costing.HOURS)
+        assert option["reservationCarriedMonthlyUsd"] == pytest.approx(carried, abs=0.02), option
+        assert len(option["notes"]) == sum(pools[0]["capacityType"] != "reserved-1y"
+                                           for pools in option["fleet"].values())
+    costs = [o["monthlyUsd"] for o in doc["options"]]
+    assert costs == sorted(costs)
 
 
 def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_dearer_than_prod_us(project):
@@ -422,6 +663,31 @@ def test_write_a_stack_with_two_pools_a_load_test_and_scale_to_zero_then_estimat
     assert abs(expected - recommended["monthlyUsd"]) <= 0.005 * recommended["monthlyUsd"]
 
 
+def test_write_a_mixed_fleet_reuses_the_stacks_second_pool_and_its_load_test(project):
+    """A stack that already has a second pool (another type) gets the spot pool written into it, its comment kept
+    (the name's says what it was); us-west-2's load test holds for the L40S at BF16 TP1, so the spot pool of that
+    type gets the same figures (the planner would otherwise size the two pools differently); `estimate` of the
+    written stack reproduces the recommendation."""
+    variant = _prod_us_variant(project)
+    variant.write_text(variant.read_text().replace("name: l4\n", "name: l4  # the burst pool\n", 1))
+    result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
+                    "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["options"][0]
+    text = variant.read_text()
+    assert re.search(r"name: l40s-spot +# was l4; the burst pool", text), text
+    assert "measuredOutputTokensPerSecond: 3000\n" in text and "3000.0" not in text
+    written = load_stack_file(variant)
+    east, west = written.regions
+    assert [(p.name, p.instance_type, p.capacity_type, p.min_nodes) for p in east.gpu_pools] == [
+        ("l40s", "g6e.xlarge", "on-demand", east.gpu_pools[0].max_nodes), ("l40s-spot", "g6e.xlarge", "spot", 0)]
+    assert [p.measured_output_tokens_per_second for p in west.gpu_pools] == [3000, 3000]
+    assert all(p.measured_output_tokens_per_second is None for p in east.gpu_pools)
+    estimated = json.loads(invoke("estimate", "variant", "--format", "json", *DATE).stdout)
+    expected = estimated["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"], (expected, first["monthlyUsd"])
+
+
 def test_zero_traffic_prints_every_format(project):
     _prod_us_variant(project, requestsPerMonth=0)
     for fmt in ("table", "markdown", "json"):
@@ -440,7 +706,7 @@ def test_a_stack_with_a_gateway_is_searched_as_its_hybrid_split(project):
     assert all(0 < o["apiShare"] < 1 for o in doc["options"])
     for o in doc["options"]:  # the cap is in the pool, and maxNodes holds it
         for pools in o["fleet"].values():
-            assert pools[0]["maxReplicas"] < pools[0]["maxNodes"] * 8
+            assert pools[0]["maxReplicas"] < sum(p["maxNodes"] for p in pools) * 8
     plain = json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)
     assert plain["notes"] == [] and plain["hybrid"] is False and plain["options"][0]["apiShare"] == 0
 
