@@ -39,6 +39,7 @@ from infra import hardware
 from infra.price_catalog import MissingPrice, PriceCatalog
 from infra.spec import GpuPoolSpec, RegionSpec, StackSpec
 from infra.spec.checks import fit_report
+from infra.spec.models import CHART_MAX_REPLICAS_MAX
 
 TENSOR_PARALLEL = (1, 2, 4, 8)
 FLOOR_TYPES = ("on-demand", "reserved-1y")
@@ -56,7 +57,8 @@ serving it as BF16 is not what its weights are. Such a stack is searched at its 
 
 # Why a family (instance type in a region) was rejected, most fundamental first: a family keeps the first reason
 # it met under every precision and tensorParallel tried.
-REASONS = ("not-offered", "no-figures", "does-not-fit", "misses-tpot", "misses-ttft", "over-budget")
+REASONS = ("not-offered", "no-figures", "does-not-fit", "misses-tpot", "misses-ttft", "over-replica-limit",
+           "over-budget")
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,8 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
                     choices, n = _region_choices(sized, region, precision, tp, types[region.region], space, catalog,
                                                  prices[region.region], usage, requests, shares[region.region], family,
                                                  plans, own=(own, spec.model.tensor_parallel),
-                                                 committed=held.get(region.region, ()))
+                                                 committed=held.get(region.region, ()),
+                                                 replica_limit=None if overflow else CHART_MAX_REPLICAS_MAX)
                     searched += n
                     per_region.append(choices)
                 if share == 0.0:
@@ -309,11 +312,13 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
 def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int, names: list[str], space: Space,
                     catalog: PriceCatalog, prices: costing.RegionPrices, usage: UsageAssumptions, requests: float,
                     share: float, family: _Family, plans: dict, own: tuple[str, int],
-                    committed: Sequence[Committed] = ()) -> tuple[list[RegionChoice], int]:
+                    committed: Sequence[Committed] = (), replica_limit: int | None = None
+                    ) -> tuple[list[RegionChoice], int]:
     """Every priced choice in one region at one precision and tensorParallel, cheapest first (per instance type and
     capacity type only its cheapest minNodes, or floor size), and how many were priced. `own`: the stack's own
     (precision, tensorParallel), for which alone a pool's load test holds; `committed`: the stack's reservations in
-    the region (`commitments`)."""
+    the region (`commitments`); `replica_limit`: the most maxReplicas a choice may need (the vLLM chart's; None in
+    the hybrid split, whose fleet cap keeps within it and overflows the rest)."""
     source = spec.model_for(region)[0]
     own_pool = region.gpu_pools[0]
     weights = costing.Weights.of(spec, region, own_pool)
@@ -375,6 +380,12 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         # own there; where one node would hold the floor's replicas, minNodes must spread them over the zones
         kept = floor if floor > costing.floor_nodes(low, per_node) else min(own_pool.min_nodes, floor)
         max_replicas = max(peak_replicas, high, low, 1)
+        if replica_limit is not None and max_replicas > replica_limit:
+            family.fail(name, region.region, "over-replica-limit",
+                        f"needs {max_replicas} replicas at the peak ({precision}, tensorParallel {tp}), more than the "
+                        f"vLLM chart deploys (autoscaling.maxReplicas {replica_limit}, charts/vllm/values.schema.json)"
+                        ": a GPU that carries more per replica, or the hybrid split (--hybrid)", max_replicas)
+            continue
         max_nodes = max(math.ceil((max_replicas + 1) / per_node), floor, 1)
         headroom = (max_replicas * th.planning_tokens_per_second / peak_tps - 1) if peak_tps > 0 else None
         peak_nodes = max(nodes0) if nodes0 else 0

@@ -520,6 +520,27 @@ def test_a_model_that_fits_nowhere_is_rejected_as_not_fitting():
     assert [r.kind for r in result.rejected] == ["does-not-fit"]
 
 
+def test_a_fleet_above_the_charts_replica_limit_is_rejected_not_recommended():
+    """The vLLM chart's values schema caps autoscaling.maxReplicas (CHART_MAX_REPLICAS_MAX, 100; `validate` refuses
+    more and helm fails at `pulumi up`). Before the fix, at 3B requests a month the search listed L4 fleets with
+    maxReplicas 971 as feasible (g6.xlarge alone), and `--write` then failed on them; now a family that needs more
+    replicas than the chart deploys is rejected, saying so, and a larger GPU wins."""
+    from infra.spec.models import CHART_MAX_REPLICAS_MAX
+
+    spec = spec_of(requests=3_000_000_000)
+    spec = spec.model_copy(update={"budget": None})
+    only_l4 = search(spec, default_catalog(), space=Space(instance_types=("g6.xlarge",), tensor_parallel=(1,),
+                                                          precisions=("fp8",)), top=3)
+    assert not only_l4.options, only_l4.options[0].regions[0].max_replicas
+    (why,) = [r for r in only_l4.rejected if r.instance_type == "g6.xlarge"]
+    assert why.kind == "over-replica-limit" and f"{CHART_MAX_REPLICAS_MAX}" in why.reason, why
+    wider = search(spec, default_catalog(), space=Space(instance_types=("g6.xlarge", "g6e.xlarge", "p5.48xlarge"),
+                                                        tensor_parallel=(1,), precisions=("fp8",)), top=5)
+    assert wider.options
+    for option in wider.options:
+        assert all(c.max_replicas <= CHART_MAX_REPLICAS_MAX for c in option.regions), option
+
+
 def test_over_budget_options_are_not_feasible_and_write_refuses(project):
     path = project / "stacks" / "Pulumi.dev.yaml"
     text = path.read_text().replace("monthlyUsd: 3500", "monthlyUsd: 100")
