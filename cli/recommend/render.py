@@ -5,7 +5,8 @@ Contract: `{"stack", "options": [{"rank", "monthlyUsd", "perMillionTokensUsd", "
 "maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd; a mixed region
 lists its floor pool, then its spot pool. Beyond it: per option `precision`, `exact` (the program ran for it),
 `whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the fleet leaves unused,
-still billed); per pool the replicas, expected nodes,
+still billed; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
+per pool the replicas, expected nodes,
 batch, TPOT and TTFT at the planned batch and the headroom against the peak; per rejection its `kind`; and the
 stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what was searched.
 """
@@ -39,6 +40,8 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 
 
 def contract(rec: Recommendation) -> dict:
+    from cli.recommend.search import floorless_spot_note
+
     spec = rec.result.spec
     options = []
     for rank, option in enumerate(rec.options, start=1):
@@ -62,7 +65,8 @@ def contract(rec: Recommendation) -> dict:
             if monthly is not None and rec.tokens_per_month else None,
             "feasible": option.feasible, "whyNotFeasible": option.why_not, "apiShare": option.api_share,
             "precision": option.precision, "exact": option.exact, "fleet": fleet,
-            "reservationCarriedMonthlyUsd": _r(option.carried_usd), "notes": option.notes,
+            "reservationCarriedMonthlyUsd": _r(option.carried_usd),
+            "notes": option.notes + [note for note in (floorless_spot_note(spec, option),) if note],
         })
     return {
         "version": VERSION, "stack": rec.stack, "options": options,

@@ -513,6 +513,26 @@ def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaTh
     return list(plan.pools[0].nodes_per_slot), plan.replicas_at_peak, peak_tps, {}
 
 
+FLOOR_OPTIONS = ",".join((*FLOOR_TYPES, *MIXED_TYPES))
+"""`--capacity-types` that keep a floor spot cannot reclaim (every type but spot alone)."""
+
+
+def floorless_spot_note(spec: StackSpec, option: Option) -> str | None:
+    """A note for an option that runs a region entirely on spot where the stack keeps a non-spot pool there: the
+    estimate prices spot at the Spot Advisor discount and counts its nodes as available as on-demand ones (a reclaim,
+    or spot not granted, is not costed; `gateway.expectedUnavailability` does not depend on it), so the saving is
+    shown without its risk. None for a stack that already runs the region on spot alone (its own choice)."""
+    regions = [c.region for own, c in zip(spec.regions, option.regions)
+               if c.label == "spot" and any(p.capacity_type != "spot" for p in own.gpu_pools)]
+    if not regions:
+        return None
+    return (f"{', '.join(regions)}: every node is spot, the replica floor included, where the stack keeps nodes "
+            "spot cannot reclaim: the estimate prices spot at the Spot Advisor discount as if it were as available "
+            "as on-demand (a reclaim or a spot shortage is not costed, nor in gateway.expectedUnavailability), and "
+            "a reclaim wave can take a region's whole fleet down; `--capacity-types "
+            f"{FLOOR_OPTIONS}` keeps a floor (a floor pool with a spot burst)")
+
+
 def changes(spec: StackSpec, option: Option) -> int:
     """How many of the stack's fleet settings an option changes (precision, tensorParallel, per region the number of
     pools and each pool's instance type, capacity type and minNodes): among options of the same cost the one that

@@ -480,6 +480,33 @@ def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_deare
     assert {"does-not-fit", "not-offered", "over-budget"} <= kinds
 
 
+def test_an_option_that_drops_the_stacks_non_spot_floor_says_spot_is_priced_as_available(project):
+    """prod-us runs on-demand ("no spot interruptions"); the estimate prices spot at the Spot Advisor discount and
+    as available as on-demand (a reclaim is not costed: the same `expectedUnavailability`, the same capacity).
+    Before the fix the all-spot winner came with no word of it (`notes` empty); now an option that leaves a region
+    of a non-spot stack without a floor that cannot be reclaimed says so and names the options that keep one,
+    while a floor pool with a spot burst, or a stack that already runs on spot (dev), gets no such note."""
+    doc = json.loads(invoke("recommend", "prod-us", "--format", "json", "--top", "2", "--capacity-types",
+                            "spot,on-demand+spot", *DATE).stdout)
+    for option in doc["options"]:
+        spot_regions = [r for r, pools in option["fleet"].items() if [p["capacityType"] for p in pools] == ["spot"]]
+        floorless = [n for n in option["notes"] if "every node is spot" in n]
+        if spot_regions:
+            (note,) = floorless
+            assert all(r in note for r in spot_regions) and "--capacity-types" in note and "reclaim" in note, note
+        else:
+            assert not floorless, option
+    assert any("every node is spot" in n for n in doc["options"][0]["notes"])  # the all-spot fleet wins
+    table = invoke("recommend", "prod-us", "--top", "1", *DATE).stdout
+    assert "rank 1: us-east-1, us-west-2: every node is spot" in table
+    mixed = json.loads(invoke("recommend", "prod-us", "--format", "json", "--top", "1", "--capacity-types",
+                              "on-demand+spot", *DATE).stdout)
+    assert not any("every node is spot" in n for n in mixed["options"][0]["notes"])
+    dev = json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)
+    assert dev["options"][0]["fleet"]["us-east-1"][0]["capacityType"] == "spot"
+    assert not any("every node is spot" in n for n in dev["options"][0]["notes"])
+
+
 def test_write_keeps_comments_and_says_what_a_changed_key_was(project):
     path = project / "stacks" / "Pulumi.prod-us.yaml"
     before = path.read_text()
