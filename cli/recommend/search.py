@@ -389,12 +389,20 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         max_nodes = max(math.ceil((max_replicas + 1) / per_node), floor, 1)
         headroom = (max_replicas * th.planning_tokens_per_second / peak_tps - 1) if peak_tps > 0 else None
         peak_nodes = max(nodes0) if nodes0 else 0
-        rates = {}
+        rates, unpriced = {}, {}
         for capacity_type in dict.fromkeys(t for label in space.capacity_types for t in label.split("+")):
             try:
                 rates[capacity_type] = catalog.instance(region.region, name, capacity_type)
-            except MissingPrice:
+            except MissingPrice as err:
+                unpriced[capacity_type] = err
                 continue
+        if not any(all(t in rates for t in label.split("+")) for label in space.capacity_types):
+            # fits and meets the targets, but none of the capacity types asked is priced for it here
+            family.fail(name, region.region, "not-offered",
+                        f"the price catalog has no {' or '.join(unpriced)} price for it in the region "
+                        f"(--capacity-types {','.join(space.capacity_types)}): "
+                        + "; ".join(str(e).split(": ", 1)[-1] for e in unpriced.values()))
+            continue
         mirror = costing.mirror_usd(weights, prices, usage)
         common = dict(min_replicas=low, max_replicas=max_replicas, throughput=th, batch=batch, tpot_ms=tpot_ms,
                       ttft_ms=ttft_ms, headroom=headroom, measured=measured)

@@ -568,6 +568,25 @@ def test_a_fleet_above_the_charts_replica_limit_is_rejected_not_recommended():
         assert all(c.max_replicas <= CHART_MAX_REPLICAS_MAX for c in option.regions), option
 
 
+def test_a_family_with_no_price_for_the_capacity_types_asked_is_rejected_saying_so():
+    """p6-b200 has no Spot Advisor data (the catalog prices no spot for its family). Before the fix `--capacity-types
+    spot` (or on-demand+spot) dropped it silently: no option and no rejection, so the output said "see the rejected
+    instance types" above an empty list; now it is rejected as not offered on those terms, naming them."""
+    spec = spec_of(requests=400_000_000).model_copy(update={"budget": None})
+    catalog = default_catalog()
+    with pytest.raises(LookupError):
+        catalog.instance("us-east-1", "p6-b200.48xlarge", "spot")
+    for kinds in (("spot",), ("spot", "on-demand+spot")):
+        result = search(spec, catalog, space=Space(instance_types=("p6-b200.48xlarge",), capacity_types=kinds), top=2)
+        assert not result.options
+        (why,) = result.rejected
+        assert why.kind == "not-offered" and "spot" in why.reason and why.region == "us-east-1", why
+    # on-demand is priced: it is searched, and nothing is rejected
+    result = search(spec, catalog, space=Space(instance_types=("p6-b200.48xlarge",),
+                                               capacity_types=("spot", "on-demand")), top=2)
+    assert result.options and not result.rejected
+
+
 def test_over_budget_options_are_not_feasible_and_write_refuses(project):
     path = project / "stacks" / "Pulumi.dev.yaml"
     text = path.read_text().replace("monthlyUsd: 3500", "monthlyUsd: 100")
