@@ -58,7 +58,8 @@ def _choose(option: str, text: str | None, allowed: list[str]) -> tuple[str, ...
     items = _items(option, text)
     for item in items or ():
         if item not in allowed:
-            near = difflib.get_close_matches(item, allowed, n=1)
+            swapped = "+".join(reversed(item.split("+")))  # a spot share names its floor type first
+            near = [swapped] if "+" in item and swapped in allowed else difflib.get_close_matches(item, allowed, n=1)
             hint = f"did you mean {near[0]}?" if near else f"one of {', '.join(allowed)}"
             raise CliError(f"{option}: {item!r} is not known; {hint}")
     return items

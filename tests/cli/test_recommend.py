@@ -606,6 +606,8 @@ def test_over_budget_options_are_not_feasible_and_write_refuses(project):
     (["--tensor-parallel", "3"], "--tensor-parallel"),
     (["--precision", "fp4"], "--precision"),
     (["--capacity-types", "spto"], "did you mean spot"),
+    (["--capacity-types", "spot+on-demand"], "did you mean on-demand+spot"),  # the floor type first
+    (["--capacity-types", "on-demand,spot+reserved-1y"], "did you mean reserved-1y+spot"),
     (["--instance-types", ","], "--instance-types"),
     (["--as-of", "yesterday"], "--as-of"),
 ])
