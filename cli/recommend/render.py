@@ -4,8 +4,8 @@ Contract: `{"stack", "options": [{"rank", "monthlyUsd", "perMillionTokensUsd", "
 "fleet": {"<region>": [{"instanceType", "tensorParallel", "quantization", "capacityType", "minNodes",
 "maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd; a mixed region
 lists its floor pool, then its spot pool. Beyond it: per option `precision`, `exact` (the program ran for it),
-`whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the fleet leaves unused,
-still billed; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
+`whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the written file no
+longer names, still billed less the on-demand hours it covers; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
 per pool the replicas, expected nodes,
 batch, TPOT and TTFT at the planned batch and the headroom against the peak; per rejection its `kind`; and the
 stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what was searched.

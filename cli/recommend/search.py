@@ -120,7 +120,8 @@ class RegionChoice:
     burst_expected_nodes: float = 0.0
     burst_usd: float = 0.0
     carried_usd: float = 0.0
-    """A reservation the stack holds in the region that this choice does not use, still billed (`Committed`)."""
+    """A reservation the stack holds in the region that this choice does not write as reserved-1y: still billed, less
+    the on-demand hours of the choice's nodes of its type it covers (`_carried`; negative where it covers more)."""
     carried_note: str | None = None
 
     @property
@@ -425,7 +426,8 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
                     floor_usd = costing.pool_usd((k, 0), capacity_type, k, unit, on_demand, reserved, weights, prices,
                                                  usage) + mirror
                     burst_usd = costing.pool_usd(day, burst, 0, spot, spot, None, weights, prices, usage)
-                    carried, note = _carried(committed, name, capacity_type, k)
+                    held = k if capacity_type == "reserved-1y" else 0
+                    carried, note = _carried(committed, name, held, [k])  # the floor's k run every slot
                     priced += 1
                     usd = floor_usd + burst_usd + carried
                     if best is None or usd < best[0] - 1e-9:
@@ -438,7 +440,9 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
                     if capacity_type == "reserved-1y" and m == 0:
                         continue  # nothing reserved: that is on-demand
                     day = costing.day_at(nodes0, m, memo)
-                    carried, note = _carried(committed, name, capacity_type, m)
+                    held = m if capacity_type == "reserved-1y" else 0
+                    billed = costing.nodes_per_slot(nodes0, m) if committed and capacity_type != "spot" else []
+                    carried, note = _carried(committed, name, held, billed)
                     usd = costing.pool_usd(day, capacity_type, m, unit, on_demand, reserved, weights, prices,
                                            usage) + mirror + carried
                     priced += 1
@@ -466,6 +470,9 @@ class Committed:
     instance_type: str
     nodes: int
     usd_per_hour: float
+    on_demand_usd_per_hour: float = 0.0
+    """What a node of the type bills on demand: a reservation not held as reserved-1y still covers on-demand nodes
+    of its type in its region (AWS applies it to matching on-demand usage: docs/stack-file.md "Reserved capacity")."""
 
 
 def commitments(spec: StackSpec, catalog: PriceCatalog) -> dict[str, list[Committed]]:
@@ -481,29 +488,45 @@ def commitments(spec: StackSpec, catalog: PriceCatalog) -> dict[str, list[Commit
     out: dict[str, list[Committed]] = {}
     for (region, name), count in nodes.items():
         try:
-            rate = float(catalog.instance(region, name, "reserved-1y").usd_per_hour)
+            price = catalog.instance(region, name, "reserved-1y")
         except MissingPrice:
             continue  # `estimate` refuses such a stack too; nothing known to carry
-        out.setdefault(region, []).append(Committed(region, name, count, rate))
+        out.setdefault(region, []).append(Committed(region, name, count, float(price.usd_per_hour),
+                                                    float(price.on_demand_usd_per_hour)))
     return out
 
 
-def _carried(committed: Sequence[Committed], name: str, capacity_type: str, reserved_nodes: int) -> tuple[float, str | None]:
-    """(monthly cost, note) of the stack's reservations in a region that a choice of `name` holding
-    `reserved_nodes` reserved-1y nodes (its minNodes, or its floor pool's k) leaves unused: still billed."""
+def _carried(committed: Sequence[Committed], name: str, reserved_nodes: int,
+             billed_nodes: Sequence[int]) -> tuple[float, str | None]:
+    """(monthly cost, note) of the stack's reservations in a region beyond what a choice of `name` writes: the
+    choice reserves `reserved_nodes` of it (a reserved-1y pool's minNodes, or its floor pool's k; 0 otherwise) and
+    runs `billed_nodes` of it per slot that are not spot (on-demand or reserved-1y; [] for spot). A reservation the
+    written file no longer names is still billed until its term ends, and AWS applies it to matching on-demand
+    usage: so each held node beyond `reserved_nodes` costs its reserved rate and saves the on-demand rate of a node
+    of its type the written file bills on demand, in every slot that runs one. The cost is what the bill differs
+    from `estimate` of the written file (negative: the reservation makes that fleet cheaper than the estimate says)."""
     usd, parts = 0.0, []
     for c in committed:
-        held = min(c.nodes, reserved_nodes) if (capacity_type == "reserved-1y" and name == c.instance_type) else 0
-        if held < c.nodes:
-            cost = (c.nodes - held) * c.usd_per_hour * costing.HOURS
-            usd += cost
-            parts.append(f"{c.nodes - held} of the {c.nodes} x {c.instance_type} the stack reserves (reserved-1y "
-                         f"minNodes) at ${c.usd_per_hour:g}/h: ${cost:,.2f}/month")
+        extra = c.nodes - (min(c.nodes, reserved_nodes) if name == c.instance_type else 0)
+        if extra <= 0:
+            continue
+        slots = billed_nodes if name == c.instance_type else []
+        covered = sum(min(extra, max(0, n - reserved_nodes)) for n in slots) / len(slots) if slots else 0.0
+        billed = extra * c.usd_per_hour * costing.HOURS
+        saved = covered * c.on_demand_usd_per_hour * costing.HOURS
+        usd += billed - saved
+        part = (f"{extra} of the {c.nodes} x {c.instance_type} the stack reserves (reserved-1y minNodes) at "
+                f"${c.usd_per_hour:g}/h: ${billed:,.2f}/month")
+        if covered:
+            part += (f", less the on-demand hours of its {covered:.2f} {c.instance_type} nodes they cover "
+                     f"(${saved:,.2f}/month at ${c.on_demand_usd_per_hour:g}/h)")
+        parts.append(part)
     if not parts:
         return 0.0, None
-    return usd, (f"{committed[0].region}: this fleet leaves {'; '.join(parts)} unused, still billed until the "
-                 "reservation's 1-year term ends: counted in its monthly cost (`estimate` of the written stack does "
-                 "not show it: the file no longer names the reservation)")
+    return usd, (f"{committed[0].region}: this fleet no longer reserves {'; '.join(parts)}: still billed until the "
+                 "reservation's 1-year term ends, and applied by AWS to matching on-demand nodes: counted in its "
+                 "monthly cost (`estimate` of the written stack does not show it: the file no longer names the "
+                 "reservation)")
 
 
 def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaThroughput, pool: GpuPoolSpec | None,

@@ -135,7 +135,7 @@ def exhaustive(spec, space, max_min_nodes, carried=None):
             candidate = fleet_spec(spec, precision, tp, picks)
             usd = float(costing.exact_fleet_cost(candidate, catalog, AS_OF))
             if carried is not None:
-                usd += sum(carried(region.region, *pick) for region, pick in zip(spec.regions, picks))
+                usd += sum(carried(candidate, region.region, *pick) for region, pick in zip(spec.regions, picks))
             best.append((usd, precision, tp, picks))
     return min(best)
 
@@ -230,12 +230,23 @@ def reserved_spec(requests=40_000_000):
     return spec_of(requests=requests, capacity="reserved-1y")
 
 
-def unused_reservation(committed_type, committed_nodes, rate):
-    """What a region's pick pays for the stack's reservation it leaves unused: the reserved nodes of the committed
-    type it holds (a reserved-1y pool's minNodes, or a reserved-1y floor pool) count against the commitment."""
-    def carried(region, name, label, count):
-        held = min(count, committed_nodes) if (label.startswith("reserved-1y") and name == committed_type) else 0
-        return (committed_nodes - held) * rate * float(costing.HOURS)
+def unused_reservation(committed_type, committed_nodes, rate, on_demand_rate):
+    """What a region's pick pays besides `estimate` of it for the stack's reservation: the reserved nodes of the
+    committed type it writes (a reserved-1y pool's minNodes, or a reserved-1y floor pool) count against the
+    commitment; the rest is billed at its reserved rate, and AWS applies it to the pick's nodes of that type that
+    bill on demand (on-demand, or reserved-1y above minNodes; not spot) in every slot that runs them, each saving
+    its on-demand rate. Those nodes come from the candidate's own capacity plan (`capacity.plan`)."""
+    def carried(candidate, region, name, label, count):
+        reserved = count if (label.startswith("reserved-1y") and name == committed_type) else 0
+        extra = committed_nodes - min(committed_nodes, reserved)
+        if extra <= 0:
+            return 0.0
+        covered = 0.0
+        if name == committed_type:
+            (plan,) = [p for p in capacity.plan(candidate, candidate.traffic.requests_per_month) if p.region == region]
+            billed = [sum(n) for n in zip(*(p.nodes_per_slot for p in plan.pools if p.pool.capacity_type != "spot"))]
+            covered = sum(min(extra, max(0, n - reserved)) for n in billed) / len(billed) if billed else 0.0
+        return (extra * rate - covered * on_demand_rate) * float(costing.HOURS)
     return carried
 
 
@@ -247,7 +258,9 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
     with that cost counted."""
     spec = reserved_spec(requests)
     catalog = default_catalog()
-    rate = float(catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
+    price = catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y")
+    rate, on_demand = float(price.usd_per_hour), float(price.on_demand_usd_per_hour)
+    carried = unused_reservation("g6e.xlarge", 1, rate, on_demand)
     # one pool a region: every option that does not hold the reserved node is priced with it (before the fix the
     # spot fleets were priced as if the reservation had ended)
     plain = search(spec, catalog, space=Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,),
@@ -256,14 +269,14 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
     assert any(o.regions[0].capacity_type == "spot" for o in plain)
     for option in plain:
         (c,) = option.regions
-        exact = costing.exact_fleet_cost(fleet_spec(spec, option.precision, option.tensor_parallel,
-                                                    ((c.instance_type, c.capacity_type, c.min_nodes),)), catalog, AS_OF)
-        held = c.capacity_type == "reserved-1y" and c.instance_type == "g6e.xlarge" and c.min_nodes >= 1
-        assert option.fleet_usd == pytest.approx(float(exact) + (0 if held else rate * float(costing.HOURS)),
-                                                 abs=0.05), option
+        candidate = fleet_spec(spec, option.precision, option.tensor_parallel,
+                               ((c.instance_type, c.capacity_type, c.min_nodes),))
+        exact = costing.exact_fleet_cost(candidate, catalog, AS_OF)
+        assert option.fleet_usd == pytest.approx(
+            float(exact) + carried(candidate, "us-east-1", c.instance_type, c.capacity_type, c.min_nodes),
+            abs=0.05), option
     space = Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,), precisions=("fp8",),
                   capacity_types=("on-demand", "spot", "reserved-1y", "on-demand+spot", "reserved-1y+spot"))
-    carried = unused_reservation("g6e.xlarge", 1, rate)
     usd, *_, picks = exhaustive(spec, space, 12 if requests > 100e6 else 4, carried=carried)
     result = search(spec, catalog, space=space, top=20)
     top = result.options[0]
@@ -278,9 +291,13 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
                or o.regions[0].instance_type != "g6e.xlarge"]
     assert dropped
     for option in dropped:
-        assert option.carried_usd == pytest.approx(rate * float(costing.HOURS))
+        (pick,) = picks_of(option)
+        candidate = fleet_spec(spec, option.precision, option.tensor_parallel, (pick,))
+        assert option.carried_usd == pytest.approx(carried(candidate, "us-east-1", *pick), abs=0.01), option
         (note,) = option.notes
         assert "1 of the 1 x g6e.xlarge the stack reserves" in note and "still billed" in note
+        if pick[0] != "g6e.xlarge" or pick[1] == "spot":  # nothing of its type billed on demand: all of it unused
+            assert option.carried_usd == pytest.approx(rate * float(costing.HOURS))
     # the same stack on-demand: nothing is carried, and spot is cheaper than keeping a reservation
     free = search(spec_of(requests=requests), catalog, space=space, top=1).options[0]
     assert free.carried_usd == 0 and not free.notes
@@ -425,9 +442,39 @@ def test_write_on_a_reserved_stack_says_what_the_unused_reservation_costs(projec
     rate = float(default_catalog().instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
     carried = first["reservationCarriedMonthlyUsd"]
     assert carried == pytest.approx(2 * 2 * rate * float(costing.HOURS), abs=0.02)  # 2 nodes in each region
-    assert len(first["notes"]) == 2 and all("still billed" in n for n in first["notes"])
+    reservation_notes = [n for n in first["notes"] if "the stack reserves" in n]
+    assert len(reservation_notes) == 2 and all("still billed" in n for n in reservation_notes)
     said = " ".join(result.stderr.split())
     assert "reservation the file no longer names" in said
+    estimated = json.loads(invoke("estimate", "prod-us", "--format", "json", *DATE).stdout)["stacks"][0]
+    expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
+
+
+def test_a_reservation_covers_the_on_demand_nodes_of_its_type_the_written_stack_runs(project):
+    """A reservation (Reserved Instance / Instance Savings Plan) is a billing discount AWS applies to matching
+    on-demand usage (docs/stack-file.md "Reserved capacity"). prod-us on reserved-1y, asked for an on-demand floor
+    with a spot burst on the same g6e.xlarge: the stack's 2 reserved nodes a region cover the 2 on-demand floor nodes.
+    Before the fix the option paid the reservation on top of the floor's on-demand hours (2 x $1.17/h + 2 x on-demand
+    a region, ~$1,175 a month too much in each); now it pays the reservation instead of them, and `estimate` of the
+    written file (which bills the floor on demand) is the recommended cost plus that saving."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    result = invoke("recommend", "prod-us", "--capacity-types", "on-demand+spot", "--instance-types", "g6e.xlarge",
+                    "--write", "--format", "json", "--top", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["options"][0]
+    catalog = default_catalog()
+    carried = 0.0
+    for region, pools in first["fleet"].items():
+        assert [(p["capacityType"], p["minNodes"]) for p in pools] == [("on-demand", 2), ("spot", 0)]
+        price = catalog.instance(region, "g6e.xlarge", "reserved-1y")
+        carried += 2 * (float(price.usd_per_hour) - float(price.on_demand_usd_per_hour)) * float(costing.HOURS)
+    assert carried < 0
+    assert first["reservationCarriedMonthlyUsd"] == pytest.approx(carried, abs=0.02)
+    assert all("cover" in n for n in first["notes"] if "the stack reserves" in n)
+    said = " ".join(result.stderr.split())
+    assert "takes off its on-demand nodes" in said
     estimated = json.loads(invoke("estimate", "prod-us", "--format", "json", *DATE).stdout)["stacks"][0]
     expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
     assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
@@ -453,8 +500,8 @@ def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(p
                 rate = float(catalog.instance(region.region, "g6e.xlarge", "reserved-1y").usd_per_hour)
                 carried += 2 * rate * float(costing.HOURS)
         assert option["reservationCarriedMonthlyUsd"] == pytest.approx(carried, abs=0.02), option
-        assert len(option["notes"]) == sum(pools[0]["capacityType"] != "reserved-1y"
-                                           for pools in option["fleet"].values())
+        assert len([n for n in option["notes"] if "the stack reserves" in n]) == sum(
+            pools[0]["capacityType"] != "reserved-1y" for pools in option["fleet"].values())
     costs = [o["monthlyUsd"] for o in doc["options"]]
     assert costs == sorted(costs)
 
