@@ -506,6 +506,36 @@ def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(p
     assert costs == sorted(costs)
 
 
+@pytest.mark.parametrize("stack, capacity_types, reserved", [
+    ("dev", ("on-demand", "reserved-1y", "on-demand+spot", "reserved-1y+spot"), False),
+    ("prod-us", ("spot", "on-demand", "on-demand+spot", "reserved-1y+spot"), True),
+])
+def test_every_listed_option_is_what_estimate_of_its_written_stack_says(stack, capacity_types, reserved, project):
+    """A cross-check that shares no pricing code with the search: the exhaustive tests price candidates with
+    `costing.exact_fleet_cost` on records shaped like the program's (`costing.fleet_records`), and the options
+    after the winner are priced that way too. Here each listed option is written to the stack file and priced by
+    `estimate` itself (the program run), which must give the option's monthly cost less its carried reservation
+    within 0.5%: pure, mixed and reserved options, and (prod-us on reserved-1y) the reservation's credit."""
+    from cli.recommend import fleet
+
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    if reserved:
+        path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    text = read_stack_text(path)
+    spec = load_stack_file(path)
+    rec = recommend(stack, path, text, spec, default_catalog(), AS_OF, root=project, top=4,
+                    space=Space(capacity_types=capacity_types, tensor_parallel=(1,)))
+    assert len(rec.options) == 4
+    assert {c.label for o in rec.options for c in o.regions} & {"on-demand+spot", "reserved-1y+spot"}
+    for option in rec.options:
+        path.write_text(fleet.applied_text(text, spec, option))
+        result = invoke("estimate", stack, "--format", "json", *DATE)
+        assert result.exit_code == 0, result.output
+        expected = json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+        want = option.monthly_usd - option.carried_usd
+        assert abs(expected - want) <= 0.005 * want, (option, expected, want)
+
+
 def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_dearer_than_prod_us(project):
     result = invoke("recommend", "prod-us", "--format", "json", *DATE)
     assert result.exit_code == 0, result.output
