@@ -89,6 +89,11 @@ def notes(rec: Recommendation) -> list[str]:
                    "routes and capped per region at its cheapest maxReplicas, the excess of overflow-enabled routes at "
                    "their overflowTo offer (restricted routes never overflow); monthly costs include the API spend "
                    "(apiShare: share of the tokens APIs serve); the stack's own fleet is its split as configured")
+    if rec.own_queued:
+        where = ", ".join(f"{region} {share:.0%}" for region, share in rec.own_queued.items())
+        out.append(f"the stack's own fleet cannot carry the traffic: its maxReplicas/maxNodes leave a share of the "
+                   f"output tokens queued ({where}), so stackFleetMonthlyUsd is the cost of that capped fleet, not of "
+                   "one that serves the traffic the options are sized for")
     if rec.assumed_gateway:
         out.append("--hybrid: the stack has no gateway; one general route was assumed, all requests, overflowing to "
                    "the cheapest apiComparison offer (add a gateway block to deploy it: docs/hybrid.md)")

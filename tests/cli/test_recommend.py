@@ -584,6 +584,27 @@ def test_an_option_that_drops_the_stacks_non_spot_floor_says_spot_is_priced_as_a
     assert not any("every node is spot" in n for n in dev["options"][0]["notes"])
 
 
+def test_a_stack_whose_own_fleet_cannot_carry_its_traffic_says_so_next_to_its_cost(project):
+    """prod-us at 1B requests a month: its own fleet (maxReplicas 6 a region) serves a fraction of the peak, so
+    `stackFleetMonthlyUsd` is the cost of a capped fleet that queues most of the traffic, below the recommended
+    fleet that carries it. Before the fix the summary set them side by side with no word of it (the recommendation
+    looked dearer than the stack); now a note names the regions and the share of tokens the stack's fleet leaves
+    queued."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    path.write_text(path.read_text().replace("requestsPerMonth: 20000000", "requestsPerMonth: 1000000000")
+                    .replace("monthlyUsd: 40000", "monthlyUsd: 4000000"))
+    result = invoke("recommend", "prod-us", "--format", "json", "--top", "1", "--instance-types", "g6e.xlarge", *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["options"][0]["monthlyUsd"] > doc["stackFleetMonthlyUsd"]
+    (note,) = [n for n in doc["notes"] if "cannot carry" in n]
+    assert "us-east-1" in note and "us-west-2" in note and "queue" in note, note
+    table = invoke("recommend", "prod-us", "--top", "1", "--instance-types", "g6e.xlarge", *DATE).stdout
+    assert "cannot carry" in table
+    plain = json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)
+    assert not any("cannot carry" in n for n in plain["notes"])
+
+
 def test_write_keeps_comments_and_says_what_a_changed_key_was(project):
     path = project / "stacks" / "Pulumi.prod-us.yaml"
     before = path.read_text()
