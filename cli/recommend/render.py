@@ -128,6 +128,15 @@ def _grouped_rejections(doc: dict) -> list[tuple[str, str, str]]:
     return [(name, kind, f"{reason} ({', '.join(regions)})") for (name, kind, reason), regions in sorted(by.items())]
 
 
+def _option_notes(doc: dict) -> list[tuple[str, str]]:
+    """("rank 1" or "ranks 1, 2, 3", note): the options' notes, each text once with the ranks that carry it."""
+    by: dict[str, list[int]] = {}
+    for o in doc["options"]:
+        for note in o.get("notes", []):
+            by.setdefault(note, []).append(o["rank"])
+    return [(f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks))}", note) for note, ranks in by.items()]
+
+
 def _summary(doc: dict) -> list[str]:
     lines = []
     if not doc["options"]:
@@ -165,7 +174,7 @@ def table(doc: dict) -> str:
         widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-        out += [f"rank {o['rank']}: {clean(note)}" for o in doc["options"] for note in o.get("notes", [])]
+        out += [f"{ranks}: {clean(note)}" for ranks, note in _option_notes(doc)]
         if len(doc["options"]) > 1 and doc.get("hybrid"):
             out.append("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
                        "ran for the winner only")
@@ -192,7 +201,7 @@ def markdown_report(doc: dict) -> str:
                            f"{markdown(_pool(p, o['precision'], doc.get('hybrid', False)))} | "
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")
-    notes = [f"- rank {o['rank']}: {markdown(note)}" for o in doc["options"] for note in o.get("notes", [])]
+    notes = [f"- {ranks}: {markdown(note)}" for ranks, note in _option_notes(doc)]
     if notes:
         out += ["", *notes]
     rejected = _grouped_rejections(doc)

@@ -576,6 +576,11 @@ def test_an_option_that_drops_the_stacks_non_spot_floor_says_spot_is_priced_as_a
     assert any("every node is spot" in n for n in doc["options"][0]["notes"])  # the all-spot fleet wins
     table = invoke("recommend", "prod-us", "--top", "1", *DATE).stdout
     assert "rank 1: us-east-1, us-west-2: every node is spot" in table
+    # the same note on several options is printed once, with their ranks (not once per rank)
+    three = invoke("recommend", "prod-us", "--top", "3", *DATE).stdout
+    assert three.count("every node is spot") == 1 and "ranks 1, 2, 3: us-east-1, us-west-2: every node" in three
+    md = invoke("recommend", "prod-us", "--top", "3", "--format", "markdown", *DATE).stdout
+    assert md.count("every node is spot") == 1 and "- ranks 1, 2, 3: " in md
     mixed = json.loads(invoke("recommend", "prod-us", "--format", "json", "--top", "1", "--capacity-types",
                               "on-demand+spot", *DATE).stdout)
     assert not any("every node is spot" in n for n in mixed["options"][0]["notes"])
