@@ -123,6 +123,8 @@ class RegionChoice:
     """A reservation the stack holds in the region that this choice does not write as reserved-1y: still billed, less
     the on-demand hours of the choice's nodes of its type it covers (`_carried`; negative where it covers more)."""
     carried_note: str | None = None
+    commit_note: str | None = None
+    """The reserved-1y nodes this choice adds to what the stack reserves: a new 1-year commitment (`_commit_note`)."""
 
     @property
     def mixed(self) -> bool:
@@ -176,7 +178,7 @@ class Option:
 
     @property
     def notes(self) -> list[str]:
-        return [r.carried_note for r in self.regions if r.carried_note]
+        return [note for r in self.regions for note in (r.carried_note, r.commit_note) if note]
 
 
 @dataclass
@@ -451,6 +453,8 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
             if best is None:
                 continue
             usd, m, expected, extra = best
+            if capacity_type == "reserved-1y":
+                extra["commit_note"] = _commit_note(region.region, committed, name, m, unit)
             family.served.add((name, region.region))
             top = m if burst else max(max_nodes, m)
             out.append(RegionChoice(region.region, name, capacity_type, m, top, usd=usd, expected_nodes=expected,
@@ -527,6 +531,20 @@ def _carried(committed: Sequence[Committed], name: str, reserved_nodes: int,
                  "reservation's 1-year term ends, and applied by AWS to matching on-demand nodes: counted in its "
                  "monthly cost (`estimate` of the written stack does not show it: the file no longer names the "
                  "reservation)")
+
+
+def _commit_note(region: str, committed: Sequence[Committed], name: str, reserved_nodes: int,
+                 usd_per_hour: float) -> str | None:
+    """A note for a choice that reserves more nodes of `name` than the stack already does: buying them is a
+    commitment for a year, billed every hour used or not (docs/stack-file.md "Reserved capacity")."""
+    held = sum(c.nodes for c in committed if c.instance_type == name)
+    new = reserved_nodes - held
+    if new <= 0:
+        return None
+    more = f" more than the stack reserves ({held})" if held else ""
+    return (f"{region}: reserves {new} x {name}{more} (reserved-1y): a 1-year commitment of "
+            f"${new * usd_per_hour * costing.HOURS * 12:,.0f} (${usd_per_hour:g}/h each, every hour for 12 months, "
+            "used or not), which `--write` does not buy: buying it stays with you")
 
 
 def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaThroughput, pool: GpuPoolSpec | None,

@@ -294,8 +294,10 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
         (pick,) = picks_of(option)
         candidate = fleet_spec(spec, option.precision, option.tensor_parallel, (pick,))
         assert option.carried_usd == pytest.approx(carried(candidate, "us-east-1", *pick), abs=0.01), option
-        (note,) = option.notes
+        (note,) = [n for n in option.notes if "1-year commitment" not in n]
         assert "1 of the 1 x g6e.xlarge the stack reserves" in note and "still billed" in note
+        # a reserved pool of the other type buys a new reservation, and says so
+        assert any("1-year commitment" in n for n in option.notes) == pick[1].startswith("reserved-1y")
         if pick[0] != "g6e.xlarge" or pick[1] == "spot":  # nothing of its type billed on demand: all of it unused
             assert option.carried_usd == pytest.approx(rate * float(costing.HOURS))
     # the same stack on-demand: nothing is carried, and spot is cheaper than keeping a reservation
@@ -478,6 +480,30 @@ def test_a_reservation_covers_the_on_demand_nodes_of_its_type_the_written_stack_
     estimated = json.loads(invoke("estimate", "prod-us", "--format", "json", *DATE).stdout)["stacks"][0]
     expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
     assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
+
+
+def test_an_option_that_buys_a_new_reservation_says_what_it_commits_to():
+    """A reserved-1y pool (or floor pool) reserves its minNodes for a year: recommending one on a stack that holds
+    no such reservation is a purchase of 12 months, not a monthly cost that can be dropped. Before the fix the
+    option said nothing of it; now it names the nodes it adds and the year's commitment. A stack that already
+    reserves those nodes gets no such note."""
+    catalog = default_catalog()
+    space = Space(instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("fp8",),
+                  capacity_types=("reserved-1y+spot",))
+    (option,) = search(spec_of(requests=40_000_000), catalog, space=space, top=1).options
+    (c,) = option.regions
+    rate = float(catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
+    (note,) = [n for n in option.notes if "1-year commitment" in n]
+    assert f"{c.min_nodes} x g6e.xlarge" in note and f"${c.min_nodes * rate * 8760:,.0f}" in note, note
+    held = search(reserved_spec(40_000_000), catalog, space=space, top=1).options[0]
+    assert held.regions[0].min_nodes == 1 and not [n for n in held.notes if "1-year commitment" in n]
+    more = search(reserved_spec(400_000_000), catalog, space=Space(
+        instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("fp8",), capacity_types=("reserved-1y",)),
+        top=1).options[0]
+    (c,) = more.regions
+    assert c.min_nodes > 1
+    (note,) = [n for n in more.notes if "1-year commitment" in n]
+    assert f"{c.min_nodes - 1} x g6e.xlarge" in note and "more than the stack reserves" in note, note
 
 
 def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(project):
