@@ -5,10 +5,11 @@ Contract: `{"stack", "options": [{"rank", "monthlyUsd", "perMillionTokensUsd", "
 "maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd; a mixed region
 lists its floor pool, then its spot pool. Beyond it: per option `precision`, `exact` (the program ran for it),
 `whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the written file no
-longer names, still billed less the on-demand hours it covers; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
-per pool the replicas, expected nodes,
-batch, TPOT and TTFT at the planned batch and the headroom against the peak; per rejection its `kind`; and the
-stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what was searched.
+longer names, still billed less the on-demand hours it covers; reserved-1y nodes it adds, a new 1-year
+commitment; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
+per pool the replicas, expected nodes, batch, TPOT and TTFT at the planned batch and the headroom against the peak;
+per rejection its `kind`; and the stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what
+was searched; top-level `notes` (the hybrid split, an assumed gateway, a stack fleet that cannot carry its traffic).
 """
 
 from __future__ import annotations
