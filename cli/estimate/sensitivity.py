@@ -199,9 +199,9 @@ RULE_WORDS = {
 
 
 def _percent_text(part: Decimal, whole: Decimal) -> str:
-    """A share for a sentence: 4.2 %, 162 %, 12,694 %."""
+    """A share for a sentence, one token a table never splits: 4.2%, 162%, 12,694%."""
     value = float(part / whole * 100)
-    return f"{value:.1f} %" if abs(value) < 100 else f"{value:,.0f} %"
+    return f"{value:.1f}%" if abs(value) < 100 else f"{value:,.0f}%"
 
 
 def gap(spec, now: str, side: Side) -> dict | None:
