@@ -632,7 +632,7 @@ def combined_doc(spec, name: str, value: float, now: str, flips: list[FlipPoint]
     today = volume.get("flipsAt")
     then = (f"; at today's {_shown(name, spec.operations.engineer_fte if name == 'engineerFte' else 1.0)} it changes "
             f"at {_shown('requestsPerMonth', today)}" if today else "")
-    side = f"{f.above} wins above" if f.at > requests else f"{f.below} holds below"
+    side = f"{f.above} wins above" if f.at > requests else f"{f.below} below"
     doc["text"] = f"{held} the verdict changes with volume: {side} {_shown('requestsPerMonth', f.at)}{then}"
     return doc
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
-from tests.cli.test_estimate_output import visible_lines
+from tests.builders import visible_lines
 from tests.paths import ROOT
 
 AS_OF = ["--as-of", "2026-11-24"]
