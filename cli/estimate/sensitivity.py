@@ -190,16 +190,18 @@ def _pct(part: Decimal, whole: Decimal) -> float | None:
 RULE_WORDS = {
     "cheaper-ship": "hybrid by constraints.weeksToShip: cheaper, but shipping before the fleet is set up",
     "cheaper-frontier": "hybrid by constraints.frontierQualityNeeded",
-    "band": "within 15 %: hybrid",
-    "no-ml": "api by constraints.mlEngineersAvailable false unless 15 % cheaper",
-    "frontier": "api by constraints.frontierQualityNeeded unless 15 % cheaper",
-    "ship": "api by constraints.weeksToShip unless 15 % cheaper",
+    "band": "within 15%: hybrid",
+    "no-ml": "api by constraints.mlEngineersAvailable false unless 15% cheaper",
+    "frontier": "api by constraints.frontierQualityNeeded unless 15% cheaper",
+    "ship": "api by constraints.weeksToShip unless 15% cheaper",
 }
 """`decide`'s rules other than plain cost, said beside a gap that cost alone does not explain."""
 
 
 def _percent_text(part: Decimal, whole: Decimal) -> str:
-    """A share for a sentence, one token a table never splits: 4.2%, 162%, 12,694%."""
+    """A share for a sentence, one token a table never splits: 4.2%, 162%, 12,694%; of a free offer: no share."""
+    if not whole:
+        return "against $0.00"
     value = float(part / whole * 100)
     return f"{value:.1f}%" if abs(value) < 100 else f"{value:,.0f}%"
 

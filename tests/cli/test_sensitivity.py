@@ -495,3 +495,26 @@ def test_every_format_says_how_near_a_never_flipping_input_comes(fmt, shipped):
     text = " ".join(result.output.replace("│", " ").split())
     assert "at the end nearest a flip (0.00 FTE) self-hosting" in text
     assert "at 0.00 FTE the verdict changes with volume: hybrid wins above" in text
+
+
+def test_a_free_offer_has_a_gap_without_a_share():
+    """A free API offer ($0 a request): the gap is the whole self-hosted cost, with no percentage of $0 (the share
+    was a division by zero that stopped `--sensitivity`)."""
+    free = custom_offer(CustomApiOffer(name="free", inputPerMTokUsd=0, outputPerMTokUsd=0), 600, 250)
+    r = run(spec_of(), offers=[free])
+    docs = sensitivity.flip_points(sensitivity.probe_of(r, resources()), r.verdict.choice, r.break_even[0], r.total_at)
+    fte = next(d for d in docs if d["input"] == "engineerFte")
+    end = fte["closestEnd"]
+    assert r.verdict.choice == "api" and end["apiUsd"] == 0 and end["gapPercent"] is None
+    assert end["gapUsd"] == end["selfHostedUsd"] > 0 and "(against $0.00) dearer than the API (free: $0.00)" in fte["line"]
+
+
+def test_a_band_hybrid_gap_is_measured_to_the_nearer_edge_and_names_the_rule():
+    """Within the 15 % band the verdict is hybrid whichever side is dearer: the gap says which, names the rule, and
+    the end nearest a flip is the one nearest an edge of the band (here 110 of 100: 5 points from 115)."""
+    spec = spec_of()
+    near = sensitivity.gap(spec, "hybrid", sensitivity.Side(Decimal(110), Decimal(100), "api"))
+    far = sensitivity.gap(spec, "hybrid", sensitivity.Side(Decimal(100), Decimal(100), "api"))
+    assert sensitivity.decide(spec, Decimal(110), Decimal(100))[0] == "hybrid"
+    assert near["gapUsd"] == 10 and near["key"] == pytest.approx(5) and far["key"] == pytest.approx(15)
+    assert "is $10.00/month (10.0%) dearer than the API (api: $100.00) (within 15%: hybrid)" in near["text"]
