@@ -69,15 +69,19 @@ def decision(doc: dict) -> dict:
             break_even = f"none against {cheap['offer']}: {be['note']}"
             break_even_short = "none"
     b = doc["budget"]
+    # judged on the cost the self-hosted line shows: said so, not its basis again (the configured fleet's total once)
+    basis = (b or {}).get("basis")
+    judged = ("compared self-hosted cost above" if basis is not None and basis == sh.get("comparedBasis")
+              and b["expectedUsd"] == sh.get("comparedMonthlyUsd") else basis)
     if not b:
         budget, budget_short, over = "no budget set (budget.monthlyUsd)", "—", None
     elif b["overBudget"]:
         budget = (f"OVER budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}, "
-                  f"over by {money(-b['headroomUsd'])} (judged on the {b['basis']})")
+                  f"over by {money(-b['headroomUsd'])} (judged on the {judged})")
         budget_short, over = f"OVER by {money(-b['headroomUsd'])}", True
     else:
         budget = (f"within budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}, "
-                  f"headroom {money(b['headroomUsd'])} (judged on the {b['basis']})")
+                  f"headroom {money(b['headroomUsd'])} (judged on the {judged})")
         budget_short, over = f"within, {money(b['headroomUsd'])} left", False
     ops = "" if sh["operationsIncluded"] else ", operations excluded"
     used = doc.get("defaultsUsed") or []
@@ -95,14 +99,77 @@ def decision(doc: dict) -> dict:
     }
 
 
-def compared_usd(doc: dict) -> str:
-    """The summary's cost of a stack: the total its verdict chose — for a `hybrid` verdict the split as configured
-    with its API spend (`hybrid.monthlyUsd.expected`, what the budget is judged on), else the compared self-hosted
-    cost."""
+def headline_cost(doc: dict, line_sum: float | None = None) -> tuple[float, str]:
+    """The one cost of a stack every headline, summary, total row and `diff` shows: (USD a month, basis) — for a
+    `hybrid` verdict the split as configured with its API spend (`hybrid.monthlyUsd.expected`, what the budget is
+    judged on), else the compared self-hosted cost (`selfHosted.comparedMonthlyUsd`: the fleet grown for the traffic
+    where maxNodes cannot carry it, what the verdict and the budget use). A document saved before those fields
+    falls back to the self-hosted expected total, then to the sum of its line items (`line_sum`)."""
     h = doc.get("hybrid")
-    if h and doc["verdict"]["choice"] == "hybrid":
-        return money(h["monthlyUsd"]["expected"])
-    return money(doc["selfHosted"]["comparedMonthlyUsd"])
+    verdict = doc.get("verdict")
+    choice = verdict.get("choice") if isinstance(verdict, dict) else None
+    if isinstance(h, dict) and isinstance(h.get("monthlyUsd"), dict) and choice in ("hybrid", None):
+        return h["monthlyUsd"]["expected"], "hybrid"  # (no verdict saved: a gateway stack's deployed split)
+    sh = doc.get("selfHosted") or {}
+    if sh.get("comparedMonthlyUsd") is not None:
+        return sh["comparedMonthlyUsd"], "self-hosted"
+    expected = (sh.get("monthlyUsd") or {}).get("expected")
+    return (expected if expected is not None else line_sum or 0.0), "self-hosted"
+
+
+def compared_usd(doc: dict) -> str:
+    """The summary's cost of a stack (`headline_cost`) as money."""
+    return money(headline_cost(doc)[0])
+
+
+def line_sum(doc: dict) -> float:
+    return round(sum(li["monthlyUsd"] for li in doc["lineItems"]), 2)
+
+
+def total_rows(doc: dict) -> list[dict]:
+    """The rows under the category totals, the same in every format: the line items' total, labelled for what it is,
+    and the one cost compared (`kind` "total") where that is another. {label, min, expected, max, kind}; a cost
+    with no range has None for min and max. A stack whose fleet is grown for the traffic (maxNodes cannot carry it):
+    the configured fleet (the line items, maxNodes as set), then the compared total; a gateway stack: the split's
+    self-hosted side and the split with its API spend (the line items)."""
+    sh = doc["selfHosted"]
+    ops = "" if sh["operationsIncluded"] else " (operations excluded)"
+    rng = sh["monthlyUsd"]
+    cost, basis = headline_cost(doc, line_sum(doc))
+    h = doc.get("hybrid")
+    if h:
+        rows = [{"label": f"split's self-hosted side (fleet capped at maxReplicas){ops}",
+                 "min": rng["min"], "expected": rng["expected"], "max": rng["max"], "kind": "part"},
+                {"label": "hybrid total as configured (with API spend)", **h["monthlyUsd"],
+                 "kind": "total" if basis == "hybrid" else "part"}]
+        if basis != "hybrid":
+            rows.append({"label": "self-hosted total, compared (pure self-hosted, grown for the traffic)", "min": None,
+                         "expected": cost, "max": None, "kind": "total"})
+        return rows
+    if round(abs(cost - rng["expected"]), 2) >= 0.01:
+        return [{"label": f"configured fleet (line items, maxNodes as set; not compared){ops}", "min": rng["min"],
+                 "expected": rng["expected"], "max": rng["max"], "kind": "configured"},
+                {"label": f"self-hosted total, compared (fleet grown for the traffic){ops}", "min": None, "expected": cost, "max": None, "kind": "total"}]
+    return [{"label": f"self-hosted total{ops}", "min": rng["min"], "expected": rng["expected"], "max": rng["max"],
+             "kind": "total"}]
+
+
+def line_item_footer(doc: dict) -> list[dict]:
+    """The rows under the line items (HTML): their sum, and where the one cost compared is another (the fleet grown
+    for the traffic), that sum labelled as the configured fleet's and the compared total after it.
+    {label, usd, kind} with kind "total" for the one compared."""
+    items = len(doc["lineItems"])
+    total = line_sum(doc)
+    cost, basis = headline_cost(doc, total)
+    what = "split as configured, incl. API spend" if doc.get("hybrid") and basis == "hybrid" else ""
+    if round(abs(cost - total), 2) < 0.01:
+        return [{"label": f"total ({items} line items{', ' + what if what else ''})", "usd": total, "kind": "total"}]
+    configured = ("the split as configured, incl. API spend" if doc.get("hybrid")
+                  else "the configured fleet, maxNodes as set")
+    return [{"label": f"{items} line items: {configured} (not the cost compared)", "usd": total, "kind": "configured"},
+            {"label": ("total compared (pure self-hosted, grown for the traffic): what the verdict uses" if doc.get("hybrid")
+                       else "total compared (fleet grown for the traffic): what the verdict and the budget use"),
+             "usd": cost, "kind": "total"}]
 
 
 def caps_text(by_region: dict[str, int]) -> str:
@@ -235,6 +302,7 @@ def _env(autoescape: bool):
         money=money, unit_price=unit_price, human=human, defaults_line=defaults_line, diff_markdown=_diff_markdown,
         decision=decision, curve_points=curve_points, caps_text=caps_text, route_cells=route_cells,
         sensitivity_rows=sensitivity_rows, sweep_table=sweep_table, growth_table=growth_table,
+        total_rows=total_rows, line_item_footer=line_item_footer,
         warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
     )
     return env

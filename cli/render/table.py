@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cli.render import grid
-from cli.render.documents import caps_text, curve_points, decision, money, route_cells, unit_price
+from cli.render.documents import caps_text, curve_points, decision, money, route_cells, total_rows, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
 from cli.render.warnings import applies_to, labelled, shared_warnings
@@ -132,12 +132,10 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
 
     sh = doc["selfHosted"]
     rows = [([cat, money(v["min"]), money(v["expected"]), money(v["max"])], "") for cat, v in doc["categories"].items()]
-    ops = "" if sh["operationsIncluded"] else " (operations excluded)"
-    rows.append(([f"self-hosted total{ops}", money(sh["monthlyUsd"]["min"]), money(sh["monthlyUsd"]["expected"]),
-                  money(sh["monthlyUsd"]["max"])], "bold"))
-    if doc.get("hybrid"):
-        h = doc["hybrid"]["monthlyUsd"]
-        rows.append((["hybrid total (with API spend)", money(h["min"]), money(h["expected"]), money(h["max"])], "bold"))
+    # the line items' total labelled for what it is, and the one cost compared in bold (documents.total_rows)
+    rows += [([r["label"], money(r["min"]) if r["min"] is not None else "", money(r["expected"]),
+               money(r["max"]) if r["max"] is not None else ""], "bold" if r["kind"] == "total" else "")
+             for r in total_rows(doc)]
     parts.append(fitted_table("monthly totals", [("category", "left", False), ("min", "right", True),
                                                  ("expected", "right", True), ("max", "right", True)], rows, width, styles))
 

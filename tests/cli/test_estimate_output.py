@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.render import table, width
 from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.builders import visible_lines
 from tests.paths import ROOT
 
 AS_OF = ["--as-of", "2026-11-24"]
@@ -24,49 +24,6 @@ def invoke(*args, columns: str | None = "100"):
     result = runner.invoke(app, [*args, *AS_OF], env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": columns})
     assert result.exit_code == 0, result.output
     return result.stdout
-
-
-class _VisibleText(HTMLParser):
-    """The body's visible text, one line per block element (h1-h3, p, li, tr; style, svg and head skipped)."""
-
-    BLOCKS = {"h1", "h2", "h3", "p", "li", "tr", "table", "ul", "section", "div"}
-
-    def __init__(self):
-        super().__init__()
-        self.lines, self.current, self.skip, self.in_body = [], [], 0, False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "body":
-            self.in_body = True
-        if tag in ("style", "svg", "head", "title"):
-            self.skip += 1
-        if tag in self.BLOCKS:
-            self.flush()
-        if tag in ("td", "th"):
-            self.current.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "svg", "head", "title"):
-            self.skip -= 1
-        if tag in self.BLOCKS:
-            self.flush()
-
-    def handle_data(self, data):
-        if self.in_body and not self.skip:
-            self.current.append(data)
-
-    def flush(self):
-        text = " ".join("".join(self.current).split())
-        if text:
-            self.lines.append(text)
-        self.current = []
-
-
-def visible_lines(html: str) -> list[str]:
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.flush()
-    return parser.lines
 
 
 def first_lines(text: str, fmt: str) -> list[str]:
