@@ -48,9 +48,20 @@ def test_datasheet_figures_only_where_sourced_and_fractions_scale_them():
     g6f = hardware.instance_type("g6f.xlarge")
     assert g6f.is_gpu and g6f.gpu_partition == 0.125
     assert g6f.gpu_model.memory_bandwidth_gbps == hardware.GPU_MODELS["L4"].memory_bandwidth_gbps * 0.125
-    # no sourced dense BF16 figure for the RTX PRO GPUs: no model rather than a guess
-    assert hardware.instance_type("g7e.2xlarge").gpu_model is None
+    # no sourced dense BF16 figure for g7's RTX PRO 4500: no model rather than a guess
     assert hardware.instance_type("g7.2xlarge").gpu_model is None
+
+
+def test_g7e_carries_nvidias_aiconfigurator_figures_and_talks_over_pcie_gen5():
+    """aiconfigurator-core 0.12.0 systems/rtx_pro_6000_server.yaml: 1.792 TB/s, 467.8 dense BF16 and 935.6 dense
+    FP8 TFLOPS, PCIe Gen5 x16 64 GB/s one way between the GPUs (not the Gen4 32 GB/s of g5/g6/g6e)."""
+    gpu = hardware.instance_type("g7e.2xlarge").gpu_model
+    assert (gpu.memory_bandwidth_gbps, gpu.bf16_dense_tflops, gpu.fp8_dense_tflops) == (1792, 467.8, 935.6)
+    assert "rtx_pro_6000_server.yaml" in gpu.source
+    g7e_4 = hardware.instance_type("g7e.24xlarge")
+    assert g7e_4.over_pcie and g7e_4.interconnect_gbps == 64.0
+    assert hardware.instance_type("g6e.12xlarge").interconnect_gbps == hardware.PCIE_GBPS
+    assert not hardware.instance_type("p5.48xlarge").over_pcie and not hardware.instance_type("g7e.2xlarge").over_pcie
 
 
 def test_new_family_prices_are_the_published_rows_and_nothing_is_invented():
@@ -109,10 +120,25 @@ def test_every_region_validate_accepts_prices_the_system_nodes_or_validate_names
 
 
 def test_a_gpu_without_sourced_figures_is_named_by_validate_and_refused_by_estimate():
-    spec = parse_stack_config(config(instance="g7e.2xlarge"))
-    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO Server 6000" in w for w in blocking(spec))
+    spec = parse_stack_config(config(instance="g7.2xlarge"))
+    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO 4500" in w for w in blocking(spec))
     with pytest.raises(capacity.CapacityError, match="no sourced datasheet figures"):
-        capacity.replica_throughput(spec, "g7e.2xlarge")
+        capacity.replica_throughput(spec, "g7.2xlarge")
+
+
+def test_g7e_is_sized_by_the_roofline_alone_with_the_wide_band():
+    """No published measurement on the RTX PRO 6000: validate accepts g7e, the capacity model sizes it, and the
+    band is the roofline-only one (docs/capacity.md)."""
+    spec = parse_stack_config(config(instance="g7e.2xlarge"))
+    assert not blocking(spec)
+    th = capacity.replica_throughput(spec, "g7e.2xlarge")
+    assert th.gpu == "RTX PRO Server 6000" and th.saturated_tokens_per_second > 0
+    assert (th.saturated_low_tokens_per_second / th.saturated_tokens_per_second,
+            th.saturated_high_tokens_per_second / th.saturated_tokens_per_second) == pytest.approx(capacity.BAND_ROOFLINE_ONLY)
+    # more bandwidth than an L40S (864 GB/s), less than an H100 (3,350): the 8B model lands between them
+    l40s = capacity.replica_throughput(parse_stack_config(config(instance="g6e.xlarge")), "g6e.xlarge")
+    h100 = capacity.replica_throughput(parse_stack_config(config(instance="p5.4xlarge")), "p5.4xlarge")
+    assert l40s.saturated_tokens_per_second < th.saturated_tokens_per_second < h100.saturated_tokens_per_second
 
 
 def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
