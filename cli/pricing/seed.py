@@ -136,6 +136,13 @@ SOURCES = {
         "date": "2024-07-01",
         "confidence": "A",
     },
+    "vantage-on-demand": {
+        "title": "vantage-sh instances.json on-demand Linux $/h as checked in by tsaol/aws-gpu data/g7_instances.js and "
+                 "data/g7e_instances.js at commit 299375be7a2b (data \"Last updated: 2026-08-26\")",
+        "url": "https://github.com/tsaol/aws-gpu/tree/299375be7a2b940b53b3d80ec79fd66ee688f4fa/data",
+        "date": "2026-08-26",
+        "confidence": "A",
+    },
     "vantage-reserved": {
         "title": "vantage-sh instances.json 1-year Standard Reserved Instance, Linux, no upfront "
                  "(yrTerm1Standard.noUpfront, effective $/h) as checked in by tsaol/aws-gpu data/<family>_instances.js "
@@ -185,6 +192,37 @@ SKYPILOT = {
     ("p5.48xlarge", "ap-northeast-1"): "68.8", ("p5.48xlarge", "ca-central-1"): "63.296",
     ("p5.48xlarge", "eu-north-1"): "58.8928", ("p5.48xlarge", "eu-west-2"): "71.552", ("p5.48xlarge", "ap-south-1"): "66.048",
 }
+# A8: on-demand rows of g7 and g7e outside us-east-1, $/h: vantage-sh instances.json as checked in by tsaol/aws-gpu
+# data/g7_instances.js and g7e_instances.js @ 299375be (data "Last updated: 2026-08-26"; docs/sources.md "catalog
+# gaps (issue 11)"). Their us-east-1 rows equal Karpenter's (US_EAST_1) for all twelve sizes.
+_G7E_SIZES = ("2xlarge", "4xlarge", "8xlarge", "12xlarge", "24xlarge", "48xlarge")
+_G7E = {
+    "ap-northeast-1": ("4.87752", "5.79852", "7.64051", "12.01727", "24.03454", "48.06908"),
+    "ap-northeast-2": ("4.13478", "4.91553", "6.47703", "10.1873", "20.3746", "40.74921"),
+    "ap-south-1": ("5.49303", "6.53025", "8.60469", "13.53377", "27.06754", "54.13507"),
+    "eu-central-1": ("5.71915", "6.79907", "8.9589", "14.09088", "28.18177", "56.36354"),
+    "eu-north-1": ("4.85157", "5.76767", "7.59986", "11.95333", "23.90667", "47.81334"),
+    "eu-south-2": ("3.54384", "4.213", "5.55133", "8.73134", "17.46268", "34.92536"),
+    "eu-west-2": ("5.84531", "6.94905", "9.15653", "14.40172", "28.80344", "57.60687"),
+    "us-east-2": ("3.36312", "3.99816", "5.26824", "8.28608", "16.57216", "33.14432"),
+    "us-west-2": ("3.36312", "3.99816", "5.26824", "8.28608", "16.57216", "33.14432"),
+}
+_G7 = {
+    "eu-south-2": ("2.646", "3.19418", "4.29055", "7.48474", "14.96947", "29.93894"),
+    "us-east-2": ("2.52", "3.04208", "4.08624", "7.12832", "14.25664", "28.51328"),
+    "us-west-2": ("2.52", "3.04208", "4.08624", "7.12832", "14.25664", "28.51328"),
+}
+VANTAGE_ON_DEMAND = {
+    (f"{family}.{size}", region): price
+    for family, rows in (("g7e", _G7E), ("g7", _G7)) for region, prices in rows.items()
+    for size, price in zip(_G7E_SIZES, prices)
+}
+# A family priced from its sibling's measured ratio where it has no row of its own in a region: g7 (RTX PRO 4500)
+# and g7e (RTX PRO 6000) are one generation, and where both are published their premiums agree (eu-south-2:
+# g7 1.0500, g7e 1.0537; us-east-2 and us-west-2: both 1.00), while the older g families' premiums do not (eu-central-1:
+# g5 1.2505, g7e 1.7006).
+SIBLING_FAMILY = {"g7": "g7e"}
+
 # Regions whose every price equals us-east-1's (A2: "us-east-2 and us-west-2 = 1.00").
 SAME_AS_US_EAST_1 = {"us-east-2", "us-west-2"}
 # Families whose regional premium is assumed common: AWS prices a region's GPU generations alike
@@ -343,6 +381,18 @@ def _ratios() -> dict[str, dict[str, tuple[Decimal, list[str]]]]:
     return out
 
 
+def _sibling_ratio(family: str, region: str) -> tuple[Decimal, str] | None:
+    """The mean ratio region / us-east-1 of the published rows of `family`'s sibling (SIBLING_FAMILY) in the region."""
+    sibling = SIBLING_FAMILY.get(family)
+    rows = sorted(t for (t, r) in VANTAGE_ON_DEMAND if r == region and t.split(".")[0] == sibling)
+    if not rows:
+        return None
+    ratios = [Decimal(VANTAGE_ON_DEMAND[(t, region)]) / Decimal(US_EAST_1[t]) for t in rows]
+    mean = (sum(ratios) / len(ratios)).quantize(Decimal("0.0001"))
+    return mean, (f"mean ratio {region}/us-east-1 of the published {sibling} rows (vantage on-demand); {family} and "
+                  f"{sibling} are one generation whose premiums agree where both are published")
+
+
 def instance_prices() -> dict[str, dict[str, dict]]:
     base = _base_us_east_1()
     ratios = _ratios()
@@ -358,9 +408,22 @@ def instance_prices() -> dict[str, dict[str, dict]]:
             if (t, region) in SKYPILOT:
                 entries[t] = {"usdPerHour": SKYPILOT[(t, region)], "basis": "source", "source": "skypilot"}
                 continue
+            if (t, region) in VANTAGE_ON_DEMAND:
+                entries[t] = {"usdPerHour": VANTAGE_ON_DEMAND[(t, region)], "basis": "source",
+                              "source": "vantage-on-demand"}
+                continue
             if t not in base:
                 continue
             us = Decimal(base[t]["usdPerHour"])
+            sibling = _sibling_ratio(family, region)
+            if sibling is not None and region not in SAME_AS_US_EAST_1 and family not in region_ratios:
+                m, why = sibling
+                entries[t] = {
+                    "usdPerHour": _round(us * m), "basis": "multiplier", "multiplier": str(m),
+                    "source": "vantage-on-demand", "confidence": "C",
+                    "derivation": f"us-east-1 {base[t]['usdPerHour']} x {m}: {why}",
+                }
+                continue
             if region in SAME_AS_US_EAST_1:
                 entries[t] = {
                     "usdPerHour": base[t]["usdPerHour"], "basis": "multiplier", "multiplier": "1.00",

@@ -150,3 +150,25 @@ def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
         default_catalog().instance("us-east-1", "p6-b200.48xlarge", "spot")
     cfg["regions"][0]["gpuPools"][0]["instanceType"] = "g6e.xlarge"  # the Spot Advisor lists g6e
     assert not blocking(parse_stack_config(cfg))
+
+
+@pytest.mark.parametrize("region,instance,usd", [
+    ("eu-central-1", "g7e.2xlarge", "5.71915"),   # the old multiplier (g5's 1.2505) said 4.205245
+    ("ap-south-1", "g7e.48xlarge", "54.13507"),
+    ("eu-west-2", "g7e.12xlarge", "14.40172"),
+    ("eu-south-2", "g7e.8xlarge", "5.55133"),     # unpriced before: no measured row of any g family there
+    ("eu-south-2", "g7.2xlarge", "2.646"),
+    ("us-west-2", "g7.48xlarge", "28.51328"),
+])
+def test_g7_and_g7e_outside_us_east_1_are_the_published_vantage_rows(region, instance, usd):
+    entry = default_catalog().instance(region, instance)
+    assert entry.usd_per_hour == Decimal(usd) and entry.source == "vantage-on-demand"
+
+
+def test_g7_without_a_row_takes_g7es_measured_premium_not_the_older_g_families():
+    """g7 has no published row in eu-central-1; g7e's premium there (1.7005) prices it, marked a derivation."""
+    catalog = default_catalog()
+    entry = catalog.data["instances"]["eu-central-1"]["g7.2xlarge"]
+    assert entry["basis"] == "multiplier" and entry["multiplier"] == "1.7005" and entry["confidence"] == "C"
+    assert "g7e" in entry["derivation"]
+    assert catalog.instance("eu-central-1", "g7.2xlarge").usd_per_hour == Decimal("2.52") * Decimal("1.7005")
