@@ -58,7 +58,7 @@ GPU_MODELS: dict[str, GpuModel] = {
     "B300": GpuModel("B300", 8000, 2250, "NVIDIA HGX B300 figures via glennklockwood.com/garden/processors/B300 (2026-11-30)",
                      fp8_dense_tflops=4500),
     # g7e's RTX PRO 6000 Blackwell Server Edition (EC2 names it "RTX PRO Server 6000"): NVIDIA's aiconfigurator-core
-    # 0.12.0 systems/rtx_pro_6000_server.yaml (docs/sources.md "catalog gaps (issue 11)", read 2026-11-30): mem_bw
+    # 0.12.0 systems/rtx_pro_6000_server.yaml (docs/sources.md "RTX PRO 6000 Server figures of g7e", read 2026-11-30): mem_bw
     # 1.792 TB/s, dense bfloat16_tc_flops 467.8 and fp8_tc_flops 935.6 TFLOPS (scaled to the 2,430 MHz SM clock it
     # observed), intra_node_bw 64 GB/s one way (PCIe Gen5 x16). No published vLLM measurement: roofline only.
     "RTX PRO Server 6000": GpuModel(
