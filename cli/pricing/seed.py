@@ -193,8 +193,9 @@ SKYPILOT = {
     ("p5.48xlarge", "eu-north-1"): "58.8928", ("p5.48xlarge", "eu-west-2"): "71.552", ("p5.48xlarge", "ap-south-1"): "66.048",
 }
 # A8: on-demand rows of g7 and g7e outside us-east-1, $/h: vantage-sh instances.json as checked in by tsaol/aws-gpu
-# data/g7_instances.js and g7e_instances.js @ 299375be (data "Last updated: 2026-08-26"), see
-# docs/sources.md "A8". Their us-east-1 rows equal Karpenter's (US_EAST_1) for all twelve sizes.
+# data/g7_instances.js and g7e_instances.js @ 299375be (data "Last updated: 2026-08-26"). Source entry:
+# docs/sources.md "g7 and g7e on-demand prices outside us-east-1".
+# Their us-east-1 rows equal Karpenter's (US_EAST_1) for all twelve sizes.
 _G7E_SIZES = ("2xlarge", "4xlarge", "8xlarge", "12xlarge", "24xlarge", "48xlarge")
 _G7E = {
     "ap-northeast-1": ("4.87752", "5.79852", "7.64051", "12.01727", "24.03454", "48.06908"),
