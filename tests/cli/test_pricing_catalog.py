@@ -41,7 +41,7 @@ def test_published_rows_are_exact():
 
 
 def test_derived_prices_say_so():
-    entry = default_catalog().instance("ap-northeast-1", "g6.xlarge")
+    entry = default_catalog().instance("ap-south-1", "g6e.xlarge")  # no published g6e row there: derived from g5's
     assert entry.basis == "multiplier" and "g5" in entry.derivation
     g6_4 = default_catalog().instance("us-east-1", "g6.4xlarge")
     assert g6_4.basis == "size-interpolation" and g6_4.usd_per_hour == Decimal("1.3232")
@@ -63,9 +63,9 @@ def test_missing_price_names_region_and_instance_type():
 
 
 def test_missing_price_is_raised_for_an_unknown_generation_not_guessed():
-    # ca-central-1 has only p5 rows: no g-family multiplier can be measured there
-    with pytest.raises(MissingPrice, match="g5.xlarge.*ca-central-1"):
-        default_catalog().instance("ca-central-1", "g5.xlarge")
+    # ap-northeast-3: no published g6e row and no g-family row to measure a multiplier on
+    with pytest.raises(MissingPrice, match="g6e.xlarge.*ap-northeast-3"):
+        default_catalog().instance("ap-northeast-3", "g6e.xlarge")
 
 
 def test_catalog_can_be_loaded_from_another_file(tmp_path):

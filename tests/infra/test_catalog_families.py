@@ -162,7 +162,7 @@ def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
 ])
 def test_g7_and_g7e_outside_us_east_1_are_the_published_vantage_rows(region, instance, usd):
     entry = default_catalog().instance(region, instance)
-    assert entry.usd_per_hour == Decimal(usd) and entry.source == "vantage-on-demand"
+    assert entry.usd_per_hour == Decimal(usd) and entry.source == "vantage-on-demand-2026-08"
 
 
 def test_g7_without_a_row_takes_g7es_measured_premium_not_the_older_g_families():
@@ -172,3 +172,25 @@ def test_g7_without_a_row_takes_g7es_measured_premium_not_the_older_g_families()
     assert entry["basis"] == "multiplier" and entry["multiplier"] == "1.7005" and entry["confidence"] == "C"
     assert "g7e" in entry["derivation"]
     assert catalog.instance("eu-central-1", "g7.2xlarge").usd_per_hour == Decimal("2.52") * Decimal("1.7005")
+
+
+@pytest.mark.parametrize("region,instance,usd,source", [
+    ("ap-south-1", "p6-b200.48xlarge", "160.64525", "vantage-on-demand-2026-08"),   # unpriced before
+    ("ap-northeast-2", "p6-b300.48xlarge", "209.1735", "vantage-on-demand-2026-08"),
+    ("sa-east-1", "g6.xlarge", "1.368", "vantage-on-demand"),          # no measured ratio there before: unpriced
+    ("ca-central-1", "g5.xlarge", "1.117", "vantage-on-demand"),
+    ("me-central-1", "p5en.48xlarge", "75.9552", "vantage-on-demand"),
+    ("eu-central-1", "g6e.xlarge", "2.327", "vantage-on-demand"),       # was derived: 1.861 x 1.2504 = 2.326994
+])
+def test_gpu_prices_outside_us_east_1_are_published_rows_where_vantage_lists_them(region, instance, usd, source):
+    entry = default_catalog().instance(region, instance)
+    assert (entry.usd_per_hour, entry.source) == (Decimal(usd), source)
+    assert default_catalog().data["instances"][region][instance]["basis"] == "source"
+
+
+def test_a_published_row_never_lands_where_the_snapshot_does_not_offer_the_type():
+    catalog = default_catalog().data["instances"]
+    assert "p4d.24xlarge" not in catalog.get("ap-southeast-1", {})  # vantage lists it; moto's snapshot does not
+    for region, entries in catalog.items():
+        for instance_type in entries:
+            assert region == "us-east-1" or hardware.offered_in(region, instance_type), (region, instance_type)
