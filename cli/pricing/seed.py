@@ -340,9 +340,13 @@ VANTAGE_ON_DEMAND_2026_01 = {
 
 
 def _vantage_row(instance_type: str, region: str) -> tuple[str, str] | None:
-    """(price, source key) of the newest published vantage row for the (type, region), if any."""
+    """(price, source key) of the newest published vantage row for the (type, region), if any. In us-east-2 and
+    us-west-2 the 2026-01-21 rows equal us-east-1's (all 56; p4d to the cent), so there the us-east-1 price x 1.00
+    keeps Karpenter's newer date (2026-07-20) instead."""
     if (instance_type, region) in VANTAGE_ON_DEMAND_2026_08:
         return VANTAGE_ON_DEMAND_2026_08[(instance_type, region)], "vantage-on-demand-2026-08"
+    if region in SAME_AS_US_EAST_1:
+        return None
     price = VANTAGE_ON_DEMAND_2026_01.get(instance_type, {}).get(region)
     return (price, "vantage-on-demand") if price else None
 # A family priced from its sibling's measured ratio where it has no row of its own in a region: g7 (RTX PRO 4500)
