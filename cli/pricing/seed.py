@@ -136,6 +136,16 @@ SOURCES = {
         "date": "2024-07-01",
         "confidence": "A",
     },
+    "skypilot-e385a0d": {
+        "title": "skypilot-org/skypilot-catalog catalogs/v8/aws/vms.csv @ e385a0d348ed (snapshot date not recorded; "
+                 "its GPU rows carry the post-June-2025 prices): m6i.large and m6i.xlarge Price column per region",
+        "url": "https://github.com/skypilot-org/skypilot-catalog/blob/e385a0d348eda9cefd9806423e7725944dc249e4/catalogs/v8/aws/vms.csv",
+        "date": None,
+        "after": "2025-06-01",
+        "dateNote": "snapshot date not recorded (docs/sources.md \"System node prices outside us-east-1\"): its p4d/p5 rows "
+                    "carry the prices of after the June 2025 cut; ages are counted from 2025-06-01, the least flattering bound",
+        "confidence": "A",
+    },
     "vantage-on-demand": {
         "title": "vantage-sh instances.json on-demand Linux $/h as checked in by tsaol/aws-gpu data/<family>_instances.js "
                  "at commit 77fcd9fe1d06 (data \"Last updated: 2026-01-21\"; the commit the reserved rates come from)",
@@ -355,6 +365,22 @@ def _vantage_row(instance_type: str, region: str) -> tuple[str, str] | None:
 # g5 1.2505, g7e 1.7006).
 SIBLING_FAMILY = {"g7": "g7e"}
 
+# A10: on-demand $/h of the default system node types outside us-east-1 (the SkyPilot catalog at a later commit than
+# SKYPILOT's, rows read 2026-11-30; every AZ row of a region carries the same Price). Source entry:
+# docs/sources.md "System node prices outside us-east-1".
+SKYPILOT_CPU = {
+    "m6i.large": {"ap-east-1": "0.132", "ap-northeast-1": "0.124", "ap-northeast-2": "0.118", "ap-northeast-3": "0.124",
+                  "ap-south-1": "0.101", "ap-southeast-1": "0.12", "ap-southeast-2": "0.12", "ap-southeast-3": "0.12",
+                  "ca-central-1": "0.107", "eu-central-1": "0.115", "eu-north-1": "0.102", "eu-south-1": "0.112",
+                  "eu-west-1": "0.107", "eu-west-2": "0.111", "eu-west-3": "0.112", "me-central-1": "0.1177",
+                  "me-south-1": "0.132", "us-west-1": "0.112"},
+    "m6i.xlarge": {"af-south-1": "0.254", "ap-east-1": "0.264", "ap-northeast-1": "0.248", "ap-northeast-2": "0.236",
+                   "ap-northeast-3": "0.248", "ap-south-1": "0.202", "ap-southeast-1": "0.24", "ap-southeast-2": "0.24",
+                   "ap-southeast-3": "0.24", "ca-central-1": "0.214", "eu-central-1": "0.23", "eu-north-1": "0.204",
+                   "eu-south-1": "0.224", "eu-west-1": "0.214", "eu-west-2": "0.222", "eu-west-3": "0.224",
+                   "me-central-1": "0.2354", "me-south-1": "0.264", "us-west-1": "0.224"},
+}
+
 # Regions whose every price equals us-east-1's (A2: "us-east-2 and us-west-2 = 1.00").
 SAME_AS_US_EAST_1 = {"us-east-2", "us-west-2"}
 # Families whose regional premium is assumed common: AWS prices a region's GPU generations alike
@@ -539,6 +565,10 @@ def instance_prices() -> dict[str, dict[str, dict]]:
             family = t.split(".")[0]
             if (t, region) in SKYPILOT:
                 entries[t] = {"usdPerHour": SKYPILOT[(t, region)], "basis": "source", "source": "skypilot"}
+                continue
+            cpu_row = SKYPILOT_CPU.get(t, {}).get(region)
+            if cpu_row:
+                entries[t] = {"usdPerHour": cpu_row, "basis": "source", "source": "skypilot-e385a0d"}
                 continue
             published = _vantage_row(t, region)
             if published:

@@ -194,3 +194,18 @@ def test_a_published_row_never_lands_where_the_snapshot_does_not_offer_the_type(
     for region, entries in catalog.items():
         for instance_type in entries:
             assert region == "us-east-1" or hardware.offered_in(region, instance_type), (region, instance_type)
+
+
+@pytest.mark.parametrize("region,instance,usd", [
+    ("eu-central-1", "m6i.xlarge", "0.23"),      # was derived from p4d's ratio: 0.239885
+    ("ap-northeast-1", "m6i.xlarge", "0.248"),   # was 0.24
+    ("me-central-1", "m6i.large", "0.1177"),     # unpriced before: validate named cluster.systemNodes.instanceType
+])
+def test_system_node_prices_outside_us_east_1_are_the_published_skypilot_rows(region, instance, usd):
+    entry = default_catalog().instance(region, instance)
+    assert (entry.usd_per_hour, entry.source, entry.basis) == (Decimal(usd), "skypilot-e385a0d", "source")
+
+
+def test_a_region_with_published_system_node_prices_validates_a_gpu_pool_there():
+    spec = parse_stack_config(config(region="me-central-1", instance="g6.xlarge"))
+    assert not [w for w in blocking(spec) if w.startswith("cluster.systemNodes.instanceType")], blocking(spec)
