@@ -163,3 +163,25 @@ def test_the_seed_writes_through_the_one_writer(tmp_path, monkeypatch):
     seed.write(target)
     assert written == [target]
     assert json.loads(target.read_text()) == json.loads(json.dumps(seed.build()))
+
+
+def test_the_checked_in_catalog_is_what_the_seed_builds():
+    """The published rows typed into cli/pricing/seed.py are the ones the catalog carries (no hand edit of the JSON)."""
+    from cli.pricing import seed
+
+    assert default_catalog().data["instances"] == seed.build()["instances"]
+
+
+def test_us_east_2_and_us_west_2_x_1_00_holds_for_every_published_vantage_row():
+    """The seed keeps "us-east-1 price x 1.00" in us-east-2/us-west-2 (Karpenter's newer date) only because every
+    vantage row there equals us-east-1's; a snapshot where one differed must be priced from the row instead."""
+    from decimal import Decimal
+
+    from cli.pricing import seed
+
+    base = seed._base_us_east_1()
+    rows = [(t, r, p) for t, by_region in seed.VANTAGE_ON_DEMAND_2026_01.items() for r, p in by_region.items()
+            if r in seed.SAME_AS_US_EAST_1]
+    assert len(rows) == 56
+    for t, r, p in rows:
+        assert abs(Decimal(p) - Decimal(base[t]["usdPerHour"])) < Decimal("0.00001"), (t, r, p)
