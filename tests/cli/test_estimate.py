@@ -58,9 +58,10 @@ def test_extended_support_is_priced_after_standard_support_ends():
 
 
 def test_missing_price_names_region_and_instance_type():
-    # g5 is offered in ca-central-1, but the catalog has only p5 rows there: no multiplier, no price
-    with pytest.raises(MissingPrice, match=r"g5\.xlarge.*ca-central-1"):
-        run(spec_of(region="ca-central-1", instance="g5.xlarge"), resources(region="ca-central-1", instance="g5.xlarge"))
+    # p6-b200 is offered in eu-north-1, but no source lists a row there and no p6 row measures a multiplier: no price
+    with pytest.raises(MissingPrice, match=r"p6-b200\.48xlarge.*eu-north-1"):
+        run(spec_of(region="eu-north-1", instance="p6-b200.48xlarge"),
+            resources(region="eu-north-1", instance="p6-b200.48xlarge"))
 
 
 def test_operations_are_their_own_category_and_can_be_excluded():
