@@ -82,9 +82,11 @@ def decision(doc: dict) -> dict:
     ops = "" if sh["operationsIncluded"] else ", operations excluded"
     used = doc.get("defaultsUsed") or []
     split = hybrid_lines(doc)
+    by = decided_by(doc)
     return {
         **split,
         "verdict": doc["verdict"]["choice"].upper(),
+        "decidedBy": by, "byConstraint": "by constraint" if by else "",
         "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
         "comparedUsd": compared_usd(doc),
         "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",
@@ -93,6 +95,17 @@ def decision(doc: dict) -> dict:
         "budget": budget, "budgetShort": budget_short, "overBudget": over,
         "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
     }
+
+
+def decided_by(doc: dict) -> str:
+    """When a set constraint, not cost, decides the verdict: which, what it says, and what cost alone would choose
+    (`verdict.decidedBy`); "" when cost decides (or a saved estimate predates the key)."""
+    v = doc["verdict"]
+    key = v.get("decidedBy")
+    if not key or key == "cost":
+        return ""
+    alone = (v.get("onCostAlone") or "").upper()
+    return f"{v.get('constraint') or key} — not cost" + (f" (on cost alone: {alone})" if alone else "")
 
 
 def compared_usd(doc: dict) -> str:
