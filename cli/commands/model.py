@@ -41,10 +41,21 @@ class ShowFormat(str, Enum):
     json = "json"
 
 
+# Exit codes the model commands' help states (show, pin, rollback).
+MODEL_EXIT_CODES = ("Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`, a rollout --wait "
+                    "saw stall or time out), 2 bad input.")
+
 app = typer.Typer(
     help="Pin the model version (weights commit + image digest), show its history, roll back.",
     no_args_is_help=True,
     add_completion=False,
+    epilog="""Examples:
+
+  tradeoff-infra model show dev
+  tradeoff-infra model pin dev --revision COMMIT --note "new weights"
+  tradeoff-infra model rollback dev
+
+""" + MODEL_EXIT_CODES + "\n\n`tradeoff-infra model COMMAND --help` shows each command's options.",
 )
 
 
@@ -148,11 +159,6 @@ KubeconfigOpt = Annotated[pathlib.Path | None, typer.Option(
                                          "`kubeconfigs` output.")]
 ContextOpt = Annotated[list[str] | None, typer.Option(
     "--context", metavar="[REGION=]CONTEXT", help="With --kubeconfig: CONTEXT (one-region stack) or REGION=CONTEXT, repeated.")]
-
-
-# Exit codes the model commands' help states (show, pin, rollback).
-MODEL_EXIT_CODES = ("Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`, a rollout --wait "
-                    "saw stall or time out), 2 bad input.")
 
 
 @app.command(epilog="""Examples:
