@@ -26,6 +26,11 @@ StackOption = Annotated[list[str] | None, typer.Option(
 StacksDirOption = Annotated[pathlib.Path | None, typer.Option(
     "--stacks-dir", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
                          "Pulumi.yaml above the current directory, else the tradeoff-infra checkout's stacks/).")]
+OneStackArgument = Annotated[str | None, typer.Argument(
+    help="A stack name (looked up in the stacks folder) or a path to a stack file; or --stack.")]
+OneStackOption = Annotated[str | None, typer.Option(
+    "--stack", "-s", help="The stack, as a name (looked up in the stacks folder) or a path (instead of STACK).")]
+"""A command on one stack takes it as STACK or as `--stack NAME` (Pulumi's habit), and `--stacks-dir`: `one_stack`."""
 
 @dataclass(frozen=True)
 class StackRef:
@@ -167,6 +172,17 @@ def _near_file(candidate: pathlib.Path) -> str:
 
     near = difflib.get_close_matches(candidate.name, siblings, n=1)
     return f"; did you mean {candidate.parent / near[0]}?" if near else ""
+
+
+def one_stack(stack: str | None, named: str | None, where: pathlib.Path | None = None) -> StackRef:
+    """The stack a one-stack command works on: STACK (`OneStackArgument`) or `--stack` (`OneStackOption`), a
+    name looked up in `--stacks-dir` (`where`) or the stacks folder, or a path; exactly one of them."""
+    use_stacks_dir(where)
+    if stack is None and named is None:
+        raise CliError("name the stack: STACK or --stack NAME (a name in the stacks folder or a path to a stack file)")
+    if stack is not None and named is not None and stack != named:
+        raise CliError(f"STACK {stack!r} and --stack {named!r}: name one stack, as STACK or as --stack")
+    return resolve(stack if stack is not None else named)
 
 
 def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
