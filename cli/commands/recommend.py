@@ -17,8 +17,7 @@ from cli import cache
 from cli.capacity import CapacityError
 from cli.errors import CliError, invalid_stack, print_warnings, reported
 from cli.render.safe import say
-from cli.stacks import (OneStackArgument, OneStackOption, StacksDirOption, load_stack, one_stack, project_root,
-                        shown_arg)
+from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stack, one_stack, project_root, shown_arg
 from infra import hardware
 from infra.price_catalog import CAPACITY_TYPES, MissingPrice, PriceCatalog, default_catalog
 from infra.spec import SpecError, read_stack_text
