@@ -169,3 +169,18 @@ def test_stack_option_finds_the_stack_in_stacks_dir(elsewhere):
     # actuals got as far as asking the stack's Prometheus (nothing listens there): the stack was found and read
     actual = invoke("actuals", "--stack", "far", "--stacks-dir", str(folder), "--prometheus-url", "http://127.0.0.1:9")
     assert actual.exit_code == 1 and "no stack file" not in actual.output, actual.output
+
+
+def test_a_name_without_a_near_one_leaves_no_dangling_hint_and_a_directory_is_not_suggested_as_itself(elsewhere):
+    folder = far_stacks(elsewhere)
+    (folder / "Pulumi.dir.yaml").mkdir()  # a directory named like a stack file
+    unknown = invoke("validate", "--stacks-dir", str(folder), "zzzz")
+    assert unknown.exit_code == 2
+    assert "; (known" not in unknown.output and "; known stacks in" in unknown.output, unknown.output
+    assert f"known stacks in {folder}: far (give a path" in unknown.output, unknown.output  # not the directory
+    named = invoke("validate", "--stacks-dir", str(folder), "dir")
+    assert named.exit_code == 2 and "is a directory, not a stack file" in named.output, named.output
+    assert "did you mean dir?" not in named.output
+    by_path = invoke("validate", str(folder / "Pulumi.dir.yaml"))
+    assert by_path.exit_code == 2 and "a directory, not a stack file" in by_path.output, by_path.output
+    assert f"did you mean {folder / 'Pulumi.dir.yaml'}?" not in by_path.output
