@@ -49,6 +49,17 @@ def cheapest_offer(doc: dict) -> dict | None:
     return min(doc["api"], key=lambda o: o["monthlyUsd"]) if doc["api"] else None
 
 
+def decided_by(doc: dict) -> str:
+    """When a set constraint, not cost, decides the verdict: which, what it says, and what cost alone would choose
+    (`verdict.decidedBy`); "" when cost decides (or a saved estimate predates the key)."""
+    v = doc["verdict"]
+    key = v.get("decidedBy")
+    if not key or key == "cost":
+        return ""
+    alone = (v.get("onCostAlone") or "").upper()
+    return f"{v.get('constraint') or key} — not cost" + (f" (on cost alone: {alone})" if alone else "")
+
+
 def decision(doc: dict) -> dict:
     """The short decision block every format prints first, as plain strings: verdict (upper case),
     self-hosted expected (the compared cost) vs the cheapest API offer, break-even, budget, defaults used."""
@@ -95,17 +106,6 @@ def decision(doc: dict) -> dict:
         "budget": budget, "budgetShort": budget_short, "overBudget": over,
         "defaults": defaults_line(doc) if used else "defaults used: none (every number comes from the stack or usage file)",
     }
-
-
-def decided_by(doc: dict) -> str:
-    """When a set constraint, not cost, decides the verdict: which, what it says, and what cost alone would choose
-    (`verdict.decidedBy`); "" when cost decides (or a saved estimate predates the key)."""
-    v = doc["verdict"]
-    key = v.get("decidedBy")
-    if not key or key == "cost":
-        return ""
-    alone = (v.get("onCostAlone") or "").upper()
-    return f"{v.get('constraint') or key} — not cost" + (f" (on cost alone: {alone})" if alone else "")
 
 
 def compared_usd(doc: dict) -> str:
