@@ -20,7 +20,7 @@ from cli import cache
 from cli.errors import CliError, print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.render.safe import say
-from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_stacks, project_root, select
+from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_catalog, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH
 
@@ -225,17 +225,12 @@ def _estimate_docs(refs: list, root: pathlib.Path, when: date, fmt: Format, *, n
     """Every stack's contract document: read and check the stacks, price their API offers, run (or read) their
     inventories, apply `--calibration`, price them (with `--sensitivity` / `--growth` if asked)."""
     from cli.estimate import UsageAssumptions
-    from infra.price_catalog import PriceCatalog, default_catalog
 
-    try:
-        catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
-    except OSError as e:
-        raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
-    except ValueError as e:  # CatalogError names the file and the key
-        raise CliError(f"--price-catalog: {e}") from None
+    catalog = load_catalog(price_catalog)
     usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
     include_ops = False if exclude_operations else None
-    loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
+    # every stack checked (spec, prices in this catalog, API offers) before any is priced: all problems at once
+    loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops, catalog=catalog)
     if calibration is not None:  # only then: the warm path stays as light as before
         loaded = calibrated(loaded, calibration, err)
     return [estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage,

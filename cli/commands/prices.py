@@ -17,8 +17,17 @@ from cli.render.safe import say
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
 from infra.price_catalog import validate as validate_catalog
 
+# `\\[`: the help is rich markup, where a bare `[aws]` is read as a tag and dropped (tests/cli/test_help.py)
 app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, epilog="""Examples:
+
+  tradeoff-infra prices show --region us-east-1
+  tradeoff-infra prices refresh
+  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
+
+Exit codes: 0 ok, 1 a download or write failed, 2 bad input.
+
+`tradeoff-infra prices COMMAND --help` shows each command's options.""")
 
 
 def _load_catalog(path: pathlib.Path) -> PriceCatalog:
@@ -86,7 +95,7 @@ def show(
 
   tradeoff-infra prices refresh
   tradeoff-infra prices refresh --region us-east-1 --out /tmp/prices.json
-  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra[aws]'
+  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
 
 Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a missing boto3 for --source api).""")
 @reported()

@@ -27,6 +27,37 @@ class Verdict:
     choice: str
     """`self-host`, `api` or `hybrid`."""
     reasons: list[str]
+    decided_by: str | None = None
+    """`cost` when the costs alone give this choice; else the set constraint that turned it (its key,
+    `constraints.dataMayLeaveNetwork`, or `gateway.routes[].dataClass` for a restricted route); None undecided."""
+    constraint: str | None = None
+    """What that constraint says (the reason it decided), None when cost decided."""
+    on_cost_alone: str | None = None
+    """The choice the costs alone give (the framework with no constraint set)."""
+
+
+CONSTRAINT_RULES = {
+    "data": "constraints.dataMayLeaveNetwork", "no-ml": "constraints.mlEngineersAvailable",
+    "frontier": "constraints.frontierQualityNeeded", "cheaper-frontier": "constraints.frontierQualityNeeded",
+    "ship": "constraints.weeksToShip", "cheaper-ship": "constraints.weeksToShip",
+}
+"""`decide`'s rules that a set constraint takes (rule -> the constraint's key)."""
+
+
+def on_cost_alone(spec: StackSpec, self_expected: Decimal, api_cost: Decimal | None) -> str:
+    """The choice `decide` gives for these costs with no constraint set: what cost alone says."""
+    unset = spec.model_copy(update={"constraints": type(spec.constraints)()})
+    return decide(unset, self_expected, api_cost)[0]
+
+
+def decided(choice: str, cost_choice: str, key: str | None, text: str | None) -> dict:
+    """Verdict's `decided_by`, `constraint` and `on_cost_alone` for a choice: `cost` when the costs alone give it,
+    else the constraint (`key`, `text`) that turned it; None for an undecided verdict."""
+    if choice == NO_OFFER:
+        return {"decided_by": None, "constraint": None, "on_cost_alone": cost_choice}
+    if choice == cost_choice or key is None:
+        return {"decided_by": "cost", "constraint": None, "on_cost_alone": cost_choice}
+    return {"decided_by": key, "constraint": text, "on_cost_alone": cost_choice}
 
 
 def max_servable_requests(spec: StackSpec) -> float:
@@ -138,7 +169,8 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
                        "verdict or the break-even")
 
     def done(choice: str, first: str | None = None, last: str | None = None) -> Verdict:
-        return Verdict(choice, ([first] if first else []) + reasons + ([last] if last else []))
+        why = decided(choice, on_cost_alone(spec, self_expected, api_cost), CONSTRAINT_RULES.get(rule), first)
+        return Verdict(choice, ([first] if first else []) + reasons + ([last] if last else []), **why)
 
     no_ml = ("constraints.mlEngineersAvailable is false: self-hosting needs ML engineering capacity (GPUs, vLLM, model "
              "updates); the operations line assumes it is hired or contracted")

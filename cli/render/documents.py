@@ -49,6 +49,17 @@ def cheapest_offer(doc: dict) -> dict | None:
     return min(doc["api"], key=lambda o: o["monthlyUsd"]) if doc["api"] else None
 
 
+def decided_by(doc: dict) -> str:
+    """When a set constraint, not cost, decides the verdict: which, what it says, and what cost alone would choose
+    (`verdict.decidedBy`); "" when cost decides (or a saved estimate predates the key)."""
+    v = doc["verdict"]
+    key = v.get("decidedBy")
+    if not key or key == "cost":
+        return ""
+    alone = (v.get("onCostAlone") or "").upper()
+    return f"{v.get('constraint') or key} — not cost" + (f" (on cost alone: {alone})" if alone else "")
+
+
 def decision(doc: dict) -> dict:
     """The short decision block every format prints first, as plain strings: verdict (upper case),
     self-hosted expected (the compared cost) vs the cheapest API offer, break-even, budget, defaults used."""
@@ -86,9 +97,11 @@ def decision(doc: dict) -> dict:
     ops = "" if sh["operationsIncluded"] else ", operations excluded"
     used = doc.get("defaultsUsed") or []
     split = hybrid_lines(doc)
+    by = decided_by(doc)
     return {
         **split,
         "verdict": doc["verdict"]["choice"].upper(),
+        "decidedBy": by, "byConstraint": "by constraint" if by else "",
         "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
         "comparedUsd": compared_usd(doc),
         "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",

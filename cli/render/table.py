@@ -83,7 +83,8 @@ def decision_text(doc: dict, width: int = 100, styles: bool = False) -> list:
     head = Text.from_markup(f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack "
                             f"[bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})")
     split = (("hybrid", d["hybrid"], ""),) if d["hybrid"] else ()
-    rows = (*split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
+    by = (("decided by", d["decidedBy"], "bold"),) if d["decidedBy"] else ()
+    rows = (*by, *split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
             ("budget", d["budget"], "red" if d["overBudget"] else ""),
             ("defaults", d["defaults"].removeprefix("defaults used "), ""))
     label = max(len(name) for name, _, _ in rows)
@@ -100,13 +101,16 @@ def summary_table(docs: list[dict], width: int, styles: bool = False) -> str:
     rows = []
     for doc in docs:
         d = decision(doc)
-        rows.append(([doc["stack"], d["verdict"], d["comparedUsd"], d["apiShort"], d["breakEvenShort"], d["budgetShort"]],
-                     "red" if d["overBudget"] else ""))
-    return fitted_table(f"{len(docs)} stacks: monthly USD, expected; break-even in requests/month (details below)",
-                        [("stack", "left", False), ("verdict", "left", True), ("self-hosted or hybrid", "right", True),
-                         ("cheapest API", "left", False), ("break-even", "right", True),
-                         ("budget", "left", False)],
-                        rows, width, styles)
+        cells = [clean(c) for c in (doc["stack"], d["verdict"], d["comparedUsd"], d["apiShort"], d["breakEvenShort"],
+                                    d["budgetShort"])]
+        if d["byConstraint"]:  # a constraint, not cost, decided: said under the verdict (the column stays narrow)
+            cells[1] += "\n" + clean(d["byConstraint"])
+        rows.append((cells, "red" if d["overBudget"] else ""))
+    columns = [("stack", "left", False), ("verdict", "left", True), ("self-hosted or hybrid", "right", True),
+               ("cheapest API", "left", False), ("break-even", "right", True), ("budget", "left", False)]
+    return grid.render(f"{len(docs)} stacks: monthly USD, expected; break-even in requests/month (details below)",
+                       [grid.Column(h, justify, numeric) for h, justify, numeric in columns], rows, width,
+                       styles=styles, cleaned=True)
 
 
 def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIELDS, verbose: bool = False,

@@ -149,6 +149,29 @@ def test_verdict_follows_the_decision_framework(constraints, cheap_api, choice, 
     assert any(phrase in reason for reason in r.verdict.reasons), r.verdict.reasons
 
 
+@pytest.mark.parametrize("constraints,cheap_api,choice,decided_by,alone", [
+    ({"dataMayLeaveNetwork": False}, True, "self-host", "constraints.dataMayLeaveNetwork", "api"),
+    ({"dataMayLeaveNetwork": False}, False, "self-host", "cost", "self-host"),  # the constraint agrees with cost
+    ({"mlEngineersAvailable": False}, True, "api", "cost", "api"),
+    ({"frontierQualityNeeded": True}, False, "hybrid", "constraints.frontierQualityNeeded", "self-host"),
+    ({"weeksToShip": 2}, False, "hybrid", "constraints.weeksToShip", "self-host"),
+    ({"weeksToShip": 2}, True, "api", "cost", "api"),
+    ({}, True, "api", "cost", "api"),
+    ({"dataMayLeaveNetwork": False}, None, "self-host", "constraints.dataMayLeaveNetwork", est.NO_OFFER),
+    ({}, None, est.NO_OFFER, None, est.NO_OFFER),
+])
+def test_the_verdict_says_whether_cost_or_a_constraint_decided_it(constraints, cheap_api, choice, decided_by, alone):
+    """`decided_by` names the set constraint when it turns the verdict away from what the costs alone give
+    (`on_cost_alone`), with its reason as `constraint`; `cost` when the costs give the verdict (issue 13)."""
+    offers = [] if cheap_api is None else [offer("0.000001" if cheap_api else "1")]
+    v = run(spec_of(constraints=constraints), offers=offers).verdict
+    assert (v.choice, v.decided_by, v.on_cost_alone) == (choice, decided_by, alone), v
+    if decided_by not in (None, "cost"):
+        assert v.constraint == v.reasons[0] and decided_by.split(".")[1] in v.constraint
+    else:
+        assert v.constraint is None
+
+
 def test_stale_catalog_warns_with_its_date():
     r = run(spec_of(), as_of=date(2026, 11, 24))
     assert any("days old" in w and default_catalog().retrieved_on in w for w in r.warnings)

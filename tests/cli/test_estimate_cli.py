@@ -400,13 +400,14 @@ def test_compare_to_with_incomplete_line_items_exits_2_naming_the_key(tmp_path, 
 
 
 def test_json_output_is_a_versioned_contract_document(tmp_path):
-    """`--format json` writes {"version", "currency", "stacks"} and the contract model parses what it writes."""
+    """`--format json` writes {"summary", "version", "currency", "stacks"} (the decision first) and the contract
+    model parses what it writes."""
     from cli.estimate.contract import CONTRACT_VERSION, parse
 
     result = invoke("estimate", "dev", "--format", "json", *AS_OF)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert list(doc)[:3] == ["version", "currency", "stacks"]
+    assert list(doc) == ["summary", "version", "currency", "stacks"]
     assert doc["version"] == CONTRACT_VERSION == 1 and doc["currency"] == "USD"
     parsed = parse(doc)
     assert parsed.stacks[0].selfHosted.monthlyUsd.expected == doc["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]

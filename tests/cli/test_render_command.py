@@ -42,7 +42,37 @@ def test_merged_json_is_one_contract_document_with_every_stack(tmp_path):
     assert result.exit_code == 0, result.output
     merged = json.loads(result.stdout)
     parts = [json.loads(open(f).read()) for f in files]
-    assert merged == {**parts[0], "stacks": parts[0]["stacks"] + parts[1]["stacks"]}
+    assert merged == {**parts[0], "summary": parts[0]["summary"] + parts[1]["summary"],
+                      "stacks": parts[0]["stacks"] + parts[1]["stacks"]}
+
+
+def test_a_saved_estimate_from_before_the_summary_renders_with_one(tmp_path):
+    """A JSON saved before `summary` and `verdict.decidedBy` existed (keys in the old order) renders in every
+    format; as JSON it gains the summary, first, derived from its stacks (what it lacks is null)."""
+    doc = json.loads(open(saved(tmp_path, "prod-global")).read())
+    stack = {k: v for k, v in sorted(doc["stacks"][0].items()) if k != "verdict"}
+    stack["verdict"] = {k: doc["stacks"][0]["verdict"][k] for k in ("choice", "reasons")}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": [stack]}, indent=2))
+    result = run("render", str(old), "--format", "json")
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
+    assert list(again) == ["summary", "version", "currency", "stacks"]
+    assert list(again["stacks"][0])[:3] == ["stack", "stackFile", "verdict"]
+    assert again["summary"] == [{**doc["summary"][0], "decidedBy": None}]
+    for fmt in ("table", "markdown", "html"):
+        result = run("render", str(old), "--format", fmt)
+        assert result.exit_code == 0 and "SELF-HOST" in result.stdout and "by constraint" not in result.stdout, fmt
+    # a document saved before the verdict and the budget were part of it: the summary says null, not an error
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"stacks": [{"stack": "dev", "lineItems": [], "selfHosted": {
+        "monthlyUsd": {"min": 1.0, "expected": 1.0, "max": 1.0}}}]}))
+    result = run("render", str(bare), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"] == [{
+        "stack": "dev", "verdict": None, "decidedBy": None, "selfHostedMonthlyUsd": None, "hybridMonthlyUsd": None,
+        "cheapestApiOffer": None, "cheapestApiMonthlyUsd": None, "breakEvenRequestsPerMonth": None,
+        "budgetMonthlyUsd": None, "budgetStatus": "none"}]
 
 
 def test_html_from_saved_estimates_has_the_tables_and_says_why_there_is_no_chart(tmp_path):
