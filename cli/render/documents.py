@@ -7,6 +7,7 @@ import json
 import math
 from html import escape
 
+from cli.numbers import human  # noqa: F401  (its one home; the templates' `human`)
 from cli.render import safe
 
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
@@ -23,15 +24,6 @@ def unit_price(value: float | None) -> str:
     text = f"{value:,.6f}".rstrip("0")
     whole, _, frac = text.partition(".")
     return f"${whole}.{frac.ljust(2, '0')}"
-
-
-def human(value: float) -> str:
-    """A count for an axis or a table cell a reader takes in at a glance: 950, 1K, 1.5M, 10M, 1B (never 1e6)."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            text = f"{value / size:.3g}"
-            return (text if "e" not in text else f"{value / size:,.0f}") + suffix
-    return f"{value:.3g}" if value != int(value) else f"{int(value)}"
 
 
 def defaults_line(doc: dict) -> str:
