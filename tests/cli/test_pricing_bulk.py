@@ -146,6 +146,15 @@ def test_bad_refresh_arguments_exit_2_naming_the_option(tmp_path, args, named):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", [["prices", "refresh", "--offers-dir", "."], ["prices", "show"]])
+def test_a_misspelt_region_gets_a_did_you_mean(tmp_path, command):
+    out = ["--out", str(tmp_path / "prices.json")] if "refresh" in command else []
+    result = runner.invoke(app, [*command, "--region", "eu-centrl-1", *out])
+    assert result.exit_code == 2 and "--region eu-centrl-1" in result.output, result.output
+    assert "did you mean eu-central-1?" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "prices.json").exists()
+
+
 def test_a_malformed_offer_file_writes_nothing(tmp_path, no_credentials_no_network):
     bad = tmp_path / "offers" / "AWSELB" / "eu-central-1"
     bad.mkdir(parents=True)
