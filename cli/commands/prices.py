@@ -130,7 +130,8 @@ def refresh_command(
     write_out(out, json.dumps(catalog, indent=1) + "\n")
     for note in notes:
         say(err, "[yellow]note:[/yellow] {}", note, soft_wrap=True)
-    say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
+    say(err, "wrote {} (refreshed {}; oldest instance price {})", out, catalog["refreshedOn"],
+        catalog["oldestInstancePriceOn"])
 
 
 def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[str] | None, progress):
