@@ -214,6 +214,7 @@ def _env(autoescape: bool):
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
+    from cli.render.warnings import applies_to
     from infra.spec.warning_ids import warning_id
 
     def finalize(value):
@@ -228,6 +229,7 @@ def _env(autoescape: bool):
         decision=decision, curve_points=curve_points, caps_text=caps_text, route_cells=route_cells,
         sensitivity_rows=sensitivity_rows, sweep_table=sweep_table, growth_table=growth_table,
         warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
+        applies_to=applies_to,  # `(3 stacks: dev, prod-us, prod-global)`, as the table prints it
     )
     return env
 
@@ -249,10 +251,13 @@ def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
     full report is longer, the folded details (line items, capacity, warnings) are left out, last stack
     first, with a note naming the stacks; if the decision blocks alone are still longer, the text is cut
     with a note saying so."""
+    from cli.render.warnings import shared_warnings
+
     template = _env(False).get_template("estimate.md.j2")
+    shared = shared_warnings(docs)  # shown once, after the stacks, with the stacks they apply to
     folded: list[int] = []  # indices of stacks whose details are left out
     while True:
-        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit,
+        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit, shared=shared,
                                folded_names=[f"{docs[i]['stack']} ({docs[i]['stackFile']})" for i in sorted(folded)])
         if len(text) < limit or len(folded) == len(docs):
             break
@@ -396,12 +401,30 @@ def html(docs: list[dict]) -> str:
     charts = [svg_chart(d["chart"], d["traffic"]["requestsPerMonth"]) if d.get("chart") else "" for d in docs]
     cap_charts = [svg_cap_chart(d["hybrid"]) if d.get("hybrid") else "" for d in docs]
     sweeps = [svg_chart(sweep_chart(d), d["traffic"]["requestsPerMonth"]) if d.get("volumeSweep") else "" for d in docs]
+    from cli.render.warnings import shared_warnings
+
     return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts, sweeps=sweeps,
-                                                               cap_charts=cap_charts)
+                                                               cap_charts=cap_charts, shared=shared_warnings(docs))
 
 
 def json_document(docs: list[dict]) -> str:
     """The JSON contract: version, currency and the stacks' documents (cli/envelope.py, cli/estimate/contract.py)."""
     from cli.envelope import envelope
 
-    return json.dumps(envelope(docs), indent=2) + "\n"
+    return json.dumps(envelope([with_warning_ids(d) for d in docs]), indent=2) + "\n"
+
+
+def with_warning_ids(doc: dict) -> dict:
+    """The stack's document with `warningIds` right after `warnings`: the id of each warning, in the same order
+    (`stale-prices`, ..., or `other`; infra/spec/warning_ids.py). `warnings` stays a list of strings for its
+    readers; computed when the JSON is written, so a warning added after pricing (`--compare-to`) has its id too."""
+    from infra.spec.warning_ids import warning_id
+
+    out: dict = {}
+    for key, value in doc.items():
+        if key == "warningIds":
+            continue
+        out[key] = value
+        if key == "warnings":
+            out["warningIds"] = [warning_id(w) for w in value]
+    return out
