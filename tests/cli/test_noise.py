@@ -145,7 +145,7 @@ def test_markdown_and_html_show_a_warning_several_stacks_share_once_with_its_sta
         in_html = str(escape(safe.clean(w)))
         assert html.count(in_html) == 1, w
         assert f'{in_html} <span class="stacks">({len(stacks)} stacks: {", ".join(stacks)})</span>' in html
-    assert "### Warnings shared by several stacks" in md and 'id="shared-warnings"' in html
+    assert "\n**Warnings shared by several stacks**\n" in md and 'id="shared-warnings"' in html
     # a stack's own warnings stay under it; those it shares are pointed to
     own = next(w for doc in docs for w in doc["warnings"] if w not in shared)
     assert md.count(safe.markdown(own)) == 1
