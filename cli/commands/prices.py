@@ -57,8 +57,12 @@ def show(
         raise CliError(f"--capacity-type must be one of {', '.join(CAPACITY_TYPES)}")
     catalog = _load_catalog(catalog_path)
     if region and region not in catalog.data["instances"]:
+        import difflib
+
         known = ", ".join(sorted(catalog.data["instances"]))
-        raise CliError(f"--region {region}: unknown region: the catalog prices no instance there (regions: {known})")
+        near = difflib.get_close_matches(region, sorted(catalog.data["instances"]), n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise CliError(f"--region {region}: unknown region: the catalog prices no instance there ({hint}regions: {known})")
     rows = []
     for reg, entries in sorted(catalog.data["instances"].items()):
         if region and reg != region:
@@ -135,7 +139,8 @@ def refresh_command(
     write_out(out, json.dumps(catalog, indent=1) + "\n")
     for note in notes:
         say(err, "[yellow]note:[/yellow] {}", note, soft_wrap=True)
-    say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
+    say(err, "wrote {} (refreshed {}; oldest instance price {})", out, catalog["refreshedOn"],
+        catalog["oldestInstancePriceOn"])
 
 
 def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[str] | None, progress):
@@ -145,7 +150,9 @@ def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[
     known = set(hardware.aws_regions())
     for region in regions or []:
         if region not in known:
-            raise CliError(f"--region {region}: not a region this program knows")
+            from infra.spec.checks import unknown_region_message  # "did you mean eu-central-1?"
+
+            raise CliError(f"--region {region}: {unknown_region_message(region)}")
     wanted = regions or sorted(set(current["instances"]) | set(current["platform"]["regions"]))
     if offers_dir is not None:
         load, title = bulk.offers_dir_loader(offers_dir), f"AWS Price List bulk offer files read from {offers_dir}"

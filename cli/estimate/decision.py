@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from cli import capacity
 from cli.estimate.line_item import q
+from cli.numbers import human
 from cli.pricing.api import ApiOffer
 from infra.spec import StackSpec
 
@@ -77,12 +78,16 @@ def max_servable_requests(spec: StackSpec) -> float:
     return min(limits) if limits else 0.0
 
 
+BREAK_EVEN_SEARCH_LIMIT = 1e11
+"""Requests/month the break-even search stops at (with maxNodes lifted); shown as `100B` (cli/numbers.py)."""
+
+
 def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float,
                floor_usd: Decimal | None = None) -> BreakEven:
     """Requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer.
 
     Bisection on a log scale between 1,000 requests/month and the upper end (what maxNodes serves;
-    then, failing that, 1e11 with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
+    then, failing that, BREAK_EVEN_SEARCH_LIMIT with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
     step function, so on a knife edge this is *a* crossing, not necessarily the first.
 
     `floor_usd`, the self-hosted cost at no traffic, is a lower bound at every volume (every pool keeps
@@ -108,11 +113,11 @@ def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_
 
     if max_servable >= 1000 and cheaper(max_servable, False):
         return BreakEven(offer.name, bisect(max_servable, False), True, "within what maxNodes can serve")
-    if cheaper(1e11, True):
-        return BreakEven(offer.name, bisect(1e11, True), False,
+    if cheaper(BREAK_EVEN_SEARCH_LIMIT, True):
+        return BreakEven(offer.name, bisect(BREAK_EVEN_SEARCH_LIMIT, True), False,
                          f"beyond what maxNodes can serve ({max_servable:,.0f} requests/month): only with the GPU "
                          "pools' maxNodes/maxReplicas raised")
-    return BreakEven(offer.name, None, False, "self-hosting stays more expensive up to 1e11 requests/month")
+    return BreakEven(offer.name, None, False, f"self-hosting stays more expensive up to {human(BREAK_EVEN_SEARCH_LIMIT)} requests/month")
 
 
 ARTICLE_VOLUME_RULE = 20_000_000

@@ -59,7 +59,9 @@ def compare(new: dict, old: dict, against: str) -> dict:
     rows = []
     for k in sorted(set(before) | set(after)):
         b, a = before.get(k, 0.0), after.get(k, 0.0)
-        status = "added" if k not in before else "removed" if k not in after else "changed" if a != b else "same"
+        # a line at $0.00 is no cost: from it to a cost is a new cost (`+`), from a cost to it a removed one (`-`)
+        status = ("same" if a == b else "added" if k not in before or b == 0 else "removed" if k not in after or a == 0
+                  else "changed")
         rows.append({"region": k[0], "resource": k[1], "category": k[2], "unit": k[3], "status": status,
                      "sign": SIGNS[status], "beforeUsd": b, "afterUsd": a, "changeUsd": round(a - b, 2),
                      "changePct": pct(b, a)})
@@ -68,7 +70,8 @@ def compare(new: dict, old: dict, against: str) -> dict:
     v_old, v_new = _verdict(old), _verdict(new)
     be_old, be_new = _break_even(old), _break_even(new)
     break_even = [{"offer": offer, "beforeRequestsPerMonth": be_old.get(offer), "afterRequestsPerMonth": be_new.get(offer),
-                   "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer)}
+                   "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer),
+                   "offerStatus": "added" if offer not in be_old else "removed" if offer not in be_new else "compared"}
                   for offer in sorted(set(be_old) | set(be_new))]
     return {"stack": new.get("stack"), "against": against, "lineItems": rows,
             "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
@@ -152,7 +155,16 @@ def headline(change: dict) -> list[str]:
     else:
         lines.append(f"verdict unchanged: {v['after'].upper()}")
     for b in change["breakEven"]:
-        if b["moved"]:
+        status = b.get("offerStatus", "compared")
+        if status == "removed":
+            was = b["beforeRequestsPerMonth"]
+            lines.append(f"offer removed from the stack ({b['offer']}): " + (
+                "it had no break-even" if was is None else f"its break-even was {requests_text(was)}"))
+        elif status == "added":
+            now = b["afterRequestsPerMonth"]
+            lines.append(f"offer added to the stack ({b['offer']}): " + (
+                "no break-even against it" if now is None else f"break-even {requests_text(now)}"))
+        elif b["moved"]:
             lines.append(f"break-even moved ({b['offer']}): {requests_text(b['beforeRequestsPerMonth'])} -> "
                          f"{requests_text(b['afterRequestsPerMonth'])}")
     return lines

@@ -7,6 +7,7 @@ import json
 import math
 from html import escape
 
+from cli.numbers import human  # noqa: F401  (its one home; the templates' `human`)
 from cli.render import safe
 
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
@@ -23,15 +24,6 @@ def unit_price(value: float | None) -> str:
     text = f"{value:,.6f}".rstrip("0")
     whole, _, frac = text.partition(".")
     return f"${whole}.{frac.ljust(2, '0')}"
-
-
-def human(value: float) -> str:
-    """A count for an axis or a table cell a reader takes in at a glance: 950, 1K, 1.5M, 10M, 1B (never 1e6)."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            text = f"{value / size:.3g}"
-            return (text if "e" not in text else f"{value / size:,.0f}") + suffix
-    return f"{value:.3g}" if value != int(value) else f"{int(value)}"
 
 
 def defaults_line(doc: dict) -> str:
@@ -302,6 +294,7 @@ def _env(autoescape: bool):
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
+    from cli.render.warnings import applies_to
     from infra.spec.warning_ids import warning_id
 
     def finalize(value):
@@ -317,6 +310,7 @@ def _env(autoescape: bool):
         sensitivity_rows=sensitivity_rows, sweep_table=sweep_table, growth_table=growth_table,
         total_rows=total_rows, line_item_footer=line_item_footer,
         warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
+        applies_to=applies_to,  # `(3 stacks: dev, prod-us, prod-global)`, as the table prints it
     )
     return env
 
@@ -338,10 +332,13 @@ def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
     full report is longer, the folded details (line items, capacity, warnings) are left out, last stack
     first, with a note naming the stacks; if the decision blocks alone are still longer, the text is cut
     with a note saying so."""
+    from cli.render.warnings import shared_warnings
+
     template = _env(False).get_template("estimate.md.j2")
+    shared = shared_warnings(docs)  # shown once, after the stacks, with the stacks they apply to
     folded: list[int] = []  # indices of stacks whose details are left out
     while True:
-        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit,
+        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit, shared=shared,
                                folded_names=[f"{docs[i]['stack']} ({docs[i]['stackFile']})" for i in sorted(folded)])
         if len(text) < limit or len(folded) == len(docs):
             break
@@ -485,12 +482,30 @@ def html(docs: list[dict]) -> str:
     charts = [svg_chart(d["chart"], d["traffic"]["requestsPerMonth"]) if d.get("chart") else "" for d in docs]
     cap_charts = [svg_cap_chart(d["hybrid"]) if d.get("hybrid") else "" for d in docs]
     sweeps = [svg_chart(sweep_chart(d), d["traffic"]["requestsPerMonth"]) if d.get("volumeSweep") else "" for d in docs]
+    from cli.render.warnings import shared_warnings
+
     return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts, sweeps=sweeps,
-                                                               cap_charts=cap_charts)
+                                                               cap_charts=cap_charts, shared=shared_warnings(docs))
 
 
 def json_document(docs: list[dict]) -> str:
     """The JSON contract: version, currency and the stacks' documents (cli/envelope.py, cli/estimate/contract.py)."""
     from cli.envelope import envelope
 
-    return json.dumps(envelope(docs), indent=2) + "\n"
+    return json.dumps(envelope([with_warning_ids(d) for d in docs]), indent=2) + "\n"
+
+
+def with_warning_ids(doc: dict) -> dict:
+    """The stack's document with `warningIds` right after `warnings`: the id of each warning, in the same order
+    (`stale-prices`, ..., or `other`; infra/spec/warning_ids.py). `warnings` stays a list of strings for its
+    readers; computed when the JSON is written, so a warning added after pricing (`--compare-to`) has its id too."""
+    from infra.spec.warning_ids import warning_id
+
+    out: dict = {}
+    for key, value in doc.items():
+        if key == "warningIds":
+            continue
+        out[key] = value
+        if key == "warnings":
+            out["warningIds"] = [warning_id(w) for w in value]
+    return out

@@ -60,6 +60,9 @@ def test_missing_price_names_region_and_instance_type():
     with pytest.raises(MissingPrice) as err:
         hourly_usd("af-south-1", "g6e.xlarge")
     assert "af-south-1" in str(err.value) and "g6e.xlarge" in str(err.value)
+    # the refresh it suggests reads the public bulk offer files by default (issue 11): not "the Price List API"
+    assert "`tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no credentials needed)" in str(err.value)
+    assert "Price List API" not in str(err.value)
 
 
 def test_missing_price_is_raised_for_an_unknown_generation_not_guessed():

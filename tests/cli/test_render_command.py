@@ -75,14 +75,27 @@ def test_a_saved_estimate_from_before_the_summary_renders_with_one(tmp_path):
         "budgetMonthlyUsd": None, "budgetStatus": "none"}]
 
 
-def test_html_from_saved_estimates_has_the_tables_and_says_why_there_is_no_chart(tmp_path):
+def test_html_from_saved_estimates_is_the_estimates_html_with_its_chart_and_marker(tmp_path):
     files = [saved(tmp_path, "dev"), saved(tmp_path, "prod-us")]
     out = tmp_path / "report.html"
     result = run("render", *files, "--format", "html", "--out", str(out))
     assert result.exit_code == 0, result.output
     html = out.read_text()
+    assert html == run("estimate", "dev", "prod-us", "--format", "html", *AS_OF).stdout
     assert 'id="stack-1"' in html and 'id="stack-2"' in html and html.count('class="total"') == 2
-    assert html.count("No chart: a saved") == 2 and "<svg" not in html
+    assert html.count('aria-label="monthly cost versus requests per month"') == 2 and "No chart" not in html
+    assert html.count('<g class="marker">') == 2 and "this stack: 20M/month" in html  # prod-us at its own volume
+
+
+def test_html_from_an_estimate_saved_without_chart_points_renders_and_says_why_there_is_no_chart(tmp_path):
+    doc = json.loads(open(saved(tmp_path, "dev")).read())
+    del doc["stacks"][0]["chart"]  # as saved before the JSON carried the chart
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc))
+    result = run("render", str(old), "--format", "html")
+    assert result.exit_code == 0, result.output
+    html = result.stdout
+    assert html.count("No chart: this saved") == 1 and "<svg" not in html and 'class="total"' in html
 
 
 def test_a_saved_stack_that_lacks_a_key_the_report_shows_is_named_and_nothing_is_written(tmp_path):
