@@ -198,7 +198,7 @@ def band(it: hardware.InstanceType, tp: int) -> tuple[float, float]:
     """(low, high) factors on a prediction on this instance at this tensorParallel (docs/capacity.md "Band"):
     the error table's band for a GPU class it measured, the wider one for the others and for tensor
     parallelism over PCIe (no published point measures it)."""
-    over_pcie = tp > 1 and it.interconnect_gbps == hardware.PCIE_GBPS
+    over_pcie = tp > 1 and it.over_pcie
     return BAND_MEASURED_GPU if it.gpu_model.name in MEASURED_GPU_CLASSES and not over_pcie else BAND_ROOFLINE_ONLY
 
 

@@ -41,6 +41,16 @@ def invalid_stack(err: SpecError, consequence: str = "") -> CliError:
     return CliError(f"{err.source} is invalid{consequence}:", BAD_INPUT, tuple(str(p) for p in err.problems))
 
 
+def invalid_stacks(found: list[tuple[object, list[str]]], total: int) -> CliError:
+    """Every invalid stack's every problem in one error (exit 2): `found` holds (StackRef, problems) per invalid
+    stack. One stack reads as `invalid_stack`; several name each problem's file."""
+    if len(found) == 1:
+        ref, problems = found[0]
+        return CliError(f"{ref.path} is invalid:", BAD_INPUT, tuple(problems))
+    return CliError(f"{len(found)} of {total} stacks are invalid:", BAD_INPUT,
+                    tuple(f"{ref.path}: {problem}" for ref, problems in found for problem in problems))
+
+
 def as_cli_error(err: Exception) -> CliError | None:
     """The one map from errors raised below the commands to `CliError`; None for a bug (it propagates)."""
     if isinstance(err, CliError):

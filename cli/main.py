@@ -87,6 +87,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    epilog="""Examples:
+
+  tradeoff-infra validate --all
+  tradeoff-infra estimate --all
+  tradeoff-infra estimate prod-us --format json --out prod-us.json
+  tradeoff-infra estimate --stack prod-us --stacks-dir ../infra/stacks
+  tradeoff-infra model show dev
+
+Exit codes: 0 ok, 1 a gate tripped (over budget, a rise above --fail-on-increase, drift) or an operation failed, 2 bad input (a key, a stack, an option).
+
+`tradeoff-infra COMMAND --help` shows each command's options, examples and exit codes.""",
 )
 
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli import cache
-from cli.errors import CliError
+from cli.errors import CliError, invalid_stacks
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
-from infra.spec import stack_name_from_path
+from infra.spec import Problem, SpecError, stack_name_from_path
 
 if TYPE_CHECKING:
+    from infra.price_catalog import PriceCatalog
     from infra.spec import StackSpec
 
 StackOption = Annotated[list[str] | None, typer.Option(
@@ -26,6 +27,11 @@ StackOption = Annotated[list[str] | None, typer.Option(
 StacksDirOption = Annotated[pathlib.Path | None, typer.Option(
     "--stacks-dir", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
                          "Pulumi.yaml above the current directory, else the tradeoff-infra checkout's stacks/).")]
+OneStackArgument = Annotated[str | None, typer.Argument(
+    help="A stack name (looked up in the stacks folder) or a path to a stack file; or --stack.")]
+OneStackOption = Annotated[str | None, typer.Option(
+    "--stack", "-s", help="The stack, as a name (looked up in the stacks folder) or a path (instead of STACK).")]
+"""A command on one stack takes it as STACK or as `--stack NAME` (Pulumi's habit), and `--stacks-dir`: `one_stack`."""
 
 @dataclass(frozen=True)
 class StackRef:
@@ -138,35 +144,58 @@ def _present(path: pathlib.Path, arg: str) -> bool:
         raise CliError(f"STACK {arg[:80]!r}: not a file name") from None
 
 
+def _is_dir(path: pathlib.Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def resolve(arg: str) -> StackRef:
     _utf8_name(pathlib.Path(arg).name, arg)
     candidate = pathlib.Path(arg)
     if candidate.suffix in (".yaml", ".yml") or os.sep in arg:
         if not _present(candidate, arg):
-            raise CliError(f"STACK {arg!r}: no such file{_near_file(candidate)}")
+            what = "a directory, not a stack file" if _is_dir(candidate) else "no such file"
+            raise CliError(f"STACK {arg!r}: {what}{_near_file(candidate)}")
         return StackRef(stack_name_from_path(candidate), candidate)
     path = stacks_dir() / f"Pulumi.{arg}.yaml"
     if not _present(path, arg):
         import difflib  # only for a name not found
 
-        names = [ref.name for ref in all_stacks()] if stacks_dir().is_dir() else []
-        near = difflib.get_close_matches(arg, names, n=1)
+        # the stack files only: a directory named like one is no stack to suggest (nor the name asked for)
+        names = [ref.name for ref in all_stacks() if not _is_dir(ref.path)] if stacks_dir().is_dir() else []
+        near = difflib.get_close_matches(arg, [name for name in names if name != arg], n=1)
+        what = f"{path} is a directory, not a stack file" if _is_dir(path) else f"no stack file {path}"
         hint = f"did you mean {near[0]}? " if near else ""
-        raise CliError(f"STACK {arg!r}: no stack file {path}; {hint}(known stacks in {stacks_dir()}: "
-                       f"{', '.join(names) or 'none'}; give a path to a stack file, or --stacks-dir)")
+        raise CliError(f"STACK {arg!r}: {what}; {hint}{'K' if hint else 'k'}nown stacks in {stacks_dir()}: "
+                       f"{', '.join(names) or 'none'} "
+                       "(give a path to a stack file, or --stacks-dir)")
     return StackRef(arg, path)
 
 
 def _near_file(candidate: pathlib.Path) -> str:
-    """`; did you mean <path>?` for a misspelt stack file name in an existing folder."""
+    """`; did you mean <path>?` for a misspelt stack file name in an existing folder (a stack file, not itself)."""
     try:
-        siblings = [p.name for p in candidate.parent.glob("Pulumi.*.y*ml")] if candidate.parent.is_dir() else []
+        siblings = ([p.name for p in candidate.parent.glob("Pulumi.*.y*ml") if p.name != candidate.name and not _is_dir(p)]
+                    if candidate.parent.is_dir() else [])
     except OSError:
         return ""
     import difflib
 
     near = difflib.get_close_matches(candidate.name, siblings, n=1)
     return f"; did you mean {candidate.parent / near[0]}?" if near else ""
+
+
+def one_stack(stack: str | None, named: str | None, where: pathlib.Path | None = None) -> StackRef:
+    """The stack a one-stack command works on: STACK (`OneStackArgument`) or `--stack` (`OneStackOption`), a
+    name looked up in `--stacks-dir` (`where`) or the stacks folder, or a path; exactly one of them."""
+    use_stacks_dir(where)
+    if stack is None and named is None:
+        raise CliError("name the stack: STACK or --stack NAME (a name in the stacks folder or a path to a stack file)")
+    if stack is not None and named is not None and stack != named:
+        raise CliError(f"STACK {stack!r} and --stack {named!r}: name one stack, as STACK or as --stack")
+    return resolve(stack if stack is not None else named)
 
 
 def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
@@ -214,34 +243,96 @@ class LoadedStack:
     """The inventory came from the cache, not from a program run."""
 
 
+def suggested(problem: Problem) -> Problem:
+    """A spec problem with the CLI's suggestion added where the spec cannot make one (API offer names are
+    genai-prices', which the spec does not read): `gpt4o-mini` -> did you mean openai:gpt-4o-mini?"""
+    import re
+
+    if re.fullmatch(r"apiComparison\[\d+\]", problem.path) and isinstance(problem.value, str):
+        from cli.pricing.api import near_offer_hint
+
+        hint = near_offer_hint(problem.value).strip()
+        if hint:
+            return Problem(problem.path, f"{problem.value!r} is not provider:model; {hint}", problem.value)
+    return problem
+
+
 def load_stack(ref: StackRef, *, deploy: bool = True) -> LoadedStack:
     """The spec and config by the CLI's one stack-file reader (`infra.spec.read_stack_config`);
-    SpecError names the file or key. `deploy=False` to price or preview: keys only `pulumi up` needs may
-    be left out (infra.spec.checks.DEPLOY_GATE)."""
+    SpecError names the file and each key (with the CLI's suggestions, `suggested`). `deploy=False` to price or
+    preview: keys only `pulumi up` needs may be left out (infra.spec.checks.DEPLOY_GATE)."""
     from infra.spec import parse_stack_config, read_stack_config  # the models load here, not for naming a stack
 
-    config = read_stack_config(ref.path)
-    return LoadedStack(ref, parse_stack_config(config, str(ref.path), deploy=deploy), config)
+    try:
+        config = read_stack_config(ref.path)
+        return LoadedStack(ref, parse_stack_config(config, str(ref.path), deploy=deploy), config)
+    except SpecError as err:
+        raise SpecError(err.source, [suggested(problem) for problem in err.problems]) from None
+
+
+def load_catalog(path: pathlib.Path | None) -> PriceCatalog:
+    """`--price-catalog FILE` (None: the checked-in catalog), as `estimate` and `validate` read it: bad input names
+    the option and the key."""
+    from infra.price_catalog import PriceCatalog, default_catalog
+
+    try:
+        return PriceCatalog.load(path) if path else default_catalog()
+    except OSError as e:
+        raise CliError(f"--price-catalog {path}: cannot read: {e.strerror}") from None
+    except ValueError as e:  # CatalogError names the file and the key
+        raise CliError(f"--price-catalog: {e}") from None
+
+
+def check_stack(root: pathlib.Path, spec: StackSpec, as_of: date, catalog: PriceCatalog | None, *,
+                no_cache: bool = False, store: bool = True) -> tuple[list[Problem], tuple[list[ApiOffer], str] | None]:
+    """What `estimate` refuses of a stack the spec accepts, every problem at once: prices `catalog` lacks (None:
+    not checked here), API offers genai-prices does not know (`api_offers`); and the offers priced, when all are
+    known (else None)."""
+    from infra.spec import price_problems
+
+    problems = list(price_problems(spec, catalog)) if catalog is not None else []
+    try:
+        priced = api_offers(root, spec, as_of, no_cache, store=store)
+    except CliError as e:
+        priced = None
+        for line in (e.message, *e.details):
+            path, _, message = line.partition(": ")
+            problems.append(Problem(path, message))
+    return problems, priced
 
 
 def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None = None, inventory: bool = True,
-                no_cache: bool = False, include_operations: bool | None = None) -> list[LoadedStack]:
+                no_cache: bool = False, include_operations: bool | None = None,
+                catalog: PriceCatalog | None = None) -> list[LoadedStack]:
     """Every stack of `refs`, in order: every file is checked, then (with `as_of`) every `apiComparison`
-    entry priced, before any program runs, so bad input fails in seconds, not after minutes of runs;
-    then the inventories (misses run in parallel, begun while the offers are priced). `include_operations=False`
-    leaves people costs out."""
+    entry priced and (with `catalog`) every region and instance type looked up in it, before any program runs,
+    so bad input fails in seconds, not after minutes of runs; every stack's every problem is reported at once
+    (`invalid_stacks`), nothing is returned then. Then the inventories (misses run in parallel, begun while the
+    offers are priced). `include_operations=False` leaves people costs out."""
     # keyed by file, not by stack name: `estimate dev /tmp/alt/Pulumi.dev.yaml` names two stacks "dev"
-    loaded = {ref.path.resolve(): load_stack(ref, deploy=False) for ref in refs}
+    loaded: dict[pathlib.Path, LoadedStack] = {}
+    problems: dict[pathlib.Path, tuple[StackRef, list[str]]] = {}
+    for ref in refs:
+        try:
+            loaded[ref.path.resolve()] = load_stack(ref, deploy=False)
+        except SpecError as err:
+            problems[ref.path.resolve()] = (ref, [str(problem) for problem in err.problems])
     if include_operations is False:
         loaded = {where: replace(stack, spec=without_operations(stack.spec)) for where, stack in loaded.items()}
     # several missing inventories start now in a forked process (the SDK's imports, then the programs), while the
     # offers are priced here; one that fails to price stops them (`with`), so bad input still fails in seconds
     with cache.start_inventories(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs]
-                                 if inventory else [], no_cache=no_cache) as pending:
+                                 if inventory and not problems else [], no_cache=no_cache) as pending:
         if as_of is not None:
             for where, stack in loaded.items():
-                offers, source = api_offers(root, stack.spec, as_of, no_cache)
-                loaded[where] = replace(stack, offers=tuple(offers), api_source=source)
+                found, priced = check_stack(root, stack.spec, as_of, catalog, no_cache=no_cache)
+                if found:
+                    problems[where] = (stack.ref, [str(problem) for problem in found])
+                if priced is not None:
+                    loaded[where] = replace(stack, offers=tuple(priced[0]), api_source=priced[1])
+        if problems:
+            raise invalid_stacks([problems[where] for where in dict.fromkeys(r.path.resolve() for r in refs)
+                                  if where in problems], len(refs))
         for where, (found, hit) in pending.wait().items():
             loaded[where] = replace(loaded[where], inventory=found, from_cache=hit)
     return [replace(loaded[ref.path.resolve()], ref=ref) for ref in refs]

@@ -32,6 +32,8 @@ class GpuModel:
     fp8_dense_tflops: float | None = None
     """Dense FP8 tensor TFLOPS; None where the GPU has no FP8 tensor cores (A10G, A100: vLLM runs FP8
     weights there as weight-only, computing at the BF16 rate)."""
+    pcie_gbps: float | None = None
+    """GPU-to-GPU bandwidth one way over PCIe, GB/s, where an instance has no NVLink; None: PCIE_GBPS (Gen4 x16)."""
 
 
 # Source: NVIDIA datasheets as compiled by third parties, docs/sources.md "GPU datasheet figures"
@@ -55,10 +57,18 @@ GPU_MODELS: dict[str, GpuModel] = {
                      fp8_dense_tflops=4500),
     "B300": GpuModel("B300", 8000, 2250, "NVIDIA HGX B300 figures via glennklockwood.com/garden/processors/B300 (2026-11-30)",
                      fp8_dense_tflops=4500),
+    # g7e's RTX PRO 6000 Blackwell Server Edition (EC2 names it "RTX PRO Server 6000"): NVIDIA's aiconfigurator-core
+    # 0.12.0 systems/rtx_pro_6000_server.yaml (docs/sources.md "RTX PRO 6000 Server figures of g7e", read 2026-11-30): mem_bw
+    # 1.792 TB/s, dense bfloat16_tc_flops 467.8 and fp8_tc_flops 935.6 TFLOPS (scaled to the 2,430 MHz SM clock it
+    # observed), intra_node_bw 64 GB/s one way (PCIe Gen5 x16). No published vLLM measurement: roofline only.
+    "RTX PRO Server 6000": GpuModel(
+        "RTX PRO Server 6000", 1792, 467.8,
+        "NVIDIA aiconfigurator-core 0.12.0 systems/rtx_pro_6000_server.yaml (2026-11-30)",
+        fp8_dense_tflops=935.6, pcie_gbps=64.0),
 }
-"""GPU models with sourced datasheet figures. EC2 also reports "RTX PRO 4500" (g7) and "RTX PRO Server 6000"
-(g7e): no sourced dense BF16 figure was found for them, so they are left out and an instance type with them
-has `gpu_model` None (validate warns; the estimate refuses to size it instead of guessing)."""
+"""GPU models with sourced datasheet figures. EC2 also reports "RTX PRO 4500" (g7): no NVIDIA-published or
+vendor-maintained dense BF16 figure was found for it, so it is left out and an instance type with it has
+`gpu_model` None (validate warns; the estimate refuses to size it instead of guessing)."""
 
 
 def _fraction(model: GpuModel, partition: float) -> GpuModel:
@@ -67,7 +77,7 @@ def _fraction(model: GpuModel, partition: float) -> GpuModel:
     return GpuModel(f"{model.name}-{partition:g}", model.memory_bandwidth_gbps * partition,
                     model.bf16_dense_tflops * partition,
                     f"{model.source}; x {partition:g}: the instance's GPU share (EC2 GpuPartitionSize), assumed to "
-                    "get the same share of bandwidth and compute", fp8_dense_tflops=fp8)
+                    "get the same share of bandwidth and compute", fp8_dense_tflops=fp8, pcie_gbps=model.pcie_gbps)
 
 
 @dataclass(frozen=True)
@@ -93,14 +103,21 @@ class InstanceType:
         return self.gpus > 0
 
     @property
+    def over_pcie(self) -> bool:
+        """True for a multi-GPU size whose GPUs talk over PCIe (G families, no NVLink/NVSwitch)."""
+        return self.gpus > 1 and bool(self.interconnect) and not re.search(r"GB/s", self.interconnect)
+
+    @property
     def interconnect_gbps(self) -> float | None:
         """GPU-to-GPU bandwidth one way, GB/s, for tensor-parallel all-reduce: half the bidirectional
-        NVSwitch/NVLink figure EC2 quotes; PCIe_GBPS where the GPUs talk over PCIe (G families, no NVLink);
-        None for a single GPU."""
+        NVSwitch/NVLink figure EC2 quotes; the GPU's PCIe figure (`GpuModel.pcie_gbps`, PCIE_GBPS where none is
+        sourced) where the GPUs talk over PCIe (G families, no NVLink); None for a single GPU."""
         if self.gpus < 2 or not self.interconnect:
             return None
         match = re.search(r"([0-9.]+)\s*GB/s", self.interconnect)
-        return float(match.group(1)) / 2 if match else PCIE_GBPS
+        if match:
+            return float(match.group(1)) / 2
+        return (self.gpu_model.pcie_gbps if self.gpu_model else None) or PCIE_GBPS
 
     @property
     def gpu_memory_bytes(self) -> int:

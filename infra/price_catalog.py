@@ -154,13 +154,24 @@ def oldest_instance_date(data: dict) -> str:
     return min(entry_date(e) for entries in data["instances"].values() for e in entries.values())
 
 
+def carried_over_note(data: dict, today: str, why: str) -> list[str]:
+    """A refresh's note on the instance prices older than `today` (its date): they keep their own dates, and an
+    estimate that uses one counts its price age from it, not from the catalog's `retrievedOn`."""
+    older = [entry_date(e) for entries in data["instances"].values() for e in entries.values() if entry_date(e) < today]
+    if not older:
+        return []
+    return [f"retrievedOn is {today} (this refresh); {len(older)} instance price(s) {why} and keep their own dates "
+            f"(oldest {min(older)}): an estimate that uses one counts its price age from that date"]
+
+
 class MissingPrice(LookupError):
     """The catalog has no price for what a stack asks for; the message names every part of the key."""
 
     def __init__(self, region: str, item: str, detail: str = ""):
         self.region = region
         self.item = item
-        hint = detail or ("add it with `tradeoff-infra prices refresh` (AWS Price List API) "
+        hint = detail or ("add it with `tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no "
+                          "credentials needed) "
                           "or pick a region/instance type the catalog prices")
         super().__init__(f"no price for {item} in region {region}: {hint}")
 

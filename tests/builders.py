@@ -10,6 +10,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 
@@ -213,3 +214,49 @@ def metric_names(expr: str) -> set[str]:
             continue
         names.add(match[0])
     return names
+
+
+# ---------------------------------------------------------------- an HTML report's visible text
+
+
+class _VisibleText(HTMLParser):
+    """The body's visible text, one line per block element (h1-h3, p, li, tr; style, svg and head skipped)."""
+
+    BLOCKS = {"h1", "h2", "h3", "p", "li", "tr", "table", "ul", "section", "div"}
+
+    def __init__(self):
+        super().__init__()
+        self.lines, self.current, self.skip, self.in_body = [], [], 0, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "body":
+            self.in_body = True
+        if tag in ("style", "svg", "head", "title"):
+            self.skip += 1
+        if tag in self.BLOCKS:
+            self.flush()
+        if tag in ("td", "th"):
+            self.current.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "svg", "head", "title"):
+            self.skip -= 1
+        if tag in self.BLOCKS:
+            self.flush()
+
+    def handle_data(self, data):
+        if self.in_body and not self.skip:
+            self.current.append(data)
+
+    def flush(self):
+        text = " ".join("".join(self.current).split())
+        if text:
+            self.lines.append(text)
+        self.current = []
+
+
+def visible_lines(html: str) -> list[str]:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.flush()
+    return parser.lines

@@ -19,7 +19,7 @@ from cli.errors import CliError, failed, print_warnings, reported
 from cli.output import refuse_input_as_out
 from cli.render.safe import say
 from cli.live.options import ContextOpt, KubeconfigOpt
-from cli.stacks import StacksDirOption, load_stacks, project_root, select
+from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stacks, one_stack, project_root
 
 app = typer.Typer(add_completion=False)
 # How far past this machine's clock --until may be (clocks disagree a little; a window in the future does not).
@@ -47,7 +47,8 @@ Exit codes: 0 ok, 1 a Prometheus or cluster did not answer, 2 bad input (a stack
 @app.command("actuals", epilog=EPILOG)
 @reported()
 def actuals_command(
-    stack: Annotated[str, typer.Argument(help="Stack name in stacks/ or path to a stack file.")],
+    stack: OneStackArgument = None,
+    stack_option: OneStackOption = None,
     since: Annotated[str, typer.Option("--since", help="The window: this long before --until (30d, 12h, 2w).")] = "30d",
     until: Annotated[str | None, typer.Option("--until", help="End of the window, ISO date or time (default: now).")] = None,
     prometheus_url: Annotated[list[str] | None, typer.Option(
@@ -76,7 +77,7 @@ def actuals_command(
                 raise ValueError(f"--until {until!r} is in the future (now is {now.isoformat()}); leave it out for now")
         except ValueError as e:
             raise CliError(str(e)) from None
-        refs = select([stack], False, None, stacks_dir)
+        refs = [one_stack(stack, stack_option, stacks_dir)]
         refuse_input_as_out(write_calibration, [("stack file", refs[0].path)])
         root = project_root()
         loaded = load_stacks(refs, root, as_of=end.date())[0]

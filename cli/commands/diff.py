@@ -19,7 +19,7 @@ app = typer.Typer(add_completion=False)
 EPILOG = """Examples:
 
   tradeoff-infra estimate dev --format json --out before.json
-  # ... edit stacks/dev.yaml ...
+  # ... edit stacks/Pulumi.dev.yaml ...
   tradeoff-infra estimate dev --format json --out after.json
   tradeoff-infra diff before.json after.json
   tradeoff-infra diff before.json after.json --format markdown --fail-on-increase 10

@@ -20,7 +20,7 @@ from cli import cache
 from cli.errors import CliError, print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.render.safe import say
-from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_stacks, project_root, select
+from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_catalog, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH
 
@@ -195,7 +195,7 @@ def docs_key(params: dict, refs: list, root: pathlib.Path, when: date, fmt: Form
     keyed = {name: value for name, value in params.items() if name not in NOT_IN_DOCS_KEY}
     if any(isinstance(value, pathlib.PurePath) for value in keyed.values()):
         return None  # a file this key does not read (`--calibration`, or one added later): computed every time
-    parts = ["estimate-docs v1", cache.code_digest(), str(root.resolve()), when.isoformat(), f"chart={fmt is Format.html}"]
+    parts = ["estimate-docs v1", cache.code_digest(), str(root.resolve()), when.isoformat(), f"chart={_with_chart(fmt)}"]
     parts += [f"{name}={value!r}" for name, value in sorted(keyed.items())]
     inputs = [*((f"stack {ref.name}", ref.path) for ref in refs), ("usage", params.get("usage_file")),
               ("catalog", params.get("price_catalog"))]
@@ -218,6 +218,12 @@ def cached_docs(root: pathlib.Path, key: str, count: int) -> list[dict] | None:
     return None
 
 
+def _with_chart(fmt: Format) -> bool:
+    """The break-even chart's points go into the HTML and into the JSON, so that `render saved.json --format html`
+    draws the same chart (with the marker at the stack's own volume) without pricing anything again."""
+    return fmt in (Format.html, Format.json)
+
+
 def _estimate_docs(refs: list, root: pathlib.Path, when: date, fmt: Format, *, no_cache: bool,
                    price_catalog: pathlib.Path | None, usage_file: pathlib.Path | None, exclude_operations: bool,
                    calibration: pathlib.Path | None, err: Console, sensitivity: bool,
@@ -225,20 +231,15 @@ def _estimate_docs(refs: list, root: pathlib.Path, when: date, fmt: Format, *, n
     """Every stack's contract document: read and check the stacks, price their API offers, run (or read) their
     inventories, apply `--calibration`, price them (with `--sensitivity` / `--growth` if asked)."""
     from cli.estimate import UsageAssumptions
-    from infra.price_catalog import PriceCatalog, default_catalog
 
-    try:
-        catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
-    except OSError as e:
-        raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
-    except ValueError as e:  # CatalogError names the file and the key
-        raise CliError(f"--price-catalog: {e}") from None
+    catalog = load_catalog(price_catalog)
     usage = _load_usage(usage_file) if usage_file else UsageAssumptions()
     include_ops = False if exclude_operations else None
-    loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops)
+    # every stack checked (spec, prices in this catalog, API offers) before any is priced: all problems at once
+    loaded = load_stacks(refs, root, as_of=when, no_cache=no_cache, include_operations=include_ops, catalog=catalog)
     if calibration is not None:  # only then: the warm path stays as light as before
         loaded = calibrated(loaded, calibration, err)
-    return [estimate_stack(stack, root, catalog, when, with_chart=fmt is Format.html, usage=usage,
+    return [estimate_stack(stack, root, catalog, when, with_chart=_with_chart(fmt), usage=usage,
                            sensitivity=sensitivity, growth=growth) for stack in loaded]
 
 

@@ -14,12 +14,12 @@ import typer
 from rich.console import Console
 
 from cli import cache
-from cli.errors import CliError, print_warnings, reported
+from cli.errors import print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.estimate import mapping
 from cli.reachability import reachability_lines
 from cli.render.safe import clean, clean_text, say
-from cli.stacks import StacksDirOption, load_stacks, project_root, resolve, use_stacks_dir
+from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stacks, one_stack, project_root
 
 app = typer.Typer(add_completion=False)
 
@@ -48,8 +48,8 @@ Exit codes: 0 ok, 1 an operation failed, 2 bad input (a stack, an option)."""
 @app.command("inventory", epilog=EPILOG)
 @reported()
 def inventory_command(
-    stack: Annotated[str | None, typer.Argument(help="A stack name in the stacks folder or a path to a stack file.")] = None,
-    stack_option: Annotated[str | None, typer.Option("--stack", "-s", help="The stack, as a name or a path (instead of STACK).")] = None,
+    stack: OneStackArgument = None,
+    stack_option: OneStackOption = None,
     stacks_dir: StacksDirOption = None,
     fmt: Annotated[InventoryFormat, typer.Option("--format", help="table (default) or json.")] = InventoryFormat.table,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program again even if nothing changed.")] = False,
@@ -58,10 +58,7 @@ def inventory_command(
     """List every resource the stack's program would create, with its region and inputs (no cloud calls)."""
     err = Console(stderr=True)
     try:
-        if (stack is None) == (stack_option is None):
-            raise CliError("name one stack: STACK or --stack NAME")
-        use_stacks_dir(stacks_dir)
-        ref = resolve(stack or stack_option)
+        ref = one_stack(stack, stack_option, stacks_dir)
         refuse_input_as_out(out, [("stack file", ref.path)])
         [loaded] = load_stacks([ref], project_root(), no_cache=no_cache)
         inventory, hit = loaded.inventory, loaded.from_cache

@@ -30,7 +30,7 @@ from cli.pins.edits import (
     set_pin,
 )
 from cli.pins.show import echo, show_data, show_text
-from cli.stacks import StackRef, StacksDirOption, load_stack, resolve, shown_arg, use_stacks_dir
+from cli.stacks import OneStackArgument, OneStackOption, StackRef, StacksDirOption, load_stack, one_stack, shown_arg
 from infra.spec import SpecError, StackSpec
 
 # `--wait`'s default (seconds); here, not imported from cli.live.rollout, so `model` without --wait stays light.
@@ -41,10 +41,21 @@ class ShowFormat(str, Enum):
     json = "json"
 
 
+# Exit codes the model commands' help states (show, pin, rollback).
+MODEL_EXIT_CODES = ("Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`, a rollout --wait "
+                    "saw stall or time out), 2 bad input.")
+
 app = typer.Typer(
     help="Pin the model version (weights commit + image digest), show its history, roll back.",
     no_args_is_help=True,
     add_completion=False,
+    epilog="""Examples:
+
+  tradeoff-infra model show dev
+  tradeoff-infra model pin dev --revision COMMIT --note "new weights"
+  tradeoff-infra model rollback dev
+
+""" + MODEL_EXIT_CODES + "\n\n`tradeoff-infra model COMMAND --help` shows each command's options.",
 )
 
 
@@ -62,10 +73,9 @@ def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     echo(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
 
 
-def _run(stack: str, region: str | None, apply: bool, verb: str, operation, live: LiveOptions | None = None) -> None:
+def _run(ref: StackRef, region: str | None, apply: bool, verb: str, operation, live: LiveOptions | None = None) -> None:
     live = live or LiveOptions()
     try:
-        ref = resolve(stack)
         if live.wait and not apply:
             raise CliError("--wait follows the rollout `pulumi up` starts: give --apply with it")
         if (live.kubeconfig is not None or live.context) and not live.wait:
@@ -135,7 +145,6 @@ class LiveOptions:
     context: list[str] | None = None
 
 
-StackArg = Annotated[str, typer.Argument(help="Stack name in the stacks folder ($TRADEOFF_INFRA_STACKS_DIR, else the stackConfigDir of the nearest Pulumi.yaml) or path to a stack file.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Act on this AWS region only (a canary).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why: kept with the pin and in its history entry.")]
 ApplyOpt = Annotated[bool, typer.Option("--apply", help="Run `pulumi up` for the stack afterwards (needs the Pulumi CLI).")]
@@ -150,11 +159,6 @@ ContextOpt = Annotated[list[str] | None, typer.Option(
     "--context", metavar="[REGION=]CONTEXT", help="With --kubeconfig: CONTEXT (one-region stack) or REGION=CONTEXT, repeated.")]
 
 
-# Exit codes the model commands' help states (show, pin, rollback).
-MODEL_EXIT_CODES = ("Exit codes: 0 ok, 1 an operation failed (a busy lock, a failed write or `pulumi up`, a rollout --wait "
-                    "saw stall or time out), 2 bad input.")
-
-
 @app.command(epilog="""Examples:
 
   tradeoff-infra model pin dev
@@ -165,7 +169,7 @@ MODEL_EXIT_CODES = ("Exit codes: 0 ok, 1 an operation failed (a busy lock, a fai
 """ + MODEL_EXIT_CODES)
 @reported()
 def pin(
-    stack: StackArg,
+    stack: OneStackArgument = None,
     revision: Annotated[str | None, typer.Option("--revision", help="Full 40-hex commit of the weights.")] = None,
     image: Annotated[str | None, typer.Option("--image", help="vLLM image as REPOSITORY[:TAG]@sha256:DIGEST.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Hugging Face repo id, when the weights move to another repo.")] = None,
@@ -176,10 +180,11 @@ def pin(
     timeout: TimeoutOpt = DEFAULT_TIMEOUT_SECONDS,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
+    stack_option: OneStackOption = None,
     stacks_dir: StacksDirOption = None,
 ) -> None:
     """Pin a new model version; the current pin moves onto the history. Exit 2 on a floating reference."""
-    use_stacks_dir(stacks_dir)
+    ref = one_stack(stack, stack_option, stacks_dir)
     if revision is None and image is None and source is None:
         raise CliError("give --revision (and/or --image, --source): nothing to pin")
     revision = None if revision is None else check_revision(revision)
@@ -194,7 +199,7 @@ def pin(
         new = Pin(source or old.source, revision or old.revision, image or old.image)
         return set_pin(document, scope, new, note or None, at)
 
-    _run(stack, region, apply, "pinned", operation, LiveOptions(wait, timeout, kubeconfig, context))
+    _run(ref, region, apply, "pinned", operation, LiveOptions(wait, timeout, kubeconfig, context))
 
 
 @app.command("rollback", epilog="""Examples:
@@ -207,7 +212,7 @@ def pin(
 """ + MODEL_EXIT_CODES)
 @reported()
 def rollback_command(
-    stack: StackArg,
+    stack: OneStackArgument = None,
     steps: Annotated[int | None, typer.Option("--steps", help="Restore history entry N (1 = the pin before the current one).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Restore this entry: its number in `model show` or a unique revision prefix.")] = None,
     note: NoteOpt = None,
@@ -217,12 +222,13 @@ def rollback_command(
     timeout: TimeoutOpt = DEFAULT_TIMEOUT_SECONDS,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
+    stack_option: OneStackOption = None,
     stacks_dir: StacksDirOption = None,
 ) -> None:
     """Restore an earlier pin. The pin rolled back from stays in history: roll forward the same way."""
-    use_stacks_dir(stacks_dir)
+    ref = one_stack(stack, stack_option, stacks_dir)
     at = now()
-    _run(stack, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at),
+    _run(ref, region, apply, "rolled back", lambda document, scope: rollback(document, scope, steps, to, note or None, at),
          LiveOptions(wait, timeout, kubeconfig, context))
 
 
@@ -234,14 +240,14 @@ def rollback_command(
 """ + MODEL_EXIT_CODES)
 @reported()
 def show(
-    stack: StackArg,
+    stack: OneStackArgument = None,
     fmt: Annotated[ShowFormat, typer.Option("--format", help="text (default) or json (full revisions and image "
                                                              "references), as --format everywhere else.")] = ShowFormat.text,
     as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json (kept for scripts).")] = False,
+    stack_option: OneStackOption = None,
     stacks_dir: StacksDirOption = None,
 ) -> None:
     """Show the pin in force per region and the history, newest first."""
-    use_stacks_dir(stacks_dir)
-    ref = resolve(stack)
+    ref = one_stack(stack, stack_option, stacks_dir)
     data = show_data(ref, load_stack(ref).spec)
     echo(json.dumps(data, indent=2) if as_json or fmt is ShowFormat.json else show_text(data, shlex.quote(shown_arg(ref))))

@@ -17,8 +17,17 @@ from cli.render.safe import say
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
 from infra.price_catalog import validate as validate_catalog
 
+# `\\[`: the help is rich markup, where a bare `[aws]` is read as a tag and dropped (tests/cli/test_help.py)
 app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_prices.json).", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, epilog="""Examples:
+
+  tradeoff-infra prices show --region us-east-1
+  tradeoff-infra prices refresh
+  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
+
+Exit codes: 0 ok, 1 a download or write failed, 2 bad input.
+
+`tradeoff-infra prices COMMAND --help` shows each command's options.""")
 
 
 def _load_catalog(path: pathlib.Path) -> PriceCatalog:
@@ -48,8 +57,12 @@ def show(
         raise CliError(f"--capacity-type must be one of {', '.join(CAPACITY_TYPES)}")
     catalog = _load_catalog(catalog_path)
     if region and region not in catalog.data["instances"]:
+        import difflib
+
         known = ", ".join(sorted(catalog.data["instances"]))
-        raise CliError(f"--region {region}: unknown region: the catalog prices no instance there (regions: {known})")
+        near = difflib.get_close_matches(region, sorted(catalog.data["instances"]), n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise CliError(f"--region {region}: unknown region: the catalog prices no instance there ({hint}regions: {known})")
     rows = []
     for reg, entries in sorted(catalog.data["instances"].items()):
         if region and reg != region:
@@ -86,7 +99,7 @@ def show(
 
   tradeoff-infra prices refresh
   tradeoff-infra prices refresh --region us-east-1 --out /tmp/prices.json
-  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra[aws]'
+  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
 
 Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a missing boto3 for --source api).""")
 @reported()
@@ -126,7 +139,8 @@ def refresh_command(
     write_out(out, json.dumps(catalog, indent=1) + "\n")
     for note in notes:
         say(err, "[yellow]note:[/yellow] {}", note, soft_wrap=True)
-    say(err, "wrote {} (prices as of {})", out, catalog["retrievedOn"])
+    say(err, "wrote {} (refreshed {}; oldest instance price {})", out, catalog["refreshedOn"],
+        catalog["oldestInstancePriceOn"])
 
 
 def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[str] | None, progress):
@@ -136,7 +150,9 @@ def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[
     known = set(hardware.aws_regions())
     for region in regions or []:
         if region not in known:
-            raise CliError(f"--region {region}: not a region this program knows")
+            from infra.spec.checks import unknown_region_message  # "did you mean eu-central-1?"
+
+            raise CliError(f"--region {region}: {unknown_region_message(region)}")
     wanted = regions or sorted(set(current["instances"]) | set(current["platform"]["regions"]))
     if offers_dir is not None:
         load, title = bulk.offers_dir_loader(offers_dir), f"AWS Price List bulk offer files read from {offers_dir}"

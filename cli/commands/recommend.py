@@ -17,7 +17,7 @@ from cli import cache
 from cli.capacity import CapacityError
 from cli.errors import CliError, invalid_stack, print_warnings, reported
 from cli.render.safe import say
-from cli.stacks import StacksDirOption, load_stack, project_root, resolve, shown_arg, use_stacks_dir
+from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stack, one_stack, project_root, shown_arg
 from infra import hardware
 from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
 from infra.spec import SpecError, read_stack_text
@@ -98,7 +98,8 @@ def _space(spec, instance_types, tensor_parallel, precision, capacity_types):
 @app.command("recommend", epilog=EPILOG)
 @reported()
 def recommend_command(
-    stack: Annotated[str, typer.Argument(help="Stack name in the stacks folder or path to a stack file.")],
+    stack: OneStackArgument = None,
+    stack_option: OneStackOption = None,
     stacks_dir: StacksDirOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="table (default, plain text), json (the contract), "
                                                         "markdown (PR comment).")] = Format.table,
@@ -136,8 +137,7 @@ def recommend_command(
         from cli.commands.estimate import _parse_date  # the estimate's own --as-of reader
 
         when = _parse_date(as_of)
-        use_stacks_dir(stacks_dir)
-        ref = resolve(stack)
+        ref = one_stack(stack, stack_option, stacks_dir)
         try:
             loaded = load_stack(ref, deploy=False)
             text = read_stack_text(ref.path)

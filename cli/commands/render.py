@@ -67,8 +67,8 @@ def render_command(
                                                         "(PR comment), html (one file).")] = Format.table,
     out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Render saved estimates again without pricing anything: the same report `estimate` prints. A saved
-    JSON carries no chart points, so the HTML has no break-even chart (`estimate --format html` draws it)."""
+    """Render saved estimates again without pricing anything: the same report `estimate` prints. A saved JSON
+    carries the break-even chart's points (`chart`), so the HTML draws the chart; one saved before it did says so."""
     from cli.render.formats import render_report
     from cli.saved_estimate import load_saved
 

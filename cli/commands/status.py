@@ -12,7 +12,7 @@ import typer
 from cli.errors import CliError, reported
 from cli.live.options import ContextOpt, KubeconfigOpt
 from cli.pins.show import echo
-from cli.stacks import StacksDirOption, load_stack, project_root, resolve, use_stacks_dir
+from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stack, one_stack, project_root
 
 app = typer.Typer(add_completion=False)
 
@@ -31,7 +31,8 @@ class StatusFormat(str, Enum):
 Exit codes: 0 every region runs its pin, 1 drift (or a cluster could not be read), 2 bad input.""")
 @reported()
 def status(
-    stack: Annotated[str, typer.Argument(help="Stack name or path to a stack file.")],
+    stack: OneStackArgument = None,
+    stack_option: OneStackOption = None,
     fmt: Annotated[StatusFormat, typer.Option("--format", help="table (default) or json.")] = StatusFormat.table,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
@@ -46,8 +47,7 @@ def status(
     from cli.live.status import render_text, stack_report
     from infra.price_catalog import CatalogError, PriceCatalog, default_catalog
 
-    use_stacks_dir(stacks_dir)
-    ref = resolve(stack)
+    ref = one_stack(stack, stack_option, stacks_dir)
     spec = load_stack(ref).spec
     try:
         catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()

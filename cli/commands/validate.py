@@ -7,18 +7,22 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-import re
+import pathlib
 import sys
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
-from cli.errors import CliError, reported
-from cli.pricing.api import near_offer_hint
+from cli.errors import reported
 from cli.render import grid
 from cli.render.safe import say
 from cli.render.width import output_width
-from cli.stacks import StackOption, StackRef, StacksDirOption, api_offers, load_stack, project_root, select
+from cli.stacks import (StackOption, StackRef, StacksDirOption, check_stack, load_catalog, load_stack, project_root,
+                        select)
 from infra import hardware
-from infra.spec import Problem, SpecError, StackSpec, price_problems, warnings
+from infra.spec import Problem, SpecError, StackSpec, warnings
+
+if TYPE_CHECKING:
+    from infra.price_catalog import PriceCatalog
 
 app = typer.Typer(add_completion=False)
 
@@ -59,28 +63,11 @@ def endpoint_line(spec: StackSpec) -> str:
     return f"endpoint: {scheme}://{where} (regional load balancer in {spec.regions[0].region})"
 
 
-def suggested(problem: Problem) -> Problem:
-    """A spec problem with the CLI's suggestion added where the spec cannot make one (API offer names are
-    genai-prices', which the spec does not read)."""
-    if re.fullmatch(r"apiComparison\[\d+\]", problem.path) and isinstance(problem.value, str):
-        hint = near_offer_hint(problem.value).strip()
-        if hint:
-            return Problem(problem.path, f"{problem.value!r} is not provider:model; {hint}", problem.value)
-    return problem
-
-
-def estimate_problems(spec: StackSpec, today: date) -> list[Problem]:
-    """What `estimate` refuses of a stack the spec accepts: prices the catalog lacks, sizes capacity cannot
-    compute, API offers genai-prices does not know (resolved as estimate resolves them; the cache is read,
-    never written)."""
-    problems = list(price_problems(spec))
-    try:
-        api_offers(project_root(), spec, today, no_cache=False, store=False)
-    except CliError as e:
-        for line in (e.message, *e.details):
-            path, _, message = line.partition(": ")
-            problems.append(Problem(path, message))
-    return problems
+def estimate_problems(spec: StackSpec, today: date, catalog: PriceCatalog) -> list[Problem]:
+    """What `estimate` refuses of a stack the spec accepts (cli/stacks.py `check_stack`, the checks `estimate` runs
+    before it prices): prices the catalog lacks, API offers genai-prices does not know (the cache is read, never
+    written)."""
+    return check_stack(project_root(), spec, today, catalog, store=False)[0]
 
 
 EPILOG = """Examples:
@@ -88,6 +75,7 @@ EPILOG = """Examples:
   tradeoff-infra validate dev
   tradeoff-infra validate --all
   tradeoff-infra validate ./my-stack.yaml
+  tradeoff-infra validate mx-stack --price-catalog my-prices.json
 
 Exit codes: 0 every stack valid, 1 an operation failed, 2 a stack invalid or bad input."""
 
@@ -99,20 +87,24 @@ def validate(
     all_: Annotated[bool, typer.Option("--all", help="Validate every stack in the stacks folder (besides any named).")] = False,
     stack: StackOption = None,
     stacks_dir: StacksDirOption = None,
+    price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog", help=(
+        "Check prices against another AWS price catalog file, as `estimate --price-catalog` prices with it "
+        "(default: the checked-in one)."))] = None,
 ) -> None:
     """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
     terminal = sys.stdout.isatty()
     console = Console(width=output_width(terminal))  # the one width rule (cli/render/width.py), also piped
     err = Console(stderr=True)
     refs = select(stacks, all_, stack, stacks_dir)
+    catalog = load_catalog(price_catalog)
     failed = False
     today = datetime.now(tz=UTC).date()
     for ref in refs:
         try:
             spec = load_stack(ref).spec
-            problems = estimate_problems(spec, today)
+            problems = estimate_problems(spec, today, catalog)
         except SpecError as e:
-            spec, problems = None, [suggested(problem) for problem in e.problems]
+            spec, problems = None, e.problems  # with the CLI's suggestions (cli/stacks.py load_stack)
         if problems:
             failed = True
             say(err, "[red]✗ {}[/red] ({}) is invalid:", ref.name, ref.path)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from cli import capacity
 from cli.estimate.line_item import q
+from cli.numbers import human
 from cli.pricing.api import ApiOffer
 from infra.spec import StackSpec
 
@@ -27,6 +28,37 @@ class Verdict:
     choice: str
     """`self-host`, `api` or `hybrid`."""
     reasons: list[str]
+    decided_by: str | None = None
+    """`cost` when the costs alone give this choice; else the set constraint that turned it (its key,
+    `constraints.dataMayLeaveNetwork`, or `gateway.routes[].dataClass` for a restricted route); None undecided."""
+    constraint: str | None = None
+    """What that constraint says (the reason it decided), None when cost decided."""
+    on_cost_alone: str | None = None
+    """The choice the costs alone give (the framework with no constraint set)."""
+
+
+CONSTRAINT_RULES = {
+    "data": "constraints.dataMayLeaveNetwork", "no-ml": "constraints.mlEngineersAvailable",
+    "frontier": "constraints.frontierQualityNeeded", "cheaper-frontier": "constraints.frontierQualityNeeded",
+    "ship": "constraints.weeksToShip", "cheaper-ship": "constraints.weeksToShip",
+}
+"""`decide`'s rules that a set constraint takes (rule -> the constraint's key)."""
+
+
+def on_cost_alone(spec: StackSpec, self_expected: Decimal, api_cost: Decimal | None) -> str:
+    """The choice `decide` gives for these costs with no constraint set: what cost alone says."""
+    unset = spec.model_copy(update={"constraints": type(spec.constraints)()})
+    return decide(unset, self_expected, api_cost)[0]
+
+
+def decided(choice: str, cost_choice: str, key: str | None, text: str | None) -> dict:
+    """Verdict's `decided_by`, `constraint` and `on_cost_alone` for a choice: `cost` when the costs alone give it,
+    else the constraint (`key`, `text`) that turned it; None for an undecided verdict."""
+    if choice == NO_OFFER:
+        return {"decided_by": None, "constraint": None, "on_cost_alone": cost_choice}
+    if choice == cost_choice or key is None:
+        return {"decided_by": "cost", "constraint": None, "on_cost_alone": cost_choice}
+    return {"decided_by": key, "constraint": text, "on_cost_alone": cost_choice}
 
 
 def max_servable_requests(spec: StackSpec) -> float:
@@ -46,12 +78,16 @@ def max_servable_requests(spec: StackSpec) -> float:
     return min(limits) if limits else 0.0
 
 
+BREAK_EVEN_SEARCH_LIMIT = 1e11
+"""Requests/month the break-even search stops at (with maxNodes lifted); shown as `100B` (cli/numbers.py)."""
+
+
 def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_servable: float,
                floor_usd: Decimal | None = None) -> BreakEven:
     """Requests/month where self-hosting (fleet grown for the traffic) costs no more than the offer.
 
     Bisection on a log scale between 1,000 requests/month and the upper end (what maxNodes serves;
-    then, failing that, 1e11 with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
+    then, failing that, BREAK_EVEN_SEARCH_LIMIT with the pools' maxNodes lifted) to 0.1 %. The self-hosted cost is a
     step function, so on a knife edge this is *a* crossing, not necessarily the first.
 
     `floor_usd`, the self-hosted cost at no traffic, is a lower bound at every volume (every pool keeps
@@ -77,11 +113,11 @@ def break_even(total_at: Callable[[float, bool], Decimal], offer: ApiOffer, max_
 
     if max_servable >= 1000 and cheaper(max_servable, False):
         return BreakEven(offer.name, bisect(max_servable, False), True, "within what maxNodes can serve")
-    if cheaper(1e11, True):
-        return BreakEven(offer.name, bisect(1e11, True), False,
+    if cheaper(BREAK_EVEN_SEARCH_LIMIT, True):
+        return BreakEven(offer.name, bisect(BREAK_EVEN_SEARCH_LIMIT, True), False,
                          f"beyond what maxNodes can serve ({max_servable:,.0f} requests/month): only with the GPU "
                          "pools' maxNodes/maxReplicas raised")
-    return BreakEven(offer.name, None, False, "self-hosting stays more expensive up to 1e11 requests/month")
+    return BreakEven(offer.name, None, False, f"self-hosting stays more expensive up to {human(BREAK_EVEN_SEARCH_LIMIT)} requests/month")
 
 
 ARTICLE_VOLUME_RULE = 20_000_000
@@ -138,7 +174,8 @@ def verdict(spec: StackSpec, self_expected: Decimal, offers: list[ApiOffer], bre
                        "verdict or the break-even")
 
     def done(choice: str, first: str | None = None, last: str | None = None) -> Verdict:
-        return Verdict(choice, ([first] if first else []) + reasons + ([last] if last else []))
+        why = decided(choice, on_cost_alone(spec, self_expected, api_cost), CONSTRAINT_RULES.get(rule), first)
+        return Verdict(choice, ([first] if first else []) + reasons + ([last] if last else []), **why)
 
     no_ml = ("constraints.mlEngineersAvailable is false: self-hosting needs ML engineering capacity (GPUs, vLLM, model "
              "updates); the operations line assumes it is hired or contracted")

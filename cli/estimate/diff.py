@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.render.documents import money
+from cli.render.documents import headline_cost, money
 
 SIGNS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
 
@@ -44,14 +44,11 @@ def _break_even(doc: dict) -> dict[str, float | None]:
 
 
 def compared_total(doc: dict, line_sum: float | None = None) -> tuple[float, str]:
-    """The expected monthly total the verdict compares, and its basis: for a stack with a gateway the hybrid split
-    as configured (fleet, gateway and API spend: `hybrid.monthlyUsd.expected`), else the self-hosted expected total.
-    A document saved without either falls back to the sum of its line items (`line_sum`)."""
-    hybrid = doc.get("hybrid")
-    if isinstance(hybrid, dict) and isinstance(hybrid.get("monthlyUsd"), dict):
-        return hybrid["monthlyUsd"]["expected"], "hybrid"
-    expected = (doc.get("selfHosted") or {}).get("monthlyUsd", {}).get("expected")
-    return (expected if expected is not None else line_sum or 0.0), "self-hosted"
+    """The expected monthly total the verdict compares, and its basis: the one cost every headline and summary
+    shows (`cli.render.documents.headline_cost`: for a `hybrid` verdict the split as configured with its API spend,
+    else the compared self-hosted cost, the fleet grown for the traffic where maxNodes cannot carry it). A document
+    saved without those falls back to the self-hosted expected total, then to the sum of its line items."""
+    return headline_cost(doc, line_sum)
 
 
 def compare(new: dict, old: dict, against: str) -> dict:
@@ -62,7 +59,9 @@ def compare(new: dict, old: dict, against: str) -> dict:
     rows = []
     for k in sorted(set(before) | set(after)):
         b, a = before.get(k, 0.0), after.get(k, 0.0)
-        status = "added" if k not in before else "removed" if k not in after else "changed" if a != b else "same"
+        # a line at $0.00 is no cost: from it to a cost is a new cost (`+`), from a cost to it a removed one (`-`)
+        status = ("same" if a == b else "added" if k not in before or b == 0 else "removed" if k not in after or a == 0
+                  else "changed")
         rows.append({"region": k[0], "resource": k[1], "category": k[2], "unit": k[3], "status": status,
                      "sign": SIGNS[status], "beforeUsd": b, "afterUsd": a, "changeUsd": round(a - b, 2),
                      "changePct": pct(b, a)})
@@ -71,11 +70,14 @@ def compare(new: dict, old: dict, against: str) -> dict:
     v_old, v_new = _verdict(old), _verdict(new)
     be_old, be_new = _break_even(old), _break_even(new)
     break_even = [{"offer": offer, "beforeRequestsPerMonth": be_old.get(offer), "afterRequestsPerMonth": be_new.get(offer),
-                   "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer)}
+                   "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer),
+                   "offerStatus": "added" if offer not in be_old else "removed" if offer not in be_new else "compared"}
                   for offer in sorted(set(be_old) | set(be_new))]
     return {"stack": new.get("stack"), "against": against, "lineItems": rows,
             "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
                       "changePct": pct(old_total, new_total), "basisBefore": old_basis, "basisAfter": new_basis},
+            # the line items' own sum: the configured fleet, another cost where the compared one is the grown fleet
+            "lineItemsTotal": {"beforeUsd": round(sum(before.values()), 2), "afterUsd": round(sum(after.values()), 2)},
             "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
             "breakEven": break_even}
 
@@ -138,6 +140,13 @@ def headline(change: dict) -> list[str]:
              else f" ({before} -> {after}: the bases differ)")
     lines = [f"expected total{basis}: {money(t['beforeUsd'])} -> {money(t['afterUsd'])} "
              f"({signed_money(t['changeUsd'])}, {pct_text(t['changePct'])})"]
+    items = change.get("lineItemsTotal")
+    if items and (round(abs(items["beforeUsd"] - t["beforeUsd"]), 2) >= 0.01
+                  or round(abs(items["afterUsd"] - t["afterUsd"]), 2) >= 0.01):
+        moved = round(items["afterUsd"] - items["beforeUsd"], 2)
+        lines.append(f"line items as configured (not the cost compared): {money(items['beforeUsd'])} -> "
+                     f"{money(items['afterUsd'])} ({signed_money(moved)}, "
+                     f"{pct_text(pct(items['beforeUsd'], items['afterUsd']))})")
     v = change["verdict"]
     if v["before"] is None or v["after"] is None:
         lines.append("verdict: unknown in the saved document (saved before the verdict was recorded)")
@@ -146,7 +155,16 @@ def headline(change: dict) -> list[str]:
     else:
         lines.append(f"verdict unchanged: {v['after'].upper()}")
     for b in change["breakEven"]:
-        if b["moved"]:
+        status = b.get("offerStatus", "compared")
+        if status == "removed":
+            was = b["beforeRequestsPerMonth"]
+            lines.append(f"offer removed from the stack ({b['offer']}): " + (
+                "it had no break-even" if was is None else f"its break-even was {requests_text(was)}"))
+        elif status == "added":
+            now = b["afterRequestsPerMonth"]
+            lines.append(f"offer added to the stack ({b['offer']}): " + (
+                "no break-even against it" if now is None else f"break-even {requests_text(now)}"))
+        elif b["moved"]:
             lines.append(f"break-even moved ({b['offer']}): {requests_text(b['beforeRequestsPerMonth'])} -> "
                          f"{requests_text(b['afterRequestsPerMonth'])}")
     return lines

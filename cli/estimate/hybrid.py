@@ -43,7 +43,7 @@ from decimal import Decimal
 
 from cli import capacity
 from cli.estimate import records
-from cli.estimate.decision import Verdict
+from cli.estimate.decision import Verdict, decided
 from cli.estimate.line_item import HOURS, LineItem, Range, q
 from cli.pricing.api import MILLION, ApiOffer
 from infra import gateway_overflow, hardware
@@ -563,12 +563,21 @@ def hybrid_verdict(spec: StackSpec, base: Verdict, h: HybridEstimate) -> Verdict
                   + (" (the default assumption; set your own)" if h.unavailability_assumed else " (the stack's own)"))
     beats_api = h.pure_api is None or best < h.pure_api
     rules_out = c.data_may_leave_network is False or c.ml_engineers_available is False
+    # what the costs alone give: no constraint set, no route restricted (decision.decided)
+    unset = spec.model_copy(update={"constraints": type(c)()})
+    cost_choice = hybrid_choice(unset, base.on_cost_alone or base.choice, best, h.pure_self_hosted, h.pure_api, False)
+
+    def why(choice: str, text: str | None) -> dict:
+        if base.decided_by not in (None, "cost"):  # a constraint of the standard framework turned it
+            return decided(choice, cost_choice, base.decided_by, base.constraint)
+        return decided(choice, cost_choice, "gateway.routes[].dataClass" if names else None, text)
+
     if hybrid_choice(spec, base.choice, best, h.pure_self_hosted, h.pure_api, bool(names)) != "hybrid":
         extra = [f"hybrid is not the cheapest: {costs}" if not rules_out else f"hybrid priced for reference: {costs}",
                  as_configured] + ([blocked] if blocked else [])
         if base.choice == "api" and names and not rules_out:
-            return Verdict("self-host", [f"not api: {blocked}"] + extra + base.reasons)
-        return Verdict(base.choice, base.reasons + extra)
+            return Verdict("self-host", [f"not api: {blocked}"] + extra + base.reasons, **why("self-host", blocked))
+        return Verdict(base.choice, base.reasons + extra, **why(base.choice, blocked))
     named = "; ".join(PATTERNS[p] for p in h.patterns) or "routes split between the fleet and APIs"
     vs_api = (f"{_saving(best, h.pure_api)} against pure API" if h.pure_api is not None else "pure API has no price")
     reasons = [f"hybrid ({named}): saves {_saving(best, h.pure_self_hosted)} a month against pure self-hosted and {vs_api}",
@@ -577,4 +586,4 @@ def hybrid_verdict(spec: StackSpec, base: Verdict, h: HybridEstimate) -> Verdict
         reasons.append(f"the privacy question: {', '.join(names)} stay(s) on the fleet; {blocked}"
                        + ("" if beats_api else ": the split is the cheapest option that keeps them home"))
     reasons.append(assumption)
-    return Verdict("hybrid", reasons + base.reasons)
+    return Verdict("hybrid", reasons + base.reasons, **why("hybrid", blocked))

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from cli import capacity
 from cli.estimate.costs import CostModel, operations
-from cli.estimate.decision import NO_OFFER, decide
+from cli.estimate.decision import HYBRID_BAND, NO_OFFER, decide
 from cli.estimate.line_item import q
 from cli.pricing.api import MILLION, ApiOffer
 
@@ -154,6 +154,122 @@ def choose(spec, self_cost: Decimal, api_cost: Decimal | None, h: HybridAt | Non
     return hybrid_choice(spec, base, h.best, self_cost, h.pure_api, restricted)
 
 
+# ---------------------------------------------------------------- the costs the verdict compares, and how near a flip
+
+
+@dataclass
+class Side:
+    """What `choose` compares at one value of an input: the self-hosted cost, the cheapest API offer (name and
+    cost) and, for a stack with a gateway, its cheapest split and pure API."""
+
+    self_cost: Decimal
+    api: Decimal | None
+    offer: str | None
+    h: HybridAt | None = None
+
+    def choice(self, spec) -> str:
+        return choose(spec, self.self_cost, self.api, self.h)
+
+
+def memoised(f: Callable[[float], Side]) -> Callable[[float], Side]:
+    """`f` asked once per value (the grid, the refinement and the range's ends share the answers)."""
+    memo: dict[float, Side] = {}
+
+    def at(x: float) -> Side:
+        if x not in memo:
+            memo[x] = f(x)
+        return memo[x]
+
+    return at
+
+
+def _pct(part: Decimal, whole: Decimal) -> float | None:
+    return None if not whole else float(round(part / whole * 100, 1))
+
+
+RULE_WORDS = {
+    "cheaper-ship": "hybrid by constraints.weeksToShip: cheaper, but shipping before the fleet is set up",
+    "cheaper-frontier": "hybrid by constraints.frontierQualityNeeded",
+    "band": "within 15%: hybrid",
+    "no-ml": "api by constraints.mlEngineersAvailable false unless 15% cheaper",
+    "frontier": "api by constraints.frontierQualityNeeded unless 15% cheaper",
+    "ship": "api by constraints.weeksToShip unless 15% cheaper",
+}
+"""`decide`'s rules other than plain cost, said beside a gap that cost alone does not explain."""
+
+
+def _percent_text(part: Decimal, whole: Decimal) -> str:
+    """A share for a sentence, one token a table never splits: 4.2%, 162%, 12,694%; of a free offer: no share."""
+    if not whole:
+        return "against $0.00"
+    value = float(part / whole * 100)
+    return f"{value:.1f}%" if abs(value) < 100 else f"{value:,.0f}%"
+
+
+def gap(spec, now: str, side: Side) -> dict | None:
+    """How far `side` is from the verdict `now` changing, in the costs the verdict compares: for `api`, what
+    self-hosting costs above the cheapest offer; for `self-host`, below it; for a gateway stack's `hybrid`, what the
+    cheapest split saves against the nearer of pure self-hosted and pure API (where the split makes the verdict);
+    for any other `hybrid` (the 15 % band, or self-hosting cheaper but a constraint keeping the API), self-hosting
+    minus the offer, and the end nearest a flip is the one nearest an edge of the band. `gapUsd` and `gapPercent`
+    (of the cost compared against) are positive while an `api`, `self-host` or split `hybrid` verdict holds on cost.
+    None where no cost can move the verdict (data may not leave) or nothing is compared (no offer)."""
+    if spec.constraints.data_may_leave_network is False:
+        return None
+    doc = {"selfHostedUsd": float(q(side.self_cost)), "apiUsd": None if side.api is None else float(q(side.api)),
+           "offer": side.offer}
+    if side.h is not None:
+        doc["hybridUsd"] = float(q(side.h.best))
+        doc["pureApiUsd"] = None if side.h.pure_api is None else float(q(side.h.pure_api))
+    restricted = side.h is not None and any(r.data_class == "restricted" for r in spec.gateway.routes)
+    split_wins = (side.h is not None and spec.constraints.ml_engineers_available is not False
+                  and side.h.best < side.self_cost
+                  and (restricted or side.h.pure_api is None or side.h.best < side.h.pure_api))
+    if now == "hybrid" and split_wins:  # the split makes the verdict (else a framework rule does: below)
+        rivals = [("pure self-hosted", side.self_cost)]
+        if side.h.pure_api is not None and not restricted:
+            rivals.append(("pure API", side.h.pure_api))
+        versus, cost = min(rivals, key=lambda rv: (rv[1] - side.h.best) / rv[1] if rv[1] else 0)
+        diff = cost - side.h.best
+        doc.update(versus=versus, gapUsd=float(q(diff)), gapPercent=_pct(diff, cost),
+                   text=f"the cheapest split (${q(side.h.best):,}/month) is still ${q(diff):,}/month "
+                        f"({_percent_text(diff, cost)}) cheaper than {versus} (${q(cost):,})")
+        doc["key"] = doc["gapPercent"]
+        return doc
+    if side.api is None:
+        return None
+    diff = side.self_cost - side.api
+    word = "dearer" if diff > 0 else "cheaper"
+    still = "still " if (now == "api") == (diff > 0) and now != "hybrid" else ""
+    doc.update(versus="api", gapUsd=float(q(diff if now != "self-host" else -diff)),
+               gapPercent=_pct(diff if now != "self-host" else -diff, side.api),
+               text=f"self-hosting (${q(side.self_cost):,}/month) is {still}${q(abs(diff)):,}/month "
+                    f"({_percent_text(abs(diff), side.api)}) {word} than the API ({side.offer}: ${q(side.api):,})")
+    rule = RULE_WORDS.get(decide(spec, side.self_cost, side.api)[1])
+    if rule and not split_wins:
+        doc["text"] += f" ({rule})"
+    ratio = float(side.self_cost / side.api) if side.api else math.inf
+    # nearness to a flip: the share the cost would have to move by; for `hybrid` (within or below the band)
+    # the nearer of the band's edges
+    doc["key"] = (min(abs(ratio - float(1 - HYBRID_BAND)), abs(ratio - float(1 + HYBRID_BAND))) * 100
+                  if now == "hybrid" else doc["gapPercent"])
+    return doc
+
+
+def closest_end(spec, now: str, side_at: Callable[[float], Side], ends: tuple[float, float], name: str) -> dict | None:
+    """The end of a range an input never flips in where the verdict is nearest to changing (`gap`), with the
+    costs there; None where no cost can move the verdict or nothing is compared."""
+    found = []
+    for x in dict.fromkeys(ends):
+        g = gap(spec, now, side_at(x))
+        if g is not None:
+            found.append((g.pop("key"), x, g))
+    if not found:
+        return None
+    _, at, g = min(found, key=lambda f: (math.inf if f[0] is None else f[0]))
+    return {"at": at, **g, "text": f"at the end nearest a flip ({_shown(name, at)}) {g['text']}"}
+
+
 # ---------------------------------------------------------------- the search
 
 
@@ -242,9 +358,11 @@ def _shown(name: str, value: float) -> str:
 
 
 def entry(name: str, current: float, now: str, searched: tuple[float, float], flips: list[FlipPoint],
-          note: str | None = None, **extra) -> dict:
+          note: str | None = None, *, closest: dict | None = None, combined: dict | None = None, **extra) -> dict:
     """One input's document: the flip nearest today's value (`flipsAt`, None when it never flips in the
-    range), every flip seen, and a line a reader takes in at once."""
+    range), every flip seen, and a line a reader takes in at once. An input that never flips in its range says
+    so (`neverFlipsIn`) and, where costs could move the verdict, how near it comes at the range's end nearest a
+    flip (`closestEnd`, `closest_end`); `combined` is a flip of the volume with this input at that end."""
     unit = UNITS[name]
     nearest = min(flips, key=lambda f: abs(math.log(max(f.at, 1e-12) / max(current, 1e-12)))) if flips else None
     if flips:
@@ -254,6 +372,10 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
         line = f"{LABELS[name]}: {changes} (today {_shown(name, current)}: {now})"
     else:
         changes = f"never flips in [{_shown(name, searched[0])}, {_shown(name, searched[1])}]: {now} throughout"
+        if closest:
+            changes += f"; {closest['text']}"
+        if combined:
+            changes += f"; {combined['text']}"
         line = f"{LABELS[name]}: {changes} (today {_shown(name, current)})"
     if note:
         line += f"; {note}"
@@ -267,6 +389,9 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
         "verdictBelow": now if nearest is None else nearest.below,
         "verdictAbove": now if nearest is None else nearest.above,
         "searched": list(searched),
+        "neverFlipsIn": None if flips else list(searched),
+        "closestEnd": None if flips else closest,
+        "combined": None if flips else combined,
         "flips": [{"at": f.at, "checkedBelow": f.checked_below, "verdictBelow": f.below, "verdictAbove": f.above}
                   for f in flips],
         "line": line,
@@ -280,11 +405,27 @@ def entry(name: str, current: float, now: str, searched: tuple[float, float], fl
     return doc
 
 
+def volume_sides(probe: Probe, total_at: Callable[[float, bool], Decimal] | None = None, hybrid=None,
+                 ops_delta: Decimal = Decimal(0)) -> Callable[[float], Side]:
+    """What the verdict compares at another volume (`total_at`: the estimate's memoised total, when given;
+    `ops_delta`: people cost added to the self-hosted side and the split, which it moves by the same amount)."""
+    cost = volume_costs(probe, total_at)
+    hybrid = hybrid or hybrid_costs(probe)
+
+    def side(r: float) -> Side:
+        offer, api = cheapest(probe.offers, r)
+        h = hybrid(r)
+        if h is not None and ops_delta:
+            h = replace(h, best=h.best + ops_delta)
+        return Side(cost(r) + ops_delta, api, offer.name if offer else None, h)
+
+    return memoised(side)
+
+
 def volume_choice(probe: Probe, total_at: Callable[[float, bool], Decimal] | None = None) -> Callable[[float], str]:
     """The verdict's choice at another volume (`total_at`: the estimate's memoised total, when given)."""
-    cost = volume_costs(probe, total_at)
-    hybrid = hybrid_costs(probe)
-    return lambda r: choose(probe.spec, cost(r), cheapest(probe.offers, r)[1], hybrid(r))
+    side = volume_sides(probe, total_at)
+    return lambda r: side(r).choice(probe.spec)
 
 
 def hybrid_costs(probe: Probe) -> Callable[[float], HybridAt | None]:
@@ -318,14 +459,22 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
     base = max(requests, 1000)
     out = []
 
+    def searched(name: str, side_at: Callable[[float], Side], grid: list[float], *, integer: bool,
+                 absolute: float = 0.0) -> tuple[list[FlipPoint], dict | None]:
+        """The flips of one input, and where it never flips the range's end nearest a flip."""
+        flips = find_flips(lambda x: side_at(x).choice(spec), grid, integer=integer, absolute=absolute)
+        return flips, None if flips else closest_end(spec, now, side_at, (grid[0], grid[-1]), name)
+
     # volume
     lo, hi = max(1, round(base * SWEEP_FACTORS[0])), round(base * SWEEP_FACTORS[-1])
-    flips = find_flips(volume_choice(probe, total_at), log_grid(lo, hi, integer=True, extra=[requests]), integer=True)
+    hybrid = hybrid_costs(probe)
+    volume_grid = log_grid(lo, hi, integer=True, extra=[requests])
+    flips, closest = searched("requestsPerMonth", volume_sides(probe, total_at, hybrid), volume_grid, integer=True)
     extra = {}
     if break_even is not None:
         extra["breakEven"] = {"offer": break_even.offer, "requestsPerMonth": break_even.requests_per_month,
                               "note": break_even.note}
-    out.append(entry("requestsPerMonth", requests, now, (lo, hi), flips, None, **extra))
+    out.append(entry("requestsPerMonth", requests, now, (lo, hi), flips, None, closest=closest, **extra))
 
     # tokens per request: the capacity (throughput per replica), the egress and the API price all move
     for name, key in (("inputTokensPerRequest", "input_tokens_per_request"),
@@ -337,7 +486,7 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
         hi = max(lo + 1, min(current * TOKEN_SPAN, spec.model.max_model_len - other))
         unfit: list[int] = []
 
-        def token_choice(n: float, key=key, unfit=unfit) -> str:
+        def token_side(n: float, key=key, unfit=unfit) -> Side | None:
             n = int(n)
             s = with_traffic(spec, **{key: n})
             try:
@@ -345,14 +494,16 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
                 self_cost = compared_total(costing, s, requests, probe.include_ops)
             except capacity.CapacityError:
                 unfit.append(n)
-                return "does-not-fit"
+                return None
             offers = offers_for_tokens(probe.offers, spec, s.traffic.input_tokens_per_request,
                                        s.traffic.output_tokens_per_request)
             h = hybrid_at(probe, spec=s, costing=costing, offers=offers)
-            return choose(s, self_cost, cheapest(offers, requests)[1], h)
+            offer, api = cheapest(offers, requests)
+            return TokenSide(self_cost, api, offer.name if offer else None, h, s)
 
+        side_at = memoised(token_side)
         grid = log_grid(max(lo, 1), hi, 12, integer=True, extra=[current] + ([0] if lo == 0 else []))
-        flips = find_flips(token_choice, grid, integer=True)
+        flips = find_flips(lambda n, side_at=side_at: _token_choice(side_at(n)), grid, integer=True)
         note = None
         if unfit:
             first = min(unfit)
@@ -361,7 +512,12 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
         if any(o.tiers for o in probe.offers):
             note = ((note + "; ") if note else "") + ("API prices scaled from the base per-token prices (an offer's "
                                                        "long-context tiers kept in today's ratio)")
-        out.append(entry(name, current, now, (lo, hi), flips, note))
+        closest = None
+        if not flips:  # the ends that fit (a request too long for the KV cache is no end to compare)
+            fits = [n for n in grid if side_at(n) is not None]
+            if fits:
+                closest = closest_end(spec, now, side_at, (fits[0], fits[-1]), name)
+        out.append(entry(name, current, now, (lo, hi), flips, note, closest=closest))
 
     # people cost
     current_fte = spec.operations.engineer_fte
@@ -370,20 +526,31 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
                          "people costs are excluded (operations.include false or --exclude-operations)"))
     else:
         infra = compared_total(probe.costing, spec, requests, False)
-        api = cheapest(probe.offers, requests)[1]
+        offer, api = cheapest(probe.offers, requests)
         today = hybrid_at(probe)
         ops_now = operations_usd(spec)
 
-        def fte_choice(f: float) -> str:
+        def fte_side(f: float) -> Side:
             ops = operations_usd(with_fte(spec, f))
             # people cost does not depend on the fleet cap: the cheapest split moves by the same amount
             h = None if today is None else replace(today, best=today.best - ops_now + ops)
-            return choose(spec, infra + ops, api, h)
+            return Side(infra + ops, api, offer.name if offer else None, h)
 
         hi = max(10.0, current_fte * 4)
-        flips = find_flips(fte_choice, log_grid(0.0, hi, 40, integer=False, extra=[current_fte]), integer=False,
-                           absolute=0.01)
-        out.append(entry("engineerFte", current_fte, now, (0.0, hi), flips, None,
+        flips, closest = searched("engineerFte", memoised(fte_side),
+                                  log_grid(0.0, hi, 40, integer=False, extra=[current_fte]), integer=False,
+                                  absolute=0.01)
+        combined = None
+        # the volume at which the verdict changes with people at that end; not where the split makes the verdict
+        # (people cost moves the split and pure self-hosted alike: the volume's flips stay where they are)
+        if closest is not None and closest["versus"] == "api":
+            at_fte = closest["at"]
+            delta = operations_usd(with_fte(spec, at_fte)) - ops_now
+            vflips = find_flips(lambda r, s=volume_sides(probe, total_at, hybrid, delta): s(r).choice(spec),
+                                volume_grid, integer=True)
+            combined = combined_doc(spec, "engineerFte", at_fte, now, vflips, (volume_grid[0], volume_grid[-1]),
+                                    out[0])
+        out.append(entry("engineerFte", current_fte, now, (0.0, hi), flips, None, closest=closest, combined=combined,
                          loadedMonthlyCostUsd=spec.operations.loaded_monthly_cost_usd))
 
     # GPU node price: every GPU line scales with it (node-hours, reserved hours, start-up time)
@@ -393,21 +560,22 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
     kept = [li for li in items if probe.include_ops or li.category != "operations"]
     gpu = sum((li.monthly for li in kept if li.category == "gpu-compute"), Decimal(0))
     rest = sum((li.monthly for li in kept if li.category != "gpu-compute"), Decimal(0))
-    api = cheapest(probe.offers, requests)[1]
+    offer, api = cheapest(probe.offers, requests)
     today = hybrid_at(probe)
     split_parts = [] if today is None else [
         (sum((li.monthly for li in sp.line_items if li.category == "gpu-compute"), Decimal(0)), sp.total)
         for sp in today.tried]
 
-    def gpu_choice(g: float) -> str:
+    def gpu_side(g: float) -> Side:
         factor = Decimal(str(g))
         # the cheapest of the splits the search tried, each with its GPU lines at the factor
         h = None if today is None else replace(today, best=min(total - g_usd + g_usd * factor
                                                                for g_usd, total in split_parts))
-        return choose(spec, rest + gpu * factor, api, h)
+        return Side(rest + gpu * factor, api, offer.name if offer else None, h)
 
-    flips = find_flips(gpu_choice, log_grid(*GPU_FACTOR_RANGE, integer=False, extra=[1.0]), integer=False)
-    out.append(entry("gpuPriceFactor", 1.0, now, GPU_FACTOR_RANGE, flips, None,
+    flips, closest = searched("gpuPriceFactor", memoised(gpu_side), log_grid(*GPU_FACTOR_RANGE, integer=False,
+                                                                               extra=[1.0]), integer=False)
+    out.append(entry("gpuPriceFactor", 1.0, now, GPU_FACTOR_RANGE, flips, None, closest=closest,
                      gpuComputeMonthlyUsd=float(q(gpu))))
 
     # the cheapest API offer's price (another offer becomes the cheapest when it rises past it)
@@ -417,23 +585,58 @@ def _flip_points(probe: Probe, now: str, break_even, total_at) -> list[dict]:
     else:
         self_cost = compared_total(probe.costing, spec, requests, probe.include_ops)
 
-        def api_choice(m: float) -> str:
+        def api_side(m: float) -> Side:
             scaled = [replace(o, request_usd=o.request_usd * Decimal(str(m))) if o is offer else o for o in probe.offers]
-            return choose(spec, self_cost, cheapest(scaled, requests)[1], hybrid_at(probe, offers=scaled))
+            now_offer, api = cheapest(scaled, requests)
+            return Side(self_cost, api, now_offer.name, hybrid_at(probe, offers=scaled))
 
-        flips = find_flips(api_choice, log_grid(*API_FACTOR_RANGE, 40, integer=False, extra=[1.0]), integer=False)
+        flips, closest = searched("apiPriceFactor", memoised(api_side),
+                                  log_grid(*API_FACTOR_RANGE, 40, integer=False, extra=[1.0]), integer=False)
         others = "" if len(probe.offers) == 1 else "; above the next offer's price that one is the cheapest"
         out.append(entry("apiPriceFactor", 1.0, now, API_FACTOR_RANGE, flips, f"{offer.name}'s prices scaled{others}",
-                         offer=offer.name))
+                         closest=closest, offer=offer.name))
 
-        def market_choice(m: float) -> str:  # every offer's prices at once (the API market moving)
+        def market_side(m: float) -> Side:  # every offer's prices at once (the API market moving)
             scaled = [replace(o, request_usd=o.request_usd * Decimal(str(m))) for o in probe.offers]
-            h = hybrid_at(probe, offers=scaled)
-            return choose(spec, self_cost, cheapest(probe.offers, requests)[1] * Decimal(str(m)), h)
+            return Side(self_cost, cheapest(probe.offers, requests)[1] * Decimal(str(m)), offer.name,
+                        hybrid_at(probe, offers=scaled))
 
-        flips = find_flips(market_choice, log_grid(*API_FACTOR_RANGE, 40, integer=False, extra=[1.0]), integer=False)
-        out.append(entry("apiPricesFactor", 1.0, now, API_FACTOR_RANGE, flips, None))
+        flips, closest = searched("apiPricesFactor", memoised(market_side),
+                                  log_grid(*API_FACTOR_RANGE, 40, integer=False, extra=[1.0]), integer=False)
+        out.append(entry("apiPricesFactor", 1.0, now, API_FACTOR_RANGE, flips, None, closest=closest))
     return out
+
+
+@dataclass
+class TokenSide(Side):
+    spec: object = None
+    """The spec at that request size (its verdict is asked of it, as a re-run estimate would)."""
+
+
+def _token_choice(side: TokenSide | None) -> str:
+    return "does-not-fit" if side is None else side.choice(side.spec)
+
+
+def combined_doc(spec, name: str, value: float, now: str, flips: list[FlipPoint], searched: tuple[float, float],
+                 volume: dict) -> dict:
+    """The volume's flip with another input held at `value` (the end of its range nearest a flip): the one
+    nearest today's volume, or that there is none in the volume's range."""
+    requests = spec.traffic.requests_per_month
+    held = f"with {LABELS[name]} at {_shown(name, value)}"
+    doc = {"with": {"input": name, "value": value}, "input": "requestsPerMonth", "searched": list(searched),
+           "flipsAt": None, "checkedBelow": None, "verdictBelow": now, "verdictAbove": now}
+    if not flips:
+        doc["text"] = (f"{held} the volume never flips it either in [{_shown('requestsPerMonth', searched[0])}, "
+                       f"{_shown('requestsPerMonth', searched[1])}]")
+        return doc
+    f = min(flips, key=lambda f: abs(math.log(max(f.at, 1) / max(requests, 1))))
+    doc.update(flipsAt=f.at, checkedBelow=f.checked_below, verdictBelow=f.below, verdictAbove=f.above)
+    today = volume.get("flipsAt")
+    then = (f"; at today's {_shown(name, spec.operations.engineer_fte if name == 'engineerFte' else 1.0)} it changes "
+            f"at {_shown('requestsPerMonth', today)}" if today else "")
+    side = f"{f.above} wins above" if f.at > requests else f"{f.below} below"
+    doc["text"] = f"{held} the verdict changes with volume: {side} {_shown('requestsPerMonth', f.at)}{then}"
+    return doc
 
 
 # ---------------------------------------------------------------- the volume sweep

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from infra import hardware
-from infra.price_catalog import entry_date, oldest_instance_date
+from infra.price_catalog import carried_over_note, entry_date, oldest_instance_date
 
 SOURCE_KEY = "aws-bulk-offers"
 OFFER_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{service}/current/{region}/index.json"
@@ -298,12 +298,12 @@ def apply(catalog: dict, load: Callable[[str, str], dict | None], regions: Itera
                          "(the estimate warns)")
         if not regional:
             del new["platform"]["regions"][region]
-    new["retrievedOn"] = oldest_instance_date(new)
-    new["refreshedOn"] = today
+    # the dates say when this refresh ran; each price keeps its own date, and an estimate's price age counts from
+    # the oldest price it uses (cli/estimate: `prices_date`), so a carried-over price still ages honestly
+    new["retrievedOn"] = new["refreshedOn"] = today
+    new["oldestInstancePriceOn"] = oldest_instance_date(new)
     new["refreshedBy"] = "tradeoff-infra prices refresh --source bulk"
     new["source"] = ("AWS Price List bulk offer files (instances, reserved, NAT/ALB/EBS/CloudWatch/IPv4/data transfer/"
                      "S3 per region); other items from the seed sources")
-    if new["retrievedOn"] < today:
-        notes.append(f"retrievedOn stays {new['retrievedOn']}: some instance prices were not in the offer files read "
-                     "and keep their dates; estimates judge the age from it")
+    notes += carried_over_note(new, today, "were not in the offer files read")
     return new, notes

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from infra import hardware
-from infra.price_catalog import entry_date, oldest_instance_date
+from infra.price_catalog import carried_over_note, oldest_instance_date
 
 SOURCE_KEY = "aws-price-list-api"
 EC2_FILTERS = {"operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used",
@@ -137,13 +137,11 @@ def refresh(catalog: dict, client: Any, *, today: str | None = None,
             base = new["platform"]["default"][key]
             regional[key] = {**base, "usd": str(price), "source": SOURCE_KEY, "date": today, "confidence": "A",
                              "regional": "regional"}
-    # the catalog is only as fresh as its oldest instance price: carried-over entries keep their dates
-    new["retrievedOn"] = oldest_instance_date(new)
-    new["refreshedOn"] = today
-    if new["retrievedOn"] < today:
-        stale = sum(1 for entries in new["instances"].values() for e in entries.values() if entry_date(e) < today)
-        notes.append(f"retrievedOn stays {new['retrievedOn']}: {stale} instance price(s) were not refreshed (carried "
-                     "over, or not offered by the API here) and keep their dates; estimates judge the age from it")
+    # the dates say when this refresh ran; carried-over entries keep their own dates, and an estimate's price age
+    # counts from the oldest price it uses (cli/estimate: `prices_date`)
+    new["retrievedOn"] = new["refreshedOn"] = today
+    new["oldestInstancePriceOn"] = oldest_instance_date(new)
+    notes += carried_over_note(new, today, "were not refreshed (carried over, or not offered by the API here)")
     new["refreshedBy"] = "tradeoff-infra prices refresh"
     new["source"] = "AWS Price List Query API (instances and NAT/ALB/EBS per region); other items from the seed sources"
     return new, notes

@@ -136,6 +136,31 @@ SOURCES = {
         "date": "2024-07-01",
         "confidence": "A",
     },
+    "skypilot-e385a0d": {
+        "title": "skypilot-org/skypilot-catalog catalogs/v8/aws/vms.csv @ e385a0d348ed (snapshot date not recorded; "
+                 "its GPU rows carry the post-June-2025 prices): m6i.large and m6i.xlarge Price column per region",
+        "url": "https://github.com/skypilot-org/skypilot-catalog/blob/e385a0d348eda9cefd9806423e7725944dc249e4/catalogs/v8/aws/vms.csv",
+        "date": None,
+        "after": "2025-06-01",
+        "dateNote": "snapshot date not recorded (docs/sources.md \"System node prices outside us-east-1\"): its p4d/p5 rows "
+                    "carry the prices of after the June 2025 cut; ages are counted from 2025-06-01, the least flattering bound",
+        "confidence": "A",
+    },
+    "vantage-on-demand": {
+        "title": "vantage-sh instances.json on-demand Linux $/h as checked in by tsaol/aws-gpu data/<family>_instances.js "
+                 "at commit 77fcd9fe1d06 (data \"Last updated: 2026-01-21\"; the commit the reserved rates come from)",
+        "url": "https://github.com/tsaol/aws-gpu/tree/77fcd9fe1d0652fd07b830e5ed030d61da87923e/data",
+        "date": "2026-01-21",
+        "confidence": "A",
+    },
+    "vantage-on-demand-2026-08": {
+        "title": "vantage-sh instances.json on-demand Linux $/h as checked in by tsaol/aws-gpu data/g7_instances.js, "
+                 "g7e_instances.js, p6-b200_instances.js and p6-b300_instances.js at commit 299375be7a2b (data "
+                 "\"Last updated: 2026-08-26\")",
+        "url": "https://github.com/tsaol/aws-gpu/tree/299375be7a2b940b53b3d80ec79fd66ee688f4fa/data",
+        "date": "2026-08-26",
+        "confidence": "A",
+    },
     "vantage-reserved": {
         "title": "vantage-sh instances.json 1-year Standard Reserved Instance, Linux, no upfront "
                  "(yrTerm1Standard.noUpfront, effective $/h) as checked in by tsaol/aws-gpu data/<family>_instances.js "
@@ -185,6 +210,177 @@ SKYPILOT = {
     ("p5.48xlarge", "ap-northeast-1"): "68.8", ("p5.48xlarge", "ca-central-1"): "63.296",
     ("p5.48xlarge", "eu-north-1"): "58.8928", ("p5.48xlarge", "eu-west-2"): "71.552", ("p5.48xlarge", "ap-south-1"): "66.048",
 }
+# A8: on-demand rows of g7 and g7e outside us-east-1, $/h: vantage-sh instances.json as checked in by tsaol/aws-gpu
+# data/g7_instances.js and g7e_instances.js @ 299375be (data "Last updated: 2026-08-26"). Source entry:
+# docs/sources.md "g7 and g7e on-demand prices outside us-east-1".
+# Their us-east-1 rows equal Karpenter's (US_EAST_1) for all twelve sizes.
+_G7E_SIZES = ("2xlarge", "4xlarge", "8xlarge", "12xlarge", "24xlarge", "48xlarge")
+_G7E = {
+    "ap-northeast-1": ("4.87752", "5.79852", "7.64051", "12.01727", "24.03454", "48.06908"),
+    "ap-northeast-2": ("4.13478", "4.91553", "6.47703", "10.1873", "20.3746", "40.74921"),
+    "ap-south-1": ("5.49303", "6.53025", "8.60469", "13.53377", "27.06754", "54.13507"),
+    "eu-central-1": ("5.71915", "6.79907", "8.9589", "14.09088", "28.18177", "56.36354"),
+    "eu-north-1": ("4.85157", "5.76767", "7.59986", "11.95333", "23.90667", "47.81334"),
+    "eu-south-2": ("3.54384", "4.213", "5.55133", "8.73134", "17.46268", "34.92536"),
+    "eu-west-2": ("5.84531", "6.94905", "9.15653", "14.40172", "28.80344", "57.60687"),
+    "us-east-2": ("3.36312", "3.99816", "5.26824", "8.28608", "16.57216", "33.14432"),
+    "us-west-2": ("3.36312", "3.99816", "5.26824", "8.28608", "16.57216", "33.14432"),
+}
+_G7 = {
+    "eu-south-2": ("2.646", "3.19418", "4.29055", "7.48474", "14.96947", "29.93894"),
+    "us-east-2": ("2.52", "3.04208", "4.08624", "7.12832", "14.25664", "28.51328"),
+    "us-west-2": ("2.52", "3.04208", "4.08624", "7.12832", "14.25664", "28.51328"),
+}
+VANTAGE_ON_DEMAND_2026_08 = {
+    (f"{family}.{size}", region): price
+    for family, rows in (("g7e", _G7E), ("g7", _G7)) for region, prices in rows.items()
+    for size, price in zip(_G7E_SIZES, prices)
+} | {("p6-b200.48xlarge", "ap-south-1"): "160.64525", ("p6-b300.48xlarge", "ap-northeast-2"): "209.1735"}
+# A9: on-demand rows outside us-east-1 of the other GPU types the catalog knows, $/h: vantage-sh instances.json as
+# checked in by tsaol/aws-gpu data/<family>_instances.js @ 77fcd9fe (data "Last updated: 2026-01-21", the commit the
+# reserved rates come from), only regions the offerings snapshot gives the type.
+# Source entry: docs/sources.md "GPU on-demand prices outside us-east-1".
+# Every row here that the catalog had priced from SkyPilot agrees with it, and every row it had derived by a
+# multiplier agrees within 0.02 % (rounding).
+VANTAGE_ON_DEMAND_2026_01 = {
+    "g5.12xlarge": {"ap-east-1": "8.7324", "ap-northeast-1": "8.22609", "ap-northeast-2": "6.97442",
+        "ap-south-1": "6.81091", "ap-southeast-2": "7.37473", "ap-southeast-3": "7.93854", "ca-central-1": "6.29784",
+        "eu-central-1": "7.09282", "eu-north-1": "6.01593", "eu-west-1": "6.33167", "eu-west-2": "7.19994",
+        "il-central-1": "6.64825", "me-central-1": "6.9575", "sa-east-1": "9.64127", "us-east-2": "5.672",
+        "us-west-2": "5.672"},
+    "g5.2xlarge": {"ap-east-1": "1.86595", "ap-northeast-1": "1.75776", "ap-northeast-2": "1.4903",
+        "ap-south-1": "1.45536", "ap-southeast-2": "1.57584", "ap-southeast-3": "1.69632", "ca-central-1": "1.34573",
+        "eu-central-1": "1.5156", "eu-north-1": "1.28549", "eu-west-1": "1.35296", "eu-west-2": "1.53849",
+        "il-central-1": "1.42061", "me-central-1": "1.48669", "sa-east-1": "2.06016", "us-east-2": "1.212",
+        "us-west-2": "1.212"},
+    "g5.48xlarge": {"ap-east-1": "25.0764", "ap-northeast-1": "23.62246", "ap-northeast-2": "20.02809",
+        "ap-south-1": "19.55855", "ap-southeast-2": "21.17764", "ap-southeast-3": "22.79672",
+        "ca-central-1": "18.08518", "eu-central-1": "20.3681", "eu-north-1": "17.27564", "eu-west-1": "18.18233",
+        "eu-west-2": "20.67572", "il-central-1": "19.09145", "me-central-1": "19.97951", "sa-east-1": "27.68636",
+        "us-east-2": "16.288", "us-west-2": "16.288"},
+    "g5.4xlarge": {"ap-east-1": "2.50025", "ap-northeast-1": "2.35528", "ap-northeast-2": "1.99691",
+        "ap-south-1": "1.95009", "ap-southeast-2": "2.11152", "ap-southeast-3": "2.27295", "ca-central-1": "1.80319",
+        "eu-central-1": "2.03081", "eu-north-1": "1.72247", "eu-west-1": "1.81287", "eu-west-2": "2.06148",
+        "il-central-1": "1.90352", "me-central-1": "1.99206", "sa-east-1": "2.76048", "us-east-2": "1.624",
+        "us-west-2": "1.624"},
+    "g5.8xlarge": {"ap-east-1": "3.76885", "ap-northeast-1": "3.55033", "ap-northeast-2": "3.01012",
+        "ap-south-1": "2.93955", "ap-southeast-2": "3.18289", "ap-southeast-3": "3.42623", "ca-central-1": "2.71811",
+        "eu-central-1": "3.06122", "eu-north-1": "2.59644", "eu-west-1": "2.73271", "eu-west-2": "3.10745",
+        "il-central-1": "2.86934", "me-central-1": "3.00282", "sa-east-1": "4.16111", "us-east-2": "2.448",
+        "us-west-2": "2.448"},
+    "g5.xlarge": {"ap-east-1": "1.5488", "ap-northeast-1": "1.459", "ap-northeast-2": "1.237", "ap-south-1": "1.208",
+        "ap-southeast-2": "1.308", "ap-southeast-3": "1.408", "ca-central-1": "1.117", "eu-central-1": "1.258",
+        "eu-north-1": "1.067", "eu-west-1": "1.123", "eu-west-2": "1.277", "il-central-1": "1.17915",
+        "me-central-1": "1.234", "sa-east-1": "1.71", "us-east-2": "1.006", "us-west-2": "1.006"},
+    "g6.12xlarge": {"ap-northeast-1": "6.67369", "ap-northeast-2": "5.65823", "ap-south-1": "5.52558",
+        "ap-south-2": "5.52558", "ap-southeast-2": "5.98299", "ap-southeast-5": "5.7966", "ca-central-1": "5.10933",
+        "eu-central-1": "5.75429", "eu-central-2": "6.2037", "eu-north-1": "4.88062", "eu-south-2": "4.8486",
+        "eu-west-2": "5.8412", "eu-west-3": "5.8412", "me-central-1": "5.65045", "sa-east-1": "7.82181",
+        "us-east-2": "4.6016", "us-west-2": "4.6016"},
+    "g6.2xlarge": {"ap-northeast-1": "1.41781", "ap-northeast-2": "1.20208", "ap-south-1": "1.1739",
+        "ap-south-2": "1.1739", "ap-southeast-2": "1.27107", "ap-southeast-5": "1.23147", "ca-central-1": "1.08547",
+        "eu-central-1": "1.22249", "eu-central-2": "1.31796", "eu-north-1": "1.03688", "eu-south-2": "1.03008",
+        "eu-west-2": "1.24095", "eu-west-3": "1.24095", "me-central-1": "1.20043", "sa-east-1": "1.66173",
+        "us-east-2": "0.9776", "us-west-2": "0.9776"},
+    "g6.48xlarge": {"ap-northeast-1": "19.36206", "ap-northeast-2": "16.41595", "ap-south-1": "16.0311",
+        "ap-south-2": "16.0311", "ap-southeast-2": "17.35817", "ap-southeast-5": "16.81739",
+        "ca-central-1": "14.82346", "eu-central-1": "16.69464", "eu-central-2": "17.99849", "eu-north-1": "14.15992",
+        "eu-south-2": "14.06702", "eu-west-2": "16.94678", "eu-west-3": "16.94678", "me-central-1": "16.39339",
+        "sa-east-1": "22.69303", "us-east-2": "13.3504", "us-west-2": "13.3504"},
+    "g6.4xlarge": {"ap-northeast-1": "1.91903", "ap-northeast-2": "1.62704", "ap-south-1": "1.58889",
+        "ap-south-2": "1.58889", "ap-southeast-2": "1.72042", "ap-southeast-5": "1.66682", "ca-central-1": "1.4692",
+        "eu-central-1": "1.65466", "eu-central-2": "1.78389", "eu-north-1": "1.40343", "eu-south-2": "1.39423",
+        "eu-west-2": "1.67965", "eu-west-3": "1.67965", "me-central-1": "1.6248", "sa-east-1": "2.24918",
+        "us-east-2": "1.3232", "us-west-2": "1.3232"},
+    "g6.xlarge": {"ap-northeast-1": "1.1672", "ap-northeast-2": "0.9896", "ap-south-1": "0.9664",
+        "ap-south-2": "0.9664", "ap-southeast-2": "1.0464", "ap-southeast-5": "1.0138", "ca-central-1": "0.8936",
+        "eu-central-1": "1.0064", "eu-central-2": "1.085", "eu-north-1": "0.8536", "eu-south-2": "0.848",
+        "eu-west-2": "1.0216", "eu-west-3": "1.0216", "me-central-1": "0.98824", "sa-east-1": "1.368",
+        "us-east-2": "0.8048", "us-west-2": "0.8048"},
+    "g6e.12xlarge": {"ap-northeast-1": "15.21742", "ap-northeast-2": "12.90014", "eu-central-1": "13.12002",
+        "eu-north-1": "11.12975", "eu-south-2": "11.05645", "us-east-2": "10.49264", "us-west-2": "10.49264"},
+    "g6e.2xlarge": {"ap-northeast-1": "3.25168", "ap-northeast-2": "2.75652", "eu-central-1": "2.8035",
+        "eu-north-1": "2.37822", "eu-south-2": "2.36256", "us-east-2": "2.24208", "us-west-2": "2.24208"},
+    "g6e.48xlarge": {"ap-northeast-1": "43.69912", "ap-northeast-2": "37.04468", "eu-central-1": "37.67612",
+        "eu-north-1": "31.96075", "eu-south-2": "31.75027", "us-east-2": "30.13118", "us-west-2": "30.13118"},
+    "g6e.4xlarge": {"ap-northeast-1": "4.35703", "ap-northeast-2": "3.69355", "eu-central-1": "3.75651",
+        "eu-north-1": "3.18666", "eu-south-2": "3.16567", "us-east-2": "3.00424", "us-west-2": "3.00424"},
+    "g6e.8xlarge": {"ap-northeast-1": "6.56775", "ap-northeast-2": "5.56762", "eu-central-1": "5.66252",
+        "eu-north-1": "4.80353", "eu-south-2": "4.7719", "us-east-2": "4.52856", "us-west-2": "4.52856"},
+    "g6e.xlarge": {"ap-northeast-1": "2.699", "ap-northeast-2": "2.288", "eu-central-1": "2.327",
+        "eu-north-1": "1.974", "eu-south-2": "1.961", "us-east-2": "1.861", "us-west-2": "1.861"},
+    "g6f.2xlarge": {"ap-northeast-1": "0.68888", "ap-northeast-2": "0.58406", "ap-south-1": "0.57038",
+        "ap-southeast-2": "0.61759", "ca-central-1": "0.52741", "eu-central-1": "0.594", "eu-north-1": "0.50379",
+        "eu-south-2": "0.53438", "eu-west-2": "0.60298", "sa-east-1": "0.80742", "us-east-2": "0.475",
+        "us-west-2": "0.475"},
+    "g6f.4xlarge": {"ap-northeast-1": "1.37776", "ap-northeast-2": "1.16812", "ap-south-1": "1.14076",
+        "ap-southeast-2": "1.23517", "ca-central-1": "1.05482", "eu-central-1": "1.188", "eu-north-1": "1.00758",
+        "eu-south-2": "1.06875", "eu-west-2": "1.20595", "sa-east-1": "1.61483", "us-east-2": "0.95",
+        "us-west-2": "0.95"},
+    "g6f.large": {"ap-northeast-1": "0.29296", "ap-northeast-2": "0.24838", "ap-south-1": "0.24256",
+        "ap-southeast-2": "0.26264", "ca-central-1": "0.22429", "eu-central-1": "0.25261", "eu-north-1": "0.21424",
+        "eu-south-2": "0.22725", "eu-west-2": "0.25642", "sa-east-1": "0.34336", "us-east-2": "0.202",
+        "us-west-2": "0.202"},
+    "g6f.xlarge": {"ap-northeast-1": "0.34444", "ap-northeast-2": "0.29203", "ap-south-1": "0.28519",
+        "ap-southeast-2": "0.30879", "ca-central-1": "0.26371", "eu-central-1": "0.297", "eu-north-1": "0.2519",
+        "eu-south-2": "0.26719", "eu-west-2": "0.30149", "sa-east-1": "0.40371", "us-east-2": "0.2375",
+        "us-west-2": "0.2375"},
+    "gr6f.4xlarge": {"ap-northeast-1": "1.54602", "ap-northeast-2": "1.31075", "ap-south-1": "1.28007",
+        "ap-southeast-2": "1.38597", "ca-central-1": "1.1836", "eu-central-1": "1.33305", "eu-north-1": "1.13069",
+        "eu-south-2": "1.19925", "eu-west-2": "1.35321", "sa-east-1": "1.81203", "us-east-2": "1.066",
+        "us-west-2": "1.066"},
+    "p4d.24xlarge": {"ap-northeast-1": "30.09784", "ap-northeast-2": "30.41028", "ap-south-1": "26.3444",
+        "ap-southeast-2": "28.54493", "ca-central-1": "25.25174", "eu-central-1": "27.43298",
+        "eu-north-1": "23.71569", "eu-west-1": "23.71569", "eu-west-2": "28.54493", "sa-east-1": "35.5569",
+        "us-east-2": "21.95764", "us-west-2": "21.95764"},
+    "p4de.24xlarge": {"ap-northeast-1": "37.6223", "ap-southeast-1": "32.93646", "eu-central-1": "34.29122",
+        "il-central-1": "35.57346", "us-west-2": "27.44705"},
+    "p5.48xlarge": {"ap-northeast-1": "68.8", "ap-northeast-2": "75.9552", "ap-south-1": "66.048",
+        "ap-southeast-2": "71.552", "ap-southeast-3": "75.9552", "ca-central-1": "63.296", "eu-north-1": "58.8928",
+        "eu-west-2": "71.552", "sa-east-1": "92.4672", "us-east-2": "55.04", "us-west-1": "68.8", "us-west-2": "55.04"},
+    "p5.4xlarge": {"ap-northeast-1": "8.6", "ap-south-1": "8.256", "ap-southeast-2": "8.944",
+        "ap-southeast-3": "9.4944", "eu-west-2": "8.944", "sa-east-1": "11.5584", "us-east-2": "6.88",
+        "us-west-2": "6.88"},
+    "p5en.48xlarge": {"ap-northeast-1": "79.12", "ap-northeast-2": "87.34848", "ap-south-1": "75.9552",
+        "ap-southeast-3": "87.34848", "eu-north-1": "67.72672", "eu-south-2": "68.35968", "me-central-1": "75.9552",
+        "us-east-2": "63.296", "us-west-1": "79.12", "us-west-2": "63.296"},
+    "p6-b200.48xlarge": {"us-east-2": "113.9328", "us-west-2": "113.9328"},
+    "p6-b300.48xlarge": {"us-west-2": "142.416"},
+}
+
+
+def _vantage_row(instance_type: str, region: str) -> tuple[str, str] | None:
+    """(price, source key) of the newest published vantage row for the (type, region), if any. In us-east-2 and
+    us-west-2 the 2026-01-21 rows equal us-east-1's (all 56; p4d to the cent), so there the us-east-1 price x 1.00
+    keeps Karpenter's newer date (2026-07-20) instead."""
+    if (instance_type, region) in VANTAGE_ON_DEMAND_2026_08:
+        return VANTAGE_ON_DEMAND_2026_08[(instance_type, region)], "vantage-on-demand-2026-08"
+    if region in SAME_AS_US_EAST_1:
+        return None
+    price = VANTAGE_ON_DEMAND_2026_01.get(instance_type, {}).get(region)
+    return (price, "vantage-on-demand") if price else None
+# A family priced from its sibling's measured ratio where it has no row of its own in a region: g7 (RTX PRO 4500)
+# and g7e (RTX PRO 6000) are one generation, and where both are published their premiums agree (eu-south-2:
+# g7 1.0500, g7e 1.0537; us-east-2 and us-west-2: both 1.00), while the older g families' premiums do not (eu-central-1:
+# g5 1.2505, g7e 1.7006).
+SIBLING_FAMILY = {"g7": "g7e"}
+
+# A10: on-demand $/h of the default system node types outside us-east-1 (the SkyPilot catalog at a later commit than
+# SKYPILOT's, rows read 2026-11-30; every AZ row of a region carries the same Price). Source entry:
+# docs/sources.md "System node prices outside us-east-1".
+SKYPILOT_CPU = {
+    "m6i.large": {"ap-east-1": "0.132", "ap-northeast-1": "0.124", "ap-northeast-2": "0.118", "ap-northeast-3": "0.124",
+                  "ap-south-1": "0.101", "ap-southeast-1": "0.12", "ap-southeast-2": "0.12", "ap-southeast-3": "0.12",
+                  "ca-central-1": "0.107", "eu-central-1": "0.115", "eu-north-1": "0.102", "eu-south-1": "0.112",
+                  "eu-west-1": "0.107", "eu-west-2": "0.111", "eu-west-3": "0.112", "me-central-1": "0.1177",
+                  "me-south-1": "0.132", "us-west-1": "0.112"},
+    "m6i.xlarge": {"af-south-1": "0.254", "ap-east-1": "0.264", "ap-northeast-1": "0.248", "ap-northeast-2": "0.236",
+                   "ap-northeast-3": "0.248", "ap-south-1": "0.202", "ap-southeast-1": "0.24", "ap-southeast-2": "0.24",
+                   "ap-southeast-3": "0.24", "ca-central-1": "0.214", "eu-central-1": "0.23", "eu-north-1": "0.204",
+                   "eu-south-1": "0.224", "eu-west-1": "0.214", "eu-west-2": "0.222", "eu-west-3": "0.224",
+                   "me-central-1": "0.2354", "me-south-1": "0.264", "us-west-1": "0.224"},
+}
+
 # Regions whose every price equals us-east-1's (A2: "us-east-2 and us-west-2 = 1.00").
 SAME_AS_US_EAST_1 = {"us-east-2", "us-west-2"}
 # Families whose regional premium is assumed common: AWS prices a region's GPU generations alike
@@ -343,6 +539,18 @@ def _ratios() -> dict[str, dict[str, tuple[Decimal, list[str]]]]:
     return out
 
 
+def _sibling_ratio(family: str, region: str) -> tuple[Decimal, str] | None:
+    """The mean ratio region / us-east-1 of the published rows of `family`'s sibling (SIBLING_FAMILY) in the region."""
+    sibling = SIBLING_FAMILY.get(family)
+    rows = sorted(t for (t, r) in VANTAGE_ON_DEMAND_2026_08 if r == region and t.split(".")[0] == sibling)
+    if not rows:
+        return None
+    ratios = [Decimal(VANTAGE_ON_DEMAND_2026_08[(t, region)]) / Decimal(US_EAST_1[t]) for t in rows]
+    mean = (sum(ratios) / len(ratios)).quantize(Decimal("0.0001"))
+    return mean, (f"mean ratio {region}/us-east-1 of the published {sibling} rows (vantage on-demand); {family} and "
+                  f"{sibling} are one generation whose premiums agree where both are published")
+
+
 def instance_prices() -> dict[str, dict[str, dict]]:
     base = _base_us_east_1()
     ratios = _ratios()
@@ -358,9 +566,26 @@ def instance_prices() -> dict[str, dict[str, dict]]:
             if (t, region) in SKYPILOT:
                 entries[t] = {"usdPerHour": SKYPILOT[(t, region)], "basis": "source", "source": "skypilot"}
                 continue
+            cpu_row = SKYPILOT_CPU.get(t, {}).get(region)
+            if cpu_row:
+                entries[t] = {"usdPerHour": cpu_row, "basis": "source", "source": "skypilot-e385a0d"}
+                continue
+            published = _vantage_row(t, region)
+            if published:
+                entries[t] = {"usdPerHour": published[0], "basis": "source", "source": published[1]}
+                continue
             if t not in base:
                 continue
             us = Decimal(base[t]["usdPerHour"])
+            sibling = _sibling_ratio(family, region)
+            if sibling is not None and region not in SAME_AS_US_EAST_1 and family not in region_ratios:
+                m, why = sibling
+                entries[t] = {
+                    "usdPerHour": _round(us * m), "basis": "multiplier", "multiplier": str(m),
+                    "source": "vantage-on-demand-2026-08", "confidence": "C",
+                    "derivation": f"us-east-1 {base[t]['usdPerHour']} x {m}: {why}",
+                }
+                continue
             if region in SAME_AS_US_EAST_1:
                 entries[t] = {
                     "usdPerHour": base[t]["usdPerHour"], "basis": "multiplier", "multiplier": "1.00",

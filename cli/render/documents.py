@@ -7,6 +7,7 @@ import json
 import math
 from html import escape
 
+from cli.numbers import human  # noqa: F401  (its one home; the templates' `human`)
 from cli.render import safe
 
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
@@ -25,15 +26,6 @@ def unit_price(value: float | None) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
-def human(value: float) -> str:
-    """A count for an axis or a table cell a reader takes in at a glance: 950, 1K, 1.5M, 10M, 1B (never 1e6)."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            text = f"{value / size:.3g}"
-            return (text if "e" not in text else f"{value / size:,.0f}") + suffix
-    return f"{value:.3g}" if value != int(value) else f"{int(value)}"
-
-
 def defaults_line(doc: dict) -> str:
     """The short line every format prints: each default that fed a number, with its value."""
     used = doc.get("defaultsUsed") or []
@@ -47,6 +39,17 @@ def defaults_line(doc: dict) -> str:
 def cheapest_offer(doc: dict) -> dict | None:
     """The API offer with the lowest monthly cost at the stack's traffic (the first of equals, as the verdict picks)."""
     return min(doc["api"], key=lambda o: o["monthlyUsd"]) if doc["api"] else None
+
+
+def decided_by(doc: dict) -> str:
+    """When a set constraint, not cost, decides the verdict: which, what it says, and what cost alone would choose
+    (`verdict.decidedBy`); "" when cost decides (or a saved estimate predates the key)."""
+    v = doc["verdict"]
+    key = v.get("decidedBy")
+    if not key or key == "cost":
+        return ""
+    alone = (v.get("onCostAlone") or "").upper()
+    return f"{v.get('constraint') or key} — not cost" + (f" (on cost alone: {alone})" if alone else "")
 
 
 def decision(doc: dict) -> dict:
@@ -69,22 +72,28 @@ def decision(doc: dict) -> dict:
             break_even = f"none against {cheap['offer']}: {be['note']}"
             break_even_short = "none"
     b = doc["budget"]
+    # judged on the cost the self-hosted line shows: said so, not its basis again (the configured fleet's total once)
+    basis = (b or {}).get("basis")
+    judged = ("compared self-hosted cost above" if basis is not None and basis == sh.get("comparedBasis")
+              and b["expectedUsd"] == sh.get("comparedMonthlyUsd") else basis)
     if not b:
         budget, budget_short, over = "no budget set (budget.monthlyUsd)", "—", None
     elif b["overBudget"]:
         budget = (f"OVER budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}, "
-                  f"over by {money(-b['headroomUsd'])} (judged on the {b['basis']})")
+                  f"over by {money(-b['headroomUsd'])} (judged on the {judged})")
         budget_short, over = f"OVER by {money(-b['headroomUsd'])}", True
     else:
         budget = (f"within budget: expected {money(b['expectedUsd'])} vs {money(b['monthlyUsd'])}, "
-                  f"headroom {money(b['headroomUsd'])} (judged on the {b['basis']})")
+                  f"headroom {money(b['headroomUsd'])} (judged on the {judged})")
         budget_short, over = f"within, {money(b['headroomUsd'])} left", False
     ops = "" if sh["operationsIncluded"] else ", operations excluded"
     used = doc.get("defaultsUsed") or []
     split = hybrid_lines(doc)
+    by = decided_by(doc)
     return {
         **split,
         "verdict": doc["verdict"]["choice"].upper(),
+        "decidedBy": by, "byConstraint": "by constraint" if by else "",
         "selfHostedUsd": money(sh["comparedMonthlyUsd"]),
         "comparedUsd": compared_usd(doc),
         "selfHosted": f"{money(sh['comparedMonthlyUsd'])}/month ({sh['comparedBasis']}{ops}) at {requests:,} requests/month",
@@ -95,14 +104,77 @@ def decision(doc: dict) -> dict:
     }
 
 
-def compared_usd(doc: dict) -> str:
-    """The summary's cost of a stack: the total its verdict chose — for a `hybrid` verdict the split as configured
-    with its API spend (`hybrid.monthlyUsd.expected`, what the budget is judged on), else the compared self-hosted
-    cost."""
+def headline_cost(doc: dict, line_sum: float | None = None) -> tuple[float, str]:
+    """The one cost of a stack every headline, summary, total row and `diff` shows: (USD a month, basis) — for a
+    `hybrid` verdict the split as configured with its API spend (`hybrid.monthlyUsd.expected`, what the budget is
+    judged on), else the compared self-hosted cost (`selfHosted.comparedMonthlyUsd`: the fleet grown for the traffic
+    where maxNodes cannot carry it, what the verdict and the budget use). A document saved before those fields
+    falls back to the self-hosted expected total, then to the sum of its line items (`line_sum`)."""
     h = doc.get("hybrid")
-    if h and doc["verdict"]["choice"] == "hybrid":
-        return money(h["monthlyUsd"]["expected"])
-    return money(doc["selfHosted"]["comparedMonthlyUsd"])
+    verdict = doc.get("verdict")
+    choice = verdict.get("choice") if isinstance(verdict, dict) else None
+    if isinstance(h, dict) and isinstance(h.get("monthlyUsd"), dict) and choice in ("hybrid", None):
+        return h["monthlyUsd"]["expected"], "hybrid"  # (no verdict saved: a gateway stack's deployed split)
+    sh = doc.get("selfHosted") or {}
+    if sh.get("comparedMonthlyUsd") is not None:
+        return sh["comparedMonthlyUsd"], "self-hosted"
+    expected = (sh.get("monthlyUsd") or {}).get("expected")
+    return (expected if expected is not None else line_sum or 0.0), "self-hosted"
+
+
+def compared_usd(doc: dict) -> str:
+    """The summary's cost of a stack (`headline_cost`) as money."""
+    return money(headline_cost(doc)[0])
+
+
+def line_sum(doc: dict) -> float:
+    return round(sum(li["monthlyUsd"] for li in doc["lineItems"]), 2)
+
+
+def total_rows(doc: dict) -> list[dict]:
+    """The rows under the category totals, the same in every format: the line items' total, labelled for what it is,
+    and the one cost compared (`kind` "total") where that is another. {label, min, expected, max, kind}; a cost
+    with no range has None for min and max. A stack whose fleet is grown for the traffic (maxNodes cannot carry it):
+    the configured fleet (the line items, maxNodes as set), then the compared total; a gateway stack: the split's
+    self-hosted side and the split with its API spend (the line items)."""
+    sh = doc["selfHosted"]
+    ops = "" if sh["operationsIncluded"] else " (operations excluded)"
+    rng = sh["monthlyUsd"]
+    cost, basis = headline_cost(doc, line_sum(doc))
+    h = doc.get("hybrid")
+    if h:
+        rows = [{"label": f"split's self-hosted side (fleet capped at maxReplicas){ops}",
+                 "min": rng["min"], "expected": rng["expected"], "max": rng["max"], "kind": "part"},
+                {"label": "hybrid total as configured (with API spend)", **h["monthlyUsd"],
+                 "kind": "total" if basis == "hybrid" else "part"}]
+        if basis != "hybrid":
+            rows.append({"label": "self-hosted total, compared (pure self-hosted, grown for the traffic)", "min": None,
+                         "expected": cost, "max": None, "kind": "total"})
+        return rows
+    if round(abs(cost - rng["expected"]), 2) >= 0.01:
+        return [{"label": f"configured fleet (line items, maxNodes as set; not compared){ops}", "min": rng["min"],
+                 "expected": rng["expected"], "max": rng["max"], "kind": "configured"},
+                {"label": f"self-hosted total, compared (fleet grown for the traffic){ops}", "min": None, "expected": cost, "max": None, "kind": "total"}]
+    return [{"label": f"self-hosted total{ops}", "min": rng["min"], "expected": rng["expected"], "max": rng["max"],
+             "kind": "total"}]
+
+
+def line_item_footer(doc: dict) -> list[dict]:
+    """The rows under the line items (HTML): their sum, and where the one cost compared is another (the fleet grown
+    for the traffic), that sum labelled as the configured fleet's and the compared total after it.
+    {label, usd, kind} with kind "total" for the one compared."""
+    items = len(doc["lineItems"])
+    total = line_sum(doc)
+    cost, basis = headline_cost(doc, total)
+    what = "split as configured, incl. API spend" if doc.get("hybrid") and basis == "hybrid" else ""
+    if round(abs(cost - total), 2) < 0.01:
+        return [{"label": f"total ({items} line items{', ' + what if what else ''})", "usd": total, "kind": "total"}]
+    configured = ("the split as configured, incl. API spend" if doc.get("hybrid")
+                  else "the configured fleet, maxNodes as set")
+    return [{"label": f"{items} line items: {configured} (not the cost compared)", "usd": total, "kind": "configured"},
+            {"label": ("total compared (pure self-hosted, grown for the traffic): what the verdict uses" if doc.get("hybrid")
+                       else "total compared (fleet grown for the traffic): what the verdict and the budget use"),
+             "usd": cost, "kind": "total"}]
 
 
 def caps_text(by_region: dict[str, int]) -> str:
@@ -222,6 +294,7 @@ def _env(autoescape: bool):
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
+    from cli.render.warnings import applies_to
     from infra.spec.warning_ids import warning_id
 
     def finalize(value):
@@ -235,7 +308,9 @@ def _env(autoescape: bool):
         money=money, unit_price=unit_price, human=human, defaults_line=defaults_line, diff_markdown=_diff_markdown,
         decision=decision, curve_points=curve_points, caps_text=caps_text, route_cells=route_cells,
         sensitivity_rows=sensitivity_rows, sweep_table=sweep_table, growth_table=growth_table,
+        total_rows=total_rows, line_item_footer=line_item_footer,
         warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
+        applies_to=applies_to,  # `(3 stacks: dev, prod-us, prod-global)`, as the table prints it
     )
     return env
 
@@ -257,10 +332,13 @@ def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
     full report is longer, the folded details (line items, capacity, warnings) are left out, last stack
     first, with a note naming the stacks; if the decision blocks alone are still longer, the text is cut
     with a note saying so."""
+    from cli.render.warnings import shared_warnings
+
     template = _env(False).get_template("estimate.md.j2")
+    shared = shared_warnings(docs)  # shown once, after the stacks, with the stacks they apply to
     folded: list[int] = []  # indices of stacks whose details are left out
     while True:
-        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit,
+        text = template.render(stacks=docs, folded=set(folded), marker=MARKDOWN_MARKER, limit=limit, shared=shared,
                                folded_names=[f"{docs[i]['stack']} ({docs[i]['stackFile']})" for i in sorted(folded)])
         if len(text) < limit or len(folded) == len(docs):
             break
@@ -404,12 +482,30 @@ def html(docs: list[dict]) -> str:
     charts = [svg_chart(d["chart"], d["traffic"]["requestsPerMonth"]) if d.get("chart") else "" for d in docs]
     cap_charts = [svg_cap_chart(d["hybrid"]) if d.get("hybrid") else "" for d in docs]
     sweeps = [svg_chart(sweep_chart(d), d["traffic"]["requestsPerMonth"]) if d.get("volumeSweep") else "" for d in docs]
+    from cli.render.warnings import shared_warnings
+
     return _env(True).get_template("estimate.html.j2").render(stacks=docs, charts=charts, sweeps=sweeps,
-                                                               cap_charts=cap_charts)
+                                                               cap_charts=cap_charts, shared=shared_warnings(docs))
 
 
 def json_document(docs: list[dict]) -> str:
     """The JSON contract: version, currency and the stacks' documents (cli/envelope.py, cli/estimate/contract.py)."""
     from cli.envelope import envelope
 
-    return json.dumps(envelope(docs), indent=2) + "\n"
+    return json.dumps(envelope([with_warning_ids(d) for d in docs]), indent=2) + "\n"
+
+
+def with_warning_ids(doc: dict) -> dict:
+    """The stack's document with `warningIds` right after `warnings`: the id of each warning, in the same order
+    (`stale-prices`, ..., or `other`; infra/spec/warning_ids.py). `warnings` stays a list of strings for its
+    readers; computed when the JSON is written, so a warning added after pricing (`--compare-to`) has its id too."""
+    from infra.spec.warning_ids import warning_id
+
+    out: dict = {}
+    for key, value in doc.items():
+        if key == "warningIds":
+            continue
+        out[key] = value
+        if key == "warnings":
+            out["warningIds"] = [warning_id(w) for w in value]
+    return out

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cli.render import grid
-from cli.render.documents import caps_text, curve_points, decision, money, route_cells, unit_price
+from cli.render.documents import caps_text, curve_points, decision, money, route_cells, total_rows, unit_price
 from cli.render.safe import clean, clean_text
 from cli.render.safe import markup as m
 from cli.render.warnings import applies_to, labelled, shared_warnings
@@ -83,7 +83,8 @@ def decision_text(doc: dict, width: int = 100, styles: bool = False) -> list:
     head = Text.from_markup(f"[bold]verdict: [{colour}]{m(d['verdict'])}[/{colour}][/bold] — stack "
                             f"[bold]{m(doc['stack'])}[/bold] ({m(doc['stackFile'])})")
     split = (("hybrid", d["hybrid"], ""),) if d["hybrid"] else ()
-    rows = (*split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
+    by = (("decided by", d["decidedBy"], "bold"),) if d["decidedBy"] else ()
+    rows = (*by, *split, ("self-hosted", d["selfHosted"], ""), ("vs API", d["api"], ""), ("break-even", d["breakEven"], ""),
             ("budget", d["budget"], "red" if d["overBudget"] else ""),
             ("defaults", d["defaults"].removeprefix("defaults used "), ""))
     label = max(len(name) for name, _, _ in rows)
@@ -100,13 +101,16 @@ def summary_table(docs: list[dict], width: int, styles: bool = False) -> str:
     rows = []
     for doc in docs:
         d = decision(doc)
-        rows.append(([doc["stack"], d["verdict"], d["comparedUsd"], d["apiShort"], d["breakEvenShort"], d["budgetShort"]],
-                     "red" if d["overBudget"] else ""))
-    return fitted_table(f"{len(docs)} stacks: monthly USD, expected; break-even in requests/month (details below)",
-                        [("stack", "left", False), ("verdict", "left", True), ("self-hosted or hybrid", "right", True),
-                         ("cheapest API", "left", False), ("break-even", "right", True),
-                         ("budget", "left", False)],
-                        rows, width, styles)
+        cells = [clean(c) for c in (doc["stack"], d["verdict"], d["comparedUsd"], d["apiShort"], d["breakEvenShort"],
+                                    d["budgetShort"])]
+        if d["byConstraint"]:  # a constraint, not cost, decided: said under the verdict (the column stays narrow)
+            cells[1] += "\n" + clean(d["byConstraint"])
+        rows.append((cells, "red" if d["overBudget"] else ""))
+    columns = [("stack", "left", False), ("verdict", "left", True), ("self-hosted or hybrid", "right", True),
+               ("cheapest API", "left", False), ("break-even", "right", True), ("budget", "left", False)]
+    return grid.render(f"{len(docs)} stacks: monthly USD, expected; break-even in requests/month (details below)",
+                       [grid.Column(h, justify, numeric) for h, justify, numeric in columns], rows, width,
+                       styles=styles, cleaned=True)
 
 
 def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIELDS, verbose: bool = False,
@@ -132,12 +136,10 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
 
     sh = doc["selfHosted"]
     rows = [([cat, money(v["min"]), money(v["expected"]), money(v["max"])], "") for cat, v in doc["categories"].items()]
-    ops = "" if sh["operationsIncluded"] else " (operations excluded)"
-    rows.append(([f"self-hosted total{ops}", money(sh["monthlyUsd"]["min"]), money(sh["monthlyUsd"]["expected"]),
-                  money(sh["monthlyUsd"]["max"])], "bold"))
-    if doc.get("hybrid"):
-        h = doc["hybrid"]["monthlyUsd"]
-        rows.append((["hybrid total (with API spend)", money(h["min"]), money(h["expected"]), money(h["max"])], "bold"))
+    # the line items' total labelled for what it is, and the one cost compared in bold (documents.total_rows)
+    rows += [([r["label"], money(r["min"]) if r["min"] is not None else "", money(r["expected"]),
+               money(r["max"]) if r["max"] is not None else ""], "bold" if r["kind"] == "total" else "")
+             for r in total_rows(doc)]
     parts.append(fitted_table("monthly totals", [("category", "left", False), ("min", "right", True),
                                                  ("expected", "right", True), ("max", "right", True)], rows, width, styles))
 

@@ -5,10 +5,14 @@ refuses a stack (that is `infra/spec/checks.py`)."""
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from infra import hardware
 from infra.spec.errors import Problem
 from infra.spec.models import NON_INTERNET_RANGES, StackSpec, reaches_internet_clients
+
+if TYPE_CHECKING:
+    from infra.price_catalog import PriceCatalog
 
 # validate warns when cluster.publicAccessCidrs together reach more public IPv4 addresses than this, a
 # /12's worth (about 0.03 % of the public space): office and VPN ranges are /32 to /16; 0.0.0.0/0, or
@@ -16,13 +20,14 @@ from infra.spec.models import NON_INTERNET_RANGES, StackSpec, reaches_internet_c
 PUBLIC_ADDRESSES_WARNING = 2**20
 
 
-def price_problems(spec: StackSpec) -> list[Problem]:
+def price_problems(spec: StackSpec, catalog: PriceCatalog | None = None) -> list[Problem]:
     """What `estimate` would refuse to price or size, named by the key to set: a region or instance type the
-    price catalog has no price for, spot without a sourced saving, a GPU without sourced datasheet figures.
-    `validate` reports these as errors so that it and `estimate` agree on what a stack may use."""
+    price catalog (`catalog`, default the checked-in one) has no price for, spot without a sourced saving, a GPU
+    without sourced datasheet figures. `validate` reports these as errors, and `estimate` checks them before it
+    prices, so that both agree on what a stack may use (with the same `--price-catalog`)."""
     from infra.price_catalog import default_catalog
 
-    catalog = default_catalog()
+    catalog = catalog or default_catalog()
     out = []
     system = spec.cluster.system_nodes.instance_type
     for r_i, region in enumerate(spec.regions):

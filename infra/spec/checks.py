@@ -78,7 +78,8 @@ def _pool_problems(spec: StackSpec, region: RegionSpec, pp: str, pool: GpuPoolSp
     if it.gpus % tp:
         yield Problem(
             "model.tensorParallel",
-            f"tensorParallel {tp} does not divide the {it.gpus} GPU(s) of {pool.instance_type} ({pp})",
+            f"tensorParallel {tp} does not divide the {it.gpus} GPU(s) of {pool.instance_type} ({pp}); "
+            f"{_tp_fixes(spec, region, pool.instance_type)}",
         )
         return
     region_source = spec.model_for(region)[0]
@@ -96,9 +97,8 @@ def _pool_problems(spec: StackSpec, region: RegionSpec, pp: str, pool: GpuPoolSp
             )
 
 
-def _fit_fixes(spec: StackSpec, region: RegionSpec, instance_type: str, source: str) -> str:
-    """What would make the model fit: instance types offered in the region it fits on at this tensorParallel
-    (smallest first), a higher tensorParallel only where the instance has the GPUs for it."""
+def _fitting_types(spec: StackSpec, region: RegionSpec, source: str) -> list[str]:
+    """Instance types offered in the region whose GPUs tensorParallel divides and the model fits on (smallest first)."""
     tp = spec.model.tensor_parallel
     gpu_types = hardware.gpu_instance_types()
     fits = []
@@ -106,9 +106,30 @@ def _fit_fixes(spec: StackSpec, region: RegionSpec, instance_type: str, source: 
         if gpu_types[name].gpus % tp:
             continue
         report = fit_report(spec, name, source)
-        if report and report[0] <= report[1]:
+        if report is None or report[0] <= report[1]:
             fits.append(name)
-    fits.sort(key=lambda t: (gpu_types[t].gpus, gpu_types[t].gpu_memory_bytes, t))
+    return sorted(fits, key=lambda t: (gpu_types[t].gpus, gpu_types[t].gpu_memory_bytes, t))
+
+
+def _tp_fixes(spec: StackSpec, region: RegionSpec, instance_type: str) -> str:
+    """What fixes a tensorParallel the instance's GPUs cannot split into: instance types it fits on in the
+    region at this tensorParallel, or a tensorParallel that divides the instance's GPUs."""
+    tp = spec.model.tensor_parallel
+    gpus = hardware.gpu_instance_types()[instance_type].gpus
+    fits = _fitting_types(spec, region, spec.model_for(region)[0])
+    fixes = ([f"use an instance type with {tp}, or a multiple of {tp}, GPUs it fits on in {region.region}: "
+              f"{', '.join(fits[:6])}"] if fits else [])
+    divisors = [d for d in (1, 2, 4, 8) if d <= gpus and gpus % d == 0]
+    fixes.append(f"or set model.tensorParallel to {' or '.join(map(str, divisors))} for {instance_type}")
+    return "; ".join(fixes)
+
+
+def _fit_fixes(spec: StackSpec, region: RegionSpec, instance_type: str, source: str) -> str:
+    """What would make the model fit: instance types offered in the region it fits on at this tensorParallel
+    (smallest first), a higher tensorParallel only where the instance has the GPUs for it."""
+    tp = spec.model.tensor_parallel
+    gpu_types = hardware.gpu_instance_types()
+    fits = [t for t in _fitting_types(spec, region, source) if fit_report(spec, t, source)]
     fixes = [f"use an instance type it fits on in {region.region}: {', '.join(fits[:6])}"] if fits else []
     if gpu_types[instance_type].gpus > tp:
         fixes.append(f"raise model.tensorParallel (up to {gpu_types[instance_type].gpus} on {instance_type})")

@@ -24,6 +24,11 @@ WARNING_IDS: dict[str, re.Pattern[str]] = {
     "gateway-budget-per-pod": re.compile(r"apiBudgetMonthlyUsd \S+ holds while the gateway runs at its minReplicas"),
     "gateway-provider-budget": re.compile(r"^the split pays \S+ \$[\d,.]+ a month but "),
     "replica-concurrency-above-batch": re.compile(r"gateway\.replicaConcurrency \d+ exceeds the capacity model's planned"),
+    "not-deployable": re.compile(r"^priced, but not deployable as is: "),
+    "eks-version-unknown": re.compile(r"EKS version \S+ is not in the catalog's support calendar"),
+    "gateway-system-nodes": re.compile(r"the gateway's \d+ pods at most .* take more than half of the "),
+    "split-queues": re.compile(r"the fleet as configured \(maxReplicas/maxNodes\) leaves \S+ of the tokens of routes"),
+    "gateway-api-budget": re.compile(r"^the split .+ spends \$[\d,.]+ a month on APIs, above gateway\.apiBudgetMonthlyUsd"),
 }
 # the id of every other warning; not acknowledgeable (it would silence warnings nobody has read)
 OTHER = "other"

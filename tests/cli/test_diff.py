@@ -29,7 +29,7 @@ def saved() -> dict:
 
 def changed(doc: dict) -> dict:
     """The same estimate with the EKS control plane doubled, one line item gone, the verdict flipped, the
-    first break-even halved and the expected total 30 % higher."""
+    first break-even halved and the expected (compared) total 30 % higher."""
     new = copy.deepcopy(doc)
     stack = new["stacks"][0]
     eks = next(li for li in stack["lineItems"] if li["category"] == "control-plane")
@@ -39,6 +39,8 @@ def changed(doc: dict) -> dict:
     offer = next(o for o, b in stack["breakEvenRequestsPerMonth"].items() if b["requestsPerMonth"])
     stack["breakEvenRequestsPerMonth"][offer]["requestsPerMonth"] //= 2
     stack["selfHosted"]["monthlyUsd"]["expected"] = round(stack["selfHosted"]["monthlyUsd"]["expected"] * 1.3, 2)
+    # the cost the verdict compares (dev's fleet carries its traffic: the same total)
+    stack["selfHosted"]["comparedMonthlyUsd"] = stack["selfHosted"]["monthlyUsd"]["expected"]
     return new
 
 
@@ -162,3 +164,31 @@ def test_only_api_spend_moving_trips_fail_on_increase(tmp_path, saved_hybrid):
     result = invoke("estimate", "stacks/Pulumi.hybrid.yaml", "--compare-to", new_path, *AS_OF, "--fail-on-increase", "0")
     assert "expected total (hybrid, incl. API spend)" in result.stdout
     assert result.exit_code == 0, result.output  # the estimate is cheaper than the dearer saved one
+
+
+def test_an_offer_dropped_from_the_stack_is_said_removed_not_moved_to_never(tmp_path, saved):
+    new = copy.deepcopy(saved)
+    stack = new["stacks"][0]
+    offer, be = next((o, b) for o, b in stack["breakEvenRequestsPerMonth"].items() if b["requestsPerMonth"])
+    del stack["breakEvenRequestsPerMonth"][offer]
+    out = invoke("diff", write(tmp_path, "old.json", saved), write(tmp_path, "new.json", new)).stdout
+    assert f"offer removed from the stack ({offer}): its break-even was {be['requestsPerMonth']:,} requests/month" in out
+    assert f"break-even moved ({offer})" not in out and "-> never" not in out
+    back = invoke("diff", write(tmp_path, "new.json", new), write(tmp_path, "old.json", saved)).stdout
+    assert f"offer added to the stack ({offer}): break-even {be['requestsPerMonth']:,} requests/month" in back
+    doc = json.loads(invoke("diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--format", "json").stdout)
+    entry = next(b for b in doc["stacks"][0]["breakEven"] if b["offer"] == offer)
+    assert entry["offerStatus"] == "removed" and entry["moved"]
+
+
+def test_a_line_from_nothing_to_a_cost_is_added_like_any_new_line(tmp_path, saved):
+    old = copy.deepcopy(saved)
+    li = max(old["stacks"][0]["lineItems"], key=lambda li: li["monthlyUsd"])
+    cost = li["monthlyUsd"]
+    li["monthlyUsd"] = 0.0  # the line was there, at $0.00
+    out = invoke("diff", write(tmp_path, "old.json", old), write(tmp_path, "new.json", saved)).stdout
+    line = next(x for x in out.splitlines() if f" {li['resource']} ({li['category']}, {li['unit']})" in x)
+    assert line.lstrip().startswith("+ ") and f"$0.00 -> ${cost:,.2f} (+${cost:,.2f}, new)" in line, line
+    back = invoke("diff", str(tmp_path / "new.json"), str(tmp_path / "old.json")).stdout
+    line = next(x for x in back.splitlines() if f" {li['resource']} ({li['category']}, {li['unit']})" in x)
+    assert line.lstrip().startswith("- ") and "-100.0%" in line, line

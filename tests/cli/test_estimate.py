@@ -58,9 +58,10 @@ def test_extended_support_is_priced_after_standard_support_ends():
 
 
 def test_missing_price_names_region_and_instance_type():
-    # g5 is offered in ca-central-1, but the catalog has only p5 rows there: no multiplier, no price
-    with pytest.raises(MissingPrice, match=r"g5\.xlarge.*ca-central-1"):
-        run(spec_of(region="ca-central-1", instance="g5.xlarge"), resources(region="ca-central-1", instance="g5.xlarge"))
+    # p6-b200 is offered in eu-north-1, but no source lists a row there and no p6 row measures a multiplier: no price
+    with pytest.raises(MissingPrice, match=r"p6-b200\.48xlarge.*eu-north-1"):
+        run(spec_of(region="eu-north-1", instance="p6-b200.48xlarge"),
+            resources(region="eu-north-1", instance="p6-b200.48xlarge"))
 
 
 def test_operations_are_their_own_category_and_can_be_excluded():
@@ -146,6 +147,29 @@ def test_verdict_follows_the_decision_framework(constraints, cheap_api, choice, 
     r = run(spec, offers=[offer(per_request)])
     assert r.verdict.choice == choice
     assert any(phrase in reason for reason in r.verdict.reasons), r.verdict.reasons
+
+
+@pytest.mark.parametrize("constraints,cheap_api,choice,decided_by,alone", [
+    ({"dataMayLeaveNetwork": False}, True, "self-host", "constraints.dataMayLeaveNetwork", "api"),
+    ({"dataMayLeaveNetwork": False}, False, "self-host", "cost", "self-host"),  # the constraint agrees with cost
+    ({"mlEngineersAvailable": False}, True, "api", "cost", "api"),
+    ({"frontierQualityNeeded": True}, False, "hybrid", "constraints.frontierQualityNeeded", "self-host"),
+    ({"weeksToShip": 2}, False, "hybrid", "constraints.weeksToShip", "self-host"),
+    ({"weeksToShip": 2}, True, "api", "cost", "api"),
+    ({}, True, "api", "cost", "api"),
+    ({"dataMayLeaveNetwork": False}, None, "self-host", "constraints.dataMayLeaveNetwork", est.NO_OFFER),
+    ({}, None, est.NO_OFFER, None, est.NO_OFFER),
+])
+def test_the_verdict_says_whether_cost_or_a_constraint_decided_it(constraints, cheap_api, choice, decided_by, alone):
+    """`decided_by` names the set constraint when it turns the verdict away from what the costs alone give
+    (`on_cost_alone`), with its reason as `constraint`; `cost` when the costs give the verdict (issue 13)."""
+    offers = [] if cheap_api is None else [offer("0.000001" if cheap_api else "1")]
+    v = run(spec_of(constraints=constraints), offers=offers).verdict
+    assert (v.choice, v.decided_by, v.on_cost_alone) == (choice, decided_by, alone), v
+    if decided_by not in (None, "cost"):
+        assert v.constraint == v.reasons[0] and decided_by.split(".")[1] in v.constraint
+    else:
+        assert v.constraint is None
 
 
 def test_stale_catalog_warns_with_its_date():

@@ -172,13 +172,13 @@ def test_unknown_api_offer_exits_2_naming_the_entry(tmp_path):
 
 
 def test_missing_price_exits_2_naming_region_instance_type_and_key(tmp_path):
-    regions = [{"region": "ca-central-1", "gpuPools": [{"name": "a10g", "instanceType": "g5.xlarge", "minNodes": 1,
-                                                         "maxNodes": 2}]}]
+    regions = [{"region": "eu-north-1", "gpuPools": [{"name": "b200", "instanceType": "p6-b200.48xlarge", "minNodes": 1,
+                                                       "maxNodes": 2}]}]
     path = stack_copy(tmp_path, regions=regions)
     out = tmp_path / "never.json"
     result = invoke("estimate", str(path), "--format", "json", "--out", str(out), *AS_OF)
     assert result.exit_code == 2, result.output
-    assert "g5.xlarge" in result.output and "ca-central-1" in result.output
+    assert "p6-b200.48xlarge" in result.output and "eu-north-1" in result.output
     assert "regions[0].gpuPools[0].instanceType" in result.output
     assert not out.exists()  # no half-written file
 
@@ -400,13 +400,14 @@ def test_compare_to_with_incomplete_line_items_exits_2_naming_the_key(tmp_path, 
 
 
 def test_json_output_is_a_versioned_contract_document(tmp_path):
-    """`--format json` writes {"version", "currency", "stacks"} and the contract model parses what it writes."""
+    """`--format json` writes {"summary", "version", "currency", "stacks"} (the decision first) and the contract
+    model parses what it writes."""
     from cli.estimate.contract import CONTRACT_VERSION, parse
 
     result = invoke("estimate", "dev", "--format", "json", *AS_OF)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert list(doc)[:3] == ["version", "currency", "stacks"]
+    assert list(doc) == ["summary", "version", "currency", "stacks"]
     assert doc["version"] == CONTRACT_VERSION == 1 and doc["currency"] == "USD"
     parsed = parse(doc)
     assert parsed.stacks[0].selfHosted.monthlyUsd.expected == doc["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]

@@ -24,10 +24,13 @@ VOLATILE_CATALOG = {"ageDays", "stale"}
 
 
 def stable(doc: dict) -> dict:
-    out = {k: v for k, v in doc.items() if k not in VOLATILE}
+    # the chart's points are the totals at other volumes (tests/cli/test_render_command.py draws them from a saved JSON)
+    out = {k: v for k, v in doc.items() if k not in VOLATILE | {"chart"}}
     out["priceCatalog"] = {k: v for k, v in doc["priceCatalog"].items() if k not in VOLATILE_CATALOG}
     out["api"] = [{k: v for k, v in offer.items() if k != "source"} for offer in doc["api"]]
-    out["warnings"] = [w for w in doc["warnings"] if "price catalog is" not in w]
+    kept = [i for i, w in enumerate(doc["warnings"]) if "price catalog is" not in w]
+    out["warnings"] = [doc["warnings"][i] for i in kept]
+    out["warningIds"] = [doc["warningIds"][i] for i in kept]
     return out
 
 

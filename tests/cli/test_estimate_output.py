@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.render import table, width
 from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.builders import visible_lines
 from tests.paths import ROOT
 
 AS_OF = ["--as-of", "2026-11-24"]
@@ -24,49 +24,6 @@ def invoke(*args, columns: str | None = "100"):
     result = runner.invoke(app, [*args, *AS_OF], env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": columns})
     assert result.exit_code == 0, result.output
     return result.stdout
-
-
-class _VisibleText(HTMLParser):
-    """The body's visible text, one line per block element (h1-h3, p, li, tr; style, svg and head skipped)."""
-
-    BLOCKS = {"h1", "h2", "h3", "p", "li", "tr", "table", "ul", "section", "div"}
-
-    def __init__(self):
-        super().__init__()
-        self.lines, self.current, self.skip, self.in_body = [], [], 0, False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "body":
-            self.in_body = True
-        if tag in ("style", "svg", "head", "title"):
-            self.skip += 1
-        if tag in self.BLOCKS:
-            self.flush()
-        if tag in ("td", "th"):
-            self.current.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "svg", "head", "title"):
-            self.skip -= 1
-        if tag in self.BLOCKS:
-            self.flush()
-
-    def handle_data(self, data):
-        if self.in_body and not self.skip:
-            self.current.append(data)
-
-    def flush(self):
-        text = " ".join("".join(self.current).split())
-        if text:
-            self.lines.append(text)
-        self.current = []
-
-
-def visible_lines(html: str) -> list[str]:
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.flush()
-    return parser.lines
 
 
 def first_lines(text: str, fmt: str) -> list[str]:
@@ -81,12 +38,57 @@ def verdicts(stack: str) -> str:
     return doc["verdict"]["choice"].upper()
 
 
-@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def says_verdict(line: str, verdict: str, fmt: str) -> bool:
+    """`verdict: API` in the text formats; `"verdict": "api",` in the pretty-printed JSON."""
+    if fmt == "json":
+        return re.search(rf'"verdict":\s*"{re.escape(verdict.lower())}"', line) is not None
+    return re.search(rf"verdict:\W*{re.escape(verdict)}\b", line) is not None
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json"])
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_verdict_is_in_the_first_five_lines(stack, fmt):
     verdict = verdicts(stack)
     head = first_lines(invoke("estimate", stack, "--format", fmt), fmt)
-    assert any(re.search(rf"verdict:\W*{re.escape(verdict)}\b", line) for line in head), head
+    assert any(says_verdict(line, verdict, fmt) for line in head), head
+
+
+def test_several_stacks_in_json_start_with_a_summary_of_every_verdict():
+    """`estimate --all --format json`: the first key is `summary`, one entry per stack in order, its verdict on
+    line 5; each stack's document starts with its decision; every key of the stacks' documents is kept."""
+    text = invoke("estimate", "--all", "--format", "json")
+    doc = json.loads(text)
+    assert list(doc) == ["summary", "version", "currency", "stacks"]
+    assert says_verdict(text.splitlines()[4], doc["stacks"][0]["verdict"]["choice"], "json"), text.splitlines()[:5]
+    assert [e["stack"] for e in doc["summary"]] == [s["stack"] for s in doc["stacks"]] == STACKS
+    for entry, stack in zip(doc["summary"], doc["stacks"]):
+        assert list(stack)[:3] == ["stack", "stackFile", "verdict"]
+        cheapest = min(stack["api"], key=lambda o: o["monthlyUsd"])
+        assert entry["verdict"] == stack["verdict"]["choice"]
+        assert entry["decidedBy"] == stack["verdict"]["decidedBy"]
+        assert entry["selfHostedMonthlyUsd"] == stack["selfHosted"]["comparedMonthlyUsd"]
+        assert (entry["cheapestApiOffer"], entry["cheapestApiMonthlyUsd"]) == (cheapest["offer"], cheapest["monthlyUsd"])
+        assert entry["breakEvenRequestsPerMonth"] == stack["breakEvenRequestsPerMonth"][cheapest["offer"]]["requestsPerMonth"]
+        assert entry["budgetStatus"] == ("over" if stack["budget"]["overBudget"] else "within")
+        assert entry["hybridMonthlyUsd"] == (stack["hybrid"]["monthlyUsd"]["expected"] if "hybrid" in stack else None)
+
+
+def test_a_constraint_that_decides_the_verdict_is_said_in_the_decision_block_and_the_summary():
+    """prod-global: SELF-HOST because constraints.dataMayLeaveNetwork is false, while the API is cheaper; the
+    decision block (every format) and the summary row say the constraint decided, not cost."""
+    for fmt in ("table", "markdown", "html"):
+        head = first_lines(invoke("estimate", "prod-global", "--format", fmt), fmt)
+        said = " ".join(" ".join(head).split())  # the block's lines, the table's hanging indent unwrapped
+        assert "decided by" in said and "dataMayLeaveNetwork is false" in said and "not cost" in said, (fmt, head)
+        several = invoke("estimate", "prod-global", "dev", "--format", fmt)
+        lines = visible_lines(several) if fmt == "html" else several.splitlines()
+        row = next(i for i, line in enumerate(lines) if "prod-global" in line)
+        assert "SELF-HOST" in lines[row] and "by constraint" in " ".join(lines[row:row + 2]), lines[row:row + 2]
+        dev = next(line for line in lines if re.search(r"\bdev\b", line) and "API" in line)
+        assert "constraint" not in dev, dev
+    doc = json.loads(invoke("estimate", "prod-global", "--format", "json"))
+    assert doc["stacks"][0]["verdict"]["decidedBy"] == doc["summary"][0]["decidedBy"] == "constraints.dataMayLeaveNetwork"
+    assert doc["stacks"][0]["verdict"]["onCostAlone"] == "api"
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html"])

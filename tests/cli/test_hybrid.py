@@ -275,9 +275,13 @@ def test_with_a_restricted_route_a_cheaper_pure_api_does_not_win_the_split_does(
     assert h.pure_api < h.optimal.total < h.pure_self_hosted
     assert est.verdict.choice == "hybrid"
     assert any("the cheapest option that keeps them home" in r for r in est.verdict.reasons)
+    # the restricted route, not cost, decides: on cost alone pure API wins (the decision block says so)
+    assert (est.verdict.decided_by, est.verdict.on_cost_alone) == ("gateway.routes[].dataClass", "api")
+    assert "support" in est.verdict.constraint
     # the same split without the restricted route: pure API is an option and cheaper, so it is not hybrid
     free = run(hybrid_spec(requests=60_000_000, gateway=gateway(chat(1.0))), offers=OFFERS)
     assert free.hybrid.pure_api < free.hybrid.optimal.total and free.verdict.choice != "hybrid"
+    assert free.verdict.decided_by == "cost" and free.verdict.on_cost_alone == free.verdict.choice
 
 
 def test_a_gateway_stack_priced_without_its_offers_is_the_fleet_alone_with_a_warning():

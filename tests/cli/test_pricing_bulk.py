@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -98,7 +98,37 @@ def test_prices_refresh_rebuilds_the_catalog_from_bulk_files_without_credentials
     assert data["refreshedBy"] == "tradeoff-infra prices refresh --source bulk"
     # what the files do not hold keeps its value and date: the catalog's age does not pretend otherwise
     assert data["instances"]["eu-central-1"]["g6e.12xlarge"] == default_catalog().data["instances"]["eu-central-1"]["g6e.12xlarge"]
-    assert data["retrievedOn"] == oldest_instance_date(default_catalog().data)
+    # the dates say when the refresh ran (not the oldest price's date, which made a refresh look older than the seed)
+    today = datetime.now(tz=UTC).date().isoformat()
+    assert data["retrievedOn"] == data["refreshedOn"] == today
+    assert data["retrievedOn"] >= default_catalog().retrieved_on
+    assert data["oldestInstancePriceOn"] == oldest_instance_date(default_catalog().data)
+
+
+def test_after_a_refresh_each_estimate_ages_from_the_oldest_price_it_uses(tmp_path, no_credentials_no_network):
+    """A refreshed catalog is dated today, yet a stack using a carried-over price still reads as old as that price,
+    and one using only refreshed prices reads fresh (the `stale-prices` warning judges the prices used)."""
+    catalog = PriceCatalog.load(refreshed(tmp_path))
+    today = date.fromisoformat(catalog.retrieved_on)
+
+    def priced(instance_type):
+        r = est.estimate("t", "t.yaml", spec_of(region="eu-central-1", instance=instance_type),
+                         resources(region="eu-central-1", instance=instance_type), catalog, [],
+                         as_of=today, api_source="test")
+        return r.prices_date, r.warnings
+
+    fresh = [k for k, e in catalog.data["instances"]["eu-central-1"].items() if e.get("date") == today.isoformat()]
+    carried = {k: e for k, e in catalog.data["instances"]["eu-central-1"].items() if e.get("date") != today.isoformat()}
+    assert "g6e.xlarge" in fresh and "g6e.12xlarge" in carried
+    old_date, warnings = priced("g6e.12xlarge")
+    assert old_date == carried["g6e.12xlarge"].get("date") or carried["g6e.12xlarge"]["after"]
+    assert any(w.startswith(f"the price catalog is {(today - date.fromisoformat(old_date)).days} days old") for w in warnings)
+    system = "m6i.large"  # the system nodes of tests/builders.resources
+    new_date, warnings = priced("g6e.xlarge")
+    if system in fresh:
+        assert new_date == today.isoformat() and not any("price catalog is" in w for w in warnings)
+    else:  # the system nodes' price was carried over: the stack is as old as it
+        assert new_date == (carried[system].get("date") or carried[system]["after"])
 
 
 def test_an_eu_central_1_stack_prices_nat_at_the_regional_rate_without_the_proxy_warning(tmp_path,
@@ -144,6 +174,15 @@ def test_bad_refresh_arguments_exit_2_naming_the_option(tmp_path, args, named):
     result = runner.invoke(app, ["prices", "refresh", "--out", str(out), *args])
     assert result.exit_code == 2 and named in result.output, result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["prices", "refresh", "--offers-dir", "."], ["prices", "show"]])
+def test_a_misspelt_region_gets_a_did_you_mean(tmp_path, command):
+    out = ["--out", str(tmp_path / "prices.json")] if "refresh" in command else []
+    result = runner.invoke(app, [*command, "--region", "eu-centrl-1", *out])
+    assert result.exit_code == 2 and "--region eu-centrl-1" in result.output, result.output
+    assert "did you mean eu-central-1?" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "prices.json").exists()
 
 
 def test_a_malformed_offer_file_writes_nothing(tmp_path, no_credentials_no_network):

@@ -41,7 +41,7 @@ def test_published_rows_are_exact():
 
 
 def test_derived_prices_say_so():
-    entry = default_catalog().instance("ap-northeast-1", "g6.xlarge")
+    entry = default_catalog().instance("ap-south-1", "g6e.xlarge")  # no published g6e row there: derived from g5's
     assert entry.basis == "multiplier" and "g5" in entry.derivation
     g6_4 = default_catalog().instance("us-east-1", "g6.4xlarge")
     assert g6_4.basis == "size-interpolation" and g6_4.usd_per_hour == Decimal("1.3232")
@@ -60,12 +60,15 @@ def test_missing_price_names_region_and_instance_type():
     with pytest.raises(MissingPrice) as err:
         hourly_usd("af-south-1", "g6e.xlarge")
     assert "af-south-1" in str(err.value) and "g6e.xlarge" in str(err.value)
+    # the refresh it suggests reads the public bulk offer files by default (issue 11): not "the Price List API"
+    assert "`tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no credentials needed)" in str(err.value)
+    assert "Price List API" not in str(err.value)
 
 
 def test_missing_price_is_raised_for_an_unknown_generation_not_guessed():
-    # ca-central-1 has only p5 rows: no g-family multiplier can be measured there
-    with pytest.raises(MissingPrice, match="g5.xlarge.*ca-central-1"):
-        default_catalog().instance("ca-central-1", "g5.xlarge")
+    # ap-northeast-3: no published g6e row and no g-family row to measure a multiplier on
+    with pytest.raises(MissingPrice, match="g6e.xlarge.*ap-northeast-3"):
+        default_catalog().instance("ap-northeast-3", "g6e.xlarge")
 
 
 def test_catalog_can_be_loaded_from_another_file(tmp_path):
@@ -163,3 +166,25 @@ def test_the_seed_writes_through_the_one_writer(tmp_path, monkeypatch):
     seed.write(target)
     assert written == [target]
     assert json.loads(target.read_text()) == json.loads(json.dumps(seed.build()))
+
+
+def test_the_checked_in_catalog_is_what_the_seed_builds():
+    """The published rows typed into cli/pricing/seed.py are the ones the catalog carries (no hand edit of the JSON)."""
+    from cli.pricing import seed
+
+    assert default_catalog().data["instances"] == seed.build()["instances"]
+
+
+def test_us_east_2_and_us_west_2_x_1_00_holds_for_every_published_vantage_row():
+    """The seed keeps "us-east-1 price x 1.00" in us-east-2/us-west-2 (Karpenter's newer date) only because every
+    vantage row there equals us-east-1's; a snapshot where one differed must be priced from the row instead."""
+    from decimal import Decimal
+
+    from cli.pricing import seed
+
+    base = seed._base_us_east_1()
+    rows = [(t, r, p) for t, by_region in seed.VANTAGE_ON_DEMAND_2026_01.items() for r, p in by_region.items()
+            if r in seed.SAME_AS_US_EAST_1]
+    assert len(rows) == 56
+    for t, r, p in rows:
+        assert abs(Decimal(p) - Decimal(base[t]["usdPerHour"])) < Decimal("0.00001"), (t, r, p)

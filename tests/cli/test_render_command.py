@@ -42,17 +42,60 @@ def test_merged_json_is_one_contract_document_with_every_stack(tmp_path):
     assert result.exit_code == 0, result.output
     merged = json.loads(result.stdout)
     parts = [json.loads(open(f).read()) for f in files]
-    assert merged == {**parts[0], "stacks": parts[0]["stacks"] + parts[1]["stacks"]}
+    assert merged == {**parts[0], "summary": parts[0]["summary"] + parts[1]["summary"],
+                      "stacks": parts[0]["stacks"] + parts[1]["stacks"]}
 
 
-def test_html_from_saved_estimates_has_the_tables_and_says_why_there_is_no_chart(tmp_path):
+def test_a_saved_estimate_from_before_the_summary_renders_with_one(tmp_path):
+    """A JSON saved before `summary` and `verdict.decidedBy` existed (keys in the old order) renders in every
+    format; as JSON it gains the summary, first, derived from its stacks (what it lacks is null)."""
+    doc = json.loads(open(saved(tmp_path, "prod-global")).read())
+    stack = {k: v for k, v in sorted(doc["stacks"][0].items()) if k != "verdict"}
+    stack["verdict"] = {k: doc["stacks"][0]["verdict"][k] for k in ("choice", "reasons")}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": [stack]}, indent=2))
+    result = run("render", str(old), "--format", "json")
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
+    assert list(again) == ["summary", "version", "currency", "stacks"]
+    assert list(again["stacks"][0])[:3] == ["stack", "stackFile", "verdict"]
+    assert again["summary"] == [{**doc["summary"][0], "decidedBy": None}]
+    for fmt in ("table", "markdown", "html"):
+        result = run("render", str(old), "--format", fmt)
+        assert result.exit_code == 0 and "SELF-HOST" in result.stdout and "by constraint" not in result.stdout, fmt
+    # a document saved before the verdict and the budget were part of it: the summary says null, not an error
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"stacks": [{"stack": "dev", "lineItems": [], "selfHosted": {
+        "monthlyUsd": {"min": 1.0, "expected": 1.0, "max": 1.0}}}]}))
+    result = run("render", str(bare), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"] == [{
+        "stack": "dev", "verdict": None, "decidedBy": None, "selfHostedMonthlyUsd": None, "hybridMonthlyUsd": None,
+        "cheapestApiOffer": None, "cheapestApiMonthlyUsd": None, "breakEvenRequestsPerMonth": None,
+        "budgetMonthlyUsd": None, "budgetStatus": "none"}]
+
+
+def test_html_from_saved_estimates_is_the_estimates_html_with_its_chart_and_marker(tmp_path):
     files = [saved(tmp_path, "dev"), saved(tmp_path, "prod-us")]
     out = tmp_path / "report.html"
     result = run("render", *files, "--format", "html", "--out", str(out))
     assert result.exit_code == 0, result.output
     html = out.read_text()
+    assert html == run("estimate", "dev", "prod-us", "--format", "html", *AS_OF).stdout
     assert 'id="stack-1"' in html and 'id="stack-2"' in html and html.count('class="total"') == 2
-    assert html.count("No chart: a saved") == 2 and "<svg" not in html
+    assert html.count('aria-label="monthly cost versus requests per month"') == 2 and "No chart" not in html
+    assert html.count('<g class="marker">') == 2 and "this stack: 20M/month" in html  # prod-us at its own volume
+
+
+def test_html_from_an_estimate_saved_without_chart_points_renders_and_says_why_there_is_no_chart(tmp_path):
+    doc = json.loads(open(saved(tmp_path, "dev")).read())
+    del doc["stacks"][0]["chart"]  # as saved before the JSON carried the chart
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc))
+    result = run("render", str(old), "--format", "html")
+    assert result.exit_code == 0, result.output
+    html = result.stdout
+    assert html.count("No chart: this saved") == 1 and "<svg" not in html and 'class="total"' in html
 
 
 def test_a_saved_stack_that_lacks_a_key_the_report_shows_is_named_and_nothing_is_written(tmp_path):

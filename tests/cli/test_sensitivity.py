@@ -292,7 +292,8 @@ def test_a_saved_sensitivity_estimate_renders_its_sweep_chart(tmp_path):
     assert result.exit_code == 0, result.output
     html = runner.invoke(app, ["render", str(saved), "--format", "html"])
     assert html.exit_code == 0, html.output
-    assert html.output.count("<svg") == 1 and "What flips the verdict" in html.output  # no break-even chart saved
+    # the saved JSON carries the break-even chart's points too: both charts are drawn
+    assert html.output.count("<svg") == 2 and "What flips the verdict" in html.output
 
 
 def _hybrid_doc(path: str, *extra: str) -> dict:
@@ -357,3 +358,164 @@ def test_growth_past_what_a_stack_accepts_says_it_holds_the_ceiling():
     assert f"from month {capped} the projection is held at 100,000,000,000 requests/month" in g["line"]
     plain = runner.invoke(app, ["estimate", "dev", "--growth", "10", "--months", "3", "--format", "json", *AS_OF_ARGS])
     assert json.loads(plain.output)["stacks"][0]["growth"]["cappedFromMonth"] is None
+
+
+# ---------------------------------------------------------------- how near a flip an input that never flips comes
+
+
+def _cheapest(r):
+    requests = r.spec.traffic.requests_per_month
+    best = min(r.offers, key=lambda o: o.monthly_usd(requests))
+    return best.name, float(est.q(best.monthly_usd(requests)))
+
+
+@pytest.fixture(scope="module")
+def shipped(stack_configs, inventory_of):
+    """`shipped(stack)`: (spec, inventory, offers, estimate, flip documents) of a shipped stack."""
+    from cli.stacks import api_offers
+    from infra.spec import parse_stack_config
+
+    found = {}
+
+    def get(stack):
+        if stack not in found:
+            spec = parse_stack_config(stack_configs[stack])
+            res = inventory_of(stack).resources
+            offers = api_offers(ROOT, spec, AS_OF, True, store=False)[0]
+            r = est.estimate(stack, "x.yaml", spec, res, default_catalog(), offers, as_of=AS_OF, api_source="test")
+            be = {b.offer: b for b in r.break_even}
+            name, _ = _cheapest(r)
+            docs = sensitivity.flip_points(sensitivity.probe_of(r, res), r.verdict.choice, be[name], r.total_at)
+            found[stack] = (spec, res, offers, r, {d["input"]: d for d in docs})
+        return found[stack]
+
+    return get
+
+
+def _rerun(shipped, stack: str, name: str, value: float, requests: int | None = None):
+    """The whole estimate of a shipped stack again with one input at `value` (offers priced afresh by genai-prices for
+    another request size, a catalog with GPU prices scaled, the cheapest offer's prices scaled)."""
+    from cli.stacks import api_offers
+
+    spec, res, offers, r, docs = shipped(stack)
+    catalog = default_catalog()
+    if requests is not None:
+        spec = sensitivity.with_traffic(spec, requests_per_month=requests)
+    if name == "requestsPerMonth":
+        spec = sensitivity.with_traffic(spec, requests_per_month=int(value))
+    elif name in ("inputTokensPerRequest", "outputTokensPerRequest"):
+        key = {"inputTokensPerRequest": "input_tokens_per_request", "outputTokensPerRequest": "output_tokens_per_request"}
+        spec = sensitivity.with_traffic(spec, **{key[name]: int(value)})
+        offers = api_offers(ROOT, spec, AS_OF, True, store=False)[0]
+    elif name == "engineerFte":
+        spec = sensitivity.with_fte(spec, value)
+    elif name == "gpuPriceFactor":
+        catalog = ScaledGpuCatalog(value)
+    elif name == "apiPriceFactor":
+        scaled = docs[name]["offer"]
+        offers = [replace(o, request_usd=o.request_usd * Decimal(str(value))) if o.name == scaled else o for o in offers]
+    elif name == "apiPricesFactor":
+        offers = [replace(o, request_usd=o.request_usd * Decimal(str(value))) for o in offers]
+    else:
+        raise AssertionError(name)
+    return est.estimate(stack, "x.yaml", spec, res, catalog, offers, as_of=AS_OF, api_source="test")
+
+
+PROD_US_NEVER = ["inputTokensPerRequest", "outputTokensPerRequest", "engineerFte", "gpuPriceFactor", "apiPriceFactor"]
+
+
+@pytest.mark.parametrize("name", PROD_US_NEVER)
+def test_an_input_that_never_flips_says_how_near_it_comes_and_a_rerun_agrees(shipped, name):
+    """prod-us (api): five inputs never flip in their range. Each says so (`neverFlipsIn`) and, at the end of the range
+    nearest a flip, what self-hosting and the cheapest offer cost and the gap: the whole estimate re-run there has that
+    verdict, those two costs and that gap, and the other end is no nearer a flip."""
+    _, _, _, r, docs = shipped("prod-us")
+    doc = docs[name]
+    assert doc["flipsAt"] is None and doc["neverFlipsIn"] == doc["searched"]
+    assert {"input", "flipsAt", "verdictBelow", "verdictAbove"} <= set(doc)
+    end = doc["closestEnd"]
+    assert end["at"] in doc["searched"] or name.endswith("TokensPerRequest")
+    again = _rerun(shipped, "prod-us", name, end["at"])
+    assert again.verdict.choice == "api" == r.verdict.choice
+    offer, api = _cheapest(again)
+    assert (end["offer"], end["apiUsd"]) == (offer, api)
+    # a GPU price factor scales the summed GPU lines, a re-run each line before rounding it to cents
+    cents = 0.05 if name == "gpuPriceFactor" else 0.0
+    assert end["selfHostedUsd"] == pytest.approx(float(est.q(again.compared_expected)), abs=cents)
+    assert end["gapUsd"] == pytest.approx(end["selfHostedUsd"] - api, abs=0.005) and end["gapUsd"] > 0
+    assert end["gapPercent"] == pytest.approx(end["gapUsd"] / api * 100, abs=0.05)
+    assert f"self-hosting (${end['selfHostedUsd']:,.2f}/month) is still ${end['gapUsd']:,.2f}/month" in doc["line"]
+    lo, hi = doc["searched"]
+    other = hi if end["at"] == lo else lo
+    if name.endswith("TokensPerRequest"):
+        other = max(other, 1)  # the grid's lowest request size (an input of 0 tokens is searched from 1)
+    far = _rerun(shipped, "prod-us", name, other)
+    far_self, (_, far_api) = float(est.q(far.compared_expected)), _cheapest(far)
+    assert (far_self - far_api) / far_api * 100 >= end["gapPercent"] - 0.05
+
+
+def test_people_at_zero_with_volume_is_the_combined_flip_a_rerun_confirms(shipped):
+    """prod-us carries ~$16k a month of people: at 0 FTE (the end nearest a flip) the volume flips the verdict far
+    sooner than today. The combined flip is re-checked by the whole estimate at 0 FTE just below and at it."""
+    _, _, _, _, docs = shipped("prod-us")
+    combined = docs["engineerFte"]["combined"]
+    assert combined["with"] == {"input": "engineerFte", "value": 0.0}
+    assert combined["flipsAt"] < docs["requestsPerMonth"]["flipsAt"]
+    below = _rerun(shipped, "prod-us", "engineerFte", 0.0, requests=combined["checkedBelow"])
+    above = _rerun(shipped, "prod-us", "engineerFte", 0.0, requests=combined["flipsAt"])
+    assert (below.verdict.choice, above.verdict.choice) == (combined["verdictBelow"], combined["verdictAbove"])
+    assert combined["verdictBelow"] != combined["verdictAbove"]
+    assert f"{combined['flipsAt']:,} requests/month" in docs["engineerFte"]["line"]
+
+
+def test_a_gateway_stack_that_never_flips_says_what_the_split_saves(shipped):
+    """The hybrid stack's verdict is the split's: where an input never flips it, the gap is what the cheapest split
+    saves against the nearer pure choice, re-checked by the whole estimate at that end."""
+    _, _, _, r, docs = shipped("hybrid")
+    doc = docs["outputTokensPerRequest"]
+    end = doc["closestEnd"]
+    assert doc["flipsAt"] is None and end["versus"] in ("pure self-hosted", "pure API")
+    again = _rerun(shipped, "hybrid", "outputTokensPerRequest", end["at"])
+    assert again.verdict.choice == "hybrid"
+    assert end["hybridUsd"] == float(est.q(again.hybrid.optimal.total))
+    rival = again.hybrid.pure_self_hosted if end["versus"] == "pure self-hosted" else again.hybrid.pure_api
+    assert end["gapUsd"] == pytest.approx(float(est.q(rival)) - end["hybridUsd"], abs=0.005) and end["gapUsd"] > 0
+    assert "the cheapest split" in doc["line"] and doc["combined"] is None
+
+
+def test_where_data_may_not_leave_no_gap_is_claimed():
+    r = run(spec_of(constraints={"dataMayLeaveNetwork": False}), offers=[offer_for()])
+    docs = sensitivity.flip_points(sensitivity.probe_of(r, resources()), r.verdict.choice, None, r.total_at)
+    assert all(d["closestEnd"] is None and d["neverFlipsIn"] for d in docs)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_every_format_says_how_near_a_never_flipping_input_comes(fmt, shipped):
+    result = runner.invoke(app, ["estimate", "prod-us", "--sensitivity", "--format", fmt, *AS_OF_ARGS])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "at the end nearest a flip (0.00 FTE) self-hosting" in text
+    assert "at 0.00 FTE the verdict changes with volume: hybrid wins above" in text
+
+
+def test_a_free_offer_has_a_gap_without_a_share():
+    """A free API offer ($0 a request): the gap is the whole self-hosted cost, with no percentage of $0 (the share
+    was a division by zero that stopped `--sensitivity`)."""
+    free = custom_offer(CustomApiOffer(name="free", inputPerMTokUsd=0, outputPerMTokUsd=0), 600, 250)
+    r = run(spec_of(), offers=[free])
+    docs = sensitivity.flip_points(sensitivity.probe_of(r, resources()), r.verdict.choice, r.break_even[0], r.total_at)
+    fte = next(d for d in docs if d["input"] == "engineerFte")
+    end = fte["closestEnd"]
+    assert r.verdict.choice == "api" and end["apiUsd"] == 0 and end["gapPercent"] is None
+    assert end["gapUsd"] == end["selfHostedUsd"] > 0 and "(against $0.00) dearer than the API (free: $0.00)" in fte["line"]
+
+
+def test_a_band_hybrid_gap_is_measured_to_the_nearer_edge_and_names_the_rule():
+    """Within the 15 % band the verdict is hybrid whichever side is dearer: the gap says which, names the rule, and
+    the end nearest a flip is the one nearest an edge of the band (here 110 of 100: 5 points from 115)."""
+    spec = spec_of()
+    near = sensitivity.gap(spec, "hybrid", sensitivity.Side(Decimal(110), Decimal(100), "api"))
+    far = sensitivity.gap(spec, "hybrid", sensitivity.Side(Decimal(100), Decimal(100), "api"))
+    assert sensitivity.decide(spec, Decimal(110), Decimal(100))[0] == "hybrid"
+    assert near["gapUsd"] == 10 and near["key"] == pytest.approx(5) and far["key"] == pytest.approx(15)
+    assert "is $10.00/month (10.0%) dearer than the API (api: $100.00) (within 15%: hybrid)" in near["text"]

@@ -125,3 +125,62 @@ def test_inventory_takes_stack_option_from_anywhere(elsewhere):
     result = invoke("inventory", "--stack", "dev", "--stacks-dir", str(ROOT / "stacks"), "--format", "json")
     assert result.exit_code == 0, result.output
     assert invoke("inventory").exit_code == 2
+
+
+# Every command that works on one stack takes it as STACK or `--stack NAME`, with `--stacks-dir` (one option
+# definition and one loader: cli/stacks.py `OneStackArgument`, `OneStackOption`, `one_stack`).
+ONE_STACK_COMMANDS = [["model", "show"], ["model", "pin", "--revision", REV_B], ["model", "rollback"], ["recommend"],
+                      ["status"], ["actuals"], ["inventory"]]
+
+
+def far_stacks(where: pathlib.Path) -> pathlib.Path:
+    folder = where / "elsewhere-stacks"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", folder / "Pulumi.far.yaml")
+    return folder
+
+
+@pytest.mark.parametrize("line", ONE_STACK_COMMANDS, ids=lambda line: " ".join(line[:2]))
+def test_every_one_stack_command_takes_stack_option_and_stacks_dir(elsewhere, line):
+    """`model show/pin/rollback`, `recommend`, `status` and `actuals` answered "No such option: --stack"."""
+    folder = far_stacks(elsewhere)
+    result = invoke(*line, "--stack", "fra", "--stacks-dir", str(folder))
+    assert result.exit_code == 2, result.output
+    assert "No such option" not in result.output
+    assert "no stack file" in result.output and "did you mean far?" in result.output, result.output
+    both = invoke(*line, "far", "--stack", "dev", "--stacks-dir", str(folder))
+    assert both.exit_code == 2 and "name one stack" in both.output, both.output
+    neither = invoke(*line, "--stacks-dir", str(folder))
+    assert neither.exit_code == 2 and "STACK or --stack NAME" in neither.output, neither.output
+
+
+def test_stack_option_finds_the_stack_in_stacks_dir(elsewhere):
+    folder = far_stacks(elsewhere)
+    shown = invoke("model", "show", "--stack", "far", "--stacks-dir", str(folder), "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    pinned = invoke("model", "pin", "--stack", "far", "--stacks-dir", str(folder), "--revision", REV_B)
+    assert pinned.exit_code == 0, pinned.output
+    assert load_stack_file(folder / "Pulumi.far.yaml").model.revision == REV_B
+    back = invoke("model", "rollback", "-s", "far", "--stacks-dir", str(folder))
+    assert back.exit_code == 0, back.output
+    assert load_stack_file(folder / "Pulumi.far.yaml").model.revision != REV_B
+    rec = invoke("recommend", "--stack", "far", "--stacks-dir", str(folder), "--top", "1", "--format", "json")
+    assert rec.exit_code == 0, rec.output
+    # actuals got as far as asking the stack's Prometheus (nothing listens there): the stack was found and read
+    actual = invoke("actuals", "--stack", "far", "--stacks-dir", str(folder), "--prometheus-url", "http://127.0.0.1:9")
+    assert actual.exit_code == 1 and "no stack file" not in actual.output, actual.output
+
+
+def test_a_name_without_a_near_one_leaves_no_dangling_hint_and_a_directory_is_not_suggested_as_itself(elsewhere):
+    folder = far_stacks(elsewhere)
+    (folder / "Pulumi.dir.yaml").mkdir()  # a directory named like a stack file
+    unknown = invoke("validate", "--stacks-dir", str(folder), "zzzz")
+    assert unknown.exit_code == 2
+    assert "; (known" not in unknown.output and "; known stacks in" in unknown.output, unknown.output
+    assert f"known stacks in {folder}: far (give a path" in unknown.output, unknown.output  # not the directory
+    named = invoke("validate", "--stacks-dir", str(folder), "dir")
+    assert named.exit_code == 2 and "is a directory, not a stack file" in named.output, named.output
+    assert "did you mean dir?" not in named.output
+    by_path = invoke("validate", str(folder / "Pulumi.dir.yaml"))
+    assert by_path.exit_code == 2 and "a directory, not a stack file" in by_path.output, by_path.output
+    assert f"did you mean {folder / 'Pulumi.dir.yaml'}?" not in by_path.output

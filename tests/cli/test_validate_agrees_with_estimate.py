@@ -43,6 +43,9 @@ BAD = {
     "system-nodes-unpriced": (edited(("    - region: us-east-1", "    - region: ap-south-2"),
                                      ("aws:region: us-east-1", "aws:region: ap-south-2")),
                               ["cluster.systemNodes.instanceType"], []),
+    # estimate said only "no price for instance type m6i.larg": no near name
+    "system-node-typo": (edited(("instanceType: m6i.large", "instanceType: m6i.larg")),
+                         ["cluster.systemNodes.instanceType"], ["did you mean m6i.large?"]),
 }
 # validate reports everything at once: a bad region no longer hides a bad instance type, nor an unknown key
 # the cross-key checks
@@ -81,8 +84,10 @@ def test_validate_exits_2_whenever_estimate_does_and_names_the_same_key(tmp_path
     for key in keys:
         assert key in estimated.output, (key, estimated.output)
         assert key in validated.output, (key, validated.output)
-    for hint in hints:
+    for hint in hints:  # estimate's own message suggests the fix too (it printed pydantic's pattern for gpt4o-mini)
         assert hint in validated.output, (hint, validated.output)
+        assert hint in estimated.output, (hint, estimated.output)
+    assert "String should match pattern" not in estimated.output + validated.output
 
 
 @pytest.mark.parametrize("name", sorted(ALL_AT_ONCE))
@@ -104,3 +109,51 @@ def test_a_stack_estimate_accepts_validate_accepts(tmp_path):
     validated = invoke("validate", str(stack))
     assert validated.exit_code == 0, validated.output
     assert "✓ good is valid" in validated.output
+
+
+def test_estimate_all_reports_every_bad_stack_at_once_and_prints_nothing(tmp_path):
+    """`estimate --all` stopped at the first bad stack (1 error for a folder of 32 invalid ones, where `validate
+    --all` listed all 32): every bad stack's every problem now, exit 2, nothing printed on standard output."""
+    folder = tmp_path / "stacks"
+    folder.mkdir()
+    (folder / "Pulumi.good.yaml").write_text(DEV)
+    bad = {name: BAD[name] for name in ("unknown-key", "offer-without-provider", "system-node-typo",
+                                        "offer-unknown-to-genai-prices")}
+    for name, (text, _, _) in bad.items():
+        (folder / f"Pulumi.{name}.yaml").write_text(text)
+    estimated = runner.invoke(app, ["estimate", "--all", "--stacks-dir", str(folder)],
+                              env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "200"})
+    validated = invoke("validate", "--all", "--stacks-dir", str(folder))
+    assert estimated.exit_code == validated.exit_code == 2, estimated.output
+    assert estimated.stdout == ""
+    assert f"{len(bad)} of {len(bad) + 1} stacks are invalid" in estimated.stderr
+    for name, (_, keys, hints) in bad.items():
+        for wanted in (*keys, *hints):
+            assert any(f"Pulumi.{name}.yaml: {wanted}" in line or (f"Pulumi.{name}.yaml: " in line and wanted in line)
+                       for line in estimated.stderr.splitlines()), (name, wanted, estimated.stderr)
+    assert "Pulumi.good.yaml" not in estimated.stderr
+
+
+def test_validate_takes_the_price_catalog_estimate_prices_with(tmp_path):
+    """A region the checked-in catalog does not price (mx-central-1): validate told the user to give
+    `--price-catalog`, an option it lacked, and with a catalog that prices the region estimate exited 0 while
+    validate exited 2. Both take it now and agree, with it and without it."""
+    import copy
+    import json
+
+    catalog = json.loads((ROOT / "infra" / "data" / "aws_prices.json").read_text())
+    assert "mx-central-1" not in catalog["instances"]
+    catalog["instances"]["mx-central-1"] = copy.deepcopy(catalog["instances"]["us-east-1"])
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps(catalog))
+    stack = tmp_path / "Pulumi.mx.yaml"
+    stack.write_text(DEV.replace("us-east-1", "mx-central-1"))
+    without = invoke("validate", str(stack))
+    assert without.exit_code == invoke("estimate", str(stack)).exit_code == 2, without.output
+    assert "--price-catalog" in without.output
+    validated = invoke("validate", str(stack), "--price-catalog", str(prices))
+    assert validated.exit_code == 0, validated.output
+    estimated = invoke("estimate", str(stack), "--price-catalog", str(prices), "--format", "json")
+    assert estimated.exit_code == 0, estimated.output
+    bad = invoke("validate", str(stack), "--price-catalog", str(tmp_path / "none.json"))
+    assert bad.exit_code == 2 and "--price-catalog" in bad.output and "Traceback" not in bad.output

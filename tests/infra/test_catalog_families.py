@@ -48,9 +48,20 @@ def test_datasheet_figures_only_where_sourced_and_fractions_scale_them():
     g6f = hardware.instance_type("g6f.xlarge")
     assert g6f.is_gpu and g6f.gpu_partition == 0.125
     assert g6f.gpu_model.memory_bandwidth_gbps == hardware.GPU_MODELS["L4"].memory_bandwidth_gbps * 0.125
-    # no sourced dense BF16 figure for the RTX PRO GPUs: no model rather than a guess
-    assert hardware.instance_type("g7e.2xlarge").gpu_model is None
+    # no sourced dense BF16 figure for g7's RTX PRO 4500: no model rather than a guess
     assert hardware.instance_type("g7.2xlarge").gpu_model is None
+
+
+def test_g7e_carries_nvidias_aiconfigurator_figures_and_talks_over_pcie_gen5():
+    """aiconfigurator-core 0.12.0 systems/rtx_pro_6000_server.yaml: 1.792 TB/s, 467.8 dense BF16 and 935.6 dense
+    FP8 TFLOPS, PCIe Gen5 x16 64 GB/s one way between the GPUs (not the Gen4 32 GB/s of g5/g6/g6e)."""
+    gpu = hardware.instance_type("g7e.2xlarge").gpu_model
+    assert (gpu.memory_bandwidth_gbps, gpu.bf16_dense_tflops, gpu.fp8_dense_tflops) == (1792, 467.8, 935.6)
+    assert "rtx_pro_6000_server.yaml" in gpu.source
+    g7e_4 = hardware.instance_type("g7e.24xlarge")
+    assert g7e_4.over_pcie and g7e_4.interconnect_gbps == 64.0
+    assert hardware.instance_type("g6e.12xlarge").interconnect_gbps == hardware.PCIE_GBPS
+    assert not hardware.instance_type("p5.48xlarge").over_pcie and not hardware.instance_type("g7e.2xlarge").over_pcie
 
 
 def test_new_family_prices_are_the_published_rows_and_nothing_is_invented():
@@ -109,10 +120,25 @@ def test_every_region_validate_accepts_prices_the_system_nodes_or_validate_names
 
 
 def test_a_gpu_without_sourced_figures_is_named_by_validate_and_refused_by_estimate():
-    spec = parse_stack_config(config(instance="g7e.2xlarge"))
-    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO Server 6000" in w for w in blocking(spec))
+    spec = parse_stack_config(config(instance="g7.2xlarge"))
+    assert any("regions[0].gpuPools[0].instanceType" in w and "RTX PRO 4500" in w for w in blocking(spec))
     with pytest.raises(capacity.CapacityError, match="no sourced datasheet figures"):
-        capacity.replica_throughput(spec, "g7e.2xlarge")
+        capacity.replica_throughput(spec, "g7.2xlarge")
+
+
+def test_g7e_is_sized_by_the_roofline_alone_with_the_wide_band():
+    """No published measurement on the RTX PRO 6000: validate accepts g7e, the capacity model sizes it, and the
+    band is the roofline-only one (docs/capacity.md)."""
+    spec = parse_stack_config(config(instance="g7e.2xlarge"))
+    assert not blocking(spec)
+    th = capacity.replica_throughput(spec, "g7e.2xlarge")
+    assert th.gpu == "RTX PRO Server 6000" and th.saturated_tokens_per_second > 0
+    assert (th.saturated_low_tokens_per_second / th.saturated_tokens_per_second,
+            th.saturated_high_tokens_per_second / th.saturated_tokens_per_second) == pytest.approx(capacity.BAND_ROOFLINE_ONLY)
+    # more bandwidth than an L40S (864 GB/s), less than an H100 (3,350): the 8B model lands between them
+    l40s = capacity.replica_throughput(parse_stack_config(config(instance="g6e.xlarge")), "g6e.xlarge")
+    h100 = capacity.replica_throughput(parse_stack_config(config(instance="p5.4xlarge")), "p5.4xlarge")
+    assert l40s.saturated_tokens_per_second < th.saturated_tokens_per_second < h100.saturated_tokens_per_second
 
 
 def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
@@ -124,3 +150,62 @@ def test_spot_for_a_family_the_spot_data_predates_is_named_by_validate():
         default_catalog().instance("us-east-1", "p6-b200.48xlarge", "spot")
     cfg["regions"][0]["gpuPools"][0]["instanceType"] = "g6e.xlarge"  # the Spot Advisor lists g6e
     assert not blocking(parse_stack_config(cfg))
+
+
+@pytest.mark.parametrize("region,instance,usd", [
+    ("eu-central-1", "g7e.2xlarge", "5.71915"),   # the old multiplier (g5's 1.2505) said 4.205245
+    ("ap-south-1", "g7e.48xlarge", "54.13507"),
+    ("eu-west-2", "g7e.12xlarge", "14.40172"),
+    ("eu-south-2", "g7e.8xlarge", "5.55133"),     # unpriced before: no measured row of any g family there
+    ("eu-south-2", "g7.2xlarge", "2.646"),
+    ("us-west-2", "g7.48xlarge", "28.51328"),
+])
+def test_g7_and_g7e_outside_us_east_1_are_the_published_vantage_rows(region, instance, usd):
+    entry = default_catalog().instance(region, instance)
+    assert entry.usd_per_hour == Decimal(usd) and entry.source == "vantage-on-demand-2026-08"
+
+
+def test_g7_without_a_row_takes_g7es_measured_premium_not_the_older_g_families():
+    """g7 has no published row in eu-central-1; g7e's premium there (1.7005) prices it, marked a derivation."""
+    catalog = default_catalog()
+    entry = catalog.data["instances"]["eu-central-1"]["g7.2xlarge"]
+    assert entry["basis"] == "multiplier" and entry["multiplier"] == "1.7005" and entry["confidence"] == "C"
+    assert "g7e" in entry["derivation"]
+    assert catalog.instance("eu-central-1", "g7.2xlarge").usd_per_hour == Decimal("2.52") * Decimal("1.7005")
+
+
+@pytest.mark.parametrize("region,instance,usd,source", [
+    ("ap-south-1", "p6-b200.48xlarge", "160.64525", "vantage-on-demand-2026-08"),   # unpriced before
+    ("ap-northeast-2", "p6-b300.48xlarge", "209.1735", "vantage-on-demand-2026-08"),
+    ("sa-east-1", "g6.xlarge", "1.368", "vantage-on-demand"),          # no measured ratio there before: unpriced
+    ("ca-central-1", "g5.xlarge", "1.117", "vantage-on-demand"),
+    ("me-central-1", "p5en.48xlarge", "75.9552", "vantage-on-demand"),
+    ("eu-central-1", "g6e.xlarge", "2.327", "vantage-on-demand"),       # was derived: 1.861 x 1.2504 = 2.326994
+])
+def test_gpu_prices_outside_us_east_1_are_published_rows_where_vantage_lists_them(region, instance, usd, source):
+    entry = default_catalog().instance(region, instance)
+    assert (entry.usd_per_hour, entry.source) == (Decimal(usd), source)
+    assert default_catalog().data["instances"][region][instance]["basis"] == "source"
+
+
+def test_a_published_row_never_lands_where_the_snapshot_does_not_offer_the_type():
+    catalog = default_catalog().data["instances"]
+    assert "p4d.24xlarge" not in catalog.get("ap-southeast-1", {})  # vantage lists it; moto's snapshot does not
+    for region, entries in catalog.items():
+        for instance_type in entries:
+            assert region == "us-east-1" or hardware.offered_in(region, instance_type), (region, instance_type)
+
+
+@pytest.mark.parametrize("region,instance,usd", [
+    ("eu-central-1", "m6i.xlarge", "0.23"),      # was derived from p4d's ratio: 0.239885
+    ("ap-northeast-1", "m6i.xlarge", "0.248"),   # was 0.24
+    ("me-central-1", "m6i.large", "0.1177"),     # unpriced before: validate named cluster.systemNodes.instanceType
+])
+def test_system_node_prices_outside_us_east_1_are_the_published_skypilot_rows(region, instance, usd):
+    entry = default_catalog().instance(region, instance)
+    assert (entry.usd_per_hour, entry.source, entry.basis) == (Decimal(usd), "skypilot-e385a0d", "source")
+
+
+def test_a_region_with_published_system_node_prices_validates_a_gpu_pool_there():
+    spec = parse_stack_config(config(region="me-central-1", instance="g6.xlarge"))
+    assert not [w for w in blocking(spec) if w.startswith("cluster.systemNodes.instanceType")], blocking(spec)

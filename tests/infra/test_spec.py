@@ -228,3 +228,19 @@ def test_every_public_spec_name_resolves_lazily_to_its_home():
     assert set(spec.__all__) <= set(namespace)
     with pytest.raises(AttributeError, match="no_such_name"):
         spec.no_such_name  # noqa: B018
+
+
+def test_a_tensor_parallel_the_gpus_cannot_split_into_names_instance_types_that_would_fit():
+    """Issue 13 item 3: the message names instance types (with enough GPUs, offered in the region, the model
+    fits on) instead of only saying what is wrong."""
+    from infra import hardware
+
+    config = base_config()
+    config["model"]["tensorParallel"] = 4
+    message = problems_of(config)["model.tensorParallel"]
+    region = config["regions"][0]["region"]
+    assert "does not divide" in message
+    names = message.split(f"GPUs it fits on in {region}: ", 1)[1].split(";", 1)[0].split(", ")
+    gpu_types = hardware.gpu_instance_types()
+    assert names and all(gpu_types[n].gpus % 4 == 0 and hardware.offered_in(region, n) for n in names), names
+    assert "or set model.tensorParallel to 1" in message

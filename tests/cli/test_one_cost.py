@@ -1,0 +1,144 @@
+"""One cost shown and compared everywhere (issues 11 and 13): every headline, total row, budget line, summary and
+`diff` total shows the cost the verdict compares — the fleet grown for the traffic where maxNodes cannot carry it
+(prod-global: $241,781.52 compared, $219,438.32 configured), for a `hybrid` verdict the split as configured with its
+API spend — and where the line items (the configured fleet, or the split's self-hosted side) sum to another amount,
+that amount is labelled as such, never a competing total. Checked in every format, for a fresh estimate and for
+`render` of a saved one, on the two shipped stacks whose configured and compared costs differ."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
+from tests.builders import visible_lines
+from tests.paths import ROOT
+
+AS_OF = ["--as-of", "2026-11-24"]
+STACKS = ["prod-global", "hybrid"]
+runner = CliRunner()
+TOTAL_LABEL = re.compile(r"(?<![\w-])(?:total|self-hosted total|hybrid total)\b")
+
+
+def invoke(*args) -> str:
+    result = runner.invoke(app, [*args], env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {s: json.loads(invoke("estimate", s, "--format", "json", *AS_OF))["stacks"][0] for s in STACKS}
+
+
+def compared(doc: dict) -> float:
+    """The cost the verdict compares and the budget judges (the contract's own fields)."""
+    if doc["verdict"]["choice"] == "hybrid":
+        return doc["hybrid"]["monthlyUsd"]["expected"]
+    return doc["selfHosted"]["comparedMonthlyUsd"]
+
+
+def lines_of(text: str, fmt: str) -> list[str]:
+    return visible_lines(text) if fmt == "html" else [line for line in text.splitlines() if line.strip()]
+
+
+def total_rows(lines: list[str]) -> list[str]:
+    """Rows of the totals: a table or markdown row, or an HTML row, whose label says total."""
+    return [line for line in lines if TOTAL_LABEL.search(line.split("$")[0]) and "$" in line
+            and (line.lstrip().startswith(("│", "|")) or not line.lstrip().startswith(("verdict", "-", "*")))]
+
+
+def check(doc: dict, text: str, fmt: str) -> None:
+    lines = lines_of(text, fmt)
+    cost = compared(doc)
+    line_items = round(sum(li["monthlyUsd"] for li in doc["lineItems"]), 2)
+    self_side = doc["selfHosted"]["monthlyUsd"]["expected"]
+    totals = [line for line in total_rows(lines) if "configured fleet" not in line and "line items:" not in line]
+    assert totals, f"{fmt}: no total row"
+    for line in totals:  # every total row shows the one cost compared
+        assert money(cost) in line, (fmt, line)
+    for amount in {line_items, self_side} - {cost}:  # another amount only where it is labelled for what it is
+        for line in lines:
+            if money(amount) in line and TOTAL_LABEL.search(line):
+                assert re.search(r"configured|capped|split's self-hosted side", line), (fmt, amount, line)
+    if doc["budget"]:
+        assert doc["budget"]["expectedUsd"] == cost
+        budget = [line for line in lines if "budget:" in line.replace("**", "") or line.lstrip().startswith("budget")]
+        assert budget and all(money(cost) in line for line in budget if "expected" in line), (fmt, budget)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_total_row_shows_the_cost_compared(docs, stack, fmt):
+    """Before, the HTML line items' total row and the table's bold `self-hosted total` showed the configured fleet
+    (prod-global $219,438.32) under a budget row judging the grown one ($241,781.52), the hybrid stack's table a bold
+    `self-hosted total` of the capped split's self-hosted side ($108,767.83) beside a headline of $123,926.26, and
+    markdown had no total row."""
+    check(docs[stack], invoke("estimate", stack, "--format", fmt, *AS_OF), fmt)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_a_rendered_saved_estimate_shows_the_same_cost(docs, tmp_path, fmt):
+    saved = tmp_path / "saved.json"
+    invoke("estimate", *STACKS, "--format", "json", "--out", str(saved), *AS_OF)
+    text = invoke("render", str(saved), "--format", fmt)
+    for stack in STACKS:  # each stack's section
+        check(docs[stack], _section(text, stack, fmt), fmt)
+
+
+def _section(text: str, stack: str, fmt: str) -> str:
+    marker = {"html": f"<h2>{stack} (", "markdown": f"### {stack} (", "table": f"stack {stack} ("}[fmt]
+    start = text.index(marker)
+    end = text.find({"html": "<h2>", "markdown": "\n### ", "table": "\nverdict: "}[fmt], start + 1)
+    part = text[start:end] if end > 0 else text[start:]
+    return f"<body>{part}</body>" if fmt == "html" else part
+
+
+def test_the_decision_block_names_the_configured_total_once(docs):
+    """The budget line said its basis again, the configured fleet's total with it, under the self-hosted line
+    that had just said it."""
+    doc = docs["prod-global"]
+    configured = money(doc["selfHosted"]["monthlyUsd"]["expected"])
+    head = invoke("estimate", "prod-global", *AS_OF).split("priced ")[0]  # the decision block
+    assert head.count(configured) == 1, head
+    assert "judged on the compared self-hosted cost above" in head
+
+
+def test_diff_compares_the_cost_the_verdict_compares(docs, tmp_path):
+    """`diff` and `--compare-to` compared the configured fleet's total (selfHosted.monthlyUsd.expected,
+    $219,438.32 for prod-global), not the grown fleet the verdict and budget compare; now the compared cost, with
+    the line items' (configured) sum beside it, labelled."""
+    from cli.estimate.diff import compare, headline
+
+    old = json.loads(json.dumps(docs["prod-global"]))
+    new = json.loads(json.dumps(docs["prod-global"]))
+    new["selfHosted"]["comparedMonthlyUsd"] = round(new["selfHosted"]["comparedMonthlyUsd"] + 1000, 2)
+    change = compare(new, old, "old.json")
+    assert change["total"]["beforeUsd"] == old["selfHosted"]["comparedMonthlyUsd"]
+    assert change["total"]["changeUsd"] == 1000
+    lines = headline(change)
+    assert lines[0].startswith(f"expected total (self-hosted): {money(old['selfHosted']['comparedMonthlyUsd'])}")
+    configured = money(old["selfHosted"]["monthlyUsd"]["expected"])
+    assert f"line items as configured (not the cost compared): {configured} -> {configured}" in lines[1]
+    # the command, and --fail-on-increase on that cost
+    before, after = tmp_path / "old.json", tmp_path / "new.json"
+    before.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": [old]}))
+    after.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": [new]}))
+    result = runner.invoke(app, ["diff", str(before), str(after), "--fail-on-increase", "0.1"])
+    assert result.exit_code == 1 and "+$1,000.00" in result.stdout, result.output
+
+
+def test_the_hybrid_stack_diff_keeps_its_split_total(docs):
+    from cli.estimate.diff import compare
+
+    doc = docs["hybrid"]
+    total = compare(doc, doc, "x")["total"]
+    assert (total["afterUsd"], total["basisAfter"]) == (doc["hybrid"]["monthlyUsd"]["expected"], "hybrid")
