@@ -58,7 +58,8 @@ def _choose(option: str, text: str | None, allowed: list[str]) -> tuple[str, ...
     items = _items(option, text)
     for item in items or ():
         if item not in allowed:
-            near = difflib.get_close_matches(item, allowed, n=1)
+            swapped = "+".join(reversed(item.split("+")))  # a spot share names its floor type first
+            near = [swapped] if "+" in item and swapped in allowed else difflib.get_close_matches(item, allowed, n=1)
             hint = f"did you mean {near[0]}?" if near else f"one of {', '.join(allowed)}"
             raise CliError(f"{option}: {item!r} is not known; {hint}")
     return items
@@ -198,11 +199,17 @@ def _write(ref, rec, err: Console) -> None:
         say(err, "{} already runs the recommended fleet; nothing was written", shown_arg(ref))
         return
     say(err, "wrote {}: {}", str(ref.path), "; ".join(changes), soft_wrap=True)
-    if chosen.carried_usd:
+    if chosen.carried_usd > 0.005:
         say(err, "next: `tradeoff-infra estimate {}` (expected {}: the recommended {} less the {} a month of the "
             "reservation the file no longer names, billed until its term ends), then `pulumi up`", shown_arg(ref),
             f"${chosen.monthly_usd - chosen.carried_usd:,.2f}", f"${chosen.monthly_usd:,.2f}",
             f"${chosen.carried_usd:,.2f}", soft_wrap=True)
+        return
+    if chosen.carried_usd < -0.005:
+        say(err, "next: `tradeoff-infra estimate {}` (expected {}: the recommended {} plus the {} a month the "
+            "reservation the file no longer names takes off its on-demand nodes until its term ends), then "
+            "`pulumi up`", shown_arg(ref), f"${chosen.monthly_usd - chosen.carried_usd:,.2f}",
+            f"${chosen.monthly_usd:,.2f}", f"${-chosen.carried_usd:,.2f}", soft_wrap=True)
         return
     say(err, "next: `tradeoff-infra estimate {}` (expected {}), then `pulumi up`", shown_arg(ref),
         f"${chosen.monthly_usd:,.2f}", soft_wrap=True)

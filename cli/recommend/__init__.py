@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pathlib
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -40,6 +40,10 @@ class Recommendation:
     monthly cost includes its API spend (`apiShare`)."""
     assumed_gateway: bool = False
     """`--hybrid` on a stack without a gateway: one general route with the cheapest offer as overflow was assumed."""
+    own_queued: dict[str, float] = field(default_factory=dict)
+    """Per region where the stack's own fleet cannot carry the traffic (its maxReplicas and maxNodes), the share of
+    the output tokens it leaves queued (`capacity.RegionCapacity.queued_share`): `stack_fleet_usd` is that capped
+    fleet's cost."""
 
     @property
     def options(self) -> list[Option]:
@@ -98,8 +102,9 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
     tokens = float(t.requests_per_month * (t.input_tokens_per_request + t.output_tokens_per_request))
     try:
         own_fleet: float | None = float(costing.exact_fleet_cost(spec, catalog, as_of, usage))
+        own_queued = own_queued_shares(spec)
     except (MissingPrice, CapacityError):  # the stack's own fleet cannot be priced (`estimate` refuses it too)
-        own_fleet = None
+        own_fleet, own_queued = None, {}
     if not result.options:
         return Recommendation(stack, result, 0.0, None, None, tokens)
     winner = result.options[0]
@@ -116,7 +121,17 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
     budget = _mark_over_budget(result, spec)
     if budget is not None:
         result.rejected.extend(_over_budget(result, base, budget))
-    return Recommendation(stack, result, base, None if own_fleet is None else base + own_fleet, winner_text, tokens)
+    return Recommendation(stack, result, base, None if own_fleet is None else base + own_fleet, winner_text, tokens,
+                          own_queued=own_queued)
+
+
+def own_queued_shares(spec: StackSpec) -> dict[str, float]:
+    """Per region where the stack's own fleet leaves some of the traffic queued (capped by its maxReplicas and
+    maxNodes), the share of the output tokens it does not serve."""
+    from cli import capacity
+
+    return {plan.region: plan.queued_share for plan in capacity.plan(spec, spec.traffic.requests_per_month)
+            if plan.queued_share > 0.001}
 
 
 def _recommend_hybrid(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, catalog: PriceCatalog,

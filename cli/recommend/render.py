@@ -4,10 +4,12 @@ Contract: `{"stack", "options": [{"rank", "monthlyUsd", "perMillionTokensUsd", "
 "fleet": {"<region>": [{"instanceType", "tensorParallel", "quantization", "capacityType", "minNodes",
 "maxNodes"}]}}], "rejected": [{"instanceType", "region", "reason"}]}`, options sorted by monthlyUsd; a mixed region
 lists its floor pool, then its spot pool. Beyond it: per option `precision`, `exact` (the program ran for it),
-`whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the fleet leaves unused,
-still billed); per pool the replicas, expected nodes,
-batch, TPOT and TTFT at the planned batch and the headroom against the peak; per rejection its `kind`; and the
-stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what was searched.
+`whyNotFeasible`, `reservationCarriedMonthlyUsd` and `notes` (a reservation of the stack the written file no
+longer names, still billed less the on-demand hours it covers; reserved-1y nodes it adds, a new 1-year
+commitment; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
+per pool the replicas, expected nodes, batch, TPOT and TTFT at the planned batch and the headroom against the peak;
+per rejection its `kind`; and the stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what
+was searched; top-level `notes` (the hybrid split, an assumed gateway, a stack fleet that cannot carry its traffic).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 
 
 def contract(rec: Recommendation) -> dict:
+    from cli.recommend.search import floorless_spot_note
+
     spec = rec.result.spec
     options = []
     for rank, option in enumerate(rec.options, start=1):
@@ -62,7 +66,8 @@ def contract(rec: Recommendation) -> dict:
             if monthly is not None and rec.tokens_per_month else None,
             "feasible": option.feasible, "whyNotFeasible": option.why_not, "apiShare": option.api_share,
             "precision": option.precision, "exact": option.exact, "fleet": fleet,
-            "reservationCarriedMonthlyUsd": _r(option.carried_usd), "notes": option.notes,
+            "reservationCarriedMonthlyUsd": _r(option.carried_usd),
+            "notes": option.notes + [note for note in (floorless_spot_note(spec, option),) if note],
         })
     return {
         "version": VERSION, "stack": rec.stack, "options": options,
@@ -85,6 +90,11 @@ def notes(rec: Recommendation) -> list[str]:
                    "routes and capped per region at its cheapest maxReplicas, the excess of overflow-enabled routes at "
                    "their overflowTo offer (restricted routes never overflow); monthly costs include the API spend "
                    "(apiShare: share of the tokens APIs serve); the stack's own fleet is its split as configured")
+    if rec.own_queued:
+        where = ", ".join(f"{region} {share:.0%}" for region, share in rec.own_queued.items())
+        out.append(f"the stack's own fleet cannot carry the traffic: its maxReplicas/maxNodes leave a share of the "
+                   f"output tokens queued ({where}), so stackFleetMonthlyUsd is the cost of that capped fleet, not of "
+                   "one that serves the traffic the options are sized for")
     if rec.assumed_gateway:
         out.append("--hybrid: the stack has no gateway; one general route was assumed, all requests, overflowing to "
                    "the cheapest apiComparison offer (add a gateway block to deploy it: docs/hybrid.md)")
@@ -117,6 +127,15 @@ def _grouped_rejections(doc: dict) -> list[tuple[str, str, str]]:
         reason = r["reason"].replace(r["region"], "REGION") if r["kind"] == "not-offered" else r["reason"]
         by[(r["instanceType"], r["kind"], reason)].append(r["region"])
     return [(name, kind, f"{reason} ({', '.join(regions)})") for (name, kind, reason), regions in sorted(by.items())]
+
+
+def _option_notes(doc: dict) -> list[tuple[str, str]]:
+    """("rank 1" or "ranks 1, 2, 3", note): the options' notes, each text once with the ranks that carry it."""
+    by: dict[str, list[int]] = {}
+    for o in doc["options"]:
+        for note in o.get("notes", []):
+            by.setdefault(note, []).append(o["rank"])
+    return [(f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks))}", note) for note, ranks in by.items()]
 
 
 def _summary(doc: dict) -> list[str]:
@@ -156,7 +175,7 @@ def table(doc: dict) -> str:
         widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-        out += [f"rank {o['rank']}: {clean(note)}" for o in doc["options"] for note in o.get("notes", [])]
+        out += [f"{ranks}: {clean(note)}" for ranks, note in _option_notes(doc)]
         if len(doc["options"]) > 1 and doc.get("hybrid"):
             out.append("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
                        "ran for the winner only")
@@ -183,7 +202,7 @@ def markdown_report(doc: dict) -> str:
                            f"{markdown(_pool(p, o['precision'], doc.get('hybrid', False)))} | "
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")
-    notes = [f"- rank {o['rank']}: {markdown(note)}" for o in doc["options"] for note in o.get("notes", [])]
+    notes = [f"- {ranks}: {markdown(note)}" for ranks, note in _option_notes(doc)]
     if notes:
         out += ["", *notes]
     rejected = _grouped_rejections(doc)

@@ -39,6 +39,7 @@ from infra import hardware
 from infra.price_catalog import MissingPrice, PriceCatalog
 from infra.spec import GpuPoolSpec, RegionSpec, StackSpec
 from infra.spec.checks import fit_report
+from infra.spec.models import CHART_MAX_REPLICAS_MAX
 
 TENSOR_PARALLEL = (1, 2, 4, 8)
 FLOOR_TYPES = ("on-demand", "reserved-1y")
@@ -56,7 +57,8 @@ serving it as BF16 is not what its weights are. Such a stack is searched at its 
 
 # Why a family (instance type in a region) was rejected, most fundamental first: a family keeps the first reason
 # it met under every precision and tensorParallel tried.
-REASONS = ("not-offered", "no-figures", "does-not-fit", "misses-tpot", "misses-ttft", "over-budget")
+REASONS = ("not-offered", "no-figures", "does-not-fit", "misses-tpot", "misses-ttft", "over-replica-limit",
+           "over-budget")
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,11 @@ class RegionChoice:
     burst_expected_nodes: float = 0.0
     burst_usd: float = 0.0
     carried_usd: float = 0.0
-    """A reservation the stack holds in the region that this choice does not use, still billed (`Committed`)."""
+    """A reservation the stack holds in the region that this choice does not write as reserved-1y: still billed, less
+    the on-demand hours of the choice's nodes of its type it covers (`_carried`; negative where it covers more)."""
     carried_note: str | None = None
+    commit_note: str | None = None
+    """The reserved-1y nodes this choice adds to what the stack reserves: a new 1-year commitment (`_commit_note`)."""
 
     @property
     def mixed(self) -> bool:
@@ -173,7 +178,7 @@ class Option:
 
     @property
     def notes(self) -> list[str]:
-        return [r.carried_note for r in self.regions if r.carried_note]
+        return [note for r in self.regions for note in (r.carried_note, r.commit_note) if note]
 
 
 @dataclass
@@ -288,7 +293,8 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
                     choices, n = _region_choices(sized, region, precision, tp, types[region.region], space, catalog,
                                                  prices[region.region], usage, requests, shares[region.region], family,
                                                  plans, own=(own, spec.model.tensor_parallel),
-                                                 committed=held.get(region.region, ()))
+                                                 committed=held.get(region.region, ()),
+                                                 replica_limit=None if overflow else CHART_MAX_REPLICAS_MAX)
                     searched += n
                     per_region.append(choices)
                 if share == 0.0:
@@ -309,11 +315,13 @@ def search(spec: StackSpec, catalog: PriceCatalog, *, space: Space | None = None
 def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int, names: list[str], space: Space,
                     catalog: PriceCatalog, prices: costing.RegionPrices, usage: UsageAssumptions, requests: float,
                     share: float, family: _Family, plans: dict, own: tuple[str, int],
-                    committed: Sequence[Committed] = ()) -> tuple[list[RegionChoice], int]:
+                    committed: Sequence[Committed] = (), replica_limit: int | None = None
+                    ) -> tuple[list[RegionChoice], int]:
     """Every priced choice in one region at one precision and tensorParallel, cheapest first (per instance type and
     capacity type only its cheapest minNodes, or floor size), and how many were priced. `own`: the stack's own
     (precision, tensorParallel), for which alone a pool's load test holds; `committed`: the stack's reservations in
-    the region (`commitments`)."""
+    the region (`commitments`); `replica_limit`: the most maxReplicas a choice may need (the vLLM chart's; None in
+    the hybrid split, whose fleet cap keeps within it and overflows the rest)."""
     source = spec.model_for(region)[0]
     own_pool = region.gpu_pools[0]
     weights = costing.Weights.of(spec, region, own_pool)
@@ -375,15 +383,29 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
         # own there; where one node would hold the floor's replicas, minNodes must spread them over the zones
         kept = floor if floor > costing.floor_nodes(low, per_node) else min(own_pool.min_nodes, floor)
         max_replicas = max(peak_replicas, high, low, 1)
+        if replica_limit is not None and max_replicas > replica_limit:
+            family.fail(name, region.region, "over-replica-limit",
+                        f"needs {max_replicas} replicas at the peak ({precision}, tensorParallel {tp}), more than the "
+                        f"vLLM chart deploys (autoscaling.maxReplicas {replica_limit}, charts/vllm/values.schema.json)"
+                        ": a GPU that carries more per replica, or the hybrid split (--hybrid)", max_replicas)
+            continue
         max_nodes = max(math.ceil((max_replicas + 1) / per_node), floor, 1)
         headroom = (max_replicas * th.planning_tokens_per_second / peak_tps - 1) if peak_tps > 0 else None
         peak_nodes = max(nodes0) if nodes0 else 0
-        rates = {}
+        rates, unpriced = {}, {}
         for capacity_type in dict.fromkeys(t for label in space.capacity_types for t in label.split("+")):
             try:
                 rates[capacity_type] = catalog.instance(region.region, name, capacity_type)
-            except MissingPrice:
+            except MissingPrice as err:
+                unpriced[capacity_type] = err
                 continue
+        if not any(all(t in rates for t in label.split("+")) for label in space.capacity_types):
+            # fits and meets the targets, but none of the capacity types asked is priced for it here
+            family.fail(name, region.region, "not-offered",
+                        f"the price catalog has no {' or '.join(unpriced)} price for it in the region "
+                        f"(--capacity-types {','.join(space.capacity_types)}): "
+                        + "; ".join(str(e).split(": ", 1)[-1] for e in unpriced.values()))
+            continue
         mirror = costing.mirror_usd(weights, prices, usage)
         common = dict(min_replicas=low, max_replicas=max_replicas, throughput=th, batch=batch, tpot_ms=tpot_ms,
                       ttft_ms=ttft_ms, headroom=headroom, measured=measured)
@@ -406,7 +428,8 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
                     floor_usd = costing.pool_usd((k, 0), capacity_type, k, unit, on_demand, reserved, weights, prices,
                                                  usage) + mirror
                     burst_usd = costing.pool_usd(day, burst, 0, spot, spot, None, weights, prices, usage)
-                    carried, note = _carried(committed, name, capacity_type, k)
+                    held = k if capacity_type == "reserved-1y" else 0
+                    carried, note = _carried(committed, name, held, [k])  # the floor's k run every slot
                     priced += 1
                     usd = floor_usd + burst_usd + carried
                     if best is None or usd < best[0] - 1e-9:
@@ -419,7 +442,9 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
                     if capacity_type == "reserved-1y" and m == 0:
                         continue  # nothing reserved: that is on-demand
                     day = costing.day_at(nodes0, m, memo)
-                    carried, note = _carried(committed, name, capacity_type, m)
+                    held = m if capacity_type == "reserved-1y" else 0
+                    billed = costing.nodes_per_slot(nodes0, m) if committed and capacity_type != "spot" else []
+                    carried, note = _carried(committed, name, held, billed)
                     usd = costing.pool_usd(day, capacity_type, m, unit, on_demand, reserved, weights, prices,
                                            usage) + mirror + carried
                     priced += 1
@@ -428,6 +453,8 @@ def _region_choices(spec: StackSpec, region: RegionSpec, precision: str, tp: int
             if best is None:
                 continue
             usd, m, expected, extra = best
+            if capacity_type == "reserved-1y":
+                extra["commit_note"] = _commit_note(region.region, committed, name, m, unit)
             family.served.add((name, region.region))
             top = m if burst else max(max_nodes, m)
             out.append(RegionChoice(region.region, name, capacity_type, m, top, usd=usd, expected_nodes=expected,
@@ -447,6 +474,9 @@ class Committed:
     instance_type: str
     nodes: int
     usd_per_hour: float
+    on_demand_usd_per_hour: float = 0.0
+    """What a node of the type bills on demand: a reservation not held as reserved-1y still covers on-demand nodes
+    of its type in its region (AWS applies it to matching on-demand usage: docs/stack-file.md "Reserved capacity")."""
 
 
 def commitments(spec: StackSpec, catalog: PriceCatalog) -> dict[str, list[Committed]]:
@@ -462,29 +492,59 @@ def commitments(spec: StackSpec, catalog: PriceCatalog) -> dict[str, list[Commit
     out: dict[str, list[Committed]] = {}
     for (region, name), count in nodes.items():
         try:
-            rate = float(catalog.instance(region, name, "reserved-1y").usd_per_hour)
+            price = catalog.instance(region, name, "reserved-1y")
         except MissingPrice:
             continue  # `estimate` refuses such a stack too; nothing known to carry
-        out.setdefault(region, []).append(Committed(region, name, count, rate))
+        out.setdefault(region, []).append(Committed(region, name, count, float(price.usd_per_hour),
+                                                    float(price.on_demand_usd_per_hour)))
     return out
 
 
-def _carried(committed: Sequence[Committed], name: str, capacity_type: str, reserved_nodes: int) -> tuple[float, str | None]:
-    """(monthly cost, note) of the stack's reservations in a region that a choice of `name` holding
-    `reserved_nodes` reserved-1y nodes (its minNodes, or its floor pool's k) leaves unused: still billed."""
+def _carried(committed: Sequence[Committed], name: str, reserved_nodes: int,
+             billed_nodes: Sequence[int]) -> tuple[float, str | None]:
+    """(monthly cost, note) of the stack's reservations in a region beyond what a choice of `name` writes: the
+    choice reserves `reserved_nodes` of it (a reserved-1y pool's minNodes, or its floor pool's k; 0 otherwise) and
+    runs `billed_nodes` of it per slot that are not spot (on-demand or reserved-1y; [] for spot). A reservation the
+    written file no longer names is still billed until its term ends, and AWS applies it to matching on-demand
+    usage: so each held node beyond `reserved_nodes` costs its reserved rate and saves the on-demand rate of a node
+    of its type the written file bills on demand, in every slot that runs one. The cost is what the bill differs
+    from `estimate` of the written file (negative: the reservation makes that fleet cheaper than the estimate says)."""
     usd, parts = 0.0, []
     for c in committed:
-        held = min(c.nodes, reserved_nodes) if (capacity_type == "reserved-1y" and name == c.instance_type) else 0
-        if held < c.nodes:
-            cost = (c.nodes - held) * c.usd_per_hour * costing.HOURS
-            usd += cost
-            parts.append(f"{c.nodes - held} of the {c.nodes} x {c.instance_type} the stack reserves (reserved-1y "
-                         f"minNodes) at ${c.usd_per_hour:g}/h: ${cost:,.2f}/month")
+        extra = c.nodes - (min(c.nodes, reserved_nodes) if name == c.instance_type else 0)
+        if extra <= 0:
+            continue
+        slots = billed_nodes if name == c.instance_type else []
+        covered = sum(min(extra, max(0, n - reserved_nodes)) for n in slots) / len(slots) if slots else 0.0
+        billed = extra * c.usd_per_hour * costing.HOURS
+        saved = covered * c.on_demand_usd_per_hour * costing.HOURS
+        usd += billed - saved
+        part = (f"{extra} of the {c.nodes} x {c.instance_type} the stack reserves (reserved-1y minNodes) at "
+                f"${c.usd_per_hour:g}/h: ${billed:,.2f}/month")
+        if covered:
+            part += (f", less the on-demand hours of its {covered:.2f} {c.instance_type} nodes they cover "
+                     f"(${saved:,.2f}/month at ${c.on_demand_usd_per_hour:g}/h)")
+        parts.append(part)
     if not parts:
         return 0.0, None
-    return usd, (f"{committed[0].region}: this fleet leaves {'; '.join(parts)} unused, still billed until the "
-                 "reservation's 1-year term ends: counted in its monthly cost (`estimate` of the written stack does "
-                 "not show it: the file no longer names the reservation)")
+    return usd, (f"{committed[0].region}: this fleet no longer reserves {'; '.join(parts)}: still billed until the "
+                 "reservation's 1-year term ends, and applied by AWS to matching on-demand nodes: counted in its "
+                 "monthly cost (`estimate` of the written stack does not show it: the file no longer names the "
+                 "reservation)")
+
+
+def _commit_note(region: str, committed: Sequence[Committed], name: str, reserved_nodes: int,
+                 usd_per_hour: float) -> str | None:
+    """A note for a choice that reserves more nodes of `name` than the stack already does: buying them is a
+    commitment for a year, billed every hour used or not (docs/stack-file.md "Reserved capacity")."""
+    held = sum(c.nodes for c in committed if c.instance_type == name)
+    new = reserved_nodes - held
+    if new <= 0:
+        return None
+    more = f" more than the stack reserves ({held})" if held else ""
+    return (f"{region}: reserves {new} x {name}{more} (reserved-1y): a 1-year commitment of "
+            f"${new * usd_per_hour * costing.HOURS * 12:,.0f} (${usd_per_hour:g}/h each, every hour for 12 months, "
+            "used or not), which `--write` does not buy: buying it stays with you")
 
 
 def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaThroughput, pool: GpuPoolSpec | None,
@@ -500,6 +560,26 @@ def _plan(spec: StackSpec, region: RegionSpec, name: str, th: capacity.ReplicaTh
     plan = capacity.plan_region(spec, alone, requests, share, unbounded=True, throughput_cache=cache)
     peak_tps = plan.average_output_tokens_per_second * max(capacity.day_profile(spec.traffic.peak_to_average))
     return list(plan.pools[0].nodes_per_slot), plan.replicas_at_peak, peak_tps, {}
+
+
+FLOOR_OPTIONS = ",".join((*FLOOR_TYPES, *MIXED_TYPES))
+"""`--capacity-types` that keep a floor spot cannot reclaim (every type but spot alone)."""
+
+
+def floorless_spot_note(spec: StackSpec, option: Option) -> str | None:
+    """A note for an option that runs a region entirely on spot where the stack keeps a non-spot pool there: the
+    estimate prices spot at the Spot Advisor discount and counts its nodes as available as on-demand ones (a reclaim,
+    or spot not granted, is not costed; `gateway.expectedUnavailability` does not depend on it), so the saving is
+    shown without its risk. None for a stack that already runs the region on spot alone (its own choice)."""
+    regions = [c.region for own, c in zip(spec.regions, option.regions)
+               if c.label == "spot" and any(p.capacity_type != "spot" for p in own.gpu_pools)]
+    if not regions:
+        return None
+    return (f"{', '.join(regions)}: every node is spot, the replica floor included, where the stack keeps nodes "
+            "spot cannot reclaim: the estimate prices spot at the Spot Advisor discount as if it were as available "
+            "as on-demand (a reclaim or a spot shortage is not costed, nor in gateway.expectedUnavailability), and "
+            "a reclaim wave can take a region's whole fleet down; `--capacity-types "
+            f"{FLOOR_OPTIONS}` keeps a floor (a floor pool with a spot burst)")
 
 
 def changes(spec: StackSpec, option: Option) -> int:

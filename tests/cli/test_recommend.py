@@ -135,7 +135,7 @@ def exhaustive(spec, space, max_min_nodes, carried=None):
             candidate = fleet_spec(spec, precision, tp, picks)
             usd = float(costing.exact_fleet_cost(candidate, catalog, AS_OF))
             if carried is not None:
-                usd += sum(carried(region.region, *pick) for region, pick in zip(spec.regions, picks))
+                usd += sum(carried(candidate, region.region, *pick) for region, pick in zip(spec.regions, picks))
             best.append((usd, precision, tp, picks))
     return min(best)
 
@@ -230,12 +230,23 @@ def reserved_spec(requests=40_000_000):
     return spec_of(requests=requests, capacity="reserved-1y")
 
 
-def unused_reservation(committed_type, committed_nodes, rate):
-    """What a region's pick pays for the stack's reservation it leaves unused: the reserved nodes of the committed
-    type it holds (a reserved-1y pool's minNodes, or a reserved-1y floor pool) count against the commitment."""
-    def carried(region, name, label, count):
-        held = min(count, committed_nodes) if (label.startswith("reserved-1y") and name == committed_type) else 0
-        return (committed_nodes - held) * rate * float(costing.HOURS)
+def unused_reservation(committed_type, committed_nodes, rate, on_demand_rate):
+    """What a region's pick pays besides `estimate` of it for the stack's reservation: the reserved nodes of the
+    committed type it writes (a reserved-1y pool's minNodes, or a reserved-1y floor pool) count against the
+    commitment; the rest is billed at its reserved rate, and AWS applies it to the pick's nodes of that type that
+    bill on demand (on-demand, or reserved-1y above minNodes; not spot) in every slot that runs them, each saving
+    its on-demand rate. Those nodes come from the candidate's own capacity plan (`capacity.plan`)."""
+    def carried(candidate, region, name, label, count):
+        reserved = count if (label.startswith("reserved-1y") and name == committed_type) else 0
+        extra = committed_nodes - min(committed_nodes, reserved)
+        if extra <= 0:
+            return 0.0
+        covered = 0.0
+        if name == committed_type:
+            (plan,) = [p for p in capacity.plan(candidate, candidate.traffic.requests_per_month) if p.region == region]
+            billed = [sum(n) for n in zip(*(p.nodes_per_slot for p in plan.pools if p.pool.capacity_type != "spot"))]
+            covered = sum(min(extra, max(0, n - reserved)) for n in billed) / len(billed) if billed else 0.0
+        return (extra * rate - covered * on_demand_rate) * float(costing.HOURS)
     return carried
 
 
@@ -247,7 +258,9 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
     with that cost counted."""
     spec = reserved_spec(requests)
     catalog = default_catalog()
-    rate = float(catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
+    price = catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y")
+    rate, on_demand = float(price.usd_per_hour), float(price.on_demand_usd_per_hour)
+    carried = unused_reservation("g6e.xlarge", 1, rate, on_demand)
     # one pool a region: every option that does not hold the reserved node is priced with it (before the fix the
     # spot fleets were priced as if the reservation had ended)
     plain = search(spec, catalog, space=Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,),
@@ -256,14 +269,14 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
     assert any(o.regions[0].capacity_type == "spot" for o in plain)
     for option in plain:
         (c,) = option.regions
-        exact = costing.exact_fleet_cost(fleet_spec(spec, option.precision, option.tensor_parallel,
-                                                    ((c.instance_type, c.capacity_type, c.min_nodes),)), catalog, AS_OF)
-        held = c.capacity_type == "reserved-1y" and c.instance_type == "g6e.xlarge" and c.min_nodes >= 1
-        assert option.fleet_usd == pytest.approx(float(exact) + (0 if held else rate * float(costing.HOURS)),
-                                                 abs=0.05), option
+        candidate = fleet_spec(spec, option.precision, option.tensor_parallel,
+                               ((c.instance_type, c.capacity_type, c.min_nodes),))
+        exact = costing.exact_fleet_cost(candidate, catalog, AS_OF)
+        assert option.fleet_usd == pytest.approx(
+            float(exact) + carried(candidate, "us-east-1", c.instance_type, c.capacity_type, c.min_nodes),
+            abs=0.05), option
     space = Space(instance_types=("g6e.xlarge", "g6.xlarge"), tensor_parallel=(1,), precisions=("fp8",),
                   capacity_types=("on-demand", "spot", "reserved-1y", "on-demand+spot", "reserved-1y+spot"))
-    carried = unused_reservation("g6e.xlarge", 1, rate)
     usd, *_, picks = exhaustive(spec, space, 12 if requests > 100e6 else 4, carried=carried)
     result = search(spec, catalog, space=space, top=20)
     top = result.options[0]
@@ -278,9 +291,15 @@ def test_a_reservation_the_stack_holds_stays_billed_until_its_term_ends(requests
                or o.regions[0].instance_type != "g6e.xlarge"]
     assert dropped
     for option in dropped:
-        assert option.carried_usd == pytest.approx(rate * float(costing.HOURS))
-        (note,) = option.notes
+        (pick,) = picks_of(option)
+        candidate = fleet_spec(spec, option.precision, option.tensor_parallel, (pick,))
+        assert option.carried_usd == pytest.approx(carried(candidate, "us-east-1", *pick), abs=0.01), option
+        (note,) = [n for n in option.notes if "1-year commitment" not in n]
         assert "1 of the 1 x g6e.xlarge the stack reserves" in note and "still billed" in note
+        # a reserved pool of the other type buys a new reservation, and says so
+        assert any("1-year commitment" in n for n in option.notes) == pick[1].startswith("reserved-1y")
+        if pick[0] != "g6e.xlarge" or pick[1] == "spot":  # nothing of its type billed on demand: all of it unused
+            assert option.carried_usd == pytest.approx(rate * float(costing.HOURS))
     # the same stack on-demand: nothing is carried, and spot is cheaper than keeping a reservation
     free = search(spec_of(requests=requests), catalog, space=space, top=1).options[0]
     assert free.carried_usd == 0 and not free.notes
@@ -425,12 +444,66 @@ def test_write_on_a_reserved_stack_says_what_the_unused_reservation_costs(projec
     rate = float(default_catalog().instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
     carried = first["reservationCarriedMonthlyUsd"]
     assert carried == pytest.approx(2 * 2 * rate * float(costing.HOURS), abs=0.02)  # 2 nodes in each region
-    assert len(first["notes"]) == 2 and all("still billed" in n for n in first["notes"])
+    reservation_notes = [n for n in first["notes"] if "the stack reserves" in n]
+    assert len(reservation_notes) == 2 and all("still billed" in n for n in reservation_notes)
     said = " ".join(result.stderr.split())
     assert "reservation the file no longer names" in said
     estimated = json.loads(invoke("estimate", "prod-us", "--format", "json", *DATE).stdout)["stacks"][0]
     expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
     assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
+
+
+def test_a_reservation_covers_the_on_demand_nodes_of_its_type_the_written_stack_runs(project):
+    """A reservation (Reserved Instance / Instance Savings Plan) is a billing discount AWS applies to matching
+    on-demand usage (docs/stack-file.md "Reserved capacity"). prod-us on reserved-1y, asked for an on-demand floor
+    with a spot burst on the same g6e.xlarge: the stack's 2 reserved nodes a region cover the 2 on-demand floor nodes.
+    Before the fix the option paid the reservation on top of the floor's on-demand hours (2 x $1.17/h + 2 x on-demand
+    a region, ~$1,175 a month too much in each); now it pays the reservation instead of them, and `estimate` of the
+    written file (which bills the floor on demand) is the recommended cost plus that saving."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    result = invoke("recommend", "prod-us", "--capacity-types", "on-demand+spot", "--instance-types", "g6e.xlarge",
+                    "--write", "--format", "json", "--top", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["options"][0]
+    catalog = default_catalog()
+    carried = 0.0
+    for region, pools in first["fleet"].items():
+        assert [(p["capacityType"], p["minNodes"]) for p in pools] == [("on-demand", 2), ("spot", 0)]
+        price = catalog.instance(region, "g6e.xlarge", "reserved-1y")
+        carried += 2 * (float(price.usd_per_hour) - float(price.on_demand_usd_per_hour)) * float(costing.HOURS)
+    assert carried < 0
+    assert first["reservationCarriedMonthlyUsd"] == pytest.approx(carried, abs=0.02)
+    assert all("cover" in n for n in first["notes"] if "the stack reserves" in n)
+    said = " ".join(result.stderr.split())
+    assert "takes off its on-demand nodes" in said
+    estimated = json.loads(invoke("estimate", "prod-us", "--format", "json", *DATE).stdout)["stacks"][0]
+    expected = estimated["selfHosted"]["monthlyUsd"]["expected"]
+    assert abs(expected + carried - first["monthlyUsd"]) <= 0.005 * first["monthlyUsd"]
+
+
+def test_an_option_that_buys_a_new_reservation_says_what_it_commits_to():
+    """A reserved-1y pool (or floor pool) reserves its minNodes for a year: recommending one on a stack that holds
+    no such reservation is a purchase of 12 months, not a monthly cost that can be dropped. Before the fix the
+    option said nothing of it; now it names the nodes it adds and the year's commitment. A stack that already
+    reserves those nodes gets no such note."""
+    catalog = default_catalog()
+    space = Space(instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("fp8",),
+                  capacity_types=("reserved-1y+spot",))
+    (option,) = search(spec_of(requests=40_000_000), catalog, space=space, top=1).options
+    (c,) = option.regions
+    rate = float(catalog.instance("us-east-1", "g6e.xlarge", "reserved-1y").usd_per_hour)
+    (note,) = [n for n in option.notes if "1-year commitment" in n]
+    assert f"{c.min_nodes} x g6e.xlarge" in note and f"${c.min_nodes * rate * 8760:,.0f}" in note, note
+    held = search(reserved_spec(40_000_000), catalog, space=space, top=1).options[0]
+    assert held.regions[0].min_nodes == 1 and not [n for n in held.notes if "1-year commitment" in n]
+    more = search(reserved_spec(400_000_000), catalog, space=Space(
+        instance_types=("g6e.xlarge",), tensor_parallel=(1,), precisions=("fp8",), capacity_types=("reserved-1y",)),
+        top=1).options[0]
+    (c,) = more.regions
+    assert c.min_nodes > 1
+    (note,) = [n for n in more.notes if "1-year commitment" in n]
+    assert f"{c.min_nodes - 1} x g6e.xlarge" in note and "more than the stack reserves" in note, note
 
 
 def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(project):
@@ -453,10 +526,40 @@ def test_a_gateway_stack_on_reserved_1y_carries_its_reservation_in_every_split(p
                 rate = float(catalog.instance(region.region, "g6e.xlarge", "reserved-1y").usd_per_hour)
                 carried += 2 * rate * float(costing.HOURS)
         assert option["reservationCarriedMonthlyUsd"] == pytest.approx(carried, abs=0.02), option
-        assert len(option["notes"]) == sum(pools[0]["capacityType"] != "reserved-1y"
-                                           for pools in option["fleet"].values())
+        assert len([n for n in option["notes"] if "the stack reserves" in n]) == sum(
+            pools[0]["capacityType"] != "reserved-1y" for pools in option["fleet"].values())
     costs = [o["monthlyUsd"] for o in doc["options"]]
     assert costs == sorted(costs)
+
+
+@pytest.mark.parametrize("stack, capacity_types, reserved", [
+    ("dev", ("on-demand", "reserved-1y", "on-demand+spot", "reserved-1y+spot"), False),
+    ("prod-us", ("spot", "on-demand", "on-demand+spot", "reserved-1y+spot"), True),
+])
+def test_every_listed_option_is_what_estimate_of_its_written_stack_says(stack, capacity_types, reserved, project):
+    """A cross-check that shares no pricing code with the search: the exhaustive tests price candidates with
+    `costing.exact_fleet_cost` on records shaped like the program's (`costing.fleet_records`), and the options
+    after the winner are priced that way too. Here each listed option is written to the stack file and priced by
+    `estimate` itself (the program run), which must give the option's monthly cost less its carried reservation
+    within 0.5%: pure, mixed and reserved options, and (prod-us on reserved-1y) the reservation's credit."""
+    from cli.recommend import fleet
+
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    if reserved:
+        path.write_text(path.read_text().replace("capacityType: on-demand", "capacityType: reserved-1y"))
+    text = read_stack_text(path)
+    spec = load_stack_file(path)
+    rec = recommend(stack, path, text, spec, default_catalog(), AS_OF, root=project, top=4,
+                    space=Space(capacity_types=capacity_types, tensor_parallel=(1,)))
+    assert len(rec.options) == 4
+    assert {c.label for o in rec.options for c in o.regions} & {"on-demand+spot", "reserved-1y+spot"}
+    for option in rec.options:
+        path.write_text(fleet.applied_text(text, spec, option))
+        result = invoke("estimate", stack, "--format", "json", *DATE)
+        assert result.exit_code == 0, result.output
+        expected = json.loads(result.stdout)["stacks"][0]["selfHosted"]["monthlyUsd"]["expected"]
+        want = option.monthly_usd - option.carried_usd
+        assert abs(expected - want) <= 0.005 * want, (option, expected, want)
 
 
 def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_dearer_than_prod_us(project):
@@ -478,6 +581,59 @@ def test_recommend_prod_us_json_is_sorted_and_its_first_is_feasible_and_no_deare
     assert all({"instanceType", "region", "reason"} <= set(r) for r in doc["rejected"])
     kinds = {r["kind"] for r in doc["rejected"]}
     assert {"does-not-fit", "not-offered", "over-budget"} <= kinds
+
+
+def test_an_option_that_drops_the_stacks_non_spot_floor_says_spot_is_priced_as_available(project):
+    """prod-us runs on-demand ("no spot interruptions"); the estimate prices spot at the Spot Advisor discount and
+    as available as on-demand (a reclaim is not costed: the same `expectedUnavailability`, the same capacity).
+    Before the fix the all-spot winner came with no word of it (`notes` empty); now an option that leaves a region
+    of a non-spot stack without a floor that cannot be reclaimed says so and names the options that keep one,
+    while a floor pool with a spot burst, or a stack that already runs on spot (dev), gets no such note."""
+    doc = json.loads(invoke("recommend", "prod-us", "--format", "json", "--top", "2", "--capacity-types",
+                            "spot,on-demand+spot", *DATE).stdout)
+    for option in doc["options"]:
+        spot_regions = [r for r, pools in option["fleet"].items() if [p["capacityType"] for p in pools] == ["spot"]]
+        floorless = [n for n in option["notes"] if "every node is spot" in n]
+        if spot_regions:
+            (note,) = floorless
+            assert all(r in note for r in spot_regions) and "--capacity-types" in note and "reclaim" in note, note
+        else:
+            assert not floorless, option
+    assert any("every node is spot" in n for n in doc["options"][0]["notes"])  # the all-spot fleet wins
+    table = invoke("recommend", "prod-us", "--top", "1", *DATE).stdout
+    assert "rank 1: us-east-1, us-west-2: every node is spot" in table
+    # the same note on several options is printed once, with their ranks (not once per rank)
+    three = invoke("recommend", "prod-us", "--top", "3", *DATE).stdout
+    assert three.count("every node is spot") == 1 and "ranks 1, 2, 3: us-east-1, us-west-2: every node" in three
+    md = invoke("recommend", "prod-us", "--top", "3", "--format", "markdown", *DATE).stdout
+    assert md.count("every node is spot") == 1 and "- ranks 1, 2, 3: " in md
+    mixed = json.loads(invoke("recommend", "prod-us", "--format", "json", "--top", "1", "--capacity-types",
+                              "on-demand+spot", *DATE).stdout)
+    assert not any("every node is spot" in n for n in mixed["options"][0]["notes"])
+    dev = json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)
+    assert dev["options"][0]["fleet"]["us-east-1"][0]["capacityType"] == "spot"
+    assert not any("every node is spot" in n for n in dev["options"][0]["notes"])
+
+
+def test_a_stack_whose_own_fleet_cannot_carry_its_traffic_says_so_next_to_its_cost(project):
+    """prod-us at 1B requests a month: its own fleet (maxReplicas 6 a region) serves a fraction of the peak, so
+    `stackFleetMonthlyUsd` is the cost of a capped fleet that queues most of the traffic, below the recommended
+    fleet that carries it. Before the fix the summary set them side by side with no word of it (the recommendation
+    looked dearer than the stack); now a note names the regions and the share of tokens the stack's fleet leaves
+    queued."""
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    path.write_text(path.read_text().replace("requestsPerMonth: 20000000", "requestsPerMonth: 1000000000")
+                    .replace("monthlyUsd: 40000", "monthlyUsd: 4000000"))
+    result = invoke("recommend", "prod-us", "--format", "json", "--top", "1", "--instance-types", "g6e.xlarge", *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["options"][0]["monthlyUsd"] > doc["stackFleetMonthlyUsd"]
+    (note,) = [n for n in doc["notes"] if "cannot carry" in n]
+    assert "us-east-1" in note and "us-west-2" in note and "queue" in note, note
+    table = invoke("recommend", "prod-us", "--top", "1", "--instance-types", "g6e.xlarge", *DATE).stdout
+    assert "cannot carry" in table
+    plain = json.loads(invoke("recommend", "dev", "--format", "json", "--top", "1", *DATE).stdout)
+    assert not any("cannot carry" in n for n in plain["notes"])
 
 
 def test_write_keeps_comments_and_says_what_a_changed_key_was(project):
@@ -520,6 +676,46 @@ def test_a_model_that_fits_nowhere_is_rejected_as_not_fitting():
     assert [r.kind for r in result.rejected] == ["does-not-fit"]
 
 
+def test_a_fleet_above_the_charts_replica_limit_is_rejected_not_recommended():
+    """The vLLM chart's values schema caps autoscaling.maxReplicas (CHART_MAX_REPLICAS_MAX, 100; `validate` refuses
+    more and helm fails at `pulumi up`). Before the fix, at 3B requests a month the search listed L4 fleets with
+    maxReplicas 971 as feasible (g6.xlarge alone), and `--write` then failed on them; now a family that needs more
+    replicas than the chart deploys is rejected, saying so, and a larger GPU wins."""
+    from infra.spec.models import CHART_MAX_REPLICAS_MAX
+
+    spec = spec_of(requests=3_000_000_000)
+    spec = spec.model_copy(update={"budget": None})
+    only_l4 = search(spec, default_catalog(), space=Space(instance_types=("g6.xlarge",), tensor_parallel=(1,),
+                                                          precisions=("fp8",)), top=3)
+    assert not only_l4.options, only_l4.options[0].regions[0].max_replicas
+    (why,) = [r for r in only_l4.rejected if r.instance_type == "g6.xlarge"]
+    assert why.kind == "over-replica-limit" and f"{CHART_MAX_REPLICAS_MAX}" in why.reason, why
+    wider = search(spec, default_catalog(), space=Space(instance_types=("g6.xlarge", "g6e.xlarge", "p5.48xlarge"),
+                                                        tensor_parallel=(1,), precisions=("fp8",)), top=5)
+    assert wider.options
+    for option in wider.options:
+        assert all(c.max_replicas <= CHART_MAX_REPLICAS_MAX for c in option.regions), option
+
+
+def test_a_family_with_no_price_for_the_capacity_types_asked_is_rejected_saying_so():
+    """p6-b200 has no Spot Advisor data (the catalog prices no spot for its family). Before the fix `--capacity-types
+    spot` (or on-demand+spot) dropped it silently: no option and no rejection, so the output said "see the rejected
+    instance types" above an empty list; now it is rejected as not offered on those terms, naming them."""
+    spec = spec_of(requests=400_000_000).model_copy(update={"budget": None})
+    catalog = default_catalog()
+    with pytest.raises(LookupError):
+        catalog.instance("us-east-1", "p6-b200.48xlarge", "spot")
+    for kinds in (("spot",), ("spot", "on-demand+spot")):
+        result = search(spec, catalog, space=Space(instance_types=("p6-b200.48xlarge",), capacity_types=kinds), top=2)
+        assert not result.options
+        (why,) = result.rejected
+        assert why.kind == "not-offered" and "spot" in why.reason and why.region == "us-east-1", why
+    # on-demand is priced: it is searched, and nothing is rejected
+    result = search(spec, catalog, space=Space(instance_types=("p6-b200.48xlarge",),
+                                               capacity_types=("spot", "on-demand")), top=2)
+    assert result.options and not result.rejected
+
+
 def test_over_budget_options_are_not_feasible_and_write_refuses(project):
     path = project / "stacks" / "Pulumi.dev.yaml"
     text = path.read_text().replace("monthlyUsd: 3500", "monthlyUsd: 100")
@@ -539,6 +735,8 @@ def test_over_budget_options_are_not_feasible_and_write_refuses(project):
     (["--tensor-parallel", "3"], "--tensor-parallel"),
     (["--precision", "fp4"], "--precision"),
     (["--capacity-types", "spto"], "did you mean spot"),
+    (["--capacity-types", "spot+on-demand"], "did you mean on-demand+spot"),  # the floor type first
+    (["--capacity-types", "on-demand,spot+reserved-1y"], "did you mean reserved-1y+spot"),
     (["--instance-types", ","], "--instance-types"),
     (["--as-of", "yesterday"], "--as-of"),
 ])
