@@ -35,8 +35,8 @@ if [[ $with_tools == 1 ]]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
-# An editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (as on CI and this project's build
-# machines) every run would compile the project's modules again: ~0.25 s of a cold `estimate --all`
+# An editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (as on this project's build
+# machine) every run would compile the project's modules again: ~0.25 s of a cold `estimate --all`
 # (benchmarks/RESULTS.md). Write the bytecode once; Python still recompiles any module edited since.
 .venv/bin/python -m compileall -q -j 0 cli infra >/dev/null
 
