@@ -73,13 +73,14 @@ def compare(new: dict, old: dict, against: str) -> dict:
                    "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer),
                    "offerStatus": "added" if offer not in be_old else "removed" if offer not in be_new else "compared"}
                   for offer in sorted(set(be_old) | set(be_new))]
-    return {"stack": new.get("stack"), "against": against, "lineItems": rows,
+    # the decision first (verdict, the compared total), the line items last: what a reader of the JSON sees first
+    return {"stack": new.get("stack"), "against": against,
+            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
             "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
                       "changePct": pct(old_total, new_total), "basisBefore": old_basis, "basisAfter": new_basis},
             # the line items' own sum: the configured fleet, another cost where the compared one is the grown fleet
             "lineItemsTotal": {"beforeUsd": round(sum(before.values()), 2), "afterUsd": round(sum(after.values()), 2)},
-            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
-            "breakEven": break_even}
+            "breakEven": break_even, "lineItems": rows}
 
 
 def match(old_stacks: list[dict], doc: dict) -> tuple[dict | None, str | None]:
@@ -109,7 +110,42 @@ def diff_documents(old_stacks: list[dict], new_stacks: list[dict], against: str)
         used.add(id(entry))
         changes.append(compare(doc, entry, against))
     only_old = [{"stack": s["stack"], "stackFile": s.get("stackFile")} for s in old_stacks if id(s) not in used]
-    return {"against": against, "stacks": changes, "onlyInNew": unmatched_new, "onlyInOld": only_old}
+    return {"summary": [summary_entry(c) for c in changes], "against": against, "stacks": changes,
+            "onlyInNew": unmatched_new, "onlyInOld": only_old}
+
+
+def summary_entry(change: dict) -> dict:
+    """One compared stack in a line, first in the JSON like `estimate`'s `summary` (its verdict on line 5): the
+    verdict now and before, and the compared expected total before -> after."""
+    t, v = change["total"], change["verdict"]
+    return {"stack": change["stack"], "verdict": v["after"], "verdictBefore": v["before"], "verdictChanged": v["changed"],
+            "totalBeforeUsd": t["beforeUsd"], "totalAfterUsd": t["afterUsd"], "changeUsd": t["changeUsd"],
+            "changePct": t["changePct"]}
+
+
+def _verdict_text(change: dict) -> str:
+    v = change["verdict"]
+    if v["after"] is None:
+        return "verdict unknown"
+    if v["before"] is None:
+        return f"{v['after'].upper()} (before: unknown)"
+    return f"{v['before'].upper()} -> {v['after'].upper()}" if v["changed"] else f"{v['after'].upper()} (unchanged)"
+
+
+def summary_lines(result: dict, md: bool) -> list[str]:
+    """With several stacks compared, one line (a markdown table row) per stack first: its verdict and its expected
+    total's change, so every stack's verdict is read before the first stack's line items."""
+    if len(result["stacks"]) < 2:
+        return []
+    shown = _md if md else str
+    rows = [(shown(c["stack"]), _verdict_text(c), f"{money(c['total']['beforeUsd'])} -> {money(c['total']['afterUsd'])} "
+             f"({signed_money(c['total']['changeUsd'])}, {pct_text(c['total']['changePct'])})") for c in result["stacks"]]
+    if md:
+        return (["| stack | verdict | expected total |", "| --- | --- | --- |"]
+                + [f"| {s} | {v} | {t} |" for s, v, t in rows] + [""])
+    width = max(len(s) for s, _, _ in rows)
+    return ([f"{len(rows)} stacks compared against {result['against']}:"]
+            + [f"  {s.ljust(width)}  verdict {v}; expected total {t}" for s, v, t in rows] + [""])
 
 
 def increase_over(change: dict, limit_pct: float) -> bool:
@@ -221,7 +257,8 @@ def render(result: dict, fmt: str) -> str:
 
     md = fmt == "markdown"
     shown = _md if md else str
-    parts = [(markdown if md else text)(change) for change in result["stacks"]]
+    head = summary_lines(result, md)
+    parts = (["\n".join(head)] if head else []) + [(markdown if md else text)(change) for change in result["stacks"]]
     bullet = "- " if md else ""
     for s in result["onlyInNew"]:
         parts.append(f"{bullet}+ {shown(s['stack'])} ({shown(s['stackFile'])}): only in the new estimate\n")

@@ -192,3 +192,44 @@ def test_a_line_from_nothing_to_a_cost_is_added_like_any_new_line(tmp_path, save
     back = invoke("diff", str(tmp_path / "new.json"), str(tmp_path / "old.json")).stdout
     line = next(x for x in back.splitlines() if f" {li['resource']} ({li['category']}, {li['unit']})" in x)
     assert line.lstrip().startswith("- ") and "-100.0%" in line, line
+
+
+def several(doc: dict) -> dict:
+    """`doc` with its one stack followed by two more copies under other names (a saved `estimate --all`)."""
+    out = copy.deepcopy(doc)
+    for name in ("second", "third"):
+        extra = copy.deepcopy(doc["stacks"][0])
+        extra["stack"] = name
+        out["stacks"].append(extra)
+    return out
+
+
+def test_diff_json_starts_with_a_summary_whose_verdict_is_on_line_five(tmp_path, saved):
+    """Like `estimate --format json`: the first key is `summary`, one entry per compared stack with its verdict
+    before and after and the compared totals; the first stack's verdict on line 5, before any line item."""
+    old, new = write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    text = invoke("diff", old, new, "--format", "json").stdout
+    doc = json.loads(text)
+    assert list(doc)[0] == "summary", list(doc)
+    after = changed(saved)["stacks"][0]["verdict"]["choice"]
+    assert text.splitlines()[4].strip() == f'"verdict": "{after}",', text.splitlines()[:6]
+    entry, stack = doc["summary"][0], doc["stacks"][0]
+    assert entry["stack"] == stack["stack"]
+    assert (entry["verdictBefore"], entry["verdict"], entry["verdictChanged"]) == (
+        stack["verdict"]["before"], stack["verdict"]["after"], True)
+    assert (entry["totalBeforeUsd"], entry["totalAfterUsd"], entry["changePct"]) == (
+        stack["total"]["beforeUsd"], stack["total"]["afterUsd"], 30.0)
+    assert list(stack).index("verdict") < list(stack).index("lineItems")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_diff_of_several_stacks_starts_with_every_verdict(tmp_path, saved, fmt):
+    """Three stacks: one summary line (or table row) per stack with its verdict and total change comes first, so
+    the third stack's verdict is not 20 lines down behind the first stack's line items."""
+    old, new = write(tmp_path, "old.json", several(saved)), write(tmp_path, "new.json", several(changed(saved)))
+    out = invoke("diff", old, new, "--format", fmt).stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    after = changed(saved)["stacks"][0]["verdict"]["choice"].upper()
+    for i, name in enumerate(["dev", "second", "third"]):
+        row = next(line for line in lines[:6] if name in line)
+        assert after in row and "+30.0%" in row, (name, lines[:6])
