@@ -143,9 +143,9 @@ def summary_lines(result: dict, md: bool) -> list[str]:
     if md:
         return (["| stack | verdict | expected total |", "| --- | --- | --- |"]
                 + [f"| {s} | {v} | {t} |" for s, v, t in rows] + [""])
-    width = max(len(s) for s, _, _ in rows)
-    return ([f"{len(rows)} stacks compared against {result['against']}:"]
-            + [f"  {s.ljust(width)}  verdict {v}; expected total {t}" for s, v, t in rows] + [""])
+    width, v_width = max(len(s) for s, _, _ in rows), max(len(v) for _, v, _ in rows)
+    return ([f"{len(rows)} stacks compared against {result['against']} (verdict; expected total):"]
+            + [f"  {s.ljust(width)}  {v.ljust(v_width)}  {t}" for s, v, t in rows] + [""])
 
 
 def increase_over(change: dict, limit_pct: float) -> bool:
