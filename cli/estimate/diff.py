@@ -247,8 +247,26 @@ def markdown(change: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(result: dict, fmt: str) -> str:
-    """`diff`'s output in `table` (plain text), `json` or `markdown`."""
+def fit(text_out: str, width: int) -> str:
+    """Plain text wrapped to `width` columns at spaces, each continuation under its line's text plus two (a hanging
+    indent), so a terminal never soft-wraps a line through a `$31,472.79` or a `+20.5%`."""
+    from cli.render.grid import wrap
+
+    lines = []
+    for line in text_out.split("\n"):
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body))
+        if len(line) <= width or not body:
+            lines.append(line)
+            continue
+        first, *rest = wrap(body, max(width - len(indent), 20))
+        rest = wrap(" ".join(rest), max(width - len(indent) - 2, 20)) if rest else ()
+        lines += [indent + first] + [f"{indent}  {piece}" for piece in rest]
+    return "\n".join(lines)
+
+
+def render(result: dict, fmt: str, width: int | None = None) -> str:
+    """`diff`'s output in `table` (plain text, wrapped to `width` columns when given), `json` or `markdown`."""
     if fmt == "json":
         import json
 
@@ -265,4 +283,6 @@ def render(result: dict, fmt: str) -> str:
     for s in result["onlyInOld"]:
         parts.append(f"{bullet}- {shown(s['stack'])} ({shown(s['stackFile'])}): only in the old estimate\n")
     out = "\n".join(parts)
-    return out if md else clean_text(out)
+    if md:
+        return out
+    return fit(clean_text(out), width) if width else clean_text(out)

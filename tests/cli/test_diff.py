@@ -233,3 +233,22 @@ def test_a_diff_of_several_stacks_starts_with_every_verdict(tmp_path, saved, fmt
     for i, name in enumerate(["dev", "second", "third"]):
         row = next(line for line in lines[:6] if name in line)
         assert after in row and "+30.0%" in row, (name, lines[:6])
+
+
+def test_diff_text_fits_the_width_without_splitting_a_number(tmp_path, saved, monkeypatch):
+    """`diff`'s plain text wraps to the one width rule (COLUMNS) at spaces, with a hanging indent: no line wider
+    than the terminal, so the terminal never soft-wraps a `$31,472.79` or `+20.5%` in two."""
+    import re
+
+    write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    monkeypatch.chdir(tmp_path)  # short names: no word wider than the width (a path that is gets folded)
+    old, new = "old.json", "new.json"
+    wide = runner.invoke(app, ["diff", old, new], env={"COLUMNS": "1000"}).stdout
+    result = runner.invoke(app, ["diff", old, new], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in wide.splitlines()) > 60  # the test needs a line to wrap
+    assert all(len(line) <= 60 for line in lines), [line for line in lines if len(line) > 60]
+    tokens = re.compile(r"[+-]?\$[\d,.]+|[+-]\d+\.\d%|\d{1,3}(?:,\d{3})+")
+    assert sorted(tokens.findall(wide)) == sorted(tokens.findall(result.stdout))  # every number whole
+    assert " ".join(wide.split()) == " ".join(result.stdout.split())  # the same words, only the breaks moved
