@@ -347,6 +347,15 @@ def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
         return text
     note = (f"\n\n**Cut here: the report is longer than GitHub's {limit:,}-character comment limit; the rest of "
             "the stacks are left out. Run `tradeoff-infra estimate --format html` or `--format json` for all of it.**\n")
+    # the cut falls in the stacks' blocks, not on the end: the warnings several stacks share (shown once, only
+    # there) and the note naming what was left out stay, as does the summary of every verdict before the blocks
+    ends = [i for i in (text.rfind("\n**Warnings shared by several stacks**"), text.rfind("\n> **Left out**")) if i >= 0]
+    if ends:
+        tail = text[min(ends):]
+        room = limit - len(note) - len(tail) - 1
+        first_block = text.find("\n### ")
+        if 0 <= first_block < room:
+            return text[:room].rsplit("\n", 1)[0] + note + tail
     return text[: limit - len(note) - 1].rsplit("\n", 1)[0] + note
 
 
