@@ -17,7 +17,8 @@ runner = CliRunner()
 
 
 def invoke(*args):
-    return runner.invoke(app, list(args))
+    # wide: these tests read the words; the wrapping to the width (pytest-xdist sets COLUMNS=80) has its own test
+    return runner.invoke(app, list(args), env={"COLUMNS": "1000"})
 
 
 @pytest.fixture(scope="module")
