@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.render.documents import headline_cost, money
+from cli.render.documents import decided_by, headline_cost, money
 
 SIGNS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
 
@@ -74,8 +74,11 @@ def compare(new: dict, old: dict, against: str) -> dict:
                    "offerStatus": "added" if offer not in be_old else "removed" if offer not in be_new else "compared"}
                   for offer in sorted(set(be_old) | set(be_new))]
     # the decision first (verdict, the compared total), the line items last: what a reader of the JSON sees first
+    verdict = new.get("verdict") if isinstance(new.get("verdict"), dict) else {}
     return {"stack": new.get("stack"), "against": against,
-            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
+            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new,
+                        # a set constraint, not cost, decided the new verdict: said beside it, as everywhere else
+                        "decidedBy": verdict.get("decidedBy"), "decidedByText": decided_by(new) if verdict else ""},
             "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
                       "changePct": pct(old_total, new_total), "basisBefore": old_basis, "basisAfter": new_basis},
             # the line items' own sum: the configured fleet, another cost where the compared one is the grown fleet
@@ -119,6 +122,7 @@ def summary_entry(change: dict) -> dict:
     verdict now and before, and the compared expected total before -> after."""
     t, v = change["total"], change["verdict"]
     return {"stack": change["stack"], "verdict": v["after"], "verdictBefore": v["before"], "verdictChanged": v["changed"],
+            "decidedBy": v.get("decidedBy"),
             "totalBeforeUsd": t["beforeUsd"], "totalAfterUsd": t["afterUsd"], "changeUsd": t["changeUsd"],
             "changePct": t["changePct"]}
 
@@ -127,9 +131,10 @@ def _verdict_text(change: dict) -> str:
     v = change["verdict"]
     if v["after"] is None:
         return "verdict unknown"
+    by = " by constraint" if v.get("decidedByText") else ""  # as the estimate's summary row says it
     if v["before"] is None:
-        return f"{v['after'].upper()} (before: unknown)"
-    return f"{v['before'].upper()} -> {v['after'].upper()}" if v["changed"] else f"{v['after'].upper()} (unchanged)"
+        return f"{v['after'].upper()}{by} (before: unknown)"
+    return f"{v['before'].upper()} -> {v['after'].upper()}{by}" if v["changed"] else f"{v['after'].upper()}{by} (unchanged)"
 
 
 def summary_lines(result: dict, md: bool) -> list[str]:
@@ -184,12 +189,13 @@ def headline(change: dict) -> list[str]:
                      f"{money(items['afterUsd'])} ({signed_money(moved)}, "
                      f"{pct_text(pct(items['beforeUsd'], items['afterUsd']))})")
     v = change["verdict"]
+    by = f" (decided by {v['decidedByText']})" if v.get("decidedByText") else ""
     if v["before"] is None or v["after"] is None:
         lines.append("verdict: unknown in the saved document (saved before the verdict was recorded)")
     elif v["changed"]:
-        lines.append(f"verdict changed: {v['before'].upper()} -> {v['after'].upper()}")
+        lines.append(f"verdict changed: {v['before'].upper()} -> {v['after'].upper()}{by}")
     else:
-        lines.append(f"verdict unchanged: {v['after'].upper()}")
+        lines.append(f"verdict unchanged: {v['after'].upper()}{by}")
     for b in change["breakEven"]:
         status = b.get("offerStatus", "compared")
         if status == "removed":

@@ -253,3 +253,25 @@ def test_diff_text_fits_the_width_without_splitting_a_number(tmp_path, saved, mo
     tokens = re.compile(r"[+-]?\$[\d,.]+|[+-]\d+\.\d%|\d{1,3}(?:,\d{3})+")
     assert sorted(tokens.findall(wide)) == sorted(tokens.findall(result.stdout))  # every number whole
     assert " ".join(wide.split()) == " ".join(result.stdout.split())  # the same words, only the breaks moved
+
+
+def test_a_verdict_a_constraint_decides_says_so_in_the_diff(tmp_path):
+    """prod-global reads SELF-HOST because constraints.dataMayLeaveNetwork is false (on cost alone: API): the diff's
+    verdict line says the constraint decided, as the decision block and the summary do; dev's (cost) does not."""
+    result = invoke("estimate", "prod-global", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["stacks"][0]["verdict"]["decidedBy"] == "constraints.dataMayLeaveNetwork"
+    old = write(tmp_path, "old.json", doc)
+    out = " ".join(invoke("diff", old, old).stdout.split())
+    assert "verdict unchanged: SELF-HOST (decided by constraints.dataMayLeaveNetwork is false" in out, out
+    assert "not cost (on cost alone: API))" in out
+    md = " ".join(invoke("diff", old, old, "--format", "markdown").stdout.split())
+    assert "verdict unchanged: SELF-HOST (decided by constraints.dataMayLeaveNetwork is false" in md
+    summary = json.loads(invoke("diff", old, old, "--format", "json").stdout)["summary"][0]
+    assert summary["decidedBy"] == "constraints.dataMayLeaveNetwork"
+
+
+def test_a_verdict_cost_decides_names_no_constraint_in_the_diff(tmp_path, saved):
+    old = write(tmp_path, "old.json", saved)
+    assert "decided by" not in invoke("diff", old, old).stdout
