@@ -311,8 +311,19 @@ def _env(autoescape: bool):
         total_rows=total_rows, line_item_footer=line_item_footer,
         warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
         applies_to=applies_to,  # `(3 stacks: dev, prod-us, prod-global)`, as the table prints it
+        diff_headline=_diff_part("headline"), diff_rows=_diff_part("_changed_rows"),  # --compare-to, as `diff` says it
+        diff_money=_diff_part("signed_money"), diff_pct=_diff_part("pct_text"),
     )
     return env
+
+
+def _diff_part(name: str):
+    """A function of cli/estimate/diff.py, imported when the template calls it (only a --compare-to report does)."""
+    def call(*args):
+        from cli.estimate import diff
+
+        return getattr(diff, name)(*args)
+    return call
 
 
 def _diff_markdown(change: dict) -> str:

@@ -275,3 +275,19 @@ def test_a_verdict_a_constraint_decides_says_so_in_the_diff(tmp_path):
 def test_a_verdict_cost_decides_names_no_constraint_in_the_diff(tmp_path, saved):
     old = write(tmp_path, "old.json", saved)
     assert "decided by" not in invoke("diff", old, old).stdout
+
+
+def test_estimate_compare_to_in_html_shows_the_change(tmp_path, saved):
+    """`--compare-to` with `--format html` (and `render` of what it saved): the change is in the report, as in
+    table and markdown — the verdict change, the total's $ and %, each changed line item — not silently dropped."""
+    from tests.builders import visible_lines
+
+    old = write(tmp_path, "old.json", changed(saved))
+    result = invoke("estimate", "dev", "--compare-to", old, "--format", "html", *AS_OF)
+    assert result.exit_code == 0, result.output
+    text = "\n".join(visible_lines(result.stdout))
+    after = saved["stacks"][0]["verdict"]["choice"].upper()
+    before = changed(saved)["stacks"][0]["verdict"]["choice"].upper()
+    assert f"verdict changed: {before} -> {after}" in text, text[-3000:]
+    assert "(-$829.05, -23.1%)" in text
+    assert "use1-cluster-eks" in text and "-$73.00" in text and "-50.0%" in text
