@@ -142,7 +142,9 @@ def summary_lines(result: dict, md: bool) -> list[str]:
     total's change, so every stack's verdict is read before the first stack's line items."""
     if len(result["stacks"]) < 2:
         return []
-    shown = _md if md else str
+    from cli.render.safe import clean
+
+    shown = _md if md else clean  # a user's value on one line: a newline in a stack name shows as \x0a
     rows = [(shown(c["stack"]), _verdict_text(c), f"{money(c['total']['beforeUsd'])} -> {money(c['total']['afterUsd'])} "
              f"({signed_money(c['total']['changeUsd'])}, {pct_text(c['total']['changePct'])})") for c in result["stacks"]]
     if md:
@@ -218,7 +220,9 @@ def _changed_rows(change: dict) -> list[dict]:
 
 def text(change: dict) -> str:
     """One stack's change as plain text: headline lines, then one line per changed line item."""
-    lines = [f"{change['stack']}: change against {change['against']}"]
+    from cli.render.safe import clean
+
+    lines = [f"{clean(change['stack'])}: change against {clean(change['against'])}"]
     lines += [f"  {line}" for line in headline(change)]
     rows = _changed_rows(change)
     if not rows:
@@ -281,10 +285,10 @@ def render(result: dict, fmt: str, width: int | None = None) -> str:
         import json
 
         return json.dumps(result, indent=2) + "\n"
-    from cli.render.safe import clean_text
+    from cli.render.safe import clean, clean_text
 
     md = fmt == "markdown"
-    shown = _md if md else str
+    shown = _md if md else clean
     head = summary_lines(result, md)
     parts = (["\n".join(head)] if head else []) + [(markdown if md else text)(change) for change in result["stacks"]]
     bullet = "- " if md else ""

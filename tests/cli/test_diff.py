@@ -291,3 +291,14 @@ def test_estimate_compare_to_in_html_shows_the_change(tmp_path, saved):
     assert f"verdict changed: {before} -> {after}" in text, text[-3000:]
     assert "(-$829.05, -23.1%)" in text
     assert "use1-cluster-eks" in text and "-$73.00" in text and "-50.0%" in text
+
+
+def test_a_stack_name_with_a_line_break_stays_on_its_line_in_the_text(tmp_path, saved):
+    """A saved document is user input: a stack name with a newline (or an escape) is shown escaped (`\\x0a`) on its
+    own line of the summary and of its change, never breaking the text into a fake line."""
+    doc = several(saved)
+    doc["stacks"][0]["stack"] = "dev\n# injected"
+    old = write(tmp_path, "old.json", doc)
+    out = invoke("diff", old, old).stdout
+    assert not any(line.startswith("# injected") for line in out.splitlines()), out
+    assert out.count("dev\\x0a# injected") == 2, out  # the summary row and the change's header
