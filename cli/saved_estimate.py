@@ -31,7 +31,21 @@ def load_saved(path: pathlib.Path, option: str) -> list[dict]:
     except ContractError as err:
         raise bad(str(err)) from None
     # exclude_unset: a key the document leaves out (a stack without a gateway has no `hybrid`) stays out
-    return [stack.model_dump(exclude_unset=True) for stack in document.stacks]
+    return [_human_notes(stack.model_dump(exclude_unset=True)) for stack in document.stacks]
+
+
+def _human_notes(doc: dict) -> dict:
+    """A document saved before human counts wrote the break-even note "... up to 1e11 requests/month": its counts
+    in e-notation read as today's (100B, `cli.numbers.human`), so a re-rendered old estimate matches a fresh one."""
+    import re
+
+    from cli.numbers import human
+
+    for entry in (doc.get("breakEvenRequestsPerMonth") or {}).values():
+        note = entry.get("note") if isinstance(entry, dict) else None
+        if isinstance(note, str):
+            entry["note"] = re.sub(r"\b\d+(?:\.\d+)?e\+?\d+\b", lambda m: human(float(m.group())), note)
+    return doc
 
 
 def check_increase(changes: list[dict], limit_pct: float | None) -> list[str]:

@@ -51,7 +51,11 @@ def diff_command(
 
     limit = percent_option(fail_on_increase)
     result = diff_documents(load_saved(old, "OLD"), load_saved(new, "NEW"), str(old))
-    typer.echo(render(result, fmt.value), nl=False)
+    import sys
+
+    from cli.render.width import output_width
+
+    typer.echo(render(result, fmt.value, output_width(sys.stdout.isatty())), nl=False)
     over = check_increase(result["stacks"], limit)
     if over:
         say(Console(stderr=True), "[red]cost increase above {}%:[/red] {}", limit, "; ".join(over))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.render.documents import headline_cost, money
+from cli.render.documents import decided_by, headline_cost, money
 
 SIGNS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
 
@@ -73,13 +73,17 @@ def compare(new: dict, old: dict, against: str) -> dict:
                    "moved": offer not in be_old or offer not in be_new or be_old.get(offer) != be_new.get(offer),
                    "offerStatus": "added" if offer not in be_old else "removed" if offer not in be_new else "compared"}
                   for offer in sorted(set(be_old) | set(be_new))]
-    return {"stack": new.get("stack"), "against": against, "lineItems": rows,
+    # the decision first (verdict, the compared total), the line items last: what a reader of the JSON sees first
+    verdict = new.get("verdict") if isinstance(new.get("verdict"), dict) else {}
+    return {"stack": new.get("stack"), "against": against,
+            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new,
+                        # a set constraint, not cost, decided the new verdict: said beside it, as everywhere else
+                        "decidedBy": verdict.get("decidedBy"), "decidedByText": decided_by(new) if verdict else ""},
             "total": {"beforeUsd": old_total, "afterUsd": new_total, "changeUsd": round(new_total - old_total, 2),
                       "changePct": pct(old_total, new_total), "basisBefore": old_basis, "basisAfter": new_basis},
             # the line items' own sum: the configured fleet, another cost where the compared one is the grown fleet
             "lineItemsTotal": {"beforeUsd": round(sum(before.values()), 2), "afterUsd": round(sum(after.values()), 2)},
-            "verdict": {"before": v_old, "after": v_new, "changed": v_old is not None and v_new is not None and v_old != v_new},
-            "breakEven": break_even}
+            "breakEven": break_even, "lineItems": rows}
 
 
 def match(old_stacks: list[dict], doc: dict) -> tuple[dict | None, str | None]:
@@ -109,7 +113,46 @@ def diff_documents(old_stacks: list[dict], new_stacks: list[dict], against: str)
         used.add(id(entry))
         changes.append(compare(doc, entry, against))
     only_old = [{"stack": s["stack"], "stackFile": s.get("stackFile")} for s in old_stacks if id(s) not in used]
-    return {"against": against, "stacks": changes, "onlyInNew": unmatched_new, "onlyInOld": only_old}
+    return {"summary": [summary_entry(c) for c in changes], "against": against, "stacks": changes,
+            "onlyInNew": unmatched_new, "onlyInOld": only_old}
+
+
+def summary_entry(change: dict) -> dict:
+    """One compared stack in a line, first in the JSON like `estimate`'s `summary` (its verdict on line 5): the
+    verdict now and before, and the compared expected total before -> after."""
+    t, v = change["total"], change["verdict"]
+    return {"stack": change["stack"], "verdict": v["after"], "verdictBefore": v["before"], "verdictChanged": v["changed"],
+            "decidedBy": v.get("decidedBy"),
+            "totalBeforeUsd": t["beforeUsd"], "totalAfterUsd": t["afterUsd"], "changeUsd": t["changeUsd"],
+            "changePct": t["changePct"]}
+
+
+def _verdict_text(change: dict) -> str:
+    v = change["verdict"]
+    if v["after"] is None:
+        return "verdict unknown"
+    by = " by constraint" if v.get("decidedByText") else ""  # as the estimate's summary row says it
+    if v["before"] is None:
+        return f"{v['after'].upper()}{by} (before: unknown)"
+    return f"{v['before'].upper()} -> {v['after'].upper()}{by}" if v["changed"] else f"{v['after'].upper()}{by} (unchanged)"
+
+
+def summary_lines(result: dict, md: bool) -> list[str]:
+    """With several stacks compared, one line (a markdown table row) per stack first: its verdict and its expected
+    total's change, so every stack's verdict is read before the first stack's line items."""
+    if len(result["stacks"]) < 2:
+        return []
+    from cli.render.safe import clean
+
+    shown = _md if md else clean  # a user's value on one line: a newline in a stack name shows as \x0a
+    rows = [(shown(c["stack"]), _verdict_text(c), f"{money(c['total']['beforeUsd'])} -> {money(c['total']['afterUsd'])} "
+             f"({signed_money(c['total']['changeUsd'])}, {pct_text(c['total']['changePct'])})") for c in result["stacks"]]
+    if md:
+        return (["| stack | verdict | expected total |", "| --- | --- | --- |"]
+                + [f"| {s} | {v} | {t} |" for s, v, t in rows] + [""])
+    width, v_width = max(len(s) for s, _, _ in rows), max(len(v) for _, v, _ in rows)
+    return ([f"{len(rows)} stacks compared against {result['against']} (verdict; expected total):"]
+            + [f"  {s.ljust(width)}  {v.ljust(v_width)}  {t}" for s, v, t in rows] + [""])
 
 
 def increase_over(change: dict, limit_pct: float) -> bool:
@@ -148,12 +191,13 @@ def headline(change: dict) -> list[str]:
                      f"{money(items['afterUsd'])} ({signed_money(moved)}, "
                      f"{pct_text(pct(items['beforeUsd'], items['afterUsd']))})")
     v = change["verdict"]
+    by = f" (decided by {v['decidedByText']})" if v.get("decidedByText") else ""
     if v["before"] is None or v["after"] is None:
         lines.append("verdict: unknown in the saved document (saved before the verdict was recorded)")
     elif v["changed"]:
-        lines.append(f"verdict changed: {v['before'].upper()} -> {v['after'].upper()}")
+        lines.append(f"verdict changed: {v['before'].upper()} -> {v['after'].upper()}{by}")
     else:
-        lines.append(f"verdict unchanged: {v['after'].upper()}")
+        lines.append(f"verdict unchanged: {v['after'].upper()}{by}")
     for b in change["breakEven"]:
         status = b.get("offerStatus", "compared")
         if status == "removed":
@@ -176,7 +220,9 @@ def _changed_rows(change: dict) -> list[dict]:
 
 def text(change: dict) -> str:
     """One stack's change as plain text: headline lines, then one line per changed line item."""
-    lines = [f"{change['stack']}: change against {change['against']}"]
+    from cli.render.safe import clean
+
+    lines = [f"{clean(change['stack'])}: change against {clean(change['against'])}"]
     lines += [f"  {line}" for line in headline(change)]
     rows = _changed_rows(change)
     if not rows:
@@ -211,21 +257,46 @@ def markdown(change: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(result: dict, fmt: str) -> str:
-    """`diff`'s output in `table` (plain text), `json` or `markdown`."""
+def fit(text_out: str, width: int) -> str:
+    """Plain text wrapped to `width` columns at spaces, each continuation under its line's text plus two (a hanging
+    indent), so a terminal never soft-wraps a line through a `$31,472.79` or a `+20.5%`. A word is never split (a
+    path longer than the width keeps its own line)."""
+    lines = []
+    for line in text_out.split("\n"):
+        words = line.split()
+        if len(line) <= width or not words:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        current = indent + words[0]
+        for word in words[1:]:
+            if len(current) + 1 + len(word) <= width:
+                current += " " + word
+            else:
+                lines.append(current)
+                current = f"{indent}  {word}"
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def render(result: dict, fmt: str, width: int | None = None) -> str:
+    """`diff`'s output in `table` (plain text, wrapped to `width` columns when given), `json` or `markdown`."""
     if fmt == "json":
         import json
 
         return json.dumps(result, indent=2) + "\n"
-    from cli.render.safe import clean_text
+    from cli.render.safe import clean, clean_text
 
     md = fmt == "markdown"
-    shown = _md if md else str
-    parts = [(markdown if md else text)(change) for change in result["stacks"]]
+    shown = _md if md else clean
+    head = summary_lines(result, md)
+    parts = (["\n".join(head)] if head else []) + [(markdown if md else text)(change) for change in result["stacks"]]
     bullet = "- " if md else ""
     for s in result["onlyInNew"]:
         parts.append(f"{bullet}+ {shown(s['stack'])} ({shown(s['stackFile'])}): only in the new estimate\n")
     for s in result["onlyInOld"]:
         parts.append(f"{bullet}- {shown(s['stack'])} ({shown(s['stackFile'])}): only in the old estimate\n")
     out = "\n".join(parts)
-    return out if md else clean_text(out)
+    if md:
+        return out
+    return fit(clean_text(out), width) if width else clean_text(out)

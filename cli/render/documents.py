@@ -311,8 +311,19 @@ def _env(autoescape: bool):
         total_rows=total_rows, line_item_footer=line_item_footer,
         warning_id=warning_id,  # the id `acknowledgedWarnings` accepts (docs/stack-file.md)
         applies_to=applies_to,  # `(3 stacks: dev, prod-us, prod-global)`, as the table prints it
+        diff_headline=_diff_part("headline"), diff_rows=_diff_part("_changed_rows"),  # --compare-to, as `diff` says it
+        diff_money=_diff_part("signed_money"), diff_pct=_diff_part("pct_text"),
     )
     return env
+
+
+def _diff_part(name: str):
+    """A function of cli/estimate/diff.py, imported when the template calls it (only a --compare-to report does)."""
+    def call(*args):
+        from cli.estimate import diff
+
+        return getattr(diff, name)(*args)
+    return call
 
 
 def _diff_markdown(change: dict) -> str:
@@ -347,6 +358,15 @@ def markdown(docs: list[dict], limit: int = GITHUB_COMMENT_LIMIT) -> str:
         return text
     note = (f"\n\n**Cut here: the report is longer than GitHub's {limit:,}-character comment limit; the rest of "
             "the stacks are left out. Run `tradeoff-infra estimate --format html` or `--format json` for all of it.**\n")
+    # the cut falls in the stacks' blocks, not on the end: the warnings several stacks share (shown once, only
+    # there) and the note naming what was left out stay, as does the summary of every verdict before the blocks
+    ends = [i for i in (text.rfind("\n**Warnings shared by several stacks**"), text.rfind("\n> **Left out**")) if i >= 0]
+    if ends:
+        tail = text[min(ends):]
+        room = limit - len(note) - len(tail) - 1
+        first_block = text.find("\n### ")
+        if 0 <= first_block < room:
+            return text[:room].rsplit("\n", 1)[0] + note + tail
     return text[: limit - len(note) - 1].rsplit("\n", 1)[0] + note
 
 

@@ -698,11 +698,20 @@ class StackSpec(SpecModel):
     def _known_warning_ids(cls, v: list[str]) -> list[str]:
         import difflib
 
+        unknown = {}  # every unknown id in one message, each with its own suggestion (not one typo per run)
         for wid in v:
             if wid not in WARNING_IDS:
                 near = difflib.get_close_matches(wid, list(WARNING_IDS), n=1)
-                hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(WARNING_IDS)}"
-                raise ValueError(f"unknown warning id {wid!r} (the [id] estimate shows next to a warning); {hint}")
+                unknown[wid] = f"did you mean {near[0]}?" if near else None
+        what = "(the [id] estimate shows next to a warning)"
+        known = f"known: {', '.join(WARNING_IDS)}"
+        if len(unknown) == 1:
+            (wid, hint), = unknown.items()
+            raise ValueError(f"unknown warning id {wid!r} {what}; {hint or known}")
+        if unknown:
+            each = "; ".join(f"{wid!r}" + (f" ({hint})" if hint else "") for wid, hint in unknown.items())
+            tail = f"; {known}" if None in unknown.values() else ""
+            raise ValueError(f"{len(unknown)} unknown warning ids {what}: {each}{tail}")
         return v
 
     @field_validator("regions", mode="before")

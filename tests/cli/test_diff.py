@@ -17,7 +17,8 @@ runner = CliRunner()
 
 
 def invoke(*args):
-    return runner.invoke(app, list(args))
+    # wide: these tests read the words; the wrapping to the width (pytest-xdist sets COLUMNS=80) has its own test
+    return runner.invoke(app, list(args), env={"COLUMNS": "1000"})
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +193,112 @@ def test_a_line_from_nothing_to_a_cost_is_added_like_any_new_line(tmp_path, save
     back = invoke("diff", str(tmp_path / "new.json"), str(tmp_path / "old.json")).stdout
     line = next(x for x in back.splitlines() if f" {li['resource']} ({li['category']}, {li['unit']})" in x)
     assert line.lstrip().startswith("- ") and "-100.0%" in line, line
+
+
+def several(doc: dict) -> dict:
+    """`doc` with its one stack followed by two more copies under other names (a saved `estimate --all`)."""
+    out = copy.deepcopy(doc)
+    for name in ("second", "third"):
+        extra = copy.deepcopy(doc["stacks"][0])
+        extra["stack"] = name
+        out["stacks"].append(extra)
+    return out
+
+
+def test_diff_json_starts_with_a_summary_whose_verdict_is_on_line_five(tmp_path, saved):
+    """Like `estimate --format json`: the first key is `summary`, one entry per compared stack with its verdict
+    before and after and the compared totals; the first stack's verdict on line 5, before any line item."""
+    old, new = write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    text = invoke("diff", old, new, "--format", "json").stdout
+    doc = json.loads(text)
+    assert list(doc)[0] == "summary", list(doc)
+    after = changed(saved)["stacks"][0]["verdict"]["choice"]
+    assert text.splitlines()[4].strip() == f'"verdict": "{after}",', text.splitlines()[:6]
+    entry, stack = doc["summary"][0], doc["stacks"][0]
+    assert entry["stack"] == stack["stack"]
+    assert (entry["verdictBefore"], entry["verdict"], entry["verdictChanged"]) == (
+        stack["verdict"]["before"], stack["verdict"]["after"], True)
+    assert (entry["totalBeforeUsd"], entry["totalAfterUsd"], entry["changePct"]) == (
+        stack["total"]["beforeUsd"], stack["total"]["afterUsd"], 30.0)
+    assert list(stack).index("verdict") < list(stack).index("lineItems")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_diff_of_several_stacks_starts_with_every_verdict(tmp_path, saved, fmt):
+    """Three stacks: one summary line (or table row) per stack with its verdict and total change comes first, so
+    the third stack's verdict is not 20 lines down behind the first stack's line items."""
+    old, new = write(tmp_path, "old.json", several(saved)), write(tmp_path, "new.json", several(changed(saved)))
+    out = invoke("diff", old, new, "--format", fmt).stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    after = changed(saved)["stacks"][0]["verdict"]["choice"].upper()
+    for i, name in enumerate(["dev", "second", "third"]):
+        row = next(line for line in lines[:6] if name in line)
+        assert after in row and "+30.0%" in row, (name, lines[:6])
+
+
+def test_diff_text_fits_the_width_without_splitting_a_number(tmp_path, saved, monkeypatch):
+    """`diff`'s plain text wraps to the one width rule (COLUMNS) at spaces, with a hanging indent: no line wider
+    than the terminal, so the terminal never soft-wraps a `$31,472.79` or `+20.5%` in two."""
+    import re
+
+    write(tmp_path, "old.json", saved), write(tmp_path, "new.json", changed(saved))
+    monkeypatch.chdir(tmp_path)  # short names: no word wider than the width (a path that is gets folded)
+    old, new = "old.json", "new.json"
+    wide = runner.invoke(app, ["diff", old, new], env={"COLUMNS": "1000"}).stdout
+    result = runner.invoke(app, ["diff", old, new], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in wide.splitlines()) > 60  # the test needs a line to wrap
+    assert all(len(line) <= 60 for line in lines), [line for line in lines if len(line) > 60]
+    tokens = re.compile(r"[+-]?\$[\d,.]+|[+-]\d+\.\d%|\d{1,3}(?:,\d{3})+")
+    assert sorted(tokens.findall(wide)) == sorted(tokens.findall(result.stdout))  # every number whole
+    assert " ".join(wide.split()) == " ".join(result.stdout.split())  # the same words, only the breaks moved
+
+
+def test_a_verdict_a_constraint_decides_says_so_in_the_diff(tmp_path):
+    """prod-global reads SELF-HOST because constraints.dataMayLeaveNetwork is false (on cost alone: API): the diff's
+    verdict line says the constraint decided, as the decision block and the summary do; dev's (cost) does not."""
+    result = invoke("estimate", "prod-global", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["stacks"][0]["verdict"]["decidedBy"] == "constraints.dataMayLeaveNetwork"
+    old = write(tmp_path, "old.json", doc)
+    out = " ".join(invoke("diff", old, old).stdout.split())
+    assert "verdict unchanged: SELF-HOST (decided by constraints.dataMayLeaveNetwork is false" in out, out
+    assert "not cost (on cost alone: API))" in out
+    md = " ".join(invoke("diff", old, old, "--format", "markdown").stdout.split())
+    assert "verdict unchanged: SELF-HOST (decided by constraints.dataMayLeaveNetwork is false" in md
+    summary = json.loads(invoke("diff", old, old, "--format", "json").stdout)["summary"][0]
+    assert summary["decidedBy"] == "constraints.dataMayLeaveNetwork"
+
+
+def test_a_verdict_cost_decides_names_no_constraint_in_the_diff(tmp_path, saved):
+    old = write(tmp_path, "old.json", saved)
+    assert "decided by" not in invoke("diff", old, old).stdout
+
+
+def test_estimate_compare_to_in_html_shows_the_change(tmp_path, saved):
+    """`--compare-to` with `--format html` (and `render` of what it saved): the change is in the report, as in
+    table and markdown — the verdict change, the total's $ and %, each changed line item — not silently dropped."""
+    from tests.builders import visible_lines
+
+    old = write(tmp_path, "old.json", changed(saved))
+    result = invoke("estimate", "dev", "--compare-to", old, "--format", "html", *AS_OF)
+    assert result.exit_code == 0, result.output
+    text = "\n".join(visible_lines(result.stdout))
+    after = saved["stacks"][0]["verdict"]["choice"].upper()
+    before = changed(saved)["stacks"][0]["verdict"]["choice"].upper()
+    assert f"verdict changed: {before} -> {after}" in text, text[-3000:]
+    assert "(-$829.05, -23.1%)" in text
+    assert "use1-cluster-eks" in text and "-$73.00" in text and "-50.0%" in text
+
+
+def test_a_stack_name_with_a_line_break_stays_on_its_line_in_the_text(tmp_path, saved):
+    """A saved document is user input: a stack name with a newline (or an escape) is shown escaped (`\\x0a`) on its
+    own line of the summary and of its change, never breaking the text into a fake line."""
+    doc = several(saved)
+    doc["stacks"][0]["stack"] = "dev\n# injected"
+    old = write(tmp_path, "old.json", doc)
+    out = invoke("diff", old, old).stdout
+    assert not any(line.startswith("# injected") for line in out.splitlines()), out
+    assert out.count("dev\\x0a# injected") == 2, out  # the summary row and the change's header

@@ -57,3 +57,21 @@ def test_decision_blocks_longer_than_the_limit_are_cut_with_a_note():
     text = markdown(docs, limit=3_000)
     assert len(text) < 3_000 and text.startswith(MARKDOWN_MARKER)
     assert "Cut here: the report is longer than GitHub's 3,000-character comment limit" in text
+
+
+def test_a_cut_report_keeps_the_summary_the_shared_warnings_and_what_was_left_out():
+    """Decision blocks longer than the limit (13 stacks with long paths reach it at 65,536): the cut falls in the
+    stacks' blocks, not on the end, so the summary of every verdict, the warnings shared by several stacks (shown
+    once per run, nowhere else) and the note naming what was left out all stay."""
+    docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
+    whole = markdown(docs, limit=10**6)
+    assert "**Warnings shared by several stacks**" in whole
+    text = markdown(docs, limit=12_000)
+    assert len(text) < 12_000 and text.startswith(MARKDOWN_MARKER)
+    assert "Cut here: the report is longer than GitHub's 12,000-character comment limit" in text
+    for doc in docs:
+        assert f"| {doc['stack']} | **" in text  # its summary row
+    tail = whole[whole.index("**Warnings shared by several stacks**"):].split("\n> **Left out**")[0]
+    assert tail in text
+    assert "> **Left out** to stay under GitHub's 12,000-character comment limit" in text
+    assert text.index("Cut here") < text.index("**Warnings shared by several stacks**")

@@ -115,6 +115,17 @@ def test_an_unknown_warning_id_is_exit_2_naming_the_key_with_a_near_name(project
     assert "Traceback" not in result.output
 
 
+def test_every_unknown_warning_id_is_reported_at_once_each_with_its_near_name(project):
+    """Two typos in acknowledgedWarnings: both named in one run (not one per run), each with its own suggestion."""
+    _acknowledge(project, "[stale-price, not-deployable, notdeployable]")
+    result = _run("dev")
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "'stale-price'" in out and "did you mean stale-prices?" in out, out
+    assert "'notdeployable'" in out and "did you mean not-deployable?" in out, out
+    assert "Traceback" not in result.output
+
+
 def test_markdown_and_html_show_each_warnings_id():
     assert "- ⚠️ `[stale-prices]` the price catalog is" in estimate("--stack", "dev", "--format", "markdown")
     assert '<li class="warn"><code>[stale-prices]</code> the price catalog is' in estimate("--stack", "dev",
