@@ -259,24 +259,11 @@ def markdown(change: dict) -> str:
 
 def fit(text_out: str, width: int) -> str:
     """Plain text wrapped to `width` columns at spaces, each continuation under its line's text plus two (a hanging
-    indent), so a terminal never soft-wraps a line through a `$31,472.79` or a `+20.5%`. A word is never split (a
-    path longer than the width keeps its own line)."""
-    lines = []
-    for line in text_out.split("\n"):
-        words = line.split()
-        if len(line) <= width or not words:
-            lines.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip(" "))]
-        current = indent + words[0]
-        for word in words[1:]:
-            if len(current) + 1 + len(word) <= width:
-                current += " " + word
-            else:
-                lines.append(current)
-                current = f"{indent}  {word}"
-        lines.append(current)
-    return "\n".join(lines)
+    indent, cli/render/grid.py `hang`), so a terminal never soft-wraps a line through a `$31,472.79` or a `+20.5%`.
+    A word is never split (a path longer than the width keeps its own line)."""
+    from cli.render.grid import hang
+
+    return "\n".join(piece for line in text_out.split("\n") for piece in hang(line, width))
 
 
 def render(result: dict, fmt: str, width: int | None = None) -> str:
