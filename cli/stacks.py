@@ -114,13 +114,13 @@ def shown_arg(ref: StackRef) -> str:
     return text if os.sep in text else f".{os.sep}{text}"
 
 
-def _utf8_name(path: pathlib.Path | str, shown: str) -> None:
+def _utf8_name(path: pathlib.Path | str, shown: str, option: str = "STACK") -> None:
     """A file name whose bytes are not UTF-8 (`Pulumi.\\xff.yaml`) names no Pulumi stack and cannot be sent to
     the program under mocks (it raised UnicodeEncodeError in `estimate` and `inventory`): bad input."""
     try:
         str(path).encode()
     except UnicodeEncodeError:
-        raise CliError(f"STACK {shown!r}: the file name is not UTF-8 text; rename the file") from None
+        raise CliError(f"{option} {shown!r}: the file name is not UTF-8 text; rename the file") from None
 
 
 def all_stacks() -> list[StackRef]:
@@ -130,7 +130,7 @@ def all_stacks() -> list[StackRef]:
     return [StackRef(stack_name_from_path(p), p) for p in paths]
 
 
-def _present(path: pathlib.Path, arg: str) -> bool:
+def _present(path: pathlib.Path, arg: str, option: str = "STACK") -> bool:
     """Whether a stack file is there to read; a FIFO, a device or a symlink counts (the reader then says
     why it refuses it), a directory does not."""
     try:
@@ -139,9 +139,9 @@ def _present(path: pathlib.Path, arg: str) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         return False
     except OSError as err:  # a name longer than the file system allows, a loop of symlinks ...
-        raise CliError(f"STACK {arg[:80]!r}{'...' if len(arg) > 80 else ''}: {err.strerror or err}") from None
+        raise CliError(f"{option} {arg[:80]!r}{'...' if len(arg) > 80 else ''}: {err.strerror or err}") from None
     except ValueError:  # an embedded NUL byte
-        raise CliError(f"STACK {arg[:80]!r}: not a file name") from None
+        raise CliError(f"{option} {arg[:80]!r}: not a file name") from None
 
 
 def _is_dir(path: pathlib.Path) -> bool:
@@ -151,16 +151,20 @@ def _is_dir(path: pathlib.Path) -> bool:
         return False
 
 
-def resolve(arg: str) -> StackRef:
-    _utf8_name(pathlib.Path(arg).name, arg)
+def resolve(arg: str, option: str = "STACK") -> StackRef:
+    """A stack name or path as the user gave it with `option` (`STACK`, `--stack`): the errors name that option."""
+    if not arg.strip():  # not a name: `Pulumi..yaml` in the stacks folder, or the installed project's with none here
+        raise CliError(f"{option} {arg!r}: empty; give a stack name (looked up in the stacks folder) or a path to a "
+                       "stack file")
+    _utf8_name(pathlib.Path(arg).name, arg, option)
     candidate = pathlib.Path(arg)
     if candidate.suffix in (".yaml", ".yml") or os.sep in arg:
-        if not _present(candidate, arg):
+        if not _present(candidate, arg, option):
             what = "a directory, not a stack file" if _is_dir(candidate) else "no such file"
-            raise CliError(f"STACK {arg!r}: {what}{_near_file(candidate)}")
+            raise CliError(f"{option} {arg!r}: {what}{_near_file(candidate)}")
         return StackRef(stack_name_from_path(candidate), candidate)
     path = stacks_dir() / f"Pulumi.{arg}.yaml"
-    if not _present(path, arg):
+    if not _present(path, arg, option):
         import difflib  # only for a name not found
 
         # the stack files only: a directory named like one is no stack to suggest (nor the name asked for)
@@ -168,7 +172,7 @@ def resolve(arg: str) -> StackRef:
         near = difflib.get_close_matches(arg, [name for name in names if name != arg], n=1)
         what = f"{path} is a directory, not a stack file" if _is_dir(path) else f"no stack file {path}"
         hint = f"did you mean {near[0]}? " if near else ""
-        raise CliError(f"STACK {arg!r}: {what}; {hint}{'K' if hint else 'k'}nown stacks in {stacks_dir()}: "
+        raise CliError(f"{option} {arg!r}: {what}; {hint}{'K' if hint else 'k'}nown stacks in {stacks_dir()}: "
                        f"{', '.join(names) or 'none'} "
                        "(give a path to a stack file, or --stacks-dir)")
     return StackRef(arg, path)
@@ -195,7 +199,7 @@ def one_stack(stack: str | None, named: str | None, where: pathlib.Path | None =
         raise CliError("name the stack: STACK or --stack NAME (a name in the stacks folder or a path to a stack file)")
     if stack is not None and named is not None and stack != named:
         raise CliError(f"STACK {stack!r} and --stack {named!r}: name one stack, as STACK or as --stack")
-    return resolve(stack if stack is not None else named)
+    return resolve(stack, "STACK") if stack is not None else resolve(named, "--stack")
 
 
 def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
@@ -203,7 +207,7 @@ def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
     """The stacks a command works on: STACK arguments (names or paths), `--stack NAME`s, and with `--all` every
     stack in the stacks folder (`--stacks-dir`, `where`) besides; each file once, in the order given."""
     use_stacks_dir(where)
-    wanted = [*(stacks or []), *(named or [])]
+    wanted = [*((s, "STACK") for s in stacks or []), *((s, "--stack") for s in named or [])]
     refs = []
     if all_:
         refs = all_stacks()
@@ -212,7 +216,7 @@ def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
                            "from inside the project)")
     elif not wanted:
         raise CliError("name at least one STACK (a name in the stacks folder or a path), or pass --all")
-    refs += [resolve(s) for s in wanted]
+    refs += [resolve(s, option) for s, option in wanted]
     seen: set[pathlib.Path] = set()
     unique = []
     for ref in refs:

@@ -17,9 +17,10 @@ from cli import cache
 from cli.capacity import CapacityError
 from cli.errors import CliError, invalid_stack, print_warnings, reported
 from cli.render.safe import say
-from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stack, one_stack, project_root, shown_arg
+from cli.stacks import (OneStackArgument, OneStackOption, StacksDirOption, load_catalog, load_stack, one_stack, project_root,
+                        shown_arg)
 from infra import hardware
-from infra.price_catalog import MissingPrice, PriceCatalog, default_catalog
+from infra.price_catalog import MissingPrice
 from infra.spec import SpecError, read_stack_text
 
 app = typer.Typer(add_completion=False)
@@ -144,12 +145,7 @@ def recommend_command(
         except SpecError as e:
             raise invalid_stack(e) from None
         space = _space(loaded.spec, instance_types, tensor_parallel, precision, capacity_types)
-        try:
-            catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
-        except OSError as e:
-            raise CliError(f"--price-catalog {price_catalog}: cannot read: {e.strerror}") from None
-        except ValueError as e:
-            raise CliError(f"--price-catalog: {e}") from None
+        catalog = load_catalog(price_catalog)  # the one loader (cli/stacks.py): bad input names --price-catalog
         offers: list = []
         if hybrid or loaded.spec.gateway is not None:  # the split is priced at the stack's offers
             from cli.recommend.hybrid import HybridRefused, assumed_gateway

@@ -58,6 +58,28 @@ def _render_file_by_file(fmt: str, loaded: list[tuple[pathlib.Path, list[dict]]]
     return CliError(f"--format {fmt}: cannot render these estimates: {raised}")
 
 
+def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None:
+    """A stack (the same stack file; the same name when a document lacks its file) saved in two of the files, or
+    twice in one: the merged report would list it twice, with two totals, and none would say which is current.
+    Bad input naming both files; comparing them is `diff`'s job."""
+    seen: dict[tuple, tuple[int, pathlib.Path]] = {}
+    for i, (path, docs) in enumerate(loaded):
+        for doc in docs:
+            key = ("file", doc["stackFile"]) if doc.get("stackFile") else ("name", doc.get("stack"))
+            source = f" (from {doc['stackFile']})" if doc.get("stackFile") else ""
+            if key not in seen:
+                seen[key] = (i, path)
+                continue
+            j, first = seen[key]
+            if j == i:
+                raise CliError(f"ESTIMATE {path}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
+                               "`tradeoff-infra estimate --format json`")
+            hint = ("the same file is named twice: name it once" if first.resolve() == path.resolve()
+                    else f"render one of them, or compare them with `tradeoff-infra diff {first} {path}`")
+            raise CliError(f"ESTIMATE {first} and {path}: both hold stack {doc.get('stack')!r}{source}; the merged "
+                           f"report would list it twice; {hint}")
+
+
 @app.command("render", epilog=EPILOG)
 @reported()
 def render_command(
@@ -74,6 +96,7 @@ def render_command(
 
     refuse_input_as_out(out, [("saved estimate", path) for path in files])
     loaded = [(path, load_saved(path, "ESTIMATE")) for path in files]
+    _refuse_a_stack_twice(loaded)
     docs = [doc for _, stacks in loaded for doc in stacks]
     if not docs:
         raise CliError(f"ESTIMATE {', '.join(map(str, files))}: no stack in the saved estimate(s) (`stacks` is empty); "

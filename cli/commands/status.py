@@ -12,7 +12,7 @@ import typer
 from cli.errors import CliError, reported
 from cli.live.options import ContextOpt, KubeconfigOpt
 from cli.pins.show import echo
-from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stack, one_stack, project_root
+from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_catalog, load_stack, one_stack, project_root
 
 app = typer.Typer(add_completion=False)
 
@@ -45,14 +45,10 @@ def status(
     from cli.estimate.prices import PriceBook
     from cli.live import kube
     from cli.live.status import render_text, stack_report
-    from infra.price_catalog import CatalogError, PriceCatalog, default_catalog
 
     ref = one_stack(stack, stack_option, stacks_dir)
     spec = load_stack(ref).spec
-    try:
-        catalog = PriceCatalog.load(price_catalog) if price_catalog else default_catalog()
-    except CatalogError as err:
-        raise CliError(f"--price-catalog: {err}") from None
+    catalog = load_catalog(price_catalog)  # the one loader (cli/stacks.py): bad input names --price-catalog
     clusters = kube.clusters(spec, ref.name, project_root(), kubeconfig, context)
     doc = stack_report(ref.name, spec, clusters, PriceBook(catalog))
     echo(json.dumps(doc, indent=2) if fmt is StatusFormat.json else render_text(doc))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from cli.errors import reported
 from cli.render import grid
-from cli.render.safe import say
+from cli.render.safe import clean, say
 from cli.render.width import output_width
 from cli.stacks import (StackOption, StackRef, StacksDirOption, check_stack, load_catalog, load_stack, project_root,
                         select)
@@ -70,6 +70,19 @@ def estimate_problems(spec: StackSpec, today: date, catalog: PriceCatalog) -> li
     return check_stack(project_root(), spec, today, catalog, store=False)[0]
 
 
+def emit(console: Console, text: str, label: str = "", style: str = "") -> None:
+    """One line of validate's text (user values made inert, cli/render/safe.py) wrapped to the console's width by
+    the one rule for long text (cli/render/grid.py `hang`: a hanging indent, a word, pin or path never split);
+    `label`, the line's start, in `style` (on a terminal)."""
+    lines = grid.hang(clean(text), console.width)
+    label = clean(label)
+    for i, line in enumerate(lines):
+        if i == 0 and label and style and line.startswith(label):
+            say(console, f"[{style}]{{}}[/{style}]{{}}", label, line[len(label):], soft_wrap=True)
+        else:
+            say(console, "{}", line, soft_wrap=True)
+
+
 EPILOG = """Examples:
 
   tradeoff-infra validate dev
@@ -93,8 +106,9 @@ def validate(
 ) -> None:
     """Validate stack files and print what each would deploy. Exit 0 valid, 2 invalid."""
     terminal = sys.stdout.isatty()
-    console = Console(width=output_width(terminal))  # the one width rule (cli/render/width.py), also piped
-    err = Console(stderr=True)
+    width = output_width(terminal)  # the one width rule (cli/render/width.py), also piped
+    console = Console(width=width)
+    err = Console(stderr=True, width=output_width(sys.stderr.isatty()))
     refs = select(stacks, all_, stack, stacks_dir)
     catalog = load_catalog(price_catalog)
     failed = False
@@ -107,18 +121,20 @@ def validate(
             spec, problems = None, e.problems  # with the CLI's suggestions (cli/stacks.py load_stack)
         if problems:
             failed = True
-            say(err, "[red]✗ {}[/red] ({}) is invalid:", ref.name, ref.path)
+            emit(err, f"✗ {ref.name} ({ref.path}) is invalid:", label=f"✗ {ref.name}", style="red")
             for problem in problems:
-                say(err, "  - {}: {}", problem.path, problem.message, soft_wrap=True)
+                emit(err, f"  - {problem.path}: {problem.message}")
             continue
         typer.echo(summary_table(ref, spec, console.width, styles=terminal), nl=False)
-        say(console, "model: {} = {} tensorParallel {}, maxModelLen {}, {}", spec.model.name, spec.model.source,
-            spec.model.tensor_parallel, spec.model.max_model_len, spec.model.dtype)
+        m = spec.model
+        emit(console, f"model: {m.name} = {m.source} tensorParallel {m.tensor_parallel}, maxModelLen {m.max_model_len}, "
+                      f"{m.dtype}")
         for line in pin_lines(spec):
-            say(console, "{}", line, soft_wrap=True)
-        say(console, "{}", endpoint_line(spec))
+            emit(console, line)
+        emit(console, endpoint_line(spec))
         for warning in warnings(spec):
-            say(console, "[yellow]warning:[/yellow] {}", warning, soft_wrap=True)
-        say(console, "[green]✓ {} is valid[/green]\n", ref.name)
+            emit(console, f"warning: {warning}", label="warning:", style="yellow")
+        emit(console, f"✓ {ref.name} is valid", label=f"✓ {ref.name} is valid", style="green")
+        console.print()
     if failed:
         raise typer.Exit(2)

@@ -137,21 +137,32 @@ def _verdict_text(change: dict) -> str:
     return f"{v['before'].upper()} -> {v['after'].upper()}{by}" if v["changed"] else f"{v['after'].upper()}{by} (unchanged)"
 
 
+def _only_rows(result: dict, shown) -> list[tuple[str, str, str]]:
+    """The stacks found in only one of the two documents, as summary rows (stack, where, its file)."""
+    return ([(shown(s["stack"]), "only in new", f"({shown(s['stackFile'])})") for s in result["onlyInNew"]]
+            + [(shown(s["stack"]), "only in old", f"({shown(s['stackFile'])})") for s in result["onlyInOld"]])
+
+
 def summary_lines(result: dict, md: bool) -> list[str]:
-    """With several stacks compared, one line (a markdown table row) per stack first: its verdict and its expected
-    total's change, so every stack's verdict is read before the first stack's line items."""
-    if len(result["stacks"]) < 2:
-        return []
+    """With several stacks (compared, or found in only one of the documents), one line (a markdown table row) per
+    stack first: its verdict and its expected total's change, or `only in old/new`, so every stack is read before the
+    first stack's line items."""
     from cli.render.safe import clean
 
     shown = _md if md else clean  # a user's value on one line: a newline in a stack name shows as \x0a
-    rows = [(shown(c["stack"]), _verdict_text(c), f"{money(c['total']['beforeUsd'])} -> {money(c['total']['afterUsd'])} "
-             f"({signed_money(c['total']['changeUsd'])}, {pct_text(c['total']['changePct'])})") for c in result["stacks"]]
+    compared = [(shown(c["stack"]), _verdict_text(c), f"{money(c['total']['beforeUsd'])} -> {money(c['total']['afterUsd'])} "
+                 f"({signed_money(c['total']['changeUsd'])}, {pct_text(c['total']['changePct'])})")
+                for c in result["stacks"]]
+    only = _only_rows(result, shown)
+    rows = compared + only
+    if len(rows) < 2:
+        return []
     if md:
         return (["| stack | verdict | expected total |", "| --- | --- | --- |"]
                 + [f"| {s} | {v} | {t} |" for s, v, t in rows] + [""])
     width, v_width = max(len(s) for s, _, _ in rows), max(len(v) for _, v, _ in rows)
-    return ([f"{len(rows)} stacks compared against {result['against']} (verdict; expected total):"]
+    besides = f", {len(only)} in only one of the two" if only else ""
+    return ([f"{len(compared)} stacks compared against {result['against']}{besides} (verdict; expected total):"]
             + [f"  {s.ljust(width)}  {v.ljust(v_width)}  {t}" for s, v, t in rows] + [""])
 
 
@@ -243,7 +254,9 @@ def _md(value: Any) -> str:
 def markdown(change: dict) -> str:
     """One stack's change as GitHub markdown: the headline lines, then a table of the changed line items."""
     lines = [f"**{_md(change['stack'])}: change against {_md(change['against'])}**", ""]
-    lines += [f"- {_md(line)}" for line in headline(change)]
+    # our own arrow stays a plain `->` (as in the summary table; GitHub shows it as it reads): escaped whole, the
+    # headline read `-&gt;`. No `<` is unescaped, so no tag can open.
+    lines += [f"- {_md(line).replace(' -&gt; ', ' -> ')}" for line in headline(change)]
     rows = _changed_rows(change)
     lines.append("")
     if not rows:
@@ -259,24 +272,11 @@ def markdown(change: dict) -> str:
 
 def fit(text_out: str, width: int) -> str:
     """Plain text wrapped to `width` columns at spaces, each continuation under its line's text plus two (a hanging
-    indent), so a terminal never soft-wraps a line through a `$31,472.79` or a `+20.5%`. A word is never split (a
-    path longer than the width keeps its own line)."""
-    lines = []
-    for line in text_out.split("\n"):
-        words = line.split()
-        if len(line) <= width or not words:
-            lines.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip(" "))]
-        current = indent + words[0]
-        for word in words[1:]:
-            if len(current) + 1 + len(word) <= width:
-                current += " " + word
-            else:
-                lines.append(current)
-                current = f"{indent}  {word}"
-        lines.append(current)
-    return "\n".join(lines)
+    indent, cli/render/grid.py `hang`), so a terminal never soft-wraps a line through a `$31,472.79` or a `+20.5%`.
+    A word is never split (a path longer than the width keeps its own line)."""
+    from cli.render.grid import hang
+
+    return "\n".join(piece for line in text_out.split("\n") for piece in hang(line, width))
 
 
 def render(result: dict, fmt: str, width: int | None = None) -> str:
@@ -292,10 +292,11 @@ def render(result: dict, fmt: str, width: int | None = None) -> str:
     head = summary_lines(result, md)
     parts = (["\n".join(head)] if head else []) + [(markdown if md else text)(change) for change in result["stacks"]]
     bullet = "- " if md else ""
-    for s in result["onlyInNew"]:
-        parts.append(f"{bullet}+ {shown(s['stack'])} ({shown(s['stackFile'])}): only in the new estimate\n")
-    for s in result["onlyInOld"]:
-        parts.append(f"{bullet}- {shown(s['stack'])} ({shown(s['stackFile'])}): only in the old estimate\n")
+    if not head:  # else the summary lists them (`only in old/new`), first
+        for s in result["onlyInNew"]:
+            parts.append(f"{bullet}+ {shown(s['stack'])} ({shown(s['stackFile'])}): only in the new estimate\n")
+        for s in result["onlyInOld"]:
+            parts.append(f"{bullet}- {shown(s['stack'])} ({shown(s['stackFile'])}): only in the old estimate\n")
     out = "\n".join(parts)
     if md:
         return out

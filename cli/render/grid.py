@@ -110,6 +110,25 @@ def wrap(text: str, width: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+def hang(line: str, width: int, indent: int = 2) -> list[str]:
+    """One line of plain text wrapped to `width` cells at spaces, each continuation under the line's text plus
+    `indent` (a hanging indent): the one rule for long lines of text (diff's text, validate's pins and warnings).
+    A word is never split: money, a path or a pin wider than the width keeps a line of its own."""
+    words = line.split()
+    if cells(line) <= width or not words:
+        return [line]
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    lines, current = [], lead + words[0]
+    for word in words[1:]:
+        if cells(current) + 1 + cells(word) <= width:
+            current += " " + word
+        else:
+            lines.append(current)
+            current = f"{lead}{' ' * indent}{word}"
+    lines.append(current)
+    return lines
+
+
 def _longest_number_word(texts: list[str]) -> int:
     return max((len(word) for cell in texts for word in cell.split() if _NUMBER_WORD.fullmatch(word)), default=0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -302,3 +303,42 @@ def test_a_stack_name_with_a_line_break_stays_on_its_line_in_the_text(tmp_path, 
     out = invoke("diff", old, old).stdout
     assert not any(line.startswith("# injected") for line in out.splitlines()), out
     assert out.count("dev\\x0a# injected") == 2, out  # the summary row and the change's header
+
+
+def test_markdown_writes_every_arrow_as_a_plain_arrow(tmp_path, saved):
+    """The summary table wrote `->` while the headline lines escaped theirs to `-&gt;`: one plain `->` (GitHub
+    shows it as it reads; no `<` is unescaped, so no tag can open), in `diff` and in `estimate --compare-to`."""
+    old, new = write(tmp_path, "old.json", several(saved)), write(tmp_path, "new.json", several(changed(saved)))
+    md = invoke("diff", old, new, "--format", "markdown").stdout
+    assert "-&gt;" not in md
+    before, after = (d["stacks"][0]["verdict"]["choice"].upper() for d in (saved, changed(saved)))
+    assert f"- verdict changed: {before} -> {after}" in md and f"| {before} -> {after} |" in md
+    compare = invoke("estimate", "dev", "--compare-to", old, "--format", "markdown", *AS_OF).stdout
+    assert "-&gt;" not in compare and "- expected total (self-hosted): $" in compare
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_stacks_in_only_one_file_are_in_the_summary(tmp_path, saved, fmt):
+    """A multi-stack diff listed a stack found in only one of the two files at the end, after every stack's line
+    items: the summary lists it (`only in old` / `only in new`) with the compared stacks."""
+    old_doc, new_doc = several(saved), several(changed(saved))
+    gone = old_doc["stacks"].pop(1)  # `second` only in the new file
+    new_doc["stacks"].pop(2)  # `third` only in the old file
+    out = invoke("diff", write(tmp_path, "old.json", old_doc), write(tmp_path, "new.json", new_doc),
+                 "--format", fmt).stdout
+    summary = out.split("change against")[0]
+    assert re.search(r"second\s*\|?\s*only in new", summary), summary
+    assert re.search(r"third\s*\|?\s*only in old", summary), summary
+    assert "only in the new estimate" not in out and "only in the old estimate" not in out  # not again at the end
+    assert gone["stack"] == "second"
+
+
+def test_a_renamed_stack_is_said_in_only_one_file_each(tmp_path, saved):
+    """Nothing compared (the stack was renamed): the summary says so and lists both, old and new."""
+    other = copy.deepcopy(saved)
+    other["stacks"][0]["stack"] = "renamed"
+    other["stacks"][0]["stackFile"] = "stacks/Pulumi.renamed.yaml"
+    out = invoke("diff", write(tmp_path, "old.json", saved), write(tmp_path, "new.json", other)).stdout
+    assert out.startswith("0 stacks compared against ") and ", 2 in only one of the two" in out
+    assert re.search(r"renamed +only in new +\(stacks/Pulumi.renamed.yaml\)", out), out
+    assert re.search(r"dev +only in old", out), out

@@ -4,6 +4,7 @@ report (issue 13 item 6.4)."""
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 from typer.testing import CliRunner
@@ -102,6 +103,7 @@ def test_a_saved_stack_that_lacks_a_key_the_report_shows_is_named_and_nothing_is
     good = saved(tmp_path, "dev")
     doc = json.loads(open(good).read())
     del doc["stacks"][0]["traffic"]
+    doc["stacks"][0]["stackFile"] = "stacks/Pulumi.dev-copy.yaml"  # another stack (the same one twice is refused)
     bad = tmp_path / "old.json"
     bad.write_text(json.dumps(doc))
     out = tmp_path / "report.html"
@@ -128,3 +130,25 @@ def test_saved_estimates_without_any_stack_are_bad_input(tmp_path):
     empty.write_text(json.dumps({"version": 1, "currency": "USD", "stacks": []}))
     result = run("render", str(empty), "--format", "table")
     assert result.exit_code == 2 and "no stack in the saved estimate(s)" in result.output, result.output
+
+
+def test_the_same_stack_from_two_saved_files_is_refused_naming_both(tmp_path):
+    """`render old.json new.json` of the same stack listed it twice, two totals and no word of which is current:
+    bad input (exit 2) naming both files and pointing to `diff`; nothing is written."""
+    first = saved(tmp_path, "dev")
+    later = tmp_path / "later" / "dev.json"
+    later.parent.mkdir()
+    later.write_text(pathlib.Path(first).read_text())
+    out = tmp_path / "report.md"
+    result = run("render", first, str(later), "--format", "markdown", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"ESTIMATE {first} and {later}: both hold stack 'dev'" in " ".join(result.output.split())
+    assert "tradeoff-infra diff" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    twice = run("render", first, first)
+    assert twice.exit_code == 2 and "named twice" in twice.output, twice.output
+    doc = json.loads(pathlib.Path(first).read_text())
+    doc["stacks"].append(doc["stacks"][0])
+    (tmp_path / "dup.json").write_text(json.dumps(doc))
+    dup = run("render", str(tmp_path / "dup.json"))
+    assert dup.exit_code == 2 and "holds stack 'dev'" in dup.output and "twice" in dup.output, dup.output

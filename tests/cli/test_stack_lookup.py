@@ -184,3 +184,16 @@ def test_a_name_without_a_near_one_leaves_no_dangling_hint_and_a_directory_is_no
     by_path = invoke("validate", str(folder / "Pulumi.dir.yaml"))
     assert by_path.exit_code == 2 and "a directory, not a stack file" in by_path.output, by_path.output
     assert f"did you mean {folder / 'Pulumi.dir.yaml'}?" not in by_path.output
+
+
+@pytest.mark.parametrize("args, option", [
+    (["validate", "--stack", ""], "--stack"), (["validate", ""], "STACK"), (["estimate", "--stack", " "], "--stack"),
+    (["inventory", "--stack", ""], "--stack"), (["model", "show", "--stack", ""], "--stack"),
+    (["validate", "dev", "--stack", "missing-one"], "--stack")])
+def test_an_empty_stack_name_is_bad_input_naming_the_option_used(elsewhere, args, option):
+    """`--stack ""` with no stacks folder here fell back to the installed project's `stacks/` (`Pulumi..yaml`) and
+    the error said `STACK`: an empty name is bad input, and every error names the option the user used."""
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert f"error: {option} '" in result.output
+    assert "Pulumi..yaml" not in result.output and "Traceback" not in result.output

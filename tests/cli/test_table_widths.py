@@ -157,3 +157,36 @@ def test_a_table_handed_to_a_rich_console_prints_as_drawn():
     buffer = io.StringIO()
     Console(file=buffer, width=30, color_system=None).print(table, crop=False)
     assert buffer.getvalue() == table
+
+
+def _too_wide(text: str, columns: int) -> list[str]:
+    """The lines wider than `columns` that are more than one unbreakable token (a pin, a path)."""
+    return [line for line in text.splitlines() if len(line.rstrip()) > columns and len(line.split()) > 1]
+
+
+STACK_ARGS = [("--all",), *((path.name.removeprefix("Pulumi.").removesuffix(".yaml"),)
+                            for path in sorted((ROOT / "stacks").glob("Pulumi.*.yaml")))]
+
+
+@pytest.mark.parametrize("columns", ["100", "120"])
+@pytest.mark.parametrize("args", STACK_ARGS, ids=lambda a: a[0])
+def test_validate_text_lines_fit_the_width_too(args, columns):
+    """The table fitted, but piped the `pin ...` lines and the warnings ran to 426 columns (soft-wrapped): now
+    every line is wrapped by the one rule (a hanging indent, never a word split)."""
+    text = invoke("validate", *args, columns=columns)
+    assert _too_wide(text, int(columns)) == []
+    assert "vllm/vllm-openai:v0.31.0@sha256:" in text  # the pin's image whole on a line
+    assert re.search(r"^  \S", text, re.M)  # a continuation hangs under its line's text
+
+
+def test_validate_problems_fit_the_width(tmp_path):
+    """The problems of an invalid stack (stderr) follow the same rule."""
+    stack = tmp_path / ("a-folder-name-long-enough-to-make-the-header-line-wide-" * 2) / "Pulumi.bad.yaml"
+    stack.parent.mkdir()
+    stack.write_text((ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+                     .replace("instanceType: g6.xlarge", "instanceType: g6.xlarg")
+                     .replace("maxModelLen: 8192", "maxModelLen: 8192\n    madeUpKeyWithALongName: 1"))
+    result = runner.invoke(app, ["validate", str(stack)], env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "100"})
+    assert result.exit_code == 2, result.output
+    assert "g6.xlarge" in result.stderr and "is invalid" in result.stderr
+    assert _too_wide(result.stderr, 100) == []
