@@ -109,6 +109,32 @@ def project(tmp_path, monkeypatch) -> pathlib.Path:
     return tmp_path
 
 
+# The caps prod-global shipped with before it was sized for its own peak (maxNodes, maxReplicas per region): a fleet
+# that cannot carry its peak (warning fleet-capped), so the estimate compares the fleet grown for the traffic and shows
+# the configured fleet's total beside it, labelled.
+CAPPED_GLOBAL_CAPS = {"us-east-1": (17, 16), "eu-central-1": (13, 12), "ap-northeast-1": (7, 6)}
+
+
+def capped_global_root(root: pathlib.Path) -> pathlib.Path:
+    """`root` made a project root holding the shipped stacks, with prod-global's pools and autoscaling set back to
+    CAPPED_GLOBAL_CAPS: a multi-region stack whose configured fleet and compared cost differ. Returns `root`."""
+    import yaml
+
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copytree(ROOT / "stacks", root / "stacks", dirs_exist_ok=True)
+    path = root / "stacks" / "Pulumi.prod-global.yaml"
+    doc = yaml.safe_load(path.read_text())
+    regions = doc["config"]["tradeoff-infra:regions"]
+    assert [r["region"] for r in regions] == list(CAPPED_GLOBAL_CAPS), regions
+    for region in regions:
+        max_nodes, max_replicas = CAPPED_GLOBAL_CAPS[region["region"]]
+        (pool,) = region["gpuPools"]
+        pool["maxNodes"] = max_nodes
+        region["autoscaling"]["maxReplicas"] = max_replicas
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return root
+
+
 @pytest.fixture(scope="module", autouse=True)
 def cache_dir(tmp_path_factory):
     """One inventory cache for the module: each stack's program runs once. Autouse in every module that imports it."""

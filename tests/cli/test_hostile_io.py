@@ -563,9 +563,12 @@ CANARY_IMAGE = "vllm/vllm-openai:v0.31.0@sha256:c1c9f6fd5c109ba7f0546a59f5b2f15f
 def _two_region_overrides(project: pathlib.Path, first: str, second: str) -> tuple[pathlib.Path, str]:
     """prod-global with `first` as us-east-1's `model:` line and `second` as eu-central-1's."""
     path = project / "stacks" / "Pulumi.prod-global.yaml"
-    text = path.read_text()
-    for scaling, line in (("{minReplicas: 2, maxReplicas: 16}", first), ("{minReplicas: 2, maxReplicas: 12}", second)):
-        text = text.replace(f"      autoscaling: {scaling}\n", f"      autoscaling: {scaling}\n      {line}\n", 1)
+    lines = path.read_text().splitlines(keepends=True)
+    at = [i for i, line in enumerate(lines) if line.startswith("      autoscaling: {")]  # each region's own
+    assert len(at) == 3, at  # us-east-1, eu-central-1, ap-northeast-1: the lines hold whatever caps the stack ships
+    for i, line in sorted(zip(at[:2], (first, second)), reverse=True):
+        lines.insert(i + 1, f"      {line}\n")
+    text = "".join(lines)
     path.write_text(text)
     return path, text
 

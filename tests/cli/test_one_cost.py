@@ -1,9 +1,11 @@
 """One cost shown and compared everywhere (issues 11 and 13): every headline, total row, budget line, summary and
 `diff` total shows the cost the verdict compares — the fleet grown for the traffic where maxNodes cannot carry it
-(prod-global: $241,781.52 compared, $219,438.32 configured), for a `hybrid` verdict the split as configured with its
-API spend — and where the line items (the configured fleet, or the split's self-hosted side) sum to another amount,
-that amount is labelled as such, never a competing total. Checked in every format, for a fresh estimate and for
-`render` of a saved one, on the two shipped stacks whose configured and compared costs differ."""
+(prod-global as it shipped with lower caps: $241,777.39 compared, $219,434.19 configured), for a `hybrid` verdict the
+split as configured with its API spend — and where the line items (the configured fleet, or the split's self-hosted
+side) sum to another amount, that amount is labelled as such, never a competing total. Checked in every format, for a
+fresh estimate and for `render` of a saved one, on two stacks whose configured and compared costs differ: the shipped
+hybrid stack and a copy of prod-global with its old caps (tests/builders.py: capped_global_root; the shipped
+prod-global now carries its own peak)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,12 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
-from tests.builders import visible_lines
-from tests.paths import ROOT
+from tests.builders import capped_global_root, visible_lines
 
 AS_OF = ["--as-of", "2026-11-24"]
 STACKS = ["prod-global", "hybrid"]
 runner = CliRunner()
+ROOT = None  # the capped project root, set by the `docs` fixture before any invoke
 TOTAL_LABEL = re.compile(r"(?<![\w-])(?:total|self-hosted total|hybrid total)\b")
 
 
@@ -35,8 +37,13 @@ def money(value: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def docs():
-    return {s: json.loads(invoke("estimate", s, "--format", "json", *AS_OF))["stacks"][0] for s in STACKS}
+def docs(tmp_path_factory):
+    global ROOT
+    ROOT = capped_global_root(tmp_path_factory.mktemp("capped"))
+    found = {s: json.loads(invoke("estimate", s, "--format", "json", *AS_OF))["stacks"][0] for s in STACKS}
+    for doc in found.values():  # each stack shows an amount besides the cost compared, or the checks prove nothing
+        assert other_amounts(doc), doc["stack"]
+    return found
 
 
 def compared(doc: dict) -> float:
@@ -56,16 +63,20 @@ def total_rows(lines: list[str]) -> list[str]:
             and (line.lstrip().startswith(("│", "|")) or not line.lstrip().startswith(("verdict", "-", "*")))]
 
 
+def other_amounts(doc: dict) -> set[float]:
+    """The line items' sum and the self-hosted side, where they differ from the cost compared."""
+    line_items = round(sum(li["monthlyUsd"] for li in doc["lineItems"]), 2)
+    return {line_items, doc["selfHosted"]["monthlyUsd"]["expected"]} - {compared(doc)}
+
+
 def check(doc: dict, text: str, fmt: str) -> None:
     lines = lines_of(text, fmt)
     cost = compared(doc)
-    line_items = round(sum(li["monthlyUsd"] for li in doc["lineItems"]), 2)
-    self_side = doc["selfHosted"]["monthlyUsd"]["expected"]
     totals = [line for line in total_rows(lines) if "configured fleet" not in line and "line items:" not in line]
     assert totals, f"{fmt}: no total row"
     for line in totals:  # every total row shows the one cost compared
         assert money(cost) in line, (fmt, line)
-    for amount in {line_items, self_side} - {cost}:  # another amount only where it is labelled for what it is
+    for amount in other_amounts(doc):  # another amount only where it is labelled for what it is
         for line in lines:
             if money(amount) in line and TOTAL_LABEL.search(line):
                 assert re.search(r"configured|capped|split's self-hosted side", line), (fmt, amount, line)
@@ -79,7 +90,7 @@ def check(doc: dict, text: str, fmt: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_total_row_shows_the_cost_compared(docs, stack, fmt):
     """Before, the HTML line items' total row and the table's bold `self-hosted total` showed the configured fleet
-    (prod-global $219,438.32) under a budget row judging the grown one ($241,781.52), the hybrid stack's table a bold
+    (prod-global $219,434.19) under a budget row judging the grown one ($241,777.39), the hybrid stack's table a bold
     `self-hosted total` of the capped split's self-hosted side ($108,767.83) beside a headline of $123,926.26, and
     markdown had no total row."""
     check(docs[stack], invoke("estimate", stack, "--format", fmt, *AS_OF), fmt)
@@ -114,7 +125,7 @@ def test_the_decision_block_names_the_configured_total_once(docs):
 
 def test_diff_compares_the_cost_the_verdict_compares(docs, tmp_path):
     """`diff` and `--compare-to` compared the configured fleet's total (selfHosted.monthlyUsd.expected,
-    $219,438.32 for prod-global), not the grown fleet the verdict and budget compare; now the compared cost, with
+    $219,434.19 for prod-global), not the grown fleet the verdict and budget compare; now the compared cost, with
     the line items' (configured) sum beside it, labelled."""
     from cli.estimate.diff import compare, headline
 

@@ -124,7 +124,7 @@ def test_validate_fits_the_width_and_never_truncates(columns):
     table = text.split("model:")[0]
     assert widest(table) <= int(columns or width.PIPED_WIDTH)
     assert "…" not in text
-    for counts in ("2/2/17", "8/68", "2/16", "2/2/13", "1/1/7"):  # nodes, GPUs, replicas: whole on their row
+    for counts in ("2/2/23", "8/92", "2/22", "2/2/17", "8/68", "1/1/8"):  # nodes, GPUs, replicas: whole on their row
         assert re.search(rf"│ +{re.escape(counts)} │", table), counts
     if columns != "80":
         assert all(region in table for region in ("us-east-1", "eu-central-1", "ap-northeast-1"))

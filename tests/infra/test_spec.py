@@ -128,10 +128,11 @@ def test_instance_type_not_offered_in_region_is_refused():
 
 def test_region_replica_override_is_checked_against_that_regions_pools():
     config = project_config(yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-global.yaml").read_text()))
-    config["regions"][2]["autoscaling"]["maxReplicas"] = 8
+    (pool,) = config["regions"][2]["gpuPools"]  # one TP4 replica per 4-GPU node: the pool holds maxNodes replicas
+    config["regions"][2]["autoscaling"]["maxReplicas"] = pool["maxNodes"] + 1
     problems = problems_of(config)
     assert "regions[2].autoscaling.maxReplicas" in problems
-    assert "can hold: 7" in problems["regions[2].autoscaling.maxReplicas"]
+    assert f"can hold: {pool['maxNodes']}" in problems["regions[2].autoscaling.maxReplicas"]
 
 
 def test_unknown_model_needs_its_architecture():
