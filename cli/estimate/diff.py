@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.render.documents import decided_by, headline_cost, money
+from cli.render.documents import SPLIT_BASES, decided_by, headline_cost, money
 
 SIGNS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
 
@@ -45,7 +45,7 @@ def _break_even(doc: dict) -> dict[str, float | None]:
 
 def compared_total(doc: dict, line_sum: float | None = None) -> tuple[float, str]:
     """The expected monthly total the verdict compares, and its basis: the one cost every headline and summary
-    shows (`cli.render.documents.headline_cost`: for a `hybrid` verdict the split as configured with its API spend,
+    shows (`cli.render.documents.headline_cost`, by its `cost_basis` rule: for a `hybrid` verdict the split as configured with its API spend,
     else the compared self-hosted cost, the fleet grown for the traffic where maxNodes cannot carry it). A document
     saved without those falls back to the self-hosted expected total, then to the sum of its line items."""
     return headline_cost(doc, line_sum)
@@ -190,7 +190,7 @@ def headline(change: dict) -> list[str]:
     """The total, the verdict and the break-evens, one line each (the lines a reader needs first)."""
     t = change["total"]
     before, after = t.get("basisBefore", "self-hosted"), t.get("basisAfter", "self-hosted")
-    basis = (f" ({after}{', incl. API spend' if after == 'hybrid' else ''})" if before == after
+    basis = (f" ({after}{', incl. API spend' if after in SPLIT_BASES else ''})" if before == after
              else f" ({before} -> {after}: the bases differ)")
     lines = [f"expected total{basis}: {money(t['beforeUsd'])} -> {money(t['afterUsd'])} "
              f"({signed_money(t['changeUsd'])}, {pct_text(t['changePct'])})"]

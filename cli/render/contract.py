@@ -9,6 +9,7 @@ import math
 from decimal import Decimal
 
 from cli.estimate import CATEGORIES, STALE_AFTER_DAYS, USAGE_KEYS, LineItem, StackEstimate, q
+from cli.render.documents import SPLIT_BASES, cost_basis
 
 
 def usd(value: Decimal) -> float:
@@ -120,10 +121,16 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
     budget = None
     if spec.budget:
         limit = Decimal(str(spec.budget.monthly_usd))
-        # judged on what carrying the traffic costs: the grown fleet when maxNodes cannot carry it; with a gateway,
-        # the split as configured (fleet, gateway and API spend: what the deployment bills)
-        judged = est.compared_expected if est.hybrid is None else est.hybrid.configured.total
-        judged_basis = compared_basis if est.hybrid is None else "split as configured: fleet, gateway and API spend"
+        # judged on the one cost every headline and total row shows (documents.cost_basis): the compared self-hosted
+        # cost (the grown fleet where maxNodes cannot carry it; with a gateway and a `self-host` verdict, pure
+        # self-hosted), or with a gateway the split as configured (fleet, gateway and API spend)
+        basis = cost_basis(est.verdict.choice, est.hybrid is not None)
+        judged = est.hybrid.configured.total if basis in SPLIT_BASES else est.compared_expected
+        judged_basis = {
+            "self-hosted": compared_basis, "hybrid": "split as configured: fleet, gateway and API spend",
+            "split as configured": (f"split as configured: what this stack deploys (fleet, gateway and API spend); the "
+                                    f"`{est.verdict.choice}` verdict runs no fleet of it, and no stack deploys pure API"),
+        }[basis]
         budget = {"monthlyUsd": usd(limit), "expectedUsd": usd(judged), "overBudget": judged > limit,
                   "headroomUsd": usd(limit - judged),
                   "basis": judged_basis}

@@ -104,17 +104,36 @@ def decision(doc: dict) -> dict:
     }
 
 
+SPLIT_BASES = ("hybrid", "split as configured")
+"""`cost_basis` values whose cost is the split as configured with its API spend (`hybrid.monthlyUsd.expected`)."""
+
+
+def cost_basis(choice: str | None, has_gateway: bool) -> str:
+    """THE rule for which cost of a stack the budget, every headline and total row, the summary and `diff` show
+    (docs/estimate.md `budget.basis`, docs/hybrid.md "How the split is priced"): `self-hosted` (the compared self-hosted cost:
+    without a gateway always; with one when the verdict is `self-host`, the pure self-hosted cost it compares),
+    `hybrid` (a gateway stack whose verdict is `hybrid`, or a saved one without a verdict: the split as configured
+    with its API spend), `split as configured` (a gateway stack whose verdict is `api` or `undecided`: the verdict
+    runs no fleet of this stack, so the cost judged is what the stack as written deploys, its fleet and its routes
+    with their API spend, labelled as such; never the pure API bill the verdict prefers, which no stack deploys)."""
+    if not has_gateway or choice == "self-host":
+        return "self-hosted"
+    return "hybrid" if choice in ("hybrid", None) else "split as configured"
+
+
 def headline_cost(doc: dict, line_sum: float | None = None) -> tuple[float, str]:
-    """The one cost of a stack every headline, summary, total row and `diff` shows: (USD a month, basis) — for a
-    `hybrid` verdict the split as configured with its API spend (`hybrid.monthlyUsd.expected`, what the budget is
-    judged on), else the compared self-hosted cost (`selfHosted.comparedMonthlyUsd`: the fleet grown for the traffic
-    where maxNodes cannot carry it, what the verdict and the budget use). A document saved before those fields
-    falls back to the self-hosted expected total, then to the sum of its line items (`line_sum`)."""
+    """The one cost of a stack every headline, summary, total row, budget and `diff` shows: (USD a month, basis), by
+    `cost_basis` — the split as configured with its API spend (`hybrid.monthlyUsd.expected`) for a basis in
+    SPLIT_BASES, else the compared self-hosted cost (`selfHosted.comparedMonthlyUsd`: the fleet grown for the traffic
+    where maxNodes cannot carry it; with a gateway, pure self-hosted). A document saved before those fields falls
+    back to the self-hosted expected total, then to the sum of its line items (`line_sum`)."""
     h = doc.get("hybrid")
     verdict = doc.get("verdict")
     choice = verdict.get("choice") if isinstance(verdict, dict) else None
-    if isinstance(h, dict) and isinstance(h.get("monthlyUsd"), dict) and choice in ("hybrid", None):
-        return h["monthlyUsd"]["expected"], "hybrid"  # (no verdict saved: a gateway stack's deployed split)
+    has_split = isinstance(h, dict) and isinstance(h.get("monthlyUsd"), dict)
+    basis = cost_basis(choice, has_split)
+    if basis in SPLIT_BASES:
+        return h["monthlyUsd"]["expected"], basis
     sh = doc.get("selfHosted") or {}
     if sh.get("comparedMonthlyUsd") is not None:
         return sh["comparedMonthlyUsd"], "self-hosted"
@@ -143,11 +162,14 @@ def total_rows(doc: dict) -> list[dict]:
     cost, basis = headline_cost(doc, line_sum(doc))
     h = doc.get("hybrid")
     if h:
+        split = {"hybrid": "hybrid total as configured (with API spend)",
+                 "split as configured": "split total as configured (with API spend): what this stack deploys, verdict "
+                                        f"{doc['verdict']['choice']}"}.get(basis, "split as configured, with API spend "
+                                                                               "(not the cost compared)")
         rows = [{"label": f"split's self-hosted side (fleet capped at maxReplicas){ops}",
                  "min": rng["min"], "expected": rng["expected"], "max": rng["max"], "kind": "part"},
-                {"label": "hybrid total as configured (with API spend)", **h["monthlyUsd"],
-                 "kind": "total" if basis == "hybrid" else "part"}]
-        if basis != "hybrid":
+                {"label": split, **h["monthlyUsd"], "kind": "total" if basis in SPLIT_BASES else "part"}]
+        if basis not in SPLIT_BASES:
             rows.append({"label": "self-hosted total, compared (pure self-hosted, grown for the traffic)", "min": None,
                          "expected": cost, "max": None, "kind": "total"})
         return rows
@@ -166,13 +188,15 @@ def line_item_footer(doc: dict) -> list[dict]:
     items = len(doc["lineItems"])
     total = line_sum(doc)
     cost, basis = headline_cost(doc, total)
-    what = "split as configured, incl. API spend" if doc.get("hybrid") and basis == "hybrid" else ""
+    what = ("split as configured, incl. API spend" + ("" if basis == "hybrid" else ": what this stack deploys")
+            if doc.get("hybrid") and basis in SPLIT_BASES else "")
     if round(abs(cost - total), 2) < 0.01:
         return [{"label": f"total ({items} line items{', ' + what if what else ''})", "usd": total, "kind": "total"}]
     configured = ("the split as configured, incl. API spend" if doc.get("hybrid")
                   else "the configured fleet, maxNodes as set")
     return [{"label": f"{items} line items: {configured} (not the cost compared)", "usd": total, "kind": "configured"},
-            {"label": ("total compared (pure self-hosted, grown for the traffic): what the verdict uses" if doc.get("hybrid")
+            {"label": ("total compared (pure self-hosted, grown for the traffic): what the verdict and the budget use"
+                       if doc.get("hybrid")
                        else "total compared (fleet grown for the traffic): what the verdict and the budget use"),
              "usd": cost, "kind": "total"}]
 

@@ -5,7 +5,8 @@ split as configured with its API spend — and where the line items (the configu
 side) sum to another amount, that amount is labelled as such, never a competing total. Checked in every format, for a
 fresh estimate and for `render` of a saved one, on two stacks whose configured and compared costs differ: the shipped
 hybrid stack and a copy of prod-global with its old caps (tests/builders.py: capped_global_root; the shipped
-prod-global now carries its own peak)."""
+prod-global now carries its own peak); and on two copies of the hybrid stack whose verdict is `self-host` (pure
+self-hosted judged) and `api` (the split it deploys judged), budget and --fail-over-budget included."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from tests.builders import capped_global_root, visible_lines
 
 AS_OF = ["--as-of", "2026-11-24"]
 STACKS = ["prod-global", "hybrid"]
+GATEWAY_STACKS = {"gw-self-host": "self-host", "gw-api": "api"}
+"""Copies of the shipped hybrid stack whose verdict is not `hybrid` (gateway_verdict_root)."""
 runner = CliRunner()
 ROOT = None  # the capped project root, set by the `docs` fixture before any invoke
 TOTAL_LABEL = re.compile(r"(?<![\w-])(?:total|self-hosted total|hybrid total)\b")
@@ -39,7 +42,7 @@ def money(value: float) -> str:
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory):
     global ROOT
-    ROOT = capped_global_root(tmp_path_factory.mktemp("capped"))
+    ROOT = gateway_verdict_root(capped_global_root(tmp_path_factory.mktemp("capped")))
     found = {s: json.loads(invoke("estimate", s, "--format", "json", *AS_OF))["stacks"][0] for s in STACKS}
     for doc in found.values():  # each stack shows an amount besides the cost compared, or the checks prove nothing
         assert other_amounts(doc), doc["stack"]
@@ -47,8 +50,10 @@ def docs(tmp_path_factory):
 
 
 def compared(doc: dict) -> float:
-    """The cost the verdict compares and the budget judges (the contract's own fields)."""
-    if doc["verdict"]["choice"] == "hybrid":
+    """The cost the verdict compares and the budget judges (the contract's own fields): a gateway stack's split as
+    configured unless its verdict is `self-host` (then pure self-hosted, what that verdict compares; an `api` verdict
+    runs no fleet of the stack, so the split it deploys), else the compared self-hosted cost."""
+    if doc.get("hybrid") and doc["verdict"]["choice"] != "self-host":
         return doc["hybrid"]["monthlyUsd"]["expected"]
     return doc["selfHosted"]["comparedMonthlyUsd"]
 
@@ -153,3 +158,78 @@ def test_the_hybrid_stack_diff_keeps_its_split_total(docs):
     doc = docs["hybrid"]
     total = compare(doc, doc, "x")["total"]
     assert (total["afterUsd"], total["basisAfter"]) == (doc["hybrid"]["monthlyUsd"]["expected"], "hybrid")
+
+
+def gateway_verdict_root(root):
+    """Two copies of stacks/Pulumi.hybrid.yaml in `root`: `gw-self-host`, its traffic scaled to 6.5B requests a month
+    (and weeksToShip past the setup) so that pure self-hosted wins ($1,073,909.95 compared; the split as configured
+    $1,201,813.69), with a budget between the two; `gw-api`, mlEngineersAvailable false so the constraint gives `api`
+    (split as configured $123,198.12, pure self-hosted $123,926.26), with a budget between the two."""
+    import yaml
+
+    shipped = yaml.safe_load((root / "stacks" / "Pulumi.hybrid.yaml").read_text())
+    for name, change in {"gw-self-host": {"requests": 6_500_000_000, "weeks": 52, "budget": 1_100_000},
+                         "gw-api": {"ml": False, "budget": 123_500}}.items():
+        doc = json.loads(json.dumps(shipped))
+        config = doc["config"]
+        config["tradeoff-infra:traffic"]["requestsPerMonth"] = change.get("requests", 650_000_000)
+        config["tradeoff-infra:constraints"]["weeksToShip"] = change.get("weeks", 8)
+        config["tradeoff-infra:constraints"]["mlEngineersAvailable"] = change.get("ml", True)
+        config["tradeoff-infra:budget"]["monthlyUsd"] = change["budget"]
+        (root / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return root
+
+
+@pytest.fixture(scope="module")
+def gateway_docs(docs):
+    found = {s: json.loads(invoke("estimate", s, "--format", "json", *AS_OF))["stacks"][0] for s in GATEWAY_STACKS}
+    for stack, choice in GATEWAY_STACKS.items():  # the copies still say what they are meant to
+        doc = found[stack]
+        assert doc["verdict"]["choice"] == choice, (stack, doc["verdict"])
+        assert doc["budget"]["monthlyUsd"] > min(compared(doc), doc["hybrid"]["monthlyUsd"]["expected"],
+                                                 doc["selfHosted"]["comparedMonthlyUsd"]), stack
+    return found
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+@pytest.mark.parametrize("stack", list(GATEWAY_STACKS))
+def test_a_gateway_stack_not_judged_hybrid_shows_one_cost(gateway_docs, stack, fmt):
+    """A gateway stack whose verdict is `self-host` or `api` had its budget judged on the split as configured
+    (`hybrid.monthlyUsd.expected`) while its headline and total rows showed pure self-hosted: gw-self-host was OVER
+    its $1,100,000 budget at $1,201,813.69 under a total of $1,073,909.95; gw-api within its $123,500 at $123,198.12
+    under a total of $123,926.26. Now one cost: pure self-hosted for `self-host`, the split it deploys for `api`."""
+    doc = gateway_docs[stack]
+    cost = compared(doc)
+    assert doc["budget"]["expectedUsd"] == cost and doc["budget"]["overBudget"] is (cost > doc["budget"]["monthlyUsd"])
+    assert doc["budget"]["overBudget"] is False  # each budget lies between the two costs, the one judged below it
+    check(doc, invoke("estimate", stack, "--format", fmt, *AS_OF), fmt)
+
+
+def test_a_gateway_stack_budget_basis_says_which_cost(gateway_docs):
+    own = gateway_docs["gw-self-host"]
+    assert own["budget"]["basis"] == own["selfHosted"]["comparedBasis"]  # pure self-hosted, said once
+    head = invoke("estimate", "gw-self-host", *AS_OF).split("priced ")[0]
+    assert "judged on the compared self-hosted cost above" in head, head
+    api = gateway_docs["gw-api"]
+    assert api["budget"]["basis"].startswith("split as configured: what this stack deploys"), api["budget"]
+    table = invoke("estimate", "gw-api", *AS_OF)
+    assert "split total as configured (with API spend): what this stack deploys, verdict api" in " ".join(table.split())
+
+
+@pytest.mark.parametrize("stack", list(GATEWAY_STACKS))
+def test_fail_over_budget_judges_the_cost_shown(gateway_docs, stack):
+    """--fail-over-budget exited 1 for gw-self-host: the split it judged ($1,201,813.69) is over the $1,100,000 budget,
+    the pure self-hosted cost its verdict and headline show ($1,073,909.95) is not."""
+    result = runner.invoke(app, ["estimate", stack, "--format", "json", "--fail-over-budget", *AS_OF],
+                           env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+
+
+def test_diff_of_a_gateway_stack_not_judged_hybrid_compares_that_cost(gateway_docs):
+    from cli.estimate.diff import compare, headline
+
+    for stack, basis in (("gw-self-host", "self-hosted"), ("gw-api", "split as configured")):
+        doc = gateway_docs[stack]
+        change = compare(doc, doc, "x")
+        assert (change["total"]["afterUsd"], change["total"]["basisAfter"]) == (compared(doc), basis)
+        assert headline(change)[0].startswith(f"expected total ({basis}"), headline(change)
