@@ -5,6 +5,7 @@ anything again."""
 from __future__ import annotations
 
 import pathlib
+import shlex
 import sys
 from enum import Enum
 from typing import Annotated
@@ -75,7 +76,8 @@ def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None
                 raise CliError(f"ESTIMATE {path}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
                                "`tradeoff-infra estimate --format json`")
             hint = ("the same file is named twice: name it once" if first.resolve() == path.resolve()
-                    else f"render one of them, or compare them with `tradeoff-infra diff {first} {path}`")
+                    else f"render one of them, or compare them with `tradeoff-infra diff {shlex.quote(str(first))} "
+                         f"{shlex.quote(str(path))}`")  # quoted: the command runs as written, a space in a path too
             raise CliError(f"ESTIMATE {first} and {path}: both hold stack {doc.get('stack')!r}{source}; the merged "
                            f"report would list it twice; {hint}")
 
