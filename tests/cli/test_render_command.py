@@ -169,3 +169,18 @@ def test_the_diff_it_suggests_runs_as_written_for_paths_with_spaces(tmp_path):
     hint = re.search(r"`(tradeoff-infra diff [^`]*)`", " ".join(result.output.split()))
     assert hint, result.output
     assert shlex.split(hint.group(1)) == ["tradeoff-infra", "diff", first, str(later)], hint.group(1)
+
+
+def test_the_same_stack_is_refused_when_one_saved_file_lacks_its_stack_file(tmp_path):
+    """The contract lets a saved stack leave out `stackFile` (an older save); the refusal keyed such a stack by its
+    name and the other by its file, so `render --format json` of `dev` saved with and without `stackFile` merged
+    both: `dev` twice, two totals."""
+    first = saved(tmp_path, "dev")
+    doc = json.loads(pathlib.Path(first).read_text())
+    doc["stacks"][0].pop("stackFile")
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(doc))
+    for files in ((first, str(older)), (str(older), first)):
+        result = run("render", *files, "--format", "json")
+        assert result.exit_code == 2, result.output
+        assert "both hold stack 'dev'" in " ".join(result.output.split()), result.output
