@@ -5,6 +5,7 @@ anything again."""
 from __future__ import annotations
 
 import pathlib
+import shlex
 import sys
 from enum import Enum
 from typing import Annotated
@@ -62,20 +63,27 @@ def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None
     """A stack (the same stack file; the same name when a document lacks its file) saved in two of the files, or
     twice in one: the merged report would list it twice, with two totals, and none would say which is current.
     Bad input naming both files; comparing them is `diff`'s job."""
-    seen: dict[tuple, tuple[int, pathlib.Path]] = {}
+    by_file: dict[str, tuple[int, pathlib.Path]] = {}
+    by_name: dict[object, list[tuple[int, pathlib.Path, bool]]] = {}  # name -> (file index, file, has stackFile)
     for i, (path, docs) in enumerate(loaded):
         for doc in docs:
-            key = ("file", doc["stackFile"]) if doc.get("stackFile") else ("name", doc.get("stack"))
-            source = f" (from {doc['stackFile']})" if doc.get("stackFile") else ""
-            if key not in seen:
-                seen[key] = (i, path)
+            name, stack_file = doc.get("stack"), doc.get("stackFile")
+            source = f" (from {stack_file})" if stack_file else ""
+            # a stack without its file (an older save) is the same stack as any of its name, with a file or without
+            same_name = [(j, p) for j, p, has_file in by_name.get(name, []) if not (stack_file and has_file)]
+            clash = by_file.get(stack_file) if stack_file and stack_file in by_file else next(iter(same_name), None)
+            by_name.setdefault(name, []).append((i, path, bool(stack_file)))
+            if stack_file:
+                by_file.setdefault(stack_file, (i, path))
+            if clash is None:
                 continue
-            j, first = seen[key]
+            j, first = clash
             if j == i:
                 raise CliError(f"ESTIMATE {path}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
                                "`tradeoff-infra estimate --format json`")
             hint = ("the same file is named twice: name it once" if first.resolve() == path.resolve()
-                    else f"render one of them, or compare them with `tradeoff-infra diff {first} {path}`")
+                    else f"render one of them, or compare them with `tradeoff-infra diff {shlex.quote(str(first))} "
+                         f"{shlex.quote(str(path))}`")  # quoted: the command runs as written, a space in a path too
             raise CliError(f"ESTIMATE {first} and {path}: both hold stack {doc.get('stack')!r}{source}; the merged "
                            f"report would list it twice; {hint}")
 

@@ -108,7 +108,7 @@ def validate(
     terminal = sys.stdout.isatty()
     width = output_width(terminal)  # the one width rule (cli/render/width.py), also piped
     console = Console(width=width)
-    err = Console(stderr=True, width=output_width(sys.stderr.isatty()))
+    err = Console(stderr=True, width=output_width(sys.stderr.isatty(), fd=2))  # the terminal stderr is on
     refs = select(stacks, all_, stack, stacks_dir)
     catalog = load_catalog(price_catalog)
     failed = False

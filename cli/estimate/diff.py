@@ -162,7 +162,8 @@ def summary_lines(result: dict, md: bool) -> list[str]:
                 + [f"| {s} | {v} | {t} |" for s, v, t in rows] + [""])
     width, v_width = max(len(s) for s, _, _ in rows), max(len(v) for _, v, _ in rows)
     besides = f", {len(only)} in only one of the two" if only else ""
-    return ([f"{len(compared)} stacks compared against {result['against']}{besides} (verdict; expected total):"]
+    stacks = "stack" if len(compared) == 1 else "stacks"  # one compared beside one in only one file: `1 stack`
+    return ([f"{len(compared)} {stacks} compared against {result['against']}{besides} (verdict; expected total):"]
             + [f"  {s.ljust(width)}  {v.ljust(v_width)}  {t}" for s, v, t in rows] + [""])
 
 

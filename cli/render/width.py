@@ -13,14 +13,15 @@ PIPED_WIDTH = 100
 MIN_WIDTH = 20
 
 
-def output_width(terminal: bool) -> int:
-    """Columns for text output: `COLUMNS` if set, else the terminal's width (on a terminal), else 100."""
+def output_width(terminal: bool, fd: int = 1) -> int:
+    """Columns for text output: `COLUMNS` if set, else the width of the terminal on `fd` (1 stdout, 2 stderr: the
+    stream the text goes to, which may be a terminal while the other is a file), else 100."""
     columns = os.environ.get("COLUMNS", "").strip()
     if columns.isdigit() and int(columns) > 0:
         return max(int(columns), MIN_WIDTH)
     if terminal:
         try:
-            return max(os.get_terminal_size(1).columns, MIN_WIDTH)
+            return max(os.get_terminal_size(fd).columns, MIN_WIDTH)
         except OSError:
             pass
     return PIPED_WIDTH

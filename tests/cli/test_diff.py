@@ -342,3 +342,12 @@ def test_a_renamed_stack_is_said_in_only_one_file_each(tmp_path, saved):
     assert out.startswith("0 stacks compared against ") and ", 2 in only one of the two" in out
     assert re.search(r"renamed +only in new +\(stacks/Pulumi.renamed.yaml\)", out), out
     assert re.search(r"dev +only in old", out), out
+
+
+def test_one_compared_stack_is_said_in_the_singular(tmp_path, saved):
+    """One stack compared and one in only one file (a stack added): the summary read `1 stacks compared`."""
+    old_doc, new_doc = copy.deepcopy(saved), several(saved)
+    new_doc["stacks"] = new_doc["stacks"][:2]
+    out = invoke("diff", write(tmp_path, "old.json", old_doc), write(tmp_path, "new.json", new_doc)).stdout
+    assert out.startswith("1 stack compared against ") and ", 1 in only one of the two" in out, out
+    assert "1 stacks" not in out

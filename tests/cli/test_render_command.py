@@ -152,3 +152,35 @@ def test_the_same_stack_from_two_saved_files_is_refused_naming_both(tmp_path):
     (tmp_path / "dup.json").write_text(json.dumps(doc))
     dup = run("render", str(tmp_path / "dup.json"))
     assert dup.exit_code == 2 and "holds stack 'dev'" in dup.output and "twice" in dup.output, dup.output
+
+
+def test_the_diff_it_suggests_runs_as_written_for_paths_with_spaces(tmp_path):
+    """The refusal's hint `tradeoff-infra diff OLD NEW` wrote the paths bare: with a space in a path, pasted into a
+    shell, it named four files. Quoted for the shell, it splits back into the two paths."""
+    import re
+    import shlex
+
+    first = saved(tmp_path, "dev")
+    later = tmp_path / "my estimates" / "dev (later).json"
+    later.parent.mkdir()
+    later.write_text(pathlib.Path(first).read_text())
+    result = run("render", first, str(later))
+    assert result.exit_code == 2, result.output
+    hint = re.search(r"`(tradeoff-infra diff [^`]*)`", " ".join(result.output.split()))
+    assert hint, result.output
+    assert shlex.split(hint.group(1)) == ["tradeoff-infra", "diff", first, str(later)], hint.group(1)
+
+
+def test_the_same_stack_is_refused_when_one_saved_file_lacks_its_stack_file(tmp_path):
+    """The contract lets a saved stack leave out `stackFile` (an older save); the refusal keyed such a stack by its
+    name and the other by its file, so `render --format json` of `dev` saved with and without `stackFile` merged
+    both: `dev` twice, two totals."""
+    first = saved(tmp_path, "dev")
+    doc = json.loads(pathlib.Path(first).read_text())
+    doc["stacks"][0].pop("stackFile")
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(doc))
+    for files in ((first, str(older)), (str(older), first)):
+        result = run("render", *files, "--format", "json")
+        assert result.exit_code == 2, result.output
+        assert "both hold stack 'dev'" in " ".join(result.output.split()), result.output

@@ -190,3 +190,40 @@ def test_validate_problems_fit_the_width(tmp_path):
     assert result.exit_code == 2, result.output
     assert "g6.xlarge" in result.stderr and "is invalid" in result.stderr
     assert _too_wide(result.stderr, 100) == []
+
+
+def test_validate_problems_fit_the_terminal_that_shows_them(tmp_path):
+    """`validate bad.yaml > out.txt` on a 40-column terminal: the problems go to stderr, the terminal, but were
+    wrapped to the width of stdout's terminal (fd 1, a file here: 100 columns), so the terminal soft-wrapped them."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text('config:\n  tradeoff-infra:model:\n    name: "has spaces in a served model name that is long"\n')
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"TRADEOFF_INFRA_ROOT": str(ROOT)}
+    with open(tmp_path / "out.txt", "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "validate", str(bad)], stdout=out, stderr=follower,
+                                stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the follower closed: all read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 2
+    text = re.sub(r"\x1b\[[0-9;]*m", "", shown.decode())
+    assert "model.name" in text
+    # a word is never split: the tmp path, wider than 40, keeps a line of its own
+    assert all(grid.cells(line) <= 40 or len(line.split()) == 1 for line in text.splitlines()), text
