@@ -14,6 +14,7 @@ import typer
 
 from cli import cache
 from cli.errors import CliError, invalid_stacks
+from cli.pricing import load_catalog  # noqa: F401  (re-exported: the commands import it from here)
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
 from infra.spec import Problem, SpecError, stack_name_from_path
@@ -272,19 +273,6 @@ def load_stack(ref: StackRef, *, deploy: bool = True) -> LoadedStack:
         return LoadedStack(ref, parse_stack_config(config, str(ref.path), deploy=deploy), config)
     except SpecError as err:
         raise SpecError(err.source, [suggested(problem) for problem in err.problems]) from None
-
-
-def load_catalog(path: pathlib.Path | None) -> PriceCatalog:
-    """`--price-catalog FILE` (None: the checked-in catalog), as `estimate` and `validate` read it: bad input names
-    the option and the key."""
-    from infra.price_catalog import PriceCatalog, default_catalog
-
-    try:
-        return PriceCatalog.load(path) if path else default_catalog()
-    except OSError as e:
-        raise CliError(f"--price-catalog {path}: cannot read: {e.strerror}") from None
-    except ValueError as e:  # CatalogError names the file and the key
-        raise CliError(f"--price-catalog: {e}") from None
 
 
 def check_stack(root: pathlib.Path, spec: StackSpec, as_of: date, catalog: PriceCatalog | None, *,

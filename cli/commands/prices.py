@@ -13,8 +13,9 @@ from rich.console import Console
 
 from cli.errors import CliError, failed, reported
 from cli.output import write_out
+from cli.pricing import load_catalog
 from cli.render.safe import say
-from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice, PriceCatalog
+from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice
 from infra.price_catalog import validate as validate_catalog
 
 # `\\[`: the help is rich markup, where a bare `[aws]` is read as a tag and dropped (tests/cli/test_help.py)
@@ -28,15 +29,6 @@ app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_pr
 Exit codes: 0 ok, 1 a download or write failed, 2 bad input.
 
 `tradeoff-infra prices COMMAND --help` shows each command's options.""")
-
-
-def _load_catalog(path: pathlib.Path) -> PriceCatalog:
-    try:
-        return PriceCatalog.load(path)
-    except OSError as e:
-        raise CliError(f"--catalog {path}: cannot read: {e.strerror}") from None
-    except ValueError as e:  # CatalogError names the file and the key
-        raise CliError(f"--catalog: {e}") from None
 
 
 @app.command("show", epilog="""Examples:
@@ -55,7 +47,7 @@ def show(
     """Print instance prices with their source, date, confidence and how each was derived."""
     if capacity_type not in CAPACITY_TYPES:
         raise CliError(f"--capacity-type must be one of {', '.join(CAPACITY_TYPES)}")
-    catalog = _load_catalog(catalog_path)
+    catalog = load_catalog(catalog_path, "--catalog")
     if region and region not in catalog.data["instances"]:
         import difflib
 
@@ -126,7 +118,7 @@ def refresh_command(
         raise CliError("--profile goes with --source api (the bulk files need no credentials)")
     if offers_dir is not None and not offers_dir.is_dir():
         raise CliError(f"--offers-dir {offers_dir}: not a directory")
-    current = _load_catalog(catalog_path).data
+    current = load_catalog(catalog_path, "--catalog").data
     progress = lambda m: say(err, "{}", m)  # noqa: E731
     if source == "bulk":
         catalog, notes = _refresh_bulk(current, offers_dir, regions, progress)

@@ -1,4 +1,4 @@
-"""`--price-catalog FILE` is read by one loader (cli/stacks.py `load_catalog`) in every command that takes it:
+"""`--price-catalog FILE` is read by one loader (cli/pricing `load_catalog`, also `prices --catalog`) in every command that takes it:
 `recommend` and `status` had their own copies, and `status` caught only a bad catalog, not a file it cannot read
 (a traceback). A missing, unreadable or corrupt file: exit 2 naming `--price-catalog`, never a traceback."""
 
@@ -41,9 +41,11 @@ def test_a_bad_price_catalog_exits_2_naming_the_option(tmp_path, command, kind):
 
 
 def test_one_loader_reads_price_catalog():
-    """One home for reading `--price-catalog`: no command that takes the option loads the file itself (recommend
-    and status had their own copies, each catching a different set of errors)."""
+    """One home for reading `--price-catalog` (and `prices --catalog`): no command that takes the option loads the
+    file itself (recommend and status had their own copies, each catching a different set of errors; prices a
+    twin for `--catalog`)."""
+    home = ROOT / "cli" / "pricing" / "__init__.py"
     own_copies = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "cli").rglob("*.py"))
-                  if path.name != "stacks.py" and "--price-catalog" in (text := path.read_text())
+                  if path != home and ("--price-catalog" in (text := path.read_text()) or "--catalog" in text)
                   and ("PriceCatalog.load(" in text or "default_catalog()" in text)]
     assert own_copies == []
