@@ -26,6 +26,14 @@ def _amount(value: object) -> float | int | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def cheapest_offer(doc: dict) -> dict | None:
+    """The API offer with the lowest monthly cost at the stack's traffic (the first of equals, as the verdict picks);
+    an entry without a monthly amount (a damaged saved estimate) is passed over. The summary and every format's
+    decision block (cli/render/documents.py) name this one."""
+    priced = [o for o in doc.get("api") or [] if isinstance(o, dict) and _amount(o.get("monthlyUsd")) is not None]
+    return min(priced, key=lambda o: o["monthlyUsd"]) if priced else None
+
+
 def summary_entry(doc: dict) -> dict:
     """A stack's decision in one flat entry: verdict (and what decided it), the compared self-hosted monthly cost
     (and for a gateway stack the split's), the cheapest API offer and its monthly cost, break-even against it,
@@ -35,8 +43,7 @@ def summary_entry(doc: dict) -> dict:
         return value if isinstance(value, dict) else {}
 
     verdict, self_hosted, budget, hybrid = part("verdict"), part("selfHosted"), part("budget"), part("hybrid")
-    priced = [o for o in doc.get("api") or [] if isinstance(o, dict) and _amount(o.get("monthlyUsd")) is not None]
-    cheapest = min(priced, key=lambda o: o["monthlyUsd"]) if priced else None  # the first of equals, as the verdict
+    cheapest = cheapest_offer(doc)
     break_even = part("breakEvenRequestsPerMonth").get(cheapest.get("offer")) if cheapest else None
     over = budget.get("overBudget")
     return {

@@ -7,6 +7,7 @@ import json
 import math
 from html import escape
 
+from cli.envelope import cheapest_offer
 from cli.numbers import human  # noqa: F401  (its one home; the templates' `human`)
 from cli.render import safe
 
@@ -34,11 +35,6 @@ def defaults_line(doc: dict) -> str:
     return ("defaults used (not set in the stack or usage file): "
             + ", ".join(f"{d['key']}={json.dumps(d['value']) if isinstance(d['value'], bool) else d['value']}"
                         for d in used))
-
-
-def cheapest_offer(doc: dict) -> dict | None:
-    """The API offer with the lowest monthly cost at the stack's traffic (the first of equals, as the verdict picks)."""
-    return min(doc["api"], key=lambda o: o["monthlyUsd"]) if doc["api"] else None
 
 
 def decided_by(doc: dict) -> str:
