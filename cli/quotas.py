@@ -5,7 +5,7 @@ purchase option: On-Demand ("Running On-Demand G and VT instances") and Spot ("A
 Requests"). A managed node group that would pass its quota fails to launch nodes (VcpuLimitExceeded; the node
 group goes CREATE_FAILED or the autoscaler cannot scale up). A `reserved-1y` pool launches as on-demand: a
 Reserved Instance or Savings Plan is a billing discount and counts against, never raises, the On-Demand quota.
-Names, codes and families: docs/sources.md "quotas"; how to check and raise one: docs/operations.md "Service quotas".
+Names, codes and families: docs/sources.md "EC2 vCPU service quotas"; how to check and raise one: docs/operations.md "Service quotas".
 
 Pure: `needs` takes the node groups (the inventory's, `from_records`, or the spec's, `from_spec`, which
 tests/cli/test_quotas.py holds equal to the inventory for every shipped stack) and an instance type's vCPUs.
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 ON_DEMAND, SPOT = "on-demand", "spot"
 
-# (quota name, code or None where no source gives one) per (quota group, purchase option); docs/sources.md "quotas"
+# (quota name, code or None where no source gives one) per (quota group, purchase option); docs/sources.md "EC2 vCPU service quotas"
 QUOTAS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("standard", ON_DEMAND): ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A"),
     ("standard", SPOT): ("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", "L-34B43A08"),
