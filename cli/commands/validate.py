@@ -63,6 +63,15 @@ def endpoint_line(spec: StackSpec) -> str:
     return f"endpoint: {scheme}://{where} (regional load balancer in {spec.regions[0].region})"
 
 
+def quota_lines(spec: StackSpec) -> list[str]:
+    """One line per (region, EC2 vCPU quota) the stack's node groups count against (cli/quotas.py), then how to
+    check them: a new account's quotas can be below even the system nodes' few vCPUs."""
+    from cli import quotas
+
+    needs = [need for by_region in quotas.needs(quotas.from_spec(spec)).values() for need in by_region]
+    return [f"quota: {quotas.line(need)}" for need in needs] + [f"quota: {quotas.HOW_TO_CHECK}"]
+
+
 def estimate_problems(spec: StackSpec, today: date, catalog: PriceCatalog) -> list[Problem]:
     """What `estimate` refuses of a stack the spec accepts (cli/stacks.py `check_stack`, the checks `estimate` runs
     before it prices): prices the catalog lacks, API offers genai-prices does not know (the cache is read, never
@@ -132,6 +141,8 @@ def validate(
         for line in pin_lines(spec):
             emit(console, line)
         emit(console, endpoint_line(spec))
+        for line in quota_lines(spec):
+            emit(console, line, label="quota:", style="cyan")
         for warning in warnings(spec):
             emit(console, f"warning: {warning}", label="warning:", style="yellow")
         emit(console, f"✓ {ref.name} is valid", label=f"✓ {ref.name} is valid", style="green")

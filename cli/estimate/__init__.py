@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from cli import quotas
 from cli.estimate import mapping
 from cli.estimate.costs import CostModel
 from cli.estimate.costs.log_group import NEVER_EXPIRE_DAYS_PRICED
@@ -22,6 +23,7 @@ from cli.estimate.decision import (
 from cli.estimate.errors import EstimateError
 from cli.estimate.line_item import CATEGORIES, CENT, GB, HOURS, LineItem, Range, q
 from cli.estimate.prices import PriceBook
+from cli.estimate.records import NodeGroup
 from cli.estimate.result import STALE_AFTER_DAYS, StackEstimate
 from cli.estimate.usage import PRICED_DEFAULTS, USAGE_KEYS, UsageAssumptions, defaults_used, usage_from
 from cli.pricing.api import ApiOffer
@@ -117,6 +119,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         warnings = [w for w in warnings if "of the month's tokens would queue" not in w]
         warnings += [w for p in plans for w in p.warnings if "of the month's tokens would queue" not in w]
         warnings += list(costing.warnings) + split.warnings
+    node_groups = [record for m in mapped for record in m.records if isinstance(record, NodeGroup)]
     result = StackEstimate(
         total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date, throughput_band=band,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
@@ -124,6 +127,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced,
         warnings=acknowledged(_unique(warnings), spec.acknowledged_warnings),
         api_source=api_source, defaults_used=defaults_used(spec, usage), hybrid=split,
+        quotas=quotas.needs(quotas.from_records(node_groups, spec)),
     )
     return result
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from cli.envelope import CONTRACT_VERSION, CURRENCY, envelope  # noqa: F401  (their one home; re-exported here)
 from infra import files
@@ -101,6 +101,18 @@ class HybridDocument(_Part):
     pureApiMonthlyUsd: Usd | None = None
 
 
+class QuotaDocument(_Part):
+    """One EC2 vCPU quota a region's node groups count against (cli/quotas.py, docs/operations.md "Service quotas")."""
+
+    quotaName: StrictStr
+    quotaCode: StrictStr | None = None
+    """The Service Quotas code; None where no source gives one."""
+    purchaseOption: Literal["on-demand", "spot"]
+    vcpusAtMinSize: StrictInt
+    vcpusAtMaxSize: StrictInt
+    instanceTypes: list[StrictStr]
+
+
 class StackDocument(_Part):
     stack: StrictStr
     stackFile: StrictStr | None = None
@@ -111,6 +123,8 @@ class StackDocument(_Part):
     breakEvenRequestsPerMonth: dict[str, BreakEvenDocument] | None = None
     hybrid: HybridDocument | None = None
     """Only for a stack with a gateway; its API spend is in lineItems too (category `api`, region `global`)."""
+    quotas: dict[str, list[QuotaDocument]] | None = None
+    """Per region, the EC2 vCPU quotas the node groups need; absent in a document saved before it was part of it."""
 
 
 class EstimateDocument(_Part):

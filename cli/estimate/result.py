@@ -19,6 +19,7 @@ from infra.spec import StackSpec
 
 if TYPE_CHECKING:
     from cli.estimate.hybrid import HybridEstimate
+    from cli.quotas import QuotaNeed
 
 STALE_AFTER_DAYS = 90
 
@@ -53,6 +54,8 @@ class StackEstimate:
     """Keys the stack (or usage) file leaves out whose defaults feed a number, with the value used."""
     hybrid: HybridEstimate | None = None
     """A stack with a gateway: the split (its line items are `line_items`), its cheapest cap, the pure choices."""
+    quotas: dict[str, list[QuotaNeed]] = field(default_factory=dict)
+    """Per region, the EC2 vCPU quotas its node groups count against at min and max size (cli/quotas.py)."""
 
     @property
     def compared_expected(self) -> Decimal:

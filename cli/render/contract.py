@@ -191,6 +191,7 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
             "note": o.tiers,
         } for o in est.offers],
         "capacity": capacity,
+        "quotas": {region: [need.document() for need in needs] for region, needs in est.quotas.items()},
         "maxServableRequestsPerMonth": round(est.max_servable_requests),
         "breakEvenRequestsPerMonth": {b.offer: {"requestsPerMonth": b.requests_per_month, "withinMaxNodes": b.within_max_nodes,
                                                 "note": b.note} for b in est.break_even},
