@@ -178,6 +178,14 @@ SOURCES = {
         "date": "2024-07-20",
         "confidence": "B",
     },
+    "opencost-offer-use2": {
+        "title": "AWS Price List bulk offer file AmazonEC2 us-east-2, version 20230322145651 (published 2023-03-22), as "
+                 "trimmed and checked in by opencost/opencost pkg/cloud/aws/provider_test.go (Test_populate_pricing) at "
+                 "commit 9008fbdfa19a; recorded in tests/data/pricing/offers-recorded",
+        "url": "https://github.com/opencost/opencost/blob/9008fbdfa19a1576ec7039b61cf2340c09eed908/pkg/cloud/aws/provider_test.go",
+        "date": "2023-03-22",
+        "confidence": "A",
+    },
     "vantage-reserved": {
         "title": "vantage-sh instances.json 1-year Standard Reserved Instance, Linux, no upfront "
                  "(yrTerm1Standard.noUpfront, effective $/h) as checked in by tsaol/aws-gpu data/<family>_instances.js "
@@ -756,11 +764,23 @@ INFRACOST_REGIONAL = {
 }
 
 
-def _infracost_regional(defaults: dict) -> dict[str, dict]:
+# A11(b): the one platform rate of the recorded real offer-file slice (tests/data/pricing/offers-recorded, opencost's
+# trimmed AmazonEC2 us-east-2 offer): its `priceDimensions` description, verbatim.
+OFFER_SLICE_REGIONAL = {
+    "us-east-2": ("opencost-offer-use2", [
+        ("ebsGp3GbMonth", "0.08", "$0.08 per GB-month of General Purpose (gp3) provisioned storage - US East (Ohio)"),
+    ]),
+}
+
+
+def _regional_items(defaults: dict) -> dict[str, dict]:
     """The A11 rates as platform entries of their regions, each with its default entry's unit."""
-    return {region: {key: _item(usd, defaults[key]["unit"], source, "regional", f"infracost: {note}")
-                     for key, usd, note in rows}
-            for region, (source, rows) in INFRACOST_REGIONAL.items()}
+    regions: dict[str, dict] = {}
+    for table, label in ((INFRACOST_REGIONAL, "infracost"), (OFFER_SLICE_REGIONAL, "offer file")):
+        for region, (source, rows) in table.items():
+            regions.setdefault(region, {}).update(
+                {key: _item(usd, defaults[key]["unit"], source, "regional", f"{label}: {note}") for key, usd, note in rows})
+    return regions
 
 
 def platform() -> dict:
@@ -812,7 +832,7 @@ def platform() -> dict:
                                   "to regions other than its own area (the dearest published destination class)"),
         "crossAzPerGb": _item(prices[5], "GB each direction", "infracost-data-transfer", "regional"),
     } for region, prices in sorted(DATA_TRANSFER.items()) if region != "us-east-1"}
-    for region, items in _infracost_regional(default).items():
+    for region, items in _regional_items(default).items():
         regions.setdefault(region, {}).update(items)
     return {"default": default, "regions": dict(sorted(regions.items()))}
 

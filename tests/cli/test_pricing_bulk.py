@@ -174,6 +174,14 @@ def test_the_shipped_catalog_prices_an_eu_central_1_stack_at_the_regional_nat_an
         assert regional and entry["source"] == "infracost-output-euc1", key
 
 
+def test_the_shipped_us_east_2_gp3_rate_is_the_recorded_offer_files():
+    """us-east-2 gp3 storage is sourced from the recorded slice of the real AmazonEC2 offer (not a us-east-1 proxy),
+    and it is what the bulk parser reads from that slice."""
+    entry, regional = default_catalog().platform_item("us-east-2", "ebsGp3GbMonth")
+    parsed = bulk.platform_prices("AmazonEC2", offer("AmazonEC2", "us-east-2", RECORDED))["ebsGp3GbMonth"]
+    assert regional and entry["source"] == "opencost-offer-use2" and Decimal(entry["usd"]) == parsed
+
+
 @pytest.mark.parametrize("region", ["eu-central-1", "eu-west-1"])
 def test_each_infracost_hourly_rate_reproduces_the_monthly_cost_the_breakdown_printed(region):
     """An hourly rate is read as the printed 730-hour cost / 730: the rate times 730, to the cent, is that cost."""
