@@ -161,6 +161,31 @@ SOURCES = {
         "date": "2026-08-26",
         "confidence": "A",
     },
+    "infracost-output-euc1": {
+        "title": "infracost CLI breakdown of an eu-central-1 Terragrunt stack (prices from infracost's Cloud Pricing API, "
+                 "itself loaded from the AWS Price List) checked in as husamuddin/fundingpips-devops-task README.md at "
+                 "commit 58b6d5196b08 (2026-03-08); the same rates in blackbird-cloud/terraform-aws-baserow costs.md "
+                 "(2025-09-17) and sucounix/xpov README.md (2023-02-05), both eu-central-1 stacks",
+        "url": "https://github.com/husamuddin/fundingpips-devops-task/blob/58b6d5196b08667cddba0fbbb6b452e971eb2e0e/README.md",
+        "date": "2026-03-08",
+        "confidence": "A",
+    },
+    "infracost-output-euw1": {
+        "title": "infracost CLI breakdown of an eu-west-1 stack (\"Estimated monthly cost (Assuming eu-west-1)\"; its "
+                 "g5.xlarge line, $819.79 / 730 h = 1.123, is the catalog's eu-west-1 row) checked in as "
+                 "gordonmurray/terraform_aws_ecs README.md at commit 3a9bf15dc143 (2024-07-20)",
+        "url": "https://github.com/gordonmurray/terraform_aws_ecs/blob/3a9bf15dc143316aa06e5cc7f6d265ec2ea18e93/README.md",
+        "date": "2024-07-20",
+        "confidence": "B",
+    },
+    "opencost-offer-use2": {
+        "title": "AWS Price List bulk offer file AmazonEC2 us-east-2, version 20230322145651 (published 2023-03-22), as "
+                 "trimmed and checked in by opencost/opencost pkg/cloud/aws/provider_test.go (Test_populate_pricing) at "
+                 "commit 9008fbdfa19a; recorded in tests/data/pricing/offers-recorded",
+        "url": "https://github.com/opencost/opencost/blob/9008fbdfa19a1576ec7039b61cf2340c09eed908/pkg/cloud/aws/provider_test.go",
+        "date": "2023-03-22",
+        "confidence": "A",
+    },
     "vantage-reserved": {
         "title": "vantage-sh instances.json 1-year Standard Reserved Instance, Linux, no upfront "
                  "(yrTerm1Standard.noUpfront, effective $/h) as checked in by tsaol/aws-gpu data/<family>_instances.js "
@@ -710,57 +735,106 @@ def _tiers(prices: list[str], regional: str) -> dict:
     }
 
 
+# A11: regional platform rates read from infracost CLI breakdowns checked into third-party repositories (docs/sources.md
+# "Regional platform prices from infracost breakdowns"): (catalog key, $ as the breakdown prints it, note). An hourly
+# rate is the printed monthly cost / 730 h, the one value with at most four decimals in its rounding interval (AWS
+# quotes none of these with more); a per-GB, per-LCU-month or per-1k-requests rate is printed as such.
+INFRACOST_REGIONAL = {
+    "eu-central-1": ("infracost-output-euc1", [
+        ("natGatewayHour", "0.052", "NAT gateway 730 hours $37.96"),
+        ("natGatewayPerGb", "0.052", "Data processed $0.052 per GB"),
+        ("albHour", "0.027", "Application load balancer 730 hours $19.71"),
+        ("albLcuHour", "0.008", "Load balancer capacity units $5.84 per LCU(-month) / 730"),
+        ("cloudwatchLogsIngestedPerGb", "0.63", "Data ingested $0.63 per GB"),
+        ("cloudwatchLogsArchivedGbMonth", "0.0324", "Archival Storage $0.0324 per GB"),
+        ("cloudwatchCustomMetricMonth", "0.30", "EC2 detailed monitoring 14 metrics $4.20"),
+        ("s3StandardGbMonth", "0.0245", "S3 Standard Storage $0.0245 per GB"),
+        ("s3PutPer1000", "0.0054", "PUT, COPY, POST, LIST requests $0.0054 per 1k requests"),
+        ("s3GetPer1000", "0.00043", "GET, SELECT, and all other requests $0.00043 per 1k requests"),
+    ]),
+    "eu-west-1": ("infracost-output-euw1", [
+        ("natGatewayHour", "0.048", "NAT gateway 730 hours $35.04"),
+        ("natGatewayPerGb", "0.048", "Data processed $0.048 per GB"),
+        ("albHour", "0.0252", "Application load balancer 730 hours $18.40"),
+        ("albLcuHour", "0.008", "Load balancer capacity units $5.84 per LCU(-month) / 730"),
+        ("cloudwatchLogsIngestedPerGb", "0.57", "Data ingested $0.57 per GB"),
+        ("cloudwatchLogsArchivedGbMonth", "0.03", "Archival Storage $0.03 per GB"),
+        ("cloudwatchCustomMetricMonth", "0.30", "EC2 detailed monitoring 7 metrics $2.10"),
+    ]),
+}
+
+
+# A11(b): the one platform rate of the recorded real offer-file slice (tests/data/pricing/offers-recorded, opencost's
+# trimmed AmazonEC2 us-east-2 offer): its `priceDimensions` description, verbatim.
+OFFER_SLICE_REGIONAL = {
+    "us-east-2": ("opencost-offer-use2", [
+        ("ebsGp3GbMonth", "0.08", "$0.08 per GB-month of General Purpose (gp3) provisioned storage - US East (Ohio)"),
+    ]),
+}
+
+
+def _regional_items(defaults: dict) -> dict[str, dict]:
+    """The A11 rates as platform entries of their regions, each with its default entry's unit."""
+    regions: dict[str, dict] = {}
+    for table, label in ((INFRACOST_REGIONAL, "infracost"), (OFFER_SLICE_REGIONAL, "offer file")):
+        for region, (source, rows) in table.items():
+            regions.setdefault(region, {}).update(
+                {key: _item(usd, defaults[key]["unit"], source, "regional", f"{label}: {note}") for key, usd, note in rows})
+    return regions
+
+
 def platform() -> dict:
     proxy = "us-east-1 proxy"
-    return {
-        "default": {
-            "eksClusterHour": _item("0.10", "cluster-hour", "infracost-eks", "uniform", "standard support: $73.00 / 730 h"),
-            "eksClusterExtendedSupportHour": _item("0.60", "cluster-hour", "infracost-eks", "uniform", "$438.00 / 730 h"),
-            "albHour": _item("0.0225", "hour", "infracost", proxy, "$16.43 / 730 h"),
-            "albLcuHour": _item("0.008", "LCU-hour", "infracost", proxy, "$5.84 per LCU-month / 730"),
-            "nlbHour": _item("0.0225", "hour", "infracost", proxy),
-            "nlbLcuHour": _item("0.006", "NLCU-hour", "infracost", proxy),
-            "natGatewayHour": _item("0.045", "hour", "infracost", proxy),
-            "natGatewayPerGb": _item("0.045", "GB processed", "infracost", proxy),
-            "publicIpv4Hour": _item("0.005", "address-hour", "aws-ipv4", "uniform"),
-            "ebsGp3GbMonth": _item("0.08", "GB-month", "infracost", proxy),
-            "ebsGp3IopsMonth": _item("0.005", f"IOPS-month above {GP3_INCLUDED_IOPS}", "infracost", proxy),
-            "ebsGp3ThroughputMonth": _item("0.04", f"MBps-month above {GP3_INCLUDED_THROUGHPUT_MIBPS}", "infracost",
-                                           proxy),
-            "ebsGp2GbMonth": _item("0.10", "GB-month", "infracost", proxy),
-            "crossAzPerGb": _item("0.01", "GB each direction", "infracost-data-transfer", proxy),
-            "internetEgressTiers": _tiers(US_TIERS, proxy),
-            "interRegionPerGb": _item("0.02", "GB", "infracost-data-transfer", proxy),
-            "cloudwatchLogsIngestedPerGb": _item("0.50", "GB ingested", "infracost", proxy),
-            "cloudwatchLogsArchivedGbMonth": _item("0.03", "GB-month", "infracost", proxy),
-            "cloudwatchAlarmMonth": _item("0.10", "standard alarm-metric-month", "infracost", proxy),
-            "cloudwatchHighResAlarmMonth": _item("0.30", "high-resolution alarm-metric-month", "infracost", proxy),
-            "cloudwatchCustomMetricMonth": _item("0.30", "metric-month", "assumption-cloudwatch-metric", proxy),
-            "eksStandardSupportEnds": {
-                "versions": {"1.31": "2025-11-26", "1.32": "2026-03-23", "1.33": "2026-07-29", "1.34": "2026-12-02",
-                             "1.35": "2027-03-27"},
-                "unit": "date standard support ends (extended support lasts 12 months more)", "source": "eks-calendar",
-                "date": SOURCES["eks-calendar"]["date"], "confidence": "B", "regional": "uniform",
-            },
-            "vpcInterfaceEndpointAzHour": _item("0.01", "endpoint-AZ-hour", "assumption-vpc-endpoint", "us-east-1 proxy"),
-            "kmsKeyMonth": _item("1.00", "key-month", "aws-kms", "uniform"),
-            "globalAcceleratorHour": _item("0.025", "accelerator-hour", "aws-global-accelerator", "uniform"),
-            "globalAcceleratorDtPremiumPerGb": _item("0.015", "GB (dominant direction)", "assumption-ga-dt-premium", "uniform"),
-            "s3StandardGbMonth": _item("0.023", "GB-month (S3 Standard, first 50 TB)", "infracost-s3", proxy,
-                                       "$230.00 / 10,000 GB"),
-            "s3PutPer1000": _item("0.005", "1,000 PUT, COPY, POST or LIST requests (S3 Standard)", "infracost-s3", proxy,
-                                  "$0.05 / 10k requests"),
-            "s3GetPer1000": {**_item("0.0004", "1,000 GET and other requests (S3 Standard)", "infracost-s3", proxy,
-                                     "listed at commit 068dadf971da; the 2024-07-01 output shows $0.00 for 10k requests"),
-                             "date": "2022-03-12"},
+    default = {
+        "eksClusterHour": _item("0.10", "cluster-hour", "infracost-eks", "uniform", "standard support: $73.00 / 730 h"),
+        "eksClusterExtendedSupportHour": _item("0.60", "cluster-hour", "infracost-eks", "uniform", "$438.00 / 730 h"),
+        "albHour": _item("0.0225", "hour", "infracost", proxy, "$16.43 / 730 h"),
+        "albLcuHour": _item("0.008", "LCU-hour", "infracost", proxy, "$5.84 per LCU-month / 730"),
+        "nlbHour": _item("0.0225", "hour", "infracost", proxy),
+        "nlbLcuHour": _item("0.006", "NLCU-hour", "infracost", proxy),
+        "natGatewayHour": _item("0.045", "hour", "infracost", proxy),
+        "natGatewayPerGb": _item("0.045", "GB processed", "infracost", proxy),
+        "publicIpv4Hour": _item("0.005", "address-hour", "aws-ipv4", "uniform"),
+        "ebsGp3GbMonth": _item("0.08", "GB-month", "infracost", proxy),
+        "ebsGp3IopsMonth": _item("0.005", f"IOPS-month above {GP3_INCLUDED_IOPS}", "infracost", proxy),
+        "ebsGp3ThroughputMonth": _item("0.04", f"MBps-month above {GP3_INCLUDED_THROUGHPUT_MIBPS}", "infracost",
+                                       proxy),
+        "ebsGp2GbMonth": _item("0.10", "GB-month", "infracost", proxy),
+        "crossAzPerGb": _item("0.01", "GB each direction", "infracost-data-transfer", proxy),
+        "internetEgressTiers": _tiers(US_TIERS, proxy),
+        "interRegionPerGb": _item("0.02", "GB", "infracost-data-transfer", proxy),
+        "cloudwatchLogsIngestedPerGb": _item("0.50", "GB ingested", "infracost", proxy),
+        "cloudwatchLogsArchivedGbMonth": _item("0.03", "GB-month", "infracost", proxy),
+        "cloudwatchAlarmMonth": _item("0.10", "standard alarm-metric-month", "infracost", proxy),
+        "cloudwatchHighResAlarmMonth": _item("0.30", "high-resolution alarm-metric-month", "infracost", proxy),
+        "cloudwatchCustomMetricMonth": _item("0.30", "metric-month", "assumption-cloudwatch-metric", proxy),
+        "eksStandardSupportEnds": {
+            "versions": {"1.31": "2025-11-26", "1.32": "2026-03-23", "1.33": "2026-07-29", "1.34": "2026-12-02",
+                         "1.35": "2027-03-27"},
+            "unit": "date standard support ends (extended support lasts 12 months more)", "source": "eks-calendar",
+            "date": SOURCES["eks-calendar"]["date"], "confidence": "B", "regional": "uniform",
         },
-        "regions": {region: {
-            "internetEgressTiers": _tiers(list(prices[:4]), "regional"),
-            "interRegionPerGb": _item(prices[4], "GB", "infracost-data-transfer", "regional",
-                                      "to regions other than its own area (the dearest published destination class)"),
-            "crossAzPerGb": _item(prices[5], "GB each direction", "infracost-data-transfer", "regional"),
-        } for region, prices in sorted(DATA_TRANSFER.items()) if region != "us-east-1"},
+        "vpcInterfaceEndpointAzHour": _item("0.01", "endpoint-AZ-hour", "assumption-vpc-endpoint", "us-east-1 proxy"),
+        "kmsKeyMonth": _item("1.00", "key-month", "aws-kms", "uniform"),
+        "globalAcceleratorHour": _item("0.025", "accelerator-hour", "aws-global-accelerator", "uniform"),
+        "globalAcceleratorDtPremiumPerGb": _item("0.015", "GB (dominant direction)", "assumption-ga-dt-premium", "uniform"),
+        "s3StandardGbMonth": _item("0.023", "GB-month (S3 Standard, first 50 TB)", "infracost-s3", proxy,
+                                   "$230.00 / 10,000 GB"),
+        "s3PutPer1000": _item("0.005", "1,000 PUT, COPY, POST or LIST requests (S3 Standard)", "infracost-s3", proxy,
+                              "$0.05 / 10k requests"),
+        "s3GetPer1000": {**_item("0.0004", "1,000 GET and other requests (S3 Standard)", "infracost-s3", proxy,
+                                 "listed at commit 068dadf971da; the 2024-07-01 output shows $0.00 for 10k requests"),
+                         "date": "2022-03-12"},
     }
+    regions = {region: {
+        "internetEgressTiers": _tiers(list(prices[:4]), "regional"),
+        "interRegionPerGb": _item(prices[4], "GB", "infracost-data-transfer", "regional",
+                                  "to regions other than its own area (the dearest published destination class)"),
+        "crossAzPerGb": _item(prices[5], "GB each direction", "infracost-data-transfer", "regional"),
+    } for region, prices in sorted(DATA_TRANSFER.items()) if region != "us-east-1"}
+    for region, items in _regional_items(default).items():
+        regions.setdefault(region, {}).update(items)
+    return {"default": default, "regions": dict(sorted(regions.items()))}
 
 
 def build() -> dict:

@@ -142,13 +142,53 @@ def test_an_eu_central_1_stack_prices_nat_at_the_regional_rate_without_the_proxy
 
 
 def test_the_shipped_catalog_names_each_proxied_item_by_region():
-    """Until a refresh, eu-central-1 NAT is the us-east-1 rate: the warning names the region and the catalog key."""
-    r = est.estimate("t", "t.yaml", spec_of(region="eu-central-1"), resources(region="eu-central-1"),
+    """Until a refresh, ap-northeast-1 NAT is the us-east-1 rate: the warning names the region and the catalog key."""
+    r = est.estimate("t", "t.yaml", spec_of(region="ap-northeast-1"), resources(region="ap-northeast-1"),
                      default_catalog(), [], as_of=date(2026, 11, 30), api_source="test")
     (warning,) = [w for w in r.warnings if "priced at us-east-1 rates" in w]
-    assert "eu-central-1: " in warning and "natGatewayHour" in warning and "albHour" in warning
+    assert "ap-northeast-1: " in warning and "natGatewayHour" in warning and "albHour" in warning
     # egress is sourced per region (infracost's data transfer golden): no longer a proxy
     assert "internetEgressTiers" not in warning
+
+
+REGIONAL_BY_INFRACOST = ["natGatewayHour", "natGatewayPerGb", "albHour", "albLcuHour", "cloudwatchLogsIngestedPerGb",
+                         "cloudwatchLogsArchivedGbMonth", "cloudwatchCustomMetricMonth"]
+
+
+def test_the_shipped_catalog_prices_an_eu_central_1_stack_at_the_regional_nat_and_alb_rates():
+    """Issue 11's acceptance point on the shipped catalog (no refresh): eu-central-1 NAT at $0.052 per hour and per
+    GB and the ALB at $0.027 per hour, from infracost breakdowns of eu-central-1 stacks; only the gp3 storage of the
+    node groups, which has no exact regional source yet, is still named as a us-east-1 proxy."""
+    r = est.estimate("t", "t.yaml", spec_of(region="eu-central-1"), resources(region="eu-central-1"),
+                     default_catalog(), [], as_of=date(2026, 11, 30), api_source="test")
+    priced = {(li.resource, li.unit): li for li in r.line_items}
+    for (resource, unit), usd in {("nat", "hours"): "0.052", ("nat", "GB"): "0.052", ("alb", "hours"): "0.027",
+                                  ("alb", "LCU-hours"): "0.008"}.items():
+        li = priced[resource, unit]
+        assert li.unit_price == Decimal(usd) and "us-east-1 price used" not in li.price_source, (resource, unit)
+        assert li.price_source.startswith("infracost-output-euc1 2026-03-08")
+    (warning,) = [w for w in r.warnings if "priced at us-east-1 rates" in w]
+    assert "(eu-central-1: ebsGp3GbMonth)" in warning
+    for key in REGIONAL_BY_INFRACOST:
+        entry, regional = default_catalog().platform_item("eu-central-1", key)
+        assert regional and entry["source"] == "infracost-output-euc1", key
+
+
+def test_the_shipped_us_east_2_gp3_rate_is_the_recorded_offer_files():
+    """us-east-2 gp3 storage is sourced from the recorded slice of the real AmazonEC2 offer (not a us-east-1 proxy),
+    and it is what the bulk parser reads from that slice."""
+    entry, regional = default_catalog().platform_item("us-east-2", "ebsGp3GbMonth")
+    parsed = bulk.platform_prices("AmazonEC2", offer("AmazonEC2", "us-east-2", RECORDED))["ebsGp3GbMonth"]
+    assert regional and entry["source"] == "opencost-offer-use2" and Decimal(entry["usd"]) == parsed
+
+
+@pytest.mark.parametrize("region", ["eu-central-1", "eu-west-1"])
+def test_each_infracost_hourly_rate_reproduces_the_monthly_cost_the_breakdown_printed(region):
+    """An hourly rate is read as the printed 730-hour cost / 730: the rate times 730, to the cent, is that cost."""
+    for key in ("natGatewayHour", "albHour"):
+        entry, regional = default_catalog().platform_item(region, key)
+        printed = Decimal(entry["note"].rsplit("$", 1)[1])
+        assert regional and (Decimal(entry["usd"]) * 730).quantize(Decimal("0.01")) == printed, (region, key)
 
 
 @pytest.mark.parametrize(("region", "first_tier", "other_regions"), [
