@@ -14,6 +14,7 @@ import typer
 
 from cli import cache
 from cli.errors import CliError, invalid_stacks
+from cli.path_options import path_option
 from cli.pricing import load_catalog  # noqa: F401  (re-exported: the commands import it from here)
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 
 StackOption = Annotated[list[str] | None, typer.Option(
     "--stack", "-s", help="A stack name (looked up in the stacks folder) or a path to a stack file; repeatable.")]
-StacksDirOption = Annotated[pathlib.Path | None, typer.Option(
-    "--stacks-dir", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
+StacksDirOption = Annotated[pathlib.Path | None, path_option(
+    "--stacks-dir", what="directory", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
                          "Pulumi.yaml above the current directory, else the tradeoff-infra checkout's stacks/).")]
 OneStackArgument = Annotated[str | None, typer.Argument(
     help="A stack name (looked up in the stacks folder) or a path to a stack file; or --stack.")]

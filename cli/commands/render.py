@@ -15,6 +15,7 @@ from rich.console import Console
 
 from cli.errors import CliError, reported
 from cli.output import refuse_input_as_out, write_out
+from cli.path_options import path_argument, path_option
 from cli.render.safe import say
 
 app = typer.Typer(add_completion=False)
@@ -91,11 +92,11 @@ def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None
 @app.command("render", epilog=EPILOG)
 @reported()
 def render_command(
-    files: Annotated[list[pathlib.Path], typer.Argument(help="Saved `estimate --format json` documents; several are "
+    files: Annotated[list[pathlib.Path], path_argument("ESTIMATE", help="Saved `estimate --format json` documents; several are "
                                                              "merged into one report, in the order given.")],
     fmt: Annotated[Format, typer.Option("--format", help="table (default), json (the merged contract), markdown "
                                                         "(PR comment), html (one file).")] = Format.table,
-    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    out: Annotated[pathlib.Path | None, path_option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Render saved estimates again without pricing anything: the same report `estimate` prints. A saved JSON
     carries the break-even chart's points (`chart`), so the HTML draws the chart; one saved before it did says so."""
