@@ -20,7 +20,7 @@ from cli import cache
 from cli.errors import CliError, print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.path_options import path_option
-from cli.render.safe import say
+from cli.render.safe import paths_shown, say, shown_path
 from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_catalog, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH
@@ -127,15 +127,15 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
     try:
         text = files.read_text(path, MAX_USAGE_BYTES)
     except files.UnreadableFile as err:
-        raise CliError(f"--usage {err}") from None
+        raise CliError(f"--usage {paths_shown(err, path)}") from None
     from infra.spec.loading import strict_yaml  # the stack files' reader: a key written twice is refused, not kept-last
 
     try:
         return usage_from(strict_yaml(text) or {})
     except RecursionError:
-        raise CliError(f"--usage {path}: nested too deeply") from None
+        raise CliError(f"--usage {shown_path(path)}: nested too deeply") from None
     except ValueError as err:
-        raise CliError(f"--usage {path}: {err}") from None
+        raise CliError(f"--usage {shown_path(path)}: {paths_shown(err, path)}") from None
 
 
 def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> list[LoadedStack]:
@@ -154,7 +154,7 @@ def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> l
         out = [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
                for stack in loaded]
     except CalibrationError as e:
-        raise CliError(f"--calibration {e}") from None
+        raise CliError(f"--calibration {paths_shown(e, path)}") from None
     for entry in doc["pools"]:
         say(err, "calibrated: {} {}/{} at {} output tok/s per replica, measured ({})", doc["stack"], entry["region"],
             entry["pool"], entry["outputTokensPerSecondPerReplica"], doc["source"])

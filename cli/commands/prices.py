@@ -15,7 +15,7 @@ from cli.errors import CliError, failed, reported
 from cli.output import write_out
 from cli.path_options import path_option
 from cli.pricing import load_catalog
-from cli.render.safe import say
+from cli.render.safe import say, shown_path
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice
 from infra.price_catalog import validate as validate_catalog
 
@@ -118,7 +118,7 @@ def refresh_command(
     if source == "bulk" and profile:
         raise CliError("--profile goes with --source api (the bulk files need no credentials)")
     if offers_dir is not None and not offers_dir.is_dir():
-        raise CliError(f"--offers-dir {offers_dir}: not a directory")
+        raise CliError(f"--offers-dir {shown_path(offers_dir)}: not a directory")
     current = load_catalog(catalog_path, "--catalog").data
     progress = lambda m: say(err, "{}", m)  # noqa: E731
     if source == "bulk":

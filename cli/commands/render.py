@@ -16,7 +16,7 @@ from rich.console import Console
 from cli.errors import CliError, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.path_options import path_argument, path_option
-from cli.render.safe import say
+from cli.render.safe import say, shown_path
 
 app = typer.Typer(add_completion=False)
 
@@ -80,13 +80,13 @@ def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None
                 continue
             j, first = clash
             if j == i:
-                raise CliError(f"ESTIMATE {path}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
+                raise CliError(f"ESTIMATE {shown_path(path)}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
                                "`tradeoff-infra estimate --format json`")
             hint = ("the same file is named twice: name it once" if first.resolve() == path.resolve()
                     else f"render one of them, or compare them with `tradeoff-infra diff {shlex.quote(str(first))} "
                          f"{shlex.quote(str(path))}`")  # quoted: the command runs as written, a space in a path too
-            raise CliError(f"ESTIMATE {first} and {path}: both hold stack {doc.get('stack')!r}{source}; the merged "
-                           f"report would list it twice; {hint}")
+            raise CliError(f"ESTIMATE {shown_path(first)} and {shown_path(path)}: both hold stack {doc.get('stack')!r}{source}; "
+                           f"the merged report would list it twice; {shown_path(hint)}")
 
 
 @app.command("render", epilog=EPILOG)
@@ -108,7 +108,7 @@ def render_command(
     _refuse_a_stack_twice(loaded)
     docs = [doc for _, stacks in loaded for doc in stacks]
     if not docs:
-        raise CliError(f"ESTIMATE {', '.join(map(str, files))}: no stack in the saved estimate(s) (`stacks` is empty); "
+        raise CliError(f"ESTIMATE {', '.join(map(shown_path, files))}: no stack in the saved estimate(s) (`stacks` is empty); "
                        "nothing to render")
     try:
         text = render_report(docs, fmt.value, terminal=out is None and sys.stdout.isatty())

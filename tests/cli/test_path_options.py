@@ -61,3 +61,60 @@ def test_an_empty_path_is_bad_input_naming_the_option(tmp_path, monkeypatch, wor
     assert f"error: {shown} '': empty; give a path to a " in result.output, result.output
     assert "is a directory" not in result.output and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+# ---------------------------------------------------------------- a file name is never printed raw into an error
+
+HOSTILE = "bad\nerror: forged"  # a file name that, printed raw, adds a line of its own to the error output
+
+
+def _hostile_cases() -> list[tuple[str, list[str]]]:
+    """(id, argv with {json}, {yaml}, {dir}, {missing-stack} standing for hostile paths) for each error path that
+    names a file the user gave."""
+    return [
+        ("diff-contract", ["diff", "{json}", "{json}"]),
+        ("diff-directory", ["diff", "{dir}", "{json}"]),
+        ("render-contract", ["render", "{json}"]),
+        ("compare-to", ["estimate", "dev", "--compare-to", "{json}"]),
+        ("price-catalog", ["estimate", "dev", "--price-catalog", "{json}"]),
+        ("price-catalog-unreadable", ["validate", "dev", "--price-catalog", "{dir}"]),
+        ("prices-catalog", ["prices", "show", "--catalog", "{json}"]),
+        ("usage", ["estimate", "dev", "--usage", "{yaml}"]),
+        ("usage-unreadable", ["estimate", "dev", "--usage", "{dir}"]),
+        ("calibration", ["estimate", "dev", "--calibration", "{json}"]),
+        ("out-directory", ["estimate", "dev", "--out", "{dir}"]),
+        ("inventory-out-directory", ["inventory", "dev", "--out", "{dir}"]),
+        ("render-out-is-input", ["render", "{json}", "--out", "{json}"]),
+        ("stacks-dir-empty", ["estimate", "--all", "--stacks-dir", "{dir}"]),
+        ("stacks-dir-unknown-name", ["validate", "nosuch", "--stacks-dir", "{dir}"]),
+        ("offers-dir", ["prices", "refresh", "--offers-dir", "{json}", "--out", "{dir}/catalog.json"]),
+        ("invalid-stack", ["model", "show", "{yaml}"]),
+        ("invalid-stack-pin", ["model", "pin", "{yaml}", "--revision", "b" * 40]),
+        ("two-invalid-stacks", ["estimate", "{yaml}", "{yaml2}"]),
+    ]
+
+
+HOSTILE_CASES = _hostile_cases()
+
+
+@pytest.mark.parametrize("argv", [argv for _, argv in HOSTILE_CASES], ids=[name for name, _ in HOSTILE_CASES])
+def test_a_file_name_with_a_newline_is_shown_escaped_in_errors(tmp_path, monkeypatch, argv):
+    """A file named `bad\\nerror: forged.json` was printed as it is: the error output gained a line `error: forged...`
+    the program never wrote. Every error that names a user's file shows a newline in it as `\\x0a`."""
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
+    monkeypatch.chdir(tmp_path)
+    paths = {"json": tmp_path / f"{HOSTILE}.json", "yaml": tmp_path / f"Pulumi.{HOSTILE}.yaml",
+             "yaml2": tmp_path / f"Pulumi.{HOSTILE}2.yaml", "dir": tmp_path / f"{HOSTILE}.d"}
+    paths["json"].write_text("{}", encoding="utf-8")
+    paths["yaml"].write_text("config: [\n", encoding="utf-8")
+    paths["yaml2"].write_text("config: {}\n", encoding="utf-8")
+    paths["dir"].mkdir()
+    args = [a.format(**{k: str(v) for k, v in paths.items()}) for a in argv]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    assert not [line for line in lines if line.startswith("error: forged")], result.output
+    assert "bad\\x0aerror: forged" in result.output, result.output
+    assert "Traceback" not in result.output
