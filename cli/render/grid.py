@@ -159,6 +159,14 @@ def column_widths(columns: list[Column], rows: list[list[str]], width: int) -> l
         natural.append(max(cells(line) for line in lines) or 1)
     available = width - (3 * len(columns) + 1)  # a border before each column and after the last, a space each side
     widths = list(natural)
+    if sum(widths) <= available:
+        return widths
+    # a numeric column's header wraps at its spaces first ("self-hosted or hybrid" over "$2,763.49"): the column
+    # keeps its widest cell and the header's widest word
+    figures = [i for i, column in enumerate(columns) if column.numeric]
+    _shrink(widths, figures, {i: max([max((cells(line) for cells_ in rows for line in cells_[i].split("\n")),
+                                          default=0), *(cells(w) for w in columns[i].header.split())] or [1])
+                              for i in figures}, sum(widths) - available)
     text = [i for i, column in enumerate(columns) if not column.numeric]
     if sum(widths) <= available or not text:
         return widths
@@ -209,6 +217,8 @@ def render(title: str, columns: list[Column], rows: list[tuple[list[str], str]] 
     heads = [clean_text(c.header) for c in columns]
     if widths is None:
         widths = column_widths(columns, [cells_ for cells_, _ in body], width)
+        if sum(widths) + 3 * len(columns) + 1 > width and len(columns) > 2:
+            return _folded(title, columns, body, width, styles)
     paint = painter(styles)
     total = sum(widths) + 3 * len(columns) + 1
     out: list[str] = []
@@ -236,3 +246,26 @@ def render(title: str, columns: list[Column], rows: list[tuple[list[str], str]] 
         lines_of(cells_, "│", style)
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return Rendered("\n".join(out) + "\n")
+
+
+def _fits(columns: list[Column], rows: list[list[str]], width: int) -> bool:
+    return sum(column_widths(columns, rows, width)) + 3 * len(columns) + 1 <= width
+
+
+def _folded(title: str, columns: list[Column], body: list[tuple[list[str], str]], width: int, styles: bool) -> Rendered:
+    """A table too wide for `width` even with its text folded, as several tables one under the other: the first
+    column (what names the row: a stack, a pool, a resource) in each, the others in order, as many to a table as
+    fit. A number is never split, and no line is wider than `width` unless one column beside the first is."""
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(columns)):
+        trial = [*groups[-1], i]
+        if len(groups[-1]) == 1 or _fits([columns[j] for j in trial], [[c[j] for j in trial] for c, _ in body], width):
+            groups[-1] = trial
+        else:
+            groups.append([0, i])
+    parts = []
+    for n, group in enumerate(groups):
+        head = title if n == 0 else (f"{title} (continued)" if title else "")
+        parts.append(render(head, [columns[j] for j in group], [([c[j] for j in group], s) for c, s in body], width,
+                            styles=styles, cleaned=True))
+    return Rendered("".join(parts))
