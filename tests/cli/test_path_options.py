@@ -56,6 +56,8 @@ def test_an_empty_path_is_bad_input_naming_the_option(tmp_path, monkeypatch, wor
     """`--out ""` reached the command as `.` and the error said ". is a directory": exit 2, the option as typed,
     the value called empty."""
     monkeypatch.chdir(tmp_path)
+    if words == ["prices", "refresh"] and shown != "--out":  # a regression writes here, never the checked-in catalog
+        argv = [*argv, "--out", str(tmp_path / "out" / "catalog.json")]
     result = runner.invoke(app, argv, env={"COLUMNS": "200"})
     assert result.exit_code == 2, result.output
     assert f"error: {shown} '': empty; give a path to a " in result.output, result.output
