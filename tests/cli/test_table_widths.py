@@ -264,3 +264,20 @@ def test_estimate_tables_fit_80_columns_and_keep_every_amount_whole(args):
     assert widest(text) <= 80, [line for line in text.splitlines() if len(line.rstrip()) > 80][:5]
     assert _money_split(text) == []
     assert re.search(r"\$\d", text)
+
+
+@pytest.mark.parametrize("columns", ["100", "80"])
+@pytest.mark.parametrize("args", STACK_ARGS, ids=lambda a: a[0])
+def test_fields_all_fits_the_width(args, columns):
+    """`--fields all` drew nine columns 137 wide at any width (the terminal wrapped every line): the line items fold
+    into several tables that fit, each naming its rows by region and resource, every column still shown."""
+    text = invoke("estimate", *args, "--fields", "all", columns=columns)
+    assert widest(text) <= int(columns), [line for line in text.splitlines() if len(line.rstrip()) > int(columns)][:5]
+    assert _money_split(text) == []
+    items = text.split("line items (monthly, expected)")
+    assert len(items) > 2  # the table and its continuation(s), per stack
+    for header in ("category", "quantity", "unit price", "monthly", "min..max", "price source"):
+        assert re.search(rf"┃ +{re.escape(header)} +┃", text), header
+    for part in items[1:]:
+        head = next(line for line in part.splitlines() if line.startswith("┃") and line.strip("┃ "))
+        assert re.match(r"┃ region +┃ resource +┃", head), head  # each part names its rows
