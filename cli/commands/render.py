@@ -55,7 +55,7 @@ def _render_file_by_file(fmt: str, loaded: list[tuple[pathlib.Path, list[dict]]]
                 render_report([doc], fmt)
             except _render_errors() as err:
                 key = err.args[0] if isinstance(err, KeyError) and err.args else err
-                return CliError(f"{path}: stacks[{i}] ({doc.get('stack')}) lacks what --format {fmt} shows: {key!s}; "
+                return CliError(f"{shown_path(path)}: stacks[{i}] ({doc.get('stack')}) lacks what --format {fmt} shows: {key!s}; "
                                 "save it again with `tradeoff-infra estimate --format json`")
     return CliError(f"--format {fmt}: cannot render these estimates: {raised}")
 

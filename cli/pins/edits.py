@@ -436,7 +436,7 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
     def check(text: str) -> None:
         size = len(text.encode())
         if size > MAX_STACK_FILE_BYTES:  # every command, `rollback` too, would refuse to read the file
-            raise CliError(f"{ref.path} would be {size:,} bytes after this change, over the {MAX_STACK_FILE_BYTES:,} every "
+            raise CliError(f"{shown_path(ref.path)} would be {size:,} bytes after this change, over the {MAX_STACK_FILE_BYTES:,} every "
                            "command reads; shorten --note or move old model.history entries out, nothing was written")
         try:
             spec_of_text(text, str(ref.path))

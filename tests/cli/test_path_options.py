@@ -120,3 +120,30 @@ def test_a_file_name_with_a_newline_is_shown_escaped_in_errors(tmp_path, monkeyp
     assert not [line for line in lines if line.startswith("error: forged")], result.output
     assert "bad\\x0aerror: forged" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_hostile_name_is_escaped_where_a_saved_estimate_lacks_a_key_or_a_pin_overflows_the_file(tmp_path, monkeypatch):
+    """Two more errors that named the file raw: `render` of a saved estimate that lacks what the format shows, and a
+    pin that would push the stack file over the size every command reads."""
+    import json
+
+    from infra.spec.loading import MAX_STACK_FILE_BYTES
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.json"
+    made = runner.invoke(app, ["estimate", "dev", "--format", "json", "--out", str(good)])
+    assert made.exit_code == 0, made.output
+    doc = json.loads(good.read_text())
+    del doc["stacks"][0]["traffic"]
+    bad = tmp_path / f"{HOSTILE}.json"
+    bad.write_text(json.dumps(doc))
+    stack = tmp_path / f"Pulumi.{HOSTILE}.yaml"
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    stack.write_text(text + "# " + "x" * (MAX_STACK_FILE_BYTES - len(text.encode()) - 200) + "\n")
+    for argv in (["render", str(bad), "--format", "html"], ["model", "pin", str(stack), "--revision", "b" * 40]):
+        result = runner.invoke(app, argv, env={"COLUMNS": "200"})
+        assert result.exit_code == 2, result.output
+        assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
+        assert "bad\\x0aerror: forged" in result.output, result.output
