@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import typer
 
-from cli.render.safe import clean, clean_text
+from cli.render.safe import clean, clean_text, shown_path
 from infra.spec import SpecError
 
 BAD_INPUT = 2
@@ -38,7 +38,7 @@ def failed(message: str) -> CliError:
 
 def invalid_stack(err: SpecError, consequence: str = "") -> CliError:
     """A stack file that is not valid: exit 2, one line per problem, each naming its key."""
-    return CliError(f"{err.source} is invalid{consequence}:", BAD_INPUT, tuple(str(p) for p in err.problems))
+    return CliError(f"{shown_path(err.source)} is invalid{consequence}:", BAD_INPUT, tuple(str(p) for p in err.problems))
 
 
 def invalid_stacks(found: list[tuple[object, list[str]]], total: int) -> CliError:
@@ -46,9 +46,9 @@ def invalid_stacks(found: list[tuple[object, list[str]]], total: int) -> CliErro
     stack. One stack reads as `invalid_stack`; several name each problem's file."""
     if len(found) == 1:
         ref, problems = found[0]
-        return CliError(f"{ref.path} is invalid:", BAD_INPUT, tuple(problems))
+        return CliError(f"{shown_path(ref.path)} is invalid:", BAD_INPUT, tuple(problems))
     return CliError(f"{len(found)} of {total} stacks are invalid:", BAD_INPUT,
-                    tuple(f"{ref.path}: {problem}" for ref, problems in found for problem in problems))
+                    tuple(f"{shown_path(ref.path)}: {problem}" for ref, problems in found for problem in problems))
 
 
 def as_cli_error(err: Exception) -> CliError | None:

@@ -32,6 +32,7 @@ import stat
 import sys
 
 from cli.errors import CliError
+from cli.render.safe import shown_path
 
 FAULT_ENV = "TRADEOFF_INFRA_FAULT"
 
@@ -162,7 +163,7 @@ def refuse_input_as_out(out: pathlib.Path | None, inputs: list[tuple[str, pathli
         except (OSError, ValueError):
             same = False
         if same:
-            raise CliError(f"--out {out}: is the {what} {path} this command reads; writing the report there would "
+            raise CliError(f"--out {shown_path(out)}: is the {what} {shown_path(path)} this command reads; writing the report there would "
                            "replace it. Nothing was written; give another file")
 
 
@@ -172,4 +173,4 @@ def write_out(path: pathlib.Path, text: str) -> None:
     try:
         write_text(path, text)
     except OSError as err:
-        raise CliError(f"--out {path}: cannot write: {err.strerror or err}; nothing was written") from None
+        raise CliError(f"--out {shown_path(path)}: cannot write: {err.strerror or err}; nothing was written") from None

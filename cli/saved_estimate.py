@@ -6,6 +6,7 @@ from __future__ import annotations
 import pathlib
 
 from cli.errors import CliError
+from cli.render.safe import paths_shown, shown_path
 from infra import files
 
 MAX_JSON_INPUT_BYTES = 64 * files.MIB
@@ -18,12 +19,12 @@ def load_saved(path: pathlib.Path, option: str) -> list[dict]:
     from cli.estimate.contract import ContractError, parse
 
     def bad(what: str) -> CliError:
-        return CliError(f"{option} {path}: {what} (expected a saved `estimate --format json` document)")
+        return CliError(f"{option} {shown_path(path)}: {what} (expected a saved `estimate --format json` document)")
 
     try:
         data = files.finite_json(files.read_text(path, MAX_JSON_INPUT_BYTES))
     except files.UnreadableFile as err:
-        raise CliError(f"{option} {err}") from None
+        raise CliError(f"{option} {paths_shown(err, path)}") from None
     except ValueError as err:
         raise bad(f"not JSON ({err})") from None
     try:

@@ -14,6 +14,8 @@ import typer
 
 from cli import cache
 from cli.errors import CliError, invalid_stacks
+from cli.render.safe import shown_path
+from cli.path_options import path_option
 from cli.pricing import load_catalog  # noqa: F401  (re-exported: the commands import it from here)
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
 
 StackOption = Annotated[list[str] | None, typer.Option(
     "--stack", "-s", help="A stack name (looked up in the stacks folder) or a path to a stack file; repeatable.")]
-StacksDirOption = Annotated[pathlib.Path | None, typer.Option(
-    "--stacks-dir", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
+StacksDirOption = Annotated[pathlib.Path | None, path_option(
+    "--stacks-dir", what="directory", help="Where stack names and --all are looked up (default: the stackConfigDir of the nearest "
                          "Pulumi.yaml above the current directory, else the tradeoff-infra checkout's stacks/).")]
 OneStackArgument = Annotated[str | None, typer.Argument(
     help="A stack name (looked up in the stacks folder) or a path to a stack file; or --stack.")]
@@ -171,9 +173,9 @@ def resolve(arg: str, option: str = "STACK") -> StackRef:
         # the stack files only: a directory named like one is no stack to suggest (nor the name asked for)
         names = [ref.name for ref in all_stacks() if not _is_dir(ref.path)] if stacks_dir().is_dir() else []
         near = difflib.get_close_matches(arg, [name for name in names if name != arg], n=1)
-        what = f"{path} is a directory, not a stack file" if _is_dir(path) else f"no stack file {path}"
+        what = f"{shown_path(path)} is a directory, not a stack file" if _is_dir(path) else f"no stack file {shown_path(path)}"
         hint = f"did you mean {near[0]}? " if near else ""
-        raise CliError(f"{option} {arg!r}: {what}; {hint}{'K' if hint else 'k'}nown stacks in {stacks_dir()}: "
+        raise CliError(f"{option} {arg!r}: {what}; {hint}{'K' if hint else 'k'}nown stacks in {shown_path(stacks_dir())}: "
                        f"{', '.join(names) or 'none'} "
                        "(give a path to a stack file, or --stacks-dir)")
     return StackRef(arg, path)
@@ -189,7 +191,7 @@ def _near_file(candidate: pathlib.Path) -> str:
     import difflib
 
     near = difflib.get_close_matches(candidate.name, siblings, n=1)
-    return f"; did you mean {candidate.parent / near[0]}?" if near else ""
+    return f"; did you mean {shown_path(candidate.parent / near[0])}?" if near else ""
 
 
 def one_stack(stack: str | None, named: str | None, where: pathlib.Path | None = None) -> StackRef:
@@ -213,7 +215,7 @@ def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
     if all_:
         refs = all_stacks()
         if not refs and not wanted:
-            raise CliError(f"--all: no Pulumi.<stack>.yaml files in {stacks_dir()} (give --stacks-dir or run it "
+            raise CliError(f"--all: no Pulumi.<stack>.yaml files in {shown_path(stacks_dir())} (give --stacks-dir or run it "
                            "from inside the project)")
     elif not wanted:
         raise CliError("name at least one STACK (a name in the stacks folder or a path), or pass --all")

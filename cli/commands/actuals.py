@@ -17,6 +17,7 @@ from rich.console import Console
 from cli import cache
 from cli.errors import CliError, failed, print_warnings, reported
 from cli.output import refuse_input_as_out
+from cli.path_options import path_option
 from cli.render.safe import say
 from cli.live.options import ContextOpt, KubeconfigOpt
 from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stacks, one_stack, project_root
@@ -58,7 +59,7 @@ def actuals_command(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="table (default) or json.")] = Format.table,
-    write_calibration: Annotated[pathlib.Path | None, typer.Option(
+    write_calibration: Annotated[pathlib.Path | None, path_option(
         "--write-calibration", metavar="FILE",
         help="Write the measured output tokens/s per replica, per pool, for `estimate --calibration FILE`.")] = None,
     stacks_dir: StacksDirOption = None,

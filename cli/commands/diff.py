@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from cli.errors import reported
+from cli.path_options import path_argument
 from cli.render.safe import say
 from cli.saved_estimate import check_increase, load_saved, percent_option
 
@@ -37,8 +38,8 @@ class Format(str, Enum):
 @app.command("diff", epilog=EPILOG)
 @reported()
 def diff_command(
-    old: Annotated[pathlib.Path, typer.Argument(help="The earlier saved `estimate --format json` document.")],
-    new: Annotated[pathlib.Path, typer.Argument(help="The later saved `estimate --format json` document.")],
+    old: Annotated[pathlib.Path, path_argument("OLD", help="The earlier saved `estimate --format json` document.")],
+    new: Annotated[pathlib.Path, path_argument("NEW", help="The later saved `estimate --format json` document.")],
     fmt: Annotated[Format, typer.Option("--format", help="table (default, plain text), json, markdown (PR comment).")]
     = Format.table,
     fail_on_increase: Annotated[float | None, typer.Option("--fail-on-increase", metavar="PCT",

@@ -19,7 +19,8 @@ from rich.console import Console
 from cli import cache
 from cli.errors import CliError, print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
-from cli.render.safe import say
+from cli.path_options import path_option
+from cli.render.safe import paths_shown, say, shown_path
 from cli.stacks import LoadedStack, StackOption, StacksDirOption, load_catalog, load_stacks, project_root, select
 from infra import files
 from infra.price_catalog import CATALOG_PATH
@@ -126,15 +127,15 @@ def _load_usage(path: pathlib.Path) -> UsageAssumptions:
     try:
         text = files.read_text(path, MAX_USAGE_BYTES)
     except files.UnreadableFile as err:
-        raise CliError(f"--usage {err}") from None
+        raise CliError(f"--usage {paths_shown(err, path)}") from None
     from infra.spec.loading import strict_yaml  # the stack files' reader: a key written twice is refused, not kept-last
 
     try:
         return usage_from(strict_yaml(text) or {})
     except RecursionError:
-        raise CliError(f"--usage {path}: nested too deeply") from None
+        raise CliError(f"--usage {shown_path(path)}: nested too deeply") from None
     except ValueError as err:
-        raise CliError(f"--usage {path}: {err}") from None
+        raise CliError(f"--usage {shown_path(path)}: {paths_shown(err, path)}") from None
 
 
 def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> list[LoadedStack]:
@@ -153,7 +154,7 @@ def calibrated(loaded: list[LoadedStack], path: pathlib.Path, err: Console) -> l
         out = [replace(stack, spec=apply(stack.spec, doc, path)) if stack.ref.name == doc["stack"] else stack
                for stack in loaded]
     except CalibrationError as e:
-        raise CliError(f"--calibration {e}") from None
+        raise CliError(f"--calibration {paths_shown(e, path)}") from None
     for entry in doc["pools"]:
         say(err, "calibrated: {} {}/{} at {} output tok/s per replica, measured ({})", doc["stack"], entry["region"],
             entry["pool"], entry["outputTokensPerSecondPerReplica"], doc["source"])
@@ -266,11 +267,11 @@ def estimate_command(
     stacks_dir: StacksDirOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="table (default), json (the contract), markdown (PR comment), "
                                                         "html (one file with a break-even chart).")] = Format.table,
-    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    out: Annotated[pathlib.Path | None, path_option("--out", help="Write to this file instead of stdout.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program again even if nothing changed.")] = False,
     fail_over_budget: Annotated[bool, typer.Option("--fail-over-budget",
                                                    help="Exit 1 when a stack's expected total exceeds budget.monthlyUsd.")] = False,
-    compare_to: Annotated[pathlib.Path | None, typer.Option("--compare-to", help="A saved --format json estimate: show "
+    compare_to: Annotated[pathlib.Path | None, path_option("--compare-to", help="A saved --format json estimate: show "
                                                                                  "the change as `diff` does.")] = None,
     fail_on_increase: Annotated[float | None, typer.Option("--fail-on-increase", metavar="PCT", help=(
         "With --compare-to: exit 1 when a stack's expected total rose by more than PCT percent."))] = None,
@@ -278,9 +279,9 @@ def estimate_command(
                                                              "catalog age, EKS support, API price dates.")] = None,
     exclude_operations: Annotated[bool, typer.Option("--exclude-operations",
                                                      help="Leave people costs out of the totals (still listed).")] = False,
-    price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
+    price_catalog: Annotated[pathlib.Path | None, path_option("--price-catalog",
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
-    usage_file: Annotated[pathlib.Path | None, typer.Option("--usage", help="YAML with usage assumptions the program "
+    usage_file: Annotated[pathlib.Path | None, path_option("--usage", help="YAML with usage assumptions the program "
                                                                             "cannot know (see docs/estimate.md).")] = None,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help=(
         "Add what flips the verdict: the volume, tokens per request, people (FTE), GPU node price and API price at "
@@ -294,7 +295,7 @@ def estimate_command(
                                                                 "resource, category, description, quantity, price, monthly, "
                                                                 "range, source, or all (default: resource,description,"
                                                                 "quantity,monthly).")] = None,
-    calibration: Annotated[pathlib.Path | None, typer.Option("--calibration", metavar="FILE", help=(
+    calibration: Annotated[pathlib.Path | None, path_option("--calibration", metavar="FILE", help=(
         "A file `actuals --write-calibration` wrote: its measured output tokens/s per replica replace the capacity "
         "model's prediction for those pools of its stack."))] = None,
 ) -> None:

@@ -17,6 +17,7 @@ from cli import cache
 from cli.errors import print_warnings, reported
 from cli.output import refuse_input_as_out, write_out
 from cli.estimate import mapping
+from cli.path_options import path_option
 from cli.reachability import reachability_lines
 from cli.render.safe import clean, clean_text, say
 from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_stacks, one_stack, project_root
@@ -53,7 +54,7 @@ def inventory_command(
     stacks_dir: StacksDirOption = None,
     fmt: Annotated[InventoryFormat, typer.Option("--format", help="table (default) or json.")] = InventoryFormat.table,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program again even if nothing changed.")] = False,
-    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    out: Annotated[pathlib.Path | None, path_option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """List every resource the stack's program would create, with its region and inputs (no cloud calls)."""
     err = Console(stderr=True)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.errors import CliError, invalid_stack, reported
+from cli.path_options import path_option
 from cli.pins.apply import apply_target, pulumi_up
 from cli.pins.edits import (
     Outcome,
@@ -152,7 +153,7 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="With --apply: watch each 
                                                       "the pin and vLLM names the model; exit 1 if it stalls.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", metavar="SECONDS",
                                            help="--wait gives up after this many seconds (all regions together).")]
-KubeconfigOpt = Annotated[pathlib.Path | None, typer.Option(
+KubeconfigOpt = Annotated[pathlib.Path | None, path_option(
     "--kubeconfig", metavar="FILE", help="--wait reaches the clusters with this kubeconfig instead of the stack's "
                                          "`kubeconfigs` output.")]
 ContextOpt = Annotated[list[str] | None, typer.Option(

@@ -13,8 +13,9 @@ from rich.console import Console
 
 from cli.errors import CliError, failed, reported
 from cli.output import write_out
+from cli.path_options import path_option
 from cli.pricing import load_catalog
-from cli.render.safe import say
+from cli.render.safe import say, shown_path
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice
 from infra.price_catalog import validate as validate_catalog
 
@@ -42,7 +43,7 @@ def show(
     region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
     instance_type: Annotated[str | None, typer.Option("--instance-type", help="Only this instance type.")] = None,
     capacity_type: Annotated[str, typer.Option("--capacity-type", help="on-demand, spot or reserved-1y.")] = "on-demand",
-    catalog_path: Annotated[pathlib.Path, typer.Option("--catalog", help="Catalog file.")] = CATALOG_PATH,
+    catalog_path: Annotated[pathlib.Path, path_option("--catalog", help="Catalog file.")] = CATALOG_PATH,
 ) -> None:
     """Print instance prices with their source, date, confidence and how each was derived."""
     if capacity_type not in CAPACITY_TYPES:
@@ -96,15 +97,15 @@ def show(
 Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a missing boto3 for --source api).""")
 @reported()
 def refresh_command(
-    out: Annotated[pathlib.Path, typer.Option("--out", help="Where to write the catalog.")] = CATALOG_PATH,
+    out: Annotated[pathlib.Path, path_option("--out", help="Where to write the catalog.")] = CATALOG_PATH,
     source: Annotated[str, typer.Option("--source", help="bulk: the public AWS Price List bulk offer files (no "
                                         "credentials); api: the Price List Query API (AWS credentials, boto3).")] = "bulk",
-    offers_dir: Annotated[pathlib.Path | None, typer.Option(
-        "--offers-dir", help="--source bulk: read offer files from DIR/<service>/<region>/index.json instead of "
+    offers_dir: Annotated[pathlib.Path | None, path_option(
+        "--offers-dir", what="directory", help="--source bulk: read offer files from DIR/<service>/<region>/index.json instead of "
         "https://pricing.us-east-1.amazonaws.com.")] = None,
     regions: Annotated[list[str] | None, typer.Option("--region", help="--source bulk: only this region (repeat for "
                                                       "more); default every region the catalog knows.")] = None,
-    catalog_path: Annotated[pathlib.Path, typer.Option("--catalog", help="The catalog to start from.")] = CATALOG_PATH,
+    catalog_path: Annotated[pathlib.Path, path_option("--catalog", help="The catalog to start from.")] = CATALOG_PATH,
     profile: Annotated[str | None, typer.Option("--profile", help="--source api: AWS profile with "
                                                 "pricing:GetProducts.")] = None,
 ) -> None:
@@ -117,7 +118,7 @@ def refresh_command(
     if source == "bulk" and profile:
         raise CliError("--profile goes with --source api (the bulk files need no credentials)")
     if offers_dir is not None and not offers_dir.is_dir():
-        raise CliError(f"--offers-dir {offers_dir}: not a directory")
+        raise CliError(f"--offers-dir {shown_path(offers_dir)}: not a directory")
     current = load_catalog(catalog_path, "--catalog").data
     progress = lambda m: say(err, "{}", m)  # noqa: E731
     if source == "bulk":

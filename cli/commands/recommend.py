@@ -16,6 +16,7 @@ from rich.console import Console
 from cli import cache
 from cli.capacity import CapacityError
 from cli.errors import CliError, invalid_stack, print_warnings, reported
+from cli.path_options import path_option
 from cli.render.safe import say
 from cli.stacks import (OneStackArgument, OneStackOption, StacksDirOption, load_catalog, load_stack, one_stack, project_root,
                         shown_arg)
@@ -118,7 +119,7 @@ def recommend_command(
                                                              "on-demand+spot, reserved-1y+spot (a floor pool of that "
                                                              "type, a spot pool for the burst)."))] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Price as of this date, YYYY-MM-DD (default: today).")] = None,
-    price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog",
+    price_catalog: Annotated[pathlib.Path | None, path_option("--price-catalog",
                                                                help="Another AWS price catalog file (default: the checked-in one).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the winner's program again even if cached.")] = False,
     hybrid: Annotated[bool, typer.Option("--hybrid", help=(

@@ -15,7 +15,8 @@ from rich.console import Console
 
 from cli.errors import CliError, reported
 from cli.output import refuse_input_as_out, write_out
-from cli.render.safe import say
+from cli.path_options import path_argument, path_option
+from cli.render.safe import say, shown_path
 
 app = typer.Typer(add_completion=False)
 
@@ -54,7 +55,7 @@ def _render_file_by_file(fmt: str, loaded: list[tuple[pathlib.Path, list[dict]]]
                 render_report([doc], fmt)
             except _render_errors() as err:
                 key = err.args[0] if isinstance(err, KeyError) and err.args else err
-                return CliError(f"{path}: stacks[{i}] ({doc.get('stack')}) lacks what --format {fmt} shows: {key!s}; "
+                return CliError(f"{shown_path(path)}: stacks[{i}] ({doc.get('stack')}) lacks what --format {fmt} shows: {key!s}; "
                                 "save it again with `tradeoff-infra estimate --format json`")
     return CliError(f"--format {fmt}: cannot render these estimates: {raised}")
 
@@ -79,23 +80,23 @@ def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None
                 continue
             j, first = clash
             if j == i:
-                raise CliError(f"ESTIMATE {path}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
+                raise CliError(f"ESTIMATE {shown_path(path)}: holds stack {doc.get('stack')!r}{source} twice; save it again with "
                                "`tradeoff-infra estimate --format json`")
             hint = ("the same file is named twice: name it once" if first.resolve() == path.resolve()
                     else f"render one of them, or compare them with `tradeoff-infra diff {shlex.quote(str(first))} "
                          f"{shlex.quote(str(path))}`")  # quoted: the command runs as written, a space in a path too
-            raise CliError(f"ESTIMATE {first} and {path}: both hold stack {doc.get('stack')!r}{source}; the merged "
-                           f"report would list it twice; {hint}")
+            raise CliError(f"ESTIMATE {shown_path(first)} and {shown_path(path)}: both hold stack {doc.get('stack')!r}{source}; "
+                           f"the merged report would list it twice; {shown_path(hint)}")
 
 
 @app.command("render", epilog=EPILOG)
 @reported()
 def render_command(
-    files: Annotated[list[pathlib.Path], typer.Argument(help="Saved `estimate --format json` documents; several are "
+    files: Annotated[list[pathlib.Path], path_argument("ESTIMATE", help="Saved `estimate --format json` documents; several are "
                                                              "merged into one report, in the order given.")],
     fmt: Annotated[Format, typer.Option("--format", help="table (default), json (the merged contract), markdown "
                                                         "(PR comment), html (one file).")] = Format.table,
-    out: Annotated[pathlib.Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    out: Annotated[pathlib.Path | None, path_option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Render saved estimates again without pricing anything: the same report `estimate` prints. A saved JSON
     carries the break-even chart's points (`chart`), so the HTML draws the chart; one saved before it did says so."""
@@ -107,7 +108,7 @@ def render_command(
     _refuse_a_stack_twice(loaded)
     docs = [doc for _, stacks in loaded for doc in stacks]
     if not docs:
-        raise CliError(f"ESTIMATE {', '.join(map(str, files))}: no stack in the saved estimate(s) (`stacks` is empty); "
+        raise CliError(f"ESTIMATE {', '.join(map(shown_path, files))}: no stack in the saved estimate(s) (`stacks` is empty); "
                        "nothing to render")
     try:
         text = render_report(docs, fmt.value, terminal=out is None and sys.stdout.isatty())

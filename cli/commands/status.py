@@ -11,6 +11,7 @@ import typer
 
 from cli.errors import CliError, reported
 from cli.live.options import ContextOpt, KubeconfigOpt
+from cli.path_options import path_option
 from cli.pins.show import echo
 from cli.stacks import OneStackArgument, OneStackOption, StacksDirOption, load_catalog, load_stack, one_stack, project_root
 
@@ -36,7 +37,7 @@ def status(
     fmt: Annotated[StatusFormat, typer.Option("--format", help="table (default) or json.")] = StatusFormat.table,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
-    price_catalog: Annotated[pathlib.Path | None, typer.Option(
+    price_catalog: Annotated[pathlib.Path | None, path_option(
         "--price-catalog", help="Price the nodes with this catalog instead of the checked-in one.")] = None,
     stacks_dir: StacksDirOption = None,
 ) -> None:

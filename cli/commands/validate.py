@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from cli.errors import reported
+from cli.path_options import path_option
 from cli.render import grid
 from cli.render.safe import clean, say
 from cli.render.width import output_width
@@ -109,7 +110,7 @@ def validate(
     all_: Annotated[bool, typer.Option("--all", help="Validate every stack in the stacks folder (besides any named).")] = False,
     stack: StackOption = None,
     stacks_dir: StacksDirOption = None,
-    price_catalog: Annotated[pathlib.Path | None, typer.Option("--price-catalog", help=(
+    price_catalog: Annotated[pathlib.Path | None, path_option("--price-catalog", help=(
         "Check prices against another AWS price catalog file, as `estimate --price-catalog` prices with it "
         "(default: the checked-in one)."))] = None,
 ) -> None:

@@ -104,27 +104,45 @@ def match(old_stacks: list[dict], doc: dict) -> tuple[dict | None, str | None]:
 
 def diff_documents(old_stacks: list[dict], new_stacks: list[dict], against: str) -> dict:
     """Every stack of the new document against its match in the old one; stacks only in one of them listed."""
-    changes, unmatched_new, used = [], [], set()
+    changes, unmatched_new, used, added = [], [], set(), []
     for doc in new_stacks:
         entry, why = match(old_stacks, doc)
         if entry is None:
             unmatched_new.append({"stack": doc["stack"], "stackFile": doc.get("stackFile"), "why": why})
+            added.append(doc)
             continue
         used.add(id(entry))
         changes.append(compare(doc, entry, against))
-    only_old = [{"stack": s["stack"], "stackFile": s.get("stackFile")} for s in old_stacks if id(s) not in used]
-    return {"summary": [summary_entry(c) for c in changes], "against": against, "stacks": changes,
-            "onlyInNew": unmatched_new, "onlyInOld": only_old}
+    removed = [s for s in old_stacks if id(s) not in used]
+    only_old = [{"stack": s["stack"], "stackFile": s.get("stackFile")} for s in removed]
+    # the summary lists every stack the text's summary lists, in its order: the compared, then those only in one file
+    summary = ([summary_entry(c) for c in changes] + [only_entry(doc, "added") for doc in added]
+               + [only_entry(doc, "removed") for doc in removed])
+    return {"summary": summary, "against": against, "stacks": changes, "onlyInNew": unmatched_new, "onlyInOld": only_old}
 
 
 def summary_entry(change: dict) -> dict:
     """One compared stack in a line, first in the JSON like `estimate`'s `summary` (its verdict on line 5): the
     verdict now and before, and the compared expected total before -> after."""
     t, v = change["total"], change["verdict"]
-    return {"stack": change["stack"], "verdict": v["after"], "verdictBefore": v["before"], "verdictChanged": v["changed"],
-            "decidedBy": v.get("decidedBy"),
+    return {"stack": change["stack"], "verdict": v["after"], "change": "compared", "verdictBefore": v["before"],
+            "verdictChanged": v["changed"], "decidedBy": v.get("decidedBy"),
             "totalBeforeUsd": t["beforeUsd"], "totalAfterUsd": t["afterUsd"], "changeUsd": t["changeUsd"],
             "changePct": t["changePct"]}
+
+
+def only_entry(doc: dict, change: str) -> dict:
+    """A stack found in only one of the two documents as a summary entry, the same keys as a compared one:
+    `change` `added` (only in the new: its verdict and compared total after, nothing before) or `removed` (only in
+    the old: its verdict and total before, nothing after); `stackFile` names its file, as the text's row does."""
+    verdict = doc.get("verdict") if isinstance(doc.get("verdict"), dict) else {}
+    total = compared_total(doc, round(sum(_sums(doc.get("lineItems", [])).values()), 2))[0]
+    new = change == "added"
+    return {"stack": doc["stack"], "verdict": _verdict(doc) if new else None, "change": change,
+            "verdictBefore": None if new else _verdict(doc), "verdictChanged": False,
+            "decidedBy": verdict.get("decidedBy"), "totalBeforeUsd": None if new else total,
+            "totalAfterUsd": total if new else None, "changeUsd": None, "changePct": None,
+            "stackFile": doc.get("stackFile")}
 
 
 def _verdict_text(change: dict) -> str:

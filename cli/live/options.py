@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-KubeconfigOpt = Annotated[pathlib.Path | None, typer.Option(
+from cli.path_options import path_option
+
+KubeconfigOpt = Annotated[pathlib.Path | None, path_option(
     "--kubeconfig", metavar="FILE", help="Reach the clusters with this kubeconfig instead of the stack's `kubeconfigs` output "
                          "(which needs the Pulumi CLI and the stack's backend).")]
 ContextOpt = Annotated[list[str] | None, typer.Option(

@@ -10,6 +10,7 @@ import typer
 
 from cli.errors import CliError, failed
 from cli.pins.show import echo
+from cli.render.safe import shown_path
 from cli.stacks import StackRef, project_root
 
 
@@ -30,7 +31,7 @@ def apply_target(ref: StackRef) -> ApplyTarget:
     root = project_root()
     expected = (root / "stacks" / f"Pulumi.{ref.name}.yaml").resolve()
     if ref.path.resolve() != expected:
-        raise CliError(f"--apply: {ref.path} is not the stack file {expected} that `pulumi up` in {root} would read")
+        raise CliError(f"--apply: {shown_path(ref.path)} is not the stack file {shown_path(expected)} that `pulumi up` in {root} would read")
     return ApplyTarget(ref.name, root)
 
 

@@ -34,6 +34,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from cli import output
 from cli.errors import CliError, failed
 from cli.pins import stackfile
+from cli.render.safe import shown_path
 from cli.stacks import StackRef
 from infra.pins import COMMIT_RE, HF_REPO_RE, IMAGE_RE
 from infra.spec import (
@@ -435,7 +436,7 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
     def check(text: str) -> None:
         size = len(text.encode())
         if size > MAX_STACK_FILE_BYTES:  # every command, `rollback` too, would refuse to read the file
-            raise CliError(f"{ref.path} would be {size:,} bytes after this change, over the {MAX_STACK_FILE_BYTES:,} every "
+            raise CliError(f"{shown_path(ref.path)} would be {size:,} bytes after this change, over the {MAX_STACK_FILE_BYTES:,} every "
                            "command reads; shorten --note or move old model.history entries out, nothing was written")
         try:
             spec_of_text(text, str(ref.path))
@@ -456,13 +457,13 @@ def edit_stack(ref: StackRef, operation) -> tuple[Outcome, bool]:
             f"`fuser {lock}`) and run this again"
         ) from None
     except output.ReadOnlyTarget as err:
-        raise CliError(f"{ref.path}: {err.strerror}; nothing was changed") from None
+        raise CliError(f"{shown_path(ref.path)}: {err.strerror}; nothing was changed") from None
     except RuamelYAMLError as err:
-        raise CliError(f"{ref.path}: not valid YAML: {getattr(err, 'problem', None) or type(err).__name__}") from None
+        raise CliError(f"{shown_path(ref.path)}: not valid YAML: {getattr(err, 'problem', None) or type(err).__name__}") from None
     except RecursionError:
-        raise CliError(f"{ref.path}: nested too deeply to be a stack file; nothing was changed") from None
+        raise CliError(f"{shown_path(ref.path)}: nested too deeply to be a stack file; nothing was changed") from None
     except OSError as err:
-        raise failed(f"cannot update {ref.path}: {err.strerror or err}; the file is unchanged") from None
+        raise failed(f"cannot update {shown_path(ref.path)}: {err.strerror or err}; the file is unchanged") from None
     return result.value, result.changed
 
 

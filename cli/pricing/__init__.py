@@ -7,6 +7,7 @@ import pathlib
 from typing import TYPE_CHECKING
 
 from cli.errors import CliError
+from cli.render.safe import paths_shown, shown_path
 
 if TYPE_CHECKING:
     from infra.price_catalog import PriceCatalog
@@ -21,6 +22,6 @@ def load_catalog(path: pathlib.Path | None, option: str = "--price-catalog") -> 
     try:
         return PriceCatalog.load(path) if path else default_catalog()
     except OSError as e:
-        raise CliError(f"{option} {path}: cannot read: {e.strerror}") from None
+        raise CliError(f"{option} {shown_path(path)}: cannot read: {e.strerror}") from None
     except ValueError as e:  # CatalogError names the file and the key
-        raise CliError(f"{option}: {e}") from None
+        raise CliError(f"{option}: {paths_shown(e, path)}") from None

@@ -7,12 +7,15 @@ a second pool of the same instance type, `capacityType: spot`, `minNodes: 0` (th
 has one, with its comments; else a new one named after the first, `<name>-spot`); pools beyond the option's are
 removed, each named in what `apply` says it changed; and the region's `autoscaling.maxReplicas` when the fleet
 needs another than the stack gives it. Everything else, the comments included, stays; an end-of-line comment on a
-changed key keeps its text after "was <old value>", since it described the old value. Edits go through
+changed key keeps its text after "was <old value>", since it described the old value (on `capacityType:`, one that
+names another capacity type is dropped for "was <old value>" alone). A reused second pool keeps its name (a renamed
+pool is a replaced EKS node group): what `apply` says it changed has a note naming it. Edits go through
 `cli/pins/stackfile.py`, the writer `model pin` uses.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -20,11 +23,15 @@ from ruamel.yaml.comments import CommentedMap
 from cli.pins import stackfile
 from cli.recommend.search import PRECISIONS, Option, precision_of
 from infra import hardware
+from infra.price_catalog import CAPACITY_TYPES
 from infra.spec import NAME_RE, NAMESPACE, GpuPoolSpec, StackSpec
 
 MODEL_KEY = f"{NAMESPACE}model"
 REGIONS_KEY = f"{NAMESPACE}regions"
 MEASURED_KEYS = ("measuredOutputTokensPerSecond", "measuredSource")
+# how a comment names each capacity type of the catalog (`on demand`, `reserved capacity`, `reservation`)
+_CAPACITY_WORDS = {kind: re.compile(r"\b" + "[- ]?".join(map(re.escape, kind.removesuffix("-1y").split("-"))), re.I)
+                   for kind in CAPACITY_TYPES}
 
 
 def pool_name(instance_type: str) -> str:
@@ -59,6 +66,27 @@ def _set(mapping: CommentedMap, key: str, value: Any, before: str | None = None)
         at = text.find("#")
         if at >= 0:
             entry[2].value = f"{text[:at]}# was {old}; {text[at + 1:].lstrip()}"
+    return True
+
+
+def names_another_capacity_type(comment: str, capacity_type: str) -> bool:
+    """Whether `comment` names a capacity type other than `capacity_type` ("reserved capacity" on a spot pool)."""
+    return any(pattern.search(comment) for kind, pattern in _CAPACITY_WORDS.items() if kind != capacity_type)
+
+
+def _set_capacity_type(pool: CommentedMap, value: str) -> bool:
+    """`_set` for `capacityType`: an end-of-line comment that names another capacity type than the new one described
+    the old value only, so it becomes `# was <old>` (not kept after it, where it would still read as this pool's)."""
+    old = pool.get("capacityType")
+    entry = pool.ca.items.get("capacityType")
+    comment = entry[2] if entry and len(entry) > 2 and entry[2] is not None else None
+    stale = comment is not None and names_another_capacity_type(comment.value.split("#", 1)[-1], value)
+    if not _set(pool, "capacityType", value):
+        return False
+    if stale and old is not None:
+        text = comment.value
+        at = text.find("#")
+        comment.value = f"{text[:at]}# was {old}{text[len(text.rstrip()):]}"
     return True
 
 
@@ -103,8 +131,13 @@ def apply(document: Any, spec: StackSpec, option: Option) -> list[str]:
             for key, value in (("instanceType", choice.instance_type), ("minNodes", want.min_nodes),
                                ("maxNodes", want.max_nodes), ("capacityType", want.capacity_type)):
                 old = pool.get(key)
-                if _set(pool, key, value) and own is not None:
+                written = _set_capacity_type(pool, value) if key == "capacityType" else _set(pool, key, value)
+                if written and own is not None:
                     changes.append(f"{label}: gpuPools[{i}].{key} {old if old is not None else '(unset)'} -> {value}")
+            if i > 0 and own is not None and own.name == names[i] and own.capacity_type != want.capacity_type:
+                changes.append(f"{label}: note: gpuPools[{i}] keeps its name {own.name} though it now holds "
+                               f"{want.capacity_type} capacity (it was {own.capacity_type}): renaming a pool replaces "
+                               "its EKS node group on `pulumi up`; rename it yourself if the name says otherwise")
             if "desiredNodes" in pool:
                 desired = min(max(int(pool["desiredNodes"]), want.min_nodes), want.max_nodes)
                 _set(pool, "desiredNodes", desired)

@@ -159,6 +159,14 @@ def column_widths(columns: list[Column], rows: list[list[str]], width: int) -> l
         natural.append(max(cells(line) for line in lines) or 1)
     available = width - (3 * len(columns) + 1)  # a border before each column and after the last, a space each side
     widths = list(natural)
+    if sum(widths) <= available:
+        return widths
+    # a numeric column's header wraps at its spaces first ("self-hosted or hybrid" over "$2,763.49"): the column
+    # keeps its widest cell and the header's widest word
+    figures = [i for i, column in enumerate(columns) if column.numeric]
+    _shrink(widths, figures, {i: max([max((cells(line) for cells_ in rows for line in cells_[i].split("\n")),
+                                          default=0), *(cells(w) for w in columns[i].header.split())] or [1])
+                              for i in figures}, sum(widths) - available)
     text = [i for i, column in enumerate(columns) if not column.numeric]
     if sum(widths) <= available or not text:
         return widths
@@ -198,17 +206,21 @@ def painter(styles: bool):
 
 
 def render(title: str, columns: list[Column], rows: list[tuple[list[str], str]] | list[list[str]], width: int, *,
-           styles: bool = False, widths: list[int] | None = None, cleaned: bool = False) -> Rendered:
+           styles: bool = False, widths: list[int] | None = None, cleaned: bool = False,
+           keys: tuple[int, ...] = (0,)) -> Rendered:
     """The table as text, a newline after each line. `rows`: cells, or (cells, row style); every cell is
     plain text (no markup), made inert by `clean` (a control character, a line break too, is shown as its
     escape). `cleaned`: the caller has made the cells inert itself and its line breaks are meant (a cell it
-    laid out); `widths`: the columns' widths from `column_widths` when it has, else computed here."""
+    laid out); `widths`: the columns' widths from `column_widths` when it has, else computed here. A table too wide
+    even then is drawn as several (`_folded`), the `keys` columns (what names a row) repeated in each."""
     body = [(list(r[0]), r[1]) if isinstance(r, tuple) else (list(r), "") for r in rows]
     if not cleaned:
         body = [([clean(c) for c in cells_], style) for cells_, style in body]
     heads = [clean_text(c.header) for c in columns]
     if widths is None:
         widths = column_widths(columns, [cells_ for cells_, _ in body], width)
+        if sum(widths) + 3 * len(columns) + 1 > width and len(columns) > 2:
+            return _folded(title, columns, body, width, styles, keys)
     paint = painter(styles)
     total = sum(widths) + 3 * len(columns) + 1
     out: list[str] = []
@@ -236,3 +248,43 @@ def render(title: str, columns: list[Column], rows: list[tuple[list[str], str]] 
         lines_of(cells_, "│", style)
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return Rendered("\n".join(out) + "\n")
+
+
+def _fits(columns: list[Column], rows: list[list[str]], width: int) -> bool:
+    """Whether the columns fit `width` with every word of their text whole (a table folded into several keeps
+    its sentences readable rather than cutting them at MIN_TEXT_COLUMN)."""
+    need = 3 * len(columns) + 1
+    for i, column in enumerate(columns):
+        lines = [line for cells_ in rows for line in cells_[i].split("\n")]
+        words = [cells(w) for w in column.header.split()] + [cells(w) for line in lines for w in line.split()]
+        natural = max([cells(line) for line in lines + column.header.split("\n")] or [1])
+        if column.numeric:
+            need += max([cells(line) for line in lines] + words[:len(column.header.split())] or [1])
+        else:
+            need += min(natural, max(min(max(words or [1]), MAX_WORD), _longest_number_word(lines)))
+    return need <= width
+
+
+def _folded(title: str, columns: list[Column], body: list[tuple[list[str], str]], width: int, styles: bool,
+            keys: tuple[int, ...] = (0,)) -> Rendered:
+    """A table too wide for `width` even with its text folded, as several tables one under the other: the `keys`
+    columns (what names the row: a stack, a pool, a region and resource) in each, the others in order, as many to a
+    table as fit with their words whole. A number is never split, and no line is wider than `width` unless the keys
+    and one column beside them are."""
+    keys = tuple(i for i in keys if i < len(columns)) or (0,)
+    groups: list[list[int]] = [list(keys)]
+    for i in range(len(columns)):
+        if i in keys:
+            continue
+        trial = [*groups[-1], i]
+        if len(groups[-1]) == len(keys) or _fits([columns[j] for j in trial], [[c[j] for j in trial] for c, _ in body],
+                                                 width):
+            groups[-1] = trial
+        else:
+            groups.append([*keys, i])
+    parts = []
+    for n, group in enumerate(groups):
+        head = title if n == 0 else (f"{title} (continued)" if title else "")
+        parts.append(render(head, [columns[j] for j in group], [([c[j] for j in group], s) for c, s in body], width,
+                            styles=styles, cleaned=True, keys=tuple(range(len(keys)))))
+    return Rendered("".join(parts))

@@ -33,6 +33,23 @@ def clean(value: Any) -> str:
     return _CONTROL_RE.sub(_visible, str(value))
 
 
+def shown_path(path: Any) -> str:
+    """A file or folder name the user gave, as it goes into a message: one line, control characters shown as escapes
+    (`clean`). The one way an error names a user's path: `print_error` keeps a message's own line breaks, so a file
+    named `x\nerror: ...` printed raw would forge an extra line of output."""
+    return clean(path)
+
+
+def paths_shown(text: Any, *paths: Any) -> str:
+    """`text` (an error raised below the CLI that names these files: a reader's, a catalog's, a spec's) with each of
+    the paths in it shown as `shown_path` shows it."""
+    text = str(text)
+    for path in paths:
+        if path is not None and str(path) and str(path) != shown_path(path):
+            text = text.replace(str(path), shown_path(path))
+    return text
+
+
 def clean_text(text: Any) -> str:
     """`clean` line by line: a multi-line message keeps its own line breaks, nothing else."""
     return "\n".join(clean(line) for line in str(text).split("\n"))

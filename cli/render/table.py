@@ -65,14 +65,15 @@ def parse_fields(text: str) -> tuple[str, ...]:
 
 
 def fitted_table(title: str, columns: list[tuple[str, str, bool]], rows: list[tuple[list[str], str]], width: int,
-                 styles: bool = False) -> str:
+                 styles: bool = False, keys: tuple[int, ...] = (0,)) -> str:
     """The table as text by the one column rule of every command (cli/render/grid.py): a numeric column
     (money, quantities, counts; `(header, justify, True)`) keeps its widest cell and never wraps or
     truncates; the text columns fold into what is left, none below MIN_TEXT_COLUMN; when even that does
-    not fit, the table is wider than `width`: a number is never split. `rows`: (cells, style), cells
-    plain text (no markup), made inert by `clean`. `styles`: keep the row styles (a terminal)."""
+    not fit, the table is drawn as several, the `keys` columns (what names a row) in each: a number is never split.
+    `rows`: (cells, style), cells plain text (no markup), made inert by `clean`. `styles`: keep the row styles (a
+    terminal)."""
     return grid.render(title, [grid.Column(h, justify, numeric) for h, justify, numeric in columns], rows, width,
-                       styles=styles)
+                       styles=styles, keys=keys)
 
 
 def decision_text(doc: dict, width: int = 100, styles: bool = False) -> list:
@@ -132,7 +133,9 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
             for li in sorted(doc["lineItems"], key=lambda li: (-li["monthlyUsd"], li["region"], li["resource"]))
             if verbose or li["monthlyUsd"] >= 0.005]
     more = "" if "range" in fields else "; --fields all for min..max, unit price, region"
-    parts.append(fitted_table(f"line items (monthly, expected{more})", cols, rows, width, styles))
+    # folded into several tables (--fields all at 80 columns), each names its rows by region and resource
+    keys = tuple(i for i, f in enumerate(fields) if f in ("region", "resource")) or (0,)
+    parts.append(fitted_table(f"line items (monthly, expected{more})", cols, rows, width, styles, keys))
 
     sh = doc["selfHosted"]
     rows = [([cat, money(v["min"]), money(v["expected"]), money(v["max"])], "") for cat, v in doc["categories"].items()]

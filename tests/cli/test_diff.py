@@ -333,6 +333,34 @@ def test_stacks_in_only_one_file_are_in_the_summary(tmp_path, saved, fmt):
     assert gone["stack"] == "second"
 
 
+def test_stacks_in_only_one_file_are_in_the_json_summary_too(tmp_path, saved):
+    """The text's summary listed a stack found in only one file (`only in new` / `only in old`), the JSON's only the
+    compared ones: the JSON summary lists the same stacks in the same order, `change` added / removed with the verdict
+    and compared total the stack has in the file it is in."""
+    from cli.estimate.diff import compared_total
+
+    old_doc, new_doc = several(saved), several(changed(saved))
+    old_doc["stacks"].pop(1)  # `second` only in the new file
+    new_doc["stacks"].pop(2)  # `third` only in the old file
+    third = old_doc["stacks"][1]
+    assert third["stack"] == "third"
+    old, new = write(tmp_path, "old.json", old_doc), write(tmp_path, "new.json", new_doc)
+    doc = json.loads(invoke("diff", old, new, "--format", "json").stdout)
+    text = invoke("diff", old, new).stdout.split("change against")[0]
+    listed = [line.split()[0] for line in text.splitlines()[1:] if line.startswith("  ")]
+    assert [entry["stack"] for entry in doc["summary"]] == listed == [saved["stacks"][0]["stack"], "second", "third"]
+    compared, added, removed = doc["summary"]
+    assert compared["change"] == "compared"
+    second = new_doc["stacks"][1]
+    assert added == {"stack": "second", "verdict": second["verdict"]["choice"], "change": "added", "verdictBefore": None,
+                     "verdictChanged": False, "decidedBy": second["verdict"]["decidedBy"], "totalBeforeUsd": None,
+                     "totalAfterUsd": compared_total(second)[0], "changeUsd": None, "changePct": None,
+                     "stackFile": second["stackFile"]}
+    assert (removed["change"], removed["verdict"], removed["verdictBefore"], removed["totalBeforeUsd"],
+            removed["totalAfterUsd"]) == ("removed", None, third["verdict"]["choice"], compared_total(third)[0], None)
+    assert [s["stack"] for s in doc["onlyInNew"]] == ["second"] and [s["stack"] for s in doc["onlyInOld"]] == ["third"]
+
+
 def test_a_renamed_stack_is_said_in_only_one_file_each(tmp_path, saved):
     """Nothing compared (the stack was renamed): the summary says so and lists both, old and new."""
     other = copy.deepcopy(saved)

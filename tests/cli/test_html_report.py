@@ -36,6 +36,7 @@ class Dom(HTMLParser):
         self.markers: list[str | None] = []
         self.links: list[str] = []
         self.sections: list[str] = []
+        self.ids: list[str] = []  # every element's id, in document order
         self.in_toc = False
         self._row = None
         self._cell: list[str] | None = None
@@ -43,6 +44,8 @@ class Dom(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(a["id"])
         if tag == "section":
             self.section = a.get("id")
             self.sections.append(a["id"])
@@ -89,7 +92,7 @@ def test_every_stack_section_has_total_and_budget_rows_a_marker_and_a_toc_entry(
     dom = parse(invoke("estimate", "--all", "--format", "html"))
     docs = json.loads(invoke("estimate", "--all", "--format", "json"))["stacks"]
     assert len(docs) > 1 and dom.sections == [f"stack-{i}" for i in range(1, len(docs) + 1)]
-    assert dom.links == [f"#{s}" for s in dom.sections]  # the table of contents links each section
+    assert dom.links[:len(docs)] == [f"#{s}" for s in dom.sections]  # the table of contents links each section
     assert dom.markers == dom.sections  # one marker at the stack's own request volume per chart
     for section, doc in zip(dom.sections, docs):
         rows = [(a, cells) for sec, a, cells in dom.rows if sec == section]
@@ -139,3 +142,14 @@ def test_a_long_legend_label_fits_inside_the_chart():
     x = float(re.search(rf'<text x="([\d.]+)" y="[\d.]+">{re.escape(name)}</text>', text).group(1))
     assert x + LEGEND_CHAR_PX * len(name) <= width
     assert "this stack: 10K/month" in parse(text).axis
+
+
+def test_the_table_of_contents_links_the_shared_warnings():
+    """The warnings several stacks share sit in their own block at the end (`#shared-warnings`, linked from each
+    stack's warnings) but the table of contents left it out: it is the last entry, and every entry's target exists."""
+    dom = parse(invoke("estimate", "--all", "--format", "html"))
+    assert "shared-warnings" in dom.ids  # the shipped stacks share warnings
+    assert dom.links[-1] == "#shared-warnings"
+    assert dom.links == [*(f"#{s}" for s in dom.sections), "#shared-warnings"]
+    assert all(link.removeprefix("#") in dom.ids for link in dom.links)
+    assert dom.ids.index("shared-warnings") > dom.ids.index(dom.sections[-1])  # after the last stack, as listed

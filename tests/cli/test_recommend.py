@@ -1044,3 +1044,42 @@ def test_a_ttft_target_below_the_prompts_compute_is_missed():
                                                           tensor_parallel=(1,)))
     assert not result.options
     assert [r.kind for r in result.rejected] == ["misses-ttft"]
+
+
+def test_write_reusing_a_pool_as_the_spot_pool_keeps_its_name_says_so_and_drops_a_stale_comment(project):
+    """A stack whose second pool `l40s-res` holds reserved capacity (its `capacityType:` line says so): the mixed fleet
+    reuses it as the spot pool. Its name is kept (a renamed pool is a replaced EKS node group on `pulumi up`), and
+    `--write` says so naming it; the comment on its `capacityType:` line, about reserved capacity, no longer reads as
+    the pool's: it becomes `# was reserved-1y`."""
+    import yaml
+
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["config"]["tradeoff-infra:regions"][0]["gpuPools"].append(
+        {"name": "l40s-res", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 1, "capacityType": "reserved-1y"})
+    variant = project / "stacks" / "Pulumi.variant.yaml"
+    text = yaml.safe_dump(doc, sort_keys=False)
+    assert text.count("capacityType: reserved-1y\n") == 1
+    variant.write_text(text.replace("capacityType: reserved-1y\n",
+                                    "capacityType: reserved-1y  # reserved capacity, 1-year term bought 2026-06\n"))
+    result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
+                    "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    written = load_stack_file(variant)
+    assert [(p.name, p.capacity_type) for p in written.regions[0].gpu_pools] == [("l40s", "on-demand"),
+                                                                                 ("l40s-res", "spot")]
+    after = variant.read_text()
+    assert "reserved capacity, 1-year term" not in after, after
+    assert re.search(r"capacityType: spot +# was reserved-1y\n", after), after
+    said = " ".join(result.stderr.split())
+    assert "gpuPools[1] keeps its name l40s-res though it now holds spot capacity (it was reserved-1y)" in said, said
+    assert "replaces its EKS node group" in said
+
+
+def test_a_capacity_type_comment_that_names_the_new_type_is_kept():
+    from cli.recommend.fleet import names_another_capacity_type
+
+    assert names_another_capacity_type("reserved capacity, 1-year term", "spot")
+    assert names_another_capacity_type("the On demand floor", "spot")
+    assert not names_another_capacity_type("the spot burst", "spot")
+    assert not names_another_capacity_type("the burst above the floor", "spot")

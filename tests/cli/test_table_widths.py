@@ -54,7 +54,7 @@ COLUMNS = [grid.Column("region"), grid.Column("what"), grid.Column("monthly", "r
            grid.Column("quantity\nper month", "right", numeric=True)]
 
 
-@pytest.mark.parametrize("table_width", [200, 90, 70, 50])
+@pytest.mark.parametrize("table_width", [200, 90, 70])
 def test_the_grid_draws_what_rich_draws(table_width):
     """The text tables look as rich drew them (box, padding, wrapped text, bottom-aligned headers) for the
     widths the rule chose."""
@@ -67,7 +67,17 @@ def test_numbers_keep_their_width_and_text_folds():
     assert widths[2:] == [len("$19,155.23"), len("1,460.00 hours")]  # never below their widest cell
     text = grid.render("", COLUMNS, ROWS, 50)
     assert "$19,155.23" in text and "1,460.00 hours" in text and "$7,500.00" in text
-    assert widest(text) > 50  # too narrow even with text at its minimum: wider, never a number cut
+    # too narrow even with text at its minimum: the columns fold into a second table (the first column, what names
+    # the row, in both), never a number cut and never a line wider than asked for
+    assert widest(text) <= 50
+    assert text.count("┏") == 2 and text.count("us-east-1") == 2 and "1,460.00 hours" in text
+
+
+def test_a_numeric_header_wraps_at_its_spaces_before_text_folds():
+    """A numeric column was as wide as its header line: "self-hosted or hybrid" held 21 columns over "$2,763.49"."""
+    columns = [grid.Column("stack"), grid.Column("self-hosted or hybrid", "right", numeric=True), grid.Column("note")]
+    widths = grid.column_widths(columns, [["dev", "$2,763.49", "a note"]], 30)
+    assert widths[1] == len("self-hosted") and widths[0] == len("stack")
 
 
 def test_a_word_wider_than_its_column_folds_and_line_breaks_stay():
@@ -227,3 +237,47 @@ def test_validate_problems_fit_the_terminal_that_shows_them(tmp_path):
     assert "model.name" in text
     # a word is never split: the tmp path, wider than 40, keeps a line of its own
     assert all(grid.cells(line) <= 40 or len(line.split()) == 1 for line in text.splitlines()), text
+
+
+_MONEY = re.compile(r"\$\d{1,3}(?:,\d{3})*(?:\.\d+)?")
+
+
+def _money_split(text: str) -> list[str]:
+    """The `$` amounts that are not whole (`$19,1` over `55.23`, a `$` alone at the end of a cell's line)."""
+    bad = []
+    for line in text.splitlines():
+        for cell in re.split(r"[│┃]", line):
+            if cell.rstrip().endswith("$"):
+                bad.append(line)
+            for digits in re.findall(r"\$([\d,.]+)", cell):
+                if not _MONEY.fullmatch("$" + digits.rstrip(",.")):
+                    bad.append(f"${digits} in {line!r}")
+    return bad
+
+
+@pytest.mark.parametrize("args", STACK_ARGS, ids=lambda a: a[0])
+def test_estimate_tables_fit_80_columns_and_keep_every_amount_whole(args):
+    """At COLUMNS=80 the `--all` summary was 93 wide and every stack's capacity table 91: numeric columns are never
+    wrapped, so the table grew. A numeric header now wraps at its spaces, and a table that still does not fit folds
+    its columns into several tables: every line fits, no number is split."""
+    text = invoke("estimate", *args, "--format", "table", columns="80")
+    assert widest(text) <= 80, [line for line in text.splitlines() if len(line.rstrip()) > 80][:5]
+    assert _money_split(text) == []
+    assert re.search(r"\$\d", text)
+
+
+@pytest.mark.parametrize("columns", ["100", "80"])
+@pytest.mark.parametrize("args", STACK_ARGS, ids=lambda a: a[0])
+def test_fields_all_fits_the_width(args, columns):
+    """`--fields all` drew nine columns 137 wide at any width (the terminal wrapped every line): the line items fold
+    into several tables that fit, each naming its rows by region and resource, every column still shown."""
+    text = invoke("estimate", *args, "--fields", "all", columns=columns)
+    assert widest(text) <= int(columns), [line for line in text.splitlines() if len(line.rstrip()) > int(columns)][:5]
+    assert _money_split(text) == []
+    items = text.split("line items (monthly, expected)")
+    assert len(items) > 2  # the table and its continuation(s), per stack
+    for header in ("category", "quantity", "unit price", "monthly", "min..max", "price source"):
+        assert re.search(rf"┃ +{re.escape(header)} +┃", text), header
+    for part in items[1:]:
+        head = next(line for line in part.splitlines() if line.startswith("┃") and line.strip("┃ "))
+        assert re.match(r"┃ region +┃ resource +┃", head), head  # each part names its rows

@@ -1,0 +1,39 @@
+"""The one definition of a command-line option or argument that takes a path (`--out`, `--price-catalog`,
+`--stacks-dir`, diff's OLD ...): an empty value is refused by the name the user typed.
+
+typer turns `--out ""` into `Path("")`, which is `.`: the command then says ". is a directory" about a path the
+user never gave. Each path parameter is declared through `path_option` / `path_argument`, whose parser sees the
+text as typed and ends the command with exit 2 and `error: --out '': empty; give a path to a file`.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from cli.errors import CliError, print_error
+
+
+def _nonempty(name: str, what: str) -> Callable[[Any], pathlib.Path]:
+    def parse(value: Any) -> pathlib.Path:
+        if isinstance(value, pathlib.PurePath):  # a default, not typed
+            return pathlib.Path(value)
+        if str(value) == "":
+            print_error(CliError(f"{name} '': empty; give a path to a {what}"))
+            raise typer.Exit(2)
+        return pathlib.Path(value)
+
+    return parse
+
+
+def path_option(*names: str, what: str = "file", metavar: str = "<path>", **kwargs: Any) -> Any:
+    """`typer.Option(*names, ...)` for a path: `--out ""` is refused as empty, naming `names[0]`."""
+    return typer.Option(*names, parser=_nonempty(names[0], what), metavar=metavar, **kwargs)
+
+
+def path_argument(name: str, *, what: str = "file", **kwargs: Any) -> Any:
+    """`typer.Argument(...)` for a path named `name` (OLD, NEW, ESTIMATE) in errors: `""` is refused as empty."""
+    return typer.Argument(parser=_nonempty(name, what), **kwargs)
