@@ -47,15 +47,28 @@ def table(data: dict) -> str:
         model = r["model"].split("/")[-1]
         aic = f"{r['aiconfiguratorOutputTokensPerSecond']:,}" if r["aicError"] is not None else "-"
         aic_err = f"{r['aicError']:+.0%}" if r["aicError"] is not None else "-"
-        lines.append(f"| {i} | {model} | {r['gpu']} x {r['tensorParallel']} | {r['precision'].upper()} ({r['kvCacheBytes']}) | "
+        mark = "" if r.get("inFit", True) else " (not fitted)"
+        lines.append(f"| {i}{mark} | {model} | {r['gpu']} x {r['tensorParallel']} | {r['precision'].upper()} ({r['kvCacheBytes']}) | "
                      f"{r['inputTokens']:,} / {r['outputTokens']:,} | {r['batch']} | {r['publishedOutputTokensPerSecond']:,} | "
                      f"[{r['source']}](#{r['source']}) | {r['predicted']:,.0f} | {r['error']:+.0%} | {aic} | {aic_err} |")
     errors = [abs(r["error"]) for r in rs]
     aic_errors = [abs(r["aicError"]) for r in rs if r["aicError"] is not None]
     worst = max(rs, key=lambda r: abs(r["error"]))
-    lines += ["", f"Points: {len(rs)} from {len({r['source'] for r in rs})} sources. Step model: median absolute error "
-              f"**{statistics.median(errors):.1%}**, worst **{max(errors):.1%}** ({worst['id']}). aiconfigurator-core 0.12.0 "
-              f"on the same points: median {statistics.median(aic_errors):.1%}, worst {max(aic_errors):.1%}."]
+    v1 = [r for r in rs if data["sources"][r["source"]]["vllmV1"]]
+    v1_worst = max(v1, key=lambda r: abs(r["error"]))
+    v1_aic = [abs(r["aicError"]) for r in v1 if r["aicError"] is not None]
+    fitted = [r for r in rs if r.get("inFit", True)]
+    lines += ["", f"Points: {len(rs)} from {len({r['source'] for r in rs})} sources, {len(fitted)} of them in the fit. Step model: median absolute error "
+              f"**{statistics.median(errors):.1%}**, worst **{max(errors):.1%}** ({worst['id']}). On the {len(v1)} vLLM V1 "
+              f"(vLLM >= 0.8) points: median **{statistics.median(abs(r['error']) for r in v1):.1%}**, worst "
+              f"**{abs(v1_worst['error']):.1%}** ({v1_worst['id']}). aiconfigurator-core 0.12.0 on the {len(aic_errors)} points "
+              f"it was run on: median {statistics.median(aic_errors):.1%}, worst {max(aic_errors):.1%}"
+              + (f"; on the vLLM V1 ones median {statistics.median(v1_aic):.1%}, worst {max(v1_aic):.1%}." if v1_aic else "."),
+              "",
+              "| source | engine | points | median abs. error | worst |", "|---|---|---|---|---|"]
+    for source, meta in data["sources"].items():
+        errs = [abs(r["error"]) for r in rs if r["source"] == source]
+        lines.append(f"| [{source}](#{source}) | {meta['engine']} | {len(errs)} | {statistics.median(errs):.1%} | {max(errs):.1%} |")
     return "\n".join(lines)
 
 
