@@ -5,6 +5,9 @@ purchase option: On-Demand ("Running On-Demand G and VT instances") and Spot ("A
 Requests"). A managed node group that would pass its quota fails to launch nodes (VcpuLimitExceeded; the node
 group goes CREATE_FAILED or the autoscaler cannot scale up). A `reserved-1y` pool launches as on-demand: a
 Reserved Instance or Savings Plan is a billing discount and counts against, never raises, the On-Demand quota.
+A node update needs more for a while: EKS first raises a managed node group's maximum and desired size by the larger
+of twice its Availability Zones and its maxUnavailable (1 here, infra/components), launches the new nodes, then
+drains the old ones (`NODE_UPDATE_SURGE_PER_ZONE`).
 Names, codes and families: docs/sources.md "EC2 vCPU service quotas"; how to check and raise one: docs/operations.md "Service quotas".
 
 Pure: `needs` takes the node groups (the inventory's, `from_records`, or the spec's, `from_spec`, which
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
     from infra.spec import StackSpec
 
 ON_DEMAND, SPOT = "on-demand", "spot"
+# EKS "Managed node update behavior": an update first adds up to two nodes per Availability Zone of the node group
+# (or maxUnavailable, if larger: the program sets 1) on top of its size; docs/sources.md "EC2 vCPU service quotas"
+NODE_UPDATE_SURGE_PER_ZONE = 2
 
 # (quota name, code or None where no source gives one) per (quota group, purchase option); docs/sources.md "EC2 vCPU service quotas"
 QUOTAS: dict[tuple[str, str], tuple[str, str | None]] = {
@@ -57,6 +63,13 @@ class Nodes:
     """The spec's: `on-demand`, `spot` or `reserved-1y` (the system node group: `on-demand`)."""
     min_nodes: int
     max_nodes: int
+    zones: int = 2
+    """Availability Zones its subnets span (the stack's `network.availabilityZones`): the update surge's size."""
+
+    @property
+    def update_surge(self) -> int:
+        """Nodes an update may launch above `max_nodes` (none for a node group that can hold no node)."""
+        return NODE_UPDATE_SURGE_PER_ZONE * self.zones if self.max_nodes else 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,8 @@ class QuotaNeed:
     """At every node group's minimum size."""
     vcpus_max: int
     """At every node group's maximum size."""
+    vcpus_update: int
+    """At most while the node groups update (each at maximum size plus its update surge)."""
     instance_types: tuple[str, ...]
     capacity_types: tuple[str, ...]
     """The spec's capacity types counted here (`reserved-1y` with `on-demand`)."""
@@ -80,6 +95,7 @@ class QuotaNeed:
     def document(self) -> dict:
         return {"quotaName": self.name, "quotaCode": self.code, "purchaseOption": self.purchase,
                 "vcpusAtMinSize": self.vcpus_min, "vcpusAtMaxSize": self.vcpus_max,
+                "vcpusDuringNodeUpdate": self.vcpus_update,
                 "instanceTypes": list(self.instance_types), "capacityTypes": list(self.capacity_types)}
 
 
@@ -110,15 +126,16 @@ def needs(nodes: Iterable[Nodes], vcpus: Callable[[str], int] | None = None) -> 
     sums: dict[str, dict[tuple[str, str | None, str], list]] = {}
     for ng in nodes:
         key = quota_for(ng.instance_type, ng.capacity_type)
-        entry = sums.setdefault(ng.region, {}).setdefault(key, [0, 0, [], []])
+        entry = sums.setdefault(ng.region, {}).setdefault(key, [0, 0, 0, [], []])
         per_node = vcpus(ng.instance_type)
         entry[0] += per_node * ng.min_nodes
         entry[1] += per_node * ng.max_nodes
-        for seen, value in ((entry[2], ng.instance_type), (entry[3], ng.capacity_type)):
+        entry[2] += per_node * (ng.max_nodes + ng.update_surge)
+        for seen, value in ((entry[3], ng.instance_type), (entry[4], ng.capacity_type)):
             if value not in seen:
                 seen.append(value)
-    return {region: sorted((QuotaNeed(region, name, code, purchase, low, high, tuple(types), tuple(capacities))
-                            for (name, code, purchase), (low, high, types, capacities) in by_quota.items()),
+    return {region: sorted((QuotaNeed(region, name, code, purchase, low, high, update, tuple(types), tuple(capacities))
+                            for (name, code, purchase), (low, high, update, types, capacities) in by_quota.items()),
                            key=lambda need: (-need.vcpus_max, need.name))
             for region, by_quota in sums.items()}
 
@@ -128,19 +145,20 @@ def from_records(records: Iterable[NodeGroup], spec: StackSpec) -> list[Nodes]:
     reserved-1y pool's node group launches ON_DEMAND and cannot tell itself from an on-demand one."""
     pools = {(r.region, p.name): p.capacity_type for r in spec.regions for p in r.gpu_pools}
     order = {r.region: i for i, r in enumerate(spec.regions)}  # the stack file's region order
+    zones = spec.network.availability_zones  # each node group spans the region's private subnets, one per zone
     return [Nodes(ng.region, ng.instance_type, pools.get((ng.region, ng.gpu_pool), ng.capacity_type),
-                  ng.min_nodes, ng.max_nodes)
+                  ng.min_nodes, ng.max_nodes, zones)
             for ng in sorted(records, key=lambda ng: order.get(ng.region, len(order)))]
 
 
 def from_spec(spec: StackSpec) -> list[Nodes]:
     """The node groups the program creates, read off the spec (for `validate`, which runs no program): per region
     the system node group (fixed size, on-demand) and a node group per GPU pool (minNodes..maxNodes)."""
-    system = spec.cluster.system_nodes
+    system, zones = spec.cluster.system_nodes, spec.network.availability_zones
     out = []
     for region in spec.regions:
-        out.append(Nodes(region.region, system.instance_type, ON_DEMAND, system.nodes, system.nodes))
-        out += [Nodes(region.region, p.instance_type, p.capacity_type, p.min_nodes, p.max_nodes)
+        out.append(Nodes(region.region, system.instance_type, ON_DEMAND, system.nodes, system.nodes, zones))
+        out += [Nodes(region.region, p.instance_type, p.capacity_type, p.min_nodes, p.max_nodes, zones)
                 for p in region.gpu_pools]
     return out
 
@@ -154,6 +172,8 @@ def line(need: QuotaNeed) -> str:
     """One (region, quota) as one sentence: `validate` prints it, the reports show it."""
     code = f" ({need.code})" if need.code else ""
     at_min = f"{need.vcpus_min:,} at min size" if need.vcpus_min != need.vcpus_max else "fixed size"
+    if need.vcpus_update != need.vcpus_max:
+        at_min += f", up to {need.vcpus_update:,} during a node update"
     reserved = ", reserved-1y pools included: a reservation is billing, it launches on demand" \
         if "reserved-1y" in need.capacity_types else ""
     return (f"{need.region} needs {need.vcpus_max:,} vCPUs of '{need.name}'{code} at max size ({at_min}; "

@@ -110,6 +110,8 @@ class QuotaDocument(_Part):
     purchaseOption: Literal["on-demand", "spot"]
     vcpusAtMinSize: StrictInt
     vcpusAtMaxSize: StrictInt
+    vcpusDuringNodeUpdate: StrictInt | None = None
+    """At max size plus each node group's update surge; absent in a document saved before it was part of it."""
     instanceTypes: list[StrictStr]
 
 

@@ -132,7 +132,10 @@ def refresh(catalog: dict, client: Any, *, today: str | None = None,
             items = _all_products(client, service, _filters(regionCode=region, **filters))
             price = parse_platform_price(items, unit, predicate)
             if price is None:
-                notes.append(f"{region} {key}: not returned by the API; the default entry still applies")
+                kept = regional.get(key)  # a seed's regional entry (cli/pricing/seed.py) stays as it was
+                notes.append(f"{region} {key}: not returned by the API; " + (
+                    f"kept the {kept['date']} regional price ({kept['source']})" if kept
+                    else "the default entry still applies"))
                 continue
             base = new["platform"]["default"][key]
             regional[key] = {**base, "usd": str(price), "source": SOURCE_KEY, "date": today, "confidence": "A",

@@ -61,3 +61,26 @@ def test_refresh_through_a_stubbed_client(monkeypatch):
     assert new["retrievedOn"] == new["refreshedOn"] == "2026-11-24" and new["oldestInstancePriceOn"] == oldest
     assert any(f"(oldest {oldest}): an estimate that uses one counts its price age from that date" in n for n in notes), notes
     assert default_catalog().data["instances"]["us-east-1"]["g6e.xlarge"]["source"] == "karpenter"  # input untouched
+
+
+def test_a_platform_item_the_api_does_not_return_keeps_the_seeds_regional_entry_and_says_so(monkeypatch):
+    """eu-central-1 NAT has a regional seed entry (infracost-output-euc1): when the API returns nothing for it, that
+    entry stays, and the note names it rather than claiming the us-east-1 default applies."""
+    from infra import hardware
+
+    monkeypatch.setattr(hardware, "aws_regions", lambda: ["eu-central-1"])
+    monkeypatch.setattr(hardware, "instance_types", lambda: {"g6e.xlarge": None})
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    empty = {"PriceList": [], "FormatVersion": "aws_v1"}
+    for _ in range(1 + len(refresh.PLATFORM_QUERIES)):
+        stub.add_response("get_products", empty, {"ServiceCode": ANY, "Filters": ANY, "FormatVersion": "aws_v1",
+                                                  "MaxResults": 100})
+    with stub:
+        new, notes = refresh.refresh(default_catalog().data, client, today="2026-11-24")
+    seeded = default_catalog().data["platform"]["regions"]["eu-central-1"]["natGatewayHour"]
+    assert new["platform"]["regions"]["eu-central-1"]["natGatewayHour"] == seeded
+    (nat,) = [n for n in notes if n.startswith("eu-central-1 natGatewayHour:")]
+    assert "default entry" not in nat and seeded["source"] in nat and seeded["date"] in nat, nat
+    (gp3,) = [n for n in notes if n.startswith("eu-central-1 ebsGp3GbMonth:")]  # no regional source: the default
+    assert "default entry still applies" in gp3, gp3

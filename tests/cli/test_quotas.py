@@ -144,11 +144,60 @@ def test_validate_prints_one_line_per_region_and_quota_and_how_to_check():
     lines = [line for line in result.output.splitlines() if line.startswith("quota:")]
     assert lines[:2] == [
         "quota: us-east-1 needs 1,104 vCPUs of 'Running On-Demand G and VT instances' (L-DB2E81BA) at max size "
-        "(96 at min size; g6e.12xlarge)",
+        "(96 at min size, up to 1,392 during a node update; g6e.12xlarge)",
         "quota: us-east-1 needs 12 vCPUs of 'Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances' "
-        "(L-1216C47A) at max size (fixed size; m6i.xlarge)",
+        "(L-1216C47A) at max size (fixed size, up to 36 during a node update; m6i.xlarge)",
     ]
     assert len(lines) == 3 * 2 + 1 and "aws service-quotas get-service-quota --service-code ec2" in lines[-1]
     narrow = CliRunner().invoke(app, ["validate", "prod-global"], env={"TRADEOFF_INFRA_ROOT": str(ROOT),
                                                                        "COLUMNS": "60"})
     assert all(len(line) <= 60 for line in narrow.output.splitlines() if "vCPUs of" in line)  # wrapped, grid.hang
+
+
+def test_a_node_update_surge_adds_twice_the_zones_of_nodes_per_node_group_at_max_size():
+    """EKS updates a managed node group by first raising its maximum and desired size by the larger of twice its
+    Availability Zones and maxUnavailable (1 here): a region at max size needs that many more nodes' vCPUs while it
+    updates (every node group of the region at once when the Kubernetes version moves)."""
+    found = quotas.needs([quotas.Nodes("us-east-1", "g6e.12xlarge", "on-demand", 2, 23, zones=3),
+                          quotas.Nodes("us-east-1", "g6e.xlarge", "reserved-1y", 1, 4, zones=3),
+                          quotas.Nodes("us-east-1", "g6e.xlarge", "spot", 0, 0, zones=3),  # maxNodes 0: no node to replace
+                          quotas.Nodes("us-east-1", "m6i.large", "on-demand", 2, 2, zones=3)], _vcpus)
+    by_name = {n.name: n for n in found["us-east-1"]}
+    gpu, system, spot = by_name[G_OD[0]], by_name[STANDARD_OD[0]], by_name[G_SPOT[0]]
+    assert (gpu.vcpus_max, gpu.vcpus_update) == (1104 + 16, 1104 + 6 * 48 + 16 + 6 * 4)
+    assert (system.vcpus_max, system.vcpus_update) == (4, 4 + 6 * 2)
+    assert (spot.vcpus_max, spot.vcpus_update) == (0, 0)
+    assert "up to 1,432 during a node update" in quotas.line(gpu)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod-global"])
+def test_validate_and_the_estimate_count_the_surge_from_the_stacks_zones(stack, stack_configs, inventory_of):
+    from cli.estimate import mapping
+
+    spec = parse_stack_config(stack_configs[stack])
+    records = [r for m in mapping.classify(inventory_of(stack).resources) for r in m.records if isinstance(r, NodeGroup)]
+    for nodes in (quotas.from_records(records, spec), quotas.from_spec(spec)):
+        assert {n.zones for n in nodes} == {spec.network.availability_zones}
+    first = quotas.needs(quotas.from_spec(spec))[spec.regions[0].region][0]
+    pool = spec.regions[0].gpu_pools[0]
+    from infra import hardware
+
+    per_node = hardware.instance_type(pool.instance_type).vcpus
+    assert first.vcpus_update - first.vcpus_max == 2 * spec.network.availability_zones * per_node
+
+
+def test_the_json_and_the_reports_carry_the_node_update_need_and_an_older_document_renders_without_it():
+    doc = json.loads(json.dumps(stack_contract(run_estimate(spec_of())), default=str))
+    gpu = next(q for q in doc["quotas"]["us-east-1"] if q["quotaCode"] == G_OD[1])
+    zones = spec_of().network.availability_zones
+    assert gpu["vcpusDuringNodeUpdate"] == 16 + 2 * zones * 4  # g6e.xlarge x 4 at max + two per zone
+    full = {"version": 1, "currency": "USD", "stacks": [doc]}
+    assert parse(full).stacks[0].quotas["us-east-1"][0].vcpusDuringNodeUpdate == gpu["vcpusDuringNodeUpdate"]
+    for text in (markdown([doc]), html([doc])):
+        assert f"4/16/{gpu['vcpusDuringNodeUpdate']}" in text
+    for needs in doc["quotas"].values():
+        for need in needs:
+            del need["vcpusDuringNodeUpdate"]
+    assert parse(full).stacks[0].quotas["us-east-1"][0].vcpusDuringNodeUpdate is None
+    for text in (markdown([doc]), html([doc])):
+        assert "4/16" in text and "4/16/" not in text
