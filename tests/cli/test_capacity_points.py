@@ -129,6 +129,18 @@ def test_the_band_covers_every_point_predicted_with_its_source_left_out():
     assert capacity.BAND_ROOFLINE_ONLY[0] <= low and capacity.BAND_ROOFLINE_ONLY[1] >= high
 
 
+def test_the_docs_state_the_bands_the_code_carries():
+    """docs/capacity.md and docs/estimate.md give the band in words; both follow capacity.BAND_* (docs/estimate.md
+    kept 0.80x after the band's low end moved to 0.85)."""
+    (low, high), (rlow, rhigh) = capacity.BAND_MEASURED_GPU, capacity.BAND_ROOFLINE_ONLY
+    estimate = " ".join((ROOT / "docs" / "estimate.md").read_text().split())
+    assert f"= {low:.2f}x / {high:.2f}x the prediction" in estimate
+    assert f"{rlow:.2f}x / {rhigh:.2f}x on the others" in estimate
+    doc = " ".join((ROOT / "docs" / "capacity.md").read_text().split())
+    assert f"**{low:.2f} x to {high:.2f} x** (`capacity.BAND_MEASURED_GPU`)" in doc
+    assert f"**{rlow:.2f} x to {rhigh:.2f} x** (`BAND_ROOFLINE_ONLY`)" in doc
+
+
 def test_measured_gpu_classes_are_those_of_the_table():
     measured = {p["gpu"] for p in POINTS}
     assert measured <= capacity.MEASURED_GPU_CLASSES
