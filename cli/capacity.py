@@ -186,7 +186,8 @@ class Engine:
 
 def published_point_prediction(point: dict) -> tuple[float, int]:
     """(saturated output tok/s, batch) the step model predicts for one published measurement of
-    tests/data/capacity_points.json: its model, instance, TP, precision, KV bytes, lengths and batch limits."""
+    tests/data/capacity_points.json: its model, instance, TP, precision, KV bytes, lengths and batch limits
+    (`decodeOnly`: the published figure is 1 / inter-token latency, so the prediction leaves prefill out too)."""
     it = hardware.instance_type(point["instanceType"])
     arch = known_architecture(point["model"])
     fp8 = point["precision"] == "fp8"
@@ -194,6 +195,9 @@ def published_point_prediction(point: dict) -> tuple[float, int]:
                     arch.kv_bytes_per_token(point["kvCacheBytes"]), point["tensorParallel"], point["inputTokens"],
                     point["outputTokens"])
     batch = min(point["maxNumSeqs"], point["concurrency"] or point["maxNumSeqs"], engine.batch_by_memory())
+    if point.get("decodeOnly"):
+        # the source gives 1 / inter-token latency: decode steps only, the prompt's prefill (TTFT) is not in it
+        return batch / engine.chunk_step_seconds(batch, 0, 0), batch
     return engine.tokens_per_second(batch), batch
 
 
