@@ -175,7 +175,12 @@ def recommend_command(
         elif fmt is Format.markdown:
             out = markdown_report(doc)
         else:
-            out = table(doc)
+            import sys
+
+            from cli.render.width import output_width
+
+            terminal = sys.stdout.isatty()
+            out = table(doc, output_width(terminal), styles=terminal)  # the one width rule, also piped
         if write:
             _write(ref, rec, err)
     finally:
