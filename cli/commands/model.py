@@ -251,4 +251,11 @@ def show(
     """Show the pin in force per region and the history, newest first."""
     ref = one_stack(stack, stack_option, stacks_dir)
     data = show_data(ref, load_stack(ref).spec)
-    echo(json.dumps(data, indent=2) if as_json or fmt is ShowFormat.json else show_text(data, shlex.quote(shown_arg(ref))))
+    if as_json or fmt is ShowFormat.json:
+        echo(json.dumps(data, indent=2))
+        return
+    import sys
+
+    from cli.render.width import output_width
+
+    echo(show_text(data, shlex.quote(shown_arg(ref)), output_width(sys.stdout.isatty())))
