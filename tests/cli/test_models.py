@@ -403,3 +403,15 @@ def test_show_fits_the_width_and_keeps_every_pin_whole(project, columns):
     for image in ("vllm-openai:v0.11.1@sha256:aaaaaaaaaaaa", IMAGE_SHIPPED.split("/", 1)[1][:39]):
         assert re.search(rf"(│ |^    ){re.escape(image)}", out, re.M), image  # whole, in a cell or its own line
     assert REV_B[:12] in out and REV_C[:12] in out
+
+
+def test_pin_and_rollback_reports_fit_the_width(project):
+    """`model pin` printed `pinned STACK region R: SOURCE@<40-hex revision>` (115 columns) and the rollback hint on
+    lines the terminal wrapped: each line wraps with a hanging indent (`grid.hang`), a revision or image whole."""
+    for args in (("pin", "prod-global", "--region", "eu-central-1", "--revision", REV_B, "--note", "a canary"),
+                 ("rollback", "prod-global", "--region", "eu-central-1")):
+        result = runner.invoke(app, ["model", *args], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        over = [line for line in result.stdout.splitlines() if len(line) > 80 and len(line.split()) > 1]
+        assert over == [], over
+    assert REV_SHIPPED_70B in result.stdout and "rolled back prod-global" in result.stdout
