@@ -213,7 +213,9 @@ def _write(ref, rec, err: Console) -> None:
     if not changed:
         _tell(err, f"{shown_arg(ref)} already runs the recommended fleet; nothing was written")
         return
-    _tell(err, f"wrote {ref.path}: {'; '.join(changes)}")
+    _tell(err, f"wrote {ref.path}:")
+    for change in changes:  # one a line (they ran together on one 400-column line)
+        _tell(err, f"  {change}")
     expected = f"${chosen.monthly_usd - chosen.carried_usd:,.2f}"
     if chosen.carried_usd > 0.005:
         _tell(err, f"next: `tradeoff-infra estimate {shown_arg(ref)}` (expected {expected}: the recommended "
