@@ -202,8 +202,8 @@ def table(doc: dict, width: int = 100, styles: bool = False) -> str:
     text = "\n".join(out) + "\n"
     out = []
     if doc["options"]:
-        text += grid.render("fleets, cheapest first", [grid.Column(h, justify, numeric) for h, justify, numeric in COLUMNS], rows, width,
-                            styles=styles, keys=KEYS)
+        columns = [grid.Column(h, justify, numeric) for h, justify, numeric in COLUMNS]
+        text += grid.render("fleets, cheapest first", columns, rows, width, styles=styles, keys=KEYS)
         out += [piece for ranks, note in _option_notes(doc) for piece in fit(f"{ranks}: {note}")]
         if len(doc["options"]) > 1 and hybrid:
             out += fit("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
