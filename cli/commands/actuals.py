@@ -132,7 +132,14 @@ def actuals_command(
                 raise failed("--write-calibration: no GPU pool ran and served in the window; nothing to calibrate")
             calibration = calibration_document(loaded.ref.name, doc["since"], doc["until"], pools)
         result = {"stacks": [doc]}
-        text = json.dumps(result, indent=2) + "\n" if fmt is Format.json else table(doc)
+        if fmt is Format.json:
+            text = json.dumps(result, indent=2) + "\n"
+        else:
+            import sys
+
+            from cli.render.width import output_width
+
+            text = table(doc, output_width(sys.stdout.isatty()))  # the one width rule, also piped
     finally:
         print_warnings(cache.take_warnings())
     print_warnings(warnings)
@@ -152,8 +159,10 @@ def _ms(values: dict) -> str:
     return " / ".join("-" if v is None else f"{v:,.0f}" for v in values.values())
 
 
-def table(doc: dict) -> str:
-    """The stack's actuals as plain text."""
+def table(doc: dict, width: int = 100) -> str:
+    """The stack's actuals as plain text `width` columns wide: a line too long wraps with a hanging indent
+    (`grid.hang`), never through an amount."""
+    from cli.render.grid import hang
     from cli.render.safe import clean
 
     lines = [f"{clean(doc['stack'])}: {doc['since']} .. {doc['until']} ({doc['windowHours']:,.1f} h)", ""]
@@ -197,4 +206,4 @@ def table(doc: dict) -> str:
     if doc["api"]:
         lines += ["", "  the same traffic on each API offer (per month):"]
         lines += [f"    {clean(a['offer'])}: {_money(a['monthlyUsd'])}" for a in doc["api"]]
-    return "\n".join(lines) + "\n"
+    return "".join(piece + "\n" for line in lines for piece in hang(line, width))

@@ -99,7 +99,9 @@ def inventory_command(
                             columns, cells, width, styles=terminal, widths=widths, cleaned=True)
         lines = [summary(inventory.resources), ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
                  *reachability_lines(inventory.resources)]
-        text = table + "".join(clean_text(line) + "\n" for line in lines)
+        # the text under the table by the same width rule: wrapped at spaces, a hanging indent (`grid.hang`)
+        text = table + "".join(piece + "\n" for line in lines for part in clean_text(line).split("\n")
+                               for piece in grid.hang(part, width))
     if out:
         write_out(out, text)
         say(err, "wrote {}", out)

@@ -60,18 +60,33 @@ app = typer.Typer(
 )
 
 
+def _say(line: str) -> None:
+    """One line of `pin`/`rollback`'s report wrapped to the one width rule's columns (cli/render/width.py) with a
+    hanging indent (cli/render/grid.py `hang`): a revision, an image or a path never split."""
+    import sys
+
+    from cli.render.grid import hang
+    from cli.render.safe import clean_text
+    from cli.render.width import output_width
+
+    width = output_width(sys.stdout.isatty())
+    for part in clean_text(line).split("\n"):
+        for piece in hang(part, width):
+            echo(piece)
+
+
 def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
     if not changed:
         for line in outcome.lines:
-            echo(line)
+            _say(line)
         return
-    echo(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
-    echo(f"  image {outcome.after.image}")
-    echo(f"  replaced {outcome.before.short}, now history entry 1")
+    _say(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
+    _say(f"  image {outcome.after.image}")
+    _say(f"  replaced {outcome.before.short}, now history entry 1")
     for line in outcome.lines:
-        echo(f"  {line}")
+        _say(f"  {line}")
     region = f" --region {outcome.region}" if outcome.region else ""
-    echo(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
+    _say(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
 
 
 def _run(ref: StackRef, region: str | None, apply: bool, verb: str, operation, live: LiveOptions | None = None) -> None:
@@ -103,7 +118,7 @@ def _run(ref: StackRef, region: str | None, apply: bool, verb: str, operation, l
     _report(ref, outcome, changed, verb)
     if target is None:
         if changed:
-            echo(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
+            _say(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
         return
     try:
         pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")
@@ -118,7 +133,7 @@ def _run(ref: StackRef, region: str | None, apply: bool, verb: str, operation, l
         spec = load_stack(ref).spec
         if clusters is None:
             clusters = kube.clusters(spec, ref.name, target.work_dir, None, None, [region] if region else None)
-        wait_for_rollouts(spec, clusters, live.timeout, echo)
+        wait_for_rollouts(spec, clusters, live.timeout, _say)
 
 
 def _stalls(ref: StackRef, target: Any, region: str | None, clusters: Any) -> str:
@@ -251,4 +266,11 @@ def show(
     """Show the pin in force per region and the history, newest first."""
     ref = one_stack(stack, stack_option, stacks_dir)
     data = show_data(ref, load_stack(ref).spec)
-    echo(json.dumps(data, indent=2) if as_json or fmt is ShowFormat.json else show_text(data, shlex.quote(shown_arg(ref))))
+    if as_json or fmt is ShowFormat.json:
+        echo(json.dumps(data, indent=2))
+        return
+    import sys
+
+    from cli.render.width import output_width
+
+    echo(show_text(data, shlex.quote(shown_arg(ref)), output_width(sys.stdout.isatty())))

@@ -175,12 +175,30 @@ def recommend_command(
         elif fmt is Format.markdown:
             out = markdown_report(doc)
         else:
-            out = table(doc)
+            import sys
+
+            from cli.render.width import output_width
+
+            terminal = sys.stdout.isatty()
+            out = table(doc, output_width(terminal), styles=terminal)  # the one width rule, also piped
         if write:
             _write(ref, rec, err)
     finally:
         print_warnings(cache.take_warnings())
     typer.echo(out, nl=False)
+
+
+def _tell(err: Console, text: str) -> None:
+    """A message of `--write` on stderr wrapped to the width of the terminal stderr is on (cli/render/width.py) with a
+    hanging indent (cli/render/grid.py `hang`): a path, a key or an amount never split."""
+    import sys
+
+    from cli.render.grid import hang
+    from cli.render.safe import clean
+    from cli.render.width import output_width
+
+    for line in hang(clean(text), output_width(sys.stderr.isatty(), fd=2)):
+        say(err, "{}", line, soft_wrap=True)
 
 
 def _write(ref, rec, err: Console) -> None:
@@ -193,20 +211,20 @@ def _write(ref, rec, err: Console) -> None:
     chosen = feasible[0]
     changes, changed = edit_stack(ref, lambda document, spec: fleet.apply(document, spec, chosen))
     if not changed:
-        say(err, "{} already runs the recommended fleet; nothing was written", shown_arg(ref))
+        _tell(err, f"{shown_arg(ref)} already runs the recommended fleet; nothing was written")
         return
-    say(err, "wrote {}: {}", str(ref.path), "; ".join(changes), soft_wrap=True)
+    _tell(err, f"wrote {ref.path}:")
+    for change in changes:  # one a line (they ran together on one 400-column line)
+        _tell(err, f"  {change}")
+    expected = f"${chosen.monthly_usd - chosen.carried_usd:,.2f}"
     if chosen.carried_usd > 0.005:
-        say(err, "next: `tradeoff-infra estimate {}` (expected {}: the recommended {} less the {} a month of the "
-            "reservation the file no longer names, billed until its term ends), then `pulumi up`", shown_arg(ref),
-            f"${chosen.monthly_usd - chosen.carried_usd:,.2f}", f"${chosen.monthly_usd:,.2f}",
-            f"${chosen.carried_usd:,.2f}", soft_wrap=True)
+        _tell(err, f"next: `tradeoff-infra estimate {shown_arg(ref)}` (expected {expected}: the recommended "
+                   f"${chosen.monthly_usd:,.2f} less the ${chosen.carried_usd:,.2f} a month of the reservation the file "
+                   "no longer names, billed until its term ends), then `pulumi up`")
         return
     if chosen.carried_usd < -0.005:
-        say(err, "next: `tradeoff-infra estimate {}` (expected {}: the recommended {} plus the {} a month the "
-            "reservation the file no longer names takes off its on-demand nodes until its term ends), then "
-            "`pulumi up`", shown_arg(ref), f"${chosen.monthly_usd - chosen.carried_usd:,.2f}",
-            f"${chosen.monthly_usd:,.2f}", f"${-chosen.carried_usd:,.2f}", soft_wrap=True)
+        _tell(err, f"next: `tradeoff-infra estimate {shown_arg(ref)}` (expected {expected}: the recommended "
+                   f"${chosen.monthly_usd:,.2f} plus the ${-chosen.carried_usd:,.2f} a month the reservation the file "
+                   "no longer names takes off its on-demand nodes until its term ends), then `pulumi up`")
         return
-    say(err, "next: `tradeoff-infra estimate {}` (expected {}), then `pulumi up`", shown_arg(ref),
-        f"${chosen.monthly_usd:,.2f}", soft_wrap=True)
+    _tell(err, f"next: `tradeoff-infra estimate {shown_arg(ref)}` (expected ${chosen.monthly_usd:,.2f}), then `pulumi up`")

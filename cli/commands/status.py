@@ -52,7 +52,14 @@ def status(
     catalog = load_catalog(price_catalog)  # the one loader (cli/stacks.py): bad input names --price-catalog
     clusters = kube.clusters(spec, ref.name, project_root(), kubeconfig, context)
     doc = stack_report(ref.name, spec, clusters, PriceBook(catalog))
-    echo(json.dumps(doc, indent=2) if fmt is StatusFormat.json else render_text(doc))
+    if fmt is StatusFormat.json:
+        echo(json.dumps(doc, indent=2))
+    else:
+        import sys
+
+        from cli.render.width import output_width
+
+        echo(render_text(doc, output_width(sys.stdout.isatty())))  # the one width rule, also piped
     if not doc["inSync"]:
         raise typer.Exit(1)
 

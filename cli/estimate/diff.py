@@ -155,10 +155,28 @@ def _verdict_text(change: dict) -> str:
     return f"{v['before'].upper()} -> {v['after'].upper()}{by}" if v["changed"] else f"{v['after'].upper()}{by} (unchanged)"
 
 
+def _only_text(entry: dict) -> tuple[str, str]:
+    """A stack found in only one of the two documents (a summary entry, `change` added or removed): its verdict and
+    compared expected total in the file it is in, as the JSON summary has them (`only in new: SELF-HOST`,
+    `$2,763.49`)."""
+    new = entry["change"] == "added"
+    verdict = entry["verdict"] if new else entry["verdictBefore"]
+    by = " by constraint" if entry.get("decidedBy") not in (None, "", "cost") else ""  # as a compared row says it
+    where = "only in new" if new else "only in old"
+    total = entry["totalAfterUsd"] if new else entry["totalBeforeUsd"]
+    return (f"{where}: {verdict.upper()}{by}" if verdict else f"{where}: verdict unknown",
+            "-" if total is None else money(total))
+
+
 def _only_rows(result: dict, shown) -> list[tuple[str, str, str]]:
-    """The stacks found in only one of the two documents, as summary rows (stack, where, its file)."""
-    return ([(shown(s["stack"]), "only in new", f"({shown(s['stackFile'])})") for s in result["onlyInNew"]]
-            + [(shown(s["stack"]), "only in old", f"({shown(s['stackFile'])})") for s in result["onlyInOld"]])
+    """The stacks found in only one of the two documents, as summary rows (stack, where and its verdict, its compared
+    total and its file), in the JSON summary's order."""
+    rows = []
+    for entry in result["summary"]:
+        if entry["change"] in ("added", "removed"):
+            where, total = _only_text(entry)
+            rows.append((shown(entry["stack"]), where, f"{total} ({shown(entry.get('stackFile'))})"))
+    return rows
 
 
 def summary_lines(result: dict, md: bool) -> list[str]:
@@ -312,10 +330,13 @@ def render(result: dict, fmt: str, width: int | None = None) -> str:
     parts = (["\n".join(head)] if head else []) + [(markdown if md else text)(change) for change in result["stacks"]]
     bullet = "- " if md else ""
     if not head:  # else the summary lists them (`only in old/new`), first
-        for s in result["onlyInNew"]:
-            parts.append(f"{bullet}+ {shown(s['stack'])} ({shown(s['stackFile'])}): only in the new estimate\n")
-        for s in result["onlyInOld"]:
-            parts.append(f"{bullet}- {shown(s['stack'])} ({shown(s['stackFile'])}): only in the old estimate\n")
+        for entry in result["summary"]:
+            if entry["change"] in ("added", "removed"):
+                sign, which = ("+", "new") if entry["change"] == "added" else ("-", "old")
+                where, total = _only_text(entry)
+                verdict = where.split(": ", 1)[1]
+                parts.append(f"{bullet}{sign} {shown(entry['stack'])} ({shown(entry.get('stackFile'))}): only in the "
+                             f"{which} estimate: {verdict}, expected total {total}\n")
     out = "\n".join(parts)
     if md:
         return out

@@ -350,7 +350,11 @@ def _short(value: str | None) -> str:
     return value[:19] if value.startswith("sha256:") else value[:12]
 
 
-def render_text(doc: dict[str, Any]) -> str:
+def render_text(doc: dict[str, Any], width: int = 100) -> str:
+    """The report as text `width` columns wide: a line too long wraps with a hanging indent (`grid.hang`), never
+    through a revision, a digest or an amount."""
+    from cli.render.grid import hang
+
     lines = [f"stack {doc['stack']}: {'in sync' if doc['inSync'] else 'DRIFT'}; "
              f"nodes run ${doc['runRateUsdPerHour']:,.2f}/hour at catalog prices"]
     for r in doc["regions"]:
@@ -379,4 +383,4 @@ def render_text(doc: dict[str, Any]) -> str:
             lines.append(f"  unpriced   {problem}")
         for problem in r["drift"]:
             lines.append(f"  drift      {problem}")
-    return "\n".join(lines)
+    return "\n".join(piece for line in lines for piece in hang(line, width))

@@ -51,22 +51,47 @@ def show_data(ref: StackRef, spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def _history_lines(rows: list[dict[str, Any]], current_source: str) -> list[str]:
-    header = f"  {'#':>3}  {'revision':<12}  {'image':<44}  {'pinned':<20}  {'replaced':<20}  note"
-    lines = [header]
+def _history_lines(rows: list[dict[str, Any]], current_source: str, width: int) -> list[str]:
+    """The history as a table by the one column rule (cli/render/grid.py): an image, a revision and a date are never
+    split (numeric columns), a note folds; too wide, the table is drawn in parts that each repeat the entry number."""
+    from cli.render import grid
+
+    cells = []
     for row in rows:
         revision = row["revision"][:12]
         if row["source"] != current_source:
             revision = f"{row['source']}@{revision}"
-        lines.append(
-            f"  {row['entry']:>3}  {revision:<12}  {short_image(row['image']):<44}  {row['pinnedAt'] or '-':<20}  "
-            f"{row['replacedAt'] or '-':<20}  {row['note'] or ''}".rstrip()
-        )
+        cells.append([str(row["entry"]), revision, short_image(row["image"]), row["pinnedAt"] or "-",
+                      row["replacedAt"] or "-", row["note"] or ""])
+    columns = [grid.Column("#", "right", numeric=True), grid.Column("revision", numeric=True),
+               grid.Column("image", numeric=True), grid.Column("pinned", numeric=True),
+               grid.Column("replaced", numeric=True), grid.Column("note")]
+    return grid.render("", columns, cells, width).removesuffix("\n").split("\n")
+
+
+def _region_lines(regions: list[dict[str, Any]], current_source: str, width: int) -> list[str]:
+    """One line a region (region, what it follows, revision, image, since), aligned; where that is wider than `width`,
+    the image and the date go on a second line under it, wrapped with a hanging indent (a pin is never split)."""
+    from cli.render.grid import hang
+
+    region_w = max(len(r["region"]) for r in regions)
+    follows_w = max(len(r["follows"]) for r in regions)
+    lines = []
+    for region in regions:
+        mark = f"since {region['pinnedAt'] or '-'}" + (f"  note: {region['note']}" if region["note"] else "")
+        source = "" if region["source"] == current_source else f"{region['source']}@"
+        head = f"  {region['region']:<{region_w}}  {region['follows']:<{follows_w}}  {source}{region['revision'][:12]}"
+        tail = f"{short_image(region['image'])}  {mark}"
+        lines += [f"{head}  {tail}"] if len(head) + 2 + len(tail) <= width else [head, *hang(f"    {tail}", width)]
     return lines
 
 
-def show_text(data: dict[str, Any], arg: str | None = None) -> str:
-    """`arg`: the STACK argument the rollback hints print (`cli.stacks.shown_arg`: one that works from the cwd)."""
+def show_text(data: dict[str, Any], arg: str | None = None, width: int = 100) -> str:
+    """`arg`: the STACK argument the rollback hints print (`cli.stacks.shown_arg`: one that works from the cwd).
+    `width`: the columns to fit (cli/render/width.py): lines wrap with a hanging indent (`grid.hang`), never through a
+    pin, a revision or a date."""
+    from cli.render.grid import hang
+
     arg = arg or data["stack"]
     pin = data["pin"]
     lines = [
@@ -80,18 +105,15 @@ def show_text(data: dict[str, Any], arg: str | None = None) -> str:
         "",
         "in force per region",
     ]
-    for region in data["regions"]:
-        mark = f"  since {region['pinnedAt'] or '-'}" + (f"  note: {region['note']}" if region["note"] else "")
-        source = "" if region["source"] == pin["source"] else f"{region['source']}@"
-        lines.append(f"  {region['region']:<15} {region['follows']:<15} {source}{region['revision'][:12]}  "
-                     f"{short_image(region['image'])}{mark}")
-    lines += ["", f"history, newest first (restore with `tradeoff-infra model rollback {arg} --to N`)"]
-    lines += _history_lines(data["history"], pin["source"]) if data["history"] else ["  (none yet)"]
+    lines = [piece for line in lines for piece in hang(line, width)]
+    lines += _region_lines(data["regions"], pin["source"], width) if data["regions"] else []
+    lines += ["", *hang(f"history, newest first (restore with `tradeoff-infra model rollback {arg} --to N`)", width)]
+    lines += _history_lines(data["history"], pin["source"], width) if data["history"] else ["  (none yet)"]
     for region in data["regions"]:
         if region["history"]:
-            lines += ["", f"history of {region['region']}, newest first "
-                          f"(`tradeoff-infra model rollback {arg} --region {region['region']} --to N`)"]
-            lines += _history_lines(region["history"], pin["source"])
+            lines += ["", *hang(f"history of {region['region']}, newest first "
+                                f"(`tradeoff-infra model rollback {arg} --region {region['region']} --to N`)", width)]
+            lines += _history_lines(region["history"], pin["source"], width)
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ was searched; top-level `notes` (the hybrid split, an assumed gateway, a stack f
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from cli.recommend import Recommendation
@@ -120,13 +121,24 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
 
+def _natural(name: str) -> list:
+    """`g7.2xlarge` before `g7.12xlarge`: the digits of a name compared as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
 def _grouped_rejections(doc: dict) -> list[tuple[str, str, str]]:
-    """(instance type, kind, 'reason (regions)') with each instance type's regions gathered under one reason."""
+    """(instance types, kind, 'reason (regions)'): each instance type's regions gathered under one reason, then the
+    instance types that share the reason and the regions on one line (`g7.2xlarge, g7.4xlarge: no sourced
+    throughput figures ...`), every type named, in size order."""
     by: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for r in doc["rejected"]:
         reason = r["reason"].replace(r["region"], "REGION") if r["kind"] == "not-offered" else r["reason"]
         by[(r["instanceType"], r["kind"], reason)].append(r["region"])
-    return [(name, kind, f"{reason} ({', '.join(regions)})") for (name, kind, reason), regions in sorted(by.items())]
+    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (name, kind, reason), regions in sorted(by.items()):
+        shared[(kind, f"{reason} ({', '.join(regions)})")].append(name)
+    lines = [(", ".join(sorted(names, key=_natural)), kind, reason) for (kind, reason), names in shared.items()]
+    return sorted(lines, key=lambda line: _natural(line[0].split(",")[0]))
 
 
 def _option_notes(doc: dict) -> list[tuple[str, str]]:
@@ -158,34 +170,51 @@ def _summary(doc: dict) -> list[str]:
     return lines
 
 
-def table(doc: dict) -> str:
-    out = [f"recommend {clean(doc['stack'])}", *_summary(doc), ""]
-    rows = [("rank", "monthly", "$/1M tok", "fits", "region", "pool", "batch", "TPOT ms", "TTFT ms", "headroom")]
+COLUMNS = (("rank", "right", True), ("monthly", "right", True), ("$/1M tok", "right", True), ("fits", "left", False),
+           ("region", "left", False), ("pool", "left", False), ("batch", "right", True), ("TPOT ms", "right", True),
+           ("TTFT ms", "right", True), ("headroom", "right", True))
+KEYS = (0, 4)
+"""What names a row (its rank and region): repeated in each part of a table folded to fit the width."""
+
+
+def table(doc: dict, width: int = 100, styles: bool = False) -> str:
+    """The recommendation as text `width` columns wide: the verdict first, the options as a table by the one column
+    rule (cli/render/grid.py: a number never split, a table too wide folded into parts naming their rows by rank and
+    region), the notes and the rejected instance types wrapped with a hanging indent (`grid.hang`)."""
+    from cli.render import grid
+
+    def fit(line: str) -> list[str]:
+        return grid.hang(clean(line), width)
+
+    out = [*fit(f"recommend {doc['stack']}"), *(piece for line in _summary(doc) for piece in fit(line)), ""]
+    hybrid = doc.get("hybrid", False)
+    rows = []
     for o in doc["options"]:
         first = True
         for region, pools in o["fleet"].items():
             for p in pools:
-                head = (str(o["rank"]), _money(o["monthlyUsd"]) + ("" if o["exact"] else "*"),
-                        _per_million(o), _fits(o, doc.get("hybrid", False))) if first else ("", "", "", "")
+                head = [str(o["rank"]), _money(o["monthlyUsd"]) + ("" if o["exact"] else "*"),
+                        _per_million(o), _fits(o, hybrid)] if first else ["", "", "", ""]
                 headroom = "-" if p["headroomAtPeak"] is None else f"{p['headroomAtPeak']:+.0%}"
-                rows.append((*head, region, _pool(p, o['precision'], doc.get("hybrid", False)), str(p["plannedBatch"]), f"{p['tpotMsAtPlannedBatch']:.0f}",
-                             f"{p['ttftMsAtPlannedBatch']:.0f}", headroom))
+                rows.append([*head, region, _pool(p, o["precision"], hybrid), str(p["plannedBatch"]),
+                             f"{p['tpotMsAtPlannedBatch']:.0f}", f"{p['ttftMsAtPlannedBatch']:.0f}", headroom])
                 first = False
+    text = "\n".join(out) + "\n"
+    out = []
     if doc["options"]:
-        widths = [max(len(clean(r[i])) for r in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            out.append("  ".join(clean(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-        out += [f"{ranks}: {clean(note)}" for ranks, note in _option_notes(doc)]
-        if len(doc["options"]) > 1 and doc.get("hybrid"):
-            out.append("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
+        columns = [grid.Column(h, justify, numeric) for h, justify, numeric in COLUMNS]
+        text += grid.render("fleets, cheapest first", columns, rows, width, styles=styles, keys=KEYS)
+        out += [piece for ranks, note in _option_notes(doc) for piece in fit(f"{ranks}: {note}")]
+        if len(doc["options"]) > 1 and hybrid:
+            out += fit("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
                        "ran for the winner only")
         elif len(doc["options"]) > 1:
-            out.append("* the winner's estimate less its fleet, plus this fleet: the program ran for the winner only")
+            out += fit("* the winner's estimate less its fleet, plus this fleet: the program ran for the winner only")
     rejected = _grouped_rejections(doc)
     if rejected:
         out += ["", "rejected:"]
-        out += [f"  {clean(name)}: {clean(reason)}" for name, _, reason in rejected]
-    return "\n".join(out) + "\n"
+        out += [piece for names, _, reason in rejected for piece in fit(f"  {names}: {reason}")]
+    return text + "".join(line + "\n" for line in out)
 
 
 def markdown_report(doc: dict) -> str:

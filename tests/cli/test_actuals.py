@@ -504,3 +504,17 @@ def test_a_gateway_stacks_actuals_sit_beside_its_hybrid_prediction(prometheus_ur
 
 def test_a_stack_without_a_gateway_has_no_hybrid_prediction(actuals):
     assert actuals["gateway"]["predicted"] is None  # dev has gateway series in the fixture but no gateway block
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_table_fits_the_width(prometheus_url, columns):
+    """The per-region totals line and the hybrid/offer lines ran past 80 columns (the terminal wrapped them through
+    an amount): every line wraps with a hanging indent (`grid.hang`), each amount whole."""
+    import re
+
+    result = runner.invoke(app, ["actuals", "dev", *WINDOW, "--prometheus-url", prometheus_url], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    over = [line for line in result.stdout.splitlines() if len(line) > int(columns) and len(line.split()) > 1]
+    assert over == [], over
+    assert re.search(r"actual monthly cost +\$[\d,]+\.\d\d", result.stdout)
+    assert f"{GEN_A * STEPS_A + GEN_B * STEPS_B:,} output" in result.stdout

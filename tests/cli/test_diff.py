@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from cli.render.documents import money
 from tests.builders import cache_dir  # noqa: F401  (autouse: one inventory cache for the module)
 
 AS_OF = ["--as-of", "2026-11-24"]
@@ -361,6 +362,24 @@ def test_stacks_in_only_one_file_are_in_the_json_summary_too(tmp_path, saved):
     assert [s["stack"] for s in doc["onlyInNew"]] == ["second"] and [s["stack"] for s in doc["onlyInOld"]] == ["third"]
 
 
+def test_a_stack_in_only_one_file_says_its_verdict_and_compared_total_in_the_text_too(tmp_path, saved):
+    """The JSON summary gave a stack found in only one file its verdict and compared total (`change` added /
+    removed); the text's line said only `only in new (file)`: it now says both, the same as the JSON."""
+    old_doc, new_doc = several(saved), several(changed(saved))
+    old_doc["stacks"].pop(1)  # `second` only in the new file
+    new_doc["stacks"].pop(2)  # `third` only in the old file
+    new_doc["stacks"][1]["verdict"]["choice"] = "api"  # the two differ from the compared stack's, and each other
+    old, new = write(tmp_path, "old.json", old_doc), write(tmp_path, "new.json", new_doc)
+    summary = {e["stack"]: e for e in json.loads(invoke("diff", old, new, "--format", "json").stdout)["summary"]}
+    text = invoke("diff", old, new).stdout.split("change against")[0]
+    added, removed = summary["second"], summary["third"]
+    assert (added["change"], removed["change"]) == ("added", "removed")
+    assert re.search(rf"second +only in new: {added['verdict'].upper()} +"
+                     rf"{re.escape(money(added['totalAfterUsd']))} \({re.escape(added['stackFile'])}\)", text), text
+    assert re.search(rf"third +only in old: {removed['verdictBefore'].upper()} +"
+                     rf"{re.escape(money(removed['totalBeforeUsd']))} \({re.escape(removed['stackFile'])}\)", text), text
+
+
 def test_a_renamed_stack_is_said_in_only_one_file_each(tmp_path, saved):
     """Nothing compared (the stack was renamed): the summary says so and lists both, old and new."""
     other = copy.deepcopy(saved)
@@ -368,8 +387,8 @@ def test_a_renamed_stack_is_said_in_only_one_file_each(tmp_path, saved):
     other["stacks"][0]["stackFile"] = "stacks/Pulumi.renamed.yaml"
     out = invoke("diff", write(tmp_path, "old.json", saved), write(tmp_path, "new.json", other)).stdout
     assert out.startswith("0 stacks compared against ") and ", 2 in only one of the two" in out
-    assert re.search(r"renamed +only in new +\(stacks/Pulumi.renamed.yaml\)", out), out
-    assert re.search(r"dev +only in old", out), out
+    assert re.search(r"renamed +only in new: [A-Z-]+ +\$[\d,.]+ \(stacks/Pulumi.renamed.yaml\)", out), out
+    assert re.search(r"dev +only in old: [A-Z-]+ +\$[\d,.]+ \(stacks/Pulumi.dev.yaml\)", out), out
 
 
 def test_one_compared_stack_is_said_in_the_singular(tmp_path, saved):

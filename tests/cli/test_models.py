@@ -381,3 +381,37 @@ def test_a_garbage_fixed_clock_is_refused_not_written(project, monkeypatch, comm
     result = run(*command, expect=2)
     assert "TRADEOFF_INFRA_NOW" in result.output and "ISO-8601" in result.output, result.output
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_show_fits_the_width_and_keeps_every_pin_whole(project, columns):
+    """`model show` at COLUMNS=80 printed its region lines 85 wide and its history 130 wide (fixed-width columns,
+    the terminal wrapped them through a digest): the region lines put the image on a line of its own when they do not
+    fit, the history is a table by the one column rule, and every other line wraps with a hanging indent; only a
+    single token wider than the width (the full image reference) keeps a line of its own."""
+    import re
+
+    run("pin", "prod-global", "--region", "eu-central-1", "--revision", REV_B, "--note", "a canary for one region "
+        "with a note long enough to need folding at eighty columns")
+    run("pin", "prod-global", "--revision", REV_C, "--image", IMAGE_V0111, "--note", "promote")
+    result = runner.invoke(app, ["model", "show", "prod-global"], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    over = [line for line in out.splitlines() if len(line) > int(columns) and len(line.split()) > 1]
+    assert over == [], over
+    assert "history of eu-central-1" in out and "history, newest first" in out
+    for image in ("vllm-openai:v0.11.1@sha256:aaaaaaaaaaaa", IMAGE_SHIPPED.split("/", 1)[1][:39]):
+        assert re.search(rf"(│ |^    ){re.escape(image)}", out, re.M), image  # whole, in a cell or its own line
+    assert REV_B[:12] in out and REV_C[:12] in out
+
+
+def test_pin_and_rollback_reports_fit_the_width(project):
+    """`model pin` printed `pinned STACK region R: SOURCE@<40-hex revision>` (115 columns) and the rollback hint on
+    lines the terminal wrapped: each line wraps with a hanging indent (`grid.hang`), a revision or image whole."""
+    for args in (("pin", "prod-global", "--region", "eu-central-1", "--revision", REV_B, "--note", "a canary"),
+                 ("rollback", "prod-global", "--region", "eu-central-1")):
+        result = runner.invoke(app, ["model", *args], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        over = [line for line in result.stdout.splitlines() if len(line) > 80 and len(line.split()) > 1]
+        assert over == [], over
+    assert REV_SHIPPED_70B in result.stdout and "rolled back prod-global" in result.stdout

@@ -1083,3 +1083,20 @@ def test_a_capacity_type_comment_that_names_the_new_type_is_kept():
     assert names_another_capacity_type("the On demand floor", "spot")
     assert not names_another_capacity_type("the spot burst", "spot")
     assert not names_another_capacity_type("the burst above the floor", "spot")
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_write_messages_fit_the_width(project, columns):
+    """`--write`'s `wrote ...: <every change>` and `next: ...` lines were printed unwrapped (rich's soft wrap), 400+
+    columns that the terminal cut through an amount: they wrap with a hanging indent at the one width rule's columns,
+    a path or an amount whole."""
+    import re
+
+    result = runner.invoke(app, ["recommend", "prod-us", "--write", "--capacity-types", "on-demand", "--instance-types",
+                                 "g6.xlarge", *DATE], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    over = [line for line in err.splitlines() if len(line) > int(columns) and len(line.split()) > 1]
+    assert over == [], over
+    assert err.startswith("wrote") and re.search(r"^next: `tradeoff-infra estimate ", err, re.M)
+    assert re.search(r"\(expected \$[\d,]+\.\d\d", err.replace("\n  ", " ")), err

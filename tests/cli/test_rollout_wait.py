@@ -83,7 +83,8 @@ def test_wait_follows_the_rollout_through_watches_until_vllm_names_the_model(pro
     completes(server)
     result = pin(tmp_path, server, expect=0)
     assert "pulumi up: succeeded" in result.output
-    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct at revision bbbbbbbbbbbb" in result.output
+    said = " ".join(result.output.split())  # wrapped to the width (cli/render/width.py)
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct at revision bbbbbbbbbbbb" in said
     for kind in ("deployments", "replicasets", "pods"):
         # one first list, then watches from its resourceVersion: no polling
         assert len(server.calls(kind, watch=False)) == 1, kind
@@ -292,7 +293,8 @@ def test_rollback_waits_too(project, api, tmp_path, pulumi):
     config = k.kubeconfig(tmp_path / "kc", {"dev-ctx": server})
     result = runner.invoke(app, ["model", "rollback", "dev", "--apply", "--wait", "--kubeconfig", config, "--timeout", "20"])
     assert result.exit_code == 0, result.output
-    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct at revision 0e9e39f249a1" in result.output
+    said = " ".join(result.output.split())  # wrapped to the width (cli/render/width.py)
+    assert "us-east-1: rolled out: 1 pod(s) serve llama-3.1-8b-instruct at revision 0e9e39f249a1" in said
 
 
 def test_without_kubeconfig_wait_reads_the_clusters_from_the_outputs_after_up(project, api, monkeypatch):

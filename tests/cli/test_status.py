@@ -282,3 +282,21 @@ def test_a_malformed_api_answer_fails_naming_the_field(project, api, tmp_path, k
     result = status("dev", "--kubeconfig", config, expect=1)
     assert "us-east-1: " in result.output and named in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_status_text_fits_the_width(project, api, tmp_path, columns):
+    """A region on an old digest: its drift lines (the pin and the image against what runs) ran to 150 columns at
+    COLUMNS=80; every line now wraps with a hanging indent (`grid.hang`), never through a digest or an amount."""
+    server = api("us-east-1")
+    healthy(server, image=OLD_IMAGE)
+    config = k.kubeconfig(tmp_path / "kc", {"dev-ctx": server})
+    result = runner.invoke(app, ["status", "dev", "--kubeconfig", config], env={"COLUMNS": columns})
+    assert result.exit_code == 1, result.output
+    text = result.stdout
+    over = [line for line in text.splitlines() if len(line) > int(columns) and len(line.split()) > 1]
+    assert over == [], over
+    import re
+
+    assert "DRIFT" in text and re.search(r"^  drift +\S", text, re.M) and "/hour" in text
+    assert "sha256:" + "b" * 64 in text  # the digest whole

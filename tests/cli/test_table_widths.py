@@ -281,3 +281,81 @@ def test_fields_all_fits_the_width(args, columns):
     for part in items[1:]:
         head = next(line for line in part.splitlines() if line.startswith("┃") and line.strip("┃ "))
         assert re.match(r"┃ region +┃ resource +┃", head), head  # each part names its rows
+
+
+def _logical(lines: list[str]) -> list[str]:
+    """Lines wrapped by `grid.hang` joined again: a continuation is indented two more than its line's text."""
+    out: list[str] = []
+    for line in lines:
+        lead = len(line) - len(line.lstrip(" "))
+        if out and lead >= len(out[-1]) - len(out[-1].lstrip(" ")) + 2:
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
+SHIPPED = [args[0] for args in STACK_ARGS if args[0] != "--all"]
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_recommend_text_fits_the_width_and_keeps_every_number_whole(stack, columns):
+    """At COLUMNS=80 `recommend prod-us` printed 38 lines over 80: a 110-wide options table, notes of 300+
+    characters and the `rejected:` lines. The options are a table by the one column rule (folded into parts that
+    each name their rows by rank and region), the notes and the rejections wrapped with a hanging indent; the verdict
+    stays first and no number or `$` amount is split."""
+    import json
+
+    text = invoke("recommend", stack, columns=columns)
+    doc = json.loads(invoke("recommend", stack, "--format", "json", columns=columns))
+    assert widest(text) <= int(columns), [line for line in text.splitlines() if len(line.rstrip()) > int(columns)][:5]
+    assert _money_split(text) == []
+    assert text.splitlines()[1].startswith("Recommended: ") or text.splitlines()[1].startswith("No fleet")
+    for o in doc["options"]:  # every option's figures whole, on a line of the table
+        assert re.search(rf"│ +{re.escape('$' + format(round(o['monthlyUsd']), ','))}\*? │", text), o["monthlyUsd"]
+        if o["perMillionTokensUsd"] is not None:
+            assert re.search(rf"│ +{o['perMillionTokensUsd']:.3f} │", text), o["perMillionTokensUsd"]
+        for pools in o["fleet"].values():
+            for p in pools:
+                if p["headroomAtPeak"] is not None:
+                    assert re.search(rf"│ +{re.escape(format(p['headroomAtPeak'], '+.0%'))} │", text)
+    rejected = "\n".join(_logical(text.split("\nrejected:\n", 1)[1].splitlines())) if doc["rejected"] else ""
+    for r in doc["rejected"]:  # every rejected type named, with its regions
+        assert re.search(rf"(^  |, ){re.escape(r['instanceType'])}(,|:) .*\b{re.escape(r['region'])}\b", rejected,
+                         re.M), r
+
+
+def test_rejected_types_that_share_a_reason_and_regions_are_one_line():
+    """The six g7 sizes each said `no sourced throughput figures for its RTX PRO 4500 GPU (us-east-1, us-west-2)` on a
+    line of their own: types with the same reason in the same regions are one line naming each of them (in size
+    order); a type rejected for another reason, or in other regions, keeps its own line."""
+    from cli.recommend.render import table
+
+    reason = "no sourced throughput figures for its RTX PRO 4500 GPU"
+    sizes = ["g7.2xlarge", "g7.4xlarge", "g7.8xlarge", "g7.12xlarge", "g7.24xlarge", "g7.48xlarge"]
+    rejected = [{"instanceType": name, "region": region, "kind": "no-figures", "reason": reason}
+                for name in reversed(sizes) for region in ("us-east-1", "us-west-2")]
+    rejected += [{"instanceType": "g7e.24xlarge", "region": "us-east-1", "kind": "no-figures", "reason": reason},
+                 {"instanceType": "p5.48xlarge", "region": "us-east-1", "kind": "over-budget",
+                  "reason": "over budget: its cheapest fleet costs $58,460, budget.monthlyUsd is $40,000"},
+                 {"instanceType": "p5.48xlarge", "region": "us-west-2", "kind": "over-budget",
+                  "reason": "over budget: its cheapest fleet costs $63,123, budget.monthlyUsd is $40,000"}]
+    doc = {"stack": "prod-us", "options": [], "notes": [], "rejected": rejected, "stackFleetMonthlyUsd": 1.0,
+           "budgetMonthlyUsd": 40000, "targets": {"tpotMs": 50, "ttftMs": 1500}, "searched": 1, "hybrid": False}
+    lines = _logical(table(doc).split("\nrejected:\n", 1)[1].splitlines())
+    assert f"  {', '.join(sizes)}: {reason} (us-east-1, us-west-2)" in lines, lines
+    assert f"  g7e.24xlarge: {reason} (us-east-1)" in lines
+    assert sum("p5.48xlarge" in line for line in lines) == 2  # two reasons: two lines
+    assert len(lines) == 4
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_inventory_text_under_the_table_fits_the_width(stack, columns):
+    """The table fitted, but the reachability lines under it ran to 140 columns at COLUMNS=80: they are wrapped by
+    the same rule (a hanging indent, an address never split)."""
+    text = invoke("inventory", stack, columns=columns)
+    assert widest(text) <= int(columns), [line for line in text.splitlines() if len(line.rstrip()) > int(columns)][:5]
+    tail = _logical(text.rsplit("┘\n", 1)[1].splitlines())
+    assert any(re.match(r"[a-z]+-[a-z]+-\d: VPC \d+\.\d+\.\d+\.\d+/\d+; ", line) for line in tail), tail
