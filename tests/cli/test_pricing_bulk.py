@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import pytest
 from typer.testing import CliRunner
 
 from cli import estimate as est
 from cli.main import app
-from cli.pricing import bulk
+from cli.pricing import bulk, seed
 from infra.price_catalog import CatalogError, PriceCatalog, default_catalog, oldest_instance_date, validate
 from tests import paths
 from tests.builders import resources, spec_of
@@ -182,13 +183,94 @@ def test_the_shipped_us_east_2_gp3_rate_is_the_recorded_offer_files():
     assert regional and entry["source"] == "opencost-offer-use2" and Decimal(entry["usd"]) == parsed
 
 
-@pytest.mark.parametrize("region", ["eu-central-1", "eu-west-1"])
-def test_each_infracost_hourly_rate_reproduces_the_monthly_cost_the_breakdown_printed(region):
-    """An hourly rate is read as the printed 730-hour cost / 730: the rate times 730, to the cent, is that cost."""
-    for key in ("natGatewayHour", "albHour"):
-        entry, regional = default_catalog().platform_item(region, key)
-        printed = Decimal(entry["note"].rsplit("$", 1)[1])
-        assert regional and (Decimal(entry["usd"]) * 730).quantize(Decimal("0.01")) == printed, (region, key)
+CENT = Decimal("0.01")
+REGIONAL_ROWS = [(region, source, key, usd, line) for region, sources in seed.INFRACOST_REGIONAL.items()
+                 for source, rows in sources for key, usd, line in rows]
+
+
+def printed_by(usd: Decimal, line: str) -> tuple[Decimal, Decimal]:
+    """(what the breakdown line printed, what the rate prints there): the 730-hour cost, the per-LCU-month price, the
+    N-metric cost to the cent as infracost rounds (half up), or a per-unit price as printed."""
+    if m := re.search(r" ([\d,]+) hours \$([\d,.]+)$", line):
+        return Decimal(m[2].replace(",", "")), (usd * int(m[1].replace(",", ""))).quantize(CENT, ROUND_HALF_UP)
+    if m := re.search(r" (\d+) metrics \$([\d.]+)$", line):
+        return Decimal(m[2]), (usd * int(m[1])).quantize(CENT, ROUND_HALF_UP)
+    if m := re.search(r"\$([\d.]+) per LCU\(-month\) / 730$", line):
+        return Decimal(m[1]), (usd * 730).quantize(CENT, ROUND_HALF_UP)
+    m = re.search(r"\$([\d.]+) per (GB|1k requests)$", line)
+    assert m, f"a line the test cannot read: {line!r}"
+    return Decimal(m[1]), usd
+
+
+def four_decimal_rates_printing(printed: Decimal, hours: int) -> list[Decimal]:
+    """Every rate with at most four decimals whose `hours`-hour cost rounds (half up) to `printed`."""
+    low = int(((printed - CENT / 2) / hours * 10_000).to_integral_value(ROUND_FLOOR))
+    return [Decimal(k) / 10_000 for k in range(low, low + 3)
+            if (Decimal(k) / 10_000 * hours).quantize(CENT, ROUND_HALF_UP) == printed]
+
+
+@pytest.mark.parametrize(("region", "source", "key", "usd", "line"), REGIONAL_ROWS,
+                         ids=[f"{r[0]}-{r[2]}" for r in REGIONAL_ROWS])
+def test_each_regional_infracost_rate_reproduces_the_line_its_breakdown_printed(region, source, key, usd, line):
+    """Each rate of the shipped catalog read from an infracost breakdown (docs/sources.md A11/A12) reproduces the line
+    it was read from, and an hourly rate is the only one with at most four decimals that does (730 h x $0.0225 is
+    $16.425, which infracost prints as $16.43)."""
+    entry, regional = default_catalog().platform_item(region, key)
+    assert regional and entry["source"] == source and entry["usd"] == usd, (region, key, entry)
+    printed, reproduced = printed_by(Decimal(usd), line)
+    assert reproduced == printed, (region, key, line)
+    if m := re.search(r" ([\d,]+) hours \$", line):
+        assert four_decimal_rates_printing(printed, int(m[1].replace(",", ""))) == [Decimal(usd)], (region, key)
+
+
+def test_a_regional_key_read_from_two_sources_is_refused(monkeypatch):
+    """One key, one source per region: a second source for a key already sourced is an error naming both."""
+    monkeypatch.setitem(seed.INFRACOST_REGIONAL, "us-west-2", [
+        *seed.INFRACOST_REGIONAL["us-west-2"], ("infracost-output-euw1", [("albHour", "0.0252", "x 730 hours $18.40")])])
+    with pytest.raises(ValueError, match=r"us-west-2 albHour: two sources \(infracost-output-usw2-alb, infracost-output"):
+        seed.platform()
+
+
+GP3 = {"ebsGp3GbMonth", "ebsGp3IopsMonth", "ebsGp3ThroughputMonth"}
+# What each shipped stack still prices at us-east-1 rates (the estimate's `us-east-1-rates` warning), by region.
+STILL_PROXIED = {
+    "dev": {},
+    "prod-us": {"us-west-2": GP3 | {"cloudwatchAlarmMonth"}},
+    "hybrid": {"us-west-2": GP3 | {"cloudwatchAlarmMonth"},
+               "us-east-2": {"ebsGp3IopsMonth", "ebsGp3ThroughputMonth", "cloudwatchAlarmMonth", "albHour",
+                             "albLcuHour", "natGatewayHour", "natGatewayPerGb", "cloudwatchLogsIngestedPerGb",
+                             "cloudwatchLogsArchivedGbMonth"}},
+    "prod-global": {"eu-central-1": GP3 | {"cloudwatchAlarmMonth"},
+                    "ap-northeast-1": GP3 | {"cloudwatchAlarmMonth", "albHour", "albLcuHour", "natGatewayHour",
+                                             "natGatewayPerGb", "cloudwatchLogsIngestedPerGb",
+                                             "cloudwatchLogsArchivedGbMonth", "s3StandardGbMonth", "s3PutPer1000",
+                                             "s3GetPer1000"}},
+}
+
+
+@pytest.fixture(scope="module")
+def shipped_estimates(tmp_path_factory):
+    env = {"TRADEOFF_INFRA_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+    result = runner.invoke(app, ["estimate", "--all", "--format", "json", "--as-of", "2026-11-30"], env=env)
+    assert result.exit_code == 0, result.output
+    return {s["stack"]: s for s in json.loads(result.output)["stacks"]}
+
+
+def proxied_keys(warnings: list[str]) -> dict[str, set[str]]:
+    found = [w for w in warnings if "priced at us-east-1 rates" in w]
+    if not found:
+        return {}
+    (warning,) = found
+    where = re.search(r"in the catalog \((.*?)\); usually", warning)[1]
+    return {region: set(keys.split(", ")) for region, keys in (part.split(": ") for part in where.split("; "))}
+
+
+@pytest.mark.parametrize("stack", sorted(STILL_PROXIED))
+def test_each_shipped_stack_names_exactly_the_platform_keys_still_proxied(stack, shipped_estimates):
+    """us-west-2 NAT, ALB, LCU and CloudWatch Logs are sourced (A12): prod-us and hybrid name only its gp3 and alarm
+    keys there; what has no regional source yet is named, region by region, and nothing else."""
+    assert set(STILL_PROXIED) == set(shipped_estimates)
+    assert proxied_keys(shipped_estimates[stack]["warnings"]) == STILL_PROXIED[stack]
 
 
 @pytest.mark.parametrize(("region", "first_tier", "other_regions"), [
