@@ -112,6 +112,9 @@ class QuotaDocument(_Part):
     vcpusAtMaxSize: StrictInt
     vcpusDuringNodeUpdate: StrictInt | None = None
     """At max size plus each node group's update surge; absent in a document saved before it was part of it."""
+    vcpusAtFirstUp: StrictInt | None = None
+    """At the first `pulumi up` (each node group at its desired size, `desiredNodes` else `minNodes`); absent in a
+    document saved before it was part of it."""
     instanceTypes: list[StrictStr]
 
 
