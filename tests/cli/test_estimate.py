@@ -432,6 +432,14 @@ def _catalog_with(edit):
     return PriceCatalog(data)
 
 
+def _gp3_of_2023(data):
+    """us-east-2 gp3 from the 2023-03-22 offer file the shipped catalog records (pinned here: a later catalog may
+    carry a newer one)."""
+    data["platform"]["regions"].setdefault("us-east-2", {})["ebsGp3GbMonth"] = {
+        "usd": "0.08", "unit": "GB-month", "source": "opencost-offer-use2", "date": "2023-03-22", "confidence": "A",
+        "regional": "regional"}
+
+
 def _priced(catalog, region="us-east-1", as_of=AS_OF):
     return est.estimate("t", "t.yaml", spec_of(region=region), resources(region=region), catalog, [], as_of=as_of,
                         api_source="test")
@@ -442,11 +450,8 @@ def test_a_platform_price_older_than_every_instance_price_is_the_stacks_price_da
     read as of the instance prices' date although its gp3 root volumes are priced from a 2023-03-22 offer file."""
     from cli.render import contract
 
-    r = _priced(default_catalog(), "us-east-2")
-    gp3 = default_catalog().data["platform"]["regions"]["us-east-2"]["ebsGp3GbMonth"]["date"]
-    oldest = min(e.get("date") or e["after"] for e in default_catalog().data["platform"]["regions"]["us-east-2"].values())
-    assert gp3 == oldest == "2023-03-22"
-    assert r.prices_date == gp3 and r.oldest_price_item == "us-east-2 ebsGp3GbMonth"
+    r = _priced(_catalog_with(_gp3_of_2023), "us-east-2")
+    assert r.prices_date == "2023-03-22" and r.oldest_price_item == "us-east-2 ebsGp3GbMonth"
     assert r.instance_prices_date == default_catalog().retrieved_on
     assert r.catalog_age_days == (AS_OF - date(2023, 3, 22)).days
     stale = [w for w in r.warnings if w.startswith("the price catalog is")]
@@ -504,7 +509,7 @@ def test_the_text_markdown_and_html_reports_name_the_oldest_platform_price_on_on
     from cli.render import contract, table
     from cli.render.documents import html, markdown
 
-    doc = contract.stack_contract(_priced(default_catalog(), "us-east-2"))
+    doc = contract.stack_contract(_priced(_catalog_with(_gp3_of_2023), "us-east-2"))
     buffer = io.StringIO()
     console = Console(file=buffer, width=400, color_system=None, highlight=False)
     for part in table.stack_parts(doc, 400)[:4]:
