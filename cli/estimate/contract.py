@@ -125,7 +125,8 @@ class PriceCatalogDocument(_Part):
     oldestPriceUsed: StrictStr
     """Date of the oldest price, instance or platform, the stack uses (an undated snapshot: what it postdates)."""
     oldestPriceItem: StrictStr | None = None
-    """"region key" of the platform price that is the oldest (e.g. "us-east-2 ebsGp3GbMonth"); None when no
+    """"region key" of the platform price that is the oldest (e.g. "us-east-2 ebsGp3GbMonth", with " (us-east-1
+    proxy)" where the region has none of its own and pays the us-east-1 entry's); None when no
     platform price is older than every instance price, or in a document saved before it was part of it."""
     instancePricesAsOf: StrictStr | None = None
     """Date of the oldest instance price used; absent in a document saved before it was part of it."""

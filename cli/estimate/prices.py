@@ -64,11 +64,13 @@ class PriceBook:
         self.instances_used[f"{instance_type} {region}"] = price
 
     def oldest_platform(self) -> tuple[str, str] | None:
-        """(date, "region key") of the oldest platform price used (an undated snapshot counts from what it
+        """(date, "region key", "(us-east-1 proxy)" added where it is one) of the oldest platform price used (an undated snapshot counts from what it
         postdates), None when none was used; ties go to the first key in sorted order."""
         if not self.platform_used:
             return None
-        return min((entry_date(entry), name) for name, entry in self.platform_used.items())
+        day, name = min((entry_date(entry), name) for name, entry in self.platform_used.items())
+        region, key = name.split(" ", 1)
+        return day, name + (" (us-east-1 proxy)" if key in self.proxy_regions.get(region, ()) else "")
 
     def proxy_warning(self) -> list[str]:
         if not self.proxy_regions:

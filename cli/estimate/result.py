@@ -49,7 +49,8 @@ class StackEstimate:
     instance_prices_date: str | None = None
     """Date of the oldest instance price the estimate uses (never younger than the catalog's retrievedOn)."""
     oldest_price_item: str | None = None
-    """"region key" of the platform price `prices_date` is the date of, when one is older than every instance price."""
+    """"region key" (" (us-east-1 proxy)" where it is one) of the platform price `prices_date` is the date of, when
+    one is older than every instance price."""
     grown_expected: Decimal | None = None
     """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
     throughput_band: dict[str, Decimal] | None = None

@@ -471,9 +471,12 @@ def test_the_price_date_counts_only_the_platform_prices_the_stack_uses():
 
     def old_nat(data):
         data["platform"]["default"]["natGatewayHour"]["date"] = "2020-01-01"
+        data["platform"]["regions"].get("ap-northeast-2", {}).pop("natGatewayHour", None)
 
     r = _priced(_catalog_with(old_nat))
     assert (r.prices_date, r.oldest_price_item) == ("2020-01-01", "us-east-1 natGatewayHour")
+    r = _priced(_catalog_with(old_nat), "ap-northeast-2")  # no regional NAT price there: the proxy is said
+    assert (r.prices_date, r.oldest_price_item) == ("2020-01-01", "ap-northeast-2 natGatewayHour (us-east-1 proxy)")
 
 
 def test_an_undated_platform_price_counts_from_what_it_postdates():
