@@ -5,6 +5,9 @@ purchase option: On-Demand ("Running On-Demand G and VT instances") and Spot ("A
 Requests"). A managed node group that would pass its quota fails to launch nodes (VcpuLimitExceeded; the node
 group goes CREATE_FAILED or the autoscaler cannot scale up). A `reserved-1y` pool launches as on-demand: a
 Reserved Instance or Savings Plan is a billing discount and counts against, never raises, the On-Demand quota.
+The first `pulumi up` launches each node group at its desired size (a GPU pool's `desiredNodes`, else `minNodes`:
+infra/components/gpu_pool.py `desired_size`), which can be above the minimum: a pool with `minNodes: 0,
+desiredNodes: 1` needs one node's vCPUs of a quota whose default may be 0 before it ever scales.
 A node update needs more for a while: EKS first raises a managed node group's maximum and desired size by the larger
 of twice its Availability Zones and its maxUnavailable (1 here, infra/components), launches the new nodes, then
 drains the old ones (`NODE_UPDATE_SURGE_PER_ZONE`).
@@ -65,6 +68,12 @@ class Nodes:
     max_nodes: int
     zones: int = 2
     """Availability Zones its subnets span (the stack's `network.availabilityZones`): the update surge's size."""
+    desired_nodes: int | None = None
+    """The size the first `pulumi up` launches it at (a pool's `desiredNodes`); None: `min_nodes`."""
+
+    @property
+    def first_up_nodes(self) -> int:
+        return self.min_nodes if self.desired_nodes is None else self.desired_nodes
 
     @property
     def update_surge(self) -> int:
@@ -88,6 +97,8 @@ class QuotaNeed:
     """At every node group's maximum size."""
     vcpus_update: int
     """At most while the node groups update (each at maximum size plus its update surge)."""
+    vcpus_first_up: int
+    """At the first `pulumi up`: every node group at its desired size (`desiredNodes`, else its minimum)."""
     instance_types: tuple[str, ...]
     capacity_types: tuple[str, ...]
     """The spec's capacity types counted here (`reserved-1y` with `on-demand`)."""
@@ -95,7 +106,7 @@ class QuotaNeed:
     def document(self) -> dict:
         return {"quotaName": self.name, "quotaCode": self.code, "purchaseOption": self.purchase,
                 "vcpusAtMinSize": self.vcpus_min, "vcpusAtMaxSize": self.vcpus_max,
-                "vcpusDuringNodeUpdate": self.vcpus_update,
+                "vcpusDuringNodeUpdate": self.vcpus_update, "vcpusAtFirstUp": self.vcpus_first_up,
                 "instanceTypes": list(self.instance_types), "capacityTypes": list(self.capacity_types)}
 
 
@@ -126,16 +137,19 @@ def needs(nodes: Iterable[Nodes], vcpus: Callable[[str], int] | None = None) -> 
     sums: dict[str, dict[tuple[str, str | None, str], list]] = {}
     for ng in nodes:
         key = quota_for(ng.instance_type, ng.capacity_type)
-        entry = sums.setdefault(ng.region, {}).setdefault(key, [0, 0, 0, [], []])
+        entry = sums.setdefault(ng.region, {}).setdefault(key, [0, 0, 0, [], [], 0])
         per_node = vcpus(ng.instance_type)
         entry[0] += per_node * ng.min_nodes
         entry[1] += per_node * ng.max_nodes
         entry[2] += per_node * (ng.max_nodes + ng.update_surge)
+        entry[5] += per_node * ng.first_up_nodes
         for seen, value in ((entry[3], ng.instance_type), (entry[4], ng.capacity_type)):
             if value not in seen:
                 seen.append(value)
-    return {region: sorted((QuotaNeed(region, name, code, purchase, low, high, update, tuple(types), tuple(capacities))
-                            for (name, code, purchase), (low, high, update, types, capacities) in by_quota.items()),
+    return {region: sorted((QuotaNeed(region, name, code, purchase, low, high, update, first, tuple(types),
+                                      tuple(capacities))
+                            for (name, code, purchase), (low, high, update, types, capacities, first)
+                            in by_quota.items()),
                            key=lambda need: (-need.vcpus_max, need.name))
             for region, by_quota in sums.items()}
 
@@ -147,7 +161,7 @@ def from_records(records: Iterable[NodeGroup], spec: StackSpec) -> list[Nodes]:
     order = {r.region: i for i, r in enumerate(spec.regions)}  # the stack file's region order
     zones = spec.network.availability_zones  # each node group spans the region's private subnets, one per zone
     return [Nodes(ng.region, ng.instance_type, pools.get((ng.region, ng.gpu_pool), ng.capacity_type),
-                  ng.min_nodes, ng.max_nodes, zones)
+                  ng.min_nodes, ng.max_nodes, zones, ng.desired_nodes)
             for ng in sorted(records, key=lambda ng: order.get(ng.region, len(order)))]
 
 
@@ -157,8 +171,10 @@ def from_spec(spec: StackSpec) -> list[Nodes]:
     system, zones = spec.cluster.system_nodes, spec.network.availability_zones
     out = []
     for region in spec.regions:
-        out.append(Nodes(region.region, system.instance_type, ON_DEMAND, system.nodes, system.nodes, zones))
-        out += [Nodes(region.region, p.instance_type, p.capacity_type, p.min_nodes, p.max_nodes, zones)
+        out.append(Nodes(region.region, system.instance_type, ON_DEMAND, system.nodes, system.nodes, zones,
+                         system.nodes))
+        out += [Nodes(region.region, p.instance_type, p.capacity_type, p.min_nodes, p.max_nodes, zones,
+                      p.initial_nodes)
                 for p in region.gpu_pools]
     return out
 
@@ -171,7 +187,12 @@ HOW_TO_CHECK = ("quotas are per account and region, shared with whatever else ru
 def line(need: QuotaNeed) -> str:
     """One (region, quota) as one sentence: `validate` prints it, the reports show it."""
     code = f" ({need.code})" if need.code else ""
-    at_min = f"{need.vcpus_min:,} at min size" if need.vcpus_min != need.vcpus_max else "fixed size"
+    if need.vcpus_min == need.vcpus_max:
+        at_min = "fixed size"
+    elif need.vcpus_first_up == need.vcpus_min:
+        at_min = f"{need.vcpus_min:,} at min size and at the first pulumi up"
+    else:
+        at_min = f"{need.vcpus_min:,} at min size, {need.vcpus_first_up:,} at the first pulumi up"
     if need.vcpus_update != need.vcpus_max:
         at_min += f", up to {need.vcpus_update:,} during a node update"
     reserved = ", reserved-1y pools included: a reservation is billing, it launches on demand" \

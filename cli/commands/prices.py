@@ -24,6 +24,7 @@ app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_pr
                   add_completion=False, epilog="""Examples:
 
   tradeoff-infra prices show --region us-east-1
+  tradeoff-infra prices show --region eu-central-1 --platform
   tradeoff-infra prices refresh
   tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
 
@@ -36,6 +37,8 @@ Exit codes: 0 ok, 1 a download or write failed, 2 bad input.
 
   tradeoff-infra prices show --region us-east-1
   tradeoff-infra prices show --instance-type g6e.xlarge --capacity-type spot
+  tradeoff-infra prices show --region eu-central-1 --platform   # NAT, ALB, EBS, CloudWatch, S3, transfer ... there
+  tradeoff-infra prices show --platform                         # the us-east-1 defaults and every region's own
 
 Exit codes: 0 ok, 1 an operation failed, 2 bad input (a region, an instance type, an option).""")
 @reported()
@@ -44,11 +47,21 @@ def show(
     instance_type: Annotated[str | None, typer.Option("--instance-type", help="Only this instance type.")] = None,
     capacity_type: Annotated[str, typer.Option("--capacity-type", help="on-demand, spot or reserved-1y.")] = "on-demand",
     catalog_path: Annotated[pathlib.Path, path_option("--catalog", help="Catalog file.")] = CATALOG_PATH,
+    platform: Annotated[bool, typer.Option("--platform", help="The platform prices instead (EKS, NAT, ALB/NLB, LCU, "
+                                           "EBS, CloudWatch, S3, IPv4, KMS, data transfer ...): with --region, each "
+                                           "as an estimate there uses it, the region's own or the us-east-1 proxy; "
+                                           "without, the defaults and every region's own.")] = False,
 ) -> None:
-    """Print instance prices with their source, date, confidence and how each was derived."""
+    """Print instance prices with their source, date, confidence and how each was derived (--platform: the
+    platform prices, with their source key, date and whether each is the region's own or the us-east-1 proxy)."""
     if capacity_type not in CAPACITY_TYPES:
         raise CliError(f"--capacity-type must be one of {', '.join(CAPACITY_TYPES)}")
     catalog = load_catalog(catalog_path, "--catalog")
+    if platform:
+        if instance_type or capacity_type != "on-demand":
+            raise CliError("--instance-type and --capacity-type go without --platform (platform prices are per region)")
+        _show_platform(catalog, region)
+        return
     if region and region not in catalog.data["instances"]:
         import difflib
 
@@ -85,6 +98,71 @@ def show(
                grid.Column("basis"), grid.Column("source"), grid.Column("date"), grid.Column("conf."),
                grid.Column("derivation / spot")]
     typer.echo(grid.render(f"AWS prices as of {catalog.retrieved_on} ({catalog.data.get('refreshedBy', 'seed')})",
+                           columns, rows, output_width(terminal), styles=terminal), nl=False)
+
+
+def _platform_value(entry: dict) -> str:
+    """A platform entry's price as text: $ per unit, its egress tiers, or the support calendar's dates."""
+    if "tiers" in entry:
+        parts = [f"${usd} to {float(bound):,.0f} GB" if bound is not None else f"${usd} above"
+                 for bound, usd in entry["tiers"]]
+        return ", ".join(parts)
+    if "versions" in entry:
+        return ", ".join(f"{version} until {end}" for version, end in entry["versions"].items())
+    return f"${entry['usd']}"
+
+
+def _platform_rows(catalog, region: str | None) -> list[list[str]]:
+    """One row per platform item: with a region, as an estimate there prices it (PriceCatalog.platform_item);
+    without, the defaults (us-east-1, used as the proxy elsewhere) and then each region's own entries."""
+    from infra.price_catalog import entry_date
+
+    default, own = catalog.data["platform"]["default"], catalog.data["platform"]["regions"]
+
+    def row(where: str, key: str, entry: dict, whose: str) -> list[str]:
+        dated = entry["date"] or f"undated snapshot, after {entry_date(entry)}"
+        return [where, key, _platform_value(entry), entry.get("unit", ""), entry["source"], dated,
+                entry["confidence"], whose]
+
+    if region is None:
+        rows = [row("default", key, entry, "us-east-1; " + ("every region" if entry["regional"] == "uniform" else
+                                                             "the proxy where a region has none"))
+                for key, entry in default.items()]
+        return rows + [row(reg, key, entry, "the region's own") for reg in sorted(own) for key, entry in own[reg].items()]
+    rows = []
+    for key in [*default, *(k for k in own.get(region, {}) if k not in default)]:
+        entry, regional = catalog.platform_item(region, key)
+        if key in own.get(region, {}):
+            whose = "the region's own"
+        elif default[key]["regional"] == "uniform":
+            whose = "uniform: the same in every region"
+        elif region == "us-east-1":
+            whose = "the region's own (us-east-1)"
+        else:
+            whose = "us-east-1 proxy (no regional source)"
+        rows.append(row(region, key, entry, whose))
+    return rows
+
+
+def _show_platform(catalog, region: str | None) -> None:
+    if region is not None:
+        from infra import hardware
+
+        known = set(hardware.aws_regions()) | set(catalog.data["instances"]) | set(catalog.data["platform"]["regions"])
+        if region not in known:
+            from infra.spec.checks import unknown_region_message  # "did you mean eu-central-1?"
+
+            raise CliError(f"--region {region}: {unknown_region_message(region)}")
+    rows = _platform_rows(catalog, region)
+    from cli.render import grid
+    from cli.render.width import output_width
+
+    terminal = sys.stdout.isatty()
+    columns = [grid.Column("region"), grid.Column("item"), grid.Column("price"), grid.Column("unit"),
+               grid.Column("source"), grid.Column("date"), grid.Column("conf."), grid.Column("whose price")]
+    where = f" for {region}" if region else " (defaults, then each region's own)"
+    typer.echo(grid.render(f"AWS platform prices{where}, catalog retrieved {catalog.retrieved_on} "
+                           f"({catalog.data.get('refreshedBy', 'seed')}); sources: the catalog's `sources`",
                            columns, rows, output_width(terminal), styles=terminal), nl=False)
 
 

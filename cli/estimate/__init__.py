@@ -83,7 +83,12 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     if age < 0:
         warnings.append(f"--as-of {as_of} is before the price catalog's date ({catalog.retrieved_on}): these prices "
                         "were not known then; an estimate as of that date needs a catalog from then")
-    prices_date = min([catalog.retrieved_on] + [p.age_date for p in costing.book.instances_used.values()])
+    instance_date = min([catalog.retrieved_on] + [p.age_date for p in costing.book.instances_used.values()])
+    # the age counts every price the stack uses: a platform price (NAT, ALB, EBS, ...) older than every instance
+    # price is the oldest one, and is named
+    platform = costing.book.oldest_platform()
+    oldest_item = platform[1] if platform is not None and platform[0] < instance_date else None
+    prices_date = platform[0] if oldest_item is not None else instance_date
     older = sorted(k for k, p in costing.book.instances_used.items() if p.age_date < catalog.retrieved_on)
     if older:
         undated = sorted({f"{p.source} (undated snapshot, after {p.after})" for p in costing.book.instances_used.values()
@@ -93,7 +98,8 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
                         f"{prices_date}")
     used_age = (as_of - date.fromisoformat(prices_date)).days
     if used_age > STALE_AFTER_DAYS:
-        warnings.append(f"the price catalog is {used_age} days old for this stack (oldest price used: {prices_date}; "
+        oldest_what = f"{prices_date}, {oldest_item}" if oldest_item else prices_date
+        warnings.append(f"the price catalog is {used_age} days old for this stack (oldest price used: {oldest_what}; "
                         f"catalog retrievedOn {catalog.retrieved_on}; older than {STALE_AFTER_DAYS} days): run "
                         "`tradeoff-infra prices refresh` (reads the public AWS bulk offer files, no credentials needed)")
     self_expected = sum((li.monthly for li in items if include_ops or li.category != "operations"), Decimal(0))
@@ -122,6 +128,7 @@ def estimate(stack: str, stack_file: str, spec: StackSpec, resources: Iterable[m
     node_groups = [record for m in mapped for record in m.records if isinstance(record, NodeGroup)]
     result = StackEstimate(
         total_at=total_at, usage=usage, grown_expected=grown, prices_date=prices_date, throughput_band=band,
+        instance_prices_date=instance_date, oldest_price_item=oldest_item,
         stack=stack, stack_file=stack_file, as_of=as_of, catalog=catalog, spec=spec, line_items=items,
         capacity=plans, offers=offers, break_even=breaks, verdict=decision,
         max_servable_requests=servable, no_cost=no_cost, unpriced=unpriced,

@@ -112,12 +112,31 @@ class QuotaDocument(_Part):
     vcpusAtMaxSize: StrictInt
     vcpusDuringNodeUpdate: StrictInt | None = None
     """At max size plus each node group's update surge; absent in a document saved before it was part of it."""
+    vcpusAtFirstUp: StrictInt | None = None
+    """At the first `pulumi up` (each node group at its desired size, `desiredNodes` else `minNodes`); absent in a
+    document saved before it was part of it."""
     instanceTypes: list[StrictStr]
+
+
+class PriceCatalogDocument(_Part):
+    """The catalog and the age of the prices this stack uses (docs/estimate.md "Prices")."""
+
+    retrievedOn: StrictStr
+    oldestPriceUsed: StrictStr
+    """Date of the oldest price, instance or platform, the stack uses (an undated snapshot: what it postdates)."""
+    oldestPriceItem: StrictStr | None = None
+    """"region key" of the platform price that is the oldest (e.g. "us-east-2 ebsGp3GbMonth", with " (us-east-1
+    proxy)" where the region has none of its own and pays the us-east-1 entry's); None when no
+    platform price is older than every instance price, or in a document saved before it was part of it."""
+    instancePricesAsOf: StrictStr | None = None
+    """Date of the oldest instance price used; absent in a document saved before it was part of it."""
 
 
 class StackDocument(_Part):
     stack: StrictStr
     stackFile: StrictStr | None = None
+    priceCatalog: PriceCatalogDocument | None = None
+    """Absent in a hand-written document; every estimate writes it."""
     lineItems: list[LineItemDocument]
     selfHosted: SelfHostedTotals
     verdict: VerdictDocument | None = None

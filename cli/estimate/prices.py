@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from infra.price_catalog import InstancePrice, PriceCatalog
+from infra.price_catalog import InstancePrice, PriceCatalog, entry_date
 
 
 def price_note(entry: dict) -> str:
@@ -19,6 +19,9 @@ class PriceBook:
         """Region -> catalog keys priced at the us-east-1 (default) rate there for want of a regional source."""
         self.instances_used: dict[str, InstancePrice] = {}
         """Every instance price a line item used, by "type region": the estimate's age is its oldest."""
+        self.platform_used: dict[str, dict] = {}
+        """Every platform price a line item looked up, by "region key" (the catalog entry, the region's own or the
+        us-east-1 proxy): the estimate's age counts from the oldest of these and the instance prices."""
         self._instances: dict[tuple[str, str, str], InstancePrice] = {}
         self._platform: dict[tuple[str, str], tuple[Decimal, str]] = {}
 
@@ -28,6 +31,7 @@ class PriceBook:
         if (region, key) in self._platform:
             return self._platform[region, key]
         entry, regional = self.catalog.platform_item(region, key)
+        self.platform_used[f"{region} {key}"] = entry
         note = price_note(entry)
         if not regional:
             note += f"; us-east-1 price used for {region} (no regional source)"
@@ -40,6 +44,7 @@ class PriceBook:
         if ("egress tiers", region) in self._platform:
             return self._platform["egress tiers", region]
         entry, regional = self.catalog.platform_item(region, "internetEgressTiers")
+        self.platform_used[f"{region} internetEgressTiers"] = entry
         tiers = [(Decimal(b) if b is not None else None, Decimal(p)) for b, p in entry["tiers"]]
         note = price_note(entry) + ("" if regional else f"; us-east-1 tiers used for {region}")
         if not regional:
@@ -57,6 +62,15 @@ class PriceBook:
     def used(self, region: str, instance_type: str, price: InstancePrice) -> None:
         """Record an instance price a line item bills (the estimate's price age counts from the oldest)."""
         self.instances_used[f"{instance_type} {region}"] = price
+
+    def oldest_platform(self) -> tuple[str, str] | None:
+        """(date, "region key", "(us-east-1 proxy)" added where it is one) of the oldest platform price used (an undated snapshot counts from what it
+        postdates), None when none was used; ties go to the first key in sorted order."""
+        if not self.platform_used:
+            return None
+        day, name = min((entry_date(entry), name) for name, entry in self.platform_used.items())
+        region, key = name.split(" ", 1)
+        return day, name + (" (us-east-1 proxy)" if key in self.proxy_regions.get(region, ()) else "")
 
     def proxy_warning(self) -> list[str]:
         if not self.proxy_regions:

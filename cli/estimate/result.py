@@ -46,6 +46,11 @@ class StackEstimate:
     """Self-hosted monthly total at another traffic volume (fleet grown with it; True lifts maxNodes)."""
     prices_date: str | None = None
     """Date of the oldest price the estimate uses (an undated snapshot counts from what it postdates)."""
+    instance_prices_date: str | None = None
+    """Date of the oldest instance price the estimate uses (never younger than the catalog's retrievedOn)."""
+    oldest_price_item: str | None = None
+    """"region key" (" (us-east-1 proxy)" where it is one) of the platform price `prices_date` is the date of, when
+    one is older than every instance price."""
     grown_expected: Decimal | None = None
     """Expected total with maxNodes/maxReplicas lifted, when the configured fleet cannot carry the traffic."""
     throughput_band: dict[str, Decimal] | None = None

@@ -142,6 +142,8 @@ def stack_contract(est: StackEstimate, chart: dict | None = None) -> dict:
             "source": est.catalog.source,
             "retrievedOn": est.catalog.retrieved_on,
             "oldestPriceUsed": est.prices_date or est.catalog.retrieved_on,
+            "oldestPriceItem": est.oldest_price_item,
+            "instancePricesAsOf": est.instance_prices_date or est.catalog.retrieved_on,
             "refreshedBy": est.catalog.data.get("refreshedBy", "seed"),
             "ageDays": est.catalog_age_days,
             "stale": est.catalog_age_days > STALE_AFTER_DAYS,

@@ -121,9 +121,11 @@ def stack_parts(doc: dict, width: int, *, fields: tuple[str, ...] = DEFAULT_FIEL
     parts: list = decision_text(doc, width, styles)
     catalog = doc["priceCatalog"]
     stale = " [yellow](stale: older than 90 days)[/yellow]" if catalog["stale"] else ""
+    oldest = (f": {m(catalog['oldestPriceItem'])}; instance prices as of {m(catalog['instancePricesAsOf'])}"
+              if catalog.get("oldestPriceItem") else "")
     parts.append(Text.from_markup(
         f"priced {m(doc['asOf'])} with AWS prices as of "
-        f"{m(catalog['oldestPriceUsed'])} ({m(catalog['ageDays'])} days, oldest price this stack uses){stale}; "
+        f"{m(catalog['oldestPriceUsed'])} ({m(catalog['ageDays'])} days, oldest price this stack uses{oldest}){stale}; "
         f"API prices: {m(doc['apiPrices']['source'])}"))
 
     if doc.get("hybrid"):

@@ -174,8 +174,10 @@ def test_the_verdict_says_whether_cost_or_a_constraint_decided_it(constraints, c
 
 def test_stale_catalog_warns_with_its_date():
     r = run(spec_of(), as_of=date(2026, 11, 24))
-    assert any("days old" in w and default_catalog().retrieved_on in w for w in r.warnings)
-    fresh = run(spec_of(), as_of=date.fromisoformat(default_catalog().retrieved_on))
+    assert any("days old" in w and r.prices_date in w for w in r.warnings)
+    # the shipped platform prices (2024 infracost outputs) are older than 90 days on any date: re-dated, none is
+    fresh = _priced(_catalog_with(_platform_dated(default_catalog().retrieved_on)),
+                    as_of=date.fromisoformat(default_catalog().retrieved_on))
     assert not any("days old" in w for w in fresh.warnings)
 
 
@@ -235,8 +237,8 @@ def test_other_log_groups_use_a_documented_usage_key_and_never_expire_is_one_yea
 
 
 def test_an_undated_regional_price_ages_the_estimate_from_what_it_postdates():
-    r = run(spec_of(region="eu-central-1"), resources(region="eu-central-1"))
-    assert r.prices_date == "2025-06-01"
+    r = _priced(_catalog_with(_platform_dated(default_catalog().retrieved_on)), "eu-central-1")
+    assert r.prices_date == r.instance_prices_date == "2025-06-01" and r.oldest_price_item is None
     assert r.catalog_age_days == (AS_OF - date(2025, 6, 1)).days
     assert any("undated snapshot, after 2025-06-01" in w for w in r.warnings), r.warnings
     assert any("days old for this stack" in w and "2025-06-01" in w for w in r.warnings), r.warnings
@@ -413,3 +415,113 @@ def test_a_canary_region_with_other_weights_pulls_them_through_nat():
     assert f"{canary_gb:.1f}" != f"{spec.weight_bytes() / 1e9:.1f}", "the two weights differ in size"
     assert f"({canary_gb:.1f} GB weights" in nat.description, nat.description
     assert nat.quantity > 0
+
+
+# ---------------------------------------------------------------- the price age counts platform prices too
+
+
+def _catalog_with(edit):
+    """The shipped catalog with `edit(data)` applied (a deep copy: the shipped one stays as it is)."""
+    import copy
+
+    from infra.price_catalog import PriceCatalog, validate
+
+    data = copy.deepcopy(default_catalog().data)
+    edit(data)
+    validate(data)
+    return PriceCatalog(data)
+
+
+def _gp3_of_2023(data):
+    """us-east-2 gp3 from the 2023-03-22 offer file the shipped catalog records (pinned here: a later catalog may
+    carry a newer one)."""
+    data["platform"]["regions"].setdefault("us-east-2", {})["ebsGp3GbMonth"] = {
+        "usd": "0.08", "unit": "GB-month", "source": "opencost-offer-use2", "date": "2023-03-22", "confidence": "A",
+        "regional": "regional"}
+
+
+def _priced(catalog, region="us-east-1", as_of=AS_OF):
+    return est.estimate("t", "t.yaml", spec_of(region=region), resources(region=region), catalog, [], as_of=as_of,
+                        api_source="test")
+
+
+def test_a_platform_price_older_than_every_instance_price_is_the_stacks_price_date_and_is_named():
+    """Before: "AWS prices as of" and the stale-prices judgement counted instance prices only, so a us-east-2 stack
+    read as of the instance prices' date although its gp3 root volumes are priced from a 2023-03-22 offer file."""
+    from cli.render import contract
+
+    r = _priced(_catalog_with(_gp3_of_2023), "us-east-2")
+    assert r.prices_date == "2023-03-22" and r.oldest_price_item == "us-east-2 ebsGp3GbMonth"
+    assert r.instance_prices_date == default_catalog().retrieved_on
+    assert r.catalog_age_days == (AS_OF - date(2023, 3, 22)).days
+    stale = [w for w in r.warnings if w.startswith("the price catalog is")]
+    assert stale and "2023-03-22, us-east-2 ebsGp3GbMonth" in stale[0], r.warnings
+    doc = contract.stack_contract(r)["priceCatalog"]
+    assert doc["oldestPriceUsed"] == "2023-03-22" and doc["oldestPriceItem"] == "us-east-2 ebsGp3GbMonth"
+    assert doc["instancePricesAsOf"] == default_catalog().retrieved_on and doc["stale"] is True
+
+
+def test_the_price_date_counts_only_the_platform_prices_the_stack_uses():
+    """An old price of an item no resource of the stack bills (a KMS key here) ages nothing; one the stack bills does."""
+    def old_kms(data):
+        data["platform"]["default"]["kmsKeyMonth"]["date"] = "2020-01-01"
+
+    r = _priced(_catalog_with(old_kms))
+    assert r.prices_date != "2020-01-01" and r.oldest_price_item != "us-east-1 kmsKeyMonth"
+
+    def old_nat(data):
+        data["platform"]["default"]["natGatewayHour"]["date"] = "2020-01-01"
+        data["platform"]["regions"].get("ap-northeast-2", {}).pop("natGatewayHour", None)
+
+    r = _priced(_catalog_with(old_nat))
+    assert (r.prices_date, r.oldest_price_item) == ("2020-01-01", "us-east-1 natGatewayHour")
+    r = _priced(_catalog_with(old_nat), "ap-northeast-2")  # no regional NAT price there: the proxy is said
+    assert (r.prices_date, r.oldest_price_item) == ("2020-01-01", "ap-northeast-2 natGatewayHour (us-east-1 proxy)")
+
+
+def test_an_undated_platform_price_counts_from_what_it_postdates():
+    def undated_alb(data):
+        entry = data["platform"]["default"]["albHour"]
+        entry["date"], entry["after"] = None, "2019-05-01"
+
+    r = _priced(_catalog_with(undated_alb))
+    assert (r.prices_date, r.oldest_price_item) == ("2019-05-01", "us-east-1 albHour")
+
+
+def _platform_dated(day):
+    def edit(data):
+        for section in [data["platform"]["default"], *data["platform"]["regions"].values()]:
+            for entry in section.values():
+                entry["date"] = day
+
+    return edit
+
+
+def test_platform_prices_newer_than_the_instance_prices_name_no_item():
+    r = _priced(_catalog_with(_platform_dated("2026-11-01")), as_of=date.fromisoformat(default_catalog().retrieved_on))
+    assert r.prices_date == default_catalog().retrieved_on and r.oldest_price_item is None
+    assert not any(w.startswith("the price catalog is") for w in r.warnings), r.warnings
+
+
+def test_the_text_markdown_and_html_reports_name_the_oldest_platform_price_on_one_line():
+    import io
+
+    from rich.console import Console
+
+    from cli.estimate.contract import ContractError, parse
+    from cli.render import contract, table
+    from cli.render.documents import html, markdown
+
+    doc = contract.stack_contract(_priced(_catalog_with(_gp3_of_2023), "us-east-2"))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=400, color_system=None, highlight=False)
+    for part in table.stack_parts(doc, 400)[:4]:
+        console.print(part, crop=False)
+    line = next(x for x in buffer.getvalue().splitlines() if "AWS prices as of" in x)
+    assert (f"AWS prices as of 2023-03-22 ({doc['priceCatalog']['ageDays']} days, oldest price this stack uses: "
+            f"us-east-2 ebsGp3GbMonth; instance prices as of {default_catalog().retrieved_on})") in line
+    assert "us-east-2 ebsGp3GbMonth; instance prices as of" in markdown([doc])
+    assert "us-east-2 ebsGp3GbMonth; instance prices as of" in html([doc])
+    bad = {"stacks": [{**doc, "priceCatalog": {**doc["priceCatalog"], "oldestPriceItem": 5}}]}
+    with pytest.raises(ContractError, match=r"stacks\[0\]\.priceCatalog\.oldestPriceItem"):
+        parse(bad)

@@ -92,6 +92,9 @@ def test_validate_reads_the_node_groups_off_the_spec_as_the_program_creates_them
     records = [r for m in mapping.classify(inventory_of(stack).resources) for r in m.records if isinstance(r, NodeGroup)]
     assert records
     assert quotas.needs(quotas.from_records(records, spec)) == quotas.needs(quotas.from_spec(spec))
+    # the first `pulumi up` included: the inventory's desiredSize is the spec's desiredNodes (else minNodes)
+    assert [n.first_up_nodes for n in quotas.from_records(records, spec)] == \
+        [n.first_up_nodes for n in quotas.from_spec(spec)]
 
 
 def test_prod_global_needs_what_its_g6e_pools_add_up_to_at_max_size(stack_configs, inventory_of):
@@ -144,7 +147,7 @@ def test_validate_prints_one_line_per_region_and_quota_and_how_to_check():
     lines = [line for line in result.output.splitlines() if line.startswith("quota:")]
     assert lines[:2] == [
         "quota: us-east-1 needs 1,104 vCPUs of 'Running On-Demand G and VT instances' (L-DB2E81BA) at max size "
-        "(96 at min size, up to 1,392 during a node update; g6e.12xlarge)",
+        "(96 at min size and at the first pulumi up, up to 1,392 during a node update; g6e.12xlarge)",
         "quota: us-east-1 needs 12 vCPUs of 'Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances' "
         "(L-1216C47A) at max size (fixed size, up to 36 during a node update; m6i.xlarge)",
     ]
@@ -201,3 +204,45 @@ def test_the_json_and_the_reports_carry_the_node_update_need_and_an_older_docume
     assert parse(full).stacks[0].quotas["us-east-1"][0].vcpusDuringNodeUpdate is None
     for text in (markdown([doc]), html([doc])):
         assert "4/16" in text and "4/16/" not in text
+
+
+def test_a_pool_at_min_zero_that_starts_with_one_node_needs_its_vcpus_at_the_first_up():
+    """Before: dev (`minNodes: 0, desiredNodes: 1`, spot g6.xlarge) read "0 at min size", yet the first `pulumi up`
+    launches one node against a G spot quota whose default is 0."""
+    [need] = quotas.needs([quotas.Nodes("us-east-1", "g6e.xlarge", "spot", 0, 3, desired_nodes=1)], _vcpus)["us-east-1"]
+    assert (need.vcpus_min, need.vcpus_first_up, need.vcpus_max) == (0, 4, 12)
+    assert "(0 at min size, 4 at the first pulumi up, up to" in quotas.line(need)
+    [plain] = quotas.needs([quotas.Nodes("us-east-1", "g6e.xlarge", "spot", 1, 3)], _vcpus)["us-east-1"]
+    assert plain.vcpus_first_up == plain.vcpus_min == 4  # no desiredNodes: the minimum
+
+
+def test_dev_needs_one_g_spot_node_at_the_first_up_in_validate_the_json_and_the_reports(stack_configs, inventory_of):
+    from cli.estimate import mapping
+    from infra import hardware
+
+    spec = parse_stack_config(stack_configs["dev"])
+    pool = spec.regions[0].gpu_pools[0]
+    assert (pool.min_nodes, pool.desired_nodes, pool.capacity_type) == (0, 1, "spot")
+    per_node = hardware.instance_type(pool.instance_type).vcpus
+    records = [r for m in mapping.classify(inventory_of("dev").resources) for r in m.records if isinstance(r, NodeGroup)]
+    for nodes in (quotas.from_records(records, spec), quotas.from_spec(spec)):
+        spot = next(n for n in quotas.needs(nodes)[spec.regions[0].region] if n.purchase == "spot")
+        assert (spot.vcpus_min, spot.vcpus_first_up) == (0, per_node)
+    result = CliRunner().invoke(app, ["validate", "dev"], env={"TRADEOFF_INFRA_ROOT": str(ROOT), "COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert f"(0 at min size, {per_node} at the first pulumi up" in result.output
+    est = run_estimate(spec_of(capacity="spot"), resources(capacity="SPOT"))  # builders: min 1 = desired 1
+    doc = json.loads(json.dumps(stack_contract(est), default=str))
+    need = next(q for q in doc["quotas"]["us-east-1"] if q["purchaseOption"] == "spot")
+    assert need["vcpusAtFirstUp"] == 4
+    full = {"version": 1, "currency": "USD", "stacks": [doc]}
+    assert parse(full).stacks[0].quotas["us-east-1"][0].vcpusAtFirstUp == 4
+    assert "| L-3819A6DF | 4 | 4/16/" in markdown([doc])
+    assert '<td>L-3819A6DF</td><td class="n">4</td><td class="n">4/16/' in html([doc])
+    need["vcpusAtFirstUp"] = "4"
+    with pytest.raises(ContractError, match=r"stacks\[0\]\.quotas\.us-east-1\[0\]\.vcpusAtFirstUp"):
+        parse(full)
+    del need["vcpusAtFirstUp"]  # a document saved before it was part of it still reads and renders
+    assert parse(full).stacks[0].quotas["us-east-1"][0].vcpusAtFirstUp is None
+    assert "| L-3819A6DF |  | 4/16/" in markdown([doc])
+    assert '<td>L-3819A6DF</td><td class="n"></td><td class="n">4/16/' in html([doc])
