@@ -158,12 +158,24 @@ def _show_platform(catalog, region: str | None) -> None:
     from cli.render.width import output_width
 
     terminal = sys.stdout.isatty()
+    width = output_width(terminal)
     columns = [grid.Column("region"), grid.Column("item"), grid.Column("price"), grid.Column("unit"),
                grid.Column("source"), grid.Column("date"), grid.Column("conf."), grid.Column("whose price")]
     where = f" for {region}" if region else " (defaults, then each region's own)"
-    typer.echo(grid.render(f"AWS platform prices{where}, catalog retrieved {catalog.retrieved_on} "
-                           f"({catalog.data.get('refreshedBy', 'seed')}); sources: the catalog's `sources`",
-                           columns, rows, output_width(terminal), styles=terminal), nl=False)
+    title = (f"AWS platform prices{where}, catalog retrieved {catalog.retrieved_on} "
+             f"({catalog.data.get('refreshedBy', 'seed')}); sources: the catalog's `sources`")
+    natural = sum(max([grid.cells(c.header), *(grid.cells(r[i]) for r in rows)]) for i, c in enumerate(columns))
+    if natural + 3 * len(columns) + 1 <= width:
+        typer.echo(grid.render(title, columns, rows, width, styles=terminal), nl=False)
+        return
+    # Too narrow for one row an item with every name whole (item keys and source keys are single long words):
+    # one entry an item, its details wrapped under it.
+    lines = list(grid.wrap(grid.clean(title), width))
+    for reg, item, price, unit, source, dated, confidence, whose in rows:
+        head = item if region else f"{reg} {item}"
+        amount = f"{price} per {unit}" if price.startswith("$") and ", " not in price else f"{price}; unit: {unit}"
+        lines += grid.hang(grid.clean(f"{head}: {amount}; {whose}; {source}, {dated}, confidence {confidence}"), width)
+    typer.echo("\n".join(lines))
 
 
 @app.command("refresh", epilog="""Examples:

@@ -90,3 +90,22 @@ def test_bad_input_names_the_option_and_exits_2():
 def test_the_help_shows_the_option_with_an_example():
     out = " ".join(runner.invoke(app, ["prices", "show", "--help"], env={"COLUMNS": "200"}).output.split())
     assert "--platform" in out and "prices show --region eu-central-1 --platform" in out
+
+
+def test_the_platform_list_fits_the_terminal_with_every_name_whole():
+    """At 80 columns the eight-column table broke item and source keys mid-word ("eksClusterHo|ur",
+    "(us-east|-1)"); too narrow for one row an item, it is one entry an item with its details wrapped under it."""
+    for args in (("--region", "eu-central-1", "--platform"), ("--platform",)):
+        out = runner.invoke(app, ["prices", "show", *args], env={"COLUMNS": "80"}).output
+        lines = out.splitlines()
+        assert lines and max(len(line) for line in lines) <= 80, out
+        words = set(out.split())
+        catalog = default_catalog().data["platform"]
+        for key, entry in catalog["default"].items():
+            assert f"{key}:" in words, key  # every item named whole
+            if args == ("--platform",):
+                assert entry["source"] in " ".join(out.split()), key
+    eu = " ".join(runner.invoke(app, ["prices", "show", "--region", "eu-central-1", "--platform"],
+                                env={"COLUMNS": "80"}).output.split())
+    nat = catalog["regions"]["eu-central-1"]["natGatewayHour"]
+    assert f"natGatewayHour: ${nat['usd']} per hour; the region's own; {nat['source']}, {nat['date']}" in eu
