@@ -98,7 +98,7 @@ def show(
                grid.Column("basis"), grid.Column("source"), grid.Column("date"), grid.Column("conf."),
                grid.Column("derivation / spot")]
     typer.echo(grid.render(f"AWS prices as of {catalog.retrieved_on} ({catalog.data.get('refreshedBy', 'seed')})",
-                           columns, rows, output_width(terminal), styles=terminal), nl=False)
+                           columns, rows, output_width(terminal), styles=terminal, keys=(0, 1)), nl=False)
 
 
 def _platform_value(entry: dict) -> str:

@@ -109,3 +109,12 @@ def test_the_platform_list_fits_the_terminal_with_every_name_whole():
                                 env={"COLUMNS": "80"}).output.split())
     nat = catalog["regions"]["eu-central-1"]["natGatewayHour"]
     assert f"natGatewayHour: ${nat['usd']} per hour; the region's own; {nat['source']}, {nat['date']}" in eu
+
+
+def test_a_folded_instance_price_table_names_the_instance_type_in_every_part():
+    """`prices show` folded at 80 columns repeated only the region, so its continuation's rows named no instance."""
+    out = runner.invoke(app, ["prices", "show", "--region", "eu-central-1", "--instance-type", "g6e.xlarge"],
+                        env={"COLUMNS": "80"}).output
+    parts = out.split("(continued)")
+    assert len(parts) >= 2, out
+    assert all("g6e.xlarge" in part for part in parts), out
