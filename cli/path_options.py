@@ -3,7 +3,8 @@
 
 typer turns `--out ""` into `Path("")`, which is `.`: the command then says ". is a directory" about a path the
 user never gave. Each path parameter is declared through `path_option` / `path_argument`, whose parser sees the
-text as typed and ends the command with exit 2 and `error: --out '': empty; give a path to a file`.
+text as typed and ends the command with exit 2 and `error: --out '': empty; give a path to a file`. A value of only
+white space (`--out " "`, `--out "$OUT "` with OUT unset) is refused the same way: it would write a file named " ".
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ def _nonempty(name: str, what: str) -> Callable[[Any], pathlib.Path]:
     def parse(value: Any) -> pathlib.Path:
         if isinstance(value, pathlib.PurePath):  # a default, not typed
             return pathlib.Path(value)
-        if str(value) == "":
-            print_error(CliError(f"{name} '': empty; give a path to a {what}"))
+        if str(value).strip() == "":  # "" or only white space ("$OUT " with OUT unset): no path the user meant
+            print_error(CliError(f"{name} {str(value)!r}: empty; give a path to a {what}"))
             raise typer.Exit(2)
         return pathlib.Path(value)
 
