@@ -5,6 +5,8 @@ typer turns `--out ""` into `Path("")`, which is `.`: the command then says ". i
 user never gave. Each path parameter is declared through `path_option` / `path_argument`, whose parser sees the
 text as typed and ends the command with exit 2 and `error: --out '': empty; give a path to a file`. A value of only
 white space (`--out " "`, `--out "$OUT "` with OUT unset) is refused the same way: it would write a file named " ".
+A bare `-` (standard input or output in many tools) is refused too, rather than read or written as a file named "-"
+(`./-` names that file).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def _nonempty(name: str, what: str) -> Callable[[Any], pathlib.Path]:
             return pathlib.Path(value)
         if str(value).strip() == "":  # "" or only white space ("$OUT " with OUT unset): no path the user meant
             print_error(CliError(f"{name} {str(value)!r}: empty; give a path to a {what}"))
+            raise typer.Exit(2)
+        if str(value) == "-":  # stdin/stdout in many tools; here it would be a file named "-" in the working folder
+            print_error(CliError(f"{name} '-': not standard input or output here; give a path (./- for a file named -)"))
             raise typer.Exit(2)
         return pathlib.Path(value)
 
