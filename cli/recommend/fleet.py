@@ -29,9 +29,13 @@ from infra.spec import NAME_RE, NAMESPACE, GpuPoolSpec, StackSpec
 MODEL_KEY = f"{NAMESPACE}model"
 REGIONS_KEY = f"{NAMESPACE}regions"
 MEASURED_KEYS = ("measuredOutputTokensPerSecond", "measuredSource")
-# how a comment names each capacity type of the catalog (`on demand`, `reserved capacity`, `reservation`)
-_CAPACITY_WORDS = {kind: re.compile(r"\b" + "[- ]?".join(map(re.escape, kind.removesuffix("-1y").split("-"))), re.I)
-                   for kind in CAPACITY_TYPES}
+# how a comment names each capacity type of the catalog (`on demand`, `reserved capacity`, `reservation`), as whole
+# words: "spotted" or "spotlight" in a comment is no capacity type, and such a comment is the user's, kept
+_OTHER_FORMS = {"reserved-1y": ("reservations?",)}
+_CAPACITY_WORDS = {
+    kind: re.compile(r"\b(?:" + "|".join(["[- ]?".join(map(re.escape, kind.removesuffix("-1y").split("-"))),
+                                         *_OTHER_FORMS.get(kind, ())]) + r")\b", re.I)
+    for kind in CAPACITY_TYPES}
 
 
 def pool_name(instance_type: str) -> str:

@@ -1083,3 +1083,18 @@ def test_a_capacity_type_comment_that_names_the_new_type_is_kept():
     assert names_another_capacity_type("the On demand floor", "spot")
     assert not names_another_capacity_type("the spot burst", "spot")
     assert not names_another_capacity_type("the burst above the floor", "spot")
+
+
+def test_a_capacity_type_comment_is_matched_on_whole_words():
+    """`\\bspot` matched "spotted" and "spotlight", `\\breserved` "reservedly": `--write` replaced a user's comment that
+    says nothing about capacity ("spotted in the 2025 outage drill") with "# was spot". Whole words only; and the
+    forms the pattern's own comment promises ("reservation") are matched."""
+    from cli.recommend.fleet import names_another_capacity_type
+
+    for comment in ("spotted in the 2025 outage drill", "owned by the spotlight team", "respotted", "reservedly sized",
+                    "on-demandware", "icon demand"):
+        assert not names_another_capacity_type(comment, "on-demand" if "spot" in comment else "spot"), comment
+    for comment, other in (("a 1-year reservation", "spot"), ("spot burst", "on-demand"), ("on-demand floor", "spot"),
+                           ("On Demand floor", "spot"), ("reserved capacity", "spot"),
+                           ("spot, interruptible", "reserved-1y")):
+        assert names_another_capacity_type(comment, other), comment
