@@ -28,7 +28,8 @@ def _nonempty(name: str, what: str) -> Callable[[Any], pathlib.Path]:
             print_error(CliError(f"{name} {str(value)!r}: empty; give a path to a {what}"))
             raise typer.Exit(2)
         if str(value) == "-":  # stdin/stdout in many tools; here it would be a file named "-" in the working folder
-            print_error(CliError(f"{name} '-': not standard input or output here; give a path (./- for a file named -)"))
+            print_error(CliError(f"{name} '-': not standard input or output here; "
+                                 "give a path (./- for a file named -)"))
             raise typer.Exit(2)
         return pathlib.Path(value)
 
