@@ -187,3 +187,19 @@ def test_a_hostile_name_is_escaped_where_a_saved_estimate_lacks_a_key_or_a_pin_o
         assert result.exit_code == 2, result.output
         assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
         assert "bad\\x0aerror: forged" in result.output, result.output
+
+
+def test_a_hostile_offers_dir_is_escaped_where_an_offer_file_in_it_is_not_json(tmp_path, monkeypatch):
+    """`prices refresh --offers-dir DIR` with a broken `DIR/AmazonEC2/<region>/index.json`: the error named the file
+    through DIR as typed, so a DIR named `bad\\nerror: forged` added a line the program never wrote."""
+    monkeypatch.chdir(tmp_path)
+    offers = tmp_path / f"{HOSTILE}.d"
+    (offers / "AmazonEC2" / "us-east-1").mkdir(parents=True)
+    (offers / "AmazonEC2" / "us-east-1" / "index.json").write_text("not json")
+    out = tmp_path / "out" / "catalog.json"
+    result = runner.invoke(app, ["prices", "refresh", "--offers-dir", str(offers), "--region", "us-east-1",
+                                 "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
+    assert "bad\\x0aerror: forged.d/AmazonEC2/us-east-1/index.json: not JSON" in result.output, result.output
+    assert not out.exists()
