@@ -44,3 +44,15 @@ def path_option(*names: str, what: str = "file", metavar: str = "<path>", **kwar
 def path_argument(name: str, *, what: str = "file", **kwargs: Any) -> Any:
     """`typer.Argument(...)` for a path named `name` (OLD, NEW, ESTIMATE) in errors: `""` is refused as empty."""
     return typer.Argument(parser=_nonempty(name, what), **kwargs)
+
+
+def not_a_folder(path: pathlib.Path) -> str | None:
+    """None when `path` is a directory, else why not, for an error naming the option: `not a directory`, with the
+    system's reason where it refused the name (too long, a loop of symlinks). `Path.is_dir()` raises for those on
+    Python 3.11 (it swallows only a missing path): a traceback where the user gave a bad folder."""
+    try:
+        return None if path.is_dir() else "not a directory"
+    except OSError as err:
+        return f"not a directory ({err.strerror or err})"
+    except ValueError:  # an embedded NUL byte
+        return "not a directory (not a file name)"

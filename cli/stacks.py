@@ -15,7 +15,7 @@ import typer
 from cli import cache
 from cli.errors import CliError, invalid_stacks
 from cli.render.safe import shown_path
-from cli.path_options import path_option
+from cli.path_options import not_a_folder, path_option
 from cli.pricing import load_catalog  # noqa: F401  (re-exported: the commands import it from here)
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
@@ -84,8 +84,8 @@ def _stack_config_dir(project: pathlib.Path) -> pathlib.Path:
 def use_stacks_dir(path: pathlib.Path | None) -> None:
     """`--stacks-dir`: where this command looks up stack names (and `--all`)."""
     global _stacks_dir_option
-    if path is not None and not path.is_dir():
-        raise CliError(f"--stacks-dir {str(path)!r}: not a directory")
+    if path is not None and (why := not_a_folder(path)):
+        raise CliError(f"--stacks-dir {str(path)!r}: {why}")
     _stacks_dir_option = path
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from cli.errors import CliError, failed, reported
 from cli.output import write_out
-from cli.path_options import path_option
+from cli.path_options import not_a_folder, path_option
 from cli.pricing import load_catalog
 from cli.render.safe import paths_shown, say, shown_path
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice
@@ -117,8 +117,8 @@ def refresh_command(
         raise CliError("--offers-dir and --region go with --source bulk")
     if source == "bulk" and profile:
         raise CliError("--profile goes with --source api (the bulk files need no credentials)")
-    if offers_dir is not None and not offers_dir.is_dir():
-        raise CliError(f"--offers-dir {shown_path(offers_dir)}: not a directory")
+    if offers_dir is not None and (why := not_a_folder(offers_dir)):
+        raise CliError(f"--offers-dir {shown_path(offers_dir)}: {why}")
     current = load_catalog(catalog_path, "--catalog").data
     progress = lambda m: say(err, "{}", m)  # noqa: E731
     if source == "bulk":

@@ -203,3 +203,21 @@ def test_a_hostile_offers_dir_is_escaped_where_an_offer_file_in_it_is_not_json(t
     assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
     assert "bad\\x0aerror: forged.d/AmazonEC2/us-east-1/index.json: not JSON" in result.output, result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["estimate", "dev", "--stacks-dir", "{long}"],
+                                  ["validate", "--all", "--stacks-dir", "{long}"],
+                                  ["prices", "refresh", "--source", "bulk", "--offers-dir", "{long}", "--out", "{out}"]],
+                         ids=["estimate-stacks-dir", "validate-stacks-dir", "offers-dir"])
+def test_a_folder_name_longer_than_the_file_system_allows_is_bad_input(tmp_path, monkeypatch, argv):
+    """`--stacks-dir` / `--offers-dir` of a name over 255 bytes: `Path.is_dir()` raises ENAMETOOLONG on Python 3.11
+    (it swallows only a missing path), and the command ended in an OSError traceback. Exit 2 naming the option."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out" / "catalog.json"
+    args = [a.format(long="d" * 300, out=out) for a in argv]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, (result.output, result.exception)
+    option = argv[-2] if argv[-2].endswith("-dir") else "--offers-dir"
+    assert result.output.startswith(f"error: {option} "), result.output
+    assert "not a directory" in result.output and "File name too long" in result.output, result.output
+    assert not out.exists()
