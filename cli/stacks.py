@@ -127,7 +127,8 @@ def _utf8_name(path: pathlib.Path | str, shown: str, option: str = "STACK") -> N
 
 
 def all_stacks() -> list[StackRef]:
-    paths = sorted(stacks_dir().glob("Pulumi.*.yaml"))
+    folder = stacks_dir()  # one the system refuses (a name too long, from the environment) holds none: no traceback
+    paths = [] if not_a_folder(folder) else sorted(folder.glob("Pulumi.*.yaml"))
     for p in paths:
         _utf8_name(p.name, str(p))
     return [StackRef(stack_name_from_path(p), p) for p in paths]

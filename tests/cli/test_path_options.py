@@ -221,3 +221,12 @@ def test_a_folder_name_longer_than_the_file_system_allows_is_bad_input(tmp_path,
     assert result.output.startswith(f"error: {option} "), result.output
     assert "not a directory" in result.output and "File name too long" in result.output, result.output
     assert not out.exists()
+
+
+def test_a_stacks_dir_from_the_environment_the_system_refuses_is_bad_input(tmp_path, monkeypatch):
+    """TRADEOFF_INFRA_STACKS_DIR of a name over 255 bytes: `estimate --all` globbed it and ended in an OSError
+    traceback (Path.glob -> is_dir on Python 3.11). It finds no stack files there: exit 2, saying where it looked."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["estimate", "--all"], env={"COLUMNS": "200", "TRADEOFF_INFRA_STACKS_DIR": "e" * 300})
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.startswith("error: --all: no Pulumi.<stack>.yaml files in eee"), result.output
