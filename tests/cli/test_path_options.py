@@ -230,3 +230,27 @@ def test_a_stacks_dir_from_the_environment_the_system_refuses_is_bad_input(tmp_p
     result = runner.invoke(app, ["estimate", "--all"], env={"COLUMNS": "200", "TRADEOFF_INFRA_STACKS_DIR": "e" * 300})
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.output.startswith("error: --all: no Pulumi.<stack>.yaml files in eee"), result.output
+
+
+@pytest.mark.parametrize("argv", [["model", "show", "{stack}"], ["model", "pin", "{stack}", "--revision", "c" * 40],
+                                  ["model", "pin", "{stack}", "--revision", "d" * 40, "--region", "us-east-1",
+                                   "--note", "canary\nerror: forged note"]],
+                         ids=["show", "pin", "pin-region-note"])
+def test_model_output_shows_a_hostile_stack_file_name_escaped(tmp_path, monkeypatch, argv):
+    """The errors showed a file named `Pulumi.bad\\nerror: forged.yaml` escaped, but `model show` / `model pin` printed
+    its stack name, path and rollback hint raw on standard output (and a pin note with a newline): each added a line
+    `error: forged ...` the program never wrote."""
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
+    monkeypatch.chdir(tmp_path)
+    stack = tmp_path / f"Pulumi.{HOSTILE}.yaml"
+    stack.write_text((ROOT / "stacks" / "Pulumi.prod-us.yaml").read_text())
+    result = runner.invoke(app, [a.format(stack=stack) for a in argv], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
+    assert "bad\\x0aerror: forged" in result.output, result.output
+    if argv[1] == "pin":
+        shown = runner.invoke(app, ["model", "show", str(stack)], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, shown.output
+        assert not [line for line in shown.output.splitlines() if line.startswith("error: forged")], shown.output
