@@ -254,3 +254,21 @@ def test_model_output_shows_a_hostile_stack_file_name_escaped(tmp_path, monkeypa
         shown = runner.invoke(app, ["model", "show", str(stack)], env={"COLUMNS": "200"})
         assert shown.exit_code == 0, shown.output
         assert not [line for line in shown.output.splitlines() if line.startswith("error: forged")], shown.output
+
+
+@pytest.mark.parametrize("command", ["status", "actuals"])
+def test_live_commands_name_a_hostile_stack_escaped_where_its_kubeconfigs_cannot_be_read(tmp_path, monkeypatch,
+                                                                                       command):
+    """`status` / `actuals` of a stack file named `Pulumi.bad\\nerror: forged.yaml` with no --kubeconfig and no Pulumi
+    CLI: the error "reading stack <name>'s kubeconfigs needs the Pulumi CLI" printed the name raw, forging a line."""
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no pulumi here
+    monkeypatch.chdir(tmp_path)
+    stack = tmp_path / f"Pulumi.{HOSTILE}.yaml"
+    stack.write_text((ROOT / "stacks" / "Pulumi.prod-us.yaml").read_text())
+    result = runner.invoke(app, [command, str(stack)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
+    assert "stack bad\\x0aerror: forged's kubeconfigs needs the Pulumi CLI" in result.output, result.output
