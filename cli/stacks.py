@@ -206,6 +206,15 @@ def one_stack(stack: str | None, named: str | None, where: pathlib.Path | None =
     return resolve(stack, "STACK") if stack is not None else resolve(named, "--stack")
 
 
+def _identity(path: pathlib.Path) -> pathlib.Path:
+    """The file `path` names, to read a stack given twice once; a loop of symlinks (Path.resolve raises RuntimeError
+    on Python 3.11) is its own path here, and the reader then says it cannot read it."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
 def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
            where: pathlib.Path | None = None) -> list[StackRef]:
     """The stacks a command works on: STACK arguments (names or paths), `--stack NAME`s, and with `--all` every
@@ -224,7 +233,7 @@ def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
     seen: set[pathlib.Path] = set()
     unique = []
     for ref in refs:
-        if (key := ref.path.resolve()) not in seen:
+        if (key := _identity(ref.path)) not in seen:
             seen.add(key)
             unique.append(ref)
     return unique
@@ -309,14 +318,14 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
     problems: dict[pathlib.Path, tuple[StackRef, list[str]]] = {}
     for ref in refs:
         try:
-            loaded[ref.path.resolve()] = load_stack(ref, deploy=False)
+            loaded[_identity(ref.path)] = load_stack(ref, deploy=False)
         except SpecError as err:
-            problems[ref.path.resolve()] = (ref, [str(problem) for problem in err.problems])
+            problems[_identity(ref.path)] = (ref, [str(problem) for problem in err.problems])
     if include_operations is False:
         loaded = {where: replace(stack, spec=without_operations(stack.spec)) for where, stack in loaded.items()}
     # several missing inventories start now in a forked process (the SDK's imports, then the programs), while the
     # offers are priced here; one that fails to price stops them (`with`), so bad input still fails in seconds
-    with cache.start_inventories(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs]
+    with cache.start_inventories(root, [(ref.name, ref.path, loaded[_identity(ref.path)].config) for ref in refs]
                                  if inventory and not problems else [], no_cache=no_cache) as pending:
         if as_of is not None:
             for where, stack in loaded.items():
@@ -326,11 +335,11 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
                 if priced is not None:
                     loaded[where] = replace(stack, offers=tuple(priced[0]), api_source=priced[1])
         if problems:
-            raise invalid_stacks([problems[where] for where in dict.fromkeys(r.path.resolve() for r in refs)
+            raise invalid_stacks([problems[where] for where in dict.fromkeys(_identity(r.path) for r in refs)
                                   if where in problems], len(refs))
         for where, (found, hit) in pending.wait().items():
             loaded[where] = replace(loaded[where], inventory=found, from_cache=hit)
-    return [replace(loaded[ref.path.resolve()], ref=ref) for ref in refs]
+    return [replace(loaded[_identity(ref.path)], ref=ref) for ref in refs]
 
 
 def without_operations(spec: StackSpec) -> StackSpec:

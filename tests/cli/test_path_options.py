@@ -272,3 +272,24 @@ def test_live_commands_name_a_hostile_stack_escaped_where_its_kubeconfigs_cannot
     assert result.exit_code == 1, result.output
     assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
     assert "stack bad\\x0aerror: forged's kubeconfigs needs the Pulumi CLI" in result.output, result.output
+
+
+@pytest.mark.parametrize("argv, shown", [(["estimate", "dev", "--usage", "{loop}"], "--usage"),
+                                         (["estimate", "dev", "--format", "json", "--price-catalog", "{loop}"],
+                                          "--price-catalog"),
+                                         (["estimate", "{loop}"], "error: loop is invalid"),
+                                         (["validate", "{loop}"], "✗ loop")],
+                         ids=["usage", "price-catalog", "estimate-stack", "validate-stack"])
+def test_a_symlink_loop_is_bad_input_not_a_traceback(tmp_path, monkeypatch, argv, shown):
+    """`--usage loop` where `loop` is a symlink to itself (or a stack file given as such a path): Path.resolve() raises
+    RuntimeError("Symlink loop") on Python 3.11 while keying the cache or telling the stack files apart, and the
+    command ended in a traceback. Exit 2, naming the option, saying why."""
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    result = runner.invoke(app, [a.format(loop="./loop") for a in argv], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.startswith(shown if " " in shown else f"error: {shown}"), result.output
+    assert "cannot read: Too many levels of symbolic links" in result.output, result.output
