@@ -293,3 +293,33 @@ def test_a_symlink_loop_is_bad_input_not_a_traceback(tmp_path, monkeypatch, argv
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.output.startswith(shown if " " in shown else f"error: {shown}"), result.output
     assert "cannot read: Too many levels of symbolic links" in result.output, result.output
+
+
+def test_render_names_a_saved_stack_and_its_file_escaped_in_its_errors(tmp_path, monkeypatch):
+    """A saved estimate whose `stack` / `stackFile` hold a line break (a stack file named so when it was saved): render's
+    "both hold stack ... (from FILE)", "holds stack ... twice" and "stacks[0] (NAME) lacks ..." printed them raw."""
+    import json
+
+    from tests.paths import ROOT
+
+    monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.json"
+    made = runner.invoke(app, ["estimate", "dev", "--format", "json", "--out", str(good)])
+    assert made.exit_code == 0, made.output
+    doc = json.loads(good.read_text())
+    doc["stacks"][0]["stack"] = "dev\nerror: forged name"
+    doc["stacks"][0]["stackFile"] = "stacks/Pulumi.dev\nerror: forged file.yaml"
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    (tmp_path / "b.json").write_text(json.dumps(doc))
+    twice = json.loads(json.dumps(doc))
+    twice["stacks"].append(twice["stacks"][0])
+    (tmp_path / "twice.json").write_text(json.dumps(twice))
+    lacking = json.loads(json.dumps(doc))
+    del lacking["stacks"][0]["traffic"]
+    (tmp_path / "lacking.json").write_text(json.dumps(lacking))
+    for argv in (["render", "a.json", "b.json"], ["render", "twice.json"], ["render", "lacking.json", "--format", "html"]):
+        result = runner.invoke(app, argv, env={"COLUMNS": "200"})
+        assert result.exit_code == 2, result.output
+        assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
+        assert "\\x0aerror: forged" in result.output, result.output
