@@ -84,13 +84,17 @@ def _set_capacity_type(pool: CommentedMap, value: str) -> bool:
     old = pool.get("capacityType")
     entry = pool.ca.items.get("capacityType")
     comment = entry[2] if entry and len(entry) > 2 and entry[2] is not None else None
-    stale = comment is not None and names_another_capacity_type(comment.value.split("#", 1)[-1], value)
+    # ruamel's token holds the line's own comment and then any full-line comments below it (a note on the next
+    # key or region): only the line's own is judged and rewritten, the lines below are the user's and stay
+    own = comment.value.split("\n", 1)[0] if comment is not None else ""
+    stale = "#" in own and names_another_capacity_type(own.split("#", 1)[1], value)
     if not _set(pool, "capacityType", value):
         return False
     if stale and old is not None:
         text = comment.value
         at = text.find("#")
-        comment.value = f"{text[:at]}# was {old}{text[len(text.rstrip()):]}"
+        end = text.find("\n", at)
+        comment.value = f"{text[:at]}# was {old}{text[end:] if end >= 0 else ''}"
     return True
 
 

@@ -1098,3 +1098,47 @@ def test_a_capacity_type_comment_is_matched_on_whole_words():
                            ("On Demand floor", "spot"), ("reserved capacity", "spot"),
                            ("spot, interruptible", "reserved-1y")):
         assert names_another_capacity_type(comment, other), comment
+
+
+def test_write_keeps_the_comment_lines_below_a_stale_capacity_comment(project):
+    """ruamel keeps the full-line comments below a key in that key's end-of-line comment token: rewriting a stale
+    `capacityType:` comment to `# was reserved-1y` replaced the whole token, deleting the user's note on the lines
+    below (here about the next region), and a word in those lines ("reserved") could make the line's own comment
+    stale. Only the end-of-line comment is judged and rewritten; the lines below stay as written."""
+    import yaml
+
+    path = project / "stacks" / "Pulumi.prod-us.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["config"]["tradeoff-infra:regions"][0]["gpuPools"].append(
+        {"name": "l40s-res", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 1, "capacityType": "reserved-1y"})
+    variant = project / "stacks" / "Pulumi.variant.yaml"
+    text = yaml.safe_dump(doc, sort_keys=False)
+    variant.write_text(text.replace("capacityType: reserved-1y\n",
+                                    "capacityType: reserved-1y  # reserved capacity, 1-year term\n"
+                                    "# us-west-2 keeps its own pools: see OPS-99 before changing them\n"
+                                    "# (a second line of that note)\n"))
+    result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
+                    "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    after = variant.read_text()
+    assert re.search(r"capacityType: spot +# was reserved-1y\n", after), after
+    assert "# us-west-2 keeps its own pools: see OPS-99 before changing them\n" in after, after
+    assert "# (a second line of that note)\n" in after, after
+    assert "1-year term" not in after
+
+
+def test_a_capacity_comment_is_judged_by_its_own_line_only():
+    """The comment lines below `capacityType:` (in the same ruamel token) do not make the line's own comment stale."""
+    from ruamel.yaml import YAML
+
+    from cli.recommend.fleet import _set_capacity_type
+
+    yaml = YAML()
+    pool = yaml.load("capacityType: on-demand  # the burst pool\n# next: the reserved floor of OPS-12\nname: x\n")
+    assert _set_capacity_type(pool, "spot")
+    import io
+
+    out = io.StringIO()
+    yaml.dump(pool, out)
+    assert "# was on-demand; the burst pool\n" in out.getvalue(), out.getvalue()
+    assert "# next: the reserved floor of OPS-12\n" in out.getvalue(), out.getvalue()
