@@ -67,8 +67,8 @@ def _set(mapping: CommentedMap, key: str, value: Any, before: str | None = None)
     entry = mapping.ca.items.get(key)
     if old is not None and entry and len(entry) > 2 and entry[2] is not None:
         text = entry[2].value
-        at = text.find("#")
-        if at >= 0:
+        at, eol = text.find("#"), text.find("\n")
+        if at >= 0 and (eol < 0 or at < eol):  # the key's own comment, not a full-line one below it
             entry[2].value = f"{text[:at]}# was {old}; {text[at + 1:].lstrip()}"
     return True
 

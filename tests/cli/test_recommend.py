@@ -1142,3 +1142,25 @@ def test_a_capacity_comment_is_judged_by_its_own_line_only():
     yaml.dump(pool, out)
     assert "# was on-demand; the burst pool\n" in out.getvalue(), out.getvalue()
     assert "# next: the reserved floor of OPS-12\n" in out.getvalue(), out.getvalue()
+
+
+def test_a_changed_key_without_its_own_comment_leaves_the_comment_below_it_alone():
+    """A key with no end-of-line comment but a full-line comment below it (ruamel keeps that in the key's token): the
+    "was <old>" of a changed value went into that comment, which then read `# was 7; about the next key ...`."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    from cli.recommend.fleet import _set
+
+    yaml = YAML()
+    pool = yaml.load("maxNodes: 7\n# about the next key: OPS-99\nname: x\n")
+    assert _set(pool, "maxNodes", 2)
+    out = io.StringIO()
+    yaml.dump(pool, out)
+    assert out.getvalue() == "maxNodes: 2\n# about the next key: OPS-99\nname: x\n", out.getvalue()
+    pool = yaml.load("maxNodes: 7  # the peak\n# about the next key\nname: x\n")
+    assert _set(pool, "maxNodes", 2)
+    out = io.StringIO()
+    yaml.dump(pool, out)
+    assert out.getvalue() == "maxNodes: 2  # was 7; the peak\n# about the next key\nname: x\n", out.getvalue()
