@@ -162,6 +162,16 @@ def test_a_file_name_with_a_newline_is_shown_escaped_in_errors(tmp_path, monkeyp
     assert "Traceback" not in result.output
 
 
+def _saved_dev(tmp_path) -> dict:
+    """`estimate dev --format json` as saved, parsed (written to tmp_path/good.json)."""
+    import json
+
+    good = tmp_path / "good.json"
+    made = runner.invoke(app, ["estimate", "dev", "--format", "json", "--out", str(good)])
+    assert made.exit_code == 0, made.output
+    return json.loads(good.read_text())
+
+
 def test_a_hostile_name_is_escaped_where_a_saved_estimate_lacks_a_key_or_a_pin_overflows_the_file(tmp_path, monkeypatch):
     """Two more errors that named the file raw: `render` of a saved estimate that lacks what the format shows, and a
     pin that would push the stack file over the size every command reads."""
@@ -172,10 +182,7 @@ def test_a_hostile_name_is_escaped_where_a_saved_estimate_lacks_a_key_or_a_pin_o
 
     monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
     monkeypatch.chdir(tmp_path)
-    good = tmp_path / "good.json"
-    made = runner.invoke(app, ["estimate", "dev", "--format", "json", "--out", str(good)])
-    assert made.exit_code == 0, made.output
-    doc = json.loads(good.read_text())
+    doc = _saved_dev(tmp_path)
     del doc["stacks"][0]["traffic"]
     bad = tmp_path / f"{HOSTILE}.json"
     bad.write_text(json.dumps(doc))
@@ -304,10 +311,7 @@ def test_render_names_a_saved_stack_and_its_file_escaped_in_its_errors(tmp_path,
 
     monkeypatch.setenv("TRADEOFF_INFRA_ROOT", str(ROOT))
     monkeypatch.chdir(tmp_path)
-    good = tmp_path / "good.json"
-    made = runner.invoke(app, ["estimate", "dev", "--format", "json", "--out", str(good)])
-    assert made.exit_code == 0, made.output
-    doc = json.loads(good.read_text())
+    doc = _saved_dev(tmp_path)
     doc["stacks"][0]["stack"] = "dev\nerror: forged name"
     doc["stacks"][0]["stackFile"] = "stacks/Pulumi.dev\nerror: forged file.yaml"
     (tmp_path / "a.json").write_text(json.dumps(doc))

@@ -1046,22 +1046,27 @@ def test_a_ttft_target_below_the_prompts_compute_is_missed():
     assert [r.kind for r in result.rejected] == ["misses-ttft"]
 
 
-def test_write_reusing_a_pool_as_the_spot_pool_keeps_its_name_says_so_and_drops_a_stale_comment(project):
-    """A stack whose second pool `l40s-res` holds reserved capacity (its `capacityType:` line says so): the mixed fleet
-    reuses it as the spot pool. Its name is kept (a renamed pool is a replaced EKS node group on `pulumi up`), and
-    `--write` says so naming it; the comment on its `capacityType:` line, about reserved capacity, no longer reads as
-    the pool's: it becomes `# was reserved-1y`."""
+def _with_a_reserved_second_pool(project, after_capacity_type: str):
+    """stacks/Pulumi.variant.yaml: prod-us with a second pool `l40s-res` of reserved capacity in its first region,
+    `after_capacity_type` written after that pool's `capacityType: reserved-1y` (a comment, lines below it)."""
     import yaml
 
-    path = project / "stacks" / "Pulumi.prod-us.yaml"
-    doc = yaml.safe_load(path.read_text())
+    doc = yaml.safe_load((project / "stacks" / "Pulumi.prod-us.yaml").read_text())
     doc["config"]["tradeoff-infra:regions"][0]["gpuPools"].append(
         {"name": "l40s-res", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 1, "capacityType": "reserved-1y"})
     variant = project / "stacks" / "Pulumi.variant.yaml"
     text = yaml.safe_dump(doc, sort_keys=False)
     assert text.count("capacityType: reserved-1y\n") == 1
-    variant.write_text(text.replace("capacityType: reserved-1y\n",
-                                    "capacityType: reserved-1y  # reserved capacity, 1-year term bought 2026-06\n"))
+    variant.write_text(text.replace("capacityType: reserved-1y\n", "capacityType: reserved-1y" + after_capacity_type))
+    return variant
+
+
+def test_write_reusing_a_pool_as_the_spot_pool_keeps_its_name_says_so_and_drops_a_stale_comment(project):
+    """A stack whose second pool `l40s-res` holds reserved capacity (its `capacityType:` line says so): the mixed fleet
+    reuses it as the spot pool. Its name is kept (a renamed pool is a replaced EKS node group on `pulumi up`), and
+    `--write` says so naming it; the comment on its `capacityType:` line, about reserved capacity, no longer reads as
+    the pool's: it becomes `# was reserved-1y`."""
+    variant = _with_a_reserved_second_pool(project, "  # reserved capacity, 1-year term bought 2026-06\n")
     result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
                     "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
     assert result.exit_code == 0, result.output
@@ -1105,18 +1110,9 @@ def test_write_keeps_the_comment_lines_below_a_stale_capacity_comment(project):
     `capacityType:` comment to `# was reserved-1y` replaced the whole token, deleting the user's note on the lines
     below (here about the next region), and a word in those lines ("reserved") could make the line's own comment
     stale. Only the end-of-line comment is judged and rewritten; the lines below stay as written."""
-    import yaml
-
-    path = project / "stacks" / "Pulumi.prod-us.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["config"]["tradeoff-infra:regions"][0]["gpuPools"].append(
-        {"name": "l40s-res", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 1, "capacityType": "reserved-1y"})
-    variant = project / "stacks" / "Pulumi.variant.yaml"
-    text = yaml.safe_dump(doc, sort_keys=False)
-    variant.write_text(text.replace("capacityType: reserved-1y\n",
-                                    "capacityType: reserved-1y  # reserved capacity, 1-year term\n"
-                                    "# us-west-2 keeps its own pools: see OPS-99 before changing them\n"
-                                    "# (a second line of that note)\n"))
+    variant = _with_a_reserved_second_pool(project, "  # reserved capacity, 1-year term\n"
+                                                    "# us-west-2 keeps its own pools: see OPS-99 before changing them\n"
+                                                    "# (a second line of that note)\n")
     result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
                     "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
     assert result.exit_code == 0, result.output
