@@ -32,7 +32,16 @@ def load_saved(path: pathlib.Path, option: str) -> list[dict]:
     except ContractError as err:
         raise bad(str(err)) from None
     # exclude_unset: a key the document leaves out (a stack without a gateway has no `hybrid`) stays out
-    return [_human_notes(stack.model_dump(exclude_unset=True)) for stack in document.stacks]
+    stacks = [_human_notes(stack.model_dump(exclude_unset=True)) for stack in document.stacks]
+    seen: set[tuple[object, object]] = set()
+    for stack in stacks:  # the same stack file twice (an edited or merged file): compared twice, listed twice
+        key = (stack.get("stack"), stack.get("stackFile"))
+        if key in seen:
+            source = f" (from {shown_path(key[1])})" if key[1] else ""
+            raise CliError(f"{option} {shown_path(path)}: holds stack {key[0]!r}{source} twice; save it again with "
+                           "`tradeoff-infra estimate --format json`")
+        seen.add(key)
+    return stacks
 
 
 def _human_notes(doc: dict) -> dict:

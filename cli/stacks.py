@@ -15,7 +15,7 @@ import typer
 from cli import cache
 from cli.errors import CliError, invalid_stacks
 from cli.render.safe import shown_path
-from cli.path_options import path_option
+from cli.path_options import not_a_folder, path_option
 from cli.pricing import load_catalog  # noqa: F401  (re-exported: the commands import it from here)
 from cli.pricing.api import ApiOffer, UnknownApiOffer, custom_offer, genai_prices_source
 from cli.pricing.api import resolve as resolve_offer
@@ -84,8 +84,8 @@ def _stack_config_dir(project: pathlib.Path) -> pathlib.Path:
 def use_stacks_dir(path: pathlib.Path | None) -> None:
     """`--stacks-dir`: where this command looks up stack names (and `--all`)."""
     global _stacks_dir_option
-    if path is not None and not path.is_dir():
-        raise CliError(f"--stacks-dir {str(path)!r}: not a directory")
+    if path is not None and (why := not_a_folder(path)):
+        raise CliError(f"--stacks-dir {str(path)!r}: {why}")
     _stacks_dir_option = path
 
 
@@ -127,7 +127,8 @@ def _utf8_name(path: pathlib.Path | str, shown: str, option: str = "STACK") -> N
 
 
 def all_stacks() -> list[StackRef]:
-    paths = sorted(stacks_dir().glob("Pulumi.*.yaml"))
+    folder = stacks_dir()  # one the system refuses (a name too long, from the environment) holds none: no traceback
+    paths = [] if not_a_folder(folder) else sorted(folder.glob("Pulumi.*.yaml"))
     for p in paths:
         _utf8_name(p.name, str(p))
     return [StackRef(stack_name_from_path(p), p) for p in paths]
@@ -205,6 +206,15 @@ def one_stack(stack: str | None, named: str | None, where: pathlib.Path | None =
     return resolve(stack, "STACK") if stack is not None else resolve(named, "--stack")
 
 
+def _identity(path: pathlib.Path) -> pathlib.Path:
+    """The file `path` names, to read a stack given twice once; a loop of symlinks (Path.resolve raises RuntimeError
+    on Python 3.11) is its own path here, and the reader then says it cannot read it."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
 def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
            where: pathlib.Path | None = None) -> list[StackRef]:
     """The stacks a command works on: STACK arguments (names or paths), `--stack NAME`s, and with `--all` every
@@ -223,7 +233,7 @@ def select(stacks: list[str] | None, all_: bool, named: list[str] | None = None,
     seen: set[pathlib.Path] = set()
     unique = []
     for ref in refs:
-        if (key := ref.path.resolve()) not in seen:
+        if (key := _identity(ref.path)) not in seen:
             seen.add(key)
             unique.append(ref)
     return unique
@@ -308,14 +318,14 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
     problems: dict[pathlib.Path, tuple[StackRef, list[str]]] = {}
     for ref in refs:
         try:
-            loaded[ref.path.resolve()] = load_stack(ref, deploy=False)
+            loaded[_identity(ref.path)] = load_stack(ref, deploy=False)
         except SpecError as err:
-            problems[ref.path.resolve()] = (ref, [str(problem) for problem in err.problems])
+            problems[_identity(ref.path)] = (ref, [str(problem) for problem in err.problems])
     if include_operations is False:
         loaded = {where: replace(stack, spec=without_operations(stack.spec)) for where, stack in loaded.items()}
     # several missing inventories start now in a forked process (the SDK's imports, then the programs), while the
     # offers are priced here; one that fails to price stops them (`with`), so bad input still fails in seconds
-    with cache.start_inventories(root, [(ref.name, ref.path, loaded[ref.path.resolve()].config) for ref in refs]
+    with cache.start_inventories(root, [(ref.name, ref.path, loaded[_identity(ref.path)].config) for ref in refs]
                                  if inventory and not problems else [], no_cache=no_cache) as pending:
         if as_of is not None:
             for where, stack in loaded.items():
@@ -325,11 +335,11 @@ def load_stacks(refs: list[StackRef], root: pathlib.Path, *, as_of: date | None 
                 if priced is not None:
                     loaded[where] = replace(stack, offers=tuple(priced[0]), api_source=priced[1])
         if problems:
-            raise invalid_stacks([problems[where] for where in dict.fromkeys(r.path.resolve() for r in refs)
+            raise invalid_stacks([problems[where] for where in dict.fromkeys(_identity(r.path) for r in refs)
                                   if where in problems], len(refs))
         for where, (found, hit) in pending.wait().items():
             loaded[where] = replace(loaded[where], inventory=found, from_cache=hit)
-    return [replace(loaded[ref.path.resolve()], ref=ref) for ref in refs]
+    return [replace(loaded[_identity(ref.path)], ref=ref) for ref in refs]
 
 
 def without_operations(spec: StackSpec) -> StackSpec:

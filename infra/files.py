@@ -97,8 +97,12 @@ def resolve_within_folder(path: str | os.PathLike) -> pathlib.Path:
     path = pathlib.Path(path)
     if not path.is_symlink():
         return path
-    folder = path.absolute().parent.resolve()
-    target = path.resolve()
+    try:
+        folder = path.absolute().parent.resolve()
+        target = path.resolve()
+    except (RuntimeError, OSError) as err:  # a loop of symlinks: Path.resolve raises RuntimeError on Python 3.11
+        why = getattr(err, "strerror", None) or "Too many levels of symbolic links"
+        raise UnreadableFile(path, f"cannot read: {why}") from None
     if not target.is_relative_to(folder):
         raise UnreadableFile(path, f"is a symlink to {target}, outside {folder}; refusing to read a file from "
                                    "elsewhere (copy it into the folder or link to a file inside it)")

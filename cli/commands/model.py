@@ -31,6 +31,7 @@ from cli.pins.edits import (
     set_pin,
 )
 from cli.pins.show import echo, show_data, show_text
+from cli.render.safe import shown_path
 from cli.stacks import OneStackArgument, OneStackOption, StackRef, StacksDirOption, load_stack, one_stack, shown_arg
 from infra.spec import SpecError, StackSpec
 
@@ -76,17 +77,18 @@ def _say(line: str) -> None:
 
 
 def _report(ref: StackRef, outcome: Outcome, changed: bool, verb: str) -> None:
+    # each echo is one line: a stack name or path with a line break in it shows it as \x0a (`shown_path`)
     if not changed:
         for line in outcome.lines:
-            _say(line)
+            _say(shown_path(line))
         return
-    _say(f"{verb} {ref.name} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
+    _say(f"{verb} {shown_path(ref.name)} {outcome.scope}: {outcome.after.source}@{outcome.after.revision}")
     _say(f"  image {outcome.after.image}")
     _say(f"  replaced {outcome.before.short}, now history entry 1")
     for line in outcome.lines:
-        _say(f"  {line}")
+        _say(f"  {shown_path(line)}")
     region = f" --region {outcome.region}" if outcome.region else ""
-    _say(f"undo: tradeoff-infra model rollback {shlex.quote(shown_arg(ref))}{region}")
+    _say(f"undo: tradeoff-infra model rollback {shown_path(shlex.quote(shown_arg(ref)))}{region}")
 
 
 def _run(ref: StackRef, region: str | None, apply: bool, verb: str, operation, live: LiveOptions | None = None) -> None:
@@ -118,7 +120,7 @@ def _run(ref: StackRef, region: str | None, apply: bool, verb: str, operation, l
     _report(ref, outcome, changed, verb)
     if target is None:
         if changed:
-            _say(f"next: `pulumi up --stack {ref.name}` rolls the vLLM Deployment (or rerun with --apply)")
+            _say(f"next: `pulumi up --stack {shown_path(ref.name)}` rolls the vLLM Deployment (or rerun with --apply)")
         return
     try:
         pulumi_up(target, f"tradeoff-infra model {verb} {outcome.scope} {outcome.after.revision[:12]}")

@@ -13,9 +13,9 @@ from rich.console import Console
 
 from cli.errors import CliError, failed, reported
 from cli.output import write_out
-from cli.path_options import path_option
+from cli.path_options import not_a_folder, path_option
 from cli.pricing import load_catalog
-from cli.render.safe import say, shown_path
+from cli.render.safe import paths_shown, say, shown_path
 from infra.price_catalog import CAPACITY_TYPES, CATALOG_PATH, MissingPrice
 from infra.price_catalog import validate as validate_catalog
 
@@ -207,8 +207,8 @@ def refresh_command(
         raise CliError("--offers-dir and --region go with --source bulk")
     if source == "bulk" and profile:
         raise CliError("--profile goes with --source api (the bulk files need no credentials)")
-    if offers_dir is not None and not offers_dir.is_dir():
-        raise CliError(f"--offers-dir {shown_path(offers_dir)}: not a directory")
+    if offers_dir is not None and (why := not_a_folder(offers_dir)):
+        raise CliError(f"--offers-dir {shown_path(offers_dir)}: {why}")
     current = load_catalog(catalog_path, "--catalog").data
     progress = lambda m: say(err, "{}", m)  # noqa: E731
     if source == "bulk":
@@ -244,8 +244,8 @@ def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[
         load, title, url = bulk.url_loader(), "AWS Price List bulk offer files (public, no credentials)", bulk.OFFER_URL
     try:
         return bulk.apply(current, load, wanted, source_title=title, source_url=url, progress=progress)
-    except bulk.OfferError as e:
-        raise failed(f"{e}; nothing was written") from None
+    except bulk.OfferError as e:  # names a file under --offers-dir as typed: shown escaped, like every user path
+        raise failed(paths_shown(f"{e}; nothing was written", offers_dir)) from None
     except OSError as e:  # network: unreachable, timeout, HTTP 5xx
         raise failed(f"AWS Price List bulk offer files: {e}; nothing was written") from None
 

@@ -55,7 +55,7 @@ def _render_file_by_file(fmt: str, loaded: list[tuple[pathlib.Path, list[dict]]]
                 render_report([doc], fmt)
             except _render_errors() as err:
                 key = err.args[0] if isinstance(err, KeyError) and err.args else err
-                return CliError(f"{shown_path(path)}: stacks[{i}] ({doc.get('stack')}) lacks what --format {fmt} shows: {key!s}; "
+                return CliError(f"{shown_path(path)}: stacks[{i}] ({shown_path(doc.get('stack'))}) lacks what --format {fmt} shows: {key!s}; "
                                 "save it again with `tradeoff-infra estimate --format json`")
     return CliError(f"--format {fmt}: cannot render these estimates: {raised}")
 
@@ -69,7 +69,7 @@ def _refuse_a_stack_twice(loaded: list[tuple[pathlib.Path, list[dict]]]) -> None
     for i, (path, docs) in enumerate(loaded):
         for doc in docs:
             name, stack_file = doc.get("stack"), doc.get("stackFile")
-            source = f" (from {stack_file})" if stack_file else ""
+            source = f" (from {shown_path(stack_file)})" if stack_file else ""  # saved text: shown escaped, one line
             # a stack without its file (an older save) is the same stack as any of its name, with a file or without
             same_name = [(j, p) for j, p, has_file in by_name.get(name, []) if not (stack_file and has_file)]
             clash = by_file.get(stack_file) if stack_file and stack_file in by_file else next(iter(same_name), None)

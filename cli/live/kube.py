@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from cli.errors import CliError, failed
+from cli.render.safe import shown_path
 from infra.conventions import VLLM_CHART_NAME, VLLM_NAMESPACE
 from infra.spec import StackSpec
 
@@ -144,15 +145,15 @@ def clusters_from_outputs(kubeconfigs: dict[str, Any], spec: StackSpec, stack: s
             continue
         raw = kubeconfigs.get(region)
         if raw is None:
-            raise failed(f"stack {stack}: its `kubeconfigs` output has no {region} (run `pulumi up` first, or give "
+            raise failed(f"stack {shown_path(stack)}: its `kubeconfigs` output has no {region} (run `pulumi up` first, or give "
                          "--kubeconfig)")
         try:
             config = json.loads(raw) if isinstance(raw, str) else raw
         except ValueError:
             config = None
         if not isinstance(config, dict):
-            raise failed(f"stack {stack}: its `kubeconfigs` output for {region} is not a kubeconfig; give --kubeconfig")
-        out[region] = Cluster(region, _client(config, config.get("current-context")), f"stack {stack} output kubeconfigs")
+            raise failed(f"stack {shown_path(stack)}: its `kubeconfigs` output for {region} is not a kubeconfig; give --kubeconfig")
+        out[region] = Cluster(region, _client(config, config.get("current-context")), f"stack {shown_path(stack)} output kubeconfigs")
     return out
 
 
@@ -162,16 +163,16 @@ def stack_kubeconfigs(stack: str, work_dir: pathlib.Path) -> dict[str, Any]:
     import shutil
 
     if shutil.which("pulumi") is None:
-        raise failed(f"reading stack {stack}'s kubeconfigs needs the Pulumi CLI, which is not on PATH; "
+        raise failed(f"reading stack {shown_path(stack)}'s kubeconfigs needs the Pulumi CLI, which is not on PATH; "
                      "give --kubeconfig FILE (and --context) instead")
     from pulumi import automation
 
     try:
         outputs = automation.select_stack(stack_name=stack, work_dir=str(work_dir)).outputs()
     except Exception as err:  # StackNotFoundError, CommandError (no login), ...
-        raise failed(f"cannot read the outputs of stack {stack}: {err}; give --kubeconfig FILE instead") from None
+        raise failed(f"cannot read the outputs of stack {shown_path(stack)}: {err}; give --kubeconfig FILE instead") from None
     if "kubeconfigs" not in outputs:
-        raise failed(f"stack {stack} has no `kubeconfigs` output (run `pulumi up` first, or give --kubeconfig)")
+        raise failed(f"stack {shown_path(stack)} has no `kubeconfigs` output (run `pulumi up` first, or give --kubeconfig)")
     return dict(outputs["kubeconfigs"].value)
 
 

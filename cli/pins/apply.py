@@ -26,7 +26,7 @@ def apply_target(ref: StackRef) -> ApplyTarget:
         raise failed(
             "--apply needs the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/) and it is not on PATH; "
             "nothing was changed. Run without --apply to edit the stack file only, then `pulumi up --stack "
-            f"{ref.name}` where the CLI is installed"
+            f"{shown_path(ref.name)}` where the CLI is installed"
         )
     root = project_root()
     expected = (root / "stacks" / f"Pulumi.{ref.name}.yaml").resolve()
@@ -38,7 +38,7 @@ def apply_target(ref: StackRef) -> ApplyTarget:
 def pulumi_up(target: ApplyTarget, message: str) -> None:
     from pulumi import automation  # only here: `model` without --apply never imports Pulumi
 
-    echo(f"pulumi up --stack {target.stack} (work dir {target.work_dir}) ...")
+    echo(f"pulumi up --stack {shown_path(target.stack)} (work dir {shown_path(target.work_dir)}) ...")
     try:
         stack = automation.select_stack(stack_name=target.stack, work_dir=str(target.work_dir))
         result = stack.up(on_output=typer.echo, message=message)

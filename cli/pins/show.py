@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from cli.pins.edits import Pin, pin_since, record_pin, region_pin, short_image, stack_pin
-from cli.render.safe import clean_text
+from cli.render.safe import clean, clean_text
 from cli.stacks import StackRef
 from infra.spec import PinRecord, StackSpec
 
@@ -114,6 +114,8 @@ def show_text(data: dict[str, Any], arg: str | None = None, width: int = 100) ->
             lines += ["", *hang(f"history of {region['region']}, newest first "
                                 f"(`tradeoff-infra model rollback {arg} --region {region['region']} --to N`)", width)]
             lines += _history_lines(region["history"], pin["source"], width)
-    return "\n".join(lines)
+    # each entry is one line: a stack name, path or note with a line break in it shows it as \x0a (echo keeps the
+    # text's own line breaks, so a file named "x\nerror: ..." printed raw would forge a line)
+    return "\n".join(clean(line) for line in lines)
 
 

@@ -29,9 +29,13 @@ from infra.spec import NAME_RE, NAMESPACE, GpuPoolSpec, StackSpec
 MODEL_KEY = f"{NAMESPACE}model"
 REGIONS_KEY = f"{NAMESPACE}regions"
 MEASURED_KEYS = ("measuredOutputTokensPerSecond", "measuredSource")
-# how a comment names each capacity type of the catalog (`on demand`, `reserved capacity`, `reservation`)
-_CAPACITY_WORDS = {kind: re.compile(r"\b" + "[- ]?".join(map(re.escape, kind.removesuffix("-1y").split("-"))), re.I)
-                   for kind in CAPACITY_TYPES}
+# how a comment names each capacity type of the catalog (`on demand`, `reserved capacity`, `reservation`), as whole
+# words: "spotted" or "spotlight" in a comment is no capacity type, and such a comment is the user's, kept
+_OTHER_FORMS = {"reserved-1y": ("reservations?",)}
+_CAPACITY_WORDS = {
+    kind: re.compile(r"\b(?:" + "|".join(["[- ]?".join(map(re.escape, kind.removesuffix("-1y").split("-"))),
+                                         *_OTHER_FORMS.get(kind, ())]) + r")\b", re.I)
+    for kind in CAPACITY_TYPES}
 
 
 def pool_name(instance_type: str) -> str:
@@ -63,8 +67,8 @@ def _set(mapping: CommentedMap, key: str, value: Any, before: str | None = None)
     entry = mapping.ca.items.get(key)
     if old is not None and entry and len(entry) > 2 and entry[2] is not None:
         text = entry[2].value
-        at = text.find("#")
-        if at >= 0:
+        at, eol = text.find("#"), text.find("\n")
+        if at >= 0 and (eol < 0 or at < eol):  # the key's own comment, not a full-line one below it
             entry[2].value = f"{text[:at]}# was {old}; {text[at + 1:].lstrip()}"
     return True
 
@@ -80,13 +84,17 @@ def _set_capacity_type(pool: CommentedMap, value: str) -> bool:
     old = pool.get("capacityType")
     entry = pool.ca.items.get("capacityType")
     comment = entry[2] if entry and len(entry) > 2 and entry[2] is not None else None
-    stale = comment is not None and names_another_capacity_type(comment.value.split("#", 1)[-1], value)
+    # ruamel's token holds the line's own comment and then any full-line comments below it (a note on the next
+    # key or region): only the line's own is judged and rewritten, the lines below are the user's and stay
+    own = comment.value.split("\n", 1)[0] if comment is not None else ""
+    stale = "#" in own and names_another_capacity_type(own.split("#", 1)[1], value)
     if not _set(pool, "capacityType", value):
         return False
     if stale and old is not None:
         text = comment.value
         at = text.find("#")
-        comment.value = f"{text[:at]}# was {old}{text[len(text.rstrip()):]}"
+        end = text.find("\n", at)
+        comment.value = f"{text[:at]}# was {old}{text[end:] if end >= 0 else ''}"
     return True
 
 

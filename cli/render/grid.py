@@ -285,6 +285,9 @@ def _folded(title: str, columns: list[Column], body: list[tuple[list[str], str]]
     parts = []
     for n, group in enumerate(groups):
         head = title if n == 0 else (f"{title} (continued)" if title else "")
-        parts.append(render(head, [columns[j] for j in group], [([c[j] for j in group], s) for c, s in body], width,
-                            styles=styles, cleaned=True, keys=tuple(range(len(keys)))))
+        cols, rows = [columns[j] for j in group], [([c[j] for j in group], s) for c, s in body]
+        # each part laid out here, as narrow as it goes: a part still too wide (the keys and one column beside
+        # them) is drawn wider than `width`, never folded again (that folded into the same part, forever)
+        parts.append(render(head, cols, rows, width, styles=styles, cleaned=True,
+                            widths=column_widths(cols, [c for c, _ in rows], width)))
     return Rendered("".join(parts))

@@ -398,3 +398,20 @@ def test_one_compared_stack_is_said_in_the_singular(tmp_path, saved):
     out = invoke("diff", write(tmp_path, "old.json", old_doc), write(tmp_path, "new.json", new_doc)).stdout
     assert out.startswith("1 stack compared against ") and ", 1 in only one of the two" in out, out
     assert "1 stacks" not in out
+
+
+@pytest.mark.parametrize("where", ["OLD", "NEW"])
+def test_a_saved_estimate_holding_a_stack_twice_is_bad_input(tmp_path, saved, where):
+    """A document listing the same stack (same stack file) twice: `render` refuses it, but `diff` compared both copies
+    against the one stack of the other file, and its text and JSON summary listed that stack twice. Exit 2 naming the
+    argument, as render does."""
+    twice = copy.deepcopy(saved)
+    twice["stacks"].append(copy.deepcopy(saved["stacks"][0]))
+    one, two = write(tmp_path, "one.json", saved), write(tmp_path, "twice.json", twice)
+    for fmt in ("table", "json"):
+        result = invoke("diff", *((two, one) if where == "OLD" else (one, two)), "--format", fmt)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: {where} {two}: holds stack 'dev' (from stacks/Pulumi.dev.yaml) twice"), \
+            result.output
+    result = invoke("estimate", "dev", "--compare-to", two, *AS_OF)
+    assert result.exit_code == 2 and "error: --compare-to" in result.output, result.output

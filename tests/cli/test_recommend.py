@@ -1046,22 +1046,27 @@ def test_a_ttft_target_below_the_prompts_compute_is_missed():
     assert [r.kind for r in result.rejected] == ["misses-ttft"]
 
 
-def test_write_reusing_a_pool_as_the_spot_pool_keeps_its_name_says_so_and_drops_a_stale_comment(project):
-    """A stack whose second pool `l40s-res` holds reserved capacity (its `capacityType:` line says so): the mixed fleet
-    reuses it as the spot pool. Its name is kept (a renamed pool is a replaced EKS node group on `pulumi up`), and
-    `--write` says so naming it; the comment on its `capacityType:` line, about reserved capacity, no longer reads as
-    the pool's: it becomes `# was reserved-1y`."""
+def _with_a_reserved_second_pool(project, after_capacity_type: str):
+    """stacks/Pulumi.variant.yaml: prod-us with a second pool `l40s-res` of reserved capacity in its first region,
+    `after_capacity_type` written after that pool's `capacityType: reserved-1y` (a comment, lines below it)."""
     import yaml
 
-    path = project / "stacks" / "Pulumi.prod-us.yaml"
-    doc = yaml.safe_load(path.read_text())
+    doc = yaml.safe_load((project / "stacks" / "Pulumi.prod-us.yaml").read_text())
     doc["config"]["tradeoff-infra:regions"][0]["gpuPools"].append(
         {"name": "l40s-res", "instanceType": "g6e.xlarge", "minNodes": 1, "maxNodes": 1, "capacityType": "reserved-1y"})
     variant = project / "stacks" / "Pulumi.variant.yaml"
     text = yaml.safe_dump(doc, sort_keys=False)
     assert text.count("capacityType: reserved-1y\n") == 1
-    variant.write_text(text.replace("capacityType: reserved-1y\n",
-                                    "capacityType: reserved-1y  # reserved capacity, 1-year term bought 2026-06\n"))
+    variant.write_text(text.replace("capacityType: reserved-1y\n", "capacityType: reserved-1y" + after_capacity_type))
+    return variant
+
+
+def test_write_reusing_a_pool_as_the_spot_pool_keeps_its_name_says_so_and_drops_a_stale_comment(project):
+    """A stack whose second pool `l40s-res` holds reserved capacity (its `capacityType:` line says so): the mixed fleet
+    reuses it as the spot pool. Its name is kept (a renamed pool is a replaced EKS node group on `pulumi up`), and
+    `--write` says so naming it; the comment on its `capacityType:` line, about reserved capacity, no longer reads as
+    the pool's: it becomes `# was reserved-1y`."""
+    variant = _with_a_reserved_second_pool(project, "  # reserved capacity, 1-year term bought 2026-06\n")
     result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
                     "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
     assert result.exit_code == 0, result.output
@@ -1100,3 +1105,75 @@ def test_write_messages_fit_the_width(project, columns):
     assert over == [], over
     assert err.startswith("wrote") and re.search(r"^next: `tradeoff-infra estimate ", err, re.M)
     assert re.search(r"\(expected \$[\d,]+\.\d\d", err.replace("\n  ", " ")), err
+
+
+def test_a_capacity_type_comment_is_matched_on_whole_words():
+    """`\\bspot` matched "spotted" and "spotlight", `\\breserved` "reservedly": `--write` replaced a user's comment that
+    says nothing about capacity ("spotted in the 2025 outage drill") with "# was spot". Whole words only; and the
+    forms the pattern's own comment promises ("reservation") are matched."""
+    from cli.recommend.fleet import names_another_capacity_type
+
+    for comment in ("spotted in the 2025 outage drill", "owned by the spotlight team", "respotted", "reservedly sized",
+                    "on-demandware", "icon demand"):
+        assert not names_another_capacity_type(comment, "on-demand" if "spot" in comment else "spot"), comment
+    for comment, other in (("a 1-year reservation", "spot"), ("spot burst", "on-demand"), ("on-demand floor", "spot"),
+                           ("On Demand floor", "spot"), ("reserved capacity", "spot"),
+                           ("spot, interruptible", "reserved-1y")):
+        assert names_another_capacity_type(comment, other), comment
+
+
+def test_write_keeps_the_comment_lines_below_a_stale_capacity_comment(project):
+    """ruamel keeps the full-line comments below a key in that key's end-of-line comment token: rewriting a stale
+    `capacityType:` comment to `# was reserved-1y` replaced the whole token, deleting the user's note on the lines
+    below (here about the next region), and a word in those lines ("reserved") could make the line's own comment
+    stale. Only the end-of-line comment is judged and rewritten; the lines below stay as written."""
+    variant = _with_a_reserved_second_pool(project, "  # reserved capacity, 1-year term\n"
+                                                    "# us-west-2 keeps its own pools: see OPS-99 before changing them\n"
+                                                    "# (a second line of that note)\n")
+    result = invoke("recommend", "variant", "--write", "--format", "json", "--capacity-types", "on-demand+spot",
+                    "--instance-types", "g6e.xlarge", "--precision", "bf16", "--tensor-parallel", "1", *DATE)
+    assert result.exit_code == 0, result.output
+    after = variant.read_text()
+    assert re.search(r"capacityType: spot +# was reserved-1y\n", after), after
+    assert "# us-west-2 keeps its own pools: see OPS-99 before changing them\n" in after, after
+    assert "# (a second line of that note)\n" in after, after
+    assert "1-year term" not in after
+
+
+def test_a_capacity_comment_is_judged_by_its_own_line_only():
+    """The comment lines below `capacityType:` (in the same ruamel token) do not make the line's own comment stale."""
+    from ruamel.yaml import YAML
+
+    from cli.recommend.fleet import _set_capacity_type
+
+    yaml = YAML()
+    pool = yaml.load("capacityType: on-demand  # the burst pool\n# next: the reserved floor of OPS-12\nname: x\n")
+    assert _set_capacity_type(pool, "spot")
+    import io
+
+    out = io.StringIO()
+    yaml.dump(pool, out)
+    assert "# was on-demand; the burst pool\n" in out.getvalue(), out.getvalue()
+    assert "# next: the reserved floor of OPS-12\n" in out.getvalue(), out.getvalue()
+
+
+def test_a_changed_key_without_its_own_comment_leaves_the_comment_below_it_alone():
+    """A key with no end-of-line comment but a full-line comment below it (ruamel keeps that in the key's token): the
+    "was <old>" of a changed value went into that comment, which then read `# was 7; about the next key ...`."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    from cli.recommend.fleet import _set
+
+    yaml = YAML()
+    pool = yaml.load("maxNodes: 7\n# about the next key: OPS-99\nname: x\n")
+    assert _set(pool, "maxNodes", 2)
+    out = io.StringIO()
+    yaml.dump(pool, out)
+    assert out.getvalue() == "maxNodes: 2\n# about the next key: OPS-99\nname: x\n", out.getvalue()
+    pool = yaml.load("maxNodes: 7  # the peak\n# about the next key\nname: x\n")
+    assert _set(pool, "maxNodes", 2)
+    out = io.StringIO()
+    yaml.dump(pool, out)
+    assert out.getvalue() == "maxNodes: 2  # was 7; the peak\n# about the next key\nname: x\n", out.getvalue()

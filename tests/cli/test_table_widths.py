@@ -359,3 +359,27 @@ def test_inventory_text_under_the_table_fits_the_width(stack, columns):
     assert widest(text) <= int(columns), [line for line in text.splitlines() if len(line.rstrip()) > int(columns)][:5]
     tail = _logical(text.rsplit("┘\n", 1)[1].splitlines())
     assert any(re.match(r"[a-z]+-[a-z]+-\d: VPC \d+\.\d+\.\d+\.\d+/\d+; ", line) for line in tail), tail
+
+
+def test_a_fold_that_cannot_fit_draws_each_part_once_wider_than_asked():
+    """With two key columns (region, resource) a part of a folded table is three columns; when even that part is
+    wider than the width (a long resource name at COLUMNS=40, here 30), `render` folded the part again into the same part,
+    forever: `estimate --fields all` at COLUMNS=40 ended in a RecursionError traceback. The part is drawn once, as
+    narrow as it goes, every row and column once."""
+    columns = [grid.Column("region"), grid.Column("resource"), grid.Column("monthly", "right", numeric=True),
+               grid.Column("source")]
+    rows = [["ap-southeast-2", "aws:eks/nodeGroup:NodeGroup-gpu-pool", "$12,345.67", "AWS bulk 2025-06-01"],
+            ["us-east-1", "aws:ec2/natGateway:NatGateway", "$32.85", "AWS bulk 2025-06-01"]]
+    text = grid.render("line items", columns, rows, 30, keys=(0, 1))
+    assert "line items (continued)" in text
+    for row in rows:
+        for cell in row[2:]:
+            assert text.count(cell.split()[0]) >= 1
+    assert text.count("$12,345.67") == 1 and text.count("$32.85") == 1
+    assert _money_split(text) == []
+
+
+def test_fields_all_at_40_columns_is_no_traceback():
+    """The command behind the test above: exit 0 and every line item priced."""
+    text = invoke("estimate", "dev", "--fields", "all", columns="40")
+    assert "line items (monthly, expected) (continued)" in text and _money_split(text) == []
