@@ -15,7 +15,6 @@ pool is a replaced EKS node group): what `apply` says it changed has a note nami
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -23,21 +22,11 @@ from ruamel.yaml.comments import CommentedMap
 from cli.pins import stackfile
 from cli.recommend.search import PRECISIONS, Option, precision_of
 from infra import hardware
-from infra.price_catalog import CAPACITY_TYPES
 from infra.spec import NAME_RE, NAMESPACE, GpuPoolSpec, StackSpec
 
 MODEL_KEY = f"{NAMESPACE}model"
 REGIONS_KEY = f"{NAMESPACE}regions"
 MEASURED_KEYS = ("measuredOutputTokensPerSecond", "measuredSource")
-# how a comment names each capacity type of the catalog (`on demand`, `reserved capacity`, `reservation`), as whole
-# words: "spotted" or "spotlight" in a comment is no capacity type, and such a comment is the user's, kept
-_OTHER_FORMS = {"reserved-1y": ("reservations?",)}
-_CAPACITY_WORDS = {
-    kind: re.compile(r"\b(?:" + "|".join(["[- ]?".join(map(re.escape, kind.removesuffix("-1y").split("-"))),
-                                         *_OTHER_FORMS.get(kind, ())]) + r")\b", re.I)
-    for kind in CAPACITY_TYPES}
-
-
 def pool_name(instance_type: str) -> str:
     """A pool name for an instance type: its GPU, and the GPU count when more than one (`l40s-x4`)."""
     it = hardware.instance_type(instance_type)
@@ -70,31 +59,6 @@ def _set(mapping: CommentedMap, key: str, value: Any, before: str | None = None)
         at, eol = text.find("#"), text.find("\n")
         if at >= 0 and (eol < 0 or at < eol):  # the key's own comment, not a full-line one below it
             entry[2].value = f"{text[:at]}# was {old}; {text[at + 1:].lstrip()}"
-    return True
-
-
-def names_another_capacity_type(comment: str, capacity_type: str) -> bool:
-    """Whether `comment` names a capacity type other than `capacity_type` ("reserved capacity" on a spot pool)."""
-    return any(pattern.search(comment) for kind, pattern in _CAPACITY_WORDS.items() if kind != capacity_type)
-
-
-def _set_capacity_type(pool: CommentedMap, value: str) -> bool:
-    """`_set` for `capacityType`: an end-of-line comment that names another capacity type than the new one described
-    the old value only, so it becomes `# was <old>` (not kept after it, where it would still read as this pool's)."""
-    old = pool.get("capacityType")
-    entry = pool.ca.items.get("capacityType")
-    comment = entry[2] if entry and len(entry) > 2 and entry[2] is not None else None
-    # ruamel's token holds the line's own comment and then any full-line comments below it (a note on the next
-    # key or region): only the line's own is judged and rewritten, the lines below are the user's and stay
-    own = comment.value.split("\n", 1)[0] if comment is not None else ""
-    stale = "#" in own and names_another_capacity_type(own.split("#", 1)[1], value)
-    if not _set(pool, "capacityType", value):
-        return False
-    if stale and old is not None:
-        text = comment.value
-        at = text.find("#")
-        end = text.find("\n", at)
-        comment.value = f"{text[:at]}# was {old}{text[end:] if end >= 0 else ''}"
     return True
 
 
@@ -139,7 +103,7 @@ def apply(document: Any, spec: StackSpec, option: Option) -> list[str]:
             for key, value in (("instanceType", choice.instance_type), ("minNodes", want.min_nodes),
                                ("maxNodes", want.max_nodes), ("capacityType", want.capacity_type)):
                 old = pool.get(key)
-                written = _set_capacity_type(pool, value) if key == "capacityType" else _set(pool, key, value)
+                written = _set(pool, key, value)
                 if written and own is not None:
                     changes.append(f"{label}: gpuPools[{i}].{key} {old if old is not None else '(unset)'} -> {value}")
             if i > 0 and own is not None and own.name == names[i] and own.capacity_type != want.capacity_type:
