@@ -359,3 +359,24 @@ def test_inventory_text_under_the_table_fits_the_width(stack, columns):
     assert widest(text) <= int(columns), [line for line in text.splitlines() if len(line.rstrip()) > int(columns)][:5]
     tail = _logical(text.rsplit("┘\n", 1)[1].splitlines())
     assert any(re.match(r"[a-z]+-[a-z]+-\d: VPC \d+\.\d+\.\d+\.\d+/\d+; ", line) for line in tail), tail
+
+
+def test_a_command_in_backticks_is_not_split_from_its_argument():
+    """`recommend prod-us` at COLUMNS=80 (and 200) printed "`--capacity-types" at the end of one line and its value
+    on the next: copied into a shell, the flag runs without its list. A backtick span that fits the width keeps its
+    words on one line; one wider than the width still wraps at its spaces (nothing is lost)."""
+    note = ("a reclaim wave can take a region's whole fleet down; `--capacity-types "
+            "on-demand,reserved-1y,on-demand+spot,reserved-1y+spot` keeps a floor (a floor pool with a spot burst)")
+    span = len("`--capacity-types on-demand,reserved-1y,on-demand+spot,reserved-1y+spot`")
+    for width in range(60, 140):
+        lines = grid.hang(note, width)
+        assert " ".join(line.strip() for line in lines) == note
+        assert all(len(line) <= width for line in lines), (width, lines)
+        kept = any("`--capacity-types on-demand," in line for line in lines)
+        assert kept == (width >= span + 2), (width, lines)  # whole wherever a continuation line holds it
+    wide = "see `" + " ".join(["word"] * 30) + "` here"
+    assert " ".join(line.strip() for line in grid.hang(wide, 40)) == wide
+    assert all(len(line) <= 40 for line in grid.hang(wide, 40))
+    for columns in ("80", "200"):
+        text = invoke("recommend", "prod-us", columns=columns)
+        assert "--capacity-types" in text and not re.search(r"`--capacity-types *\n", text), columns
