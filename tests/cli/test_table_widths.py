@@ -380,3 +380,22 @@ def test_a_command_in_backticks_is_not_split_from_its_argument():
     for columns in ("80", "200"):
         text = invoke("recommend", "prod-us", columns=columns)
         assert "--capacity-types" in text and not re.search(r"`--capacity-types *\n", text), columns
+
+
+def test_grouped_rejected_types_are_in_size_order():
+    """`recommend hybrid` grouped `g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.xlarge` (and `g6.2xlarge, g6.4xlarge,
+    g6.xlarge`): the digits compared as numbers, but `xlarge` sorted after `8xlarge`. Size order is large, xlarge,
+    2xlarge ... 48xlarge, metal, in a line and between lines."""
+    from cli.recommend.render import markdown_report, table
+
+    reason = "no FP8 tensor cores on its A10G"
+    names = ["g5.8xlarge", "g5.xlarge", "g5.metal", "g5.2xlarge", "g5.4xlarge", "g5.large"]
+    rejected = [{"instanceType": n, "region": "us-east-1", "kind": "no-fp8", "reason": reason} for n in names]
+    rejected += [{"instanceType": n, "region": "us-east-1", "kind": "over-budget", "reason": "over budget"}
+                 for n in ("g5.12xlarge",)]
+    doc = {"stack": "s", "options": [], "notes": [], "rejected": rejected, "stackFleetMonthlyUsd": 1.0,
+           "budgetMonthlyUsd": 40000, "targets": {"tpotMs": 50, "ttftMs": 1500}, "searched": 1, "hybrid": False}
+    order = "g5.large, g5.xlarge, g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.metal"
+    lines = _logical(table(doc, width=200).split("\nrejected:\n", 1)[1].splitlines())
+    assert lines[0] == f"  {order}: {reason} (us-east-1)", lines
+    assert f"- {order}: {reason} (us-east-1)" in markdown_report(doc)
