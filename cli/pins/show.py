@@ -82,7 +82,10 @@ def _region_lines(regions: list[dict[str, Any]], current_source: str, width: int
         source = "" if region["source"] == current_source else f"{region['source']}@"
         head = f"  {region['region']:<{region_w}}  {region['follows']:<{follows_w}}  {source}{region['revision'][:12]}"
         tail = f"{short_image(region['image'])}  {mark}"
-        lines += [f"{head}  {tail}"] if len(head) + 2 + len(tail) <= width else [head, *hang(f"    {tail}", width)]
+        # too wide: the image and the date on lines of their own, and the head itself wrapped where a region's own
+        # `source@revision` makes it wider than `width` (it stays aligned where it fits)
+        lines += ([f"{head}  {tail}"] if len(head) + 2 + len(tail) <= width
+                  else [*hang(head, width), *hang(f"    {tail}", width)])
     return lines
 
 

@@ -819,9 +819,9 @@ OFFER_SLICE_REGIONAL = {
 }
 
 
-def _regional_items(defaults: dict) -> dict[str, dict]:
-    """The A11 rates as platform entries of their regions, each with its default entry's unit."""
-    regions: dict[str, dict] = {}
+def _add_regional_items(defaults: dict, regions: dict[str, dict]) -> None:
+    """The A11 rates as platform entries of their regions in `regions` (which holds the data-transfer rates), each with
+    its default entry's unit; a key a region already has from another source is refused, whichever table gave it."""
     for table, label in ((INFRACOST_REGIONAL, "infracost"), (OFFER_SLICE_REGIONAL, "offer file")):
         for region, sources in table.items():
             items = regions.setdefault(region, {})
@@ -830,7 +830,6 @@ def _regional_items(defaults: dict) -> dict[str, dict]:
                     if key in items:
                         raise ValueError(f"{region} {key}: two sources ({items[key]['source']}, {source})")
                     items[key] = _item(usd, defaults[key]["unit"], source, "regional", f"{label}: {note}")
-    return regions
 
 
 def platform() -> dict:
@@ -882,8 +881,7 @@ def platform() -> dict:
                                   "to regions other than its own area (the dearest published destination class)"),
         "crossAzPerGb": _item(prices[5], "GB each direction", "infracost-data-transfer", "regional"),
     } for region, prices in sorted(DATA_TRANSFER.items()) if region != "us-east-1"}
-    for region, items in _regional_items(default).items():
-        regions.setdefault(region, {}).update(items)
+    _add_regional_items(default, regions)
     return {"default": default, "regions": dict(sorted(regions.items()))}
 
 

@@ -121,9 +121,16 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
 
+_SMALL_SIZES = {"nano": 1, "micro": 2, "small": 3, "medium": 4, "large": 5}
+
+
 def _natural(name: str) -> list:
-    """`g7.2xlarge` before `g7.12xlarge`: the digits of a name compared as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    """Size order: the family's digits compared as numbers (`g5` before `g5g`, `p4d` before `p5`), then the size,
+    `large` < `xlarge` < `2xlarge` < `12xlarge` < `metal` (a bare `xlarge` is one `xlarge`, not after `8xlarge`)."""
+    family, _, size = name.partition(".")
+    multiple = re.fullmatch(r"(\d*)xlarge", size)
+    rank = 8 * int(multiple[1] or 1) if multiple else _SMALL_SIZES.get(size, 10**6)
+    return [[int(part) if part.isdigit() else part for part in re.split(r"(\d+)", family)], rank, size]
 
 
 def _grouped_rejections(doc: dict) -> list[tuple[str, str, str]]:

@@ -113,11 +113,12 @@ def wrap(text: str, width: int) -> tuple[str, ...]:
 def hang(line: str, width: int, indent: int = 2) -> list[str]:
     """One line of plain text wrapped to `width` cells at spaces, each continuation under the line's text plus
     `indent` (a hanging indent): the one rule for long lines of text (diff's text, validate's pins and warnings).
-    A word is never split: money, a path or a pin wider than the width keeps a line of its own."""
-    words = line.split()
-    if cells(line) <= width or not words:
+    A word is never split: money, a path or a pin wider than the width keeps a line of its own; nor is a command in
+    backticks that fits a continuation line (a flag stays with its value for a copy into a shell)."""
+    if cells(line) <= width or not line.split():
         return [line]
     lead = line[: len(line) - len(line.lstrip(" "))]
+    words = _spans(line.split(), width - cells(lead) - indent)
     lines, current = [], lead + words[0]
     for word in words[1:]:
         if cells(current) + 1 + cells(word) <= width:
@@ -127,6 +128,23 @@ def hang(line: str, width: int, indent: int = 2) -> list[str]:
             current = f"{lead}{' ' * indent}{word}"
     lines.append(current)
     return lines
+
+
+def _spans(words: list[str], room: int) -> list[str]:
+    """`words` with each backtick span (from a word with an odd number of backticks to the next such word) joined into
+    one word where it fits `room` cells; a wider span stays separate words."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i].count("`") % 2:
+            end = next((j for j in range(i + 1, len(words)) if words[j].count("`") % 2), None)
+            if end is not None and cells(span := " ".join(words[i:end + 1])) <= room:
+                out.append(span)
+                i = end + 1
+                continue
+        out.append(words[i])
+        i += 1
+    return out
 
 
 def _longest_number_word(texts: list[str]) -> int:

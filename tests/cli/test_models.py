@@ -415,3 +415,20 @@ def test_pin_and_rollback_reports_fit_the_width(project):
         over = [line for line in result.stdout.splitlines() if len(line) > 80 and len(line.split()) > 1]
         assert over == [], over
     assert REV_SHIPPED_70B in result.stdout and "rolled back prod-global" in result.stdout
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+def test_show_wraps_a_region_line_whose_own_source_is_long(project, columns):
+    """A region pinned to other weights (`--source meta-llama/Meta-Llama-3-70B-Instruct`) shows `SOURCE@revision`
+    in its region line: at COLUMNS=80 that line was 83 wide (only the image and date moved to a second line, the
+    head never wrapped). The head wraps with a hanging indent too, the `source@revision` whole."""
+    import re
+
+    source = "meta-llama/Meta-Llama-3-70B-Instruct"
+    run("pin", "prod-global", "--region", "ap-northeast-1", "--source", source, "--revision", REV_B)
+    result = runner.invoke(app, ["model", "show", "prod-global"], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    over = [line for line in result.stdout.splitlines() if len(line) > int(columns) and len(line.split()) > 1]
+    assert over == [], over
+    assert re.search(rf"^ +{re.escape(source)}@{REV_B[:12]}$", result.stdout, re.M) or \
+        re.search(rf"ap-northeast-1 .*{re.escape(source)}@{REV_B[:12]}", result.stdout), result.stdout

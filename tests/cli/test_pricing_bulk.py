@@ -231,6 +231,16 @@ def test_a_regional_key_read_from_two_sources_is_refused(monkeypatch):
         seed.platform()
 
 
+def test_a_regional_row_cannot_silently_replace_a_data_transfer_rate(monkeypatch):
+    """The refusal covered the infracost and offer-file rows among themselves only: a breakdown row for a key the
+    data-transfer golden already prices in that region (crossAzPerGb, interRegionPerGb, internetEgressTiers)
+    replaced it without a word. It is refused the same way, naming both sources."""
+    monkeypatch.setitem(seed.INFRACOST_REGIONAL, "eu-west-1", [
+        *seed.INFRACOST_REGIONAL["eu-west-1"], ("infracost-output-euw1", [("crossAzPerGb", "0.02", "x $0.02 per GB")])])
+    with pytest.raises(ValueError, match=r"eu-west-1 crossAzPerGb: two sources \(infracost-data-transfer, infracost-output"):
+        seed.platform()
+
+
 GP3 = {"ebsGp3GbMonth", "ebsGp3IopsMonth", "ebsGp3ThroughputMonth"}
 # What each shipped stack still prices at us-east-1 rates (the estimate's `us-east-1-rates` warning), by region.
 STILL_PROXIED = {

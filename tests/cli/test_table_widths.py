@@ -383,3 +383,43 @@ def test_fields_all_at_40_columns_is_no_traceback():
     """The command behind the test above: exit 0 and every line item priced."""
     text = invoke("estimate", "dev", "--fields", "all", columns="40")
     assert "line items (monthly, expected) (continued)" in text and _money_split(text) == []
+
+
+def test_a_command_in_backticks_is_not_split_from_its_argument():
+    """`recommend prod-us` at COLUMNS=80 (and 200) printed "`--capacity-types" at the end of one line and its value
+    on the next: copied into a shell, the flag runs without its list. A backtick span that fits the width keeps its
+    words on one line; one wider than the width still wraps at its spaces (nothing is lost)."""
+    note = ("a reclaim wave can take a region's whole fleet down; `--capacity-types "
+            "on-demand,reserved-1y,on-demand+spot,reserved-1y+spot` keeps a floor (a floor pool with a spot burst)")
+    span = len("`--capacity-types on-demand,reserved-1y,on-demand+spot,reserved-1y+spot`")
+    for width in range(60, 140):
+        lines = grid.hang(note, width)
+        assert " ".join(line.strip() for line in lines) == note
+        assert all(len(line) <= width for line in lines), (width, lines)
+        kept = any("`--capacity-types on-demand," in line for line in lines)
+        assert kept == (width >= span + 2), (width, lines)  # whole wherever a continuation line holds it
+    wide = "see `" + " ".join(["word"] * 30) + "` here"
+    assert " ".join(line.strip() for line in grid.hang(wide, 40)) == wide
+    assert all(len(line) <= 40 for line in grid.hang(wide, 40))
+    for columns in ("80", "200"):
+        text = invoke("recommend", "prod-us", columns=columns)
+        assert "--capacity-types" in text and not re.search(r"`--capacity-types *\n", text), columns
+
+
+def test_grouped_rejected_types_are_in_size_order():
+    """`recommend hybrid` grouped `g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.xlarge` (and `g6.2xlarge, g6.4xlarge,
+    g6.xlarge`): the digits compared as numbers, but `xlarge` sorted after `8xlarge`. Size order is large, xlarge,
+    2xlarge ... 48xlarge, metal, in a line and between lines."""
+    from cli.recommend.render import markdown_report, table
+
+    reason = "no FP8 tensor cores on its A10G"
+    names = ["g5.8xlarge", "g5.xlarge", "g5.metal", "g5.2xlarge", "g5.4xlarge", "g5.large"]
+    rejected = [{"instanceType": n, "region": "us-east-1", "kind": "no-fp8", "reason": reason} for n in names]
+    rejected += [{"instanceType": n, "region": "us-east-1", "kind": "over-budget", "reason": "over budget"}
+                 for n in ("g5.12xlarge",)]
+    doc = {"stack": "s", "options": [], "notes": [], "rejected": rejected, "stackFleetMonthlyUsd": 1.0,
+           "budgetMonthlyUsd": 40000, "targets": {"tpotMs": 50, "ttftMs": 1500}, "searched": 1, "hybrid": False}
+    order = "g5.large, g5.xlarge, g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.metal"
+    lines = _logical(table(doc, width=200).split("\nrejected:\n", 1)[1].splitlines())
+    assert lines[0] == f"  {order}: {reason} (us-east-1)", lines
+    assert f"- {order}: {reason} (us-east-1)" in markdown_report(doc)
