@@ -21,7 +21,7 @@ from cli.capacity import CapacityError
 from infra.price_catalog import MissingPrice, PriceCatalog
 from infra.spec import StackSpec, parse_stack_config, parse_stack_text, project_config
 
-__all__ = ["Recommendation", "Space", "recommend", "search"]
+__all__ = ["Recommendation", "Space", "quota_needs", "recommend", "search"]
 
 
 @dataclass
@@ -123,6 +123,15 @@ def recommend(stack: str, stack_file: pathlib.Path, text: str, spec: StackSpec, 
         result.rejected.extend(_over_budget(result, base, budget))
     return Recommendation(stack, result, base, None if own_fleet is None else base + own_fleet, winner_text, tokens,
                           own_queued=own_queued)
+
+
+def quota_needs(spec: StackSpec, option: Option | None = None) -> dict:
+    """Per region, the EC2 vCPU quotas (cli/quotas.py `QuotaNeed`) the fleet of `option` applied to `spec` counts
+    against, the system node group included, as `estimate` of the written stack counts them; None: the stack's own
+    fleet. Computed after the search, for the options shown only."""
+    from cli import quotas
+
+    return quotas.needs(quotas.from_spec(spec if option is None else fleet.applied_spec(spec, option)))
 
 
 def own_queued_shares(spec: StackSpec) -> dict[str, float]:

@@ -8,8 +8,9 @@ lists its floor pool, then its spot pool. Beyond it: per option `precision`, `ex
 longer names, still billed less the on-demand hours it covers; reserved-1y nodes it adds, a new 1-year
 commitment; regions it runs on spot alone where the stack keeps a non-spot floor, `search.floorless_spot_note`);
 per pool the replicas, expected nodes, batch, TPOT and TTFT at the planned batch and the headroom against the peak;
-per rejection its `kind`; and the stack's own fleet's cost (`stackFleetMonthlyUsd`), the base, the budget and what
-was searched; top-level `notes` (the hybrid split, an assumed gateway, a stack fleet that cannot carry its traffic).
+per option `quotas`, the EC2 vCPU quotas its fleet (system nodes included) counts against per region, in the
+shape of the estimate's (cli/quotas.py on the spec `--write` writes); per rejection its `kind`; and the stack's own
+fleet's cost (`stackFleetMonthlyUsd`), its quotas (`stackQuotas`), the base, the budget and what was searched; top-level `notes` (the hybrid split, an assumed gateway, a stack fleet that cannot carry its traffic).
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def _r(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _quotas(needs: dict) -> dict[str, list[dict]]:
+    return {region: [need.document() for need in by_region] for region, by_region in needs.items()}
+
+
 def contract(rec: Recommendation) -> dict:
+    from cli.recommend import quota_needs
     from cli.recommend.search import floorless_spot_note
 
     spec = rec.result.spec
@@ -69,6 +75,7 @@ def contract(rec: Recommendation) -> dict:
             "precision": option.precision, "exact": option.exact, "fleet": fleet,
             "reservationCarriedMonthlyUsd": _r(option.carried_usd),
             "notes": option.notes + [note for note in (floorless_spot_note(spec, option),) if note],
+            "quotas": _quotas(quota_needs(spec, option)),
         })
     return {
         "version": VERSION, "stack": rec.stack, "options": options,
@@ -78,6 +85,7 @@ def contract(rec: Recommendation) -> dict:
         "budgetMonthlyUsd": spec.budget.monthly_usd if spec.budget else None,
         "targets": {"tpotMs": spec.traffic.tpot_target_ms, "ttftMs": spec.traffic.ttft_target_ms},
         "searched": rec.result.searched,
+        "stackQuotas": _quotas(quota_needs(spec)),
         "hybrid": rec.hybrid,
         "notes": notes(rec),
     }
@@ -157,6 +165,30 @@ def _option_notes(doc: dict) -> list[tuple[str, str]]:
     return [(f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks))}", note) for note, ranks in by.items()]
 
 
+def quota_line(doc: dict) -> str | None:
+    """The EC2 vCPU quotas the winner needs at max size, per region, as one line; a quota the stack's own fleet does
+    not count against in that region (a new family or purchase option) is marked new: it is the one most likely
+    still at its default."""
+    if not doc["options"] or not doc["options"][0].get("quotas"):
+        return None
+    best, own = doc["options"][0], doc.get("stackQuotas") or {}
+    regions, new = [], False
+    for region, needs in best["quotas"].items():
+        used = {(q["quotaName"], q["purchaseOption"]) for q in own.get(region, [])}
+        parts = []
+        for i, q in enumerate(needs):
+            code = q["quotaCode"] or "no code sourced"
+            fresh = (q["quotaName"], q["purchaseOption"]) not in used
+            new = new or fresh
+            parts.append(f"{q['vcpusAtMaxSize']:,}{' vCPUs' if not i else ''} of '{q['quotaName']}' ({code}"
+                         f"{'; new' if fresh else ''})")
+        regions.append(f"{region} {', '.join(parts)}")
+    why = ("; new: the stack's own fleet does not count against it there, so it is the quota most likely still at "
+           "its default" if new else "")
+    return (f"rank {best['rank']} needs, at max size: {'; '.join(regions)}{why}; check them before --write "
+            "(docs/operations.md \"Service quotas\", the JSON's quotas for min size and node updates)")
+
+
 def _summary(doc: dict) -> list[str]:
     lines = []
     if not doc["options"]:
@@ -212,6 +244,7 @@ def table(doc: dict, width: int = 100, styles: bool = False) -> str:
         columns = [grid.Column(h, justify, numeric) for h, justify, numeric in COLUMNS]
         text += grid.render("fleets, cheapest first", columns, rows, width, styles=styles, keys=KEYS)
         out += [piece for ranks, note in _option_notes(doc) for piece in fit(f"{ranks}: {note}")]
+        out += [piece for line in (quota_line(doc),) if line for piece in fit(line)]
         if len(doc["options"]) > 1 and hybrid:
             out += fit("* its cheapest split on the stack's priced resources with this fleet swapped in: the program "
                        "ran for the winner only")
@@ -239,6 +272,7 @@ def markdown_report(doc: dict) -> str:
                            f"{p['plannedBatch']} | {p['tpotMsAtPlannedBatch']:.0f} | {p['ttftMsAtPlannedBatch']:.0f} | "
                            f"{headroom} |")
     notes = [f"- {ranks}: {markdown(note)}" for ranks, note in _option_notes(doc)]
+    notes += [f"- {markdown(line)}" for line in (quota_line(doc),) if line]
     if notes:
         out += ["", *notes]
     rejected = _grouped_rejections(doc)

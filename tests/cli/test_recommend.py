@@ -1135,3 +1135,64 @@ def test_a_changed_key_without_its_own_comment_leaves_the_comment_below_it_alone
     out = io.StringIO()
     yaml.dump(pool, out)
     assert out.getvalue() == "maxNodes: 2  # was 7; the peak\n# about the next key\nname: x\n", out.getvalue()
+
+
+# ---------------------------------------------------------------- the EC2 vCPU quotas an option needs
+
+
+def _vcpus_by_quota(quotas: dict) -> dict:
+    return {(region, q["quotaName"], q["purchaseOption"]): (q["vcpusAtMinSize"], q["vcpusAtMaxSize"],
+                                                           q["vcpusAtFirstUp"], q["vcpusDuringNodeUpdate"])
+            for region, needs in quotas.items() for q in needs}
+
+
+@pytest.mark.parametrize("stack, capacity_types", [("prod-us", "on-demand+spot"), ("dev", None),
+                                                   ("hybrid", "reserved-1y+spot")])
+def test_an_options_quotas_are_what_estimate_of_its_written_stack_reports(stack, capacity_types, project):
+    """Before, `recommend` said nothing of quotas: it could list a fleet needing 1,000+ vCPUs of a quota whose default
+    is far below. Each option's `quotas` (cli/quotas.py on the spec `--write` writes, system nodes included) must be
+    what `estimate` of the written stack reports (its program's node groups), per region and quota."""
+    extra = ["--capacity-types", capacity_types] if capacity_types else []
+    result = invoke("recommend", stack, "--write", "--format", "json", *extra, *DATE)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    written = next(o for o in doc["options"] if o["feasible"])
+    estimated = json.loads(invoke("estimate", stack, "--format", "json", *DATE).stdout)["stacks"][0]
+    assert _vcpus_by_quota(written["quotas"]) == _vcpus_by_quota(estimated["quotas"])
+    assert all(o["quotas"] for o in doc["options"]) and doc["stackQuotas"]
+
+
+def test_a_spot_p_family_option_names_the_p_spot_quota_and_says_it_is_new(project):
+    """prod-us runs G on-demand: a p4d spot fleet needs 'All P4, P3 and P2 Spot Instance Requests', a quota the stack
+    does not use (the one most likely still at its default); the winner's line under the table says so."""
+    args = ["recommend", "prod-us", "--instance-types", "p4d.24xlarge", "--capacity-types", "spot", *DATE]
+    doc = json.loads(invoke(*args, "--format", "json").stdout)
+    p_spot = "All P4, P3 and P2 Spot Instance Requests"
+    for option in doc["options"]:
+        for region, needs in option["quotas"].items():
+            (need,) = [q for q in needs if q["quotaName"] == p_spot]
+            assert need["purchaseOption"] == "spot" and need["instanceTypes"] == ["p4d.24xlarge"]
+            pools = option["fleet"][region]
+            assert need["vcpusAtMaxSize"] == 96 * sum(p["maxNodes"] for p in pools)
+    assert not any(q["quotaName"] == p_spot for needs in doc["stackQuotas"].values() for q in needs)
+    text = " ".join(invoke(*args, "--top", "2").stdout.split())
+    line = text[text.index("rank 1 needs, at max size:"):]
+    assert f"of '{p_spot}' (no code sourced; new)" in line and "most likely still at its default" in line
+    md = invoke(*args, "--format", "markdown").stdout
+    assert "- rank 1 needs, at max size: us-east-1 " in md and p_spot in md
+
+
+def test_the_winners_quota_line_names_every_region_and_quota_at_max_size(project):
+    doc = json.loads(invoke("recommend", "prod-us", "--format", "json", *DATE).stdout)
+    text = " ".join(invoke("recommend", "prod-us", *DATE).stdout.split())
+    assert text.count("needs, at max size:") == 1
+    line = text[text.index("rank 1 needs, at max size:"):]
+    for region, needs in doc["options"][0]["quotas"].items():
+        assert f"{region} {needs[0]['vcpusAtMaxSize']:,} vCPUs of '{needs[0]['quotaName']}'" in line
+        for q in needs:
+            assert f"{q['vcpusAtMaxSize']:,}" in line and q["quotaName"] in line
+    # prod-us's own fleet: a winner on the stack's own quotas marks none new
+    own = {(r, q["quotaName"]) for r, needs in doc["stackQuotas"].items() for q in needs}
+    fresh = [(r, q["quotaName"]) for r, needs in doc["options"][0]["quotas"].items() for q in needs
+             if (r, q["quotaName"]) not in own]
+    assert ("; new" in line) == bool(fresh), (fresh, line)
