@@ -110,3 +110,17 @@ def test_stack_file_validate_error_example(tmp_path):
     assert result.exit_code == 2, result.output
     printed = result.output.split("\n", 1)[1]
     assert " ".join(printed.split()) == " ".join(rest.split())
+
+
+def test_gateway_rendered_config_example_is_what_the_program_renders(stack_configs):
+    """docs/gateway.md "The rendered config": the block (flow style only to keep the page short) is the config
+    infra/gateway_config.py renders for stacks/Pulumi.hybrid.yaml's first region today."""
+    from infra.gateway_config import render_config
+    from infra.spec import parse_stack_config
+
+    page = (ROOT / "docs" / "gateway.md").read_text()
+    block = page.split("## The rendered config, for stacks/Pulumi.hybrid.yaml (us-east-1)", 1)[1]
+    shown = yaml.safe_load(block.split("```yaml\n", 1)[1].split("```", 1)[0])
+    spec = parse_stack_config(stack_configs["hybrid"])
+    assert spec.regions[0].region == "us-east-1"
+    assert shown == render_config(spec, vllm_base_url="http://<vllm service>/v1", region=spec.regions[0])
