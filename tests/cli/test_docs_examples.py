@@ -124,3 +124,11 @@ def test_gateway_rendered_config_example_is_what_the_program_renders(stack_confi
     spec = parse_stack_config(stack_configs["hybrid"])
     assert spec.regions[0].region == "us-east-1"
     assert shown == render_config(spec, vllm_base_url="http://<vllm service>/v1", region=spec.regions[0])
+
+
+def test_readme_names_the_checked_in_catalogs_date():
+    """README's "Decide" says when the checked-in catalog was retrieved (why every shipped stack warns stale)."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    catalog = json.loads((ROOT / "infra" / "data" / "aws_prices.json").read_text())
+    m = re.search(r"the checked-in catalog was retrieved (\d{4}-\d\d-\d\d)", readme)
+    assert m and m[1] == catalog["retrievedOn"]
