@@ -70,6 +70,7 @@ class LazyCommands(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
+        _require_chart()
         if cmd_name not in self._loaded:
             module = importlib.import_module(COMMANDS[cmd_name])
             command = typer.main.get_command(module.app)
@@ -107,11 +108,27 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The commands run the Pulumi program of the checkout they are installed from (infra/ and the vLLM chart beside it):
+# a plain `pip install .` copies cli/ and infra/ into site-packages without charts/, and the first command then ended
+# in a FileNotFoundError traceback.
+CHART_SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "charts", "vllm",
+                            "values.schema.json")
+
+
 @app.callback()
 def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """Self-host an open LLM on EKS + vLLM or pay an API: validate, price and pin your stacks."""
+
+
+def _require_chart() -> None:
+    """Before a command's module is imported (infra.spec reads the chart's schema at import)."""
+    if not os.path.isfile(CHART_SCHEMA):
+        typer.echo(f"error: this installation has no vLLM chart ({CHART_SCHEMA!r} is missing): tradeoff-infra runs "
+                   "from a checkout of its repository; clone it and run ./scripts/setup.sh (pip install -e .)",
+                   err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

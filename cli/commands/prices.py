@@ -26,7 +26,7 @@ app = typer.Typer(help="Show or refresh the AWS price catalog (infra/data/aws_pr
   tradeoff-infra prices show --region us-east-1
   tradeoff-infra prices show --region eu-central-1 --platform
   tradeoff-infra prices refresh
-  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
+  tradeoff-infra prices refresh --source api --profile pricing   # needs .venv/bin/pip install -e '.\\[aws]'
 
 Exit codes: 0 ok, 1 a download or write failed, 2 bad input.
 
@@ -182,7 +182,7 @@ def _show_platform(catalog, region: str | None) -> None:
 
   tradeoff-infra prices refresh
   tradeoff-infra prices refresh --region us-east-1 --out /tmp/prices.json
-  tradeoff-infra prices refresh --source api --profile pricing   # needs pip install 'tradeoff-infra\\[aws]'
+  tradeoff-infra prices refresh --source api --profile pricing   # needs .venv/bin/pip install -e '.\\[aws]'
 
 Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a missing boto3 for --source api).""")
 @reported()
@@ -255,8 +255,8 @@ def _refresh_api(current: dict, profile: str | None, progress):
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
     except ImportError:
-        raise CliError("--source api needs boto3: pip install 'tradeoff-infra[aws]' (or use --source bulk, "
-                       "which needs no credentials)") from None
+        raise CliError("--source api needs boto3: .venv/bin/pip install -e '.[aws]' in the checkout (or use "
+                       "--source bulk, which needs no credentials)") from None
     from cli.pricing.refresh import refresh
 
     session = boto3.Session(profile_name=profile) if profile else boto3.Session()

@@ -77,7 +77,7 @@ def test_no_text_in_square_brackets_is_swallowed_by_the_help():
             checked += 1
             assert "".join(tag.split()) in shown, (path, tag)
     assert checked  # `[aws]` at least
-    assert "pip install 'tradeoff-infra[aws]'" in _help(["prices", "refresh"])
+    assert "pip install -e '.[aws]'" in _help(["prices", "refresh"])
 
 
 def test_the_diff_example_names_the_stack_file_as_it_is_named():
@@ -105,4 +105,4 @@ def test_prices_refresh_api_without_boto3_names_the_aws_extra(tmp_path, monkeypa
     out = tmp_path / "prices.json"
     result = runner.invoke(app, ["prices", "refresh", "--source", "api", "--out", str(out)])
     assert result.exit_code == 2, result.output
-    assert "pip install 'tradeoff-infra[aws]'" in result.output and not out.exists()
+    assert "pip install -e '.[aws]'" in result.output and not out.exists()
