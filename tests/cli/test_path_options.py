@@ -206,7 +206,7 @@ def test_a_hostile_offers_dir_is_escaped_where_an_offer_file_in_it_is_not_json(t
     out = tmp_path / "out" / "catalog.json"
     result = runner.invoke(app, ["prices", "refresh", "--offers-dir", str(offers), "--region", "us-east-1",
                                  "--out", str(out)], env={"COLUMNS": "200"})
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
     assert "bad\\x0aerror: forged.d/AmazonEC2/us-east-1/index.json: not JSON" in result.output, result.output
     assert not out.exists()
