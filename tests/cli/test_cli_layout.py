@@ -124,9 +124,11 @@ def test_on_a_terminal_the_error_is_wrapped_to_that_terminals_width(tmp_path):
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     try:
-        done = subprocess.run([sys.executable, "-m", "cli.main", "estimate", LONG], stdout=subprocess.PIPE,
-                              stderr=follower, cwd=ROOT, env=env, timeout=60)
-        os.close(follower)
+        try:
+            done = subprocess.run([sys.executable, "-m", "cli.main", "estimate", LONG], stdout=subprocess.PIPE,
+                                  stderr=follower, cwd=ROOT, env=env, timeout=60)
+        finally:
+            os.close(follower)
         chunks = []
         while True:
             try:
