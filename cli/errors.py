@@ -60,17 +60,43 @@ def as_cli_error(err: Exception) -> CliError | None:
     return None
 
 
+def _stderr_lines(label: str, text: str) -> list[str]:
+    """`label text` (text of one or more lines, already made inert), each line wrapped to the width of standard
+    error's terminal (or `COLUMNS`) by the one rule for long text (cli/render/grid.py `hang`: a hanging indent, a
+    number, path or backticked command kept whole where it fits), as `validate` wraps its standard error. Not a
+    terminal and no `COLUMNS`: one line per line of the message, as before (a log, `grep error:`)."""
+    import sys
+
+    from cli.render.width import message_width
+
+    lines = f"{label} {text}".split("\n")
+    width = message_width(sys.stderr.isatty(), fd=2)
+    if width is None:
+        return lines
+    from cli.render import grid
+
+    return [wrapped for line in lines for wrapped in grid.hang(line, width)]
+
+
+def _echo_labelled(label: str, styled: str, text: str) -> None:
+    """`label` (shown as `styled`: its colour on a terminal) then `text`, wrapped, on standard error."""
+    lines = _stderr_lines(label, text)
+    lines[0] = styled + lines[0][len(label):]
+    typer.echo("\n".join(lines), err=True)
+
+
 def print_error(err: CliError) -> None:
     """The one error printer: standard error, `error:` in red on a terminal, control characters of
-    the message shown as escapes, never wrapped."""
+    the message shown as escapes, each line wrapped to standard error's terminal (`_stderr_lines`)."""
     text = clean_text("\n".join([err.message, *(f"  - {detail}" for detail in err.details)]))
-    typer.echo(f"{typer.style('error:', fg='red')} {text}", err=True)
+    _echo_labelled("error:", typer.style("error:", fg="red"), text)
 
 
 def print_warnings(messages: Iterable[str]) -> None:
-    """`warning: <message>` on standard error (yellow on a terminal), control characters shown as escapes."""
+    """`warning: <message>` on standard error (yellow on a terminal), control characters shown as escapes,
+    wrapped to standard error's terminal (`_stderr_lines`)."""
     for message in messages:
-        typer.echo(f"{typer.style('warning:', fg='yellow')} {clean(message)}", err=True)
+        _echo_labelled("warning:", typer.style("warning:", fg="yellow"), clean(message))
 
 
 @contextmanager

@@ -5,7 +5,8 @@
   sees the old file or the whole new one; it is created with mode 0666 less the umask, like any
   program's output (`umask 077` gives 0600);
 - an existing regular file keeps its mode; a symlink to one is followed: the target is replaced, the
-  link stays; a read-only file (no write bit) is refused with `ReadOnlyTarget`, never replaced;
+  link stays; a dangling symlink (the path or a folder above it) gets its target only where the target's
+  folder exists: no folder is created through a link; a read-only file (no write bit) is refused with `ReadOnlyTarget`, never replaced;
 - standard output or standard error (`/dev/stdout`, `/dev/fd/2`, or whatever file they point at)
   gets the text on that stream;
 - another character device (`/dev/null`, a terminal) or a FIFO is written through, never replaced:
@@ -103,7 +104,30 @@ def write_text(path: str | os.PathLike, text: str, *, durable: bool = False, own
         if not st.st_mode & 0o222:
             raise ReadOnlyTarget(errno.EACCES, f"it is read-only (mode {stat.S_IMODE(st.st_mode):04o}); "
                                                "make it writable (chmod u+w) to let it be replaced")
-    _rename_into_place(path.resolve(), data, st, durable)  # a symlink's target (also a dangling one); the link stays
+    target = path.resolve()  # a symlink's target (also a dangling one); the link stays
+    if st is None:
+        _refuse_folders_through_a_link(path, target)
+    _rename_into_place(target, data, st, durable)
+
+
+def _dangling_link(path: pathlib.Path) -> pathlib.Path | None:
+    """The dangling symlink on the way to a new `path` (the path itself or a folder above it), or None: walks up
+    past the names that do not exist to the first that does, or that is a link to nothing."""
+    for part in (path, *path.parents):
+        if part.is_symlink() and not part.exists():
+            return part
+        if part.exists():
+            return None
+    return None
+
+
+def _refuse_folders_through_a_link(path: pathlib.Path, target: pathlib.Path) -> None:
+    """A new file reached through a dangling symlink is written only into a folder that exists (as a shell's `>`
+    does): the folders a link points at are never created, wherever it points."""
+    link = _dangling_link(path)
+    if link is not None and not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"{shown_path(link)} is a symlink to {shown_path(os.readlink(link))}, "
+                                              "which does not exist; no folder is created through a symlink")
 
 
 def _replace_own(path: pathlib.Path, data: bytes) -> None:

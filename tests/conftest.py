@@ -14,6 +14,9 @@ from tests.paths import ROOT
 
 # The cache's HMAC key (cli/cache.py): fixed for the tests, so they never write the user's ~/.config key.
 os.environ.setdefault("TRADEOFF_INFRA_CACHE_KEY", "tradeoff-infra-tests-cache-key")
+# The CLI's width rule reads COLUMNS (cli/render/width.py): a worker of `pytest -n` starts with COLUMNS=80 that a
+# serial run does not have. Every test starts without it, as a user's pipe does; a test that wants a width sets it.
+os.environ.pop("COLUMNS", None)
 
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 STACK_NAMES = [p.name[len("Pulumi."):-len(".yaml")] for p in STACK_FILES]

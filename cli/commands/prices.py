@@ -184,7 +184,8 @@ def _show_platform(catalog, region: str | None) -> None:
   tradeoff-infra prices refresh --region us-east-1 --out /tmp/prices.json
   tradeoff-infra prices refresh --source api --profile pricing   # needs .venv/bin/pip install -e '.\\[aws]'
 
-Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a missing boto3 for --source api).""")
+Exit codes: 0 written, 1 a download or write failed, 2 bad input (an option, a broken file under --offers-dir, a
+missing boto3 for --source api).""")
 @reported()
 def refresh_command(
     out: Annotated[pathlib.Path, path_option("--out", help="Where to write the catalog.")] = CATALOG_PATH,
@@ -239,13 +240,17 @@ def _refresh_bulk(current: dict, offers_dir: pathlib.Path | None, regions: list[
     wanted = regions or sorted(set(current["instances"]) | set(current["platform"]["regions"]))
     if offers_dir is not None:
         load, title = bulk.offers_dir_loader(offers_dir), f"AWS Price List bulk offer files read from {offers_dir}"
-        url = bulk.OFFER_URL
+        where = lambda service, region: str(bulk.offer_file(offers_dir, service, region))  # noqa: E731
     else:
-        load, title, url = bulk.url_loader(), "AWS Price List bulk offer files (public, no credentials)", bulk.OFFER_URL
+        load, title = bulk.url_loader(), "AWS Price List bulk offer files (public, no credentials)"
+        where = lambda service, region: bulk.OFFER_URL.format(service=service, region=region)  # noqa: E731
     try:
-        return bulk.apply(current, load, wanted, source_title=title, source_url=url, progress=progress)
-    except bulk.OfferError as e:  # names a file under --offers-dir as typed: shown escaped, like every user path
-        raise failed(paths_shown(f"{e}; nothing was written", offers_dir)) from None
+        return bulk.apply(current, load, wanted, source_title=title, source_url=bulk.OFFER_URL, progress=progress,
+                          where=where)
+    except bulk.OfferError as e:
+        if offers_dir is not None:  # the user's file: bad input, named through --offers-dir as typed (escaped)
+            raise CliError(paths_shown(f"--offers-dir: {e}; nothing was written", offers_dir)) from None
+        raise failed(f"{e}; nothing was written") from None  # a broken download from AWS: a failure, exit 1
     except OSError as e:  # network: unreachable, timeout, HTTP 5xx
         raise failed(f"AWS Price List bulk offer files: {e}; nothing was written") from None
 

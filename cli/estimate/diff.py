@@ -104,7 +104,7 @@ def match(old_stacks: list[dict], doc: dict) -> tuple[dict | None, str | None]:
 
 def diff_documents(old_stacks: list[dict], new_stacks: list[dict], against: str) -> dict:
     """Every stack of the new document against its match in the old one; stacks only in one of them listed."""
-    changes, unmatched_new, used, added = [], [], set(), []
+    changes, unmatched_new, used, added, files = [], [], set(), [], []
     for doc in new_stacks:
         entry, why = match(old_stacks, doc)
         if entry is None:
@@ -113,28 +113,33 @@ def diff_documents(old_stacks: list[dict], new_stacks: list[dict], against: str)
             continue
         used.add(id(entry))
         changes.append(compare(doc, entry, against))
+        files.append((doc.get("stackFile"), entry.get("stackFile")))
     removed = [s for s in old_stacks if id(s) not in used]
     only_old = [{"stack": s["stack"], "stackFile": s.get("stackFile")} for s in removed]
     # the summary lists every stack the text's summary lists, in its order: the compared, then those only in one file
-    summary = ([summary_entry(c) for c in changes] + [only_entry(doc, "added") for doc in added]
+    summary = ([summary_entry(c, *f) for c, f in zip(changes, files, strict=True)] + [only_entry(doc, "added") for doc in added]
                + [only_entry(doc, "removed") for doc in removed])
     return {"summary": summary, "against": against, "stacks": changes, "onlyInNew": unmatched_new, "onlyInOld": only_old}
 
 
-def summary_entry(change: dict) -> dict:
+def summary_entry(change: dict, stack_file: str | None = None, stack_file_before: str | None = None) -> dict:
     """One compared stack in a line, first in the JSON like `estimate`'s `summary` (its verdict on line 5): the
-    verdict now and before, and the compared expected total before -> after."""
+    verdict now and before, and the compared expected total before -> after. The same keys as `only_entry`:
+    `stackFile` is the new document's file, `stackFileBefore` the old one's where it differs (a stack matched on
+    its name from another file), else null."""
     t, v = change["total"], change["verdict"]
     return {"stack": change["stack"], "verdict": v["after"], "change": "compared", "verdictBefore": v["before"],
             "verdictChanged": v["changed"], "decidedBy": v.get("decidedBy"),
             "totalBeforeUsd": t["beforeUsd"], "totalAfterUsd": t["afterUsd"], "changeUsd": t["changeUsd"],
-            "changePct": t["changePct"]}
+            "changePct": t["changePct"], "stackFile": stack_file,
+            "stackFileBefore": stack_file_before if stack_file_before != stack_file else None}
 
 
 def only_entry(doc: dict, change: str) -> dict:
     """A stack found in only one of the two documents as a summary entry, the same keys as a compared one:
     `change` `added` (only in the new: its verdict and compared total after, nothing before) or `removed` (only in
-    the old: its verdict and total before, nothing after); `stackFile` names its file, as the text's row does."""
+    the old: its verdict and total before, nothing after); `stackFile` names its file, as the text's row does
+    (`stackFileBefore` null: there is no other)."""
     verdict = doc.get("verdict") if isinstance(doc.get("verdict"), dict) else {}
     total = compared_total(doc, round(sum(_sums(doc.get("lineItems", [])).values()), 2))[0]
     new = change == "added"
@@ -142,7 +147,7 @@ def only_entry(doc: dict, change: str) -> dict:
             "verdictBefore": None if new else _verdict(doc), "verdictChanged": False,
             "decidedBy": verdict.get("decidedBy"), "totalBeforeUsd": None if new else total,
             "totalAfterUsd": total if new else None, "changeUsd": None, "changePct": None,
-            "stackFile": doc.get("stackFile")}
+            "stackFile": doc.get("stackFile"), "stackFileBefore": None}
 
 
 def _verdict_text(change: dict) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from cli.errors import CliError, failed
-from cli.render.safe import shown_path
+from cli.render.safe import paths_shown, shown_path
 from infra.conventions import VLLM_CHART_NAME, VLLM_NAMESPACE
 from infra.spec import StackSpec
 
@@ -53,16 +53,16 @@ def parse_contexts(values: list[str] | None, spec: StackSpec, regions: list[str]
         region, sep, context = value.partition("=")
         if not sep:
             if len(wanted) > 1:
-                raise CliError(f"--context {value!r}: this stack has {len(wanted)} regions ({', '.join(wanted)}); "
+                raise CliError(f"--context {shown_path(value)}: this stack has {len(wanted)} regions ({', '.join(wanted)}); "
                                "give --context REGION=CONTEXT for each")
             region, context = None, value
         elif region not in known:
             near = difflib.get_close_matches(region, known, n=1)
             hint = f"did you mean {near[0]}? " if near else ""
-            raise CliError(f"--context {value!r}: {region!r} is not a region of this stack; {hint}"
+            raise CliError(f"--context {shown_path(value)}: {shown_path(region)} is not a region of this stack; {hint}"
                            f"(its regions: {', '.join(known)})")
         if not context:
-            raise CliError(f"--context {value!r}: no context name")
+            raise CliError(f"--context {shown_path(value)}: no context name")
         if region in out:
             raise CliError(f"--context: two contexts for {region or 'the region'}")
         out[region] = context
@@ -88,12 +88,18 @@ def _context_names(config: dict) -> list[str]:
     return [c.get("name") for c in config.get("contexts", []) if isinstance(c, dict) and c.get("name")]
 
 
+def _shown_names(config: dict) -> str:
+    """The kubeconfig's context names for an error, each shown as a user-given name is (`shown_path`)."""
+    return ", ".join(shown_path(name) for name in _context_names(config)) or "none"
+
+
 def _check_context(config: dict, context: str, where: str) -> None:
     names = _context_names(config)
     if context not in names:
         near = difflib.get_close_matches(context, names, n=1)
-        hint = f"did you mean {near[0]}? " if near else ""
-        raise CliError(f"--context {context!r}: no such context in {where}; {hint}(its contexts: {', '.join(names) or 'none'})")
+        hint = f"did you mean {shown_path(near[0])}? " if near else ""
+        raise CliError(f"--context {shown_path(context)}: no such context in {where}; {hint}(its contexts: "
+                       f"{_shown_names(config)})")
 
 
 def plan_contexts(config: dict, contexts: dict[str | None, str], spec: StackSpec, where: str,
@@ -106,7 +112,7 @@ def plan_contexts(config: dict, contexts: dict[str | None, str], spec: StackSpec
     missing = [r for r in wanted if r not in contexts]
     if missing and len(wanted) > 1:
         raise CliError(f"--kubeconfig {where}: give --context REGION=CONTEXT for {', '.join(missing)} "
-                       f"(its contexts: {', '.join(_context_names(config)) or 'none'})")
+                       f"(its contexts: {_shown_names(config)})")
     plan: dict[str, str] = {}
     for region in wanted:
         context = contexts.get(region)
@@ -125,7 +131,7 @@ def _client(config: dict, context: str | None):
     try:
         return kube_config.new_client_from_config_dict(config, context=context, persist_config=False)
     except (kube_config.ConfigException, ValueError, TypeError, KeyError) as err:
-        raise CliError(f"kubeconfig context {context!r}: {err}") from None
+        raise CliError(paths_shown(f"kubeconfig context {shown_path(context)}: {err}", context)) from None
 
 
 def clusters_from_file(path: pathlib.Path, context_values: list[str] | None, spec: StackSpec,
@@ -133,7 +139,7 @@ def clusters_from_file(path: pathlib.Path, context_values: list[str] | None, spe
     """`--kubeconfig FILE [--context ...]`: one client per region (or per region of `regions`)."""
     config = read_kubeconfig(path)
     plan = plan_contexts(config, parse_contexts(context_values, spec, regions), spec, repr(str(path)), regions)
-    return {region: Cluster(region, _client(config, context), f"{path} context {context}") for region, context in plan.items()}
+    return {region: Cluster(region, _client(config, context), f"{shown_path(path)} context {shown_path(context)}") for region, context in plan.items()}
 
 
 def clusters_from_outputs(kubeconfigs: dict[str, Any], spec: StackSpec, stack: str,

@@ -192,17 +192,24 @@ def platform_prices(service: str, offer_rows: Iterable[Row]) -> dict[str, Decima
 # ---------------------------------------------------------------- reading the files
 
 
+def offer_file(root: pathlib.Path, service: str, region: str) -> pathlib.Path:
+    """Where `--offers-dir root` holds the offer file of `service` in `region` (the URL layout)."""
+    return root / service / region / "index.json"
+
+
 def offers_dir_loader(root: pathlib.Path) -> Callable[[str, str], dict | None]:
     """Offer files from `root/<service>/<region>/index.json` (the URL layout); None where a file is absent."""
 
     def load(service: str, region: str) -> dict | None:
-        path = root / service / region / "index.json"
-        if not path.is_file():
-            return None
+        path = offer_file(root, service, region)
         try:
+            if not path.is_file() and not path.is_symlink():  # a link to nothing (or a loop) is read, and refused
+                return None
             return json.loads(path.read_text())
         except ValueError as err:
             raise OfferError(f"{path}: not JSON ({err})") from None
+        except OSError as err:  # the user's file: unreadable, a loop of symlinks, a folder
+            raise OfferError(f"{path}: cannot read ({err.strerror or err})") from None
 
     return load
 
@@ -241,9 +248,11 @@ def _text(value: Decimal) -> str:
 
 def apply(catalog: dict, load: Callable[[str, str], dict | None], regions: Iterable[str], *, today: str | None = None,
           source_title: str = "AWS Price List bulk offer files (public, no credentials)",
-          source_url: str = OFFER_URL, progress: Callable[[str], None] = lambda _: None) -> tuple[dict, list[str]]:
+          source_url: str = OFFER_URL, progress: Callable[[str], None] = lambda _: None,
+          where: Callable[[str, str], str] = lambda service, region: f"{service}/{region}") -> tuple[dict, list[str]]:
     """A new catalog with every price the offer files of `regions` give; what they do not give keeps its previous
-    value (and date), and each such gap is named in the returned notes."""
+    value (and date), and each such gap is named in the returned notes. `where(service, region)` names an offer
+    file in an `OfferError` (its path under --offers-dir, its URL)."""
     today = today or datetime.now(tz=UTC).date().isoformat()
     new = copy.deepcopy(catalog)
     new["sources"][SOURCE_KEY] = {"title": source_title, "url": source_url, "date": today, "confidence": "A"}
@@ -262,7 +271,7 @@ def apply(catalog: dict, load: Callable[[str, str], dict | None], regions: Itera
         progress(f"{region}: {len(SERVICES) - len(missing)} offer files")
         ec2 = files.get("AmazonEC2")
         if ec2 is not None:
-            on_demand, reserved = instance_prices(rows(ec2, f"AmazonEC2/{region}"), offered)
+            on_demand, reserved = instance_prices(rows(ec2, where("AmazonEC2", region)), offered)
             entries = new["instances"].setdefault(region, {})
             kept = []
             for instance_type in offered:
@@ -282,7 +291,7 @@ def apply(catalog: dict, load: Callable[[str, str], dict | None], regions: Itera
         for service, offer in files.items():
             if offer is None:
                 continue
-            for key, value in platform_prices(service, rows(offer, f"{service}/{region}")).items():
+            for key, value in platform_prices(service, rows(offer, where(service, region))).items():
                 base = new["platform"]["default"][key]
                 item = {k: v for k, v in base.items() if k not in ("usd", "tiers", "note")}
                 item.update({"source": SOURCE_KEY, "date": today, "confidence": "A", "regional": "regional"})

@@ -63,6 +63,91 @@ def test_an_invalid_stack_prints_one_line_per_problem_naming_its_key(tmp_path):
         assert f"error: {path} is invalid:\n  - model.maxModelLen: " in result.output, result.output
 
 
+WARNING = ("the cached inventory of stack dev was written by another version of the program and is ignored; run "
+           "`tradeoff-infra estimate dev --no-cache` to rebuild it, or delete /tmp/tradeoff-infra/cache/dev-0123456789"
+           "abcdef.json by hand; prices are read from infra/data/aws_prices.json as of 2026-11-24 (catalog age 6 days)")
+
+
+def test_a_long_warning_is_wrapped_to_columns_with_a_hanging_indent(monkeypatch, capsys):
+    """A 300-character warning was one line whatever the width: now wrapped like validate's standard error
+    (grid.hang), `warning:` on the first line, continuations indented, the command, path and numbers whole."""
+    from cli.errors import print_warnings
+
+    monkeypatch.setenv("COLUMNS", "60")
+    print_warnings([WARNING])
+    lines = capsys.readouterr().err.splitlines()
+    assert len(WARNING) > 250 and len(lines) > 4, lines
+    assert lines[0].startswith("warning: the cached inventory")
+    assert all(line.startswith("  ") and not line.startswith("   ") for line in lines[1:]), lines
+    assert all(len(line) <= 60 for line in lines if " " in line.strip()), lines  # a lone long path may be wider
+    assert " ".join(" ".join(lines).split()) == f"warning: {WARNING}"
+    for whole in ("`tradeoff-infra estimate dev --no-cache`", "/tmp/tradeoff-infra/cache/dev-0123456789abcdef.json",
+                  "infra/data/aws_prices.json", "2026-11-24"):
+        assert any(whole in line for line in lines), (whole, lines)
+
+
+def test_an_error_and_its_details_are_wrapped_each_under_its_own_start(monkeypatch, capsys):
+    from cli.errors import print_error
+
+    monkeypatch.setenv("COLUMNS", "50")
+    print_error(CliError("stacks/Pulumi.dev.yaml is invalid: " + "every word of this message " * 4,
+                         details=("regions[0].gpuPools[0].instanceType: " + "no price for g5.xlarge here " * 3,)))
+    lines = capsys.readouterr().err.splitlines()
+    detail = next(i for i, line in enumerate(lines) if line.startswith("  - "))
+    assert lines[0].startswith("error: stacks/Pulumi.dev.yaml is invalid:") and detail > 1, lines
+    assert all(line.startswith("  ") and not line.startswith("  - ") for line in lines[1:detail]), lines
+    assert len(lines) > detail + 1 and all(line.startswith("    ") for line in lines[detail + 1:]), lines
+    assert all(len(line) <= 50 for line in lines if " " in line.strip()), lines
+
+
+def test_without_a_terminal_or_columns_each_message_stays_one_line(monkeypatch, capsys):
+    """A log or a pipe (stderr not a terminal, COLUMNS unset): one line per message, as before, for `grep`."""
+    from cli.errors import print_warnings
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    print_warnings([WARNING])
+    assert capsys.readouterr().err == f"warning: {WARNING}\n"
+
+
+def test_on_a_terminal_the_error_is_wrapped_to_that_terminals_width(tmp_path):
+    """Standard error a 60-column terminal, standard output a pipe, COLUMNS unset: the error is wrapped to the
+    terminal standard error is on."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    try:
+        try:
+            done = subprocess.run([sys.executable, "-m", "cli.main", "estimate", LONG], stdout=subprocess.PIPE,
+                                  stderr=follower, cwd=ROOT, env=env, timeout=60)
+        finally:
+            os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed, everything is read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode()).replace("\r\n", "\n")
+    lines = [line for line in text.splitlines() if line]
+    assert done.returncode == 2, text
+    assert lines[0].startswith("error: ") and len(lines) > 2, lines
+    assert all(len(line) <= 60 for line in lines if " " in line.strip()), lines
+    assert LONG in " ".join(text.split())
+
+
 def test_cli_error_carries_its_exit_code():
     assert CliError("x").exit_code == 2 and failed("x").exit_code == 1
 

@@ -356,10 +356,33 @@ def test_stacks_in_only_one_file_are_in_the_json_summary_too(tmp_path, saved):
     assert added == {"stack": "second", "verdict": second["verdict"]["choice"], "change": "added", "verdictBefore": None,
                      "verdictChanged": False, "decidedBy": second["verdict"]["decidedBy"], "totalBeforeUsd": None,
                      "totalAfterUsd": compared_total(second)[0], "changeUsd": None, "changePct": None,
-                     "stackFile": second["stackFile"]}
+                     "stackFile": second["stackFile"], "stackFileBefore": None}
     assert (removed["change"], removed["verdict"], removed["verdictBefore"], removed["totalBeforeUsd"],
             removed["totalAfterUsd"]) == ("removed", None, third["verdict"]["choice"], compared_total(third)[0], None)
     assert [s["stack"] for s in doc["onlyInNew"]] == ["second"] and [s["stack"] for s in doc["onlyInOld"]] == ["third"]
+
+
+def test_every_summary_entry_names_its_stack_file_with_the_same_keys(tmp_path, saved):
+    """Added and removed entries carried `stackFile`, compared ones did not: every entry now has the same keys,
+    `stackFile` (the file the stack is from, the new one's for a compared stack) and `stackFileBefore` (the old
+    document's file where a compared stack was matched by name from another file, else null)."""
+    old_doc, new_doc = several(saved), several(changed(saved))
+    old_doc["stacks"].pop(1)  # `second` only in the new file
+    new_doc["stacks"].pop(2)  # `third` only in the old file
+    old, new = write(tmp_path, "old.json", old_doc), write(tmp_path, "new.json", new_doc)
+    summary = json.loads(invoke("diff", old, new, "--format", "json").stdout)["summary"]
+    assert [e["change"] for e in summary] == ["compared", "added", "removed"]
+    assert len({tuple(e) for e in summary}) == 1, [list(e) for e in summary]
+    compared, added, removed = summary
+    assert (compared["stackFile"], compared["stackFileBefore"]) == (new_doc["stacks"][0]["stackFile"], None)
+    assert (added["stackFile"], added["stackFileBefore"]) == (new_doc["stacks"][1]["stackFile"], None)
+    assert (removed["stackFile"], removed["stackFileBefore"]) == (old_doc["stacks"][1]["stackFile"], None)
+    moved = copy.deepcopy(saved)
+    moved["stacks"][0]["stackFile"] = "stacks/Pulumi.moved.yaml"  # the same stack name from another file
+    entry = json.loads(invoke("diff", write(tmp_path, "a.json", saved), write(tmp_path, "b.json", moved),
+                              "--format", "json").stdout)["summary"][0]
+    assert (entry["change"], entry["stackFile"], entry["stackFileBefore"]) == (
+        "compared", "stacks/Pulumi.moved.yaml", saved["stacks"][0]["stackFile"])
 
 
 def test_a_stack_in_only_one_file_says_its_verdict_and_compared_total_in_the_text_too(tmp_path, saved):

@@ -145,6 +145,36 @@ def test_out_symlink_to_a_regular_file_replaces_the_target_and_keeps_the_link(ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
 
 
+@pytest.mark.parametrize("via", ["the file", "a folder"])
+def test_out_through_a_dangling_symlink_creates_no_folder_and_exits_2(cache_dir, tmp_path, via):
+    """`--out link` (or `--out link/report.json`) where link points at a place whose folders do not exist: the
+    old writer made every folder of the link's target, wherever it pointed. Now nothing is created through a
+    link: exit 2 naming --out and the link; the target's folders stay missing."""
+    elsewhere = tmp_path / "elsewhere"
+    link = tmp_path / "link"
+    if via == "the file":
+        link.symlink_to(elsewhere / "new" / "dir" / "file.json")
+        out = link
+    else:
+        link.symlink_to(elsewhere / "new" / "dir")
+        out = link / "report.json"
+    result = invoke("estimate", "dev", "--out", str(out), *AS_OF, expect=2)
+    text = " ".join(result.output.split())
+    assert f"--out {out}: cannot write" in text and "symlink" in text and str(link) in text
+    assert not elsewhere.exists(), "no folder is created where a dangling link points"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"] and link.is_symlink()
+
+
+def test_out_dangling_symlink_into_an_existing_folder_writes_the_target(cache_dir, tmp_path):
+    """Like a shell's `>`: a link to a new file in a folder that exists gets that file; the link stays."""
+    (tmp_path / "there").mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "there" / "file.json")
+    invoke("estimate", "dev", "--format", "json", "--out", str(link), *AS_OF, expect=0)
+    assert link.is_symlink()
+    assert json.loads((tmp_path / "there" / "file.json").read_text())["stacks"][0]["stack"] == "dev"
+
+
 def test_out_new_file_honours_the_umask(cache_dir, tmp_path):
     out = tmp_path / "new.md"
     old = os.umask(0o077)

@@ -324,8 +324,38 @@ def test_a_malformed_offer_file_writes_nothing(tmp_path, no_credentials_no_netwo
     out = tmp_path / "prices.json"
     result = runner.invoke(app, ["prices", "refresh", "--offers-dir", str(tmp_path / "offers"), "--region",
                                  "eu-central-1", "--out", str(out)])
-    assert result.exit_code == 1 and "terms.OnDemand" in result.output, result.output
+    assert result.exit_code == 2 and "terms.OnDemand" in result.output, result.output
+    assert str(bad / "index.json") in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_an_unreadable_offer_file_under_offers_dir_is_bad_input_naming_it(tmp_path, no_credentials_no_network):
+    """An offer file under the user's --offers-dir that cannot be read (a loop of symlinks here: a file without
+    read permission is still readable by root) is the user's input: exit 2 naming it, not the network failure
+    (exit 1, "AWS Price List bulk offer files: ...") it used to be reported as."""
+    bad_link = tmp_path / "offers" / "AmazonEC2" / "eu-central-1" / "index.json"
+    bad_link.parent.mkdir(parents=True)
+    bad_link.symlink_to(bad_link)  # a loop of symlinks: reading it fails with ELOOP
+    out = tmp_path / "prices.json"
+    result = runner.invoke(app, ["prices", "refresh", "--offers-dir", str(tmp_path / "offers"), "--region",
+                                 "eu-central-1", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert str(bad_link) in result.output and "AWS Price List bulk offer files:" not in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"products": {}, "terms": {"OnDemand": []}}'])
+def test_a_broken_downloaded_offer_file_stays_a_failure_exit_1(tmp_path, monkeypatch, body):
+    """Without --offers-dir the offer files come from AWS: a broken one is a failed download (exit 1, as the
+    command's help says), not the user's bad input."""
+    import io
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *_a, **_k: io.BytesIO(body))
+    out = tmp_path / "prices.json"
+    result = runner.invoke(app, ["prices", "refresh", "--region", "eu-central-1", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "https://pricing.us-east-1.amazonaws.com" in result.output and not out.exists()
 
 
 def test_a_reserved_entry_without_a_price_is_refused_by_key():

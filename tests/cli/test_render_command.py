@@ -109,7 +109,7 @@ def test_a_saved_stack_that_lacks_a_key_the_report_shows_is_named_and_nothing_is
     out = tmp_path / "report.html"
     result = run("render", good, str(bad), "--format", "html", "--out", str(out))
     assert result.exit_code == 2, result.output
-    assert f"{bad}: stacks[0] (dev) lacks what --format html shows: traffic" in result.output
+    assert f"{bad}: stacks[0] (dev) lacks what --format html shows: traffic" in " ".join(result.output.split())
     assert "Traceback" not in result.output and not out.exists()
 
 

@@ -325,7 +325,7 @@ def test_without_kubeconfig_wait_reads_the_clusters_from_the_outputs_after_up(pr
 
 @pytest.mark.parametrize("args, message", [
     (["--wait"], "--wait follows the rollout `pulumi up` starts: give --apply with it"),
-    (["--apply", "--wait", "--kubeconfig", "{tmp}/kc", "--context", "nope"], "--context 'nope': no such context"),
+    (["--apply", "--wait", "--kubeconfig", "{tmp}/kc", "--context", "nope"], "--context nope: no such context"),
     (["--apply", "--wait", "--timeout", "0"], "--timeout 0: give a number of seconds above 0"),
     (["--apply", "--kubeconfig", "{tmp}/kc"], "--kubeconfig / --context are for --wait"),
 ], ids=["wait-without-apply", "unknown-context", "zero-timeout", "kubeconfig-without-wait"])

@@ -177,7 +177,7 @@ def test_a_name_without_a_near_one_leaves_no_dangling_hint_and_a_directory_is_no
     unknown = invoke("validate", "--stacks-dir", str(folder), "zzzz")
     assert unknown.exit_code == 2
     assert "; (known" not in unknown.output and "; known stacks in" in unknown.output, unknown.output
-    assert f"known stacks in {folder}: far (give a path" in unknown.output, unknown.output  # not the directory
+    assert f"known stacks in {folder}: far (give a path" in " ".join(unknown.output.split()), unknown.output  # not the directory
     named = invoke("validate", "--stacks-dir", str(folder), "dir")
     assert named.exit_code == 2 and "is a directory, not a stack file" in named.output, named.output
     assert "did you mean dir?" not in named.output

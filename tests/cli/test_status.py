@@ -153,7 +153,7 @@ def test_no_deployment_is_drift(project, api, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--kubeconfig", "{tmp}/missing"], "--kubeconfig '{tmp}/missing': cannot read it"),
     (["--kubeconfig", "{tmp}/garbage"], "--kubeconfig '{tmp}/garbage': not a kubeconfig"),
-    (["--kubeconfig", "{tmp}/kc", "--context", "dev-cxt"], "--context 'dev-cxt': no such context in '{tmp}/kc'; "
+    (["--kubeconfig", "{tmp}/kc", "--context", "dev-cxt"], "--context dev-cxt: no such context in '{tmp}/kc'; "
                                                           "did you mean dev-ctx?"),
     (["--context", "dev-ctx"], "--context needs --kubeconfig"),
 ], ids=["missing-file", "not-a-kubeconfig", "unknown-context", "context-without-kubeconfig"])
@@ -166,10 +166,28 @@ def test_bad_kubeconfig_or_context_exits_2_naming_it(project, api, tmp_path, arg
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("given, message", [
+    ("nope", "--context nope: no such context in"),
+    ("bad\nerror: forgd", "--context bad\\x0aerror: forgd: no such context in"),
+    ("us-east-l=bad\nerror: forged", "--context us-east-l=bad\\x0aerror: forged: us-east-l is not a region"),
+], ids=["unknown", "hostile-near-name", "hostile-region-pair"])
+def test_context_names_in_errors_are_escaped(project, api, tmp_path, given, message):
+    """Context names, typed or read from the kubeconfig, were printed raw in `--context` errors: a context named
+    `bad<newline>error: forged` (in the file's list, or the near name offered) printed a line the program never
+    wrote. Each is shown as every user-given name is (`shown_path`: control characters as escapes)."""
+    server = api("us-east-1")
+    config = k.kubeconfig(tmp_path / "kc", {"dev-ctx": server, "bad\nerror: forged": server})
+    result = status("dev", "--kubeconfig", config, "--context", given, expect=2)
+    assert not [line for line in result.output.splitlines() if line.startswith("error: forged")], result.output
+    assert message in result.output, result.output
+    if "=" not in given:
+        assert "(its contexts: dev-ctx, bad\\x0aerror: forged)" in result.output, result.output
+
+
 @pytest.mark.parametrize("contexts, message", [
     ([], "give --context REGION=CONTEXT for us-east-1, us-west-2"),
     (["east"], "this stack has 2 regions"),
-    (["us-east-l=east", "us-west-2=west"], "'us-east-l' is not a region of this stack; did you mean us-east-1?"),
+    (["us-east-l=east", "us-west-2=west"], "us-east-l is not a region of this stack; did you mean us-east-1?"),
 ], ids=["none", "bare-context", "misspelt-region"])
 def test_multi_region_stack_needs_a_context_per_region(project, api, tmp_path, contexts, message):
     config = k.kubeconfig(tmp_path / "kc", {"east": api("us-east-1"), "west": api("us-west-2")})

@@ -127,10 +127,11 @@ def test_estimate_all_reports_every_bad_stack_at_once_and_prints_nothing(tmp_pat
     assert estimated.exit_code == validated.exit_code == 2, estimated.output
     assert estimated.stdout == ""
     assert f"{len(bad)} of {len(bad) + 1} stacks are invalid" in estimated.stderr
+    problems = " ".join(estimated.stderr.split()).split(" - ")  # one `  - FILE: problem` each, wrapped to COLUMNS
     for name, (_, keys, hints) in bad.items():
         for wanted in (*keys, *hints):
             assert any(f"Pulumi.{name}.yaml: {wanted}" in line or (f"Pulumi.{name}.yaml: " in line and wanted in line)
-                       for line in estimated.stderr.splitlines()), (name, wanted, estimated.stderr)
+                       for line in problems), (name, wanted, estimated.stderr)
     assert "Pulumi.good.yaml" not in estimated.stderr
 
 
