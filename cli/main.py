@@ -125,9 +125,11 @@ def root(
 def _require_chart() -> None:
     """Before a command's module is imported (infra.spec reads the chart's schema at import)."""
     if not os.path.isfile(CHART_SCHEMA):
-        typer.echo(f"error: this installation has no vLLM chart ({CHART_SCHEMA!r} is missing): tradeoff-infra runs "
-                   "from a checkout of its repository; clone it and run ./scripts/setup.sh (pip install -e .)",
-                   err=True)
+        from cli.errors import CliError, print_error
+
+        print_error(CliError(f"this installation has no vLLM chart ({CHART_SCHEMA!r} is missing): tradeoff-infra "
+                             "runs from a checkout of its repository; clone it and run ./scripts/setup.sh "
+                             "(pip install -e .)"))
         raise typer.Exit(1)
 
 
