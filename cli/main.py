@@ -61,6 +61,7 @@ class LazyCommands(TyperGroup):
         self._loaded: dict[str, Any] = {}
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        _require_chart()  # before any of the help is written: not half a help (no commands) then the error
         plain_flags(self, ctx)
         super().format_help(ctx, formatter)
 

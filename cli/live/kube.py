@@ -85,7 +85,9 @@ def read_kubeconfig(path: pathlib.Path) -> dict:
 
 
 def _context_names(config: dict) -> list[str]:
-    return [c.get("name") for c in config.get("contexts", []) if isinstance(c, dict) and c.get("name")]
+    # a name that is not text (a YAML number) names no context: the client looks contexts up by string
+    return [c["name"] for c in config.get("contexts", []) if isinstance(c, dict) and isinstance(c.get("name"), str)
+            and c["name"]]
 
 
 def _shown_names(config: dict) -> str:
@@ -120,6 +122,9 @@ def plan_contexts(config: dict, contexts: dict[str | None, str], spec: StackSpec
             context = config.get("current-context")
             if not context:
                 raise CliError(f"--kubeconfig {where}: it has no current-context; give --context")
+            if not isinstance(context, str):
+                raise CliError(f"--kubeconfig {where}: its current-context {shown_path(context)} is not a context "
+                               "name; give --context")
         _check_context(config, context, where)
         plan[region] = context
     return plan

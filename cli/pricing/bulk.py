@@ -80,15 +80,22 @@ def rows(offer: dict, where: str = "offer") -> Iterator[Row]:
             if not isinstance(product, dict) or not isinstance(offers, dict):
                 continue  # a term without its product prices nothing we can name
             for term in offers.values():
-                for dim in (term.get("priceDimensions") or {}).values():
+                dims = term.get("priceDimensions") if isinstance(term, dict) else None
+                if not isinstance(dims, dict | None) or not isinstance(term, dict) or not all(
+                        isinstance(d, dict) and isinstance(d.get("pricePerUnit") or {}, dict) for d in
+                        (dims or {}).values()):
+                    raise OfferError(f"{where}: terms.{term_type}.{sku}: a term needs an object of price dimensions, "
+                                     "each with an object pricePerUnit")
+                for dim in (dims or {}).values():
                     usd = (dim.get("pricePerUnit") or {}).get("USD")
                     if usd is None:
                         continue
                     try:
                         price, begin = Decimal(usd), Decimal(dim.get("beginRange") or "0")
                         end = None if dim.get("endRange") in (None, "Inf") else Decimal(dim["endRange"])
-                    except ArithmeticError:
-                        raise OfferError(f"{where}: terms.{term_type}.{sku}: {usd!r} is not a price") from None
+                    except (ArithmeticError, TypeError, ValueError):  # a list, an object: no price either
+                        raise OfferError(f"{where}: terms.{term_type}.{sku}: {usd!r} from {dim.get('beginRange')!r} to "
+                                         f"{dim.get('endRange')!r} is not a price and a range") from None
                     yield Row(sku, product.get("productFamily", ""), product.get("attributes") or {}, term_type,
                               dim.get("unit", ""), price, begin, end, term.get("termAttributes") or {})
 

@@ -17,7 +17,8 @@ MIN_WIDTH = 20
 def _columns() -> int | None:
     """`COLUMNS` when it is set to a positive whole number, else None."""
     columns = os.environ.get("COLUMNS", "").strip()
-    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+    # ASCII digits only: `str.isdigit` also takes `²`, which `int` refuses (a traceback for COLUMNS=²)
+    return int(columns) if columns.isascii() and columns.isdigit() and int(columns) > 0 else None
 
 
 def output_width(terminal: bool, fd: int = 1) -> int:

@@ -363,3 +363,20 @@ def test_a_reserved_entry_without_a_price_is_refused_by_key():
     data["reserved"]["usdPerHour"]["reserved-1y"]["us-east-1"]["g6e.xlarge"] = "cheap"
     with pytest.raises(CatalogError, match=r"reserved\.usdPerHour\.reserved-1y\.us-east-1\.g6e\.xlarge"):
         validate(data)
+
+
+@pytest.mark.parametrize("offer", [
+    {"products": {"s": {}}, "terms": {"OnDemand": {"s": {"t": "not a term"}}}},
+    {"products": {"s": {}}, "terms": {"OnDemand": {"s": {"t": {"priceDimensions": ["x"]}}}}},
+    {"products": {"s": {}}, "terms": {"OnDemand": {"s": {"t": {"priceDimensions": {"d": "x"}}}}}},
+    {"products": {"s": {}}, "terms": {"OnDemand": {"s": {"t": {"priceDimensions": {"d": {"pricePerUnit": "1"}}}}}}},
+    {"products": {"s": {}}, "terms": {"OnDemand": {"s": {"t": {"priceDimensions": {"d": {"pricePerUnit":
+                                                                                      {"USD": ["1"]}}}}}}}},
+    {"products": {"s": {}}, "terms": {"OnDemand": {"s": {"t": {"priceDimensions": {"d": {
+        "pricePerUnit": {"USD": "1"}, "endRange": {"x": 1}}}}}}}},
+])
+def test_an_offer_file_of_the_wrong_shape_deeper_down_is_refused_by_name(offer):
+    """A term, a price dimension or a price of the wrong JSON type ended in an AttributeError/TypeError traceback
+    (`prices refresh --offers-dir` with a broken file, exit 1 with a traceback instead of exit 2 naming it)."""
+    with pytest.raises(bulk.OfferError, match="AmazonEC2/x: terms.OnDemand.s"):
+        list(bulk.rows(offer, "AmazonEC2/x"))

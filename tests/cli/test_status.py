@@ -318,3 +318,15 @@ def test_status_text_fits_the_width(project, api, tmp_path, columns):
 
     assert "DRIFT" in text and re.search(r"^  drift +\S", text, re.M) and "/hour" in text
     assert "sha256:" + "b" * 64 in text  # the digest whole
+
+
+@pytest.mark.parametrize("text, args, message", [
+    ("contexts: [{name: 123}]\n", ["--context", "dev"], "--context dev: no such context in"),
+    ("contexts: [{name: dev-ctx}]\ncurrent-context: 7\n", [], "current-context 7 is not a context name"),
+], ids=["a-number-named-context", "a-number-current-context"])
+def test_a_context_name_that_is_not_text_is_bad_input_not_a_traceback(project, tmp_path, text, args, message):
+    """A kubeconfig whose context name (or current-context) is a YAML number reached difflib's near-name search as
+    an int: a TypeError traceback. A name that is not text is no context name (exit 2, naming it)."""
+    (tmp_path / "kc").write_text(text)
+    result = status("dev", "--kubeconfig", str(tmp_path / "kc"), *args, expect=2)
+    assert message in result.output and "Traceback" not in result.output, result.output

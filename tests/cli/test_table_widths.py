@@ -423,3 +423,12 @@ def test_grouped_rejected_types_are_in_size_order():
     lines = _logical(table(doc, width=200).split("\nrejected:\n", 1)[1].splitlines())
     assert lines[0] == f"  {order}: {reason} (us-east-1)", lines
     assert f"- {order}: {reason} (us-east-1)" in markdown_report(doc)
+
+
+@pytest.mark.parametrize("columns", ["²", "١٢٠", "-5", "0", "wide"])
+def test_a_columns_value_that_is_not_a_plain_whole_number_is_ignored(monkeypatch, columns):
+    """`COLUMNS=²` passed `str.isdigit` and then crashed `int` (a traceback on every command that prints); a value
+    that is not ASCII digits is ignored like any other unusable `COLUMNS` (the terminal, else 100)."""
+    monkeypatch.setenv("COLUMNS", columns)
+    assert width.output_width(False) == width.PIPED_WIDTH
+    assert width.message_width(False) is None
